@@ -1,0 +1,52 @@
+import type { Frame, Point, Box } from '../vision/frame';
+
+export type ModelRole = 'detector' | 'landmarker' | 'embedder' | 'swapper' | 'enhancer' | 'masker';
+export type TensorType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'uint8';
+
+/** One input or output of a model. A dimension given as a string or null matches any size. */
+export interface TensorSpec {
+  name: string;
+  type: TensorType;
+  shape: Array<number | string | null>;
+}
+
+/** The ONNX input/output signature a model file must have to play a role. */
+export interface IoContract {
+  id: string;
+  role: ModelRole;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+export interface DetectOptions {
+  scoreThreshold: number;
+  maxFaces: number;
+  nmsIou?: number;
+}
+
+export interface DetectedFace {
+  bbox: Box;
+  score: number;
+  landmarks5?: Point[];
+}
+
+/** A face detector bound to a loaded session. */
+export interface FaceDetector {
+  readonly modelId: string;
+  readonly provider: string;
+  detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]>;
+}
+
+export interface FaceLandmarker {
+  readonly modelId: string;
+  readonly provider: string;
+  /** 68 points in image coordinates for the face in `bbox`. */
+  landmarks68(frame: Frame, bbox: Box): Promise<Point[]>;
+}
+
+export interface FaceEmbedder {
+  readonly modelId: string;
+  readonly provider: string;
+  /** L2-normalised identity embedding of the face whose 5 points are given. */
+  embed(frame: Frame, landmarks5: Point[]): Promise<Float32Array>;
+}

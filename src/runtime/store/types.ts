@@ -1,0 +1,41 @@
+import type { Frame } from '../vision/frame';
+import type { FrameRef } from '../token/types';
+
+export interface FrameStoreOptions {
+  /** Byte budget for frame pixels. `reserve()` waits while it is used up. */
+  budgetBytes: number;
+  /** Default lifetime of a stored frame when `put` gives no expiry (ms). */
+  defaultTtlMs?: number;
+  /** How often the sweeper frees expired frames (ms); 0 disables the timer (call `sweep()` yourself). */
+  sweepIntervalMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+export interface PutOptions {
+  /** Epoch ms after which the sweeper frees the frame (usually the token's expires_at). */
+  expiresAt?: number;
+  /** Free-form owner tag (job id, node id) used by `releaseOwner`. */
+  owner?: string;
+}
+
+export interface FrameStoreStats {
+  frames: number;
+  bytes: number;
+  /** Highest `bytes + reservedBytes` ever seen. */
+  peakBytes: number;
+  budgetBytes: number;
+  reservedBytes: number;
+  /** Producers currently waiting in `reserve()`. */
+  waiting: number;
+  /** Frames freed by the TTL sweeper since creation. */
+  swept: number;
+  closed: boolean;
+}
+
+/** Room held for one frame; turn it into a stored frame with `put`, or give it back with `cancel`. */
+export interface Reservation {
+  readonly bytes: number;
+  put(frame: Frame, options?: PutOptions): FrameRef;
+  cancel(): void;
+}
