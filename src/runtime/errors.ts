@@ -18,6 +18,13 @@ export type ErrorCode =
   | 'E_SESSION'
   | 'E_BAD_PARAMETER'
   | 'E_CLOSED'
+  | 'E_FFMPEG_MISSING'
+  | 'E_VIDEO_OPEN'
+  | 'E_VIDEO_DECODE'
+  | 'E_VIDEO_ENCODE'
+  | 'E_BAD_OUTPUT'
+  | 'E_UNSUPPORTED_SOURCE'
+  | 'E_JOB'
   | 'E_INTERNAL';
 
 export class FaceError extends Error {
