@@ -12,5 +12,10 @@ export interface ProcessorContext {
   now(): number;
 }
 
+export interface ProcessOptions {
+  /** Run the stage even when it is not listed in token.operations (a wired node is explicit intent). */
+  force?: boolean;
+}
+
 /** One stage: reads a token, returns a new one. Never throws for a per-token failure: returns a failed token. */
-export type Processor = (token: FaceToken, ctx: ProcessorContext) => Promise<FaceToken>;
+export type Processor = (token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions) => Promise<FaceToken>;

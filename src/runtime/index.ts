@@ -1,0 +1,25 @@
+/**
+ * node-red-contrib-facefusion runtime: a plain library (no Node-RED import).
+ *
+ *   const { createRuntime } = require('node-red-contrib-facefusion');
+ *   const rt = createRuntime();
+ *   const token = await rt.createToken({ target: 'in.jpg', source: 'me.jpg', operations: ['detect', 'landmark', 'embed', 'swap'] });
+ *   const done = await rt.run(token);
+ *   fs.writeFileSync('out.jpg', await rt.encode(done));
+ *   rt.release(done); await rt.close();
+ */
+export { Runtime, createRuntime } from './runtime';
+export type { RuntimeOptions, TokenInput, ImageInput, DeviceRequest, Logger } from './runtime';
+export * from './errors';
+export * from './token';
+export { FrameStore } from './store/frame-store';
+export type { FrameStoreOptions, FrameStoreStats, PutOptions, Reservation } from './store/types';
+export { SessionPool } from './sessions/session-pool';
+export { ModelCache } from './models/model-cache';
+export type { Frame, Point, Box, Rect, Affine } from './vision/frame';
+export { createFrame, cloneFrame, frameBytes } from './vision/frame';
+export { decodeImage, encodeImage, readImageFile } from './vision/codec';
+export { cosineSimilarity, landmarks5From68 } from './faces/landmarks';
+export { selectFaces } from './faces/select';
+export { PROCESSORS } from './processors';
+export type { Processor, ProcessorContext, ProcessOptions } from './processors';

@@ -1,0 +1,51 @@
+import type { FaceToken, Stage, JournalEntry } from '../token/types';
+import { advance, failToken, isExpired, skipStage } from '../token';
+import { toFaceError } from '../errors';
+import type { ProcessOptions, ProcessorContext } from './context';
+
+export interface StageResult {
+  patch?: Partial<Pick<FaceToken, 'faces' | 'source' | 'target' | 'parameters'>>;
+  outcome?: Extract<JournalEntry['outcome'], 'ok' | 'no_face'>;
+  note?: string;
+}
+
+/**
+ * The frame every processor shares: skip when the stage is not asked for or the token is
+ * already failed/skipped, refuse expired tokens, time the body, journal one entry, and turn
+ * any thrown FaceError into a failed token (errors are values, never crashes).
+ */
+export async function runStage(
+  stage: Stage,
+  token: FaceToken,
+  ctx: ProcessorContext,
+  options: ProcessOptions | undefined,
+  body: () => Promise<StageResult>,
+): Promise<FaceToken> {
+  if (token.state === 'failed' || token.state === 'skipped') {
+    return skipStage(token, stage, `token is ${token.state}`);
+  }
+  if (!options?.force && !token.operations.includes(stage)) {
+    return skipStage(token, stage, `${stage} is not in operations`);
+  }
+  const started = performance.now();
+  if (isExpired(token, ctx.now())) {
+    return failToken(token, stage, { code: 'E_TOKEN_EXPIRED', message: `token expired at ${token.expires_at}` }, 0);
+  }
+  try {
+    const result = await body();
+    const ms = round(performance.now() - started);
+    const last = token.operations[token.operations.length - 1] === stage;
+    return advance(
+      token,
+      { ...result.patch, state: last ? 'done' : 'running' },
+      { stage, ms, outcome: result.outcome ?? 'ok', ...(result.note ? { note: result.note } : {}) },
+    );
+  } catch (err) {
+    const error = toFaceError(err, 'E_INTERNAL', stage);
+    return failToken(token, stage, { code: error.code, message: error.message }, round(performance.now() - started));
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
