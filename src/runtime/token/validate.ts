@@ -62,6 +62,8 @@ function childPath(parent: string, key: string): string {
 }
 
 function show(value: unknown): string {
+  // JSON would print NaN and Infinity as null, hiding the actual problem.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   if (text === undefined) return String(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
