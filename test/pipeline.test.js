@@ -36,7 +36,7 @@ describe('runtime pipeline on real models', function () {
     assert.strictEqual(t.faces.length, 1);
     const [x1, y1, x2, y2] = t.faces[0].bbox;
     // The face, not the helmet: the helmet spans most of the 512 px picture; the face is about a third of it.
-    assert.ok(x2 - x1 > 80 && x2 - x1 < 260, `face width ${x2 - x1}`);
+    assert.ok(x2 - x1 > 60 && x2 - x1 < 260, `face width ${x2 - x1}`);
     assert.ok(y2 - y1 > 80 && y2 - y1 < 300, `face height ${y2 - y1}`);
     assert.ok(x1 > 100 && x2 < 330 && y1 > 40 && y2 < 330, `box ${t.faces[0].bbox}`);
     const f = t.faces[0];

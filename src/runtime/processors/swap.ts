@@ -8,12 +8,13 @@ import { landmarks5From68, roundPoint } from '../faces/landmarks';
 import { analyseSource } from './source-face';
 import { cloneFrame } from '../vision/frame';
 import { convexHull, polygonBounds } from '../vision/hull';
-import { canonicalFace68Triangles } from '../vision/triangulate';
+import { delaunay } from '../vision/triangulate';
 import { warpPiecewiseAffineInto } from '../vision/piecewise';
 import { featherMask, polygonMask, combineMin } from '../vision/mask';
 import { colorTransferInto } from '../vision/color';
 import { blendMaskedInto } from '../vision/blend';
 import { clipRect } from '../vision/rect';
+import { crop } from '../vision/resize';
 import { storeDerivedTarget } from './frames';
 
 /**
@@ -68,23 +69,15 @@ function swapOne(sourceFrame: Frame, sourcePoints: Point[], target: Frame, targe
   // Warped source face, in the target's rectangle; coverage marks the pixels the triangles filled.
   const warped = { width: rect.width, height: rect.height, channels: 3 as const, data: new Uint8Array(rect.width * rect.height * 3) };
   const coverage = new Float32Array(rect.width * rect.height);
-  warpPiecewiseAffineInto(sourceFrame, sourcePoints, warped, dstPoints, canonicalFace68Triangles(), coverage);
+  // Triangles from the target's own points, so none of them folds over in the destination.
+  warpPiecewiseAffineInto(sourceFrame, sourcePoints, warped, dstPoints, delaunay(dstPoints), coverage);
 
   const faceWidth = Math.max(rect.width, rect.height);
   const mask = combineMin(featherMask(polygonMask(rect.width, rect.height, localHull), rect.width, rect.height, Math.max(2, faceWidth * 0.08)), coverage);
 
-  const targetRegion = cropRegion(target, rect);
+  const targetRegion = crop(target, rect);
   colorTransferInto(warped, mask, targetRegion, mask);
   blendMaskedInto(out, warped, mask, rect, ratio);
-}
-
-function cropRegion(frame: Frame, rect: Rect): Frame {
-  const data = new Uint8Array(rect.width * rect.height * 3);
-  for (let y = 0; y < rect.height; y++) {
-    const start = ((rect.y + y) * frame.width + rect.x) * 3;
-    data.set(frame.data.subarray(start, start + rect.width * 3), y * rect.width * 3);
-  }
-  return { width: rect.width, height: rect.height, channels: 3, data };
 }
 
 function clamp01(v: number): number {

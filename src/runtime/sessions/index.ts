@@ -1,0 +1,3 @@
+export { SessionPool } from './session-pool';
+export type { SessionHandle, SessionPoolOptions, SessionPoolStats, AcquireOptions, Provider, DeviceRequest } from './session-pool';
+export { Tensor } from 'onnxruntime-node';
