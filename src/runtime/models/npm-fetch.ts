@@ -16,7 +16,7 @@ export const pacoteFetcher: NpmFetcher = async (spec, files, workDir) => {
     // pacote has no type declarations of its own.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pacote = require('pacote') as { extract(spec: string, dest: string, opts?: Record<string, unknown>): Promise<unknown> };
-    await pacote.extract(spec, tmp, { cache: join(workDir, '.npm-cache') });
+    await pacote.extract(spec, tmp);
     for (const f of files) {
       await mkdir(dirname(f.to), { recursive: true });
       await copyFile(join(tmp, f.from), f.to);

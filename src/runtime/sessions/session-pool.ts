@@ -1,4 +1,5 @@
-import { resolve } from 'path';
+import { existsSync } from 'fs';
+import { dirname, join, resolve } from 'path';
 import * as ort from 'onnxruntime-node';
 import { FaceError } from '../errors';
 import type { IoContract, TensorSpec } from '../models/types';
@@ -136,7 +137,9 @@ export class SessionPool {
     const base: ort.InferenceSession.SessionOptions = { interOpNumThreads: 1, graphOptimizationLevel: 'all' };
     if (this.threads > 0) base.intraOpNumThreads = this.threads;
     const tryOpen = (provider: Provider): Promise<ort.InferenceSession> => this.create(path, { ...base, executionProviders: [provider] });
-    if (this.device === 'cuda' || this.device === 'auto') {
+    // auto tries CUDA only when its provider library is installed: a doomed attempt makes ORT
+    // print a scary error for every model on CPU-only machines.
+    if (this.device === 'cuda' || (this.device === 'auto' && cudaInstalled())) {
       try {
         return { session: await tryOpen('cuda'), provider: 'cuda' };
       } catch (err) {
@@ -182,6 +185,15 @@ export class SessionPool {
         }
       },
     };
+  }
+}
+
+function cudaInstalled(): boolean {
+  try {
+    const bin = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(join(bin, 'libonnxruntime_providers_cuda.so')) || existsSync(join(bin, 'onnxruntime_providers_cuda.dll'));
+  } catch {
+    return false;
   }
 }
 
