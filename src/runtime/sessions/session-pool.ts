@@ -1,9 +1,9 @@
-import { existsSync } from 'fs';
+import { existsSync, readdirSync, statSync } from 'fs';
 import { dirname, join, resolve } from 'path';
 import * as ort from 'onnxruntime-node';
 import { FaceError } from '../errors';
 import type { IoContract, TensorSpec } from '../models/types';
-import { checkContract, metaFromSession } from '../models/contract-check';
+import { checkContract, metaFromSession, type ModelIo } from '../models/contract-check';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 export type Provider = 'cuda' | 'cpu';
@@ -15,6 +15,8 @@ export interface SessionPoolOptions {
   logger?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Injected for tests; defaults to ort.InferenceSession.create. */
   createSession?: (path: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+  /** Injected for tests; defaults to looking for ORT's CUDA provider library next to its binding. */
+  hasCudaProvider?: () => boolean;
 }
 
 export interface AcquireOptions {
@@ -38,11 +40,17 @@ export interface SessionHandle {
   release(): Promise<void>;
 }
 
+interface Loaded {
+  session: ort.InferenceSession;
+  provider: Provider;
+  io: ModelIo;
+}
+
 interface Entry {
   key: string;
   label: string;
   modelPath: string;
-  ready: Promise<{ session: ort.InferenceSession; provider: Provider; io: { inputs: TensorSpec[]; outputs: TensorSpec[] } }>;
+  ready: Promise<Loaded>;
   users: number;
   runs: number;
   warmups: number;
@@ -51,6 +59,7 @@ interface Entry {
 }
 
 export interface SessionPoolStats {
+  /** Sessions loaded and open (entries still loading are listed but not counted). */
   sessions: number;
   entries: Array<{ key: string; label: string; provider?: Provider; users: number; runs: number; warmups: number; createdAt: number }>;
 }
@@ -65,13 +74,17 @@ export class SessionPool {
   private readonly threads: number;
   private readonly log: NonNullable<SessionPoolOptions['logger']>;
   private readonly create: NonNullable<SessionPoolOptions['createSession']>;
+  private readonly hasCudaProvider: () => boolean;
   private closed = false;
 
   constructor(options: SessionPoolOptions = {}) {
     this.device = options.device ?? 'auto';
+    if (!['auto', 'cpu', 'cuda'].includes(this.device)) throw new FaceError('E_BAD_PARAMETER', `device must be auto, cpu or cuda, not ${JSON.stringify(this.device)}`);
     this.threads = options.threads ?? 0;
+    if (!Number.isInteger(this.threads) || this.threads < 0) throw new FaceError('E_BAD_PARAMETER', `threads must be a whole number ≥ 0 (0 = ONNX Runtime's default), not ${this.threads}`);
     this.log = options.logger ?? (() => undefined);
     this.create = options.createSession ?? ((path, opts) => ort.InferenceSession.create(path, opts));
+    this.hasCudaProvider = options.hasCudaProvider ?? cudaProviderInstalled;
   }
 
   async acquire(modelPath: string, options: AcquireOptions = {}): Promise<SessionHandle> {
@@ -81,7 +94,7 @@ export class SessionPool {
     let entry = this.entries.get(key);
     if (!entry) {
       const label = options.label ?? path;
-      const created: Entry = { key, label, modelPath: path, users: 0, runs: 0, warmups: 0, createdAt: Date.now(), ready: Promise.resolve() as never };
+      const created: Entry = { key, label, modelPath: path, users: 0, runs: 0, warmups: 0, createdAt: Date.now(), ready: undefined as unknown as Promise<Loaded> };
       created.ready = this.load(path, label, options, created);
       entry = created;
       this.entries.set(key, entry);
@@ -91,13 +104,15 @@ export class SessionPool {
       });
     }
     entry.users++;
-    let loaded: Awaited<Entry['ready']>;
+    let loaded: Loaded;
     try {
       loaded = await entry.ready;
     } catch (err) {
       entry.users--;
       throw err;
     }
+    // close() ran while this session was loading: it has released (or will release) it.
+    if (this.closed) throw new FaceError('E_CLOSED', 'the session pool was closed while the model was loading');
     return this.handle(entry, loaded);
   }
 
@@ -112,16 +127,22 @@ export class SessionPool {
     this.closed = true;
     const all = [...this.entries.values()];
     this.entries.clear();
+    // Loads still in flight are awaited so their sessions are released too; failed loads released themselves.
     await Promise.allSettled(all.map(async (e) => (await e.ready).session.release()));
   }
 
-  private async load(path: string, label: string, options: AcquireOptions, entry: Entry): Promise<Awaited<Entry['ready']>> {
+  private async load(path: string, label: string, options: AcquireOptions, entry: Entry): Promise<Loaded> {
+    if (!existsSync(path) || !statSync(path).isFile()) throw new FaceError('E_MODEL_MISSING', `model file ${path} (${label}) does not exist`);
     const { session, provider } = await this.open(path, label);
     try {
       const io = metaFromSession(session);
       if (options.contract) checkContract(io, options.contract, label);
       if (options.warmup !== false) {
-        await session.run(zeroFeeds(io.inputs, options.contract));
+        try {
+          await session.run(zeroFeeds(io.inputs, options.contract));
+        } catch (err) {
+          throw new FaceError('E_SESSION', `warm-up run of ${label} on ${provider} failed: ${firstLine(err)}`, { cause: err });
+        }
         entry.warmups++;
       }
       entry.provider = provider;
@@ -137,28 +158,30 @@ export class SessionPool {
     const base: ort.InferenceSession.SessionOptions = { interOpNumThreads: 1, graphOptimizationLevel: 'all' };
     if (this.threads > 0) base.intraOpNumThreads = this.threads;
     const tryOpen = (provider: Provider): Promise<ort.InferenceSession> => this.create(path, { ...base, executionProviders: [provider] });
-    // auto tries CUDA only when its provider library is installed: a doomed attempt makes ORT
-    // print a scary error for every model on CPU-only machines.
-    if (this.device === 'cuda' || (this.device === 'auto' && cudaInstalled())) {
+    // auto tries CUDA only when its provider library is installed: on CPU-only builds a doomed
+    // attempt makes ORT print an alarming error to stderr for every model.
+    if (this.device === 'cuda' || (this.device === 'auto' && this.hasCudaProvider())) {
       try {
         return { session: await tryOpen('cuda'), provider: 'cuda' };
       } catch (err) {
-        const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
         if (this.device === 'cuda') {
-          throw new FaceError('E_SESSION', `CUDA was requested for ${label} but is not available (${why}). Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with an NVIDIA GPU, or set the device to auto/cpu.`, { cause: err });
+          throw new FaceError(
+            'E_SESSION',
+            `CUDA was requested for ${label} but is not available (${firstLine(err)}). Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with an NVIDIA GPU and CUDA 12, or set the device to auto or cpu.`,
+            { cause: err },
+          );
         }
-        this.log('info', `CUDA not available for ${label}, using CPU`);
+        this.log('warn', `CUDA could not load ${label} (${firstLine(err)}); using CPU`);
       }
     }
     try {
       return { session: await tryOpen('cpu'), provider: 'cpu' };
     } catch (err) {
-      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new FaceError('E_MODEL_CONTRACT', `${label} could not be loaded as an ONNX model (${why})`, { cause: err });
+      throw new FaceError('E_MODEL_CONTRACT', `${label} could not be loaded as an ONNX model (${firstLine(err)})`, { cause: err });
     }
   }
 
-  private handle(entry: Entry, loaded: Awaited<Entry['ready']>): SessionHandle {
+  private handle(entry: Entry, loaded: Loaded): SessionHandle {
     let released = false;
     const { session, provider, io } = loaded;
     return {
@@ -171,7 +194,8 @@ export class SessionPool {
       inputMetadata: io.inputs,
       outputMetadata: io.outputs,
       run: async (feeds) => {
-        if (released) throw new FaceError('E_CLOSED', `session handle for ${entry.label} was released`);
+        if (released) throw new FaceError('E_CLOSED', `the session handle for ${entry.label} was released`);
+        if (this.closed) throw new FaceError('E_CLOSED', `the session pool is closed (${entry.label})`);
         entry.runs++;
         return (await session.run(feeds)) as Record<string, ort.Tensor>;
       },
@@ -179,6 +203,7 @@ export class SessionPool {
         if (released) return;
         released = true;
         entry.users--;
+        // After close() the entry is gone from the map and its session already released.
         if (entry.users <= 0 && this.entries.get(entry.key) === entry) {
           this.entries.delete(entry.key);
           await session.release();
@@ -188,21 +213,39 @@ export class SessionPool {
   }
 }
 
-function cudaInstalled(): boolean {
-  try {
-    const bin = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
-    return existsSync(join(bin, 'libonnxruntime_providers_cuda.so')) || existsSync(join(bin, 'onnxruntime_providers_cuda.dll'));
-  } catch {
-    return false;
-  }
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
-/** Zero tensors for every input: symbolic dimensions take the contract's number, else 1. */
+/** Whether onnxruntime-node has a CUDA execution provider library installed beside its binding. */
+function cudaProviderInstalled(): boolean {
+  try {
+    const bin = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin');
+    for (const napi of readdirSync(bin)) {
+      const dir = join(bin, napi, process.platform, process.arch);
+      if (existsSync(join(dir, 'libonnxruntime_providers_cuda.so')) || existsSync(join(dir, 'onnxruntime_providers_cuda.dll'))) return true;
+    }
+  } catch {
+    // No readable bin folder: treat as no CUDA; a cuda request still tries and reports why.
+  }
+  return false;
+}
+
+/**
+ * Zero tensors for every input. Symbolic dimensions take the contract's number when it has
+ * one; otherwise spatial ones (H, W of a rank-4 image input) become 64 — large enough for
+ * stride-32 networks — and all others 1.
+ */
 function zeroFeeds(inputs: TensorSpec[], contract?: IoContract): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const input of inputs) {
     const spec = contract?.inputs.find((c) => c.name === input.name);
-    const dims = input.shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : typeof spec?.shape[i] === 'number' ? (spec.shape[i] as number) : 1));
+    const dims = input.shape.map((d, i) => {
+      if (typeof d === 'number' && d > 0) return d;
+      const fromContract = spec?.shape[i];
+      if (typeof fromContract === 'number' && fromContract > 0) return fromContract;
+      return input.shape.length === 4 && i >= 2 ? 64 : 1;
+    });
     const size = dims.reduce((a, b) => a * b, 1);
     switch (input.type) {
       case 'float64': feeds[input.name] = new ort.Tensor('float64', new Float64Array(size), dims); break;
