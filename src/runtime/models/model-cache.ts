@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
 import { createReadStream, existsSync, statSync } from 'fs';
-import { rename, rm } from 'fs/promises';
+import { mkdir, rename, rm } from 'fs/promises';
 import { isAbsolute, join, resolve, sep } from 'path';
 import { FaceError } from '../errors';
 import { loadManifest, PACKAGE_ROOT, type Manifest, type ManifestEntry } from './manifest';
@@ -152,10 +152,14 @@ export class ModelCache {
     }
   }
 
-  /** Fetches into unique .part files, checks each, then renames into place: no half file is ever visible. */
+  /**
+   * Fetches into `<file>.part` files in a folder of its own (so two processes sharing the cache
+   * never write the same file), checks each, then renames into place: no half file is ever visible.
+   */
   private async download(spec: string, wanted: ManifestEntry[]): Promise<void> {
-    const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
-    const parts = wanted.map((m) => ({ entry: m, part: `${this.pathOf(m.id)}.${tag}.part` }));
+    const staging = join(this.dir, `.fetch-part-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const parts = wanted.map((m) => ({ entry: m, part: join(staging, `${m.file}.part`) }));
+    await mkdir(staging, { recursive: true });
     try {
       await this.fetcher(spec, parts.map((p) => ({ from: p.entry.source.path as string, to: p.part })), this.dir);
       for (const { entry, part } of parts) {
@@ -171,7 +175,7 @@ export class ModelCache {
         this.verified.add(entry.id);
       }
     } finally {
-      await Promise.all(parts.map((p) => rm(p.part, { force: true })));
+      await rm(staging, { recursive: true, force: true });
     }
   }
 
