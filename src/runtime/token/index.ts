@@ -16,6 +16,7 @@ export {
   DEFAULT_TOKEN_TTL_MS,
   createToken,
   advance,
+  withParameters,
   failToken,
   skipStage,
   isExpired,

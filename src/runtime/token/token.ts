@@ -238,6 +238,17 @@ export function advance(token: FaceToken, patch: TokenPatch, entry: JournalInput
   return sealCopy(next);
 }
 
+/**
+ * The token with parameters merged in (e.g. a node's dialog options over the token's own),
+ * without a journal entry: choosing parameters is not a stage.
+ */
+export function withParameters(token: FaceToken, parameters: Parameters): FaceToken {
+  if (Object.keys(parameters).length === 0) return token;
+  const next: Record<string, unknown> = { ...token };
+  applyPatch(next, { parameters: { ...token.parameters, ...parameters } }, 'withParameters()');
+  return sealCopy(next);
+}
+
 /** The token after `stage` failed: state `failed`, `error` set, journal outcome `failed` noted with the code. */
 export function failToken(token: FaceToken, stage: string, error: { code: string; message: string }, ms: number): FaceToken {
   return advance(

@@ -1,0 +1,51 @@
+import { FaceError } from '../runtime';
+import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import { configOf, numberOption } from './lib/stage-node';
+import { asFaceError, shorten } from './lib/messages';
+
+interface Def extends NodeDef {
+  config?: string;
+  format?: 'jpeg' | 'png' | 'webp';
+  quality?: string;
+  release?: boolean;
+}
+
+/** Token → encoded image Buffer in msg.payload (the token moves to msg.token). */
+export = function (RED: Red): void {
+  function FaceImage(this: Node, nodeDef: NodeDef): void {
+    RED.nodes.createNode(this, nodeDef);
+    const node = this;
+    const def = nodeDef as Def;
+    const config = configOf(RED, node, def.config);
+    const format = def.format ?? 'jpeg';
+    const quality = numberOption(def.quality) ?? 90;
+    const release = def.release !== false;
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      if (!config) {
+        done(new FaceError('E_BAD_PARAMETER', 'face-image has no facefusion-config node: open the node and pick or add one'));
+        return;
+      }
+      void (async () => {
+        try {
+          const runtime = config.runtime;
+          const token = runtime.acceptToken(msg.payload);
+          const started = performance.now();
+          const image = await runtime.encode(token, { format, quality });
+          if (release) runtime.release(token);
+          msg.token = token;
+          msg.payload = image;
+          msg.contentType = `image/${format}`;
+          node.status({ fill: 'green', shape: 'dot', text: `${format} ${Math.round(image.length / 1024)} kB · ${Math.round(performance.now() - started)} ms` });
+          send(msg);
+          done();
+        } catch (err) {
+          const error = asFaceError(err, 'image');
+          node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+          done(error);
+        }
+      })();
+    });
+  }
+  RED.nodes.registerType('face-image', FaceImage);
+};

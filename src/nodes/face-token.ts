@@ -1,0 +1,88 @@
+import { FaceError, STAGES, isFaceToken, withParameters, type Parameters, type Stage } from '../runtime';
+import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import type { ConfigUser } from './lib/config-types';
+import { configOf, numberOption, runtimeStatus, setOptions } from './lib/stage-node';
+import { asFaceError, shorten } from './lib/messages';
+
+interface Def extends NodeDef {
+  config?: string;
+  source?: string;
+  operations?: string[] | string;
+  blendRatio?: string;
+  faceSelector?: string;
+  scoreThreshold?: string;
+  maxFaces?: string;
+  faceSize?: string;
+}
+
+/**
+ * Starts a request: an image Buffer in msg.payload becomes a face token (frames stored in the
+ * config node's frame store); a token in msg.payload is checked and passed on.
+ */
+export = function (RED: Red): void {
+  function FaceToken(this: Node, nodeDef: NodeDef): void {
+    RED.nodes.createNode(this, nodeDef);
+    const node = this;
+    const def = nodeDef as Def;
+    const config = configOf(RED, node, def.config);
+    const operations = parseOperations(def.operations);
+    const dialogParameters: Parameters = setOptions({
+      blend_ratio: numberOption(def.blendRatio),
+      face_selector: def.faceSelector,
+      score_threshold: numberOption(def.scoreThreshold),
+      max_faces: numberOption(def.maxFaces),
+      face_size: numberOption(def.faceSize),
+    });
+    const user: ConfigUser = { showRuntimeState: (state) => runtimeStatus(node, state) };
+    config?.register(user);
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      if (!config) {
+        done(new FaceError('E_BAD_PARAMETER', 'face-token has no facefusion-config node: open the node and pick or add one'));
+        return;
+      }
+      void (async () => {
+        try {
+          const runtime = config.runtime;
+          const msgParameters = (msg.parameters && typeof msg.parameters === 'object' ? msg.parameters : {}) as Parameters;
+          if (isFaceToken(msg.payload) || (msg.payload && typeof msg.payload === 'object' && !Buffer.isBuffer(msg.payload))) {
+            msg.payload = withParameters(runtime.acceptToken(msg.payload), msgParameters);
+          } else {
+            if (!Buffer.isBuffer(msg.payload)) {
+              throw new FaceError('E_BAD_IMAGE', 'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object") or a face token');
+            }
+            const source = Buffer.isBuffer(msg.source) ? msg.source : typeof msg.source === 'string' && msg.source ? msg.source : def.source || undefined;
+            const msgOperations = Array.isArray(msg.operations) ? parseOperations(msg.operations as string[]) : undefined;
+            msg.payload = await runtime.createToken({
+              target: msg.payload,
+              source,
+              operations: msgOperations ?? operations,
+              parameters: { ...dialogParameters, ...msgParameters },
+            });
+          }
+          const token = msg.payload as { faces: unknown[]; source?: unknown };
+          node.status({ fill: 'green', shape: 'dot', text: `token${token.source ? ' + source' : ''} · ${(msg.payload as { operations: string[] }).operations.join(',')}` });
+          send(msg);
+          done();
+        } catch (err) {
+          const error = asFaceError(err, 'token');
+          node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+          done(error);
+        }
+      })();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      config?.deregister(user);
+      done();
+    });
+  }
+  RED.nodes.registerType('face-token', FaceToken);
+};
+
+function parseOperations(value: string[] | string | undefined): Stage[] {
+  const list = Array.isArray(value) ? value : typeof value === 'string' && value ? value.split(',') : ['detect', 'landmark', 'embed', 'swap'];
+  const unknown = list.filter((s) => !(STAGES as readonly string[]).includes(s.trim()));
+  if (unknown.length) throw new FaceError('E_BAD_PARAMETER', `unknown operation(s) ${unknown.join(', ')} (known: ${STAGES.join(', ')})`);
+  return STAGES.filter((s) => list.map((x) => x.trim()).includes(s));
+}

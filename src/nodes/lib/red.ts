@@ -1,0 +1,62 @@
+/**
+ * The small part of Node-RED's runtime API our nodes use. Node-RED ships no TypeScript types
+ * we can depend on without pulling its whole tree into the build, so this is written here.
+ */
+export interface NodeMessage {
+  _msgid?: string;
+  payload?: unknown;
+  [key: string]: unknown;
+}
+
+export type SendFn = (msg: NodeMessage | Array<NodeMessage | null> | null) => void;
+export type DoneFn = (err?: Error) => void;
+
+export interface NodeStatus {
+  fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+  shape?: 'ring' | 'dot';
+  text?: string;
+}
+
+export interface Node {
+  id: string;
+  name?: string;
+  on(event: 'input', handler: (msg: NodeMessage, send: SendFn, done: DoneFn) => void): void;
+  on(event: 'close', handler: (removed: boolean, done: () => void) => void): void;
+  status(status: NodeStatus | Record<string, never>): void;
+  send(msg: NodeMessage | Array<NodeMessage | null> | null): void;
+  error(err: unknown, msg?: NodeMessage): void;
+  warn(message: unknown): void;
+  log(message: unknown): void;
+}
+
+export interface NodeDef {
+  id: string;
+  type: string;
+  name?: string;
+  [key: string]: unknown;
+}
+
+export interface Red {
+  nodes: {
+    createNode(node: Node, def: NodeDef): void;
+    registerType(type: string, ctor: (this: Node, def: NodeDef) => void, options?: Record<string, unknown>): void;
+    getNode(id: string): Node | null;
+  };
+  httpAdmin: {
+    get(path: string, ...handlers: Array<(req: HttpRequest, res: HttpResponse, next?: () => void) => void>): void;
+    post(path: string, ...handlers: Array<(req: HttpRequest, res: HttpResponse, next?: () => void) => void>): void;
+  };
+  auth: { needsPermission(permission: string): (req: HttpRequest, res: HttpResponse, next?: () => void) => void };
+  log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+}
+
+export interface HttpRequest {
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body?: unknown;
+}
+
+export interface HttpResponse {
+  json(body: unknown): void;
+  status(code: number): HttpResponse;
+}
