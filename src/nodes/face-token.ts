@@ -61,7 +61,8 @@ export = function (RED: Red): void {
             });
           }
           const token = msg.payload as { faces: unknown[]; source?: unknown };
-          node.status({ fill: 'green', shape: 'dot', text: `token${token.source ? ' + source' : ''} · ${(msg.payload as { operations: string[] }).operations.join(',')}` });
+          const stages = (msg.payload as { operations: string[] }).operations.length;
+          node.status({ fill: 'green', shape: 'dot', text: `token${token.source ? ' + source' : ''} · ${stages} stage${stages === 1 ? '' : 's'}` });
           send(msg);
           done();
         } catch (err) {

@@ -1,0 +1,115 @@
+'use strict';
+// Real browser end to end (issue 3): Node-RED with our package, the editor in Debian's Chromium
+// driven by playwright-core, example 1 imported, deployed, triggered, and the swapped picture read back.
+const assert = require('assert');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const http = require('http');
+const { spawn } = require('child_process');
+
+const ROOT = path.join(__dirname, '..');
+const MEDIA = path.join(ROOT, '..', 'shared', 'media');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, 'artifacts');
+const DOCS = path.join(ROOT, 'docs', 'images');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.on('error', reject);
+  });
+}
+
+function post(port, urlPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST' }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+    req.on('error', reject);
+    req.setTimeout(10000, () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+async function waitFor(check, ms, what) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+describe('editor in a real browser', function () {
+  this.timeout(180000);
+  let red, browser, port, userDir, outDir, log = '';
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`      skipped: no Chromium at ${CHROMIUM} (apt-get install chromium; CI installs it)`);
+      this.skip();
+    }
+    port = await freePort();
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-e2e-'));
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-e2e-out-'));
+    red = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', userDir, '-s', path.join(ROOT, 'scripts', 'node-red-settings.js'), '-p', String(port)], {
+      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    red.stdout.on('data', (d) => (log += d));
+    red.stderr.on('data', (d) => (log += d));
+    await waitFor(() => /Server now running/.test(log), 60000, `Node-RED to start:\n${log}`);
+    const { chromium } = require('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async function () {
+    if (browser) await browser.close();
+    if (red) {
+      red.kill('SIGTERM');
+      await new Promise((r) => { const t = setTimeout(() => { red.kill('SIGKILL'); r(); }, 5000); red.once('exit', () => { clearTimeout(t); r(); }); });
+    }
+    for (const d of [userDir, outDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('shows our nodes in the palette, imports example 1, deploys it and writes the swapped picture', async function () {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 800 } });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="face-swap"]', { timeout: 60000 });
+    for (const type of ['face-token', 'face-detect', 'face-landmark', 'face-embed', 'face-swap', 'face-enhance', 'face-blur', 'face-debug', 'face-image', 'face-match']) {
+      assert.strictEqual(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), 1, `${type} in the palette`);
+    }
+
+    const output = path.join(outDir, 'swapped.jpg');
+    let text = fs.readFileSync(path.join(ROOT, 'examples', '01-swap-face-in-picture.json'), 'utf8');
+    text = text.split('/data/target.jpg').join(path.join(MEDIA, 'fr_biden.jpg')).split('/data/my-face.jpg').join(path.join(MEDIA, 'fr_obama.jpg')).split('/data/swapped.jpg').join(output);
+    const flow = JSON.parse(text);
+    await page.evaluate((nodes) => window.RED.view.importNodes(nodes), flow);
+    // Imported nodes follow the mouse until a click drops them: drop them at the top left of the canvas.
+    const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+    await page.mouse.move(chart.x + 40, chart.y + 30);
+    await page.mouse.click(chart.x + 40, chart.y + 30);
+    await page.click('#red-ui-header-button-deploy');
+    await page.waitForFunction(() => !document.querySelector('#red-ui-header-button-deploy').classList.contains('disabled') === false, null, { timeout: 30000 }).catch(() => undefined);
+    const inject = flow.find((n) => n.type === 'inject');
+    await waitFor(async () => (await post(port, `/inject/${inject.id}`)) === 200, 30000, 'the deployed inject node');
+    await waitFor(() => fs.existsSync(output) && fs.statSync(output).size > 1000, 60000, `the swapped picture at ${output}\n${log.slice(-2000)}`);
+    const bytes = fs.readFileSync(output);
+    assert.deepStrictEqual([...bytes.subarray(0, 2)], [0xff, 0xd8]);
+
+    await page.evaluate(() => { window.RED.view.select({ nodes: [] }); document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()); });
+    await page.waitForTimeout(1000); // statuses update over the websocket
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    fs.mkdirSync(DOCS, { recursive: true });
+    await page.locator('#red-ui-workspace-chart').screenshot({ path: path.join(ARTIFACTS, 'flow.png'), clip: undefined });
+    fs.copyFileSync(path.join(ARTIFACTS, 'flow.png'), path.join(DOCS, 'example-swap-flow.png'));
+    await require('sharp')(bytes).resize({ width: 480 }).jpeg({ quality: 80 }).toFile(path.join(DOCS, 'example-swap-output.jpg'));
+    fs.copyFileSync(output, path.join(ARTIFACTS, 'swap-output.jpg'));
+    const statuses = await page.locator('.red-ui-flow-node-status-label').allTextContents();
+    assert.ok(statuses.some((s) => /face.*ms/.test(s)), `stage statuses shown: ${statuses.join(' | ')}`);
+  });
+});
