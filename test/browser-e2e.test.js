@@ -104,11 +104,14 @@ describe('editor in a real browser', function () {
     await page.evaluate(() => { window.RED.view.select({ nodes: [] }); document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()); });
     await page.waitForTimeout(1000); // statuses update over the websocket
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    fs.mkdirSync(DOCS, { recursive: true });
     await page.locator('#red-ui-workspace-chart').screenshot({ path: path.join(ARTIFACTS, 'flow.png'), clip: undefined });
-    fs.copyFileSync(path.join(ARTIFACTS, 'flow.png'), path.join(DOCS, 'example-swap-flow.png'));
-    await require('sharp')(bytes).resize({ width: 480 }).jpeg({ quality: 80 }).toFile(path.join(DOCS, 'example-swap-output.jpg'));
     fs.copyFileSync(output, path.join(ARTIFACTS, 'swap-output.jpg'));
+    // `UPDATE_DOCS_IMAGES=1 npm test` refreshes the README's pictures from this run.
+    if (process.env.UPDATE_DOCS_IMAGES === '1') {
+      fs.mkdirSync(DOCS, { recursive: true });
+      fs.copyFileSync(path.join(ARTIFACTS, 'flow.png'), path.join(DOCS, 'example-swap-flow.png'));
+      await require('sharp')(bytes).resize({ width: 480 }).jpeg({ quality: 80 }).toFile(path.join(DOCS, 'example-swap-output.jpg'));
+    }
     const statuses = await page.locator('.red-ui-flow-node-status-label').allTextContents();
     assert.ok(statuses.some((s) => /face.*ms/.test(s)), `stage statuses shown: ${statuses.join(' | ')}`);
   });
