@@ -1,6 +1,6 @@
 import { FaceError, cosineSimilarity, type Runtime } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { configOf, numberOption } from './lib/stage-node';
+import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
 
 interface Def extends NodeDef {
@@ -24,7 +24,7 @@ export = function (RED: Red): void {
 
     node.on('input', (msg: NodeMessage, send, done) => {
       if (!config) {
-        done(new FaceError('E_BAD_PARAMETER', 'face-match has no facefusion-config node: open the node and pick or add one'));
+        done(missingConfig(nodeDef.type));
         return;
       }
       void (async () => {

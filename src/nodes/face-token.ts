@@ -1,7 +1,7 @@
 import { FaceError, STAGES, isFaceToken, withParameters, type Parameters, type Stage } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import type { ConfigUser } from './lib/config-types';
-import { configOf, numberOption, runtimeStatus, setOptions } from './lib/stage-node';
+import { configOf, missingConfig, numberOption, runtimeStatus, setOptions } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
 
 interface Def extends NodeDef {
@@ -38,7 +38,7 @@ export = function (RED: Red): void {
 
     node.on('input', (msg: NodeMessage, send, done) => {
       if (!config) {
-        done(new FaceError('E_BAD_PARAMETER', 'face-token has no facefusion-config node: open the node and pick or add one'));
+        done(missingConfig(nodeDef.type));
         return;
       }
       void (async () => {

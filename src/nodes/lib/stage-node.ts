@@ -30,6 +30,10 @@ export function configOf(RED: Red, node: Node, id: string | undefined): ConfigNo
   return config;
 }
 
+export function missingConfig(type: string): FaceError {
+  return new FaceError('E_BAD_PARAMETER', `${type} has no facefusion-config node: open the node and pick or add one`);
+}
+
 /** Status for the runtime's own state (loading models, ready on cpu/cuda, error). */
 export function runtimeStatus(node: Node, state: RuntimeState): void {
   if (state.phase === 'loading') node.status({ fill: 'yellow', shape: 'ring', text: 'loading models…' });
@@ -57,7 +61,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       if (!config) {
-        done(new FaceError('E_BAD_PARAMETER', `${spec.type} has no facefusion-config node: open the node and pick or add one`));
+        done(missingConfig(spec.type));
         return;
       }
       const accepted = queue.push({ run: () => handle(msg, send, done), drop: () => done() });
