@@ -1,4 +1,3 @@
-import { FaceError } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
