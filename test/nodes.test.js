@@ -40,6 +40,13 @@ describe('Node-RED nodes', function () {
     for (let i = 0; i < 10; i++) assert.ok(helper.getNode(`n${i}`), `node n${i}`);
   });
 
+  it('the admin endpoint lists the models for the config dialog', async function () {
+    await helper.load(ourNodes, [TAB, CFG]);
+    const res = await helper.request().get('/facefusion/models').query({ config: 'cfg' }).expect(200);
+    const detector = res.body.models.find((m) => m.id === 'fr_detect');
+    assert.ok(detector && detector.present && detector.license === 'MIT', JSON.stringify(res.body));
+  });
+
   it('shares one config node: two detect nodes use one detector session', async function () {
     const flow = [TAB, CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect'], wires: [['d1', 'd2']] },
