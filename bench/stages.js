@@ -3,17 +3,12 @@
 // Usage: npm run bench   (or: node bench/stages.js [runs])
 const path = require('path');
 const fs = require('fs');
-const os = require('os');
 const { createRuntime, decodeImage, encodeImage } = require('../dist/runtime');
+const { summary, machine, saveResults, MEDIA } = require('./lib');
 
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
 const RUNS = Number(process.argv[2] || 15);
 const STAGES = ['detect', 'landmark', 'embed', 'swap', 'enhance', 'blur', 'debug'];
 
-function summary(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
-}
 const fmt = (v) => v.toFixed(1).padStart(7);
 
 async function timeStages(rt, file) {
@@ -42,8 +37,7 @@ async function timeStages(rt, file) {
 }
 
 (async () => {
-  const ortVersion = require('onnxruntime-node/package.json').version;
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, node ${process.version}, onnxruntime-node ${ortVersion}`);
+  console.log(`machine: ${machine()}`);
   const results = {};
   for (const file of ['astronaut.png', 'fr_two_people.jpg']) {
     const rt = createRuntime({ sweepIntervalMs: 0 });
@@ -57,6 +51,5 @@ async function timeStages(rt, file) {
       console.log(`  ${k.padEnd(9)} first ${fmt(r.first[k])} | ${fmt(w.min)} ${fmt(w.median)} ${fmt(w.max)}`);
     }
   }
-  fs.mkdirSync(path.join(__dirname), { recursive: true });
-  fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify({ stages: results, at: new Date().toISOString() }, null, 2));
+  saveResults('stages', results);
 })().catch((e) => { console.error(e); process.exit(1); });
