@@ -101,11 +101,12 @@ describe('vision for the embedded face swap', function () {
       for (const i of b) assert.ok(i < 5, 'only first copies are used');
       assert.strictEqual(delaunay([[0, 0], [1, 1], [2, 2], [3, 3], [1, 1]]).length, 0);
       assert.strictEqual(delaunay([[0, 0], [1, 0]]).length, 0);
-      // A bulge of 1e-3 over 1000 px: a finite super-triangle would drop this sliver.
-      const flat = [[0, 0], [500, -0.001], [1000, 0], [500, 300]];
+      // A point 1 px inside a 1000 px hull edge: the sliver's circumcircle is huge and reaches
+      // any finite super-triangle, which would then eat the sliver and leave the hull uncovered.
+      const flat = [[0, 0], [1000, 0], [500, 1], [500, 300]];
       const f = delaunay(flat);
-      assert.strictEqual(f.length / 3, 2);
-      assert.ok(Math.abs(meshArea(flat, f) - polygonArea(convexHull(flat))) < 1e-6);
+      assert.strictEqual(f.length / 3, 3);
+      assert.ok(Math.abs(meshArea(flat, f) - polygonArea(convexHull(flat))) < 1e-9);
     });
 
     it('canonical 68-point mesh: mean face in the unit box, no degenerate triangle, covers its hull', function () {
@@ -243,6 +244,8 @@ describe('vision for the embedded face swap', function () {
         prev = v;
       }
       assert.ok(ramp >= 6 && ramp <= 16, `ramp ${ramp} px for radius 12`);
+      const first = soft.subarray(65 * 128, 65 * 128 + 61).find((v) => v > 0);
+      assert.ok(first < 0.2, `the ramp starts near 0 at the polygon edge, not with a step (${first})`);
       assert.deepStrictEqual(Array.from(featherMask(mask, 128, 128, 0)), Array.from(mask));
     });
 
