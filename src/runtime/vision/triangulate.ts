@@ -11,7 +11,7 @@ import type { Point } from './frame';
  * result always covers the convex hull. Exact duplicate points are skipped (their index never
  * appears); all-collinear input yields no triangles. O(n²) — meant for landmark sets.
  */
-export function delaunay(points: Point[]): Uint32Array {
+export function delaunay(points: ReadonlyArray<Readonly<Point>>): Uint32Array {
   const n = points.length;
   if (n < 3) return new Uint32Array(0);
   const mesh = new BowyerWatson(points);
@@ -32,7 +32,7 @@ export function delaunay(points: Point[]): Uint32Array {
  * whose indices follow the 68. Use the SAME list for source and target points; prefer
  * canonicalFace68Triangles() so the list does not depend on one face's pose.
  */
-export function face68Triangles(points68: Point[], extra: Point[] = []): Uint32Array {
+export function face68Triangles(points68: ReadonlyArray<Readonly<Point>>, extra: ReadonlyArray<Readonly<Point>> = []): Uint32Array {
   return delaunay(extra.length ? points68.concat(extra) : points68);
 }
 
@@ -104,7 +104,7 @@ class BowyerWatson {
   private readonly bad: number[] = [];
   private readonly edges: number[] = [];
 
-  constructor(points: Point[]) {
+  constructor(points: ReadonlyArray<Readonly<Point>>) {
     const n = points.length;
     this.n = n;
     this.xs = new Float64Array(n);
@@ -229,4 +229,4 @@ class BowyerWatson {
  */
 export const MEAN_FACE68: ReadonlyArray<Readonly<Point>> = Object.freeze(buildMeanFace68().map((p) => Object.freeze(p)));
 
-const CANONICAL_TRIANGLES: Uint32Array = delaunay(MEAN_FACE68 as Point[]);
+const CANONICAL_TRIANGLES: Uint32Array = delaunay(MEAN_FACE68);
