@@ -1,0 +1,293 @@
+import { FaceError, toFaceError } from '../errors';
+import type { FrameStore } from '../store';
+import type { FrameRef } from '../token/types';
+import type { Frame } from '../vision/frame';
+import type { FfmpegLocator } from './ffmpeg-path';
+import { FrameReader } from './frame-reader';
+import { describeExit, FfmpegProcess } from './process';
+import { assertReadableFile, parseFfmpegDump, type StreamInfo } from './probe';
+import { classifySource, inputArgs, type MediaSource } from './source';
+
+/** One decoded frame, already in the frame store. The consumer releases `ref`. */
+export interface DecodedFrame {
+  ref: FrameRef;
+  /** 0-based, continuous across reconnects. */
+  index: number;
+  /** Presentation time in seconds: index / fps. */
+  pts: number;
+  width: number;
+  height: number;
+}
+
+export interface VideoDecoderOptions {
+  locator: FfmpegLocator;
+  store: FrameStore;
+  /** File path, allowed stream URL (see INPUT_SCHEMES) or /dev/video*. */
+  input: string;
+  /** Scale frames to this size (both or neither); live sources keep their first size across reconnects. */
+  width?: number;
+  height?: number;
+  /** Treat the source as live (reconnect when it drops). Default: URLs and devices are live, files are not. */
+  live?: boolean;
+  /** Reconnect attempts in a row before giving up (default 10; 0 = never reconnect). Reset by a delivered frame. */
+  maxReconnects?: number;
+  /** First reconnect delay (ms, default 500), doubled each attempt up to `reconnectMaxMs` (default 8000). */
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+  /** Network read timeout given to ffmpeg (ms, default 10000). */
+  ioTimeoutMs?: number;
+  /** How long to wait for ffmpeg's stream info after starting it (ms, default 30000). */
+  openTimeoutMs?: number;
+  /** Owner tag for the stored frames (job id), so `store.releaseOwner` can free them. */
+  owner?: string;
+  /** Lifetime of each stored frame (ms); the store's default when absent. */
+  frameTtlMs?: number;
+  /** Called before each reconnect of a live source. */
+  onReconnect?: (attempt: number, delayMs: number, reason: string) => void;
+  /** Extra options for ffmpeg placed before `-i` (e.g. ['-framerate', '30'] for a device). */
+  inputOptions?: string[];
+}
+
+/** What ffmpeg reported for the running decode: output size and rate, input duration and codec. */
+export interface DecoderStreamInfo {
+  width: number;
+  height: number;
+  fps: number;
+  durationSec?: number;
+  hasAudio: boolean;
+  videoCodec?: string;
+}
+
+type RunEnd = { kind: 'stopped' } | { kind: 'ended'; reason: string; ok: boolean; delivered: number };
+
+/**
+ * Decodes a file, stream or device into RGB frames in the frame store. Each frame's bytes are
+ * `reserve()`d before they are read from ffmpeg's pipe, and the pipe stays paused while the
+ * store is full, so a slow consumer stalls ffmpeg instead of growing memory.
+ *
+ *   const decoder = new VideoDecoder({ locator, store, input: 'in.mp4' });
+ *   for await (const f of decoder.frames()) { ...; store.release(f.ref); }
+ *
+ * `frames()` may be iterated once. `stop()` ends it early; breaking out of the loop does too.
+ */
+export class VideoDecoder {
+  private readonly options: VideoDecoderOptions;
+  private readonly source: MediaSource;
+  private readonly live: boolean;
+  private readonly abort = new AbortController();
+  private child?: FfmpegProcess;
+  private started = false;
+  private stopped = false;
+  private stream?: DecoderStreamInfo;
+  private delayTimer?: { timer: NodeJS.Timeout; resolve: () => void };
+
+  /** Throws E_UNSUPPORTED_SOURCE / E_BAD_PARAMETER synchronously; file existence is checked when frames() starts. */
+  constructor(options: VideoDecoderOptions) {
+    this.options = options;
+    this.source = classifySource(options.input);
+    this.live = options.live ?? this.source.live;
+    if ((options.width === undefined) !== (options.height === undefined)) {
+      throw new FaceError('E_BAD_PARAMETER', 'give both width and height to scale decoded frames, or neither');
+    }
+    for (const [name, value] of [['width', options.width], ['height', options.height]] as const) {
+      if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new FaceError('E_BAD_PARAMETER', `decoder ${name} must be a positive integer (got ${value})`);
+    }
+  }
+
+  /** pid of the current ffmpeg child, if one is running. */
+  get pid(): number | undefined {
+    return this.child?.running ? this.child.pid : undefined;
+  }
+
+  /** Output size/rate once the first ffmpeg run has reported them. */
+  get info(): DecoderStreamInfo | undefined {
+    return this.stream;
+  }
+
+  /** The decoded frames in order. Throws E_VIDEO_OPEN / E_VIDEO_DECODE / E_FFMPEG_MISSING. */
+  async *frames(): AsyncGenerator<DecodedFrame, void, undefined> {
+    if (this.started) throw new FaceError('E_BAD_PARAMETER', 'VideoDecoder.frames() can be iterated only once; create a new decoder');
+    this.started = true;
+    try {
+      if (this.stopped) return;
+      if (this.source.kind === 'file') assertReadableFile(this.source.input);
+      const ffmpeg = await this.options.locator.resolve();
+      let index = 0;
+      let attempt = 0;
+      for (;;) {
+        const child = new FfmpegProcess(ffmpeg.path, this.buildArgs(ffmpeg.major), { stdin: false });
+        this.child = child;
+        if (this.stopped) {
+          await child.kill();
+          return;
+        }
+        let end: RunEnd;
+        const run = this.runOnce(child, index);
+        try {
+          for (;;) {
+            const next = await run.next();
+            if (next.done) {
+              end = next.value;
+              break;
+            }
+            index++;
+            yield next.value;
+          }
+        } finally {
+          // Also reached when the consumer breaks out: never leave ffmpeg behind.
+          await run.return({ kind: 'stopped' });
+          await child.kill();
+        }
+        if (end.kind === 'stopped' || this.stopped) return;
+        if (end.ok && !this.live) return;
+        if (!this.live) throw new FaceError(index === 0 ? 'E_VIDEO_OPEN' : 'E_VIDEO_DECODE', `decoding "${this.options.input}" failed: ${end.reason}`, { details: { input: this.options.input, frames: index } });
+        if (end.delivered > 0) attempt = 0;
+        attempt++;
+        const max = this.options.maxReconnects ?? 10;
+        if (attempt > max) {
+          throw new FaceError('E_VIDEO_DECODE', `live source "${this.options.input}" was lost and ${max} reconnect attempt(s) failed: ${end.reason}`, { details: { input: this.options.input, frames: index } });
+        }
+        const delay = Math.min(this.options.reconnectMaxMs ?? 8000, (this.options.reconnectBaseMs ?? 500) * 2 ** (attempt - 1));
+        this.options.onReconnect?.(attempt, delay, end.reason);
+        await this.sleep(delay);
+        if (this.stopped) return;
+      }
+    } finally {
+      this.child = undefined;
+    }
+  }
+
+  /**
+   * Ends decoding: ffmpeg gets SIGTERM, then SIGKILL after 2 s; a wait for store room or a
+   * reconnect delay is cut short. Resolves once ffmpeg has exited; `frames()` then finishes at
+   * its next step without yielding more. Idempotent. Frames already yielded stay in the store:
+   * their consumer releases them.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    if (this.delayTimer) {
+      clearTimeout(this.delayTimer.timer);
+      this.delayTimer.resolve();
+      this.delayTimer = undefined;
+    }
+    const child = this.child;
+    if (child) await child.kill();
+  }
+
+  private buildArgs(major: number | undefined): string[] {
+    const o = this.options;
+    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
+    args.push(...inputArgs(this.source, o.ioTimeoutMs ?? 10_000, major), ...(o.inputOptions ?? []), '-i', this.source.input);
+    args.push('-map', '0:v:0', '-an', '-sn');
+    const size = o.width !== undefined && o.height !== undefined ? { width: o.width, height: o.height } : this.live ? this.stream : undefined;
+    if (size) args.push('-vf', `scale=${size.width}:${size.height}`);
+    // A live source keeps its first frame rate across reconnects, so pts stay on one clock.
+    if (this.live && this.stream) args.push('-r', String(this.stream.fps));
+    args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+    return args;
+  }
+
+  /** One ffmpeg run: wait for its stream info, then frames until the pipe ends. */
+  private async *runOnce(child: FfmpegProcess, firstIndex: number): AsyncGenerator<DecodedFrame, RunEnd, undefined> {
+    const stdout = child.child.stdout;
+    if (!stdout) throw new FaceError('E_INTERNAL', 'ffmpeg has no stdout pipe');
+    const reader = new FrameReader(stdout);
+    const header = await this.waitForHeader(child);
+    if (!header) {
+      const exit = await child.exited;
+      if (exit.error) throw new FaceError('E_FFMPEG_MISSING', describeExit(exit), { cause: exit.error });
+      if (this.stopped) return { kind: 'stopped' };
+      return { kind: 'ended', ok: false, delivered: 0, reason: `${describeExit(exit)} before any frame: ${child.stderrTail(4) || 'no output'}` };
+    }
+    const { width, height, fps } = header;
+    const bytes = width * height * 3;
+    const o = this.options;
+    let index = firstIndex;
+    for (;;) {
+      if (this.stopped) return { kind: 'stopped' };
+      let reservation;
+      try {
+        reservation = await o.store.reserve(bytes, this.abort.signal);
+      } catch (error) {
+        if (this.stopped) return { kind: 'stopped' };
+        throw toFaceError(error, 'E_VIDEO_DECODE');
+      }
+      let frame: Frame;
+      let filled: boolean;
+      try {
+        const data = new Uint8Array(bytes);
+        filled = await reader.readInto(data);
+        frame = { width, height, channels: 3, data };
+      } catch (error) {
+        reservation.cancel();
+        throw toFaceError(error, 'E_VIDEO_DECODE');
+      }
+      if (!filled || this.stopped) {
+        reservation.cancel();
+        if (this.stopped) return { kind: 'stopped' };
+        const exit = await child.exited;
+        const ok = exit.code === 0;
+        return { kind: 'ended', ok, delivered: index - firstIndex, reason: ok ? 'the stream ended' : `${describeExit(exit)}: ${child.stderrTail(4)}` };
+      }
+      const ref = reservation.put(frame, {
+        ...(o.owner !== undefined ? { owner: o.owner } : {}),
+        ...(o.frameTtlMs !== undefined ? { expiresAt: Date.now() + o.frameTtlMs } : {}),
+      });
+      yield { ref, index, pts: index / fps, width, height };
+      index++;
+    }
+  }
+
+  /** Resolves with the output stream once ffmpeg has printed it, or undefined if ffmpeg ends first. */
+  private waitForHeader(child: FfmpegProcess): Promise<StreamInfo & { fps: number } | undefined> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (value: (StreamInfo & { fps: number }) | undefined): void => {
+        if (settled) return;
+        settled = true;
+        unsubscribe();
+        clearTimeout(timer);
+        resolve(value);
+      };
+      const check = (head: string): void => {
+        const dump = parseFfmpegDump(head);
+        const out = dump.output?.video;
+        if (!out) return;
+        const fps = out.fps ?? dump.input?.video?.fps ?? this.stream?.fps ?? 25;
+        if (!this.stream) {
+          this.stream = {
+            width: out.width,
+            height: out.height,
+            fps,
+            hasAudio: dump.input?.audioCodec !== undefined,
+            ...(dump.input?.durationSec !== undefined && !this.live ? { durationSec: dump.input.durationSec } : {}),
+            ...(dump.input?.video ? { videoCodec: dump.input.video.codec } : {}),
+          };
+        }
+        // Before reconnects the first run's rate wins so pts keep one clock.
+        finish({ ...out, fps: this.stream.fps });
+      };
+      const unsubscribe = child.onHead(check);
+      // No stream info in time: end this run (a live source then goes through reconnect).
+      const timer = setTimeout(() => {
+        void child.kill();
+      }, this.options.openTimeoutMs ?? 30_000);
+      void child.exited.then(() => {
+        check(child.stderrHead());
+        finish(undefined);
+      });
+      check(child.stderrHead());
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.delayTimer = undefined;
+        resolve();
+      }, ms);
+      this.delayTimer = { timer, resolve };
+    });
+  }
+}

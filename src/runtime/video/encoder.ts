@@ -1,0 +1,334 @@
+import { accessSync, constants, statSync } from 'fs';
+import { dirname, resolve as resolvePath } from 'path';
+import { FaceError, toFaceError } from '../errors';
+import type { FrameStore } from '../store';
+import type { FrameRef } from '../token/types';
+import type { FfmpegLocator } from './ffmpeg-path';
+import { fpsArg } from './probe';
+import { describeExit, FfmpegProcess } from './process';
+import { classifySource, inputArgs } from './source';
+
+export interface VideoEncoderOptions {
+  locator: FfmpegLocator;
+  store: FrameStore;
+  /** A file path (its directory must exist) or rtmp(s):// (flv), rtsp:// (rtsp), udp:// tcp:// srt:// (mpegts). */
+  output: string;
+  width: number;
+  height: number;
+  fps: number;
+  /** The original input: its first audio stream (if any) is muxed in when `keepAudio` is not false. */
+  audioFrom?: string;
+  /** Default true; false drops the audio even when `audioFrom` is given. */
+  keepAudio?: boolean;
+  /** Video codec (default libx264). */
+  codec?: string;
+  /** 0–100, mapped linearly to CRF 51–0 for libx264/libx265 (default 80 → CRF 10). */
+  quality?: number;
+  /** x264/x265 preset (default veryfast). */
+  preset?: string;
+  /** Container format; default from the URL scheme or the file extension. */
+  format?: string;
+  /** Index of the first frame (default 0). */
+  startIndex?: number;
+  /** What a skipped index becomes: nothing ('drop', default) or the previous frame again ('repeat', keeps audio in sync). */
+  onSkip?: 'drop' | 'repeat';
+  /** Extra ffmpeg output options, placed before the output. */
+  outputOptions?: string[];
+  /** How long abort() waits after SIGTERM before SIGKILL (ms, default 2000). */
+  killGraceMs?: number;
+}
+
+export interface EncodeResult {
+  /** Frames written to ffmpeg, repeats included. */
+  frames: number;
+  /** Indexes skipped (by `skip`, by gaps at `finish`, or because their frame was no longer in the store). */
+  dropped: number;
+  fps: number;
+  durationSec: number;
+  outputPath: string;
+}
+
+const SKIP = Symbol('skip');
+type Slot = FrameRef | typeof SKIP;
+
+const STREAM_FORMATS: Record<string, string> = { rtmp: 'flv', rtmps: 'flv', rtsp: 'rtsp', rtsps: 'rtsp', udp: 'mpegts', tcp: 'mpegts', srt: 'mpegts' };
+
+/** quality 0–100 → CRF 51–0, linear (FaceFusion's mapping: 80 → 10). */
+export function qualityToCrf(quality: number): number {
+  return Math.round(51 - (Math.min(100, Math.max(0, quality)) * 51) / 100);
+}
+
+/**
+ * Encodes RGB frames from the frame store into a file or stream with ffmpeg. Frames may arrive
+ * out of order: `write(index, ref)` parks them until every earlier index was written or
+ * skipped, then feeds ffmpeg in index order, waiting for stdin to drain. The encoder owns each
+ * ref from the moment it is passed in: it is released once written (or on error/abort).
+ *
+ *   const enc = new VideoEncoder({ locator, store, output: 'out.mp4', width, height, fps, audioFrom: 'in.mp4' });
+ *   await enc.write(0, ref0); enc.skip(1); await enc.write(2, ref2);
+ *   const { frames, durationSec } = await enc.finish();
+ */
+export class VideoEncoder {
+  private readonly options: VideoEncoderOptions;
+  private readonly target: { kind: 'file'; path: string } | { kind: 'url'; format: string; scheme: string };
+  private readonly pending = new Map<number, Slot>();
+  private next: number;
+  private chain: Promise<void> = Promise.resolve();
+  private starting?: Promise<FfmpegProcess>;
+  private child?: FfmpegProcess;
+  private failure?: FaceError;
+  private finishing?: Promise<EncodeResult>;
+  private aborted = false;
+  private written = 0;
+  private dropped = 0;
+  private last?: Uint8Array;
+
+  /** Validates options and the output location; throws E_BAD_OUTPUT / E_BAD_PARAMETER before anything is spawned. */
+  constructor(options: VideoEncoderOptions) {
+    this.options = options;
+    for (const name of ['width', 'height'] as const) {
+      const v = options[name];
+      if (!(Number.isInteger(v) && v > 0)) throw new FaceError('E_BAD_PARAMETER', `encoder ${name} must be a positive integer (got ${v})`);
+    }
+    if (!(options.fps > 0 && Number.isFinite(options.fps))) throw new FaceError('E_BAD_PARAMETER', `encoder fps must be > 0 (got ${options.fps})`);
+    if (options.quality !== undefined && !(options.quality >= 0 && options.quality <= 100)) {
+      throw new FaceError('E_BAD_PARAMETER', `encoder quality must be 0–100 (got ${options.quality})`);
+    }
+    this.next = options.startIndex ?? 0;
+    this.target = classifyOutput(options.output);
+    if (this.target.kind === 'file' && options.audioFrom && resolvePath(options.audioFrom) === resolvePath(this.target.path)) {
+      throw new FaceError('E_BAD_OUTPUT', `output "${options.output}" is the input itself; choose another output path`);
+    }
+  }
+
+  /** pid of the ffmpeg child while it runs (for tests and diagnostics). */
+  get pid(): number | undefined {
+    return this.child?.running ? this.child.pid : undefined;
+  }
+
+  /** Frames parked because an earlier index has not arrived yet. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves ffmpeg and spawns it; `write` calls this itself. Throws E_FFMPEG_MISSING. */
+  start(): Promise<void> {
+    return this.spawn().then(() => undefined);
+  }
+
+  /**
+   * Queues frame `index`. Resolves once it is queued, or — when it was the next one due — once it
+   * and any frames parked behind it have been handed to ffmpeg (stdin backpressure included).
+   * Throws E_VIDEO_ENCODE when ffmpeg died, E_BAD_PARAMETER for an index already written or queued.
+   */
+  write(index: number, ref: FrameRef): Promise<void> {
+    const problem = this.refuse(index);
+    if (problem) {
+      this.options.store.release(ref);
+      return Promise.reject(problem);
+    }
+    this.pending.set(index, ref);
+    return this.flush();
+  }
+
+  /** Marks `index` as dropped so later frames are not held back by it. */
+  skip(index: number): Promise<void> {
+    const problem = this.refuse(index);
+    if (problem) return Promise.reject(problem);
+    this.pending.set(index, SKIP);
+    return this.flush();
+  }
+
+  /**
+   * Writes what is still parked (missing indexes count as dropped), closes ffmpeg's input and
+   * waits for it to finish the file/stream. Throws E_VIDEO_ENCODE with ffmpeg's last stderr lines.
+   */
+  finish(): Promise<EncodeResult> {
+    if (!this.finishing) this.finishing = this.doFinish();
+    return this.finishing;
+  }
+
+  /** Kills ffmpeg (SIGTERM, then SIGKILL) and releases parked frames. Idempotent; the output is left as is. */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    this.fail(new FaceError('E_CLOSED', 'the video encoder was aborted'));
+    const child = this.child ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
+    if (child) await child.kill(this.options.killGraceMs ?? 2000);
+  }
+
+  private async doFinish(): Promise<EncodeResult> {
+    const child = await this.spawn();
+    await this.chain;
+    while (this.pending.size > 0 && !this.failure) {
+      if (!this.pending.has(this.next)) this.pending.set(this.next, SKIP);
+      await this.flush();
+    }
+    if (this.failure) throw this.failure;
+    if (this.written === 0) {
+      await child.kill();
+      throw new FaceError('E_VIDEO_ENCODE', `no frames were written to "${this.options.output}"`);
+    }
+    child.child.stdin?.end();
+    const exit = await child.exited;
+    if (this.failure) throw this.failure;
+    if (exit.code !== 0) throw this.exitError(child, exit.error ? describeExit(exit) : undefined);
+    return {
+      frames: this.written,
+      dropped: this.dropped,
+      fps: this.options.fps,
+      durationSec: this.written / this.options.fps,
+      outputPath: this.target.kind === 'file' ? resolvePath(this.target.path) : this.options.output,
+    };
+  }
+
+  private refuse(index: number): FaceError | undefined {
+    if (this.failure) return this.failure;
+    if (this.finishing) return new FaceError('E_CLOSED', 'the video encoder is finishing; no more frames are accepted');
+    if (!Number.isInteger(index) || index < this.next || this.pending.has(index)) {
+      return new FaceError('E_BAD_PARAMETER', `frame index ${index} was already written, skipped or queued (next due: ${this.next})`);
+    }
+    return undefined;
+  }
+
+  /** Serialises in-order writing: one drain loop at a time. */
+  private flush(): Promise<void> {
+    const run = this.chain.then(() => this.writeDue());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeDue(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.pending.has(this.next)) return;
+    const child = await this.spawn();
+    const store = this.options.store;
+    while (this.pending.has(this.next)) {
+      if (this.failure) throw this.failure;
+      const slot = this.pending.get(this.next)!;
+      this.pending.delete(this.next);
+      this.next++;
+      const frame = slot === SKIP ? undefined : store.tryGet(slot);
+      if (!frame) {
+        this.dropped++;
+        if (this.options.onSkip === 'repeat' && this.last) await this.send(child, this.last);
+        continue;
+      }
+      if (frame.width !== this.options.width || frame.height !== this.options.height) {
+        store.release(slot as FrameRef);
+        throw new FaceError('E_BAD_PARAMETER', `frame ${this.next - 1} is ${frame.width}x${frame.height} but the encoder was opened for ${this.options.width}x${this.options.height}`);
+      }
+      await this.send(child, frame.data, () => store.release(slot as FrameRef));
+      if (this.options.onSkip === 'repeat') this.last = frame.data;
+    }
+  }
+
+  /** Hands bytes to ffmpeg; `flushed` runs once they left the process (or could not). */
+  private async send(child: FfmpegProcess, data: Uint8Array, flushed?: () => void): Promise<void> {
+    const stdin = child.child.stdin;
+    if (!stdin || stdin.destroyed || !child.running) {
+      flushed?.();
+      throw this.failure ?? this.exitError(child);
+    }
+    this.written++;
+    const ok = stdin.write(data, () => flushed?.());
+    if (ok) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        stdin.off('drain', done);
+        resolve();
+      };
+      stdin.on('drain', done);
+      void child.exited.then(done);
+    });
+    if (this.failure) throw this.failure;
+  }
+
+  private spawn(): Promise<FfmpegProcess> {
+    if (!this.starting) {
+      this.starting = (async () => {
+        const ffmpeg = await this.options.locator.resolve();
+        if (this.aborted) throw this.failure ?? new FaceError('E_CLOSED', 'the video encoder was aborted');
+        const child = new FfmpegProcess(ffmpeg.path, this.buildArgs(ffmpeg.major), { stdin: true, tailLines: 8 });
+        this.child = child;
+        void child.exited.then((exit) => {
+          // Exiting before finish() closed stdin is a failure, whatever the code.
+          if (!this.finishing || exit.code !== 0) this.fail(this.exitError(child, exit.error ? describeExit(exit) : undefined));
+        });
+        return child;
+      })();
+      this.starting.catch((error: unknown) => this.fail(toFaceError(error, 'E_VIDEO_ENCODE')));
+    }
+    return this.starting;
+  }
+
+  private buildArgs(major: number | undefined): string[] {
+    const o = this.options;
+    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
+    args.push('-f', 'rawvideo', '-pixel_format', 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-i', 'pipe:0');
+    const withAudio = o.audioFrom !== undefined && o.keepAudio !== false;
+    if (withAudio) {
+      const source = classifySource(o.audioFrom!);
+      args.push(...inputArgs(source, 10_000, major), '-i', source.input);
+    }
+    args.push('-map', '0:v:0');
+    // `?`: a source without audio is fine. -shortest trims the tail to the shorter stream.
+    if (withAudio) args.push('-map', '1:a:0?', '-c:a', 'aac', '-shortest');
+    // yuv420p needs even dimensions: pad odd ones by a pixel rather than fail.
+    if (o.width % 2 || o.height % 2) args.push('-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2');
+    const codec = o.codec ?? 'libx264';
+    args.push('-c:v', codec);
+    if (codec === 'libx264' || codec === 'libx265') {
+      args.push('-crf', String(qualityToCrf(o.quality ?? 80)), '-preset', o.preset ?? 'veryfast');
+      if (this.target.kind === 'url') args.push('-tune', 'zerolatency', '-g', String(Math.max(1, Math.round(o.fps * 2))));
+    }
+    args.push('-pix_fmt', 'yuv420p');
+    if (this.target.kind === 'url') {
+      if (this.target.format === 'rtsp') args.push('-rtsp_transport', 'tcp');
+      args.push('-f', o.format ?? this.target.format);
+    } else if (o.format) {
+      args.push('-f', o.format);
+    }
+    args.push(...(o.outputOptions ?? []), '-y', this.target.kind === 'file' ? this.target.path : o.output);
+    return args;
+  }
+
+  private fail(error: FaceError): void {
+    if (!this.failure) this.failure = error;
+    for (const slot of this.pending.values()) if (slot !== SKIP) this.options.store.release(slot);
+    this.pending.clear();
+  }
+
+  private exitError(child: FfmpegProcess, reason?: string): FaceError {
+    const tail = child.stderrTail(6);
+    return new FaceError(
+      'E_VIDEO_ENCODE',
+      `encoding "${this.options.output}" failed: ${reason ?? 'ffmpeg stopped before the end of the video'}${tail ? `: ${tail}` : ''}`,
+      { details: { output: this.options.output, frames: this.written } },
+    );
+  }
+}
+
+function classifyOutput(output: string): { kind: 'file'; path: string } | { kind: 'url'; format: string; scheme: string } {
+  if (typeof output !== 'string' || output.trim() === '') throw new FaceError('E_BAD_OUTPUT', 'video output is empty: give a file path or a stream URL');
+  const match = /^([a-z][a-z0-9+.-]+):\/\//i.exec(output);
+  if (match) {
+    const scheme = match[1].toLowerCase();
+    const format = STREAM_FORMATS[scheme];
+    if (!format) throw new FaceError('E_BAD_OUTPUT', `unsupported output URL "${output}": use a file path or ${Object.keys(STREAM_FORMATS).map((s) => s + '://').join(', ')}`);
+    return { kind: 'url', format, scheme };
+  }
+  const dir = dirname(resolvePath(output));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new FaceError('E_BAD_OUTPUT', `cannot write "${output}": the directory ${dir} does not exist`, { details: { output } });
+  }
+  if (!isDir) throw new FaceError('E_BAD_OUTPUT', `cannot write "${output}": ${dir} is not a directory`, { details: { output } });
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new FaceError('E_BAD_OUTPUT', `cannot write "${output}": the directory ${dir} is not writable`, { details: { output } });
+  }
+  return { kind: 'file', path: output };
+}

@@ -1,0 +1,14 @@
+/**
+ * Video I/O on ffmpeg: locate the binary, probe sources, decode into the frame store with
+ * backpressure, encode frames (in index order) to files or streams.
+ */
+export { FfmpegLocator } from './ffmpeg-path';
+export type { FfmpegInfo, FfmpegLocatorOptions, FfmpegSource } from './ffmpeg-path';
+export { probeMedia, parseFfmpegDump, exactFps, fpsArg } from './probe';
+export type { MediaInfo, ProbeOptions, ParsedDump, StreamInfo } from './probe';
+export { classifySource, INPUT_SCHEMES } from './source';
+export type { MediaSource, SourceKind } from './source';
+export { VideoDecoder } from './decoder';
+export type { DecodedFrame, DecoderStreamInfo, VideoDecoderOptions } from './decoder';
+export { VideoEncoder, qualityToCrf } from './encoder';
+export type { EncodeResult, VideoEncoderOptions } from './encoder';

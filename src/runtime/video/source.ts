@@ -1,0 +1,62 @@
+import { FaceError } from '../errors';
+
+/** Where frames come from: a local file, a network URL, or a capture device. */
+export type SourceKind = 'file' | 'url' | 'device';
+
+export interface MediaSource {
+  /** What ffmpeg is given after `-i` (a `file://` URL becomes a plain path). */
+  readonly input: string;
+  readonly kind: SourceKind;
+  /** Network streams and devices do not end on their own: the decoder reconnects them. */
+  readonly live: boolean;
+  /** Lower-case URL scheme for `url` sources. */
+  readonly scheme?: string;
+}
+
+/** Input URL schemes the decoder accepts; anything else (ftp:, concat:, pipe:, …) is refused. */
+export const INPUT_SCHEMES = ['rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'udp', 'tcp', 'srt'] as const;
+
+const SCHEME = /^([a-z][a-z0-9+.-]+):/i;
+
+/**
+ * Classifies a decoder input. Throws E_UNSUPPORTED_SOURCE for URL schemes outside
+ * INPUT_SCHEMES so ffmpeg's other protocols (file concatenation, pipes, ftp) cannot be reached
+ * through a user-supplied path. One-letter "schemes" are Windows drive letters and pass as files.
+ */
+export function classifySource(input: string): MediaSource {
+  if (typeof input !== 'string' || input.trim() === '') {
+    throw new FaceError('E_UNSUPPORTED_SOURCE', 'video source is empty: give a file path, a stream URL or a /dev/video* device');
+  }
+  if (/^\/dev\/video\d+$/.test(input)) return { input, kind: 'device', live: true };
+  const match = SCHEME.exec(input);
+  if (!match) return { input, kind: 'file', live: false };
+  const scheme = match[1].toLowerCase();
+  if (scheme === 'file') {
+    const path = input.replace(/^file:(\/\/)?/i, '');
+    return { input: decodeURIComponent(path), kind: 'file', live: false };
+  }
+  if ((INPUT_SCHEMES as readonly string[]).includes(scheme)) return { input, kind: 'url', live: true, scheme };
+  throw new FaceError(
+    'E_UNSUPPORTED_SOURCE',
+    `unsupported video source "${input}": scheme ${scheme}: is not allowed (use a file path, ${INPUT_SCHEMES.map((s) => s + '://').join(', ')} or /dev/video*)`,
+    { details: { input, scheme } },
+  );
+}
+
+/**
+ * ffmpeg input options for a source: TCP transport and a socket timeout for RTSP, an I/O timeout
+ * for other network protocols (so a dead stream ends ffmpeg instead of hanging it), v4l2 for
+ * devices. `ffmpegMajor` picks the RTSP timeout option, which was renamed in ffmpeg 5.
+ */
+export function inputArgs(source: MediaSource, ioTimeoutMs: number, ffmpegMajor?: number): string[] {
+  const micros = String(Math.max(1, Math.round(ioTimeoutMs * 1000)));
+  if (source.kind === 'device') return ['-f', 'v4l2'];
+  if (source.kind !== 'url') return [];
+  if (source.scheme === 'rtsp' || source.scheme === 'rtsps') {
+    const args = ['-rtsp_transport', 'tcp'];
+    // ffmpeg 4's rtsp `-timeout` means "listen as a server"; its socket timeout was `-stimeout`.
+    if (ffmpegMajor !== undefined) args.push(ffmpegMajor >= 5 ? '-timeout' : '-stimeout', micros);
+    return args;
+  }
+  return ['-rw_timeout', micros];
+}
