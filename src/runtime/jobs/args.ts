@@ -1,0 +1,129 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { extname } from 'path';
+import { FaceError } from '../errors';
+import type { Parameters, Stage } from '../token/types';
+import { knownProcessors, needsSource, resolveStages } from './processors';
+
+export type FailurePolicy = 'pass' | 'drop' | { retry: number };
+
+/** A job as FaceFusion describes one (snake_case), plus our video options. */
+export interface JobArgs {
+  source_paths?: string[];
+  target_path: string;
+  output_path: string;
+  processors: string[];
+  /** Recorded with the job; the runtime's own threads/device apply (the CLI builds its runtime from these). */
+  execution_threads?: number;
+  execution_providers?: string[];
+  parameters?: Parameters;
+  /** Per-frame failure policy (video): pass the original frame (default), drop it, or retry n times then pass. */
+  failure_policy?: FailurePolicy;
+  /** Keep the target's audio in a video output (default true). */
+  keep_audio?: boolean;
+  /** 0–100: JPEG/WebP quality for images, CRF mapping for video (default 80). */
+  quality?: number;
+  /** x264 preset for video (default veryfast). */
+  preset?: string;
+}
+
+/** JobArgs after validation, with the stage list resolved. */
+export interface NormalizedJob {
+  args: JobArgs;
+  stages: Stage[];
+  kind: 'image' | 'video';
+  /** The source image used (the first of source_paths), when a stage needs one. */
+  sourcePath?: string;
+  failurePolicy: FailurePolicy;
+}
+
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+
+const JOB_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['target_path', 'output_path', 'processors'],
+  properties: {
+    source_paths: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 16 },
+    target_path: { type: 'string', minLength: 1 },
+    output_path: { type: 'string', minLength: 1 },
+    processors: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 16 },
+    execution_threads: { type: 'integer', minimum: 0, maximum: 256 },
+    execution_providers: { type: 'array', items: { type: 'string', enum: ['auto', 'cpu', 'cuda'] }, maxItems: 4 },
+    parameters: { type: 'object' },
+    failure_policy: {
+      anyOf: [
+        { type: 'string', enum: ['pass', 'drop'] },
+        { type: 'object', additionalProperties: false, required: ['retry'], properties: { retry: { type: 'integer', minimum: 1, maximum: 10 } } },
+      ],
+    },
+    keep_audio: { type: 'boolean' },
+    quality: { type: 'number', minimum: 0, maximum: 100 },
+    preset: { type: 'string', enum: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] },
+  },
+} as const;
+
+/**
+ * Checks job arguments with ajv and resolves the processors. One instance compiles the schema
+ * once (a JobManager owns one). Errors are E_JOB and name the field.
+ */
+export class JobArgsValidator {
+  private readonly check: ValidateFunction<JobArgs>;
+
+  constructor() {
+    const ajv = new Ajv({ allErrors: true, strict: false, strictNumbers: true });
+    this.check = ajv.compile<JobArgs>(JOB_SCHEMA);
+  }
+
+  normalize(value: unknown): NormalizedJob {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new FaceError('E_JOB', 'job arguments must be an object like { source_paths, target_path, output_path, processors }');
+    }
+    if (!this.check(value)) {
+      const problems = describe(this.check.errors ?? []);
+      throw new FaceError('E_JOB', `invalid job arguments: ${problems.join('; ')}`, { details: { errors: problems } });
+    }
+    const args = value;
+    const parameters = args.parameters ?? {};
+    const stages = resolveStages(args.processors, { needEmbeddings: parameters.face_selector === 'reference' });
+    const sourcePath = args.source_paths?.[0];
+    if (needsSource(stages) && !sourcePath) {
+      throw new FaceError('E_JOB', 'source_paths is empty but the processors swap faces: give at least one source image', { details: { field: 'source_paths' } });
+    }
+    const kind = isImagePath(args.target_path) ? 'image' : 'video';
+    const outputIsImage = isImagePath(args.output_path);
+    if (kind === 'image' && !outputIsImage) {
+      throw new FaceError('E_BAD_OUTPUT', `output_path "${args.output_path}" must end in .jpg, .png or .webp for an image target`, { details: { field: 'output_path' } });
+    }
+    if (kind === 'video' && outputIsImage) {
+      throw new FaceError('E_BAD_OUTPUT', `output_path "${args.output_path}" is an image but the target is a video: use .mp4, .mkv, .mov or a stream URL`, { details: { field: 'output_path' } });
+    }
+    return {
+      args: structuredClone(args),
+      stages,
+      kind,
+      ...(needsSource(stages) && sourcePath ? { sourcePath } : {}),
+      failurePolicy: args.failure_policy ?? 'pass',
+    };
+  }
+}
+
+export function isImagePath(path: string): boolean {
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(path)) return false;
+  return IMAGE_EXTENSIONS.has(extname(path).toLowerCase());
+}
+
+function describe(errors: readonly ErrorObject[]): string[] {
+  const out = new Set<string>();
+  for (const e of errors) {
+    const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
+    if (e.keyword === 'required') out.add(`${(e.params as { missingProperty: string }).missingProperty} is required`);
+    else if (e.keyword === 'additionalProperties') out.add(`${field ? field + '.' : ''}${(e.params as { additionalProperty: string }).additionalProperty} is not a job field`);
+    else if (e.keyword === 'enum') out.add(`${field} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`);
+    else if (e.keyword === 'anyOf' && field === 'failure_policy') out.add('failure_policy must be "pass", "drop" or { "retry": 1..10 }');
+    else if (field.startsWith('failure_policy')) continue; // summarised by the anyOf line
+    else out.add(`${field || 'job'} ${e.message ?? 'is invalid'}`);
+  }
+  return [...out];
+}
+
+export { knownProcessors };

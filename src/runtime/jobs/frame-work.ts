@@ -1,0 +1,89 @@
+import { FaceError } from '../errors';
+import { boxArea } from '../faces/select';
+import type { Runtime } from '../runtime';
+import { createToken } from '../token/token';
+import type { Face, FaceToken, FrameRef, Parameters, Stage } from '../token/types';
+
+/** The analysed identity every frame token of a job shares. */
+export type JobSource = NonNullable<FaceToken['source']>;
+
+export type FrameOutcome =
+  | { kind: 'ok'; token: FaceToken }
+  /** Detect found no face: the frame goes out unchanged. */
+  | { kind: 'no_face'; token: FaceToken }
+  | { kind: 'failed'; token: FaceToken; code: string; message: string };
+
+/**
+ * Runs a job's stages on one frame token, stage by stage, freeing each intermediate frame as
+ * soon as the next stage replaced it (so a frame costs at most three frames of memory while
+ * it is processed, whatever the number of stages). The decoded frame itself is never freed
+ * here: it belongs to the caller.
+ */
+export async function runFrameStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef): Promise<FrameOutcome> {
+  let current = token;
+  for (const stage of stages) {
+    const next = await runtime.process(stage, current, { force: true });
+    const previous = current.target.frame;
+    if (next.target.frame !== previous && previous !== keep) runtime.store.release(previous);
+    current = next;
+    if (current.state === 'failed') {
+      dropDerived(runtime, current, keep);
+      const error = current.error ?? { code: 'E_INTERNAL', message: `${stage} failed` };
+      if (error.code === 'E_NO_FACE') return { kind: 'no_face', token: current };
+      return { kind: 'failed', token: current, code: error.code, message: error.message };
+    }
+    // No face after detect: later stages would only report "no face" again.
+    if (stage === 'detect' && current.faces.length === 0 && stages.length > 1) return { kind: 'no_face', token: current };
+  }
+  return { kind: 'ok', token: current };
+}
+
+/** Frees what a frame token derived (not `keep`, the decoded frame; not the shared source). */
+export function dropDerived(runtime: Runtime, token: FaceToken, keep: FrameRef): void {
+  runtime.store.releaseOwner(token.request_id);
+  if (token.target.frame !== keep) runtime.store.release(token.target.frame);
+}
+
+/** One frame token: a copy of the job's settings around a decoded frame. */
+export function frameToken(init: {
+  jobId: string;
+  ref: FrameRef;
+  index: number;
+  pts: number;
+  width: number;
+  height: number;
+  source?: JobSource;
+  stages: Stage[];
+  parameters: Parameters;
+  ttlMs: number;
+}): FaceToken {
+  return createToken({
+    job_id: init.jobId,
+    target: { frame: init.ref, index: init.index, pts: init.pts, width: init.width, height: init.height },
+    ...(init.source ? { source: init.source } : {}),
+    operations: init.stages,
+    parameters: init.parameters,
+    ttlMs: init.ttlMs,
+  });
+}
+
+/**
+ * Decodes and analyses the source image once per job: its largest face with 68 landmarks
+ * (and embedding when asked), so frame tokens carry it and the swap never re-detects it.
+ * The returned token owns the source frame; the caller releases it when the job ends.
+ */
+export async function analyseJobSource(runtime: Runtime, path: string, jobId: string, withEmbedding: boolean, parameters: Parameters): Promise<{ token: FaceToken; source: JobSource }> {
+  const operations: Stage[] = withEmbedding ? ['detect', 'landmark', 'embed'] : ['detect', 'landmark'];
+  const created = await runtime.createToken({ target: path, operations, job_id: jobId, parameters: { score_threshold: parameters.score_threshold ?? 0.5 } });
+  const token = await runtime.run(created);
+  if (token.state === 'failed' || token.faces.length === 0) {
+    runtime.release(token);
+    const reason = token.error ? `${token.error.code}: ${token.error.message}` : 'no face detected';
+    throw new FaceError('E_NO_SOURCE', `the source image "${path}" has no usable face (${reason})`, { details: { field: 'source_paths' } });
+  }
+  const face: Face = token.faces.reduce((a, b) => (boxArea(b) > boxArea(a) ? b : a));
+  // The source frame must outlive the token TTL: a long job uses it for every frame.
+  runtime.store.setExpiry(token.target.frame, Number.MAX_SAFE_INTEGER);
+  const { embedding, ...faceOnly } = face;
+  return { token, source: { frame: token.target.frame, face: faceOnly, ...(embedding ? { embedding } : {}) } };
+}

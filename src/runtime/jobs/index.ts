@@ -1,0 +1,10 @@
+/** Headless face jobs (FaceFusion-style args) on one Runtime: images and videos. */
+export { JobManager } from './job-manager';
+export type { JobManagerOptions, JobManagerEvents } from './job-manager';
+export { JobManagerRegistry } from './registry';
+export { JobArgsValidator, isImagePath, IMAGE_EXTENSIONS } from './args';
+export type { JobArgs, FailurePolicy, NormalizedJob } from './args';
+export { resolveStages, knownProcessors, PROCESSOR_ALIASES } from './processors';
+export type { JobProgress } from './progress';
+export { JOB_STATES } from './types';
+export type { JobInfo, JobResult, JobState } from './types';

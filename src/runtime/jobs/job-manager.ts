@@ -1,0 +1,270 @@
+import { EventEmitter } from 'events';
+import { randomUUID } from 'crypto';
+import { FaceError, toFaceError } from '../errors';
+import type { Runtime } from '../runtime';
+import { FfmpegLocator } from '../video/ffmpeg-path';
+import { JobArgsValidator, type NormalizedJob } from './args';
+import { ImageJob } from './image-job';
+import type { JobProgress, ProgressMeter } from './progress';
+import { TERMINAL_STATES, type JobInfo, type JobResult, type JobState } from './types';
+import { VideoJob } from './video-job';
+
+export interface JobManagerOptions {
+  /** ffmpeg resolution (default: a new FfmpegLocator with the runtime's environment). */
+  locator?: FfmpegLocator;
+  /** Jobs running at once (default 1); more started jobs wait in the queue. */
+  maxConcurrent?: number;
+  /** Jobs that may wait to run (default 100); startJob beyond it throws E_JOB. */
+  maxQueued?: number;
+  /** Finished jobs kept for getJob/listJobs (default 100); the oldest are forgotten first. */
+  keepFinished?: number;
+  /** Frames of one video job processed at once (default 2). */
+  framesInFlight?: number;
+  /** Least time between two progress events of a job (ms, default 250); the last one always goes out. */
+  progressIntervalMs?: number;
+}
+
+interface Runner {
+  run(): Promise<JobResult>;
+  cancel(): Promise<void>;
+  pids(): { decoder?: number; encoder?: number };
+  readonly meter: ProgressMeter;
+}
+
+interface JobRecord {
+  id: string;
+  state: JobState;
+  job: NormalizedJob;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  /** startJob was called: the scheduler may run it. */
+  wanted: boolean;
+  runner?: Runner;
+  cancelRequested: boolean;
+  result?: JobResult;
+  error?: { code: string; message: string };
+  progress: JobProgress;
+  lastProgressAt: number;
+  finished: Promise<void>;
+  resolveFinished: () => void;
+}
+
+export interface JobManagerEvents {
+  state: [info: JobInfo];
+  progress: [progress: JobProgress];
+}
+
+/**
+ * Headless face jobs over one Runtime (FaceFusion's job manager, in process): a job is drafted
+ * from FaceFusion-style args, submitted (queued), started (runs when one of `maxConcurrent`
+ * slots is free), and ends completed, failed (with a coded error) or cancelled. Events:
+ * `state` (JobInfo) on every transition and `progress` (frames done, fps, ETA) while running.
+ * The CLI, the face-job node and scripts share this class.
+ */
+export class JobManager extends EventEmitter<JobManagerEvents> {
+  readonly maxConcurrent: number;
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly validator = new JobArgsValidator();
+  private readonly locator: FfmpegLocator;
+  private readonly options: JobManagerOptions;
+  private running = 0;
+  private closed = false;
+
+  constructor(readonly runtime: Runtime, options: JobManagerOptions = {}) {
+    super();
+    this.options = options;
+    this.locator = options.locator ?? new FfmpegLocator();
+    this.maxConcurrent = Math.max(1, Math.floor(options.maxConcurrent ?? 1));
+  }
+
+  /** Validates args (E_JOB / E_BAD_OUTPUT naming the field) and drafts a job; returns its id. */
+  createJob(args: unknown): string {
+    this.assertOpen();
+    const job = this.validator.normalize(args);
+    const id = randomUUID();
+    let resolveFinished!: () => void;
+    const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+    const record: JobRecord = {
+      id,
+      state: 'drafted',
+      job,
+      createdAt: new Date().toISOString(),
+      wanted: false,
+      cancelRequested: false,
+      progress: { id, framesDone: 0, fps: 0, framesFailed: 0, framesDropped: 0 },
+      lastProgressAt: 0,
+      finished,
+      resolveFinished,
+    };
+    this.jobs.set(id, record);
+    this.emitState(record);
+    this.prune();
+    return id;
+  }
+
+  /** drafted → queued (waits for startJob). */
+  submitJob(id: string): JobInfo {
+    const record = this.record(id);
+    if (record.state !== 'drafted') throw new FaceError('E_JOB', `job ${id} is ${record.state}; only a drafted job can be submitted`);
+    if (this.queuedCount() >= (this.options.maxQueued ?? 100)) throw new FaceError('E_JOB', `the job queue is full (${this.options.maxQueued ?? 100} jobs wait already)`);
+    this.transition(record, 'queued');
+    return this.info(record);
+  }
+
+  /** Runs the job as soon as a slot is free (submits a drafted job first). Resolves at once. */
+  startJob(id: string): JobInfo {
+    this.assertOpen();
+    const record = this.record(id);
+    if (record.state === 'drafted') this.submitJob(id);
+    if (record.state !== 'queued') throw new FaceError('E_JOB', `job ${id} is ${record.state}; it cannot be started`);
+    record.wanted = true;
+    this.schedule();
+    return this.info(record);
+  }
+
+  /** create + submit + start in one call; returns the id. */
+  runJob(args: unknown): string {
+    const id = this.createJob(args);
+    this.startJob(id);
+    return id;
+  }
+
+  getJob(id: string): JobInfo | undefined {
+    const record = this.jobs.get(id);
+    return record ? this.info(record) : undefined;
+  }
+
+  listJobs(): JobInfo[] {
+    return [...this.jobs.values()].map((r) => this.info(r));
+  }
+
+  /** Resolves with the job once it is completed, failed or cancelled. */
+  async waitForJob(id: string): Promise<JobInfo> {
+    const record = this.record(id);
+    await record.finished;
+    return this.info(record);
+  }
+
+  /**
+   * A drafted or queued job ends cancelled at once; a running one has its ffmpeg processes
+   * stopped and its frames freed before this resolves. Finished jobs are left as they are.
+   */
+  async cancelJob(id: string): Promise<JobInfo> {
+    const record = this.record(id);
+    if (TERMINAL_STATES.has(record.state)) return this.info(record);
+    record.cancelRequested = true;
+    if (record.state === 'running') {
+      await record.runner?.cancel();
+    } else {
+      this.finish(record, 'cancelled', undefined, { code: 'E_CLOSED', message: 'the job was cancelled before it ran' });
+    }
+    await record.finished;
+    return this.info(record);
+  }
+
+  /** Cancels every job and refuses new ones. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.jobs.keys()].map((id) => this.cancelJob(id)));
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    for (const record of this.jobs.values()) {
+      if (this.running >= this.maxConcurrent) return;
+      if (record.state === 'queued' && record.wanted) void this.execute(record);
+    }
+  }
+
+  private async execute(record: JobRecord): Promise<void> {
+    this.running++;
+    const onProgress = (meter: ProgressMeter): void => this.progress(record, meter, false);
+    const runner: Runner =
+      record.job.kind === 'image'
+        ? new ImageJob(record.id, record.job, this.runtime, onProgress)
+        : new VideoJob(record.id, record.job, this.runtime, this.locator, { framesInFlight: this.options.framesInFlight, onProgress });
+    record.runner = runner;
+    record.startedAt = new Date().toISOString();
+    this.transition(record, 'running');
+    try {
+      const result = await runner.run();
+      if (record.cancelRequested) throw new FaceError('E_CLOSED', 'the job was cancelled');
+      this.progress(record, runner.meter, true);
+      this.finish(record, 'completed', result);
+    } catch (error) {
+      const e = toFaceError(error, 'E_JOB');
+      this.finish(record, record.cancelRequested ? 'cancelled' : 'failed', undefined, { code: e.code, message: e.message });
+    } finally {
+      record.runner = undefined;
+      this.running--;
+      this.schedule();
+    }
+  }
+
+  private progress(record: JobRecord, meter: ProgressMeter, final: boolean): void {
+    record.progress = meter.snapshot(final);
+    const now = performance.now();
+    if (!final && now - record.lastProgressAt < (this.options.progressIntervalMs ?? 250)) return;
+    record.lastProgressAt = now;
+    this.emit('progress', { ...record.progress });
+  }
+
+  private finish(record: JobRecord, state: JobState, result?: JobResult, error?: { code: string; message: string }): void {
+    record.endedAt = new Date().toISOString();
+    if (result) record.result = result;
+    if (error) record.error = error;
+    record.wanted = false;
+    this.transition(record, state);
+    record.resolveFinished();
+  }
+
+  private transition(record: JobRecord, state: JobState): void {
+    record.state = state;
+    this.emitState(record);
+  }
+
+  private emitState(record: JobRecord): void {
+    this.emit('state', this.info(record));
+  }
+
+  private info(record: JobRecord): JobInfo {
+    return {
+      id: record.id,
+      state: record.state,
+      kind: record.job.kind,
+      args: structuredClone(record.job.args),
+      stages: [...record.job.stages],
+      createdAt: record.createdAt,
+      ...(record.startedAt ? { startedAt: record.startedAt } : {}),
+      ...(record.endedAt ? { endedAt: record.endedAt } : {}),
+      progress: { ...record.progress },
+      ...(record.result ? { result: { ...record.result } } : {}),
+      ...(record.error ? { error: { ...record.error } } : {}),
+      processes: record.runner?.pids() ?? {},
+    };
+  }
+
+  private record(id: string): JobRecord {
+    const record = this.jobs.get(id);
+    if (!record) throw new FaceError('E_JOB', `no job with id "${id}"`);
+    return record;
+  }
+
+  private queuedCount(): number {
+    let n = 0;
+    for (const r of this.jobs.values()) if (r.state === 'queued') n++;
+    return n;
+  }
+
+  /** Forgets the oldest finished jobs beyond `keepFinished`, so a long-running flow does not grow. */
+  private prune(): void {
+    const keep = this.options.keepFinished ?? 100;
+    const finished = [...this.jobs.values()].filter((r) => TERMINAL_STATES.has(r.state));
+    for (const r of finished.slice(0, Math.max(0, finished.length - keep))) this.jobs.delete(r.id);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new FaceError('E_CLOSED', 'the job manager is closed');
+  }
+}

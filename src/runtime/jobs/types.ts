@@ -1,0 +1,53 @@
+import type { Stage } from '../token/types';
+import type { JobArgs } from './args';
+import type { JobProgress } from './progress';
+
+export const JOB_STATES = ['drafted', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** What a finished job produced. */
+export interface JobResult {
+  kind: 'image' | 'video';
+  /** Absolute output path (or the stream URL). */
+  output: string;
+  /** Frames written (1 for an image). */
+  frames: number;
+  framesProcessed: number;
+  /** Frames whose stages failed (written unchanged, dropped or retried per failure_policy). */
+  framesFailed: number;
+  framesDropped: number;
+  /** Frames without a face (written unchanged). */
+  framesNoFace: number;
+  width: number;
+  height: number;
+  /** Output frame rate (video). */
+  fps?: number;
+  /** Output duration in seconds (video). */
+  durationSec?: number;
+  /** Whether the source audio was muxed in (video). */
+  audio?: boolean;
+  /** Wall time of the processing. */
+  elapsedSec: number;
+  /** Frames processed per second of wall time. */
+  processingFps: number;
+  stages: Stage[];
+}
+
+/** A job as getJob/listJobs report it (a snapshot; changing it changes nothing). */
+export interface JobInfo {
+  id: string;
+  state: JobState;
+  kind: 'image' | 'video';
+  args: JobArgs;
+  stages: Stage[];
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  progress: JobProgress;
+  result?: JobResult;
+  error?: { code: string; message: string };
+  /** ffmpeg pids while the job runs (diagnostics, tests). */
+  processes: { decoder?: number; encoder?: number };
+}
+
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
