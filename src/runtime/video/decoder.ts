@@ -36,6 +36,8 @@ export interface VideoDecoderOptions {
   reconnectMaxMs?: number;
   /** Network read timeout given to ffmpeg (ms, default 10000). */
   ioTimeoutMs?: number;
+  /** Stream analysis before the first frame of a live source (ms, default 1000; ffmpeg's own default is 5000). */
+  analyzeMs?: number;
   /** How long to wait for ffmpeg's stream info after starting it (ms, default 30000). */
   openTimeoutMs?: number;
   /** Owner tag for the stored frames (job id), so `store.releaseOwner` can free them. */
@@ -178,7 +180,7 @@ export class VideoDecoder {
   private buildArgs(major: number | undefined): string[] {
     const o = this.options;
     const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
-    args.push(...inputArgs(this.source, o.ioTimeoutMs ?? 10_000, major), ...(o.inputOptions ?? []), '-i', this.source.input);
+    args.push(...inputArgs(this.source, o.ioTimeoutMs ?? 10_000, major, o.analyzeMs), ...(o.inputOptions ?? []), '-i', this.source.input);
     args.push('-map', '0:v:0', '-an', '-sn');
     const size = o.width !== undefined && o.height !== undefined ? { width: o.width, height: o.height } : this.live ? this.stream : undefined;
     if (size) args.push('-vf', `scale=${size.width}:${size.height}`);

@@ -51,8 +51,21 @@ export class FfmpegProcess {
         resolve(exit);
       };
       this.child.once('error', (error) => done({ code: null, signal: null, error }));
-      // 'close' waits for stdio to end, so the stderr tail is complete.
-      this.child.once('close', (code, signal) => done({ code, signal }));
+      // Not 'close': that also waits for stdout, which a paused decoder may never drain.
+      // Waiting for stderr's end keeps the error tail complete.
+      let status: ProcessExit | undefined;
+      let stderrEnded = !this.child.stderr;
+      const maybeDone = (): void => {
+        if (status && stderrEnded) done(status);
+      };
+      this.child.stderr?.once('close', () => {
+        stderrEnded = true;
+        maybeDone();
+      });
+      this.child.once('exit', (code, signal) => {
+        status = { code, signal };
+        maybeDone();
+      });
     });
   }
 
@@ -94,7 +107,9 @@ export class FfmpegProcess {
   /** Ends the child: SIGTERM, then SIGKILL after `graceMs`. Resolves once it has exited. Idempotent. */
   async kill(graceMs = 2000): Promise<ProcessExit> {
     if (this.exit) return this.exit;
+    // Nobody wants its pending output any more; unread stdout must not keep the pipe alive.
     this.child.stdin?.destroy();
+    this.child.stdout?.destroy();
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => {
       if (!this.exit) this.child.kill('SIGKILL');

@@ -46,17 +46,20 @@ export function classifySource(input: string): MediaSource {
 /**
  * ffmpeg input options for a source: TCP transport and a socket timeout for RTSP, an I/O timeout
  * for other network protocols (so a dead stream ends ffmpeg instead of hanging it), v4l2 for
- * devices. `ffmpegMajor` picks the RTSP timeout option, which was renamed in ffmpeg 5.
+ * devices, and a short stream analysis (`analyzeMs`) for live sources. `ffmpegMajor` picks the
+ * RTSP timeout option, which was renamed in ffmpeg 5.
  */
-export function inputArgs(source: MediaSource, ioTimeoutMs: number, ffmpegMajor?: number): string[] {
-  const micros = String(Math.max(1, Math.round(ioTimeoutMs * 1000)));
-  if (source.kind === 'device') return ['-f', 'v4l2'];
+export function inputArgs(source: MediaSource, ioTimeoutMs: number, ffmpegMajor?: number, analyzeMs = 1000): string[] {
+  const micros = (ms: number): string => String(Math.max(1, Math.round(ms * 1000)));
+  // ffmpeg's default 5 s of stream analysis delays every (re)connect of a live source.
+  const analyze = source.live ? ['-analyzeduration', micros(analyzeMs)] : [];
+  if (source.kind === 'device') return ['-f', 'v4l2', ...analyze];
   if (source.kind !== 'url') return [];
   if (source.scheme === 'rtsp' || source.scheme === 'rtsps') {
-    const args = ['-rtsp_transport', 'tcp'];
+    const args = ['-rtsp_transport', 'tcp', ...analyze];
     // ffmpeg 4's rtsp `-timeout` means "listen as a server"; its socket timeout was `-stimeout`.
-    if (ffmpegMajor !== undefined) args.push(ffmpegMajor >= 5 ? '-timeout' : '-stimeout', micros);
+    if (ffmpegMajor !== undefined) args.push(ffmpegMajor >= 5 ? '-timeout' : '-stimeout', micros(ioTimeoutMs));
     return args;
   }
-  return ['-rw_timeout', micros];
+  return [...analyze, '-rw_timeout', micros(ioTimeoutMs)];
 }
