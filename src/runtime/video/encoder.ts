@@ -171,7 +171,7 @@ export class VideoEncoder {
     child.child.stdin?.end();
     const exit = await child.exited;
     if (this.failure) throw this.failure;
-    if (exit.code !== 0) throw this.exitError(child, exit.error ? describeExit(exit) : undefined);
+    if (exit.code !== 0) throw this.exitError(child, describeExit(exit));
     return {
       frames: this.written,
       dropped: this.dropped,
@@ -252,7 +252,7 @@ export class VideoEncoder {
         this.child = child;
         void child.exited.then((exit) => {
           // Exiting before finish() closed stdin is a failure, whatever the code.
-          if (!this.finishing || exit.code !== 0) this.fail(this.exitError(child, exit.error ? describeExit(exit) : undefined));
+          if (!this.finishing || exit.code !== 0) this.fail(this.exitError(child, describeExit(exit)));
         });
         return child;
       })();
