@@ -31,6 +31,8 @@ export class VideoJob {
   /** request_ids of frame tokens being processed: their derived frames are freed on teardown. */
   private readonly active = new Set<string>();
   private cancelled = false;
+  /** Set while tearing down after a failure: later errors are consequences, not causes. */
+  private stopping = false;
   private fatal?: FaceError;
   readonly meter: ProgressMeter;
 
@@ -88,7 +90,7 @@ export class VideoJob {
         }
         const task = this.processFrame(frame, source).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
-          this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
+          if (!this.stopping) this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
           void this.decoder?.stop();
         });
         this.inflight.push(task);
@@ -117,9 +119,12 @@ export class VideoJob {
         stages: this.job.stages,
       };
     } catch (error) {
+      // The first failure is the one to report: tearing down makes in-flight writes fail too.
+      const failure = this.fatal ?? toFaceError(error, 'E_JOB');
+      this.stopping = true;
       await this.teardown();
       if (this.cancelled) throw new FaceError('E_CLOSED', 'the job was cancelled');
-      throw this.fatal ?? toFaceError(error, 'E_JOB');
+      throw failure;
     } finally {
       await this.settle();
       for (const rid of this.active) store.releaseOwner(rid);
