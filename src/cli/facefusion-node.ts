@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+/**
+ * facefusion-node: FaceFusion-style face jobs from a shell, on the same JobManager the
+ * Node-RED nodes use.
+ *
+ *   facefusion-node run --source me.jpg --target in.mp4 --output out.mp4 --processors face_swapper
+ *   facefusion-node models list|fetch|verify
+ */
+import { spawnSync } from 'child_process';
+import { join } from 'path';
+import { createRuntime, isFaceError } from '../runtime';
+import { JobManager, knownProcessors } from '../runtime/jobs';
+import { FfmpegLocator } from '../runtime/video';
+import { ProgressLine, summary } from './progress-line';
+import { parseRunArgs, RUN_USAGE, UsageError } from './run-options';
+
+const USAGE = `facefusion-node — face swap, enhance and blur for pictures, videos and streams
+
+usage:
+  facefusion-node run --target FILE --output FILE --processors LIST [--source FILE] [options]
+  facefusion-node models list|fetch|verify [--dir DIR]
+  facefusion-node --help | run --help
+
+${RUN_USAGE}
+
+processors: ${knownProcessors().join(', ')}
+
+exit codes: 0 done, 1 the job failed, 2 bad arguments, 130 interrupted`;
+
+export interface CliIo {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+/** Runs the command line; resolves with the exit code. */
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === 'run') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.stdout.write(`${RUN_USAGE}\n`);
+        return 0;
+      }
+      return await run(rest, io);
+    }
+    if (command === 'models') return models(rest, io);
+    throw new UsageError(`unknown command "${command}" (use run or models)`);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`error: ${error.message}\n\n${command === 'run' ? RUN_USAGE : 'run facefusion-node --help for usage'}\n`);
+      return 2;
+    }
+    io.stderr.write(`error: ${describe(error)}\n`);
+    return 1;
+  }
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  const command = parseRunArgs(argv);
+  const log = (level: string, message: string): void => {
+    if (command.verbose || level === 'error') io.stderr.write(`${level}: ${message}\n`);
+  };
+  const runtime = createRuntime({ ...command.runtime, logger: log });
+  const jobs = new JobManager(runtime, { locator: new FfmpegLocator({ logger: log }), progressIntervalMs: 200 });
+  let id: string | undefined;
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    io.stderr.write('\ninterrupted: stopping the job…\n');
+    if (id) void jobs.cancelJob(id);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    try {
+      id = jobs.createJob(command.job);
+    } catch (error) {
+      // Argument problems found by the job schema are usage errors too.
+      if (isFaceError(error) && (error.code === 'E_JOB' || error.code === 'E_BAD_OUTPUT')) throw new UsageError(`${error.code}: ${error.message}`);
+      throw error;
+    }
+    const bar = new ProgressLine(io.stderr);
+    jobs.on('progress', (p) => bar.update(p));
+    jobs.startJob(id);
+    const info = await jobs.waitForJob(id);
+    bar.end();
+    if (info.state === 'completed' && info.result) {
+      io.stdout.write(`${summary(info.result)}\n`);
+      return 0;
+    }
+    if (interrupted || info.state === 'cancelled') {
+      io.stderr.write('cancelled\n');
+      return 130;
+    }
+    io.stderr.write(`error: ${info.error?.code ?? 'E_JOB'}: ${info.error?.message ?? 'the job failed'}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await jobs.close();
+    await runtime.close();
+  }
+}
+
+/** `models …` runs the model-cache CLI (src/cli/models.ts) so there is one implementation. */
+function models(argv: string[], io: CliIo): number {
+  const [sub, ...rest] = argv;
+  const mapped = sub === 'fetch' ? 'fetch-defaults' : sub;
+  if (!mapped || !['list', 'fetch-defaults', 'verify'].includes(mapped)) throw new UsageError(`models needs list, fetch or verify (got "${sub ?? ''}")`);
+  const result = spawnSync(process.execPath, [join(__dirname, 'models.js'), mapped, ...rest], { encoding: 'utf8' });
+  io.stdout.write(result.stdout ?? '');
+  io.stderr.write(result.stderr ?? '');
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+function describe(error: unknown): string {
+  if (isFaceError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`error: ${describe(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,122 @@
+import { parseArgs } from 'node:util';
+import type { JobArgs } from '../runtime/jobs';
+import type { DeviceRequest } from '../runtime';
+
+/** A command-line mistake: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+export interface RunCommand {
+  job: JobArgs;
+  runtime: { device: DeviceRequest; threads: number; modelsDir?: string };
+  verbose: boolean;
+}
+
+export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output FILE|URL --processors LIST [options]
+
+  --source FILE          source face image (repeatable; needed by face_swapper)
+  --target FILE|URL      picture (.jpg .png .webp) or video (file, rtsp://, http(s)://, udp://, /dev/video*)
+  --output FILE|URL      picture for a picture target; video file or rtmp:// rtsp:// udp:// for a video
+  --processors LIST      comma separated: face_swapper, face_enhancer, face_blur, face_debugger,
+                         face_detector, face_landmarker, face_recognizer (or swap, enhance, blur, …)
+  --threads N            ONNX Runtime threads (0 = default)
+  --device D             auto | cpu | cuda (default auto)
+  --blend R              blend ratio 0..1 (default 0.8)
+  --selector S           one | many (default many): which target faces to change
+  --blur-mode M          gaussian | pixelate
+  --blur-strength R      0..1 (default 0.7)
+  --quality Q            0..100 (default 80; video quality maps to x264 CRF)
+  --preset P             x264 preset (default veryfast)
+  --keep-audio           keep the target's audio (default)
+  --no-audio             drop the audio
+  --on-failure P         pass | drop | retry:N  what a failing frame does (default pass)
+  --models-dir DIR       model cache (default FACEFUSION_MODELS_DIR or the package's models/)
+  --verbose              log model and ffmpeg choices`;
+
+const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
+
+/** `run` arguments → job args + runtime options. Throws UsageError naming the bad option. */
+export function parseRunArgs(argv: string[]): RunCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        source: { type: 'string', multiple: true },
+        target: { type: 'string' },
+        output: { type: 'string' },
+        processors: { type: 'string' },
+        threads: { type: 'string' },
+        device: { type: 'string' },
+        blend: { type: 'string' },
+        selector: { type: 'string' },
+        'blur-mode': { type: 'string' },
+        'blur-strength': { type: 'string' },
+        quality: { type: 'string' },
+        preset: { type: 'string' },
+        'keep-audio': { type: 'boolean' },
+        'no-audio': { type: 'boolean' },
+        'on-failure': { type: 'string' },
+        'models-dir': { type: 'string' },
+        verbose: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    // parseArgs' messages name the option ("Unknown option '--foo'").
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (!v.target) throw new UsageError('--target is required (the picture or video to change)');
+  if (!v.output) throw new UsageError('--output is required (where to write the result)');
+  if (!v.processors) throw new UsageError('--processors is required, e.g. --processors face_swapper');
+  if (v['keep-audio'] && v['no-audio']) throw new UsageError('--keep-audio and --no-audio contradict each other');
+  const device = (v.device ?? 'auto') as DeviceRequest;
+  if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu or cuda (got "${v.device}")`);
+  const threads = v.threads === undefined ? 0 : integer('--threads', v.threads, 0, 256);
+  const parameters: Record<string, unknown> = {};
+  if (v.blend !== undefined) parameters.blend_ratio = number('--blend', v.blend, 0, 1);
+  if (v.selector !== undefined) {
+    if (!['one', 'many'].includes(v.selector)) throw new UsageError(`--selector must be one or many (got "${v.selector}")`);
+    parameters.face_selector = v.selector;
+  }
+  if (v['blur-mode'] !== undefined) {
+    if (!['gaussian', 'pixelate'].includes(v['blur-mode'])) throw new UsageError(`--blur-mode must be gaussian or pixelate (got "${v['blur-mode']}")`);
+    parameters.blur_mode = v['blur-mode'];
+  }
+  if (v['blur-strength'] !== undefined) parameters.blur_strength = number('--blur-strength', v['blur-strength'], 0, 1);
+  if (v.preset !== undefined && !PRESETS.includes(v.preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
+  const job: JobArgs = {
+    ...(v.source ? { source_paths: v.source } : {}),
+    target_path: v.target,
+    output_path: v.output,
+    processors: v.processors.split(',').map((p) => p.trim()).filter(Boolean),
+    execution_threads: threads,
+    execution_providers: [device],
+    ...(Object.keys(parameters).length ? { parameters } : {}),
+    ...(v.quality !== undefined ? { quality: number('--quality', v.quality, 0, 100) } : {}),
+    ...(v.preset !== undefined ? { preset: v.preset } : {}),
+    keep_audio: !v['no-audio'],
+    ...(v['on-failure'] !== undefined ? { failure_policy: failurePolicy(v['on-failure']) } : {}),
+  };
+  return { job, runtime: { device, threads, ...(v['models-dir'] ? { modelsDir: v['models-dir'] } : {}) }, verbose: v.verbose === true };
+}
+
+function number(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`${name} must be a number from ${min} to ${max} (got "${text}")`);
+  return n;
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const n = number(name, text, min, max);
+  if (!Number.isInteger(n)) throw new UsageError(`${name} must be a whole number (got "${text}")`);
+  return n;
+}
+
+function failurePolicy(text: string): JobArgs['failure_policy'] {
+  if (text === 'pass' || text === 'drop') return text;
+  const retry = /^retry:(\d+)$/.exec(text);
+  if (retry) return { retry: integer('--on-failure retry', retry[1], 1, 10) };
+  throw new UsageError(`--on-failure must be pass, drop or retry:N (got "${text}")`);
+}

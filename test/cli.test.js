@@ -1,0 +1,123 @@
+'use strict';
+// facefusion-node CLI end to end: a real process on a tiny clip and a picture; bad arguments.
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn, spawnSync } = require('child_process');
+const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
+
+const CLI = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
+const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
+const media = (f) => path.join(MEDIA, f);
+
+function cli(args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('facefusion-node CLI', function () {
+  this.timeout(60000);
+  let dir;
+  let clip;
+  let locator;
+
+  before(async function () {
+    locator = new FfmpegLocator();
+    let ffmpeg;
+    try {
+      ffmpeg = await locator.resolve();
+    } catch (error) {
+      if (error.code === 'E_FFMPEG_MISSING') {
+        console.log('      (skipped: no ffmpeg on this machine; set FFMPEG_PATH)');
+        this.skip();
+      }
+      throw error;
+    }
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
+    clip = path.join(dir, 'tiny.mp4');
+    const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-i', media('astronaut.png'),
+      '-vf', "zoompan=z='1+0.004*on':d=24:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=192x192:fps=12",
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip], { encoding: 'utf8' });
+    assert.strictEqual(made.status, 0, made.stderr);
+  });
+
+  after(function () {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts with a shebang so it can be the package bin', function () {
+    assert.ok(fs.readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n'));
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
+    assert.strictEqual(pkg.bin['facefusion-node'], 'dist/cli/facefusion-node.js');
+  });
+
+  it('runs a swap job on a video: exit 0, progress lines on stderr (no TTY), summary on stdout', async function () {
+    const output = path.join(dir, 'out.mp4');
+    const r = await cli(['run', '--source', media('fr_obama.jpg'), '--target', clip, '--output', output, '--processors', 'face_swapper,face_enhancer', '--threads', '2', '--device', 'cpu', '--blend', '0.9', '--quality', '70', '--no-audio']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /done: video → .*out\.mp4/);
+    assert.match(r.stdout, /24 frames, 192x192, 12 fps, 2 s/);
+    assert.match(r.stdout, /stages: detect → landmark → swap → enhance/);
+    assert.match(r.stderr, /^progress: [\d.]+% \d+\/24 frames · [\d.]+ fps/m);
+    assert.ok(!r.stderr.includes('\r'), 'no carriage-return bar when stderr is not a terminal');
+    const info = await probeMedia(locator, output, { countFrames: true });
+    assert.deepStrictEqual([info.frameCount, info.width, info.height, info.fps], [24, 192, 192, 12]);
+  });
+
+  it('runs an image target: blur a picture into a .webp', async function () {
+    const output = path.join(dir, 'blurred.webp');
+    const r = await cli(['run', '--target', media('fr_two_people.jpg'), '--output', output, '--processors', 'face_blur', '--blur-mode', 'pixelate']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /done: image → .*blurred\.webp/);
+    assert.strictEqual(fs.readFileSync(output).toString('latin1', 8, 12), 'WEBP');
+  });
+
+  it('bad arguments exit 2 with a clear message and the usage', async function () {
+    const cases = [
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4')], /--processors is required/],
+      [['run', '--output', 'x.mp4', '--processors', 'blur'], /--target is required/],
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'face_morph'], /unknown processor "face_morph".*face_swapper/],
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--blend', '3'], /--blend must be a number from 0 to 1/],
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--device', 'tpu'], /--device must be auto, cpu or cuda/],
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--frobnicate'], /Unknown option '--frobnicate'/],
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'swap'], /source_paths/],
+      [['dance'], /unknown command "dance"/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await cli(args);
+      assert.strictEqual(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: /);
+      assert.match(r.stderr, pattern);
+    }
+  });
+
+  it('a job that fails exits 1 with its code; --help lists usage', async function () {
+    const r = await cli(['run', '--target', path.join(dir, 'missing.mp4'), '--output', path.join(dir, 'y.mp4'), '--processors', 'blur']);
+    assert.strictEqual(r.code, 1);
+    assert.match(r.stderr, /error: E_VIDEO_OPEN: .*missing\.mp4.*does not exist/);
+    const bad = await cli(['run', '--target', clip, '--output', path.join(dir, 'nowhere', 'y.mp4'), '--processors', 'blur']);
+    assert.strictEqual(bad.code, 1);
+    assert.match(bad.stderr, /E_BAD_OUTPUT: .*does not exist/);
+    const help = await cli(['--help']);
+    assert.strictEqual(help.code, 0);
+    assert.match(help.stdout, /facefusion-node run --target/);
+    assert.match(help.stdout, /models list\|fetch\|verify/);
+    assert.match(help.stdout, /face_swapper/);
+  });
+
+  it('models list delegates to the model cache', async function () {
+    const r = await cli(['models', 'list']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /fr_detect\s+detector\s+present/);
+    const bad = await cli(['models', 'burn']);
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.stderr, /models needs list, fetch or verify/);
+  });
+});
