@@ -8,3 +8,5 @@ export { resolveStages, knownProcessors, PROCESSOR_ALIASES } from './processors'
 export type { JobProgress } from './progress';
 export { JOB_STATES } from './types';
 export type { JobInfo, JobResult, JobState } from './types';
+export { FrameTokenSource, FrameTokenSink } from './frame-streams';
+export type { FrameTokenSourceOptions, FrameTokenSinkOptions, SourcedToken } from './frame-streams';

@@ -1,0 +1,107 @@
+import { FaceError, type Runtime } from '../runtime';
+import { JobManagerRegistry, type JobInfo, type JobManager, type JobProgress } from '../runtime/jobs';
+import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import { configOf, missingConfig } from './lib/stage-node';
+import { asFaceError, shorten } from './lib/messages';
+
+interface Def extends NodeDef {
+  config?: string;
+}
+
+/**
+ * msg.payload = FaceFusion-style job args → the whole job through the JobManager of the
+ * config node's runtime. Progress messages on output 2, the result on output 1 (msg.payload =
+ * result, msg.job = the job), failures to the Catch node with their code.
+ * `msg.command: 'cancel'` cancels this node's running jobs (or `msg.jobId`).
+ */
+export = function (RED: Red): void {
+  // One JobManager per runtime (so per config node), shared by every face-job node of this
+  // Node-RED instance and closed by the last one; the registry lives in this closure, not in
+  // module state, and the config node's file is left alone.
+  const registry = new JobManagerRegistry();
+
+  function FaceJob(this: Node, nodeDef: NodeDef): void {
+    RED.nodes.createNode(this, nodeDef);
+    const node = this;
+    const def = nodeDef as Def;
+    const config = configOf(RED, node, def.config);
+    const runtime: Runtime | undefined = config?.runtime;
+    const manager: JobManager | undefined = runtime ? registry.acquire(runtime) : undefined;
+    const mine = new Map<string, NodeMessage>();
+
+    const onProgress = (p: JobProgress): void => {
+      const msg = mine.get(p.id);
+      if (!msg) return;
+      node.status({ fill: 'blue', shape: 'dot', text: `${p.percent !== undefined ? `${p.percent.toFixed(0)}% · ` : ''}${p.framesDone} frames · ${p.fps.toFixed(1)} fps` });
+      node.send([null, { payload: p, topic: 'progress', jobId: p.id, ...(msg.topic !== undefined ? { parentTopic: msg.topic } : {}) }]);
+    };
+    const onState = (info: JobInfo): void => {
+      if (!mine.has(info.id)) return;
+      if (info.state === 'queued') node.status({ fill: 'blue', shape: 'ring', text: `queued (${queuedCount()})` });
+      if (info.state === 'running') node.status({ fill: 'blue', shape: 'dot', text: 'running…' });
+    };
+    manager?.on('progress', onProgress);
+    manager?.on('state', onState);
+
+    function queuedCount(): number {
+      return [...mine.keys()].filter((id) => manager?.getJob(id)?.state === 'queued').length;
+    }
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      if (!config || !manager) {
+        done(missingConfig(nodeDef.type));
+        return;
+      }
+      if (msg.command === 'cancel') {
+        const ids = typeof msg.jobId === 'string' ? [msg.jobId] : [...mine.keys()];
+        void Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined))).then(() => done());
+        return;
+      }
+      let id: string;
+      try {
+        id = manager.createJob(msg.payload);
+        mine.set(id, msg);
+        manager.startJob(id);
+      } catch (err) {
+        fail(asFaceError(err, 'job'), msg, done);
+        return;
+      }
+      msg.jobId = id;
+      void manager.waitForJob(id).then((info) => {
+        mine.delete(id);
+        if (info.state === 'completed' && info.result) {
+          const r = info.result;
+          node.status({ fill: 'green', shape: 'dot', text: shorten(`done · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s`) });
+          msg.payload = r;
+          msg.job = info;
+          send([msg, null]);
+          done();
+          return;
+        }
+        msg.job = info;
+        const code = (info.error?.code ?? 'E_JOB') as FaceError['code'];
+        fail(new FaceError(code, info.error?.message ?? `job ${info.state}`), msg, done);
+      });
+    });
+
+    function fail(error: FaceError, msg: NodeMessage, done: (err?: Error) => void): void {
+      node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+      msg.error = { code: error.code, message: error.message };
+      done(error);
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      manager?.off('progress', onProgress);
+      manager?.off('state', onState);
+      const ids = [...mine.keys()];
+      void (async () => {
+        if (manager) await Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined)));
+        if (runtime) await registry.release(runtime);
+      })().finally(() => {
+        node.status({});
+        done();
+      });
+    });
+  }
+  RED.nodes.registerType('face-job', FaceJob);
+};

@@ -1,0 +1,150 @@
+import { FrameTokenSink } from '../runtime/jobs';
+import { FfmpegLocator } from '../runtime/video';
+import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { asFaceError, shorten } from './lib/messages';
+
+interface Def extends NodeDef {
+  config?: string;
+  output?: string;
+  fps?: number | string;
+  quality?: number | string;
+  preset?: string;
+  keepAudio?: boolean;
+  /** Seconds to wait for missing frames after the end message before finishing. */
+  endTimeout?: number | string;
+}
+
+interface Sequence {
+  id: string;
+  sink: FrameTokenSink;
+  output: string;
+  expected?: number;
+  endTimer?: NodeJS.Timeout;
+  started: number;
+  lastStatus: number;
+  finishing?: Promise<void>;
+}
+
+/**
+ * Frame tokens → a video file or stream. Frames are written in `msg.parts.index` order and
+ * freed; the video ends after `msg.parts.count` frames, on the end message of face-video-in
+ * (`msg.complete`, waiting up to `endTimeout` for frames still on their way), or on
+ * `msg.command: 'stop'`. Then a summary goes out: { frames, durationSec, fps, dropped, output }.
+ */
+export = function (RED: Red): void {
+  function FaceVideoOut(this: Node, nodeDef: NodeDef): void {
+    RED.nodes.createNode(this, nodeDef);
+    const node = this;
+    const def = nodeDef as Def;
+    const config = configOf(RED, node, def.config);
+    const locator = new FfmpegLocator({ logger: (level, message) => (level === 'info' ? node.log(message) : node.warn(message)) });
+    const endTimeoutMs = (numberOption(def.endTimeout) ?? 10) * 1000;
+    let seq: Sequence | undefined;
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      if (!config) {
+        done(missingConfig(nodeDef.type));
+        return;
+      }
+      void handle(msg, send).then(() => done(), (err: unknown) => {
+        const error = asFaceError(err, 'video-out');
+        node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+        done(error);
+      });
+    });
+
+    async function handle(msg: NodeMessage, send: (m: NodeMessage) => void): Promise<void> {
+      const parts = (msg.parts ?? {}) as { id?: string; index?: number; count?: number };
+      if (msg.command === 'stop' || msg.complete !== undefined) {
+        if (!seq) return;
+        if (typeof parts.count === 'number' && parts.count > seq.sink.received + seq.sink.skipped && msg.command !== 'stop') {
+          // Frames are still in the flow: finish when they arrive, or after endTimeout.
+          const current = seq;
+          current.expected = parts.count;
+          clearTimeout(current.endTimer);
+          current.endTimer = setTimeout(() => void finish(current, send), endTimeoutMs);
+          return;
+        }
+        await finish(seq, send);
+        return;
+      }
+      const runtime = config!.runtime;
+      const token = runtime.acceptToken(msg.payload);
+      const id = parts.id ?? 'stream';
+      if (seq && seq.id !== id) await finish(seq, send);
+      if (!seq) {
+        const video = (msg.video ?? {}) as { source?: string; fps?: number };
+        const output = typeof msg.output === 'string' && msg.output ? msg.output : (def.output ?? '').trim();
+        seq = {
+          id,
+          output,
+          started: performance.now(),
+          lastStatus: 0,
+          sink: new FrameTokenSink({
+            runtime,
+            locator,
+            output,
+            ...(video.source ? { audioFrom: video.source } : {}),
+            keepAudio: def.keepAudio !== false,
+            ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
+            ...(numberOption(def.quality) !== undefined ? { quality: numberOption(def.quality) } : {}),
+            ...(def.preset ? { preset: def.preset } : {}),
+          }),
+        };
+      }
+      const current = seq;
+      const index = typeof parts.index === 'number' ? parts.index : token.target.index ?? current.sink.received;
+      const fps = numberOption(def.fps) ?? ((msg.video as { fps?: number } | undefined)?.fps);
+      try {
+        await current.sink.write(token, index, fps);
+      } catch (err) {
+        runtime.release(token);
+        throw err;
+      }
+      if (typeof parts.count === 'number') current.expected = parts.count;
+      const now = performance.now();
+      if (now - current.lastStatus > 500) {
+        current.lastStatus = now;
+        node.status({ fill: 'green', shape: 'dot', text: `${current.sink.received} frames · ${(current.sink.received / ((now - current.started) / 1000)).toFixed(1)} fps` });
+      }
+      if (current.expected !== undefined && current.sink.received + current.sink.skipped >= current.expected) await finish(current, send);
+    }
+
+    function finish(current: Sequence, send: (m: NodeMessage) => void): Promise<void> {
+      if (!current.finishing) {
+        clearTimeout(current.endTimer);
+        if (seq === current) seq = undefined;
+        current.finishing = (async () => {
+          try {
+            const result = await current.sink.finish();
+            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, output: result.outputPath };
+            node.status({ fill: 'grey', shape: 'dot', text: `wrote ${result.frames} frames · ${result.durationSec.toFixed(1)} s` });
+            send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
+          } catch (err) {
+            const error = asFaceError(err, 'video-out');
+            node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+            node.error(error, { payload: { output: current.output }, error: { code: error.code, message: error.message } });
+          }
+        })();
+      }
+      return current.finishing;
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const current = seq;
+      seq = undefined;
+      if (!current) {
+        done();
+        return;
+      }
+      clearTimeout(current.endTimer);
+      // A redeploy mid-video: stop ffmpeg rather than wait for frames that will not come.
+      void current.sink.abort().finally(() => {
+        node.status({});
+        done();
+      });
+    });
+  }
+  RED.nodes.registerType('face-video-out', FaceVideoOut);
+};
