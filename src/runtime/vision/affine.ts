@@ -16,7 +16,7 @@ export function multiplyAffine(a: Affine, b: Affine): Affine {
   ];
 }
 
-export function applyAffine(m: Affine, points: Point[]): Point[] {
+export function applyAffine(m: Affine, points: readonly (readonly [number, number])[]): Point[] {
   return points.map(([x, y]) => [m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5]]);
 }
 
@@ -44,33 +44,42 @@ export interface FrameTarget {
 }
 
 /**
- * Bilinear warp: `m` maps source coordinates to destination coordinates; every destination
- * pixel is sampled at m⁻¹(x, y). Source coordinates advance by constant steps along a row, so
- * the inner loop is adds and one bilinear tap.
+ * Bilinear warp into a new width×height frame: `m` maps source coordinates to destination
+ * coordinates; every destination pixel is sampled at m⁻¹(x, y). Source coordinates advance by
+ * constant steps along a row and down the rows, so the inner loop is adds and one bilinear tap.
  */
 export function warpAffine(src: Frame, m: Affine, width: number, height: number, options: WarpOptions = {}): Frame {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`warp size must be positive integers, got ${width}×${height}`);
   const out: Frame = { width, height, channels: 3, data: new Uint8Array(width * height * 3) };
   warpAffineInto(src, m, out, { x: 0, y: 0, width, height }, options);
   return out;
 }
 
-/** As warpAffine, but writes only `rect` of an existing destination (e.g. paste-back of a crop). */
-export function warpAffineInto(src: Frame, m: Affine, dst: FrameTarget, rect: Rect, options: WarpOptions = {}): void {
+/**
+ * As warpAffine, but writes only `rect` (clipped to `dst`; default all of it) of an existing
+ * destination — e.g. pasting a processed crop back over the face's bounding rectangle only.
+ */
+export function warpAffineInto(src: Frame, m: Affine, dst: FrameTarget, rect?: Rect, options: WarpOptions = {}): void {
   const inv = invertAffine(m);
   const sw = src.width, sh = src.height, s = src.data, d = dst.data;
+  if (d.length < dst.width * dst.height * 3) throw new RangeError(`destination has ${d.length} bytes, expected ${dst.width * dst.height * 3}`);
+  const r = clip(rect ?? { x: 0, y: 0, width: dst.width, height: dst.height }, dst.width, dst.height);
   const replicate = (options.border ?? 'replicate') === 'replicate';
   const fill = options.value ?? 0;
   const maxX = sw - 1, maxY = sh - 1;
-  for (let y = rect.y; y < rect.y + rect.height; y++) {
-    // Source position of pixel centre (x, y) in destination → (sx, sy) at pixel centres.
-    let sx = inv[0] * rect.x + inv[1] * y + inv[2];
-    let sy = inv[3] * rect.x + inv[4] * y + inv[5];
-    let o = (y * dst.width + rect.x) * 3;
-    for (let x = 0; x < rect.width; x++, sx += inv[0], sy += inv[3], o += 3) {
+  const stepX = inv[0], stepY = inv[3];
+  // Integer pixel coordinates are sample positions (cv2.warpAffine's convention, which the
+  // FaceFusion templates assume): dst(x, y) = src(m⁻¹(x, y)).
+  let rowX = inv[0] * r.x + inv[1] * r.y + inv[2];
+  let rowY = inv[3] * r.x + inv[4] * r.y + inv[5];
+  for (let y = r.y; y < r.y + r.height; y++, rowX += inv[1], rowY += inv[4]) {
+    let sx = rowX, sy = rowY;
+    let o = (y * dst.width + r.x) * 3;
+    for (let x = 0; x < r.width; x++, sx += stepX, sy += stepY, o += 3) {
       let fx = sx, fy = sy;
       if (fx < 0 || fy < 0 || fx > maxX || fy > maxY) {
         if (!replicate) {
-          d[o] = d[o + 1] = d[o + 2] = fill;
+          d[o] = fill; d[o + 1] = fill; d[o + 2] = fill;
           continue;
         }
         fx = fx < 0 ? 0 : fx > maxX ? maxX : fx;
@@ -78,14 +87,23 @@ export function warpAffineInto(src: Frame, m: Affine, dst: FrameTarget, rect: Re
       }
       const x0 = fx | 0, y0 = fy | 0;
       const ax = fx - x0, ay = fy - y0;
-      const x1 = x0 < maxX ? x0 + 1 : x0;
-      const y1 = y0 < maxY ? y0 + 1 : y0;
-      const p00 = (y0 * sw + x0) * 3, p01 = (y0 * sw + x1) * 3, p10 = (y1 * sw + x0) * 3, p11 = (y1 * sw + x1) * 3;
-      for (let c = 0; c < 3; c++) {
-        const top = s[p00 + c] + (s[p01 + c] - s[p00 + c]) * ax;
-        const bottom = s[p10 + c] + (s[p11 + c] - s[p10 + c]) * ax;
-        d[o + c] = top + (bottom - top) * ay + 0.5;
-      }
+      const p00 = (y0 * sw + x0) * 3;
+      const p01 = x0 < maxX ? p00 + 3 : p00;
+      const p10 = y0 < maxY ? p00 + sw * 3 : p00;
+      const p11 = x0 < maxX ? p10 + 3 : p10;
+      // Channels unrolled: this loop is the hot path of every crop and paste-back.
+      let t = s[p00] + (s[p01] - s[p00]) * ax;
+      d[o] = t + (s[p10] + (s[p11] - s[p10]) * ax - t) * ay + 0.5;
+      t = s[p00 + 1] + (s[p01 + 1] - s[p00 + 1]) * ax;
+      d[o + 1] = t + (s[p10 + 1] + (s[p11 + 1] - s[p10 + 1]) * ax - t) * ay + 0.5;
+      t = s[p00 + 2] + (s[p01 + 2] - s[p00 + 2]) * ax;
+      d[o + 2] = t + (s[p10 + 2] + (s[p11 + 2] - s[p10 + 2]) * ax - t) * ay + 0.5;
     }
   }
+}
+
+function clip(rect: Rect, width: number, height: number): Rect {
+  const x1 = Math.max(0, Math.floor(rect.x)), y1 = Math.max(0, Math.floor(rect.y));
+  const x2 = Math.min(width, Math.ceil(rect.x + rect.width)), y2 = Math.min(height, Math.ceil(rect.y + rect.height));
+  return { x: x1, y: y1, width: Math.max(0, x2 - x1), height: Math.max(0, y2 - y1) };
 }

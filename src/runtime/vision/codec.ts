@@ -4,45 +4,57 @@ import { FaceError } from '../errors';
 import type { Frame } from './frame';
 
 export interface DecodeOptions {
-  /** Largest accepted image in pixels (width × height); checked from the header before decoding. */
+  /** Largest accepted image in pixels (width × height); checked from the header before decoding. Default 64 000 000. */
   maxPixels?: number;
 }
 
 export interface EncodeOptions {
   format?: 'jpeg' | 'png' | 'webp';
-  /** 1..100 for jpeg/webp. */
+  /** 1..100 for jpeg/webp (default 90); ignored for png. */
   quality?: number;
 }
 
-const DEFAULT_MAX_PIXELS = 64_000_000;
+export interface ImageInfo {
+  format: string;
+  /** Size as displayed, i.e. after the EXIF orientation is applied. */
+  width: number;
+  height: number;
+  /** EXIF orientation 1..8 (1 when absent). */
+  orientation: number;
+  hasAlpha: boolean;
+}
+
+export const DEFAULT_MAX_PIXELS = 64_000_000;
+const FORMATS = ['jpeg', 'png', 'webp'] as const;
 
 /**
- * Any image sharp reads (jpeg, png, webp, gif, tiff, avif…) → RGB frame, EXIF orientation
- * applied, alpha dropped. Truncated files and images over the pixel limit are refused with
- * E_BAD_IMAGE rather than half-decoded.
+ * Any image sharp reads (jpeg, png, webp, gif, tiff, avif…) → 8-bit sRGB frame, EXIF
+ * orientation applied, alpha composited onto black. Empty, unreadable and truncated files,
+ * images under 2×2 and images over the pixel limit are refused with E_BAD_IMAGE — the size
+ * check reads only the header, so a huge declared image costs no memory.
  */
 export async function decodeImage(input: Buffer | Uint8Array, options: DecodeOptions = {}): Promise<Frame> {
-  if (!input || input.length === 0) throw new FaceError('E_BAD_IMAGE', 'image is empty (0 bytes)');
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const buffer = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  let meta: sharp.Metadata;
-  try {
-    meta = await sharp(buffer, { failOn: 'truncated', limitInputPixels: false }).metadata();
-  } catch (err) {
-    throw new FaceError('E_BAD_IMAGE', `not a readable image (${reason(err)})`, { cause: err });
-  }
+  if (!(input instanceof Uint8Array)) throw new FaceError('E_BAD_IMAGE', 'image must be a Buffer or Uint8Array');
+  if (input.length === 0) throw new FaceError('E_BAD_IMAGE', 'image is empty (0 bytes)');
+  const maxPixels = pixelLimit(options.maxPixels);
+  const buffer = asBuffer(input);
+  const meta = await readMetadata(buffer);
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width * height > maxPixels) {
-    throw new FaceError('E_BAD_IMAGE', `image is too large: ${width}×${height} = ${(width * height / 1e6).toFixed(1)} megapixels, the limit is ${(maxPixels / 1e6).toFixed(1)}`);
+    throw new FaceError('E_BAD_IMAGE', `image is too large: ${width}×${height} = ${mp(width * height)} megapixels, the limit is ${mp(maxPixels)} megapixels`, {
+      details: { width, height, maxPixels },
+    });
   }
   if (width < 2 || height < 2) throw new FaceError('E_BAD_IMAGE', `image is too small (${width}×${height}); at least 2×2 pixels are needed`);
   try {
-    const { data, info } = await sharp(buffer, { failOn: 'truncated', limitInputPixels: maxPixels })
-      .rotate()
+    // failOn 'truncated': libjpeg/libpng would otherwise hand back a half-grey picture with only a warning.
+    let image = sharp(buffer, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate();
+    if (meta.hasAlpha) image = image.flatten({ background: { r: 0, g: 0, b: 0 } });
+    const { data, info } = await image
       .removeAlpha()
       .toColourspace('srgb')
-      .raw()
+      .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
@@ -51,32 +63,68 @@ export async function decodeImage(input: Buffer | Uint8Array, options: DecodeOpt
   }
 }
 
+/** Format and displayed size from the header only (no pixels decoded). */
+export async function imageInfo(input: Buffer | Uint8Array): Promise<ImageInfo> {
+  if (!(input instanceof Uint8Array) || input.length === 0) throw new FaceError('E_BAD_IMAGE', 'image is empty (0 bytes)');
+  const meta = await readMetadata(asBuffer(input));
+  const orientation = meta.orientation ?? 1;
+  const swap = orientation >= 5; // orientations 5..8 turn the picture by 90°
+  const w = meta.width ?? 0, h = meta.height ?? 0;
+  return { format: meta.format ?? 'unknown', width: swap ? h : w, height: swap ? w : h, orientation, hasAlpha: meta.hasAlpha ?? false };
+}
+
 export async function readImageFile(path: string, options: DecodeOptions = {}): Promise<Frame> {
   let buffer: Buffer;
   try {
     buffer = await fs.readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : reason(err);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : reason(err);
     throw new FaceError('E_BAD_IMAGE', `cannot read image file ${path}: ${why}`, { cause: err });
   }
   try {
     return await decodeImage(buffer, options);
   } catch (err) {
-    if (err instanceof FaceError) throw new FaceError('E_BAD_IMAGE', `${path}: ${err.message}`, { cause: err });
+    if (err instanceof FaceError) throw new FaceError('E_BAD_IMAGE', `${path}: ${err.message}`, { cause: err, details: err.details });
     throw err;
   }
 }
 
 export async function encodeImage(frame: Frame, options: EncodeOptions = {}): Promise<Buffer> {
   const format = options.format ?? 'jpeg';
+  if (!FORMATS.includes(format)) throw new FaceError('E_BAD_PARAMETER', `cannot encode to "${String(format)}"; use one of ${FORMATS.join(', ')}`);
+  if (frame.data.length !== frame.width * frame.height * 3 || frame.width < 1 || frame.height < 1) {
+    throw new FaceError('E_INTERNAL', `frame ${frame.width}×${frame.height} has ${frame.data.length} bytes, expected ${frame.width * frame.height * 3}`);
+  }
   const quality = Math.min(100, Math.max(1, Math.round(options.quality ?? 90)));
-  const image = sharp(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), {
-    raw: { width: frame.width, height: frame.height, channels: 3 },
-  });
+  const image = sharp(asBuffer(frame.data), { raw: { width: frame.width, height: frame.height, channels: 3 } });
   if (format === 'png') return image.png().toBuffer();
   if (format === 'webp') return image.webp({ quality }).toBuffer();
   return image.jpeg({ quality }).toBuffer();
+}
+
+async function readMetadata(buffer: Buffer): Promise<sharp.Metadata> {
+  try {
+    // Header only: the pixel limit is applied by us, with a message that gives the size.
+    return await sharp(buffer, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new FaceError('E_BAD_IMAGE', `not a readable image (${reason(err)})`, { cause: err });
+  }
+}
+
+function pixelLimit(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_PIXELS;
+  if (!(value >= 4)) throw new FaceError('E_BAD_PARAMETER', `maxPixels must be a number ≥ 4, got ${value}`);
+  return Math.floor(value);
+}
+
+/** Zero-copy view for sharp, which wants a Buffer. */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function mp(pixels: number): string {
+  return (pixels / 1e6).toFixed(1);
 }
 
 function reason(err: unknown): string {

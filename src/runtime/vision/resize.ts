@@ -5,6 +5,7 @@ import type { Frame, Rect } from './frame';
  * samples (it does not average); detectors are trained on such inputs, and it is fast.
  */
 export function resizeBilinear(frame: Frame, width: number, height: number): Frame {
+  checkSize(width, height);
   const { width: sw, height: sh, data: src } = frame;
   const out = new Uint8Array(width * height * 3);
   const x0 = new Int32Array(width);
@@ -39,8 +40,12 @@ export function resizeBilinear(frame: Frame, width: number, height: number): Fra
   return { width, height, channels: 3, data: out };
 }
 
-/** Copy of a rectangle (clipped by the caller) as a new frame. */
+/** Copy of a rectangle (clipped by the caller: it must lie inside the frame) as a new frame. */
 export function crop(frame: Frame, rect: Rect): Frame {
+  if (!Number.isInteger(rect.x) || !Number.isInteger(rect.y) || rect.x < 0 || rect.y < 0 || rect.x + rect.width > frame.width || rect.y + rect.height > frame.height) {
+    throw new RangeError(`crop rectangle ${rect.x},${rect.y} ${rect.width}×${rect.height} is not inside the ${frame.width}×${frame.height} frame`);
+  }
+  checkSize(rect.width, rect.height);
   const data = new Uint8Array(rect.width * rect.height * 3);
   const row = rect.width * 3;
   for (let y = 0; y < rect.height; y++) {
@@ -48,4 +53,10 @@ export function crop(frame: Frame, rect: Rect): Frame {
     data.set(frame.data.subarray(start, start + row), y * row);
   }
   return { width: rect.width, height: rect.height, channels: 3, data };
+}
+
+function checkSize(width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`image size must be positive integers, got ${width}×${height}`);
+  }
 }

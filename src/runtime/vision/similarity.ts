@@ -1,11 +1,14 @@
-import type { Affine, Point } from './frame';
+import type { Affine } from './frame';
 
 /**
  * Least-squares 4-DoF similarity (rotation, uniform scale, translation; no reflection) taking
- * `src` points onto `dst` points — Umeyama's closed form specialised to 2-D.
+ * `src` points onto `dst` points — Umeyama's closed form specialised to 2-D. In 2-D the
+ * rotation·scale part is [[p, −q], [q, p]], which can never reflect, and the least-squares
+ * p, q are the centred dot and cross sums over the source variance (no SVD needed).
  */
-export function estimateSimilarity(src: Point[], dst: Point[]): Affine {
-  const n = Math.min(src.length, dst.length);
+export function estimateSimilarity(src: readonly (readonly [number, number])[], dst: readonly (readonly [number, number])[]): Affine {
+  if (src.length !== dst.length) throw new RangeError(`a similarity needs matching point lists, got ${src.length} and ${dst.length} points`);
+  const n = src.length;
   if (n < 2) throw new RangeError('a similarity needs at least 2 point pairs');
   let msx = 0, msy = 0, mdx = 0, mdy = 0;
   for (let i = 0; i < n; i++) {
@@ -21,16 +24,19 @@ export function estimateSimilarity(src: Point[], dst: Point[]): Affine {
     b += sx * dy - sy * dx;
     varS += sx * sx + sy * sy;
   }
-  if (varS < 1e-12) throw new RangeError('source points are all the same');
+  if (!(varS >= 1e-12)) throw new RangeError(Number.isFinite(varS) ? 'source points are all the same' : 'points must be finite numbers');
+  if (!Number.isFinite(a) || !Number.isFinite(b)) throw new RangeError('points must be finite numbers');
   const scaleCos = a / varS; // s·cosθ
   const scaleSin = b / varS; // s·sinθ
   return [scaleCos, -scaleSin, mdx - (scaleCos * msx - scaleSin * msy), scaleSin, scaleCos, mdy - (scaleSin * msx + scaleCos * msy)];
 }
 
+/** Uniform scale of a similarity matrix. */
 export function similarityScale(m: Affine): number {
   return Math.hypot(m[0], m[3]);
 }
 
+/** Rotation of a similarity matrix in radians (counter-clockwise in x-right/y-down means clockwise on screen). */
 export function similarityAngle(m: Affine): number {
   return Math.atan2(m[3], m[0]);
 }
