@@ -1,0 +1,233 @@
+'use strict';
+// Video nodes in Node-RED (node-red-node-test-helper): face-video-in → detect → blur →
+// face-video-out on a real clip; face-job progress and result; examples load.
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { helper, ourNodes, MEDIA } = require('./helpers/red');
+const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
+
+const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
+const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
+const nodes = [...ourNodes, ...videoNodes, core('common/20-inject.js'), core('common/25-catch.js'), core('common/21-debug.js'), core('common/90-comment.js')];
+const media = (f) => path.join(MEDIA, f);
+const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300 };
+const TAB = { id: 'tab', type: 'tab', label: 'test' };
+const sink = (id) => ({ id, z: 'tab', type: 'helper' });
+
+/** pids of ffmpeg processes started by this test process (Linux /proc). */
+function ffmpegChildren() {
+  const out = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
+      if (m && m[1].startsWith('ffmpeg') && Number(m[2]) === process.pid) out.push(Number(pid));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+function collect(node) {
+  const got = [];
+  node.on('input', (msg) => got.push(msg));
+  return got;
+}
+
+function waitFor(node, predicate, ms = 60000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching message on ${node.id} within ${ms} ms`)), ms);
+    const onInput = (msg) => {
+      if (!predicate(msg)) return;
+      clearTimeout(timer);
+      node.removeListener('input', onInput);
+      resolve(msg);
+    };
+    node.on('input', onInput);
+  });
+}
+
+describe('video nodes', function () {
+  this.timeout(90000);
+  let dir;
+  let clip;
+  let locator;
+
+  before(async function () {
+    locator = new FfmpegLocator();
+    let ffmpeg;
+    try {
+      ffmpeg = await locator.resolve();
+    } catch (error) {
+      if (error.code === 'E_FFMPEG_MISSING') {
+        console.log('      (skipped: no ffmpeg on this machine; set FFMPEG_PATH)');
+        this.skip();
+      }
+      throw error;
+    }
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodes-video-'));
+    clip = path.join(dir, 'two.mp4');
+    const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-i', media('fr_two_people.jpg'),
+      '-vf', "scale=480:-2,zoompan=z='1+0.003*on':d=30:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=240x160:fps=15",
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip], { encoding: 'utf8' });
+    assert.strictEqual(made.status, 0, made.stderr);
+  });
+
+  before(function (done) { helper.startServer(done); });
+  after(function (done) { helper.stopServer(done); });
+  afterEach(async function () { await helper.unload(); });
+  after(function () { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+
+  it('face-video-in → detect → blur → face-video-out writes a file with the same frame count and frees every frame', async function () {
+    const output = path.join(dir, 'privacy.mp4');
+    const flow = [TAB, CFG,
+      { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 3, wires: [['det'], ['out']] },
+      { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
+      { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['out']] },
+      { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: 70, preset: 'ultrafast', keepAudio: true, endTimeout: 10, wires: [['summary']] },
+      sink('summary'), { id: 'ends', z: 'tab', type: 'helper' }];
+    flow[2].wires[1].push('ends');
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    await config.ready;
+    const ends = collect(helper.getNode('ends'));
+    const frames = [];
+    helper.getNode('det').on('input', (msg) => frames.push(msg));
+    const summaryP = waitFor(helper.getNode('summary'), () => true);
+    helper.getNode('in').receive({ payload: 1 });
+    const summary = await summaryP;
+    assert.deepStrictEqual(Object.keys(summary.payload).sort(), ['dropped', 'durationSec', 'fps', 'frames', 'output']);
+    assert.strictEqual(summary.payload.frames, 30);
+    assert.strictEqual(summary.payload.dropped, 0);
+    assert.strictEqual(summary.payload.fps, 15);
+    assert.strictEqual(summary.payload.output, output);
+    // The sequence: parts on every frame, count on the last, and one end message.
+    assert.strictEqual(frames.length, 30);
+    frames.forEach((m, i) => assert.deepStrictEqual([m.parts.index, m.parts.type], [i, 'frames']));
+    assert.strictEqual(frames[29].parts.count, 30);
+    assert.ok(frames.slice(0, 29).every((m) => m.parts.count === undefined));
+    assert.strictEqual(ends.length, 1);
+    assert.deepStrictEqual([ends[0].payload.frames, ends[0].payload.source], [30, clip]);
+    assert.ok(Math.abs(ends[0].payload.durationSec - 2) < 0.01);
+    const probed = await probeMedia(locator, output, { countFrames: true });
+    assert.deepStrictEqual([probed.frameCount, probed.width, probed.height], [30, 240, 160]);
+    assert.strictEqual(config.runtime.stats().store.frames, 0, 'every frame was released');
+  });
+
+  it('face-video-in keeps at most maxInFlight frames out when nothing releases them; stop and close end ffmpeg', async function () {
+    const flow = [TAB, CFG,
+      { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 2, wires: [['hold'], []] }, sink('hold')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    await config.ready;
+    const held = collect(helper.getNode('hold'));
+    helper.getNode('in').receive({ payload: '' });
+    await new Promise((r) => setTimeout(r, 1500));
+    // Two tokens out, one read ahead: the rest of the clip waits in ffmpeg's pipe.
+    assert.strictEqual(held.length, 2);
+    assert.ok(config.runtime.stats().store.frames <= 3, JSON.stringify(config.runtime.stats().store));
+    config.runtime.release(held[0].payload);
+    await waitFor(helper.getNode('hold'), () => true, 5000);
+    assert.strictEqual(held.length, 3);
+    const before = ffmpegChildren();
+    assert.strictEqual(before.length, 1, 'one decoder running');
+    helper.getNode('in').receive({ command: 'stop' });
+    for (let i = 0; i < 100 && ffmpegChildren().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepStrictEqual(ffmpegChildren(), [], 'ffmpeg stopped');
+    for (const m of held) config.runtime.release(m.payload);
+    // A new start after stop works, and closing the flow mid-video stops ffmpeg too.
+    helper.getNode('in').receive({ payload: 1 });
+    await waitFor(helper.getNode('hold'), () => true, 10000);
+    assert.strictEqual(ffmpegChildren().length, 1);
+    await helper.unload();
+    assert.deepStrictEqual(ffmpegChildren(), [], 'close stopped ffmpeg');
+    for (const m of held) config.runtime.release(m.payload);
+    assert.strictEqual(config.runtime.stats().store.frames, 0);
+  });
+
+  it('face-video-in reports a missing file and an unsupported scheme to the Catch node', async function () {
+    const flow = [TAB, CFG,
+      { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: path.join(dir, 'nope.mp4'), wires: [[], []] },
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    await helper.load(nodes, flow);
+    const caughtP = waitFor(helper.getNode('caught'), () => true, 20000);
+    helper.getNode('in').receive({ payload: 1 });
+    const caught = await caughtP;
+    assert.strictEqual(caught.error.code, 'E_VIDEO_OPEN');
+    assert.match(caught.error.message, /does not exist/);
+    const second = waitFor(helper.getNode('caught'), () => true, 20000);
+    helper.getNode('in').receive({ payload: 'ftp://example.com/x.mp4' });
+    assert.match((await second).error.message, /unsupported video source/);
+  });
+
+  it('face-job runs a video job: progress on output 2, result on output 1, status in %', async function () {
+    const output = path.join(dir, 'job.mp4');
+    const flow = [TAB, CFG,
+      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['progress']] }, sink('result'), sink('progress')];
+    await helper.load(nodes, flow);
+    const job = helper.getNode('job');
+    const statuses = [];
+    const originalStatus = job.status.bind(job);
+    job.status = (s) => { statuses.push(s); return originalStatus(s); };
+    const progress = collect(helper.getNode('progress'));
+    const resultP = waitFor(helper.getNode('result'), () => true);
+    job.receive({ topic: 'swap', payload: { source_paths: [media('fr_obama.jpg')], target_path: clip, output_path: output, processors: ['face_swapper'], failure_policy: 'pass' } });
+    const result = await resultP;
+    assert.strictEqual(result.topic, 'swap');
+    assert.strictEqual(result.payload.kind, 'video');
+    assert.strictEqual(result.payload.frames, 30);
+    assert.strictEqual(result.payload.output, output);
+    assert.strictEqual(result.job.state, 'completed');
+    assert.ok(progress.length >= 1, 'progress messages');
+    assert.ok(progress.every((m) => m.topic === 'progress' && m.payload.id === result.job.id && typeof m.payload.framesDone === 'number'));
+    assert.strictEqual(progress[progress.length - 1].payload.percent, 100);
+    assert.ok(statuses.some((s) => /%/.test(s.text || '')), JSON.stringify(statuses));
+    assert.match(statuses[statuses.length - 1].text, /done · 30 frames/);
+    assert.ok(fs.existsSync(output));
+  });
+
+  it('face-job sends a bad job to the Catch node with its code', async function () {
+    const flow = [TAB, CFG,
+      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [[], []] },
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    await helper.load(nodes, flow);
+    const first = waitFor(helper.getNode('caught'), () => true, 20000);
+    helper.getNode('job').receive({ payload: { target_path: clip, output_path: path.join(dir, 'x.mp4'), processors: ['face_morph'] } });
+    const caught = await first;
+    assert.strictEqual(caught.error.code, 'E_JOB');
+    assert.match(caught.error.message, /unknown processor "face_morph"/);
+    const second = waitFor(helper.getNode('caught'), () => true, 20000);
+    helper.getNode('job').receive({ payload: { target_path: path.join(dir, 'missing.mp4'), output_path: path.join(dir, 'x.mp4'), processors: ['blur'] } });
+    const failed = await second;
+    assert.strictEqual(failed.error.code, 'E_VIDEO_OPEN');
+    assert.strictEqual(failed.job.state, 'failed');
+  });
+
+  it('the two example flows load, and the job example runs once its paths point at real files', async function () {
+    const example = (name, paths) => {
+      let text = fs.readFileSync(path.join(__dirname, '..', 'examples', name), 'utf8');
+      for (const [from, to] of Object.entries(paths)) text = text.split(from).join(to);
+      const flow = JSON.parse(text).map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper' } : n));
+      assert.ok(flow.some((n) => n.type === 'facefusion-config'), `${name} has a config node`);
+      return [TAB, ...flow.map((n) => (n.type === 'facefusion-config' ? n : { ...n, z: 'tab' }))];
+    };
+    const live = example('live-camera-privacy.json', {});
+    await helper.load(nodes, live);
+    for (const n of live.filter((n) => n.type !== 'tab')) assert.ok(helper.getNode(n.id), `live example: node ${n.type} ${n.id}`);
+    await helper.unload();
+    const output = path.join(dir, 'example-out.mp4');
+    const flow = example('video-swap-job.json', { '/data/me.jpg': media('fr_obama.jpg'), '/data/in.mp4': clip, '/data/out.mp4': output });
+    assert.ok(!JSON.stringify(flow).includes('/data/'), 'every example path was replaced');
+    await helper.load(nodes, flow);
+    const result = flow.find((n) => n.type === 'helper' && n.id === 'ff05n02');
+    const got = waitFor(helper.getNode(result.id), () => true);
+    helper.getNode('ff05n00').receive({});
+    const msg = await got;
+    assert.strictEqual(msg.payload.frames, 30);
+    assert.ok(fs.existsSync(output));
+    assert.ok(live.some((n) => n.type === 'face-video-in' && /^rtsp:\/\/camera\.local\/stream$/.test(n.source)));
+    assert.ok(live.some((n) => n.type === 'face-blur') && live.some((n) => n.type === 'face-detect') && live.some((n) => n.type === 'face-video-out'));
+  });
+});
