@@ -94,7 +94,8 @@ describe('editor in a real browser', function () {
     await page.mouse.move(chart.x + 40, chart.y + 30);
     await page.mouse.click(chart.x + 40, chart.y + 30);
     await page.click('#red-ui-header-button-deploy');
-    await page.waitForFunction(() => !document.querySelector('#red-ui-header-button-deploy').classList.contains('disabled') === false, null, { timeout: 30000 }).catch(() => undefined);
+    // The deploy button turns disabled once the flow is deployed.
+    await page.waitForFunction(() => document.querySelector('#red-ui-header-button-deploy').classList.contains('disabled'), null, { timeout: 30000 });
     const inject = flow.find((n) => n.type === 'inject');
     await waitFor(async () => (await post(port, `/inject/${inject.id}`)) === 200, 30000, 'the deployed inject node');
     await waitFor(() => fs.existsSync(output) && fs.statSync(output).size > 1000, 60000, `the swapped picture at ${output}\n${log.slice(-2000)}`);
@@ -104,7 +105,16 @@ describe('editor in a real browser', function () {
     await page.evaluate(() => { window.RED.view.select({ nodes: [] }); document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()); });
     await page.waitForTimeout(1000); // statuses update over the websocket
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    await page.locator('#red-ui-workspace-chart').screenshot({ path: path.join(ARTIFACTS, 'flow.png'), clip: undefined });
+    // Hide the sidebar so the whole flow fits, then shoot just the area the nodes and statuses cover.
+    await page.evaluate(() => window.RED.menu.setSelected('menu-item-sidebar', false));
+    await page.waitForTimeout(300);
+    const area = await page.evaluate(() => {
+      const boxes = [...document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node, #red-ui-workspace-chart .red-ui-flow-node-status-group')]
+        .map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0);
+      const x = Math.min(...boxes.map((r) => r.left)), y = Math.min(...boxes.map((r) => r.top));
+      return { x: Math.max(0, x - 20), y: Math.max(0, y - 20), right: Math.max(...boxes.map((r) => r.right)) + 20, bottom: Math.max(...boxes.map((r) => r.bottom)) + 20 };
+    });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'flow.png'), clip: { x: area.x, y: area.y, width: area.right - area.x, height: area.bottom - area.y } });
     fs.copyFileSync(output, path.join(ARTIFACTS, 'swap-output.jpg'));
     // `UPDATE_DOCS_IMAGES=1 npm test` refreshes the README's pictures from this run.
     if (process.env.UPDATE_DOCS_IMAGES === '1') {
@@ -114,5 +124,6 @@ describe('editor in a real browser', function () {
     }
     const statuses = await page.locator('.red-ui-flow-node-status-label').allTextContents();
     assert.ok(statuses.some((s) => /face.*ms/.test(s)), `stage statuses shown: ${statuses.join(' | ')}`);
+    assert.ok(statuses.some((s) => /^token \+ source/.test(s)), `face-token shows its own result, not a late "ready": ${statuses.join(' | ')}`);
   });
 });

@@ -1,7 +1,6 @@
 import { FaceError, STAGES, isFaceToken, withParameters, type Parameters, type Stage } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import type { ConfigUser } from './lib/config-types';
-import { configOf, missingConfig, numberOption, runtimeStatus, setOptions } from './lib/stage-node';
+import { RuntimeStatusUser, configOf, missingConfig, numberOption, setOptions } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
 
 interface Def extends NodeDef {
@@ -33,7 +32,7 @@ export = function (RED: Red): void {
       max_faces: numberOption(def.maxFaces),
       face_size: numberOption(def.faceSize),
     });
-    const user: ConfigUser = { showRuntimeState: (state) => runtimeStatus(node, state) };
+    const user = new RuntimeStatusUser(node);
     config?.register(user);
 
     node.on('input', (msg: NodeMessage, send, done) => {
@@ -62,11 +61,13 @@ export = function (RED: Red): void {
           }
           const token = msg.payload as { faces: unknown[]; source?: unknown };
           const stages = (msg.payload as { operations: string[] }).operations.length;
+          user.resultShown();
           node.status({ fill: 'green', shape: 'dot', text: `token${token.source ? ' + source' : ''} · ${stages} stage${stages === 1 ? '' : 's'}` });
           send(msg);
           done();
         } catch (err) {
           const error = asFaceError(err, 'token');
+          user.resultShown();
           node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
           done(error);
         }

@@ -1,4 +1,4 @@
-import { FaceError, advance, withParameters, type FaceToken, type Parameters, type Stage } from '../../runtime';
+import { FaceError, advance, tokenFrameRefs, withParameters, type FaceToken, type Parameters, type Runtime, type Stage } from '../../runtime';
 import type { ConfigNode, ConfigUser, RuntimeState } from './config-types';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './red';
 import { asFaceError, messageOf, shorten } from './messages';
@@ -11,6 +11,8 @@ export interface StageNodeDef extends NodeDef {
   onNoFace?: OnNoFace;
   /** Messages waiting while one is processed; beyond it new messages are dropped. */
   queueSize?: number | string;
+  /** Drop every message that arrives while one is processed (no backlog at all). */
+  dropWhenBusy?: boolean | string;
 }
 
 export interface StageNodeSpec<D extends StageNodeDef> {
@@ -43,6 +45,32 @@ export function runtimeStatus(node: Node, state: RuntimeState): void {
 }
 
 /**
+ * A config user that shows the runtime's state on a node's status until the node has shown a
+ * result of its own: a late "ready" must not hide "2 faces · 9 ms".
+ */
+export class RuntimeStatusUser implements ConfigUser {
+  private hasResult = false;
+
+  constructor(private readonly node: Node) {}
+
+  showRuntimeState(state: RuntimeState): void {
+    if (this.hasResult && (state.phase === 'ready' || state.phase === 'loading')) return;
+    runtimeStatus(this.node, state);
+  }
+
+  /** Call when the node put a result of its own on its status. */
+  resultShown(): void {
+    this.hasResult = true;
+  }
+}
+
+/** Frees the frames `out` holds that `input` did not (the stage's own output), e.g. when nobody will get `out`. */
+export function releaseNewFrames(runtime: Runtime, input: FaceToken, out: FaceToken): void {
+  const kept = new Set(tokenFrameRefs(input));
+  runtime.store.releaseMany(tokenFrameRefs(out).filter((ref) => !kept.has(ref)));
+}
+
+/**
  * Wires one processing stage as a Node-RED node: token in `msg.payload` → runtime stage →
  * token out. Failures reach the Catch node through done(err) (with `msg.error.code`), a
  * message without a face follows `onNoFace`, and a bounded queue keeps one message in flight.
@@ -55,9 +83,12 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     const config = configOf(RED, node, options.config);
     const overrides = spec.parameters(options);
     const onNoFace: OnNoFace = options.onNoFace ?? 'pass';
-    const queue = new WorkQueue(numberOption(options.queueSize) ?? 10, (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
-    const user: ConfigUser = { showRuntimeState: (state) => runtimeStatus(node, state) };
+    const dropWhenBusy = options.dropWhenBusy === true || options.dropWhenBusy === 'true';
+    const capacity = dropWhenBusy ? 0 : Math.floor(numberOption(options.queueSize) ?? 10);
+    const queue = new WorkQueue(Math.max(0, capacity), (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
+    const user = new RuntimeStatusUser(node);
     config?.register(user);
+    let closed = false;
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       if (!config) {
@@ -66,17 +97,27 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       }
       const accepted = queue.push({ run: () => handle(msg, send, done), drop: () => done() });
       if (!accepted) {
-        node.status({ fill: 'yellow', shape: 'ring', text: `busy: dropped (queue ${queue.capacity})` });
+        user.resultShown();
+        node.status({ fill: 'yellow', shape: 'ring', text: queue.capacity ? `busy: dropped (queue ${queue.capacity} full)` : 'busy: dropped' });
         done();
       }
     });
 
     async function handle(msg: NodeMessage, send: SendFn, done: DoneFn): Promise<void> {
       try {
+        if (closed) return done();
         await config!.ready;
         const runtime = config!.runtime;
         const token = withParameters(runtime.acceptToken(msg.payload), overrides);
         const out = await runtime.process(spec.stage, token, { force: true });
+        if (closed) {
+          // The node was stopped while this message was in flight: nobody downstream will take
+          // the result, so free what this stage added and finish quietly.
+          releaseNewFrames(runtime, token, out);
+          done();
+          return;
+        }
+        user.resultShown();
         const last = out.journal[out.journal.length - 1];
         const noFace = out.error?.code === 'E_NO_FACE' || last.outcome === 'no_face';
         if (out.state === 'failed' && !noFace) {
@@ -95,7 +136,12 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         send(msg);
         done();
       } catch (err) {
+        if (closed) {
+          done(); // the runtime closed under an abandoned message: not an error of the flow
+          return;
+        }
         const error = asFaceError(err, spec.stage);
+        user.resultShown();
         node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
         done(error);
       }
@@ -121,6 +167,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       config?.deregister(user);
       queue.close();
       node.status({});
