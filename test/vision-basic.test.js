@@ -357,6 +357,20 @@ describe('vision basics', function () {
       assert.ok(half.data[(10 * 200 + 100) * 3] < 150 && half.data[(10 * 200 + 99) * 3] === 0);
     });
 
+    it('a region blur equals the same pixels of a whole-frame blur (outside pixels feed its edges)', function () {
+      const all = { x: 0, y: 0, width: 512, height: 512 };
+      for (const sigma of [2.5, 15]) {
+        const whole = gaussianBlurRegion(astronaut, all, sigma);
+        const part = gaussianBlurRegion(astronaut, rect, sigma);
+        let worst = 0;
+        for (let y = rect.y; y < rect.y + rect.height; y++) for (let x = rect.x; x < rect.x + rect.width; x++) {
+          const a = px(whole, x, y), b = px(part, x, y);
+          for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(a[c] - b[c]));
+        }
+        assert.ok(worst <= 1, `σ=${sigma}: worst difference ${worst}`);
+      }
+    });
+
     it('pixelate makes uniform blocks of the block mean, only inside the rect', function () {
       const out = pixelateRegion(astronaut, rect, 10);
       assert.strictEqual(diff(astronaut, out, rect).outside, 0);
