@@ -172,6 +172,21 @@ describe('Node-RED node options', function () {
     assert.ok(msg.match.every((m) => m.similarity >= -1 && m.similarity <= 1));
   });
 
+  it('a stage node closed while its message is in flight frees the frame it made and stays quiet', async function () {
+    await helper.load(allNodes, [TAB, CFG, stage('blur', 'face-blur', ['out']), sink('out'), ...CATCH]);
+    const runtime = await runtimeOf();
+    const input = await runtime.process('detect', await runtime.createToken({ target: media('fr_two_people.jpg'), operations: ['detect', 'blur'] }));
+    assert.strictEqual(runtime.stats().store.frames, 1);
+    const quietOut = silence(helper.getNode('out'), 2500);
+    const quietCatch = silence(helper.getNode('caught'), 2500);
+    helper.getNode('blur').receive({ payload: input });
+    await helper.getNode('blur').close(false); // only this node stops; the config node (and its store) live on
+    assert.ok(await quietOut, 'an abandoned message came out');
+    assert.ok(await quietCatch, 'an abandoned message raised an error');
+    assert.strictEqual(runtime.stats().store.frames, 1, 'only the input frame is left: the blurred frame was freed');
+    assert.ok(runtime.store.has(input.target.frame));
+  });
+
   it('POST /facefusion/models/fetch reports the default models present', async function () {
     await helper.load(ourNodes, [TAB, CFG]);
     const res = await helper.request().post('/facefusion/models/fetch').send({}).expect(200);
