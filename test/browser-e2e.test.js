@@ -32,6 +32,18 @@ function post(port, urlPath) {
   });
 }
 
+function getJson(port, urlPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { Accept: 'application/json' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => { try { resolve(JSON.parse(body)); } catch (err) { reject(new Error(`${urlPath}: ${body.slice(0, 200)}`)); } });
+    });
+    req.on('error', reject);
+    req.setTimeout(10000, () => req.destroy(new Error('timeout')));
+  });
+}
+
 async function waitFor(check, ms, what) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -83,6 +95,10 @@ describe('editor in a real browser', function () {
     for (const type of ['face-token', 'face-detect', 'face-landmark', 'face-embed', 'face-swap', 'face-enhance', 'face-blur', 'face-debug', 'face-image', 'face-match']) {
       assert.strictEqual(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), 1, `${type} in the palette`);
     }
+
+    // Import → Examples lists our flows (nodesDir loads the package as a module, examples/ included).
+    const examples = (await getJson(port, '/library/examples/flows/node-red-contrib-facefusion')).map((e) => e.fn);
+    for (const name of ['01-swap-face-in-picture', '02-blur-faces-privacy', '03-who-is-this', '04-debug-overlay']) assert.ok(examples.includes(name), `${name} in ${examples}`);
 
     const output = path.join(outDir, 'swapped.jpg');
     let text = fs.readFileSync(path.join(ROOT, 'examples', '01-swap-face-in-picture.json'), 'utf8');
