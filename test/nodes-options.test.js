@@ -100,6 +100,33 @@ describe('Node-RED node options', function () {
     assert.ok(!statusesOf('det').some((s) => s.fill === 'blue'));
   });
 
+  it('a dropped message frees its picture at once, unless "Dropped" is unticked', async function () {
+    for (const releaseDropped of [true, false]) {
+      await helper.load(allNodes, [TAB, CFG, stage('det', 'face-detect', ['out'], { dropWhenBusy: true, releaseDropped }), sink('out')]);
+      const runtime = await runtimeOf();
+      const batch = await tokens(runtime, 4);
+      const outs = collect(helper.getNode('out'), 1500);
+      for (const t of batch) helper.getNode('det').receive({ payload: t });
+      const got = await outs;
+      assert.strictEqual(got.length, 1);
+      const expected = releaseDropped ? 1 : 4;
+      assert.strictEqual(runtime.stats().store.frames, expected, `releaseDropped=${releaseDropped}`);
+      assert.ok(runtime.store.has(got[0].payload.target.frame), 'the message that went on keeps its picture');
+      await helper.unload();
+    }
+  });
+
+  it('onNoFace drop frees the picture too', async function () {
+    await helper.load(allNodes, [TAB, CFG, stage('det', 'face-detect', ['out'], { onNoFace: 'drop' }), sink('out')]);
+    const runtime = await runtimeOf();
+    const blank = await require('sharp')({ create: { width: 320, height: 240, channels: 3, background: '#5a7' } }).png().toBuffer();
+    const token = await runtime.createToken({ target: blank, operations: ['detect'] });
+    const quiet = silence(helper.getNode('out'), 1500);
+    helper.getNode('det').receive({ payload: token });
+    assert.ok(await quiet);
+    assert.strictEqual(runtime.stats().store.frames, 0);
+  });
+
   it('face-token: msg.parameters and msg.source win over the dialog; a token passes through', async function () {
     const flow = [TAB, CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'landmark', 'embed', 'swap'], maxFaces: '5', wires: [['out']] }, sink('out'), ...CATCH];

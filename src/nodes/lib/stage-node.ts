@@ -1,4 +1,4 @@
-import { FaceError, advance, tokenFrameRefs, withParameters, type FaceToken, type Parameters, type Runtime, type Stage } from '../../runtime';
+import { FaceError, advance, isFaceToken, tokenFrameRefs, withParameters, type FaceToken, type Parameters, type Runtime, type Stage } from '../../runtime';
 import type { ConfigNode, ConfigUser, RuntimeState } from './config-types';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './red';
 import { asFaceError, messageOf, shorten } from './messages';
@@ -13,6 +13,8 @@ export interface StageNodeDef extends NodeDef {
   queueSize?: number | string;
   /** Drop every message that arrives while one is processed (no backlog at all). */
   dropWhenBusy?: boolean | string;
+  /** Free the picture (target frame) of a message this node drops; default on. */
+  releaseDropped?: boolean | string;
 }
 
 export interface StageNodeSpec<D extends StageNodeDef> {
@@ -71,6 +73,20 @@ export function releaseNewFrames(runtime: Runtime, input: FaceToken, out: FaceTo
 }
 
 /**
+ * Frees the target frame of a token nobody will get (a dropped message), so a live source is
+ * not held up by frames waiting for the TTL sweeper. The source frame is left alone: per-frame
+ * tokens of one job share it.
+ */
+export function releaseDroppedFrame(runtime: Runtime, value: unknown): void {
+  if (!isFaceToken(value)) return;
+  try {
+    runtime.store.release(value.target.frame);
+  } catch {
+    // the store is closing: everything is being freed anyway
+  }
+}
+
+/**
  * Wires one processing stage as a Node-RED node: token in `msg.payload` → runtime stage →
  * token out. Failures reach the Catch node through done(err) (with `msg.error.code`), a
  * message without a face follows `onNoFace`, and a bounded queue keeps one message in flight.
@@ -86,6 +102,10 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     const dropWhenBusy = options.dropWhenBusy === true || options.dropWhenBusy === 'true';
     const capacity = dropWhenBusy ? 0 : Math.floor(numberOption(options.queueSize) ?? 10);
     const queue = new WorkQueue(Math.max(0, capacity), (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
+    const releaseDropped = options.releaseDropped !== false && options.releaseDropped !== 'false';
+    const dropped = (value: unknown): void => {
+      if (releaseDropped && config) releaseDroppedFrame(config.runtime, value);
+    };
     const user = new RuntimeStatusUser(node);
     config?.register(user);
     let closed = false;
@@ -95,8 +115,13 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         done(missingConfig(spec.type));
         return;
       }
-      const accepted = queue.push({ run: () => handle(msg, send, done), drop: () => done() });
+      const drop = (): void => {
+        dropped(msg.payload);
+        done();
+      };
+      const accepted = queue.push({ run: () => handle(msg, send, done), drop });
       if (!accepted) {
+        dropped(msg.payload);
         user.resultShown();
         node.status({ fill: 'yellow', shape: 'ring', text: queue.capacity ? `busy: dropped (queue ${queue.capacity} full)` : 'busy: dropped' });
         done();
@@ -149,6 +174,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
 
     function handleNoFace(out: FaceToken, msg: NodeMessage, send: SendFn, done: DoneFn): void {
       if (onNoFace === 'drop') {
+        dropped(out);
         node.status({ fill: 'yellow', shape: 'ring', text: 'no face · dropped' });
         done();
         return;
