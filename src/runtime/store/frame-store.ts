@@ -52,17 +52,32 @@ export class FrameStore {
     }
   }
 
+  /** Whether the sweeper timer is running (false with `sweepIntervalMs: 0` and after `close`). */
+  get sweeping(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /**
+   * Stores `frame` as is (no copy: the caller promises not to change it). Never waits, so the
+   * store may go over budget for a while; `stats().bytes` shows it.
+   */
   put(frame: Frame, options: PutOptions = {}): FrameRef {
     this.assertOpen();
-    const bytes = frame.data.byteLength;
+    const bytes = checkedFrameBytes(frame);
     if (bytes > this.budget) throw tooLarge(bytes, this.budget);
+    checkExpiry(options.expiresAt);
     return this.insert(frame, bytes, options);
   }
 
+  /** Waits (FIFO) until `bytes` fit the budget next to what is stored and reserved. */
   reserve(bytes: number, signal?: AbortSignal): Promise<Reservation> {
     if (this.closed) return Promise.reject(closedError());
+    // A NaN or negative size would never fit (or free room it never held): refuse it up front.
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      return Promise.reject(new FaceError('E_BAD_PARAMETER', `reserve() needs a whole number of bytes >= 0 (got ${bytes})`));
+    }
     if (bytes > this.budget) return Promise.reject(tooLarge(bytes, this.budget));
-    if (signal?.aborted) return Promise.reject(abortedError());
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
     if (this.waiters.length === 0 && this.fits(bytes)) return Promise.resolve(this.grant(bytes));
     return new Promise<Reservation>((resolve, reject) => {
       const waiter: Waiter = { bytes, resolve, reject, signal };
@@ -70,7 +85,7 @@ export class FrameStore {
         waiter.onAbort = () => {
           const i = this.waiters.indexOf(waiter);
           if (i >= 0) this.waiters.splice(i, 1);
-          reject(abortedError());
+          reject(abortedError(signal));
           this.wake();
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
@@ -119,13 +134,18 @@ export class FrameStore {
     return this.releaseMany([...set] as FrameRef[]);
   }
 
-  setExpiry(ref: FrameRef, expiresAt: number): void {
+  /** Moves a frame's expiry (epoch ms; Infinity = never); false when the ref is not stored. */
+  setExpiry(ref: FrameRef, expiresAt: number): boolean {
+    checkExpiry(expiresAt);
     const entry = this.frames.get(ref);
-    if (entry) entry.expiresAt = expiresAt;
+    if (!entry) return false;
+    entry.expiresAt = expiresAt;
+    return true;
   }
 
   /** Frees every frame whose expiry has passed; returns how many. */
   sweep(now: number = this.now()): number {
+    if (this.closed) return 0;
     const expired: FrameRef[] = [];
     for (const [ref, entry] of this.frames) if (entry.expiresAt <= now) expired.push(ref as FrameRef);
     const n = this.releaseMany(expired);
@@ -163,7 +183,7 @@ export class FrameStore {
   }
 
   private insert(frame: Frame, bytes: number, options: PutOptions): FrameRef {
-    const ref = `frame:${this.prefix}${(this.counter++).toString(36)}` as FrameRef;
+    const ref = `frame:${this.prefix}-${(this.counter++).toString(36)}` as FrameRef;
     const expiresAt = options.expiresAt ?? this.now() + this.defaultTtlMs;
     this.frames.set(ref, { frame, bytes, expiresAt, owner: options.owner });
     if (options.owner !== undefined) {
@@ -187,15 +207,22 @@ export class FrameStore {
     const finish = (): void => {
       if (!open) throw new FaceError('E_BAD_PARAMETER', 'this reservation was already used or cancelled');
       open = false;
-      this.reserved -= bytes;
+      // close() already zeroed the reserved bytes; do not count this reservation twice.
+      if (!this.closed) this.reserved -= bytes;
     };
     return {
       bytes,
       put: (frame: Frame, options: PutOptions = {}): FrameRef => {
-        if (frame.data.byteLength > bytes) throw new FaceError('E_FRAME_TOO_LARGE', `frame has ${frame.data.byteLength} bytes but only ${bytes} were reserved`);
+        if (!open) throw new FaceError('E_BAD_PARAMETER', 'this reservation was already used or cancelled');
+        const size = checkedFrameBytes(frame);
+        if (size > bytes) throw new FaceError('E_FRAME_TOO_LARGE', `frame has ${size} bytes but only ${bytes} were reserved`);
+        checkExpiry(options.expiresAt);
         finish();
         if (this.closed) throw closedError();
-        return this.insert(frame, frame.data.byteLength, options);
+        const ref = this.insert(frame, size, options);
+        // A frame smaller than its reservation gives the difference back to waiting producers.
+        if (size < bytes) this.wake();
+        return ref;
       },
       cancel: (): void => {
         if (!open) return;
@@ -228,8 +255,24 @@ function closedError(): FaceError {
   return new FaceError('E_STORE_CLOSED', 'the frame store is closed');
 }
 
-function abortedError(): FaceError {
-  return new FaceError('E_CLOSED', 'waiting for room in the frame store was aborted');
+function abortedError(signal: AbortSignal): FaceError {
+  return new FaceError('E_CLOSED', 'waiting for room in the frame store was aborted', { cause: signal.reason });
+}
+
+/** Byte size of a frame, refusing one whose data does not match its size (it would skew the budget). */
+function checkedFrameBytes(frame: Frame): number {
+  const bytes = frame.data.byteLength;
+  if (frame.channels !== 3 || bytes !== frame.width * frame.height * 3) {
+    throw new FaceError('E_BAD_PARAMETER', `frame ${frame.width}x${frame.height}x${frame.channels} has ${bytes} bytes of data, expected ${frame.width * frame.height * 3} (RGB)`);
+  }
+  return bytes;
+}
+
+/** NaN would make a frame that no sweep ever frees; Infinity is a deliberate "never". */
+function checkExpiry(expiresAt: number | undefined): void {
+  if (expiresAt !== undefined && Number.isNaN(expiresAt)) {
+    throw new FaceError('E_BAD_PARAMETER', 'a frame expiry must be a number of epoch ms (got NaN)');
+  }
 }
 
 function tooLarge(bytes: number, budget: number): FaceError {
