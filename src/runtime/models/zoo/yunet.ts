@@ -1,0 +1,77 @@
+import type { SessionHandle } from '../../sessions';
+import type { Frame } from '../../vision/frame';
+import { toCHW } from '../../vision/tensor';
+import type { DetectOptions, DetectedFace, FaceDetector, IoContract } from '../types';
+import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, outputData, rowsSpec, type Candidates } from './common';
+
+export const YUNET_STRIDES = [8, 16, 32] as const;
+
+/** YuNet 2023 (FaceFusion's yunet_2023_mar): 12 outputs cls, obj, bbox, kps × strides 8/16/32. */
+export const YUNET_CONTRACT: IoContract = {
+  id: 'yunet',
+  role: 'detector',
+  inputs: [{ name: 'input', type: 'float32', shape: [1, 3, null, null] }],
+  outputs: (['cls', 'obj', 'bbox', 'kps'] as const).flatMap((kind) =>
+    YUNET_STRIDES.map((s) => ({ name: `${kind}_${s}`, type: 'float32' as const, shape: [1, null, kind === 'bbox' ? 4 : kind === 'kps' ? 10 : 1] as Array<number | null> })),
+  ),
+};
+
+/** YuNet input: BGR, raw 0–255. */
+export function yunetPreprocess(canvas: Frame): Float32Array {
+  return toCHW(canvas, { mean: 0, std: 1, bgr: true });
+}
+
+/**
+ * One stride → candidates (canvas pixels). One anchor per cell, cells row-major over a
+ * ceil(size/stride)² grid, anchor = cell's top-left × stride. cls and obj come out of the
+ * network already through a sigmoid (measured on the shared yunet file: both in 0..1), so
+ * score = cls × obj as FaceFusion does. Centre = pred × stride + anchor, size = exp(pred) ×
+ * stride, keypoints = pred × stride + anchor.
+ */
+export function decodeYunetStride(cls: Float32Array, obj: Float32Array, bbox: Float32Array, kps: Float32Array, stride: number, size: number, threshold: number, into: Candidates = emptyCandidates()): Candidates {
+  const cols = Math.ceil(size / stride);
+  for (let r = 0; r < cls.length; r++) {
+    const score = cls[r] * obj[r];
+    if (!(score >= threshold)) continue;
+    const ax = (r % cols) * stride;
+    const ay = Math.floor(r / cols) * stride;
+    const cx = bbox[r * 4] * stride + ax;
+    const cy = bbox[r * 4 + 1] * stride + ay;
+    const w = Math.exp(bbox[r * 4 + 2]) * stride;
+    const h = Math.exp(bbox[r * 4 + 3]) * stride;
+    into.scores.push(score);
+    into.boxes.push(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2);
+    for (let j = 0; j < 5; j++) into.points.push(kps[r * 10 + j * 2] * stride + ax, kps[r * 10 + j * 2 + 1] * stride + ay);
+  }
+  return into;
+}
+
+export class YunetDetector implements FaceDetector {
+  readonly modelId: string;
+  private readonly inputName: string;
+  private readonly size: number;
+
+  constructor(private readonly session: SessionHandle, modelId = 'yunet_2023_mar', size = 640) {
+    this.modelId = modelId;
+    checkPositional(session, YUNET_CONTRACT.id, [
+      { kind: 'input', index: 0, type: 'float32', shape: [1, 3, null, null] },
+      ...[1, 1, 1, 1, 1, 1, 4, 4, 4, 10, 10, 10].map((width, i) => rowsSpec(session, i, width)),
+    ]);
+    this.inputName = imageInputName(session, 'input');
+    this.size = fixedInputSize(session, this.inputName, size);
+  }
+
+  get provider(): string {
+    return this.session.provider;
+  }
+
+  async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {
+    const box = letterbox(frame, this.size);
+    const out = await this.session.run({ [this.inputName]: imageTensor(yunetPreprocess(box.canvas), this.size) });
+    const n = this.session.outputNames;
+    const get = (i: number): Float32Array => outputData(out, n[i], this.session.label);
+    const c = emptyCandidates();
+    YUNET_STRIDES.forEach((stride, i) => decodeYunetStride(get(i), get(i + 3), get(i + 6), get(i + 9), stride, this.size, options.scoreThreshold, c));
+    return finishDetections(c, options, box.ratioX, box.ratioY, frame);
+  }
+}
