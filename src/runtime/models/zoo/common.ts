@@ -133,3 +133,59 @@ export function rowsSpec(session: SessionHandle, index: number, width: number): 
   const rank = session.outputMetadata[index]?.shape.length;
   return { kind: 'output', index, type: 'float32', shape: rank === 3 ? [1, null, width] : [null, width] };
 }
+
+/**
+ * A float tensor for input `name` in the dtype the model declares (float32, float16 or
+ * float64 — e.g. codeformer's `weight` is float64 in FaceFusion's export, fp16 swappers may
+ * take halves). Symbolic dimensions in `dims` are the caller's.
+ */
+export function floatTensorFor(session: SessionHandle, name: string, values: Float32Array | number[], dims: number[]): Tensor {
+  const type = session.inputMetadata.find((m) => m.name === name)?.type ?? 'float32';
+  if (type === 'float64') return new Tensor('float64', Float64Array.from(values), dims);
+  if (type === 'float16') {
+    const half = new Uint16Array(values.length);
+    for (let i = 0; i < values.length; i++) half[i] = floatToHalf(values[i]);
+    return new Tensor('float16', half, dims);
+  }
+  if (type !== 'float32') throw new FaceError('E_MODEL_CONTRACT', `${session.label}: input "${name}" is ${type}, expected a float type`);
+  return new Tensor('float32', values instanceof Float32Array ? values : Float32Array.from(values), dims);
+}
+
+/** Output data as float32 whatever float type the model produced. */
+export function floatOutput(out: Record<string, Tensor>, name: string, label: string): Float32Array {
+  const t = out[name];
+  if (!t) throw new FaceError('E_SESSION', `${label} produced no output "${name}" (got ${Object.keys(out).join(', ')})`);
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
+  if (t.type === 'float16') {
+    const half = t.data as Uint16Array;
+    const f = new Float32Array(half.length);
+    for (let i = 0; i < half.length; i++) f[i] = halfToFloat(half[i]);
+    return f;
+  }
+  throw new FaceError('E_MODEL_CONTRACT', `${label}: output "${name}" is ${t.type}, expected a float type`);
+}
+
+/** IEEE 754 binary16 bits → number. */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** number → binary16 bits (round to nearest; overflow → ∞, underflow → subnormal/0). */
+export function floatToHalf(v: number): number {
+  if (Number.isNaN(v)) return 0x7e00;
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  if (a >= 65520) return sign | 0x7c00;
+  if (a < 2 ** -14) return sign | Math.round(a / 2 ** -24);
+  const exp = Math.floor(Math.log2(a));
+  let frac = Math.round((a / 2 ** exp - 1) * 1024);
+  let e = exp;
+  if (frac === 1024) { frac = 0; e++; }
+  return sign | ((e + 15) << 10) | frac;
+}
