@@ -18,9 +18,9 @@ export const SCRFD_CONTRACT: IoContract = {
   role: 'detector',
   inputs: [{ name: 'input.1', type: 'float32', shape: [1, 3, null, null] }],
   outputs: [
-    ...SCRFD_STRIDES.map((s) => ({ name: `score_${s}`, type: 'float32' as const, shape: [null, 1] as Array<number | null> })),
-    ...SCRFD_STRIDES.map((s) => ({ name: `bbox_${s}`, type: 'float32' as const, shape: [null, 4] as Array<number | null> })),
-    ...SCRFD_STRIDES.map((s) => ({ name: `kps_${s}`, type: 'float32' as const, shape: [null, 10] as Array<number | null> })),
+    ...SCRFD_STRIDES.map((s) => ({ name: `score_${s}`, type: 'float32' as const, shape: [1, null, 1] as Array<number | null> })),
+    ...SCRFD_STRIDES.map((s) => ({ name: `bbox_${s}`, type: 'float32' as const, shape: [1, null, 4] as Array<number | null> })),
+    ...SCRFD_STRIDES.map((s) => ({ name: `kps_${s}`, type: 'float32' as const, shape: [1, null, 10] as Array<number | null> })),
   ],
 };
 
