@@ -5,10 +5,10 @@ import type { SessionHandle } from './sessions/session-pool';
 import { ModelCache } from './models/model-cache';
 import { contractById } from './models/default-contracts';
 import { loadManifest, type ManifestEntry } from './models/manifest';
-import type { FaceDetector, FaceEmbedder, FaceLandmarker, ModelRole } from './models/types';
-import { Rfb320Detector } from './models/default/rfb320-detector';
-import { Pfld68Landmarker } from './models/default/pfld68-landmarker';
-import { FacepluginEmbedder } from './models/default/faceplugin-embedder';
+import type { FaceDetector, ModelRole } from './models/types';
+import { isDefaultModelRef, resolveModel, type ResolvedModel } from './models/model-ref';
+import { openDetector, openEnhancer, openLandmarker, openRecognizer, type EnhancerEngine, type LandmarkerEngine, type RecognizerEngine } from './models/engines';
+import { openSwapperEngine } from './models/swapper-engine';
 import { TokenValidator } from './token/validate';
 import { createToken, isExpired, tokenFrameRefs } from './token/token';
 import type { FaceToken, FrameRef, Parameters, Stage } from './token/types';
@@ -17,7 +17,9 @@ import { decodeImage, encodeImage, readImageFile } from './vision/codec';
 import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
 import { PROCESSORS } from './processors';
-import type { ProcessOptions, ProcessorContext } from './processors/context';
+import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
+import { existsSync } from 'fs';
+import { dirname, join } from 'path';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 export type Logger = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -52,7 +54,7 @@ export interface TokenInput {
   pts?: number;
 }
 
-/** Which default model plays each role. Users' models (model zoo) plug in here later. */
+/** The embedded model of each role with a default (swap and enhance have embedded algorithms instead). */
 const DEFAULT_MODELS: Readonly<Record<'detector' | 'landmarker' | 'embedder', string>> = {
   detector: 'fr_detect',
   landmarker: 'fr_landmark',
@@ -72,7 +74,9 @@ export class Runtime {
   readonly tokenTtlMs: number;
   private readonly maxImagePixels: number;
   private readonly log: Logger;
-  private readonly handles = new Map<string, Promise<SessionHandle>>();
+  /** Every session handle an engine holds, released on close. */
+  private readonly handles = new Set<SessionHandle>();
+  /** `role|model option` → the engine built for it (shared by every token naming that model). */
   private readonly engines = new Map<string, Promise<unknown>>();
   private readonly context: ProcessorContext;
   private closed = false;
@@ -90,9 +94,11 @@ export class Runtime {
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
     this.context = {
       store: this.store,
-      detector: () => this.engine('detector', (h) => new Rfb320Detector(h)),
-      landmarker: () => this.engine('landmarker', (h) => new Pfld68Landmarker(h)),
-      embedder: () => this.engine('embedder', (h) => new FacepluginEmbedder(h)),
+      detector: (model) => this.engine<FaceDetector>('detector', model, (m) => this.withSession(m, (h) => openDetector(m.contract, h, m.id))),
+      landmarker: (model) => this.engine<LandmarkerEngine>('landmarker', model, (m) => this.withSession(m, (h) => openLandmarker(m.contract, h, m.id))),
+      embedder: (model) => this.engine<RecognizerEngine>('embedder', model, (m) => this.withSession(m, (h) => openRecognizer(m.contract, h, m.id))),
+      swapper: (model) => this.engine<SwapperWithRecognizer>('swapper', model, (m) => this.openSwapper(m)),
+      enhancer: (model) => this.engine<EnhancerEngine>('enhancer', model, (m) => this.withSession(m, (h) => openEnhancer(m.contract, h, m.id))),
       now: () => Date.now(),
     };
   }
@@ -183,7 +189,8 @@ export class Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const handles = await Promise.allSettled(this.handles.values());
+    await Promise.allSettled(this.engines.values());
+    const handles = await Promise.allSettled(this.handles);
     this.handles.clear();
     this.engines.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
@@ -196,33 +203,61 @@ export class Runtime {
     return loadManifest().models;
   }
 
-  private engine<T>(role: 'detector' | 'landmarker' | 'embedder', make: (handle: SessionHandle) => T): Promise<T> {
+  /**
+   * The engine for a model option, built once and shared. A failed build (offline, wrong file)
+   * is forgotten so a later token can try again, and releases whatever sessions it opened.
+   */
+  private engine<T>(role: ModelRole, model: string | undefined, open: (resolved: ResolvedModel) => Promise<T>): Promise<T> {
     this.assertOpen();
-    let engine = this.engines.get(role) as Promise<T> | undefined;
+    const ref = isDefaultModelRef(model) ? DEFAULT_MODELS[role as keyof typeof DEFAULT_MODELS] : (model as string);
+    if (!ref) throw faceError('E_BAD_PARAMETER', `the ${role} needs a model`);
+    const key = `${role}|${ref}`;
+    let engine = this.engines.get(key) as Promise<T> | undefined;
     if (!engine) {
-      engine = this.session(role, DEFAULT_MODELS[role]).then(make);
-      this.engines.set(role, engine);
-      // A failed load (offline, wrong file) must not poison later attempts.
-      engine.catch(() => this.engines.delete(role));
+      engine = resolveModel(this.models, ref, role).then(open);
+      this.engines.set(key, engine);
+      engine.catch(() => this.engines.delete(key));
     }
     return engine;
   }
 
-  private session(role: ModelRole, modelId: string): Promise<SessionHandle> {
-    let handle = this.handles.get(modelId);
-    if (!handle) {
-      handle = (async () => {
-        const path = await this.models.ensure(modelId);
-        const entry = loadManifest().models.find((m) => m.id === modelId);
-        const contract = entry ? contractById(entry.contract) : undefined;
-        const h = await this.pool.acquire(path, { contract, label: modelId });
-        this.log('info', `${role} ${modelId} loaded on ${h.provider}`);
-        return h;
-      })();
-      this.handles.set(modelId, handle);
-      handle.catch(() => this.handles.delete(modelId));
+  /**
+   * Builds an engine on a pool handle for `model`. The handle is closed with the runtime, or
+   * at once when the adapter refuses the file (E_MODEL_CONTRACT must not leak a session).
+   */
+  private async withSession<T>(model: ResolvedModel, make: (handle: SessionHandle) => T | Promise<T>): Promise<T> {
+    const handle = await this.pool.acquire(model.path, { contract: contractById(model.contract), label: model.id });
+    try {
+      const engine = await make(handle);
+      this.handles.add(handle);
+      this.log('info', `${model.role} ${model.id} loaded on ${handle.provider}`);
+      return engine;
+    } catch (err) {
+      await handle.release().catch(() => undefined);
+      throw err;
     }
-    return handle;
+  }
+
+  /**
+   * A model swapper and what it depends on: the recognizer whose embeddings it takes and, for
+   * some, an embedding converter. Both are looked for next to the swapper file first (FaceFusion
+   * keeps its models in one folder), then in the model cache.
+   */
+  private async openSwapper(model: ResolvedModel): Promise<SwapperWithRecognizer> {
+    const beside = (id: string): string => {
+      const entry = this.models.entries().find((m) => m.id === id);
+      const sibling = entry ? join(dirname(model.path), entry.file) : undefined;
+      return sibling && existsSync(sibling) ? sibling : id;
+    };
+    // Dependencies first: a missing recognizer must not leave the swapper's session open.
+    const recognizer = model.entry.recognizer ? await this.context.embedder(beside(model.entry.recognizer)) : undefined;
+    const converterModel = model.entry.converter ? await resolveModel(this.models, beside(model.entry.converter), 'converter') : undefined;
+    const swapper = await this.withSession(model, (h) =>
+      converterModel ? this.withSession(converterModel, (c) => openSwapperEngine(model.contract, h, model.id, { converter: c })) : openSwapperEngine(model.contract, h, model.id));
+    if (swapper.sourceKind === 'embedding' && !recognizer) {
+      throw faceError('E_MODEL_CONTRACT', `${model.id} takes an identity embedding, but its manifest entry names no recognizer model`);
+    }
+    return { swapper, ...(recognizer ? { recognizer } : {}) };
   }
 
   private async toFrame(input: ImageInput, what: string): Promise<Frame> {

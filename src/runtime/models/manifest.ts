@@ -17,6 +17,10 @@ export interface ManifestEntry {
   license: string;
   /** Fetched by `npm run models` and used when a node names no model. */
   default?: boolean;
+  /** Swappers: manifest id of the embedder whose embeddings the swapper takes. */
+  recognizer?: string;
+  /** Swappers: manifest id of the converter that maps the recognizer's embedding into the swapper's space. */
+  converter?: string;
 }
 
 export interface Manifest {
@@ -28,7 +32,7 @@ export interface Manifest {
 export const PACKAGE_ROOT = join(__dirname, '..', '..', '..');
 export const MANIFEST_PATH = join(PACKAGE_ROOT, 'models', 'manifest.json');
 
-const ROLES: readonly ModelRole[] = ['detector', 'landmarker', 'embedder', 'swapper', 'enhancer', 'masker'];
+const ROLES: readonly ModelRole[] = ['detector', 'landmarker', 'embedder', 'swapper', 'enhancer', 'masker', 'converter'];
 
 /** Reads and checks the model manifest; a broken manifest is a packaging bug, reported plainly. */
 export function loadManifest(path: string = MANIFEST_PATH): Manifest {

@@ -1,13 +1,26 @@
 import type { FrameStore } from '../store/frame-store';
 import type { FaceToken } from '../token/types';
-import type { FaceDetector, FaceEmbedder, FaceLandmarker } from '../models/types';
+import type { FaceDetector } from '../models/types';
+import type { EnhancerEngine, LandmarkerEngine, RecognizerEngine } from '../models/engines';
+import type { SwapperEngine } from '../models/swapper-engine';
 
-/** What a processor may use. The runtime owns all of it; processors own nothing. */
+/** A model swapper with the recognizer whose embeddings it takes. */
+export interface SwapperWithRecognizer {
+  swapper: SwapperEngine;
+  recognizer?: RecognizerEngine;
+}
+
+/**
+ * What a processor may use. The runtime owns all of it; processors own nothing. A `model` is
+ * a token parameter (manifest id or .onnx path); unset means the role's default model.
+ */
 export interface ProcessorContext {
   readonly store: FrameStore;
-  detector(): Promise<FaceDetector>;
-  landmarker(): Promise<FaceLandmarker>;
-  embedder(): Promise<FaceEmbedder>;
+  detector(model?: string): Promise<FaceDetector>;
+  landmarker(model?: string): Promise<LandmarkerEngine>;
+  embedder(model?: string): Promise<RecognizerEngine>;
+  swapper(model: string): Promise<SwapperWithRecognizer>;
+  enhancer(model: string): Promise<EnhancerEngine>;
   /** Epoch ms. */
   now(): number;
 }

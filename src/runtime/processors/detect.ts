@@ -4,11 +4,11 @@ import { runStage } from './stage';
 import { boxArea } from '../faces/select';
 import { roundPoint } from '../faces/landmarks';
 
-/** Finds faces in the target frame: pixel boxes, scores, 5 points when the model gives them; largest first. */
+/** Finds faces in the target frame with face_detector_model: pixel boxes, scores, 5 points when the model gives them; largest first. */
 export async function detect(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
   return runStage('detect', token, ctx, options, async () => {
     const frame = ctx.store.get(token.target.frame);
-    const detector = await ctx.detector();
+    const detector = await ctx.detector(token.parameters.face_detector_model);
     const found = await detector.detect(frame, {
       scoreThreshold: token.parameters.score_threshold ?? 0.6,
       maxFaces: token.parameters.max_faces ?? 20,

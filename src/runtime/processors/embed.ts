@@ -2,34 +2,32 @@ import type { Face, FaceToken } from '../token/types';
 import type { ProcessOptions, ProcessorContext } from './context';
 import { runStage } from './stage';
 import { faceError } from '../errors';
-import { embeddingToArray, landmarks5From68, roundPoint } from '../faces/landmarks';
+import { embeddingToArray } from '../faces/landmarks';
 import { analyseSource } from './source-face';
+import { ensureLandmarks } from './face-points';
 
 /**
- * 512-d identity embedding of every target face (aligned to the ArcFace 112 template), and of
- * the source image's largest face into `token.source.embedding` when there is a source.
+ * Identity embedding (L2-normalised) of every target face, aligned by its 5 points, from the
+ * model in face_recognizer_model (default: the embedded 512-d embedder); and of the source
+ * image's largest face into `token.source.embedding` when there is a source. Each embedding
+ * records its model: embeddings of different models cannot be compared.
  */
 export async function embed(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
   return runStage('embed', token, ctx, options, async () => {
     if (token.faces.length === 0) throw faceError('E_NO_FACE', 'no face to embed: run detect first, or the image has no face', { stage: 'embed' });
     const frame = ctx.store.get(token.target.frame);
-    const embedder = await ctx.embedder();
+    const embedder = await ctx.embedder(token.parameters.face_recognizer_model);
     const faces: Face[] = [];
     for (const face of token.faces) {
-      let withPoints = face;
-      if (!face.landmarks5) {
-        const landmarker = await ctx.landmarker();
-        const landmarks68 = (await landmarker.landmarks68(frame, face.bbox)).map(roundPoint);
-        withPoints = { ...face, landmarks68, landmarks5: landmarks5From68(landmarks68).map(roundPoint) };
-      }
-      const vector = await embedder.embed(frame, withPoints.landmarks5!);
-      faces.push({ ...withPoints, embedding: embeddingToArray(vector) });
+      const withPoints = await ensureLandmarks(face, frame, ctx, token.parameters);
+      const { normed } = await embedder.embedPair(frame, withPoints.landmarks5!);
+      faces.push({ ...withPoints, embedding: embeddingToArray(normed), embedding_model: embedder.modelId });
     }
     const hasSource = token.source?.frame !== undefined || token.source?.embedding !== undefined;
-    const source = hasSource ? await analyseSource(token, ctx, 'embed', true) : token.source;
+    const source = hasSource ? await analyseSource(token, ctx, 'embed', embedder) : token.source;
     return {
       patch: { faces, ...(source ? { source } : {}) },
-      note: `${faces.length} embedding${faces.length === 1 ? '' : 's'}${hasSource ? ' + source' : ''} · ${embedder.provider}`,
+      note: `${faces.length} embedding${faces.length === 1 ? '' : 's'}${hasSource ? ' + source' : ''} · ${embedder.modelId} · ${embedder.provider}`,
     };
   });
 }

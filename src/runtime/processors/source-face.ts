@@ -1,39 +1,49 @@
-import type { Face, FaceToken } from '../token/types';
+import type { Face, FaceToken, Parameters } from '../token/types';
 import type { Frame } from '../vision/frame';
 import type { ProcessorContext } from './context';
+import type { RecognizerEngine } from '../models/engines';
 import { faceError } from '../errors';
 import { boxArea } from '../faces/select';
-import { embeddingToArray, landmarks5From68, roundPoint } from '../faces/landmarks';
+import { embeddingToArray } from '../faces/landmarks';
+import { withLandmarks } from './face-points';
+
+type Source = NonNullable<FaceToken['source']>;
 
 /**
- * The identity to use: the largest face of the source frame with its 68/5 points and
- * embedding. Computed once and kept in `token.source`, so later stages reuse it.
+ * The identity to use: the largest face of the source frame with its 68/5 points and, when
+ * an `embedder` is given, its embedding by that model. Computed once and kept in
+ * `token.source`, so later stages reuse it; an embedding by another model is recomputed
+ * when the source picture is there (an embedding alone is used as it is).
  */
-export async function analyseSource(token: FaceToken, ctx: ProcessorContext, stage: string, needEmbedding: boolean): Promise<NonNullable<FaceToken['source']>> {
+export async function analyseSource(token: FaceToken, ctx: ProcessorContext, stage: string, embedder?: RecognizerEngine): Promise<Source> {
   const source = token.source;
   if (!source?.frame) {
     // An embedding alone is enough for stages that only need the identity vector.
-    if (source?.embedding && needEmbedding) return source;
+    if (source?.embedding && embedder !== undefined) return source;
     throw faceError('E_NO_SOURCE', `${stage} needs a source face: give the token a source image`, { stage });
   }
   const frame = ctx.store.get(source.frame);
   let face = source.face;
-  if (!face?.landmarks68) face = await largestFace(frame, ctx, stage, 'source image');
-  let embedding = source.embedding;
-  if (needEmbedding && !embedding) {
-    const embedder = await ctx.embedder();
-    embedding = embeddingToArray(await embedder.embed(frame, face.landmarks5 ?? landmarks5From68(face.landmarks68!)));
+  if (!face?.landmarks68) face = await largestFace(frame, ctx, token.parameters, stage, 'source image');
+  if (embedder === undefined || (source.embedding && source.embedding_model === embedder.modelId && source.embedding_norm !== undefined)) {
+    return { ...source, face };
   }
-  return { ...source, face, ...(embedding ? { embedding } : {}) };
+  return { ...source, face, ...(await sourceEmbedding(embedder, frame, face)) };
 }
 
-/** Detects the largest face of a frame and adds its landmarks. */
-export async function largestFace(frame: Frame, ctx: ProcessorContext, stage: string, what: string): Promise<Face> {
-  const detector = await ctx.detector();
+/** The embedding fields of `token.source` for a face, by one recognizer. */
+export async function sourceEmbedding(embedder: RecognizerEngine, frame: Frame, face: Face): Promise<Pick<Source, 'embedding' | 'embedding_model' | 'embedding_norm'>> {
+  const { raw, normed } = await embedder.embedPair(frame, face.landmarks5!);
+  let sum = 0;
+  for (let i = 0; i < raw.length; i++) sum += raw[i] * raw[i];
+  return { embedding: embeddingToArray(normed), embedding_model: embedder.modelId, embedding_norm: Math.sqrt(sum) || 1 };
+}
+
+/** Detects the largest face of a frame (with the token's detector) and adds its landmarks. */
+export async function largestFace(frame: Frame, ctx: ProcessorContext, parameters: Parameters, stage: string, what: string): Promise<Face> {
+  const detector = await ctx.detector(parameters.face_detector_model);
   const found = await detector.detect(frame, { scoreThreshold: 0.5, maxFaces: 10 });
   if (found.length === 0) throw faceError('E_NO_FACE', `no face found in the ${what}`, { stage });
   const best = found.reduce((a, b) => (boxArea({ bbox: b.bbox, score: 0 }) > boxArea({ bbox: a.bbox, score: 0 }) ? b : a));
-  const landmarker = await ctx.landmarker();
-  const landmarks68 = (await landmarker.landmarks68(frame, best.bbox)).map(roundPoint);
-  return { bbox: best.bbox, score: best.score, landmarks68, landmarks5: landmarks5From68(landmarks68).map(roundPoint) };
+  return withLandmarks({ bbox: best.bbox, score: best.score, ...(best.landmarks5 ? { landmarks5: best.landmarks5 } : {}) }, frame, ctx, parameters);
 }

@@ -1,4 +1,4 @@
-import { STAGES, TOKEN_STATES } from './types';
+import { FACE_MASK_REGIONS, STAGES, TOKEN_STATES } from './types';
 
 /**
  * JSON Schema (draft-07, ajv 8's default dialect) for FaceToken v1. It mirrors types.ts and is
@@ -46,6 +46,7 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
     isoDateTime: { type: 'string', pattern: ISO_DATE_TIME_PATTERN },
     point: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 },
     embedding: { type: 'array', items: { type: 'number' }, minItems: EMBEDDING_MIN_ITEMS, maxItems: EMBEDDING_MAX_ITEMS },
+    modelRef: { type: 'string', minLength: 1, maxLength: 1024 },
     face: {
       type: 'object',
       required: ['bbox', 'score'],
@@ -56,6 +57,7 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
         landmarks5: { type: 'array', items: { $ref: '#/definitions/point' }, minItems: 5, maxItems: 5 },
         landmarks68: { type: 'array', items: { $ref: '#/definitions/point' }, minItems: 68, maxItems: 68 },
         embedding: { $ref: '#/definitions/embedding' },
+        embedding_model: { $ref: '#/definitions/modelRef' },
       },
     },
   },
@@ -71,6 +73,8 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
       properties: {
         frame: { $ref: '#/definitions/frameRef' },
         embedding: { $ref: '#/definitions/embedding' },
+        embedding_model: { $ref: '#/definitions/modelRef' },
+        embedding_norm: { type: 'number', exclusiveMinimum: 0 },
         face: { $ref: '#/definitions/face' },
       },
     },
@@ -102,6 +106,21 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
         blur_mode: { enum: ['gaussian', 'pixelate'] },
         blur_strength: { type: 'number', minimum: 0, maximum: 1 },
         blur_margin: { type: 'number', minimum: 0, maximum: 2 },
+        face_detector_model: { $ref: '#/definitions/modelRef' },
+        face_landmarker_model: { $ref: '#/definitions/modelRef' },
+        face_recognizer_model: { $ref: '#/definitions/modelRef' },
+        face_swapper_model: { $ref: '#/definitions/modelRef' },
+        face_swapper_pixel_boost: { type: 'integer', minimum: 64, maximum: 1024 },
+        face_swapper_weight: { type: 'number', minimum: 0, maximum: 1 },
+        face_enhancer_model: { $ref: '#/definitions/modelRef' },
+        face_enhancer_blend: { type: 'number', minimum: 0, maximum: 1 },
+        face_enhancer_weight: { type: 'number', minimum: 0, maximum: 1 },
+        face_mask_types: { type: 'array', items: { enum: ['box', 'occlusion', 'region'] }, uniqueItems: true },
+        face_mask_regions: { type: 'array', items: { enum: [...FACE_MASK_REGIONS] }, uniqueItems: true },
+        face_mask_blur: { type: 'number', minimum: 0, maximum: 1 },
+        face_mask_padding: { type: 'array', items: { type: 'number', minimum: 0, maximum: 100 }, minItems: 4, maxItems: 4 },
+        face_occluder_model: { $ref: '#/definitions/modelRef' },
+        face_parser_model: { $ref: '#/definitions/modelRef' },
       },
     },
     faces: { type: 'array', items: { $ref: '#/definitions/face' }, maxItems: MAX_FACES },

@@ -13,6 +13,10 @@ export type TokenState = (typeof TOKEN_STATES)[number];
 
 export type FaceSelector = 'one' | 'many' | 'reference';
 export type DeviceMode = 'auto' | 'cpu' | 'cuda';
+export type FaceMaskType = 'box' | 'occlusion' | 'region';
+/** FaceFusion's face parser regions (bisenet classes). */
+export const FACE_MASK_REGIONS = ['skin', 'left-eyebrow', 'right-eyebrow', 'left-eye', 'right-eye', 'glasses', 'nose', 'mouth', 'upper-lip', 'lower-lip'] as const;
+export type FaceMaskRegion = (typeof FACE_MASK_REGIONS)[number];
 
 export interface Face {
   bbox: Box;
@@ -22,6 +26,8 @@ export interface Face {
   landmarks68?: Point[];
   /** 512-d, L2-normalised. */
   embedding?: number[];
+  /** Model that made `embedding` (embeddings of different models cannot be compared). */
+  embedding_model?: string;
 }
 
 export interface Parameters {
@@ -42,6 +48,32 @@ export interface Parameters {
   blur_strength?: number;
   /** Fraction of the box size added around each face before blurring. */
   blur_margin?: number;
+  /**
+   * Models, FaceFusion-style: a manifest id (e.g. `scrfd_2.5g`, `inswapper_128`) or a path to
+   * an .onnx file. Unset = the embedded default (`embedded` says so explicitly for swap/enhance).
+   */
+  face_detector_model?: string;
+  face_landmarker_model?: string;
+  face_recognizer_model?: string;
+  face_swapper_model?: string;
+  /** Swapper crop size: the model size or a multiple of it (tiled, FaceFusion's pixel boost). */
+  face_swapper_pixel_boost?: number;
+  /** 0..1, FaceFusion's face_swapper_weight (0.5 = the source identity as it is). */
+  face_swapper_weight?: number;
+  face_enhancer_model?: string;
+  /** 0..1; unset = blend_ratio. */
+  face_enhancer_blend?: number;
+  /** 0..1, codeformer fidelity. */
+  face_enhancer_weight?: number;
+  /** Masks of the model swap, combined by minimum: box always; occlusion (xseg); region (bisenet). */
+  face_mask_types?: FaceMaskType[];
+  face_mask_regions?: FaceMaskRegion[];
+  /** 0..1 blur of the box mask (FaceFusion 0.3). */
+  face_mask_blur?: number;
+  /** Box mask padding in percent: top, right, bottom, left. */
+  face_mask_padding?: [number, number, number, number];
+  face_occluder_model?: string;
+  face_parser_model?: string;
   [extra: string]: unknown;
 }
 
@@ -64,7 +96,16 @@ export interface FaceToken {
   readonly v: typeof TOKEN_VERSION;
   readonly request_id: string;
   readonly job_id?: string;
-  readonly source?: { frame?: FrameRef; embedding?: number[]; face?: Face };
+  readonly source?: {
+    frame?: FrameRef;
+    /** L2-normalised identity of the source face. */
+    embedding?: number[];
+    /** Model that made `embedding`. */
+    embedding_model?: string;
+    /** Length of the raw embedding (raw = embedding × norm), which some swappers take. */
+    embedding_norm?: number;
+    face?: Face;
+  };
   readonly target: { frame: FrameRef; index?: number; pts?: number; width?: number; height?: number };
   readonly operations: Stage[];
   readonly parameters: Parameters;

@@ -5,13 +5,14 @@ import { warpAffine } from '../../vision/affine';
 import { toCHW } from '../../vision/tensor';
 import { alignmentMatrix } from '../../vision/templates';
 import type { FaceEmbedder } from '../types';
+import { l2normalised, type EmbeddingPair } from '../zoo/arcface';
 
 const SIZE = 112;
 
 /**
  * 512-d face embedder (faceplugin `fr_feature.onnx`): the face is aligned by a similarity fit
- * of its 5 points to the ArcFace 112 template (v2), RGB, (x − 127) / 128. The raw output is
- * L2-normalised so cosine similarity is a dot product.
+ * of its 5 points to the ArcFace 112 template (v2), RGB, (x − 127) / 128. `embed` gives the
+ * L2-normalised vector, so cosine similarity is a dot product.
  */
 export class FacepluginEmbedder implements FaceEmbedder {
   readonly modelId: string;
@@ -25,19 +26,15 @@ export class FacepluginEmbedder implements FaceEmbedder {
   }
 
   async embed(frame: Frame, landmarks5: Point[]): Promise<Float32Array> {
+    return (await this.embedPair(frame, landmarks5)).normed;
+  }
+
+  async embedPair(frame: Frame, landmarks5: readonly Point[]): Promise<EmbeddingPair> {
     const matrix = alignmentMatrix(landmarks5, 'arcface_112_v2', SIZE);
     const crop = warpAffine(frame, matrix, SIZE, SIZE, { border: 'replicate' });
     const data = toCHW(crop, { mean: 127, std: 128 });
     const out = await this.session.run({ input: new Tensor('float32', data, [1, 3, SIZE, SIZE]) });
-    return l2normalize(out.output.data as Float32Array);
+    const raw = Float32Array.from(out.output.data as Float32Array);
+    return { raw, normed: l2normalised(raw) };
   }
-}
-
-export function l2normalize(v: Float32Array): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
-  const norm = Math.sqrt(sum) || 1;
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i] / norm;
-  return out;
 }
