@@ -2,15 +2,16 @@ import type { Red } from './lib/red';
 import { numberOption, registerStageNode, setOptions, type StageNodeDef } from './lib/stage-node';
 
 interface Def extends StageNodeDef {
+  model?: string;
   scoreThreshold?: string;
   maxFaces?: string;
 }
 
-/** Finds faces: boxes, scores (largest first). */
+/** Finds faces: boxes, scores (largest first), with the embedded detector or a model (scrfd, yunet, yoloface, retinaface). */
 export = function (RED: Red): void {
   registerStageNode<Def>(RED, {
     type: 'face-detect',
     stage: 'detect',
-    parameters: (def) => setOptions({ score_threshold: numberOption(def.scoreThreshold), max_faces: numberOption(def.maxFaces) }),
+    parameters: (def) => setOptions({ face_detector_model: def.model?.trim(), score_threshold: numberOption(def.scoreThreshold), max_faces: numberOption(def.maxFaces) }),
   });
 };

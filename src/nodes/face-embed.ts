@@ -1,7 +1,11 @@
 import type { Red } from './lib/red';
-import { registerStageNode, type StageNodeDef } from './lib/stage-node';
+import { registerStageNode, setOptions, type StageNodeDef } from './lib/stage-node';
 
-/** 512-d identity embedding of every face (and of the source face). */
+interface Def extends StageNodeDef {
+  model?: string;
+}
+
+/** Identity embedding of every face (and of the source face), by the embedded embedder or a recognizer model. */
 export = function (RED: Red): void {
-  registerStageNode<StageNodeDef>(RED, { type: 'face-embed', stage: 'embed', parameters: () => ({}) });
+  registerStageNode<Def>(RED, { type: 'face-embed', stage: 'embed', parameters: (def) => setOptions({ face_recognizer_model: def.model?.trim() }) });
 };

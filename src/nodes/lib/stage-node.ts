@@ -225,4 +225,11 @@ export function numberOption(value: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** A comma-separated dialog field → trimmed non-empty items, or undefined when blank. */
+export function listOption(value: unknown): string[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const items = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  return items.length ? items : undefined;
+}
+
 export { messageOf };

@@ -1,0 +1,46 @@
+/* Editor-side helper shared by the face nodes' dialogs (served by Node-RED at
+   resources/node-red-contrib-facefusion/model-picker.js): fills a model field's suggestions with
+   the models of one role from the facefusion-config admin endpoint, marks missing files and
+   non-permissive licences, and shows the chosen model's licence under the field. */
+(function () {
+  'use strict';
+  var PERMISSIVE = /^(MIT|Apache-2\.0|BSD(-[23]-Clause)?|ISC)$/i;
+
+  function describe(model) {
+    var parts = [model.role, model.present ? 'present' : 'not downloaded', 'licence ' + model.license];
+    if (!PERMISSIVE.test(model.license)) parts.push('not for commercial use without checking the licence');
+    return parts.join(' · ');
+  }
+
+  /**
+   * input: jQuery selector of the text field; role: detector | landmarker | embedder | swapper |
+   * enhancer | masker; embeddedLabel: what a blank field means (shown as placeholder).
+   */
+  function attach(input, role, configInput, embeddedLabel) {
+    var $input = $(input);
+    var listId = $input.attr('id') + '-models';
+    var $list = $('<datalist>').attr('id', listId).insertAfter($input);
+    var $info = $('<div class="form-tips ff-model-info" style="margin-top:4px">').insertAfter($list);
+    $input.attr('list', listId).attr('placeholder', embeddedLabel);
+    var models = [];
+    function showInfo() {
+      var value = $input.val();
+      var found = models.filter(function (m) { return m.id === value; })[0];
+      if (!value) $info.text('blank: ' + embeddedLabel + ' (or the token\'s parameter)');
+      else if (found) $info.text(describe(found));
+      else if (/\.onnx$/i.test(value)) $info.text('a model file: its name must start with the FaceFusion model id (e.g. inswapper_128.onnx)');
+      else $info.text('unknown model id');
+      $info.css('color', found && !PERMISSIVE.test(found.license) ? '#a94442' : '');
+    }
+    $.getJSON('facefusion/models', { config: $(configInput).val() || undefined }).done(function (data) {
+      models = (data.models || []).filter(function (m) { return m.role === role; });
+      models.forEach(function (m) {
+        $('<option>').attr('value', m.id).text(m.id + ' — ' + describe(m)).appendTo($list);
+      });
+      showInfo();
+    }).fail(function () { $info.text('model list unavailable (deploy a facefusion-config node first)'); });
+    $input.on('change keyup', showInfo);
+  }
+
+  window.FaceFusionModelPicker = { attach: attach };
+})();
