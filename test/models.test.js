@@ -220,7 +220,7 @@ describe('ModelCache', function () {
 
   it('resolveModelPath takes an existing .onnx path as it is and refuses a missing one', async function () {
     const cache = new ModelCache({ dir: path.join(REPO, 'models'), fetcher: async () => { throw new Error('must not fetch'); } });
-    const shared = '/work/shared/models/yunet_640_test.onnx';
+    const shared = require('path').join(__dirname, '..', '..', 'shared', 'models', 'yunet_640_test.onnx');
     if (fs.existsSync(shared)) assert.strictEqual(await cache.resolveModelPath(shared), shared);
     const rel = path.relative(process.cwd(), path.join(REPO, 'models', 'fr_detect.onnx'));
     assert.strictEqual(await cache.resolveModelPath(rel), path.join(REPO, 'models', 'fr_detect.onnx'));

@@ -9,7 +9,7 @@ const { SessionPool, Tensor } = require('../dist/runtime/sessions');
 const { ModelCache } = require('../dist/runtime/models/model-cache');
 const { CONTRACTS } = require('../dist/runtime/models/default-contracts');
 
-const SCRFD = '/work/shared/models/scrfd_2.5g_test.onnx';
+const SCRFD = require('path').join(__dirname, '..', '..', 'shared', 'models', 'scrfd_2.5g_test.onnx');
 
 /** Wraps ORT session creation so tests can see options, releases and runs of the real sessions. */
 function spyingCreate() {

@@ -13,8 +13,8 @@ const { templatePoints } = require('../dist/runtime/vision/templates');
 const zoo = require('../dist/runtime/models/zoo');
 const { writeModel, constantNode } = require('./helpers/onnx-graph');
 
-const MEDIA = '/work/shared/media';
-const SCRFD = '/work/shared/models/scrfd_2.5g_test.onnx';
+const MEDIA = require('path').join(__dirname, '..', '..', 'shared', 'media');
+const SCRFD = require('path').join(__dirname, '..', '..', 'shared', 'models', 'scrfd_2.5g_test.onnx');
 // astronaut.png's 5 points (SCRFD on the real file, rounded): eyes, nose, mouth corners.
 const ASTRONAUT_5 = [[205, 100], [248, 102], [224, 129], [201, 139], [246, 141]];
 

@@ -1,5 +1,5 @@
 'use strict';
-// Real detector files through the zoo adapters: SCRFD and YuNet from /work/shared/models, the
+// Real detector files through the zoo adapters: SCRFD and YuNet from ../shared/models, the
 // npm RetinaFace v2 (mxnet export) through the model cache. Each must find exactly the faces
 // of astronaut.png (1) and fr_two_people.jpg (2), with 5 keypoints inside each box and the
 // eyes above the mouth.
@@ -11,9 +11,9 @@ const { ModelCache } = require('../dist/runtime/models/model-cache');
 const { readImageFile } = require('../dist/runtime/vision/codec');
 const zoo = require('../dist/runtime/models/zoo');
 
-const SCRFD = '/work/shared/models/scrfd_2.5g_test.onnx';
-const YUNET = '/work/shared/models/yunet_640_test.onnx';
-const MEDIA = '/work/shared/media';
+const SCRFD = require('path').join(__dirname, '..', '..', 'shared', 'models', 'scrfd_2.5g_test.onnx');
+const YUNET = require('path').join(__dirname, '..', '..', 'shared', 'models', 'yunet_640_test.onnx');
+const MEDIA = require('path').join(__dirname, '..', '..', 'shared', 'media');
 const OPTIONS = { scoreThreshold: 0.5, maxFaces: 10, nmsIou: 0.4 };
 
 function checkFace(face, frame) {

@@ -1,0 +1,298 @@
+'use strict';
+// FaceFusion models chosen by token parameters / node options: real detector files from
+// ../shared/models, and contract graphs standing in for inswapper_128 + arcface_w600k_r50 and
+// gfpgan (no real weights can be downloaded here), run through the runtime and the example flow.
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { createRuntime, cosineSimilarity } = require('../dist/runtime');
+const { entryForFile } = require('../dist/runtime/models/model-ref');
+const { readImageFile } = require('../dist/runtime/vision/codec');
+const { buildModel } = require('./helpers/onnx-graph');
+const { helper, allNodes, nextMessage } = require('./helpers/red');
+
+const SHARED = path.join(__dirname, '..', '..', 'shared');
+const MEDIA = path.join(SHARED, 'media');
+const SCRFD = path.join(SHARED, 'models', 'scrfd_2.5g_test.onnx');
+const YUNET = path.join(SHARED, 'models', 'yunet_640_test.onnx');
+const media = (f) => path.join(MEDIA, f);
+const int64 = (name, data) => ({ name, type: 'int64', dims: [data.length], data });
+
+/** arcface_w600k_r50 stand-in: mean colour of the aligned crop × a fixed 3×512 matrix → (1,512). */
+function arcfaceGraph() {
+  const w = new Float32Array(3 * 512);
+  for (let c = 0; c < 3; c++) for (let j = 0; j < 512; j++) w[c * 512 + j] = Math.sin(j * 0.37 + c * 1.3);
+  // Column 511 strongly positive, column 0 zero: inswapper's emap below moves 511 → 0.
+  for (let c = 0; c < 3; c++) { w[c * 512 + 511] = 1.2; w[c * 512] = 0; }
+  return {
+    inputs: [{ name: 'input', shape: [1, 3, 112, 112] }],
+    outputs: [{ name: 'output', shape: [1, 512] }],
+    initializers: [{ name: 'w', dims: [3, 512], data: w }],
+    nodes: [
+      { op: 'GlobalAveragePool', inputs: ['input'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'], attrs: { axis: 1 } },
+      // mean colour in [−1, 1] can be ~0: add 2 so every component has a clear sign.
+      { op: 'Add', inputs: ['flat', 'two'], outputs: ['shifted'] },
+      { op: 'MatMul', inputs: ['shifted', 'w'], outputs: ['output'] },
+    ],
+    extra: { name: 'two', dims: [1, 3], data: [2, 2, 2] },
+  };
+}
+
+/** inswapper_128 stand-in: output = target + source[0] (the first value of the emap-made source), emap = 2 × a cyclic shift. */
+function inswapperGraph() {
+  const emap = new Float32Array(512 * 512);
+  for (let i = 0; i < 512; i++) emap[i * 512 + ((i + 1) % 512)] = 2;
+  return {
+    inputs: [{ name: 'target', shape: [1, 3, 128, 128] }, { name: 'source', shape: [1, 512] }],
+    outputs: [{ name: 'output', shape: [1, 3, 128, 128] }],
+    initializers: [int64('starts', [0]), int64('ends', [1]), int64('axes', [1]), int64('shape4', [1, 1, 1, 1]), { name: 'emap', dims: [512, 512], data: emap }],
+    nodes: [
+      { op: 'Slice', inputs: ['source', 'starts', 'ends', 'axes'], outputs: ['first'] },
+      { op: 'Reshape', inputs: ['first', 'shape4'], outputs: ['first4'] },
+      { op: 'Add', inputs: ['target', 'first4'], outputs: ['output'] },
+    ],
+  };
+}
+
+function write(dir, file, spec) {
+  const { extra, ...rest } = spec;
+  if (extra) rest.initializers = [...rest.initializers, extra];
+  fs.writeFileSync(path.join(dir, file), buildModel(rest));
+  return path.join(dir, file);
+}
+
+function meanAbsDiff(a, b, rect) {
+  let sum = 0, n = 0;
+  for (let y = rect.y; y < rect.y + rect.h; y++) {
+    for (let x = rect.x; x < rect.x + rect.w; x++) {
+      const o = (y * a.width + x) * 3;
+      for (let c = 0; c < 3; c++) { sum += Math.abs(a.data[o + c] - b.data[o + c]); n++; }
+    }
+  }
+  return sum / n;
+}
+
+describe('models chosen by parameter', function () {
+  this.timeout(60000);
+  let runtime, dir;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-wiring-'));
+    runtime = createRuntime({ device: 'cpu' });
+  });
+  after(async () => {
+    await runtime.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('recognises FaceFusion file names: longest id first, renamed copies, unknown names', () => {
+    const entries = runtime.models.entries();
+    assert.strictEqual(entryForFile(entries, '/x/inswapper_128.onnx').id, 'inswapper_128');
+    assert.strictEqual(entryForFile(entries, '/x/scrfd_2.5g_test.onnx').id, 'scrfd_2.5g');
+    assert.strictEqual(entryForFile(entries, 'C:\\m\\yunet_2023_mar.onnx').id, 'yunet_2023_mar');
+    assert.strictEqual(entryForFile(entries, '/x/my-model.onnx'), undefined);
+  });
+
+  it('face_detector_model = the real SCRFD file: 1 face on astronaut, 2 on fr_two_people, with 5 points in the box', async () => {
+    for (const [file, count] of [['astronaut.png', 1], ['fr_two_people.jpg', 2]]) {
+      const token = await runtime.run(await runtime.createToken({ target: media(file), operations: ['detect'], parameters: { face_detector_model: SCRFD } }));
+      assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
+      assert.strictEqual(token.faces.length, count, file);
+      assert.match(token.journal.at(-1).note, /scrfd_2\.5g/);
+      for (const f of token.faces) {
+        assert.strictEqual(f.landmarks5.length, 5);
+        for (const [x, y] of f.landmarks5) assert.ok(x >= f.bbox[0] && x <= f.bbox[2] && y >= f.bbox[1] && y <= f.bbox[3]);
+      }
+      runtime.release(token);
+    }
+  });
+
+  it('YuNet under its FaceFusion name finds both faces; the landmark stage adds 68 points to its 5', async () => {
+    const yunet = path.join(dir, 'yunet_2023_mar.onnx');
+    fs.copyFileSync(YUNET, yunet);
+    const token = await runtime.run(await runtime.createToken({ target: media('fr_two_people.jpg'), operations: ['detect', 'landmark'], parameters: { face_detector_model: yunet } }));
+    assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
+    assert.strictEqual(token.faces.length, 2);
+    assert.ok(token.faces.every((f) => f.landmarks68.length === 68 && f.landmarks5.length === 5));
+    runtime.release(token);
+  });
+
+  it('a model of the wrong role, an unknown file name and an unknown id fail the token with clear codes', async () => {
+    const cases = [
+      [{ face_swapper_model: SCRFD }, 'swap', 'E_MODEL_CONTRACT', /is a detector model \(scrfd_2\.5g\), not a swapper/],
+      [{ face_detector_model: path.join(dir, 'mystery.onnx') }, 'detect', 'E_MODEL_MISSING', /does not exist/],
+      [{ face_enhancer_model: 'gfpgan_9' }, 'enhance', 'E_MODEL_MISSING', /unknown enhancer model "gfpgan_9".*gfpgan_1\.4/],
+      [{ face_swapper_model: 'inswapper_128' }, 'swap', 'E_MODEL_MISSING', /inswapper_128.*licence non-commercial/],
+    ];
+    fs.copyFileSync(SCRFD, path.join(dir, 'mystery-detector.onnx'));
+    cases.push([{ face_detector_model: path.join(dir, 'mystery-detector.onnx') }, 'detect', 'E_MODEL_CONTRACT', /cannot tell which detector model mystery-detector\.onnx is/]);
+    for (const [parameters, stage, code, message] of cases) {
+      const operations = stage === 'detect' ? ['detect'] : ['detect', stage];
+      const token = await runtime.run(await runtime.createToken({ target: media('astronaut.png'), source: media('fr_obama.jpg'), operations, parameters }));
+      assert.strictEqual(token.state, 'failed', JSON.stringify(parameters));
+      assert.strictEqual(token.error.code, code, token.error.message);
+      assert.match(token.error.message, message);
+      runtime.release(token);
+    }
+    assert.strictEqual(runtime.store.stats().frames, 0);
+  });
+
+  describe('inswapper_128 contract graph with arcface_w600k_r50 beside it', () => {
+    let swapper, target;
+    before(async () => {
+      swapper = write(dir, 'inswapper_128.onnx', inswapperGraph());
+      write(dir, 'arcface_w600k_r50.onnx', arcfaceGraph());
+      target = await readImageFile(media('fr_biden.jpg'));
+    });
+
+    it('swaps through the model: the source identity comes from the recognizer beside it, multiplied by the emap', async () => {
+      const token = await runtime.run(await runtime.createToken({
+        target: media('fr_biden.jpg'), source: media('fr_obama.jpg'),
+        operations: ['detect', 'landmark', 'swap'], parameters: { face_swapper_model: swapper },
+      }));
+      assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
+      assert.match(token.journal.at(-1).note, /inswapper_128/);
+      const src = token.source;
+      assert.strictEqual(src.embedding_model, 'arcface_w600k_r50');
+      assert.ok(src.embedding_norm > 1);
+      // The graph adds source[0] = 2 · raw_511 / ‖raw‖ = 2 · normed_511 to every crop value (0..1 scale).
+      const lift = 2 * src.embedding[511] * 255;
+      assert.ok(lift > 20 && lift < 150, `expected a visible lift, got ${lift}`);
+      const out = runtime.frame(token.target.frame);
+      const [x1, y1, x2, y2] = token.faces[0].bbox;
+      const core = { x: Math.round(x1 + (x2 - x1) * 0.35), y: Math.round(y1 + (y2 - y1) * 0.4), w: Math.round((x2 - x1) * 0.3), h: Math.round((y2 - y1) * 0.2) };
+      let sum = 0, n = 0;
+      for (let y = core.y; y < core.y + core.h; y++) {
+        for (let x = core.x; x < core.x + core.w; x++) {
+          for (let c = 0; c < 3; c++) {
+            const o = (y * target.width + x) * 3 + c;
+            if (target.data[o] + lift < 250) { sum += out.data[o] - target.data[o]; n++; }
+          }
+        }
+      }
+      assert.ok(n > 500 && Math.abs(sum / n - lift) < 6, `face centre lifted by ${sum / n}, expected ${lift}`);
+      // Far from the face nothing changes.
+      assert.strictEqual(meanAbsDiff(out, target, { x: 0, y: 0, w: 20, h: 20 }), 0);
+      runtime.release(token);
+    });
+
+    it('the embedded embedder\'s source embedding is not mistaken for the recognizer\'s', async () => {
+      const token = await runtime.run(await runtime.createToken({
+        target: media('fr_biden.jpg'), source: media('fr_obama.jpg'),
+        operations: ['detect', 'landmark', 'embed', 'swap'], parameters: { face_swapper_model: swapper },
+      }));
+      assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
+      // embed wrote the fr_feature embedding; swap replaced it with the arcface one it needs.
+      assert.strictEqual(token.faces[0].embedding_model, 'fr_feature');
+      assert.strictEqual(token.source.embedding_model, 'arcface_w600k_r50');
+      runtime.release(token);
+    });
+
+    it('an embedding alone from another model is refused with E_NO_SOURCE', async () => {
+      const first = await runtime.run(await runtime.createToken({ target: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'embed'] }));
+      const embedding = first.faces[0].embedding;
+      runtime.release(first);
+      const created = await runtime.createToken({ target: media('fr_biden.jpg'), operations: ['detect', 'landmark', 'swap'], parameters: { face_swapper_model: swapper } });
+      const withEmbedding = runtime.acceptToken({ ...created, source: { embedding, embedding_model: 'fr_feature' } });
+      const token = await runtime.run(withEmbedding);
+      assert.strictEqual(token.state, 'failed');
+      assert.strictEqual(token.error.code, 'E_NO_SOURCE');
+      assert.match(token.error.message, /made by fr_feature.*arcface_w600k_r50/);
+      runtime.release(token);
+    });
+
+    it('a missing recognizer is E_MODEL_MISSING naming arcface_w600k_r50', async () => {
+      const lonely = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-lonely-'));
+      try {
+        const model = write(lonely, 'inswapper_128.onnx', inswapperGraph());
+        const token = await runtime.run(await runtime.createToken({
+          target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: model },
+        }));
+        assert.strictEqual(token.state, 'failed');
+        assert.strictEqual(token.error.code, 'E_MODEL_MISSING');
+        assert.match(token.error.message, /arcface_w600k_r50/);
+        runtime.release(token);
+      } finally {
+        fs.rmSync(lonely, { recursive: true, force: true });
+      }
+    });
+
+    it('one session per model file, shared by every token; none left after close', async () => {
+      const sessions = runtime.stats().sessions.entries.map((e) => e.label);
+      assert.strictEqual(sessions.filter((l) => l === 'inswapper_128').length, 1);
+      assert.strictEqual(sessions.filter((l) => l === 'arcface_w600k_r50').length, 1);
+      const other = createRuntime({ device: 'cpu' });
+      const token = await other.run(await other.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper } }));
+      assert.strictEqual(token.state, 'done');
+      other.release(token);
+      await other.close();
+      assert.strictEqual(other.stats().sessions.sessions, 0);
+    });
+  });
+
+  it('face_enhancer_model = a gfpgan contract graph: faces restored through the model and pasted back', async () => {
+    // Restores every crop to mid grey: the face area moves towards 128, the corners stay.
+    const gfpgan = write(dir, 'gfpgan_1.4.onnx', {
+      inputs: [{ name: 'input', shape: [1, 3, 512, 512] }],
+      outputs: [{ name: 'output', shape: [1, 3, 512, 512] }],
+      initializers: [{ name: 'zero', dims: [1], data: [0] }],
+      nodes: [{ op: 'Mul', inputs: ['input', 'zero'], outputs: ['output'] }],
+    });
+    const target = await readImageFile(media('fr_biden.jpg'));
+    const token = await runtime.run(await runtime.createToken({ target: media('fr_biden.jpg'), operations: ['detect', 'enhance'], parameters: { face_enhancer_model: gfpgan, face_enhancer_blend: 1 } }));
+    assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
+    assert.match(token.journal.at(-1).note, /gfpgan_1\.4/);
+    const out = runtime.frame(token.target.frame);
+    const [x1, y1, x2, y2] = token.faces[0].bbox;
+    const cx = Math.round((x1 + x2) / 2), cy = Math.round((y1 + y2) / 2);
+    const o = (cy * out.width + cx) * 3;
+    for (let c = 0; c < 3; c++) assert.ok(Math.abs(out.data[o + c] - 128) <= 2, `face centre ${out.data[o + c]}`);
+    assert.strictEqual(meanAbsDiff(out, target, { x: 0, y: 0, w: 10, h: 10 }), 0);
+    runtime.release(token);
+  });
+});
+
+describe('example flow 1 with face-swap pointed at inswapper_128.onnx', function () {
+  this.timeout(120000);
+  let dir;
+  before(function (done) { helper.startServer(done); });
+  after(function (done) { helper.stopServer(done); });
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-wiring-flow-')); });
+  afterEach(async () => { await helper.unload(); fs.rmSync(dir, { recursive: true, force: true }); });
+
+  it('runs unchanged except the Model field, and the written picture shows the model swap', async () => {
+    const swapper = write(dir, 'inswapper_128.onnx', inswapperGraph());
+    write(dir, 'arcface_w600k_r50.onnx', arcfaceGraph());
+    const out = path.join(dir, 'swapped.jpg');
+    let text = fs.readFileSync(path.join(__dirname, '..', 'examples', '01-swap-face-in-picture.json'), 'utf8');
+    for (const [from, to] of Object.entries({ '/data/target.jpg': media('fr_biden.jpg'), '/data/my-face.jpg': media('fr_obama.jpg'), '/data/swapped.jpg': out })) {
+      text = text.split(JSON.stringify(from)).join(JSON.stringify(to));
+    }
+    const flow = JSON.parse(text).map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper' } : n));
+    const swapNode = flow.find((n) => n.type === 'face-swap');
+    assert.ok(swapNode, 'example 1 has a face-swap node');
+    swapNode.model = swapper;
+    // A probe on the swap node's output sees the token the model made.
+    swapNode.wires = [[...swapNode.wires[0], 'probe']];
+    const tab = { id: 'tab', type: 'tab', label: 'test' };
+    await helper.load(allNodes, [tab, { id: 'probe', type: 'helper', z: 'tab' }, ...flow.map((n) => (n.type === 'facefusion-config' ? n : { ...n, z: 'tab' }))]);
+    const swapped = nextMessage(helper.getNode('probe'), 60000);
+    const done = nextMessage(helper.getNode(flow.find((n) => n.type === 'helper').id), 60000);
+    helper.getNode(flow.find((n) => n.type === 'inject').id).receive({ payload: Date.now() });
+    const token = (await swapped).payload;
+    await done;
+    const swap = token.journal.find((j) => j.stage === 'swap');
+    assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
+    assert.match(swap.note, /inswapper_128/);
+    assert.strictEqual(token.source.embedding_model, 'arcface_w600k_r50');
+    // The written JPEG: the face centre moved by about the graph's lift, a corner did not.
+    const written = await readImageFile(out);
+    const original = await readImageFile(media('fr_biden.jpg'));
+    assert.deepStrictEqual([written.width, written.height], [original.width, original.height]);
+    const [x1, y1, x2, y2] = token.faces[0].bbox;
+    const core = { x: Math.round(x1 + (x2 - x1) * 0.35), y: Math.round(y1 + (y2 - y1) * 0.4), w: Math.round((x2 - x1) * 0.3), h: Math.round((y2 - y1) * 0.2) };
+    assert.ok(meanAbsDiff(written, original, core) > 15, `face centre changed by ${meanAbsDiff(written, original, core)}`);
+    assert.ok(meanAbsDiff(written, original, { x: 0, y: 0, w: 16, h: 16 }) < 4, 'a far corner is unchanged (JPEG noise only)');
+  });
+});
