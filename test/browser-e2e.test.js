@@ -142,4 +142,22 @@ describe('editor in a real browser', function () {
     assert.ok(statuses.some((s) => /face.*ms/.test(s)), `stage statuses shown: ${statuses.join(' | ')}`);
     assert.ok(statuses.some((s) => /^token \+ source/.test(s)), `face-token shows its own result, not a late "ready": ${statuses.join(' | ')}`);
   });
+
+  it('the face-swap dialog offers the swapper models with their licence (shared editor resource)', async function () {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 800 } });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="face-swap"]', { timeout: 60000 });
+    // The deployed flow of the first test is in the workspace: open its face-swap node.
+    await page.waitForFunction(() => { let found = false; window.RED.nodes.eachNode((n) => { if (n.type === 'face-swap') found = true; }); return found; }, null, { timeout: 30000 });
+    await page.evaluate(() => { let swap; window.RED.nodes.eachNode((n) => { if (n.type === 'face-swap') swap = n; }); window.RED.editor.edit(swap); });
+    await page.waitForSelector('#node-input-model-models option', { state: 'attached', timeout: 30000 });
+    const options = await page.locator('#node-input-model-models option').evaluateAll((os) => os.map((o) => o.value + ' ' + o.textContent));
+    assert.ok(options.some((o) => /^inswapper_128 .*licence non-commercial/.test(o)), `swapper models listed: ${options.join(' | ')}`);
+    assert.ok(!options.some((o) => /^fr_detect /.test(o)), 'only models of the swapper role');
+    assert.match(await page.locator('.ff-model-info').first().textContent(), /embedded landmark swap/);
+    await page.fill('#node-input-model', 'inswapper_128');
+    await page.dispatchEvent('#node-input-model', 'change');
+    assert.match(await page.locator('.ff-model-info').first().textContent(), /not downloaded.*non-commercial/);
+    await page.click('#node-dialog-cancel');
+  });
 });
