@@ -138,6 +138,23 @@ describe('models chosen by parameter', function () {
     assert.strictEqual(runtime.store.stats().frames, 0);
   });
 
+  it('job args: FaceFusion model fields at the top level become parameters; bad values are refused up front', () => {
+    const { JobArgsValidator } = require('../dist/runtime/jobs/args');
+    const v = new JobArgsValidator();
+    const job = v.normalize({ source_paths: ['a.jpg'], target_path: 'b.mp4', output_path: 'c.mp4', processors: ['face_swapper'], face_swapper_model: 'inswapper_128', face_swapper_pixel_boost: 256, parameters: { blend_ratio: 0.5 } });
+    assert.deepStrictEqual(job.args.parameters, { face_swapper_model: 'inswapper_128', face_swapper_pixel_boost: 256, blend_ratio: 0.5 });
+    assert.strictEqual(job.args.face_swapper_model, undefined);
+    assert.throws(() => v.normalize({ target_path: 'b.jpg', output_path: 'c.jpg', processors: ['face_blur'], face_swapper_pixel_boost: 5000 }), (e) => e.code === 'E_JOB' && /face_swapper_pixel_boost must be <= 1024/.test(e.message));
+    assert.throws(() => v.normalize({ target_path: 'b.jpg', output_path: 'c.jpg', processors: ['face_blur'], parameters: { face_mask_types: ['hull'] } }), (e) => e.code === 'E_JOB' && /parameters\.face_mask_types\.0 must be one of box, occlusion, region/.test(e.message));
+  });
+
+  it('prepareModels loads what the stages will use, and fails at once for a missing model', async () => {
+    await runtime.prepareModels(['detect', 'landmark'], { face_detector_model: SCRFD });
+    assert.ok(runtime.stats().sessions.entries.some((e) => e.label === 'scrfd_2.5g'));
+    await assert.rejects(runtime.prepareModels(['swap'], { face_swapper_model: 'inswapper_128' }), (e) => e.code === 'E_MODEL_MISSING' && /inswapper_128/.test(e.message));
+    await assert.rejects(runtime.prepareModels(['enhance'], { face_enhancer_model: SCRFD }), (e) => e.code === 'E_MODEL_CONTRACT');
+  });
+
   describe('inswapper_128 contract graph with arcface_w600k_r50 beside it', () => {
     let swapper, target;
     before(async () => {
@@ -294,5 +311,25 @@ describe('example flow 1 with face-swap pointed at inswapper_128.onnx', function
     const core = { x: Math.round(x1 + (x2 - x1) * 0.35), y: Math.round(y1 + (y2 - y1) * 0.4), w: Math.round((x2 - x1) * 0.3), h: Math.round((y2 - y1) * 0.2) };
     assert.ok(meanAbsDiff(written, original, core) > 15, `face centre changed by ${meanAbsDiff(written, original, core)}`);
     assert.ok(meanAbsDiff(written, original, { x: 0, y: 0, w: 16, h: 16 }) < 4, 'a far corner is unchanged (JPEG noise only)');
+  });
+
+  it('a face-swap node naming a model that is not there shows E_MODEL_MISSING at deploy, before any message', async function () {
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { id: 'cfg', type: 'facefusion-config', device: 'cpu' },
+      { id: 'swap', type: 'face-swap', z: 'tab', config: 'cfg', model: 'inswapper_128', wires: [[]] },
+    ];
+    await helper.load(allNodes, flow);
+    const node = helper.getNode('swap');
+    const seen = [];
+    const original = node.status.bind(node);
+    node.status = (s) => { seen.push(s); return original(s); };
+    const logged = [];
+    node.error = (text) => logged.push(String(text));
+    for (let i = 0; i < 200 && !seen.some((s) => s.fill === 'red'); i++) await new Promise((r) => setTimeout(r, 100));
+    const red = seen.find((s) => s.fill === 'red');
+    assert.ok(red, `statuses: ${JSON.stringify(seen)}`);
+    assert.match(red.text, /^E_MODEL_MISSING: .*inswapper_128/);
+    assert.ok(logged.some((t) => /licence non-commercial/.test(t)), logged.join('\n'));
   });
 });

@@ -109,6 +109,21 @@ export class Runtime {
     return { provider: detector.provider as 'cpu' | 'cuda' };
   }
 
+  /**
+   * Loads the models `stages` will use with these parameters (a job's or a node's), so a
+   * missing or wrong model fails at once with its code instead of on every frame.
+   */
+  async prepareModels(stages: readonly Stage[], parameters: Parameters = {}): Promise<void> {
+    const loads: Promise<unknown>[] = [];
+    const uses = (...wanted: Stage[]): boolean => wanted.some((s) => stages.includes(s));
+    if (uses('detect', 'swap')) loads.push(this.context.detector(parameters.face_detector_model));
+    if (uses('landmark', 'swap', 'enhance')) loads.push(this.context.landmarker(parameters.face_landmarker_model));
+    if (uses('embed')) loads.push(this.context.embedder(parameters.face_recognizer_model));
+    if (uses('swap') && !isDefaultModelRef(parameters.face_swapper_model)) loads.push(this.context.swapper(parameters.face_swapper_model as string));
+    if (uses('enhance') && !isDefaultModelRef(parameters.face_enhancer_model)) loads.push(this.context.enhancer(parameters.face_enhancer_model as string));
+    await Promise.all(loads);
+  }
+
   /** The execution provider the sessions really got, once one is loaded. */
   provider(): 'cpu' | 'cuda' | undefined {
     const entry = this.pool.stats().entries[0];

@@ -110,6 +110,23 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     config?.register(user);
     let closed = false;
 
+    // A model named in the dialog is loaded at deploy, so a missing or wrong file shows at once
+    // (red status + log) rather than on the first message.
+    const models = Object.entries(overrides).filter(([key]) => key.endsWith('_model')).map(([, value]) => String(value));
+    if (config && models.length) {
+      config.ready
+        .then(() => config.runtime.prepareModels([spec.stage], overrides))
+        .then(
+          () => { if (!closed) user.showRuntimeState({ phase: 'ready', provider: `${config.runtime.provider() ?? 'cpu'} · ${models.join(', ')}` }); },
+          (err: unknown) => {
+            if (closed) return;
+            const error = asFaceError(err, spec.stage);
+            node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+            node.error(`${error.code}: ${error.message}`);
+          },
+        );
+    }
+
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       if (!config) {
         done(missingConfig(spec.type));

@@ -3,6 +3,7 @@ import { extname } from 'path';
 import { FaceError } from '../errors';
 import type { Parameters, Stage } from '../token/types';
 import { knownProcessors, needsSource, resolveStages } from './processors';
+import { FACE_TOKEN_SCHEMA } from '../token/schema';
 
 export type FailurePolicy = 'pass' | 'drop' | { retry: number };
 
@@ -24,7 +25,29 @@ export interface JobArgs {
   quality?: number;
   /** x264 preset for video (default veryfast). */
   preset?: string;
+  /** FaceFusion's model arguments may also be given at the top level, as in its job files. */
+  face_detector_model?: string;
+  face_landmarker_model?: string;
+  face_recognizer_model?: string;
+  face_swapper_model?: string;
+  face_swapper_pixel_boost?: number;
+  face_swapper_weight?: number;
+  face_enhancer_model?: string;
+  face_enhancer_blend?: number;
+  face_enhancer_weight?: number;
+  face_mask_types?: string[];
+  face_mask_regions?: string[];
+  face_mask_blur?: number;
+  face_mask_padding?: number[];
 }
+
+/** Top-level job fields that are token parameters (FaceFusion's own argument names). */
+export const MODEL_ARG_KEYS = [
+  'face_detector_model', 'face_landmarker_model', 'face_recognizer_model', 'face_swapper_model', 'face_swapper_pixel_boost', 'face_swapper_weight',
+  'face_enhancer_model', 'face_enhancer_blend', 'face_enhancer_weight', 'face_mask_types', 'face_mask_regions', 'face_mask_blur', 'face_mask_padding',
+] as const;
+
+const PARAMETERS_SCHEMA = FACE_TOKEN_SCHEMA.properties.parameters;
 
 /** JobArgs after validation, with the stage list resolved. */
 export interface NormalizedJob {
@@ -40,6 +63,8 @@ export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '
 
 const JOB_SCHEMA = {
   type: 'object',
+  // The token's parameter schema is reused, so a job is refused up front for what a frame would fail on.
+  definitions: FACE_TOKEN_SCHEMA.definitions,
   additionalProperties: false,
   required: ['target_path', 'output_path', 'processors'],
   properties: {
@@ -49,7 +74,8 @@ const JOB_SCHEMA = {
     processors: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 16 },
     execution_threads: { type: 'integer', minimum: 0, maximum: 256 },
     execution_providers: { type: 'array', items: { type: 'string', enum: ['auto', 'cpu', 'cuda'] }, maxItems: 4 },
-    parameters: { type: 'object' },
+    parameters: PARAMETERS_SCHEMA,
+    ...Object.fromEntries(MODEL_ARG_KEYS.map((key) => [key, PARAMETERS_SCHEMA.properties[key]])),
     failure_policy: {
       anyOf: [
         { type: 'string', enum: ['pass', 'drop'] },
@@ -82,8 +108,11 @@ export class JobArgsValidator {
       const problems = describe(this.check.errors ?? []);
       throw new FaceError('E_JOB', `invalid job arguments: ${problems.join('; ')}`, { details: { errors: problems } });
     }
-    const args = value;
-    const parameters = args.parameters ?? {};
+    const args: JobArgs = { ...value };
+    const topLevel = Object.fromEntries(MODEL_ARG_KEYS.filter((key) => args[key] !== undefined).map((key) => [key, args[key]]));
+    for (const key of MODEL_ARG_KEYS) delete args[key];
+    const parameters = { ...topLevel, ...(args.parameters ?? {}) };
+    if (Object.keys(parameters).length) args.parameters = parameters;
     const stages = resolveStages(args.processors, { needEmbeddings: parameters.face_selector === 'reference' });
     const sourcePath = args.source_paths?.[0];
     if (needsSource(stages) && !sourcePath) {
