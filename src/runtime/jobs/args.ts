@@ -7,8 +7,17 @@ import { FACE_TOKEN_SCHEMA } from '../token/schema';
 
 export type FailurePolicy = 'pass' | 'drop' | { retry: number };
 
-/** A job as FaceFusion describes one (snake_case), plus our video options. */
-export interface JobArgs {
+/** Top-level job fields that are token parameters (FaceFusion's own argument names). */
+export const MODEL_ARG_KEYS = [
+  'face_detector_model', 'face_landmarker_model', 'face_recognizer_model', 'face_swapper_model', 'face_swapper_pixel_boost', 'face_swapper_weight',
+  'face_enhancer_model', 'face_enhancer_blend', 'face_enhancer_weight', 'face_mask_types', 'face_mask_regions', 'face_mask_blur', 'face_mask_padding',
+] as const;
+
+/**
+ * A job as FaceFusion describes one (snake_case), plus our video options. FaceFusion's model
+ * arguments may be given at the top level, as in its job files, or inside `parameters`.
+ */
+export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number]> {
   source_paths?: string[];
   target_path: string;
   output_path: string;
@@ -25,27 +34,8 @@ export interface JobArgs {
   quality?: number;
   /** x264 preset for video (default veryfast). */
   preset?: string;
-  /** FaceFusion's model arguments may also be given at the top level, as in its job files. */
-  face_detector_model?: string;
-  face_landmarker_model?: string;
-  face_recognizer_model?: string;
-  face_swapper_model?: string;
-  face_swapper_pixel_boost?: number;
-  face_swapper_weight?: number;
-  face_enhancer_model?: string;
-  face_enhancer_blend?: number;
-  face_enhancer_weight?: number;
-  face_mask_types?: string[];
-  face_mask_regions?: string[];
-  face_mask_blur?: number;
-  face_mask_padding?: number[];
 }
 
-/** Top-level job fields that are token parameters (FaceFusion's own argument names). */
-export const MODEL_ARG_KEYS = [
-  'face_detector_model', 'face_landmarker_model', 'face_recognizer_model', 'face_swapper_model', 'face_swapper_pixel_boost', 'face_swapper_weight',
-  'face_enhancer_model', 'face_enhancer_blend', 'face_enhancer_weight', 'face_mask_types', 'face_mask_regions', 'face_mask_blur', 'face_mask_padding',
-] as const;
 
 const PARAMETERS_SCHEMA = FACE_TOKEN_SCHEMA.properties.parameters;
 
