@@ -288,7 +288,7 @@ describe('models CLI', function () {
   const temps = [];
   after(() => temps.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-  it('list prints a table; verify exits 1 naming a corrupted file; bad arguments exit 1', function () {
+  it('list prints a table; verify exits 1 naming a corrupted file; bad arguments exit 2', function () {
     const dir = tmpDir(temps);
     let out = spawnSync(process.execPath, [CLI, 'list', '--dir', dir], { encoding: 'utf8' });
     assert.strictEqual(out.status, 0, out.stderr);
@@ -304,7 +304,7 @@ describe('models CLI', function () {
     assert.strictEqual(out.status, 1);
     assert.match(out.stderr, /fr_landmark\.onnx failed its integrity check/);
     out = spawnSync(process.execPath, [CLI, 'frobnicate'], { encoding: 'utf8' });
-    assert.strictEqual(out.status, 1);
+    assert.strictEqual(out.status, 2, 'bad arguments exit 2, as in facefusion-node');
     assert.match(out.stderr, /usage: models/);
   });
 });
