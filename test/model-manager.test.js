@@ -508,3 +508,62 @@ describe('models CLI (list, fetch, verify)', function () {
     assert.match(chunks.out, /hyperswap_1a_256\s+swapper\s+missing\s+ResearchRAIL \[!\]/);
   });
 });
+
+describe('config node admin endpoints (model list and fetch)', function () {
+  this.timeout(60000);
+  const { helper, ourNodes } = require('./helpers/red');
+  const REPO_MODELS = path.join(__dirname, '..', 'models');
+  const temps = [];
+  const saved = process.env.FACEFUSION_MODELS_MIRROR;
+  let deployedDir;
+  let mirror;
+  const model = fakeModel(40000, 11);
+
+  before(function (done) { helper.startServer(done); });
+  after(function (done) {
+    if (saved === undefined) delete process.env.FACEFUSION_MODELS_MIRROR;
+    else process.env.FACEFUSION_MODELS_MIRROR = saved;
+    temps.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+    helper.stopServer(done);
+  });
+  beforeEach(async function () {
+    deployedDir = tmpDir(temps);
+    for (const f of ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx']) fs.copyFileSync(path.join(REPO_MODELS, f), path.join(deployedDir, f));
+    mirror = tmpDir(temps);
+    fs.writeFileSync(path.join(mirror, 'inswapper_128.onnx'), model);
+    fs.writeFileSync(path.join(mirror, 'inswapper_128.hash'), crcOf(model));
+    process.env.FACEFUSION_MODELS_MIRROR = mirror;
+    await helper.load(ourNodes, [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { id: 'cfg2', type: 'facefusion-config', name: 'rt', device: 'cpu', threads: 1, modelsDir: deployedDir, frameBudgetMB: 64, tokenTtl: 60 },
+    ]);
+    await helper.getNode('cfg2').ready;
+  });
+  afterEach(async function () { await helper.unload(); });
+
+  it('lists models with role, presence and licence for a deployed folder; refuses folders the runtime does not know', async function () {
+    let res = await helper.request().get('/facefusion/models').query({ dir: deployedDir }).expect(200);
+    assert.strictEqual(res.body.dir, deployedDir);
+    const ins = res.body.models.find((m) => m.id === 'inswapper_128');
+    assert.deepStrictEqual([ins.role, ins.present, ins.license, ins.permissive], ['swapper', false, 'Non-Commercial', false]);
+    assert.ok(res.body.models.find((m) => m.id === 'fr_detect').present);
+    res = await helper.request().get('/facefusion/models').query({ config: 'cfg2' }).expect(200);
+    assert.strictEqual(res.body.dir, deployedDir);
+    const elsewhere = tmpDir(temps);
+    res = await helper.request().get('/facefusion/models').query({ dir: elsewhere }).expect(403);
+    assert.match(res.body.error, /not a models folder known to the runtime/);
+    res = await helper.request().post('/facefusion/models/fetch').send({ dir: path.join(elsewhere, 'new'), id: 'inswapper_128' }).expect(403);
+    assert.ok(!fs.existsSync(path.join(elsewhere, 'new')), 'nothing written outside the known folders');
+  });
+
+  it('fetch button: POST fetches any model into the config node folder (from the mirror here); unknown ids are 400', async function () {
+    const res = await helper.request().post('/facefusion/models/fetch').send({ config: 'cfg2', id: 'inswapper_128' }).expect(200);
+    assert.strictEqual(res.body.ok, true);
+    assert.ok(res.body.models.find((m) => m.id === 'inswapper_128').present);
+    assert.ok(fs.readFileSync(path.join(deployedDir, 'inswapper_128.onnx')).equals(model));
+    const list = await helper.request().get('/facefusion/models').query({ config: 'cfg2' }).expect(200);
+    assert.deepStrictEqual(list.body.fetching.map((f) => [f.id, f.state, f.received]), [['inswapper_128', 'done', model.length]]);
+    const bad = await helper.request().post('/facefusion/models/fetch').send({ config: 'cfg2', id: 'nope' }).expect(400);
+    assert.match(bad.body.error, /unknown model "nope"/);
+  });
+});
