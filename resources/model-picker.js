@@ -6,9 +6,13 @@
   'use strict';
   var PERMISSIVE = /^(MIT|Apache-2\.0|BSD(-[23]-Clause)?|ISC)$/i;
 
+  function permissive(model) {
+    return typeof model.permissive === 'boolean' ? model.permissive : PERMISSIVE.test(model.license);
+  }
+
   function describe(model) {
     var parts = [model.role, model.present ? 'present' : 'not downloaded', 'licence ' + model.license];
-    if (!PERMISSIVE.test(model.license)) parts.push('not for commercial use without checking the licence');
+    if (!permissive(model)) parts.push('not a permissive licence: check its terms before use');
     return parts.join(' · ');
   }
 
@@ -30,7 +34,7 @@
       else if (found) $info.text(describe(found));
       else if (/\.onnx$/i.test(value)) $info.text('a model file: its name must start with the FaceFusion model id (e.g. inswapper_128.onnx)');
       else $info.text('unknown model id');
-      $info.css('color', found && !PERMISSIVE.test(found.license) ? '#a94442' : '');
+      $info.css('color', found && !permissive(found) ? '#a94442' : '');
     }
     $.getJSON('facefusion/models', { config: $(configInput).val() || undefined }).done(function (data) {
       models = (data.models || []).filter(function (m) { return m.role === role; });

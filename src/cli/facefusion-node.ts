@@ -6,11 +6,10 @@
  *   facefusion-node run --source me.jpg --target in.mp4 --output out.mp4 --processors face_swapper
  *   facefusion-node models list|fetch|verify
  */
-import { spawnSync } from 'child_process';
-import { join } from 'path';
 import { createRuntime, isFaceError } from '../runtime';
 import { JobManager, knownProcessors } from '../runtime/jobs';
 import { FfmpegLocator } from '../runtime/video';
+import { runModelsCli } from './models';
 import { ProgressLine, summary } from './progress-line';
 import { parseRunArgs, RUN_USAGE, UsageError } from './run-options';
 
@@ -18,7 +17,7 @@ const USAGE = `facefusion-node — face swap, enhance and blur for pictures, vid
 
 usage:
   facefusion-node run --target FILE --output FILE --processors LIST [--source FILE] [options]
-  facefusion-node models list|fetch|verify [--dir DIR]
+  facefusion-node models list|fetch|verify [ids…] [--dir DIR] [--mirror DIR] [--timeout SECONDS]
   facefusion-node --help | run --help
 
 ${RUN_USAGE}
@@ -47,7 +46,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       }
       return await run(rest, io);
     }
-    if (command === 'models') return models(rest, io);
+    if (command === 'models') return await models(rest, io);
     throw new UsageError(`unknown command "${command}" (use run or models)`);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -106,16 +105,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** `models …` runs the model-cache CLI (src/cli/models.ts) so there is one implementation. */
-function models(argv: string[], io: CliIo): number {
-  const [sub, ...rest] = argv;
-  const mapped = sub === 'fetch' ? 'fetch-defaults' : sub;
-  if (!mapped || !['list', 'fetch-defaults', 'verify'].includes(mapped)) throw new UsageError(`models needs list, fetch or verify (got "${sub ?? ''}")`);
-  const result = spawnSync(process.execPath, [join(__dirname, 'models.js'), mapped, ...rest], { encoding: 'utf8' });
-  io.stdout.write(result.stdout ?? '');
-  io.stderr.write(result.stderr ?? '');
-  if (result.error) throw result.error;
-  return result.status ?? 1;
+/** `models …` runs the model-cache CLI (src/cli/models.ts) in this process, so progress streams as it comes. */
+async function models(argv: string[], io: CliIo): Promise<number> {
+  const [sub] = argv;
+  if (!sub || !['list', 'fetch', 'verify'].includes(sub)) throw new UsageError(`models needs list, fetch or verify (got "${sub ?? ''}")`);
+  return runModelsCli(argv, io);
 }
 
 function describe(error: unknown): string {

@@ -1,4 +1,7 @@
+import { existsSync } from 'fs';
+import { join } from 'path';
 import { FaceError } from '../errors';
+import { isPermissiveLicense } from './manifest';
 import type { ManifestEntry } from './manifest';
 import type { ModelCache } from './model-cache';
 import type { ModelRole } from './types';
@@ -54,7 +57,7 @@ export async function resolveModel(models: ModelCache, ref: string, role: ModelR
       throw new FaceError('E_MODEL_MISSING', `unknown ${role} model "${ref}": use one of ${ofRole.join(', ')} or a path to an .onnx file`, { details: { model: ref } });
     }
     assertRole(entry, role, ref);
-    return { id: entry.id, path: await models.ensure(entry.id), role, contract: entry.contract, entry };
+    return { id: entry.id, path: await cachedPath(models, entry), role, contract: entry.contract, entry };
   }
   const path = await models.resolveModelPath(ref);
   const entry = entryForFile(entries, path);
@@ -73,6 +76,25 @@ export async function resolveModel(models: ModelCache, ref: string, role: ModelR
 /** The file name of a path written with / or \\ (a Windows path pasted into a flow still names its model). */
 function baseName(path: string): string {
   return path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+}
+
+/**
+ * The verified file of a manifest model. npm-hosted models (small, MIT) are fetched on first
+ * use; FaceFusion's downloads are not fetched behind the user's back — they are large and most
+ * are not for commercial use — so a missing one says how to fetch it after reading its licence
+ * (an offline mirror holding the file is used, as it involves no download).
+ */
+async function cachedPath(models: ModelCache, entry: ManifestEntry): Promise<string> {
+  const mirrored = models.mirrorDir !== undefined && existsSync(join(models.mirrorDir, entry.file));
+  if (entry.source.npm || mirrored || models.isPresent(entry.id)) return models.ensure(entry.id);
+  const url = entry.source.urls?.[0];
+  throw new FaceError(
+    'E_MODEL_MISSING',
+    `model ${entry.id} (licence ${entry.license}${isPermissiveLicense(entry.license) ? '' : ', not a permissive licence: check its terms'}) is not in ${models.dir}. ` +
+      `Fetch it with \`facefusion-node models fetch ${entry.id}\` or the fetch button of the facefusion-config dialog` +
+      `${url ? `, or download ${url} and save it as ${models.pathOf(entry.id)}` : ''}, or point the node at the .onnx file.`,
+    { details: { model: entry.id, path: models.pathOf(entry.id) } },
+  );
 }
 
 function assertRole(entry: ManifestEntry, role: ModelRole, what: string): void {
