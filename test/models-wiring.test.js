@@ -235,6 +235,20 @@ describe('models chosen by parameter', function () {
       }
     });
 
+    it('the CLI runs a picture job with --face-swapper-model, and refuses a bad weight with exit 2', async () => {
+      const { execFile } = require('child_process');
+      const cli = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
+      const run = (args) => new Promise((resolve) => execFile(process.execPath, [cli, 'run', ...args], { timeout: 60000 }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr })));
+      const out = path.join(dir, 'cli-swapped.png');
+      const ok = await run(['--source', media('fr_obama.jpg'), '--target', media('fr_biden.jpg'), '--output', out, '--processors', 'face_swapper', '--face-swapper-model', swapper, '--device', 'cpu']);
+      assert.strictEqual(ok.code, 0, ok.stderr);
+      const written = await readImageFile(out);
+      assert.ok(meanAbsDiff(written, target, { x: 0, y: 0, w: target.width, h: target.height }) > 0.5, 'the picture changed');
+      const bad = await run(['--target', media('fr_biden.jpg'), '--output', out, '--processors', 'face_swapper', '--source', media('fr_obama.jpg'), '--face-swapper-weight', '5']);
+      assert.strictEqual(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /face_swapper_weight must be <= 1/);
+    });
+
     it('one session per model file, shared by every token; none left after close', async () => {
       const sessions = runtime.stats().sessions.entries.map((e) => e.label);
       assert.strictEqual(sessions.filter((l) => l === 'inswapper_128').length, 1);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { JobArgs } from '../runtime/jobs';
+import { MODEL_ARG_KEYS, type JobArgs } from '../runtime/jobs/args';
 import type { DeviceRequest } from '../runtime';
 
 /** A command-line mistake: printed with the usage, exit code 2. */
@@ -30,7 +30,17 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --no-audio             drop the audio
   --on-failure P         pass | drop | retry:N  what a failing frame does (default pass)
   --models-dir DIR       model cache (default FACEFUSION_MODELS_DIR or the package's models/)
+  FaceFusion model options (a model id from \`facefusion-node models list\` or an .onnx path
+  named like the model; blank = the embedded default):
+  --face-detector-model M, --face-landmarker-model M, --face-recognizer-model M,
+  --face-swapper-model M, --face-swapper-pixel-boost N (e.g. 256), --face-swapper-weight R,
+  --face-enhancer-model M, --face-enhancer-blend R, --face-enhancer-weight R,
+  --face-mask-types LIST (box,occlusion,region), --face-mask-regions LIST, --face-mask-blur R
   --verbose              log model and ffmpeg choices`;
+
+/** --face-swapper-model … : FaceFusion's own argument names, kebab-cased (padding is job-file only). */
+const MODEL_FLAGS = MODEL_ARG_KEYS.filter((key) => key !== 'face_mask_padding').map((key) => ({ key, flag: key.replace(/_/g, '-') }));
+const MODEL_OPTIONS = Object.fromEntries(MODEL_FLAGS.map(({ flag }) => [flag, { type: 'string' as const }]));
 
 const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
 
@@ -60,6 +70,7 @@ export function parseRunArgs(argv: string[]): RunCommand {
         'on-failure': { type: 'string' },
         'models-dir': { type: 'string' },
         verbose: { type: 'boolean' },
+        ...MODEL_OPTIONS,
       },
     });
   } catch (error) {
@@ -86,7 +97,16 @@ export function parseRunArgs(argv: string[]): RunCommand {
   }
   if (v['blur-strength'] !== undefined) parameters.blur_strength = number('--blur-strength', v['blur-strength'], 0, 1);
   if (v.preset !== undefined && !PRESETS.includes(v.preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
+  const models: Record<string, unknown> = {};
+  for (const { key, flag } of MODEL_FLAGS) {
+    const text = (v as Record<string, string | undefined>)[flag];
+    if (text === undefined) continue;
+    if (key.endsWith('_model')) models[key] = text;
+    else if (key === 'face_mask_types' || key === 'face_mask_regions') models[key] = text.split(/[ ,]+/).filter(Boolean);
+    else models[key] = number(`--${flag}`, text, 0, 1024);
+  }
   const job: JobArgs = {
+    ...models,
     ...(v.source ? { source_paths: v.source } : {}),
     target_path: v.target,
     output_path: v.output,
