@@ -327,6 +327,39 @@ describe('example flow 1 with face-swap pointed at inswapper_128.onnx', function
     assert.ok(meanAbsDiff(written, original, { x: 0, y: 0, w: 16, h: 16 }) < 4, 'a far corner is unchanged (JPEG noise only)');
   });
 
+  it('example 5 (inswapper_128 + gfpgan_1.4 by id) runs with the models in the config node\'s folder', async function () {
+    // The models folder a user gets after `facefusion-node models fetch …`, with contract graphs for the weights.
+    const models = path.join(dir, 'models');
+    fs.mkdirSync(models);
+    for (const f of ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx']) fs.copyFileSync(path.join(__dirname, '..', 'models', f), path.join(models, f));
+    write(models, 'inswapper_128.onnx', inswapperGraph());
+    write(models, 'arcface_w600k_r50.onnx', arcfaceGraph());
+    write(models, 'gfpgan_1.4.onnx', {
+      inputs: [{ name: 'input', shape: [1, 3, 512, 512] }], outputs: [{ name: 'output', shape: [1, 3, 512, 512] }],
+      nodes: [{ op: 'Identity', inputs: ['input'], outputs: ['output'] }],
+    });
+    const out = path.join(dir, 'swapped.jpg');
+    let text = fs.readFileSync(path.join(__dirname, '..', 'examples', '05-swap-with-facefusion-models.json'), 'utf8');
+    for (const [from, to] of Object.entries({ '/data/target.jpg': media('fr_biden.jpg'), '/data/my-face.jpg': media('fr_obama.jpg'), '/data/swapped-inswapper.jpg': out })) {
+      text = text.split(JSON.stringify(from)).join(JSON.stringify(to));
+    }
+    assert.ok(!text.includes('"/data/'), 'every example path was replaced');
+    const flow = JSON.parse(text).map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper' } : n));
+    flow.find((n) => n.type === 'facefusion-config').modelsDir = models;
+    const enhance = flow.find((n) => n.type === 'face-enhance');
+    enhance.wires = [[...enhance.wires[0], 'probe']];
+    await helper.load(allNodes, [{ id: 'tab', type: 'tab', label: 'test' }, { id: 'probe', type: 'helper', z: 'tab' }, ...flow.map((n) => (n.type === 'facefusion-config' ? n : { ...n, z: 'tab' }))]);
+    const probed = nextMessage(helper.getNode('probe'), 60000);
+    const done = nextMessage(helper.getNode(flow.find((n) => n.type === 'helper').id), 60000);
+    helper.getNode(flow.find((n) => n.type === 'inject').id).receive({ payload: Date.now() });
+    const token = (await probed).payload;
+    await done;
+    assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
+    assert.match(token.journal.find((j) => j.stage === 'swap').note, /inswapper_128/);
+    assert.match(token.journal.find((j) => j.stage === 'enhance').note, /gfpgan_1\.4/);
+    assert.ok(fs.statSync(out).size > 1000);
+  });
+
   it('a face-swap node naming a model that is not there shows E_MODEL_MISSING at deploy, before any message', async function () {
     const flow = [
       { id: 'tab', type: 'tab', label: 'test' },
