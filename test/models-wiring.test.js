@@ -10,6 +10,7 @@ const { createRuntime, cosineSimilarity } = require('../dist/runtime');
 const { entryForFile } = require('../dist/runtime/models/model-ref');
 const { readImageFile } = require('../dist/runtime/vision/codec');
 const { buildModel } = require('./helpers/onnx-graph');
+const { inswapperGraph, arcfaceGraph, identityEnhancerGraph } = require('./helpers/model-graphs');
 const { helper, allNodes, nextMessage } = require('./helpers/red');
 
 const SHARED = path.join(__dirname, '..', '..', 'shared');
@@ -17,49 +18,8 @@ const MEDIA = path.join(SHARED, 'media');
 const SCRFD = path.join(SHARED, 'models', 'scrfd_2.5g_test.onnx');
 const YUNET = path.join(SHARED, 'models', 'yunet_640_test.onnx');
 const media = (f) => path.join(MEDIA, f);
-const int64 = (name, data) => ({ name, type: 'int64', dims: [data.length], data });
-
-/** arcface_w600k_r50 stand-in: mean colour of the aligned crop × a fixed 3×512 matrix → (1,512). */
-function arcfaceGraph() {
-  const w = new Float32Array(3 * 512);
-  for (let c = 0; c < 3; c++) for (let j = 0; j < 512; j++) w[c * 512 + j] = Math.sin(j * 0.37 + c * 1.3);
-  // Column 511 strongly positive, column 0 zero: inswapper's emap below moves 511 → 0.
-  for (let c = 0; c < 3; c++) { w[c * 512 + 511] = 1.2; w[c * 512] = 0; }
-  return {
-    inputs: [{ name: 'input', shape: [1, 3, 112, 112] }],
-    outputs: [{ name: 'output', shape: [1, 512] }],
-    initializers: [{ name: 'w', dims: [3, 512], data: w }],
-    nodes: [
-      { op: 'GlobalAveragePool', inputs: ['input'], outputs: ['pooled'] },
-      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'], attrs: { axis: 1 } },
-      // mean colour in [−1, 1] can be ~0: add 2 so every component has a clear sign.
-      { op: 'Add', inputs: ['flat', 'two'], outputs: ['shifted'] },
-      { op: 'MatMul', inputs: ['shifted', 'w'], outputs: ['output'] },
-    ],
-    extra: { name: 'two', dims: [1, 3], data: [2, 2, 2] },
-  };
-}
-
-/** inswapper_128 stand-in: output = target + source[0] (the first value of the emap-made source), emap = 2 × a cyclic shift. */
-function inswapperGraph() {
-  const emap = new Float32Array(512 * 512);
-  for (let i = 0; i < 512; i++) emap[i * 512 + ((i + 1) % 512)] = 2;
-  return {
-    inputs: [{ name: 'target', shape: [1, 3, 128, 128] }, { name: 'source', shape: [1, 512] }],
-    outputs: [{ name: 'output', shape: [1, 3, 128, 128] }],
-    initializers: [int64('starts', [0]), int64('ends', [1]), int64('axes', [1]), int64('shape4', [1, 1, 1, 1]), { name: 'emap', dims: [512, 512], data: emap }],
-    nodes: [
-      { op: 'Slice', inputs: ['source', 'starts', 'ends', 'axes'], outputs: ['first'] },
-      { op: 'Reshape', inputs: ['first', 'shape4'], outputs: ['first4'] },
-      { op: 'Add', inputs: ['target', 'first4'], outputs: ['output'] },
-    ],
-  };
-}
-
 function write(dir, file, spec) {
-  const { extra, ...rest } = spec;
-  if (extra) rest.initializers = [...rest.initializers, extra];
-  fs.writeFileSync(path.join(dir, file), buildModel(rest));
+  fs.writeFileSync(path.join(dir, file), buildModel(spec));
   return path.join(dir, file);
 }
 
@@ -334,10 +294,7 @@ describe('example flow 1 with face-swap pointed at inswapper_128.onnx', function
     for (const f of ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx']) fs.copyFileSync(path.join(__dirname, '..', 'models', f), path.join(models, f));
     write(models, 'inswapper_128.onnx', inswapperGraph());
     write(models, 'arcface_w600k_r50.onnx', arcfaceGraph());
-    write(models, 'gfpgan_1.4.onnx', {
-      inputs: [{ name: 'input', shape: [1, 3, 512, 512] }], outputs: [{ name: 'output', shape: [1, 3, 512, 512] }],
-      nodes: [{ op: 'Identity', inputs: ['input'], outputs: ['output'] }],
-    });
+    write(models, 'gfpgan_1.4.onnx', identityEnhancerGraph());
     const out = path.join(dir, 'swapped.jpg');
     let text = fs.readFileSync(path.join(__dirname, '..', 'examples', '05-swap-with-facefusion-models.json'), 'utf8');
     for (const [from, to] of Object.entries({ '/data/target.jpg': media('fr_biden.jpg'), '/data/my-face.jpg': media('fr_obama.jpg'), '/data/swapped-inswapper.jpg': out })) {

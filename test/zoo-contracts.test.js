@@ -12,6 +12,7 @@ const { clipRect } = require('../dist/runtime/vision/rect');
 const { templatePoints } = require('../dist/runtime/vision/templates');
 const zoo = require('../dist/runtime/models/zoo');
 const { writeModel, constantNode } = require('./helpers/onnx-graph');
+const { shiftEmap, inswapperGraph } = require('./helpers/model-graphs');
 
 const MEDIA = require('path').join(__dirname, '..', '..', 'shared', 'media');
 const SCRFD = require('path').join(__dirname, '..', '..', 'shared', 'models', 'scrfd_2.5g_test.onnx');
@@ -42,8 +43,7 @@ describe('zoo contracts on built ONNX graphs', function () {
 
   describe('inswapper_128: emap read from the graph and applied', () => {
     // emap = 2 × a cyclic permutation: latent_j = 2·raw_(j−1) / ‖raw‖.
-    const emap = new Float32Array(512 * 512);
-    for (let i = 0; i < 512; i++) emap[i * 512 + ((i + 1) % 512)] = 2;
+    const emap = shiftEmap();
     // ‖raw‖ = 3 and raw_511 = 0.375 → latent_0 = 2·0.375/3 = 0.25 (raw_0 = 0: without emap it would be 0; without ÷‖raw‖, 0.75).
     const raw = new Float32Array(512);
     raw[511] = 0.375;
@@ -51,16 +51,7 @@ describe('zoo contracts on built ONNX graphs', function () {
     let path;
     before(() => {
       // output = target + source[0]: the swapped crop shows the first value that reached `source`.
-      path = model({
-        inputs: [{ name: 'target', shape: [1, 3, 128, 128] }, { name: 'source', shape: [1, 512] }],
-        outputs: [{ name: 'output', shape: [1, 3, 128, 128] }],
-        initializers: [int64('starts', [0]), int64('ends', [1]), int64('axes', [1]), int64('shape4', [1, 1, 1, 1]), { name: 'emap', dims: [512, 512], data: emap }],
-        nodes: [
-          { op: 'Slice', inputs: ['source', 'starts', 'ends', 'axes'], outputs: ['first'] },
-          { op: 'Reshape', inputs: ['first', 'shape4'], outputs: ['first4'] },
-          { op: 'Add', inputs: ['target', 'first4'], outputs: ['output'] },
-        ],
-      }, 'inswapper_128.onnx');
+      path = model(inswapperGraph(emap), 'inswapper_128.onnx');
     });
 
     it('reads the LAST initializer as the 512×512 emap', async () => {
