@@ -78,6 +78,33 @@ describe('models chosen by parameter', function () {
     runtime.release(token);
   });
 
+  it('2dfan4: the detector\'s 5 points are kept when its confidence is low, replaced when it is high (FaceFusion\'s rule)', async () => {
+    const { constantNode } = require('./helpers/onnx-graph');
+    // Every one of the 68 points at the crop centre; heatmap peaks `peak` → confidence peak / 0.9.
+    const fan = (peak) => write(fs.mkdtempSync(path.join(dir, 'fan-')), '2dfan4.onnx', {
+      inputs: [{ name: 'input', shape: [1, 3, 256, 256] }],
+      outputs: [{ name: 'landmarks_xyscore', shape: [1, 68, 3] }, { name: 'heatmaps', shape: [1, 68, 64, 64] }],
+      nodes: [
+        constantNode('landmarks_xyscore', [1, 68, 3], Array.from({ length: 68 * 3 }, (_, i) => (i % 3 === 2 ? 1 : 32))),
+        constantNode('heatmaps', [1, 68, 64, 64], new Float32Array(68 * 64 * 64).fill(peak)),
+      ],
+    });
+    const run = async (landmarker) => {
+      const token = await runtime.run(await runtime.createToken({ target: media('astronaut.png'), operations: ['detect', 'landmark'], parameters: { face_detector_model: SCRFD, face_landmarker_model: landmarker } }));
+      assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
+      runtime.release(token);
+      return token.faces[0];
+    };
+    const detected = (await runtime.run(await runtime.createToken({ target: media('astronaut.png'), operations: ['detect'], parameters: { face_detector_model: SCRFD } })));
+    runtime.release(detected);
+    const unsure = await run(fan(0.2));
+    assert.deepStrictEqual(unsure.landmarks5, detected.faces[0].landmarks5, 'confidence 0.22: the detector\'s points stay');
+    const sure = await run(fan(0.9));
+    const [cx, cy] = sure.landmarks68[0];
+    assert.ok(sure.landmarks68.every(([x, y]) => x === cx && y === cy));
+    assert.deepStrictEqual(sure.landmarks5, [[cx, cy], [cx, cy], [cx, cy], [cx, cy], [cx, cy]], 'confidence 1: the 5 points come from the 68');
+  });
+
   it('a model of the wrong role, an unknown file name and an unknown id fail the token with clear codes', async () => {
     const cases = [
       [{ face_swapper_model: SCRFD }, 'swap', 'E_MODEL_CONTRACT', /is a detector model \(scrfd_2\.5g\), not a swapper/],
