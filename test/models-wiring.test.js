@@ -181,6 +181,24 @@ describe('models chosen by parameter', function () {
       runtime.release(token);
     });
 
+    it('tokens sharing a source frame (a video job\'s frames) run the recognizer on it once', async () => {
+      const arcRuns = () => runtime.stats().sessions.entries.filter((e) => e.label === 'arcface_w600k_r50').reduce((n, e) => n + e.runs, 0);
+      const first = await runtime.run(await runtime.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper } }));
+      assert.strictEqual(first.state, 'done', JSON.stringify(first.error));
+      const before = arcRuns();
+      for (let i = 0; i < 3; i++) {
+        const created = await runtime.createToken({ target: media('fr_biden.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper } });
+        // Same source frame, no analysis carried in the token: as a job's frame tokens arrive.
+        const shared = runtime.acceptToken({ ...created, source: { frame: first.source.frame } });
+        const done = await runtime.run(shared);
+        assert.strictEqual(done.state, 'done', JSON.stringify(done.error));
+        assert.deepStrictEqual(done.source.embedding, first.source.embedding);
+        runtime.store.releaseOwner(done.request_id);
+      }
+      assert.strictEqual(arcRuns(), before, 'no recognizer run for the shared source');
+      runtime.release(first);
+    });
+
     it('the embedded embedder\'s source embedding is not mistaken for the recognizer\'s', async () => {
       const token = await runtime.run(await runtime.createToken({
         target: media('fr_biden.jpg'), source: media('fr_obama.jpg'),

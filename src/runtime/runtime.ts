@@ -17,6 +17,7 @@ import { decodeImage, encodeImage, readImageFile } from './vision/codec';
 import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
 import { PROCESSORS } from './processors';
+import { IdentityCache } from './processors/identity-cache';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
 import { dirname, join } from 'path';
@@ -94,6 +95,7 @@ export class Runtime {
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
     this.context = {
       store: this.store,
+      identities: new IdentityCache(),
       detector: (model) => this.engine<FaceDetector>('detector', model, (m) => this.withSession(m, (h) => openDetector(m.contract, h, m.id))),
       landmarker: (model) => this.engine<LandmarkerEngine>('landmarker', model, (m) => this.withSession(m, (h) => openLandmarker(m.contract, h, m.id))),
       embedder: (model) => this.engine<RecognizerEngine>('embedder', model, (m) => this.withSession(m, (h) => openRecognizer(m.contract, h, m.id))),
@@ -208,6 +210,7 @@ export class Runtime {
     const handles = await Promise.allSettled(this.handles);
     this.handles.clear();
     this.engines.clear();
+    this.context.identities.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();
     this.store.close();

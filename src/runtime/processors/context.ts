@@ -3,6 +3,7 @@ import type { FaceToken } from '../token/types';
 import type { FaceDetector } from '../models/types';
 import type { EnhancerEngine, LandmarkerEngine, RecognizerEngine } from '../models/engines';
 import type { SwapperEngine } from '../models/swapper-engine';
+import type { IdentityCache } from './identity-cache';
 
 /** A model swapper with the recognizer whose embeddings it takes. */
 export interface SwapperWithRecognizer {
@@ -16,6 +17,8 @@ export interface SwapperWithRecognizer {
  */
 export interface ProcessorContext {
   readonly store: FrameStore;
+  /** Source faces already embedded, by frame and recognizer. */
+  readonly identities: IdentityCache;
   detector(model?: string): Promise<FaceDetector>;
   landmarker(model?: string): Promise<LandmarkerEngine>;
   embedder(model?: string): Promise<RecognizerEngine>;

@@ -22,21 +22,28 @@ export async function analyseSource(token: FaceToken, ctx: ProcessorContext, sta
     if (source?.embedding && embedder !== undefined) return source;
     throw faceError('E_NO_SOURCE', `${stage} needs a source face: give the token a source image`, { stage });
   }
+  if (embedder) {
+    const known = ctx.identities.get(source.frame, embedder.modelId);
+    if (known) return { ...source, ...known };
+  }
   const frame = ctx.store.get(source.frame);
   let face = source.face;
   if (!face?.landmarks68) face = await largestFace(frame, ctx, token.parameters, stage, 'source image');
-  if (embedder === undefined || (source.embedding && source.embedding_model === embedder.modelId && source.embedding_norm !== undefined)) {
+  if (embedder === undefined) return { ...source, face };
+  if (source.embedding && source.embedding_model === embedder.modelId && source.embedding_norm !== undefined) {
     return { ...source, face };
   }
-  return { ...source, face, ...(await sourceEmbedding(embedder, frame, face)) };
+  const identity = { face, embedding_model: embedder.modelId, ...(await sourceEmbedding(embedder, frame, face)) };
+  ctx.identities.set(source.frame, embedder.modelId, identity);
+  return { ...source, ...identity };
 }
 
 /** The embedding fields of `token.source` for a face, by one recognizer. */
-export async function sourceEmbedding(embedder: RecognizerEngine, frame: Frame, face: Face): Promise<Pick<Source, 'embedding' | 'embedding_model' | 'embedding_norm'>> {
+export async function sourceEmbedding(embedder: RecognizerEngine, frame: Frame, face: Face): Promise<{ embedding: number[]; embedding_norm: number }> {
   const { raw, normed } = await embedder.embedPair(frame, face.landmarks5!);
   let sum = 0;
   for (let i = 0; i < raw.length; i++) sum += raw[i] * raw[i];
-  return { embedding: embeddingToArray(normed), embedding_model: embedder.modelId, embedding_norm: Math.sqrt(sum) || 1 };
+  return { embedding: embeddingToArray(normed), embedding_norm: Math.sqrt(sum) || 1 };
 }
 
 /** Detects the largest face of a frame (with the token's detector) and adds its landmarks. */
