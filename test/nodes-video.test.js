@@ -3,32 +3,17 @@
 // face-video-out on a real clip; face-job progress and result; examples load.
 const assert = require('assert');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
-const { helper, ourNodes, MEDIA } = require('./helpers/red');
+const { helper, ourNodes } = require('./helpers/red');
+const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, killAll } = require('./helpers/clips');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
 
 const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 const nodes = [...ourNodes, ...videoNodes, core('common/20-inject.js'), core('common/25-catch.js'), core('common/21-debug.js'), core('common/90-comment.js')];
-const media = (f) => path.join(MEDIA, f);
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300 };
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
 const sink = (id) => ({ id, z: 'tab', type: 'helper' });
-
-/** pids of ffmpeg processes started by this test process (Linux /proc). */
-function ffmpegChildren() {
-  const out = [];
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
-      if (m && m[1].startsWith('ffmpeg') && Number(m[2]) === process.pid) out.push(Number(pid));
-    } catch { /* exited meanwhile */ }
-  }
-  return out;
-}
 
 function collect(node) {
   const got = [];
@@ -54,30 +39,22 @@ describe('video nodes', function () {
   let dir;
   let clip;
   let locator;
+  let ffmpeg;
+  const children = [];
 
   before(async function () {
     locator = new FfmpegLocator();
-    let ffmpeg;
-    try {
-      ffmpeg = await locator.resolve();
-    } catch (error) {
-      if (error.code === 'E_FFMPEG_MISSING') {
-        console.log('      (skipped: no ffmpeg on this machine; set FFMPEG_PATH)');
-        this.skip();
-      }
-      throw error;
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodes-video-'));
-    clip = path.join(dir, 'two.mp4');
-    const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-i', media('fr_two_people.jpg'),
-      '-vf', "scale=480:-2,zoompan=z='1+0.003*on':d=30:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=240x160:fps=15",
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip], { encoding: 'utf8' });
-    assert.strictEqual(made.status, 0, made.stderr);
+    ffmpeg = await ffmpegOrSkip(this, locator);
+    dir = tempDir('nodes-video-');
+    clip = makeZoomClip(ffmpeg.path, { image: media('fr_two_people.jpg'), output: path.join(dir, 'two.mp4'), width: 240, height: 160, frames: 30, fps: 15, zoom: '1+0.003*on', prescale: 480 });
   });
 
   before(function (done) { helper.startServer(done); });
   after(function (done) { helper.stopServer(done); });
-  afterEach(async function () { await helper.unload(); });
+  afterEach(async function () {
+    await helper.unload();
+    await killAll(children);
+  });
   after(function () { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
   it('face-video-in → detect → blur → face-video-out writes a file with the same frame count and frees every frame', async function () {
