@@ -5,7 +5,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { helper, ourNodes } = require('./helpers/red');
-const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, killAll } = require('./helpers/clips');
+const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, waitForListen, killAll } = require('./helpers/clips');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
 
 const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
@@ -14,6 +14,22 @@ const nodes = [...ourNodes, ...videoNodes, core('common/20-inject.js'), core('co
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300 };
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
 const sink = (id) => ({ id, z: 'tab', type: 'helper' });
+
+/** Records what a node puts on its status and warns (what a Node-RED user sees). */
+function watch(node) {
+  const seen = { statuses: [], warnings: [] };
+  const status = node.status.bind(node);
+  const warn = node.warn.bind(node);
+  node.status = (s) => { seen.statuses.push(s.text || ''); return status(s); };
+  node.warn = (w) => { seen.warnings.push(String(w)); return warn(w); };
+  return seen;
+}
+
+/** Polls `check` every 20 ms until it is truthy; fails after `ms` with `what`. */
+async function until(check, what, ms = 20000) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (check()) return;
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
 
 function collect(node) {
   const got = [];
@@ -122,6 +138,64 @@ describe('video nodes', function () {
     assert.deepStrictEqual(ffmpegChildren(), [], 'close stopped ffmpeg');
     for (const m of held) config.runtime.release(m.payload);
     assert.strictEqual(config.runtime.stats().store.frames, 0);
+  });
+
+  it('live source: a served stream → face-video-in → detect → blur → face-video-out; killing the source shows a reconnect, frames flow again after a restart, the file is valid', async function () {
+    const port = await freePort();
+    const serve = async () => {
+      const child = serveLoop(ffmpeg.path, clip, port);
+      children.push(child);
+      await waitForListen(port);
+      return child;
+    };
+    let server = await serve();
+    const output = path.join(dir, 'live.mp4');
+    const source = `tcp://127.0.0.1:${port}`;
+    const flow = [TAB, CFG,
+      { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source, maxInFlight: 4, wires: [['det'], ['out', 'ends']] },
+      { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
+      { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['out']] },
+      { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: 60, preset: 'ultrafast', endTimeout: 10, wires: [['summary']] },
+      sink('summary'), sink('ends')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    await config.ready;
+    const inNode = helper.getNode('in');
+    const seen = watch(inNode);
+    const frames = collect(helper.getNode('det'));
+    const ends = collect(helper.getNode('ends'));
+    inNode.receive({ topic: 'cam' });
+    await until(() => frames.length >= 10, '10 frames from the live source');
+    assert.ok(seen.statuses.some((t) => /frames · .* fps/.test(t)), JSON.stringify(seen.statuses));
+    assert.deepStrictEqual(seen.warnings.filter((w) => /reconnect/.test(w)), [], 'no reconnect before the source dropped');
+
+    server.kill('SIGKILL');
+    const killedAfter = frames.length;
+    await until(() => seen.warnings.some((w) => /reconnect attempt 1/.test(w)), 'the reconnect warning');
+    const warning = seen.warnings.find((w) => /reconnect attempt 1/.test(w));
+    assert.ok(warning.includes(source), warning);
+    assert.ok(seen.statuses.includes('reconnecting (attempt 1)…'), JSON.stringify(seen.statuses));
+
+    server = await serve(); // the camera comes back
+    await until(() => frames.length >= killedAfter + 15, '15 more frames after the restart');
+    await until(() => seen.statuses.some((t) => /^reconnected · \d+ frames/.test(t)), 'the reconnected status', 5000);
+    const indexes = frames.map((m) => m.parts.index);
+    assert.deepStrictEqual(indexes, indexes.map((_, i) => i), 'one sequence, indexes continue across the reconnect');
+    assert.ok(frames.every((m) => m.parts.id === frames[0].parts.id && m.topic === 'cam'));
+
+    const summaryP = waitFor(helper.getNode('summary'), () => true, 30000);
+    inNode.receive({ command: 'stop' });
+    const summary = await summaryP;
+    assert.strictEqual(ends.length, 1);
+    const end = ends[0].payload;
+    assert.ok(end.reconnects >= 1, JSON.stringify(end));
+    assert.strictEqual(end.frames, frames.length, 'the end message counts the frames that were sent');
+    assert.strictEqual(ends[0].parts.count, frames.length);
+    assert.deepStrictEqual([summary.payload.frames, summary.payload.dropped, summary.payload.output], [frames.length, 0, output]);
+    const probed = await probeMedia(locator, output, { countFrames: true });
+    assert.deepStrictEqual([probed.frameCount, probed.width, probed.height, probed.fps], [frames.length, 240, 160, 15]);
+    assert.deepStrictEqual(ffmpegChildren().filter((pid) => pid !== server.pid), [], 'decoder and encoder ended');
+    assert.strictEqual(config.runtime.stats().store.frames, 0, 'every frame was released');
   });
 
   it('face-video-in reports a missing file and an unsupported scheme to the Catch node', async function () {

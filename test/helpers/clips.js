@@ -94,6 +94,19 @@ function serveLoop(bin, clip, port) {
     '-c', 'copy', '-f', 'mpegts', `tcp://127.0.0.1:${port}?listen=1`], { stdio: 'ignore' });
 }
 
+/**
+ * Resolves once something listens on 127.0.0.1:`port` (read from /proc/net/tcp, so the one
+ * client a listening ffmpeg accepts is not used up by the check); rejects after `ms`.
+ */
+async function waitForListen(port, ms = 5000) {
+  const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) {
+    const rows = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n');
+    if (rows.some((row) => { const f = row.trim().split(/\s+/); return f[1] === hex && f[3] === '0A'; })) return;
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+}
+
 /** SIGKILLs the children still running and waits (bounded) for them to exit. */
 async function killAll(children) {
   for (const child of children.splice(0)) {
@@ -104,4 +117,4 @@ async function killAll(children) {
   }
 }
 
-module.exports = { MEDIA, media, sleep, ffmpegOrSkip, runFfmpeg, makeZoomClip, tempDir, isAlive, ffmpegChildren, freePort, serveLoop, killAll };
+module.exports = { MEDIA, media, sleep, ffmpegOrSkip, runFfmpeg, makeZoomClip, tempDir, isAlive, ffmpegChildren, freePort, serveLoop, waitForListen, killAll };
