@@ -198,6 +198,133 @@ describe('video nodes', function () {
     assert.strictEqual(config.runtime.stats().store.frames, 0, 'every frame was released');
   });
 
+  it('face-video-in close() (redeploy) kills ffmpeg, frees the frames it sent, sends no end message', async function () {
+    const flow = [TAB, CFG,
+      { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 2, wires: [['hold'], ['ends']] }, sink('hold'), sink('ends')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    await config.ready;
+    const held = collect(helper.getNode('hold'));
+    const ends = collect(helper.getNode('ends'));
+    helper.getNode('in').receive({ payload: 1 });
+    await until(() => held.length === 2 && ffmpegChildren().length === 1, 'two frames out and the decoder running');
+    const [pid] = ffmpegChildren();
+    assert.ok(config.runtime.stats().store.frames >= 2);
+    await helper.getNode('in').close(false);
+    assert.deepStrictEqual(ffmpegChildren(), [], `ffmpeg ${pid} ended`);
+    assert.strictEqual(config.runtime.stats().store.frames, 0, 'the frames still out were freed');
+    assert.deepStrictEqual([config.runtime.stats().store.reservedBytes, config.runtime.stats().store.waiting], [0, 0]);
+    await sleep(50);
+    assert.strictEqual(ends.length, 0, 'no end message on close');
+  });
+
+  /** Face tokens of plain grey 64x64 frames, as face-video-in would send them. */
+  async function greyFrames(runtime, id, indexes, count) {
+    const msgs = [];
+    for (const index of indexes) {
+      const target = { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).fill(40 + index) };
+      const token = await runtime.createToken({ target, operations: [] });
+      msgs.push({ payload: token, parts: { id, index, type: 'frames', ...(count ? { count } : {}) }, video: { fps: 10 } });
+    }
+    return msgs;
+  }
+
+  it('face-video-out close() (redeploy) kills the encoder and frees parked frames', async function () {
+    const flow = [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: path.join(dir, 'closed.mp4'), preset: 'ultrafast', wires: [['summary']] }, sink('summary')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    const out = helper.getNode('out');
+    for (const msg of await greyFrames(config.runtime, 'v-close', [0, 2])) out.receive(msg);
+    await until(() => ffmpegChildren().length === 1 && config.runtime.stats().store.frames === 1, 'the encoder running with frame 2 parked');
+    await out.close(false);
+    assert.deepStrictEqual(ffmpegChildren(), [], 'encoder ended');
+    assert.strictEqual(config.runtime.stats().store.frames, 0, 'the parked frame was freed');
+  });
+
+  it('face-video-out: a bad output reaches the Catch node once with its code, the rest of that video is dropped and freed', async function () {
+    const flow = [TAB, CFG,
+      { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: path.join(dir, 'no-such-dir', 'x.mp4'), wires: [['summary']] }, sink('summary'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    const caught = collect(helper.getNode('caught'));
+    const summaries = collect(helper.getNode('summary'));
+    const out = helper.getNode('out');
+    for (const msg of await greyFrames(config.runtime, 'v-bad', [0, 1, 2, 3], 4)) out.receive(msg);
+    out.receive({ payload: { frames: 4 }, parts: { id: 'v-bad', count: 4 }, complete: true });
+    await until(() => caught.length >= 1, 'the error at the Catch node');
+    await sleep(300);
+    assert.strictEqual(caught.length, 1, JSON.stringify(caught.map((m) => m.error)));
+    assert.strictEqual(caught[0].error.code, 'E_BAD_OUTPUT');
+    assert.match(caught[0].error.message, /no-such-dir/);
+    assert.strictEqual(summaries.length, 0, 'no summary for a failed video');
+    assert.strictEqual(config.runtime.stats().store.frames, 0);
+    assert.deepStrictEqual(ffmpegChildren(), []);
+  });
+
+  it('face-video-out drops a late frame of a finished video instead of starting the file again', async function () {
+    const output = path.join(dir, 'late.mp4');
+    const flow = [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, preset: 'ultrafast', wires: [['summary']] }, sink('summary')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    const out = helper.getNode('out');
+    const seen = watch(out);
+    const summaries = collect(helper.getNode('summary'));
+    const [f0, f1, f2] = await greyFrames(config.runtime, 'v-late', [0, 1, 2]);
+    f1.parts.count = 2;
+    out.receive(f0);
+    out.receive(f1);
+    await until(() => summaries.length === 1, 'the summary');
+    assert.strictEqual(summaries[0].payload.frames, 2);
+    const size = fs.statSync(output).size;
+    out.receive(f2); // frame 2 of a video that ended at 2 frames
+    await until(() => seen.warnings.some((w) => /arrived after the video was finished/.test(w)), 'the late-frame warning', 5000);
+    await sleep(200);
+    assert.deepStrictEqual(ffmpegChildren(), [], 'no new encoder');
+    assert.strictEqual(fs.statSync(output).size, size, 'the finished file is untouched');
+    assert.strictEqual((await probeMedia(locator, output, { countFrames: true })).frameCount, 2);
+    assert.strictEqual(config.runtime.stats().store.frames, 0);
+    assert.strictEqual(summaries.length, 1);
+  });
+
+  it('face-job: msg.command "cancel" and close() (redeploy) stop a running job without a Catch error, kill ffmpeg and free its frames', async function () {
+    const flow = [TAB, CFG,
+      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['progress']] }, sink('result'), sink('progress'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    await config.ready;
+    // A slow detect stage (40 ms a frame) keeps the 30-frame job running long enough to stop it.
+    const runtime = config.runtime;
+    const original = runtime.process.bind(runtime);
+    runtime.process = async (stage, token, options) => {
+      if (stage === 'detect') await sleep(40);
+      return original(stage, token, options);
+    };
+    const job = helper.getNode('job');
+    const seen = watch(job);
+    const caught = collect(helper.getNode('caught'));
+    const results = collect(helper.getNode('result'));
+    const args = (name) => ({ payload: { target_path: clip, output_path: path.join(dir, name), processors: ['face_blur'] } });
+
+    job.receive(args('cancelled.mp4'));
+    await until(() => ffmpegChildren().length === 2, 'decoder and encoder running');
+    job.receive({ command: 'cancel' });
+    await until(() => seen.statuses.includes('cancelled'), 'the cancelled status', 10000);
+    assert.deepStrictEqual(ffmpegChildren(), []);
+    assert.strictEqual(runtime.stats().store.frames, 0);
+
+    job.receive(args('redeployed.mp4'));
+    await until(() => ffmpegChildren().length === 2, 'the second job running');
+    await job.close(false);
+    assert.deepStrictEqual(ffmpegChildren(), [], 'close killed ffmpeg');
+    assert.strictEqual(runtime.stats().store.frames, 0, 'close freed the job frames');
+    await sleep(200);
+    assert.deepStrictEqual(caught.map((m) => m.error), [], 'neither stop is an error for the Catch node');
+    assert.strictEqual(results.length, 0);
+    runtime.process = original;
+  });
+
   it('face-video-in reports a missing file and an unsupported scheme to the Catch node', async function () {
     const flow = [TAB, CFG,
       { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: path.join(dir, 'nope.mp4'), wires: [[], []] },

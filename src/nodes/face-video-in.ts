@@ -18,6 +18,8 @@ interface Running {
   /** Frames sent and still in the store; the next frame waits while `maxInFlight` are. */
   gate: InFlightLimit;
   done: Promise<void>;
+  /** Set on close: no end message then (the flow is going away). */
+  closing?: boolean;
 }
 
 /**
@@ -121,6 +123,7 @@ export = function (RED: Red): void {
         const fps = source.info?.fps ?? 0;
         const durationSec = fps > 0 ? sent / fps : 0;
         node.status({ fill: 'grey', shape: 'dot', text: `ended · ${sent} frames` });
+        if (running.closing) return;
         // `sent`, not the source's decoded count: a frame read ahead when stopped is never sent.
         node.send([null, { payload: { frames: sent, durationSec, source: input, reconnects: reconnecting() }, parts: { id, count: sent, type: 'frames' }, complete: true, topic: startMsg.topic }]);
       } catch (err) {
@@ -130,9 +133,17 @@ export = function (RED: Red): void {
       }
     }
 
-    /** Stops ffmpeg and any wait for room; resolves once the end message (if any) went out. */
-    async function stopRunning(running: Running): Promise<void> {
-      running.gate.close();
+    /**
+     * Stops ffmpeg and any wait for room; resolves once the end message (if any) went out.
+     * `freeSent` (close on redeploy) also frees the frames still out in the flow: nobody will
+     * write them any more, and they would hold store room until their TTL.
+     */
+    async function stopRunning(running: Running, freeSent = false): Promise<void> {
+      if (freeSent) {
+        running.closing = true;
+        running.gate.freeOutstanding();
+      }
+      else running.gate.close();
       await running.source.stop();
       await running.done;
     }
@@ -144,7 +155,7 @@ export = function (RED: Red): void {
         done();
         return;
       }
-      void stopRunning(running).finally(() => {
+      void stopRunning(running, true).finally(() => {
         node.status({});
         done();
       });

@@ -47,6 +47,25 @@ export class InFlightLimit {
     });
   }
 
+  /**
+   * Frees the frames still out, each with every frame of its owner (a token's derived frames
+   * share the owner of its picture), then closes. For a producer that stops for good (a
+   * redeploy): nobody will finish those frames. Returns how many tracked frames were freed.
+   */
+  freeOutstanding(): number {
+    const refs = [...this.out];
+    this.close();
+    let n = 0;
+    for (const ref of refs) {
+      if (!this.store.has(ref)) continue;
+      const owner = this.store.ownerOf(ref);
+      if (owner !== undefined) this.store.releaseOwner(owner);
+      this.store.release(ref);
+      n++;
+    }
+    return n;
+  }
+
   /** Ends any wait and stops listening to the store. Idempotent. */
   close(): void {
     if (this.closed) return;
