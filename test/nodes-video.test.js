@@ -31,6 +31,14 @@ async function until(check, what, ms = 20000) {
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
+/** Fails unless the node's help text names every key of `payload` (help must match what is sent). */
+function assertHelpNames(type, payload, what) {
+  const html = fs.readFileSync(path.join(__dirname, '..', 'src', 'nodes', `${type}.html`), 'utf8');
+  const help = html.slice(html.indexOf('data-help-name'));
+  const missing = Object.keys(payload).filter((key) => !new RegExp(`\\b${key}\\b`).test(help));
+  assert.deepStrictEqual(missing, [], `${type} help does not describe these ${what} fields`);
+}
+
 function collect(node) {
   const got = [];
   node.on('input', (msg) => got.push(msg));
@@ -94,6 +102,7 @@ describe('video nodes', function () {
     assert.deepStrictEqual(Object.keys(summary.payload).sort(), ['dropped', 'durationSec', 'fps', 'frames', 'output']);
     assert.strictEqual(summary.payload.frames, 30);
     assert.strictEqual(summary.payload.dropped, 0);
+    assertHelpNames('face-video-out', summary.payload, 'summary');
     assert.strictEqual(summary.payload.fps, 15);
     assert.strictEqual(summary.payload.output, output);
     // The sequence: parts on every frame, count on the last, and one end message.
@@ -103,6 +112,8 @@ describe('video nodes', function () {
     assert.ok(frames.slice(0, 29).every((m) => m.parts.count === undefined));
     assert.strictEqual(ends.length, 1);
     assert.deepStrictEqual([ends[0].payload.frames, ends[0].payload.source], [30, clip]);
+    assertHelpNames('face-video-in', ends[0].payload, 'end message');
+    assertHelpNames('face-video-in', frames[0].video, 'msg.video');
     assert.ok(Math.abs(ends[0].payload.durationSec - 2) < 0.01);
     const probed = await probeMedia(locator, output, { countFrames: true });
     assert.deepStrictEqual([probed.frameCount, probed.width, probed.height], [30, 240, 160]);
@@ -358,6 +369,8 @@ describe('video nodes', function () {
     assert.strictEqual(result.payload.frames, 30);
     assert.strictEqual(result.payload.output, output);
     assert.strictEqual(result.job.state, 'completed');
+    assertHelpNames('face-job', result.payload, 'result');
+    for (const m of progress) assertHelpNames('face-job', m.payload, 'progress');
     assert.ok(progress.length >= 1, 'progress messages');
     assert.ok(progress.every((m) => m.topic === 'progress' && m.payload.id === result.job.id && typeof m.payload.framesDone === 'number'));
     assert.strictEqual(progress[progress.length - 1].payload.percent, 100);
@@ -407,5 +420,10 @@ describe('video nodes', function () {
     assert.ok(fs.existsSync(output));
     assert.ok(live.some((n) => n.type === 'face-video-in' && /^rtsp:\/\/camera\.local\/stream$/.test(n.source)));
     assert.ok(live.some((n) => n.type === 'face-blur') && live.some((n) => n.type === 'face-detect') && live.some((n) => n.type === 'face-video-out'));
+    // "stop" goes to face-video-in only: its end message lets face-video-out wait for the frames
+    // still in the flow (a stop straight to face-video-out would cut them off).
+    const stop = live.find((n) => n.type === 'inject' && n.name === 'stop');
+    const videoIn = live.find((n) => n.type === 'face-video-in');
+    assert.deepStrictEqual(stop.wires, [[videoIn.id]]);
   });
 });
