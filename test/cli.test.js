@@ -2,14 +2,12 @@
 // facefusion-node CLI end to end: a real process on a tiny clip and a picture; bad arguments.
 const assert = require('assert');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
+const { media, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
-const media = (f) => path.join(MEDIA, f);
 
 function cli(args, options = {}) {
   return new Promise((resolve) => {
@@ -30,22 +28,9 @@ describe('facefusion-node CLI', function () {
 
   before(async function () {
     locator = new FfmpegLocator();
-    let ffmpeg;
-    try {
-      ffmpeg = await locator.resolve();
-    } catch (error) {
-      if (error.code === 'E_FFMPEG_MISSING') {
-        console.log('      (skipped: no ffmpeg on this machine; set FFMPEG_PATH)');
-        this.skip();
-      }
-      throw error;
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
-    clip = path.join(dir, 'tiny.mp4');
-    const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-i', media('astronaut.png'),
-      '-vf', "zoompan=z='1+0.004*on':d=24:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=192x192:fps=12",
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip], { encoding: 'utf8' });
-    assert.strictEqual(made.status, 0, made.stderr);
+    const ffmpeg = await ffmpegOrSkip(this, locator);
+    dir = tempDir('cli-');
+    clip = makeZoomClip(ffmpeg.path, { image: media('astronaut.png'), output: path.join(dir, 'tiny.mp4'), width: 192, height: 192, frames: 24, fps: 12, zoom: '1+0.004*on' });
   });
 
   after(function () {

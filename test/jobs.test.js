@@ -3,30 +3,12 @@
 // tokens, failure policy, backpressure, cancel, bad inputs. Clips are made here with ffmpeg.
 const assert = require('assert');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { createRuntime, cosineSimilarity } = require('../dist/runtime');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
 const { JobManager, JobManagerRegistry, resolveStages, knownProcessors } = require('../dist/runtime/jobs');
-
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
-const media = (f) => path.join(MEDIA, f);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function ffmpegSync(bin, args) {
-  const r = spawnSync(bin, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { encoding: 'utf8' });
-  assert.strictEqual(r.status, 0, r.stderr);
-}
+const { media, sleep, ffmpegOrSkip, runFfmpeg, makeZoomClip, tempDir, isAlive } = require('./helpers/clips');
 
 /** Seconds of the first audio stream, measured by decoding it. */
 function audioSeconds(bin, file) {
@@ -73,24 +55,12 @@ describe('job manager', function () {
 
   before(async function () {
     locator = new FfmpegLocator();
-    try {
-      ffmpeg = await locator.resolve();
-    } catch (error) {
-      if (error.code === 'E_FFMPEG_MISSING') {
-        console.log('      (skipped: no ffmpeg on this machine; set FFMPEG_PATH)');
-        this.skip();
-      }
-      throw error;
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobs-'));
-    clip = path.join(dir, 'zoom.mp4');
-    ffmpegSync(ffmpeg.path, ['-i', media('astronaut.png'), '-vf', "zoompan=z='min(zoom+0.003,1.3)':d=80:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=320x320:fps=25",
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
-    small = path.join(dir, 'small.mp4');
-    ffmpegSync(ffmpeg.path, ['-i', media('fr_two_people.jpg'), '-vf', "scale=320:-2,zoompan=z='1+0.002*on':d=40:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=160x160:fps=20",
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', small]);
+    ffmpeg = await ffmpegOrSkip(this, locator);
+    dir = tempDir('jobs-');
+    clip = makeZoomClip(ffmpeg.path, { image: media('astronaut.png'), output: path.join(dir, 'zoom.mp4'), width: 320, height: 320, frames: 80, fps: 25, zoom: 'min(zoom+0.003,1.3)' });
+    small = makeZoomClip(ffmpeg.path, { image: media('fr_two_people.jpg'), output: path.join(dir, 'small.mp4'), width: 160, height: 160, frames: 40, fps: 20, zoom: '1+0.002*on', prescale: 320 });
     megamind3 = path.join(dir, 'megamind3.avi');
-    ffmpegSync(ffmpeg.path, ['-i', media('Megamind.avi'), '-t', '3', '-c', 'copy', megamind3]);
+    runFfmpeg(ffmpeg.path, ['-i', media('Megamind.avi'), '-t', '3', '-c', 'copy', megamind3]);
     runtime = createRuntime();
     await runtime.warmup();
   });
@@ -196,8 +166,8 @@ describe('job manager', function () {
       for (const n of [5, 40, 75]) {
         const a = path.join(dir, `in-${n}.png`);
         const b = path.join(dir, `out-${n}.png`);
-        ffmpegSync(ffmpeg.path, ['-i', clip, '-vf', `select=eq(n\\,${n})`, '-frames:v', '1', a]);
-        ffmpegSync(ffmpeg.path, ['-i', output, '-vf', `select=eq(n\\,${n})`, '-frames:v', '1', b]);
+        runFfmpeg(ffmpeg.path, ['-i', clip, '-vf', `select=eq(n\\,${n})`, '-frames:v', '1', a]);
+        runFfmpeg(ffmpeg.path, ['-i', output, '-vf', `select=eq(n\\,${n})`, '-frames:v', '1', b]);
         const [before, after] = [await embeddingOf(runtime, a), await embeddingOf(runtime, b)];
         assert.ok(before && after, `a face in frame ${n}`);
         assert.ok(cosineSimilarity(after, source) > cosineSimilarity(before, source) + 0.02,

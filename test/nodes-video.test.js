@@ -3,31 +3,40 @@
 // face-video-out on a real clip; face-job progress and result; examples load.
 const assert = require('assert');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
-const { helper, ourNodes, MEDIA } = require('./helpers/red');
+const { helper, ourNodes } = require('./helpers/red');
+const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, waitForListen, killAll } = require('./helpers/clips');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
 
 const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 const nodes = [...ourNodes, ...videoNodes, core('common/20-inject.js'), core('common/25-catch.js'), core('common/21-debug.js'), core('common/90-comment.js')];
-const media = (f) => path.join(MEDIA, f);
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300 };
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
 const sink = (id) => ({ id, z: 'tab', type: 'helper' });
 
-/** pids of ffmpeg processes started by this test process (Linux /proc). */
-function ffmpegChildren() {
-  const out = [];
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
-      if (m && m[1].startsWith('ffmpeg') && Number(m[2]) === process.pid) out.push(Number(pid));
-    } catch { /* exited meanwhile */ }
-  }
-  return out;
+/** Records what a node puts on its status and warns (what a Node-RED user sees). */
+function watch(node) {
+  const seen = { statuses: [], warnings: [] };
+  const status = node.status.bind(node);
+  const warn = node.warn.bind(node);
+  node.status = (s) => { seen.statuses.push(s.text || ''); return status(s); };
+  node.warn = (w) => { seen.warnings.push(String(w)); return warn(w); };
+  return seen;
+}
+
+/** Polls `check` every 20 ms until it is truthy; fails after `ms` with `what`. */
+async function until(check, what, ms = 20000) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (check()) return;
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** Fails unless the node's help text names every key of `payload` (help must match what is sent). */
+function assertHelpNames(type, payload, what) {
+  const html = fs.readFileSync(path.join(__dirname, '..', 'src', 'nodes', `${type}.html`), 'utf8');
+  const help = html.slice(html.indexOf('data-help-name'));
+  const missing = Object.keys(payload).filter((key) => !new RegExp(`\\b${key}\\b`).test(help));
+  assert.deepStrictEqual(missing, [], `${type} help does not describe these ${what} fields`);
 }
 
 function collect(node) {
@@ -54,30 +63,22 @@ describe('video nodes', function () {
   let dir;
   let clip;
   let locator;
+  let ffmpeg;
+  const children = [];
 
   before(async function () {
     locator = new FfmpegLocator();
-    let ffmpeg;
-    try {
-      ffmpeg = await locator.resolve();
-    } catch (error) {
-      if (error.code === 'E_FFMPEG_MISSING') {
-        console.log('      (skipped: no ffmpeg on this machine; set FFMPEG_PATH)');
-        this.skip();
-      }
-      throw error;
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodes-video-'));
-    clip = path.join(dir, 'two.mp4');
-    const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-i', media('fr_two_people.jpg'),
-      '-vf', "scale=480:-2,zoompan=z='1+0.003*on':d=30:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=240x160:fps=15",
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip], { encoding: 'utf8' });
-    assert.strictEqual(made.status, 0, made.stderr);
+    ffmpeg = await ffmpegOrSkip(this, locator);
+    dir = tempDir('nodes-video-');
+    clip = makeZoomClip(ffmpeg.path, { image: media('fr_two_people.jpg'), output: path.join(dir, 'two.mp4'), width: 240, height: 160, frames: 30, fps: 15, zoom: '1+0.003*on', prescale: 480 });
   });
 
   before(function (done) { helper.startServer(done); });
   after(function (done) { helper.stopServer(done); });
-  afterEach(async function () { await helper.unload(); });
+  afterEach(async function () {
+    await helper.unload();
+    await killAll(children);
+  });
   after(function () { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
   it('face-video-in → detect → blur → face-video-out writes a file with the same frame count and frees every frame', async function () {
@@ -101,6 +102,7 @@ describe('video nodes', function () {
     assert.deepStrictEqual(Object.keys(summary.payload).sort(), ['dropped', 'durationSec', 'fps', 'frames', 'output']);
     assert.strictEqual(summary.payload.frames, 30);
     assert.strictEqual(summary.payload.dropped, 0);
+    assertHelpNames('face-video-out', summary.payload, 'summary');
     assert.strictEqual(summary.payload.fps, 15);
     assert.strictEqual(summary.payload.output, output);
     // The sequence: parts on every frame, count on the last, and one end message.
@@ -110,6 +112,8 @@ describe('video nodes', function () {
     assert.ok(frames.slice(0, 29).every((m) => m.parts.count === undefined));
     assert.strictEqual(ends.length, 1);
     assert.deepStrictEqual([ends[0].payload.frames, ends[0].payload.source], [30, clip]);
+    assertHelpNames('face-video-in', ends[0].payload, 'end message');
+    assertHelpNames('face-video-in', frames[0].video, 'msg.video');
     assert.ok(Math.abs(ends[0].payload.durationSec - 2) < 0.01);
     const probed = await probeMedia(locator, output, { countFrames: true });
     assert.deepStrictEqual([probed.frameCount, probed.width, probed.height], [30, 240, 160]);
@@ -147,6 +151,191 @@ describe('video nodes', function () {
     assert.strictEqual(config.runtime.stats().store.frames, 0);
   });
 
+  it('live source: a served stream → face-video-in → detect → blur → face-video-out; killing the source shows a reconnect, frames flow again after a restart, the file is valid', async function () {
+    const port = await freePort();
+    const serve = async () => {
+      const child = serveLoop(ffmpeg.path, clip, port);
+      children.push(child);
+      await waitForListen(port);
+      return child;
+    };
+    let server = await serve();
+    const output = path.join(dir, 'live.mp4');
+    const source = `tcp://127.0.0.1:${port}`;
+    const flow = [TAB, CFG,
+      { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source, maxInFlight: 4, wires: [['det'], ['out', 'ends']] },
+      { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
+      { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['out']] },
+      { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: 60, preset: 'ultrafast', endTimeout: 10, wires: [['summary']] },
+      sink('summary'), sink('ends')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    await config.ready;
+    const inNode = helper.getNode('in');
+    const seen = watch(inNode);
+    const frames = collect(helper.getNode('det'));
+    const ends = collect(helper.getNode('ends'));
+    inNode.receive({ topic: 'cam' });
+    await until(() => frames.length >= 10, '10 frames from the live source');
+    assert.ok(seen.statuses.some((t) => /frames · .* fps/.test(t)), JSON.stringify(seen.statuses));
+    assert.deepStrictEqual(seen.warnings.filter((w) => /reconnect/.test(w)), [], 'no reconnect before the source dropped');
+
+    server.kill('SIGKILL');
+    const killedAfter = frames.length;
+    await until(() => seen.warnings.some((w) => /reconnect attempt 1/.test(w)), 'the reconnect warning');
+    const warning = seen.warnings.find((w) => /reconnect attempt 1/.test(w));
+    assert.ok(warning.includes(source), warning);
+    assert.ok(seen.statuses.includes('reconnecting (attempt 1)…'), JSON.stringify(seen.statuses));
+
+    server = await serve(); // the camera comes back
+    await until(() => frames.length >= killedAfter + 15, '15 more frames after the restart');
+    await until(() => seen.statuses.some((t) => /^reconnected · \d+ frames/.test(t)), 'the reconnected status', 5000);
+    const indexes = frames.map((m) => m.parts.index);
+    assert.deepStrictEqual(indexes, indexes.map((_, i) => i), 'one sequence, indexes continue across the reconnect');
+    assert.ok(frames.every((m) => m.parts.id === frames[0].parts.id && m.topic === 'cam'));
+
+    const summaryP = waitFor(helper.getNode('summary'), () => true, 30000);
+    inNode.receive({ command: 'stop' });
+    const summary = await summaryP;
+    assert.strictEqual(ends.length, 1);
+    const end = ends[0].payload;
+    assert.ok(end.reconnects >= 1, JSON.stringify(end));
+    assert.strictEqual(end.frames, frames.length, 'the end message counts the frames that were sent');
+    assert.strictEqual(ends[0].parts.count, frames.length);
+    assert.deepStrictEqual([summary.payload.frames, summary.payload.dropped, summary.payload.output], [frames.length, 0, output]);
+    const probed = await probeMedia(locator, output, { countFrames: true });
+    assert.deepStrictEqual([probed.frameCount, probed.width, probed.height, probed.fps], [frames.length, 240, 160, 15]);
+    assert.deepStrictEqual(ffmpegChildren().filter((pid) => pid !== server.pid), [], 'decoder and encoder ended');
+    assert.strictEqual(config.runtime.stats().store.frames, 0, 'every frame was released');
+  });
+
+  it('face-video-in close() (redeploy) kills ffmpeg, frees the frames it sent, sends no end message', async function () {
+    const flow = [TAB, CFG,
+      { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 2, wires: [['hold'], ['ends']] }, sink('hold'), sink('ends')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    await config.ready;
+    const held = collect(helper.getNode('hold'));
+    const ends = collect(helper.getNode('ends'));
+    helper.getNode('in').receive({ payload: 1 });
+    await until(() => held.length === 2 && ffmpegChildren().length === 1, 'two frames out and the decoder running');
+    const [pid] = ffmpegChildren();
+    assert.ok(config.runtime.stats().store.frames >= 2);
+    await helper.getNode('in').close(false);
+    assert.deepStrictEqual(ffmpegChildren(), [], `ffmpeg ${pid} ended`);
+    assert.strictEqual(config.runtime.stats().store.frames, 0, 'the frames still out were freed');
+    assert.deepStrictEqual([config.runtime.stats().store.reservedBytes, config.runtime.stats().store.waiting], [0, 0]);
+    await sleep(50);
+    assert.strictEqual(ends.length, 0, 'no end message on close');
+  });
+
+  /** Face tokens of plain grey 64x64 frames, as face-video-in would send them. */
+  async function greyFrames(runtime, id, indexes, count) {
+    const msgs = [];
+    for (const index of indexes) {
+      const target = { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).fill(40 + index) };
+      const token = await runtime.createToken({ target, operations: [] });
+      msgs.push({ payload: token, parts: { id, index, type: 'frames', ...(count ? { count } : {}) }, video: { fps: 10 } });
+    }
+    return msgs;
+  }
+
+  it('face-video-out close() (redeploy) kills the encoder and frees parked frames', async function () {
+    const flow = [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: path.join(dir, 'closed.mp4'), preset: 'ultrafast', wires: [['summary']] }, sink('summary')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    const out = helper.getNode('out');
+    for (const msg of await greyFrames(config.runtime, 'v-close', [0, 2])) out.receive(msg);
+    await until(() => ffmpegChildren().length === 1 && config.runtime.stats().store.frames === 1, 'the encoder running with frame 2 parked');
+    await out.close(false);
+    assert.deepStrictEqual(ffmpegChildren(), [], 'encoder ended');
+    assert.strictEqual(config.runtime.stats().store.frames, 0, 'the parked frame was freed');
+  });
+
+  it('face-video-out: a bad output reaches the Catch node once with its code, the rest of that video is dropped and freed', async function () {
+    const flow = [TAB, CFG,
+      { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: path.join(dir, 'no-such-dir', 'x.mp4'), wires: [['summary']] }, sink('summary'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    const caught = collect(helper.getNode('caught'));
+    const summaries = collect(helper.getNode('summary'));
+    const out = helper.getNode('out');
+    for (const msg of await greyFrames(config.runtime, 'v-bad', [0, 1, 2, 3], 4)) out.receive(msg);
+    out.receive({ payload: { frames: 4 }, parts: { id: 'v-bad', count: 4 }, complete: true });
+    await until(() => caught.length >= 1, 'the error at the Catch node');
+    await sleep(300);
+    assert.strictEqual(caught.length, 1, JSON.stringify(caught.map((m) => m.error)));
+    assert.strictEqual(caught[0].error.code, 'E_BAD_OUTPUT');
+    assert.match(caught[0].error.message, /no-such-dir/);
+    assert.strictEqual(summaries.length, 0, 'no summary for a failed video');
+    assert.strictEqual(config.runtime.stats().store.frames, 0);
+    assert.deepStrictEqual(ffmpegChildren(), []);
+  });
+
+  it('face-video-out drops a late frame of a finished video instead of starting the file again', async function () {
+    const output = path.join(dir, 'late.mp4');
+    const flow = [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, preset: 'ultrafast', wires: [['summary']] }, sink('summary')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    const out = helper.getNode('out');
+    const seen = watch(out);
+    const summaries = collect(helper.getNode('summary'));
+    const [f0, f1, f2] = await greyFrames(config.runtime, 'v-late', [0, 1, 2]);
+    f1.parts.count = 2;
+    out.receive(f0);
+    out.receive(f1);
+    await until(() => summaries.length === 1, 'the summary');
+    assert.strictEqual(summaries[0].payload.frames, 2);
+    const size = fs.statSync(output).size;
+    out.receive(f2); // frame 2 of a video that ended at 2 frames
+    await until(() => seen.warnings.some((w) => /arrived after the video was finished/.test(w)), 'the late-frame warning', 5000);
+    await sleep(200);
+    assert.deepStrictEqual(ffmpegChildren(), [], 'no new encoder');
+    assert.strictEqual(fs.statSync(output).size, size, 'the finished file is untouched');
+    assert.strictEqual((await probeMedia(locator, output, { countFrames: true })).frameCount, 2);
+    assert.strictEqual(config.runtime.stats().store.frames, 0);
+    assert.strictEqual(summaries.length, 1);
+  });
+
+  it('face-job: msg.command "cancel" and close() (redeploy) stop a running job without a Catch error, kill ffmpeg and free its frames', async function () {
+    const flow = [TAB, CFG,
+      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['progress']] }, sink('result'), sink('progress'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    await config.ready;
+    // A slow detect stage (40 ms a frame) keeps the 30-frame job running long enough to stop it.
+    const runtime = config.runtime;
+    const original = runtime.process.bind(runtime);
+    runtime.process = async (stage, token, options) => {
+      if (stage === 'detect') await sleep(40);
+      return original(stage, token, options);
+    };
+    const job = helper.getNode('job');
+    const seen = watch(job);
+    const caught = collect(helper.getNode('caught'));
+    const results = collect(helper.getNode('result'));
+    const args = (name) => ({ payload: { target_path: clip, output_path: path.join(dir, name), processors: ['face_blur'] } });
+
+    job.receive(args('cancelled.mp4'));
+    await until(() => ffmpegChildren().length === 2, 'decoder and encoder running');
+    job.receive({ command: 'cancel' });
+    await until(() => seen.statuses.includes('cancelled'), 'the cancelled status', 10000);
+    assert.deepStrictEqual(ffmpegChildren(), []);
+    assert.strictEqual(runtime.stats().store.frames, 0);
+
+    job.receive(args('redeployed.mp4'));
+    await until(() => ffmpegChildren().length === 2, 'the second job running');
+    await job.close(false);
+    assert.deepStrictEqual(ffmpegChildren(), [], 'close killed ffmpeg');
+    assert.strictEqual(runtime.stats().store.frames, 0, 'close freed the job frames');
+    await sleep(200);
+    assert.deepStrictEqual(caught.map((m) => m.error), [], 'neither stop is an error for the Catch node');
+    assert.strictEqual(results.length, 0);
+    runtime.process = original;
+  });
+
   it('face-video-in reports a missing file and an unsupported scheme to the Catch node', async function () {
     const flow = [TAB, CFG,
       { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: path.join(dir, 'nope.mp4'), wires: [[], []] },
@@ -180,6 +369,8 @@ describe('video nodes', function () {
     assert.strictEqual(result.payload.frames, 30);
     assert.strictEqual(result.payload.output, output);
     assert.strictEqual(result.job.state, 'completed');
+    assertHelpNames('face-job', result.payload, 'result');
+    for (const m of progress) assertHelpNames('face-job', m.payload, 'progress');
     assert.ok(progress.length >= 1, 'progress messages');
     assert.ok(progress.every((m) => m.topic === 'progress' && m.payload.id === result.job.id && typeof m.payload.framesDone === 'number'));
     assert.strictEqual(progress[progress.length - 1].payload.percent, 100);
@@ -229,5 +420,10 @@ describe('video nodes', function () {
     assert.ok(fs.existsSync(output));
     assert.ok(live.some((n) => n.type === 'face-video-in' && /^rtsp:\/\/camera\.local\/stream$/.test(n.source)));
     assert.ok(live.some((n) => n.type === 'face-blur') && live.some((n) => n.type === 'face-detect') && live.some((n) => n.type === 'face-video-out'));
+    // "stop" goes to face-video-in only: its end message lets face-video-out wait for the frames
+    // still in the flow (a stop straight to face-video-out would cut them off).
+    const stop = live.find((n) => n.type === 'inject' && n.name === 'stop');
+    const videoIn = live.find((n) => n.type === 'face-video-in');
+    assert.deepStrictEqual(stop.wires, [[videoIn.id]]);
   });
 });

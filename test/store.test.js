@@ -1,11 +1,13 @@
 'use strict';
 // FrameStore (src/runtime/store): refs, budget and reserve() backpressure, FIFO waiters, abort,
-// TTL sweeper (injected clock and the real timer), close, and a real decoded image.
+// TTL sweeper (injected clock and the real timer), close, and a real decoded image; release
+// notifications, re-owning, InFlightLimit, and runtime.release({ keepSource }).
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const sharp = require('sharp');
-const { FrameStore } = require('../dist/runtime/store');
+const { FrameStore, InFlightLimit } = require('../dist/runtime/store');
+const { createRuntime, forkToken } = require('../dist/runtime');
 
 const ASTRONAUT = path.join(__dirname, '..', '..', 'shared', 'media', 'astronaut.png');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -381,5 +383,194 @@ describe('FrameStore (store)', function () {
     assert.strictEqual(maxSeen, budget, 'the producers did fill the budget (so the test exercised backpressure)');
     assert.ok(peakWhileWaiting > 0, 'producers actually had to wait');
     store.close();
+  });
+
+  describe('release notifications and owners', function () {
+    it('onRelease tells each listener the ref and why (released, expired, closed); unsubscribe stops it; close drops listeners', function () {
+      let now = 1000;
+      const store = new FrameStore({ budgetBytes: 10 * 16 * 16 * 3, sweepIntervalMs: 0, now: () => now });
+      const heard = [];
+      const second = [];
+      const off = store.onRelease((ref, reason) => heard.push([ref, reason, store.has(ref)]));
+      store.onRelease((ref, reason) => second.push([ref, reason]));
+      const a = store.put(frame(16, 16, 1));
+      const b = store.put(frame(16, 16, 2), { expiresAt: 1500 });
+      const c = store.put(frame(16, 16, 3), { owner: 'job' });
+      const d = store.put(frame(16, 16, 4));
+      store.release(a);
+      store.release(a); // not stored any more: nothing to tell
+      now = 2000;
+      assert.strictEqual(store.sweep(), 1);
+      store.releaseOwner('job');
+      assert.deepStrictEqual(heard, [[a, 'released', false], [b, 'expired', false], [c, 'released', false]], 'told after the frame left');
+      off();
+      off(); // idempotent
+      store.release(d);
+      assert.strictEqual(heard.length, 3, 'unsubscribed listener hears nothing more');
+      assert.deepStrictEqual(second.map((x) => x[0]), [a, b, c, d]);
+      const e = store.put(frame(16, 16, 5));
+      store.close();
+      assert.deepStrictEqual(second[second.length - 1], [e, 'closed']);
+      assert.strictEqual(second.length, 5);
+      const late = [];
+      const offLate = store.onRelease((ref) => late.push(ref));
+      offLate();
+      store.release(e);
+      assert.deepStrictEqual(late, [], 'a closed store keeps no listeners');
+    });
+
+    it('a throwing listener neither breaks the release nor silences the others; a listener may release more', function () {
+      const store = new FrameStore({ budgetBytes: 10 * 16 * 16 * 3, sweepIntervalMs: 0 });
+      const heard = [];
+      const a = store.put(frame(16, 16, 1));
+      const b = store.put(frame(16, 16, 2));
+      store.onRelease(() => { throw new Error('listener bug'); });
+      store.onRelease((ref) => {
+        heard.push(ref);
+        if (ref === a) store.release(b); // chained release inside a notification
+      });
+      assert.strictEqual(store.release(a), true);
+      assert.deepStrictEqual(heard, [a, b]);
+      assert.deepStrictEqual([store.stats().frames, store.stats().bytes], [0, 0]);
+      store.close();
+    });
+
+    it('a release notification comes before a waiting producer is granted room', async function () {
+      const store = new FrameStore({ budgetBytes: 16 * 16 * 3, sweepIntervalMs: 0 });
+      const order = [];
+      const a = store.put(frame(16, 16));
+      store.onRelease(() => order.push(`notified: waiting ${store.stats().waiting}, reserved ${store.stats().reservedBytes}`));
+      const waiting = store.reserve(16 * 16 * 3).then((r) => { order.push('granted'); r.cancel(); });
+      store.release(a);
+      await waiting;
+      assert.deepStrictEqual(order, ['notified: waiting 1, reserved 0', 'granted']);
+      store.close();
+    });
+
+    it('reown moves a frame between owners without copying or signalling a release', function () {
+      const store = new FrameStore({ budgetBytes: 10 * 16 * 16 * 3, sweepIntervalMs: 0 });
+      const heard = [];
+      store.onRelease((ref) => heard.push(ref));
+      const pixels = frame(16, 16, 7);
+      const ref = store.put(pixels, { owner: 'decoder' });
+      const other = store.put(frame(16, 16, 8), { owner: 'decoder' });
+      assert.strictEqual(store.ownerOf(ref), 'decoder');
+      assert.strictEqual(store.reown(ref, 'token-1'), true);
+      assert.strictEqual(store.ownerOf(ref), 'token-1');
+      assert.strictEqual(store.get(ref), pixels, 'same pixels, same ref');
+      assert.deepStrictEqual(heard, []);
+      assert.strictEqual(store.releaseOwner('decoder'), 1, 'the old owner no longer frees it');
+      assert.deepStrictEqual([store.has(ref), store.has(other)], [true, false]);
+      assert.strictEqual(store.reown(ref, undefined), true);
+      assert.strictEqual(store.releaseOwner('token-1'), 0, 'untagged');
+      assert.strictEqual(store.reown(ref, 'token-2'), true);
+      assert.strictEqual(store.reown(ref, 'token-2'), true, 'same owner again is a no-op');
+      assert.strictEqual(store.releaseOwner('token-2'), 1);
+      assert.strictEqual(store.reown(ref, 'x'), false, 'not stored');
+      assert.strictEqual(store.ownerOf(ref), undefined);
+      assert.deepStrictEqual(store.stats().frames, 0);
+      store.close();
+    });
+
+    it('releaseOwner keeps the refs it is told to keep', function () {
+      const store = new FrameStore({ budgetBytes: 10 * 16 * 16 * 3, sweepIntervalMs: 0 });
+      const a = store.put(frame(16, 16), { owner: 'o' });
+      const b = store.put(frame(16, 16), { owner: 'o' });
+      assert.strictEqual(store.releaseOwner('o', { keep: [b] }), 1);
+      assert.deepStrictEqual([store.has(a), store.has(b), store.ownerOf(b)], [false, true, 'o']);
+      assert.strictEqual(store.releaseOwner('o'), 1);
+      store.close();
+    });
+  });
+
+  describe('InFlightLimit', function () {
+    it('waits while `limit` tracked frames are stored and wakes on the release that makes room', async function () {
+      const store = new FrameStore({ budgetBytes: 10 * 16 * 16 * 3, sweepIntervalMs: 0 });
+      assert.throws(() => new InFlightLimit(store, 0), RangeError);
+      const gate = new InFlightLimit(store, 2);
+      const a = store.put(frame(16, 16));
+      const b = store.put(frame(16, 16));
+      const unrelated = store.put(frame(16, 16));
+      gate.track(a);
+      assert.strictEqual(gate.count, 1);
+      await gate.waitForRoom(); // 1 < 2: at once
+      gate.track(b);
+      gate.track('frame:not-stored');
+      assert.strictEqual(gate.count, 2, 'a ref the store does not hold is not counted');
+      const wait = track(gate.waitForRoom());
+      const wait2 = track(gate.waitForRoom());
+      await sleep(20);
+      assert.strictEqual(wait.settled, false);
+      store.release(unrelated);
+      await sleep(5);
+      assert.strictEqual(wait.settled, false, 'an untracked frame does not make room');
+      store.release(b);
+      await Promise.all([wait.promise, wait2.promise]);
+      assert.strictEqual(gate.count, 1);
+      gate.close();
+      store.release(a);
+      store.close();
+    });
+
+    it('a sweep, close() of the limit and close() of the store all end a wait', async function () {
+      let now = 0;
+      const store = new FrameStore({ budgetBytes: 10 * 16 * 16 * 3, sweepIntervalMs: 0, now: () => now });
+      const gate = new InFlightLimit(store, 1);
+      gate.track(store.put(frame(16, 16), { expiresAt: 10 }));
+      const bySweep = gate.waitForRoom();
+      now = 20;
+      store.sweep();
+      await bySweep;
+      gate.track(store.put(frame(16, 16)));
+      const byClose = track(gate.waitForRoom());
+      await sleep(5);
+      assert.strictEqual(byClose.settled, false);
+      gate.close();
+      await byClose.promise;
+      await gate.waitForRoom(); // closed: never waits
+      const gate2 = new InFlightLimit(store, 1);
+      gate2.track(store.put(frame(16, 16)));
+      const byStoreClose = gate2.waitForRoom();
+      store.close();
+      await byStoreClose;
+      assert.strictEqual(gate2.count, 0);
+    });
+  });
+
+  describe('runtime.release', function () {
+    let runtime;
+    afterEach(async function () { await runtime?.close(); });
+
+    it('frees target and source by default; keepSource keeps the source of a per-frame token that shares the job\'s', async function () {
+      runtime = createRuntime({ sweepIntervalMs: 0 });
+      const small = frame(32, 32, 9);
+      // A job token (target + source, both owned by its request) and per-frame copies that share its source.
+      const job = await runtime.createToken({ target: small, source: astronaut, operations: ['detect'] });
+      const source = job.source.frame;
+      const perFrame = (fill) => {
+        const target = runtime.store.put(frame(32, 32, fill), { owner: 'frame-owner' });
+        return forkToken(job, { target: { frame: target, width: 32, height: 32 } });
+      };
+      const f1 = perFrame(1);
+      const f2 = perFrame(2);
+      runtime.release(f1, { keepSource: true });
+      assert.strictEqual(runtime.store.has(f1.target.frame), false, 'the frame\'s own picture is freed');
+      assert.strictEqual(runtime.store.has(source), true, 'the shared source stays');
+      runtime.release(f2, { keepSource: false });
+      assert.strictEqual(runtime.store.has(f2.target.frame), false);
+      assert.strictEqual(runtime.store.has(source), false, 'without keepSource the source goes too');
+
+      // keepSource also protects a source owned by the token's own request (createToken's).
+      const own = await runtime.createToken({ target: small, source: astronaut, operations: ['detect'] });
+      runtime.release(own, { keepSource: true });
+      assert.deepStrictEqual([runtime.store.has(own.target.frame), runtime.store.has(own.source.frame)], [false, true]);
+      runtime.release(own);
+      assert.strictEqual(runtime.store.has(own.source.frame), false);
+      // A token without a source and keepSource: just its frames.
+      const bare = await runtime.createToken({ target: small, operations: ['detect'] });
+      runtime.release(bare, { keepSource: true });
+      runtime.release(job);
+      assert.strictEqual(runtime.stats().store.frames, 0);
+    });
   });
 });

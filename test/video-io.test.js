@@ -4,29 +4,15 @@
 // ../shared/media with the resolved ffmpeg.
 const assert = require('assert');
 const fs = require('fs');
-const os = require('os');
-const net = require('net');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
 const { FrameStore } = require('../dist/runtime/store');
 const { FfmpegLocator, probeMedia, VideoDecoder, VideoEncoder, qualityToCrf, classifySource } = require('../dist/runtime/video');
+const { MEDIA, sleep, ffmpegOrSkip, makeZoomClip, tempDir, isAlive, freePort, serveLoop, killAll } = require('./helpers/clips');
 
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
 const MEGAMIND = path.join(MEDIA, 'Megamind.avi');
 const INSTALLER = (() => {
   try { return require('@ffmpeg-installer/ffmpeg').path; } catch { return undefined; }
 })();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    assert.strictEqual(error.code, 'ESRCH');
-    return false;
-  }
-}
 
 async function rejectsWithCode(promiseOrFn, code, includes) {
   await assert.rejects(typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn, (e) => {
@@ -63,23 +49,17 @@ describe('video I/O', function () {
 
   before(async function () {
     locator = new FfmpegLocator();
-    try {
-      ffmpeg = await locator.resolve();
-    } catch (error) {
-      if (error.code === 'E_FFMPEG_MISSING') this.skip(); // no ffmpeg on this machine: nothing to test
-      throw error;
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-io-'));
-    clip = path.join(dir, 'zoom.mp4');
+    ffmpeg = await ffmpegOrSkip(this, locator);
+    dir = tempDir('video-io-');
     // 2 s, 25 fps, 256x256 slow zoom on a real face.
-    const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-i', path.join(MEDIA, 'astronaut.png'),
-      '-vf', "zoompan=z='min(zoom+0.004,1.5)':d=50:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=256x256:fps=25",
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip], { encoding: 'utf8' });
-    assert.strictEqual(made.status, 0, made.stderr);
+    clip = makeZoomClip(ffmpeg.path, { image: path.join(MEDIA, 'astronaut.png'), output: path.join(dir, 'zoom.mp4'), width: 256, height: 256, frames: 50, fps: 25, zoom: 'min(zoom+0.004,1.5)' });
+  });
+
+  afterEach(async function () {
+    await killAll(children);
   });
 
   after(async function () {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -351,21 +331,9 @@ describe('video I/O', function () {
   });
 
   describe('live source', function () {
-    function freePort() {
-      return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          const { port } = server.address();
-          server.close(() => resolve(port));
-        });
-      });
-    }
-
     function serve(port) {
       // Loops the clip in real time as MPEG-TS to the one client that connects.
-      const child = spawn(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip,
-        '-c', 'copy', '-f', 'mpegts', `tcp://127.0.0.1:${port}?listen=1`], { stdio: 'ignore' });
+      const child = serveLoop(ffmpeg.path, clip, port);
       children.push(child);
       return child;
     }

@@ -28,6 +28,7 @@ export = function (RED: Red): void {
     const runtime: Runtime | undefined = config?.runtime;
     const manager: JobManager | undefined = runtime ? registry.acquire(runtime) : undefined;
     const mine = new Map<string, NodeMessage>();
+    let closing = false;
 
     const onProgress = (p: JobProgress): void => {
       const msg = mine.get(p.id);
@@ -79,8 +80,21 @@ export = function (RED: Red): void {
           return;
         }
         msg.job = info;
+        if (closing) {
+          done(); // cancelled by a redeploy: not an error of the flow
+          return;
+        }
+        if (info.state === 'cancelled') {
+          // Cancelled on request (msg.command "cancel"): shown, not an error for the Catch node.
+          node.status({ fill: 'grey', shape: 'ring', text: 'cancelled' });
+          done();
+          return;
+        }
         const code = (info.error?.code ?? 'E_JOB') as FaceError['code'];
         fail(new FaceError(code, info.error?.message ?? `job ${info.state}`), msg, done);
+      }, (err: unknown) => {
+        mine.delete(id);
+        fail(asFaceError(err, 'job'), msg, done);
       });
     });
 
@@ -91,6 +105,11 @@ export = function (RED: Red): void {
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      if (closing) {
+        done(); // closed already: the manager was let go once
+        return;
+      }
+      closing = true;
       manager?.off('progress', onProgress);
       manager?.off('state', onState);
       const ids = [...mine.keys()];

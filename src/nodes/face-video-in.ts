@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import { FaceError } from '../runtime';
 import { FrameTokenSource } from '../runtime/jobs';
+import { InFlightLimit } from '../runtime/store';
 import { FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
@@ -12,11 +13,22 @@ interface Def extends NodeDef {
   maxInFlight?: number | string;
 }
 
+interface Running {
+  source: FrameTokenSource;
+  /** Frames sent and still in the store; the next frame waits while `maxInFlight` are. */
+  gate: InFlightLimit;
+  done: Promise<void>;
+  /** Set on close: no end message then (the flow is going away). */
+  closing?: boolean;
+}
+
 /**
  * A video file, stream (rtsp/http/udp/…) or camera → one face token per frame on output 1
  * (`msg.parts` = { id, index, count on the last frame, type: 'frames' }), then an end message
  * on output 2. Started by any message (msg.payload string = source), stopped by
- * `msg.command: 'stop'`. Backpressure: the decoder waits while `maxInFlight` frames are out.
+ * `msg.command: 'stop'`. Backpressure: the next frame waits (woken by the store's release
+ * notifications) while `maxInFlight` sent frames are still in the store, and the decoder waits
+ * for store room. A live source that drops shows "reconnecting (attempt n)…" and warns.
  */
 export = function (RED: Red): void {
   function FaceVideoIn(this: Node, nodeDef: NodeDef): void {
@@ -25,8 +37,8 @@ export = function (RED: Red): void {
     const def = nodeDef as Def;
     const config = configOf(RED, node, def.config);
     const locator = new FfmpegLocator({ logger: (level, message) => (level === 'info' ? node.log(message) : node.warn(message)) });
-    const maxInFlight = numberOption(def.maxInFlight) ?? 4;
-    let current: { source: FrameTokenSource; done: Promise<void> } | undefined;
+    const maxInFlight = Math.max(1, Math.floor(numberOption(def.maxInFlight) ?? 4));
+    let current: Running | undefined;
 
     node.on('input', (msg: NodeMessage, _send, done) => {
       if (!config) {
@@ -39,7 +51,7 @@ export = function (RED: Red): void {
           done();
           return;
         }
-        void stopping.source.stop().then(() => stopping.done).then(() => done(), done);
+        void stopRunning(stopping).then(() => done(), done);
         return;
       }
       if (current) {
@@ -50,19 +62,25 @@ export = function (RED: Red): void {
       const input = typeof msg.payload === 'string' && msg.payload.trim() !== '' ? msg.payload.trim() : (def.source ?? '').trim();
       try {
         if (!input) throw missingSource();
+        let reconnects = 0;
         const source = new FrameTokenSource({
           runtime: config.runtime,
           locator,
           input,
-          maxInFlight,
+          // The node keeps the in-flight limit itself (InFlightLimit, woken by release
+          // notifications), so the source's own polling wait never engages.
+          maxInFlight: Number.MAX_SAFE_INTEGER,
           onReconnect: (attempt, delayMs, reason) => {
-            node.status({ fill: 'yellow', shape: 'ring', text: shorten(`reconnecting (${attempt}) in ${delayMs} ms`) });
-            node.warn(`video source lost (${reason}); reconnect attempt ${attempt} in ${delayMs} ms`);
+            reconnects++;
+            node.status({ fill: 'yellow', shape: 'ring', text: `reconnecting (attempt ${attempt})…` });
+            node.warn(`video source ${input} lost (${reason}); reconnect attempt ${attempt} in ${delayMs} ms`);
           },
         });
-        current = { source, done: Promise.resolve() };
-        current.done = pump(source, input, msg).finally(() => {
-          current = undefined;
+        const running: Running = { source, gate: new InFlightLimit(config.runtime.store, maxInFlight), done: Promise.resolve() };
+        current = running;
+        running.done = pump(running, input, msg, () => reconnects).finally(() => {
+          running.gate.close();
+          if (current === running) current = undefined;
         });
         done();
       } catch (err) {
@@ -73,10 +91,13 @@ export = function (RED: Red): void {
     });
 
     /** Sends every frame token, then the end message; errors go to the Catch node with the start msg. */
-    async function pump(source: FrameTokenSource, input: string, startMsg: NodeMessage): Promise<void> {
+    async function pump(running: Running, input: string, startMsg: NodeMessage, reconnecting: () => number): Promise<void> {
+      const { source, gate } = running;
       const id = randomUUID();
       const started = performance.now();
       let lastStatus = 0;
+      let sent = 0;
+      let shownReconnect = 0;
       node.status({ fill: 'yellow', shape: 'ring', text: 'opening…' });
       try {
         await config!.ready;
@@ -86,21 +107,45 @@ export = function (RED: Red): void {
           const video = { source: input, fps: item.stream.fps, width: item.stream.width, height: item.stream.height, ...(item.stream.hasAudio ? { hasAudio: true } : {}) };
           // Separate send() calls per output keep each message uncloned.
           node.send([{ payload: item.token, parts, video, topic: startMsg.topic }, null]);
+          sent++;
+          gate.track(item.token.target.frame);
           const now = performance.now();
-          if (now - lastStatus > 500) {
+          const reconnects = reconnecting();
+          if (now - lastStatus > 500 || reconnects !== shownReconnect) {
             lastStatus = now;
-            const fps = source.frames / ((now - started) / 1000);
-            node.status({ fill: 'green', shape: 'dot', text: `${source.frames} frames · ${fps.toFixed(1)} fps` });
+            const fps = sent / ((now - started) / 1000);
+            const again = reconnects !== shownReconnect ? 'reconnected · ' : '';
+            shownReconnect = reconnects;
+            node.status({ fill: 'green', shape: 'dot', text: `${again}${sent} frames · ${fps.toFixed(1)} fps` });
           }
+          await gate.waitForRoom();
         }
-        const durationSec = (source.info?.fps ?? 0) > 0 ? source.frames / source.info!.fps : 0;
-        node.status({ fill: 'grey', shape: 'dot', text: `ended · ${source.frames} frames` });
-        node.send([null, { payload: { frames: source.frames, durationSec, source: input }, parts: { id, count: source.frames, type: 'frames' }, complete: true, topic: startMsg.topic }]);
+        const fps = source.info?.fps ?? 0;
+        const durationSec = fps > 0 ? sent / fps : 0;
+        node.status({ fill: 'grey', shape: 'dot', text: `ended · ${sent} frames` });
+        if (running.closing) return;
+        // `sent`, not the source's decoded count: a frame read ahead when stopped is never sent.
+        node.send([null, { payload: { frames: sent, durationSec, source: input, reconnects: reconnecting() }, parts: { id, count: sent, type: 'frames' }, complete: true, topic: startMsg.topic }]);
       } catch (err) {
         const error = asFaceError(err, 'video-in');
         node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
         node.error(error, { ...startMsg, error: { code: error.code, message: error.message } });
       }
+    }
+
+    /**
+     * Stops ffmpeg and any wait for room; resolves once the end message (if any) went out.
+     * `freeSent` (close on redeploy) also frees the frames still out in the flow: nobody will
+     * write them any more, and they would hold store room until their TTL.
+     */
+    async function stopRunning(running: Running, freeSent = false): Promise<void> {
+      if (freeSent) {
+        running.closing = true;
+        running.gate.freeOutstanding();
+      }
+      else running.gate.close();
+      await running.source.stop();
+      await running.done;
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -110,13 +155,10 @@ export = function (RED: Red): void {
         done();
         return;
       }
-      void running.source
-        .stop()
-        .then(() => running.done)
-        .finally(() => {
-          node.status({});
-          done();
-        });
+      void stopRunning(running, true).finally(() => {
+        node.status({});
+        done();
+      });
     });
   }
 

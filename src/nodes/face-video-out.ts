@@ -24,7 +24,14 @@ interface Sequence {
   started: number;
   lastStatus: number;
   finishing?: Promise<void>;
+  /** A write failed: the error went to the Catch node once; the rest of the video is dropped. */
+  failed?: boolean;
 }
+
+/** How many finished sequence ids are remembered, to drop their late frames. */
+const FINISHED_IDS = 16;
+/** The sequence id of messages without msg.parts: never treated as finished. */
+const DEFAULT_ID = 'stream';
 
 /**
  * Frame tokens → a video file or stream. Frames are written in `msg.parts.index` order and
@@ -41,6 +48,9 @@ export = function (RED: Red): void {
     const locator = new FfmpegLocator({ logger: (level, message) => (level === 'info' ? node.log(message) : node.warn(message)) });
     const endTimeoutMs = (numberOption(def.endTimeout) ?? 10) * 1000;
     let seq: Sequence | undefined;
+    // Ids of videos already finished: a frame of theirs arriving late (after End wait) must not
+    // start a new file over the finished one.
+    const finished: string[] = [];
 
     node.on('input', (msg: NodeMessage, send, done) => {
       if (!config) {
@@ -71,7 +81,16 @@ export = function (RED: Red): void {
       }
       const runtime = config!.runtime;
       const token = runtime.acceptToken(msg.payload);
-      const id = parts.id ?? 'stream';
+      const id = parts.id ?? DEFAULT_ID;
+      if (finished.includes(id)) {
+        runtime.release(token);
+        node.warn(`frame ${parts.index ?? '?'} of video ${id} arrived after the video was finished; dropped (raise End wait?)`);
+        return;
+      }
+      if (seq && seq.id === id && seq.failed) {
+        runtime.release(token);
+        return;
+      }
       if (seq && seq.id !== id) await finish(seq, send);
       if (!seq) {
         const video = (msg.video ?? {}) as { source?: string; fps?: number };
@@ -100,6 +119,11 @@ export = function (RED: Red): void {
         await current.sink.write(token, index, fps);
       } catch (err) {
         runtime.release(token);
+        // One error per video (frames in flight together fail together): stop ffmpeg, free its
+        // frames, drop what still comes.
+        if (current.failed) return;
+        current.failed = true;
+        await current.sink.abort();
         throw err;
       }
       if (typeof parts.count === 'number') current.expected = parts.count;
@@ -115,7 +139,12 @@ export = function (RED: Red): void {
       if (!current.finishing) {
         clearTimeout(current.endTimer);
         if (seq === current) seq = undefined;
+        if (current.id !== DEFAULT_ID) {
+          finished.push(current.id);
+          if (finished.length > FINISHED_IDS) finished.shift();
+        }
         current.finishing = (async () => {
+          if (current.failed) return; // already reported, ffmpeg already stopped
           try {
             const result = await current.sink.finish();
             const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, output: result.outputPath };

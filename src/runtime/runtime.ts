@@ -193,10 +193,14 @@ export class Runtime {
     return encodeImage(this.store.get(token.target.frame), options);
   }
 
-  /** Frees every frame the token's request created (its target, source and derived frames). */
-  release(token: FaceToken): void {
-    this.store.releaseOwner(token.request_id);
-    this.store.releaseMany(tokenFrameRefs(token));
+  /**
+   * Frees every frame the token's request created (its target, source and derived frames).
+   * With `keepSource` the token's source frame stays (per-frame job tokens share the job's).
+   */
+  release(token: FaceToken, options: { keepSource?: boolean } = {}): void {
+    const keep = options.keepSource ? token.source?.frame : undefined;
+    this.store.releaseOwner(token.request_id, keep === undefined ? {} : { keep: [keep] });
+    this.store.releaseMany(keep === undefined ? tokenFrameRefs(token) : tokenFrameRefs(token).filter((ref) => ref !== keep));
   }
 
   stats(): { store: FrameStoreStats; sessions: ReturnType<SessionPool['stats']> } {

@@ -2,7 +2,7 @@ import { randomBytes } from 'crypto';
 import type { Frame } from '../vision/frame';
 import type { FrameRef } from '../token/types';
 import { FaceError } from '../errors';
-import type { FrameStoreOptions, FrameStoreStats, PutOptions, Reservation } from './types';
+import type { FrameStoreOptions, FrameStoreStats, PutOptions, ReleaseListener, ReleaseOptions, ReleaseReason, Reservation } from './types';
 
 interface Entry {
   frame: Frame;
@@ -28,6 +28,7 @@ export class FrameStore {
   private readonly frames = new Map<string, Entry>();
   private readonly owners = new Map<string, Set<string>>();
   private readonly waiters: Waiter[] = [];
+  private readonly listeners = new Set<ReleaseListener>();
   private readonly budget: number;
   private readonly defaultTtlMs: number;
   private readonly now: () => number;
@@ -109,17 +110,7 @@ export class FrameStore {
   }
 
   release(ref: FrameRef): boolean {
-    const entry = this.frames.get(ref);
-    if (!entry) return false;
-    this.frames.delete(ref);
-    this.bytes -= entry.bytes;
-    if (entry.owner !== undefined) {
-      const set = this.owners.get(entry.owner);
-      set?.delete(ref);
-      if (set && set.size === 0) this.owners.delete(entry.owner);
-    }
-    this.wake();
-    return true;
+    return this.free(ref, 'released');
   }
 
   releaseMany(refs: Iterable<FrameRef>): number {
@@ -128,10 +119,48 @@ export class FrameStore {
     return n;
   }
 
-  releaseOwner(owner: string): number {
+  /** Frees every frame tagged with `owner`, except the refs in `options.keep` (they stay, still owned). */
+  releaseOwner(owner: string, options: ReleaseOptions = {}): number {
     const set = this.owners.get(owner);
     if (!set) return 0;
-    return this.releaseMany([...set] as FrameRef[]);
+    const keep = options.keep === undefined ? undefined : new Set(options.keep);
+    return this.releaseMany([...set].filter((ref) => !keep?.has(ref as FrameRef)) as FrameRef[]);
+  }
+
+  /**
+   * Calls `listener(ref, reason)` after each frame leaves the store: released, expired (TTL
+   * sweeper) or closed (the store closing frees every frame). Runs synchronously inside the
+   * call that freed the frame, after the store's own bookkeeping, so `has(ref)` is already
+   * false and a listener may release or reserve further. A listener that throws is skipped
+   * for that frame (the store and the other listeners go on). Returns the unsubscribe
+   * function; `close()` drops every listener.
+   */
+  onRelease(listener: ReleaseListener): () => void {
+    if (this.closed) return () => undefined;
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /**
+   * Moves a stored frame to another owner (`undefined`: no owner), e.g. a decoded frame handed
+   * to the token that now carries it; the pixels are not copied and no release is signalled.
+   * False when the ref is not stored.
+   */
+  reown(ref: FrameRef, owner: string | undefined): boolean {
+    const entry = this.frames.get(ref);
+    if (!entry) return false;
+    if (entry.owner === owner) return true;
+    this.untag(ref, entry.owner);
+    entry.owner = owner;
+    this.tag(ref, owner);
+    return true;
+  }
+
+  /** The owner tag of a stored frame (undefined for an untagged or unknown ref). */
+  ownerOf(ref: FrameRef): string | undefined {
+    return this.frames.get(ref)?.owner;
   }
 
   /** Moves a frame's expiry (epoch ms; Infinity = never); false when the ref is not stored. */
@@ -148,7 +177,8 @@ export class FrameStore {
     if (this.closed) return 0;
     const expired: FrameRef[] = [];
     for (const [ref, entry] of this.frames) if (entry.expiresAt <= now) expired.push(ref as FrameRef);
-    const n = this.releaseMany(expired);
+    let n = 0;
+    for (const ref of expired) if (this.free(ref, 'expired')) n++;
     this.swept += n;
     return n;
   }
@@ -172,10 +202,13 @@ export class FrameStore {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    const refs = [...this.frames.keys()] as FrameRef[];
     this.frames.clear();
     this.owners.clear();
     this.bytes = 0;
     this.reserved = 0;
+    for (const ref of refs) this.notify(ref, 'closed');
+    this.listeners.clear();
     for (const waiter of this.waiters.splice(0)) {
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
       waiter.reject(closedError());
@@ -186,14 +219,45 @@ export class FrameStore {
     const ref = `frame:${this.prefix}-${(this.counter++).toString(36)}` as FrameRef;
     const expiresAt = options.expiresAt ?? this.now() + this.defaultTtlMs;
     this.frames.set(ref, { frame, bytes, expiresAt, owner: options.owner });
-    if (options.owner !== undefined) {
-      let set = this.owners.get(options.owner);
-      if (!set) this.owners.set(options.owner, (set = new Set()));
-      set.add(ref);
-    }
+    this.tag(ref, options.owner);
     this.bytes += bytes;
     this.notePeak();
     return ref;
+  }
+
+  private free(ref: FrameRef, reason: ReleaseReason): boolean {
+    const entry = this.frames.get(ref);
+    if (!entry) return false;
+    this.frames.delete(ref);
+    this.bytes -= entry.bytes;
+    this.untag(ref, entry.owner);
+    this.notify(ref, reason);
+    this.wake();
+    return true;
+  }
+
+  private notify(ref: FrameRef, reason: ReleaseReason): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(ref, reason);
+      } catch {
+        // A listener's failure is its own: the frame is freed either way and the others still hear of it.
+      }
+    }
+  }
+
+  private tag(ref: FrameRef, owner: string | undefined): void {
+    if (owner === undefined) return;
+    let set = this.owners.get(owner);
+    if (!set) this.owners.set(owner, (set = new Set()));
+    set.add(ref);
+  }
+
+  private untag(ref: FrameRef, owner: string | undefined): void {
+    if (owner === undefined) return;
+    const set = this.owners.get(owner);
+    set?.delete(ref);
+    if (set && set.size === 0) this.owners.delete(owner);
   }
 
   private fits(bytes: number): boolean {

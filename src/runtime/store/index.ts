@@ -1,2 +1,3 @@
 export { FrameStore } from './frame-store';
-export type { FrameStoreOptions, FrameStoreStats, PutOptions, Reservation } from './types';
+export { InFlightLimit } from './in-flight-limit';
+export type { FrameStoreOptions, FrameStoreStats, PutOptions, ReleaseListener, ReleaseOptions, ReleaseReason, Reservation } from './types';

@@ -39,3 +39,14 @@ export interface Reservation {
   put(frame: Frame, options?: PutOptions): FrameRef;
   cancel(): void;
 }
+
+/** Why a frame left the store: `release*()`, the TTL sweeper, or `close()`. */
+export type ReleaseReason = 'released' | 'expired' | 'closed';
+
+/** Told after a frame left the store (see `FrameStore.onRelease`). */
+export type ReleaseListener = (ref: FrameRef, reason: ReleaseReason) => void;
+
+export interface ReleaseOptions {
+  /** Refs to leave in the store (still owned), e.g. a job's shared source frame. */
+  keep?: Iterable<FrameRef>;
+}

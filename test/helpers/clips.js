@@ -1,0 +1,120 @@
+'use strict';
+// Shared by the video tests: resolve ffmpeg (or skip), make short real-face clips from
+// ../shared/media, serve a live stream on 127.0.0.1, and find ffmpeg processes by pid.
+const assert = require('assert');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { spawn, spawnSync } = require('child_process');
+
+const MEDIA = path.join(__dirname, '..', '..', '..', 'shared', 'media');
+const media = (file) => path.join(MEDIA, file);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The locator's ffmpeg, or skips the calling suite (mocha `this`) with a clear message when the
+ * machine has none.
+ */
+async function ffmpegOrSkip(suite, locator) {
+  try {
+    return await locator.resolve();
+  } catch (error) {
+    if (error.code === 'E_FFMPEG_MISSING') {
+      console.log('      (skipped: no ffmpeg on this machine; set FFMPEG_PATH)');
+      suite.skip();
+    }
+    throw error;
+  }
+}
+
+/** Runs ffmpeg to completion (quiet, overwriting) and fails the test with its stderr if it fails. */
+function runFfmpeg(bin, args) {
+  const r = spawnSync(bin, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { encoding: 'utf8' });
+  assert.strictEqual(r.status, 0, r.stderr);
+}
+
+/**
+ * A short H.264 clip of a slow centred zoom over a still picture: `frames` frames of
+ * `width`x`height` at `fps`. `zoom` is zoompan's z expression; `prescale` scales the picture's
+ * width first (keeping its aspect).
+ */
+function makeZoomClip(bin, { image, output, width, height, frames, fps, zoom = '1+0.003*on', prescale }) {
+  const zoompan = `zoompan=z='${zoom}':d=${frames}:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=${width}x${height}:fps=${fps}`;
+  const filter = prescale ? `scale=${prescale}:-2,${zoompan}` : zoompan;
+  runFfmpeg(bin, ['-i', image, '-vf', filter, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', output]);
+  return output;
+}
+
+function tempDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    assert.strictEqual(error.code, 'ESRCH');
+    return false;
+  }
+}
+
+/** pids of the ffmpeg processes this test process started (Linux /proc). */
+function ffmpegChildren() {
+  const out = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
+      if (m && m[1].startsWith('ffmpeg') && Number(m[2]) === process.pid) out.push(Number(pid));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Serves `clip` looped in real time as MPEG-TS on tcp://127.0.0.1:`port` (ffmpeg listening, one
+ * client). The caller kills the returned child (see `killAll`).
+ */
+function serveLoop(bin, clip, port) {
+  return spawn(bin, ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip,
+    '-c', 'copy', '-f', 'mpegts', `tcp://127.0.0.1:${port}?listen=1`], { stdio: 'ignore' });
+}
+
+/**
+ * Resolves once something listens on 127.0.0.1:`port` (read from /proc/net/tcp, so the one
+ * client a listening ffmpeg accepts is not used up by the check); rejects after `ms`.
+ */
+async function waitForListen(port, ms = 5000) {
+  const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) {
+    const rows = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n');
+    if (rows.some((row) => { const f = row.trim().split(/\s+/); return f[1] === hex && f[3] === '0A'; })) return;
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+}
+
+/** SIGKILLs the children still running and waits (bounded) for them to exit. */
+async function killAll(children) {
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await Promise.race([exited, sleep(2000)]);
+  }
+}
+
+module.exports = { MEDIA, media, sleep, ffmpegOrSkip, runFfmpeg, makeZoomClip, tempDir, isAlive, ffmpegChildren, freePort, serveLoop, waitForListen, killAll };
