@@ -1,6 +1,6 @@
 import type { Frame, Point, Box } from '../vision/frame';
 
-export type ModelRole = 'detector' | 'landmarker' | 'embedder' | 'swapper' | 'enhancer' | 'masker';
+export type ModelRole = 'detector' | 'landmarker' | 'embedder' | 'converter' | 'swapper' | 'enhancer' | 'masker';
 export type TensorType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'uint8';
 
 /** One input or output of a model. A dimension given as a string or null matches any size. */
