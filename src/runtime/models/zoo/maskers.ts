@@ -82,9 +82,10 @@ export class XsegMasker implements FaceMasker {
 
   constructor(private readonly session: SessionHandle, modelId = 'xseg_1') {
     this.modelId = modelId;
-    const input = session.inputMetadata[0];
-    const h = input?.shape[1];
-    this.size = typeof h === 'number' && h > 0 ? h : 256;
+    // Size from an NHWC input's fixed height, else FaceFusion's 256 (a file of another layout is refused below).
+    const shape = session.inputMetadata[0]?.shape ?? [];
+    const h = shape[1];
+    this.size = shape.length === 4 && shape[3] === 3 && typeof h === 'number' && h > 0 ? h : 256;
     const outRank = session.outputMetadata[0]?.shape.length;
     checkPositional(session, XSEG_CONTRACT.id, [
       { kind: 'input', index: 0, shape: [null, this.size, this.size, 3] },
@@ -96,6 +97,11 @@ export class XsegMasker implements FaceMasker {
 
   get provider(): string {
     return this.session.provider;
+  }
+
+  /** Releases the masker's session handle. */
+  release(): Promise<void> {
+    return this.session.release();
   }
 
   async maskFor(crop: Frame): Promise<Float32Array> {
@@ -132,6 +138,11 @@ export class BisenetMasker implements FaceMasker {
 
   get provider(): string {
     return this.session.provider;
+  }
+
+  /** Releases the masker's session handle. */
+  release(): Promise<void> {
+    return this.session.release();
   }
 
   async maskFor(crop: Frame): Promise<Float32Array> {
