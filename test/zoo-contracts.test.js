@@ -376,7 +376,7 @@ describe('zoo contracts on built ONNX graphs', function () {
   it('ZOO_CONTRACTS lists every contract by id and role', () => {
     for (const [id, c] of Object.entries(zoo.ZOO_CONTRACTS)) {
       assert.strictEqual(c.id, id === 'codeformer' || id === 'gfpgan' ? id : c.id);
-      assert.ok(['detector', 'landmarker', 'embedder', 'swapper', 'enhancer'].includes(c.role), id);
+      assert.ok(['detector', 'landmarker', 'embedder', 'converter', 'swapper', 'enhancer', 'masker'].includes(c.role), id);
     }
     assert.strictEqual(zoo.ZOO_CONTRACTS.inswapper_128.role, 'swapper');
     assert.ok(zoo.ZOO_CONTRACTS.scrfd && zoo.ZOO_CONTRACTS.yunet && zoo.ZOO_CONTRACTS.retinaface_mxnet && zoo.ZOO_CONTRACTS.yoloface);

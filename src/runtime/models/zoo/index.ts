@@ -10,6 +10,9 @@ import { ARCFACE_CONTRACT } from './arcface';
 import { INSWAPPER_CONTRACT } from './inswapper';
 import { SIMSWAP_256_CONTRACT } from './simswap';
 import { CODEFORMER_CONTRACT, GFPGAN_CONTRACT } from './gfpgan';
+import { CROSSFACE_GHOST_CONTRACT, CROSSFACE_HIFIFACE_CONTRACT, CROSSFACE_SIMSWAP_CONTRACT } from './crossface';
+import { ZOO_SWAPPER_CONTRACTS } from './swappers';
+import { BISENET_CONTRACT, XSEG_CONTRACT } from './maskers';
 
 export * from './common';
 export * from './paste-back';
@@ -25,6 +28,9 @@ export * from './embedding-swapper';
 export * from './inswapper';
 export * from './simswap';
 export * from './gfpgan';
+export * from './crossface';
+export * from './swappers';
+export * from './maskers';
 
 /**
  * Name contracts for SessionPool.acquire, by contract id. Where exports of a model name their
@@ -41,8 +47,14 @@ export const ZOO_CONTRACTS: Readonly<Record<string, IoContract>> = Object.freeze
   arcface_w600k_r50: ARCFACE_CONTRACT,
   inswapper_128: INSWAPPER_CONTRACT,
   simswap_256: SIMSWAP_256_CONTRACT,
+  ...ZOO_SWAPPER_CONTRACTS,
+  crossface_simswap: CROSSFACE_SIMSWAP_CONTRACT,
+  crossface_ghost: CROSSFACE_GHOST_CONTRACT,
+  crossface_hififace: CROSSFACE_HIFIFACE_CONTRACT,
   gfpgan: GFPGAN_CONTRACT,
   codeformer: CODEFORMER_CONTRACT,
+  xseg: XSEG_CONTRACT,
+  bisenet: BISENET_CONTRACT,
 });
 
 /**
