@@ -254,6 +254,31 @@ describe('models chosen by parameter', function () {
       assert.match(bad.stderr, /face_swapper_weight must be <= 1/);
     });
 
+    it('face_mask_types occlusion: an xseg graph masking everything out leaves the picture as it was; masking nothing equals the box-only swap', async () => {
+      const xseg = (value, name) => write(fs.mkdtempSync(path.join(dir, 'xseg-')), name, {
+        inputs: [{ name: 'in_face', shape: [1, 256, 256, 3] }],
+        outputs: [{ name: 'out_mask', shape: [1, 256, 256, 1] }],
+        initializers: [{ name: 'zero', dims: [1], data: [0] }, { name: 'plane', dims: [1, 256, 256, 1], data: new Float32Array(256 * 256).fill(value) }],
+        nodes: [
+          { op: 'ReduceMean', inputs: ['in_face'], outputs: ['m'], attrs: { axes: [3], keepdims: 1 } },
+          { op: 'Mul', inputs: ['m', 'zero'], outputs: ['z'] },
+          { op: 'Add', inputs: ['z', 'plane'], outputs: ['out_mask'] },
+        ],
+      });
+      const swapWith = async (parameters) => {
+        const token = await runtime.run(await runtime.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper, ...parameters } }));
+        assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
+        const data = Buffer.from(runtime.frame(token.target.frame).data);
+        runtime.release(token);
+        return data;
+      };
+      const boxOnly = await swapWith({});
+      const none = await swapWith({ face_mask_types: ['box', 'occlusion'], face_occluder_model: xseg(0, 'xseg_1.onnx') });
+      assert.ok(none.equals(Buffer.from(target.data)), 'an all-occluded face is not swapped');
+      const all = await swapWith({ face_mask_types: ['box', 'occlusion'], face_occluder_model: xseg(1, 'xseg_1.onnx') });
+      assert.ok(all.equals(boxOnly), 'a mask of ones changes nothing against the box mask');
+    });
+
     it('one session per model file, shared by every token; none left after close', async () => {
       const sessions = runtime.stats().sessions.entries.map((e) => e.label);
       assert.strictEqual(sessions.filter((l) => l === 'inswapper_128').length, 1);

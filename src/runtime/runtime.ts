@@ -9,6 +9,7 @@ import type { FaceDetector, ModelRole } from './models/types';
 import { isDefaultModelRef, resolveModel, type ResolvedModel } from './models/model-ref';
 import { openDetector, openEnhancer, openLandmarker, openRecognizer, type EnhancerEngine, type LandmarkerEngine, type RecognizerEngine } from './models/engines';
 import { openSwapperEngine } from './models/swapper-engine';
+import { openMasker, type FaceMasker } from './models/zoo';
 import { TokenValidator } from './token/validate';
 import { createToken, isExpired, tokenFrameRefs } from './token/token';
 import type { FaceToken, FrameRef, Parameters, Stage } from './token/types';
@@ -101,6 +102,13 @@ export class Runtime {
       embedder: (model) => this.engine<RecognizerEngine>('embedder', model, (m) => this.withSession(m, (h) => openRecognizer(m.contract, h, m.id))),
       swapper: (model) => this.engine<SwapperWithRecognizer>('swapper', model, (m) => this.openSwapper(m)),
       enhancer: (model) => this.engine<EnhancerEngine>('enhancer', model, (m) => this.withSession(m, (h) => openEnhancer(m.contract, h, m.id))),
+      masker: (kind, model, regions) =>
+        this.engine<FaceMasker>(
+          'masker',
+          isDefaultModelRef(model) ? (kind === 'occlusion' ? 'xseg_1' : 'bisenet_resnet_34') : model,
+          (m) => this.withSession(m, (h) => openMasker(m.contract === 'bisenet' ? 'bisenet' : 'xseg', h, m.id, kind === 'region' ? regions : undefined)),
+          kind === 'region' ? (regions ?? []).join(',') : '',
+        ),
       now: () => Date.now(),
     };
   }
@@ -229,11 +237,11 @@ export class Runtime {
    * The engine for a model option, built once and shared. A failed build (offline, wrong file)
    * is forgotten so a later token can try again, and releases whatever sessions it opened.
    */
-  private engine<T>(role: ModelRole, model: string | undefined, open: (resolved: ResolvedModel) => Promise<T>): Promise<T> {
+  private engine<T>(role: ModelRole, model: string | undefined, open: (resolved: ResolvedModel) => Promise<T>, variant = ''): Promise<T> {
     this.assertOpen();
     const ref = isDefaultModelRef(model) ? DEFAULT_MODELS[role as keyof typeof DEFAULT_MODELS] : (model as string);
     if (!ref) throw faceError('E_BAD_PARAMETER', `the ${role} needs a model`);
-    const key = `${role}|${ref}`;
+    const key = `${role}|${ref}|${variant}`;
     let engine = this.engines.get(key) as Promise<T> | undefined;
     if (!engine) {
       engine = resolveModel(this.models, ref, role).then(open);

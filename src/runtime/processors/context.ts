@@ -4,6 +4,7 @@ import type { FaceDetector } from '../models/types';
 import type { EnhancerEngine, LandmarkerEngine, RecognizerEngine } from '../models/engines';
 import type { SwapperEngine } from '../models/swapper-engine';
 import type { IdentityCache } from './identity-cache';
+import type { FaceMasker } from '../models/zoo';
 
 /** A model swapper with the recognizer whose embeddings it takes. */
 export interface SwapperWithRecognizer {
@@ -24,6 +25,8 @@ export interface ProcessorContext {
   embedder(model?: string): Promise<RecognizerEngine>;
   swapper(model: string): Promise<SwapperWithRecognizer>;
   enhancer(model: string): Promise<EnhancerEngine>;
+  /** occlusion: xseg-style masker (default xseg_1); region: face parser (default bisenet_resnet_34) keeping `regions`. */
+  masker(kind: 'occlusion' | 'region', model?: string, regions?: readonly string[]): Promise<FaceMasker>;
   /** Epoch ms. */
   now(): number;
 }

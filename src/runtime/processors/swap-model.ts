@@ -6,7 +6,7 @@ import { faceError } from '../errors';
 import { selectFaces } from '../faces/select';
 import { analyseSource } from './source-face';
 import { ensureLandmarks } from './face-points';
-import { cloneFrame } from '../vision/frame';
+import { cloneFrame, type Frame } from '../vision/frame';
 import { storeDerivedTarget } from './frames';
 import { boxMaskOptions, clamp01 } from './params';
 
@@ -42,6 +42,10 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
   const weight = params.face_swapper_weight;
   const mixes = weight !== undefined && weight !== 0.5;
   if (mixes && !recognizer) throw faceError('E_BAD_PARAMETER', `face_swapper_weight needs a recognizer, and ${swapper.modelId} has none`, { stage: 'swap' });
+  // FaceFusion's masks: occlusion (xseg) on the target crop, region (bisenet) on the swapped crop; min-combined with the box.
+  const types = params.face_mask_types ?? ['box'];
+  const occluder = types.includes('occlusion') ? await ctx.masker('occlusion', params.face_occluder_model) : undefined;
+  const parser = types.includes('region') ? await ctx.masker('region', params.face_parser_model, params.face_mask_regions) : undefined;
   const out = cloneFrame(target);
   const faces: Face[] = token.faces.slice();
   for (const i of indices) {
@@ -53,6 +57,8 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
       ...boxMaskOptions(params),
       ...(params.face_swapper_pixel_boost ? { pixelBoost: params.face_swapper_pixel_boost } : {}),
       ...(mixes ? { weight, targetEmbedding } : {}),
+      ...(occluder ? { masks: [(crop: Frame) => occluder.maskFor(crop)] } : {}),
+      ...(parser ? { swappedMasks: [(crop: Frame) => parser.maskFor(crop)] } : {}),
     });
   }
   return {
