@@ -19,7 +19,7 @@ function saveResults(section, data) {
   const file = path.join(__dirname, 'results.json');
   let all = {};
   try { all = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { /* first run */ }
-  all[section] = { ...data, at: new Date().toISOString(), machine: machine() };
+  all[section] = { ...data, at: new Date().toISOString(), machine: machine(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) };
   fs.writeFileSync(file, JSON.stringify(all, null, 2));
 }
 

@@ -1,0 +1,77 @@
+'use strict';
+// `npm run bench`: every bench case in turn (each a separate process, so one case's memory and
+// threads do not colour the next), then one summary table from bench/results.json.
+// Usage: npm run bench            quick mode (~12 min on 2 cores)
+//        npm run bench -- --full  full mode (more rounds, 720p memory job, forced-GC run; ~30 min)
+//        node bench/run-all.js --summary   the table again from bench/results.json
+const path = require('path');
+const fs = require('fs');
+const { spawnSync } = require('child_process');
+const { machine } = require('./lib');
+
+const FULL = process.argv.includes('--full') || process.env.BENCH_FULL === '1';
+const CASES = [
+  ['stages.js', FULL ? ['20'] : ['10']],
+  ['session-reuse.js', FULL ? ['15'] : ['10']],
+  ['flow-overhead.js', FULL ? ['20'] : ['10']],
+  ['video-throughput.js', []],
+  ['memory.js', []],
+  ['concurrency.js', []],
+];
+
+// --summary: only print the table from the results already written.
+const SUMMARY_ONLY = process.argv.includes('--summary');
+const file = path.join(__dirname, 'results.json');
+if (!SUMMARY_ONLY) fs.rmSync(file, { force: true });
+const env = { ...process.env, ...(FULL ? { BENCH_FULL: '1' } : {}) };
+let failed = 0;
+for (const [script, args] of SUMMARY_ONLY ? [] : CASES) {
+  console.log(`\n=== ${script} ${args.join(' ')}${FULL ? ' (full)' : ''}`);
+  const r = spawnSync(process.execPath, [path.join(__dirname, script), ...args], { stdio: 'inherit', env });
+  if (r.status !== 0) {
+    failed++;
+    console.log(`!!! ${script} exited with ${r.status ?? r.signal}`);
+  }
+}
+
+const all = JSON.parse(fs.readFileSync(file, 'utf8'));
+const rows = [];
+const mmm = (s, unit = '') => (s ? `${s.min} / ${s.median} / ${s.max}${unit}` : 'n/a');
+const st = all.stages;
+if (st) {
+  for (const img of Object.keys(st)) {
+    if (typeof st[img] !== 'object' || !st[img].warm) continue;
+    for (const [stage, w] of Object.entries(st[img].warm)) rows.push([`stage ${stage} · ${img}`, `${mmm(w)} ms`, `first ${st[img].first[stage].toFixed(1)} ms`]);
+  }
+}
+const sr = all.session_reuse;
+if (sr) rows.push(['session reuse: shared / per-frame', `${mmm(sr.shared)} | ${mmm(sr.perFrame ?? sr.per_frame)} ms`, `reuse ${sr.ratio}× faster (median)`]);
+const fo = all.flow_overhead;
+if (fo) rows.push(['flow overhead (target ≤ 5 %)', `direct ${mmm(fo.direct)} | flow ${mmm(fo.flow)} ms`, `${fo.overheadPercent} % · first ${fo.firstOverWarm}× warm (≤ 2×)`]);
+const vt = all.videoThroughput;
+if (vt) {
+  const f = vt.framesPerSecond, r = vt.ratios;
+  rows.push([`video ${vt.clip.width}x${vt.clip.height}×${vt.clip.frames}: bare ffmpeg`, `${mmm(f.bare)} frames/s`, '']);
+  rows.push(['video: ffmpeg → rgb24 pipe → ffmpeg', `${mmm(f.piped)} frames/s`, `a'/a ${mmm(r.pipedOverBare)}`]);
+  rows.push(['video: blur job', `${mmm(f.blur)} frames/s`, `b/a ${mmm(r.blurOverBare)} (target ≥ 0.8)`]);
+  rows.push(['video: swap job', `${mmm(f.swap)} frames/s`, `c/a ${mmm(r.swapOverBare)}`]);
+}
+for (const key of ['memory', 'memoryForcedGc']) {
+  const m = all[key];
+  if (!m) continue;
+  rows.push([`memory ${m.clip.width}x${m.clip.height}×${m.frames} blur${m.forcedGc ? ' (forced GC)' : ''}`, `RSS ${m.rssMB.atFrame300} → ${m.rssMB.atEnd} MB: growth ${m.rssGrowthFrame300ToEndMB} MB (< 50)`, `store peak ${m.store.peakMB} / budget ${m.store.budgetMB} MB: ${m.storeNeverAboveBudget ? 'never above' : 'ABOVE BUDGET'}`]);
+}
+const cc = all.concurrency;
+if (cc) {
+  for (const n of [1, 2, 4]) {
+    const c = cc[`jobs${n}`];
+    if (c) rows.push([`concurrency ${n} job(s), ${cc.clip.width}x${cc.clip.height}×${cc.clip.frames}`, `${mmm(c.totalFramesPerSecond)} frames/s total`, `latency ${mmm(c.perJobLatencyMs)} ms`]);
+  }
+}
+const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);
+for (const r of rows) console.log(`  ${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2]}`);
+if (failed) {
+  console.log(`\n${failed} bench case(s) failed`);
+  process.exitCode = 1;
+}
