@@ -55,6 +55,8 @@ if (vt) {
   rows.push(['video: ffmpeg → rgb24 pipe → ffmpeg', `${mmm(f.piped)} frames/s`, `a'/a ${mmm(r.pipedOverBare)}`]);
   rows.push(['video: blur job', `${mmm(f.blur)} frames/s`, `b/a ${mmm(r.blurOverBare)} (target ≥ 0.8)`]);
   rows.push(['video: swap job', `${mmm(f.swap)} frames/s`, `c/a ${mmm(r.swapOverBare)}`]);
+  if (f.blurOrt1) rows.push(['video: blur job, ORT threads 1', `${mmm(f.blurOrt1)} frames/s`, `b1/a ${mmm(r.blurOrt1OverBare)}`]);
+  if (f.blurOrt1Worker) rows.push(['video: blur, ORT 1 + pixel worker', `${mmm(f.blurOrt1Worker)} frames/s`, `b2/a ${mmm(r.blurOrt1WorkerOverBare)}`]);
 }
 for (const key of ['memory', 'memoryForcedGc']) {
   const m = all[key];

@@ -3,6 +3,7 @@ import { boxArea } from '../faces/select';
 import type { Runtime } from '../runtime';
 import { createToken } from '../token/token';
 import type { Face, FaceToken, FrameRef, Parameters, Stage } from '../token/types';
+import type { PixelWorkerPool } from './pixel-workers';
 
 /** The analysed identity every frame token of a job shares. */
 export type JobSource = NonNullable<FaceToken['source']>;
@@ -17,12 +18,13 @@ export type FrameOutcome =
  * Runs a job's stages on one frame token, stage by stage, freeing each intermediate frame as
  * soon as the next stage replaced it (so a frame costs at most three frames of memory while
  * it is processed, whatever the number of stages). The decoded frame itself is never freed
- * here: it belongs to the caller.
+ * here: it belongs to the caller. With `workers`, pixel-only stages run on a worker thread
+ * (same processors, same output) while the main thread goes on with other frames.
  */
-export async function runFrameStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef): Promise<FrameOutcome> {
+export async function runFrameStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers?: PixelWorkerPool): Promise<FrameOutcome> {
   let current = token;
   for (const stage of stages) {
-    const next = await runtime.process(stage, current, { force: true });
+    const next = workers?.accepts(stage, current) ? await workers.run(stage, current, runtime.store) : await runtime.process(stage, current, { force: true });
     const previous = current.target.frame;
     if (next.target.frame !== previous && previous !== keep) runtime.store.release(previous);
     current = next;

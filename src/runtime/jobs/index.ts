@@ -9,4 +9,6 @@ export type { JobProgress } from './progress';
 export { JOB_STATES } from './types';
 export type { JobInfo, JobResult, JobState } from './types';
 export { FrameTokenSource, FrameTokenSink } from './frame-streams';
+export { PixelWorkerPool } from './pixel-workers';
+export { PIXEL_WORKER_STAGES } from './pixel-protocol';
 export type { FrameTokenSourceOptions, FrameTokenSinkOptions, SourcedToken } from './frame-streams';

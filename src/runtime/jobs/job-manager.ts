@@ -20,6 +20,8 @@ export interface JobManagerOptions {
   keepFinished?: number;
   /** Frames of one video job processed at once (default 2). */
   framesInFlight?: number;
+  /** Worker threads per video job for pixel-only stages (blur, enhance, debug, swap); default 0 (main thread). Helps when cores are free: see BENCHMARKS.md. */
+  pixelWorkers?: number;
   /** Least time between two progress events of a job (ms, default 250); the last one always goes out. */
   progressIntervalMs?: number;
 }
@@ -183,7 +185,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
     const runner: Runner =
       record.job.kind === 'image'
         ? new ImageJob(record.id, record.job, this.runtime, onProgress)
-        : new VideoJob(record.id, record.job, this.runtime, this.locator, { framesInFlight: this.options.framesInFlight, onProgress });
+        : new VideoJob(record.id, record.job, this.runtime, this.locator, { framesInFlight: this.options.framesInFlight, pixelWorkers: this.options.pixelWorkers, onProgress });
     record.runner = runner;
     record.startedAt = new Date().toISOString();
     this.transition(record, 'running');

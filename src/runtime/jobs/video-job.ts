@@ -8,12 +8,16 @@ import { VideoDecoder, type DecodedFrame } from '../video/decoder';
 import { VideoEncoder } from '../video/encoder';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, frameToken, runFrameStages, type JobSource } from './frame-work';
+import { PIXEL_WORKER_STAGES } from './pixel-protocol';
+import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
 import type { JobResult } from './types';
 
 export interface VideoJobOptions {
   /** Frames processed at once (decode, inference and encode overlap); default 2. */
   framesInFlight?: number;
+  /** Worker threads for pixel-only stages (blur, enhance, debug, swap); default 0 = on the main thread. */
+  pixelWorkers?: number;
   onProgress(meter: ProgressMeter): void;
 }
 
@@ -27,6 +31,7 @@ const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
 export class VideoJob {
   private decoder?: VideoDecoder;
   private encoder?: VideoEncoder;
+  private workers?: PixelWorkerPool;
   private readonly inflight: Promise<void>[] = [];
   /** request_ids of frame tokens being processed: their derived frames are freed on teardown. */
   private readonly active = new Set<string>();
@@ -76,6 +81,8 @@ export class VideoJob {
       }
       this.assertRunning();
       this.decoder = new VideoDecoder({ locator: this.locator, store, input: args.target_path, owner: this.id });
+      const workerCount = Math.max(0, Math.floor(this.options.pixelWorkers ?? 0));
+      if (workerCount > 0 && this.job.stages.some((s) => PIXEL_WORKER_STAGES.has(s))) this.workers = new PixelWorkerPool(workerCount);
       let window = 1;
       for await (const frame of this.decoder.frames()) {
         if (this.cancelled || this.fatal) {
@@ -131,6 +138,8 @@ export class VideoJob {
       this.active.clear();
       store.releaseOwner(this.id);
       if (sourceToken) this.runtime.release(sourceToken);
+      await this.workers?.close();
+      this.workers = undefined;
     }
   }
 
@@ -198,7 +207,7 @@ export class VideoJob {
         ttlMs: this.runtime.tokenTtlMs,
       });
       this.active.add(token.request_id);
-      const result = await runFrameStages(this.runtime, token, this.job.stages, frame.ref);
+      const result = await runFrameStages(this.runtime, token, this.job.stages, frame.ref, this.workers);
       this.active.delete(token.request_id);
       if (result.kind === 'ok') {
         written = result.token.target.frame;

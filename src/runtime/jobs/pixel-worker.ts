@@ -1,0 +1,69 @@
+/**
+ * Worker-thread entry for PixelWorkerPool: runs pixel-only stages (blur, enhance, debug, the
+ * embedded swap) on frames sent by the main thread, with the same processor code the runtime
+ * uses, on a private frame store that holds a request's frames only while it runs.
+ */
+import { parentPort } from 'worker_threads';
+import { FaceError, toFaceError } from '../errors';
+import { blur } from '../processors/blur';
+import type { Processor, ProcessorContext } from '../processors/context';
+import { debug } from '../processors/debug';
+import { enhance } from '../processors/enhance';
+import { swap } from '../processors/swap';
+import { FrameStore } from '../store/frame-store';
+import type { FaceToken, Stage } from '../token/types';
+import type { PixelRequest, PixelResponse, WireFrame } from './pixel-protocol';
+
+const PIXEL_PROCESSORS: Readonly<Partial<Record<Stage, Processor>>> = Object.freeze({ blur, enhance, debug, swap });
+
+class PixelWorkerHost {
+  // Frames live here only for the duration of one request; the budget only guards against a bug.
+  private readonly store = new FrameStore({ budgetBytes: 2 ** 31, sweepIntervalMs: 0 });
+  private readonly ctx: ProcessorContext;
+
+  constructor() {
+    const unavailable = (): Promise<never> => Promise.reject(new FaceError('E_INTERNAL', 'model sessions are not available in a pixel worker'));
+    this.ctx = { store: this.store, detector: unavailable, landmarker: unavailable, embedder: unavailable, now: () => Date.now() };
+  }
+
+  async handle(req: PixelRequest): Promise<{ response: PixelResponse; transfer: ArrayBuffer[] }> {
+    const owner = `pixel:${req.id}`;
+    try {
+      const processor = PIXEL_PROCESSORS[req.stage];
+      if (!processor) throw new FaceError('E_INTERNAL', `stage ${req.stage} cannot run in a pixel worker`);
+      const target = this.store.put(toFrame(req.target), { owner });
+      const source = req.source && req.token.source ? this.store.put(toFrame(req.source), { owner }) : undefined;
+      const local: FaceToken = {
+        ...req.token,
+        target: { ...req.token.target, frame: target },
+        ...(req.token.source && source ? { source: { ...req.token.source, frame: source } } : {}),
+      };
+      const out = await processor(local, this.ctx, { force: true });
+      const made = out.target.frame !== target ? this.store.tryGet(out.target.frame) : undefined;
+      if (!made) return { response: { id: req.id, ok: true, token: out }, transfer: [] };
+      const data = made.data;
+      const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+      const wire: WireFrame = { width: made.width, height: made.height, data: owned ? data : new Uint8Array(data) };
+      return { response: { id: req.id, ok: true, token: out, frame: wire }, transfer: [wire.data.buffer as ArrayBuffer] };
+    } catch (error) {
+      const e = toFaceError(error, 'E_INTERNAL');
+      return { response: { id: req.id, ok: false, code: e.code, message: e.message }, transfer: [] };
+    } finally {
+      // Everything this request stored: its inputs (owner) and what the stage derived (request_id).
+      this.store.releaseOwner(owner);
+      this.store.releaseOwner(req.token.request_id);
+    }
+  }
+}
+
+function toFrame(wire: WireFrame): { width: number; height: number; channels: 3; data: Uint8Array } {
+  return { width: wire.width, height: wire.height, channels: 3, data: wire.data };
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const host = new PixelWorkerHost();
+  port.on('message', (req: PixelRequest) => {
+    void host.handle(req).then(({ response, transfer }) => port.postMessage(response, transfer));
+  });
+}
