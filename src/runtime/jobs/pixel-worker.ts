@@ -3,6 +3,7 @@
  * embedded swap) on frames sent by the main thread, with the same processor code the runtime
  * uses, on a private frame store that holds a request's frames only while it runs.
  */
+import { IdentityCache } from '../processors/identity-cache';
 import { parentPort } from 'worker_threads';
 import { FaceError, toFaceError } from '../errors';
 import { blur } from '../processors/blur';
@@ -23,7 +24,17 @@ class PixelWorkerHost {
 
   constructor() {
     const unavailable = (): Promise<never> => Promise.reject(new FaceError('E_INTERNAL', 'model sessions are not available in a pixel worker'));
-    this.ctx = { store: this.store, detector: unavailable, landmarker: unavailable, embedder: unavailable, now: () => Date.now() };
+    this.ctx = {
+      store: this.store,
+      identities: new IdentityCache(),
+      detector: unavailable,
+      landmarker: unavailable,
+      embedder: unavailable,
+      swapper: unavailable,
+      enhancer: unavailable,
+      masker: unavailable,
+      now: () => Date.now(),
+    };
   }
 
   async handle(req: PixelRequest): Promise<{ response: PixelResponse; transfer: ArrayBuffer[] }> {

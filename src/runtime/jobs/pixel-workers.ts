@@ -1,3 +1,4 @@
+import { isDefaultModelRef } from '../models/model-ref';
 import { join } from 'path';
 import { Worker } from 'worker_threads';
 import { FaceError } from '../errors';
@@ -49,6 +50,9 @@ export class PixelWorkerPool {
   /** Whether `stage` on `token` can run in a worker (it needs no model session for it). */
   accepts(stage: Stage, token: FaceToken): boolean {
     if (this.closed || !PIXEL_WORKER_STAGES.has(stage) || token.state === 'failed' || token.state === 'skipped') return false;
+    // Model swaps and enhancers need sessions, which live in the main thread only.
+    if (stage === 'swap' && !isDefaultModelRef(token.parameters.face_swapper_model)) return false;
+    if (stage === 'enhance' && !isDefaultModelRef(token.parameters.face_enhancer_model)) return false;
     // The swap asks the landmarker for target faces without 68 points, and needs the source's.
     if (stage === 'swap') return token.source?.frame !== undefined && token.source.face?.landmarks68 !== undefined && token.faces.every((f) => f.landmarks68 !== undefined);
     return true;
