@@ -3,7 +3,8 @@ import type { ProcessOptions, ProcessorContext } from './context';
 import { runStage } from './stage';
 import { selectFaces } from '../faces/select';
 import { expandBox } from '../vision/rect';
-import { gaussianBlurRegion, pixelateRegion } from '../vision/blur';
+import { blurRegionInPlace, pixelateRegion } from '../vision/blur';
+import { cloneFrame } from '../vision/frame';
 import { storeDerivedTarget } from './frames';
 
 /**
@@ -19,13 +20,14 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
     const strength = clamp01(token.parameters.blur_strength ?? 0.7);
     const margin = token.parameters.blur_margin ?? 0.2;
     let frame = ctx.store.get(token.target.frame);
+    // Gaussian: one copy of the frame, every face blurred into it (pixelate makes its own copy).
+    if (mode !== 'pixelate') frame = cloneFrame(frame);
     for (const i of indices) {
       const rect = expandBox(token.faces[i].bbox, margin, frame.width, frame.height);
       if (rect.width < 1 || rect.height < 1) continue;
       const size = Math.max(rect.width, rect.height);
-      frame = mode === 'pixelate'
-        ? pixelateRegion(frame, rect, Math.max(3, Math.round((size * (0.02 + strength * 0.14)))))
-        : gaussianBlurRegion(frame, rect, Math.max(1.5, size * (0.02 + strength * 0.18)));
+      if (mode === 'pixelate') frame = pixelateRegion(frame, rect, Math.max(3, Math.round((size * (0.02 + strength * 0.14)))));
+      else blurRegionInPlace(frame, rect, Math.max(1.5, size * (0.02 + strength * 0.18)));
     }
     return { patch: { target: storeDerivedTarget(ctx, token, frame) }, note: `${indices.length} face${indices.length === 1 ? '' : 's'} ${mode}` };
   });

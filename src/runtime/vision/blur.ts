@@ -13,16 +13,53 @@ const EXACT_SIGMA_MAX = 8;
 const BOX_PASSES = 3;
 
 /**
+ * From this sigma on, the blur runs on an area-averaged grid `f` times smaller (f = ⌊σ / 4⌋,
+ * so the small grid still sees σ ≈ 4) and is interpolated back bilinearly. Why: a privacy
+ * blur of a 720p face has σ ≈ 45, and even running sums cost three passes per pixel of a
+ * working area ≈ 2σ wider than the face on every side (≈ 25 ms per face, 71 % of a video
+ * job's main thread, see BENCHMARKS.md); on the small grid the passes are ≈ f² cheaper and
+ * what remains is one read of the area and one interpolated write of the region. A Gaussian of
+ * σ this large has no detail left at the grid's spacing, so the result stays within a few
+ * levels of the full-resolution blur (test/vision-basic.test.js checks it against the exact
+ * Gaussian). Cells are anchored at the frame's origin, so a region blur equals the same
+ * pixels of a whole-frame blur.
+ */
+const DOWNSCALE_SIGMA_MIN = 12;
+const SMALL_GRID_SIGMA = 4;
+
+export interface RegionBlurOptions {
+  /** false: always blur at full resolution (for comparisons and benchmarks); default true. */
+  downscale?: boolean;
+}
+
+/**
  * Gaussian blur of one region: a new frame whose pixels outside `rect` are byte-identical.
  * Pixels outside the region (up to the kernel's reach) feed the blur, so its edge does not
  * darken or smear; at the frame border the edge pixel is repeated.
  */
-export function gaussianBlurRegion(frame: Frame, rect: Rect, sigma: number): Frame {
-  const out = new Uint8Array(frame.data);
+export function gaussianBlurRegion(frame: Frame, rect: Rect, sigma: number, options?: RegionBlurOptions): Frame {
+  const out: Frame = { width: frame.width, height: frame.height, channels: 3, data: new Uint8Array(frame.data) };
+  blurRegionInPlace(out, rect, sigma, options);
+  return out;
+}
+
+/**
+ * The same blur written into `frame.data` itself: only for a frame the caller has just copied
+ * and not yet stored (stored frames are never mutated). Several regions blurred in turn cost
+ * one frame copy instead of one per region.
+ */
+export function blurRegionInPlace(frame: Frame, rect: Rect, sigma: number, options?: RegionBlurOptions): void {
   const region = clipRect(rect, frame.width, frame.height);
-  if (region.width === 0 || region.height === 0 || !(sigma > 0)) return { width: frame.width, height: frame.height, channels: 3, data: out };
+  if (region.width === 0 || region.height === 0 || !(sigma > 0)) return;
   // Beyond the frame's size a larger sigma changes nothing visible but would cost time.
   const s = Math.min(sigma, Math.max(frame.width, frame.height));
+  const factor = options?.downscale === false || s < DOWNSCALE_SIGMA_MIN ? 1 : Math.floor(s / SMALL_GRID_SIGMA);
+  if (factor > 1) blurOnSmallGrid(frame, region, s, factor);
+  else blurFullResolution(frame, region, s);
+}
+
+/** Reads the region's surroundings from frame.data and writes the region back (in place is safe: each channel is read before it is written). */
+function blurFullResolution(frame: Frame, region: Rect, s: number): void {
   const kernel = s <= EXACT_SIGMA_MAX ? gaussianKernel(s) : undefined;
   const radii = kernel ? [] : boxRadiiForGauss(s, BOX_PASSES);
   // Reach of the whole filter: region pixels further than this from the working area's edge
@@ -36,10 +73,10 @@ export function gaussianBlurRegion(frame: Frame, rect: Rect, sigma: number): Fra
   let a = new Float32Array(ew * eh);
   let b = new Float32Array(ew * eh);
   const acc = new Float64Array(Math.max(ew, region.width));
-  const src = frame.data, fw = frame.width;
+  const data = frame.data, fw = frame.width;
   for (let c = 0; c < 3; c++) {
     for (let y = 0, i = 0; y < eh; y++) {
-      for (let p = ((ext.y + y) * fw + ext.x) * 3 + c, end = p + ew * 3; p < end; p += 3) a[i++] = src[p];
+      for (let p = ((ext.y + y) * fw + ext.x) * 3 + c, end = p + ew * 3; p < end; p += 3) a[i++] = data[p];
     }
     if (kernel) {
       convolveRows(a, b, ew, eh, kernel);
@@ -54,11 +91,109 @@ export function gaussianBlurRegion(frame: Frame, rect: Rect, sigma: number): Fra
       let i = (oy + y) * ew + ox;
       for (let d = ((region.y + y) * fw + region.x) * 3 + c, end = d + region.width * 3; d < end; d += 3) {
         const v = a[i++];
-        out[d] = v <= 0 ? 0 : v >= 255 ? 255 : v + 0.5;
+        data[d] = v <= 0 ? 0 : v >= 255 ? 255 : v + 0.5;
       }
     }
   }
-  return { width: frame.width, height: frame.height, channels: 3, data: out };
+}
+
+/**
+ * The blur on a grid of f×f cells (see DOWNSCALE_SIGMA_MIN): area average → exact Gaussian
+ * on the cells → bilinear back onto the region. Box averaging adds a variance of ≈ f²/12 and
+ * bilinear interpolation ≈ f²/6, so the cells are blurred with what is left of σ².
+ */
+function blurOnSmallGrid(frame: Frame, region: Rect, sigma: number, f: number): void {
+  const fw = frame.width, fh = frame.height, data = frame.data;
+  const cols = Math.ceil(fw / f), rows = Math.ceil(fh / f);
+  const cellSigma = Math.sqrt(Math.max(sigma * sigma - (f * f) / 4, f * f)) / f;
+  const kernel = gaussianKernel(cellSigma);
+  const reach = (kernel.length - 1) >> 1;
+  // Cells the region's interpolation reads (one each side), plus the kernel's reach.
+  const cell = (v: number) => Math.floor((v + 0.5) / f - 0.5);
+  const c0 = Math.max(0, cell(region.x) - reach), c1 = Math.min(cols - 1, cell(region.x + region.width - 1) + 1 + reach);
+  const r0 = Math.max(0, cell(region.y) - reach), r1 = Math.min(rows - 1, cell(region.y + region.height - 1) + 1 + reach);
+  const sw = c1 - c0 + 1, sh = r1 - r0 + 1, n = sw * sh;
+  // Three channel planes side by side in one buffer (R, G, B), and one scratch plane.
+  const planes = new Float32Array(3 * n);
+  const scratch = new Float32Array(n);
+  areaAverage(data, fw, fh, f, c0, r0, sw, sh, planes);
+  for (let c = 0; c < 3; c++) {
+    const plane = planes.subarray(c * n, (c + 1) * n);
+    convolveRows(plane, scratch, sw, sh, kernel);
+    convolveColumns(scratch, plane, sw, sh, kernel, 0, sw, 0, sh);
+  }
+  // Bilinear read-back, separated: each cell row the region needs is interpolated across once
+  // into an RGB row of the region's width; every frame row is then a mix of two such rows.
+  const rw = region.width;
+  const left = new Int32Array(rw);
+  const wx = new Float32Array(rw);
+  for (let x = 0; x < rw; x++) {
+    const u = clampCell((region.x + x + 0.5) / f - 0.5 - c0, sw);
+    left[x] = Math.floor(u);
+    wx[x] = u - left[x];
+  }
+  const rowOf = (y: number) => clampCell((region.y + y + 0.5) / f - 0.5 - r0, sh);
+  const j0 = Math.floor(rowOf(0)), j1 = Math.min(sh - 1, Math.floor(rowOf(region.height - 1)) + 1);
+  const wide = new Float32Array((j1 - j0 + 1) * rw * 3);
+  for (let j = j0; j <= j1; j++) {
+    for (let c = 0; c < 3; c++) {
+      const cells = c * n + j * sw;
+      for (let x = 0, o = (j - j0) * rw * 3 + c; x < rw; x++, o += 3) {
+        const i = cells + left[x];
+        const next = left[x] + 1 < sw ? i + 1 : i;
+        wide[o] = planes[i] + wx[x] * (planes[next] - planes[i]);
+      }
+    }
+  }
+  const span = rw * 3;
+  for (let y = 0; y < region.height; y++) {
+    const v = rowOf(y);
+    const j = Math.floor(v);
+    mixRows(wide, (j - j0) * span, (Math.min(j1, j + 1) - j0) * span, v - j, data, ((region.y + y) * fw + region.x) * 3, span);
+  }
+}
+
+/** dst[d + k] = a + w·(b − a) for the rows of `wide` starting at `top` and `bottom`, rounded to bytes. */
+function mixRows(wide: Float32Array, top: number, bottom: number, w: number, dst: Uint8Array, d: number, length: number): void {
+  for (let k = 0; k < length; k++) {
+    const t = wide[top + k];
+    const value = t + w * (wide[bottom + k] - t) + 0.5;
+    dst[d + k] = value >= 255 ? 255 : value;
+  }
+}
+
+/** A grid coordinate clamped to [0, size − 1] (the frame's edge cells are repeated). */
+function clampCell(u: number, size: number): number {
+  return u <= 0 ? 0 : u >= size - 1 ? size - 1 : u;
+}
+
+/**
+ * Mean colour of every f×f cell in columns [c0, c0 + sw) and rows [r0, r0 + sh) into three
+ * planes (R, G, B) of sw × sh; cells cut by the frame's right or bottom edge average the
+ * pixels they have.
+ */
+function areaAverage(data: Uint8Array, fw: number, fh: number, f: number, c0: number, r0: number, sw: number, sh: number, planes: Float32Array): void {
+  const n = sw * sh;
+  const x0 = c0 * f, x1 = Math.min(fw, (c0 + sw) * f);
+  for (let j = 0; j < sh; j++) {
+    const y0 = (r0 + j) * f, y1 = Math.min(fh, y0 + f);
+    const row = j * sw;
+    for (let y = y0; y < y1; y++) {
+      let p = (y * fw + x0) * 3;
+      for (let x = x0, i = row; x < x1; i++) {
+        let r = 0, g = 0, b = 0;
+        for (const end = Math.min(x1, x + f); x < end; x++, p += 3) {
+          r += data[p]; g += data[p + 1]; b += data[p + 2];
+        }
+        planes[i] += r; planes[n + i] += g; planes[2 * n + i] += b;
+      }
+    }
+    const cellRows = y1 - y0;
+    for (let i = 0; i < sw; i++) {
+      const inv = 1 / (cellRows * (Math.min(x1, x0 + (i + 1) * f) - (x0 + i * f)));
+      planes[row + i] *= inv; planes[n + row + i] *= inv; planes[2 * n + row + i] *= inv;
+    }
+  }
 }
 
 /**
