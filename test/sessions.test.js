@@ -129,6 +129,23 @@ describe('SessionPool', function () {
     await fallback.close();
   });
 
+  it('ORT threads sleep between runs unless spin-wait is asked for, and the real binding accepts both', async function () {
+    const spy = spyingCreate();
+    const spinning = (o) => [o.extra.session.intra_op.allow_spinning, o.extra.session.inter_op.allow_spinning];
+    const sleeping = new SessionPool({ device: 'cpu', createSession: spy.create });
+    const a = await sleeping.acquire(models.pathOf('fr_landmark'), { contract: CONTRACTS.pfld68 });
+    assert.deepStrictEqual(spinning(spy.options[spy.options.length - 1]), ['0', '0']);
+    const spinningPool = new SessionPool({ device: 'cpu', spinWait: true, createSession: spy.create });
+    const b = await spinningPool.acquire(models.pathOf('fr_landmark'), { contract: CONTRACTS.pfld68 });
+    assert.deepStrictEqual(spinning(spy.options[spy.options.length - 1]), ['1', '1']);
+    // Both sessions were really created and warmed by onnxruntime-node with these entries.
+    assert.ok(spy.runs.filter((r) => r.model === 'fr_landmark.onnx').length >= 2, 'both sessions ran');
+    await a.release();
+    await b.release();
+    await Promise.all([sleeping.close(), spinningPool.close()]);
+    assert.strictEqual(spy.released.length, 2);
+  });
+
   it('auto mode falls back to CPU when CUDA is installed but fails to start', async function () {
     const tried = [];
     const logs = [];

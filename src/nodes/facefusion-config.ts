@@ -10,6 +10,7 @@ import { messageOf } from './lib/messages';
 interface ConfigDef extends NodeDef {
   device?: 'auto' | 'cpu' | 'cuda';
   threads?: number | string;
+  spinWait?: boolean;
   modelsDir?: string;
   frameBudgetMB?: number | string;
   tokenTtl?: number | string;
@@ -35,6 +36,7 @@ export = function (RED: Red): void {
     node.runtime = createRuntime({
       device: def.device ?? 'auto',
       threads: toNumber(def.threads, 0),
+      spinWait: def.spinWait === true,
       modelsDir: def.modelsDir || undefined,
       frameBudgetBytes: toNumber(def.frameBudgetMB, 512) * 1024 * 1024,
       tokenTtlMs: toNumber(def.tokenTtl, 300) * 1000,

@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   device?: DeviceRequest;
   /** ORT intra-op threads; 0 = ORT's default. */
   threads?: number;
+  /** ORT worker threads busy-wait between parallel sections (lower latency, more CPU); default false. */
+  spinWait?: boolean;
   /** Model cache directory; blank → FACEFUSION_MODELS_DIR → <package>/models. */
   modelsDir?: string;
   /** Frame store byte budget (default 512 MiB). */
@@ -92,7 +94,7 @@ export class Runtime {
       defaultTtlMs: this.tokenTtlMs,
       sweepIntervalMs: options.sweepIntervalMs ?? 5000,
     });
-    this.pool = new SessionPool({ device: options.device ?? 'auto', threads: options.threads ?? 0, logger: this.log });
+    this.pool = new SessionPool({ device: options.device ?? 'auto', threads: options.threads ?? 0, spinWait: options.spinWait ?? false, logger: this.log });
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
     this.context = {
       store: this.store,

@@ -12,6 +12,12 @@ export interface SessionPoolOptions {
   device?: DeviceRequest;
   /** ORT intra-op threads; 0 = ORT's default. */
   threads?: number;
+  /**
+   * Let ORT's idle worker threads busy-wait for the next parallel section (ORT's own default).
+   * Default false: in a flow the sessions share the cores with ffmpeg, libvips and the event
+   * loop, and spinning took ≈ 30 ms of CPU per 720p video frame from them (BENCHMARKS.md).
+   */
+  spinWait?: boolean;
   logger?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Injected for tests; defaults to ort.InferenceSession.create. */
   createSession?: (path: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
@@ -65,13 +71,14 @@ export interface SessionPoolStats {
 }
 
 /**
- * One ONNX Runtime session per (model file, device request, threads), created on first use,
+ * One ONNX Runtime session per (model file, device request, threads, spin-wait), created on first use,
  * shared by every user, warmed up once and closed when its last user releases it.
  */
 export class SessionPool {
   private readonly entries = new Map<string, Entry>();
   private readonly device: DeviceRequest;
   private readonly threads: number;
+  private readonly spinWait: boolean;
   private readonly log: NonNullable<SessionPoolOptions['logger']>;
   private readonly create: NonNullable<SessionPoolOptions['createSession']>;
   private readonly hasCudaProvider: () => boolean;
@@ -82,6 +89,7 @@ export class SessionPool {
     if (!['auto', 'cpu', 'cuda'].includes(this.device)) throw new FaceError('E_BAD_PARAMETER', `device must be auto, cpu or cuda, not ${JSON.stringify(this.device)}`);
     this.threads = options.threads ?? 0;
     if (!Number.isInteger(this.threads) || this.threads < 0) throw new FaceError('E_BAD_PARAMETER', `threads must be a whole number ≥ 0 (0 = ONNX Runtime's default), not ${this.threads}`);
+    this.spinWait = options.spinWait ?? false;
     this.log = options.logger ?? (() => undefined);
     this.create = options.createSession ?? ((path, opts) => ort.InferenceSession.create(path, opts));
     this.hasCudaProvider = options.hasCudaProvider ?? cudaProviderInstalled;
@@ -90,7 +98,7 @@ export class SessionPool {
   async acquire(modelPath: string, options: AcquireOptions = {}): Promise<SessionHandle> {
     if (this.closed) throw new FaceError('E_CLOSED', 'the session pool is closed');
     const path = resolve(modelPath);
-    const key = `${path}|${this.device}|${this.threads}`;
+    const key = `${path}|${this.device}|${this.threads}|${this.spinWait ? 'spin' : 'sleep'}`;
     let entry = this.entries.get(key);
     if (!entry) {
       const label = options.label ?? path;
@@ -157,6 +165,9 @@ export class SessionPool {
   private async open(path: string, label: string): Promise<{ session: ort.InferenceSession; provider: Provider }> {
     const base: ort.InferenceSession.SessionOptions = { interOpNumThreads: 1, graphOptimizationLevel: 'all' };
     if (this.threads > 0) base.intraOpNumThreads = this.threads;
+    // Session config entries (onnxruntime_session_options_config_keys.h); the Node binding takes them as strings.
+    const spin = this.spinWait ? '1' : '0';
+    base.extra = { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } };
     const tryOpen = (provider: Provider): Promise<ort.InferenceSession> => this.create(path, { ...base, executionProviders: [provider] });
     // auto tries CUDA only when its provider library is installed: on CPU-only builds a doomed
     // attempt makes ORT print an alarming error to stderr for every model.
