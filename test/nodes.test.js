@@ -188,6 +188,56 @@ describe('Node-RED nodes', function () {
     assert.strictEqual(msg.matched, true);
   });
 
+  it('face-match refuses embeddings of two different recognizers (E_BAD_PARAMETER naming both) and compares when one side names none', async function () {
+    const flow = [TAB, CFG,
+      { id: 'm', z: 'tab', type: 'face-match', config: 'cfg', reference: media('fr_obama.jpg'), threshold: 0.5, wires: [['out']] }, sink('out'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    await helper.load(allNodes, flow);
+    const runtime = await runtimeOf();
+    const token = await runtime.run(await runtime.createToken({ target: media('fr_two_people.jpg'), operations: ['detect', 'landmark', 'embed'] }));
+    const obama = await embeddingOf(runtime, media('fr_obama.jpg'));
+    try {
+      assert.strictEqual(token.faces.length, 2);
+      const model = token.faces[0].embedding_model;
+      assert.ok(model, 'face-embed records the recognizer');
+      const m = helper.getNode('m');
+      const statuses = [];
+      m.on('call:status', (call) => statuses.push(call.args[0]));
+      const relabelled = { ...token, faces: token.faces.map((f) => ({ ...f, embedding_model: 'arcface_simswap' })) };
+      const unlabelled = { ...token, faces: token.faces.map(({ embedding_model, ...f }) => f) };
+      const refused = async (msg, why) => {
+        const caught = nextMessage(helper.getNode('caught'));
+        const quiet = silence(helper.getNode('out'), 300);
+        m.receive(msg);
+        const { error } = await caught;
+        assert.strictEqual(error.code, 'E_BAD_PARAMETER', why);
+        assert.ok(error.message.includes('arcface_simswap') && error.message.includes(model), `${why}: ${error.message}`);
+        assert.match(error.message, /different recognizers/);
+        assert.ok(await quiet, `${why}: no match was sent`);
+      };
+      const matches = async (msg, why) => {
+        const out = nextMessage(helper.getNode('out'));
+        m.receive(msg);
+        const got = await out;
+        assert.strictEqual(got.match.length, 2, why);
+        assert.strictEqual(got.match.filter((x) => x.matched).length, 1, `${why}: ${JSON.stringify(got.match)}`);
+        return got.match;
+      };
+      // Faces of another recognizer against the reference picture (made by the default one).
+      await refused({ payload: relabelled }, 'faces relabelled');
+      assert.ok(statuses.some((st) => st.fill === 'red' && /E_BAD_PARAMETER/.test(st.text)), 'red status');
+      // msg.reference naming another recognizer than the faces'.
+      await refused({ payload: token, reference: { embedding: obama, embedding_model: 'arcface_simswap' } }, 'reference relabelled');
+      // Same model on both sides, or one side silent (older tokens, a bare array): compared as before.
+      const base = await matches({ payload: token }, 'same model (picture)');
+      assert.deepStrictEqual(await matches({ payload: token, reference: { embedding: obama, embedding_model: model } }, 'same model (msg.reference object)'), base);
+      assert.deepStrictEqual(await matches({ payload: unlabelled }, 'faces without embedding_model'), base);
+      assert.deepStrictEqual(await matches({ payload: relabelled, reference: obama }, 'bare array reference'), base);
+    } finally {
+      runtime.release(token);
+    }
+  });
+
   it('enhance and debug nodes produce a new picture', async function () {
     const flow = [TAB, CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'landmark', 'enhance', 'debug'], wires: [['det']] },

@@ -7,9 +7,9 @@ const fs = require('fs');
 
 const { SessionPool } = require('../dist/runtime/sessions');
 const { readImageFile } = require('../dist/runtime/vision/codec');
-const { applyAffine, transformedBounds, invertAffine } = require('../dist/runtime/vision/affine');
+const { applyAffine, transformedBounds, invertAffine, warpAffine } = require('../dist/runtime/vision/affine');
 const { clipRect } = require('../dist/runtime/vision/rect');
-const { templatePoints } = require('../dist/runtime/vision/templates');
+const { templatePoints, alignmentMatrix } = require('../dist/runtime/vision/templates');
 const zoo = require('../dist/runtime/models/zoo');
 const { writeModel, constantNode } = require('./helpers/onnx-graph');
 const { shiftEmap, inswapperGraph } = require('./helpers/model-graphs');
@@ -80,19 +80,22 @@ describe('zoo contracts on built ONNX graphs', function () {
       assert.throws(() => zoo.emapSource(r, new Float32Array(10)), (e) => e.code === 'E_MODEL_CONTRACT');
     });
 
-    it('swaps through the contract graph: emap-made source reaches the model, paste-back changes only the covered rectangle', async () => {
+    it('swaps through the contract graph (openSwapper): emap-made source reaches the model, paste-back changes only the covered rectangle', async () => {
       const handle = await pool.acquire(path, { contract: zoo.INSWAPPER_CONTRACT, label: 'inswapper graph' });
+      const swapper = await zoo.openSwapper('inswapper_128', handle, 'inswapper_128');
       try {
-        const swapper = await zoo.InswapperSwapper.open(handle);
-        assert.ok(Math.abs(swapper.sourceVector(raw)[0] - 0.25) < 1e-6);
+        assert.strictEqual(swapper.modelId, 'inswapper_128');
+        assert.ok(Math.abs((await swapper.sourceInput({ embedding: raw }))[0] - 0.25) < 1e-6);
+        const source = { embedding: raw };
         // Crop: the aligned target crop + 0.25 × 255 (= 63.75) where it does not saturate.
-        const { crop, matrix } = await swapper.swapCrop(astronaut, ASTRONAUT_5, raw);
-        const target = zoo.swapperTarget(astronaut, ASTRONAUT_5, zoo.INSWAPPER_128_SPEC).crop;
+        const { target, crop, matrix } = await swapper.swapCrop(astronaut, ASTRONAUT_5, source);
+        const aligned = warpAffine(astronaut, alignmentMatrix(ASTRONAUT_5, 'arcface_128', 128), 128, 128, { border: 'replicate' });
+        assert.deepStrictEqual(Buffer.from(target.data), Buffer.from(aligned.data), 'the target crop is arcface_128 at 128');
         let n = 0, sum = 0;
         for (let i = 0; i < crop.data.length; i++) if (target.data[i] < 180) { sum += crop.data[i] - target.data[i]; n++; }
         assert.ok(n > 1000 && Math.abs(sum / n - 63.75) < 1, `mean lift ${sum / n}`);
 
-        const out = await swapper.swap(astronaut, ASTRONAUT_5, raw);
+        const out = await swapper.swap(astronaut, ASTRONAUT_5, source);
         const rect = clipRect(transformedBounds(invertAffine(matrix), 128, 128), astronaut.width, astronaut.height);
         // Face centre: lifted by ~64 (mask 1 there); corners of the frame and everything outside the rect: identical.
         const [cx, cy] = ASTRONAUT_5[2];
@@ -107,14 +110,15 @@ describe('zoo contracts on built ONNX graphs', function () {
           }
         }
         assert.strictEqual(changedOutside, 0);
+        assert.ok(out !== astronaut && out.data !== astronaut.data, 'swap() works on a copy');
         // Box mask: the crop's edge band is not blended, so the rect's corner pixels stay as they were.
         assert.deepStrictEqual(px(out, rect.x, rect.y), px(astronaut, rect.x, rect.y));
         // blend 0 leaves the frame as it was; blend 0.5 gives about half the lift.
-        assert.deepStrictEqual(Buffer.from((await swapper.swap(astronaut, ASTRONAUT_5, raw, { blend: 0 })).data), Buffer.from(astronaut.data));
-        const half = px(await swapper.swap(astronaut, ASTRONAUT_5, raw, { blend: 0.5 }), cx, cy);
+        assert.deepStrictEqual(Buffer.from((await swapper.swap(astronaut, ASTRONAUT_5, source, { blend: 0 })).data), Buffer.from(astronaut.data));
+        const half = px(await swapper.swap(astronaut, ASTRONAUT_5, source, { blend: 0.5 }), cx, cy);
         for (let c = 0; c < 3; c++) assert.ok(Math.abs(half[c] - (before[c] + Math.min(64, 255 - before[c]) / 2)) <= 3, `half blend ${before} → ${half}`);
       } finally {
-        await handle.release();
+        await swapper.release();
       }
     });
 
@@ -350,7 +354,7 @@ describe('zoo contracts on built ONNX graphs', function () {
       const h2 = await pool.acquire(SCRFD, { label: 'scrfd.onnx' });
       try {
         assert.throws(() => new zoo.Fan2d4Landmarker(h2), (e) => e.code === 'E_MODEL_CONTRACT' && /2dfan4/.test(e.message));
-        assert.throws(() => new zoo.SimswapSwapper(h2), (e) => e.code === 'E_MODEL_CONTRACT' && /target image input and a source vector/.test(e.message));
+        assert.throws(() => new zoo.ZooSwapperModel(h2, zoo.ZOO_SWAPPER_SPECS.hyperswap_256), (e) => e.code === 'E_MODEL_CONTRACT' && /hyperswap_256/.test(e.message) && /target image input and a source vector/.test(e.message));
         assert.throws(() => new zoo.GfpganEnhancer(h2), (e) => e.code === 'E_MODEL_CONTRACT' && /output "score_8" has shape \[1,12800,1\], expected \[1,3,640,640\]/.test(e.message));
         assert.throws(() => new zoo.YolofaceDetector(h2), (e) => e.code === 'E_MODEL_CONTRACT' && /expected \[1,20,\?\]/.test(e.message));
       } finally {

@@ -6,21 +6,15 @@
 const assert = require('assert');
 
 const { SessionPool } = require('../dist/runtime/sessions');
-const { readImageFile } = require('../dist/runtime/vision/codec');
 const { warpAffine } = require('../dist/runtime/vision/affine');
 const { resizeBilinear } = require('../dist/runtime/vision/resize');
 const { alignmentMatrix } = require('../dist/runtime/vision/templates');
 const { gaussianKernel1d } = require('../dist/runtime/vision/mask-smooth');
 const zoo = require('../dist/runtime/models/zoo');
-const { writeModel } = require('./helpers/onnx-graph');
+const { int64, scalar, spy, faceWithPoints, modelFiles, countChanged } = require('./helpers/zoo-fixtures');
 
-const MEDIA = '/work/shared/media';
-// fr_biden.jpg's 5 points (SCRFD on the real file, rounded).
+// fr_biden.jpg's 5 points (SCRFD on the real file).
 let BIDEN_5;
-const SCRFD = '/work/shared/models/scrfd_2.5g_test.onnx';
-
-const int64 = (name, data) => ({ name, type: 'int64', dims: [data.length], data });
-const scalar = (name, v) => ({ name, dims: [1], data: [v] });
 
 /** xseg-shaped graph: output (1,256,256,1) = k × B channel of the input + constant plane `plane` (256×256). */
 function xsegSpec({ k = 1, plane = new Float32Array(256 * 256), rank3 = false }) {
@@ -58,35 +52,17 @@ function bisenetSpec(quadrants) {
   };
 }
 
-function spy(handle) {
-  const feeds = [];
-  const proxy = Object.create(handle);
-  proxy.run = async (f) => {
-    const copy = {};
-    for (const [name, t] of Object.entries(f)) copy[name] = { dims: [...t.dims], data: Float32Array.from(t.data) };
-    feeds.push(copy);
-    return handle.run(f);
-  };
-  return { handle: proxy, feeds };
-}
-
 describe('zoo maskers: xseg and bisenet', function () {
   this.timeout(60000);
   let pool;
   let biden, crop128, crop256, crop512;
-  const cleanups = [];
+  const files = modelFiles();
+  const model = files.write;
   const paths = {};
-  const model = (spec, name) => { const m = writeModel(spec, name); cleanups.push(m.cleanup); return m.path; };
 
   before(async () => {
     pool = new SessionPool({ device: 'cpu' });
-    biden = await readImageFile(`${MEDIA}/fr_biden.jpg`);
-    const det = await pool.acquire(SCRFD, { contract: zoo.SCRFD_CONTRACT });
-    try {
-      BIDEN_5 = (await new zoo.ScrfdDetector(det).detect(biden, { scoreThreshold: 0.5, maxFaces: 1 }))[0].landmarks5;
-    } finally {
-      await det.release();
-    }
+    ({ frame: biden, points: BIDEN_5 } = await faceWithPoints(pool, 'fr_biden.jpg'));
     const aligned = (size) => warpAffine(biden, alignmentMatrix(BIDEN_5, 'arcface_128', size), size, size, { border: 'replicate' });
     crop128 = aligned(128); crop256 = aligned(256); crop512 = aligned(512);
     const step = new Float32Array(256 * 256);
@@ -112,7 +88,7 @@ describe('zoo maskers: xseg and bisenet', function () {
   });
   after(async () => {
     await pool.close();
-    for (const c of cleanups) c();
+    files.cleanup();
   });
 
   describe('xseg (occlusion)', () => {
@@ -253,9 +229,7 @@ describe('zoo maskers: xseg and bisenet', function () {
       const run = async (options) => {
         const out = { width: biden.width, height: biden.height, data: new Uint8Array(biden.data) };
         await swapper.swapInto(out, biden, BIDEN_5, { embedding: raw }, options);
-        let changed = 0;
-        for (let i = 0; i < out.data.length; i++) if (out.data[i] !== biden.data[i]) changed++;
-        return changed;
+        return countChanged(out.data, biden.data);
       };
       try {
         assert.strictEqual(await run({ masks: [(c) => zero.maskFor(c)] }), 0);

@@ -7,19 +7,13 @@
 const assert = require('assert');
 
 const { SessionPool } = require('../dist/runtime/sessions');
-const { readImageFile } = require('../dist/runtime/vision/codec');
 const { warpAffine } = require('../dist/runtime/vision/affine');
 const { alignmentMatrix } = require('../dist/runtime/vision/templates');
 const zoo = require('../dist/runtime/models/zoo');
-const { writeModel } = require('./helpers/onnx-graph');
+const { int64, scalar, spy, faceWithPoints, modelFiles, countChanged } = require('./helpers/zoo-fixtures');
 
-const MEDIA = '/work/shared/media';
-const SCRFD = '/work/shared/models/scrfd_2.5g_test.onnx';
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 const IMAGENET_STD = [0.229, 0.224, 0.225];
-
-const int64 = (name, data) => ({ name, type: 'int64', dims: [data.length], data });
-const scalar = (name, v) => ({ name, dims: [1], data: [v] });
 
 /**
  * A swapper graph: output = target + lift + k × (first value of source). lift 0, k 0 echoes
@@ -84,47 +78,18 @@ function chw(frame, mean = [0, 0, 0], std = [1, 1, 1]) {
   return out;
 }
 
-/** A handle whose run() records what it was fed (a copy of every tensor), then runs the model. */
-function spy(handle) {
-  const feeds = [];
-  const proxy = Object.create(handle);
-  proxy.run = async (f) => {
-    const copy = {};
-    for (const [name, t] of Object.entries(f)) copy[name] = { dims: [...t.dims], data: Float32Array.from(t.data) };
-    feeds.push(copy);
-    return handle.run(f);
-  };
-  return { handle: proxy, feeds };
-}
-
-const countChanged = (a, b) => { let n = 0; for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++; return n; };
-
 describe('zoo swappers through openSwapper', function () {
   this.timeout(60000);
   let pool;
   let biden, obama, bidenPoints, obamaPoints;
-  const cleanups = [];
+  const files = modelFiles();
+  const model = files.write;
   const paths = {};
-
-  function model(spec, name) {
-    const m = writeModel(spec, name);
-    cleanups.push(m.cleanup);
-    return m.path;
-  }
 
   before(async () => {
     pool = new SessionPool({ device: 'cpu' });
-    biden = await readImageFile(`${MEDIA}/fr_biden.jpg`);
-    obama = await readImageFile(`${MEDIA}/fr_obama.jpg`);
-    const det = await pool.acquire(SCRFD, { contract: zoo.SCRFD_CONTRACT });
-    try {
-      const detector = new zoo.ScrfdDetector(det);
-      const opts = { scoreThreshold: 0.5, maxFaces: 1 };
-      bidenPoints = (await detector.detect(biden, opts))[0].landmarks5;
-      obamaPoints = (await detector.detect(obama, opts))[0].landmarks5;
-    } finally {
-      await det.release();
-    }
+    ({ frame: biden, points: bidenPoints } = await faceWithPoints(pool, 'fr_biden.jpg'));
+    ({ frame: obama, points: obamaPoints } = await faceWithPoints(pool, 'fr_obama.jpg'));
     paths.crossface = model(CROSSFACE, 'crossface.onnx');
     paths.inswapperEcho = model(swapperSpec({ size: 128, emap: EMAP }), 'inswapper_128.onnx');
     paths.inswapperLift = model(swapperSpec({ size: 128, lift: 0.25, emap: EMAP }), 'inswapper_lift.onnx');
@@ -137,7 +102,7 @@ describe('zoo swappers through openSwapper', function () {
   });
   after(async () => {
     await pool.close();
-    for (const c of cleanups) c();
+    files.cleanup();
   });
 
   async function open(contractId, path, withConverter) {

@@ -1,4 +1,4 @@
-import { FaceError, cosineSimilarity, type Runtime } from '../runtime';
+import { FaceError, matchFaces, type Identity, type Runtime } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
@@ -11,7 +11,9 @@ interface Def extends NodeDef {
 
 /**
  * "Who is this": compares every face's embedding with a reference identity (msg.reference as
- * an embedding array, or the reference picture set in the dialog) and reports the matches.
+ * an embedding array or a `{ embedding, embedding_model }` object such as a face or a token's
+ * source, or the reference picture set in the dialog) and reports the matches. Embeddings of
+ * two different recognizer models are refused, not compared.
  */
 export = function (RED: Red): void {
   function FaceMatch(this: Node, nodeDef: NodeDef): void {
@@ -20,7 +22,7 @@ export = function (RED: Red): void {
     const def = nodeDef as Def;
     const config = configOf(RED, node, def.config);
     const threshold = numberOption(def.threshold) ?? 0.5;
-    let referenceFromFile: Promise<number[]> | undefined;
+    let referenceFromFile: Promise<Identity> | undefined;
 
     node.on('input', (msg: NodeMessage, send, done) => {
       if (!config) {
@@ -32,11 +34,7 @@ export = function (RED: Red): void {
           const runtime = config.runtime;
           const token = runtime.acceptToken(msg.payload);
           const reference = await referenceFor(runtime, msg);
-          if (token.faces.some((f) => !f.embedding)) throw new FaceError('E_BAD_PARAMETER', 'faces have no embeddings: put a face-embed node before face-match');
-          const match = token.faces.map((face, index) => {
-            const similarity = Math.round(cosineSimilarity(face.embedding!, reference) * 1e4) / 1e4;
-            return { index, similarity, matched: similarity >= threshold };
-          });
+          const match = matchFaces(token.faces, reference, threshold);
           msg.match = match;
           msg.matched = match.some((m) => m.matched);
           const best = match.reduce((a, b) => (b.similarity > a.similarity ? b : a), { index: -1, similarity: -1, matched: false });
@@ -51,9 +49,10 @@ export = function (RED: Red): void {
       })();
     });
 
-    async function referenceFor(runtime: Runtime, msg: NodeMessage): Promise<number[]> {
-      if (Array.isArray(msg.reference) && msg.reference.every((v) => typeof v === 'number')) return msg.reference as number[];
-      if (!def.reference) throw new FaceError('E_NO_SOURCE', 'no reference: set msg.reference to an embedding array or pick a reference picture in the node');
+    async function referenceFor(runtime: Runtime, msg: NodeMessage): Promise<Identity> {
+      const given = identityOf(msg.reference);
+      if (given) return given;
+      if (!def.reference) throw new FaceError('E_NO_SOURCE', 'no reference: set msg.reference to an embedding array (or { embedding, embedding_model }) or pick a reference picture in the node');
       // The reference picture is analysed once and kept for the node's lifetime.
       referenceFromFile ??= embedLargestFace(runtime, def.reference);
       referenceFromFile.catch(() => (referenceFromFile = undefined));
@@ -63,9 +62,21 @@ export = function (RED: Red): void {
   RED.nodes.registerType('face-match', FaceMatch);
 };
 
-async function embedLargestFace(runtime: Runtime, path: string): Promise<number[]> {
+const isNumbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+
+/** msg.reference as an identity: a bare embedding array, or an object with `embedding` (and `embedding_model` when known). */
+function identityOf(value: unknown): Identity | undefined {
+  if (isNumbers(value)) return { embedding: value };
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { embedding, embedding_model: model } = value as { embedding?: unknown; embedding_model?: unknown };
+  if (!isNumbers(embedding)) return undefined;
+  return typeof model === 'string' && model !== '' ? { embedding, embedding_model: model } : { embedding };
+}
+
+async function embedLargestFace(runtime: Runtime, path: string): Promise<Identity> {
   const token = await runtime.run(await runtime.createToken({ target: path, operations: ['detect', 'landmark', 'embed'], parameters: { face_selector: 'one' } }));
   runtime.release(token);
   if (token.state === 'failed') throw new FaceError(token.error!.code as FaceError['code'], `reference picture ${path}: ${token.error!.message}`);
-  return token.faces[0].embedding!;
+  const face = token.faces[0];
+  return face.embedding_model ? { embedding: face.embedding!, embedding_model: face.embedding_model } : { embedding: face.embedding! };
 }

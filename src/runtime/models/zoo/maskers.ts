@@ -73,27 +73,21 @@ export function regionsFromLogits(logits: Float32Array, classes: number, size: n
   return out;
 }
 
-/** Occlusion mask from xseg: 1 where the face shows, 0 where something covers it. */
-export class XsegMasker implements FaceMasker {
-  readonly modelId: string;
-  readonly size: number;
+/**
+ * What xseg and bisenet share: one input, one output, a size×size plane decoded to a
+ * crop-sized mask. Subclasses check the file's shapes and say how a crop becomes the input.
+ */
+abstract class SingleInputMasker implements FaceMasker {
   private readonly inputName: string;
   private readonly outputName: string;
 
-  constructor(private readonly session: SessionHandle, modelId = 'xseg_1') {
-    this.modelId = modelId;
-    // Size from an NHWC input's fixed height, else FaceFusion's 256 (a file of another layout is refused below).
-    const shape = session.inputMetadata[0]?.shape ?? [];
-    const h = shape[1];
-    this.size = shape.length === 4 && shape[3] === 3 && typeof h === 'number' && h > 0 ? h : 256;
-    const outRank = session.outputMetadata[0]?.shape.length;
-    checkPositional(session, XSEG_CONTRACT.id, [
-      { kind: 'input', index: 0, shape: [null, this.size, this.size, 3] },
-      { kind: 'output', index: 0, shape: outRank === 3 ? [null, this.size, this.size] : [null, this.size, this.size, 1] },
-    ]);
+  protected constructor(protected readonly session: SessionHandle, readonly modelId: string) {
     this.inputName = session.inputNames[0];
     this.outputName = session.outputNames[0];
   }
+
+  /** The model's square input (and output plane) size. */
+  abstract readonly size: number;
 
   get provider(): string {
     return this.session.provider;
@@ -104,24 +98,46 @@ export class XsegMasker implements FaceMasker {
     return this.session.release();
   }
 
-  async maskFor(crop: Frame): Promise<Float32Array> {
+  abstract maskFor(crop: Frame): Promise<Float32Array>;
+
+  /** Runs the model on `input` (shape `dims`), turns its output into a size×size plane with `toPlane`, decodes that to a crop-sized mask. */
+  protected async runAndDecode(crop: Frame, input: Float32Array, dims: number[], toPlane: (output: Float32Array) => Float32Array): Promise<Float32Array> {
+    const out = await this.session.run({ [this.inputName]: floatTensorFor(this.session, this.inputName, input, dims) });
+    return decodeMaskPlane(toPlane(floatOutput(out, this.outputName, this.session.label)), this.size, crop.width, crop.height);
+  }
+}
+
+/** Occlusion mask from xseg: 1 where the face shows, 0 where something covers it. */
+export class XsegMasker extends SingleInputMasker {
+  readonly size: number;
+
+  constructor(session: SessionHandle, modelId = 'xseg_1') {
+    super(session, modelId);
+    // Size from an NHWC input's fixed height, else FaceFusion's 256 (a file of another layout is refused below).
+    const shape = session.inputMetadata[0]?.shape ?? [];
+    const h = shape[1];
+    this.size = shape.length === 4 && shape[3] === 3 && typeof h === 'number' && h > 0 ? h : 256;
+    const outRank = session.outputMetadata[0]?.shape.length;
+    checkPositional(session, XSEG_CONTRACT.id, [
+      { kind: 'input', index: 0, shape: [null, this.size, this.size, 3] },
+      { kind: 'output', index: 0, shape: outRank === 3 ? [null, this.size, this.size] : [null, this.size, this.size, 1] },
+    ]);
+  }
+
+  maskFor(crop: Frame): Promise<Float32Array> {
     const s = this.size;
-    const out = await this.session.run({ [this.inputName]: floatTensorFor(this.session, this.inputName, xsegPreprocess(crop, s), [1, s, s, 3]) });
-    return decodeMaskPlane(floatOutput(out, this.outputName, this.session.label), s, crop.width, crop.height);
+    return this.runAndDecode(crop, xsegPreprocess(crop, s), [1, s, s, 3], (plane) => plane);
   }
 }
 
 /** Region mask from bisenet: 1 over the chosen face regions (argmax of 19 classes), smoothed. */
-export class BisenetMasker implements FaceMasker {
-  readonly modelId: string;
+export class BisenetMasker extends SingleInputMasker {
   readonly regions: readonly FaceRegion[];
   readonly size = 512;
   private readonly keep: ReadonlySet<number>;
-  private readonly inputName: string;
-  private readonly outputName: string;
 
-  constructor(private readonly session: SessionHandle, regions: readonly string[] = FACE_REGION_NAMES, modelId = 'bisenet_resnet_34') {
-    this.modelId = modelId;
+  constructor(session: SessionHandle, regions: readonly string[] = FACE_REGION_NAMES, modelId = 'bisenet_resnet_34') {
+    super(session, modelId);
     const unknown = regions.filter((r) => !Object.prototype.hasOwnProperty.call(FACE_REGIONS, r));
     if (unknown.length > 0 || regions.length === 0) {
       throw new FaceError('E_BAD_PARAMETER', `face mask regions ${unknown.length > 0 ? `"${unknown.join('", "')}" unknown` : 'empty'}; choose from ${FACE_REGION_NAMES.join(', ')}`);
@@ -132,26 +148,13 @@ export class BisenetMasker implements FaceMasker {
       { kind: 'input', index: 0, shape: [null, 3, this.size, this.size] },
       { kind: 'output', index: 0, shape: [null, BISENET_CLASSES, this.size, this.size] },
     ]);
-    this.inputName = session.inputNames[0];
-    this.outputName = session.outputNames[0];
   }
 
-  get provider(): string {
-    return this.session.provider;
-  }
-
-  /** Releases the masker's session handle. */
-  release(): Promise<void> {
-    return this.session.release();
-  }
-
-  async maskFor(crop: Frame): Promise<Float32Array> {
+  maskFor(crop: Frame): Promise<Float32Array> {
     const s = this.size;
     const small = crop.width === s && crop.height === s ? crop : resizeBilinear(crop, s, s);
     const data = toCHW(small, { mean: [0.485 * 255, 0.456 * 255, 0.406 * 255], std: [0.229 * 255, 0.224 * 255, 0.225 * 255] });
-    const out = await this.session.run({ [this.inputName]: floatTensorFor(this.session, this.inputName, data, [1, 3, s, s]) });
-    const regions = regionsFromLogits(floatOutput(out, this.outputName, this.session.label), BISENET_CLASSES, s, this.keep);
-    return decodeMaskPlane(regions, s, crop.width, crop.height);
+    return this.runAndDecode(crop, data, [1, 3, s, s], (logits) => regionsFromLogits(logits, BISENET_CLASSES, s, this.keep));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { SessionHandle } from '../../sessions';
 import type { Affine, Frame, Point, Rect } from '../../vision/frame';
+import { cloneFrame } from '../../vision/frame';
 import { warpAffine } from '../../vision/affine';
 import { toCHW, fromCHW } from '../../vision/tensor';
 import { alignmentMatrix, type TemplateName } from '../../vision/templates';
@@ -12,10 +13,47 @@ import type { IoContract } from '../types';
 import { checkPositional, floatOutput, floatTensorFor } from './common';
 import { pasteBack } from './paste-back';
 import { l2normalised } from './arcface';
-import { emapSource, type SwapOptions } from './embedding-swapper';
-import { readEmap, INSWAPPER_CONTRACT } from './inswapper';
-import { SIMSWAP_256_CONTRACT } from './simswap';
+import { readLastInitializer } from './onnx-initializer';
 import { EmbeddingConverter } from './crossface';
+
+export interface SwapOptions {
+  /** 0..1 (FaceFusion-style blend_ratio of the pasted face), default 1. */
+  blend?: number;
+  /** Box mask blur as a fraction of half the crop (FaceFusion default 0.3). */
+  maskBlur?: number;
+  /** Box mask padding in percent [top, right, bottom, left], default 0. */
+  maskPadding?: [number, number, number, number];
+}
+
+/**
+ * inswapper's source: raw embedding × emap ÷ ‖raw embedding‖ (a row vector times the 512×512
+ * matrix, as FaceFusion does; InsightFace re-normalises afterwards — they differ by a scalar).
+ */
+export function emapSource(raw: Float32Array, emap: Float32Array): Float32Array {
+  const n = raw.length;
+  if (emap.length !== n * n) throw new FaceError('E_MODEL_CONTRACT', `emap has ${emap.length} values, expected ${n}×${n} for a ${n}-d embedding`);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += raw[i] * raw[i];
+  const norm = Math.sqrt(sum) || 1;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const e = raw[i];
+    if (e === 0) continue;
+    for (let j = 0, row = i * n; j < n; j++) out[j] += e * emap[row + j];
+  }
+  const result = new Float32Array(n);
+  for (let j = 0; j < n; j++) result[j] = out[j] / norm;
+  return result;
+}
+
+/** Reads `emap` (the last initializer of the graph) from an inswapper model file and checks it is 512×512. */
+export async function readEmap(modelPath: string): Promise<Float32Array> {
+  const init = await readLastInitializer(modelPath);
+  if (init.dims.length !== 2 || init.dims[0] !== 512 || init.dims[1] !== 512) {
+    throw new FaceError('E_MODEL_CONTRACT', `${modelPath}: the last initializer "${init.name}" has dims [${init.dims.join(',')}], expected the 512×512 emap of inswapper`);
+  }
+  return init.data;
+}
 
 /** The identity a swap gives the target face: an embedding, or (blendswap, uniface) the source face itself. */
 export interface SwapSource {
@@ -113,9 +151,17 @@ export function zooSwapperContract(spec: ZooSwapperSpec): IoContract {
   };
 }
 
-/** Swapper name contracts by contract id (inswapper_128 and simswap_256 keep their existing ones). */
+/** inswapper_128 / _fp16: target (1,3,128,128), source (1,512) → output (1,3,128,128) in [0,1]; the output name is pinned too. */
+export const INSWAPPER_CONTRACT: IoContract = {
+  ...zooSwapperContract(ZOO_SWAPPER_SPECS.inswapper_128),
+  outputs: [{ name: 'output', type: 'float32', shape: [1, 3, 128, 128] }],
+};
+
+export const SIMSWAP_256_CONTRACT: IoContract = zooSwapperContract(ZOO_SWAPPER_SPECS.simswap_256);
+
+/** Swapper name contracts by contract id. */
 export const ZOO_SWAPPER_CONTRACTS: Readonly<Record<string, IoContract>> = Object.freeze(
-  Object.fromEntries(Object.values(ZOO_SWAPPER_SPECS).map((s) => [s.id, s.id === 'inswapper_128' ? INSWAPPER_CONTRACT : s.id === 'simswap_256' ? SIMSWAP_256_CONTRACT : zooSwapperContract(s)])),
+  Object.fromEntries(Object.values(ZOO_SWAPPER_SPECS).map((s) => [s.id, s.id === 'inswapper_128' ? INSWAPPER_CONTRACT : zooSwapperContract(s)])),
 );
 
 /**
@@ -310,6 +356,13 @@ export class ZooSwapperModel implements ZooSwapper {
     const swapped = await this.swapCrop(frame, landmarks5, source, options);
     const mask = await this.cropMask(swapped, options);
     return pasteBack(out, swapped.crop, swapped.matrix, mask, options.blend ?? 1);
+  }
+
+  /** As swapInto, on a copy of `frame`: the swapped frame. */
+  async swap(frame: Frame, landmarks5: readonly Point[], source: SwapSource, options: ZooSwapOptions = {}): Promise<Frame> {
+    const out = cloneFrame(frame);
+    await this.swapInto(out, frame, landmarks5, source, options);
+    return out;
   }
 
   /** Releases the swapper's session and its converter's. */
