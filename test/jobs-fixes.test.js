@@ -128,6 +128,25 @@ describe('job runner fixes', function () {
       }
     });
 
+    it('analyseJobSource analyses the source with the job\'s detector/landmarker/recognizer choices', async function () {
+      const seen = [];
+      const prepare = runtime.prepareModels.bind(runtime);
+      runtime.prepareModels = (stages, parameters) => {
+        seen.push(parameters);
+        return prepare(stages, parameters);
+      };
+      try {
+        const { token, source } = await analyseJobSource(runtime, media('fr_obama.jpg'), 'job-2', true, { face_detector_model: 'fr_detect', face_recognizer_model: 'fr_feature', score_threshold: 0.6, blend_ratio: 1 });
+        const expected = { score_threshold: 0.6, face_detector_model: 'fr_detect', face_recognizer_model: 'fr_feature' };
+        assert.deepStrictEqual(seen, [expected]);
+        assert.deepStrictEqual(token.parameters, expected);
+        assert.ok(source.face && source.embedding, 'a face with its embedding');
+        runtime.release(token);
+      } finally {
+        delete runtime.prepareModels;
+      }
+    });
+
     it('a job with good models still completes', async function () {
       const jobs = new JobManager(runtime, { locator });
       try {
@@ -292,6 +311,7 @@ describe('job runner fixes', function () {
         return e.code === 'E_BAD_OUTPUT';
       });
       await assert.rejects(sink.write(b, 1), (e) => e === first);
+      await assert.rejects(sink.skip(2), (e) => e === first);
       await assert.rejects(sink.finish(), (e) => e === first);
       assert.strictEqual(sink.open, false);
       assert.strictEqual(counting.calls, 0, 'ffmpeg never started');
@@ -299,24 +319,30 @@ describe('job runner fixes', function () {
       await sink.abort();
     });
 
-    it('source → sink writes every frame, frees the tokens (target re-owned, not copied)', async function () {
-      const src = new FrameTokenSource({ runtime, locator, input: small });
-      const output = path.join(dir, 'through.mp4');
+    it('source → sink: a frame the flow drops does not stall the source; the gap is skipped at the end', async function () {
+      const src = new FrameTokenSource({ runtime, locator, input: small, maxInFlight: 2 });
+      const output = path.join(dir, 'gap.mp4');
       const sink = new FrameTokenSink({ runtime, locator, output, preset: 'ultrafast' });
+      const guard = setTimeout(() => void src.stop(), 15000); // a stall ends here (and fails below)
       let n = 0;
-      for await (const item of src.tokens()) {
-        const pixels = runtime.store.get(item.token.target.frame);
-        await sink.write(item.token, item.index, item.stream.fps);
-        // Written or still queued: either way the same pixels under the same ref, or gone.
-        const after = runtime.store.tryGet(item.token.target.frame);
-        assert.ok(after === undefined || after === pixels);
-        n++;
+      try {
+        for await (const item of src.tokens()) {
+          n++;
+          if (item.index === 3) {
+            runtime.release(item.token); // dropped in the flow: later frames wait in the encoder
+            continue;
+          }
+          const ref = item.token.target.frame;
+          await sink.write(item.token, item.index, item.stream.fps);
+          assert.strictEqual(runtime.store.has(ref), false, 'the token\'s frame is released on arrival');
+        }
+      } finally {
+        clearTimeout(guard);
       }
+      assert.strictEqual(n, 40, 'every frame came out');
       const result = await sink.finish();
-      assert.strictEqual(n, 40);
-      assert.strictEqual(result.frames, 40);
-      assert.strictEqual((await probeMedia(locator, output, { countFrames: true })).frameCount, 40);
-      await sleep(10);
+      assert.deepStrictEqual([result.frames, result.dropped], [39, 1]);
+      assert.strictEqual((await probeMedia(locator, output, { countFrames: true })).frameCount, 39);
     });
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import { FaceError, toFaceError } from '../errors';
 import type { Runtime } from '../runtime';
 import { createToken } from '../token/token';
-import type { FaceToken, Parameters, Stage } from '../token/types';
+import type { FaceToken, FrameRef, Parameters, Stage } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
 import { VideoDecoder, type DecoderStreamInfo, type VideoDecoderOptions } from '../video/decoder';
 import { InFlightLimit } from '../store/in-flight-limit';
@@ -191,25 +191,28 @@ export class FrameTokenSink {
     const store = runtime.store;
     const target = token.target.frame;
     let encoder: VideoEncoder;
+    let ref: FrameRef;
     try {
       if (this.failure) throw this.failure;
       const pixels = store.get(target);
       encoder = this.encoder ?? this.openEncoder(pixels.width, pixels.height, index, fps);
+      // The pixels move to a ref of our own (no copy) and the token is freed whole. Deliberately
+      // not a reown: the release of the token's ref is what tells an upstream in-flight gate
+      // (face-video-in) that the frame arrived, so frames parked here behind an index the flow
+      // dropped do not hold the source back until the video stalls.
+      runtime.release(token);
+      ref = store.put(pixels, { owner: this.owner });
     } catch (error) {
       runtime.release(token);
       throw error;
     }
-    // The encoder frees the target once written (our owner tag is the backstop); the rest of
-    // the token (its source, frames its stages derived) is freed now.
-    store.reown(target, this.owner);
-    store.releaseOwner(token.request_id);
-    const source = token.source?.frame;
-    if (source !== undefined && source !== target) store.release(source);
     this.received++;
-    await encoder.write(index, target);
+    // The encoder frees `ref` once written (our owner tag is the backstop on finish/abort).
+    await encoder.write(index, ref);
   }
 
   async skip(index: number): Promise<void> {
+    if (this.failure) throw this.failure;
     this.skipped++;
     await this.encoder?.skip(index);
   }
