@@ -91,7 +91,8 @@ export class FrameTokenSource {
 
   async *tokens(): AsyncGenerator<SourcedToken, void, undefined> {
     const { runtime } = this.options;
-    const limit = Math.max(1, Math.floor(this.options.maxInFlight ?? 4));
+    // NaN → 1 (never a gate that cannot open); Infinity → no practical limit.
+    const limit = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(this.options.maxInFlight ?? 4) || 1));
     const gate = new InFlightLimit(runtime.store, limit);
     this.gate = gate;
     let held: SourcedToken | undefined;
