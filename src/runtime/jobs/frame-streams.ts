@@ -1,14 +1,21 @@
 import { randomUUID } from 'crypto';
-import { FaceError } from '../errors';
+import { FaceError, toFaceError } from '../errors';
 import type { Runtime } from '../runtime';
 import { createToken } from '../token/token';
 import type { FaceToken, FrameRef, Parameters, Stage } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
-import { VideoDecoder, type DecoderStreamInfo } from '../video/decoder';
+import { VideoDecoder, type DecoderStreamInfo, type VideoDecoderOptions } from '../video/decoder';
+import { InFlightLimit } from '../store/in-flight-limit';
 import { VideoEncoder, type EncodeResult } from '../video/encoder';
 import { classifySource } from '../video/source';
 
-export interface FrameTokenSourceOptions {
+/** Decoder settings a source passes on as given (reconnects of a live source, timeouts, size). */
+export type FrameTokenSourceDecoderOptions = Pick<
+  VideoDecoderOptions,
+  'live' | 'maxReconnects' | 'reconnectBaseMs' | 'reconnectMaxMs' | 'ioTimeoutMs' | 'openTimeoutMs' | 'analyzeMs' | 'width' | 'height' | 'inputOptions' | 'onReconnect'
+>;
+
+export interface FrameTokenSourceOptions extends FrameTokenSourceDecoderOptions {
   runtime: Runtime;
   locator: FfmpegLocator;
   /** File path, stream URL or /dev/video*. */
@@ -17,8 +24,12 @@ export interface FrameTokenSourceOptions {
   maxInFlight?: number;
   operations?: Stage[];
   parameters?: Parameters;
-  onReconnect?: (attempt: number, delayMs: number, reason: string) => void;
 }
+
+/** The option names forwarded to the VideoDecoder. */
+const DECODER_KEYS: readonly (keyof FrameTokenSourceDecoderOptions)[] = [
+  'live', 'maxReconnects', 'reconnectBaseMs', 'reconnectMaxMs', 'ioTimeoutMs', 'openTimeoutMs', 'analyzeMs', 'width', 'height', 'inputOptions', 'onReconnect',
+];
 
 export interface SourcedToken {
   token: FaceToken;
@@ -32,29 +43,36 @@ export interface SourcedToken {
  * A video as a stream of face tokens, for flows (face-video-in): each decoded frame becomes a
  * token that OWNS its frame (owner = request_id), so whoever ends the token's life —
  * `runtime.release(token)` in face-video-out, or the TTL sweeper — frees it. At most
- * `maxInFlight` tokens are out at once (a token is out until its frame leaves the store), and
- * the decoder itself waits for store room, so a slow flow slows the decoder down instead of
- * growing memory or overflowing the stage nodes' queues.
+ * `maxInFlight` tokens are out at once (a token is out until its frame leaves the store; the
+ * wait is woken by the store's release notifications), and the decoder itself waits for store
+ * room, so a slow flow slows the decoder down instead of growing memory or overflowing the
+ * stage nodes' queues.
  */
 export class FrameTokenSource {
   private readonly decoder: VideoDecoder;
-  private readonly out: FrameRef[] = [];
   private readonly options: FrameTokenSourceOptions;
   private readonly owner = `video-in:${randomUUID()}`;
   private stopped = false;
-  private wakeTimer?: { timer: NodeJS.Timeout; resolve: () => void };
+  /** The in-flight gate while tokens() runs. */
+  private gate?: InFlightLimit;
+  /** Tokens handed out by tokens() (a frame read ahead and never yielded does not count). */
   frames = 0;
 
   /** Throws E_UNSUPPORTED_SOURCE synchronously for a refused URL scheme. */
   constructor(options: FrameTokenSourceOptions) {
     this.options = options;
     classifySource(options.input);
+    const forwarded: Partial<VideoDecoderOptions> = {};
+    for (const key of DECODER_KEYS) {
+      // One key at a time keeps each value's own type; the cast only widens the target.
+      if (options[key] !== undefined) (forwarded as Record<string, unknown>)[key] = options[key];
+    }
     this.decoder = new VideoDecoder({
+      ...forwarded,
       locator: options.locator,
       store: options.runtime.store,
       input: options.input,
       owner: this.owner,
-      ...(options.onReconnect ? { onReconnect: options.onReconnect } : {}),
     });
   }
 
@@ -66,9 +84,17 @@ export class FrameTokenSource {
     return this.decoder.info;
   }
 
+  /** Tokens handed out whose frame is still in the store. */
+  get inFlight(): number {
+    return this.gate?.count ?? 0;
+  }
+
   async *tokens(): AsyncGenerator<SourcedToken, void, undefined> {
     const { runtime } = this.options;
-    const limit = Math.max(1, this.options.maxInFlight ?? 4);
+    // NaN → 1 (never a gate that cannot open); Infinity → no practical limit.
+    const limit = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(this.options.maxInFlight ?? 4) || 1));
+    const gate = new InFlightLimit(runtime.store, limit);
+    this.gate = gate;
     let held: SourcedToken | undefined;
     try {
       for await (const frame of this.decoder.frames()) {
@@ -77,34 +103,36 @@ export class FrameTokenSource {
           break;
         }
         const request_id = randomUUID();
-        // Re-own the decoded frame by the token (same pixels, no copy), so releasing the token frees it.
-        const pixels = runtime.store.get(frame.ref);
-        runtime.store.release(frame.ref);
         const ttlMs = runtime.tokenTtlMs;
-        const ref = runtime.store.put(pixels, { owner: request_id, expiresAt: Date.now() + ttlMs });
+        // The token takes over the decoded frame (same pixels, no copy): releasing the token frees it.
+        runtime.store.reown(frame.ref, request_id);
+        runtime.store.setExpiry(frame.ref, Date.now() + ttlMs);
         const token = createToken({
           request_id,
-          target: { frame: ref, index: frame.index, pts: frame.pts, width: frame.width, height: frame.height },
+          target: { frame: frame.ref, index: frame.index, pts: frame.pts, width: frame.width, height: frame.height },
           operations: this.options.operations ?? [],
           parameters: this.options.parameters ?? {},
           ttlMs,
         });
-        this.frames++;
-        const next: SourcedToken = { token, index: frame.index, last: false, stream: this.decoder.info! };
-        if (held) {
-          yield held;
-          this.out.push(held.token.target.frame);
-          await this.waitForRoom(limit);
+        // The new token is read ahead (to know which one is last); `finally` frees it when the
+        // consumer stops before it is handed out.
+        const out = held;
+        held = { token, index: frame.index, last: false, stream: this.decoder.info! };
+        if (out) {
+          yield* this.handOut(out, gate);
+          await gate.waitForRoom();
+          if (this.stopped) break;
         }
-        held = next;
       }
       if (held && !this.stopped) {
         const last = { ...held, last: true };
         held = undefined;
-        yield last;
+        yield* this.handOut(last, gate);
       }
     } finally {
       if (held) runtime.release(held.token);
+      gate.close();
+      if (this.gate === gate) this.gate = undefined;
       runtime.store.releaseOwner(this.owner);
     }
   }
@@ -112,26 +140,14 @@ export class FrameTokenSource {
   /** Stops ffmpeg; tokens() ends at its next step. Tokens already out stay valid. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.wakeTimer) {
-      clearTimeout(this.wakeTimer.timer);
-      this.wakeTimer.resolve();
-    }
+    this.gate?.close();
     await this.decoder.stop();
   }
 
-  /** Waits while `limit` tokens are still out (their frame still in the store). */
-  private async waitForRoom(limit: number): Promise<void> {
-    const store = this.options.runtime.store;
-    for (;;) {
-      while (this.out.length > 0 && !store.has(this.out[0])) this.out.shift();
-      const present = this.out.filter((ref) => store.has(ref)).length;
-      if (present < limit || this.stopped) return;
-      // The store has no release events; a short poll costs little next to a frame's work.
-      await new Promise<void>((resolve) => {
-        this.wakeTimer = { timer: setTimeout(resolve, 5), resolve };
-      });
-      this.wakeTimer = undefined;
-    }
+  private async *handOut(item: SourcedToken, gate: InFlightLimit): AsyncGenerator<SourcedToken, void, undefined> {
+    this.frames++;
+    gate.track(item.token.target.frame);
+    yield item;
   }
 }
 
@@ -150,10 +166,13 @@ export interface FrameTokenSinkOptions {
 /**
  * Face tokens → a video file or stream (face-video-out): opens the encoder on the first frame
  * (its size), writes each token's target frame at its index (in order, whatever the arrival
- * order) and frees everything else the token holds at once.
+ * order) and frees everything else the token holds at once. `write()` takes the token: its
+ * frames are freed whether the write succeeds or not. When the encoder cannot be opened (a bad
+ * output), that first error is kept: every later write and `finish()` reject with it.
  */
 export class FrameTokenSink {
   private encoder?: VideoEncoder;
+  private failure?: FaceError;
   private readonly owner = `video-out:${randomUUID()}`;
   received = 0;
   skipped = 0;
@@ -171,37 +190,36 @@ export class FrameTokenSink {
   async write(token: FaceToken, index: number, fps?: number): Promise<void> {
     const { runtime } = this.options;
     const store = runtime.store;
-    const pixels = store.get(token.target.frame);
-    if (!this.encoder) {
-      const audioFrom = this.options.audioFrom && !classifySource(this.options.audioFrom).live ? this.options.audioFrom : undefined;
-      this.encoder = new VideoEncoder({
-        locator: this.options.locator,
-        store,
-        output: this.options.output,
-        width: pixels.width,
-        height: pixels.height,
-        fps: fps ?? this.options.fps ?? 25,
-        startIndex: index,
-        ...(audioFrom ? { audioFrom } : {}),
-        keepAudio: this.options.keepAudio !== false,
-        ...(this.options.quality !== undefined ? { quality: this.options.quality } : {}),
-        ...(this.options.preset ? { preset: this.options.preset } : {}),
-      });
+    const target = token.target.frame;
+    let encoder: VideoEncoder;
+    let ref: FrameRef;
+    try {
+      if (this.failure) throw this.failure;
+      const pixels = store.get(target);
+      encoder = this.encoder ?? this.openEncoder(pixels.width, pixels.height, index, fps);
+      // The pixels move to a ref of our own (no copy) and the token is freed whole. Deliberately
+      // not a reown: the release of the token's ref is what tells an upstream in-flight gate
+      // (face-video-in) that the frame arrived, so frames parked here behind an index the flow
+      // dropped do not hold the source back until the video stalls.
+      runtime.release(token);
+      ref = store.put(pixels, { owner: this.owner });
+    } catch (error) {
+      runtime.release(token);
+      throw error;
     }
-    // Keep the pixels to write under our own ref; free the rest of the token (source, originals).
-    store.release(token.target.frame);
-    const ref = store.put(pixels, { owner: this.owner });
-    runtime.release(token);
     this.received++;
-    await this.encoder.write(index, ref);
+    // The encoder frees `ref` once written (our owner tag is the backstop on finish/abort).
+    await encoder.write(index, ref);
   }
 
   async skip(index: number): Promise<void> {
+    if (this.failure) throw this.failure;
     this.skipped++;
     await this.encoder?.skip(index);
   }
 
   async finish(): Promise<EncodeResult> {
+    if (this.failure) throw this.failure;
     if (!this.encoder) throw new FaceError('E_VIDEO_ENCODE', `no frames were written to "${this.options.output}"`);
     try {
       return await this.encoder.finish();
@@ -213,5 +231,30 @@ export class FrameTokenSink {
   async abort(): Promise<void> {
     await this.encoder?.abort();
     this.options.runtime.store.releaseOwner(this.owner);
+  }
+
+  /** The encoder, sized by the first frame; a refusal (bad output, bad size) is kept as the sink's failure. */
+  private openEncoder(width: number, height: number, startIndex: number, fps: number | undefined): VideoEncoder {
+    const o = this.options;
+    const audioFrom = o.audioFrom && !classifySource(o.audioFrom).live ? o.audioFrom : undefined;
+    try {
+      this.encoder = new VideoEncoder({
+        locator: o.locator,
+        store: o.runtime.store,
+        output: o.output,
+        width,
+        height,
+        fps: fps ?? o.fps ?? 25,
+        startIndex,
+        ...(audioFrom ? { audioFrom } : {}),
+        keepAudio: o.keepAudio !== false,
+        ...(o.quality !== undefined ? { quality: o.quality } : {}),
+        ...(o.preset ? { preset: o.preset } : {}),
+      });
+    } catch (error) {
+      this.failure = toFaceError(error, 'E_VIDEO_ENCODE');
+      throw this.failure;
+    }
+    return this.encoder;
   }
 }

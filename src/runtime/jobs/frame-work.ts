@@ -40,10 +40,17 @@ export async function runFrameStages(runtime: Runtime, token: FaceToken, stages:
   return { kind: 'ok', token: current };
 }
 
-/** Frees what a frame token derived (not `keep`, the decoded frame; not the shared source). */
+/**
+ * Frees what a frame token derived: the frames its stages stored and its target, unless the
+ * target is still `keep` (the decoded frame, the caller's). The job's shared source stays.
+ */
 export function dropDerived(runtime: Runtime, token: FaceToken, keep: FrameRef): void {
-  runtime.store.releaseOwner(token.request_id);
-  if (token.target.frame !== keep) runtime.store.release(token.target.frame);
+  if (token.target.frame !== keep) {
+    runtime.release(token, { keepSource: true });
+    return;
+  }
+  const source = token.source?.frame;
+  runtime.store.releaseOwner(token.request_id, source === undefined ? {} : { keep: [source] });
 }
 
 /** One frame token: a copy of the job's settings around a decoded frame. */
@@ -69,6 +76,9 @@ export function frameToken(init: {
   });
 }
 
+/** The model choices of a job that its source analysis uses too. */
+const SOURCE_MODEL_KEYS = ['face_detector_model', 'face_landmarker_model', 'face_recognizer_model'] as const;
+
 /**
  * Decodes and analyses the source image once per job: its largest face with 68 landmarks
  * (and embedding when asked), so frame tokens carry it and the swap never re-detects it.
@@ -76,7 +86,13 @@ export function frameToken(init: {
  */
 export async function analyseJobSource(runtime: Runtime, path: string, jobId: string, withEmbedding: boolean, parameters: Parameters): Promise<{ token: FaceToken; source: JobSource }> {
   const operations: Stage[] = withEmbedding ? ['detect', 'landmark', 'embed'] : ['detect', 'landmark'];
-  const created = await runtime.createToken({ target: path, operations, job_id: jobId, parameters: { score_threshold: parameters.score_threshold ?? 0.5 } });
+  // The job's own detector, landmarker and recognizer, so the source face is found and
+  // described by the same models as the faces of every frame.
+  const sourceParameters: Parameters = { score_threshold: parameters.score_threshold ?? 0.5 };
+  for (const key of SOURCE_MODEL_KEYS) if (parameters[key] !== undefined) sourceParameters[key] = parameters[key];
+  // Its models first: a missing one fails here, before the source image is decoded.
+  await runtime.prepareModels(operations, sourceParameters);
+  const created = await runtime.createToken({ target: path, operations, job_id: jobId, parameters: sourceParameters });
   const token = await runtime.run(created);
   if (token.state === 'failed' || token.faces.length === 0) {
     runtime.release(token);

@@ -33,6 +33,9 @@ export class ImageJob {
     const { args, stages, sourcePath } = this.job;
     const output = assertOutputDir(args.output_path);
     this.meter.start();
+    // A missing or wrong model fails the job before the picture is decoded.
+    await this.runtime.prepareModels(stages, args.parameters ?? {});
+    if (this.cancelled) throw new FaceError('E_CLOSED', 'the job was cancelled');
     const token = await this.runtime.createToken({
       target: args.target_path,
       ...(sourcePath ? { source: sourcePath } : {}),

@@ -11,4 +11,4 @@ export type { JobInfo, JobResult, JobState } from './types';
 export { FrameTokenSource, FrameTokenSink } from './frame-streams';
 export { PixelWorkerPool } from './pixel-workers';
 export { PIXEL_WORKER_STAGES } from './pixel-protocol';
-export type { FrameTokenSourceOptions, FrameTokenSinkOptions, SourcedToken } from './frame-streams';
+export type { FrameTokenSourceOptions, FrameTokenSourceDecoderOptions, FrameTokenSinkOptions, SourcedToken } from './frame-streams';

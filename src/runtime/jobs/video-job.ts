@@ -68,6 +68,9 @@ export class VideoJob {
     let sourceToken: FaceToken | undefined;
     try {
       const input = classifySource(args.target_path);
+      // A missing or wrong model fails the job here, before ffmpeg runs or a frame is decoded.
+      await this.runtime.prepareModels(this.job.stages, args.parameters ?? {});
+      this.assertRunning();
       const info = await probeMedia(this.locator, args.target_path);
       this.assertRunning();
       // Validates the output location before any decoding (nothing is spawned by the constructor).
@@ -192,6 +195,7 @@ export class VideoJob {
     const policy = this.job.failurePolicy;
     const attempts = typeof policy === 'object' ? 1 + policy.retry : 1;
     let written: FrameRef = frame.ref;
+    let done: FaceToken | undefined;
     let outcome: 'ok' | 'no_face' | 'failed' = 'failed';
     for (let attempt = 0; attempt < attempts && !this.cancelled; attempt++) {
       const token = frameToken({
@@ -210,6 +214,7 @@ export class VideoJob {
       const result = await runFrameStages(this.runtime, token, this.job.stages, frame.ref, this.workers);
       this.active.delete(token.request_id);
       if (result.kind === 'ok') {
+        done = result.token;
         written = result.token.target.frame;
         outcome = 'ok';
         break;
@@ -221,7 +226,8 @@ export class VideoJob {
       }
     }
     if (this.cancelled) {
-      if (written !== frame.ref) this.runtime.store.release(written);
+      // Nothing will be written: free what the frame's token made (not the job's source) and the frame.
+      if (done) this.runtime.release(done, { keepSource: true });
       this.runtime.store.release(frame.ref);
       return;
     }
