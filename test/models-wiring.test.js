@@ -277,6 +277,16 @@ describe('models chosen by parameter', function () {
       assert.ok(none.equals(Buffer.from(target.data)), 'an all-occluded face is not swapped');
       const all = await swapWith({ face_mask_types: ['box', 'occlusion'], face_occluder_model: xseg(1, 'xseg_1.onnx') });
       assert.ok(all.equals(boxOnly), 'a mask of ones changes nothing against the box mask');
+      // prepareModels (what nodes and jobs call at start) loads the mask models too.
+      await runtime.prepareModels(['detect', 'swap'], { face_swapper_model: swapper, face_mask_types: ['box', 'occlusion'], face_occluder_model: xseg(1, 'xseg_1.onnx') });
+      await assert.rejects(
+        runtime.prepareModels(['detect', 'swap'], { face_swapper_model: swapper, face_mask_types: ['box', 'occlusion'], face_occluder_model: path.join(dir, 'no-such-xseg', 'xseg_1.onnx') }),
+        (e) => e.code === 'E_MODEL_MISSING' && /xseg_1/.test(e.message),
+      );
+      await assert.rejects(
+        runtime.prepareModels(['detect', 'swap'], { face_swapper_model: swapper, face_mask_types: ['region'], face_parser_model: SCRFD }),
+        (e) => e.code === 'E_MODEL_CONTRACT',
+      );
     });
 
     it('one session per model file, shared by every token; none left after close', async () => {

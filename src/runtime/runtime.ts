@@ -131,7 +131,13 @@ export class Runtime {
     if (uses('detect', 'swap')) loads.push(this.context.detector(parameters.face_detector_model));
     if (uses('landmark', 'swap', 'enhance')) loads.push(this.context.landmarker(parameters.face_landmarker_model));
     if (uses('embed')) loads.push(this.context.embedder(parameters.face_recognizer_model));
-    if (uses('swap') && !isDefaultModelRef(parameters.face_swapper_model)) loads.push(this.context.swapper(parameters.face_swapper_model as string));
+    if (uses('swap') && !isDefaultModelRef(parameters.face_swapper_model)) {
+      loads.push(this.context.swapper(parameters.face_swapper_model as string));
+      // A model swap applies FaceFusion's occlusion / region masks (the embedded swap has none).
+      const masks = parameters.face_mask_types ?? [];
+      if (masks.includes('occlusion')) loads.push(this.context.masker('occlusion', parameters.face_occluder_model));
+      if (masks.includes('region')) loads.push(this.context.masker('region', parameters.face_parser_model, parameters.face_mask_regions));
+    }
     if (uses('enhance') && !isDefaultModelRef(parameters.face_enhancer_model)) loads.push(this.context.enhancer(parameters.face_enhancer_model as string));
     await Promise.all(loads);
   }
