@@ -55,8 +55,8 @@ if (vt) {
   rows.push(['video: ffmpeg → rgb24 pipe → ffmpeg', `${mmm(f.piped)} frames/s`, `a'/a ${mmm(r.pipedOverBare)}`]);
   rows.push(['video: blur job', `${mmm(f.blur)} frames/s`, `b/a ${mmm(r.blurOverBare)} (target ≥ 0.8)`]);
   rows.push(['video: swap job', `${mmm(f.swap)} frames/s`, `c/a ${mmm(r.swapOverBare)}`]);
-  if (f.blurOrt1) rows.push(['video: blur job, ORT threads 1', `${mmm(f.blurOrt1)} frames/s`, `b1/a ${mmm(r.blurOrt1OverBare)}`]);
-  if (f.blurOrt1Worker) rows.push(['video: blur, ORT 1 + pixel worker', `${mmm(f.blurOrt1Worker)} frames/s`, `b2/a ${mmm(r.blurOrt1WorkerOverBare)}`]);
+  if (f.blurSpin) rows.push(['video: blur job, ORT threads spin-wait', `${mmm(f.blurSpin)} frames/s`, `b-spin/a ${mmm(r.blurSpinOverBare)}`]);
+  if (f.blurWorker) rows.push(['video: blur job + 1 pixel worker', `${mmm(f.blurWorker)} frames/s`, `b-worker/a ${mmm(r.blurWorkerOverBare)}`]);
 }
 for (const key of ['memory', 'memoryForcedGc']) {
   const m = all[key];
