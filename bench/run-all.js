@@ -12,6 +12,7 @@ const { machine } = require('./lib');
 const FULL = process.argv.includes('--full') || process.env.BENCH_FULL === '1';
 const CASES = [
   ['stages.js', FULL ? ['20'] : ['10']],
+  ['blur-region.js', FULL ? ['20'] : ['10']],
   ['session-reuse.js', FULL ? ['15'] : ['10']],
   ['flow-overhead.js', FULL ? ['20'] : ['10']],
   ['video-throughput.js', []],
@@ -48,6 +49,10 @@ const sr = all.session_reuse;
 if (sr) rows.push(['session reuse: shared / per-frame', `${mmm(sr.shared)} | ${mmm(sr.perFrame ?? sr.per_frame)} ms`, `reuse ${sr.ratio}× faster (median)`]);
 const fo = all.flow_overhead;
 if (fo) rows.push(['flow overhead (target ≤ 5 %)', `direct ${mmm(fo.direct)} | flow ${mmm(fo.flow)} ms`, `${fo.overheadPercent} % · first ${fo.firstOverWarm}× warm (≤ 2×)`]);
+const br = all.blurRegion;
+if (br) {
+  for (const [k, v] of Object.entries(br.results)) rows.push([`blur two 720p faces, ${k.replace('sigma', 'σ=')}`, `full ${mmm(v.fullResolutionMs)} | coarse ${mmm(v.coarseGridMs)} ms`, `mean diff ${v.meanDifference}, worst ${v.worstDifference}`]);
+}
 const vt = all.videoThroughput;
 if (vt) {
   const f = vt.framesPerSecond, r = vt.ratios;

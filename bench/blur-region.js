@@ -1,0 +1,46 @@
+'use strict';
+// The privacy blur's two paths side by side (issue 6, the before/after of the coarse-grid blur):
+// the two faces of a 720p frame (fr_two_people.jpg stretched to 1280×720, boxes as the blur
+// stage enlarges them) at several sigmas, blurred at full resolution and on the coarse grid.
+// Prints ms per frame (min / median / max over the runs) and how far the two results are apart.
+// Usage: node bench/blur-region.js [runs]   (default 10)
+const path = require('path');
+const sharp = require('sharp');
+const { gaussianBlurRegion } = require('../dist/runtime/vision/blur');
+const { summary, machine, saveResults, MEDIA } = require('./lib');
+
+const RUNS = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 10);
+const FACES = [{ x: 250, y: 120, width: 300, height: 360 }, { x: 800, y: 150, width: 290, height: 350 }];
+
+(async () => {
+  console.log(`machine: ${machine()}`);
+  const { data } = await sharp(path.join(MEDIA, 'fr_two_people.jpg')).resize(1280, 720, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const frame = { width: 1280, height: 720, channels: 3, data: new Uint8Array(data) };
+  const blurBoth = (sigma, options) => FACES.reduce((f, rect) => gaussianBlurRegion(f, rect, sigma, options), frame);
+  const timed = (sigma, options) => {
+    blurBoth(sigma, options); // warm
+    const ms = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      blurBoth(sigma, options);
+      ms.push(performance.now() - t0);
+    }
+    return summary(ms);
+  };
+  const results = {};
+  console.log(`two 720p faces, ${RUNS} runs (ms per frame, min / median / max) · difference in grey levels`);
+  for (const sigma of [12, 20, 45, 80]) {
+    const full = timed(sigma, { downscale: false });
+    const coarse = timed(sigma, {});
+    const a = blurBoth(sigma, { downscale: false }), b = blurBoth(sigma, {});
+    let worst = 0, sum = 0, n = 0;
+    for (const r of FACES) for (let y = r.y; y < r.y + r.height; y++) for (let i = (y * 1280 + r.x) * 3, end = i + r.width * 3; i < end; i++, n++) {
+      const d = Math.abs(a.data[i] - b.data[i]);
+      sum += d;
+      if (d > worst) worst = d;
+    }
+    results[`sigma${sigma}`] = { fullResolutionMs: full, coarseGridMs: coarse, meanDifference: Math.round((sum / n) * 1000) / 1000, worstDifference: worst };
+    console.log(`  σ=${String(sigma).padEnd(3)} full resolution ${full.min} / ${full.median} / ${full.max} · coarse grid ${coarse.min} / ${coarse.median} / ${coarse.max} · ${(full.median / coarse.median).toFixed(1)}× · mean ${(sum / n).toFixed(2)}, worst ${worst}`);
+  }
+  saveResults('blurRegion', { faces: FACES, runs: RUNS, results });
+})().catch((e) => { console.error(e); process.exit(1); });
