@@ -99,9 +99,10 @@ describe('video nodes', function () {
     const summaryP = waitFor(helper.getNode('summary'), () => true);
     helper.getNode('in').receive({ payload: 1 });
     const summary = await summaryP;
-    assert.deepStrictEqual(Object.keys(summary.payload).sort(), ['dropped', 'durationSec', 'fps', 'frames', 'output']);
+    assert.deepStrictEqual(Object.keys(summary.payload).sort(), ['dropped', 'durationSec', 'fps', 'frames', 'late', 'output']);
     assert.strictEqual(summary.payload.frames, 30);
     assert.strictEqual(summary.payload.dropped, 0);
+    assert.strictEqual(summary.payload.late, 0);
     assertHelpNames('face-video-out', summary.payload, 'summary');
     assert.strictEqual(summary.payload.fps, 15);
     assert.strictEqual(summary.payload.output, output);

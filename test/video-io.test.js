@@ -171,6 +171,43 @@ describe('video I/O', function () {
       store.close();
     });
 
+    it('gives up a missing index after maxParked frames (and a quarter of the store budget); a late frame is freed', async function () {
+      const store = new FrameStore({ budgetBytes: 64 * 48 * 3 * 40, sweepIntervalMs: 0 });
+      const out = path.join(dir, 'gap.mp4');
+      const encoder = new VideoEncoder({ locator, store, output: out, width: 64, height: 48, fps: 25, maxParked: 4 });
+      const put = (i) => store.put({ width: 64, height: 48, channels: 3, data: new Uint8Array(64 * 48 * 3).fill(10 + i * 12) });
+      await encoder.write(0, put(0));
+      // Index 1 never comes (a flow dropped it): at most 4 frames wait for it.
+      for (let i = 2; i <= 9; i++) {
+        await encoder.write(i, put(i));
+        assert.ok(encoder.waiting <= 4, `after frame ${i}: ${encoder.waiting} parked`);
+      }
+      assert.strictEqual(encoder.waiting, 0, 'the gap was given up and the parked frames written');
+      const before = store.stats().frames;
+      await encoder.write(1, put(1)); // too late: freed at once, not an error
+      assert.strictEqual(store.stats().frames, before);
+      await assert.rejects(encoder.write(3, put(3)), (e) => e.code === 'E_BAD_PARAMETER', 'a frame written twice is still refused');
+      const result = await encoder.finish();
+      assert.deepStrictEqual([result.frames, result.dropped, result.late], [9, 1, 1]);
+      assert.strictEqual(store.stats().frames, 0, 'every frame freed');
+      const { frames } = await decodeAll(locator, store, out);
+      assert.strictEqual(frames.length, 9);
+      assert.ok(Math.abs(frames[1].mean - (10 + 2 * 12)) < 4, 'frame 2 follows frame 0');
+
+      // The store budget bounds it too: a quarter of 40 frames' budget = 10 frames, below maxParked 100.
+      const budgeted = new VideoEncoder({ locator, store, output: path.join(dir, 'gap2.mp4'), width: 64, height: 48, fps: 25, maxParked: 100 });
+      await budgeted.write(0, put(0));
+      let most = 0;
+      for (let i = 2; i <= 30; i++) {
+        await budgeted.write(i, put(i));
+        most = Math.max(most, budgeted.waiting);
+      }
+      assert.strictEqual(most, 10, 'at most a quarter of the budget parked');
+      assert.strictEqual((await budgeted.finish()).dropped, 1);
+      assert.strictEqual(store.stats().frames, 0);
+      store.close();
+    });
+
     it('keeps the audio of Megamind.avi, or drops it with keepAudio:false', async function () {
       const store = new FrameStore({ budgetBytes: 360 * 264 * 3 * 12, sweepIntervalMs: 0 });
       const decoder = new VideoDecoder({ locator, store, input: MEGAMIND, width: 360, height: 264 });

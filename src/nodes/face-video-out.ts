@@ -147,7 +147,7 @@ export = function (RED: Red): void {
           if (current.failed) return; // already reported, ffmpeg already stopped
           try {
             const result = await current.sink.finish();
-            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, output: result.outputPath };
+            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, late: result.late, output: result.outputPath };
             node.status({ fill: 'grey', shape: 'dot', text: `wrote ${result.frames} frames · ${result.durationSec.toFixed(1)} s` });
             send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
           } catch (err) {

@@ -32,6 +32,12 @@ export interface VideoEncoderOptions {
   startIndex?: number;
   /** What a skipped index becomes: nothing ('drop', default) or the previous frame again ('repeat', keeps audio in sync). */
   onSkip?: 'drop' | 'repeat';
+  /**
+   * Frames parked behind a missing index before that index is given up as lost (default two
+   * seconds of frames, at least 8; never more than a quarter of the store's budget). A flow that
+   * drops a frame must not park every later frame until the store is full and the video stalls.
+   */
+  maxParked?: number;
   /** Extra ffmpeg output options, placed before the output. */
   outputOptions?: string[];
   /** How long abort() waits after SIGTERM before SIGKILL (ms, default 2000). */
@@ -41,14 +47,18 @@ export interface VideoEncoderOptions {
 export interface EncodeResult {
   /** Frames written to ffmpeg, repeats included. */
   frames: number;
-  /** Indexes skipped (by `skip`, by gaps at `finish`, or because their frame was no longer in the store). */
+  /** Indexes skipped (by `skip`, by gaps at `finish` or given up after `maxParked`, or because their frame was no longer in the store). */
   dropped: number;
+  /** Frames that arrived after their index had been given up (freed, not written). */
+  late: number;
   fps: number;
   durationSec: number;
   outputPath: string;
 }
 
 const SKIP = Symbol('skip');
+/** Given-up indexes remembered so a late frame is freed quietly instead of refused (oldest forgotten first). */
+const LOST_MEMORY = 4096;
 type Slot = FrameRef | typeof SKIP;
 
 const STREAM_FORMATS: Record<string, string> = { rtmp: 'flv', rtmps: 'flv', rtsp: 'rtsp', rtsps: 'rtsp', udp: 'mpegts', tcp: 'mpegts', srt: 'mpegts' };
@@ -81,6 +91,9 @@ export class VideoEncoder {
   private aborted = false;
   private written = 0;
   private dropped = 0;
+  private late = 0;
+  /** Indexes given up behind parked frames; a frame arriving for one of them is late. */
+  private readonly lost = new Set<number>();
   private last?: Uint8Array;
 
   /** Validates options and the output location; throws E_BAD_OUTPUT / E_BAD_PARAMETER before anything is spawned. */
@@ -122,21 +135,57 @@ export class VideoEncoder {
    * Throws E_VIDEO_ENCODE when ffmpeg died, E_BAD_PARAMETER for an index already written or queued.
    */
   write(index: number, ref: FrameRef): Promise<void> {
+    if (!this.failure && this.lost.delete(index)) {
+      this.options.store.release(ref);
+      this.late++;
+      return Promise.resolve();
+    }
     const problem = this.refuse(index);
     if (problem) {
       this.options.store.release(ref);
       return Promise.reject(problem);
     }
     this.pending.set(index, ref);
+    this.giveUpGaps(this.options.store.tryGet(ref));
     return this.flush();
   }
 
   /** Marks `index` as dropped so later frames are not held back by it. */
   skip(index: number): Promise<void> {
+    if (!this.failure && this.lost.delete(index)) return Promise.resolve();
     const problem = this.refuse(index);
     if (problem) return Promise.reject(problem);
     this.pending.set(index, SKIP);
     return this.flush();
+  }
+
+  /**
+   * When more frames are parked than allowed while the next index is missing, the missing
+   * indexes before the first parked frame are given up (written as skipped).
+   */
+  private giveUpGaps(sample: { width: number; height: number } | undefined): void {
+    if (this.pending.has(this.next)) return;
+    let parked = 0;
+    let first = Infinity;
+    for (const [index, slot] of this.pending) {
+      if (slot === SKIP) continue;
+      parked++;
+      if (index < first) first = index;
+    }
+    if (parked <= this.parkLimit(sample)) return;
+    for (let i = this.next; i < first; i++) {
+      if (this.pending.has(i)) continue;
+      this.pending.set(i, SKIP);
+      this.lost.add(i);
+      if (this.lost.size > LOST_MEMORY) this.lost.delete(this.lost.values().next().value as number);
+    }
+  }
+
+  private parkLimit(sample: { width: number; height: number } | undefined): number {
+    const frames = this.options.maxParked ?? Math.max(8, Math.round(this.options.fps * 2));
+    if (!sample) return Math.max(1, frames);
+    const byBudget = Math.floor(this.options.store.stats().budgetBytes / 4 / (sample.width * sample.height * 3));
+    return Math.max(1, Math.min(frames, byBudget));
   }
 
   /**
@@ -175,6 +224,7 @@ export class VideoEncoder {
     return {
       frames: this.written,
       dropped: this.dropped,
+      late: this.late,
       fps: this.options.fps,
       durationSec: this.written / this.options.fps,
       outputPath: this.target.kind === 'file' ? resolvePath(this.target.path) : this.options.output,
