@@ -9,7 +9,7 @@ const { delaunay, face68Triangles, canonicalFace68Triangles, MEAN_FACE68 } = req
 const { warpPiecewiseAffineInto, triangleAffine } = require('../dist/runtime/vision/piecewise');
 const { polygonMask, featherMask, boxMask, combineMin } = require('../dist/runtime/vision/mask');
 const { blendMaskedInto, alphaBlend } = require('../dist/runtime/vision/blend');
-const { colorTransferInto, maskedStats } = require('../dist/runtime/vision/color');
+const { colorTransferInto, maskedStats, encodeSrgb, encodeSrgbSearch } = require('../dist/runtime/vision/color');
 
 const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
 
@@ -337,6 +337,20 @@ describe('vision for the embedded face swap', function () {
       assert.ok(gap0 > 30, `the two faces differ in colour (${gap0.toFixed(1)})`);
       assert.ok(gap1 < gap0 / 3, `summed mean gap ${gap0.toFixed(1)} → ${gap1.toFixed(1)}`);
       for (let i = 0; i < face.length; i++) if (!face[i]) for (let c = 0; c < 3; c++) assert.strictEqual(out.data[i * 3 + c], obama.data[i * 3 + c]);
+    });
+
+    it('the table-driven sRGB encode equals the exact search everywhere, at every byte boundary too', function () {
+      const toLinear = (v) => (v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4));
+      const probes = [];
+      for (let i = 0; i <= 200000; i++) probes.push(-0.01 + (1.02 * i) / 200000);
+      for (let i = 0; i < 255; i++) {
+        const edge = toLinear((i + 0.5) / 255);
+        probes.push(edge, edge * (1 - 1e-12), edge * (1 + 1e-12), edge + 1e-15);
+      }
+      let mismatches = 0;
+      for (const v of probes) if (encodeSrgb(v) !== encodeSrgbSearch(v)) mismatches++;
+      assert.strictEqual(mismatches, 0, `${mismatches} of ${probes.length} values encode differently`);
+      assert.deepStrictEqual([encodeSrgb(NaN), encodeSrgb(-1), encodeSrgb(1), encodeSrgb(7)], [0, 0, 255, 255]);
     });
 
     it('transferring a patch onto itself is the identity (Lab round trip is exact to the byte)', function () {
