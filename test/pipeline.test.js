@@ -134,6 +134,33 @@ describe('runtime pipeline on real models', function () {
     rt.release(t);
   });
 
+  it('face_selector reference: blurs only faces like the reference, and refuses an embedding of another recognizer', async function () {
+    const obama = await analyse(media('fr_obama.jpg'));
+    const biden = await analyse(media('fr_biden.jpg'));
+    const [face] = obama.faces;
+    assert.ok(face.embedding_model, 'faces record their recognizer');
+    const blurWith = async (target, parameters) => {
+      const out = await rt.run(await rt.createToken({ target, operations: ['detect', 'landmark', 'embed', 'blur'], parameters: { face_selector: 'reference', ...parameters } }));
+      const entry = out.journal.find((j) => j.stage === 'blur');
+      rt.release(out);
+      return { out, entry };
+    };
+    const reference = { reference_embedding: face.embedding, reference_embedding_model: face.embedding_model, reference_distance: 0.5 };
+    const same = await blurWith(media('fr_obama.jpg'), reference);
+    assert.strictEqual(same.entry.outcome, 'ok', JSON.stringify(same.entry));
+    const other = await blurWith(media('fr_biden.jpg'), reference);
+    assert.strictEqual(other.entry.outcome, 'no_face', 'nobody like the reference in the other picture');
+    const wrongModel = await blurWith(media('fr_obama.jpg'), { ...reference, reference_embedding_model: 'arcface_w600k_r50' });
+    assert.strictEqual(wrongModel.out.state, 'failed');
+    assert.strictEqual(wrongModel.out.error.code, 'E_BAD_PARAMETER');
+    assert.match(wrongModel.out.error.message, new RegExp(`embedded by ${face.embedding_model}, the reference by arcface_w600k_r50`));
+    const wrongLength = await blurWith(media('fr_obama.jpg'), { reference_embedding: face.embedding.slice(0, 128) });
+    assert.strictEqual(wrongLength.out.error.code, 'E_BAD_PARAMETER');
+    assert.match(wrongLength.out.error.message, /512-value embedding but reference_embedding has 128/);
+    rt.release(obama);
+    rt.release(biden);
+  });
+
   it('enhance and debug produce new frames of the same size', async function () {
     const t = await analyse(media('astronaut.png'), ['detect', 'landmark', 'enhance', 'debug']);
     assert.strictEqual(t.journal.length, 4);

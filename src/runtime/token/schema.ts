@@ -99,6 +99,7 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
         blend_ratio: { type: 'number', minimum: 0, maximum: 1 },
         face_selector: { enum: ['one', 'many', 'reference'] },
         reference_embedding: { $ref: '#/definitions/embedding' },
+        reference_embedding_model: { type: 'string', minLength: 1 },
         reference_distance: { type: 'number', minimum: -1, maximum: 1 },
         score_threshold: { type: 'number', minimum: 0, maximum: 1 },
         max_faces: { type: 'integer', minimum: 1 },

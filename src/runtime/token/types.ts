@@ -38,6 +38,8 @@ export interface Parameters {
   face_selector?: FaceSelector;
   /** Embedding to match when face_selector is `reference`. */
   reference_embedding?: number[];
+  /** The recognizer that made reference_embedding (a face's `embedding_model`); checked against the faces' when set. */
+  reference_embedding_model?: string;
   /** Cosine similarity a face needs to match the reference. */
   reference_distance?: number;
   score_threshold?: number;
