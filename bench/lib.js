@@ -23,6 +23,6 @@ function saveResults(section, data) {
   fs.writeFileSync(file, JSON.stringify(all, null, 2));
 }
 
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
+const MEDIA = path.join(__dirname, '..', 'test', 'fixtures', 'media');
 
 module.exports = { summary, machine, saveResults, MEDIA };

@@ -10,7 +10,7 @@ const http = require('http');
 const { spawn } = require('child_process');
 
 const ROOT = path.join(__dirname, '..');
-const MEDIA = path.join(ROOT, '..', 'shared', 'media');
+const { MEDIA, pending } = require('./helpers/fixtures');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const DOCS = path.join(ROOT, 'docs', 'images');
@@ -59,8 +59,7 @@ describe('editor in a real browser', function () {
 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (apt-get install chromium; CI installs it)`);
-      this.skip();
+      pending(this, `no Chromium at ${CHROMIUM} (apt-get install chromium; CI installs it)`);
     }
     port = await freePort();
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-e2e-'));

@@ -1,6 +1,6 @@
 'use strict';
 // FaceFusion models chosen by token parameters / node options: real detector files from
-// ../shared/models, and contract graphs standing in for inswapper_128 + arcface_w600k_r50 and
+// $FACEFUSION_TEST_MODELS (SCRFD) and test/fixtures/models (YuNet), and contract graphs standing in for inswapper_128 + arcface_w600k_r50 and
 // gfpgan (no real weights can be downloaded here), run through the runtime and the example flow.
 const assert = require('assert');
 const fs = require('fs');
@@ -13,10 +13,7 @@ const { buildModel } = require('./helpers/onnx-graph');
 const { inswapperGraph, arcfaceGraph, identityEnhancerGraph } = require('./helpers/model-graphs');
 const { helper, allNodes, nextMessage } = require('./helpers/red');
 
-const SHARED = path.join(__dirname, '..', '..', 'shared');
-const MEDIA = path.join(SHARED, 'media');
-const SCRFD = path.join(SHARED, 'models', 'scrfd_2.5g_test.onnx');
-const YUNET = path.join(SHARED, 'models', 'yunet_640_test.onnx');
+const { MEDIA, YUNET, requireTestModel, SCRFD_FILE } = require('./helpers/fixtures');
 const media = (f) => path.join(MEDIA, f);
 function write(dir, file, spec) {
   fs.writeFileSync(path.join(dir, file), buildModel(spec));
@@ -54,7 +51,8 @@ describe('models chosen by parameter', function () {
     assert.strictEqual(entryForFile(entries, '/x/my-model.onnx'), undefined);
   });
 
-  it('face_detector_model = the real SCRFD file: 1 face on astronaut, 2 on fr_two_people, with 5 points in the box', async () => {
+  it('face_detector_model = the real SCRFD file: 1 face on astronaut, 2 on fr_two_people, with 5 points in the box', async function () {
+    const SCRFD = requireTestModel(this, SCRFD_FILE);
     for (const [file, count] of [['astronaut.png', 1], ['fr_two_people.jpg', 2]]) {
       const token = await runtime.run(await runtime.createToken({ target: media(file), operations: ['detect'], parameters: { face_detector_model: SCRFD } }));
       assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
@@ -78,7 +76,8 @@ describe('models chosen by parameter', function () {
     runtime.release(token);
   });
 
-  it('2dfan4: the detector\'s 5 points are kept when its confidence is low, replaced when it is high (FaceFusion\'s rule)', async () => {
+  it('2dfan4: the detector\'s 5 points are kept when its confidence is low, replaced when it is high (FaceFusion\'s rule)', async function () {
+    const SCRFD = requireTestModel(this, SCRFD_FILE);
     const { constantNode } = require('./helpers/onnx-graph');
     // Every one of the 68 points at the crop centre; heatmap peaks `peak` → confidence peak / 0.9.
     const fan = (peak) => write(fs.mkdtempSync(path.join(dir, 'fan-')), '2dfan4.onnx', {
@@ -105,7 +104,8 @@ describe('models chosen by parameter', function () {
     assert.deepStrictEqual(sure.landmarks5, [[cx, cy], [cx, cy], [cx, cy], [cx, cy], [cx, cy]], 'confidence 1: the 5 points come from the 68');
   });
 
-  it('a model of the wrong role, an unknown file name and an unknown id fail the token with clear codes', async () => {
+  it('a model of the wrong role, an unknown file name and an unknown id fail the token with clear codes', async function () {
+    const SCRFD = requireTestModel(this, SCRFD_FILE);
     const cases = [
       [{ face_swapper_model: SCRFD }, 'swap', 'E_MODEL_CONTRACT', /is a detector model \(scrfd_2\.5g\), not a swapper/],
       [{ face_detector_model: path.join(dir, 'mystery.onnx') }, 'detect', 'E_MODEL_MISSING', /does not exist/],
@@ -135,7 +135,8 @@ describe('models chosen by parameter', function () {
     assert.throws(() => v.normalize({ target_path: 'b.jpg', output_path: 'c.jpg', processors: ['face_blur'], parameters: { face_mask_types: ['hull'] } }), (e) => e.code === 'E_JOB' && /parameters\.face_mask_types\.0 must be one of box, occlusion, region/.test(e.message));
   });
 
-  it('prepareModels loads what the stages will use, and fails at once for a missing model', async () => {
+  it('prepareModels loads what the stages will use, and fails at once for a missing model', async function () {
+    const SCRFD = requireTestModel(this, SCRFD_FILE);
     await runtime.prepareModels(['detect', 'landmark'], { face_detector_model: SCRFD });
     assert.ok(runtime.stats().sessions.entries.some((e) => e.label === 'scrfd_2.5g'));
     await assert.rejects(runtime.prepareModels(['swap'], { face_swapper_model: 'inswapper_128' }), (e) => e.code === 'E_MODEL_MISSING' && /inswapper_128/.test(e.message));
@@ -254,7 +255,8 @@ describe('models chosen by parameter', function () {
       assert.match(bad.stderr, /face_swapper_weight must be <= 1/);
     });
 
-    it('face_mask_types occlusion: an xseg graph masking everything out leaves the picture as it was; masking nothing equals the box-only swap', async () => {
+    it('face_mask_types occlusion: an xseg graph masking everything out leaves the picture as it was; masking nothing equals the box-only swap', async function () {
+      const SCRFD = requireTestModel(this, SCRFD_FILE);
       const xseg = (value, name) => write(fs.mkdtempSync(path.join(dir, 'xseg-')), name, {
         inputs: [{ name: 'in_face', shape: [1, 256, 256, 3] }],
         outputs: [{ name: 'out_mask', shape: [1, 256, 256, 1] }],

@@ -1,5 +1,6 @@
 'use strict';
 // Model manifest, cache (real npm downloads through pacote), integrity checks, contracts, CLI.
+const { pending } = require('./helpers/fixtures');
 const assert = require('assert');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -42,8 +43,7 @@ async function online(ctx, promise) {
     return await promise;
   } catch (e) {
     if (e.code === 'E_MODEL_MISSING' && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|ENETUNREACH/.test(e.message)) {
-      console.log('      skipped: the npm registry is not reachable from this machine');
-      ctx.skip();
+      pending(ctx, 'the npm registry is not reachable from this machine');
     }
     throw e;
   }
@@ -221,8 +221,8 @@ describe('ModelCache', function () {
 
   it('resolveModelPath takes an existing .onnx path as it is and refuses a missing one', async function () {
     const cache = new ModelCache({ dir: path.join(REPO, 'models'), fetcher: async () => { throw new Error('must not fetch'); } });
-    const shared = require('path').join(__dirname, '..', '..', 'shared', 'models', 'yunet_640_test.onnx');
-    if (fs.existsSync(shared)) assert.strictEqual(await cache.resolveModelPath(shared), shared);
+    const { YUNET } = require('./helpers/fixtures');
+    assert.strictEqual(await cache.resolveModelPath(YUNET), YUNET);
     const rel = path.relative(process.cwd(), path.join(REPO, 'models', 'fr_detect.onnx'));
     assert.strictEqual(await cache.resolveModelPath(rel), path.join(REPO, 'models', 'fr_detect.onnx'));
     await assert.rejects(cache.resolveModelPath('/nowhere/model.onnx'), (e) => e.code === 'E_MODEL_MISSING' && e.message.includes('/nowhere/model.onnx'));

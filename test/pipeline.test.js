@@ -6,7 +6,7 @@ const fs = require('fs');
 const sharp = require('sharp');
 const { createRuntime, cosineSimilarity, decodeImage } = require('../dist/runtime');
 
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
+const { MEDIA } = require('./helpers/fixtures');
 const media = (name) => path.join(MEDIA, name);
 
 function boxContains(box, [x, y], slack = 0) {

@@ -9,7 +9,7 @@ const { SessionPool, Tensor } = require('../dist/runtime/sessions');
 const { ModelCache } = require('../dist/runtime/models/model-cache');
 const { CONTRACTS } = require('../dist/runtime/models/default-contracts');
 
-const SCRFD = require('path').join(__dirname, '..', '..', 'shared', 'models', 'scrfd_2.5g_test.onnx');
+const { requireTestModel, pending, SCRFD_FILE } = require('./helpers/fixtures');
 
 /** Wraps ORT session creation so tests can see options, releases and runs of the real sessions. */
 function spyingCreate() {
@@ -169,8 +169,7 @@ describe('SessionPool', function () {
   it("device 'cuda' without a CUDA build fails with E_SESSION saying so", async function () {
     const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
     if (cuda && cuda.bundled) {
-      console.log('      skipped: this onnxruntime-node bundles CUDA, so the failure cannot be shown');
-      this.skip();
+      pending(this, 'this onnxruntime-node bundles CUDA, so the failure cannot be shown');
     }
     const spy = spyingCreate();
     const pool = new SessionPool({ device: 'cuda', createSession: spy.create });
@@ -206,10 +205,7 @@ describe('SessionPool', function () {
   });
 
   it('the shared SCRFD detector is refused by the rfb320 contract', async function () {
-    if (!fs.existsSync(SCRFD)) {
-      console.log(`      skipped: ${SCRFD} is not on this machine`);
-      this.skip();
-    }
+    const SCRFD = requireTestModel(this, SCRFD_FILE);
     const pool = new SessionPool({ device: 'cpu' });
     await assert.rejects(pool.acquire(SCRFD, { contract: CONTRACTS.rfb320, label: 'scrfd_2.5g_test.onnx' }), (e) => {
       assert.strictEqual(e.code, 'E_MODEL_CONTRACT');

@@ -1,7 +1,8 @@
 'use strict';
 // Video I/O (issue 4, first half): ffmpeg resolution, probing, decoder into the frame store with
 // backpressure and live reconnect, in-order encoder with audio. Clips are made here from
-// ../shared/media with the resolved ffmpeg.
+// test/fixtures/media with the resolved ffmpeg.
+const { pending } = require('./helpers/fixtures');
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
@@ -65,7 +66,7 @@ describe('video I/O', function () {
 
   describe('FfmpegLocator', function () {
     it('honours FFMPEG_PATH first and reports the version', async function () {
-      if (!INSTALLER) this.skip(); // @ffmpeg-installer/ffmpeg not installed
+      if (!INSTALLER) pending(this, '@ffmpeg-installer/ffmpeg is not installed');
       const logs = [];
       const l = new FfmpegLocator({ env: { FFMPEG_PATH: INSTALLER, PATH: '/usr/bin:/bin' }, logger: (level, m) => logs.push(m) });
       const info = await l.resolve();

@@ -12,7 +12,7 @@ const { analyseJobSource, frameToken } = require('../dist/runtime/jobs/frame-wor
 const { JobManager, PixelWorkerPool } = require('../dist/runtime/jobs');
 const { FfmpegLocator } = require('../dist/runtime/video');
 
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
+const { MEDIA, pending } = require('./helpers/fixtures');
 
 /** Linux: threads of this process (worker threads included). */
 function threadCount() {
@@ -121,7 +121,7 @@ describe('video job with pixel workers', function () {
     try {
       ffmpeg = await new FfmpegLocator().resolve();
     } catch (error) {
-      if (error.code === 'E_FFMPEG_MISSING') return this.skip(); // no ffmpeg on this machine
+      if (error.code === 'E_FFMPEG_MISSING') return pending(this, 'no ffmpeg on this machine (apt-get install ffmpeg, or set FFMPEG_PATH)');
       throw error;
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-perf-'));

@@ -19,7 +19,7 @@ const { clipRect, expandBox, boxToRect, rectArea } = require('../dist/runtime/vi
 const { gaussianBlurRegion, pixelateRegion } = require('../dist/runtime/vision/blur');
 const { drawRectInto, drawPointInto, drawLineInto, drawTextInto, textWidth, hasGlyph } = require('../dist/runtime/vision/draw');
 
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
+const { MEDIA } = require('./helpers/fixtures');
 const media = (f) => fs.readFileSync(path.join(MEDIA, f));
 const px = (f, x, y) => [...f.data.subarray((y * f.width + x) * 3, (y * f.width + x) * 3 + 3)];
 const same = (a, b) => a.width === b.width && a.height === b.height && Buffer.compare(Buffer.from(a.data), Buffer.from(b.data)) === 0;

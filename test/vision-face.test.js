@@ -11,7 +11,7 @@ const { polygonMask, featherMask, boxMask, combineMin } = require('../dist/runti
 const { blendMaskedInto, alphaBlend } = require('../dist/runtime/vision/blend');
 const { colorTransferInto, maskedStats, encodeSrgb, encodeSrgbSearch } = require('../dist/runtime/vision/color');
 
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
+const { MEDIA } = require('./helpers/fixtures');
 
 async function loadCrop(file, region, size) {
   let img = sharp(path.join(MEDIA, file)).extract(region);

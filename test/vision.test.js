@@ -20,7 +20,7 @@ const { blendMaskedInto } = require('../dist/runtime/vision/blend');
 const { colorTransferInto, maskedStats } = require('../dist/runtime/vision/color');
 const { convexHull } = require('../dist/runtime/vision/hull');
 
-const MEDIA = path.join(__dirname, '..', '..', 'shared', 'media');
+const { MEDIA } = require('./helpers/fixtures');
 const load = (f) => decodeImage(fs.readFileSync(path.join(MEDIA, f)));
 const same = (a, b) => a.width === b.width && a.height === b.height && Buffer.compare(Buffer.from(a.data), Buffer.from(b.data)) === 0;
 function changedOutside(a, b, rect) {

@@ -14,8 +14,7 @@ const zoo = require('../dist/runtime/models/zoo');
 const { writeModel, constantNode } = require('./helpers/onnx-graph');
 const { shiftEmap, inswapperGraph } = require('./helpers/model-graphs');
 
-const MEDIA = require('path').join(__dirname, '..', '..', 'shared', 'media');
-const SCRFD = require('path').join(__dirname, '..', '..', 'shared', 'models', 'scrfd_2.5g_test.onnx');
+const { MEDIA, requireTestModel, SCRFD_FILE } = require('./helpers/fixtures');
 // astronaut.png's 5 points (SCRFD on the real file, rounded): eyes, nose, mouth corners.
 const ASTRONAUT_5 = [[205, 100], [248, 102], [224, 129], [201, 139], [246, 141]];
 
@@ -122,7 +121,8 @@ describe('zoo contracts on built ONNX graphs', function () {
       }
     });
 
-    it('a file whose last initializer is not a 512×512 emap is refused', async () => {
+    it('a file whose last initializer is not a 512×512 emap is refused', async function () {
+      const SCRFD = requireTestModel(this, SCRFD_FILE);
       // The SCRFD file's last initializer is an int64 shape tensor: refused by type.
       await assert.rejects(zoo.readEmap(SCRFD), (e) => e.code === 'E_MODEL_CONTRACT' && /last graph initializer/.test(e.message) && /expected a float type/.test(e.message));
       // A float initializer of the wrong size is refused by its dims.
@@ -341,7 +341,8 @@ describe('zoo contracts on built ONNX graphs', function () {
   });
 
   describe('wrong files are refused with E_MODEL_CONTRACT naming the mismatch', () => {
-    it('the SCRFD detector file offered as an embedder, a swapper and a landmarker', async () => {
+    it('the SCRFD detector file offered as an embedder, a swapper and a landmarker', async function () {
+      const SCRFD = requireTestModel(this, SCRFD_FILE);
       await assert.rejects(pool.acquire(SCRFD, { contract: zoo.ARCFACE_CONTRACT, label: 'scrfd.onnx' }),
         (e) => e.code === 'E_MODEL_CONTRACT' && /scrfd\.onnx/.test(e.message) && /input "input" is missing \(model has: input\.1\)/.test(e.message));
       await assert.rejects(pool.acquire(SCRFD, { contract: zoo.INSWAPPER_CONTRACT, label: 'scrfd.onnx' }),

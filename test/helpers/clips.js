@@ -1,6 +1,6 @@
 'use strict';
 // Shared by the video tests: resolve ffmpeg (or skip), make short real-face clips from
-// ../shared/media, serve a live stream on 127.0.0.1, and find ffmpeg processes by pid.
+// test/fixtures/media, serve a live stream on 127.0.0.1, and find ffmpeg processes by pid.
 const assert = require('assert');
 const fs = require('fs');
 const net = require('net');
@@ -8,7 +8,7 @@ const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 
-const MEDIA = path.join(__dirname, '..', '..', '..', 'shared', 'media');
+const { MEDIA, pending } = require('./fixtures');
 const media = (file) => path.join(MEDIA, file);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,8 +21,7 @@ async function ffmpegOrSkip(suite, locator) {
     return await locator.resolve();
   } catch (error) {
     if (error.code === 'E_FFMPEG_MISSING') {
-      console.log('      (skipped: no ffmpeg on this machine; set FFMPEG_PATH)');
-      suite.skip();
+      pending(suite, 'no ffmpeg on this machine (apt-get install ffmpeg, or set FFMPEG_PATH)');
     }
     throw error;
   }

@@ -10,7 +10,7 @@ const ourNodes = NODE_TYPES.map((t) => require(`../../dist/nodes/${t}.js`));
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 const coreNodes = [core('common/20-inject.js'), core('common/25-catch.js'), core('common/90-comment.js'), core('storage/10-file.js')];
 
-const MEDIA = path.join(__dirname, '..', '..', '..', 'shared', 'media');
+const { MEDIA } = require('./fixtures');
 
 /** Resolves with the next message a node receives, or rejects after `ms`. */
 function nextMessage(node, ms = 30000) {

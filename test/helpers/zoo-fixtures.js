@@ -1,5 +1,5 @@
 'use strict';
-// Set-up shared by the zoo adapter tests: where the real media and the SCRFD file are, graph
+// Set-up shared by the zoo adapter tests: where the real media are, graph
 // initializer shorthands, a run() spy, the 5 points of a real face and model files that are
 // removed afterwards.
 const path = require('path');
@@ -7,9 +7,7 @@ const { writeModel } = require('./onnx-graph');
 const { readImageFile } = require('../../dist/runtime/vision/codec');
 const zoo = require('../../dist/runtime/models/zoo');
 
-const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
-const MEDIA = path.join(SHARED, 'media');
-const SCRFD = path.join(SHARED, 'models', 'scrfd_2.5g_test.onnx');
+const { MEDIA, YUNET } = require('./fixtures');
 
 const int64 = (name, data) => ({ name, type: 'int64', dims: [data.length], data });
 const scalar = (name, v) => ({ name, dims: [1], data: [v] });
@@ -27,12 +25,12 @@ function spy(handle) {
   return { handle: proxy, feeds };
 }
 
-/** Reads media/<name> and finds its first face's 5 points with the SCRFD file on `pool`. */
+/** Reads media/<name> and finds its first face's 5 points with the committed YuNet file on `pool`. */
 async function faceWithPoints(pool, name) {
   const frame = await readImageFile(path.join(MEDIA, name));
-  const det = await pool.acquire(SCRFD, { contract: zoo.SCRFD_CONTRACT });
+  const det = await pool.acquire(YUNET, { contract: zoo.YUNET_CONTRACT });
   try {
-    const faces = await new zoo.ScrfdDetector(det).detect(frame, { scoreThreshold: 0.5, maxFaces: 1 });
+    const faces = await new zoo.YunetDetector(det).detect(frame, { scoreThreshold: 0.5, maxFaces: 1 });
     if (faces.length === 0) throw new Error(`no face found in ${name}`);
     return { frame, points: faces[0].landmarks5 };
   } finally {
@@ -58,4 +56,4 @@ function modelFiles() {
 /** The number of positions where two arrays differ. */
 const countChanged = (a, b) => { let n = 0; for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++; return n; };
 
-module.exports = { MEDIA, SCRFD, int64, scalar, spy, faceWithPoints, modelFiles, countChanged };
+module.exports = { MEDIA, int64, scalar, spy, faceWithPoints, modelFiles, countChanged };
