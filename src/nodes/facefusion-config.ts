@@ -1,5 +1,5 @@
 import { join, resolve } from 'path';
-import { createRuntime } from '../runtime';
+import { createRuntime, tokenKeyFrom } from '../runtime';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
 import { PACKAGE_ROOT } from '../runtime/models/manifest';
 import { ModelCache } from '../runtime/models/model-cache';
@@ -42,6 +42,12 @@ export = function (RED: Red): void {
       tokenTtlMs: toNumber(def.tokenTtl, 300) * 1000,
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
     });
+    try {
+      node.tokenKey = tokenKeyFrom(node.credentials?.tokenKey || process.env.FACEFUSION_TOKEN_KEY);
+    } catch (err) {
+      node.tokenKeyError = messageOf(err);
+      node.error(`token key: ${node.tokenKeyError}`);
+    }
     const publish = (state: RuntimeState): void => {
       node.state = state;
       for (const user of users) user.showRuntimeState(state);
@@ -74,7 +80,7 @@ export = function (RED: Red): void {
     });
   }
 
-  RED.nodes.registerType('facefusion-config', FacefusionConfig);
+  RED.nodes.registerType('facefusion-config', FacefusionConfig, { credentials: { tokenKey: { type: 'password' } } });
 
   /**
    * The cache an admin request may use: the named deployed config node's, else the folder it

@@ -11,7 +11,8 @@ import { openDetector, openEnhancer, openLandmarker, openRecognizer, type Enhanc
 import { openSwapperEngine } from './models/swapper-engine';
 import { openMasker, type FaceMasker } from './models/zoo';
 import { TokenValidator } from './token/validate';
-import { createToken, isExpired, tokenFrameRefs } from './token/token';
+import { advance, createToken, isExpired, tokenFrameRefs } from './token/token';
+import { buildPacket, checkDecodedSize, openPacket, packedRoles, type PackOptions, type PackedFrameInfo, type UnpackOptions } from './token/pack';
 import type { FaceToken, FrameRef, Parameters, Stage } from './token/types';
 import { STAGES } from './token/types';
 import { decodeImage, encodeImage, readImageFile } from './vision/codec';
@@ -219,6 +220,72 @@ export class Runtime {
     this.store.releaseMany(keep === undefined ? tokenFrameRefs(token) : tokenFrameRefs(token).filter((ref) => ref !== keep));
   }
 
+  /**
+   * The token and its frames as one Buffer for another process (see token/pack.ts): frames
+   * encoded losslessly (png) or as jpeg, sealed with AES-256-GCM unless `sealed: false`. The
+   * token's journal gets a `pack` entry; its frames stay here until released.
+   */
+  async pack(token: FaceToken, options: PackOptions = {}): Promise<Buffer> {
+    this.assertOpen();
+    const started = performance.now();
+    const format = options.format ?? 'png';
+    if (format !== 'png' && format !== 'jpeg') throw faceError('E_BAD_PARAMETER', `packed frames are png or jpeg, not "${String(format)}"`);
+    const frames = await Promise.all(
+      packedRoles(token).map(async ({ role, ref }) => {
+        const frame = this.store.get(ref);
+        const data = await encodeImage(frame, { format, quality: options.quality });
+        const info: PackedFrameInfo = { role, format, width: frame.width, height: frame.height, bytes: data.length };
+        return { info, data };
+      }),
+    );
+    const packed = advance(token, {}, { stage: 'pack', ms: performance.now() - started, outcome: 'ok', note: `${format}${options.sealed === false ? ', unsealed' : ', sealed'}` });
+    return buildPacket(packed, frames, options);
+  }
+
+  /**
+   * A packet from `pack()` (here or in another process) back into a token whose frames are in
+   * this runtime's store, owned by its request. Refused with E_TOKEN_INVALID when tampered,
+   * truncated, sealed with another key, unsealed (unless allowed) or over the limits (checked
+   * before decoding); E_TOKEN_EXPIRED when expired. This runtime's TTL caps the token's.
+   */
+  async unpack(packet: unknown, options: UnpackOptions = {}): Promise<FaceToken> {
+    this.assertOpen();
+    const started = performance.now();
+    const maxPixels = Math.min(options.maxPixels ?? this.maxImagePixels, this.maxImagePixels);
+    const opened = openPacket(packet, { ...options, maxPixels });
+    const token = this.validator.assert(opened.token);
+    const now = Date.now();
+    if (isExpired(token, now)) throw faceError('E_TOKEN_EXPIRED', `packed token ${token.request_id} expired at ${token.expires_at}`);
+    const expiresAt = Math.min(Date.parse(token.expires_at), now + this.tokenTtlMs);
+    const decoded = await Promise.all(
+      opened.frames.map(async ({ info, data }) => {
+        let frame: Frame;
+        try {
+          frame = await decodeImage(data, { maxPixels });
+        } catch (cause) {
+          throw faceError('E_TOKEN_INVALID', `packed token refused: its ${info.role} frame is not a readable ${info.format} image`, { cause });
+        }
+        checkDecodedSize(info, frame);
+        return { role: info.role, frame };
+      }),
+    );
+    const refs: Partial<Record<'target' | 'source', FrameRef>> = {};
+    try {
+      for (const { role, frame } of decoded) refs[role] = this.store.put(frame, { expiresAt, owner: token.request_id });
+    } catch (err) {
+      this.store.releaseMany(Object.values(refs));
+      throw err;
+    }
+    // A source that was the target frame itself was packed once, as the target.
+    const sourceRef = refs.source ?? (token.source?.frame === token.target.frame ? refs.target : undefined);
+    const patch = {
+      target: { ...token.target, frame: refs.target as FrameRef },
+      ...(token.source ? { source: sourceRef ? { ...token.source, frame: sourceRef } : omitFrame(token.source) } : {}),
+      expires_at: new Date(expiresAt).toISOString(),
+    };
+    return advance(token, patch, { stage: 'unpack', ms: performance.now() - started, outcome: 'ok', note: `${decoded.length} frame(s)${opened.header.sealed ? ', sealed' : ', unsealed'}` });
+  }
+
   stats(): { store: FrameStoreStats; sessions: ReturnType<SessionPool['stats']> } {
     return { store: this.store.stats(), sessions: this.pool.stats() };
   }
@@ -308,6 +375,12 @@ export class Runtime {
   private assertOpen(): void {
     if (this.closed) throw new FaceError('E_CLOSED', 'the face runtime is closed (flow stopped or redeployed)');
   }
+}
+
+/** The source without a frame ref (a packet whose source was the target frame itself, or had none). */
+function omitFrame(source: NonNullable<FaceToken['source']>): NonNullable<FaceToken['source']> {
+  const { frame: _frame, ...rest } = source;
+  return rest;
 }
 
 function isFrame(value: unknown): value is Frame {

@@ -13,6 +13,10 @@ export interface ConfigNode extends Node {
   state: RuntimeState;
   /** Resolves when the models are loaded (rejects with the load error). */
   ready: Promise<void>;
+  /** AES-256 key for face pack/unpack (credentials, else FACEFUSION_TOKEN_KEY); undefined when none is set. */
+  tokenKey?: Buffer;
+  /** Why the typed key was refused, when it was. */
+  tokenKeyError?: string;
   register(user: ConfigUser): void;
   deregister(user: ConfigUser): void;
 }

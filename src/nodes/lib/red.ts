@@ -27,6 +27,8 @@ export interface Node {
   error(err: unknown, msg?: NodeMessage): void;
   warn(message: unknown): void;
   log(message: unknown): void;
+  /** Secrets of the node (config dialog fields declared as credentials), kept encrypted by Node-RED. */
+  credentials?: Record<string, string | undefined>;
 }
 
 export interface NodeDef {

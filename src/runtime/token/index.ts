@@ -29,3 +29,6 @@ export {
 } from './token';
 export type { CreateTokenInit, TokenPatch, ForkPatch, JournalInput } from './token';
 export { SEAL_PREFIX, sealToken, unsealToken } from './seal';
+export { tokenKeyFrom } from './aead';
+export { PACK_MAGIC, PACK_VERSION, openPacket } from './pack';
+export type { PackOptions, UnpackOptions, UnpackLimits, PackHeader, PackedFrameInfo } from './pack';

@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { FaceError } from '../errors';
+import { AEAD_OVERHEAD, aeadOpen, aeadSeal, checkKey } from './aead';
 import { deepFreeze } from './token';
 import type { FaceToken } from './types';
 import type { TokenValidator } from './validate';
@@ -10,21 +10,10 @@ import type { TokenValidator } from './validate';
  * associated data, so a sealed token cannot be replayed under another format version.
  */
 export const SEAL_PREFIX = 'fft1.';
-const ALGORITHM = 'aes-256-gcm';
-const KEY_BYTES = 32;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 /** Tokens are small; refuse anything this large before decoding it. */
 const MAX_SEALED_CHARS = 4 * 1024 * 1024;
 const BASE64URL_RE = /^[A-Za-z0-9_-]+$/;
 const AAD = Buffer.from(SEAL_PREFIX, 'utf8');
-
-function checkKey(key: Uint8Array): void {
-  if (!(key instanceof Uint8Array) || key.length !== KEY_BYTES) {
-    const got = key instanceof Uint8Array ? `${key.length} bytes` : typeof key;
-    throw new FaceError('E_BAD_PARAMETER', `the token seal key must be ${KEY_BYTES} bytes (got ${got})`);
-  }
-}
 
 function sealedError(reason: string, cause?: unknown): FaceError {
   return new FaceError('E_TOKEN_SEALED', `sealed token refused: ${reason}`, cause === undefined ? {} : { cause });
@@ -32,13 +21,7 @@ function sealedError(reason: string, cause?: unknown): FaceError {
 
 /** Encrypts and authenticates a token; a fresh random IV each call, so equal tokens seal differently. */
 export function sealToken(token: FaceToken, key: Buffer): string {
-  checkKey(key);
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(AAD);
-  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(token), 'utf8'), cipher.final()]);
-  const tag = cipher.getAuthTag();
-  return SEAL_PREFIX + Buffer.concat([iv, tag, ciphertext]).toString('base64url');
+  return SEAL_PREFIX + aeadSeal(Buffer.from(JSON.stringify(token), 'utf8'), key, AAD).toString('base64url');
 }
 
 /**
@@ -54,17 +37,10 @@ export function unsealToken(sealed: string, key: Buffer, validator: Pick<TokenVa
   const body = sealed.slice(SEAL_PREFIX.length);
   if (!BASE64URL_RE.test(body)) throw sealedError('it is not base64url text');
   const bytes = Buffer.from(body, 'base64url');
-  if (bytes.length <= IV_BYTES + TAG_BYTES) throw sealedError('it is too short to hold a token');
-
-  const iv = bytes.subarray(0, IV_BYTES);
-  const tag = bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
-  const ciphertext = bytes.subarray(IV_BYTES + TAG_BYTES);
+  if (bytes.length <= AEAD_OVERHEAD) throw sealedError('it is too short to hold a token');
   let plaintext: string;
   try {
-    const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-    decipher.setAAD(AAD);
-    decipher.setAuthTag(tag);
-    plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+    plaintext = aeadOpen(bytes, key, AAD).toString('utf8');
   } catch (cause) {
     throw sealedError('it was changed after sealing or sealed with a different key', cause);
   }

@@ -1,0 +1,45 @@
+import { FaceError } from '../runtime';
+import type { Node, NodeDef, Red } from './lib/red';
+import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { wireTransferNode } from './lib/token-transfer';
+
+interface Def extends NodeDef {
+  config?: string;
+  format?: 'png' | 'jpeg';
+  quality?: number | string;
+  sealed?: boolean | string;
+  release?: boolean | string;
+}
+
+/** Token → one Buffer with its frames (sealed with the config node's key) for another process. */
+export = function (RED: Red): void {
+  function FacePack(this: Node, nodeDef: NodeDef): void {
+    RED.nodes.createNode(this, nodeDef);
+    const node = this;
+    const def = nodeDef as Def;
+    const config = configOf(RED, node, def.config);
+    const format = def.format === 'jpeg' ? 'jpeg' : 'png';
+    const quality = numberOption(def.quality) ?? 90;
+    const sealed = def.sealed !== false && def.sealed !== 'false';
+    const release = def.release !== false && def.release !== 'false';
+    if (config && sealed && !config.tokenKey) {
+      node.status({ fill: 'red', shape: 'ring', text: config.tokenKeyError ? 'token key refused' : 'no token key in the config node' });
+    }
+    wireTransferNode(node, config, 'pack', () => missingConfig(nodeDef.type), async (cfg, msg) => {
+      if (sealed && !cfg.tokenKey) {
+        throw new FaceError('E_BAD_PARAMETER', cfg.tokenKeyError
+          ? `the config node's token key was refused: ${cfg.tokenKeyError}`
+          : 'sealed packing needs a key: set "Token key" in the facefusion-config node (or FACEFUSION_TOKEN_KEY), or untick "Seal"');
+      }
+      const runtime = cfg.runtime;
+      const token = runtime.acceptToken(msg.payload);
+      const started = performance.now();
+      const packet = await runtime.pack(token, { key: cfg.tokenKey, sealed, format, quality });
+      if (release) runtime.release(token);
+      msg.payload = packet;
+      msg.request_id = token.request_id;
+      return `${Math.round(packet.length / 1024)} kB · ${format}${sealed ? ' · sealed' : ''} · ${Math.round(performance.now() - started)} ms`;
+    });
+  }
+  RED.nodes.registerType('face-pack', FacePack);
+};

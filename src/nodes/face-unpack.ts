@@ -1,0 +1,39 @@
+import { FaceError } from '../runtime';
+import type { Node, NodeDef, Red } from './lib/red';
+import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { wireTransferNode } from './lib/token-transfer';
+
+interface Def extends NodeDef {
+  config?: string;
+  allowUnsealed?: boolean | string;
+  maxMB?: number | string;
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/=_-]+$/;
+
+/** A packed token (Buffer, or base64 text from a text-only transport) → face token with its frames in this runtime. */
+export = function (RED: Red): void {
+  function FaceUnpack(this: Node, nodeDef: NodeDef): void {
+    RED.nodes.createNode(this, nodeDef);
+    const node = this;
+    const def = nodeDef as Def;
+    const config = configOf(RED, node, def.config);
+    const allowUnsealed = def.allowUnsealed === true || def.allowUnsealed === 'true';
+    const maxBytes = Math.max(1, numberOption(def.maxMB) ?? 64) * 1024 * 1024;
+    if (config && !config.tokenKey) {
+      node.status({ fill: allowUnsealed ? 'yellow' : 'red', shape: 'ring', text: allowUnsealed ? 'no token key: unsealed packets only' : 'no token key in the config node' });
+    }
+    wireTransferNode(node, config, 'unpack', () => missingConfig(nodeDef.type), async (cfg, msg) => {
+      let packet: unknown = msg.payload;
+      if (typeof packet === 'string') {
+        if (packet.length > maxBytes * 1.4 || !BASE64_RE.test(packet)) throw new FaceError('E_TOKEN_INVALID', 'packed token refused: a text payload must be the packet in base64');
+        packet = Buffer.from(packet, 'base64');
+      }
+      const started = performance.now();
+      const token = await cfg.runtime.unpack(packet, { key: cfg.tokenKey, allowUnsealed, maxBytes });
+      msg.payload = token;
+      return `${token.faces.length} face${token.faces.length === 1 ? '' : 's'} · ${Math.round(performance.now() - started)} ms`;
+    });
+  }
+  RED.nodes.registerType('face-unpack', FaceUnpack);
+};
