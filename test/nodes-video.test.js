@@ -3,15 +3,17 @@
 // face-video-out on a real clip; face-job progress and result; examples load.
 const assert = require('assert');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { helper, ourNodes } = require('./helpers/red');
-const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, waitForListen, killAll } = require('./helpers/clips');
+const { MEDIA, media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, waitForListen, killAll } = require('./helpers/clips');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
 
 const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 const nodes = [...ourNodes, ...videoNodes, core('common/20-inject.js'), core('common/25-catch.js'), core('common/21-debug.js'), core('common/90-comment.js')];
-const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300 };
+// Jobs and outputs here are sent in messages: their temp folders are the allowed folders.
+const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300, allowedFolders: [os.tmpdir(), MEDIA].join('\n') };
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
 const sink = (id) => ({ id, z: 'tab', type: 'helper' });
 
@@ -403,7 +405,8 @@ describe('video nodes', function () {
       for (const [from, to] of Object.entries(paths)) text = text.split(from).join(to);
       const flow = JSON.parse(text).map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper' } : n));
       assert.ok(flow.some((n) => n.type === 'facefusion-config'), `${name} has a config node`);
-      return [TAB, ...flow.map((n) => (n.type === 'facefusion-config' ? n : { ...n, z: 'tab' }))];
+      // The job's paths travel in a message: the folders they were pointed at are the allowed ones.
+      return [TAB, ...flow.map((n) => (n.type === 'facefusion-config' ? { ...n, allowedFolders: CFG.allowedFolders } : { ...n, z: 'tab' }))];
     };
     const live = example('live-camera-privacy.json', {});
     await helper.load(nodes, live);

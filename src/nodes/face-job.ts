@@ -58,17 +58,24 @@ export = function (RED: Red): void {
         void Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined))).then(() => done());
         return;
       }
+      void startJob(msg, send, done);
+    });
+
+    async function startJob(msg: NodeMessage, send: (msg: Array<NodeMessage | null>) => void, done: (err?: Error) => void): Promise<void> {
       let id: string;
       try {
-        id = manager.createJob(msg.payload);
+        // Job paths from a message are untrusted: confined to the allowed folders before the job exists.
+        const args = await config!.runtime.paths.jobArgs(msg.payload, 'msg.payload');
+        if (closing) return done();
+        id = manager!.createJob(args);
         mine.set(id, msg);
-        manager.startJob(id);
+        manager!.startJob(id);
       } catch (err) {
         fail(asFaceError(err, 'job'), msg, done);
         return;
       }
       msg.jobId = id;
-      void manager.waitForJob(id).then((info) => {
+      void manager!.waitForJob(id).then((info) => {
         mine.delete(id);
         if (info.state === 'completed' && info.result) {
           const r = info.result;
@@ -96,7 +103,7 @@ export = function (RED: Red): void {
         mine.delete(id);
         fail(asFaceError(err, 'job'), msg, done);
       });
-    });
+    }
 
     function fail(error: FaceError, msg: NodeMessage, done: (err?: Error) => void): void {
       node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });

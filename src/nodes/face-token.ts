@@ -50,7 +50,12 @@ export = function (RED: Red): void {
             if (!Buffer.isBuffer(msg.payload)) {
               throw new FaceError('E_BAD_IMAGE', 'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object") or a face token');
             }
-            const source = Buffer.isBuffer(msg.source) ? msg.source : typeof msg.source === 'string' && msg.source ? msg.source : def.source || undefined;
+            // A path in the message is untrusted (it may come from http or mqtt): confined to the allowed folders.
+            const source = Buffer.isBuffer(msg.source)
+              ? msg.source
+              : typeof msg.source === 'string' && msg.source
+                ? await runtime.paths.readable(msg.source, 'msg.source')
+                : def.source || undefined;
             const msgOperations = Array.isArray(msg.operations) ? parseOperations(msg.operations as string[]) : undefined;
             msg.payload = await runtime.createToken({
               target: msg.payload,

@@ -59,7 +59,8 @@ export = function (RED: Red): void {
         done();
         return;
       }
-      const input = typeof msg.payload === 'string' && msg.payload.trim() !== '' ? msg.payload.trim() : (def.source ?? '').trim();
+      const fromMessage = typeof msg.payload === 'string' && msg.payload.trim() !== '';
+      const input = fromMessage ? (msg.payload as string).trim() : (def.source ?? '').trim();
       try {
         if (!input) throw missingSource();
         let reconnects = 0;
@@ -78,7 +79,7 @@ export = function (RED: Red): void {
         });
         const running: Running = { source, gate: new InFlightLimit(config.runtime.store, maxInFlight), done: Promise.resolve() };
         current = running;
-        running.done = pump(running, input, msg, () => reconnects).finally(() => {
+        running.done = pump(running, input, msg, () => reconnects, fromMessage).finally(() => {
           running.gate.close();
           if (current === running) current = undefined;
         });
@@ -91,7 +92,7 @@ export = function (RED: Red): void {
     });
 
     /** Sends every frame token, then the end message; errors go to the Catch node with the start msg. */
-    async function pump(running: Running, input: string, startMsg: NodeMessage, reconnecting: () => number): Promise<void> {
+    async function pump(running: Running, input: string, startMsg: NodeMessage, reconnecting: () => number, fromMessage: boolean): Promise<void> {
       const { source, gate } = running;
       const id = randomUUID();
       const started = performance.now();
@@ -100,6 +101,8 @@ export = function (RED: Red): void {
       let shownReconnect = 0;
       node.status({ fill: 'yellow', shape: 'ring', text: 'opening…' });
       try {
+        // A source sent in a message is untrusted: allowed URL schemes, or a file in the allowed folders.
+        if (fromMessage) await config!.runtime.paths.source(input, 'msg.payload');
         await config!.ready;
         for await (const item of source.tokens()) {
           const parts: Record<string, unknown> = { id, index: item.index, type: 'frames' };

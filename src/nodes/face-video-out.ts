@@ -94,7 +94,8 @@ export = function (RED: Red): void {
       if (seq && seq.id !== id) await finish(seq, send);
       if (!seq) {
         const video = (msg.video ?? {}) as { source?: string; fps?: number };
-        const output = typeof msg.output === 'string' && msg.output ? msg.output : (def.output ?? '').trim();
+        // An output named in a message is untrusted: a stream URL of an allowed scheme, or a file in the allowed folders.
+        const output = typeof msg.output === 'string' && msg.output ? await runtime.paths.output(msg.output, 'msg.output') : (def.output ?? '').trim();
         seq = {
           id,
           output,

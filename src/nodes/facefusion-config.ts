@@ -1,5 +1,7 @@
+import { mkdirSync } from 'fs';
+import { homedir } from 'os';
 import { join, resolve } from 'path';
-import { createRuntime, tokenKeyFrom } from '../runtime';
+import { createRuntime, foldersFromText, tokenKeyFrom } from '../runtime';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
 import { PACKAGE_ROOT } from '../runtime/models/manifest';
 import { ModelCache } from '../runtime/models/model-cache';
@@ -14,6 +16,8 @@ interface ConfigDef extends NodeDef {
   modelsDir?: string;
   frameBudgetMB?: number | string;
   tokenTtl?: number | string;
+  /** Folders that paths arriving in messages may use, one per line; blank → <userDir>/facefusion/files. */
+  allowedFolders?: string;
 }
 
 /**
@@ -33,7 +37,10 @@ export = function (RED: Red): void {
     const node = this as ConfigNode;
     live.add(node);
     const users = new Set<ConfigUser>();
+    const allowedFolders = allowedFoldersOf(def, RED.settings?.userDir);
     node.runtime = createRuntime({
+      allowedFolders,
+      readOnlyFolders: [join(PACKAGE_ROOT, 'samples')],
       device: def.device ?? 'auto',
       threads: toNumber(def.threads, 0),
       spinWait: def.spinWait === true,
@@ -78,6 +85,22 @@ export = function (RED: Red): void {
         done();
       });
     });
+  }
+
+  /**
+   * The folders message paths may use: the dialog's list, else one safe default,
+   * <userDir>/facefusion/files (created so users find it), which holds nothing else of Node-RED's.
+   */
+  function allowedFoldersOf(def: ConfigDef, userDir: string | undefined): string[] {
+    const listed = foldersFromText(def.allowedFolders);
+    if (listed.length) return listed.map((f) => resolve(f.replace(/^~(?=$|\/)/, homedir())));
+    const folder = join(userDir || join(homedir(), '.node-red'), 'facefusion', 'files');
+    try {
+      mkdirSync(folder, { recursive: true });
+    } catch {
+      // read-only user dir: the folder simply stays empty of allowed paths
+    }
+    return [folder];
   }
 
   RED.nodes.registerType('facefusion-config', FacefusionConfig, { credentials: { tokenKey: { type: 'password' } } });

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_TOKEN_INVALID'
   | 'E_TOKEN_SEALED'
   | 'E_FRAME_MISSING'
+  | 'E_PATH_DENIED'
   | 'E_STORE_CLOSED'
   | 'E_FRAME_TOO_LARGE'
   | 'E_SESSION'

@@ -18,6 +18,7 @@ import { STAGES } from './token/types';
 import { decodeImage, encodeImage, readImageFile } from './vision/codec';
 import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
+import { PathPolicy } from './policy/path-policy';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
@@ -43,6 +44,10 @@ export interface RuntimeOptions {
   sweepIntervalMs?: number;
   /** Largest image accepted, in pixels (default 64 megapixels). */
   maxImagePixels?: number;
+  /** Folders that paths arriving in messages may read and write under (see policy/path-policy.ts); default none. */
+  allowedFolders?: readonly string[];
+  /** Folders that paths arriving in messages may only read (e.g. shipped sample pictures). */
+  readOnlyFolders?: readonly string[];
   logger?: Logger;
 }
 
@@ -77,6 +82,8 @@ export class Runtime {
   readonly models: ModelCache;
   readonly validator = new TokenValidator();
   readonly tokenTtlMs: number;
+  /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
+  readonly paths: PathPolicy;
   private readonly maxImagePixels: number;
   private readonly log: Logger;
   /** Every session handle an engine holds, released on close. */
@@ -90,6 +97,7 @@ export class Runtime {
     this.log = options.logger ?? (() => undefined);
     this.tokenTtlMs = options.tokenTtlMs ?? 300_000;
     this.maxImagePixels = options.maxImagePixels ?? 64_000_000;
+    this.paths = new PathPolicy({ folders: options.allowedFolders ?? [], readOnlyFolders: options.readOnlyFolders ?? [], settingName: 'the config node\'s Allowed folders (allowedFolders)' });
     this.store = new FrameStore({
       budgetBytes: options.frameBudgetBytes ?? 512 * 1024 * 1024,
       defaultTtlMs: this.tokenTtlMs,

@@ -50,6 +50,8 @@ export interface Red {
   };
   auth: { needsPermission(permission: string): (req: HttpRequest, res: HttpResponse, next?: () => void) => void };
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+  /** Node-RED's settings; userDir is the folder of the flows file (~/.node-red by default). */
+  settings?: { userDir?: string };
 }
 
 export interface HttpRequest {

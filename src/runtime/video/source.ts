@@ -44,6 +44,35 @@ export function classifySource(input: string): MediaSource {
 }
 
 /**
+ * The ffmpeg protocols a source needs, and no others: a stream URL's own protocol with the
+ * transports under it. A playlist (HLS, DASH) behind an http URL cannot make ffmpeg open a
+ * `file:` segment, `concat:` or `subfile:` of local files: those protocols are not on the list.
+ */
+export function protocolWhitelist(source: MediaSource): string | undefined {
+  if (source.kind === 'device') return undefined;
+  if (source.kind === 'file') return 'file';
+  switch (source.scheme) {
+    case 'rtsp':
+    case 'rtsps':
+      return 'rtsp,rtsps,rtp,srtp,udp,tcp,tls';
+    case 'rtmp':
+    case 'rtmps':
+      return 'rtmp,rtmps,tcp,tls';
+    case 'http':
+    case 'https':
+      return 'http,https,tcp,tls,crypto';
+    case 'udp':
+      return 'udp,rtp';
+    case 'tcp':
+      return 'tcp';
+    case 'srt':
+      return 'srt,udp';
+    default:
+      return undefined;
+  }
+}
+
+/**
  * ffmpeg input options for a source: TCP transport and a socket timeout for RTSP, an I/O timeout
  * for other network protocols (so a dead stream ends ffmpeg instead of hanging it), v4l2 for
  * devices, and a short stream analysis (`analyzeMs`) for live sources. `ffmpegMajor` picks the
@@ -54,12 +83,13 @@ export function inputArgs(source: MediaSource, ioTimeoutMs: number, ffmpegMajor?
   // ffmpeg's default 5 s of stream analysis delays every (re)connect of a live source.
   const analyze = source.live ? ['-analyzeduration', micros(analyzeMs)] : [];
   if (source.kind === 'device') return ['-f', 'v4l2', ...analyze];
-  if (source.kind !== 'url') return [];
+  const whitelist = ['-protocol_whitelist', protocolWhitelist(source) as string];
+  if (source.kind !== 'url') return whitelist;
   if (source.scheme === 'rtsp' || source.scheme === 'rtsps') {
-    const args = ['-rtsp_transport', 'tcp', ...analyze];
+    const args = [...whitelist, '-rtsp_transport', 'tcp', ...analyze];
     // ffmpeg 4's rtsp `-timeout` means "listen as a server"; its socket timeout was `-stimeout`.
     if (ffmpegMajor !== undefined) args.push(ffmpegMajor >= 5 ? '-timeout' : '-stimeout', micros(ioTimeoutMs));
     return args;
   }
-  return [...analyze, '-rw_timeout', micros(ioTimeoutMs)];
+  return [...whitelist, ...analyze, '-rw_timeout', micros(ioTimeoutMs)];
 }

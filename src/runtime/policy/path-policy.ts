@@ -1,0 +1,170 @@
+import { promises as fs } from 'fs';
+import { basename, dirname, isAbsolute, relative, resolve } from 'path';
+import { FaceError } from '../errors';
+
+/** Where a path or URL came from, for the message: e.g. "msg.source", "job output_path". */
+export type PathOrigin = string;
+
+export interface PathPolicyOptions {
+  /** Folders that paths from messages may read and write under. */
+  folders: readonly string[];
+  /** Further folders that paths from messages may only read (e.g. the package's sample pictures). */
+  readOnlyFolders?: readonly string[];
+  /** Name of the setting, for messages ("the config node's Allowed folders"). */
+  settingName?: string;
+}
+
+/** URL schemes a message may name as a video source or stream output. */
+export const MESSAGE_URL_SCHEMES: readonly string[] = ['rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'udp', 'tcp', 'srt'];
+
+const URL_SCHEME = /^([a-z][a-z0-9+.-]+):/i;
+
+/**
+ * Confines paths and URLs that arrive in messages (from http, mqtt, dashboards…), which Node-RED
+ * flows must treat as untrusted, the way Node-RED's own file nodes treat paths typed in a dialog
+ * as trusted. A path must resolve — `..` and symlinks resolved with realpath, for a file to be
+ * written its parent folder's (and the file's own, when it exists) — inside one of the allowed
+ * folders; else E_PATH_DENIED naming the setting. URLs must use one of the allowed schemes.
+ */
+export class PathPolicy {
+  private readonly folders: readonly string[];
+  private readonly readOnly: readonly string[];
+  private readonly setting: string;
+
+  constructor(options: PathPolicyOptions) {
+    this.folders = options.folders.map((f) => resolve(f));
+    this.readOnly = (options.readOnlyFolders ?? []).map((f) => resolve(f));
+    this.setting = options.settingName ?? 'the allowed folders';
+  }
+
+  /** The folders paths from messages may use (read and write). */
+  get allowed(): readonly string[] {
+    return this.folders;
+  }
+
+  /** The real path of a file a message names, when it lies inside an allowed folder (a missing file: its path there). */
+  async readable(path: unknown, origin: PathOrigin): Promise<string> {
+    const wanted = this.checkString(path, origin);
+    let real: string;
+    try {
+      real = await fs.realpath(wanted);
+    } catch {
+      // A missing file inside the folders goes on as it is (the reader says it is missing); outside,
+      // the same refusal as for an existing file, so nothing is revealed.
+      if (await this.insideAny(dirname(wanted), [...this.folders, ...this.readOnly])) return resolve(wanted);
+      throw this.denied(wanted, origin);
+    }
+    if (!(await this.insideAny(real, [...this.folders, ...this.readOnly], true))) throw this.denied(wanted, origin);
+    return real;
+  }
+
+  /**
+   * The path a message names for a file to write, when its folder is inside an allowed folder
+   * (the folder must exist; a file already there must not be a link leading out).
+   */
+  async writable(path: unknown, origin: PathOrigin): Promise<string> {
+    const wanted = this.checkString(path, origin);
+    let parent: string;
+    try {
+      parent = await fs.realpath(dirname(wanted));
+    } catch {
+      throw this.denied(wanted, origin);
+    }
+    const target = resolve(parent, basename(wanted));
+    if (!(await this.insideAny(target, this.folders, true))) throw this.denied(wanted, origin);
+    const existing = await fs.realpath(target).catch(() => undefined);
+    if (existing !== undefined && !(await this.insideAny(existing, this.folders, true))) throw this.denied(wanted, origin);
+    return target;
+  }
+
+  /** A video source from a message: an allowed URL, a capture device, or a readable file. */
+  async source(input: unknown, origin: PathOrigin): Promise<string> {
+    const text = this.checkString(input, origin);
+    if (/^\/dev\/video\d+$/.test(text)) return text;
+    const scheme = URL_SCHEME.exec(text)?.[1]?.toLowerCase();
+    if (scheme && scheme.length > 1) {
+      if (scheme === 'file') return this.readable(decodeURIComponent(text.replace(/^file:(\/\/)?/i, '')), origin);
+      return this.url(text, origin);
+    }
+    return this.readable(text, origin);
+  }
+
+  /** An output from a message: a stream URL of an allowed scheme, or a file to write in the allowed folders. */
+  async output(target: unknown, origin: PathOrigin): Promise<string> {
+    const text = this.checkString(target, origin);
+    const scheme = URL_SCHEME.exec(text)?.[1]?.toLowerCase();
+    if (scheme && scheme.length > 1 && scheme !== 'file') return this.url(text, origin);
+    return this.writable(scheme === 'file' ? decodeURIComponent(text.replace(/^file:(\/\/)?/i, '')) : text, origin);
+  }
+
+  /**
+   * A job from a message with every top-level `*_path` / `*_paths` field confined: `output_path`
+   * (and any `*output*` path) must be writable, the others readable (a target may also be a
+   * stream URL). Returns a copy with the real paths.
+   */
+  async jobArgs(args: unknown, origin: PathOrigin = 'job'): Promise<unknown> {
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) return args;
+    const out: Record<string, unknown> = { ...(args as Record<string, unknown>) };
+    for (const [key, value] of Object.entries(out)) {
+      const where = `${origin} ${key}`;
+      if (key.endsWith('_paths') && Array.isArray(value)) {
+        out[key] = await Promise.all(value.map((v, i) => this.readable(v, `${where}[${i}]`)));
+      } else if (key.endsWith('_path') && value !== undefined) {
+        if (key.includes('output')) out[key] = await this.output(value, where);
+        else if (key === 'target_path') out[key] = await this.source(value, where);
+        else out[key] = await this.readable(value, where);
+      }
+    }
+    return out;
+  }
+
+  /** A URL from a message, when its scheme is allowed (a path, or file:, concat:, … is not a URL here). */
+  url(input: unknown, origin: PathOrigin, schemes: readonly string[] = MESSAGE_URL_SCHEMES): string {
+    const text = this.checkString(input, origin);
+    const scheme = URL_SCHEME.exec(text)?.[1]?.toLowerCase();
+    if (!scheme || !schemes.includes(scheme)) {
+      throw new FaceError('E_PATH_DENIED', `${origin}: "${redact(text)}" is not an allowed URL (from a message only ${schemes.map((s) => s + '://').join(', ')} are accepted)`);
+    }
+    return text;
+  }
+
+  private checkString(value: unknown, origin: PathOrigin): string {
+    if (typeof value !== 'string' || value.trim() === '') throw new FaceError('E_BAD_PARAMETER', `${origin} must be a non-empty string`);
+    if (value.includes('\0')) throw new FaceError('E_PATH_DENIED', `${origin} contains a NUL character`);
+    return value.trim();
+  }
+
+  private denied(path: string, origin: PathOrigin): FaceError {
+    const where = this.folders.length ? this.folders.join(', ') : '(none)';
+    return new FaceError(
+      'E_PATH_DENIED',
+      `${origin}: ${path} is outside ${this.setting} (${where}); paths that arrive in messages must lie inside them (add the folder to that setting, or set the path in the node's dialog)`,
+    );
+  }
+
+  /** Whether `path` lies in one of `folders` (each folder's own realpath, when it exists). */
+  private async insideAny(path: string, folders: readonly string[], isReal = false): Promise<boolean> {
+    const target = isReal ? path : await fs.realpath(path).catch(() => path);
+    for (const folder of folders) {
+      const real = await fs.realpath(folder).catch(() => undefined);
+      if (real !== undefined && isInside(real, target)) return true;
+    }
+    return false;
+  }
+}
+
+export function isInside(folder: string, path: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** A URL without its credentials, for messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//***@');
+}
+
+/** "one per line" dialog text → folder list (blank lines and # comments ignored). */
+export function foldersFromText(text: unknown): string[] {
+  if (typeof text !== 'string') return [];
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
