@@ -1,7 +1,7 @@
-import { join, resolve } from 'path';
+import { resolve } from 'path';
 import { createRuntime } from '../runtime';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
-import { PACKAGE_ROOT } from '../runtime/models/manifest';
+import { chooseModelsDir, describeModelsDir } from '../runtime/models/models-dir';
 import { ModelCache } from '../runtime/models/model-cache';
 import type { Node, NodeDef, Red } from './lib/red';
 import type { ConfigNode, ConfigUser, RuntimeState } from './lib/config-types';
@@ -26,6 +26,8 @@ export = function (RED: Red): void {
   /** Caches for the default folders (shared so concurrent fetches join). */
   const caches = new Map<string, ModelCache>();
   const board = new ModelFetchBoard();
+  /** The models folder when a config node names none: FACEFUSION_MODELS_DIR, the checkout's models/, else <userDir>/facefusion/models. */
+  const defaultDir = (): ReturnType<typeof chooseModelsDir> => chooseModelsDir({ nodeRedUserDir: RED.settings?.userDir });
 
   function FacefusionConfig(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
@@ -33,11 +35,13 @@ export = function (RED: Red): void {
     const node = this as ConfigNode;
     live.add(node);
     const users = new Set<ConfigUser>();
+    const models = chooseModelsDir({ dir: def.modelsDir, nodeRedUserDir: RED.settings?.userDir });
+    node.log(describeModelsDir(models));
     node.runtime = createRuntime({
       device: def.device ?? 'auto',
       threads: toNumber(def.threads, 0),
       spinWait: def.spinWait === true,
-      modelsDir: def.modelsDir || undefined,
+      modelsDir: models.dir,
       frameBudgetBytes: toNumber(def.frameBudgetMB, 512) * 1024 * 1024,
       tokenTtlMs: toNumber(def.tokenTtl, 300) * 1000,
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
@@ -78,13 +82,14 @@ export = function (RED: Red): void {
 
   /**
    * The cache an admin request may use: the named deployed config node's, else the folder it
-   * names if that folder is one the runtime knows (the package's models/, FACEFUSION_MODELS_DIR,
-   * or the folder of a deployed config node), else the default. Any other folder is refused.
+   * names if that folder is one the runtime knows (the default folder — FACEFUSION_MODELS_DIR, the
+   * checkout's models/ or <userDir>/facefusion/models — or the folder of a deployed config node),
+   * else the default. Any other folder is refused.
    */
   function cacheFor(configId: unknown, dir: unknown): ModelCache | { refused: string } {
     const config = typeof configId === 'string' && configId ? (RED.nodes.getNode(configId) as ConfigNode | null) : null;
     if (config?.runtime?.models && live.has(config)) return config.runtime.models;
-    const defaults = [process.env.FACEFUSION_MODELS_DIR, join(PACKAGE_ROOT, 'models')].filter((d): d is string => !!d).map((d) => resolve(d));
+    const defaults = [defaultDir().dir];
     const wanted = typeof dir === 'string' && dir.trim() ? resolve(dir.trim()) : defaults[0];
     for (const c of live) if (c.runtime?.models?.dir === wanted) return c.runtime.models;
     if (!defaults.includes(wanted)) {

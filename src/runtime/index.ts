@@ -16,6 +16,8 @@ export { FrameStore, InFlightLimit } from './store';
 export type { FrameStoreOptions, FrameStoreStats, PutOptions, Reservation, ReleaseListener, ReleaseOptions, ReleaseReason } from './store';
 export { SessionPool } from './sessions/session-pool';
 export { ModelCache } from './models/model-cache';
+export { chooseModelsDir, describeModelsDir } from './models/models-dir';
+export type { ModelsDirChoice, ModelsDirReason } from './models/models-dir';
 export type { ModelListing, FetchProgress } from './models/model-cache';
 export { loadManifest, isPermissiveLicense } from './models/manifest';
 export type { ManifestEntry } from './models/manifest';
