@@ -30,4 +30,5 @@ export { selectFaces } from './faces/select';
 export { matchFaces, assertSameRecognizer } from './faces/match';
 export type { Identity, FaceMatch } from './faces/match';
 export { PROCESSORS } from './processors';
+export { SAMPLES_DIR, isSampleRef, listSamples, resolveSample } from './samples';
 export type { Processor, ProcessorContext, ProcessOptions } from './processors';
