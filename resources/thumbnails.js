@@ -20,7 +20,7 @@
     var group = document.getElementById(id);
     var node = RED.nodes.node(id);
     if (!group || !node) return; // not on the visible tab: drawn when its tab is shown
-    var top = (node.h || 30) + 6;
+    var top = (node.h || 30) + 22; // below the node's status line
     var holder = document.createElementNS(SVG, 'g');
     holder.setAttribute('id', 'ff-thumb-' + id);
     holder.setAttribute('class', 'ff-thumbnail');
