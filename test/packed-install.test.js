@@ -139,6 +139,36 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     await runExample('05-swap-with-facefusion-models.json', 'sample', written('inswapper.jpg'), 120000);
   });
 
+  it('example 6 (upload page) serves its form and answers an uploaded photo with the blurred JPEG', async function () {
+    const file = '06-upload-page.json';
+    const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+    const tab = { id: 'tab-upload', type: 'tab', label: file };
+    const from = red.log.length;
+    await deploy(port, [tab, ...nodes.map((n) => (n.type === 'facefusion-config' ? n : { ...n, z: tab.id }))]);
+    const url = `http://127.0.0.1:${port}/face-demo`;
+    let page;
+    await waitFor(async () => (page = await fetch(url).catch(() => undefined)) && page.status === 200, 20000, 'the upload page');
+    assert.match(await page.text(), /<form method="post" action="face-demo" enctype="multipart\/form-data"/);
+    const photo = fs.readFileSync(path.join(ROOT, 'samples', 'two-people.jpg'));
+    const send = (bytes, mode) => {
+      const form = new FormData();
+      form.append('picture', new Blob([bytes], { type: 'image/jpeg' }), 'photo.jpg');
+      form.append('mode', mode);
+      return fetch(url, { method: 'POST', body: form, signal: AbortSignal.timeout(60000) });
+    };
+    const res = await send(photo, 'pixelate');
+    assert.strictEqual(res.status, 200, await res.clone().text());
+    assert.strictEqual(res.headers.get('content-type'), 'image/jpeg');
+    const blurred = Buffer.from(await res.arrayBuffer());
+    assert.deepStrictEqual([...blurred.subarray(0, 2)], [0xff, 0xd8]);
+    assert.notDeepStrictEqual(blurred, photo);
+    assert.deepStrictEqual(problems(red.log, from), [], 'no error or warning logged');
+    // Not a picture: the Catch node answers with the code instead of leaving the request hanging.
+    const bad = await send(Buffer.from('not a picture'), 'gaussian');
+    assert.strictEqual(bad.status, 415);
+    assert.match(await bad.text(), /^E_BAD_IMAGE: /);
+  });
+
   it('live camera privacy runs as imported on the sample clip', async function () {
     await runExample('live-camera-privacy.json', 'start', (nodes, msgs) => !!debugFrom(nodes, msgs, 'summary') && written('privacy.mp4')());
   });
