@@ -78,6 +78,16 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     for (const m of listing.models.filter((m) => m.default)) assert.ok(m.present, `${m.id} present in ${listing.dir}`);
   });
 
+  it('the CLI and the library use the per-user cache folder (XDG_CACHE_HOME honoured) and say so', function () {
+    const cache = path.join(tmp, 'xdg-cache');
+    const env = cleanEnv({ XDG_CACHE_HOME: cache });
+    const cli = path.join(userDir, 'node_modules', PKG.name, 'dist', 'cli', 'facefusion-node.js');
+    const listed = execFileSync(process.execPath, [cli, 'models', 'list'], { cwd: userDir, env, encoding: 'utf8', timeout: 30000 });
+    assert.strictEqual(listed.split('\n')[0], `models in ${path.join(cache, 'facefusion', 'models')}`);
+    const dir = execFileSync(process.execPath, ['-e', `console.log(new (require(${JSON.stringify(PKG.name)}).ModelCache)().dir)`], { cwd: userDir, env, encoding: 'utf8', timeout: 30000 }).trim();
+    assert.strictEqual(dir, path.join(cache, 'facefusion', 'models'));
+  });
+
   /** Deploys an example as shipped (its /tmp outputs moved into `out`), presses `injectName`, and waits for `done`. */
   async function runExample(file, injectName, done, ms = 60000) {
     let text = fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8');
