@@ -123,6 +123,8 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     assert.ok(thumb, 'a thumbnail of the face image node');
     assert.match(thumb.data.src, /^data:image\/jpeg;base64,/);
     assert.ok(Math.max(thumb.data.width, thumb.data.height) <= Number(image.thumbnail), `thumbnail ${thumb.data.width}×${thumb.data.height} within ${image.thumbnail} px`);
+    // The config node says in the log where its models are.
+    assert.ok(red.log.includes(`face models folder: ${path.join(userDir, 'facefusion', 'models')} (inside Node-RED's user directory)`), red.log);
   });
 
   it('example 2 (blur) runs as imported', async function () {
