@@ -7,7 +7,7 @@ import { FaceError } from '../errors';
 import { crc32File } from './crc32';
 import { DEFAULT_LOCK_STALE_MS, FileLock, type LockOwner } from './file-lock';
 import { downloadToPart, httpGetText } from './http-fetch';
-import { isPermissiveLicense, loadManifest, PACKAGE_ROOT, type Manifest, type ManifestEntry } from './manifest';
+import { isPermissiveLicense, loadManifest, type Manifest, type ManifestEntry } from './manifest';
 import { chooseModelsDir } from './models-dir';
 import { pacoteFetcher, type NpmFetcher } from './npm-fetch';
 
