@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `npm start`: fetch the default models if missing, then run Node-RED 4 on localhost with a
-// user directory inside the repository (.node-red/, git-ignored) and this package loaded.
+// user directory inside the repository (.node-red/, git-ignored) and this package loaded. On the
+// first start (no flows file yet) the editor opens on a demo tab that runs with no edit.
 'use strict';
 const path = require('path');
 const fs = require('fs');
 const { spawn } = require('child_process');
+const { seedFlows } = require('./demo-flows');
 
 const root = path.join(__dirname, '..');
 const userDir = process.env.NODE_RED_USER_DIR || path.join(root, '.node-red');
@@ -19,6 +21,7 @@ async function main() {
   console.log('ready');
 
   fs.mkdirSync(userDir, { recursive: true });
+  if (seedFlows(userDir)) console.log(`first start: a demo tab was written to ${path.join(userDir, 'flows.json')}`);
   const red = require.resolve('node-red/red.js', { paths: [root] });
   const child = spawn(process.execPath, [red, '-u', userDir, '-s', path.join(__dirname, 'node-red-settings.js'), '-p', String(port)], {
     stdio: ['inherit', 'pipe', 'inherit'],

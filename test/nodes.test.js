@@ -297,51 +297,56 @@ describe('example flows', function () {
   beforeEach(function () { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-examples-')); });
   afterEach(async function () { await helper.unload(); fs.rmSync(dir, { recursive: true, force: true }); });
 
-  /** The example as a user imports it, with its /data/... paths pointed at real files. */
-  function example(file, paths) {
-    const nodes = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', file), 'utf8'));
-    let text = JSON.stringify(nodes);
-    for (const [from, to] of Object.entries(paths)) text = text.split(JSON.stringify(from)).join(JSON.stringify(to));
-    assert.ok(!text.includes('"/data/'), 'every example path was replaced');
+  /** The example exactly as a user imports it (it runs on the package's samples), its output file moved into `dir`. */
+  function example(file, outputs = {}) {
+    let text = fs.readFileSync(path.join(__dirname, '..', 'examples', file), 'utf8');
+    for (const [from, to] of Object.entries(outputs)) {
+      assert.ok(text.includes(JSON.stringify(from)), `${file} writes ${from}`);
+      text = text.split(JSON.stringify(from)).join(JSON.stringify(to));
+    }
     const flow = JSON.parse(text).map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper' } : n));
     return [TAB, ...flow.map((n) => (n.type === 'facefusion-config' ? n : { ...n, z: 'tab' }))];
   }
-  const trigger = (flow) => helper.getNode(flow.find((n) => n.type === 'inject').id).receive({ payload: Date.now() });
+  /** The inject named "sample": it starts the example on the shipped sample pictures. */
+  const trigger = (flow) => helper.getNode(flow.find((n) => n.type === 'inject' && n.name === 'sample').id).receive({});
   const sinkOf = (flow) => helper.getNode(flow.find((n) => n.type === 'helper').id);
 
-  it('1: swap a face in a picture writes the swapped JPEG', async function () {
+  it('1: swap a face in a picture writes the swapped JPEG, with no edit', async function () {
     const out = path.join(dir, 'swapped.jpg');
-    const flow = example('01-swap-face-in-picture.json', { '/data/target.jpg': media('fr_biden.jpg'), '/data/my-face.jpg': media('fr_obama.jpg'), '/data/swapped.jpg': out });
-    await helper.load(allNodes, flow);
-    const done = nextMessage(sinkOf(flow), 60000);
-    trigger(flow);
-    await done;
-    const meta = await sharp(out).metadata();
-    assert.strictEqual(meta.format, 'jpeg');
-  });
-
-  it('2: blur faces writes the blurred picture', async function () {
-    const out = path.join(dir, 'blurred.jpg');
-    const flow = example('02-blur-faces-privacy.json', { '/data/group.jpg': media('fr_two_people.jpg'), '/data/group-blurred.jpg': out });
-    await helper.load(allNodes, flow);
-    const done = nextMessage(sinkOf(flow), 60000);
-    trigger(flow);
-    await done;
-    assert.ok(fs.statSync(out).size > 10000);
-  });
-
-  it('3: who is this reports one matching face', async function () {
-    const flow = example('03-who-is-this.json', { '/data/unknown.jpg': media('fr_two_people.jpg'), '/data/known-person.jpg': media('fr_biden.jpg') });
+    const flow = example('01-swap-face-in-picture.json', { '/tmp/facefusion-swapped.jpg': out });
     await helper.load(allNodes, flow);
     const done = nextMessage(sinkOf(flow), 60000);
     trigger(flow);
     const msg = await done;
-    assert.strictEqual(msg.match.filter((m) => m.matched).length, 1);
+    assert.strictEqual(msg.token.state, 'done', JSON.stringify(msg.token.error));
+    assert.ok(msg.token.journal.some((j) => j.stage === 'swap' && j.outcome === 'ok'), JSON.stringify(msg.token.journal));
+    const meta = await sharp(out).metadata();
+    assert.strictEqual(meta.format, 'jpeg');
   });
 
-  it('4: debug overlay writes a PNG', async function () {
+  it('2: blur faces writes the blurred picture, with no edit', async function () {
+    const out = path.join(dir, 'blurred.jpg');
+    const flow = example('02-blur-faces-privacy.json', { '/tmp/facefusion-blurred.jpg': out });
+    await helper.load(allNodes, flow);
+    const done = nextMessage(sinkOf(flow), 60000);
+    trigger(flow);
+    const msg = await done;
+    assert.strictEqual(msg.token.faces.length, 2);
+    assert.ok(fs.statSync(out).size > 10000);
+  });
+
+  it('3: who is this reports one matching face, with no edit', async function () {
+    const flow = example('03-who-is-this.json');
+    await helper.load(allNodes, flow);
+    const done = nextMessage(sinkOf(flow), 60000);
+    trigger(flow);
+    const msg = await done;
+    assert.strictEqual(msg.match.filter((m) => m.matched).length, 1, JSON.stringify(msg.match));
+  });
+
+  it('4: debug overlay writes a PNG, with no edit', async function () {
     const out = path.join(dir, 'overlay.png');
-    const flow = example('04-debug-overlay.json', { '/data/people.jpg': media('fr_two_people.jpg'), '/data/people-overlay.png': out });
+    const flow = example('04-debug-overlay.json', { '/tmp/facefusion-overlay.png': out });
     await helper.load(allNodes, flow);
     const done = nextMessage(sinkOf(flow), 60000);
     trigger(flow);

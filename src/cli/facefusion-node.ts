@@ -6,7 +6,7 @@
  *   facefusion-node run --source me.jpg --target in.mp4 --output out.mp4 --processors face_swapper
  *   facefusion-node models list|fetch|verify
  */
-import { createRuntime, isFaceError } from '../runtime';
+import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError } from '../runtime';
 import { JobManager, knownProcessors } from '../runtime/jobs';
 import { FfmpegLocator } from '../runtime/video';
 import { runModelsCli } from './models';
@@ -63,6 +63,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   const log = (level: string, message: string): void => {
     if (command.verbose || level === 'error') io.stderr.write(`${level}: ${message}\n`);
   };
+  log('info', describeModelsDir(chooseModelsDir({ dir: command.runtime.modelsDir })));
   const runtime = createRuntime({ ...command.runtime, logger: log });
   const jobs = new JobManager(runtime, { locator: new FfmpegLocator({ logger: log }), progressIntervalMs: 200 });
   let id: string | undefined;

@@ -12,7 +12,8 @@ export const MODELS_USAGE = `usage: models list|fetch|verify [ids…] [--dir DIR
   fetch [ID…]          download the models named (none: the default models), progress on stderr
   verify [ID…]         check size / sha256 / CRC32 of the models named (none: every present one);
                        a bad file is deleted and the exit code is 1
-  --dir DIR            models folder (default FACEFUSION_MODELS_DIR, else the package's models/)
+  --dir DIR            models folder (default FACEFUSION_MODELS_DIR, else ~/.cache/facefusion/models
+                       — XDG_CACHE_HOME honoured — or models/ in a clone of the repository)
   --mirror DIR         offline mirror folder tried before the network (default FACEFUSION_MODELS_MIRROR)
   --timeout SECONDS    connect/idle timeout of downloads (default 30)
 exit codes: 0 done, 1 a model failed, 2 bad arguments`;

@@ -29,7 +29,7 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --keep-audio           keep the target's audio (default)
   --no-audio             drop the audio
   --on-failure P         pass | drop | retry:N  what a failing frame does (default pass)
-  --models-dir DIR       model cache (default FACEFUSION_MODELS_DIR or the package's models/)
+  --models-dir DIR       model cache (default FACEFUSION_MODELS_DIR, else ~/.cache/facefusion/models)
   FaceFusion model options (a model id from \`facefusion-node models list\` or an .onnx path
   named like the model; blank = the embedded default):
   --face-detector-model M, --face-landmarker-model M, --face-recognizer-model M,

@@ -3,5 +3,5 @@ import { registerStageNode, type StageNodeDef } from './lib/stage-node';
 
 /** Draws boxes, scores and landmarks on a copy of the picture. */
 export = function (RED: Red): void {
-  registerStageNode<StageNodeDef>(RED, { type: 'face-debug', stage: 'debug', parameters: () => ({}) });
+  registerStageNode<StageNodeDef>(RED, { type: 'face-debug', stage: 'debug', parameters: () => ({}), thumbnail: true });
 };

@@ -1,12 +1,15 @@
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
-import { asFaceError, shorten } from './lib/messages';
+import { asFaceError, messageOf, shorten } from './lib/messages';
+import { EditorThumbnail, thumbnailSize } from './lib/thumbnail';
 
 interface Def extends NodeDef {
   config?: string;
   format?: 'jpeg' | 'png' | 'webp';
   quality?: string;
   release?: boolean;
+  /** Longer side in px of a thumbnail shown under the node in the editor; '' = none. */
+  thumbnail?: number | string;
 }
 
 /** Token → encoded image Buffer in msg.payload (the token moves to msg.token). */
@@ -19,6 +22,10 @@ export = function (RED: Red): void {
     const format = def.format ?? 'jpeg';
     const quality = numberOption(def.quality) ?? 90;
     const release = def.release !== false;
+    const thumbSide = thumbnailSize(def.thumbnail);
+    const thumbnail = thumbSide
+      ? new EditorThumbnail((topic, data, retain) => RED.comms.publish(topic, data, retain), node.id, thumbSide, undefined, (err) => node.warn(`thumbnail: ${messageOf(err)}`))
+      : undefined;
 
     node.on('input', (msg: NodeMessage, send, done) => {
       if (!config) {
@@ -31,6 +38,7 @@ export = function (RED: Red): void {
           const token = runtime.acceptToken(msg.payload);
           const started = performance.now();
           const image = await runtime.encode(token, { format, quality });
+          thumbnail?.offer(runtime.store.tryGet(token.target.frame));
           if (release) runtime.release(token);
           msg.token = token;
           msg.payload = image;
@@ -44,6 +52,11 @@ export = function (RED: Red): void {
           done(error);
         }
       })();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      thumbnail?.close();
+      done();
     });
   }
   RED.nodes.registerType('face-image', FaceImage);

@@ -1,4 +1,4 @@
-import { FaceError, STAGES, isFaceToken, withParameters, type Parameters, type Stage } from '../runtime';
+import { FaceError, STAGES, isFaceToken, isSampleRef, withParameters, type Parameters, type Stage } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { RuntimeStatusUser, configOf, missingConfig, numberOption, setOptions } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
@@ -47,8 +47,9 @@ export = function (RED: Red): void {
           if (isFaceToken(msg.payload) || (msg.payload && typeof msg.payload === 'object' && !Buffer.isBuffer(msg.payload))) {
             msg.payload = withParameters(runtime.acceptToken(msg.payload), msgParameters);
           } else {
-            if (!Buffer.isBuffer(msg.payload)) {
-              throw new FaceError('E_BAD_IMAGE', 'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object") or a face token');
+            // A `sample:<name>` string picks a picture shipped with the package (the examples use it).
+            if (!Buffer.isBuffer(msg.payload) && !isSampleRef(msg.payload)) {
+              throw new FaceError('E_BAD_IMAGE', 'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object"), a sample name like "sample:obama.jpg", or a face token');
             }
             // A path in the message is untrusted (it may come from http or mqtt): confined to the allowed folders.
             const source = Buffer.isBuffer(msg.source)
@@ -58,7 +59,7 @@ export = function (RED: Red): void {
                 : def.source || undefined;
             const msgOperations = Array.isArray(msg.operations) ? parseOperations(msg.operations as string[]) : undefined;
             msg.payload = await runtime.createToken({
-              target: msg.payload,
+              target: msg.payload as Buffer | string,
               source,
               operations: msgOperations ?? operations,
               parameters: { ...dialogParameters, ...msgParameters },

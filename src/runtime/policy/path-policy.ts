@@ -1,6 +1,7 @@
 import { promises as fs } from 'fs';
 import { basename, dirname, isAbsolute, relative, resolve } from 'path';
 import { FaceError } from '../errors';
+import { isSampleRef, resolveSample } from '../samples';
 
 /** Where a path or URL came from, for the message: e.g. "msg.source", "job output_path". */
 export type PathOrigin = string;
@@ -45,6 +46,8 @@ export class PathPolicy {
   /** The real path of a file a message names, when it lies inside an allowed folder (a missing file: its path there). */
   async readable(path: unknown, origin: PathOrigin): Promise<string> {
     const wanted = this.checkString(path, origin);
+    // `sample:<name>` resolves only to a file shipped in the package's samples folder.
+    if (isSampleRef(wanted)) return resolveSample(wanted);
     let real: string;
     try {
       real = await fs.realpath(wanted);
@@ -81,6 +84,7 @@ export class PathPolicy {
   async source(input: unknown, origin: PathOrigin): Promise<string> {
     const text = this.checkString(input, origin);
     if (/^\/dev\/video\d+$/.test(text)) return text;
+    if (isSampleRef(text)) return resolveSample(text);
     const scheme = URL_SCHEME.exec(text)?.[1]?.toLowerCase();
     if (scheme && scheme.length > 1) {
       if (scheme === 'file') return this.readable(decodeURIComponent(text.replace(/^file:(\/\/)?/i, '')), origin);

@@ -1,4 +1,5 @@
 import { FaceError } from '../errors';
+import { isSampleRef, resolveSample } from '../samples';
 
 /** Where frames come from: a local file, a network URL, or a capture device. */
 export type SourceKind = 'file' | 'url' | 'device';
@@ -27,6 +28,7 @@ export function classifySource(input: string): MediaSource {
   if (typeof input !== 'string' || input.trim() === '') {
     throw new FaceError('E_UNSUPPORTED_SOURCE', 'video source is empty: give a file path, a stream URL or a /dev/video* device');
   }
+  if (isSampleRef(input)) return { input: resolveSample(input), kind: 'file', live: false }; // a clip shipped in samples/
   if (/^\/dev\/video\d+$/.test(input)) return { input, kind: 'device', live: true };
   const match = SCHEME.exec(input);
   if (!match) return { input, kind: 'file', live: false };

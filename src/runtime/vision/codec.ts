@@ -1,5 +1,6 @@
 import { promises as fs } from 'fs';
 import sharp from 'sharp';
+import { resolveSample } from '../samples';
 import { FaceError } from '../errors';
 import type { Frame } from './frame';
 
@@ -75,6 +76,7 @@ export async function imageInfo(input: Buffer | Uint8Array): Promise<ImageInfo> 
 
 export async function readImageFile(path: string, options: DecodeOptions = {}): Promise<Frame> {
   let buffer: Buffer;
+  path = resolveSample(path); // `sample:obama.jpg` → the picture shipped in samples/
   try {
     buffer = await fs.readFile(path);
   } catch (err) {
