@@ -28,6 +28,7 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --preset P             x264 preset (default veryfast)
   --keep-audio           keep the target's audio (default)
   --no-audio             drop the audio
+  --no-provenance        do not mark swapped/enhanced outputs as AI-edited (IPTC XMP / video metadata)
   --on-failure P         pass | drop | retry:N  what a failing frame does (default pass)
   --models-dir DIR       model cache (default FACEFUSION_MODELS_DIR, else ~/.cache/facefusion/models)
   FaceFusion model options (a model id from \`facefusion-node models list\` or an .onnx path
@@ -67,6 +68,7 @@ export function parseRunArgs(argv: string[]): RunCommand {
         preset: { type: 'string' },
         'keep-audio': { type: 'boolean' },
         'no-audio': { type: 'boolean' },
+        'no-provenance': { type: 'boolean' },
         'on-failure': { type: 'string' },
         'models-dir': { type: 'string' },
         verbose: { type: 'boolean' },
@@ -117,6 +119,7 @@ export function parseRunArgs(argv: string[]): RunCommand {
     ...(v.quality !== undefined ? { quality: number('--quality', v.quality, 0, 100) } : {}),
     ...(v.preset !== undefined ? { preset: v.preset } : {}),
     keep_audio: !v['no-audio'],
+    ...(v['no-provenance'] ? { provenance: false } : {}),
     ...(v['on-failure'] !== undefined ? { failure_policy: failurePolicy(v['on-failure']) } : {}),
   };
   return { job, runtime: { device, threads, ...(v['models-dir'] ? { modelsDir: v['models-dir'] } : {}) }, verbose: v.verbose === true };

@@ -8,6 +8,8 @@ interface Def extends NodeDef {
   format?: 'jpeg' | 'png' | 'webp';
   quality?: string;
   release?: boolean;
+  /** Provenance marks (XMP) on swapped/enhanced pictures; default on. */
+  provenance?: boolean;
   /** Longer side in px of a thumbnail shown under the node in the editor; '' = none. */
   thumbnail?: number | string;
 }
@@ -22,6 +24,7 @@ export = function (RED: Red): void {
     const format = def.format ?? 'jpeg';
     const quality = numberOption(def.quality) ?? 90;
     const release = def.release !== false;
+    const provenance = def.provenance !== false;
     const thumbSide = thumbnailSize(def.thumbnail);
     const thumbnail = thumbSide
       ? new EditorThumbnail((topic, data, retain) => RED.comms.publish(topic, data, retain), node.id, thumbSide, undefined, (err) => node.warn(`thumbnail: ${messageOf(err)}`))
@@ -37,7 +40,7 @@ export = function (RED: Red): void {
           const runtime = config.runtime;
           const token = runtime.acceptToken(msg.payload);
           const started = performance.now();
-          const image = await runtime.encode(token, { format, quality });
+          const image = await runtime.encode(token, { format, quality, provenance });
           thumbnail?.offer(runtime.store.tryGet(token.target.frame));
           if (release) runtime.release(token);
           msg.token = token;

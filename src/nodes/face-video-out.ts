@@ -11,6 +11,7 @@ interface Def extends NodeDef {
   quality?: number | string;
   preset?: string;
   keepAudio?: boolean;
+  provenance?: boolean;
   /** Seconds to wait for missing frames after the end message before finishing. */
   endTimeout?: number | string;
 }
@@ -107,6 +108,7 @@ export = function (RED: Red): void {
             output,
             ...(video.source ? { audioFrom: video.source } : {}),
             keepAudio: def.keepAudio !== false,
+            provenance: def.provenance !== false,
             ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
             ...(numberOption(def.quality) !== undefined ? { quality: numberOption(def.quality) } : {}),
             ...(def.preset ? { preset: def.preset } : {}),

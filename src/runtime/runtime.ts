@@ -19,6 +19,7 @@ import { decodeImage, encodeImage, readImageFile } from './vision/codec';
 import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
 import { PathPolicy } from './policy/path-policy';
+import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
@@ -214,8 +215,13 @@ export class Runtime {
     return this.store.get(ref);
   }
 
-  encode(token: FaceToken, options: { format?: 'jpeg' | 'png' | 'webp'; quality?: number } = {}): Promise<Buffer> {
-    return encodeImage(this.store.get(token.target.frame), options);
+  /**
+   * The token's picture, encoded. A picture a swap or enhance changed carries provenance marks
+   * (IPTC Digital Source Type in XMP) unless `provenance` is false.
+   */
+  encode(token: FaceToken, options: { format?: 'jpeg' | 'png' | 'webp'; quality?: number; provenance?: boolean } = {}): Promise<Buffer> {
+    const marks = options.provenance === false ? undefined : provenanceOf(token);
+    return encodeImage(this.store.get(token.target.frame), { format: options.format, quality: options.quality, ...(marks ? { xmp: xmpPacket(marks) } : {}) });
   }
 
   /**

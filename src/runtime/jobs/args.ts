@@ -34,6 +34,8 @@ export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number
   quality?: number;
   /** x264 preset for video (default veryfast). */
   preset?: string;
+  /** Provenance marks (IPTC Digital Source Type in XMP / container metadata) on swapped or enhanced outputs (default true). */
+  provenance?: boolean;
 }
 
 
@@ -73,6 +75,7 @@ const JOB_SCHEMA = {
       ],
     },
     keep_audio: { type: 'boolean' },
+    provenance: { type: 'boolean' },
     quality: { type: 'number', minimum: 0, maximum: 100 },
     preset: { type: 'string', enum: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] },
   },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'crypto';
+import { provenanceOf, videoMetadata } from '../provenance';
 import { FaceError, toFaceError } from '../errors';
 import type { Runtime } from '../runtime';
 import { createToken } from '../token/token';
@@ -161,6 +162,8 @@ export interface FrameTokenSinkOptions {
   keepAudio?: boolean;
   quality?: number;
   preset?: string;
+  /** Provenance marks on a video whose frames went through swap or enhance (default true). */
+  provenance?: boolean;
 }
 
 /**
@@ -196,7 +199,7 @@ export class FrameTokenSink {
     try {
       if (this.failure) throw this.failure;
       const pixels = store.get(target);
-      encoder = this.encoder ?? this.openEncoder(pixels.width, pixels.height, index, fps);
+      encoder = this.encoder ?? this.openEncoder(pixels.width, pixels.height, index, fps, token);
       // The pixels move to a ref of our own (no copy) and the token is freed whole. Deliberately
       // not a reown: the release of the token's ref is what tells an upstream in-flight gate
       // (face-video-in) that the frame arrived, so frames parked here behind an index the flow
@@ -234,8 +237,10 @@ export class FrameTokenSink {
   }
 
   /** The encoder, sized by the first frame; a refusal (bad output, bad size) is kept as the sink's failure. */
-  private openEncoder(width: number, height: number, startIndex: number, fps: number | undefined): VideoEncoder {
+  private openEncoder(width: number, height: number, startIndex: number, fps: number | undefined, first: FaceToken): VideoEncoder {
     const o = this.options;
+    // Marked from the first frame's journal: a swap or enhance stage that ran on it (with or without a face).
+    const marks = o.provenance === false ? undefined : provenanceOf(first, { stageRan: true });
     const audioFrom = o.audioFrom && !classifySource(o.audioFrom).live ? o.audioFrom : undefined;
     try {
       this.encoder = new VideoEncoder({
@@ -250,6 +255,7 @@ export class FrameTokenSink {
         keepAudio: o.keepAudio !== false,
         ...(o.quality !== undefined ? { quality: o.quality } : {}),
         ...(o.preset ? { preset: o.preset } : {}),
+        ...(marks ? { metadata: videoMetadata(marks) } : {}),
       });
     } catch (error) {
       this.failure = toFaceError(error, 'E_VIDEO_ENCODE');

@@ -2,6 +2,7 @@ import { writeFile } from 'fs/promises';
 import { extname } from 'path';
 import { FaceError } from '../errors';
 import { encodeImage } from '../vision/codec';
+import { provenanceOf, xmpPacket } from '../provenance';
 import type { Runtime } from '../runtime';
 import type { NormalizedJob } from './args';
 import { assertOutputDir } from './output';
@@ -55,7 +56,8 @@ export class ImageJob {
       const format = ext === '.png' ? 'png' : ext === '.webp' ? 'webp' : 'jpeg';
       // With no face the picture goes out as it came in (the target frame of the first token).
       const frame = this.runtime.frame((noFace ? token : last).target.frame);
-      await writeFile(output, await encodeImage(frame, { format, quality: args.quality ?? 90 }));
+      const marks = noFace || args.provenance === false ? undefined : provenanceOf(last);
+      await writeFile(output, await encodeImage(frame, { format, quality: args.quality ?? 90, ...(marks ? { xmp: xmpPacket(marks) } : {}) }));
       this.meter.framesDone = 1;
       if (noFace) this.meter.framesNoFace = 1;
       this.onProgress(this.meter);

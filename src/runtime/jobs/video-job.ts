@@ -1,4 +1,5 @@
 import { FaceError, toFaceError } from '../errors';
+import { provenanceOfJob, videoMetadata, type Provenance } from '../provenance';
 import type { Runtime } from '../runtime';
 import type { FaceToken, FrameRef } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
@@ -173,7 +174,13 @@ export class VideoJob {
       keepAudio: args.keep_audio !== false,
       quality: args.quality ?? 80,
       ...(args.preset ? { preset: args.preset } : {}),
+      ...(this.provenance ? { metadata: videoMetadata(this.provenance) } : {}),
     });
+  }
+
+  /** Provenance marks for the output when the job swaps or enhances (off with `provenance: false`). */
+  private get provenance(): Provenance | undefined {
+    return this.job.args.provenance === false ? undefined : provenanceOfJob(this.job.stages, this.job.args.parameters);
   }
 
   /**

@@ -40,6 +40,8 @@ export interface VideoEncoderOptions {
   maxParked?: number;
   /** Extra ffmpeg output options, placed before the output. */
   outputOptions?: string[];
+  /** Container metadata (key → value), e.g. provenance marks; MP4/MOV files keep custom keys too. */
+  metadata?: Record<string, string>;
   /** How long abort() waits after SIGTERM before SIGKILL (ms, default 2000). */
   killGraceMs?: number;
 }
@@ -338,7 +340,8 @@ export class VideoEncoder {
     } else if (o.format) {
       args.push('-f', o.format);
     }
-    args.push(...(o.outputOptions ?? []), '-y', this.target.kind === 'file' ? this.target.path : o.output);
+    args.push(...withMetadata(o.metadata, this.target.kind === 'file' ? this.target.path : undefined, o.outputOptions ?? []));
+    args.push('-y', this.target.kind === 'file' ? this.target.path : o.output);
     return args;
   }
 
@@ -381,4 +384,22 @@ function classifyOutput(output: string): { kind: 'file'; path: string } | { kind
     throw new FaceError('E_BAD_OUTPUT', `cannot write "${output}": the directory ${dir} is not writable`, { details: { output } });
   }
   return { kind: 'file', path: output };
+}
+
+/**
+ * The caller's output options with `-metadata key=value` for each entry before them. MP4/MOV
+ * keep only their standard keys unless asked (`+use_metadata_tags`): added to the movflags the
+ * caller gives (a second -movflags would replace the first), or as an option of its own.
+ */
+function withMetadata(metadata: Record<string, string> | undefined, file: string | undefined, outputOptions: readonly string[]): string[] {
+  const options = [...outputOptions];
+  if (!metadata || Object.keys(metadata).length === 0) return options;
+  const args: string[] = [];
+  for (const [key, value] of Object.entries(metadata)) args.push('-metadata', `${key}=${value}`);
+  if (file !== undefined && /\.(mp4|m4v|mov)$/i.test(file)) {
+    const given = options.indexOf('-movflags');
+    if (given >= 0 && given + 1 < options.length) options[given + 1] = `${options[given + 1]}+use_metadata_tags`;
+    else args.push('-movflags', '+use_metadata_tags');
+  }
+  return [...args, ...options];
 }

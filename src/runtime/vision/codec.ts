@@ -13,6 +13,8 @@ export interface EncodeOptions {
   format?: 'jpeg' | 'png' | 'webp';
   /** 1..100 for jpeg/webp (default 90); ignored for png. */
   quality?: number;
+  /** An XMP packet to embed (provenance marks: see provenance.ts). */
+  xmp?: string;
 }
 
 export interface ImageInfo {
@@ -99,7 +101,8 @@ export async function encodeImage(frame: Frame, options: EncodeOptions = {}): Pr
     throw new FaceError('E_INTERNAL', `frame ${frame.width}×${frame.height} has ${frame.data.length} bytes, expected ${frame.width * frame.height * 3}`);
   }
   const quality = Math.min(100, Math.max(1, Math.round(options.quality ?? 90)));
-  const image = sharp(asBuffer(frame.data), { raw: { width: frame.width, height: frame.height, channels: 3 } });
+  let image = sharp(asBuffer(frame.data), { raw: { width: frame.width, height: frame.height, channels: 3 } });
+  if (options.xmp) image = image.withXmp(options.xmp);
   if (format === 'png') return image.png().toBuffer();
   if (format === 'webp') return image.webp({ quality }).toBuffer();
   return image.jpeg({ quality }).toBuffer();
