@@ -2,6 +2,7 @@ import { join, resolve } from 'path';
 import { createRuntime } from '../runtime';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
 import { PACKAGE_ROOT } from '../runtime/models/manifest';
+import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { ModelCache } from '../runtime/models/model-cache';
 import type { Node, NodeDef, Red } from './lib/red';
 import type { ConfigNode, ConfigUser, RuntimeState } from './lib/config-types';
@@ -29,17 +30,18 @@ export = function (RED: Red): void {
 
   function FacefusionConfig(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
-    const def = nodeDef as ConfigDef;
+    const def = withDefaults('facefusion-config', nodeDef as ConfigDef);
+    const defaults = nodeDefaults('facefusion-config');
     const node = this as ConfigNode;
     live.add(node);
     const users = new Set<ConfigUser>();
     node.runtime = createRuntime({
-      device: def.device ?? 'auto',
-      threads: toNumber(def.threads, 0),
+      device: def.device || (defaults.device as 'auto'),
+      threads: toNumber(def.threads, Number(defaults.threads)),
       spinWait: def.spinWait === true,
       modelsDir: def.modelsDir || undefined,
-      frameBudgetBytes: toNumber(def.frameBudgetMB, 512) * 1024 * 1024,
-      tokenTtlMs: toNumber(def.tokenTtl, 300) * 1000,
+      frameBudgetBytes: toNumber(def.frameBudgetMB, Number(defaults.frameBudgetMB)) * 1024 * 1024,
+      tokenTtlMs: toNumber(def.tokenTtl, Number(defaults.tokenTtl)) * 1000,
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
     });
     const publish = (state: RuntimeState): void => {
