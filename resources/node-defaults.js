@@ -20,7 +20,7 @@
   }
   return {
     'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300 },
-    'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '', faceSize: '' },
+    'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '' },
     'face-detect': stage({ model: '', scoreThreshold: '', maxFaces: '' }),
     'face-landmark': stage({ model: '' }),
     'face-embed': stage({ model: '' }),

@@ -1,7 +1,7 @@
 import { join, resolve } from 'path';
 import { createRuntime } from '../runtime';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
-import { PACKAGE_ROOT } from '../runtime/models/manifest';
+import { PACKAGE_ROOT, isPermissiveLicense } from '../runtime/models/manifest';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { ModelCache } from '../runtime/models/model-cache';
 import type { Node, NodeDef, Red } from './lib/red';
@@ -114,7 +114,7 @@ export = function (RED: Red): void {
    * or after `FETCH_WAIT_MS` with 202 while large downloads go on; the dialog then polls the list.
    */
   RED.httpAdmin.post('/facefusion/models/fetch', RED.auth.needsPermission('facefusion.write'), (req, res) => {
-    const body = (req.body ?? {}) as { config?: unknown; dir?: unknown; id?: unknown };
+    const body = (req.body ?? {}) as { config?: unknown; dir?: unknown; id?: unknown; acceptLicense?: unknown };
     const cache = cacheFor(body.config, body.dir);
     if (!(cache instanceof ModelCache)) {
       res.status(403).json({ ok: false, error: cache.refused });
@@ -125,6 +125,14 @@ export = function (RED: Red): void {
       ids = typeof body.id === 'string' && body.id ? [cache.entry(body.id).id] : cache.entries().filter((m) => m.default === true).map((m) => m.id);
     } catch (err) {
       res.status(400).json({ ok: false, error: messageOf(err) });
+      return;
+    }
+    // A model under a non-permissive licence is fetched only once the user accepted that very
+    // licence (the dialog asks, naming it): `acceptLicense` must repeat it.
+    const unaccepted = ids.map((id) => cache.entry(id)).filter((m) => !isPermissiveLicense(m.license) && body.acceptLicense !== m.license);
+    if (unaccepted.length) {
+      const m = unaccepted[0];
+      res.status(409).json({ ok: false, id: m.id, license: m.license, error: `${m.id} is under the licence "${m.license}", not a permissive one: accept it first (send acceptLicense: "${m.license}")` });
       return;
     }
     const all = Promise.all(ids.map((id) => board.start(cache, id)));
