@@ -53,6 +53,8 @@ describe('ffmpeg choice and unresolvable stream hosts', function () {
     assert.strictEqual(sourceHost(classifySource('/dev/video0')), undefined);
     await assert.rejects(assertHostResolves(classifySource(BAD_HOST)), (e) => e.code === 'E_VIDEO_OPEN' && /^cannot resolve host nonexistent\.invalid/.test(e.message));
     await assertHostResolves(classifySource('rtsp://127.0.0.1:9/x'));
+    const { probeMedia } = require('../dist/runtime/video');
+    await assert.rejects(probeMedia(new FfmpegLocator(), BAD_HOST), (e) => e.code === 'E_VIDEO_OPEN' && /cannot resolve host nonexistent\.invalid/.test(e.message), 'a job probing the source says so too');
     assert.strictEqual(explainFfmpegFailure('[tcp @ 0x5] Failed to resolve hostname cam.invalid: Name or service not known'), 'cannot resolve host cam.invalid');
   });
 
