@@ -69,6 +69,13 @@
       '### Outputs',
       ': payload (object) : the new face token, with one more journal entry.'
     ].join('\n'),
+    'model-list': [
+      'The **Model** field suggests the models of this role with whether each is downloaded and its',
+      'licence; several are for non-commercial use only (fetch them in the runtime\'s dialog, which',
+      'asks you to accept such a licence first). A file of the wrong kind is refused with',
+      '`E_MODEL_CONTRACT` naming what does not fit; a missing model with `E_MODEL_MISSING` naming',
+      'where to get it. A model named here is loaded at deploy, so a problem shows on the status at once.'
+    ].join('\n'),
     'token-options': [
       'Options of this node left blank (they show the token\'s default in grey, e.g. *token (0.8)*)',
       'use the token\'s parameters (set in the *face token* node or `msg.parameters`); an option',
@@ -146,7 +153,11 @@
   function register(type, definition) {
     var prepare = definition.oneditprepare;
     var prefix = definition.category === 'config' ? 'node-config-input' : 'node-input';
+    var own = definition.defaults || {};
     definition.defaults = defaultsFor(type, definition.validate, definition.required);
+    // A field a node still declares itself is kept (so nothing is lost), but it belongs in the
+    // table: test/browser-editor.test.js names every such field.
+    Object.keys(own).forEach(function (key) { if (!definition.defaults[key]) definition.defaults[key] = own[key]; });
     delete definition.validate;
     delete definition.required;
     var modelRole = definition.modelRole;

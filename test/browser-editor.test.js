@@ -99,6 +99,8 @@ describe('editor dialogs and help in a real browser', function () {
         const defaults = window.RED.nodes.getType(t).defaults;
         return Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, v.value]));
       }, type);
+      const outside = Object.keys(editorDefaults).filter((k) => !(k in TABLE[type]));
+      assert.deepStrictEqual(outside, [], `${type}: editor defaults missing from resources/node-defaults.js (add them there, the runtime reads it too)`);
       assert.deepStrictEqual(editorDefaults, TABLE[type], `${type}: the editor's defaults are the table's`);
       assert.deepStrictEqual({ ...nodeDefaults(type) }, TABLE[type], `${type}: the runtime's defaults are the table's`);
 
