@@ -18,6 +18,7 @@ const CASES = [
   ['video-throughput.js', []],
   ['memory.js', []],
   ['concurrency.js', []],
+  ['match-similarity.js', []],
 ];
 
 // --summary: only print the table from the results already written.

@@ -3,88 +3,31 @@
 // driven by playwright-core, example 1 imported, deployed, triggered, and the swapped picture read back.
 const assert = require('assert');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
-const http = require('http');
-const { spawn } = require('child_process');
 
-const ROOT = path.join(__dirname, '..');
-const { pending } = require('./helpers/fixtures');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const { MEDIA, pending } = require('./helpers/fixtures');
+const { ROOT, post, getJson, waitFor, startNodeRed, chromiumMissing, launchChromium } = require('./helpers/node-red-server');
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const DOCS = path.join(ROOT, 'docs', 'images');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
-
-function post(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST' }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
-    req.on('error', reject);
-    req.setTimeout(10000, () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
-
-function getJson(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { Accept: 'application/json' } }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => { try { resolve(JSON.parse(body)); } catch (err) { reject(new Error(`${urlPath}: ${body.slice(0, 200)}`)); } });
-    });
-    req.on('error', reject);
-    req.setTimeout(10000, () => req.destroy(new Error('timeout')));
-  });
-}
-
-async function waitFor(check, ms, what) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
-
 describe('editor in a real browser', function () {
   this.timeout(180000);
-  let red, browser, port, userDir, outDir, log = '';
+  let red, browser, port, outDir;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      pending(this, `no Chromium at ${CHROMIUM} (apt-get install chromium; CI installs it)`);
-    }
-    port = await freePort();
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-e2e-'));
+    const missing = chromiumMissing();
+    if (missing) pending(this, missing);
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-e2e-out-'));
-    red = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', userDir, '-s', path.join(ROOT, 'scripts', 'node-red-settings.js'), '-p', String(port)], {
-      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    red.stdout.on('data', (d) => (log += d));
-    red.stderr.on('data', (d) => (log += d));
-    await waitFor(() => /Server now running/.test(log), 60000, `Node-RED to start:\n${log}`);
-    const { chromium } = require('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
+    red = await startNodeRed();
+    port = red.port;
+    browser = await launchChromium();
   });
 
   after(async function () {
     if (browser) await browser.close();
-    if (red) {
-      red.kill('SIGTERM');
-      await new Promise((r) => { const t = setTimeout(() => { red.kill('SIGKILL'); r(); }, 5000); red.once('exit', () => { clearTimeout(t); r(); }); });
-    }
-    for (const d of [userDir, outDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
+    if (red) await red.stop();
+    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
   });
 
   it('shows our nodes in the palette, imports example 1, deploys it and writes the swapped picture', async function () {
@@ -114,7 +57,7 @@ describe('editor in a real browser', function () {
     await page.waitForFunction(() => document.querySelector('#red-ui-header-button-deploy').classList.contains('disabled'), null, { timeout: 30000 });
     const inject = flow.find((n) => n.type === 'inject' && n.name === 'sample');
     await waitFor(async () => (await post(port, `/inject/${inject.id}`)) === 200, 30000, 'the deployed inject node');
-    await waitFor(() => fs.existsSync(output) && fs.statSync(output).size > 1000, 60000, `the swapped picture at ${output}\n${log.slice(-2000)}`);
+    await waitFor(() => fs.existsSync(output) && fs.statSync(output).size > 1000, 60000, `the swapped picture at ${output}\n${red.log.slice(-2000)}`);
     const bytes = fs.readFileSync(output);
     assert.deepStrictEqual([...bytes.subarray(0, 2)], [0xff, 0xd8]);
 

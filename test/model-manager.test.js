@@ -432,8 +432,12 @@ describe('config node admin endpoints (model list and fetch)', function () {
     assert.ok(!fs.existsSync(path.join(elsewhere, 'new')), 'nothing written outside the known folders');
   });
 
-  it('fetch button: POST fetches any model into the config node folder (from the mirror here); unknown ids are 400', async function () {
-    const res = await helper.request().post('/facefusion/models/fetch').send({ config: 'cfg2', id: 'inswapper_128' }).expect(200);
+  it('fetch button: POST fetches any model into the config node folder (from the mirror here) once its licence is accepted; unknown ids are 400', async function () {
+    const refused = await helper.request().post('/facefusion/models/fetch').send({ config: 'cfg2', id: 'inswapper_128' }).expect(409);
+    const license = refused.body.license;
+    assert.ok(license && refused.body.error.includes(license), `the refusal names the licence: ${refused.body.error}`);
+    assert.ok(!fs.existsSync(path.join(deployedDir, 'inswapper_128.onnx')), 'nothing fetched before the licence is accepted');
+    const res = await helper.request().post('/facefusion/models/fetch').send({ config: 'cfg2', id: 'inswapper_128', acceptLicense: license }).expect(200);
     assert.strictEqual(res.body.ok, true);
     assert.ok(res.body.models.find((m) => m.id === 'inswapper_128').present);
     assert.ok(fs.readFileSync(path.join(deployedDir, 'inswapper_128.onnx')).equals(model));

@@ -1,4 +1,5 @@
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError, messageOf, shorten } from './lib/messages';
 import { EditorThumbnail, thumbnailSize } from './lib/thumbnail';
@@ -19,10 +20,10 @@ export = function (RED: Red): void {
   function FaceImage(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
     const node = this;
-    const def = nodeDef as Def;
+    const def = withDefaults('face-image', nodeDef as Def);
     const config = configOf(RED, node, def.config);
-    const format = def.format ?? 'jpeg';
-    const quality = numberOption(def.quality) ?? 90;
+    const format = def.format || (nodeDefaults('face-image').format as 'jpeg');
+    const quality = numberOption(def.quality) ?? Number(nodeDefaults('face-image').quality);
     const release = def.release !== false;
     const provenance = def.provenance !== false;
     const thumbSide = thumbnailSize(def.thumbnail);

@@ -1,6 +1,7 @@
 import { FaceError, type Runtime } from '../runtime';
 import { JobManagerRegistry, type JobInfo, type JobManager, type JobProgress } from '../runtime/jobs';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import { withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
 
@@ -23,7 +24,7 @@ export = function (RED: Red): void {
   function FaceJob(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
     const node = this;
-    const def = nodeDef as Def;
+    const def = withDefaults('face-job', nodeDef as Def);
     const config = configOf(RED, node, def.config);
     const runtime: Runtime | undefined = config?.runtime;
     const manager: JobManager | undefined = runtime ? registry.acquire(runtime) : undefined;

@@ -1,5 +1,6 @@
 import { FaceError, matchFaces, type Identity, type Runtime } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
 
@@ -19,10 +20,32 @@ export = function (RED: Red): void {
   function FaceMatch(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
     const node = this;
-    const def = nodeDef as Def;
+    const def = withDefaults('face-match', nodeDef as Def);
     const config = configOf(RED, node, def.config);
-    const threshold = numberOption(def.threshold) ?? 0.5;
+    const threshold = numberOption(def.threshold) ?? Number(nodeDefaults('face-match').threshold);
     let referenceFromFile: Promise<Identity> | undefined;
+    let closed = false;
+    let shownResult = false;
+
+    // Say at deploy what the node will compare with: the reference picture is analysed now (a
+    // missing or faceless file shows red at once, not on the first message); without one the
+    // status says each message must bring msg.reference.
+    if (config && def.reference) {
+      node.status({ fill: 'yellow', shape: 'ring', text: 'analysing the reference…' });
+      config.ready
+        .then(() => referenceFromFileOf(config.runtime))
+        .then(
+          () => { if (!closed && !shownResult) node.status({ fill: 'green', shape: 'ring', text: 'reference ready' }); },
+          (err: unknown) => {
+            if (closed || shownResult) return;
+            const error = asFaceError(err, 'match');
+            node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+            node.warn(`${error.code}: ${error.message}`);
+          },
+        );
+    } else if (config) {
+      node.status({ fill: 'yellow', shape: 'ring', text: 'no reference: set Reference or send msg.reference' });
+    }
 
     node.on('input', (msg: NodeMessage, send, done) => {
       if (!config) {
@@ -38,11 +61,13 @@ export = function (RED: Red): void {
           msg.match = match;
           msg.matched = match.some((m) => m.matched);
           const best = match.reduce((a, b) => (b.similarity > a.similarity ? b : a), { index: -1, similarity: -1, matched: false });
-          node.status({ fill: msg.matched ? 'green' : 'grey', shape: 'dot', text: match.length ? `${msg.matched ? 'match' : 'no match'} · best ${best.similarity.toFixed(2)}` : 'no face' });
+          shownResult = true;
+          node.status({ fill: msg.matched ? 'green' : 'grey', shape: 'dot', text: match.length ? `${msg.matched ? 'match' : 'no match'} · best ${best.similarity.toFixed(2)} (face ${best.index})` : 'no face' });
           send(msg);
           done();
         } catch (err) {
           const error = asFaceError(err, 'match');
+          shownResult = true;
           node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
           done(error);
         }
@@ -53,11 +78,23 @@ export = function (RED: Red): void {
       const given = identityOf(msg.reference);
       if (given) return given;
       if (!def.reference) throw new FaceError('E_NO_SOURCE', 'no reference: set msg.reference to an embedding array (or { embedding, embedding_model }) or pick a reference picture in the node');
-      // The reference picture is analysed once and kept for the node's lifetime.
-      referenceFromFile ??= embedLargestFace(runtime, def.reference);
-      referenceFromFile.catch(() => (referenceFromFile = undefined));
+      return referenceFromFileOf(runtime);
+    }
+
+    /** The reference picture is analysed once and kept for the node's lifetime (again after a failure). */
+    function referenceFromFileOf(runtime: Runtime): Promise<Identity> {
+      if (!referenceFromFile) {
+        const pending = embedLargestFace(runtime, def.reference!);
+        referenceFromFile = pending;
+        pending.catch(() => { if (referenceFromFile === pending) referenceFromFile = undefined; });
+      }
       return referenceFromFile;
     }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      done();
+    });
   }
   RED.nodes.registerType('face-match', FaceMatch);
 };

@@ -2,6 +2,7 @@ import { FaceError } from '../runtime';
 import type { Node, NodeDef, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { wireTransferNode } from './lib/token-transfer';
+import { withDefaults } from './lib/node-defaults';
 
 interface Def extends NodeDef {
   config?: string;
@@ -16,7 +17,7 @@ export = function (RED: Red): void {
   function FacePack(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
     const node = this;
-    const def = nodeDef as Def;
+    const def = withDefaults('face-pack', nodeDef as Def);
     const config = configOf(RED, node, def.config);
     const format = def.format === 'jpeg' ? 'jpeg' : 'png';
     const quality = numberOption(def.quality) ?? 90;

@@ -1,12 +1,12 @@
 import { FaceError, STAGES, isFaceToken, isSampleRef, withParameters, type Parameters, type Stage } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import { withDefaults } from './lib/node-defaults';
 import { RuntimeStatusUser, configOf, missingConfig, numberOption, setOptions } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
 
 interface Def extends NodeDef {
   config?: string;
   source?: string;
-  operations?: string[] | string;
   blendRatio?: string;
   faceSelector?: string;
   scoreThreshold?: string;
@@ -22,9 +22,12 @@ export = function (RED: Red): void {
   function FaceToken(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
     const node = this;
-    const def = nodeDef as Def;
+    const def = withDefaults('face-token', nodeDef as Def);
     const config = configOf(RED, node, def.config);
-    const operations = parseOperations(def.operations);
+    // The token's `operations` list drives runtime.run() and jobs only; in a flow the wires are
+    // the pipeline, so the dialog no longer offers it (issue 19) and a value saved by an older
+    // version is ignored. msg.operations still sets it for code that runs the token.
+    const operations = parseOperations(undefined);
     const dialogParameters: Parameters = setOptions({
       blend_ratio: numberOption(def.blendRatio),
       face_selector: def.faceSelector,

@@ -4,6 +4,7 @@ import { FrameTokenSource } from '../runtime/jobs';
 import { InFlightLimit } from '../runtime/store';
 import { FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
 
@@ -34,10 +35,10 @@ export = function (RED: Red): void {
   function FaceVideoIn(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
     const node = this;
-    const def = nodeDef as Def;
+    const def = withDefaults('face-video-in', nodeDef as Def);
     const config = configOf(RED, node, def.config);
     const locator = new FfmpegLocator({ logger: (level, message) => (level === 'info' ? node.log(message) : node.warn(message)) });
-    const maxInFlight = Math.max(1, Math.floor(numberOption(def.maxInFlight) ?? 4));
+    const maxInFlight = Math.max(1, Math.floor(numberOption(def.maxInFlight) ?? Number(nodeDefaults('face-video-in').maxInFlight)));
     let current: Running | undefined;
 
     node.on('input', (msg: NodeMessage, _send, done) => {

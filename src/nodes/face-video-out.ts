@@ -1,6 +1,7 @@
 import { FrameTokenSink } from '../runtime/jobs';
 import { FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
 
@@ -44,10 +45,10 @@ export = function (RED: Red): void {
   function FaceVideoOut(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
     const node = this;
-    const def = nodeDef as Def;
+    const def = withDefaults('face-video-out', nodeDef as Def);
     const config = configOf(RED, node, def.config);
     const locator = new FfmpegLocator({ logger: (level, message) => (level === 'info' ? node.log(message) : node.warn(message)) });
-    const endTimeoutMs = (numberOption(def.endTimeout) ?? 10) * 1000;
+    const endTimeoutMs = (numberOption(def.endTimeout) ?? Number(nodeDefaults('face-video-out').endTimeout)) * 1000;
     let seq: Sequence | undefined;
     // Ids of videos already finished: a frame of theirs arriving late (after End wait) must not
     // start a new file over the finished one.

@@ -4,6 +4,8 @@ import { join, resolve } from 'path';
 import { SAMPLES_DIR, createRuntime, foldersFromText, tokenKeyFrom } from '../runtime';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
 import { chooseModelsDir, describeModelsDir } from '../runtime/models/models-dir';
+import { isPermissiveLicense } from '../runtime/models/manifest';
+import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { ModelCache } from '../runtime/models/model-cache';
 import type { Node, NodeDef, Red } from './lib/red';
 import type { ConfigNode, ConfigUser, RuntimeState } from './lib/config-types';
@@ -35,7 +37,8 @@ export = function (RED: Red): void {
 
   function FacefusionConfig(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
-    const def = nodeDef as ConfigDef;
+    const def = withDefaults('facefusion-config', nodeDef as ConfigDef);
+    const defaults = nodeDefaults('facefusion-config');
     const node = this as ConfigNode;
     live.add(node);
     const users = new Set<ConfigUser>();
@@ -45,12 +48,12 @@ export = function (RED: Red): void {
     node.runtime = createRuntime({
       allowedFolders,
       readOnlyFolders: [SAMPLES_DIR],
-      device: def.device ?? 'auto',
-      threads: toNumber(def.threads, 0),
+      device: def.device || (defaults.device as 'auto'),
+      threads: toNumber(def.threads, Number(defaults.threads)),
       spinWait: def.spinWait === true,
       modelsDir: models.dir,
-      frameBudgetBytes: toNumber(def.frameBudgetMB, 512) * 1024 * 1024,
-      tokenTtlMs: toNumber(def.tokenTtl, 300) * 1000,
+      frameBudgetBytes: toNumber(def.frameBudgetMB, Number(defaults.frameBudgetMB)) * 1024 * 1024,
+      tokenTtlMs: toNumber(def.tokenTtl, Number(defaults.tokenTtl)) * 1000,
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
     });
     try {
@@ -148,7 +151,7 @@ export = function (RED: Red): void {
    * or after `FETCH_WAIT_MS` with 202 while large downloads go on; the dialog then polls the list.
    */
   RED.httpAdmin.post('/facefusion/models/fetch', RED.auth.needsPermission('facefusion.write'), (req, res) => {
-    const body = (req.body ?? {}) as { config?: unknown; dir?: unknown; id?: unknown };
+    const body = (req.body ?? {}) as { config?: unknown; dir?: unknown; id?: unknown; acceptLicense?: unknown };
     const cache = cacheFor(body.config, body.dir);
     if (!(cache instanceof ModelCache)) {
       res.status(403).json({ ok: false, error: cache.refused });
@@ -159,6 +162,14 @@ export = function (RED: Red): void {
       ids = typeof body.id === 'string' && body.id ? [cache.entry(body.id).id] : cache.entries().filter((m) => m.default === true).map((m) => m.id);
     } catch (err) {
       res.status(400).json({ ok: false, error: messageOf(err) });
+      return;
+    }
+    // A model under a non-permissive licence is fetched only once the user accepted that very
+    // licence (the dialog asks, naming it): `acceptLicense` must repeat it.
+    const unaccepted = ids.map((id) => cache.entry(id)).filter((m) => !isPermissiveLicense(m.license) && body.acceptLicense !== m.license);
+    if (unaccepted.length) {
+      const m = unaccepted[0];
+      res.status(409).json({ ok: false, id: m.id, license: m.license, error: `${m.id} is under the licence "${m.license}", not a permissive one: accept it first (send acceptLicense: "${m.license}")` });
       return;
     }
     const all = Promise.all(ids.map((id) => board.start(cache, id)));

@@ -4,6 +4,7 @@ import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './red';
 import { asFaceError, messageOf, shorten } from './messages';
 import { WorkQueue } from './work-queue';
 import { EditorThumbnail, thumbnailSize } from './thumbnail';
+import { nodeDefaults, withDefaults } from './node-defaults';
 
 export type OnNoFace = 'pass' | 'drop' | 'error';
 
@@ -100,12 +101,13 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
   function StageNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const options = def as D;
+    // Options a saved flow lacks take the defaults the dialog shows (resources/node-defaults.js).
+    const options = withDefaults(spec.type, def as D);
     const config = configOf(RED, node, options.config);
     const overrides = spec.parameters(options);
-    const onNoFace: OnNoFace = options.onNoFace ?? 'pass';
+    const onNoFace = options.onNoFace as OnNoFace;
     const dropWhenBusy = options.dropWhenBusy === true || options.dropWhenBusy === 'true';
-    const capacity = dropWhenBusy ? 0 : Math.floor(numberOption(options.queueSize) ?? 10);
+    const capacity = dropWhenBusy ? 0 : Math.floor(numberOption(options.queueSize) ?? Number(nodeDefaults(spec.type).queueSize));
     const queue = new WorkQueue(Math.max(0, capacity), (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
     const releaseDropped = options.releaseDropped !== false && options.releaseDropped !== 'false';
     const dropped = (value: unknown): void => {
@@ -159,7 +161,10 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         if (closed) return done();
         await config!.ready;
         const runtime = config!.runtime;
-        const token = withParameters(runtime.acceptToken(msg.payload), overrides);
+        const accepted = withParameters(runtime.acceptToken(msg.payload), overrides);
+        // In a flow the wires decide which stages run (issue 19): a wired stage is asked of the
+        // token, so it joins the token's `operations`, which then also says when it is `done`.
+        const token: FaceToken = accepted.operations.includes(spec.stage) ? accepted : { ...accepted, operations: [...accepted.operations, spec.stage] };
         const out = await runtime.process(spec.stage, token, { force: true });
         if (closed) {
           // The node was stopped while this message was in flight: nobody downstream will take

@@ -1,4 +1,5 @@
 import type { Face } from '../token/types';
+import type { Box } from '../vision/frame';
 import { FaceError } from '../errors';
 import { cosineSimilarity } from './landmarks';
 
@@ -9,7 +10,10 @@ export interface Identity {
 }
 
 export interface FaceMatch {
+  /** The face's place in the token's `faces`. */
   index: number;
+  /** Which face that is: its box [x1, y1, x2, y2] in pixels. */
+  bbox: Box;
   /** Cosine similarity to the reference, rounded to 4 decimals. */
   similarity: number;
   matched: boolean;
@@ -33,6 +37,6 @@ export function matchFaces(faces: readonly Face[], reference: Identity, threshol
   return faces.map((face, index) => {
     assertSameRecognizer(face.embedding_model, reference.embedding_model, `face ${index}`);
     const similarity = Math.round(cosineSimilarity(face.embedding as number[], reference.embedding) * 1e4) / 1e4;
-    return { index, similarity, matched: similarity >= threshold };
+    return { index, bbox: [...face.bbox] as Box, similarity, matched: similarity >= threshold };
   });
 }

@@ -2,6 +2,7 @@ import { FaceError, toFaceError } from '../errors';
 import type { FrameStore } from '../store';
 import type { FrameRef } from '../token/types';
 import type { Frame } from '../vision/frame';
+import { assertHostResolves, explainFfmpegFailure } from './host-check';
 import type { FfmpegLocator } from './ffmpeg-path';
 import { FrameReader } from './frame-reader';
 import { describeExit, FfmpegProcess } from './process';
@@ -113,6 +114,7 @@ export class VideoDecoder {
     try {
       if (this.stopped) return;
       if (this.source.kind === 'file') assertReadableFile(this.source.input);
+      await assertHostResolves(this.source, this.options.ioTimeoutMs ?? 10_000);
       const ffmpeg = await this.options.locator.resolve();
       let index = 0;
       let attempt = 0;
@@ -200,7 +202,9 @@ export class VideoDecoder {
       const exit = await child.exited;
       if (exit.error) throw new FaceError('E_FFMPEG_MISSING', describeExit(exit), { cause: exit.error });
       if (this.stopped) return { kind: 'stopped' };
-      return { kind: 'ended', ok: false, delivered: 0, reason: `${describeExit(exit)} before any frame: ${child.stderrTail(4) || 'no output'}` };
+      const tail = child.stderrTail(4);
+      const explained = explainFfmpegFailure(tail);
+      return { kind: 'ended', ok: false, delivered: 0, reason: `${explained ? `${explained}; ` : ''}${describeExit(exit)} before any frame: ${tail || 'no output'}` };
     }
     const { width, height, fps } = header;
     const bytes = width * height * 3;

@@ -13,6 +13,8 @@ export interface FfmpegInfo {
   readonly version: string;
   /** Major version when the version string has one (git snapshots have none). */
   readonly major?: number;
+  /** The build's year, from its copyright line ("Copyright (c) 2000-2018"), when printed. */
+  readonly year?: number;
   readonly source: FfmpegSource;
 }
 
@@ -28,9 +30,13 @@ export interface FfmpegLocatorOptions {
 }
 
 /**
- * Finds ffmpeg: FFMPEG_PATH → ffmpeg-static (optional dependency, often absent because its
- * postinstall downloads from outside the registry) → @ffmpeg-installer/ffmpeg → `ffmpeg` on PATH.
- * The result is cached by the instance (not the module), and reported once through the logger.
+ * Finds ffmpeg: FFMPEG_PATH when set (an explicit choice, never replaced); otherwise every
+ * candidate that runs — ffmpeg-static (optional dependency, often absent because its
+ * postinstall downloads from outside the registry), `ffmpeg` on PATH, @ffmpeg-installer/ffmpeg
+ * — is asked its version and the newest build wins. The bundled @ffmpeg-installer binary is a
+ * 2018 snapshot (4.1 era) that crashes (SIGSEGV) on an unresolvable stream host, so it is the
+ * last resort, used only when nothing else runs. The result is cached by the instance (not the
+ * module), and reported once through the logger.
  */
 export class FfmpegLocator {
   private readonly env: NodeJS.ProcessEnv;
@@ -73,21 +79,28 @@ export class FfmpegLocator {
       return this.describe(fromEnv, 'env');
     }
     const tried: string[] = ['FFMPEG_PATH (not set)'];
+    const working: FfmpegInfo[] = [];
     for (const [source, load] of [
       ['ffmpeg-static', () => this.fromFfmpegStatic()],
-      ['ffmpeg-installer', () => this.fromInstaller()],
       ['path', () => this.fromPath()],
+      ['ffmpeg-installer', () => this.fromInstaller()],
     ] as const) {
       const candidate = load();
       if (candidate && isExecutable(candidate)) {
         try {
-          return await this.describe(candidate, source);
+          working.push(await this.describe(candidate, source));
         } catch (error) {
           tried.push(`${source}: ${candidate} (${(error as Error).message})`);
-          continue;
         }
+        continue;
       }
       tried.push(`${source}: ${candidate ? candidate + ' (not executable)' : 'not found'}`);
+    }
+    const best = pickNewest(working);
+    if (best) {
+      const others = working.filter((w) => w !== best);
+      if (others.length) this.logger?.('info', `ffmpeg candidates: ${working.map((w) => `${w.source} ${w.version}`).join(', ')}; chose the newest (${best.source})`);
+      return best;
     }
     throw new FaceError(
       'E_FFMPEG_MISSING',
@@ -135,10 +148,28 @@ export class FfmpegLocator {
         }
         const version = match[1];
         const major = /^n?(\d+)\./.exec(version);
-        resolve({ path, version, source, ...(major ? { major: Number(major[1]) } : {}) });
+        const year = /Copyright \(c\) \d{4}-(\d{4})/.exec(String(stdout));
+        resolve({ path, version, source, ...(major ? { major: Number(major[1]) } : {}), ...(year ? { year: Number(year[1]) } : {}) });
       });
     });
   }
+}
+
+/**
+ * The candidate to use: never the bundled @ffmpeg-installer build while another one runs; then
+ * the newest by build year, then by major version; on a tie the earlier candidate (ffmpeg-static,
+ * then PATH).
+ */
+export function pickNewest(candidates: readonly FfmpegInfo[]): FfmpegInfo | undefined {
+  const rank = (c: FfmpegInfo): number[] => [c.source === 'ffmpeg-installer' ? 0 : 1, c.year ?? 0, c.major ?? 0];
+  let best: FfmpegInfo | undefined;
+  for (const c of candidates) {
+    if (!best) { best = c; continue; }
+    const [a, b] = [rank(c), rank(best)];
+    const i = a.findIndex((v, k) => v !== b[k]);
+    if (i >= 0 && a[i] > b[i]) best = c;
+  }
+  return best;
 }
 
 function isExecutable(path: string): boolean {

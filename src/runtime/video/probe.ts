@@ -3,6 +3,7 @@ import { FaceError } from '../errors';
 import type { FfmpegLocator } from './ffmpeg-path';
 import { describeExit, FfmpegProcess } from './process';
 import { classifySource, inputArgs } from './source';
+import { assertHostResolves, explainFfmpegFailure } from './host-check';
 
 /** What a video source holds, as ffmpeg reports it. */
 export interface MediaInfo {
@@ -115,13 +116,14 @@ export function assertReadableFile(path: string): void {
 export async function probeMedia(locator: FfmpegLocator, input: string, options: ProbeOptions = {}): Promise<MediaInfo> {
   const source = classifySource(input);
   if (source.kind === 'file') assertReadableFile(source.input);
-  const ffmpeg = await locator.resolve();
   const timeoutMs = options.timeoutMs ?? 20_000;
+  await assertHostResolves(source, timeoutMs);
+  const ffmpeg = await locator.resolve();
   const args = ['-hide_banner', '-nostdin', ...inputArgs(source, timeoutMs, ffmpeg.major), '-i', source.input];
   const { head, tail } = await runForStderr(ffmpeg.path, args, timeoutMs, input);
   const dump = parseFfmpegDump(head);
   if (!dump.input) {
-    throw new FaceError('E_VIDEO_OPEN', `cannot open video "${input}": ${lastLine(tail) || 'ffmpeg could not read it'}`, { details: { input } });
+    throw new FaceError('E_VIDEO_OPEN', `cannot open video "${input}": ${explainFfmpegFailure(tail) ?? (lastLine(tail) || 'ffmpeg could not read it')}`, { details: { input } });
   }
   const video = dump.input.video;
   if (!video) throw new FaceError('E_VIDEO_OPEN', `cannot open video "${input}": it has no video stream`, { details: { input } });

@@ -1,0 +1,39 @@
+/* The one table of default values per node type, read by both sides (issue 19):
+   - the editor: resources/node-red-contrib-facefusion/node-defaults.js, loaded by each node's
+     .html; resources/facefusion-editor.js builds the node's `defaults` from it and fills the
+     fields a saved flow lacks (a flow saved before a field existed) when its dialog opens;
+   - the runtime: src/nodes/lib/node-defaults.ts requires this file and fills the same missing
+     fields before a node reads its options.
+   So what a dialog shows for an option and what runs are the same value. A field added to a
+   node goes here, and nowhere else gets a default. '' means "use the token's value". */
+(function (root, factory) {
+  'use strict';
+  var table = factory();
+  if (typeof module === 'object' && module.exports) module.exports = table;
+  else root.FaceFusionDefaults = table;
+})(typeof self !== 'undefined' ? self : this, function () {
+  'use strict';
+  function stage(extra) {
+    var out = { name: '', config: '', onNoFace: 'pass', queueSize: 10, dropWhenBusy: false, releaseDropped: true };
+    for (var key in extra) out[key] = extra[key];
+    return out;
+  }
+  return {
+    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, allowedFolders: '' },
+    'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '' },
+    'face-detect': stage({ model: '', scoreThreshold: '', maxFaces: '' }),
+    'face-landmark': stage({ model: '' }),
+    'face-embed': stage({ model: '' }),
+    'face-swap': stage({ model: '', blendRatio: '', faceSelector: '', referenceDistance: '', pixelBoost: '', swapperWeight: '', maskTypes: '', maskRegions: '', maskBlur: '' }),
+    'face-enhance': stage({ model: '', blendRatio: '', faceSelector: '', enhancerWeight: '' }),
+    'face-blur': stage({ mode: '', strength: '', margin: '' }),
+    'face-debug': stage({ thumbnail: '' }),
+    'face-image': { name: '', config: '', format: 'jpeg', quality: 90, release: true, provenance: true, thumbnail: '' },
+    'face-pack': { name: '', config: '', format: 'png', quality: 90, sealed: true, release: true },
+    'face-unpack': { name: '', config: '', allowUnsealed: false, maxMB: 64 },
+    'face-match': { name: '', config: '', reference: '', threshold: 0.5 },
+    'face-video-in': { name: '', config: '', source: '', maxInFlight: 4 },
+    'face-video-out': { name: '', config: '', output: '/tmp/face-video.mp4', fps: '', quality: 80, preset: 'veryfast', keepAudio: true, provenance: true, endTimeout: 10 },
+    'face-job': { name: '', config: '' }
+  };
+});

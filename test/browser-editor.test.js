@@ -1,0 +1,193 @@
+'use strict';
+// The editor tells the truth (issue 19), checked in Debian's Chromium against a real Node-RED:
+// every node's help renders its Inputs/Outputs as Node-RED's property lists, every dialog shows
+// the defaults the runtime uses (one table, resources/node-defaults.js, also for fields a saved
+// flow lacks), no option text is cut off, and a non-permissive model is fetched only after the
+// user accepted its licence, with a failure's reason shown in the dialog.
+const assert = require('assert');
+const path = require('path');
+
+const { pending } = require('./helpers/fixtures');
+const { ROOT, getJson, startNodeRed, chromiumMissing, launchChromium, openEditor } = require('./helpers/node-red-server');
+
+const TYPES = Object.keys(require(path.join(ROOT, 'package.json'))['node-red'].nodes);
+const TABLE = require(path.join(ROOT, 'resources', 'node-defaults.js'));
+const { nodeDefaults } = require(path.join(ROOT, 'dist', 'nodes', 'lib', 'node-defaults.js'));
+
+describe('editor dialogs and help in a real browser', function () {
+  this.timeout(120000);
+  let red, browser, page;
+
+  before(async function () {
+    const missing = chromiumMissing();
+    if (missing) pending(this, missing);
+    red = await startNodeRed();
+    browser = await launchChromium();
+    page = await openEditor(browser, red.port);
+    // One node of every type, saved with nothing but its id, type and runtime: as a flow saved
+    // before any of the newer fields existed.
+    await page.evaluate((types) => {
+      const z = window.RED.workspaces.active();
+      const nodes = [{ id: 'ffcfg00000000001', type: 'facefusion-config' }];
+      types.filter((t) => t !== 'facefusion-config').forEach((type, i) => {
+        nodes.push({ id: `ffnode${String(i).padStart(10, '0')}`, type, z, config: 'ffcfg00000000001', x: 150 + 200 * (i % 4), y: 60 + 60 * Math.floor(i / 4), wires: [] });
+      });
+      window.RED.nodes.import(nodes);
+      window.RED.view.redraw(true);
+    }, TYPES);
+  });
+
+  after(async function () {
+    if (browser) await browser.close();
+    if (red) await red.stop();
+  });
+
+  async function closeDialog() {
+    await page.click('#node-dialog-cancel, #node-config-dialog-cancel');
+    await page.waitForFunction(() => !document.querySelector('.red-ui-tray'), null, { timeout: 10000 });
+  }
+
+  async function openDialog(type) {
+    await page.evaluate((t) => {
+      if (t === 'facefusion-config') {
+        window.RED.editor.editConfig('', t, 'ffcfg00000000001');
+        return;
+      }
+      let node;
+      window.RED.nodes.eachNode((n) => { if (n.type === t) node = n; });
+      window.RED.editor.edit(node);
+    }, type);
+    await page.waitForSelector(type === 'facefusion-config' ? '#node-config-dialog-edit-form' : '#dialog-form', { timeout: 10000 });
+    await page.waitForTimeout(300); // the tray slides in; widths settle
+  }
+
+  it('every node\'s help renders its Inputs and Outputs as property lists', async function () {
+    const problems = [];
+    for (const type of TYPES) {
+      const result = await page.evaluate((t) => {
+        const source = $(`script[data-help-name="${t}"]`).html() || '';
+        window.RED.sidebar.help.show(t);
+        const help = document.querySelector('.red-ui-sidebar-help-stack .red-ui-help');
+        const properties = source.split('\n').filter((line) => /^: /.test(line)).length;
+        const dts = [...help.querySelectorAll('dl.message-properties > dt')];
+        const stray = [...help.querySelectorAll('p, li')].map((e) => e.textContent.trim()).filter((text) => /^:\s|\w\(\w+\)\s*:/.test(text));
+        return {
+          properties,
+          dts: dts.length,
+          typed: dts.filter((dt) => dt.querySelector('.property-type')).length,
+          names: dts.map((dt) => dt.firstChild && dt.firstChild.textContent.trim()),
+          stray,
+          unexpanded: /ff:[a-z-]+/.test(help.innerHTML) || /ff:[a-z-]+/.test(source),
+          text: help.textContent.length,
+        };
+      }, type);
+      if (result.text < 100) problems.push(`${type}: no help shown`);
+      if (result.dts !== result.properties) problems.push(`${type}: ${result.properties} properties in the help source but ${result.dts} rendered as a list (${result.names.join(', ')})`);
+      if (result.typed !== result.dts) problems.push(`${type}: ${result.dts - result.typed} properties without their type`);
+      if (result.names.some((n) => !/^[a-zA-Z][a-zA-Z0-9_]*$/.test(n || ''))) problems.push(`${type}: garbled property names ${JSON.stringify(result.names)}`);
+      if (result.stray.length) problems.push(`${type}: property lines rendered as text: ${result.stray.join(' | ')}`);
+      if (result.unexpanded) problems.push(`${type}: a shared help paragraph was not expanded`);
+    }
+    assert.deepStrictEqual(problems, []);
+  });
+
+  it('every dialog shows the runtime\'s defaults (one table) for a node saved without them, and no option is cut off', async function () {
+    const problems = [];
+    for (const type of TYPES) {
+      // One source: the editor's `defaults`, the table file and the runtime's reading of it.
+      const editorDefaults = await page.evaluate((t) => {
+        const defaults = window.RED.nodes.getType(t).defaults;
+        return Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, v.value]));
+      }, type);
+      const outside = Object.keys(editorDefaults).filter((k) => !(k in TABLE[type]));
+      assert.deepStrictEqual(outside, [], `${type}: editor defaults missing from resources/node-defaults.js (add them there, the runtime reads it too)`);
+      assert.deepStrictEqual(editorDefaults, TABLE[type], `${type}: the editor's defaults are the table's`);
+      assert.deepStrictEqual({ ...nodeDefaults(type) }, TABLE[type], `${type}: the runtime's defaults are the table's`);
+
+      await openDialog(type);
+      const prefix = type === 'facefusion-config' ? 'node-config-input' : 'node-input';
+      const shown = await page.evaluate(({ keys, prefix: p }) => {
+        const out = {};
+        for (const key of keys) {
+          const el = document.getElementById(`${p}-${key}`);
+          out[key] = !el ? { missing: true } : el.type === 'checkbox' ? el.checked : el.value;
+        }
+        return out;
+      }, { keys: Object.keys(TABLE[type]).filter((k) => k !== 'config'), prefix });
+      for (const [key, value] of Object.entries(shown)) {
+        const expected = TABLE[type][key];
+        if (value && value.missing) problems.push(`${type}.${key}: a default without a dialog row`);
+        else if (typeof expected === 'boolean' ? value !== expected : value !== String(expected)) problems.push(`${type}.${key}: dialog shows ${JSON.stringify(value)}, the runtime uses ${JSON.stringify(expected)}`);
+      }
+      const cut = await page.evaluate(() => {
+        const ctx = document.createElement('canvas').getContext('2d');
+        const out = [];
+        for (const select of document.querySelectorAll('#dialog-form select, #node-config-dialog-edit-form select')) {
+          if (select.id === 'node-input-config' || !select.offsetParent) continue;
+          const style = getComputedStyle(select);
+          ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 18; // the arrow
+          for (const option of select.options) {
+            const width = ctx.measureText(option.textContent).width;
+            if (width > room) out.push(`#${select.id} "${option.textContent}" needs ${Math.ceil(width)} px, has ${Math.floor(room)}`);
+          }
+        }
+        return out;
+      });
+      for (const c of cut) problems.push(`${type}: option cut off: ${c}`);
+      await closeDialog();
+    }
+    assert.deepStrictEqual(problems, []);
+  });
+
+  it('the config dialog asks before fetching a non-permissive model, naming its licence, and shows why a fetch failed', async function () {
+    const models = (await getJson(red.port, '/facefusion/models')).models;
+    const model = models.find((m) => m.id === 'inswapper_128');
+    assert.ok(model && !model.permissive && !model.present, JSON.stringify(model));
+    const posts = [];
+    // No download leaves the machine: the fetch request is answered here, as an offline host would.
+    await page.route('**/facefusion/models/fetch', (route) => {
+      posts.push(JSON.parse(route.request().postData() || '{}'));
+      return route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ ok: false, error: 'getaddrinfo ENOTFOUND github.com' }) });
+    });
+    try {
+      await openDialog('facefusion-config');
+      const row = page.locator('#facefusion-config-models tr', { hasText: 'inswapper_128 ' }).first();
+      await row.locator('button', { hasText: 'fetch' }).click();
+      const confirm = page.locator('.red-ui-notification .ff-licence-confirm');
+      await confirm.waitFor({ timeout: 5000 });
+      assert.ok((await confirm.textContent()).includes(model.license), `the question names the licence ${model.license}: ${await confirm.textContent()}`);
+      await page.locator('.red-ui-notification button', { hasText: 'Cancel' }).click();
+      await page.waitForTimeout(300);
+      assert.deepStrictEqual(posts, [], 'nothing fetched after Cancel');
+
+      await row.locator('button', { hasText: 'fetch' }).click();
+      await confirm.waitFor({ timeout: 5000 });
+      await page.locator('.red-ui-notification button', { hasText: 'Accept licence' }).click();
+      await page.waitForFunction(() => { const e = document.getElementById('facefusion-config-error'); return e && e.offsetParent && e.textContent; }, null, { timeout: 10000 });
+      assert.deepStrictEqual(posts.map((p) => [p.id, p.acceptLicense]), [['inswapper_128', model.license]]);
+      assert.match(await page.locator('#facefusion-config-error').textContent(), /inswapper_128 failed: getaddrinfo ENOTFOUND/);
+      await closeDialog();
+    } finally {
+      await page.unroute('**/facefusion/models/fetch');
+    }
+
+    // A failure the runtime recorded for a model shows its reason in the list, not in a tooltip.
+    await page.route('**/facefusion/models?*', async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      body.fetching = [{ id: 'inswapper_128', state: 'failed', received: 0, error: 'connect ETIMEDOUT 140.82.121.4:443' }];
+      return route.fulfill({ response, body: JSON.stringify(body) });
+    });
+    try {
+      await openDialog('facefusion-config');
+      const failed = page.locator('#facefusion-config-models .ff-fetch-failed');
+      await failed.waitFor({ timeout: 10000 });
+      assert.match(await failed.textContent(), /failed: connect ETIMEDOUT/);
+      assert.ok(await failed.isVisible());
+      await closeDialog();
+    } finally {
+      await page.unroute('**/facefusion/models?*');
+    }
+  });
+});
