@@ -14,6 +14,10 @@ interface ConfigDef extends NodeDef {
   modelsDir?: string;
   frameBudgetMB?: number | string;
   tokenTtl?: number | string;
+  /** Accept SVG images (rendered within 4 MP / 5 s); off by default. */
+  allowSvg?: boolean | string;
+  /** Seconds a new frame may wait for room in the frame store before E_STORE_FULL (default 10). */
+  storeWait?: number | string;
 }
 
 /**
@@ -40,6 +44,8 @@ export = function (RED: Red): void {
       modelsDir: def.modelsDir || undefined,
       frameBudgetBytes: toNumber(def.frameBudgetMB, 512) * 1024 * 1024,
       tokenTtlMs: toNumber(def.tokenTtl, 300) * 1000,
+      allowSvg: def.allowSvg === true || def.allowSvg === 'true',
+      storeWaitMs: toNumber(def.storeWait, 10) * 1000,
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
     });
     const publish = (state: RuntimeState): void => {

@@ -151,7 +151,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         await config!.ready;
         const runtime = config!.runtime;
         const token = withParameters(runtime.acceptToken(msg.payload), overrides);
-        const out = await runtime.process(spec.stage, token, { force: true });
+        // Pixel work runs on the runtime's worker thread, so a large message cannot block the event loop.
+        const out = await runtime.process(spec.stage, token, { force: true, offMainThread: true });
         if (closed) {
           // The node was stopped while this message was in flight: nobody downstream will take
           // the result, so free what this stage added and finish quietly.
