@@ -56,7 +56,7 @@ export interface RuntimeOptions {
   svgMaxPixels?: number;
   /**
    * Most face area one pixel stage (blur, enhance, swap) may work on, as a multiple of the
-   * frame's area (default 4); more is refused with E_BAD_PARAMETER before any work.
+   * frame's area (default 2); more is refused with E_BAD_PARAMETER before any work.
    */
   maxFaceAreaRatio?: number;
   /** Worker threads for pixel stages run with `offMainThread` (stage nodes); default 1, 0 = main thread. */
@@ -108,6 +108,11 @@ export class Runtime {
   private readonly storeWaitMs: number;
   private readonly pixelWorkerCount: number;
   private workers?: PixelWorkerPool;
+  /**
+   * Image decodes run one at a time: a decoder may hold a second full-size copy while it works,
+   * and sharp's decodes share libuv's small thread pool with file I/O.
+   */
+  private decodeLane: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
   /** Every session handle an engine holds, released on close. */
   private readonly handles = new Set<SessionHandle>();
@@ -378,12 +383,18 @@ export class Runtime {
     const header = await named(() => probeImage(bytes, this.decodeOptions));
     const room = await this.store.reserve(header.width * header.height * 3, { timeoutMs: this.storeWaitMs });
     try {
-      const frame = await named(() => decodeImage(bytes, this.decodeOptions));
+      const frame = await this.oneAtATime(() => named(() => decodeImage(bytes, this.decodeOptions)));
       this.assertOpen();
       return { ref: room.put(frame, put), width: frame.width, height: frame.height };
     } finally {
       room.cancel();
     }
+  }
+
+  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.decodeLane.then(work);
+    this.decodeLane = run.catch(() => undefined);
+    return run;
   }
 
   private assertOpen(): void {

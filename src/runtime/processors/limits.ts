@@ -4,7 +4,7 @@ import { expandBox } from '../vision/rect';
 import type { ProcessorContext } from './context';
 
 /** Default bound on the face area one pixel stage works on, as a multiple of the frame's area. */
-export const DEFAULT_FACE_AREA_RATIO = 4;
+export const DEFAULT_FACE_AREA_RATIO = 2;
 
 /**
  * Refuses (E_BAD_PARAMETER, before any pixel is touched) a stage whose selected faces, each
