@@ -165,7 +165,10 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         const noFace = out.error?.code === 'E_NO_FACE' || last.outcome === 'no_face';
         if (out.state === 'failed' && !noFace) {
           msg.payload = out;
-          const err = new FaceError(out.error!.code as FaceError['code'], out.error!.message, { stage: spec.stage });
+          // A token may arrive failed already (skipped by the stage) and, forged, without its error.
+          const err = out.error
+            ? new FaceError(out.error.code as FaceError['code'], out.error.message, { stage: spec.stage })
+            : new FaceError('E_BAD_PARAMETER', 'the token arrived in state "failed" without an error', { stage: spec.stage });
           node.status({ fill: 'red', shape: 'dot', text: shorten(`${err.code}: ${err.message}`) });
           done(err);
           return;
