@@ -3,7 +3,7 @@ import type { ProcessOptions, ProcessorContext } from './context';
 import { runStage } from './stage';
 import { selectFaces } from '../faces/select';
 import { expandBox } from '../vision/rect';
-import { blurRegionInPlace, pixelateRegion } from '../vision/blur';
+import { blurRegionInPlace, pixelateRegionInPlace } from '../vision/blur';
 import { cloneFrame } from '../vision/frame';
 import { storeDerivedTarget, withDerivedRoom } from './frames';
 import { assertFaceWork } from './limits';
@@ -22,13 +22,13 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
     const margin = token.parameters.blur_margin ?? 0.2;
     let frame = ctx.store.get(token.target.frame);
     assertFaceWork(ctx, token.faces, indices, frame, 'blur', margin);
-    // Gaussian: one copy of the frame, every face blurred into it (pixelate makes its own copy).
-    if (mode !== 'pixelate') frame = cloneFrame(frame);
+    // One copy of the frame, every face blurred or pixelated into it.
+    frame = cloneFrame(frame);
     for (const i of indices) {
       const rect = expandBox(token.faces[i].bbox, margin, frame.width, frame.height);
       if (rect.width < 1 || rect.height < 1) continue;
       const size = Math.max(rect.width, rect.height);
-      if (mode === 'pixelate') frame = pixelateRegion(frame, rect, Math.max(3, Math.round((size * (0.02 + strength * 0.14)))));
+      if (mode === 'pixelate') pixelateRegionInPlace(frame, rect, Math.max(3, Math.round((size * (0.02 + strength * 0.14)))));
       else blurRegionInPlace(frame, rect, Math.max(1.5, size * (0.02 + strength * 0.18)));
     }
     return { patch: { target: storeDerivedTarget(ctx, token, frame, room) }, note: `${indices.length} face${indices.length === 1 ? '' : 's'} ${mode}` };
