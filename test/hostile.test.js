@@ -222,6 +222,10 @@ describe('hostile messages (issue 18)', function () {
       assert.ok(out.faces.length <= 256, `${out.faces.length} faces`);
       runtime.acceptToken(JSON.parse(JSON.stringify(out))); // the next node takes it
       runtime.release(out);
+      // A job's parameters are checked against the same schema: refused before it runs.
+      const jobs = new JobManager(runtime);
+      assert.throws(() => jobs.createJob({ target_path: media('fr_biden.jpg'), output_path: path.join(os.tmpdir(), 'never.jpg'), processors: ['face_blur'], parameters: { max_faces: 1e6 } }), (e) => hasCode('E_JOB')(e) && /max_faces/.test(e.message));
+      await jobs.close();
     });
 
     it('case 9: face match refuses a reference of another length (E_BAD_PARAMETER)', function () {
