@@ -19,6 +19,7 @@ const CASES = [
   ['memory.js', []],
   ['concurrency.js', []],
   ['match-similarity.js', []],
+  ['hostile.js', FULL ? ['5'] : ['3']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -75,6 +76,15 @@ if (cc) {
     const c = cc[`jobs${n}`];
     if (c) rows.push([`concurrency ${n} job(s), ${cc.clip.width}x${cc.clip.height}×${cc.clip.frames}`, `${mmm(c.totalFramesPerSecond)} frames/s total`, `latency ${mmm(c.perJobLatencyMs)} ms`]);
   }
+}
+const ho = all.hostile;
+if (ho) {
+  for (const stage of ['enhance', 'blur']) {
+    const f = ho.faceBoxes[stage];
+    rows.push([`hostile: ${stage} 256 boxes on 2000², worker`, `${mmm(f.workerMs)} ms`, `event loop blocked ${mmm(f.workerBlockMs)} ms (≤ 100); frame-sized boxes refused in ${mmm(f.refuseMs)} ms`]);
+  }
+  const b = ho.bombs;
+  rows.push(['hostile: 8 × 8000² WebP at once (512 MiB)', `${b.refused} refused ${b.codes.join(', ')} by ${mmm(b.lastRefusalMs)} ms`, `store peak ${mmm(b.storePeakMB)} / ${b.budgetMB} MB · RSS ${mmm(b.rssMaxMB)} MB (< 1024)`]);
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);

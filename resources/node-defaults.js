@@ -19,8 +19,8 @@
     return out;
   }
   return {
-    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, allowedFolders: '' },
-    'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '' },
+    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, storeWait: 10, allowSvg: false, allowedFolders: '' },
+    'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '', queueSize: 10 },
     'face-detect': stage({ model: '', scoreThreshold: '', maxFaces: '' }),
     'face-landmark': stage({ model: '' }),
     'face-embed': stage({ model: '' }),
@@ -34,6 +34,6 @@
     'face-match': { name: '', config: '', reference: '', threshold: 0.5 },
     'face-video-in': { name: '', config: '', source: '', maxInFlight: 4 },
     'face-video-out': { name: '', config: '', output: '/tmp/face-video.mp4', fps: '', quality: 80, preset: 'veryfast', keepAudio: true, provenance: true, endTimeout: 10 },
-    'face-job': { name: '', config: '' }
+    'face-job': { name: '', config: '', cancelAny: false }
   };
 });

@@ -124,12 +124,12 @@ describe('FrameStore (store)', function () {
     short.close();
   });
 
-  it('lets put() (derived frames) go over budget and counts it', function () {
+  it('put() never goes over budget: a frame that does not fit is refused with E_STORE_FULL', function () {
     const store = new FrameStore({ budgetBytes: 300, sweepIntervalMs: 0 });
     store.put(frame(10, 10));
-    store.put(frame(10, 10));
+    assert.throws(() => store.put(frame(10, 10)), hasCode('E_STORE_FULL'));
     const s = store.stats();
-    assert.deepStrictEqual([s.frames, s.bytes, s.peakBytes], [2, 600, 600]);
+    assert.deepStrictEqual([s.frames, s.bytes, s.peakBytes], [1, 300, 300]);
     store.close();
   });
 

@@ -7,13 +7,17 @@ import { asFaceError, shorten } from './lib/messages';
 
 interface Def extends NodeDef {
   config?: string;
+  /** `msg.command: 'cancel'` with a `msg.jobId` may cancel any job of the config node, not only this node's. */
+  cancelAny?: boolean | string;
 }
 
 /**
  * msg.payload = FaceFusion-style job args → the whole job through the JobManager of the
  * config node's runtime. Progress messages on output 2, the result on output 1 (msg.payload =
  * result, msg.job = the job), failures to the Catch node with their code.
- * `msg.command: 'cancel'` cancels this node's running jobs (or `msg.jobId`).
+ * `msg.command: 'cancel'` cancels this node's running jobs (or `msg.jobId`, when this node
+ * started it — or any job with the "cancel any job" option). A job refused at start (queue
+ * full) is discarded, so nothing of it stays behind.
  */
 export = function (RED: Red): void {
   // One JobManager per runtime (so per config node), shared by every face-job node of this
@@ -29,6 +33,7 @@ export = function (RED: Red): void {
     const runtime: Runtime | undefined = config?.runtime;
     const manager: JobManager | undefined = runtime ? registry.acquire(runtime) : undefined;
     const mine = new Map<string, NodeMessage>();
+    const cancelAny = def.cancelAny === true || def.cancelAny === 'true';
     let closing = false;
 
     const onProgress = (p: JobProgress): void => {
@@ -55,6 +60,11 @@ export = function (RED: Red): void {
         return;
       }
       if (msg.command === 'cancel') {
+        if (typeof msg.jobId === 'string' && !cancelAny && !mine.has(msg.jobId)) {
+          // Another flow's job (or none): the same answer either way, and nothing is cancelled.
+          fail(new FaceError('E_JOB', `no job with id "${msg.jobId}" was started by this node`), msg, done);
+          return;
+        }
         const ids = typeof msg.jobId === 'string' ? [msg.jobId] : [...mine.keys()];
         void Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined))).then(() => done());
         return;
@@ -69,9 +79,17 @@ export = function (RED: Red): void {
         const args = await config!.runtime.paths.jobArgs(msg.payload, 'msg.payload');
         if (closing) return done();
         id = manager!.createJob(args);
+      } catch (err) {
+        fail(asFaceError(err, 'job'), msg, done);
+        return;
+      }
+      try {
         mine.set(id, msg);
         manager!.startJob(id);
       } catch (err) {
+        // Refused (queue full): forget the draft, so refused messages leave nothing behind.
+        mine.delete(id);
+        manager!.discardJob(id);
         fail(asFaceError(err, 'job'), msg, done);
         return;
       }

@@ -1,7 +1,8 @@
 import { FaceError, STAGES, isFaceToken, isSampleRef, withParameters, type Parameters, type Stage } from '../runtime';
-import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './lib/red';
 import { withDefaults } from './lib/node-defaults';
 import { RuntimeStatusUser, configOf, missingConfig, numberOption, setOptions } from './lib/stage-node';
+import { WorkQueue } from './lib/work-queue';
 import { asFaceError, shorten } from './lib/messages';
 
 interface Def extends NodeDef {
@@ -12,6 +13,8 @@ interface Def extends NodeDef {
   scoreThreshold?: string;
   maxFaces?: string;
   faceSize?: string;
+  /** Messages waiting while one image is decoded; beyond it new messages are dropped (default 10). */
+  queueSize?: number | string;
 }
 
 /**
@@ -37,53 +40,70 @@ export = function (RED: Red): void {
     });
     const user = new RuntimeStatusUser(node);
     config?.register(user);
+    // One image decoded at a time, a bounded backlog (as the stage nodes): a burst of large
+    // images waits or is dropped instead of decoding all at once.
+    const queue = new WorkQueue(Math.max(0, Math.floor(numberOption(def.queueSize) ?? 10)), (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
+    let closed = false;
 
     node.on('input', (msg: NodeMessage, send, done) => {
       if (!config) {
         done(missingConfig(nodeDef.type));
         return;
       }
-      void (async () => {
-        try {
-          const runtime = config.runtime;
-          const msgParameters = (msg.parameters && typeof msg.parameters === 'object' ? msg.parameters : {}) as Parameters;
-          if (isFaceToken(msg.payload) || (msg.payload && typeof msg.payload === 'object' && !Buffer.isBuffer(msg.payload))) {
-            msg.payload = withParameters(runtime.acceptToken(msg.payload), msgParameters);
-          } else {
-            // A `sample:<name>` string picks a picture shipped with the package (the examples use it).
-            if (!Buffer.isBuffer(msg.payload) && !isSampleRef(msg.payload)) {
-              throw new FaceError('E_BAD_IMAGE', 'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object"), a sample name like "sample:obama.jpg", or a face token');
-            }
-            // A path in the message is untrusted (it may come from http or mqtt): confined to the allowed folders.
-            const source = Buffer.isBuffer(msg.source)
-              ? msg.source
-              : typeof msg.source === 'string' && msg.source
-                ? await runtime.paths.readable(msg.source, 'msg.source')
-                : def.source || undefined;
-            const msgOperations = Array.isArray(msg.operations) ? parseOperations(msg.operations as string[]) : undefined;
-            msg.payload = await runtime.createToken({
-              target: msg.payload as Buffer | string,
-              source,
-              operations: msgOperations ?? operations,
-              parameters: { ...dialogParameters, ...msgParameters },
-            });
-          }
-          const token = msg.payload as { faces: unknown[]; source?: unknown };
-          const stages = (msg.payload as { operations: string[] }).operations.length;
-          user.resultShown();
-          node.status({ fill: 'green', shape: 'dot', text: `token${token.source ? ' + source' : ''} · ${stages} stage${stages === 1 ? '' : 's'}` });
-          send(msg);
-          done();
-        } catch (err) {
-          const error = asFaceError(err, 'token');
-          user.resultShown();
-          node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
-          done(error);
-        }
-      })();
+      const accepted = queue.push({ run: () => handle(msg, send, done), drop: () => done() });
+      if (!accepted) {
+        user.resultShown();
+        node.status({ fill: 'yellow', shape: 'ring', text: `busy: dropped (queue ${queue.capacity} full)` });
+        done();
+      }
     });
 
+    async function handle(msg: NodeMessage, send: SendFn, done: DoneFn): Promise<void> {
+      if (!config || closed) {
+        done();
+        return;
+      }
+      try {
+        const runtime = config.runtime;
+        const msgParameters = (msg.parameters && typeof msg.parameters === 'object' ? msg.parameters : {}) as Parameters;
+        if (isFaceToken(msg.payload) || (msg.payload && typeof msg.payload === 'object' && !Buffer.isBuffer(msg.payload))) {
+          msg.payload = withParameters(runtime.acceptToken(msg.payload), msgParameters);
+        } else {
+          // A `sample:<name>` string picks a picture shipped with the package (the examples use it).
+          if (!Buffer.isBuffer(msg.payload) && !isSampleRef(msg.payload)) {
+            throw new FaceError('E_BAD_IMAGE', 'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object"), a sample name like "sample:obama.jpg", or a face token');
+          }
+          // A path in the message is untrusted (it may come from http or mqtt): confined to the allowed folders.
+          const source = Buffer.isBuffer(msg.source)
+            ? msg.source
+            : typeof msg.source === 'string' && msg.source
+              ? await runtime.paths.readable(msg.source, 'msg.source')
+              : def.source || undefined;
+          const msgOperations = Array.isArray(msg.operations) ? parseOperations(msg.operations as string[]) : undefined;
+          msg.payload = await runtime.createToken({
+            target: msg.payload as Buffer | string,
+            source,
+            operations: msgOperations ?? operations,
+            parameters: { ...dialogParameters, ...msgParameters },
+          });
+        }
+        const token = msg.payload as { faces: unknown[]; source?: unknown };
+        const stages = (msg.payload as { operations: string[] }).operations.length;
+        user.resultShown();
+        node.status({ fill: 'green', shape: 'dot', text: `token${token.source ? ' + source' : ''} · ${stages} stage${stages === 1 ? '' : 's'}` });
+        send(msg);
+        done();
+      } catch (err) {
+        const error = asFaceError(err, 'token');
+        user.resultShown();
+        node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+        done(error);
+      }
+    }
+
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      queue.close();
       config?.deregister(user);
       done();
     });

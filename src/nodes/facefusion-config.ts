@@ -20,6 +20,10 @@ interface ConfigDef extends NodeDef {
   tokenTtl?: number | string;
   /** Folders that paths arriving in messages may use, one per line; blank → <userDir>/facefusion/files. */
   allowedFolders?: string;
+  /** Accept SVG images (rendered within 4 MP / 5 s); off by default. */
+  allowSvg?: boolean | string;
+  /** Seconds a new frame may wait for room in the frame store before E_STORE_FULL (default 10). */
+  storeWait?: number | string;
 }
 
 /**
@@ -54,6 +58,8 @@ export = function (RED: Red): void {
       modelsDir: models.dir,
       frameBudgetBytes: toNumber(def.frameBudgetMB, Number(defaults.frameBudgetMB)) * 1024 * 1024,
       tokenTtlMs: toNumber(def.tokenTtl, Number(defaults.tokenTtl)) * 1000,
+      allowSvg: def.allowSvg === true || def.allowSvg === 'true',
+      storeWaitMs: toNumber(def.storeWait, Number(defaults.storeWait)) * 1000,
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
     });
     try {

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'E_PATH_DENIED'
   | 'E_STORE_CLOSED'
   | 'E_FRAME_TOO_LARGE'
+  /** The frame store stayed full for longer than a producer may wait (nothing was allocated). */
+  | 'E_STORE_FULL'
   | 'E_SESSION'
   | 'E_BAD_PARAMETER'
   | 'E_CLOSED'

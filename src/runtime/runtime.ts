@@ -15,7 +15,10 @@ import { advance, createToken, isExpired, tokenFrameRefs } from './token/token';
 import { buildPacket, checkDecodedSize, openPacket, packedRoles, type PackOptions, type PackedFrameInfo, type UnpackOptions } from './token/pack';
 import type { FaceToken, FrameRef, Parameters, Stage } from './token/types';
 import { STAGES } from './token/types';
-import { decodeImage, encodeImage, readImageFile } from './vision/codec';
+import { decodeImage, encodeImage, probeImage, readImageBytes, withPath, type DecodeOptions } from './vision/codec';
+import type { PutOptions } from './store/types';
+import { PixelWorkerPool } from './jobs/pixel-workers';
+import { DEFAULT_FACE_AREA_RATIO } from './processors/limits';
 import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
 import { PathPolicy } from './policy/path-policy';
@@ -49,10 +52,34 @@ export interface RuntimeOptions {
   allowedFolders?: readonly string[];
   /** Folders that paths arriving in messages may only read (e.g. shipped sample pictures). */
   readOnlyFolders?: readonly string[];
+  /**
+   * Longest a new frame (a decoded image, a stage's output) waits for room in the frame store
+   * before it is refused with E_STORE_FULL (default 10 s). Nothing is allocated before the room is.
+   */
+  storeWaitMs?: number;
+  /** Accept SVG images (default false: refused, their render cost has no bound). */
+  allowSvg?: boolean;
+  /** Largest SVG render in pixels when SVG is allowed (default 4 megapixels). */
+  svgMaxPixels?: number;
+  /**
+   * Most face area one pixel stage (blur, enhance, swap) may work on, as a multiple of the
+   * frame's area (default 2); more is refused with E_BAD_PARAMETER before any work.
+   */
+  maxFaceAreaRatio?: number;
+  /** Worker threads for pixel stages run with `offMainThread` (stage nodes); default 1, 0 = main thread. */
+  pixelWorkers?: number;
   logger?: Logger;
 }
 
 export type ImageInput = Buffer | Uint8Array | Frame | string;
+
+export interface RuntimeProcessOptions extends ProcessOptions {
+  /**
+   * Run a pixel-only stage (blur, embedded enhance/swap, debug) on a worker thread, so a large
+   * message cannot block the event loop (used by the stage nodes; needs `force`).
+   */
+  offMainThread?: boolean;
+}
 
 export interface TokenInput {
   target: ImageInput;
@@ -86,6 +113,15 @@ export class Runtime {
   /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
   readonly paths: PathPolicy;
   private readonly maxImagePixels: number;
+  private readonly decodeOptions: DecodeOptions;
+  private readonly storeWaitMs: number;
+  private readonly pixelWorkerCount: number;
+  private workers?: PixelWorkerPool;
+  /**
+   * Image decodes run one at a time: a decoder may hold a second full-size copy while it works,
+   * and sharp's decodes share libuv's small thread pool with file I/O.
+   */
+  private decodeLane: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
   /** Every session handle an engine holds, released on close. */
   private readonly handles = new Set<SessionHandle>();
@@ -99,6 +135,13 @@ export class Runtime {
     this.tokenTtlMs = options.tokenTtlMs ?? 300_000;
     this.maxImagePixels = options.maxImagePixels ?? 64_000_000;
     this.paths = new PathPolicy({ folders: options.allowedFolders ?? [], readOnlyFolders: options.readOnlyFolders ?? [], settingName: 'the config node\'s Allowed folders (allowedFolders)' });
+    this.decodeOptions = {
+      maxPixels: this.maxImagePixels,
+      allowSvg: options.allowSvg === true,
+      ...(options.svgMaxPixels !== undefined ? { svgMaxPixels: options.svgMaxPixels } : {}),
+    };
+    this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
+    this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
     this.store = new FrameStore({
       budgetBytes: options.frameBudgetBytes ?? 512 * 1024 * 1024,
       defaultTtlMs: this.tokenTtlMs,
@@ -122,6 +165,8 @@ export class Runtime {
           kind === 'region' ? (regions ?? []).join(',') : '',
         ),
       now: () => Date.now(),
+      storeWaitMs: this.storeWaitMs,
+      maxFaceAreaRatio: options.maxFaceAreaRatio ?? DEFAULT_FACE_AREA_RATIO,
     };
   }
 
@@ -158,46 +203,67 @@ export class Runtime {
     return entry?.provider;
   }
 
+  /**
+   * A new request: its images are decoded into the frame store (room reserved from the header's
+   * size first, waiting at most `storeWaitMs`, so a burst of large images cannot push the store
+   * over its budget) and the token owning them is returned.
+   */
   async createToken(input: TokenInput): Promise<FaceToken> {
     this.assertOpen();
     const now = Date.now();
     const ttlMs = input.ttlMs ?? this.tokenTtlMs;
     const expiresAt = now + ttlMs;
     const request_id = crypto.randomUUID();
-    const target = await this.toFrame(input.target, 'target');
-    const source = input.source === undefined ? undefined : await this.toFrame(input.source, 'source');
-    const targetRef = this.store.put(target, { expiresAt, owner: request_id });
-    let sourceRef: FrameRef | undefined;
-    if (source) sourceRef = this.store.put(source, { expiresAt, owner: request_id });
-    const token = createToken({
-      request_id,
-      now,
-      ttlMs,
-      target: { frame: targetRef, width: target.width, height: target.height, ...(input.index !== undefined ? { index: input.index } : {}), ...(input.pts !== undefined ? { pts: input.pts } : {}) },
-      ...(sourceRef ? { source: { frame: sourceRef } } : {}),
-      operations: input.operations ?? ['detect', 'landmark', 'embed', 'swap'],
-      parameters: input.parameters ?? {},
-      ...(input.job_id ? { job_id: input.job_id } : {}),
-    });
-    return this.validator.assert(token);
+    const stored: FrameRef[] = [];
+    try {
+      const target = await this.storeImage(input.target, 'target', { expiresAt, owner: request_id });
+      stored.push(target.ref);
+      const source = input.source === undefined ? undefined : await this.storeImage(input.source, 'source', { expiresAt, owner: request_id });
+      if (source) stored.push(source.ref);
+      const token = createToken({
+        request_id,
+        now,
+        ttlMs,
+        target: { frame: target.ref, width: target.width, height: target.height, ...(input.index !== undefined ? { index: input.index } : {}), ...(input.pts !== undefined ? { pts: input.pts } : {}) },
+        ...(source ? { source: { frame: source.ref } } : {}),
+        operations: input.operations ?? ['detect', 'landmark', 'embed', 'swap'],
+        parameters: input.parameters ?? {},
+        ...(input.job_id ? { job_id: input.job_id } : {}),
+      });
+      return this.validator.assert(token);
+    } catch (error) {
+      this.store.releaseMany(stored);
+      throw error;
+    }
   }
 
-  /** A token arriving from outside the trusted chain: schema, expiry and frames are checked. */
+  /**
+   * A token arriving from outside the trusted chain (a message): schema and expiry are checked,
+   * each frame it names must belong to its own request (otherwise E_FRAME_MISSING, the same
+   * answer whether the frame exists or not), and its expires_at is cut to the runtime's TTL.
+   */
   acceptToken(value: unknown): FaceToken {
     const token = this.validator.assert(value);
-    if (isExpired(token)) throw faceError('E_TOKEN_EXPIRED', `token ${token.request_id} expired at ${token.expires_at}`);
+    const now = Date.now();
+    if (isExpired(token, now)) throw faceError('E_TOKEN_EXPIRED', `token ${token.request_id} expired at ${token.expires_at}`);
     for (const ref of tokenFrameRefs(token)) {
-      if (!this.store.has(ref)) {
-        throw faceError('E_FRAME_MISSING', `token ${token.request_id} refers to ${ref}, which is not in this runtime's frame store (released, expired, or from another process)`);
+      if (!this.store.ownedBy(ref, token.request_id)) {
+        throw faceError('E_FRAME_MISSING', `token ${token.request_id} refers to ${ref}, which is not a frame of this request in this runtime's frame store (released, expired, or from another request or process)`);
       }
     }
+    const ceiling = now + this.tokenTtlMs;
+    if (Date.parse(token.expires_at) > ceiling) return { ...token, expires_at: new Date(ceiling).toISOString() };
     return token;
   }
 
-  process(stage: Stage, token: FaceToken, options?: ProcessOptions): Promise<FaceToken> {
+  process(stage: Stage, token: FaceToken, options?: RuntimeProcessOptions): Promise<FaceToken> {
     this.assertOpen();
     const processor = PROCESSORS[stage];
     if (!processor) throw faceError('E_BAD_PARAMETER', `unknown stage "${stage}" (known: ${STAGES.join(', ')})`);
+    if (options?.offMainThread && options.force && this.pixelWorkerCount > 0) {
+      this.workers ??= new PixelWorkerPool(this.pixelWorkerCount, { storeWaitMs: this.storeWaitMs, maxFaceAreaRatio: this.context.maxFaceAreaRatio });
+      if (this.workers.accepts(stage, token)) return this.workers.run(stage, token, this.store);
+    }
     return processor(token, this.context, options);
   }
 
@@ -312,6 +378,8 @@ export class Runtime {
     this.handles.clear();
     this.engines.clear();
     this.context.identities.clear();
+    await this.workers?.close();
+    this.workers = undefined;
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();
     this.store.close();
@@ -379,11 +447,35 @@ export class Runtime {
     return { swapper, ...(recognizer ? { recognizer } : {}) };
   }
 
-  private async toFrame(input: ImageInput, what: string): Promise<Frame> {
-    if (typeof input === 'string') return readImageFile(input, { maxPixels: this.maxImagePixels });
-    if (input instanceof Uint8Array && !isFrame(input)) return decodeImage(input, { maxPixels: this.maxImagePixels });
-    if (isFrame(input)) return input;
-    throw faceError('E_BAD_IMAGE', `${what} must be an image Buffer, a file path or a frame`);
+  /** Stores one input image: room for its pixels first (bounded wait), then the decode. */
+  private async storeImage(input: ImageInput, what: string, put: PutOptions): Promise<{ ref: FrameRef; width: number; height: number }> {
+    if (isFrame(input)) {
+      const room = await this.store.reserve(input.width * input.height * 3, { timeoutMs: this.storeWaitMs });
+      try {
+        return { ref: room.put(input, put), width: input.width, height: input.height };
+      } finally {
+        room.cancel();
+      }
+    }
+    if (typeof input !== 'string' && !(input instanceof Uint8Array)) throw faceError('E_BAD_IMAGE', `${what} must be an image Buffer, a file path or a frame`);
+    const path = typeof input === 'string' ? input : undefined;
+    const bytes = path === undefined ? (input as Uint8Array) : await readImageBytes(path);
+    const named = <T>(step: () => Promise<T>): Promise<T> => (path === undefined ? step() : withPath(path, step));
+    const header = await named(() => probeImage(bytes, this.decodeOptions));
+    const room = await this.store.reserve(header.width * header.height * 3, { timeoutMs: this.storeWaitMs });
+    try {
+      const frame = await this.oneAtATime(() => named(() => decodeImage(bytes, this.decodeOptions)));
+      this.assertOpen();
+      return { ref: room.put(frame, put), width: frame.width, height: frame.height };
+    } finally {
+      room.cancel();
+    }
+  }
+
+  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.decodeLane.then(work);
+    this.decodeLane = run.catch(() => undefined);
+    return run;
   }
 
   private assertOpen(): void {

@@ -165,7 +165,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         // In a flow the wires decide which stages run (issue 19): a wired stage is asked of the
         // token, so it joins the token's `operations`, which then also says when it is `done`.
         const token: FaceToken = accepted.operations.includes(spec.stage) ? accepted : { ...accepted, operations: [...accepted.operations, spec.stage] };
-        const out = await runtime.process(spec.stage, token, { force: true });
+        // Pixel work runs on the runtime's worker thread, so a large message cannot block the event loop.
+        const out = await runtime.process(spec.stage, token, { force: true, offMainThread: true });
         if (closed) {
           // The node was stopped while this message was in flight: nobody downstream will take
           // the result, so free what this stage added and finish quietly.
@@ -178,7 +179,10 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         const noFace = out.error?.code === 'E_NO_FACE' || last.outcome === 'no_face';
         if (out.state === 'failed' && !noFace) {
           msg.payload = out;
-          const err = new FaceError(out.error!.code as FaceError['code'], out.error!.message, { stage: spec.stage });
+          // A token may arrive failed already (skipped by the stage) and, forged, without its error.
+          const err = out.error
+            ? new FaceError(out.error.code as FaceError['code'], out.error.message, { stage: spec.stage })
+            : new FaceError('E_BAD_PARAMETER', 'the token arrived in state "failed" without an error', { stage: spec.stage });
           node.status({ fill: 'red', shape: 'dot', text: shorten(`${err.code}: ${err.message}`) });
           done(err);
           return;

@@ -31,11 +31,16 @@ export function assertSameRecognizer(model: string | undefined, referenceModel: 
   }
 }
 
-/** Cosine similarity of every face's embedding to the reference; matched at ≥ threshold. */
+/** Cosine similarity of every face's embedding to the reference (same recognizer, same length, else E_BAD_PARAMETER); matched at ≥ threshold. */
 export function matchFaces(faces: readonly Face[], reference: Identity, threshold: number): FaceMatch[] {
   if (faces.some((f) => !f.embedding)) throw new FaceError('E_BAD_PARAMETER', 'faces have no embeddings: put a face-embed node before face-match');
   return faces.map((face, index) => {
     assertSameRecognizer(face.embedding_model, reference.embedding_model, `face ${index}`);
+    if (face.embedding!.length !== reference.embedding.length) {
+      throw new FaceError('E_BAD_PARAMETER', `face ${index} has a ${face.embedding!.length}-value embedding but the reference has ${reference.embedding.length}: vectors of different lengths come from different recognizers and cannot be compared`, {
+        details: { face_length: face.embedding!.length, reference_length: reference.embedding.length },
+      });
+    }
     const similarity = Math.round(cosineSimilarity(face.embedding as number[], reference.embedding) * 1e4) / 1e4;
     return { index, bbox: [...face.bbox] as Box, similarity, matched: similarity >= threshold };
   });

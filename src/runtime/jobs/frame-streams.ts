@@ -200,12 +200,12 @@ export class FrameTokenSink {
       if (this.failure) throw this.failure;
       const pixels = store.get(target);
       encoder = this.encoder ?? this.openEncoder(pixels.width, pixels.height, index, fps, token);
-      // The pixels move to a ref of our own (no copy) and the token is freed whole. Deliberately
-      // not a reown: the release of the token's ref is what tells an upstream in-flight gate
+      // The pixels move to a ref of our own (no copy, no new room needed) and the token is freed
+      // whole. Deliberately not a reown: the release of the token's ref is what tells an upstream in-flight gate
       // (face-video-in) that the frame arrived, so frames parked here behind an index the flow
       // dropped do not hold the source back until the video stalls.
+      ref = store.move(target, this.owner);
       runtime.release(token);
-      ref = store.put(pixels, { owner: this.owner });
     } catch (error) {
       runtime.release(token);
       throw error;

@@ -125,11 +125,28 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
     return this.info(record);
   }
 
-  /** create + submit + start in one call; returns the id. */
+  /** create + submit + start in one call; returns the id. A job refused at start (queue full) is discarded, not kept drafted. */
   runJob(args: unknown): string {
     const id = this.createJob(args);
-    this.startJob(id);
+    try {
+      this.startJob(id);
+    } catch (error) {
+      this.discardJob(id);
+      throw error;
+    }
     return id;
+  }
+
+  /**
+   * Forgets a job that never ran (drafted, or queued and not started): nothing of it stays, no
+   * state event follows. False when there is no such job or it is running or finished.
+   */
+  discardJob(id: string): boolean {
+    const record = this.jobs.get(id);
+    if (!record || !(record.state === 'drafted' || (record.state === 'queued' && !record.wanted))) return false;
+    this.jobs.delete(id);
+    record.resolveFinished();
+    return true;
   }
 
   getJob(id: string): JobInfo | undefined {

@@ -4,7 +4,7 @@
  * uses, on a private frame store that holds a request's frames only while it runs.
  */
 import { IdentityCache } from '../processors/identity-cache';
-import { parentPort } from 'worker_threads';
+import { parentPort, workerData } from 'worker_threads';
 import { FaceError, toFaceError } from '../errors';
 import { blur } from '../processors/blur';
 import type { Processor, ProcessorContext } from '../processors/context';
@@ -34,6 +34,9 @@ class PixelWorkerHost {
       enhancer: unavailable,
       masker: unavailable,
       now: () => Date.now(),
+      // The worker's own store only holds one request's frames: no waiting there.
+      storeWaitMs: 0,
+      ...(typeof (workerData as { maxFaceAreaRatio?: unknown } | null)?.maxFaceAreaRatio === 'number' ? { maxFaceAreaRatio: (workerData as { maxFaceAreaRatio: number }).maxFaceAreaRatio } : {}),
     };
   }
 

@@ -1,7 +1,9 @@
 import { isDefaultModelRef } from '../models/model-ref';
 import { join } from 'path';
 import { Worker } from 'worker_threads';
-import { FaceError } from '../errors';
+import { FaceError, toFaceError } from '../errors';
+import type { Reservation } from '../store/types';
+import type { Frame } from '../vision/frame';
 import type { FrameStore } from '../store/frame-store';
 import { deepFreeze, failToken } from '../token';
 import type { FaceToken, Stage } from '../token/types';
@@ -10,6 +12,13 @@ import { PIXEL_WORKER_STAGES, type PixelRequest, type PixelResponse, type WireFr
 interface Pending {
   resolve(response: PixelResponse): void;
   reject(error: FaceError): void;
+}
+
+export interface PixelWorkerPoolOptions {
+  /** Longest a stage's output frame waits for room in the main store (default 10 s), then E_STORE_FULL. */
+  storeWaitMs?: number;
+  /** The runtime's bound on face area per stage (see ProcessorContext.maxFaceAreaRatio). */
+  maxFaceAreaRatio?: number;
 }
 
 interface Slot {
@@ -32,8 +41,10 @@ export class PixelWorkerPool {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private closed = false;
+  private readonly options: PixelWorkerPoolOptions;
 
-  constructor(size: number) {
+  constructor(size: number, options: PixelWorkerPoolOptions = {}) {
+    this.options = options;
     const n = Math.max(1, Math.floor(size));
     for (let i = 0; i < n; i++) this.slots.push(this.spawn());
   }
@@ -70,6 +81,22 @@ export class PixelWorkerPool {
     const target = store.tryGet(token.target.frame);
     if (!target) return fail('E_FRAME_MISSING', `frame ${token.target.frame} is not in the frame store`);
     const sourceFrame = token.source?.frame !== undefined ? store.tryGet(token.source.frame) : undefined;
+    // Room for the frame the stage will make, held before the work starts (as in the main thread).
+    let room: Reservation;
+    try {
+      room = await store.reserve(target.width * target.height * 3, { priority: true, timeoutMs: this.options.storeWaitMs ?? 10_000 });
+    } catch (error) {
+      const e = toFaceError(error);
+      return fail(e.code, e.message);
+    }
+    try {
+      return await this.runWith(stage, token, store, target, sourceFrame, room, fail);
+    } finally {
+      room.cancel();
+    }
+  }
+
+  private async runWith(stage: Stage, token: FaceToken, store: FrameStore, target: Frame, sourceFrame: Frame | undefined, room: Reservation, fail: (code: string, message: string) => FaceToken): Promise<FaceToken> {
     const id = this.nextId++;
     const req: PixelRequest = {
       id,
@@ -92,7 +119,12 @@ export class PixelWorkerPool {
       return fail(e.code, e.message);
     }
     if (!response.ok) return fail(response.code, response.message);
-    return this.adopt(response.token, response.frame, token, store);
+    try {
+      return this.adopt(response.token, response.frame, token, room);
+    } catch (error) {
+      const e = toFaceError(error);
+      return fail(e.code, e.message);
+    }
   }
 
   /** Terminates the workers. Idempotent. */
@@ -106,9 +138,9 @@ export class PixelWorkerPool {
   }
 
   /** Maps the worker's token back onto main-store refs, storing the frame the stage made. */
-  private adopt(out: FaceToken, frame: WireFrame | undefined, original: FaceToken, store: FrameStore): FaceToken {
+  private adopt(out: FaceToken, frame: WireFrame | undefined, original: FaceToken, room: Reservation): FaceToken {
     const targetRef = frame
-      ? store.put({ width: frame.width, height: frame.height, channels: 3, data: frame.data }, { owner: original.request_id, expiresAt: Date.parse(original.expires_at) })
+      ? room.put({ width: frame.width, height: frame.height, channels: 3, data: frame.data }, { owner: original.request_id, expiresAt: Date.parse(original.expires_at) })
       : original.target.frame;
     // Tokens are deep-frozen everywhere else; the worker's copy arrived as plain objects.
     return deepFreeze({
@@ -119,7 +151,7 @@ export class PixelWorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(join(__dirname, 'pixel-worker.js'));
+    const worker = new Worker(join(__dirname, 'pixel-worker.js'), { workerData: { maxFaceAreaRatio: this.options.maxFaceAreaRatio } });
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (response: PixelResponse) => {
       const p = slot.pending.get(response.id);

@@ -29,6 +29,10 @@ export interface ProcessorContext {
   masker(kind: 'occlusion' | 'region', model?: string, regions?: readonly string[]): Promise<FaceMasker>;
   /** Epoch ms. */
   now(): number;
+  /** Longest a stage's new frame waits for room in the store before E_STORE_FULL (default 10 s). */
+  readonly storeWaitMs?: number;
+  /** Most face area one pixel stage may work on, as a multiple of the frame's area (default 2). */
+  readonly maxFaceAreaRatio?: number;
 }
 
 export interface ProcessOptions {

@@ -3,6 +3,7 @@ import type { ProcessOptions, ProcessorContext } from './context';
 import { runStage } from './stage';
 import { boxArea } from '../faces/select';
 import { roundPoint } from '../faces/landmarks';
+import { MAX_FACES } from '../token/schema';
 
 /** Finds faces in the target frame with face_detector_model: pixel boxes, scores, 5 points when the model gives them; largest first. */
 export async function detect(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
@@ -11,7 +12,8 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
     const detector = await ctx.detector(token.parameters.face_detector_model);
     const found = await detector.detect(frame, {
       scoreThreshold: token.parameters.score_threshold ?? 0.6,
-      maxFaces: token.parameters.max_faces ?? 20,
+      // A token holds at most MAX_FACES faces; the schema caps max_faces, this guards trusted callers too.
+      maxFaces: Math.min(token.parameters.max_faces ?? 20, MAX_FACES),
     });
     const faces: Face[] = found
       .map((f) => ({

@@ -41,7 +41,9 @@ export async function runStage(
       { stage, ms, outcome: result.outcome ?? 'ok', ...(result.note ? { note: result.note } : {}) },
     );
   } catch (err) {
-    const error = toFaceError(err, 'E_INTERNAL', stage);
+    // Vision code throws RangeError for geometry it cannot use (degenerate face points, a box
+    // outside the frame): from a token that is a bad parameter, not an internal failure.
+    const error = toFaceError(err, err instanceof RangeError ? 'E_BAD_PARAMETER' : 'E_INTERNAL', stage);
     return failToken(token, stage, { code: error.code, message: error.message }, round(performance.now() - started));
   }
 }

@@ -7,7 +7,8 @@ import { selectFaces } from '../faces/select';
 import { analyseSource } from './source-face';
 import { ensureLandmarks } from './face-points';
 import { cloneFrame, type Frame } from '../vision/frame';
-import { storeDerivedTarget } from './frames';
+import { storeDerivedTarget, withDerivedRoom } from './frames';
+import { assertFaceWork } from './limits';
 import { boxMaskOptions, clamp01 } from './params';
 
 /**
@@ -46,23 +47,26 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
   const types = params.face_mask_types ?? ['box'];
   const occluder = types.includes('occlusion') ? await ctx.masker('occlusion', params.face_occluder_model) : undefined;
   const parser = types.includes('region') ? await ctx.masker('region', params.face_parser_model, params.face_mask_regions) : undefined;
-  const out = cloneFrame(target);
-  const faces: Face[] = token.faces.slice();
-  for (const i of indices) {
-    faces[i] = await ensureLandmarks(faces[i], target, ctx, params);
-    const landmarks5 = faces[i].landmarks5!;
-    const targetEmbedding = mixes ? (await recognizer!.embedPair(target, landmarks5)).raw : undefined;
-    await swapper.swapInto(out, target, landmarks5, input, {
-      blend: clamp01(params.blend_ratio ?? 1),
-      ...boxMaskOptions(params),
-      ...(params.face_swapper_pixel_boost ? { pixelBoost: params.face_swapper_pixel_boost } : {}),
-      ...(mixes ? { weight, targetEmbedding } : {}),
-      ...(occluder ? { masks: [(crop: Frame) => occluder.maskFor(crop)] } : {}),
-      ...(parser ? { swappedMasks: [(crop: Frame) => parser.maskFor(crop)] } : {}),
-    });
-  }
-  return {
-    patch: { source, faces, target: storeDerivedTarget(ctx, token, out) },
-    note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${swapper.modelId} · ${swapper.provider}`,
-  };
+  assertFaceWork(ctx, token.faces, indices, target, 'swap');
+  return withDerivedRoom(ctx, target, async (room) => {
+    const out = cloneFrame(target);
+    const faces: Face[] = token.faces.slice();
+    for (const i of indices) {
+      faces[i] = await ensureLandmarks(faces[i], target, ctx, params);
+      const landmarks5 = faces[i].landmarks5!;
+      const targetEmbedding = mixes ? (await recognizer!.embedPair(target, landmarks5)).raw : undefined;
+      await swapper.swapInto(out, target, landmarks5, input, {
+        blend: clamp01(params.blend_ratio ?? 1),
+        ...boxMaskOptions(params),
+        ...(params.face_swapper_pixel_boost ? { pixelBoost: params.face_swapper_pixel_boost } : {}),
+        ...(mixes ? { weight, targetEmbedding } : {}),
+        ...(occluder ? { masks: [(crop: Frame) => occluder.maskFor(crop)] } : {}),
+        ...(parser ? { swappedMasks: [(crop: Frame) => parser.maskFor(crop)] } : {}),
+      });
+    }
+    return {
+      patch: { source, faces, target: storeDerivedTarget(ctx, token, out, room) },
+      note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${swapper.modelId} · ${swapper.provider}`,
+    };
+  });
 }

@@ -8,7 +8,8 @@ import { isDefaultModelRef } from '../models/model-ref';
 import { analyseSource } from './source-face';
 import { ensureLandmarks } from './face-points';
 import { cloneFrame } from '../vision/frame';
-import { storeDerivedTarget } from './frames';
+import { storeDerivedTarget, withDerivedRoom } from './frames';
+import { assertFaceWork } from './limits';
 import { swapFaceEmbedded } from './swap-embedded';
 import { swapFacesWithModel } from './swap-model';
 import { clamp01 } from './params';
@@ -32,20 +33,24 @@ async function embeddedSwap(token: FaceToken, ctx: ProcessorContext): Promise<St
   if (!source.frame || !source.face?.landmarks68) {
     throw faceError('E_NO_SOURCE', 'the embedded swap needs a source image (an embedding alone is not enough)', { stage: 'swap' });
   }
+  const sourcePoints = source.face.landmarks68;
   const sourceFrame = ctx.store.get(source.frame);
   const target = ctx.store.get(token.target.frame);
   const indices = selectFaces(token.faces, token.parameters, 'swap');
   if (indices.length === 0) return { patch: { source }, outcome: 'no_face', note: 'no face matched the selector' };
 
   const ratio = clamp01(token.parameters.blend_ratio ?? 0.8);
-  const out = cloneFrame(target);
-  const faces: Face[] = token.faces.slice();
-  for (const i of indices) {
-    faces[i] = await ensureLandmarks(faces[i], target, ctx, token.parameters);
-    swapFaceEmbedded(sourceFrame, source.face.landmarks68, target, faces[i].landmarks68!, out, ratio);
-  }
-  return {
-    patch: { source, faces, target: storeDerivedTarget(ctx, token, out) },
-    note: `${indices.length} face${indices.length === 1 ? '' : 's'} · embedded landmark swap`,
-  };
+  assertFaceWork(ctx, token.faces, indices, target, 'swap');
+  return withDerivedRoom(ctx, target, async (room) => {
+    const out = cloneFrame(target);
+    const faces: Face[] = token.faces.slice();
+    for (const i of indices) {
+      faces[i] = await ensureLandmarks(faces[i], target, ctx, token.parameters);
+      swapFaceEmbedded(sourceFrame, sourcePoints, target, faces[i].landmarks68!, out, ratio);
+    }
+    return {
+      patch: { source, faces, target: storeDerivedTarget(ctx, token, out, room) },
+      note: `${indices.length} face${indices.length === 1 ? '' : 's'} · embedded landmark swap`,
+    };
+  });
 }

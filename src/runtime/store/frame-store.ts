@@ -2,7 +2,7 @@ import { randomBytes } from 'crypto';
 import type { Frame } from '../vision/frame';
 import type { FrameRef } from '../token/types';
 import { FaceError } from '../errors';
-import type { FrameStoreOptions, FrameStoreStats, PutOptions, ReleaseListener, ReleaseOptions, ReleaseReason, Reservation } from './types';
+import type { FrameStoreOptions, FrameStoreStats, PutOptions, ReleaseListener, ReleaseOptions, ReleaseReason, Reservation, ReserveOptions } from './types';
 
 interface Entry {
   frame: Frame;
@@ -17,12 +17,18 @@ interface Waiter {
   reject: (error: FaceError) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  timer?: NodeJS.Timeout;
+  priority?: boolean;
 }
 
+/** Random bytes in a frame id: refs cannot be guessed from one another (≥ 128 bits). */
+const REF_RANDOM_BYTES = 16;
+
 /**
- * Frames by reference. Producers that could flood memory (the video decoder) `reserve()` room
- * first and wait while the byte budget is used up; stages that derive a frame from one already
- * stored `put()` without waiting. The sweeper frees frames whose token expired.
+ * Frames by reference. Producers `reserve()` room first and wait (FIFO, optionally with a time
+ * bound) while the byte budget is used up; `put()` never waits and refuses a frame that does not
+ * fit (E_STORE_FULL), so bytes stored + reserved never exceed the budget. Refs carry 128 random
+ * bits: knowing one ref tells nothing about another. The sweeper frees frames whose token expired.
  */
 export class FrameStore {
   private readonly frames = new Map<string, Entry>();
@@ -32,9 +38,7 @@ export class FrameStore {
   private readonly budget: number;
   private readonly defaultTtlMs: number;
   private readonly now: () => number;
-  private readonly prefix = randomBytes(4).toString('hex');
   private timer?: NodeJS.Timeout;
-  private counter = 0;
   private bytes = 0;
   private reserved = 0;
   private peak = 0;
@@ -59,19 +63,27 @@ export class FrameStore {
   }
 
   /**
-   * Stores `frame` as is (no copy: the caller promises not to change it). Never waits, so the
-   * store may go over budget for a while; `stats().bytes` shows it.
+   * Stores `frame` as is (no copy: the caller promises not to change it). Never waits: a frame
+   * that does not fit next to what is stored and reserved is refused with E_STORE_FULL (use
+   * `reserve()` to wait for room).
    */
   put(frame: Frame, options: PutOptions = {}): FrameRef {
     this.assertOpen();
     const bytes = checkedFrameBytes(frame);
     if (bytes > this.budget) throw tooLarge(bytes, this.budget);
     checkExpiry(options.expiresAt);
+    if (!this.fits(bytes)) throw storeFull(bytes, this.budget - this.bytes - this.reserved);
     return this.insert(frame, bytes, options);
   }
 
-  /** Waits (FIFO) until `bytes` fit the budget next to what is stored and reserved. */
-  reserve(bytes: number, signal?: AbortSignal): Promise<Reservation> {
+  /**
+   * Waits until `bytes` fit the budget next to what is stored and reserved (FIFO; `priority`
+   * waiters go first). With `timeoutMs` the wait is bounded: then it rejects with E_STORE_FULL.
+   * The second argument may be an AbortSignal (the older form) or the options.
+   */
+  reserve(bytes: number, signalOrOptions?: AbortSignal | ReserveOptions): Promise<Reservation> {
+    const options: ReserveOptions = signalOrOptions === undefined ? {} : isSignal(signalOrOptions) ? { signal: signalOrOptions } : signalOrOptions;
+    const signal = options.signal;
     if (this.closed) return Promise.reject(closedError());
     // A NaN or negative size would never fit (or free room it never held): refuse it up front.
     if (!Number.isSafeInteger(bytes) || bytes < 0) {
@@ -79,20 +91,57 @@ export class FrameStore {
     }
     if (bytes > this.budget) return Promise.reject(tooLarge(bytes, this.budget));
     if (signal?.aborted) return Promise.reject(abortedError(signal));
-    if (this.waiters.length === 0 && this.fits(bytes)) return Promise.resolve(this.grant(bytes));
+    const ahead = options.priority ? this.waiters.filter((w) => w.priority).length : this.waiters.length;
+    if (ahead === 0 && this.fits(bytes)) return Promise.resolve(this.grant(bytes));
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) return Promise.reject(storeFull(bytes, this.budget - this.bytes - this.reserved));
     return new Promise<Reservation>((resolve, reject) => {
-      const waiter: Waiter = { bytes, resolve, reject, signal };
+      const waiter: Waiter = { bytes, resolve, reject, signal, priority: options.priority === true };
+      const leave = (error: FaceError): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        this.unhook(waiter);
+        reject(error);
+        this.wake();
+      };
       if (signal) {
-        waiter.onAbort = () => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(abortedError(signal));
-          this.wake();
-        };
+        waiter.onAbort = () => leave(abortedError(signal));
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.waiters.push(waiter);
+      if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
+        const ms = options.timeoutMs;
+        waiter.timer = setTimeout(() => leave(storeFull(bytes, this.budget - this.bytes - this.reserved, ms)), ms);
+      }
+      if (waiter.priority) this.waiters.splice(ahead, 0, waiter);
+      else this.waiters.push(waiter);
     });
+  }
+
+  /**
+   * True when `ref` is stored and tagged with `owner`. Used to bind a token from a message to the
+   * frames of its own request: for anything else the answer is the same false whether the
+   * frame exists or not.
+   */
+  ownedBy(ref: FrameRef, owner: string): boolean {
+    return this.frames.get(ref)?.owner === owner;
+  }
+
+  /**
+   * Gives a stored frame's pixels a new ref with `owner` and a fresh expiry (default: the store's
+   * TTL from now), without a copy or a change to the bytes used, and frees the old ref, which listeners hear of as released. For a sink that takes a frame
+   * over from a token while upstream gates wait for that token's frame to leave.
+   */
+  move(ref: FrameRef, owner: string | undefined, options: { expiresAt?: number } = {}): FrameRef {
+    this.assertOpen();
+    const entry = this.frames.get(ref);
+    if (!entry) throw new FaceError('E_FRAME_MISSING', `frame ${ref} is not in the frame store (released, expired, or never stored here)`);
+    checkExpiry(options.expiresAt);
+    this.frames.delete(ref);
+    this.untag(ref, entry.owner);
+    const next = newRef();
+    this.frames.set(next, { frame: entry.frame, bytes: entry.bytes, expiresAt: options.expiresAt ?? this.now() + this.defaultTtlMs, owner });
+    this.tag(next, owner);
+    this.notify(ref, 'released');
+    return next;
   }
 
   get(ref: FrameRef): Frame {
@@ -210,13 +259,13 @@ export class FrameStore {
     for (const ref of refs) this.notify(ref, 'closed');
     this.listeners.clear();
     for (const waiter of this.waiters.splice(0)) {
-      if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      this.unhook(waiter);
       waiter.reject(closedError());
     }
   }
 
   private insert(frame: Frame, bytes: number, options: PutOptions): FrameRef {
-    const ref = `frame:${this.prefix}-${(this.counter++).toString(36)}` as FrameRef;
+    const ref = newRef();
     const expiresAt = options.expiresAt ?? this.now() + this.defaultTtlMs;
     this.frames.set(ref, { frame, bytes, expiresAt, owner: options.owner });
     this.tag(ref, options.owner);
@@ -300,9 +349,16 @@ export class FrameStore {
   private wake(): void {
     while (this.waiters.length > 0 && !this.closed && this.fits(this.waiters[0].bytes)) {
       const waiter = this.waiters.shift()!;
-      if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      this.unhook(waiter);
       waiter.resolve(this.grant(waiter.bytes));
     }
+  }
+
+  private unhook(waiter: Waiter): void {
+    if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    if (waiter.timer) clearTimeout(waiter.timer);
+    waiter.onAbort = undefined;
+    waiter.timer = undefined;
   }
 
   private notePeak(): void {
@@ -313,6 +369,21 @@ export class FrameStore {
   private assertOpen(): void {
     if (this.closed) throw closedError();
   }
+}
+
+function newRef(): FrameRef {
+  return `frame:${randomBytes(REF_RANDOM_BYTES).toString('base64url')}` as FrameRef;
+}
+
+function isSignal(value: AbortSignal | ReserveOptions): value is AbortSignal {
+  return typeof (value as AbortSignal).addEventListener === 'function' && 'aborted' in value;
+}
+
+function storeFull(bytes: number, free: number, waitedMs?: number): FaceError {
+  const waited = waitedMs === undefined ? '' : ` after waiting ${waitedMs} ms`;
+  return new FaceError('E_STORE_FULL', `the frame store has no room for a frame of ${bytes} bytes${waited} (${Math.max(0, free)} bytes free); try again later or raise the frame budget`, {
+    details: { bytes },
+  });
 }
 
 function closedError(): FaceError {

@@ -33,6 +33,18 @@ export interface FrameStoreStats {
   closed: boolean;
 }
 
+export interface ReserveOptions {
+  /** Aborts the wait (rejects E_CLOSED). */
+  signal?: AbortSignal;
+  /** Longest wait for room (ms); then the reservation is refused with E_STORE_FULL. Default: no bound. */
+  timeoutMs?: number;
+  /**
+   * Wait ahead of ordinary producers: for frames derived from work already admitted (a stage's
+   * output), so it can finish and free its input instead of waiting behind new decodes.
+   */
+  priority?: boolean;
+}
+
 /** Room held for one frame; turn it into a stored frame with `put`, or give it back with `cancel`. */
 export interface Reservation {
   readonly bytes: number;

@@ -102,7 +102,7 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
         reference_embedding_model: { type: 'string', minLength: 1 },
         reference_distance: { type: 'number', minimum: -1, maximum: 1 },
         score_threshold: { type: 'number', minimum: 0, maximum: 1 },
-        max_faces: { type: 'integer', minimum: 1 },
+        max_faces: { type: 'integer', minimum: 1, maximum: MAX_FACES },
         device_mode: { enum: ['auto', 'cpu', 'cuda'] },
         blur_mode: { enum: ['gaussian', 'pixelate'] },
         blur_strength: { type: 'number', minimum: 0, maximum: 1 },

@@ -51,7 +51,7 @@ export interface EncodeResult {
   frames: number;
   /** Indexes skipped (by `skip`, by gaps at `finish` or given up after `maxParked`, or because their frame was no longer in the store). */
   dropped: number;
-  /** Frames that arrived after their index had been given up (freed, not written). */
+  /** Frames that arrived after their index had been given up, or too far ahead of the next index due (freed, not written). */
   late: number;
   fps: number;
   durationSec: number;
@@ -137,7 +137,7 @@ export class VideoEncoder {
    * Throws E_VIDEO_ENCODE when ffmpeg died, E_BAD_PARAMETER for an index already written or queued.
    */
   write(index: number, ref: FrameRef): Promise<void> {
-    if (!this.failure && this.lost.delete(index)) {
+    if (!this.failure && (this.lost.delete(index) || this.tooFarAhead(index, this.options.store.tryGet(ref)))) {
       this.options.store.release(ref);
       this.late++;
       return Promise.resolve();
@@ -154,7 +154,7 @@ export class VideoEncoder {
 
   /** Marks `index` as dropped so later frames are not held back by it. */
   skip(index: number): Promise<void> {
-    if (!this.failure && this.lost.delete(index)) return Promise.resolve();
+    if (!this.failure && (this.lost.delete(index) || this.tooFarAhead(index, undefined))) return Promise.resolve();
     const problem = this.refuse(index);
     if (problem) return Promise.reject(problem);
     this.pending.set(index, SKIP);
@@ -181,6 +181,17 @@ export class VideoEncoder {
       this.lost.add(i);
       if (this.lost.size > LOST_MEMORY) this.lost.delete(this.lost.values().next().value as number);
     }
+  }
+
+  /**
+   * An index further ahead of the next one due than the encoder could ever park (four park
+   * limits, at least a minute of frames) is refused as late: filling the gap to it would cost
+   * time and memory in proportion to a number any message can choose (1e9 froze the process).
+   */
+  private tooFarAhead(index: number, sample: { width: number; height: number } | undefined): boolean {
+    if (!Number.isInteger(index) || this.finishing) return false;
+    const horizon = Math.max(4 * this.parkLimit(sample), Math.round(this.options.fps * 60));
+    return index - this.next > horizon;
   }
 
   private parkLimit(sample: { width: number; height: number } | undefined): number {

@@ -202,7 +202,18 @@ function areaAverage(data: Uint8Array, fw: number, fh: number, f: number, c0: nu
  * partial blocks at its far edges) of each block's mean colour; outside the region is unchanged.
  */
 export function pixelateRegion(frame: Frame, rect: Rect, blockSize: number): Frame {
-  const out = new Uint8Array(frame.data);
+  const out: Frame = { width: frame.width, height: frame.height, channels: 3, data: new Uint8Array(frame.data) };
+  pixelateRegionInPlace(out, rect, blockSize);
+  return out;
+}
+
+/**
+ * The same pixelation written into `frame.data` itself (each block is read before it is
+ * written, and blocks do not overlap): only for a frame the caller has just copied and not yet
+ * stored. Several regions cost one frame copy instead of one per region.
+ */
+export function pixelateRegionInPlace(frame: Frame, rect: Rect, blockSize: number): void {
+  const out = frame.data;
   const region = clipRect(rect, frame.width, frame.height);
   const block = blockSize >= 1 ? Math.round(blockSize) : 1;
   const src = frame.data, rowBytes = frame.width * 3;
@@ -225,7 +236,6 @@ export function pixelateRegion(frame: Frame, rect: Rect, blockSize: number): Fra
       }
     }
   }
-  return { width: frame.width, height: frame.height, channels: 3, data: out };
 }
 
 function gaussianKernel(sigma: number): Float32Array {

@@ -7,6 +7,20 @@ import type { Frame } from './frame';
 export interface DecodeOptions {
   /** Largest accepted image in pixels (width × height); checked from the header before decoding. Default 64 000 000. */
   maxPixels?: number;
+  /** Accept SVG (rendered by librsvg, whose cost a small file can make huge); default false. */
+  allowSvg?: boolean;
+  /** Largest SVG render in pixels (default 4 000 000), checked from its declared size. */
+  svgMaxPixels?: number;
+  /** Longest an SVG render may take, in whole seconds (default 5); then E_BAD_IMAGE. */
+  svgTimeoutSec?: number;
+}
+
+/** What the header says, once the format and size were accepted. */
+export interface ImageHeader {
+  format: AcceptedFormat;
+  width: number;
+  height: number;
+  hasAlpha: boolean;
 }
 
 export interface EncodeOptions {
@@ -28,32 +42,65 @@ export interface ImageInfo {
 }
 
 export const DEFAULT_MAX_PIXELS = 64_000_000;
+export const DEFAULT_SVG_MAX_PIXELS = 4_000_000;
+const DEFAULT_SVG_TIMEOUT_SEC = 5;
 const FORMATS = ['jpeg', 'png', 'webp'] as const;
+/** Raster formats read (TIFF and GIF: first page/frame only; AVIF when sharp's libheif has AV1). SVG only when allowed. */
+export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'tiff', 'gif', 'avif', 'svg'] as const;
+export type AcceptedFormat = (typeof ACCEPTED_FORMATS)[number];
 
 /**
- * Any image sharp reads (jpeg, png, webp, gif, tiff, avif…) → 8-bit sRGB frame, EXIF
- * orientation applied, alpha composited onto black. Empty, unreadable and truncated files,
- * images under 2×2 and images over the pixel limit are refused with E_BAD_IMAGE — the size
- * check reads only the header, so a huge declared image costs no memory.
+ * The header of an image, refused (E_BAD_IMAGE) unless it is an accepted format within the
+ * pixel limit: reads no pixels, so a decompression bomb costs nothing here.
  */
-export async function decodeImage(input: Buffer | Uint8Array, options: DecodeOptions = {}): Promise<Frame> {
+export async function probeImage(input: Buffer | Uint8Array, options: DecodeOptions = {}): Promise<ImageHeader> {
   if (!(input instanceof Uint8Array)) throw new FaceError('E_BAD_IMAGE', 'image must be a Buffer or Uint8Array');
   if (input.length === 0) throw new FaceError('E_BAD_IMAGE', 'image is empty (0 bytes)');
-  const maxPixels = pixelLimit(options.maxPixels);
-  const buffer = asBuffer(input);
-  const meta = await readMetadata(buffer);
+  const meta = await readMetadata(asBuffer(input));
+  const format = acceptedFormat(meta, options);
+  const maxPixels = format === 'svg' ? Math.min(pixelLimit(options.maxPixels), svgLimit(options.svgMaxPixels)) : pixelLimit(options.maxPixels);
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width * height > maxPixels) {
-    throw new FaceError('E_BAD_IMAGE', `image is too large: ${width}×${height} = ${mp(width * height)} megapixels, the limit is ${mp(maxPixels)} megapixels`, {
+    throw new FaceError('E_BAD_IMAGE', `image is too large: ${width}×${height} = ${mp(width * height)} megapixels, the limit${format === 'svg' ? ' for SVG' : ''} is ${mp(maxPixels)} megapixels`, {
       details: { width, height, maxPixels },
     });
   }
   if (width < 2 || height < 2) throw new FaceError('E_BAD_IMAGE', `image is too small (${width}×${height}); at least 2×2 pixels are needed`);
+  return { format, width, height, hasAlpha: meta.hasAlpha ?? false };
+}
+
+function acceptedFormat(meta: sharp.Metadata, options: DecodeOptions): AcceptedFormat {
+  const format = meta.format as string | undefined;
+  if (format === 'svg') {
+    if (options.allowSvg) return 'svg';
+    throw new FaceError('E_BAD_IMAGE', 'SVG images are refused (their rendering cost has no bound); enable SVG input in the config node to accept them');
+  }
+  // sharp names AVIF and HEIC both "heif"; only AV1 (AVIF) is decodable with the bundled libheif.
+  if (format === 'heif') {
+    if (meta.compression === 'av1') return 'avif';
+    throw new FaceError('E_BAD_IMAGE', `${meta.compression ?? 'heif'} images (HEIC) are not supported; use JPEG, PNG, WebP, TIFF, GIF or AVIF`);
+  }
+  if (format && (ACCEPTED_FORMATS as readonly string[]).includes(format)) return format as AcceptedFormat;
+  throw new FaceError('E_BAD_IMAGE', `${format ?? 'this'} images are not supported; use JPEG, PNG, WebP, TIFF, GIF or AVIF`);
+}
+
+/**
+ * A JPEG, PNG, WebP, TIFF/GIF (first page), AVIF (or, when allowed, SVG within its render
+ * bounds) → 8-bit sRGB frame, EXIF orientation applied, alpha composited onto black. Empty, unreadable and truncated files,
+ * images under 2×2 and images over the pixel limit are refused with E_BAD_IMAGE — the size
+ * check reads only the header, so a huge declared image costs no memory.
+ */
+export async function decodeImage(input: Buffer | Uint8Array, options: DecodeOptions = {}): Promise<Frame> {
+  const header = await probeImage(input, options);
+  const buffer = asBuffer(input);
+  const svg = header.format === 'svg';
   try {
     // failOn 'truncated': libjpeg/libpng would otherwise hand back a half-grey picture with only a warning.
-    let image = sharp(buffer, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate();
-    if (meta.hasAlpha) image = image.flatten({ background: { r: 0, g: 0, b: 0 } });
+    // pages 1: TIFF and GIF give their first page / frame only.
+    let image = sharp(buffer, { failOn: 'truncated', limitInputPixels: header.width * header.height, pages: 1 }).rotate();
+    if (svg) image = image.timeout({ seconds: Math.max(1, Math.floor(options.svgTimeoutSec ?? DEFAULT_SVG_TIMEOUT_SEC)) });
+    if (header.hasAlpha) image = image.flatten({ background: { r: 0, g: 0, b: 0 } });
     const { data, info } = await image
       .removeAlpha()
       .toColourspace('srgb')
@@ -77,17 +124,26 @@ export async function imageInfo(input: Buffer | Uint8Array): Promise<ImageInfo> 
 }
 
 export async function readImageFile(path: string, options: DecodeOptions = {}): Promise<Frame> {
-  let buffer: Buffer;
+  const buffer = await readImageBytes(path);
+  return withPath(path, () => decodeImage(buffer, options));
+}
+
+/** The bytes of an image file (E_BAD_IMAGE naming the path when it cannot be read). */
+export async function readImageBytes(path: string): Promise<Buffer> {
   path = resolveSample(path); // `sample:obama.jpg` → the picture shipped in samples/
   try {
-    buffer = await fs.readFile(path);
+    return await fs.readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : reason(err);
     throw new FaceError('E_BAD_IMAGE', `cannot read image file ${path}: ${why}`, { cause: err });
   }
+}
+
+/** Runs a decode step of a file, naming the path in its error. */
+export async function withPath<T>(path: string, step: () => Promise<T>): Promise<T> {
   try {
-    return await decodeImage(buffer, options);
+    return await step();
   } catch (err) {
     if (err instanceof FaceError) throw new FaceError('E_BAD_IMAGE', `${path}: ${err.message}`, { cause: err, details: err.details });
     throw err;
@@ -115,6 +171,12 @@ async function readMetadata(buffer: Buffer): Promise<sharp.Metadata> {
   } catch (err) {
     throw new FaceError('E_BAD_IMAGE', `not a readable image (${reason(err)})`, { cause: err });
   }
+}
+
+function svgLimit(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_SVG_MAX_PIXELS;
+  if (!(value >= 4)) throw new FaceError('E_BAD_PARAMETER', `svgMaxPixels must be a number ≥ 4, got ${value}`);
+  return Math.floor(value);
 }
 
 function pixelLimit(value: number | undefined): number {
