@@ -14,7 +14,7 @@ const { FrameStore } = require('../dist/runtime/store');
 const { JobManager } = require('../dist/runtime/jobs');
 const { FfmpegLocator, VideoEncoder } = require('../dist/runtime/video');
 const { helper, allNodes, nextMessage } = require('./helpers/red');
-const { media } = require('./helpers/fixtures');
+const { MEDIA, media } = require('./helpers/fixtures');
 const { ffmpegOrSkip, tempDir } = require('./helpers/clips');
 const { measureLag, leastLag } = require('./helpers/lag');
 
@@ -311,7 +311,8 @@ describe('hostile messages (issue 18)', function () {
   });
 
   describe('nodes', function () {
-    const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 100, tokenTtl: 300, storeWait: 0.5 };
+    // Jobs here name the fixtures and temp folders in messages: those are the allowed folders.
+    const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 100, tokenTtl: 300, storeWait: 0.5, allowedFolders: [os.tmpdir(), MEDIA].join('\n') };
     const TAB = { id: 'tab', type: 'tab', label: 'hostile' };
     const sink = (id) => ({ id, z: 'tab', type: 'helper' });
     const catcher = { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] };
