@@ -19,6 +19,8 @@ import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
+import { FaceTrackRegistry } from './faces/face-tracks';
+import { skipHold, withHeldFaces } from './processors/blur-hold';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
 import { dirname, join } from 'path';
@@ -75,6 +77,8 @@ export class Runtime {
   readonly pool: SessionPool;
   readonly models: ModelCache;
   readonly validator = new TokenValidator();
+  /** Face tracks per video/live source, for the blur stage's temporal hold. */
+  readonly tracks: FaceTrackRegistry;
   readonly tokenTtlMs: number;
   private readonly maxImagePixels: number;
   private readonly log: Logger;
@@ -89,6 +93,7 @@ export class Runtime {
     this.log = options.logger ?? (() => undefined);
     this.tokenTtlMs = options.tokenTtlMs ?? 300_000;
     this.maxImagePixels = options.maxImagePixels ?? 64_000_000;
+    this.tracks = new FaceTrackRegistry(this.tokenTtlMs);
     this.store = new FrameStore({
       budgetBytes: options.frameBudgetBytes ?? 512 * 1024 * 1024,
       defaultTtlMs: this.tokenTtlMs,
@@ -111,8 +116,27 @@ export class Runtime {
           (m) => this.withSession(m, (h) => openMasker(m.contract === 'bisenet' ? 'bisenet' : 'xseg', h, m.id, kind === 'region' ? regions : undefined)),
           kind === 'region' ? (regions ?? []).join(',') : '',
         ),
+      tracks: this.tracks,
       now: () => Date.now(),
     };
+  }
+
+  /**
+   * Forgets the face tracks of a source (a job id, a video-in source id): its temporal hold
+   * ends. Called when the source ends or closes; an idle source's tracks go after the token TTL.
+   */
+  releaseTracks(key: string): boolean {
+    return this.tracks.release(key);
+  }
+
+  /** The token with the regions its source's tracker holds added to its faces (for a blur stage run in a pixel worker). */
+  withHeldFaces(token: FaceToken): Promise<FaceToken> {
+    return withHeldFaces(token, this.context);
+  }
+
+  /** The token's frame will not reach the blur stage: its source's later frames need not wait for it. */
+  skipHold(token: FaceToken): void {
+    skipHold(token, this.context);
   }
 
   /** Fetches (if needed) and loads the default models, each warmed up once. */
@@ -231,6 +255,7 @@ export class Runtime {
     this.handles.clear();
     this.engines.clear();
     this.context.identities.clear();
+    this.tracks.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();
     this.store.close();

@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime';
 import { createToken } from '../token/token';
 import type { Face, FaceToken, FrameRef, Parameters, Stage } from '../token/types';
 import type { PixelWorkerPool } from './pixel-workers';
+import { holdOptions } from '../processors/blur-hold';
 
 /** The analysed identity every frame token of a job shares. */
 export type JobSource = NonNullable<FaceToken['source']>;
@@ -22,9 +23,29 @@ export type FrameOutcome =
  * (same processors, same output) while the main thread goes on with other frames.
  */
 export async function runFrameStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers?: PixelWorkerPool): Promise<FrameOutcome> {
+  // The blur stage's temporal hold tracks this source's frames in index order: a frame that
+  // ends before the blur stage tells the tracker so, and later frames do not wait for it.
+  const holding = stages.includes('blur') && holdOptions(token) !== undefined;
+  let blurred = false;
+  try {
+    return await runStages(runtime, token, stages, keep, workers, holding, () => { blurred = true; });
+  } finally {
+    if (holding && !blurred) runtime.skipHold(token);
+  }
+}
+
+async function runStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers: PixelWorkerPool | undefined, holding: boolean, onBlur: () => void): Promise<FrameOutcome> {
   let current = token;
   for (const stage of stages) {
-    const next = workers?.accepts(stage, current) ? await workers.run(stage, current, runtime.store) : await runtime.process(stage, current, { force: true });
+    let next: FaceToken;
+    if (stage === 'blur') onBlur();
+    if (workers?.accepts(stage, current)) {
+      // A pixel worker has no trackers: the held regions go to it in the token's faces.
+      if (stage === 'blur' && holding) current = await runtime.withHeldFaces(current);
+      next = await workers.run(stage, current, runtime.store);
+    } else {
+      next = await runtime.process(stage, current, { force: true });
+    }
     const previous = current.target.frame;
     if (next.target.frame !== previous && previous !== keep) runtime.store.release(previous);
     current = next;
@@ -35,7 +56,8 @@ export async function runFrameStages(runtime: Runtime, token: FaceToken, stages:
       return { kind: 'failed', token: current, code: error.code, message: error.message };
     }
     // No face after detect: later stages would only report "no face" again.
-    if (stage === 'detect' && current.faces.length === 0 && stages.length > 1) return { kind: 'no_face', token: current };
+    // (Unless the blur stage holds regions of faces seen in earlier frames.)
+    if (stage === 'detect' && current.faces.length === 0 && stages.length > 1 && !holding) return { kind: 'no_face', token: current };
   }
   return { kind: 'ok', token: current };
 }

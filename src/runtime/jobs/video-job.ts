@@ -141,6 +141,8 @@ export class VideoJob {
       this.active.clear();
       store.releaseOwner(this.id);
       if (sourceToken) this.runtime.release(sourceToken);
+      // The source ended: its face tracks (blur hold) go with it.
+      this.runtime.releaseTracks(this.id);
       await this.workers?.close();
       this.workers = undefined;
     }

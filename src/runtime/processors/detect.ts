@@ -3,16 +3,34 @@ import type { ProcessOptions, ProcessorContext } from './context';
 import { runStage } from './stage';
 import { boxArea } from '../faces/select';
 import { roundPoint } from '../faces/landmarks';
+import { detectTiled, parseDetectTiling } from '../faces/tiled-detect';
+
+/** Detector score threshold when the token has none. */
+export const DEFAULT_SCORE_THRESHOLD = 0.6;
+/** The blur stage's own threshold when the token has none: a missed face is a privacy failure, a spare blur is not. */
+export const DEFAULT_BLUR_SCORE_THRESHOLD = 0.45;
+
+/**
+ * The threshold detection runs at: score_threshold, or lower when the token's operations include
+ * blur (blur_score_threshold, default 0.45). Stages other than blur still act only on faces at
+ * or above score_threshold (see selectFaces).
+ */
+export function detectThreshold(token: FaceToken): number {
+  const base = token.parameters.score_threshold ?? DEFAULT_SCORE_THRESHOLD;
+  if (!token.operations.includes('blur')) return base;
+  return Math.min(base, token.parameters.blur_score_threshold ?? DEFAULT_BLUR_SCORE_THRESHOLD);
+}
 
 /** Finds faces in the target frame with face_detector_model: pixel boxes, scores, 5 points when the model gives them; largest first. */
 export async function detect(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
   return runStage('detect', token, ctx, options, async () => {
     const frame = ctx.store.get(token.target.frame);
     const detector = await ctx.detector(token.parameters.face_detector_model);
-    const found = await detector.detect(frame, {
-      scoreThreshold: token.parameters.score_threshold ?? 0.6,
+    const tiling = parseDetectTiling(token.parameters.detect_tiling);
+    const { faces: found, tiles } = await detectTiled(detector, frame, {
+      scoreThreshold: detectThreshold(token),
       maxFaces: token.parameters.max_faces ?? 20,
-    });
+    }, tiling);
     const faces: Face[] = found
       .map((f) => ({
         bbox: f.bbox.map((v) => Math.round(v * 10) / 10) as Face['bbox'],
@@ -23,7 +41,7 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
     return {
       patch: { faces },
       outcome: faces.length ? 'ok' : 'no_face',
-      note: `${faces.length} face${faces.length === 1 ? '' : 's'} · ${detector.modelId} · ${detector.provider}`,
+      note: `${faces.length} face${faces.length === 1 ? '' : 's'} · ${detector.modelId} · ${detector.provider}${tiles ? ` · ${tiles} tiles + whole frame` : ''}`,
     };
   });
 }
