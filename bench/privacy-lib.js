@@ -163,4 +163,77 @@ async function blurRecall(runtime, parameters = {}, pictures) {
   return { native: { covered, total, missed: missedNative }, mosaic: { covered: mc.covered, total: mc.total, missed: mc.missed, boxes: big.faces, ms, note: big.note } };
 }
 
-module.exports = { blurRecall, LABELLED, readLabels, labelledPictures, mosaic, changedMask, coveredFraction, boxCoveredByBoxes, countCovered, FACE_FREE, faceFreePictures };
+/**
+ * A clip for the temporal hold: fr_obama.jpg's face (≈ 110 px) walking right 3 px a frame over a
+ * grey background, `frames` frames at 25 fps, 640×360, lossless (FFV1 in .mkv, so the test
+ * compares the very pixels). Frames `degraded` carry heavy noise (every pixel ± a Gaussian of
+ * σ = `sigma`, fixed seed): a person still sees the face, the detector does not.
+ * Returns the path, the face's box in each frame and the degraded indices.
+ */
+async function makeDegradedClip(dir, { frames = 40, degradedFrom = 15, degradedCount = 7, sigma = 70, width = 640, height = 360 } = {}) {
+  const { spawn } = require('child_process');
+  const { resizeBilinear } = require('../dist/runtime/vision/resize');
+  const { FfmpegLocator } = require('../dist/runtime/video/ffmpeg-path');
+  const ffmpeg = (await new FfmpegLocator().resolve()).path;
+  const { crop } = require('../dist/runtime/vision/resize');
+  // The head of fr_obama.jpg (its face box there, by the default detector: ≈ x 382–605, y 85–419),
+  // cropped with some room and scaled to 180×222, so the face is ≈ 103 × 154 px.
+  const head = crop(await readImageFile(path.join(__dirname, '..', 'test', 'fixtures', 'media', 'fr_obama.jpg')), { x: 300, y: 20, width: 390, height: 480 });
+  const portrait = resizeBilinear(head, 180, 222);
+  const face = [38, 30, 141, 184];
+  const file = path.join(dir, 'degraded-face.mkv');
+  const child = spawn(ffmpeg, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', '25', '-i', '-', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', file], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const done = new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${code}: ${stderr}`)))));
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const boxes = [];
+  const degraded = [];
+  for (let i = 0; i < frames; i++) {
+    const frame = createFrame(width, height);
+    frame.data.fill(96);
+    const ox = 60 + 3 * i, oy = 60;
+    for (let y = 0; y < portrait.height; y++) frame.data.set(portrait.data.subarray(y * portrait.width * 3, (y + 1) * portrait.width * 3), ((oy + y) * width + ox) * 3);
+    boxes.push([ox + face[0], oy + face[1], ox + face[2], oy + face[3]]);
+    if (i >= degradedFrom && i < degradedFrom + degradedCount) {
+      degraded.push(i);
+      for (let p = 0; p < frame.data.length; p++) frame.data[p] = Math.max(0, Math.min(255, frame.data[p] + sigma * gauss()));
+    }
+    if (!child.stdin.write(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.length))) await new Promise((r) => child.stdin.once('drain', r));
+  }
+  child.stdin.end();
+  await done;
+  return { file, width, height, frames, boxes, degraded };
+}
+
+/**
+ * Runs the clip through detect → blur as a live source does (FrameTokenSource: one token per
+ * frame, in order, the source's id as job_id) and counts the frames whose face was left
+ * unblurred (less than half of its box changed). Returns the leaked indices and the trackers
+ * the runtime still holds after the source ended.
+ */
+async function leakCount(runtime, clip, parameters = {}) {
+  const { FrameTokenSource } = require('../dist/runtime/jobs/frame-streams');
+  const { FfmpegLocator } = require('../dist/runtime/video/ffmpeg-path');
+  const source = new FrameTokenSource({ runtime, locator: new FfmpegLocator(), input: clip.file, operations: ['detect', 'blur'], parameters });
+  const leaked = [];
+  const held = [];
+  let frames = 0;
+  let tracksDuring = 0;
+  for await (const item of source.tokens()) {
+    const before = runtime.frame(item.token.target.frame);
+    const out = await runtime.run(item.token);
+    if (out.state === 'failed') throw new Error(JSON.stringify(out.error));
+    const after = runtime.frame(out.target.frame);
+    if (countCovered(before, after, [clip.boxes[item.index]]).covered === 0) leaked.push(item.index);
+    if (out.faces.some((f) => f.held !== undefined)) held.push(item.index);
+    tracksDuring = Math.max(tracksDuring, runtime.tracks.size);
+    runtime.release(out);
+    frames++;
+  }
+  return { frames, leaked, held, tracksDuring, tracksAfter: runtime.tracks.size };
+}
+
+module.exports = { makeDegradedClip, leakCount, blurRecall, LABELLED, readLabels, labelledPictures, mosaic, changedMask, coveredFraction, boxCoveredByBoxes, countCovered, FACE_FREE, faceFreePictures };

@@ -98,6 +98,36 @@ export function frameToken(init: {
   });
 }
 
+/**
+ * The job's parameters with the embeddings of its blur reference pictures (blur_except_paths /
+ * blur_only_paths: the largest face of each, by the job's own detector and recognizer) added as
+ * blur_except_embeddings / blur_only_embeddings. A picture without a face fails the job
+ * (E_NO_SOURCE): a "keep sharp" list that silently lost a person would blur them.
+ */
+export async function withBlurReferences(runtime: Runtime, args: { blur_except_paths?: string[]; blur_only_paths?: string[]; parameters?: Parameters }, jobId: string): Promise<Parameters> {
+  const parameters: Parameters = { ...(args.parameters ?? {}) };
+  for (const [paths, key] of [[args.blur_except_paths, 'blur_except_embeddings'], [args.blur_only_paths, 'blur_only_embeddings']] as const) {
+    if (!paths?.length) continue;
+    const embeddings: number[][] = [...(parameters[key] ?? [])];
+    for (const path of paths) {
+      const operations: Stage[] = ['detect', 'landmark', 'embed'];
+      const refParameters: Parameters = { score_threshold: parameters.score_threshold ?? 0.5, detect_tiling: 'off' };
+      for (const k of SOURCE_MODEL_KEYS) if (parameters[k] !== undefined) refParameters[k] = parameters[k];
+      const token = await runtime.run(await runtime.createToken({ target: path, operations, job_id: jobId, parameters: refParameters }));
+      runtime.release(token);
+      const face = token.faces.length ? token.faces.reduce((a, b) => (boxArea(b) > boxArea(a) ? b : a)) : undefined;
+      if (token.state === 'failed' || !face?.embedding) {
+        const reason = token.error ? `${token.error.code}: ${token.error.message}` : 'no face detected';
+        throw new FaceError('E_NO_SOURCE', `the blur reference picture "${path}" has no usable face (${reason})`, { details: { field: key === 'blur_except_embeddings' ? 'blur_except_paths' : 'blur_only_paths' } });
+      }
+      embeddings.push(face.embedding);
+      if (face.embedding_model) parameters.blur_reference_model = face.embedding_model;
+    }
+    parameters[key] = embeddings;
+  }
+  return parameters;
+}
+
 /** The model choices of a job that its source analysis uses too. */
 const SOURCE_MODEL_KEYS = ['face_detector_model', 'face_landmarker_model', 'face_recognizer_model'] as const;
 
