@@ -22,6 +22,12 @@ export interface StageNodeSpec<D extends StageNodeDef> {
   stage: Stage;
   /** Dialog options → token parameters. Only options the user set are returned; they override the token's. */
   parameters(def: D): Parameters;
+  /**
+   * Parameters the node works out once at deploy with the runtime (e.g. embeddings of reference
+   * pictures named in the dialog); merged over `parameters`. A failure shows on the status and
+   * fails every message with its error.
+   */
+  prepare?(def: D, runtime: Runtime): Promise<Parameters>;
 }
 
 /** Resolves the config node a stage node points at, or undefined (with a red status). */
@@ -127,6 +133,14 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         );
     }
 
+    const prepared: Promise<Parameters> | undefined = config && spec.prepare ? config.ready.then(() => spec.prepare!(options, config.runtime)) : undefined;
+    prepared?.catch((err: unknown) => {
+      if (closed) return;
+      const error = asFaceError(err, spec.stage);
+      node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+      node.error(`${error.code}: ${error.message}`);
+    });
+
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       if (!config) {
         done(missingConfig(spec.type));
@@ -150,7 +164,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         if (closed) return done();
         await config!.ready;
         const runtime = config!.runtime;
-        const token = withParameters(runtime.acceptToken(msg.payload), overrides);
+        const extra = prepared ? await prepared : undefined;
+        const token = withParameters(runtime.acceptToken(msg.payload), extra ? { ...overrides, ...extra } : overrides);
         const out = await runtime.process(spec.stage, token, { force: true });
         if (closed) {
           // The node was stopped while this message was in flight: nobody downstream will take

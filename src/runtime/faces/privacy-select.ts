@@ -8,6 +8,11 @@ export const DEFAULT_BLUR_MATCH_THRESHOLD = 0.5;
 /** A face smaller than this (shorter box side, pixels) is not compared: its embedding says too little. */
 export const MIN_COMPARABLE_FACE_PX = 32;
 
+/** Large enough for its embedding to say who it is (MIN_COMPARABLE_FACE_PX). */
+export function isComparable(face: Face): boolean {
+  return Math.min(face.bbox[2] - face.bbox[0], face.bbox[3] - face.bbox[1]) >= MIN_COMPARABLE_FACE_PX;
+}
+
 /**
  * Indices of the faces to blur under "blur everyone except …" (`blur_except_embeddings`) or
  * "blur only …" (`blur_only_embeddings`): a face matches when its embedding's cosine
@@ -23,9 +28,8 @@ export function privacySelection(faces: readonly Face[], parameters: Parameters)
   const threshold = parameters.blur_match_threshold ?? DEFAULT_BLUR_MATCH_THRESHOLD;
   const out: number[] = [];
   faces.forEach((face, i) => {
-    const w = face.bbox[2] - face.bbox[0], h = face.bbox[3] - face.bbox[1];
     const embedding = face.embedding;
-    if (face.held !== undefined || !embedding || Math.min(w, h) < MIN_COMPARABLE_FACE_PX) {
+    if (face.held !== undefined || !embedding || !isComparable(face)) {
       out.push(i);
       return;
     }

@@ -8,7 +8,10 @@ import { blurRegionInPlace, fillRegionInPlace, keepEllipsesOnly, pixelateRegionI
 import { cloneFrame } from '../vision/frame';
 import { storeDerivedTarget } from './frames';
 import { applyHold } from './blur-hold';
-import { privacySelection } from '../faces/privacy-select';
+import { isComparable, privacySelection } from '../faces/privacy-select';
+import { ensureLandmarks } from './face-points';
+import { embeddingToArray } from '../faces/landmarks';
+import { FaceError } from '../errors';
 
 /**
  * Privacy blur: every selected face's box, enlarged by `blur_margin` (default 0.2 of its size on
@@ -29,7 +32,7 @@ import { privacySelection } from '../faces/privacy-select';
 export async function blur(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
   return runStage('blur', token, ctx, options, async () => {
     const hold = await applyHold(token, ctx);
-    const faces = hold.faces;
+    const faces = await embedForReferences(hold.faces, token, ctx);
     const picked = pickFaces(faces, token.parameters);
     const heldCount = picked.indices.filter((i) => faces[i].held !== undefined).length;
     const heldNote = heldCount ? ` (${heldCount} held, not seen${hold.late ? ', late frame' : ''})` : '';
@@ -57,6 +60,34 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
       note: `${picked.indices.length} face${picked.indices.length === 1 ? '' : 's'} ${mode}${token.parameters.blur_shape === 'ellipse' ? ' ellipse' : ''}${heldNote}${keptNote}`,
     };
   });
+}
+
+/**
+ * With a blur_except / blur_only list, the faces that can be compared but have no embedding yet
+ * (no embed stage before this one) are embedded here by the token's recognizer. Where there is
+ * no recognizer (a pixel worker) they stay without one, and are blurred: when in doubt, blur.
+ */
+async function embedForReferences(faces: Face[], token: FaceToken, ctx: ProcessorContext): Promise<Face[]> {
+  const p = token.parameters;
+  if (!p.blur_except_embeddings?.length && !p.blur_only_embeddings?.length) return faces;
+  const missing = faces.some((f) => f.held === undefined && !f.embedding && isComparable(f));
+  if (!missing) return faces;
+  let embedder;
+  try {
+    embedder = await ctx.embedder(p.face_recognizer_model);
+  } catch (err) {
+    if (err instanceof FaceError && err.code === 'E_INTERNAL') return faces; // a pixel worker: no sessions
+    throw err;
+  }
+  const frame = ctx.store.get(token.target.frame);
+  const out: Face[] = [];
+  for (const face of faces) {
+    if (face.held !== undefined || face.embedding || !isComparable(face)) { out.push(face); continue; }
+    const withPoints = await ensureLandmarks(face, frame, ctx, p);
+    const { normed } = await embedder.embedPair(frame, withPoints.landmarks5!);
+    out.push({ ...withPoints, embedding: embeddingToArray(normed), embedding_model: embedder.modelId });
+  }
+  return out;
 }
 
 function pickFaces(faces: Face[], parameters: Parameters): { indices: number[]; kept: number } {
