@@ -18,6 +18,7 @@ const CASES = [
   ['video-throughput.js', []],
   ['memory.js', []],
   ['concurrency.js', []],
+  ['privacy-recall.js', FULL ? ['20'] : ['10']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -74,6 +75,22 @@ if (cc) {
     const c = cc[`jobs${n}`];
     if (c) rows.push([`concurrency ${n} job(s), ${cc.clip.width}x${cc.clip.height}×${cc.clip.frames}`, `${mmm(c.totalFramesPerSecond)} frames/s total`, `latency ${mmm(c.perJobLatencyMs)} ms`]);
   }
+}
+const pv = all.privacy;
+if (pv) {
+  for (const [name, r] of Object.entries(pv.recall)) {
+    rows.push([`privacy recall ${name}`, `native ${r.privacyDefaults.native}/${r.total} · mosaic ${r.privacyDefaults.mosaic}/${r.total}`, `before (0.6, no tiling): mosaic ${r.before.mosaic}/${r.total} · face-free boxes ${r.faceFreeBoxes.crops} + ${r.faceFreeBoxes.repeated1500x1000}`]);
+  }
+  for (const [label, l] of Object.entries(pv.leaks)) rows.push([`privacy leaks, 7 degraded frames, ${label}`, `${l.leaked} leaked frames`, `${l.held} held`]);
+  for (const size of ['720p', '1080p']) {
+    const c = pv.cost[size];
+    if (!c) continue;
+    for (const [name, v] of Object.entries(c)) {
+      if (name === 'hold') rows.push([`privacy ${size} hold`, `tracker ${v.trackerUpdateMicroseconds} µs/frame`, `blur stage ${v.blurMs.off.median} → ${v.blurMs.on.median} ms`]);
+      else rows.push([`privacy ${size} detect ${name}`, `whole ${v.off.ms.median} ms | tiled ${v.auto.ms.median} ms`, v.auto.note.split(' · ').pop()]);
+    }
+  }
+  if (pv.videoBlurJob720pFps) rows.push(['privacy 720p blur job', Object.entries(pv.videoBlurJob720pFps).map(([k, v]) => `${k}: ${v}`).join(' | ') + ' frames/s', '']);
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);

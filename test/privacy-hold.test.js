@@ -51,6 +51,16 @@ describe('temporal hold of blurred regions (issue 12)', function () {
       assert.strictEqual(again.faces.length, 1);
     });
 
+    it('only sure faces are held: a low-score detection seen once is not, the same seen 3 frames in a row is', async function () {
+      const low = (x) => ({ bbox: [x, 0, x + 40, 40], score: 0.5 });
+      const t = new FaceTracker({ frames: 5, motion: 'static', confirmScore: 0.6 }, 0);
+      await t.update(0, [low(0)], 100, 100, 0);
+      assert.strictEqual((await t.update(1, [], 100, 100, 0)).held, 0, 'a flicker at 0.5 is not held');
+      const u = new FaceTracker({ frames: 5, motion: 'static', confirmScore: 0.6 }, 0);
+      for (let i = 0; i < 3; i++) await u.update(i, [low(i)], 100, 100, 0);
+      assert.strictEqual((await u.update(3, [], 100, 100, 0)).held, 1, 'three frames in a row make it sure');
+    });
+
     it('frames are tracked in index order: a frame waits for the one before it (or its skip)', async function () {
       const t = new FaceTracker({ frames: 5, motion: 'constant_velocity' }, 0);
       await t.update(0, [face([0, 0, 40, 40])], 100, 100, 0);

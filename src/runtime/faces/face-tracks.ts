@@ -9,7 +9,16 @@ export interface HoldOptions {
   /** Frames a region stays masked after its face was last detected (0 = no hold). */
   frames: number;
   motion: HoldMotion;
+  /**
+   * A track is held only once it is a sure face: detected at this score or more at least once
+   * (the token's score_threshold), or in CONFIRM_STREAK frames in a row. A detection that only
+   * flickers above the blur stage's lower threshold is blurred where it is seen, not held.
+   */
+  confirmScore?: number;
 }
+
+/** Frames in a row that make a track sure even when its score stayed low. */
+const CONFIRM_STREAK = 3;
 
 /** A detection continues a track when its box overlaps the track's predicted box by at least this IoU. */
 const MATCH_IOU = 0.2;
@@ -26,6 +35,9 @@ interface Track {
   velocity: [number, number, number, number];
   /** Index of the frame the face was last detected in. */
   seen: number;
+  /** Best score it was detected with, and frames in a row it was detected. */
+  best: number;
+  streak: number;
 }
 
 export interface HoldResult {
@@ -109,19 +121,21 @@ export class FaceTracker {
       const velocity = moving
         ? (track.velocity.map((v, k) => (1 - VELOCITY_GAIN) * v + (VELOCITY_GAIN * (box[k] - track.box[k])) / span) as Track['velocity'])
         : ([0, 0, 0, 0] as Track['velocity']);
-      next.push({ box: [...box] as Box, velocity, seen: index });
+      const streak = track.seen === index - 1 ? track.streak + 1 : 1;
+      next.push({ box: [...box] as Box, velocity, seen: index, best: Math.max(track.best, detected[d].score), streak });
     }
     const held: Face[] = [];
     this.tracks.forEach((track, t) => {
       if (usedT.has(t)) return;
       const age = index - track.seen;
       if (age > this.options.frames) return;
+      if (!(track.best >= (this.options.confirmScore ?? 0) || track.streak >= CONFIRM_STREAK)) return;
       // The track's box is its last known one, moved on: keep it so the next prediction starts there.
       next.push({ ...track, box: predicted[t] });
       held.push(heldFace(predicted[t], age, width, height));
     });
     detected.forEach((f, d) => {
-      if (!usedD.has(d)) next.push({ box: [...f.bbox] as Box, velocity: [0, 0, 0, 0], seen: index });
+      if (!usedD.has(d)) next.push({ box: [...f.bbox] as Box, velocity: [0, 0, 0, 0], seen: index, best: f.score, streak: 1 });
     });
     this.tracks = next;
     this.advance(index);
@@ -168,7 +182,7 @@ export class FaceTrackRegistry {
   get(key: string, options: HoldOptions, now: number): FaceTracker {
     for (const [k, t] of this.trackers) if (now - t.lastUsed > this.idleMs) this.release(k);
     let tracker = this.trackers.get(key);
-    if (!tracker || tracker.options.frames !== options.frames || tracker.options.motion !== options.motion) {
+    if (!tracker || tracker.options.frames !== options.frames || tracker.options.motion !== options.motion || tracker.options.confirmScore !== options.confirmScore) {
       tracker?.release();
       tracker = new FaceTracker(options, now);
       this.trackers.set(key, tracker);

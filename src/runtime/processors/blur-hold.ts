@@ -1,6 +1,7 @@
 import type { Face, FaceToken } from '../token/types';
 import type { ProcessorContext } from './context';
 import type { HoldOptions } from '../faces/face-tracks';
+import { DEFAULT_SCORE_THRESHOLD } from './detect';
 
 /** Frames held by default for a token of a video or live source (one with a job_id and a frame index). */
 export const DEFAULT_HOLD_FRAMES = 8;
@@ -10,7 +11,7 @@ export function holdOptions(token: FaceToken): HoldOptions | undefined {
   if (token.job_id === undefined || token.target.index === undefined) return undefined;
   const frames = token.parameters.blur_hold_frames ?? DEFAULT_HOLD_FRAMES;
   if (!(frames > 0)) return undefined;
-  return { frames, motion: token.parameters.blur_hold_motion ?? 'constant_velocity' };
+  return { frames, motion: token.parameters.blur_hold_motion ?? 'constant_velocity', confirmScore: token.parameters.score_threshold ?? DEFAULT_SCORE_THRESHOLD };
 }
 
 /**
