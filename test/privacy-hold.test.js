@@ -61,21 +61,31 @@ describe('temporal hold of blurred regions (issue 12)', function () {
       assert.strictEqual((await u.update(3, [], 100, 100, 0)).held, 1, 'three frames in a row make it sure');
     });
 
-    it('frames are tracked in index order: a frame waits for the one before it (or its skip)', async function () {
+    it('a job\'s frames are tracked in index order: a frame waits for the one before it (or its skip); asking twice gives one answer', async function () {
       const t = new FaceTracker({ frames: 5, motion: 'constant_velocity' }, 0);
-      await t.update(0, [face([0, 0, 40, 40])], 100, 100, 0);
+      await t.update(0, [face([0, 0, 40, 40])], 100, 100, 0, true);
       const order = [];
-      const two = t.update(2, [], 100, 100, 0).then((r) => order.push(['2', r.held]));
+      const two = t.update(2, [], 100, 100, 0, true).then((r) => order.push(['2', r.held]));
       await new Promise((r) => setTimeout(r, 20));
       assert.deepStrictEqual(order, [], 'frame 2 waits for frame 1');
-      await t.update(1, [face([2, 0, 42, 40])], 100, 100, 0).then(() => order.push(['1', 0]));
+      await t.update(1, [face([2, 0, 42, 40])], 100, 100, 0, true).then(() => order.push(['1', 0]));
       await two;
       assert.deepStrictEqual(order, [['1', 0], ['2', 1]]);
-      const four = t.update(4, [], 100, 100, 0);
+      const four = t.update(4, [], 100, 100, 0, true);
       t.skip(3);
       assert.strictEqual((await four).held, 1, 'frame 3 skipped (it failed before blur): frame 4 goes on');
-      const late = await t.update(1, [], 100, 100, 0);
+      assert.strictEqual(await t.update(4, [], 100, 100, 0, true), await four, 'the same frame again: the same result');
+      const late = await t.update(0.5, [], 100, 100, 0);
       assert.strictEqual(late.late, true, 'a frame older than the tracked ones does not move the tracks');
+    });
+
+    it('a flow\'s frames (no inOrder) do not wait for a frame dropped upstream', async function () {
+      const t = new FaceTracker({ frames: 5, motion: 'static' }, 0);
+      await t.update(0, [face([0, 0, 40, 40])], 100, 100, 0);
+      const started = Date.now();
+      const r = await t.update(3, [], 100, 100, 0);
+      assert.ok(Date.now() - started < 100);
+      assert.strictEqual(r.held, 1);
     });
 
     it('the registry drops a tracker on release and after idling longer than its limit; the runtime clears it on close', async function () {
@@ -173,5 +183,51 @@ describe('temporal hold of blurred regions (issue 12)', function () {
       const leaked = diffs.map((d, i) => (d > 0.5 ? i : -1)).filter((i) => i >= 0);
       assert.deepStrictEqual(leaked, [], `detail out/in ${diffs.map((d) => d.toFixed(1)).join(' ')}`);
     });
+  });
+});
+
+describe('temporal hold in a Node-RED flow (issue 12)', function () {
+  this.timeout(120000);
+  const { helper, allNodes, nextMessage } = require('./helpers/red');
+  let dir, clip;
+  before(async function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-hold-red-'));
+    clip = await lib.makeDegradedClip(dir);
+    await new Promise((resolve) => helper.startServer(resolve));
+  });
+  after(async function () {
+    await new Promise((resolve) => helper.stopServer(resolve));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(async function () { await helper.unload(); });
+
+  it('face-detect (No face: pass) → face-blur: the frames where no face is found are still masked by the held region', async function () {
+    await helper.load(allNodes, [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 },
+      { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
+      { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['out']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+    ]);
+    const config = helper.getNode('cfg');
+    await config.ready;
+    const runtime = config.runtime;
+    // The tokens face-video-in sends (job_id = the source, index = the frame).
+    const source = new FrameTokenSource({ runtime, locator: new FfmpegLocator(), input: clip.file, operations: ['detect', 'blur'] });
+    const leaked = [];
+    const held = [];
+    for await (const item of source.tokens()) {
+      const before = runtime.frame(item.token.target.frame);
+      const got = nextMessage(helper.getNode('out'));
+      helper.getNode('det').receive({ payload: item.token });
+      const msg = await got;
+      const after = runtime.frame(msg.payload.target.frame);
+      if (lib.countCovered(before, after, [clip.boxes[item.index]]).covered === 0) leaked.push(item.index);
+      if (/held/.test(msg.payload.journal.at(-1).note || '')) held.push(item.index);
+      runtime.release(msg.payload);
+    }
+    assert.deepStrictEqual(leaked, []);
+    assert.deepStrictEqual(held, clip.degraded);
+    assert.strictEqual(runtime.tracks.size, 0, 'released when the source ended');
   });
 });

@@ -17,6 +17,8 @@ export interface HoldOptions {
   confirmScore?: number;
 }
 
+/** Results kept for frames asked about again. */
+const RESULTS_KEPT = 16;
 /** Frames in a row that make a track sure even when its score stayed low. */
 const CONFIRM_STREAK = 3;
 
@@ -54,15 +56,20 @@ export interface HoldResult {
  * whose face was not detected is still returned, moved along its velocity, for `frames` frames
  * after it was last seen, so a detector miss of a few frames leaves the region masked.
  *
- * Frames must be seen in index order: update() waits (at most ORDER_WAIT_MS) for the previous
- * index to be updated or skipped; a frame arriving after a later one was tracked is masked with
- * the current tracks' regions and does not change them.
+ * Frames must be seen in index order. A job processes a few frames at once, so its frames ask
+ * with `inOrder`: update() then waits (at most ORDER_WAIT_MS) for the previous index to be
+ * updated or skipped. A Node-RED flow delivers a source's frames to the blur node one at a time
+ * in arrival order, and may drop some upstream: it does not wait. A frame arriving after a later
+ * one was tracked is masked with the current tracks' regions and does not change them. The
+ * result of the last few frames is kept, so asking twice for one frame gives the same answer.
  */
 export class FaceTracker {
   private tracks: Track[] = [];
   /** Index of the last frame tracked (or skipped). */
   private last?: number;
   private waiters = new Map<number, () => void>();
+  /** Results of the last frames, by index (asking again for a frame returns its result). */
+  private readonly results = new Map<number, HoldResult>();
   lastUsed: number;
 
   constructor(readonly options: HoldOptions, now: number) {
@@ -91,9 +98,18 @@ export class FaceTracker {
   }
 
   /** Tracks the frame's detections and returns them with the held regions (clipped to width × height). */
-  async update(index: number, detected: readonly Face[], width: number, height: number, now: number): Promise<HoldResult> {
+  async update(index: number, detected: readonly Face[], width: number, height: number, now: number, inOrder = false): Promise<HoldResult> {
     this.lastUsed = now;
-    await this.turn(index);
+    const known = this.results.get(index);
+    if (known) return known;
+    if (inOrder) await this.turn(index);
+    const result = this.track(index, detected, width, height);
+    this.results.set(index, result);
+    for (const k of this.results.keys()) if (this.results.size > RESULTS_KEPT) this.results.delete(k);
+    return result;
+  }
+
+  private track(index: number, detected: readonly Face[], width: number, height: number): HoldResult {
     const late = this.last !== undefined && index <= this.last;
     if (late) {
       const held = this.tracks.map((t) => heldFace(t.box, Math.max(1, index - t.seen), width, height));
@@ -151,6 +167,7 @@ export class FaceTracker {
     for (const wake of this.waiters.values()) wake();
     this.waiters.clear();
     this.tracks = [];
+    this.results.clear();
   }
 }
 

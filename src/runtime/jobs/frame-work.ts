@@ -39,9 +39,10 @@ async function runStages(runtime: Runtime, token: FaceToken, stages: readonly St
   for (const stage of stages) {
     let next: FaceToken;
     if (stage === 'blur') onBlur();
+    // The hold tracks this frame in index order among the job's frames in flight; a pixel worker
+    // has no trackers, so the held regions go to it in the token's faces.
+    if (stage === 'blur' && holding) current = await runtime.withHeldFaces(current);
     if (workers?.accepts(stage, current)) {
-      // A pixel worker has no trackers: the held regions go to it in the token's faces.
-      if (stage === 'blur' && holding) current = await runtime.withHeldFaces(current);
       next = await workers.run(stage, current, runtime.store);
     } else {
       next = await runtime.process(stage, current, { force: true });

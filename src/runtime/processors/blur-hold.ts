@@ -21,18 +21,23 @@ export function holdOptions(token: FaceToken): HoldOptions | undefined {
  * blur stage to a pixel worker calls it first (runFrameStages), so the worker gets the held
  * faces in the token. Faces already carrying `held` mean the hold was applied: not again.
  */
-export async function applyHold(token: FaceToken, ctx: ProcessorContext): Promise<{ faces: Face[]; held: number; late: boolean }> {
+export async function applyHold(token: FaceToken, ctx: ProcessorContext, inOrder = false): Promise<{ faces: Face[]; held: number; late: boolean }> {
   const options = holdOptions(token);
   if (!ctx.tracks || !options || token.faces.some((f) => f.held !== undefined)) return { faces: token.faces, held: 0, late: false };
   const width = token.target.width ?? ctx.store.get(token.target.frame).width;
   const height = token.target.height ?? ctx.store.get(token.target.frame).height;
   const tracker = ctx.tracks.get(token.job_id as string, options, ctx.now());
-  return tracker.update(token.target.index as number, token.faces, width, height, ctx.now());
+  return tracker.update(token.target.index as number, token.faces, width, height, ctx.now(), inOrder);
 }
 
-/** A token whose faces include the held regions (for a blur stage that runs elsewhere). */
+/**
+ * A token whose faces include the held regions, the frame tracked in index order among its
+ * source's frames (a job's frames in flight): runFrameStages calls it before the blur stage,
+ * which then gets the same result for the frame (main thread) or has the held faces in the
+ * token (pixel worker).
+ */
 export async function withHeldFaces(token: FaceToken, ctx: ProcessorContext): Promise<FaceToken> {
-  const { faces, held } = await applyHold(token, ctx);
+  const { faces, held } = await applyHold(token, ctx, true);
   return held ? { ...token, faces } : token;
 }
 

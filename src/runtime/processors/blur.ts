@@ -7,7 +7,7 @@ import type { Rect } from '../vision/frame';
 import { blurRegionInPlace, fillRegionInPlace, keepEllipsesOnly, pixelateRegionInPlace } from '../vision/blur';
 import { cloneFrame } from '../vision/frame';
 import { storeDerivedTarget } from './frames';
-import { applyHold } from './blur-hold';
+import { applyHold, holdOptions } from './blur-hold';
 import { isComparable, privacySelection } from '../faces/privacy-select';
 import { ensureLandmarks } from './face-points';
 import { embeddingToArray } from '../faces/landmarks';
@@ -59,7 +59,16 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
       patch: { faces, target: storeDerivedTarget(ctx, token, frame) },
       note: `${picked.indices.length} face${picked.indices.length === 1 ? '' : 's'} ${mode}${token.parameters.blur_shape === 'ellipse' ? ' ellipse' : ''}${heldNote}${keptNote}`,
     };
-  });
+  }, (t) => noFaceFrameOfHeldSource(t, ctx));
+}
+
+/**
+ * A frame of a video source skipped because no face was found (a node's "No face: pass") still
+ * goes through the blur stage when the source's faces are held: that is the frame a held region
+ * is for.
+ */
+function noFaceFrameOfHeldSource(token: FaceToken, ctx: ProcessorContext): boolean {
+  return ctx.tracks !== undefined && holdOptions(token) !== undefined && token.faces.length === 0 && token.journal.at(-1)?.outcome === 'no_face';
 }
 
 /**
