@@ -128,6 +128,17 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
     assert.match(tiling.stderr, /--detect-tiling/);
   });
 
+  it('CLI flags map to job fields and token parameters', function () {
+    const { parseRunArgs } = require('../dist/cli/run-options');
+    const { job } = parseRunArgs(['--target', 'in.mp4', '--output', 'out.mp4', '--processors', 'face_blur', '--blur-except', 'a.jpg', '--blur-except', 'b.jpg',
+      '--blur-mode', 'solid', '--blur-shape', 'ellipse', '--blur-threshold', '0.3', '--blur-hold', '12', '--blur-hold-motion', 'static', '--detect-tiling', '640']);
+    assert.deepStrictEqual(job.blur_except_paths, ['a.jpg', 'b.jpg']);
+    assert.deepStrictEqual(job.parameters, { blur_mode: 'solid', blur_shape: 'ellipse', blur_score_threshold: 0.3, blur_hold_frames: 12, blur_hold_motion: 'static', detect_tiling: 640 });
+    assert.strictEqual(parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--detect-tiling', 'off']).job.parameters.detect_tiling, 'off');
+    assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--blur-shape', 'star']), /--blur-shape/);
+    assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--blur-hold', '1.5']), /--blur-hold/);
+  });
+
   it('job: a reference picture without a face fails the job with E_NO_SOURCE; both lists are refused as E_JOB', async function () {
     const jobs = new JobManager(rt, { progressIntervalMs: 0 });
     try {
