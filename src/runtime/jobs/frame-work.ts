@@ -38,6 +38,9 @@ async function runStages(runtime: Runtime, token: FaceToken, stages: readonly St
   let current = token;
   for (const stage of stages) {
     let next: FaceToken;
+    // A frame without faces of a held source goes straight on to the blur stage: the stages
+    // between (landmark, embed for a blur-except list) have nothing to work on and would fail it.
+    if (holding && current.faces.length === 0 && stage !== 'detect' && stage !== 'blur') continue;
     if (stage === 'blur') onBlur();
     // The hold tracks this frame in index order among the job's frames in flight; a pixel worker
     // has no trackers, so the held regions go to it in the token's faces.

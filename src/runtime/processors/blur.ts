@@ -63,12 +63,12 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
 }
 
 /**
- * A frame of a video source skipped because no face was found (a node's "No face: pass") still
- * goes through the blur stage when the source's faces are held: that is the frame a held region
- * is for.
+ * A frame of a video source skipped because no face was found (a node's "No face: pass", then
+ * maybe passed on by a face-embed node as skipped) still goes through the blur stage when the
+ * source's faces are held: that is the frame a held region is for.
  */
 function noFaceFrameOfHeldSource(token: FaceToken, ctx: ProcessorContext): boolean {
-  return ctx.tracks !== undefined && holdOptions(token) !== undefined && token.faces.length === 0 && token.journal.at(-1)?.outcome === 'no_face';
+  return ctx.tracks !== undefined && holdOptions(token) !== undefined && token.faces.length === 0 && token.journal.some((j) => j.outcome === 'no_face');
 }
 
 /**
