@@ -112,7 +112,7 @@ export class FaceTracker {
   private track(index: number, detected: readonly Face[], width: number, height: number): HoldResult {
     const late = this.last !== undefined && index <= this.last;
     if (late) {
-      const held = this.tracks.map((t) => heldFace(t.box, Math.max(1, index - t.seen), width, height));
+      const held = this.tracks.filter((t) => this.sure(t)).map((t) => heldFace(t.box, Math.max(1, index - t.seen), width, height));
       this.advance(index);
       return { faces: [...detected, ...held], held: held.length, late };
     }
@@ -145,7 +145,7 @@ export class FaceTracker {
       if (usedT.has(t)) return;
       const age = index - track.seen;
       if (age > this.options.frames) return;
-      if (!(track.best >= (this.options.confirmScore ?? 0) || track.streak >= CONFIRM_STREAK)) return;
+      if (!this.sure(track)) return;
       // The track's box is its last known one, moved on: keep it so the next prediction starts there.
       next.push({ ...track, box: predicted[t] });
       held.push(heldFace(predicted[t], age, width, height));
@@ -160,6 +160,11 @@ export class FaceTracker {
 
   get size(): number {
     return this.tracks.length;
+  }
+
+  /** A track worth holding: a sure face (see HoldOptions.confirmScore). */
+  private sure(track: Track): boolean {
+    return track.best >= (this.options.confirmScore ?? 0) || track.streak >= CONFIRM_STREAK;
   }
 
   /** Lets every waiting frame go on (the source ended). */
