@@ -95,6 +95,15 @@ describe('tiled detection (issue 12)', function () {
       }
     });
 
+    it('a crowd: the labelled pictures twice over in one 3000×1000 frame, 36 faces, are all blurred (no cap at 20 faces when blurring)', async function () {
+      const m = lib.mosaic([...pictures, ...pictures], 3000, 1000);
+      assert.strictEqual(m.boxes.length, 36);
+      const out = await rt.run(await rt.createToken({ target: m.frame, operations: ['detect', 'blur'] }));
+      const c = lib.countCovered(m.frame, rt.frame(out.target.frame), m.boxes);
+      rt.release(out);
+      assert.ok(c.covered >= 35, `${c.covered}/36, missed ${JSON.stringify(c.missed)}`);
+    });
+
     it('without tiling the default detector misses mosaic faces that tiling finds', async function () {
       const off = await lib.blurRecall(rt, { detect_tiling: 'off', blur_score_threshold: 0.6 }, pictures);
       const auto = await lib.blurRecall(rt, {}, pictures);

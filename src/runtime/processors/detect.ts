@@ -4,6 +4,7 @@ import { runStage } from './stage';
 import { boxArea } from '../faces/select';
 import { roundPoint } from '../faces/landmarks';
 import { detectTiled, parseDetectTiling } from '../faces/tiled-detect';
+import { MAX_FACES } from '../token/schema';
 
 /** Detector score threshold when the token has none. */
 export const DEFAULT_SCORE_THRESHOLD = 0.6;
@@ -29,7 +30,8 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
     const tiling = parseDetectTiling(token.parameters.detect_tiling);
     const { faces: found, tiles } = await detectTiled(detector, frame, {
       scoreThreshold: detectThreshold(token),
-      maxFaces: token.parameters.max_faces ?? 20,
+      // A privacy blur must not stop at the 20th face of a crowd.
+      maxFaces: token.parameters.max_faces ?? (token.operations.includes('blur') ? MAX_FACES : 20),
     }, tiling);
     const faces: Face[] = found
       .map((f) => ({
