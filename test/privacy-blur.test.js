@@ -189,6 +189,26 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
     after(function (done) { helper.stopServer(done); });
     afterEach(async function () { await helper.unload(); });
 
+    it('face-detect Tiling option: off, or a tile size, sets detect_tiling for its stage', async function () {
+      const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
+      await helper.load(allNodes, [
+        { id: 'tab', type: 'tab', label: 'test' }, CFG,
+        { id: 'detOff', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, tiling: 'off', wires: [['out']] },
+        { id: 'detSized', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, tiling: '640', wires: [['out']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+      ]);
+      const config = helper.getNode('cfg');
+      await config.ready;
+      const runtime = config.runtime;
+      for (const [id, expected] of [['detOff', /^2 faces · fr_detect · \w+$/], ['detSized', /6 tiles \+ whole frame/]]) {
+        const got = nextMessage(helper.getNode('out'));
+        helper.getNode(id).receive({ payload: await runtime.createToken({ target: media('fr_two_people.jpg'), operations: ['detect'] }) });
+        const msg = await got;
+        assert.match(msg.payload.journal.at(-1).note, expected);
+        runtime.release(msg.payload);
+      }
+    });
+
     it('"Keep sharp" pictures in the dialog: that face unchanged, the other blurred; the journal says one kept', async function () {
       const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
       await helper.load(allNodes, [

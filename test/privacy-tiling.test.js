@@ -51,6 +51,11 @@ describe('tiled detection (issue 12)', function () {
       assert.doesNotThrow(() => v.assert(token(960)));
       assert.throws(() => v.assert(token('sometimes')));
       assert.throws(() => v.assert(token(32)));
+      const { JobArgsValidator } = require('../dist/runtime/jobs/args');
+      const jobs = new JobArgsValidator();
+      const job = (detect_tiling) => ({ target_path: 'a.jpg', output_path: 'b.jpg', processors: ['face_blur'], parameters: { detect_tiling } });
+      assert.strictEqual(jobs.normalize(job(960)).args.parameters.detect_tiling, 960);
+      assert.throws(() => jobs.normalize(job('sometimes')), (e) => e.code === 'E_JOB' && /detect_tiling/.test(e.message));
     });
 
     it('merge keeps one box per face: the best of overlapping boxes, and drops a box lying mostly inside a better one', function () {
