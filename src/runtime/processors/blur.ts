@@ -12,6 +12,7 @@ import { isComparable, privacySelection } from '../faces/privacy-select';
 import { ensureLandmarks } from './face-points';
 import { embeddingToArray } from '../faces/landmarks';
 import { FaceError } from '../errors';
+import type { RecognizerEngine } from '../models/engines';
 
 /**
  * Privacy blur: every selected face's box, enlarged by `blur_margin` (default 0.2 of its size on
@@ -81,7 +82,7 @@ async function embedForReferences(faces: Face[], token: FaceToken, ctx: Processo
   if (!p.blur_except_embeddings?.length && !p.blur_only_embeddings?.length) return faces;
   const missing = faces.some((f) => f.held === undefined && !f.embedding && isComparable(f));
   if (!missing) return faces;
-  let embedder;
+  let embedder: RecognizerEngine;
   try {
     embedder = await ctx.embedder(p.face_recognizer_model);
   } catch (err) {

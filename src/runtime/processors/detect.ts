@@ -13,8 +13,8 @@ export const DEFAULT_BLUR_SCORE_THRESHOLD = 0.45;
 
 /**
  * The threshold detection runs at: score_threshold, or lower when the token's operations include
- * blur (blur_score_threshold, default 0.45). Stages other than blur still act only on faces at
- * or above score_threshold (see selectFaces).
+ * blur (blur_score_threshold, default 0.45). Every later stage of the token gets these faces (a
+ * token that both swaps and blurs swaps the low-score faces too).
  */
 export function detectThreshold(token: FaceToken): number {
   const base = token.parameters.score_threshold ?? DEFAULT_SCORE_THRESHOLD;
