@@ -1,7 +1,7 @@
 'use strict';
 // `npm run bench`: every bench case in turn (each a separate process, so one case's memory and
 // threads do not colour the next), then one summary table from bench/results.json.
-// Usage: npm run bench            quick mode (~12 min on 2 cores)
+// Usage: npm run bench            quick mode (~15 min on 2 cores, with privacy-recall.js)
 //        npm run bench -- --full  full mode (more rounds, 720p memory and concurrency, forced-GC run; ~45 min, estimated)
 //        node bench/run-all.js --summary   the table again from bench/results.json
 const path = require('path');
