@@ -96,6 +96,10 @@ describe('temporal hold of blurred regions (issue 12)', function () {
       assert.strictEqual(reg.release('a'), true);
       reg.get('c', opts, 5000);
       assert.strictEqual(reg.size, 1, 'b idled out');
+      reg.release('c', 5000);
+      const late = reg.get('c', opts, 5100);
+      assert.strictEqual(reg.size, 0, 'a frame of an ended source leaves nothing behind');
+      assert.ok(late instanceof FaceTracker);
       const rt = createRuntime({ sweepIntervalMs: 0 });
       rt.tracks.get('x', opts, Date.now());
       await rt.close();

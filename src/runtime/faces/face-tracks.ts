@@ -198,11 +198,17 @@ function heldFace(box: Box, age: number, width: number, height: number): Face {
  */
 export class FaceTrackRegistry {
   private readonly trackers = new Map<string, FaceTracker>();
+  /** Sources that ended (key → when): frames of theirs still in a flow get no stored tracker. */
+  private readonly ended = new Map<string, number>();
 
   constructor(private readonly idleMs: number) {}
 
   get(key: string, options: HoldOptions, now: number): FaceTracker {
-    for (const [k, t] of this.trackers) if (now - t.lastUsed > this.idleMs) this.release(k);
+    for (const [k, t] of this.trackers) if (now - t.lastUsed > this.idleMs) this.release(k, now);
+    for (const [k, at] of this.ended) if (now - at > this.idleMs) this.ended.delete(k);
+    // A frame of an ended source (still travelling a flow when its source closed): tracked
+    // alone, so nothing is kept for a source that will send no more.
+    if (this.ended.has(key)) return new FaceTracker(options, now);
     let tracker = this.trackers.get(key);
     if (!tracker || tracker.options.frames !== options.frames || tracker.options.motion !== options.motion || tracker.options.confirmScore !== options.confirmScore) {
       tracker?.release();
@@ -216,7 +222,9 @@ export class FaceTrackRegistry {
     return this.trackers.get(key);
   }
 
-  release(key: string): boolean {
+  /** The source ended: its tracks go, and later frames of it keep nothing. */
+  release(key: string, now = Date.now()): boolean {
+    this.ended.set(key, now);
     const tracker = this.trackers.get(key);
     if (!tracker) return false;
     tracker.release();
@@ -230,5 +238,6 @@ export class FaceTrackRegistry {
   clear(): void {
     for (const t of this.trackers.values()) t.release();
     this.trackers.clear();
+    this.ended.clear();
   }
 }
