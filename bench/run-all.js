@@ -1,7 +1,7 @@
 'use strict';
 // `npm run bench`: every bench case in turn (each a separate process, so one case's memory and
 // threads do not colour the next), then one summary table from bench/results.json.
-// Usage: npm run bench            quick mode (~12 min on 2 cores)
+// Usage: npm run bench            quick mode (~15 min on 2 cores, with privacy-recall.js)
 //        npm run bench -- --full  full mode (more rounds, 720p memory and concurrency, forced-GC run; ~45 min, estimated)
 //        node bench/run-all.js --summary   the table again from bench/results.json
 const path = require('path');
@@ -20,6 +20,7 @@ const CASES = [
   ['concurrency.js', []],
   ['match-similarity.js', []],
   ['hostile.js', FULL ? ['5'] : ['3']],
+  ['privacy-recall.js', FULL ? ['20'] : ['10']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -85,6 +86,22 @@ if (ho) {
   }
   const b = ho.bombs;
   rows.push(['hostile: 8 × 8000² WebP at once (512 MiB)', `${b.refused} refused ${b.codes.join(', ')} by ${mmm(b.lastRefusalMs)} ms`, `store peak ${mmm(b.storePeakMB)} / ${b.budgetMB} MB · RSS ${mmm(b.rssMaxMB)} MB (< 1024)`]);
+}
+const pv = all.privacy;
+if (pv) {
+  for (const [name, r] of Object.entries(pv.recall)) {
+    rows.push([`privacy recall ${name}`, `native ${r.privacyDefaults.native}/${r.total} · mosaic ${r.privacyDefaults.mosaic}/${r.total}`, `before (0.6, no tiling): mosaic ${r.before.mosaic}/${r.total} · face-free boxes ${r.faceFreeBoxes.crops} + ${r.faceFreeBoxes.repeated1500x1000}`]);
+  }
+  for (const [label, l] of Object.entries(pv.leaks)) rows.push([`privacy leaks, 7 degraded frames, ${label}`, `${l.leaked} leaked frames`, `${l.held} held`]);
+  for (const size of ['720p', '1080p']) {
+    const c = pv.cost[size];
+    if (!c) continue;
+    for (const [name, v] of Object.entries(c)) {
+      if (name === 'hold') rows.push([`privacy ${size} hold`, `tracker ${v.trackerUpdateMicroseconds} µs/frame`, `blur stage ${v.blurMs.off.median} → ${v.blurMs.on.median} ms`]);
+      else rows.push([`privacy ${size} detect ${name}`, `whole ${v.off.ms.median} ms | tiled ${v.auto.ms.median} ms`, v.auto.note.split(' · ').pop()]);
+    }
+  }
+  if (pv.videoBlurJob720pFps) rows.push(['privacy 720p blur job', Object.entries(pv.videoBlurJob720pFps).map(([k, v]) => `${k}: ${v}`).join(' | ') + ' frames/s', '']);
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);

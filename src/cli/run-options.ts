@@ -22,8 +22,15 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --device D             auto | cpu | cuda (default auto)
   --blend R              blend ratio 0..1 (default 0.8)
   --selector S           one | many (default many): which target faces to change
-  --blur-mode M          gaussian | pixelate
+  --blur-mode M          gaussian | pixelate | solid
   --blur-strength R      0..1 (default 0.7)
+  --blur-shape S         box | ellipse (default box): mask the whole enlarged box or the ellipse in it
+  --blur-threshold R     detection score threshold when blurring, 0..1 (default 0.45: recall first)
+  --blur-hold N          video: frames a face stays blurred after its last detection (default 8, 0 = off)
+  --blur-hold-motion M   constant_velocity | static (default constant_velocity)
+  --blur-except FILE     blur everyone except the person in FILE (repeatable)
+  --blur-only FILE       blur only the person in FILE (repeatable)
+  --detect-tiling T      off | auto | tile size in px (default auto: tiles for small faces in large frames)
   --quality Q            0..100 (default 80; video quality maps to x264 CRF)
   --preset P             x264 preset (default veryfast)
   --keep-audio           keep the target's audio (default)
@@ -64,6 +71,13 @@ export function parseRunArgs(argv: string[]): RunCommand {
         selector: { type: 'string' },
         'blur-mode': { type: 'string' },
         'blur-strength': { type: 'string' },
+        'blur-shape': { type: 'string' },
+        'blur-threshold': { type: 'string' },
+        'blur-hold': { type: 'string' },
+        'blur-hold-motion': { type: 'string' },
+        'blur-except': { type: 'string', multiple: true },
+        'blur-only': { type: 'string', multiple: true },
+        'detect-tiling': { type: 'string' },
         quality: { type: 'string' },
         preset: { type: 'string' },
         'keep-audio': { type: 'boolean' },
@@ -94,10 +108,26 @@ export function parseRunArgs(argv: string[]): RunCommand {
     parameters.face_selector = v.selector;
   }
   if (v['blur-mode'] !== undefined) {
-    if (!['gaussian', 'pixelate'].includes(v['blur-mode'])) throw new UsageError(`--blur-mode must be gaussian or pixelate (got "${v['blur-mode']}")`);
+    if (!['gaussian', 'pixelate', 'solid'].includes(v['blur-mode'])) throw new UsageError(`--blur-mode must be gaussian, pixelate or solid (got "${v['blur-mode']}")`);
     parameters.blur_mode = v['blur-mode'];
   }
   if (v['blur-strength'] !== undefined) parameters.blur_strength = number('--blur-strength', v['blur-strength'], 0, 1);
+  if (v['blur-shape'] !== undefined) {
+    if (!['box', 'ellipse'].includes(v['blur-shape'])) throw new UsageError(`--blur-shape must be box or ellipse (got "${v['blur-shape']}")`);
+    parameters.blur_shape = v['blur-shape'];
+  }
+  if (v['blur-threshold'] !== undefined) parameters.blur_score_threshold = number('--blur-threshold', v['blur-threshold'], 0, 1);
+  if (v['blur-hold'] !== undefined) parameters.blur_hold_frames = integer('--blur-hold', v['blur-hold'], 0, 250);
+  if (v['blur-hold-motion'] !== undefined) {
+    if (!['constant_velocity', 'static'].includes(v['blur-hold-motion'])) throw new UsageError(`--blur-hold-motion must be constant_velocity or static (got "${v['blur-hold-motion']}")`);
+    parameters.blur_hold_motion = v['blur-hold-motion'];
+  }
+  if (v['detect-tiling'] !== undefined) {
+    const t = v['detect-tiling'].trim();
+    if (t === 'off' || t === 'auto') parameters.detect_tiling = t;
+    else parameters.detect_tiling = integer('--detect-tiling', t, 64, 8192);
+  }
+  if (v['blur-except'] && v['blur-only']) throw new UsageError('--blur-except and --blur-only exclude each other');
   if (v.preset !== undefined && !PRESETS.includes(v.preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
   const models: Record<string, unknown> = {};
   for (const { key, flag } of MODEL_FLAGS) {
@@ -110,6 +140,8 @@ export function parseRunArgs(argv: string[]): RunCommand {
   const job: JobArgs = {
     ...models,
     ...(v.source ? { source_paths: v.source } : {}),
+    ...(v['blur-except'] ? { blur_except_paths: v['blur-except'] } : {}),
+    ...(v['blur-only'] ? { blur_only_paths: v['blur-only'] } : {}),
     target_path: v.target,
     output_path: v.output,
     processors: v.processors.split(',').map((p) => p.trim()).filter(Boolean),

@@ -5,6 +5,14 @@ interface Def extends StageNodeDef {
   model?: string;
   scoreThreshold?: string;
   maxFaces?: string;
+  /** off | auto | tile size in px. */
+  tiling?: string;
+}
+
+function tilingOption(value: string | undefined): string | number | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  return /^\d+$/.test(v) ? Number(v) : v;
 }
 
 /** Finds faces: boxes, scores (largest first), with the embedded detector or a model (scrfd, yunet, yoloface, retinaface). */
@@ -12,6 +20,6 @@ export = function (RED: Red): void {
   registerStageNode<Def>(RED, {
     type: 'face-detect',
     stage: 'detect',
-    parameters: (def) => setOptions({ face_detector_model: def.model?.trim(), score_threshold: numberOption(def.scoreThreshold), max_faces: numberOption(def.maxFaces) }),
+    parameters: (def) => setOptions({ face_detector_model: def.model?.trim(), score_threshold: numberOption(def.scoreThreshold), max_faces: numberOption(def.maxFaces), detect_tiling: tilingOption(def.tiling) }),
   });
 };

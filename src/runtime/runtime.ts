@@ -25,6 +25,8 @@ import { PathPolicy } from './policy/path-policy';
 import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
+import { FaceTrackRegistry } from './faces/face-tracks';
+import { applyHold, skipHold, withHeldFaces } from './processors/blur-hold';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
 import { dirname, join } from 'path';
@@ -109,6 +111,8 @@ export class Runtime {
   readonly pool: SessionPool;
   readonly models: ModelCache;
   readonly validator = new TokenValidator();
+  /** Face tracks per video/live source, for the blur stage's temporal hold. */
+  readonly tracks: FaceTrackRegistry;
   readonly tokenTtlMs: number;
   /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
   readonly paths: PathPolicy;
@@ -142,6 +146,7 @@ export class Runtime {
     };
     this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
     this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
+    this.tracks = new FaceTrackRegistry(this.tokenTtlMs);
     this.store = new FrameStore({
       budgetBytes: options.frameBudgetBytes ?? 512 * 1024 * 1024,
       defaultTtlMs: this.tokenTtlMs,
@@ -164,10 +169,29 @@ export class Runtime {
           (m) => this.withSession(m, (h) => openMasker(m.contract === 'bisenet' ? 'bisenet' : 'xseg', h, m.id, kind === 'region' ? regions : undefined)),
           kind === 'region' ? (regions ?? []).join(',') : '',
         ),
+      tracks: this.tracks,
       now: () => Date.now(),
       storeWaitMs: this.storeWaitMs,
       maxFaceAreaRatio: options.maxFaceAreaRatio ?? DEFAULT_FACE_AREA_RATIO,
     };
+  }
+
+  /**
+   * Forgets the face tracks of a source (a job id, a video-in source id): its temporal hold
+   * ends. Called when the source ends or closes; an idle source's tracks go after the token TTL.
+   */
+  releaseTracks(key: string): boolean {
+    return this.tracks.release(key);
+  }
+
+  /** The token with the regions its source's tracker holds added to its faces (for a blur stage run in a pixel worker). */
+  withHeldFaces(token: FaceToken): Promise<FaceToken> {
+    return withHeldFaces(token, this.context);
+  }
+
+  /** The token's frame will not reach the blur stage: its source's later frames need not wait for it. */
+  skipHold(token: FaceToken): void {
+    skipHold(token, this.context);
   }
 
   /** Fetches (if needed) and loads the default models, each warmed up once. */
@@ -256,13 +280,22 @@ export class Runtime {
     return token;
   }
 
-  process(stage: Stage, token: FaceToken, options?: RuntimeProcessOptions): Promise<FaceToken> {
+  async process(stage: Stage, token: FaceToken, options?: RuntimeProcessOptions): Promise<FaceToken> {
     this.assertOpen();
     const processor = PROCESSORS[stage];
     if (!processor) throw faceError('E_BAD_PARAMETER', `unknown stage "${stage}" (known: ${STAGES.join(', ')})`);
     if (options?.offMainThread && options.force && this.pixelWorkerCount > 0) {
       this.workers ??= new PixelWorkerPool(this.pixelWorkerCount, { storeWaitMs: this.storeWaitMs, maxFaceAreaRatio: this.context.maxFaceAreaRatio });
-      if (this.workers.accepts(stage, token)) return this.workers.run(stage, token, this.store);
+      // The blur stage's temporal hold tracks the source here, on the thread that owns the tracks
+      // (per index, so doing it again in the processor gives the same result); the held regions
+      // travel to the worker inside the token. Flows do not wait for frame order.
+      let work = token;
+      if (stage === 'blur') {
+        const { faces, held } = await applyHold(token, this.context);
+        if (held) work = { ...token, faces };
+      }
+      if (this.workers.accepts(stage, work)) return this.workers.run(stage, work, this.store);
+      return processor(work, this.context, options);
     }
     return processor(token, this.context, options);
   }
@@ -380,6 +413,7 @@ export class Runtime {
     this.context.identities.clear();
     await this.workers?.close();
     this.workers = undefined;
+    this.tracks.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();
     this.store.close();

@@ -20,6 +20,10 @@ export interface NodeStatus {
 export interface Node {
   id: string;
   name?: string;
+  /** The node's type (set by Node-RED). */
+  type?: string;
+  /** Ids of the nodes each output is wired to (set by Node-RED). */
+  wires?: string[][];
   on(event: 'input', handler: (msg: NodeMessage, send: SendFn, done: DoneFn) => void): void;
   on(event: 'close', handler: (removed: boolean, done: () => void) => void): void;
   status(status: NodeStatus | Record<string, never>): void;

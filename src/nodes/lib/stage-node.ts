@@ -28,6 +28,12 @@ export interface StageNodeSpec<D extends StageNodeDef> {
   parameters(def: D): Parameters;
   /** The node offers the `thumbnail` option (its result picture under the node in the editor). */
   thumbnail?: boolean;
+  /**
+   * Parameters the node works out once at deploy with the runtime (e.g. embeddings of reference
+   * pictures named in the dialog); merged over `parameters`. A failure shows on the status and
+   * fails every message with its error.
+   */
+  prepare?(def: D, runtime: Runtime): Promise<Parameters>;
 }
 
 /** Resolves the config node a stage node points at, or undefined (with a red status). */
@@ -138,6 +144,14 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         );
     }
 
+    const prepared: Promise<Parameters> | undefined = config && spec.prepare ? config.ready.then(() => spec.prepare!(options, config.runtime)) : undefined;
+    prepared?.catch((err: unknown) => {
+      if (closed) return;
+      const error = asFaceError(err, spec.stage);
+      node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+      node.error(`${error.code}: ${error.message}`);
+    });
+
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       if (!config) {
         done(missingConfig(spec.type));
@@ -156,15 +170,26 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       }
     });
 
+    let later: Stage[] | undefined;
+    /** Stages a detect node must know are wired after it (looked up once the flow is running). */
+    function wiredLater(): Stage[] {
+      later ??= downstreamTypes(RED, node).has('face-blur') ? ['blur'] : [];
+      return later;
+    }
+
     async function handle(msg: NodeMessage, send: SendFn, done: DoneFn): Promise<void> {
       try {
         if (closed) return done();
         await config!.ready;
         const runtime = config!.runtime;
-        const accepted = withParameters(runtime.acceptToken(msg.payload), overrides);
+        const extra = prepared ? await prepared : undefined;
+        const accepted = withParameters(runtime.acceptToken(msg.payload), extra ? { ...overrides, ...extra } : overrides);
         // In a flow the wires decide which stages run (issue 19): a wired stage is asked of the
         // token, so it joins the token's `operations`, which then also says when it is `done`.
-        const token: FaceToken = accepted.operations.includes(spec.stage) ? accepted : { ...accepted, operations: [...accepted.operations, spec.stage] };
+        // Face stages wired after this one join too, where this stage must know of them: a detect
+        // node that feeds a face blur detects for privacy (its lower threshold, no 20-face cap).
+        const wanted = [spec.stage, ...(spec.stage === 'detect' ? wiredLater() : [])].filter((s) => !accepted.operations.includes(s));
+        const token: FaceToken = wanted.length ? { ...accepted, operations: [...accepted.operations, ...wanted] } : accepted;
         // Pixel work runs on the runtime's worker thread, so a large message cannot block the event loop.
         const out = await runtime.process(spec.stage, token, { force: true, offMainThread: true });
         if (closed) {
@@ -270,3 +295,23 @@ export function listOption(value: unknown): string[] | undefined {
 }
 
 export { messageOf };
+
+/**
+ * Types of the face nodes reachable from `node`'s outputs through other face nodes (bounded:
+ * a flow is walked at most 200 nodes deep). Read once the flow runs, when every node exists.
+ */
+export function downstreamTypes(RED: Red, node: Node): Set<string> {
+  const types = new Set<string>();
+  const seen = new Set<string>([node.id]);
+  const queue = (node.wires ?? []).flat();
+  while (queue.length && seen.size < 200) {
+    const id = queue.shift() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const next = RED.nodes.getNode(id);
+    if (!next?.type?.startsWith('face-')) continue;
+    types.add(next.type);
+    queue.push(...(next.wires ?? []).flat());
+  }
+  return types;
+}

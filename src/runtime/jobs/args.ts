@@ -19,6 +19,10 @@ export const MODEL_ARG_KEYS = [
  */
 export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number]> {
   source_paths?: string[];
+  /** "Blur everyone except …": pictures of the people kept sharp (their largest face each). */
+  blur_except_paths?: string[];
+  /** "Blur only …": pictures of the only people blurred. */
+  blur_only_paths?: string[];
   target_path: string;
   output_path: string;
   processors: string[];
@@ -61,6 +65,8 @@ const JOB_SCHEMA = {
   required: ['target_path', 'output_path', 'processors'],
   properties: {
     source_paths: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 16 },
+    blur_except_paths: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 16 },
+    blur_only_paths: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 16 },
     target_path: { type: 'string', minLength: 1 },
     output_path: { type: 'string', minLength: 1 },
     processors: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 16 },
@@ -106,7 +112,11 @@ export class JobArgsValidator {
     for (const key of MODEL_ARG_KEYS) delete args[key];
     const parameters = { ...topLevel, ...(args.parameters ?? {}) };
     if (Object.keys(parameters).length) args.parameters = parameters;
-    const stages = resolveStages(args.processors, { needEmbeddings: parameters.face_selector === 'reference' });
+    const byIdentity = args.blur_except_paths !== undefined || args.blur_only_paths !== undefined || parameters.blur_except_embeddings !== undefined || parameters.blur_only_embeddings !== undefined;
+    if ((args.blur_except_paths || parameters.blur_except_embeddings) && (args.blur_only_paths || parameters.blur_only_embeddings)) {
+      throw new FaceError('E_JOB', 'blur_except_paths and blur_only_paths exclude each other: blur everyone except some people, or only some people', { details: { field: 'blur_only_paths' } });
+    }
+    const stages = resolveStages(args.processors, { needEmbeddings: parameters.face_selector === 'reference' || (byIdentity && args.processors.some((p) => resolveStages([p]).includes('blur'))) });
     const sourcePath = args.source_paths?.[0];
     if (needsSource(stages) && !sourcePath) {
       throw new FaceError('E_JOB', 'source_paths is empty but the processors swap faces: give at least one source image', { details: { field: 'source_paths' } });

@@ -111,6 +111,8 @@ export class FrameTokenSource {
         const token = createToken({
           request_id,
           target: { frame: frame.ref, index: frame.index, pts: frame.pts, width: frame.width, height: frame.height },
+          // The source's id: the blur stage's temporal hold tracks faces per job_id.
+          job_id: this.owner,
           operations: this.options.operations ?? [],
           parameters: this.options.parameters ?? {},
           ttlMs,
@@ -135,6 +137,8 @@ export class FrameTokenSource {
       gate.close();
       if (this.gate === gate) this.gate = undefined;
       runtime.store.releaseOwner(this.owner);
+      // The source ended or was stopped: its face tracks (blur hold) go too.
+      runtime.releaseTracks(this.owner);
     }
   }
 

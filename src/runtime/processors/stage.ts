@@ -20,8 +20,10 @@ export async function runStage(
   ctx: ProcessorContext,
   options: ProcessOptions | undefined,
   body: () => Promise<StageResult>,
+  /** A `skipped` token the stage still runs on (the blur stage's hold, for a frame where no face was found). */
+  runWhenSkipped?: (token: FaceToken) => boolean,
 ): Promise<FaceToken> {
-  if (token.state === 'failed' || token.state === 'skipped') {
+  if (token.state === 'failed' || (token.state === 'skipped' && !runWhenSkipped?.(token))) {
     return skipStage(token, stage, `token is ${token.state}`);
   }
   if (!options?.force && !token.operations.includes(stage)) {

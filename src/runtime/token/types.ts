@@ -28,6 +28,8 @@ export interface Face {
   embedding?: number[];
   /** Model that made `embedding` (embeddings of different models cannot be compared). */
   embedding_model?: string;
+  /** Set by the blur stage's temporal hold: not detected in this frame, masked because it was seen this many frames ago. */
+  held?: number;
 }
 
 export interface Parameters {
@@ -45,11 +47,29 @@ export interface Parameters {
   score_threshold?: number;
   max_faces?: number;
   device_mode?: DeviceMode;
-  blur_mode?: 'gaussian' | 'pixelate';
+  blur_mode?: 'gaussian' | 'pixelate' | 'solid';
+  /** box (default): the whole enlarged box is masked; ellipse: the ellipse inscribed in it. */
+  blur_shape?: 'box' | 'ellipse';
+  /** "Blur everyone except …": identity embeddings (face embed output) of people kept sharp. */
+  blur_except_embeddings?: number[][];
+  /** "Blur only …": identity embeddings of the only people blurred. */
+  blur_only_embeddings?: number[][];
+  /** The recognizer that made those embeddings (checked against the faces'). */
+  blur_reference_model?: string;
+  /** Cosine similarity at which a face is a reference person (default 0.5). */
+  blur_match_threshold?: number;
   /** 0..1: how strong the privacy blur is. */
   blur_strength?: number;
   /** Fraction of the box size added around each face before blurring. */
   blur_margin?: number;
+  /** Detection score threshold used when the operations include blur (default 0.45, lower than score_threshold: recall first). */
+  blur_score_threshold?: number;
+  /** Tiled detection for small faces in large frames: off, auto (default) or the tiles' longer side in pixels. */
+  detect_tiling?: 'off' | 'auto' | number;
+  /** Frames a face region of a video or live source stays blurred after its face was last detected (default 8 for tokens with a job_id, 0 = off). */
+  blur_hold_frames?: number;
+  /** How a held region moves: along the face's last velocity (default) or not at all. */
+  blur_hold_motion?: 'constant_velocity' | 'static';
   /**
    * Models, FaceFusion-style: a manifest id (e.g. `scrfd_2.5g`, `inswapper_128`) or a path to
    * an .onnx file. Unset = the embedded default (`embedded` says so explicitly for swap/enhance).

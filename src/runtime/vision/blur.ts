@@ -216,7 +216,7 @@ export function pixelateRegionInPlace(frame: Frame, rect: Rect, blockSize: numbe
   const out = frame.data;
   const region = clipRect(rect, frame.width, frame.height);
   const block = blockSize >= 1 ? Math.round(blockSize) : 1;
-  const src = frame.data, rowBytes = frame.width * 3;
+  const data = frame.data, rowBytes = frame.width * 3;
   for (let by = region.y; by < region.y + region.height; by += block) {
     const bh = Math.min(block, region.y + region.height - by);
     for (let bx = region.x; bx < region.x + region.width; bx += block) {
@@ -224,15 +224,49 @@ export function pixelateRegionInPlace(frame: Frame, rect: Rect, blockSize: numbe
       let r = 0, g = 0, b = 0;
       for (let y = by, row = (by * frame.width + bx) * 3; y < by + bh; y++, row += rowBytes) {
         for (let x = 0, p = row; x < bw; x++, p += 3) {
-          r += src[p]; g += src[p + 1]; b += src[p + 2];
+          r += data[p]; g += data[p + 1]; b += data[p + 2];
         }
       }
       const n = bw * bh;
       r = Math.round(r / n); g = Math.round(g / n); b = Math.round(b / n);
       for (let y = by, row = (by * frame.width + bx) * 3; y < by + bh; y++, row += rowBytes) {
         for (let x = 0, p = row; x < bw; x++, p += 3) {
-          out[p] = r; out[p + 1] = g; out[p + 2] = b;
+          data[p] = r; data[p + 1] = g; data[p + 2] = b;
         }
+      }
+    }
+  }
+}
+
+/** Fills one region with a solid colour, in place. */
+export function fillRegionInPlace(frame: Frame, rect: Rect, color: readonly [number, number, number]): void {
+  const region = clipRect(rect, frame.width, frame.height);
+  const data = frame.data;
+  for (let y = region.y; y < region.y + region.height; y++) {
+    for (let p = (y * frame.width + region.x) * 3, end = p + region.width * 3; p < end; p += 3) {
+      data[p] = color[0]; data[p + 1] = color[1]; data[p + 2] = color[2];
+    }
+  }
+}
+
+/**
+ * Restores, inside each rectangle, the pixels that lie outside every ellipse inscribed in the
+ * rectangles (so overlapping faces keep each other's masked pixels): turns box-shaped masks
+ * into ellipse-shaped ones. `frame` was derived from `original` by masking the rectangles.
+ */
+export function keepEllipsesOnly(frame: Frame, original: Frame, rects: readonly Rect[]): void {
+  const inside = (x: number, y: number): boolean => rects.some((r) => {
+    const rx = r.width / 2, ry = r.height / 2;
+    const dx = (x + 0.5 - (r.x + rx)) / rx, dy = (y + 0.5 - (r.y + ry)) / ry;
+    return dx * dx + dy * dy <= 1;
+  });
+  for (const rect of rects) {
+    const region = clipRect(rect, frame.width, frame.height);
+    for (let y = region.y; y < region.y + region.height; y++) {
+      for (let x = region.x; x < region.x + region.width; x++) {
+        if (inside(x, y)) continue;
+        const p = (y * frame.width + x) * 3;
+        frame.data[p] = original.data[p]; frame.data[p + 1] = original.data[p + 1]; frame.data[p + 2] = original.data[p + 2];
       }
     }
   }

@@ -17,6 +17,7 @@ const INPUT_H = 240;
  */
 export class Rfb320Detector implements FaceDetector {
   readonly modelId: string;
+  readonly inputSize = { width: INPUT_W, height: INPUT_H } as const;
 
   constructor(private readonly session: SessionHandle, modelId = 'fr_detect') {
     this.modelId = modelId;

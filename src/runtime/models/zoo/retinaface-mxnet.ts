@@ -80,6 +80,7 @@ export class RetinafaceMxnetDetector implements FaceDetector {
   readonly modelId: string;
   private readonly inputName: string;
   private readonly size: number;
+  readonly inputSize: { readonly width: number; readonly height: number };
 
   /** `size` is used when the input is dynamic; the v2 file is fixed at 640, v1 at 512. */
   constructor(private readonly session: SessionHandle, modelId = 'retinaface_mnet025_v2', size = 640) {
@@ -90,6 +91,7 @@ export class RetinafaceMxnetDetector implements FaceDetector {
     ]);
     this.inputName = session.inputNames[0];
     this.size = fixedInputSize(session, this.inputName, size);
+    this.inputSize = { width: this.size, height: this.size };
   }
 
   get provider(): string {

@@ -53,6 +53,7 @@ export class ScrfdDetector implements FaceDetector {
   readonly modelId: string;
   private readonly inputName: string;
   private readonly size: number;
+  readonly inputSize: { readonly width: number; readonly height: number };
 
   /** `size` is used when the model's input is dynamic (FaceFusion allows 160–640). */
   constructor(private readonly session: SessionHandle, modelId = 'scrfd_2.5g', size = 640) {
@@ -63,6 +64,7 @@ export class ScrfdDetector implements FaceDetector {
     ]);
     this.inputName = imageInputName(session, 'input.1');
     this.size = fixedInputSize(session, this.inputName, size);
+    this.inputSize = { width: this.size, height: this.size };
   }
 
   get provider(): string {

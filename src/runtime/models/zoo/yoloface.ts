@@ -41,6 +41,7 @@ export class YolofaceDetector implements FaceDetector {
   readonly modelId: string;
   private readonly inputName: string;
   private readonly size: number;
+  readonly inputSize: { readonly width: number; readonly height: number };
 
   constructor(private readonly session: SessionHandle, modelId = 'yoloface_8n') {
     this.modelId = modelId;
@@ -50,6 +51,7 @@ export class YolofaceDetector implements FaceDetector {
     ]);
     this.inputName = imageInputName(session, 'input');
     this.size = fixedInputSize(session, this.inputName, 640);
+    this.inputSize = { width: this.size, height: this.size };
   }
 
   get provider(): string {

@@ -50,6 +50,7 @@ export class YunetDetector implements FaceDetector {
   readonly modelId: string;
   private readonly inputName: string;
   private readonly size: number;
+  readonly inputSize: { readonly width: number; readonly height: number };
 
   constructor(private readonly session: SessionHandle, modelId = 'yunet_2023_mar', size = 640) {
     this.modelId = modelId;
@@ -59,6 +60,7 @@ export class YunetDetector implements FaceDetector {
     ]);
     this.inputName = imageInputName(session, 'input');
     this.size = fixedInputSize(session, this.inputName, size);
+    this.inputSize = { width: this.size, height: this.size };
   }
 
   get provider(): string {
