@@ -209,6 +209,36 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
       }
     });
 
+    it('a face-detect node wired (through other face nodes) to a face blur detects for privacy; one that is not, does not', async function () {
+      const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
+      await helper.load(allNodes, [
+        { id: 'tab', type: 'tab', label: 'test' }, CFG,
+        { id: 'detA', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['lm']] },
+        { id: 'lm', z: 'tab', type: 'face-landmark', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
+        { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['outA']] },
+        { id: 'outA', z: 'tab', type: 'helper' },
+        { id: 'detB', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['outB']] },
+        { id: 'outB', z: 'tab', type: 'helper' },
+      ]);
+      const config = helper.getNode('cfg');
+      await config.ready;
+      const runtime = config.runtime;
+      // A wired flow's token starts with face token's default operations, which hold no blur.
+      const make = () => runtime.createToken({ target: media('fr_two_people.jpg'), operations: ['detect'] });
+      const a = nextMessage(helper.getNode('outA'));
+      const b = nextMessage(helper.getNode('outB'));
+      helper.getNode('detA').receive({ payload: await make() });
+      helper.getNode('detB').receive({ payload: await make() });
+      const [ma, mb] = [await a, await b];
+      assert.ok(ma.payload.operations.includes('blur'), JSON.stringify(ma.payload.operations));
+      assert.ok(!mb.payload.operations.includes('blur'), JSON.stringify(mb.payload.operations));
+      const { detectThreshold } = require('../dist/runtime/processors/detect');
+      assert.strictEqual(detectThreshold(ma.payload), 0.45, 'the privacy threshold applied to the wired blur flow');
+      assert.strictEqual(detectThreshold(mb.payload), 0.6);
+      runtime.release(ma.payload);
+      runtime.release(mb.payload);
+    });
+
     it('"Keep sharp" pictures in the dialog: that face unchanged, the other blurred; the journal says one kept', async function () {
       const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
       await helper.load(allNodes, [

@@ -286,16 +286,20 @@ export class Runtime {
     if (!processor) throw faceError('E_BAD_PARAMETER', `unknown stage "${stage}" (known: ${STAGES.join(', ')})`);
     if (options?.offMainThread && options.force && this.pixelWorkerCount > 0) {
       this.workers ??= new PixelWorkerPool(this.pixelWorkerCount, { storeWaitMs: this.storeWaitMs, maxFaceAreaRatio: this.context.maxFaceAreaRatio });
-      // The blur stage's temporal hold tracks the source here, on the thread that owns the tracks
-      // (per index, so doing it again in the processor gives the same result); the held regions
-      // travel to the worker inside the token. Flows do not wait for frame order.
-      let work = token;
-      if (stage === 'blur') {
-        const { faces, held } = await applyHold(token, this.context);
-        if (held) work = { ...token, faces };
+      // A blur with a keep-sharp / blur-only list may need the recognizer, which a worker lacks.
+      const p = token.parameters;
+      const needsRecognizer = stage === 'blur' && !!(p.blur_except_embeddings?.length || p.blur_only_embeddings?.length);
+      if (!needsRecognizer) {
+        // The blur stage's temporal hold tracks the source here, on the thread that owns the tracks
+        // (per index: the processor, if it runs here after all, gets the same result); the held
+        // regions travel to the worker inside the token. Flows do not wait for frame order.
+        let work = token;
+        if (stage === 'blur') {
+          const { faces, held } = await applyHold(token, this.context);
+          if (held) work = { ...token, faces };
+        }
+        if (this.workers.accepts(stage, work)) return this.workers.run(stage, work, this.store);
       }
-      if (this.workers.accepts(stage, work)) return this.workers.run(stage, work, this.store);
-      return processor(work, this.context, options);
     }
     return processor(token, this.context, options);
   }
