@@ -6,22 +6,12 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
+const { freePort } = require('./clips');
 
 const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'];
 
 function mosquittoBinary() {
   return CANDIDATES.find((p) => fs.existsSync(p));
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function canConnect(port) {

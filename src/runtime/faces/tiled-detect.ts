@@ -28,6 +28,12 @@ const CONTAINED = 0.6;
  * small RFB-320 detector reports false faces (a shuttle model's base, 0.82).
  */
 const WHOLE_FRAME_FACE_PX = 32;
+/**
+ * A tile box whose longer side is under this many pixels is dropped: below what the detectors
+ * find reliably (RFB-320 gave a 7×10 px "face" at 0.61 on a shirt in fr_obama.jpg), and a face
+ * that small carries no identity to hide. The smallest labelled faces we test are ≈ 37 px.
+ */
+const TILE_MIN_FACE_PX = 12;
 /** Tiles per frame at most: a tile size far below the frame's would cost unbounded time. */
 export const MAX_TILES = 400;
 
@@ -93,6 +99,7 @@ export async function detectTiled(detector: FaceDetector, frame: Frame, options:
     const found = await detector.detect(crop(frame, tile), perCall);
     for (const f of found) {
       if (cutByTile(f.bbox, tile, frame)) continue;
+      if (Math.max(f.bbox[2] - f.bbox[0], f.bbox[3] - f.bbox[1]) < TILE_MIN_FACE_PX) continue;
       if (Math.max(f.bbox[2] - f.bbox[0], f.bbox[3] - f.bbox[1]) * wholeScale > WHOLE_FRAME_FACE_PX) continue;
       all.push(shift(f, tile.x, tile.y));
     }
