@@ -52,6 +52,10 @@ export function summary(result: JobResult): string {
   } else {
     lines.push(`  ${result.width}x${result.height}`);
   }
+  if (result.stopped) lines.push('  stopped on request: the frames read were finished and the output closed properly');
+  if (result.framesRead !== undefined) {
+    lines.push(`  frames read ${result.framesRead}, written ${result.framesWritten ?? result.frames}, dropped ${result.framesDropped}, late ${result.framesLate ?? 0}`);
+  }
   lines.push(`  stages: ${result.stages.join(' → ')}`);
   lines.push(`  processed ${result.framesProcessed} frame${result.framesProcessed === 1 ? '' : 's'} in ${formatSeconds(result.elapsedSec)} (${round(result.processingFps)} fps); failed ${result.framesFailed}, dropped ${result.framesDropped}, without a face ${result.framesNoFace}`);
   return lines.join('\n');

@@ -1,5 +1,5 @@
 import { FaceError, type Runtime } from '../runtime';
-import { JobManagerRegistry, type JobInfo, type JobManager, type JobProgress } from '../runtime/jobs';
+import { JobManagerRegistry, type JobInfo, type JobManager, type JobNotice, type JobProgress } from '../runtime/jobs';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { configOf, missingConfig } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
@@ -12,7 +12,10 @@ interface Def extends NodeDef {
  * msg.payload = FaceFusion-style job args → the whole job through the JobManager of the
  * config node's runtime. Progress messages on output 2, the result on output 1 (msg.payload =
  * result, msg.job = the job), failures to the Catch node with their code.
- * `msg.command: 'cancel'` cancels this node's running jobs (or `msg.jobId`).
+ * `msg.command: 'cancel'` cancels this node's running jobs (or `msg.jobId`). A job on a live
+ * source (stream, camera) is stopped rather than killed: its output is closed properly and the
+ * result (with `stopped: true`) goes out on output 1; a file job is cancelled and its partial
+ * output deleted. A redeploy does the same.
  */
 export = function (RED: Red): void {
   // One JobManager per runtime (so per config node), shared by every face-job node of this
@@ -41,8 +44,18 @@ export = function (RED: Red): void {
       if (info.state === 'queued') node.status({ fill: 'blue', shape: 'ring', text: `queued (${queuedCount()})` });
       if (info.state === 'running') node.status({ fill: 'blue', shape: 'dot', text: 'running…' });
     };
+    const onNotice = (n: JobNotice): void => {
+      if (!mine.has(n.id)) return;
+      if (n.level === 'warn') {
+        node.status({ fill: 'yellow', shape: 'ring', text: shorten(/not up/.test(n.message) ? 'waiting for the video source…' : 'reconnecting…') });
+        node.warn(n.message);
+      } else {
+        node.log(n.message);
+      }
+    };
     manager?.on('progress', onProgress);
     manager?.on('state', onState);
+    manager?.on('notice', onNotice);
 
     function queuedCount(): number {
       return [...mine.keys()].filter((id) => manager?.getJob(id)?.state === 'queued').length;
@@ -72,7 +85,12 @@ export = function (RED: Red): void {
         mine.delete(id);
         if (info.state === 'completed' && info.result) {
           const r = info.result;
-          node.status({ fill: 'green', shape: 'dot', text: shorten(`done · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s`) });
+          // A live job cancelled (or closed by a redeploy) was stopped: its output was closed properly.
+          node.status({ fill: 'green', shape: 'dot', text: shorten(`${r.stopped ? 'stopped' : 'done'} · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s`) });
+          if (closing) {
+            done(); // the flow is going away: the recording is closed, nobody is wired to hear of it
+            return;
+          }
           msg.payload = r;
           msg.job = info;
           send([msg, null]);
@@ -112,6 +130,7 @@ export = function (RED: Red): void {
       closing = true;
       manager?.off('progress', onProgress);
       manager?.off('state', onState);
+      manager?.off('notice', onNotice);
       const ids = [...mine.keys()];
       void (async () => {
         if (manager) await Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined)));

@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import { FaceError } from '../runtime';
 import { FrameTokenSource } from '../runtime/jobs';
 import { InFlightLimit } from '../runtime/store';
-import { FfmpegLocator } from '../runtime/video';
+import { FfmpegLocator, redactUrl } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
@@ -72,8 +72,10 @@ export = function (RED: Red): void {
           maxInFlight: Number.MAX_SAFE_INTEGER,
           onReconnect: (attempt, delayMs, reason) => {
             reconnects++;
-            node.status({ fill: 'yellow', shape: 'ring', text: `reconnecting (attempt ${attempt})…` });
-            node.warn(`video source ${input} lost (${reason}); reconnect attempt ${attempt} in ${delayMs} ms`);
+            // Before the first frame the source is not up yet (a camera still booting): said so.
+            const waiting = source.frames === 0;
+            node.status({ fill: 'yellow', shape: 'ring', text: waiting ? `waiting for the source (attempt ${attempt})…` : `reconnecting (attempt ${attempt})…` });
+            node.warn(`video source ${redactUrl(input)} ${waiting ? 'is not up' : 'lost'} (${redactUrl(reason).replace(/\s*\n\s*/g, ' · ')}); reconnect attempt ${attempt} in ${delayMs} ms`);
           },
         });
         const running: Running = { source, gate: new InFlightLimit(config.runtime.store, maxInFlight), done: Promise.resolve() };

@@ -28,6 +28,8 @@ interface Sequence {
   failed?: boolean;
 }
 
+/** On close (redeploy), how long finishing the open video may take before the encoder is killed. */
+const CLOSE_FINISH_MS = 10_000;
 /** How many finished sequence ids are remembered, to drop their late frames. */
 const FINISHED_IDS = 16;
 /** The sequence id of messages without msg.parts: never treated as finished. */
@@ -160,6 +162,18 @@ export = function (RED: Red): void {
       return current.finishing;
     }
 
+    /** Finishes a video on close (no summary message: the flow is going away); failures are logged. */
+    async function closeSequence(current: Sequence): Promise<void> {
+      if (current.failed) return;
+      try {
+        const result = await current.sink.finish();
+        node.log(`closed "${current.output}" on redeploy: ${result.frames} frames, ${result.dropped} dropped`);
+      } catch (err) {
+        const error = asFaceError(err, 'video-out');
+        node.warn(`face-video-out: closing "${current.output}" failed: ${error.code}: ${error.message}`);
+      }
+    }
+
     node.on('close', (_removed: boolean, done: () => void) => {
       const current = seq;
       seq = undefined;
@@ -168,8 +182,18 @@ export = function (RED: Red): void {
         return;
       }
       clearTimeout(current.endTimer);
-      // A redeploy mid-video: stop ffmpeg rather than wait for frames that will not come.
-      void current.sink.abort().finally(() => {
+      // A redeploy mid-video: frames still upstream will not come, but what arrived is kept: the
+      // missing indexes are skipped and the container closed properly, so the file is valid.
+      // Bounded (Node-RED gives close 15 s): past CLOSE_FINISH_MS the encoder is killed instead.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          node.warn(`face-video-out: closing "${current.output}" took over ${CLOSE_FINISH_MS / 1000} s; the encoder was stopped and the file may be incomplete`);
+          resolve(current.sink.abort());
+        }, CLOSE_FINISH_MS);
+      });
+      void Promise.race([closeSequence(current), timedOut]).finally(() => {
+        clearTimeout(timer);
         node.status({});
         done();
       });

@@ -6,7 +6,7 @@ export { FfmpegLocator } from './ffmpeg-path';
 export type { FfmpegInfo, FfmpegLocatorOptions, FfmpegSource } from './ffmpeg-path';
 export { probeMedia, parseFfmpegDump, exactFps, fpsArg } from './probe';
 export type { MediaInfo, ProbeOptions, ParsedDump, StreamInfo } from './probe';
-export { classifySource, INPUT_SCHEMES } from './source';
+export { classifySource, INPUT_SCHEMES, redactUrl } from './source';
 export type { MediaSource, SourceKind } from './source';
 export { VideoDecoder } from './decoder';
 export type { DecodedFrame, DecoderStreamInfo, VideoDecoderOptions } from './decoder';

@@ -43,6 +43,11 @@ export function classifySource(input: string): MediaSource {
   );
 }
 
+/** Text with the `user:password@` of every URL in it replaced by `***@`, for messages and logs (camera URLs carry credentials). */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+}
+
 /**
  * ffmpeg input options for a source: TCP transport and a socket timeout for RTSP, an I/O timeout
  * for other network protocols (so a dead stream ends ffmpeg instead of hanging it), v4l2 for
