@@ -10,12 +10,13 @@ const fs = require('fs');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { createRuntime } = require('../dist/runtime');
-const { FfmpegLocator } = require('../dist/runtime/video');
+const { FfmpegLocator, VideoDecoder } = require('../dist/runtime/video');
+const { FrameStore } = require('../dist/runtime/store');
 const { JobManager } = require('../dist/runtime/jobs');
 const { helper, ourNodes } = require('./helpers/red');
 const { sleep, ffmpegOrSkip, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
 const { pending } = require('./helpers/fixtures');
-const { rtspMissing, rtmpMissing, makeCameraClip, startRtspCamera, startRtmpServer, playRtmp, countFrames } = require('./helpers/cameras');
+const { childProcesses, rtspMissing, rtmpMissing, makeCameraClip, startRtspCamera, startRtmpServer, playRtmp, countFrames } = require('./helpers/cameras');
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
 const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
@@ -79,7 +80,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
     if (missing) pending(this, missing);
     ffmpeg = await ffmpegOrSkip(this, new FfmpegLocator());
     dir = tempDir('live-');
-    clip = makeCameraClip(ffmpeg.path, path.join(dir, 'camera.mp4'), { width: 320, height: 240, fps: 25, seconds: 30 });
+    clip = makeCameraClip(ffmpeg.path, path.join(dir, 'camera.mp4'), { width: 320, height: 240, fps: 12, seconds: 40 });
     camera = await startRtspCamera(clip);
   });
 
@@ -94,8 +95,14 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
   });
 
   afterEach(function () {
-    // Whatever a test started (CLI, servers, ffmpeg) is gone after it.
+    // Whatever a test started (CLI, servers, ffmpeg) is gone after it; only the shared camera runs.
     assert.deepStrictEqual(ffmpegChildren(), [], 'no ffmpeg left behind');
+    const left = childProcesses().filter((c) => !camera || c.pid !== camera.child.pid);
+    assert.deepStrictEqual(left, [], 'no child process left behind');
+  });
+
+  after(function () {
+    if (camera) assert.strictEqual(camera.running, false, 'the camera was stopped');
   });
 
   describe('CLI', function () {
@@ -103,7 +110,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       const output = path.join(dir, 'cli-stop.mp4');
       const run = startCli(['run', '--target', camera.url, '--output', output, '--processors', 'face_blur', '--quality', '50', '--preset', 'ultrafast']);
       cleanups.push(() => killCli(run));
-      await until(() => run.framesDone() >= 40, 'a progress line with 40 frames', 30000);
+      await until(() => run.framesDone() >= 30, 'a progress line with 30 frames', 30000);
       const n = run.framesDone();
       run.child.kill('SIGINT');
       const code = await Promise.race([run.done, sleep(20000).then(() => 'timeout')]);
@@ -116,8 +123,9 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       const file = countFrames(ffmpeg.path, output);
       assert.strictEqual(file.error, '', `the MP4 is clean: ${file.error}`);
       assert.strictEqual(file.frames, written, 'the file holds every frame the summary says was written');
-      assert.ok(Math.abs(file.frames - n) <= 2, `Ctrl-C after ${n} frames left ${file.frames} in the file`);
-      assert.deepStrictEqual([read, dropped, late], [written, 0, 0]);
+      // Frames dropped under overload (a busy machine) are written as repeats of the previous one.
+      assert.ok(Math.abs(file.frames - dropped - n) <= 2, `Ctrl-C after ${n} processed frames left ${file.frames} in the file (${dropped} of them repeats)`);
+      assert.deepStrictEqual([read, late], [written, 0]);
     });
 
     it('a second Ctrl-C aborts at once when closing hangs (an output nobody reads): exit 130, the partial output deleted', async function () {
@@ -151,6 +159,40 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(code, 130, run.stderr);
       assert.match(run.stderr, /cancelled: the job was cancelled; its partial output .*cli-file\.mp4 was deleted/);
       assert.ok(!fs.existsSync(output));
+    });
+  });
+
+  describe('decoder overload policies', function () {
+    async function take(policy, count, consumeMs) {
+      const store = new FrameStore({ budgetBytes: 32 * 1024 * 1024 });
+      const decoder = new VideoDecoder({ locator: new FfmpegLocator(), store, input: camera.url, overload: policy });
+      const indexes = [];
+      try {
+        for await (const f of decoder.frames()) {
+          indexes.push(f.index);
+          await sleep(consumeMs);
+          store.release(f.ref);
+          if (indexes.length >= count) break;
+        }
+      } finally {
+        await decoder.stop();
+        store.close();
+      }
+      return { indexes, dropped: decoder.dropped };
+    }
+
+    it('every-nth keeps one frame in N (indexes are the source\'s), drop-newest keeps the waiting frames and drops what does not fit; both count drops', async function () {
+      const nth = await take({ policy: 'every-nth', everyNth: 3 }, 8, 0);
+      assert.ok(nth.indexes.every((i) => i % 3 === 0), JSON.stringify(nth.indexes));
+      assert.ok(nth.dropped >= 2 * (nth.indexes.length - 1), JSON.stringify(nth));
+      // A consumer at ~4 frames/s against 12: a queue of 2, the newest dropped.
+      const newest = await take({ policy: 'drop-newest', maxQueue: 2 }, 10, 250);
+      const gaps = newest.indexes.slice(1).map((v, i) => v - newest.indexes[i]);
+      assert.ok(gaps.every((g) => g >= 1) && gaps.some((g) => g > 1), JSON.stringify(newest.indexes));
+      assert.ok(newest.dropped > 0);
+      const blocked = await take({ policy: 'block' }, 6, 250);
+      assert.deepStrictEqual(blocked.indexes, [0, 1, 2, 3, 4, 5]);
+      assert.strictEqual(blocked.dropped, 0);
     });
   });
 
@@ -196,6 +238,41 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.ok(r.framesWritten >= before + 20, JSON.stringify(r));
       assert.strictEqual(r.framesRead, r.framesWritten);
       assert.strictEqual(runtime.stats().store.frames, 0, 'every frame freed');
+    });
+
+    it('overload: a camera 2× faster than processing → frames dropped (oldest first), delay behind the camera bounded, the output keeps real time', async function () {
+      // Every frame takes ~340 ms in a stage, two at a time: ~6 frames/s against the camera's 12.
+      const original = runtime.process.bind(runtime);
+      const delays = [];
+      let t0;
+      runtime.process = async (stage, token, options) => {
+        if (stage === 'blur') {
+          await sleep(340); // two frames in flight: ~6 frames/s
+          const now = performance.now() / 1000;
+          t0 ??= now - token.target.pts;
+          delays.push(now - t0 - token.target.pts);
+        }
+        return original(stage, token, options);
+      };
+      const output = path.join(dir, 'overload.mp4');
+      const id = jobs.runJob({ target_path: camera.url, output_path: output, processors: ['face_blur'], preset: 'ultrafast', live_policy: 'drop_oldest', live_max_queue: 4 });
+      await until(() => delays.length >= 24, '24 processed frames', 30000);
+      const info = await jobs.cancelJob(id);
+      assert.strictEqual(info.state, 'completed', JSON.stringify(info.error));
+      const r = info.result;
+      assert.ok(r.framesDropped >= r.framesProcessed * 0.5, `dropped ${r.framesDropped} of ${r.framesRead} read (${r.framesProcessed} processed)`);
+      // Delay behind the camera: queue (4) + in flight (2) frames at 12 fps + one stage ≈ 0.7 s; never growing.
+      const sorted = [...delays].sort((a, b) => a - b);
+      const p95 = sorted[Math.floor(sorted.length * 0.95)];
+      const lastTen = delays.slice(-10);
+      assert.ok(p95 < 1.5, `p95 delay ${p95.toFixed(2)} s`);
+      assert.ok(Math.max(...lastTen) < 1.5, `late delays ${lastTen.map((d) => d.toFixed(2))}`);
+      // Steady rate: every index is in the file (dropped ones repeat the previous frame), so the
+      // video lasts as long as the camera ran.
+      const file = countFrames(ffmpeg.path, output);
+      assert.strictEqual(file.error, '', file.error);
+      assert.strictEqual(file.frames, r.framesWritten);
+      assert.ok(r.framesWritten >= r.framesRead - 6, `written ${r.framesWritten} of ${r.framesRead} read`);
     });
 
     it('a stop before the camera ever came up ends the job cancelled, with nothing written and nothing left running', async function () {
@@ -283,7 +360,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       const progress = collect(helper.getNode('progress'));
       const result = new Promise((resolve) => helper.getNode('result').once('input', resolve));
       job.receive({ payload: { target_path: camera.url, output_path: url, processors: ['face_blur'], preset: 'ultrafast', quality: 50 } });
-      await until(() => progress.some((m) => m.payload.framesDone >= 40), '40 frames pushed', 30000);
+      await until(() => progress.some((m) => m.payload.framesDone >= 30), '30 frames pushed', 30000);
       job.receive({ command: 'cancel' });
       const msg = await Promise.race([result, sleep(20000).then(() => assert.fail('no result after cancel'))]);
       assert.strictEqual(msg.payload.stopped, true);
@@ -293,7 +370,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       for (const end = Date.now() + 15000; Date.now() < end && back.frames !== msg.payload.framesWritten; await sleep(500)) {
         back = countFrames(ffmpeg.path, path.join(dir, 'readback.flv'));
       }
-      assert.ok(msg.payload.framesWritten >= 40, JSON.stringify(msg.payload));
+      assert.ok(msg.payload.framesWritten >= 30, JSON.stringify(msg.payload));
       assert.strictEqual(back.frames, msg.payload.framesWritten, `read back ${back.frames} of ${msg.payload.framesWritten} frames: ${back.error}; player: ${player.stderr}`);
     });
   });

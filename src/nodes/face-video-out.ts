@@ -1,5 +1,5 @@
 import { FrameTokenSink } from '../runtime/jobs';
-import { FfmpegLocator } from '../runtime/video';
+import { classifySource, FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
@@ -30,6 +30,8 @@ interface Sequence {
 
 /** On close (redeploy), how long finishing the open video may take before the encoder is killed. */
 const CLOSE_FINISH_MS = 10_000;
+/** At most this many indexes are skipped for one frame's `msg.video.droppedBefore` (a bad value must not loop for long). */
+const MAX_DROPPED_BEFORE = 10_000;
 /** How many finished sequence ids are remembered, to drop their late frames. */
 const FINISHED_IDS = 16;
 /** The sequence id of messages without msg.parts: never treated as finished. */
@@ -41,6 +43,14 @@ const DEFAULT_ID = 'stream';
  * (`msg.complete`, waiting up to `endTimeout` for frames still on their way), or on
  * `msg.command: 'stop'`. Then a summary goes out: { frames, durationSec, fps, dropped, output }.
  */
+function isLiveSource(source: string): boolean {
+  try {
+    return classifySource(source).live;
+  } catch {
+    return false;
+  }
+}
+
 export = function (RED: Red): void {
   function FaceVideoOut(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
@@ -96,6 +106,7 @@ export = function (RED: Red): void {
       if (seq && seq.id !== id) await finish(seq, send);
       if (!seq) {
         const video = (msg.video ?? {}) as { source?: string; fps?: number };
+        const live = typeof video.source === 'string' && isLiveSource(video.source);
         const output = typeof msg.output === 'string' && msg.output ? msg.output : (def.output ?? '').trim();
         seq = {
           id,
@@ -111,12 +122,19 @@ export = function (RED: Red): void {
             ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
             ...(numberOption(def.quality) !== undefined ? { quality: numberOption(def.quality) } : {}),
             ...(def.preset ? { preset: def.preset } : {}),
+            // A live video keeps its speed: an index the source dropped repeats the previous frame.
+            ...(live ? { onSkip: 'repeat' as const } : {}),
           }),
         };
       }
       const current = seq;
       const index = typeof parts.index === 'number' ? parts.index : token.target.index ?? current.sink.received;
       const fps = numberOption(def.fps) ?? ((msg.video as { fps?: number } | undefined)?.fps);
+      // Indexes the source dropped just before this frame (overload): skipped, not waited for.
+      const droppedBefore = Math.min(MAX_DROPPED_BEFORE, Math.max(0, Math.floor(Number((msg.video as { droppedBefore?: number } | undefined)?.droppedBefore) || 0)));
+      if (droppedBefore > 0 && current.sink.open) {
+        for (let i = index - droppedBefore; i < index; i++) await current.sink.skip(i).catch(() => undefined);
+      }
       try {
         await current.sink.write(token, index, fps);
       } catch (err) {

@@ -150,4 +150,17 @@ function countFrames(bin, file) {
   return { frames: Number(counts[counts.length - 1][1]), error };
 }
 
-module.exports = { rtspMissing, rtmpMissing, makeCameraClip, startRtspCamera, startRtmpServer, playRtmp, countFrames, PYTHON };
+/** pids (with names) of every live child process of this test process (Linux /proc). */
+function childProcesses() {
+  const out = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const m = /^\d+ \((.*)\) (\S+) (\d+)/.exec(stat);
+      if (m && Number(m[3]) === process.pid && m[2] !== 'Z') out.push({ pid: Number(pid), name: m[1] });
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+module.exports = { childProcesses, rtspMissing, rtmpMissing, makeCameraClip, startRtspCamera, startRtmpServer, playRtmp, countFrames, PYTHON };

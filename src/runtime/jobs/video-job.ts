@@ -5,7 +5,7 @@ import type { FaceToken, FrameRef } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
 import { probeMedia } from '../video/probe';
 import { classifySource, redactUrl } from '../video/source';
-import { VideoDecoder, type DecodedFrame } from '../video/decoder';
+import { VideoDecoder, type DecodedFrame, type OverloadPolicy } from '../video/decoder';
 import { VideoEncoder } from '../video/encoder';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, frameToken, runFrameStages, type JobSource } from './frame-work';
@@ -130,6 +130,11 @@ export class VideoJob {
         store,
         input: args.target_path,
         owner: this.id,
+        overload: {
+          ...(args.live_policy ? { policy: args.live_policy.replace('_', '-') as OverloadPolicy } : {}),
+          ...(args.live_max_queue !== undefined ? { maxQueue: args.live_max_queue } : {}),
+          ...(args.live_every_nth !== undefined ? { everyNth: args.live_every_nth } : {}),
+        },
         onReconnect: (attempt, delayMs, reason) => {
           reconnecting = attempt;
           const why = redactUrl(reason).replace(/\s*\n\s*/g, ' · ');
@@ -141,6 +146,7 @@ export class VideoJob {
       const workerCount = Math.max(0, Math.floor(this.options.pixelWorkers ?? 0));
       if (workerCount > 0 && this.job.stages.some((s) => PIXEL_WORKER_STAGES.has(s))) this.workers = new PixelWorkerPool(workerCount);
       let window = 1;
+      let nextIndex = 0;
       for await (const frame of this.decoder.frames()) {
         if (this.cancelled || this.fatal || this.stopRequested) {
           store.release(frame.ref);
@@ -151,12 +157,16 @@ export class VideoJob {
           this.options.onNotice?.('info', `video source ${shown} is back after ${reconnecting} reconnect attempt(s); frames continue at ${frame.index}`);
           reconnecting = 0;
         }
-        if (this.meter.framesDone === 0 && this.inflight.length === 0) {
+        if (!this.encoder) {
           const stream = this.decoder.info;
-          this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live);
+          this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index);
           window = this.windowFor(frame.width * frame.height * 3);
           this.meter.start();
         }
+        // Indexes the decoder dropped (overload policy): skipped, so the encoder repeats the
+        // previous frame for a live source and the output keeps real time.
+        for (let i = nextIndex; i < frame.index; i++) void this.encoder.skip(i).catch(() => undefined);
+        nextIndex = frame.index + 1;
         const task = this.processFrame(frame, source).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
           if (!this.stopping) this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
@@ -179,9 +189,9 @@ export class VideoJob {
         frames: encoded.frames,
         framesProcessed: this.meter.framesDone,
         framesFailed: this.meter.framesFailed,
-        framesDropped: this.meter.framesDropped,
+        framesDropped: this.meter.framesDropped + this.decoder.dropped,
         framesNoFace: this.meter.framesNoFace,
-        framesRead: this.framesRead,
+        framesRead: this.framesRead + this.decoder.dropped,
         framesWritten: encoded.frames,
         framesLate: encoded.late + this.framesLateAfterStop,
         ...(this.stopRequested ? { stopped: true } : {}),
@@ -251,7 +261,7 @@ export class VideoJob {
     await this.settle();
   }
 
-  private makeEncoder(width: number, height: number, fps: number, hasAudio: boolean, live: boolean): VideoEncoder {
+  private makeEncoder(width: number, height: number, fps: number, hasAudio: boolean, live: boolean, startIndex = 0): VideoEncoder {
     const { args } = this.job;
     return new VideoEncoder({
       locator: this.locator,
@@ -265,6 +275,9 @@ export class VideoJob {
       keepAudio: args.keep_audio !== false,
       quality: args.quality ?? 80,
       ...(args.preset ? { preset: args.preset } : {}),
+      startIndex,
+      // A live output keeps a steady frame rate: a dropped frame becomes the previous one again.
+      ...(live ? { onSkip: 'repeat' as const } : {}),
     });
   }
 
