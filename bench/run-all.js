@@ -18,6 +18,8 @@ const CASES = [
   ['video-throughput.js', []],
   ['memory.js', []],
   ['concurrency.js', []],
+  // Skips itself (exit 0) without the RTSP/RTMP servers; the 10-minute soak is separate: --soak 10.
+  ['live-camera.js', FULL ? ['30'] : ['10']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -73,6 +75,13 @@ if (cc) {
   for (const n of [1, 2, 4]) {
     const c = cc[`jobs${n}`];
     if (c) rows.push([`concurrency ${n} job(s), ${cc.clip.width}x${cc.clip.height}×${cc.clip.frames}`, `${mmm(c.totalFramesPerSecond)} frames/s total`, `latency ${mmm(c.perJobLatencyMs)} ms`]);
+  }
+}
+const lc = all.liveCamera;
+if (lc) {
+  for (const key of ['normal', 'overload']) {
+    const c = lc[key];
+    if (c) rows.push([`live ${lc.camera.width}x${lc.camera.height}@${lc.camera.fps} RTSP → blur → RTMP, ${key}`, `delay p50 ${c.delaySec.p50} / p95 ${c.delaySec.p95} s`, `source ${c.sourceOverProcessing}× processing · dropped ${c.framesDropped}/${c.framesRead} · CPU ${c.cpuMsPerFrame.node} + ${c.cpuMsPerFrame.ffmpeg} ms/frame`]);
   }
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));

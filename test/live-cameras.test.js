@@ -21,6 +21,7 @@ const { childProcesses, rtspMissing, rtmpMissing, makeCameraClip, startRtspCamer
 const CLI = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
 const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
 const nodes = [...ourNodes, ...videoNodes];
+const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300 };
 const TAB = { id: 'tab', type: 'tab', label: 'live' };
 const sink = (id) => ({ id, z: 'tab', type: 'helper' });
@@ -328,6 +329,33 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(file.frames, frames.length, 'every frame sent is in the file');
       assert.deepStrictEqual([msg.payload.frames, msg.payload.dropped], [frames.length, 0]);
       assert.strictEqual(config.runtime.stats().store.frames, 0);
+    });
+
+    it('the live example (examples/live-camera-privacy.json) runs against the camera: start, blurred frames, stop → a valid MP4 and the summary', async function () {
+      const output = path.join(dir, 'example-privacy.mp4');
+      let text = fs.readFileSync(path.join(__dirname, '..', 'examples', 'live-camera-privacy.json'), 'utf8');
+      assert.ok(text.includes('rtsp://camera.local/stream') && text.includes('/tmp/privacy.mp4'));
+      text = text.split('rtsp://camera.local/stream').join(camera.url).split('/tmp/privacy.mp4').join(output);
+      const flow = JSON.parse(text).map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper' } : n));
+      await helper.load([...nodes, core('common/20-inject.js'), core('common/90-comment.js')], [TAB, ...flow.map((n) => (n.type === 'facefusion-config' ? n : { ...n, z: 'tab' }))]);
+      await helper.getNode(flow.find((n) => n.type === 'facefusion-config').id).ready;
+      const start = flow.find((n) => n.type === 'inject' && n.name === 'start');
+      const stop = flow.find((n) => n.type === 'inject' && n.name === 'stop');
+      const videoIn = flow.find((n) => n.type === 'face-video-in');
+      const blurNode = flow.find((n) => n.type === 'face-blur');
+      const summaryNode = flow.find((n) => n.type === 'helper');
+      const blurred = collect(helper.getNode(blurNode.id));
+      const seen = watch(helper.getNode(videoIn.id));
+      helper.getNode(start.id).receive({});
+      await until(() => blurred.length >= 24, '24 frames through the blur', 30000);
+      const summary = new Promise((resolve) => helper.getNode(summaryNode.id).once('input', resolve));
+      helper.getNode(stop.id).receive({});
+      const msg = await Promise.race([summary, sleep(20000).then(() => assert.fail('no summary after stop'))]);
+      const file = countFrames(ffmpeg.path, output);
+      assert.strictEqual(file.error, '', file.error);
+      assert.strictEqual(file.frames, msg.payload.frames);
+      assert.ok(msg.payload.frames >= 24, JSON.stringify(msg.payload));
+      assert.ok(seen.statuses.some((t) => /frames · .* fps/.test(t)), JSON.stringify(seen.statuses));
     });
 
     it('a redeploy mid-stream closes the MP4 properly with the frames that reached face-video-out', async function () {
