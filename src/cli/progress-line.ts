@@ -35,7 +35,8 @@ export class ProgressLine {
 function describe(p: JobProgress): string {
   const total = p.framesTotal !== undefined ? `/${p.framesTotal}` : '';
   const eta = p.etaSec !== undefined ? ` · ETA ${formatSeconds(p.etaSec)}` : '';
-  return `${p.framesDone}${total} frames · ${p.fps.toFixed(1)} fps${eta}`;
+  const dropped = p.framesDropped > 0 ? ` · ${p.framesDropped} dropped` : '';
+  return `${p.framesDone}${total} frames · ${p.fps.toFixed(1)} fps${dropped}${eta}`;
 }
 
 export function formatSeconds(s: number): string {

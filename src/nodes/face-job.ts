@@ -36,7 +36,7 @@ export = function (RED: Red): void {
     const onProgress = (p: JobProgress): void => {
       const msg = mine.get(p.id);
       if (!msg) return;
-      node.status({ fill: 'blue', shape: 'dot', text: `${p.percent !== undefined ? `${p.percent.toFixed(0)}% · ` : ''}${p.framesDone} frames · ${p.fps.toFixed(1)} fps` });
+      node.status({ fill: 'blue', shape: 'dot', text: `${p.percent !== undefined ? `${p.percent.toFixed(0)}% · ` : ''}${p.framesDone} frames · ${p.fps.toFixed(1)} fps${p.framesDropped > 0 ? ` · ${p.framesDropped} dropped` : ''}` });
       node.send([null, { payload: p, topic: 'progress', jobId: p.id, ...(msg.topic !== undefined ? { parentTopic: msg.topic } : {}) }]);
     };
     const onState = (info: JobInfo): void => {

@@ -166,6 +166,7 @@ export class VideoJob {
         // Indexes the decoder dropped (overload policy): skipped, so the encoder repeats the
         // previous frame for a live source and the output keeps real time.
         for (let i = nextIndex; i < frame.index; i++) void this.encoder.skip(i).catch(() => undefined);
+        if (frame.index > nextIndex) this.meter.framesDropped += frame.index - nextIndex;
         nextIndex = frame.index + 1;
         const task = this.processFrame(frame, source).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
@@ -189,7 +190,7 @@ export class VideoJob {
         frames: encoded.frames,
         framesProcessed: this.meter.framesDone,
         framesFailed: this.meter.framesFailed,
-        framesDropped: this.meter.framesDropped + this.decoder.dropped,
+        framesDropped: this.meter.framesDropped,
         framesNoFace: this.meter.framesNoFace,
         framesRead: this.framesRead + this.decoder.dropped,
         framesWritten: encoded.frames,
