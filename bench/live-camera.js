@@ -5,6 +5,7 @@
 //   normal   the camera at its rate; processing keeps up or drops (drop_oldest, queue 25)
 //   overload the same camera while each frame costs 2× the camera's frame time (an added
 //            stage delay), so the source runs 2× faster than processing: the delay must stay bounded
+//   overloadBlock  the overload case with live_policy block (no drops), for comparison
 //   soak     (--soak MINUTES, bench only) the normal case for that long, RSS and frame-store samples
 // Delay behind the camera = when a frame leaves the last stage (right before the encoder) minus
 // when the camera sent it; the camera clock is pts + t0, with t0 the smallest (arrival − pts) seen
@@ -58,7 +59,7 @@ function procCpuMs(pid) {
   }
 }
 
-async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample = 0 }) {
+async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample = 0, policy = 'drop_oldest' }) {
   const runtime = createRuntime({ device: 'cpu', threads: 0, frameBudgetBytes: 256 * 1024 * 1024 });
   const jobs = new JobManager(runtime, { locator: new FfmpegLocator(), progressIntervalMs: 500 });
   const arrivals = [];
@@ -74,7 +75,7 @@ async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample
   const samples = [];
   const ffCpu = new Map();
   const cpu0 = process.cpuUsage();
-  const id = jobs.runJob({ target_path: camera.url, output_path: server.url(name), processors: ['face_blur'], preset: 'veryfast', quality: 60 });
+  const id = jobs.runJob({ target_path: camera.url, output_path: server.url(name), processors: ['face_blur'], preset: 'veryfast', quality: 60, live_policy: policy });
   const t0 = performance.now();
   let nextSample = 0;
   while ((performance.now() - t0) / 1000 < seconds) {
@@ -104,6 +105,7 @@ async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample
   const out = {
     seconds: r2((performance.now() - t0) / 1000),
     stageDelayMs,
+    policy,
     framesRead: r.framesRead,
     framesProcessed: r.framesProcessed,
     framesDropped: r.framesDropped,
@@ -150,6 +152,8 @@ async function main() {
       // then runs at under half the camera's rate (the source is more than 2× faster; see the ratio).
       const stageDelayMs = Math.round(4000 / FPS);
       result.overload = await runCase('overload', { camera, server, seconds: SECONDS, stageDelayMs });
+      // The same overload without drops: the delay grows with the run.
+      result.overloadBlock = await runCase('overloadBlock', { camera, server, seconds: SECONDS, stageDelayMs, policy: 'block' });
       saveResults('liveCamera', result);
     }
   } finally {

@@ -79,7 +79,7 @@ if (cc) {
 }
 const lc = all.liveCamera;
 if (lc) {
-  for (const key of ['normal', 'overload']) {
+  for (const key of ['normal', 'overload', 'overloadBlock']) {
     const c = lc[key];
     if (c) rows.push([`live ${lc.camera.width}x${lc.camera.height}@${lc.camera.fps} RTSP → blur → RTMP, ${key}`, `delay p50 ${c.delaySec.p50} / p95 ${c.delaySec.p95} s`, `source ${c.sourceOverProcessing}× processing · dropped ${c.framesDropped}/${c.framesRead} · CPU ${c.cpuMsPerFrame.node} + ${c.cpuMsPerFrame.ffmpeg} ms/frame`]);
   }

@@ -358,6 +358,27 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.ok(seen.statuses.some((t) => /frames · .* fps/.test(t)), JSON.stringify(seen.statuses));
     });
 
+    it('face-video-out writes the indexes a live source dropped (msg.video.droppedBefore) as repeats, at once: the video keeps its length', async function () {
+      const output = path.join(dir, 'repeats.mp4');
+      await helper.load(nodes, [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, preset: 'ultrafast', wires: [['summary']] }, sink('summary')]);
+      const config = helper.getNode('cfg');
+      await config.ready;
+      const out = helper.getNode('out');
+      const summary = new Promise((resolve) => helper.getNode('summary').once('input', resolve));
+      // Frames 0, 3 and 4 of a live source; 1 and 2 were dropped before 3.
+      for (const [index, droppedBefore] of [[0, 0], [3, 2], [4, 0]]) {
+        const target = { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).fill(40 + index) };
+        const token = await config.runtime.createToken({ target, operations: [] });
+        out.receive({ payload: token, parts: { id: 'cam', index, type: 'frames' }, video: { fps: 10, source: camera.url, ...(droppedBefore ? { droppedBefore } : {}) } });
+      }
+      await until(() => config.runtime.stats().store.frames === 0, 'every frame written (none parked behind the dropped indexes)', 5000);
+      out.receive({ payload: { frames: 3, dropped: 2 }, parts: { id: 'cam', count: 5, type: 'frames' }, complete: true });
+      const msg = await Promise.race([summary, sleep(10000).then(() => assert.fail('no summary'))]);
+      assert.deepStrictEqual([msg.payload.frames, msg.payload.dropped], [5, 2]);
+      const file = countFrames(ffmpeg.path, output);
+      assert.deepStrictEqual([file.frames, file.error], [5, '']);
+    });
+
     it('a redeploy mid-stream closes the MP4 properly with the frames that reached face-video-out', async function () {
       const output = path.join(dir, 'redeploy.mp4');
       await helper.load(nodes, liveFlow(camera.url, output));
