@@ -7,6 +7,7 @@
 // every written frame when read back.
 const assert = require('assert');
 const fs = require('fs');
+const http = require('http');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { createRuntime } = require('../dist/runtime');
@@ -194,6 +195,36 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       const blocked = await take({ policy: 'block' }, 6, 250);
       assert.deepStrictEqual(blocked.indexes, [0, 1, 2, 3, 4, 5]);
       assert.strictEqual(blocked.dropped, 0);
+    });
+  });
+
+  describe('decoder overload, a file over HTTP', function () {
+    it('a file served over http:// (it has a duration) is never dropped from, however slow the consumer', async function () {
+      const small = makeCameraClip(ffmpeg.path, path.join(dir, 'small.mp4'), { width: 160, height: 120, fps: 12, seconds: 4 });
+      const server = http.createServer((req, res) => {
+        res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': fs.statSync(small).size });
+        fs.createReadStream(small).pipe(res);
+      });
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
+      const store = new FrameStore({ budgetBytes: 8 * 1024 * 1024 });
+      const decoder = new VideoDecoder({ locator: new FfmpegLocator(), store, input: `http://127.0.0.1:${server.address().port}/small.mp4`, maxReconnects: 0 });
+      const indexes = [];
+      try {
+        for await (const f of decoder.frames()) {
+          indexes.push(f.index);
+          await sleep(20);
+          store.release(f.ref);
+          if (indexes.length >= 48) break;
+        }
+      } finally {
+        await decoder.stop();
+        store.close();
+      }
+      // 48 frames against a queue of 25: a drop policy would have dropped some.
+      assert.deepStrictEqual(indexes, Array.from({ length: 48 }, (_, i) => i));
+      assert.strictEqual(decoder.dropped, 0);
+      assert.strictEqual(decoder.policy.policy, 'block');
     });
   });
 

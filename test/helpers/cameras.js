@@ -35,7 +35,7 @@ function rtmpMissing() {
  */
 function makeCameraClip(bin, output, { width = 320, height = 240, fps = 25, seconds = 30, image = media('fr_obama.jpg') } = {}) {
   runFfmpeg(bin, ['-loop', '1', '-i', image, '-vf', `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`,
-    '-r', String(fps), '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(fps), '-pix_fmt', 'yuv420p', output]);
+    '-r', String(fps), '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(fps), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', output]);
   return output;
 }
 

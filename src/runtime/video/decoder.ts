@@ -20,7 +20,10 @@ export type OverloadPolicy = 'block' | 'drop-oldest' | 'drop-newest' | 'every-nt
 export const OVERLOAD_POLICIES: readonly OverloadPolicy[] = ['block', 'drop-oldest', 'drop-newest', 'every-nth'];
 
 export interface OverloadOptions {
-  /** Default for live sources: drop-oldest (files always block). */
+  /**
+   * Default for live sources: drop-oldest — except an http(s):// or tcp:// source that reports a
+   * duration (a file on a server, not paced in real time: nothing is dropped from it); files always block.
+   */
   policy?: OverloadPolicy;
   /** Frames waiting for the consumer before the policy drops (default 25, about a second). */
   maxQueue?: number;
@@ -105,6 +108,8 @@ export class VideoDecoder {
   private stream?: DecoderStreamInfo;
   private delayTimer?: { timer: NodeJS.Timeout; resolve: () => void };
   private droppedFrames = 0;
+  /** The policy was given: never changed by what the source turns out to be. */
+  private readonly policyChosen: boolean;
   private readonly overload: Required<OverloadOptions>;
 
   /** Throws E_UNSUPPORTED_SOURCE / E_BAD_PARAMETER synchronously; file existence is checked when frames() starts. */
@@ -118,6 +123,7 @@ export class VideoDecoder {
       if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new FaceError('E_BAD_PARAMETER', `overload ${name} must be a whole number >= 1 (got ${value})`);
     }
     this.overload = { policy: this.live ? o.policy ?? 'drop-oldest' : 'block', maxQueue: o.maxQueue ?? 25, everyNth: o.everyNth ?? 2 };
+    this.policyChosen = o.policy !== undefined;
     if ((options.width === undefined) !== (options.height === undefined)) {
       throw new FaceError('E_BAD_PARAMETER', 'give both width and height to scale decoded frames, or neither');
     }
@@ -246,6 +252,11 @@ export class VideoDecoder {
     const { width, height, fps } = header;
     const bytes = width * height * 3;
     const o = this.options;
+    // A file served over http(s)/tcp is read as fast as ffmpeg can: dropping would lose frames for nothing.
+    if (!this.policyChosen && this.overload.policy !== 'block' && (this.source.scheme === 'http' || this.source.scheme === 'https' || this.source.scheme === 'tcp')) {
+      const duration = parseFfmpegDump(child.stderrHead()).input?.durationSec;
+      if (duration !== undefined && duration > 0) this.overload.policy = 'block';
+    }
     if (this.overload.policy !== 'block') return yield* this.runQueued(child, reader, { width, height, fps }, firstIndex);
     let index = firstIndex;
     for (;;) {
