@@ -425,6 +425,25 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.ok(file.frames >= 30 && file.frames <= blurred.length, `${file.frames} frames in the file, ${blurred.length} reached face-video-out`);
     });
 
+    it('face-job: a redeploy stops a live job and closes its MP4 properly (no result message, no Catch error)', async function () {
+      const output = path.join(dir, 'job-redeploy.mp4');
+      await helper.load(nodes, [TAB, CFG, { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['progress']] }, sink('result'), sink('progress')]);
+      await helper.getNode('cfg').ready;
+      const job = helper.getNode('job');
+      const progress = collect(helper.getNode('progress'));
+      const results = collect(helper.getNode('result'));
+      const errors = [];
+      job.on('call:error', (call) => errors.push(call.args[0]));
+      job.receive({ payload: { target_path: camera.url, output_path: output, processors: ['face_blur'], preset: 'ultrafast', quality: 50 } });
+      await until(() => progress.some((m) => m.payload.framesDone >= 20), '20 frames', 30000);
+      const done = progress[progress.length - 1].payload.framesDone;
+      await helper.unload();
+      const file = countFrames(ffmpeg.path, output);
+      assert.strictEqual(file.error, '', file.error);
+      assert.ok(file.frames >= done, `${file.frames} frames in the file, ${done} were done before the redeploy`);
+      assert.deepStrictEqual([results.length, errors.length], [0, 0]);
+    });
+
     it('face-job: RTSP camera → blur → RTMP; cancel stops it and the stream read back from the RTMP server holds every frame written', async function () {
       const missing = rtmpMissing();
       if (missing) pending(this, missing);
