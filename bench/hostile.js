@@ -1,7 +1,7 @@
 'use strict';
 // Hostile messages (issue 18): how long the event loop is blocked, how high the frame store
 // goes and how fast a hostile message is refused. Usage: node bench/hostile.js [rounds]
-// (default 3). Figures in BENCHMARKS.md § 7; the same cases as test/hostile.test.js, measured.
+// (default 3). Figures in BENCHMARKS.md § 8; the same cases as test/hostile.test.js, measured.
 //  - 256 face boxes on a 2000² frame (case 1): frame-sized boxes (refused before any work) and
 //    the most face area the bound allows (100 px boxes), per stage, on the runtime's pixel worker
 //    (as the nodes run them) and on the main thread;

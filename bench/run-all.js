@@ -21,6 +21,8 @@ const CASES = [
   ['match-similarity.js', []],
   ['hostile.js', FULL ? ['5'] : ['3']],
   ['privacy-recall.js', FULL ? ['20'] : ['10']],
+  // Skips itself (exit 0) without the RTSP/RTMP servers; the 10-minute soak is separate: --soak 10.
+  ['live-camera.js', FULL ? ['30'] : ['10']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -102,6 +104,13 @@ if (pv) {
     }
   }
   if (pv.videoBlurJob720pFps) rows.push(['privacy 720p blur job', Object.entries(pv.videoBlurJob720pFps).map(([k, v]) => `${k}: ${v}`).join(' | ') + ' frames/s', '']);
+}
+const lc = all.liveCamera;
+if (lc) {
+  for (const key of ['normal', 'overload', 'overloadBlock']) {
+    const c = lc[key];
+    if (c) rows.push([`live ${lc.camera.width}x${lc.camera.height}@${lc.camera.fps} RTSP → blur → RTMP, ${key}`, `delay p50 ${c.delaySec.p50} / p95 ${c.delaySec.p95} s`, `source ${c.sourceOverProcessing}× processing · dropped ${c.framesDropped}/${c.framesRead} · CPU ${c.cpuMsPerFrame.node} + ${c.cpuMsPerFrame.ffmpeg} ms/frame`]);
+  }
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);

@@ -32,7 +32,7 @@
     'face-pack': { name: '', config: '', format: 'png', quality: 90, sealed: true, release: true },
     'face-unpack': { name: '', config: '', allowUnsealed: false, maxMB: 64 },
     'face-match': { name: '', config: '', reference: '', threshold: 0.5 },
-    'face-video-in': { name: '', config: '', source: '', maxInFlight: 4 },
+    'face-video-in': { name: '', config: '', source: '', maxInFlight: 4, overload: 'drop-oldest', maxQueue: 25, everyNth: 2 },
     'face-video-out': { name: '', config: '', output: '/tmp/face-video.mp4', fps: '', quality: 80, preset: 'veryfast', keepAudio: true, provenance: true, endTimeout: 10 },
     'face-job': { name: '', config: '', cancelAny: false }
   };

@@ -243,8 +243,9 @@ describe('video nodes', function () {
     return msgs;
   }
 
-  it('face-video-out close() (redeploy) kills the encoder and frees parked frames', async function () {
-    const flow = [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: path.join(dir, 'closed.mp4'), preset: 'ultrafast', wires: [['summary']] }, sink('summary')];
+  it('face-video-out close() (redeploy) closes the file properly with the frames that arrived (missing ones skipped), ends the encoder and frees parked frames', async function () {
+    const output = path.join(dir, 'closed.mp4');
+    const flow = [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, preset: 'ultrafast', wires: [['summary']] }, sink('summary')];
     await helper.load(nodes, flow);
     const config = helper.getNode('cfg');
     const out = helper.getNode('out');
@@ -253,6 +254,8 @@ describe('video nodes', function () {
     await out.close(false);
     assert.deepStrictEqual(ffmpegChildren(), [], 'encoder ended');
     assert.strictEqual(config.runtime.stats().store.frames, 0, 'the parked frame was freed');
+    const probed = await probeMedia(locator, output, { countFrames: true });
+    assert.strictEqual(probed.frameCount, 2, 'frames 0 and 2 are in the closed file');
   });
 
   it('face-video-out: a bad output reaches the Catch node once with its code, the rest of that video is dropped and freed', async function () {

@@ -8,7 +8,7 @@
  */
 import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError } from '../runtime';
 import { JobManager, knownProcessors } from '../runtime/jobs';
-import { FfmpegLocator } from '../runtime/video';
+import { classifySource, FfmpegLocator } from '../runtime/video';
 import { runModelsCli } from './models';
 import { ProgressLine, summary } from './progress-line';
 import { parseRunArgs, RUN_USAGE, UsageError } from './run-options';
@@ -24,7 +24,13 @@ ${RUN_USAGE}
 
 processors: ${knownProcessors().join(', ')}
 
-exit codes: 0 done, 1 the job failed, 2 bad arguments, 130 interrupted`;
+stopping: Ctrl-C (SIGINT) or SIGTERM on a live source (rtsp, rtmp, http, udp, tcp, srt, /dev/video*)
+  stops reading, finishes the frames in flight and closes the output properly: the file holds every
+  processed frame (exit code 0). On a file source it cancels: the partial output is deleted
+  (exit code 130). A second Ctrl-C aborts at once (partial output deleted, exit code 130).
+
+exit codes: 0 done (also: a live run stopped with Ctrl-C/SIGTERM whose output was closed properly),
+  1 the job failed, 2 bad arguments, 130 cancelled or aborted`;
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -67,14 +73,20 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   const runtime = createRuntime({ ...command.runtime, logger: log });
   const jobs = new JobManager(runtime, { locator: new FfmpegLocator({ logger: log }), progressIntervalMs: 200 });
   let id: string | undefined;
-  let interrupted = false;
+  let signals = 0;
+  const live = isLive(command.job.target_path);
   const onSignal = (): void => {
-    interrupted = true;
-    io.stderr.write('\ninterrupted: stopping the job…\n');
-    if (id) void jobs.cancelJob(id);
+    signals++;
+    if (signals === 1 && live) {
+      io.stderr.write('\nstopping: finishing the frames in flight and closing the output (Ctrl-C again to abort)…\n');
+      if (id) void jobs.cancelJob(id);
+      return;
+    }
+    io.stderr.write(signals === 1 ? '\ninterrupted: cancelling the job…\n' : '\naborting…\n');
+    if (id) void jobs.cancelJob(id, { abort: true });
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     try {
       id = jobs.createJob(command.job);
@@ -85,6 +97,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     }
     const bar = new ProgressLine(io.stderr);
     jobs.on('progress', (p) => bar.update(p));
+    jobs.on('notice', (n) => {
+      bar.end();
+      io.stderr.write(`${n.level === 'warn' ? 'warning' : 'info'}: ${n.message}\n`);
+    });
     jobs.startJob(id);
     const info = await jobs.waitForJob(id);
     bar.end();
@@ -92,8 +108,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`${summary(info.result)}\n`);
       return 0;
     }
-    if (interrupted || info.state === 'cancelled') {
-      io.stderr.write('cancelled\n');
+    if (signals > 0 || info.state === 'cancelled') {
+      io.stderr.write(`cancelled${info.error?.message ? `: ${info.error.message}` : ''}\n`);
       return 130;
     }
     io.stderr.write(`error: ${info.error?.code ?? 'E_JOB'}: ${info.error?.message ?? 'the job failed'}\n`);
@@ -111,6 +127,14 @@ async function models(argv: string[], io: CliIo): Promise<number> {
   const [sub] = argv;
   if (!sub || !['list', 'fetch', 'verify'].includes(sub)) throw new UsageError(`models needs list, fetch or verify (got "${sub ?? ''}")`);
   return runModelsCli(argv, io);
+}
+
+function isLive(target: string | undefined): boolean {
+  try {
+    return typeof target === 'string' && classifySource(target).live;
+  } catch {
+    return false;
+  }
 }
 
 function describe(error: unknown): string {

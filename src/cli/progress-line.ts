@@ -35,7 +35,8 @@ export class ProgressLine {
 function describe(p: JobProgress): string {
   const total = p.framesTotal !== undefined ? `/${p.framesTotal}` : '';
   const eta = p.etaSec !== undefined ? ` · ETA ${formatSeconds(p.etaSec)}` : '';
-  return `${p.framesDone}${total} frames · ${p.fps.toFixed(1)} fps${eta}`;
+  const dropped = p.framesDropped > 0 ? ` · ${p.framesDropped} dropped` : '';
+  return `${p.framesDone}${total} frames · ${p.fps.toFixed(1)} fps${dropped}${eta}`;
 }
 
 export function formatSeconds(s: number): string {
@@ -51,6 +52,10 @@ export function summary(result: JobResult): string {
     lines.push(`  ${result.frames} frames, ${result.width}x${result.height}, ${round(result.fps ?? 0)} fps, ${round(result.durationSec ?? 0)} s${result.audio ? ', with audio' : ''}`);
   } else {
     lines.push(`  ${result.width}x${result.height}`);
+  }
+  if (result.stopped) lines.push('  stopped on request: the frames read were finished and the output closed properly');
+  if (result.framesRead !== undefined) {
+    lines.push(`  frames read ${result.framesRead}, written ${result.framesWritten ?? result.frames}, dropped ${result.framesDropped}, late ${result.framesLate ?? 0}`);
   }
   lines.push(`  stages: ${result.stages.join(' → ')}`);
   lines.push(`  processed ${result.framesProcessed} frame${result.framesProcessed === 1 ? '' : 's'} in ${formatSeconds(result.elapsedSec)} (${round(result.processingFps)} fps); failed ${result.framesFailed}, dropped ${result.framesDropped}, without a face ${result.framesNoFace}`);

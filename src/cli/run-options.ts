@@ -37,6 +37,10 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --no-audio             drop the audio
   --no-provenance        do not mark swapped/enhanced outputs as AI-edited (IPTC XMP / video metadata)
   --on-failure P         pass | drop | retry:N  what a failing frame does (default pass)
+  --live-policy P        live sources slower to process than they send: drop_oldest (default),
+                         drop_newest, every_nth or block (no drops; the delay then grows)
+  --live-queue N         frames that may wait before the policy drops (default 25)
+  --live-every N         every_nth: keep one frame in N (default 2)
   --models-dir DIR       model cache (default FACEFUSION_MODELS_DIR, else ~/.cache/facefusion/models)
   FaceFusion model options (a model id from \`facefusion-node models list\` or an .onnx path
   named like the model; blank = the embedded default):
@@ -84,6 +88,9 @@ export function parseRunArgs(argv: string[]): RunCommand {
         'no-audio': { type: 'boolean' },
         'no-provenance': { type: 'boolean' },
         'on-failure': { type: 'string' },
+        'live-policy': { type: 'string' },
+        'live-queue': { type: 'string' },
+        'live-every': { type: 'string' },
         'models-dir': { type: 'string' },
         verbose: { type: 'boolean' },
         ...MODEL_OPTIONS,
@@ -153,6 +160,9 @@ export function parseRunArgs(argv: string[]): RunCommand {
     keep_audio: !v['no-audio'],
     ...(v['no-provenance'] ? { provenance: false } : {}),
     ...(v['on-failure'] !== undefined ? { failure_policy: failurePolicy(v['on-failure']) } : {}),
+    ...(v['live-policy'] !== undefined ? { live_policy: livePolicy(v['live-policy']) } : {}),
+    ...(v['live-queue'] !== undefined ? { live_max_queue: integer('--live-queue', v['live-queue'], 1, 1000) } : {}),
+    ...(v['live-every'] !== undefined ? { live_every_nth: integer('--live-every', v['live-every'], 1, 1000) } : {}),
   };
   return { job, runtime: { device, threads, ...(v['models-dir'] ? { modelsDir: v['models-dir'] } : {}) }, verbose: v.verbose === true };
 }
@@ -167,6 +177,12 @@ function integer(name: string, text: string, min: number, max: number): number {
   const n = number(name, text, min, max);
   if (!Number.isInteger(n)) throw new UsageError(`${name} must be a whole number (got "${text}")`);
   return n;
+}
+
+function livePolicy(text: string): JobArgs['live_policy'] {
+  const policy = text.replace(/-/g, '_');
+  if (policy === 'block' || policy === 'drop_oldest' || policy === 'drop_newest' || policy === 'every_nth') return policy;
+  throw new UsageError(`--live-policy must be drop_oldest, drop_newest, every_nth or block (got "${text}")`);
 }
 
 function failurePolicy(text: string): JobArgs['failure_policy'] {

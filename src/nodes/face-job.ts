@@ -1,5 +1,5 @@
 import { FaceError, type Runtime } from '../runtime';
-import { JobManagerRegistry, type JobInfo, type JobManager, type JobProgress } from '../runtime/jobs';
+import { JobManagerRegistry, type JobInfo, type JobManager, type JobNotice, type JobProgress } from '../runtime/jobs';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig } from './lib/stage-node';
@@ -16,8 +16,11 @@ interface Def extends NodeDef {
  * config node's runtime. Progress messages on output 2, the result on output 1 (msg.payload =
  * result, msg.job = the job), failures to the Catch node with their code.
  * `msg.command: 'cancel'` cancels this node's running jobs (or `msg.jobId`, when this node
- * started it — or any job with the "cancel any job" option). A job refused at start (queue
- * full) is discarded, so nothing of it stays behind.
+ * started it — or any job with the "cancel any job" option). A job on a live source (stream,
+ * camera) is stopped rather than killed: its output is closed properly and the result (with
+ * `stopped: true`) goes out on output 1; a file job is cancelled and its partial output
+ * deleted. A redeploy does the same. A job refused at start (queue full) is discarded, so
+ * nothing of it stays behind.
  */
 export = function (RED: Red): void {
   // One JobManager per runtime (so per config node), shared by every face-job node of this
@@ -39,7 +42,7 @@ export = function (RED: Red): void {
     const onProgress = (p: JobProgress): void => {
       const msg = mine.get(p.id);
       if (!msg) return;
-      node.status({ fill: 'blue', shape: 'dot', text: `${p.percent !== undefined ? `${p.percent.toFixed(0)}% · ` : ''}${p.framesDone} frames · ${p.fps.toFixed(1)} fps` });
+      node.status({ fill: 'blue', shape: 'dot', text: `${p.percent !== undefined ? `${p.percent.toFixed(0)}% · ` : ''}${p.framesDone} frames · ${p.fps.toFixed(1)} fps${p.framesDropped > 0 ? ` · ${p.framesDropped} dropped` : ''}` });
       node.send([null, { payload: p, topic: 'progress', jobId: p.id, ...(msg.topic !== undefined ? { parentTopic: msg.topic } : {}) }]);
     };
     const onState = (info: JobInfo): void => {
@@ -47,8 +50,18 @@ export = function (RED: Red): void {
       if (info.state === 'queued') node.status({ fill: 'blue', shape: 'ring', text: `queued (${queuedCount()})` });
       if (info.state === 'running') node.status({ fill: 'blue', shape: 'dot', text: 'running…' });
     };
+    const onNotice = (n: JobNotice): void => {
+      if (!mine.has(n.id)) return;
+      if (n.level === 'warn') {
+        node.status({ fill: 'yellow', shape: 'ring', text: shorten(/not up/.test(n.message) ? 'waiting for the video source…' : 'reconnecting…') });
+        node.warn(n.message);
+      } else {
+        node.log(n.message);
+      }
+    };
     manager?.on('progress', onProgress);
     manager?.on('state', onState);
+    manager?.on('notice', onNotice);
 
     function queuedCount(): number {
       return [...mine.keys()].filter((id) => manager?.getJob(id)?.state === 'queued').length;
@@ -98,7 +111,12 @@ export = function (RED: Red): void {
         mine.delete(id);
         if (info.state === 'completed' && info.result) {
           const r = info.result;
-          node.status({ fill: 'green', shape: 'dot', text: shorten(`done · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s`) });
+          // A live job cancelled (or closed by a redeploy) was stopped: its output was closed properly.
+          node.status({ fill: 'green', shape: 'dot', text: shorten(`${r.stopped ? 'stopped' : 'done'} · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s`) });
+          if (closing) {
+            done(); // the flow is going away: the recording is closed, nobody is wired to hear of it
+            return;
+          }
           msg.payload = r;
           msg.job = info;
           send([msg, null]);
@@ -138,6 +156,7 @@ export = function (RED: Red): void {
       closing = true;
       manager?.off('progress', onProgress);
       manager?.off('state', onState);
+      manager?.off('notice', onNotice);
       const ids = [...mine.keys()];
       void (async () => {
         if (manager) await Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined)));

@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import { FaceError } from '../runtime';
 import { FrameTokenSource } from '../runtime/jobs';
 import { InFlightLimit } from '../runtime/store';
-import { FfmpegLocator } from '../runtime/video';
+import { FfmpegLocator, OVERLOAD_POLICIES, redactUrl, type OverloadPolicy } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
@@ -12,6 +12,9 @@ interface Def extends NodeDef {
   config?: string;
   source?: string;
   maxInFlight?: number | string;
+  overload?: string;
+  maxQueue?: number | string;
+  everyNth?: number | string;
 }
 
 interface Running {
@@ -72,10 +75,17 @@ export = function (RED: Red): void {
           // The node keeps the in-flight limit itself (InFlightLimit, woken by release
           // notifications), so the source's own polling wait never engages.
           maxInFlight: Number.MAX_SAFE_INTEGER,
+          overload: {
+            ...(def.overload && (OVERLOAD_POLICIES as readonly string[]).includes(def.overload) ? { policy: def.overload as OverloadPolicy } : {}),
+            ...(numberOption(def.maxQueue) !== undefined ? { maxQueue: Math.max(1, Math.floor(numberOption(def.maxQueue)!)) } : {}),
+            ...(numberOption(def.everyNth) !== undefined ? { everyNth: Math.max(1, Math.floor(numberOption(def.everyNth)!)) } : {}),
+          },
           onReconnect: (attempt, delayMs, reason) => {
             reconnects++;
-            node.status({ fill: 'yellow', shape: 'ring', text: `reconnecting (attempt ${attempt})…` });
-            node.warn(`video source ${input} lost (${reason}); reconnect attempt ${attempt} in ${delayMs} ms`);
+            // Before the first frame the source is not up yet (a camera still booting): said so.
+            const waiting = source.frames === 0;
+            node.status({ fill: 'yellow', shape: 'ring', text: waiting ? `waiting for the source (attempt ${attempt})…` : `reconnecting (attempt ${attempt})…` });
+            node.warn(`video source ${redactUrl(input)} ${waiting ? 'is not up' : 'lost'} (${redactUrl(reason).replace(/\s*\n\s*/g, ' · ')}); reconnect attempt ${attempt} in ${delayMs} ms`);
           },
         });
         const running: Running = { source, gate: new InFlightLimit(config.runtime.store, maxInFlight), done: Promise.resolve() };
@@ -100,6 +110,7 @@ export = function (RED: Red): void {
       let lastStatus = 0;
       let sent = 0;
       let shownReconnect = 0;
+      let lastIndex = -1;
       node.status({ fill: 'yellow', shape: 'ring', text: 'opening…' });
       try {
         // A source sent in a message is untrusted: allowed URL schemes, or a file in the allowed folders.
@@ -108,7 +119,12 @@ export = function (RED: Red): void {
         for await (const item of source.tokens()) {
           const parts: Record<string, unknown> = { id, index: item.index, type: 'frames' };
           if (item.last) parts.count = item.index + 1;
-          const video = { source: input, fps: item.stream.fps, width: item.stream.width, height: item.stream.height, ...(item.stream.hasAudio ? { hasAudio: true } : {}) };
+          const video = {
+            source: input, fps: item.stream.fps, width: item.stream.width, height: item.stream.height,
+            ...(item.stream.hasAudio ? { hasAudio: true } : {}),
+            ...(item.droppedBefore > 0 ? { droppedBefore: item.droppedBefore } : {}),
+          };
+          lastIndex = item.index;
           // Separate send() calls per output keep each message uncloned.
           node.send([{ payload: item.token, parts, video, topic: startMsg.topic }, null]);
           sent++;
@@ -120,16 +136,20 @@ export = function (RED: Red): void {
             const fps = sent / ((now - started) / 1000);
             const again = reconnects !== shownReconnect ? 'reconnected · ' : '';
             shownReconnect = reconnects;
-            node.status({ fill: 'green', shape: 'dot', text: `${again}${sent} frames · ${fps.toFixed(1)} fps` });
+            const drops = source.dropped > 0 ? ` · ${source.dropped} dropped` : '';
+            node.status({ fill: 'green', shape: 'dot', text: `${again}${sent} frames · ${fps.toFixed(1)} fps${drops}` });
           }
           await gate.waitForRoom();
         }
         const fps = source.info?.fps ?? 0;
         const durationSec = fps > 0 ? sent / fps : 0;
-        node.status({ fill: 'grey', shape: 'dot', text: `ended · ${sent} frames` });
+        const dropped = source.dropped;
+        node.status({ fill: 'grey', shape: 'dot', text: `ended · ${sent} frames${dropped > 0 ? ` · ${dropped} dropped` : ''}` });
         if (running.closing) return;
         // `sent`, not the source's decoded count: a frame read ahead when stopped is never sent.
-        node.send([null, { payload: { frames: sent, durationSec, source: input, reconnects: reconnecting() }, parts: { id, count: sent, type: 'frames' }, complete: true, topic: startMsg.topic }]);
+        // parts.count is the number of indexes (sent + dropped before the last one sent), which
+        // face-video-out waits for.
+        node.send([null, { payload: { frames: sent, dropped, durationSec, source: redactUrl(input), reconnects: reconnecting() }, parts: { id, count: lastIndex + 1, type: 'frames' }, complete: true, topic: startMsg.topic }]);
       } catch (err) {
         const error = asFaceError(err, 'video-in');
         node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });

@@ -1,5 +1,5 @@
 import { FrameTokenSink } from '../runtime/jobs';
-import { FfmpegLocator } from '../runtime/video';
+import { classifySource, FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
@@ -30,6 +30,10 @@ interface Sequence {
   failed?: boolean;
 }
 
+/** On close (redeploy), how long finishing the open video may take before the encoder is killed. */
+const CLOSE_FINISH_MS = 10_000;
+/** At most this many indexes are skipped for one frame's `msg.video.droppedBefore` (a bad value must not loop for long). */
+const MAX_DROPPED_BEFORE = 10_000;
 /** How many finished sequence ids are remembered, to drop their late frames. */
 const FINISHED_IDS = 16;
 /** The sequence id of messages without msg.parts: never treated as finished. */
@@ -41,6 +45,14 @@ const DEFAULT_ID = 'stream';
  * (`msg.complete`, waiting up to `endTimeout` for frames still on their way), or on
  * `msg.command: 'stop'`. Then a summary goes out: { frames, durationSec, fps, dropped, output }.
  */
+function isLiveSource(source: string): boolean {
+  try {
+    return classifySource(source).live;
+  } catch {
+    return false;
+  }
+}
+
 export = function (RED: Red): void {
   function FaceVideoOut(this: Node, nodeDef: NodeDef): void {
     RED.nodes.createNode(this, nodeDef);
@@ -96,6 +108,7 @@ export = function (RED: Red): void {
       if (seq && seq.id !== id) await finish(seq, send);
       if (!seq) {
         const video = (msg.video ?? {}) as { source?: string; fps?: number };
+        const live = typeof video.source === 'string' && isLiveSource(video.source);
         // An output named in a message is untrusted: a stream URL of an allowed scheme, or a file in the allowed folders.
         const output = typeof msg.output === 'string' && msg.output ? await runtime.paths.output(msg.output, 'msg.output') : (def.output ?? '').trim();
         seq = {
@@ -113,12 +126,19 @@ export = function (RED: Red): void {
             ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
             ...(numberOption(def.quality) !== undefined ? { quality: numberOption(def.quality) } : {}),
             ...(def.preset ? { preset: def.preset } : {}),
+            // A live video keeps its speed: an index the source dropped repeats the previous frame.
+            ...(live ? { onSkip: 'repeat' as const } : {}),
           }),
         };
       }
       const current = seq;
       const index = typeof parts.index === 'number' ? parts.index : token.target.index ?? current.sink.received;
       const fps = numberOption(def.fps) ?? ((msg.video as { fps?: number } | undefined)?.fps);
+      // Indexes the source dropped just before this frame (overload): skipped, not waited for.
+      const droppedBefore = Math.min(MAX_DROPPED_BEFORE, Math.max(0, Math.floor(Number((msg.video as { droppedBefore?: number } | undefined)?.droppedBefore) || 0)));
+      if (droppedBefore > 0 && current.sink.open) {
+        for (let i = index - droppedBefore; i < index; i++) await current.sink.skip(i).catch(() => undefined);
+      }
       try {
         await current.sink.write(token, index, fps);
       } catch (err) {
@@ -164,6 +184,18 @@ export = function (RED: Red): void {
       return current.finishing;
     }
 
+    /** Finishes a video on close (no summary message: the flow is going away); failures are logged. */
+    async function closeSequence(current: Sequence): Promise<void> {
+      if (current.failed) return;
+      try {
+        const result = await current.sink.finish();
+        node.log(`closed "${current.output}" on redeploy: ${result.frames} frames, ${result.dropped} dropped`);
+      } catch (err) {
+        const error = asFaceError(err, 'video-out');
+        node.warn(`face-video-out: closing "${current.output}" failed: ${error.code}: ${error.message}`);
+      }
+    }
+
     node.on('close', (_removed: boolean, done: () => void) => {
       const current = seq;
       seq = undefined;
@@ -172,8 +204,18 @@ export = function (RED: Red): void {
         return;
       }
       clearTimeout(current.endTimer);
-      // A redeploy mid-video: stop ffmpeg rather than wait for frames that will not come.
-      void current.sink.abort().finally(() => {
+      // A redeploy mid-video: frames still upstream will not come, but what arrived is kept: the
+      // missing indexes are skipped and the container closed properly, so the file is valid.
+      // Bounded (Node-RED gives close 15 s): past CLOSE_FINISH_MS the encoder is killed instead.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          node.warn(`face-video-out: closing "${current.output}" took over ${CLOSE_FINISH_MS / 1000} s; the encoder was stopped and the file may be incomplete`);
+          resolve(current.sink.abort());
+        }, CLOSE_FINISH_MS);
+      });
+      void Promise.race([closeSequence(current), timedOut]).finally(() => {
+        clearTimeout(timer);
         node.status({});
         done();
       });

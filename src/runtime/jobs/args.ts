@@ -40,6 +40,12 @@ export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number
   preset?: string;
   /** Provenance marks (IPTC Digital Source Type in XMP / container metadata) on swapped or enhanced outputs (default true). */
   provenance?: boolean;
+  /** Live sources: what to do when frames come faster than they are processed (default drop_oldest; files never drop). */
+  live_policy?: 'block' | 'drop_oldest' | 'drop_newest' | 'every_nth';
+  /** Live sources: frames that may wait before the policy drops (default 25). */
+  live_max_queue?: number;
+  /** Live sources, live_policy every_nth: keep one frame in this many (default 2). */
+  live_every_nth?: number;
 }
 
 
@@ -82,6 +88,9 @@ const JOB_SCHEMA = {
     },
     keep_audio: { type: 'boolean' },
     provenance: { type: 'boolean' },
+    live_policy: { type: 'string', enum: ['block', 'drop_oldest', 'drop_newest', 'every_nth'] },
+    live_max_queue: { type: 'integer', minimum: 1, maximum: 1000 },
+    live_every_nth: { type: 'integer', minimum: 1, maximum: 1000 },
     quality: { type: 'number', minimum: 0, maximum: 100 },
     preset: { type: 'string', enum: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] },
   },

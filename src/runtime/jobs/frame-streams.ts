@@ -13,7 +13,7 @@ import { classifySource } from '../video/source';
 /** Decoder settings a source passes on as given (reconnects of a live source, timeouts, size). */
 export type FrameTokenSourceDecoderOptions = Pick<
   VideoDecoderOptions,
-  'live' | 'maxReconnects' | 'reconnectBaseMs' | 'reconnectMaxMs' | 'ioTimeoutMs' | 'openTimeoutMs' | 'analyzeMs' | 'width' | 'height' | 'inputOptions' | 'onReconnect'
+  'live' | 'maxReconnects' | 'reconnectBaseMs' | 'reconnectMaxMs' | 'ioTimeoutMs' | 'openTimeoutMs' | 'analyzeMs' | 'width' | 'height' | 'inputOptions' | 'onReconnect' | 'overload'
 >;
 
 export interface FrameTokenSourceOptions extends FrameTokenSourceDecoderOptions {
@@ -29,7 +29,7 @@ export interface FrameTokenSourceOptions extends FrameTokenSourceDecoderOptions 
 
 /** The option names forwarded to the VideoDecoder. */
 const DECODER_KEYS: readonly (keyof FrameTokenSourceDecoderOptions)[] = [
-  'live', 'maxReconnects', 'reconnectBaseMs', 'reconnectMaxMs', 'ioTimeoutMs', 'openTimeoutMs', 'analyzeMs', 'width', 'height', 'inputOptions', 'onReconnect',
+  'live', 'maxReconnects', 'reconnectBaseMs', 'reconnectMaxMs', 'ioTimeoutMs', 'openTimeoutMs', 'analyzeMs', 'width', 'height', 'inputOptions', 'onReconnect', 'overload',
 ];
 
 export interface SourcedToken {
@@ -37,6 +37,8 @@ export interface SourcedToken {
   index: number;
   /** True for the final frame of a file (known because one frame is read ahead). */
   last: boolean;
+  /** Indexes right before this one that the source dropped (overload policy of a live source). */
+  droppedBefore: number;
   stream: DecoderStreamInfo;
 }
 
@@ -85,6 +87,11 @@ export class FrameTokenSource {
     return this.decoder.info;
   }
 
+  /** Source frames dropped by the overload policy (live sources). */
+  get dropped(): number {
+    return this.decoder.dropped;
+  }
+
   /** Tokens handed out whose frame is still in the store. */
   get inFlight(): number {
     return this.gate?.count ?? 0;
@@ -97,6 +104,7 @@ export class FrameTokenSource {
     const gate = new InFlightLimit(runtime.store, limit);
     this.gate = gate;
     let held: SourcedToken | undefined;
+    let nextIndex = 0;
     try {
       for await (const frame of this.decoder.frames()) {
         if (this.stopped) {
@@ -120,7 +128,8 @@ export class FrameTokenSource {
         // The new token is read ahead (to know which one is last); `finally` frees it when the
         // consumer stops before it is handed out.
         const out = held;
-        held = { token, index: frame.index, last: false, stream: this.decoder.info! };
+        held = { token, index: frame.index, last: false, stream: this.decoder.info!, droppedBefore: frame.index - nextIndex };
+        nextIndex = frame.index + 1;
         if (out) {
           yield* this.handOut(out, gate);
           await gate.waitForRoom();
@@ -168,6 +177,8 @@ export interface FrameTokenSinkOptions {
   preset?: string;
   /** Provenance marks on a video whose frames went through swap or enhance (default true). */
   provenance?: boolean;
+  /** What a skipped index becomes (see VideoEncoderOptions.onSkip); 'repeat' keeps a live video's time. */
+  onSkip?: 'drop' | 'repeat';
 }
 
 /**
@@ -260,6 +271,7 @@ export class FrameTokenSink {
         ...(o.quality !== undefined ? { quality: o.quality } : {}),
         ...(o.preset ? { preset: o.preset } : {}),
         ...(marks ? { metadata: videoMetadata(marks) } : {}),
+        ...(o.onSkip ? { onSkip: o.onSkip } : {}),
       });
     } catch (error) {
       this.failure = toFaceError(error, 'E_VIDEO_ENCODE');

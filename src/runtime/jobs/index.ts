@@ -1,6 +1,6 @@
 /** Headless face jobs (FaceFusion-style args) on one Runtime: images and videos. */
 export { JobManager } from './job-manager';
-export type { JobManagerOptions, JobManagerEvents } from './job-manager';
+export type { JobManagerOptions, JobManagerEvents, JobNotice } from './job-manager';
 export { JobManagerRegistry } from './registry';
 export { JobArgsValidator, isImagePath, IMAGE_EXTENSIONS } from './args';
 export type { JobArgs, FailurePolicy, NormalizedJob } from './args';

@@ -22,6 +22,8 @@ export interface JobManagerOptions {
   framesInFlight?: number;
   /** Worker threads per video job for pixel-only stages (blur, enhance, debug, swap); default 0 (main thread). Helps when cores are free: see BENCHMARKS.md. */
   pixelWorkers?: number;
+  /** After a live job is stopped, how long its frames in flight may take to finish (ms, default 10000). */
+  stopGraceMs?: number;
   /** Least time between two progress events of a job (ms, default 250); the last one always goes out. */
   progressIntervalMs?: number;
 }
@@ -29,6 +31,10 @@ export interface JobManagerOptions {
 interface Runner {
   run(): Promise<JobResult>;
   cancel(): Promise<void>;
+  /** Finish early keeping the output (live sources). */
+  stop?(): Promise<void>;
+  /** The job reads a live source (stream or device): cancel means stop and keep the recording. */
+  readonly live?: boolean;
   pids(): { decoder?: number; encoder?: number };
   readonly meter: ProgressMeter;
 }
@@ -44,6 +50,8 @@ interface JobRecord {
   wanted: boolean;
   runner?: Runner;
   cancelRequested: boolean;
+  /** A live job was asked to stop: it finishes its recording and completes (stopped). */
+  stopRequested: boolean;
   result?: JobResult;
   error?: { code: string; message: string };
   progress: JobProgress;
@@ -55,6 +63,14 @@ interface JobRecord {
 export interface JobManagerEvents {
   state: [info: JobInfo];
   progress: [progress: JobProgress];
+  /** Something a user should hear of while a job runs (a live source lost, waited for, back). */
+  notice: [notice: JobNotice];
+}
+
+export interface JobNotice {
+  id: string;
+  level: 'warn' | 'info';
+  message: string;
 }
 
 /**
@@ -94,6 +110,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
       createdAt: new Date().toISOString(),
       wanted: false,
       cancelRequested: false,
+      stopRequested: false,
       progress: { id, framesDone: 0, fps: 0, framesFailed: 0, framesDropped: 0 },
       lastProgressAt: 0,
       finished,
@@ -166,16 +183,25 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
   }
 
   /**
-   * A drafted or queued job ends cancelled at once; a running one has its ffmpeg processes
-   * stopped and its frames freed before this resolves. Finished jobs are left as they are.
+   * A drafted or queued job ends cancelled at once. A running job on a live source (stream,
+   * device) is stopped: it stops reading, finishes the frames in flight, closes its output
+   * properly and ends `completed` with `result.stopped` (or `cancelled` when nothing was processed
+   * yet). A running file job — or any job with `abort: true`, e.g. a second cancel — has its ffmpeg
+   * processes killed, its frames freed and a partial output file deleted; it ends `cancelled`.
+   * Resolves once the job has ended. Finished jobs are left as they are.
    */
-  async cancelJob(id: string): Promise<JobInfo> {
+  async cancelJob(id: string, options: { abort?: boolean } = {}): Promise<JobInfo> {
     const record = this.record(id);
     if (TERMINAL_STATES.has(record.state)) return this.info(record);
-    record.cancelRequested = true;
-    if (record.state === 'running') {
-      await record.runner?.cancel();
+    const runner = record.runner;
+    if (record.state === 'running' && runner?.live && runner.stop && !options.abort && !record.stopRequested) {
+      record.stopRequested = true;
+      await runner.stop();
+    } else if (record.state === 'running') {
+      record.cancelRequested = true;
+      await runner?.cancel();
     } else {
+      record.cancelRequested = true;
       this.finish(record, 'cancelled', undefined, { code: 'E_CLOSED', message: 'the job was cancelled before it ran' });
     }
     await record.finished;
@@ -202,7 +228,13 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
     const runner: Runner =
       record.job.kind === 'image'
         ? new ImageJob(record.id, record.job, this.runtime, onProgress)
-        : new VideoJob(record.id, record.job, this.runtime, this.locator, { framesInFlight: this.options.framesInFlight, pixelWorkers: this.options.pixelWorkers, onProgress });
+        : new VideoJob(record.id, record.job, this.runtime, this.locator, {
+            framesInFlight: this.options.framesInFlight,
+            pixelWorkers: this.options.pixelWorkers,
+            ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
+            onProgress,
+            onNotice: (level, message) => this.emit('notice', { id: record.id, level, message }),
+          });
     record.runner = runner;
     record.startedAt = new Date().toISOString();
     this.transition(record, 'running');
@@ -213,7 +245,8 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
       this.finish(record, 'completed', result);
     } catch (error) {
       const e = toFaceError(error, 'E_JOB');
-      this.finish(record, record.cancelRequested ? 'cancelled' : 'failed', undefined, { code: e.code, message: e.message });
+      const cancelled = record.cancelRequested || (record.stopRequested && e.code === 'E_CLOSED');
+      this.finish(record, cancelled ? 'cancelled' : 'failed', undefined, { code: e.code, message: e.message });
     } finally {
       record.runner = undefined;
       this.running--;

@@ -18,6 +18,14 @@ export interface JobResult {
   framesDropped: number;
   /** Frames without a face (written unchanged). */
   framesNoFace: number;
+  /** Frames read from the source (video). */
+  framesRead?: number;
+  /** Frames written to the output, repeats included (video; same as `frames`). */
+  framesWritten?: number;
+  /** Frames that finished too late to be written: after their index was given up, or after the grace of a stop (video). */
+  framesLate?: number;
+  /** The job was stopped early (a live source stopped by the user) and its output closed properly. */
+  stopped?: boolean;
   width: number;
   height: number;
   /** Output frame rate (video). */

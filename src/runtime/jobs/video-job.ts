@@ -1,11 +1,12 @@
+import { rmSync } from 'fs';
 import { FaceError, toFaceError } from '../errors';
 import { provenanceOfJob, videoMetadata, type Provenance } from '../provenance';
 import type { Runtime } from '../runtime';
 import type { FaceToken, FrameRef, Parameters } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
 import { probeMedia } from '../video/probe';
-import { classifySource } from '../video/source';
-import { VideoDecoder, type DecodedFrame } from '../video/decoder';
+import { classifySource, redactUrl } from '../video/source';
+import { VideoDecoder, type DecodedFrame, type OverloadPolicy } from '../video/decoder';
 import { VideoEncoder } from '../video/encoder';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
@@ -19,7 +20,11 @@ export interface VideoJobOptions {
   framesInFlight?: number;
   /** Worker threads for pixel-only stages (blur, enhance, debug, swap); default 0 = on the main thread. */
   pixelWorkers?: number;
+  /** After a stop of a live source, how long frames in flight may take to finish (ms, default 10000); later ones are counted late. */
+  stopGraceMs?: number;
   onProgress(meter: ProgressMeter): void;
+  /** What a user should hear of while the job runs: a live source lost, waited for, back. */
+  onNotice?(level: 'warn' | 'info', message: string): void;
 }
 
 const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
@@ -27,7 +32,13 @@ const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
 /**
  * One video job: probe → analyse the source once → decode frames into the store → one token
  * per frame through the stages (a few frames in flight) → encoder in index order. Every frame
- * is freed once written; cancel() stops both ffmpeg processes and the run frees the rest.
+ * is freed once written.
+ *
+ * Ending early: `stop()` (the way a live source ends) stops reading, lets the frames in flight
+ * finish (bounded by `stopGraceMs`), flushes the encoder and closes the container, so the output
+ * is a valid file holding every processed frame; run() then resolves with `stopped: true`.
+ * `cancel()` aborts at once: both ffmpeg processes are killed, run() rejects with E_CLOSED and a
+ * partial output file is deleted (the error message says so).
  */
 export class VideoJob {
   private decoder?: VideoDecoder;
@@ -37,6 +48,14 @@ export class VideoJob {
   /** request_ids of frame tokens being processed: their derived frames are freed on teardown. */
   private readonly active = new Set<string>();
   private cancelled = false;
+  /** stop(): finish what was read, then close the output properly. */
+  private stopRequested = false;
+  /** The grace for frames in flight after a stop ran out: what they still write is refused and counted late. */
+  private graceOver = false;
+  private framesRead = 0;
+  private framesLateAfterStop = 0;
+  /** The partial output file deleted by an abort, for the error message. */
+  private deletedPartial?: string;
   /** Set while tearing down after a failure: later errors are consequences, not causes. */
   private stopping = false;
   private fatal?: FaceError;
@@ -54,15 +73,34 @@ export class VideoJob {
     this.meter = new ProgressMeter(id);
   }
 
+  /** The job reads a stream or device: stop() (not cancel()) is how it normally ends. */
+  get live(): boolean {
+    try {
+      return classifySource(this.job.args.target_path).live;
+    } catch {
+      return false;
+    }
+  }
+
   /** pids of the job's ffmpeg processes while they run. */
   pids(): { decoder?: number; encoder?: number } {
     return { ...(this.decoder?.pid ? { decoder: this.decoder.pid } : {}), ...(this.encoder?.pid ? { encoder: this.encoder.pid } : {}) };
   }
 
-  /** Stops ffmpeg (both sides). run() then rejects with E_CLOSED after freeing every frame. */
+  /** Aborts: stops ffmpeg (both sides). run() then rejects with E_CLOSED after freeing every frame and deleting a partial output file. */
   async cancel(): Promise<void> {
     this.cancelled = true;
     await Promise.all([this.decoder?.stop(), this.encoder?.abort()]);
+  }
+
+  /**
+   * Finishes early: stops reading; the frames in flight are processed and written, the output is
+   * closed properly. run() resolves with the result (`stopped: true`), or rejects with E_CLOSED
+   * when nothing was processed yet. A later cancel() still aborts at once.
+   */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    await this.decoder?.stop();
   }
 
   async run(): Promise<JobResult> {
@@ -77,7 +115,9 @@ export class VideoJob {
       // Blur reference pictures (blur_except_paths / blur_only_paths) → embeddings, once per job.
       this.parameters = await withBlurReferences(this.runtime, args, this.id);
       this.assertRunning();
-      const info = await probeMedia(this.locator, args.target_path);
+      // A live source is not probed: a camera that is not up yet is waited for by the decoder's
+      // reconnects (with backoff), and its size and rate come with the first frame.
+      const info = input.live ? { width: 16, height: 16, fps: 25, hasAudio: false, frameCount: undefined } : await probeMedia(this.locator, args.target_path);
       this.assertRunning();
       // Validates the output location before any decoding (nothing is spawned by the constructor).
       this.makeEncoder(info.width, info.height, info.fps, info.hasAudio, input.live);
@@ -89,21 +129,51 @@ export class VideoJob {
         source = analysed.source;
       }
       this.assertRunning();
-      this.decoder = new VideoDecoder({ locator: this.locator, store, input: args.target_path, owner: this.id });
+      const shown = redactUrl(args.target_path);
+      let reconnecting = 0;
+      this.decoder = new VideoDecoder({
+        locator: this.locator,
+        store,
+        input: args.target_path,
+        owner: this.id,
+        overload: {
+          ...(args.live_policy ? { policy: args.live_policy.replace('_', '-') as OverloadPolicy } : {}),
+          ...(args.live_max_queue !== undefined ? { maxQueue: args.live_max_queue } : {}),
+          ...(args.live_every_nth !== undefined ? { everyNth: args.live_every_nth } : {}),
+        },
+        onReconnect: (attempt, delayMs, reason) => {
+          reconnecting = attempt;
+          const why = redactUrl(reason).replace(/\s*\n\s*/g, ' · ');
+          const what = this.framesRead === 0 ? `video source ${shown} is not up (${why})` : `video source ${shown} was lost (${why})`;
+          this.options.onNotice?.('warn', `${what}; reconnect attempt ${attempt} in ${delayMs} ms`);
+        },
+      });
+      if (this.stopRequested) await this.decoder.stop();
       const workerCount = Math.max(0, Math.floor(this.options.pixelWorkers ?? 0));
       if (workerCount > 0 && this.job.stages.some((s) => PIXEL_WORKER_STAGES.has(s))) this.workers = new PixelWorkerPool(workerCount);
       let window = 1;
+      let nextIndex = 0;
       for await (const frame of this.decoder.frames()) {
-        if (this.cancelled || this.fatal) {
+        if (this.cancelled || this.fatal || this.stopRequested) {
           store.release(frame.ref);
           break;
         }
-        if (this.meter.framesDone === 0 && this.inflight.length === 0) {
+        this.framesRead++;
+        if (reconnecting > 0) {
+          this.options.onNotice?.('info', `video source ${shown} is back after ${reconnecting} reconnect attempt(s); frames continue at ${frame.index}`);
+          reconnecting = 0;
+        }
+        if (!this.encoder) {
           const stream = this.decoder.info;
-          this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live);
+          this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index);
           window = this.windowFor(frame.width * frame.height * 3);
           this.meter.start();
         }
+        // Indexes the decoder dropped (overload policy): skipped, so the encoder repeats the
+        // previous frame for a live source and the output keeps real time.
+        for (let i = nextIndex; i < frame.index; i++) void this.encoder.skip(i).catch(() => undefined);
+        if (frame.index > nextIndex) this.meter.framesDropped += frame.index - nextIndex;
+        nextIndex = frame.index + 1;
         const task = this.processFrame(frame, source).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
           if (!this.stopping) this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
@@ -112,9 +182,12 @@ export class VideoJob {
         this.inflight.push(task);
         if (this.inflight.length >= window) await this.inflight.shift();
       }
-      await this.settle();
+      if (this.stopRequested) await this.settleWithin(this.options.stopGraceMs ?? 10_000);
+      // Past the grace, frames still in a stage are left behind (freed when they finish, counted late).
+      if (!this.graceOver) await this.settle();
       if (this.fatal) throw this.fatal;
       this.assertRunning();
+      if (this.stopRequested && this.meter.framesDone === 0) throw new FaceError('E_CLOSED', 'the job was stopped before any frame was processed; nothing was written');
       if (!this.encoder || this.meter.framesDone === 0) throw new FaceError('E_VIDEO_DECODE', `no frames could be decoded from "${args.target_path}"`);
       const encoded = await this.encoder.finish();
       return {
@@ -125,6 +198,10 @@ export class VideoJob {
         framesFailed: this.meter.framesFailed,
         framesDropped: this.meter.framesDropped,
         framesNoFace: this.meter.framesNoFace,
+        framesRead: this.framesRead + this.decoder.dropped,
+        framesWritten: encoded.frames,
+        framesLate: encoded.late + this.framesLateAfterStop,
+        ...(this.stopRequested ? { stopped: true } : {}),
         width: this.decoder.info?.width ?? info.width,
         height: this.decoder.info?.height ?? info.height,
         fps: encoded.fps,
@@ -139,7 +216,10 @@ export class VideoJob {
       const failure = this.fatal ?? toFaceError(error, 'E_JOB');
       this.stopping = true;
       await this.teardown();
-      if (this.cancelled) throw new FaceError('E_CLOSED', 'the job was cancelled');
+      if (this.cancelled) {
+        this.deletePartialOutput();
+        throw new FaceError('E_CLOSED', `the job was cancelled${this.deletedPartial ? `; its partial output ${this.deletedPartial} was deleted` : ''}`);
+      }
       throw failure;
     } finally {
       await this.settle();
@@ -158,6 +238,29 @@ export class VideoJob {
     if (this.cancelled) throw new FaceError('E_CLOSED', 'the job was cancelled');
   }
 
+  /** Waits for the frames in flight up to `ms`; frames finishing later are refused by the encoder and counted late. */
+  private async settleWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.allSettled([...this.inflight]).then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) this.graceOver = true;
+  }
+
+  /** After an abort: a file output ffmpeg had started is unfinished (an MP4 without its index is unreadable), so it goes. */
+  private deletePartialOutput(): void {
+    const path = this.encoder?.startedFile;
+    if (!path) return;
+    try {
+      rmSync(path, { force: true });
+      this.deletedPartial = path;
+    } catch {
+      // Left in place: the message then does not claim it was deleted.
+    }
+  }
+
   private async settle(): Promise<void> {
     while (this.inflight.length > 0) await Promise.allSettled(this.inflight.splice(0));
   }
@@ -167,7 +270,7 @@ export class VideoJob {
     await this.settle();
   }
 
-  private makeEncoder(width: number, height: number, fps: number, hasAudio: boolean, live: boolean): VideoEncoder {
+  private makeEncoder(width: number, height: number, fps: number, hasAudio: boolean, live: boolean, startIndex = 0): VideoEncoder {
     const { args } = this.job;
     return new VideoEncoder({
       locator: this.locator,
@@ -182,6 +285,9 @@ export class VideoJob {
       quality: args.quality ?? 80,
       ...(args.preset ? { preset: args.preset } : {}),
       ...(this.provenance ? { metadata: videoMetadata(this.provenance) } : {}),
+      startIndex,
+      // A live output keeps a steady frame rate: a dropped frame becomes the previous one again.
+      ...(live ? { onSkip: 'repeat' as const } : {}),
     });
   }
 
@@ -239,8 +345,9 @@ export class VideoJob {
         break;
       }
     }
-    if (this.cancelled) {
+    if (this.cancelled || this.graceOver) {
       // Nothing will be written: free what the frame's token made (not the job's source) and the frame.
+      if (this.graceOver && !this.cancelled) this.framesLateAfterStop++;
       if (done) this.runtime.release(done, { keepSource: true });
       this.runtime.store.release(frame.ref);
       return;

@@ -9,6 +9,29 @@ import { describeExit, FfmpegProcess } from './process';
 import { assertReadableFile, parseFfmpegDump, type StreamInfo } from './probe';
 import { classifySource, inputArgs, type MediaSource } from './source';
 
+/**
+ * What a live source does when frames arrive faster than they are taken:
+ * - `block`: ffmpeg waits (nothing is dropped; latency grows while the consumer is slower — files always block);
+ * - `drop-oldest`: at most `maxQueue` frames wait; a new frame pushes the oldest waiting one out (lowest latency);
+ * - `drop-newest`: at most `maxQueue` frames wait; a new frame that does not fit is dropped;
+ * - `every-nth`: only every `everyNth`-th source frame is kept (the rest dropped), then as `drop-oldest`.
+ * Dropped frames keep their index: the consumer sees a gap (and the encoder fills it, so time is kept).
+ */
+export type OverloadPolicy = 'block' | 'drop-oldest' | 'drop-newest' | 'every-nth';
+export const OVERLOAD_POLICIES: readonly OverloadPolicy[] = ['block', 'drop-oldest', 'drop-newest', 'every-nth'];
+
+export interface OverloadOptions {
+  /**
+   * Default for live sources: drop-oldest — except an http(s):// or tcp:// source that reports a
+   * duration (a file on a server, not paced in real time: nothing is dropped from it); files always block.
+   */
+  policy?: OverloadPolicy;
+  /** Frames waiting for the consumer before the policy drops (default 25, about a second). */
+  maxQueue?: number;
+  /** For `every-nth`: keep one frame in this many (default 2). */
+  everyNth?: number;
+}
+
 /** One decoded frame, already in the frame store. The consumer releases `ref`. */
 export interface DecodedFrame {
   ref: FrameRef;
@@ -49,6 +72,8 @@ export interface VideoDecoderOptions {
   onReconnect?: (attempt: number, delayMs: number, reason: string) => void;
   /** Extra options for ffmpeg placed before `-i` (e.g. ['-framerate', '30'] for a device). */
   inputOptions?: string[];
+  /** Live sources only: what happens when frames come faster than they are taken (see OverloadPolicy). */
+  overload?: OverloadOptions;
 }
 
 /** What ffmpeg reported for the running decode: output size and rate, input duration and codec. */
@@ -61,7 +86,7 @@ export interface DecoderStreamInfo {
   videoCodec?: string;
 }
 
-type RunEnd = { kind: 'stopped' } | { kind: 'ended'; reason: string; ok: boolean; delivered: number };
+type RunEnd = { kind: 'stopped' } | { kind: 'ended'; reason: string; ok: boolean; delivered: number; nextIndex?: number };
 
 /**
  * Decodes a file, stream or device into RGB frames in the frame store. Each frame's bytes are
@@ -83,12 +108,23 @@ export class VideoDecoder {
   private stopped = false;
   private stream?: DecoderStreamInfo;
   private delayTimer?: { timer: NodeJS.Timeout; resolve: () => void };
+  private droppedFrames = 0;
+  /** The policy was given: never changed by what the source turns out to be. */
+  private readonly policyChosen: boolean;
+  private readonly overload: Required<OverloadOptions>;
 
   /** Throws E_UNSUPPORTED_SOURCE / E_BAD_PARAMETER synchronously; file existence is checked when frames() starts. */
   constructor(options: VideoDecoderOptions) {
     this.options = options;
     this.source = classifySource(options.input);
     this.live = options.live ?? this.source.live;
+    const o = options.overload ?? {};
+    if (o.policy !== undefined && !OVERLOAD_POLICIES.includes(o.policy)) throw new FaceError('E_BAD_PARAMETER', `overload policy must be one of ${OVERLOAD_POLICIES.join(', ')} (got ${String(o.policy)})`);
+    for (const [name, value] of [['maxQueue', o.maxQueue], ['everyNth', o.everyNth]] as const) {
+      if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new FaceError('E_BAD_PARAMETER', `overload ${name} must be a whole number >= 1 (got ${value})`);
+    }
+    this.overload = { policy: this.live ? o.policy ?? 'drop-oldest' : 'block', maxQueue: o.maxQueue ?? 25, everyNth: o.everyNth ?? 2 };
+    this.policyChosen = o.policy !== undefined;
     if ((options.width === undefined) !== (options.height === undefined)) {
       throw new FaceError('E_BAD_PARAMETER', 'give both width and height to scale decoded frames, or neither');
     }
@@ -100,6 +136,16 @@ export class VideoDecoder {
   /** pid of the current ffmpeg child, if one is running. */
   get pid(): number | undefined {
     return this.child?.running ? this.child.pid : undefined;
+  }
+
+  /** Source frames dropped by the overload policy (live sources). */
+  get dropped(): number {
+    return this.droppedFrames;
+  }
+
+  /** The overload policy in effect (files: block). */
+  get policy(): Readonly<Required<OverloadOptions>> {
+    return this.overload;
   }
 
   /** Output size/rate once the first ffmpeg run has reported them. */
@@ -134,7 +180,7 @@ export class VideoDecoder {
               end = next.value;
               break;
             }
-            index++;
+            index = next.value.index + 1;
             yield next.value;
           }
         } finally {
@@ -143,6 +189,7 @@ export class VideoDecoder {
           await child.kill();
         }
         if (end.kind === 'stopped' || this.stopped) return;
+        if (end.nextIndex !== undefined) index = Math.max(index, end.nextIndex);
         if (end.ok && !this.live) return;
         if (!this.live) throw new FaceError(index === 0 ? 'E_VIDEO_OPEN' : 'E_VIDEO_DECODE', `decoding "${this.options.input}" failed: ${end.reason}`, { details: { input: this.options.input, frames: index } });
         if (end.delivered > 0) attempt = 0;
@@ -209,6 +256,12 @@ export class VideoDecoder {
     const { width, height, fps } = header;
     const bytes = width * height * 3;
     const o = this.options;
+    // A file served over http(s)/tcp is read as fast as ffmpeg can: dropping would lose frames for nothing.
+    if (!this.policyChosen && this.overload.policy !== 'block' && (this.source.scheme === 'http' || this.source.scheme === 'https' || this.source.scheme === 'tcp')) {
+      const duration = parseFfmpegDump(child.stderrHead()).input?.durationSec;
+      if (duration !== undefined && duration > 0) this.overload.policy = 'block';
+    }
+    if (this.overload.policy !== 'block') return yield* this.runQueued(child, reader, { width, height, fps }, firstIndex);
     let index = firstIndex;
     for (;;) {
       if (this.stopped) return { kind: 'stopped' };
@@ -242,6 +295,99 @@ export class VideoDecoder {
       });
       yield { ref, index, pts: index / fps, width, height };
       index++;
+    }
+  }
+
+  /**
+   * A live run under a drop policy: a pump reads every frame from ffmpeg as it comes (so the source
+   * is never held back and nothing queues up in pipes or sockets) into a queue of at most
+   * `maxQueue` frames outside the store; the consumer takes from the queue, waiting for store
+   * room. Frames that do not fit are dropped per the policy and counted; indexes keep counting.
+   */
+  private async *runQueued(child: FfmpegProcess, reader: FrameReader, size: { width: number; height: number; fps: number }, firstIndex: number): AsyncGenerator<DecodedFrame, RunEnd, undefined> {
+    const { width, height, fps } = size;
+    const bytes = width * height * 3;
+    const o = this.options;
+    const { policy, maxQueue, everyNth } = this.overload;
+    const queue: { data: Uint8Array; index: number }[] = [];
+    const spare: Uint8Array[] = [];
+    let readIndex = firstIndex;
+    let ended: RunEnd | undefined;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const signal = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const drop = (data: Uint8Array): void => {
+      this.droppedFrames++;
+      if (spare.length < 2) spare.push(data);
+    };
+    const pump = (async () => {
+      try {
+        for (;;) {
+          if (this.stopped) return;
+          const data = spare.pop() ?? new Uint8Array(bytes);
+          const filled = await reader.readInto(data);
+          if (!filled || this.stopped) {
+            if (this.stopped) return;
+            const exit = await child.exited;
+            const ok = exit.code === 0;
+            ended = { kind: 'ended', ok, delivered: readIndex - firstIndex, nextIndex: readIndex, reason: ok ? 'the stream ended' : `${describeExit(exit)}: ${child.stderrTail(4)}` };
+            return;
+          }
+          const index = readIndex++;
+          if (policy === 'every-nth' && index % everyNth !== 0) {
+            drop(data);
+            continue;
+          }
+          if (queue.length >= maxQueue) {
+            if (policy === 'drop-newest') {
+              drop(data);
+              continue;
+            }
+            drop(queue.shift()!.data);
+          }
+          queue.push({ data, index });
+          signal();
+        }
+      } catch (error) {
+        failure = error;
+      } finally {
+        signal();
+      }
+    })();
+    try {
+      for (;;) {
+        while (queue.length === 0 && !ended && !failure && !this.stopped) await new Promise<void>((resolve) => (wake = resolve));
+        if (this.stopped) return { kind: 'stopped' };
+        if (failure) throw toFaceError(failure, 'E_VIDEO_DECODE');
+        if (queue.length === 0) return ended ?? { kind: 'stopped' };
+        let reservation;
+        try {
+          reservation = await o.store.reserve(bytes, this.abort.signal);
+        } catch (error) {
+          if (this.stopped) return { kind: 'stopped' };
+          throw toFaceError(error, 'E_VIDEO_DECODE');
+        }
+        // The oldest waiting frame may have been pushed out while we waited for room.
+        const item = queue.shift();
+        if (!item || this.stopped) {
+          reservation.cancel();
+          if (this.stopped) return { kind: 'stopped' };
+          continue;
+        }
+        const ref = reservation.put({ width, height, channels: 3, data: item.data }, {
+          ...(o.owner !== undefined ? { owner: o.owner } : {}),
+          ...(o.frameTtlMs !== undefined ? { expiresAt: Date.now() + o.frameTtlMs } : {}),
+        });
+        yield { ref, index: item.index, pts: item.index / fps, width, height };
+      }
+    } finally {
+      // The caller kills ffmpeg after this; the pump then ends on the closed pipe.
+      queue.length = 0;
+      void pump;
     }
   }
 

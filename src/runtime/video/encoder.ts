@@ -121,6 +121,11 @@ export class VideoEncoder {
     return this.child?.running ? this.child.pid : undefined;
   }
 
+  /** The output file once ffmpeg was started on it (it may then hold a partial video); undefined for streams. */
+  get startedFile(): string | undefined {
+    return this.starting && this.target.kind === 'file' ? resolvePath(this.target.path) : undefined;
+  }
+
   /** Frames parked because an earlier index has not arrived yet. */
   get waiting(): number {
     return this.pending.size;

@@ -45,6 +45,11 @@ export function classifySource(input: string): MediaSource {
   );
 }
 
+/** Text with the `user:password@` of every URL in it replaced by `***@`, for messages and logs (camera URLs carry credentials). */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+}
+
 /**
  * The ffmpeg protocols a source needs, and no others: a stream URL's own protocol with the
  * transports under it. A playlist (HLS, DASH) behind an http URL cannot make ffmpeg open a
