@@ -93,6 +93,19 @@ describe('face pack / unpack (portable tokens)', function () {
     assert.ok(performance.now() - t0 < 100, 'refused at once');
   });
 
+  it('unpacking stays under the receiving store\'s budget: room is reserved before decoding, else E_STORE_FULL and nothing kept', async function () {
+    const small = createRuntime({ device: 'cpu', sweepIntervalMs: 0, frameBudgetBytes: 4 * 1024 * 1024, storeWaitMs: 50 });
+    try {
+      const packet = await here.pack(detected, { key: KEY }); // frames of 2.2 MB and 3.1 MB: each fits, not both
+      await assert.rejects(small.unpack(packet, { key: KEY }), code('E_STORE_FULL'));
+      const stats = small.stats().store;
+      assert.strictEqual(stats.frames, 0, 'nothing stored');
+      assert.ok(stats.peakBytes <= stats.budgetBytes, `peak ${stats.peakBytes} ≤ budget ${stats.budgetBytes}`);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a header that lies about the frame size is refused after decoding', async function () {
     const packet = await here.pack(detected, { sealed: false });
     const lying = rewriteUnsealedHeader(packet, (h) => { h.frames[0].width -= 1; });

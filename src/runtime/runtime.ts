@@ -374,21 +374,20 @@ export class Runtime {
     const now = Date.now();
     if (isExpired(token, now)) throw faceError('E_TOKEN_EXPIRED', `packed token ${token.request_id} expired at ${token.expires_at}`);
     const expiresAt = Math.min(Date.parse(token.expires_at), now + this.tokenTtlMs);
-    const decoded = await Promise.all(
-      opened.frames.map(async ({ info, data }) => {
-        let frame: Frame;
-        try {
-          frame = await decodeImage(data, { maxPixels });
-        } catch (cause) {
-          throw faceError('E_TOKEN_INVALID', `packed token refused: its ${info.role} frame is not a readable ${info.format} image`, { cause });
-        }
-        checkDecodedSize(info, frame);
-        return { role: info.role, frame };
-      }),
-    );
+    // Each frame as any picture arriving here: room reserved from its header, decoded one at a time.
     const refs: Partial<Record<'target' | 'source', FrameRef>> = {};
     try {
-      for (const { role, frame } of decoded) refs[role] = this.store.put(frame, { expiresAt, owner: token.request_id });
+      for (const { info, data } of opened.frames) {
+        let stored: { ref: FrameRef; width: number; height: number };
+        try {
+          stored = await this.storeImage(data, info.role, { expiresAt, owner: token.request_id });
+        } catch (cause) {
+          if (!(cause instanceof FaceError) || cause.code !== 'E_BAD_IMAGE') throw cause;
+          throw faceError('E_TOKEN_INVALID', `packed token refused: its ${info.role} frame is not a readable ${info.format} image`, { cause });
+        }
+        refs[info.role] = stored.ref;
+        checkDecodedSize(info, stored);
+      }
     } catch (err) {
       this.store.releaseMany(Object.values(refs));
       throw err;
@@ -400,7 +399,7 @@ export class Runtime {
       ...(token.source ? { source: sourceRef ? { ...token.source, frame: sourceRef } : omitFrame(token.source) } : {}),
       expires_at: new Date(expiresAt).toISOString(),
     };
-    return advance(token, patch, { stage: 'unpack', ms: performance.now() - started, outcome: 'ok', note: `${decoded.length} frame(s)${opened.header.sealed ? ', sealed' : ', unsealed'}` });
+    return advance(token, patch, { stage: 'unpack', ms: performance.now() - started, outcome: 'ok', note: `${opened.frames.length} frame(s)${opened.header.sealed ? ', sealed' : ', unsealed'}` });
   }
 
   stats(): { store: FrameStoreStats; sessions: ReturnType<SessionPool['stats']> } {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { FaceError } from '../errors';
-import type { Frame } from '../vision/frame';
 import { AEAD_OVERHEAD, aeadOpen, aeadSeal } from './aead';
 import { tokenFrameRefs } from './token';
 import type { FaceToken, FrameRef } from './types';
@@ -196,7 +195,7 @@ function parseHeader(bytes: Buffer, maxPixels: number): PackHeader {
 }
 
 /** The frame a packed entry decodes to must be the size its header declared. */
-export function checkDecodedSize(info: PackedFrameInfo, frame: Frame): void {
+export function checkDecodedSize(info: PackedFrameInfo, frame: { width: number; height: number }): void {
   if (frame.width !== info.width || frame.height !== info.height) {
     throw invalid(`its ${info.role} frame decodes to ${frame.width}×${frame.height}, the header says ${info.width}×${info.height}`);
   }
