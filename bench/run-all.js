@@ -23,6 +23,7 @@ const CASES = [
   ['privacy-recall.js', FULL ? ['20'] : ['10']],
   // Skips itself (exit 0) without the RTSP/RTMP servers; the 10-minute soak is separate: --soak 10.
   ['live-camera.js', FULL ? ['30'] : ['10']],
+  ['pack.js', FULL ? ['20'] : ['10']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -105,6 +106,8 @@ if (pv) {
   }
   if (pv.videoBlurJob720pFps) rows.push(['privacy 720p blur job', Object.entries(pv.videoBlurJob720pFps).map(([k, v]) => `${k}: ${v}`).join(' | ') + ' frames/s', '']);
 }
+const pk = all.pack;
+if (pk) for (const format of ['png', 'jpeg']) rows.push([`face pack 720p ${format}`, `${pk[format].kB} kB per frame`, `pack ${mmm(pk[format].packMs)} ms · unpack ${mmm(pk[format].unpackMs)} ms`]);
 const lc = all.liveCamera;
 if (lc) {
   for (const key of ['normal', 'overload', 'overloadBlock']) {
