@@ -1,5 +1,5 @@
 import { FaceError, type Runtime } from '../runtime';
-import { JobManagerRegistry, type JobInfo, type JobManager, type JobProgress } from '../runtime/jobs';
+import { JobManagerRegistry, jobSummary, type JobAlert, type JobInfo, type JobManager, type JobProgress } from '../runtime/jobs';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig } from './lib/stage-node';
@@ -47,8 +47,16 @@ export = function (RED: Red): void {
       if (info.state === 'queued') node.status({ fill: 'blue', shape: 'ring', text: `queued (${queuedCount()})` });
       if (info.state === 'running') node.status({ fill: 'blue', shape: 'dot', text: 'running…' });
     };
+    /** alert_after_failures reached: an alert message on output 2 (topic "alert") and on the status. */
+    const onAlert = (alert: JobAlert): void => {
+      const msg = mine.get(alert.jobId);
+      if (!msg) return;
+      node.status({ fill: 'red', shape: 'ring', text: shorten(`alert · ${alert.framesFailed} frames failed`) });
+      node.send([null, { payload: alert, topic: 'alert', jobId: alert.jobId, ...(msg.topic !== undefined ? { parentTopic: msg.topic } : {}) }]);
+    };
     manager?.on('progress', onProgress);
     manager?.on('state', onState);
+    manager?.on('alert', onAlert);
 
     function queuedCount(): number {
       return [...mine.keys()].filter((id) => manager?.getJob(id)?.state === 'queued').length;
@@ -98,8 +106,10 @@ export = function (RED: Red): void {
         mine.delete(id);
         if (info.state === 'completed' && info.result) {
           const r = info.result;
-          node.status({ fill: 'green', shape: 'dot', text: shorten(`done · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s`) });
-          msg.payload = r;
+          const extra = `${r.framesDowngraded ? ` · ${r.framesDowngraded} downgraded` : ''}${r.alerts.length ? ' · alert' : ''}`;
+          node.status({ fill: r.alerts.length ? 'yellow' : 'green', shape: 'dot', text: shorten(`done · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s${extra}`) });
+          // The CLI's --json fields (read, written, …, alerts) with the result's own (fps = the output's rate).
+          msg.payload = { ...jobSummary(info, config!.runtime.provider()), ...r };
           msg.job = info;
           send([msg, null]);
           done();
@@ -137,6 +147,7 @@ export = function (RED: Red): void {
       }
       closing = true;
       manager?.off('progress', onProgress);
+      manager?.off('alert', onAlert);
       manager?.off('state', onState);
       const ids = [...mine.keys()];
       void (async () => {
