@@ -12,6 +12,8 @@ export type DowngradeReason = 'memory_constrained' | 'frame_budget';
 export interface MemorySample {
   storeBytes: number;
   storeBudgetBytes: number;
+  /** Producers waiting for room in the store (a decoder held up by a full store); default 0. */
+  storeWaiting?: number;
   rssBytes: number;
   freeSystemBytes: number;
 }
@@ -21,7 +23,7 @@ export interface DowngradeOptions {
   ladder?: readonly DowngradeStep[];
   /** Time a frame may take (sum of its stage times); unset = no time budget until setSourceInterval(). */
   frameBudgetMs?: number;
-  /** Frame-store fill (bytes in use ÷ budget) at or above which memory is short (default 0.85). */
+  /** Frame-store fill (bytes in use ÷ budget) at or above which memory is short (default 0.85); a producer waiting for room counts too. */
   storeHighFill?: number;
   /** Fill below which memory is fine again (default 0.6). */
   storeLowFill?: number;
@@ -109,7 +111,7 @@ export class DowngradePolicy {
   private readonly unjournalled = new Map<DowngradeStep, DowngradeTransition>();
 
   /** `store`: the frame store whose fill counts (bytes in use and reserved ÷ budget). */
-  constructor(options: DowngradeOptions = {}, store?: { stats(): { bytes: number; reservedBytes: number; budgetBytes: number } }) {
+  constructor(options: DowngradeOptions = {}, store?: { stats(): { bytes: number; reservedBytes: number; budgetBytes: number; waiting: number } }) {
     const ladder = [...(options.ladder ?? DOWNGRADE_STEPS)];
     for (const step of ladder) {
       if (!(DOWNGRADE_STEPS as readonly string[]).includes(step)) throw new FaceError('E_BAD_PARAMETER', `unknown downgrade step "${String(step)}" (known: ${DOWNGRADE_STEPS.join(', ')})`);
@@ -126,7 +128,7 @@ export class DowngradePolicy {
       options.memory ??
       (() => {
         const stats = store?.stats();
-        return { storeBytes: stats ? stats.bytes + stats.reservedBytes : 0, storeBudgetBytes: stats?.budgetBytes ?? 0, rssBytes: process.memoryUsage.rss(), freeSystemBytes: freemem() };
+        return { storeBytes: stats ? stats.bytes + stats.reservedBytes : 0, storeBudgetBytes: stats?.budgetBytes ?? 0, storeWaiting: stats?.waiting ?? 0, rssBytes: process.memoryUsage.rss(), freeSystemBytes: freemem() };
       });
     this.configuredBudget = options.frameBudgetMs !== undefined;
     if (options.frameBudgetMs !== undefined) this.setFrameBudget(options.frameBudgetMs);
@@ -266,6 +268,8 @@ export class DowngradePolicy {
   private memoryShort(storeFill: number): boolean {
     const m = this.memory();
     if (m.storeBudgetBytes > 0 && m.storeBytes / m.storeBudgetBytes >= storeFill) return true;
+    // A producer (the decoder, a video source) waiting for room: the store is what holds frames up.
+    if ((m.storeWaiting ?? 0) > 0) return true;
     if (this.rssLimit !== undefined && m.rssBytes > this.rssLimit) return true;
     return this.minFree > 0 && m.freeSystemBytes < this.minFree;
   }
