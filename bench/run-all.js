@@ -20,6 +20,7 @@ const CASES = [
   ['concurrency.js', []],
   ['match-similarity.js', []],
   ['hostile.js', FULL ? ['5'] : ['3']],
+  ['downgrade.js', FULL ? ['300'] : ['150']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -85,6 +86,11 @@ if (ho) {
   }
   const b = ho.bombs;
   rows.push(['hostile: 8 × 8000² WebP at once (512 MiB)', `${b.refused} refused ${b.codes.join(', ')} by ${mmm(b.lastRefusalMs)} ms`, `store peak ${mmm(b.storePeakMB)} / ${b.budgetMB} MB · RSS ${mmm(b.rssMaxMB)} MB (< 1024)`]);
+}
+const dg = all.downgrade;
+if (dg) {
+  const [keep, down, plain] = dg.results;
+  rows.push([`downgrade ${dg.clip}×${dg.frames}, slow enhancer, 40 ms budget`, `keep all ${keep.fps} | downgrade ${down.fps} (after the drop ${down.downgradedFps}) | detect only ${plain.fps} frames/s`, `${down.downgraded} frames downgraded · ${down.transitions.join(', ')}`]);
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);
