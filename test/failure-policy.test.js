@@ -31,9 +31,10 @@ function failNext(runtime, stage, times) {
   };
 }
 
-function cli(args) {
+function cli(args, flaky) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args]);
+    const preload = flaky ? ['-r', path.join(__dirname, 'helpers', 'flaky-stage.js')] : [];
+    const child = spawn(process.execPath, [...preload, CLI, ...args], { env: { ...process.env, ...(flaky ? { FLAKY_STAGE: flaky } : {}) } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -219,6 +220,22 @@ describe('failure policy and results', function () {
         await helper.unload();
         await new Promise((r) => helper.stopServer(r));
       }
+    });
+
+    it('facefusion-node run --alert-after-failures: the alert on stderr, exit code 3, the job still written', async function () {
+      const output = path.join(dir, 'cli-alert.mp4');
+      const r = await cli(['run', '--target', clip, '--output', output, '--processors', 'face_blur', '--alert-after-failures', '3'], 'blur:4');
+      assert.strictEqual(r.code, 3, r.stderr);
+      assert.match(r.stderr, /^alert: 3 frames failed \(alert_after_failures 3\); last: E_INTERNAL: flaky stage \(test\)$/m);
+      assert.match(r.stdout, /failed 4, dropped 0/);
+      assert.match(r.stdout, /alert: 3 frames failed/);
+      assert.ok(fs.statSync(output).size > 0);
+      // --json: the alert as a JSON line on stderr and in the summary.
+      const j = await cli(['run', '--target', clip, '--output', output, '--processors', 'face_blur', '--alert-after-failures', '2', '--json'], 'blur:2');
+      assert.strictEqual(j.code, 3, j.stderr);
+      const s = JSON.parse(j.stdout.trim());
+      assert.deepStrictEqual([s.failed, s.written, s.alerts.length, s.alerts[0].code], [2, 20, 1, 'E_FAILURE_ALERT']);
+      assert.ok(j.stderr.split('\n').some((l) => l.startsWith('{"alert":')), j.stderr);
     });
 
     it('facefusion-node run --downgrade --frame-budget-ms 1 --json: one JSON summary on stdout (downgraded > 0, written = read), JSON progress on stderr', async function () {
