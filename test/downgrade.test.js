@@ -11,7 +11,7 @@ const { createRuntime, createToken, DowngradePolicy } = require('../dist/runtime
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
 const { JobManager } = require('../dist/runtime/jobs');
 const { writeModel } = require('./helpers/onnx-graph');
-const { slowEnhancerGraph } = require('./helpers/model-graphs');
+const { slowEnhancerGraph, inswapperGraph, arcfaceGraph } = require('./helpers/model-graphs');
 const { helper, ourNodes } = require('./helpers/red');
 const { MEDIA, media, sleep, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
 
@@ -308,6 +308,44 @@ describe('downgrade policy', function () {
       assert.strictEqual(probed.frameCount, 30);
       await sleep(50);
       assert.strictEqual(config.runtime.stats().store.frames, 0);
+    });
+
+    it('a model face swap under pressure leaves out its pixel boost (third step of the ladder), journalled, and says so on its status', async function () {
+      const models = tempDir('downgrade-models-');
+      fs.writeFileSync(path.join(models, 'inswapper_128.onnx'), require('./helpers/onnx-graph').buildModel(inswapperGraph()));
+      fs.writeFileSync(path.join(models, 'arcface_w600k_r50.onnx'), require('./helpers/onnx-graph').buildModel(arcfaceGraph()));
+      try {
+        const flow = [
+          { id: 'tab', type: 'tab', label: 'test' },
+          { id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 1, frameBudgetMB: 64, tokenTtl: 300, allowedFolders: [os.tmpdir(), MEDIA].join('\n'), overload: 'downgrade', frameBudgetMs: 1 },
+          { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', source: media('fr_obama.jpg'), wires: [['det']] },
+          { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', wires: [['swap']] },
+          { id: 'swap', z: 'tab', type: 'face-swap', config: 'cfg', model: path.join(models, 'inswapper_128.onnx'), pixelBoost: '256', wires: [['got']] },
+          { id: 'got', z: 'tab', type: 'helper' },
+        ];
+        await helper.load(ourNodes, flow);
+        const config = helper.getNode('cfg');
+        await config.ready;
+        const swap = helper.getNode('swap');
+        const statuses = [];
+        const status = swap.status.bind(swap);
+        swap.status = (st) => { statuses.push(st.text || ''); return status(st); };
+        // Frames far over the 1 ms budget: enhance, then masks, then pixel boost are dropped (3 frames each).
+        for (let i = 0; i < 9; i++) config.runtime.downgrade.observe(500);
+        assert.deepStrictEqual(config.runtime.downgrade.dropped(), ['enhance', 'masks', 'pixel_boost']);
+        const got = new Promise((resolve) => helper.getNode('got').once('input', resolve));
+        helper.getNode('tok').receive({ payload: fs.readFileSync(media('fr_biden.jpg')) });
+        const token = (await got).payload;
+        assert.strictEqual(token.state, 'downgraded_for_performance');
+        assert.strictEqual(token.parameters.face_swapper_pixel_boost, undefined);
+        assert.deepStrictEqual(downgradeNotes(token.journal), ['frame_budget: dropped pixel_boost (budget 1 ms)']);
+        assert.deepStrictEqual(token.journal.at(-1).stage, 'swap');
+        assert.strictEqual(token.journal.at(-1).outcome, 'ok');
+        assert.match(statuses.at(-1), /· downgraded · frame time \(1\)$/);
+        config.runtime.release(token);
+      } finally {
+        fs.rmSync(models, { recursive: true, force: true });
+      }
     });
   });
 });
