@@ -134,8 +134,8 @@ describe('downgrade policy', function () {
       ffmpeg = await ffmpegOrSkip(this, locator);
       dir = tempDir('downgrade-');
       clip = makeZoomClip(ffmpeg.path, { image: media('fr_biden.jpg'), output: path.join(dir, 'face.mp4'), width: 160, height: 160, frames: 36, fps: 25 });
-      // ≈ 8 × 512² × 9 × 81 multiply-adds per face: 150–400 ms on one core.
-      model = writeModel(slowEnhancerGraph({ layers: 8, kernel: 9 }), 'gfpgan_1.4.onnx');
+      // ≈ 12 × 512² × 9 × 81 multiply-adds per face: 150–400 ms on one core; detect alone takes 4–15 ms.
+      model = writeModel(slowEnhancerGraph({ layers: 12, kernel: 9 }), 'gfpgan_1.4.onnx');
     });
     beforeEach(function () {
       runtime = createRuntime({ device: 'cpu', threads: 1 });
@@ -161,7 +161,7 @@ describe('downgrade policy', function () {
     }
 
     it('a budget the enhancer cannot meet: frames after the first few are downgraded, every frame is written, fps recovers; raising the budget brings enhance back', async function () {
-      const budget = 120;
+      const budget = 60;
       const output = path.join(dir, 'downgraded.mp4');
       let raisedAt;
       const run = runWithFrames({ target_path: clip, output_path: output, processors: ['face_enhancer'], face_enhancer_model: model.path, downgrade: true, frame_budget_ms: budget }, (f, frames) => {
@@ -252,7 +252,7 @@ describe('downgrade policy', function () {
       const ffmpeg = await ffmpegOrSkip(this, locator);
       dir = tempDir('downgrade-flow-');
       clip = makeZoomClip(ffmpeg.path, { image: media('fr_biden.jpg'), output: path.join(dir, 'face.mp4'), width: 160, height: 160, frames: 30, fps: 25 });
-      model = writeModel(slowEnhancerGraph({ layers: 8, kernel: 9 }), 'gfpgan_1.4.onnx');
+      model = writeModel(slowEnhancerGraph({ layers: 12, kernel: 9 }), 'gfpgan_1.4.onnx');
     });
     before(function (done) { helper.startServer(done); });
     after(function (done) { helper.stopServer(done); });
@@ -266,7 +266,7 @@ describe('downgrade policy', function () {
       const output = path.join(dir, 'flow.mp4');
       const flow = [
         { id: 'tab', type: 'tab', label: 'test' },
-        { id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 1, frameBudgetMB: 64, tokenTtl: 300, allowedFolders: [os.tmpdir(), MEDIA].join('\n'), overload: 'downgrade', frameBudgetMs: 120 },
+        { id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 1, frameBudgetMB: 64, tokenTtl: 300, allowedFolders: [os.tmpdir(), MEDIA].join('\n'), overload: 'downgrade', frameBudgetMs: 40 },
         { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 1, wires: [['det'], ['out']] },
         { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', wires: [['enh']] },
         { id: 'enh', z: 'tab', type: 'face-enhance', config: 'cfg', model: model.path, queueSize: 40, wires: [['out', 'seen']] },
@@ -292,7 +292,7 @@ describe('downgrade policy', function () {
       const result = (await summary).payload;
       assert.strictEqual(result.frames, 30);
       const down = seen.filter((t) => t.state === 'downgraded_for_performance');
-      assert.ok(down.length >= 6, `${down.length} downgraded`);
+      assert.ok(down.length >= 6, `${down.length} downgraded; ${JSON.stringify(config.runtime.downgrade.state())}; ${seen.map((t) => t.journal.map((j) => `${j.stage}:${j.ms}`).join(' ')).join(' | ')}`);
       assert.strictEqual(result.downgraded, down.length);
       const firstDown = seen.findIndex((t) => t.state === 'downgraded_for_performance');
       assert.ok(firstDown >= 3 && firstDown <= 5, `first downgraded token ${firstDown}`);
