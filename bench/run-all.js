@@ -24,6 +24,7 @@ const CASES = [
   // Skips itself (exit 0) without the RTSP/RTMP servers; the 10-minute soak is separate: --soak 10.
   ['live-camera.js', FULL ? ['30'] : ['10']],
   ['pack.js', FULL ? ['20'] : ['10']],
+  ['downgrade.js', FULL ? ['300'] : ['150']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -114,6 +115,11 @@ if (lc) {
     const c = lc[key];
     if (c) rows.push([`live ${lc.camera.width}x${lc.camera.height}@${lc.camera.fps} RTSP → blur → RTMP, ${key}`, `delay p50 ${c.delaySec.p50} / p95 ${c.delaySec.p95} s`, `source ${c.sourceOverProcessing}× processing · dropped ${c.framesDropped}/${c.framesRead} · CPU ${c.cpuMsPerFrame.node} + ${c.cpuMsPerFrame.ffmpeg} ms/frame`]);
   }
+}
+const dg = all.downgrade;
+if (dg) {
+  const [keep, down, plain] = dg.results;
+  rows.push([`downgrade ${dg.clip}×${dg.frames}, slow enhancer, 40 ms budget`, `keep all ${keep.fps} | downgrade ${down.fps} (after the drop ${down.downgradedFps}) | detect only ${plain.fps} frames/s`, `${down.downgraded} frames downgraded · ${down.transitions.join(', ')}`]);
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);

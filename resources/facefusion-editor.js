@@ -17,6 +17,7 @@
   /** Validators by field name; a node's definition.validate adds or replaces some. */
   var VALIDATE = {
     queueSize: function (v) { return v === '' || Number(v) >= 0 || 'a number ≥ 0'; },
+    retries: function (v) { return v === '' || v === undefined || (Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 10) || 'a whole number from 1 to 10'; },
     blendRatio: between(0, 1, 'a number from 0 to 1'),
     scoreThreshold: between(0, 1, 'a number from 0 to 1'),
     maxFaces: function (v) { return v === '' || (Number.isInteger(Number(v)) && Number(v) >= 1) || 'a whole number ≥ 1'; },
@@ -50,7 +51,18 @@
       return row('fa-user-times', 'onNoFace', 'No face', '<select id="node-input-onNoFace" style="width:70%">' +
         '<option value="pass">pass on (state skipped)</option>' +
         '<option value="drop">drop the message</option>' +
-        '<option value="error">error (to a Catch node)</option></select>');
+        '<option value="error">error (to a Catch node)</option></select>') + ROWS.failure();
+    },
+    /** On failure (catch | pass | drop | retry), retries, and the optional second output (part of the noFace rows). */
+    failure: function () {
+      return row('fa-exclamation-triangle', 'onFailure', 'On failure', '<select id="node-input-onFailure" style="width:70%">' +
+        '<option value="catch">error (to a Catch node)</option>' +
+        '<option value="pass">pass the token on unchanged</option>' +
+        '<option value="drop">drop the message</option>' +
+        '<option value="retry">retry the stage</option></select>') +
+        row('fa-repeat', 'retries', 'Retries', '<input type="number" id="node-input-retries" min="1" max="10" style="width:80px"> times, then as error') +
+        row('fa-sign-out', 'failureOutput', 'Output 2', '<input type="checkbox" id="node-input-failureOutput" style="width:auto; margin:0 4px 0 0"> failed and no-face tokens leave by a second output' +
+        '<input type="hidden" id="node-input-outputs">');
     },
     queue: function () {
       return row('fa-list', 'queueSize', 'Queue', '<input type="number" id="node-input-queueSize" min="0" style="width:80px"> messages waiting at most; more are dropped') +
@@ -72,7 +84,9 @@
       ': payload (object) : a face token (from a *face token* node or an earlier face node).',
       '',
       '### Outputs',
-      ': payload (object) : the new face token, with one more journal entry.'
+      ': payload (object) : the new face token, with one more journal entry.',
+      '',
+      'With **Output 2** ticked, the second output carries failed and no-face tokens, with `msg.error`.'
     ].join('\n'),
     'model-list': [
       'The **Model** field suggests the models of this role with whether each is downloaded and its',
@@ -98,6 +112,21 @@
       'With **Dropped** ticked (the default) the picture of a message this node drops (busy, or',
       '*No face: drop*) is freed from the frame store at once instead of waiting for the token TTL;',
       'untick it when the same token also travels down another wire that still needs the picture.',
+      '',
+      '**On failure** decides what a failed stage (a model error, a bad token, …) does. *error* sends',
+      'it to the Catch node (the default); *pass the token on unchanged* sends the token as it came,',
+      'with a journal entry (outcome `failed`, the code and `onFailure: pass`), so later nodes still',
+      'run; *drop* sends nothing and frees the picture; *retry* runs the stage again on the same',
+      'token up to **Retries** times (each failure journalled as `retry n of N`), then goes on as',
+      '*error*. Tick **Output 2** to give the node a second output: tokens that failed (with *error*',
+      'or after the retries) and tokens without a face (unless *No face* is *drop*) leave by it with',
+      '`msg.error` = `{ code, message, stage }` instead of going to the Catch node or output 1.',
+      '',
+      'When the runtime\'s *When overloaded* is *downgrade* and the machine is short of memory or',
+      'time, a *face enhance* node passes tokens on without enhancing them (state',
+      '`downgraded_for_performance`, a `downgrade` journal entry naming the reason; the status',
+      'shows e.g. `downgraded · memory (12)`), and a model *face swap* leaves out its occlusion and',
+      'region masks, then its pixel boost. The work comes back by itself when the pressure is gone.',
       '',
       'The status shows the last result, e.g. `2 faces · 9 ms · cpu`.'
     ].join('\n')
@@ -171,6 +200,13 @@
     delete definition.modelBlank;
     definition.oneditprepare = function () {
       fillMissing(this, type, prefix);
+      // The second output follows its checkbox; Node-RED redraws the ports from `outputs`.
+      var $second = $('#node-input-failureOutput');
+      if ($second.length) {
+        var syncOutputs = function () { $('#node-input-outputs').val($second.prop('checked') ? '2' : '1'); };
+        $second.on('change', syncOutputs);
+        syncOutputs();
+      }
       if (modelRole && window.FaceFusionModelPicker) window.FaceFusionModelPicker.attach('#node-input-model', modelRole, '#node-input-config', modelBlank);
       if (prepare) prepare.call(this);
     };

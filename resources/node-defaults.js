@@ -14,12 +14,12 @@
 })(typeof self !== 'undefined' ? self : this, function () {
   'use strict';
   function stage(extra) {
-    var out = { name: '', config: '', onNoFace: 'pass', queueSize: 10, dropWhenBusy: false, releaseDropped: true };
+    var out = { name: '', config: '', onNoFace: 'pass', onFailure: 'catch', retries: 2, failureOutput: false, outputs: 1, queueSize: 10, dropWhenBusy: false, releaseDropped: true };
     for (var key in extra) out[key] = extra[key];
     return out;
   }
   return {
-    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, storeWait: 10, allowSvg: false, allowedFolders: '' },
+    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, storeWait: 10, allowSvg: false, allowedFolders: '', overload: 'keep', frameBudgetMs: '' },
     'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '', queueSize: 10 },
     'face-detect': stage({ model: '', scoreThreshold: '', maxFaces: '', tiling: '' }),
     'face-landmark': stage({ model: '' }),

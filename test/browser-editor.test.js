@@ -140,6 +140,23 @@ describe('editor dialogs and help in a real browser', function () {
     assert.deepStrictEqual(problems, []);
   });
 
+  it('a stage node\'s Output 2 box gives it a second output port, and unticking takes it away', async function () {
+    await openDialog('face-blur');
+    await page.click('#node-input-failureOutput');
+    assert.strictEqual(await page.$eval('#node-input-outputs', (el) => el.value), '2');
+    await page.evaluate(() => $('#node-dialog-ok').trigger('click'));
+    await page.waitForTimeout(300);
+    const ports = await page.evaluate(() => { let n; window.RED.nodes.eachNode((x) => { if (x.type === 'face-blur') n = x; }); return [n.outputs, n.failureOutput]; });
+    assert.deepStrictEqual(ports, [2, true]);
+    await openDialog('face-blur');
+    await page.click('#node-input-failureOutput');
+    assert.strictEqual(await page.$eval('#node-input-outputs', (el) => el.value), '1');
+    await page.evaluate(() => $('#node-dialog-ok').trigger('click'));
+    await page.waitForTimeout(300);
+    const after = await page.evaluate(() => { let n; window.RED.nodes.eachNode((x) => { if (x.type === 'face-blur') n = x; }); return [n.outputs, n.failureOutput]; });
+    assert.deepStrictEqual(after, [1, false]);
+  });
+
   it('the config dialog asks before fetching a non-permissive model, naming its licence, and shows why a fetch failed', async function () {
     const models = (await getJson(red.port, '/facefusion/models')).models;
     const model = models.find((m) => m.id === 'inswapper_128');

@@ -7,7 +7,7 @@
  *   facefusion-node models list|fetch|verify
  */
 import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError } from '../runtime';
-import { JobManager, knownProcessors } from '../runtime/jobs';
+import { JobManager, jobSummary, knownProcessors } from '../runtime/jobs';
 import { classifySource, FfmpegLocator } from '../runtime/video';
 import { runModelsCli } from './models';
 import { ProgressLine, summary } from './progress-line';
@@ -30,7 +30,10 @@ stopping: Ctrl-C (SIGINT) or SIGTERM on a live source (rtsp, rtmp, http, udp, tc
   (exit code 130). A second Ctrl-C aborts at once (partial output deleted, exit code 130).
 
 exit codes: 0 done (also: a live run stopped with Ctrl-C/SIGTERM whose output was closed properly),
-  1 the job failed, 2 bad arguments, 130 cancelled or aborted`;
+  1 the job failed, 2 bad arguments, 3 done but --alert-after-failures was reached, 130 cancelled or aborted
+
+--json prints one object: { id, state, kind, read, written, failed, dropped, noFace, downgraded,
+late, held, timeSec, fps, provider, models, output, width, height, stages, alerts, downgrades, error? }`;
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -96,17 +99,20 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       throw error;
     }
     const bar = new ProgressLine(io.stderr);
-    jobs.on('progress', (p) => bar.update(p));
+    // --json: one JSON line per progress tick on stderr (no bar); the summary as one object on stdout.
+    jobs.on('progress', (p) => (command.json ? io.stderr.write(`${JSON.stringify({ progress: p })}\n`) : bar.update(p)));
+    jobs.on('alert', (alert) => io.stderr.write(command.json ? `${JSON.stringify({ alert })}\n` : `alert: ${alert.message}\n`));
     jobs.on('notice', (n) => {
       bar.end();
-      io.stderr.write(`${n.level === 'warn' ? 'warning' : 'info'}: ${n.message}\n`);
+      io.stderr.write(command.json ? `${JSON.stringify({ notice: n })}\n` : `${n.level === 'warn' ? 'warning' : 'info'}: ${n.message}\n`);
     });
     jobs.startJob(id);
     const info = await jobs.waitForJob(id);
     bar.end();
+    if (command.json) io.stdout.write(`${JSON.stringify(jobSummary(info, runtime.provider()))}\n`);
     if (info.state === 'completed' && info.result) {
-      io.stdout.write(`${summary(info.result)}\n`);
-      return 0;
+      if (!command.json) io.stdout.write(`${summary(info.result)}\n`);
+      return info.alerts.length > 0 ? 3 : 0;
     }
     if (signals > 0 || info.state === 'cancelled') {
       io.stderr.write(`cancelled${info.error?.message ? `: ${info.error.message}` : ''}\n`);

@@ -58,7 +58,9 @@ export function summary(result: JobResult): string {
     lines.push(`  frames read ${result.framesRead}, written ${result.framesWritten ?? result.frames}, dropped ${result.framesDropped}, late ${result.framesLate ?? 0}`);
   }
   lines.push(`  stages: ${result.stages.join(' → ')}`);
-  lines.push(`  processed ${result.framesProcessed} frame${result.framesProcessed === 1 ? '' : 's'} in ${formatSeconds(result.elapsedSec)} (${round(result.processingFps)} fps); failed ${result.framesFailed}, dropped ${result.framesDropped}, without a face ${result.framesNoFace}`);
+  lines.push(`  processed ${result.framesProcessed} frame${result.framesProcessed === 1 ? '' : 's'} in ${formatSeconds(result.elapsedSec)} (${round(result.processingFps)} fps); failed ${result.framesFailed}, dropped ${result.framesDropped}, without a face ${result.framesNoFace}${result.framesDowngraded ? `, downgraded ${result.framesDowngraded}` : ''}`);
+  for (const d of result.downgrades) lines.push(`  frame ${d.frame}: ${d.action === 'drop' ? 'dropped' : 'restored'} ${d.step} (${d.reason})`);
+  for (const a of result.alerts) lines.push(`  alert: ${a.message}`);
   return lines.join('\n');
 }
 

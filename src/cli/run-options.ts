@@ -9,6 +9,8 @@ export interface RunCommand {
   job: JobArgs;
   runtime: { device: DeviceRequest; threads: number; modelsDir?: string };
   verbose: boolean;
+  /** --json: one JSON object at the end on stdout, JSON progress lines on stderr. */
+  json: boolean;
 }
 
 export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output FILE|URL --processors LIST [options]
@@ -41,6 +43,10 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
                          drop_newest, every_nth or block (no drops; the delay then grows)
   --live-queue N         frames that may wait before the policy drops (default 25)
   --live-every N         every_nth: keep one frame in N (default 2)
+  --alert-after-failures N  alert once N frames failed: printed on stderr, exit code 3
+  --downgrade            under pressure drop enhance, then occlusion/region masks, then pixel boost
+  --frame-budget-ms N    time a frame may take with --downgrade (default: a live source's frame interval)
+  --json                 print one JSON object at the end (stdout) and JSON progress lines (stderr)
   --models-dir DIR       model cache (default FACEFUSION_MODELS_DIR, else ~/.cache/facefusion/models)
   FaceFusion model options (a model id from \`facefusion-node models list\` or an .onnx path
   named like the model; blank = the embedded default):
@@ -91,6 +97,10 @@ export function parseRunArgs(argv: string[]): RunCommand {
         'live-policy': { type: 'string' },
         'live-queue': { type: 'string' },
         'live-every': { type: 'string' },
+        'alert-after-failures': { type: 'string' },
+        downgrade: { type: 'boolean' },
+        'frame-budget-ms': { type: 'string' },
+        json: { type: 'boolean' },
         'models-dir': { type: 'string' },
         verbose: { type: 'boolean' },
         ...MODEL_OPTIONS,
@@ -163,13 +173,23 @@ export function parseRunArgs(argv: string[]): RunCommand {
     ...(v['live-policy'] !== undefined ? { live_policy: livePolicy(v['live-policy']) } : {}),
     ...(v['live-queue'] !== undefined ? { live_max_queue: integer('--live-queue', v['live-queue'], 1, 1000) } : {}),
     ...(v['live-every'] !== undefined ? { live_every_nth: integer('--live-every', v['live-every'], 1, 1000) } : {}),
+    ...(v['alert-after-failures'] !== undefined ? { alert_after_failures: integer('--alert-after-failures', v['alert-after-failures'], 1, 1e9) } : {}),
+    ...(v.downgrade ? { downgrade: true } : {}),
+    ...(v['frame-budget-ms'] !== undefined ? { frame_budget_ms: positive('--frame-budget-ms', v['frame-budget-ms']) } : {}),
   };
-  return { job, runtime: { device, threads, ...(v['models-dir'] ? { modelsDir: v['models-dir'] } : {}) }, verbose: v.verbose === true };
+  if (job.frame_budget_ms !== undefined && !job.downgrade) throw new UsageError('--frame-budget-ms needs --downgrade');
+  return { job, runtime: { device, threads, ...(v['models-dir'] ? { modelsDir: v['models-dir'] } : {}) }, verbose: v.verbose === true, json: v.json === true };
 }
 
 function number(name: string, text: string, min: number, max: number): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`${name} must be a number from ${min} to ${max} (got "${text}")`);
+  return n;
+}
+
+function positive(name: string, text: string): number {
+  const n = number(name, text, 0, 600000);
+  if (n <= 0) throw new UsageError(`${name} must be more than 0 (got "${text}")`);
   return n;
 }
 

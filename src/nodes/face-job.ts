@@ -1,5 +1,5 @@
 import { FaceError, type Runtime } from '../runtime';
-import { JobManagerRegistry, type JobInfo, type JobManager, type JobNotice, type JobProgress } from '../runtime/jobs';
+import { JobManagerRegistry, jobSummary, type JobAlert, type JobInfo, type JobManager, type JobNotice, type JobProgress } from '../runtime/jobs';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig } from './lib/stage-node';
@@ -59,8 +59,16 @@ export = function (RED: Red): void {
         node.log(n.message);
       }
     };
+    /** alert_after_failures reached: an alert message on output 2 (topic "alert") and on the status. */
+    const onAlert = (alert: JobAlert): void => {
+      const msg = mine.get(alert.jobId);
+      if (!msg) return;
+      node.status({ fill: 'red', shape: 'ring', text: shorten(`alert · ${alert.framesFailed} frames failed`) });
+      node.send([null, { payload: alert, topic: 'alert', jobId: alert.jobId, ...(msg.topic !== undefined ? { parentTopic: msg.topic } : {}) }]);
+    };
     manager?.on('progress', onProgress);
     manager?.on('state', onState);
+    manager?.on('alert', onAlert);
     manager?.on('notice', onNotice);
 
     function queuedCount(): number {
@@ -112,12 +120,14 @@ export = function (RED: Red): void {
         if (info.state === 'completed' && info.result) {
           const r = info.result;
           // A live job cancelled (or closed by a redeploy) was stopped: its output was closed properly.
-          node.status({ fill: 'green', shape: 'dot', text: shorten(`${r.stopped ? 'stopped' : 'done'} · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s`) });
+          const extra = `${r.framesDowngraded ? ` · ${r.framesDowngraded} downgraded` : ''}${r.alerts.length ? ' · alert' : ''}`;
+          node.status({ fill: r.alerts.length ? 'yellow' : 'green', shape: 'dot', text: shorten(`${r.stopped ? 'stopped' : 'done'} · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s${extra}`) });
           if (closing) {
             done(); // the flow is going away: the recording is closed, nobody is wired to hear of it
             return;
           }
-          msg.payload = r;
+          // The CLI's --json fields (read, written, …, alerts) with the result's own (fps = the output's rate).
+          msg.payload = { ...jobSummary(info, config!.runtime.provider()), ...r };
           msg.job = info;
           send([msg, null]);
           done();
@@ -155,6 +165,7 @@ export = function (RED: Red): void {
       }
       closing = true;
       manager?.off('progress', onProgress);
+      manager?.off('alert', onAlert);
       manager?.off('state', onState);
       manager?.off('notice', onNotice);
       const ids = [...mine.keys()];

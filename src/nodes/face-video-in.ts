@@ -119,6 +119,8 @@ export = function (RED: Red): void {
         for await (const item of source.tokens()) {
           const parts: Record<string, unknown> = { id, index: item.index, type: 'frames' };
           if (item.last) parts.count = item.index + 1;
+          // A live source's frame interval is the downgrade policy's frame budget (unless one is set).
+          if (item.index === 0 && item.stream.fps > 0) config!.runtime.downgrade?.setSourceInterval(1000 / item.stream.fps);
           const video = {
             source: input, fps: item.stream.fps, width: item.stream.width, height: item.stream.height,
             ...(item.stream.hasAudio ? { hasAudio: true } : {}),

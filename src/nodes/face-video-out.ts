@@ -28,6 +28,8 @@ interface Sequence {
   finishing?: Promise<void>;
   /** A write failed: the error went to the Catch node once; the rest of the video is dropped. */
   failed?: boolean;
+  /** Frames whose optional work the downgrade policy dropped (state downgraded_for_performance). */
+  downgraded: number;
 }
 
 /** On close (redeploy), how long finishing the open video may take before the encoder is killed. */
@@ -116,6 +118,7 @@ export = function (RED: Red): void {
           output,
           started: performance.now(),
           lastStatus: 0,
+          downgraded: 0,
           sink: new FrameTokenSink({
             runtime,
             locator,
@@ -139,6 +142,10 @@ export = function (RED: Red): void {
       if (droppedBefore > 0 && current.sink.open) {
         for (let i = index - droppedBefore; i < index; i++) await current.sink.skip(i).catch(() => undefined);
       }
+      // The frame's time (the sum of its stage times) feeds the flow's downgrade policy.
+      const policy = runtime.downgrade;
+      if (policy) policy.observe(token.journal.reduce((sum, entry) => sum + entry.ms, 0));
+      if (token.state === 'downgraded_for_performance') current.downgraded++;
       try {
         await current.sink.write(token, index, fps);
       } catch (err) {
@@ -154,7 +161,8 @@ export = function (RED: Red): void {
       const now = performance.now();
       if (now - current.lastStatus > 500) {
         current.lastStatus = now;
-        node.status({ fill: 'green', shape: 'dot', text: `${current.sink.received} frames · ${(current.sink.received / ((now - current.started) / 1000)).toFixed(1)} fps` });
+        const downgraded = current.downgraded ? ` · ${current.downgraded} downgraded` : '';
+        node.status({ fill: 'green', shape: 'dot', text: `${current.sink.received} frames · ${(current.sink.received / ((now - current.started) / 1000)).toFixed(1)} fps${downgraded}` });
       }
       if (current.expected !== undefined && current.sink.received + current.sink.skipped >= current.expected) await finish(current, send);
     }
@@ -171,7 +179,7 @@ export = function (RED: Red): void {
           if (current.failed) return; // already reported, ffmpeg already stopped
           try {
             const result = await current.sink.finish();
-            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, late: result.late, output: result.outputPath };
+            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, late: result.late, downgraded: current.downgraded, output: result.outputPath };
             node.status({ fill: 'grey', shape: 'dot', text: `wrote ${result.frames} frames · ${result.durationSec.toFixed(1)} s` });
             send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
           } catch (err) {

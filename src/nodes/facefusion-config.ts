@@ -24,6 +24,10 @@ interface ConfigDef extends NodeDef {
   allowSvg?: boolean | string;
   /** Seconds a new frame may wait for room in the frame store before E_STORE_FULL (default 10). */
   storeWait?: number | string;
+  /** When overloaded: 'keep' all work, or 'downgrade' (drop enhance, masks, pixel boost under pressure). */
+  overload?: 'keep' | 'downgrade';
+  /** Time a frame may take with downgrade, ms; blank = the live source's frame interval. */
+  frameBudgetMs?: number | string;
 }
 
 /**
@@ -60,6 +64,7 @@ export = function (RED: Red): void {
       tokenTtlMs: toNumber(def.tokenTtl, Number(defaults.tokenTtl)) * 1000,
       allowSvg: def.allowSvg === true || def.allowSvg === 'true',
       storeWaitMs: toNumber(def.storeWait, Number(defaults.storeWait)) * 1000,
+      ...(def.overload === 'downgrade' ? { downgrade: frameBudgetOf(def.frameBudgetMs) } : {}),
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
     });
     try {
@@ -116,6 +121,12 @@ export = function (RED: Red): void {
       }
     }
     return folders;
+  }
+
+  /** Downgrade options from the dialog's frame budget ('' = the live source's interval). */
+  function frameBudgetOf(value: unknown): { frameBudgetMs?: number } {
+    const ms = value === '' || value === undefined || value === null ? NaN : Number(value);
+    return Number.isFinite(ms) && ms > 0 ? { frameBudgetMs: ms } : {};
   }
 
   RED.nodes.registerType('facefusion-config', FacefusionConfig, { credentials: { tokenKey: { type: 'password' } } });

@@ -22,6 +22,7 @@ import { DEFAULT_FACE_AREA_RATIO } from './processors/limits';
 import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
 import { PathPolicy } from './policy/path-policy';
+import { DowngradePolicy, type DowngradeOptions } from './policy/downgrade';
 import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
@@ -70,6 +71,11 @@ export interface RuntimeOptions {
   maxFaceAreaRatio?: number;
   /** Worker threads for pixel stages run with `offMainThread` (stage nodes); default 1, 0 = main thread. */
   pixelWorkers?: number;
+  /**
+   * Drop optional work under pressure in flows (the config node's "When overloaded: downgrade"):
+   * stage nodes and face-video-out consult `runtime.downgrade`. Default off.
+   */
+  downgrade?: boolean | DowngradeOptions;
   logger?: Logger;
 }
 
@@ -116,6 +122,8 @@ export class Runtime {
   readonly tokenTtlMs: number;
   /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
   readonly paths: PathPolicy;
+  /** The flow's downgrade policy (option `downgrade`); undefined when the runtime keeps all work. */
+  readonly downgrade?: DowngradePolicy;
   private readonly maxImagePixels: number;
   private readonly decodeOptions: DecodeOptions;
   private readonly storeWaitMs: number;
@@ -154,6 +162,7 @@ export class Runtime {
     });
     this.pool = new SessionPool({ device: options.device ?? 'auto', threads: options.threads ?? 0, spinWait: options.spinWait ?? false, logger: this.log });
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
+    if (options.downgrade) this.downgrade = new DowngradePolicy(options.downgrade === true ? {} : options.downgrade, this.store);
     this.context = {
       store: this.store,
       identities: new IdentityCache(),

@@ -58,4 +58,29 @@ function identityEnhancerGraph() {
   };
 }
 
-module.exports = { int64, shiftEmap, inswapperGraph, arcfaceGraph, identityEnhancerGraph };
+/**
+ * A gfpgan-shaped enhancer that costs real time: `layers` 3→3 convolutions of a `kernel`×`kernel`
+ * averaging filter over the 512×512 crop (≈ layers × 512² × 9 × kernel² multiply-adds), so a test
+ * can make the enhance stage slower than a frame budget. The output is the crop, blurred a little.
+ */
+function slowEnhancerGraph({ layers = 4, kernel = 9 } = {}) {
+  const k = kernel;
+  const w = new Float32Array(3 * 3 * k * k);
+  for (let o = 0; o < 3; o++) for (let i = 0; i < k * k; i++) w[(o * 3 + o) * k * k + i] = 1 / (k * k);
+  const pad = (k - 1) / 2;
+  const nodes = [];
+  let input = 'input';
+  for (let l = 0; l < layers; l++) {
+    const output = l === layers - 1 ? 'output' : `h${l}`;
+    nodes.push({ op: 'Conv', inputs: [input, 'w'], outputs: [output], attrs: { kernel_shape: [k, k], pads: [pad, pad, pad, pad] } });
+    input = output;
+  }
+  return {
+    inputs: [{ name: 'input', shape: [1, 3, 512, 512] }],
+    outputs: [{ name: 'output', shape: [1, 3, 512, 512] }],
+    initializers: [{ name: 'w', dims: [3, 3, k, k], data: w }],
+    nodes,
+  };
+}
+
+module.exports = { int64, shiftEmap, inswapperGraph, arcfaceGraph, identityEnhancerGraph, slowEnhancerGraph };

@@ -7,6 +7,8 @@ import { EditorThumbnail, thumbnailSize } from './thumbnail';
 import { nodeDefaults, withDefaults } from './node-defaults';
 
 export type OnNoFace = 'pass' | 'drop' | 'error';
+/** What a failed stage does: to the Catch node (default), pass the token on unchanged, drop it, or retry. */
+export type OnFailure = 'catch' | 'pass' | 'drop' | 'retry';
 
 export interface StageNodeDef extends NodeDef {
   config?: string;
@@ -19,6 +21,13 @@ export interface StageNodeDef extends NodeDef {
   releaseDropped?: boolean | string;
   /** Longer side in px of a thumbnail of the result shown under the node in the editor; '' = none. */
   thumbnail?: number | string;
+  onFailure?: OnFailure;
+  /** Retries of a failed stage on the same token with onFailure 'retry' (1–10). */
+  retries?: number | string;
+  /** Failed and no-face tokens leave by a second output (with msg.error) instead of the Catch node / output 1. */
+  failureOutput?: boolean | string;
+  /** Ports the editor drew (1, or 2 with failureOutput). */
+  outputs?: number | string;
 }
 
 export interface StageNodeSpec<D extends StageNodeDef> {
@@ -112,6 +121,17 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     const config = configOf(RED, node, options.config);
     const overrides = spec.parameters(options);
     const onNoFace = options.onNoFace as OnNoFace;
+    const onFailure = (['catch', 'pass', 'drop', 'retry'].includes(String(options.onFailure)) ? options.onFailure : 'catch') as OnFailure;
+    const retries = onFailure === 'retry' ? Math.min(10, Math.max(1, Math.floor(numberOption(options.retries) ?? 1))) : 0;
+    const failureOutput = options.failureOutput === true || options.failureOutput === 'true';
+    /** Tokens this node passed on downgraded (the runtime's downgrade policy dropped its work). */
+    let downgradedCount = 0;
+    /** Sends on output 1, or on output 2 (failures) when the node has it. */
+    const emit = (send: SendFn, msg: NodeMessage, port: 1 | 2): void => {
+      if (port === 2) send([null, msg]);
+      else if (failureOutput) send([msg, null]);
+      else send(msg);
+    };
     const dropWhenBusy = options.dropWhenBusy === true || options.dropWhenBusy === 'true';
     const capacity = dropWhenBusy ? 0 : Math.floor(numberOption(options.queueSize) ?? Number(nodeDefaults(spec.type).queueSize));
     const queue = new WorkQueue(Math.max(0, capacity), (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
@@ -189,9 +209,33 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         // Face stages wired after this one join too, where this stage must know of them: a detect
         // node that feeds a face blur detects for privacy (its lower threshold, no 20-face cap).
         const wanted = [spec.stage, ...(spec.stage === 'detect' ? wiredLater() : [])].filter((s) => !accepted.operations.includes(s));
-        const token: FaceToken = wanted.length ? { ...accepted, operations: [...accepted.operations, ...wanted] } : accepted;
+        let token: FaceToken = wanted.length ? { ...accepted, operations: [...accepted.operations, ...wanted] } : accepted;
+        // Under pressure the runtime's downgrade policy takes optional work out (enhance, masks,
+        // pixel boost): a dropped stage passes the token on, journalled, instead of running.
+        const policy = runtime.downgrade;
+        if (policy && token.state !== 'failed' && token.state !== 'skipped') {
+          const plan = policy.plan([spec.stage], token.parameters);
+          token = policy.mark(token, plan);
+          if (plan.dropped.length) downgradedCount++;
+          if (policy.dropsStage(spec.stage) && plan.dropped.includes(spec.stage as 'enhance')) {
+            user.resultShown();
+            msg.payload = token;
+            node.status({ fill: 'yellow', shape: 'dot', text: `downgraded · ${policy.reasonText()} (${downgradedCount})` });
+            emit(send, msg, 1);
+            done();
+            return;
+          }
+        }
         // Pixel work runs on the runtime's worker thread, so a large message cannot block the event loop.
-        const out = await runtime.process(spec.stage, token, { force: true, offMainThread: true });
+        let out = await runtime.process(spec.stage, token, { force: true, offMainThread: true });
+        // onFailure 'retry': the stage again on the same token, at most `retries` times, each failure journalled.
+        for (let attempt = 1; attempt <= retries && !closed && token.state !== 'failed' && isFailure(out); attempt++) {
+          releaseNewFrames(runtime, token, out);
+          const failed = out.error ?? { code: 'E_INTERNAL', message: `${spec.stage} failed` };
+          const lastMs = out.journal[out.journal.length - 1]?.ms ?? 0;
+          token = advance(token, {}, { stage: spec.stage, ms: lastMs, outcome: 'failed', note: `${failed.code} · retry ${attempt} of ${retries}` });
+          out = await runtime.process(spec.stage, token, { force: true, offMainThread: true });
+        }
         if (closed) {
           // The node was stopped while this message was in flight: nobody downstream will take
           // the result, so free what this stage added and finish quietly.
@@ -203,12 +247,35 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         const last = out.journal[out.journal.length - 1];
         const noFace = out.error?.code === 'E_NO_FACE' || last.outcome === 'no_face';
         if (out.state === 'failed' && !noFace) {
-          msg.payload = out;
           // A token may arrive failed already (skipped by the stage) and, forged, without its error.
           const err = out.error
             ? new FaceError(out.error.code as FaceError['code'], out.error.message, { stage: spec.stage })
             : new FaceError('E_BAD_PARAMETER', 'the token arrived in state "failed" without an error', { stage: spec.stage });
+          const arrivedFailed = token.state === 'failed';
+          if (onFailure === 'pass' && !arrivedFailed) {
+            // The token as it came, with the failure journalled: later stages still run on it.
+            releaseNewFrames(runtime, token, out);
+            msg.payload = advance(token, {}, { stage: spec.stage, ms: out.journal[out.journal.length - 1]?.ms ?? 0, outcome: 'failed', note: `${err.code} · onFailure: pass` });
+            node.status({ fill: 'yellow', shape: 'dot', text: shorten(`failed · passed on · ${err.code}`) });
+            emit(send, msg, 1);
+            done();
+            return;
+          }
+          if (onFailure === 'drop' && !arrivedFailed) {
+            releaseNewFrames(runtime, token, out);
+            dropped(out);
+            node.status({ fill: 'yellow', shape: 'ring', text: shorten(`failed · dropped · ${err.code}`) });
+            done();
+            return;
+          }
+          msg.payload = out;
           node.status({ fill: 'red', shape: 'dot', text: shorten(`${err.code}: ${err.message}`) });
+          if (failureOutput) {
+            msg.error = { code: err.code, message: err.message, stage: spec.stage };
+            emit(send, msg, 2);
+            done();
+            return;
+          }
           done(err);
           return;
         }
@@ -217,9 +284,10 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
           return;
         }
         msg.payload = out;
-        node.status({ fill: 'green', shape: 'dot', text: statusText(out, last.ms, runtime.provider()) });
+        const downgraded = out.state === 'downgraded_for_performance' && policy ? ` · downgraded · ${policy.reasonText()} (${downgradedCount})` : '';
+        node.status({ fill: downgraded ? 'yellow' : 'green', shape: 'dot', text: statusText(out, last.ms, runtime.provider()) + downgraded });
         thumbnail?.offer(runtime.store.tryGet(out.target.frame)); // taken before downstream nodes release it
-        send(msg);
+        emit(send, msg, 1);
         done();
       } catch (err) {
         if (closed) {
@@ -240,6 +308,14 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         done();
         return;
       }
+      if (failureOutput) {
+        msg.payload = out;
+        msg.error = { code: 'E_NO_FACE', message: out.error?.message ?? `no face found (${spec.stage})`, stage: spec.stage };
+        node.status({ fill: 'yellow', shape: 'dot', text: 'no face · output 2' });
+        emit(send, msg, 2);
+        done();
+        return;
+      }
       if (onNoFace === 'error') {
         msg.payload = out;
         node.status({ fill: 'red', shape: 'dot', text: 'no face' });
@@ -249,7 +325,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       const skipped = advance(out, { state: 'skipped', error: undefined }, { stage: spec.stage, ms: 0, outcome: 'no_face', note: 'onNoFace: pass' });
       msg.payload = skipped;
       node.status({ fill: 'yellow', shape: 'dot', text: 'no face · passed on' });
-      send(msg);
+      emit(send, msg, 1);
       done();
     }
 
@@ -263,6 +339,12 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     });
   }
   RED.nodes.registerType(spec.type, StageNode);
+}
+
+/** A failure a retry may cure (not "no face", which the same picture gives again). */
+function isFailure(token: FaceToken): boolean {
+  const last = token.journal[token.journal.length - 1];
+  return token.state === 'failed' && token.error?.code !== 'E_NO_FACE' && last?.outcome !== 'no_face';
 }
 
 function statusText(token: FaceToken, ms: number, provider: string | undefined): string {

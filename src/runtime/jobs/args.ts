@@ -46,6 +46,15 @@ export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number
   live_max_queue?: number;
   /** Live sources, live_policy every_nth: keep one frame in this many (default 2). */
   live_every_nth?: number;
+  /**
+   * Under pressure (frame time over the budget, memory short) drop optional work — enhance, then
+   * occlusion/region masks, then pixel boost — and bring it back when the pressure ends (default false).
+   */
+  downgrade?: boolean;
+  /** Time a frame may take, in ms (with `downgrade`); default: a live source's frame interval, none for files. */
+  frame_budget_ms?: number;
+  /** Raise an alert (face-job's second output, CLI exit code 3) once this many frames failed. */
+  alert_after_failures?: number;
 }
 
 
@@ -59,6 +68,9 @@ export interface NormalizedJob {
   /** The source image used (the first of source_paths), when a stage needs one. */
   sourcePath?: string;
   failurePolicy: FailurePolicy;
+  downgrade: boolean;
+  frameBudgetMs?: number;
+  alertAfterFailures?: number;
 }
 
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp']);
@@ -87,6 +99,9 @@ const JOB_SCHEMA = {
       ],
     },
     keep_audio: { type: 'boolean' },
+    downgrade: { type: 'boolean' },
+    frame_budget_ms: { type: 'number', exclusiveMinimum: 0, maximum: 600000 },
+    alert_after_failures: { type: 'integer', minimum: 1, maximum: 1000000000 },
     provenance: { type: 'boolean' },
     live_policy: { type: 'string', enum: ['block', 'drop_oldest', 'drop_newest', 'every_nth'] },
     live_max_queue: { type: 'integer', minimum: 1, maximum: 1000 },
@@ -144,6 +159,9 @@ export class JobArgsValidator {
       kind,
       ...(needsSource(stages) && sourcePath ? { sourcePath } : {}),
       failurePolicy: args.failure_policy ?? 'pass',
+      downgrade: args.downgrade === true,
+      ...(args.frame_budget_ms !== undefined ? { frameBudgetMs: args.frame_budget_ms } : {}),
+      ...(args.alert_after_failures !== undefined ? { alertAfterFailures: args.alert_after_failures } : {}),
     };
   }
 }

@@ -7,7 +7,8 @@ import { JobArgsValidator, type NormalizedJob } from './args';
 import { ImageJob } from './image-job';
 import type { JobProgress, ProgressMeter } from './progress';
 import { TERMINAL_STATES, type JobInfo, type JobResult, type JobState } from './types';
-import { VideoJob } from './video-job';
+import { VideoJob, type JobFrameInfo } from './video-job';
+import type { JobAlert } from './types';
 
 export interface JobManagerOptions {
   /** ffmpeg resolution (default: a new FfmpegLocator with the runtime's environment). */
@@ -49,6 +50,7 @@ interface JobRecord {
   /** startJob was called: the scheduler may run it. */
   wanted: boolean;
   runner?: Runner;
+  alerts: JobAlert[];
   cancelRequested: boolean;
   /** A live job was asked to stop: it finishes its recording and completes (stopped). */
   stopRequested: boolean;
@@ -63,6 +65,10 @@ interface JobRecord {
 export interface JobManagerEvents {
   state: [info: JobInfo];
   progress: [progress: JobProgress];
+  /** A video frame once processed (its final token state and journal); nothing is sent without a listener. */
+  frame: [frame: JobFrameInfo];
+  /** `alert_after_failures` was reached (once per job). */
+  alert: [alert: JobAlert];
   /** Something a user should hear of while a job runs (a live source lost, waited for, back). */
   notice: [notice: JobNotice];
 }
@@ -109,9 +115,10 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
       job,
       createdAt: new Date().toISOString(),
       wanted: false,
+      alerts: [],
       cancelRequested: false,
       stopRequested: false,
-      progress: { id, framesDone: 0, fps: 0, framesFailed: 0, framesDropped: 0 },
+      progress: { id, framesDone: 0, fps: 0, framesFailed: 0, framesDropped: 0, framesDowngraded: 0 },
       lastProgressAt: 0,
       finished,
       resolveFinished,
@@ -183,6 +190,16 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
   }
 
   /**
+   * Changes the frame budget of a running video job started with `downgrade: true` (undefined
+   * clears it): e.g. raise it and the dropped work comes back once frames fit.
+   */
+  setFrameBudget(id: string, ms: number | undefined): void {
+    const runner = this.record(id).runner;
+    if (!(runner instanceof VideoJob)) throw new FaceError('E_JOB', `job ${id} is not a running video job`);
+    runner.setFrameBudget(ms);
+  }
+
+  /**
    * A drafted or queued job ends cancelled at once. A running job on a live source (stream,
    * device) is stopped: it stops reading, finishes the frames in flight, closes its output
    * properly and ends `completed` with `result.stopped` (or `cancelled` when nothing was processed
@@ -234,6 +251,13 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
             ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
             onProgress,
             onNotice: (level, message) => this.emit('notice', { id: record.id, level, message }),
+            onFrame: (frame) => {
+              if (this.listenerCount('frame') > 0) this.emit('frame', frame);
+            },
+            onAlert: (alert) => {
+              record.alerts.push(alert);
+              this.emit('alert', alert);
+            },
           });
     record.runner = runner;
     record.startedAt = new Date().toISOString();
@@ -291,6 +315,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
       ...(record.startedAt ? { startedAt: record.startedAt } : {}),
       ...(record.endedAt ? { endedAt: record.endedAt } : {}),
       progress: { ...record.progress },
+      alerts: record.alerts.map((a) => ({ ...a })),
       ...(record.result ? { result: { ...record.result } } : {}),
       ...(record.error ? { error: { ...record.error } } : {}),
       processes: record.runner?.pids() ?? {},

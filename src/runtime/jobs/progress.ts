@@ -11,6 +11,8 @@ export interface JobProgress {
   percent?: number;
   framesFailed: number;
   framesDropped: number;
+  /** Frames whose optional work the downgrade policy dropped. */
+  framesDowngraded: number;
 }
 
 /** Counts frames and derives fps, ETA and percent; the clock is injectable for tests. */
@@ -20,6 +22,7 @@ export class ProgressMeter {
   framesFailed = 0;
   framesDropped = 0;
   framesNoFace = 0;
+  framesDowngraded = 0;
 
   constructor(private readonly id: string, public framesTotal?: number, private readonly now: () => number = () => performance.now()) {}
 
@@ -34,7 +37,7 @@ export class ProgressMeter {
   snapshot(final = false): JobProgress {
     const elapsed = this.elapsedSec();
     const fps = elapsed > 0 ? this.framesDone / elapsed : 0;
-    const out: JobProgress = { id: this.id, framesDone: this.framesDone, fps: Math.round(fps * 100) / 100, framesFailed: this.framesFailed, framesDropped: this.framesDropped };
+    const out: JobProgress = { id: this.id, framesDone: this.framesDone, fps: Math.round(fps * 100) / 100, framesFailed: this.framesFailed, framesDropped: this.framesDropped, framesDowngraded: this.framesDowngraded };
     const total = this.framesTotal;
     if (total !== undefined && total > 0) {
       out.framesTotal = total;

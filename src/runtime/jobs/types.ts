@@ -1,6 +1,18 @@
 import type { Stage } from '../token/types';
 import type { JobArgs } from './args';
 import type { JobProgress } from './progress';
+import type { DowngradeTransition } from '../policy/downgrade';
+
+/** Raised once per job when `alert_after_failures` frames failed. */
+export interface JobAlert {
+  code: 'E_FAILURE_ALERT';
+  jobId: string;
+  message: string;
+  framesFailed: number;
+  threshold: number;
+  /** The error of the last frame that failed. */
+  lastError?: { code: string; message: string };
+}
 
 export const JOB_STATES = ['drafted', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -22,10 +34,16 @@ export interface JobResult {
   framesRead?: number;
   /** Frames written to the output, repeats included (video; same as `frames`). */
   framesWritten?: number;
-  /** Frames that finished too late to be written: after their index was given up, or after the grace of a stop (video). */
-  framesLate?: number;
   /** The job was stopped early (a live source stopped by the user) and its output closed properly. */
   stopped?: boolean;
+  /** Frames whose optional work the downgrade policy dropped (job arg `downgrade`). */
+  framesDowngraded: number;
+  /** Frames that finished too late to be written: after their index was given up, or after the grace of a stop (video). */
+  framesLate?: number;
+  /** What the downgrade policy dropped and restored, in order (empty without `downgrade`). */
+  downgrades: DowngradeTransition[];
+  /** Alerts raised (job arg `alert_after_failures`). */
+  alerts: JobAlert[];
   width: number;
   height: number;
   /** Output frame rate (video). */
@@ -54,6 +72,8 @@ export interface JobInfo {
   progress: JobProgress;
   result?: JobResult;
   error?: { code: string; message: string };
+  /** Alerts raised so far (`alert_after_failures`). */
+  alerts: JobAlert[];
   /** ffmpeg pids while the job runs (diagnostics, tests). */
   processes: { decoder?: number; encoder?: number };
 }

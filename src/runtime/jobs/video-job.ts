@@ -13,7 +13,21 @@ import { analyseJobSource, dropDerived, frameToken, runFrameStages, withBlurRefe
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
-import type { JobResult } from './types';
+import type { JobAlert, JobResult } from './types';
+import { DowngradePolicy } from '../policy/downgrade';
+import type { JournalEntry, TokenState } from '../token/types';
+
+/** One frame as it left the stages (the `frame` event of a JobManager). */
+export interface JobFrameInfo {
+  jobId: string;
+  index: number;
+  outcome: 'ok' | 'no_face' | 'failed';
+  /** The final token's state (downgraded_for_performance when the policy dropped work). */
+  state: TokenState;
+  journal: JournalEntry[];
+  /** Time of the frame's stages (all attempts), ms. */
+  ms: number;
+}
 
 export interface VideoJobOptions {
   /** Frames processed at once (decode, inference and encode overlap); default 2. */
@@ -25,6 +39,10 @@ export interface VideoJobOptions {
   onProgress(meter: ProgressMeter): void;
   /** What a user should hear of while the job runs: a live source lost, waited for, back. */
   onNotice?(level: 'warn' | 'info', message: string): void;
+  /** Each frame once processed (before it is written). */
+  onFrame?(info: JobFrameInfo): void;
+  /** An alert (`alert_after_failures` reached). */
+  onAlert?(alert: JobAlert): void;
 }
 
 const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
@@ -62,6 +80,9 @@ export class VideoJob {
   /** The job's token parameters, with its blur references' embeddings. */
   private parameters: Parameters = {};
   readonly meter: ProgressMeter;
+  /** Drops optional work under pressure (job arg `downgrade`); undefined when off. */
+  readonly policy?: DowngradePolicy;
+  private readonly alerts: JobAlert[] = [];
 
   constructor(
     private readonly id: string,
@@ -71,6 +92,7 @@ export class VideoJob {
     private readonly options: VideoJobOptions,
   ) {
     this.meter = new ProgressMeter(id);
+    if (job.downgrade) this.policy = new DowngradePolicy(job.frameBudgetMs !== undefined ? { frameBudgetMs: job.frameBudgetMs } : {}, runtime.store);
   }
 
   /** The job reads a stream or device: stop() (not cancel()) is how it normally ends. */
@@ -122,6 +144,8 @@ export class VideoJob {
       // Validates the output location before any decoding (nothing is spawned by the constructor).
       this.makeEncoder(info.width, info.height, info.fps, info.hasAudio, input.live);
       if (info.frameCount !== undefined) this.meter.framesTotal = info.frameCount;
+      // A live source's frame interval is the time budget unless frame_budget_ms is set.
+      if (input.live && info.fps > 0) this.policy?.setSourceInterval(1000 / info.fps);
       let source: JobSource | undefined;
       if (this.job.sourcePath) {
         const analysed = await analyseJobSource(this.runtime, this.job.sourcePath, this.id, this.job.stages.includes('embed'), args.parameters ?? {});
@@ -202,6 +226,9 @@ export class VideoJob {
         framesWritten: encoded.frames,
         framesLate: encoded.late + this.framesLateAfterStop,
         ...(this.stopRequested ? { stopped: true } : {}),
+        framesDowngraded: this.meter.framesDowngraded,
+        downgrades: this.policy?.state().transitions ?? [],
+        alerts: this.alerts.map((a) => ({ ...a })),
         width: this.decoder.info?.width ?? info.width,
         height: this.decoder.info?.height ?? info.height,
         fps: encoded.fps,
@@ -309,6 +336,28 @@ export class VideoJob {
     return Math.max(1, Math.min(wanted, Math.floor(free / perFrame)));
   }
 
+  /** Raises the job's alert once `alert_after_failures` frames failed. */
+  private checkAlert(lastError: { code: string; message: string } | undefined): void {
+    const threshold = this.job.alertAfterFailures;
+    if (threshold === undefined || this.alerts.length > 0 || this.meter.framesFailed < threshold) return;
+    const alert: JobAlert = {
+      code: 'E_FAILURE_ALERT',
+      jobId: this.id,
+      message: `${this.meter.framesFailed} frames failed (alert_after_failures ${threshold})${lastError ? `; last: ${lastError.code}: ${lastError.message}` : ''}`,
+      framesFailed: this.meter.framesFailed,
+      threshold,
+      ...(lastError ? { lastError } : {}),
+    };
+    this.alerts.push(alert);
+    this.options.onAlert?.({ ...alert });
+  }
+
+  /** Sets the downgrade policy's frame budget while the job runs (E_BAD_PARAMETER when the job has no policy). */
+  setFrameBudget(ms: number | undefined): void {
+    if (!this.policy) throw new FaceError('E_BAD_PARAMETER', 'the job was not started with downgrade: true');
+    this.policy.setFrameBudget(ms);
+  }
+
   private async processFrame(frame: DecodedFrame, source: JobSource | undefined): Promise<void> {
     const { args } = this.job;
     const encoder = this.encoder!;
@@ -317,8 +366,13 @@ export class VideoJob {
     let written: FrameRef = frame.ref;
     let done: FaceToken | undefined;
     let outcome: 'ok' | 'no_face' | 'failed' = 'failed';
+    let last: FaceToken | undefined;
+    let lastError: { code: string; message: string } | undefined;
+    // The policy's level when the frame starts decides its work (all attempts do the same).
+    const plan = this.policy?.plan(this.job.stages, this.parameters);
+    const started = performance.now();
     for (let attempt = 0; attempt < attempts && !this.cancelled; attempt++) {
-      const token = frameToken({
+      let token = frameToken({
         jobId: this.id,
         ref: frame.ref,
         index: frame.index,
@@ -326,13 +380,16 @@ export class VideoJob {
         width: frame.width,
         height: frame.height,
         ...(source ? { source } : {}),
-        stages: this.job.stages,
-        parameters: this.parameters,
+        stages: plan?.stages ?? this.job.stages,
+        parameters: plan?.parameters ?? this.parameters,
         ttlMs: this.runtime.tokenTtlMs,
       });
+      if (plan && this.policy) token = this.policy.mark(token, plan, attempt === 0);
       this.active.add(token.request_id);
-      const result = await runFrameStages(this.runtime, token, this.job.stages, frame.ref, this.workers);
+      const result = await runFrameStages(this.runtime, token, plan?.stages ?? this.job.stages, frame.ref, this.workers);
       this.active.delete(token.request_id);
+      last = result.token;
+      if (result.kind === 'failed') lastError = { code: result.code, message: result.message };
       if (result.kind === 'ok') {
         done = result.token;
         written = result.token.target.frame;
@@ -352,7 +409,14 @@ export class VideoJob {
       this.runtime.store.release(frame.ref);
       return;
     }
-    if (outcome === 'failed') this.meter.framesFailed++;
+    const ms = performance.now() - started;
+    this.policy?.observe(ms);
+    if (plan?.dropped.length) this.meter.framesDowngraded++;
+    if (last) this.options.onFrame?.({ jobId: this.id, index: frame.index, outcome, state: last.state, journal: [...last.journal], ms });
+    if (outcome === 'failed') {
+      this.meter.framesFailed++;
+      this.checkAlert(lastError);
+    }
     if (outcome === 'no_face') this.meter.framesNoFace++;
     if (outcome === 'failed' && policy === 'drop') {
       this.runtime.store.release(frame.ref);

@@ -39,7 +39,8 @@ export async function runStage(
     const last = token.operations[token.operations.length - 1] === stage;
     return advance(
       token,
-      { ...result.patch, state: last ? 'done' : 'running' },
+      // A token the downgrade policy marked keeps saying so to the end of its stages.
+      { ...result.patch, state: token.state === 'downgraded_for_performance' ? token.state : last ? 'done' : 'running' },
       { stage, ms, outcome: result.outcome ?? 'ok', ...(result.note ? { note: result.note } : {}) },
     );
   } catch (err) {
