@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'path';
 import { FaceError, toFaceError } from '../errors';
 import { provenanceOfJob, videoMetadata, type Provenance } from '../provenance';
 import type { Runtime } from '../runtime';
@@ -9,6 +10,7 @@ import { VideoDecoder, type DecodedFrame } from '../video/decoder';
 import { VideoEncoder } from '../video/encoder';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, frameToken, runFrameStages, type JobSource } from './frame-work';
+import { isUrlOutput, PartialOutput } from './output';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
@@ -40,6 +42,8 @@ export class VideoJob {
   /** Set while tearing down after a failure: later errors are consequences, not causes. */
   private stopping = false;
   private fatal?: FaceError;
+  /** File outputs are encoded under a temporary name and renamed when complete. */
+  private file?: PartialOutput;
   readonly meter: ProgressMeter;
 
   constructor(
@@ -69,6 +73,10 @@ export class VideoJob {
     let sourceToken: FaceToken | undefined;
     try {
       const input = classifySource(args.target_path);
+      if (!isUrlOutput(args.output_path)) {
+        this.file = new PartialOutput(args.output_path);
+        if (this.file.final === resolvePath(args.target_path)) throw new FaceError('E_BAD_OUTPUT', `output "${args.output_path}" is the input itself; choose another output path`);
+      }
       // A missing or wrong model fails the job here, before ffmpeg runs or a frame is decoded.
       await this.runtime.prepareModels(this.job.stages, args.parameters ?? {});
       this.assertRunning();
@@ -112,9 +120,10 @@ export class VideoJob {
       this.assertRunning();
       if (!this.encoder || this.meter.framesDone === 0) throw new FaceError('E_VIDEO_DECODE', `no frames could be decoded from "${args.target_path}"`);
       const encoded = await this.encoder.finish();
+      const output = this.file ? await this.file.commit() : encoded.outputPath;
       return {
         kind: 'video',
-        output: encoded.outputPath,
+        output,
         frames: encoded.frames,
         framesProcessed: this.meter.framesDone,
         framesFailed: this.meter.framesFailed,
@@ -134,6 +143,7 @@ export class VideoJob {
       const failure = this.fatal ?? toFaceError(error, 'E_JOB');
       this.stopping = true;
       await this.teardown();
+      await this.file?.discard().catch(() => undefined);
       if (this.cancelled) throw new FaceError('E_CLOSED', 'the job was cancelled');
       throw failure;
     } finally {
@@ -165,7 +175,7 @@ export class VideoJob {
     return new VideoEncoder({
       locator: this.locator,
       store: this.runtime.store,
-      output: args.output_path,
+      output: this.file?.partial ?? args.output_path,
       width,
       height,
       fps,
