@@ -20,6 +20,7 @@ const CASES = [
   ['concurrency.js', []],
   ['match-similarity.js', []],
   ['hostile.js', FULL ? ['5'] : ['3']],
+  ['scale-out.js', FULL ? ['12'] : ['6']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -85,6 +86,16 @@ if (ho) {
   }
   const b = ho.bombs;
   rows.push(['hostile: 8 × 8000² WebP at once (512 MiB)', `${b.refused} refused ${b.codes.join(', ')} by ${mmm(b.lastRefusalMs)} ms`, `store peak ${mmm(b.storePeakMB)} / ${b.budgetMB} MB · RSS ${mmm(b.rssMaxMB)} MB (< 1024)`]);
+}
+const so = all.scaleOut;
+if (so) {
+  const p = so.packets;
+  rows.push([`MQTT packet, ${p.width}x${p.height} frame token`, `PNG ${Math.round(p.bytes.png / 1024)} kB | JPEG q90 ${Math.round(p.bytes.jpeg90 / 1024)} kB`, `broker in per ${p.fps} fps camera: ${p.brokerInMbitPerCamera.png} | ${p.brokerInMbitPerCamera.jpeg90} Mbit/s`]);
+  if (so.overhead) rows.push(['Redis queue overhead, picture job', `${so.overhead.directMs.median} → ${so.overhead.queueMs.median} ms (+${so.overhead.overheadMs})`, `${so.overhead.redisCommandsPerJob} Redis commands per job`]);
+  for (const n of [1, 2]) {
+    const w = so[`workers${n}`];
+    if (w) rows.push([`queue: ${n} worker process(es), ${so.clip.width}x${so.clip.height}×${so.clip.frames} blur jobs`, `${w.jobsPerMinute} jobs/min`, `${w.jobs} jobs in ${w.seconds} s on ${so.cores} cores`]);
+  }
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);
