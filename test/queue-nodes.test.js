@@ -104,6 +104,24 @@ describe('face-job on a Redis queue and the face-worker node', function () {
     }
   });
 
+  it('redeploy hands a running job back to the queue (no attempt used), nothing written under the final name', async function () {
+    await helper.load(nodes, flow('nodes-d'), { q: { url: redis.url } });
+    const events = [];
+    helper.getNode('events').on('input', (m) => events.push(m.topic));
+    const queue = new RedisJobQueue({ url: redis.url, name: 'nodes-d' });
+    try {
+      const id = await queue.submit({ target_path: clip, output_path: path.join(dir, 'redeploy.mp4'), processors: ['face_blur'] });
+      await until(() => events.includes('running'), 'the worker node to take the job');
+      await helper.unload();
+      const info = await queue.get(id);
+      assert.deepStrictEqual([info.state, info.attemptsMade], ['queued', 0]);
+      assert.ok(!fs.existsSync(path.join(dir, 'redeploy.mp4')));
+      await queue.cancel(id);
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('a queue without a URL: a job message fails naming what is missing (nothing is connected)', async function () {
     await helper.load(nodes, flow('nodes-c'));
     const caught = new Promise((resolve) => helper.getNode('caught').once('input', resolve));

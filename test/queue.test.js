@@ -36,6 +36,21 @@ async function until(what, check, ms = 20000) {
   }
 }
 
+/** Clients connected to the Redis on `port` (INFO clients), the asking one included. */
+function redisClients(port) {
+  return new Promise((resolve, reject) => {
+    const s = require('net').connect(port, '127.0.0.1');
+    let text = '';
+    s.on('data', (d) => {
+      text += d;
+      const m = /connected_clients:(\d+)/.exec(text);
+      if (m) { s.destroy(); resolve(Number(m[1])); }
+    });
+    s.on('error', reject);
+    s.write('INFO clients\r\n');
+  });
+}
+
 const partials = (dir) => fs.readdirSync(dir).filter((n) => n.includes('.partial-'));
 
 describe('face jobs on a Redis queue (BullMQ)', function () {
@@ -70,6 +85,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
   it('Redis URLs: passwords, users, db and rediss:// (TLS); the password never shown', function () {
     const o = redisOptions('rediss://me:s%40cret@cache.example:6380/2');
     assert.deepStrictEqual([o.host, o.port, o.db, o.username, o.password, o.tls?.servername], ['cache.example', 6380, 2, 'me', 's@cret', 'cache.example']);
+    assert.deepStrictEqual(redisOptions('rediss://127.0.0.1:6380').tls, {}, 'no SNI for an IP address');
     assert.strictEqual(redisOptions('redis://127.0.0.1').port, 6379);
     assert.strictEqual(redisOptions('redis://127.0.0.1').tls, undefined);
     assert.strictEqual(redactRedisUrl('rediss://me:s%40cret@cache.example:6380/2'), 'rediss://me:***@cache.example:6380/2');
@@ -108,6 +124,65 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
     } finally {
       await Promise.all([good.close(), bad.close()]);
       await locked.stop();
+    }
+  });
+
+  it('rediss:// (TLS) with a password: run --detach prints the id, jobs lists it, a worker completes it', async function () {
+    const secure = await startRedis({ tls: true, password: 'tls secret' });
+    const env = { NODE_EXTRA_CA_CERTS: secure.caFile, FACEFUSION_QUEUE_URL: secure.url };
+    const w = cli(['worker', '--queue', 'env', '--device', 'cpu', '--threads', '1'], env);
+    workers.push(w);
+    try {
+      const output = path.join(dir, 'tls.mp4');
+      const r = cli(['run', '--queue', 'env', '--detach', '--target', clip, '--output', output, '--processors', 'face_blur'], env);
+      assert.strictEqual(await r.closed, 0, r.stderr);
+      const id = r.stdout.trim();
+      assert.match(id, /^[0-9a-f-]{36}$/);
+      await until('the job completed', async () => {
+        const l = cli(['jobs', '--queue', 'env', '--json'], env);
+        await l.closed;
+        const job = JSON.parse(l.stdout || '[]').find((j) => j.id === id);
+        return job && job.state === 'completed';
+      }, 30000);
+      assert.match(w.stderr, /taking jobs from rediss:\/\/:\*\*\*@127\.0\.0\.1/);
+      assert.ok(!w.stderr.includes('tls secret'));
+      assert.strictEqual((await probeMedia(locator, output, { countFrames: true })).frameCount, 96);
+    } finally {
+      w.child.kill('SIGTERM');
+      await w.closed;
+      await secure.stop();
+    }
+  });
+
+  it('worker SIGTERM finishes the running job and exits 0; with --stop-timeout 0 it hands the job back instead', async function () {
+    const queueArgs = ['--queue', redis.url, '--queue-name', 'signals'];
+    const queue = new RedisJobQueue({ url: redis.url, name: 'signals' });
+    try {
+      const w = cli(['worker', ...queueArgs, '--device', 'cpu', '--threads', '1']);
+      workers.push(w);
+      const output = path.join(dir, 'sig1.mp4');
+      const id = await queue.submit({ target_path: clip, output_path: output, processors: ['face_blur'] });
+      await until('the job running', () => /job \S+ running/.test(w.stderr));
+      w.child.kill('SIGTERM');
+      assert.strictEqual(await w.closed, 0, w.stderr);
+      assert.match(w.stderr, /finishing running jobs[\s\S]*completed[\s\S]*worker stopped/);
+      assert.strictEqual((await queue.get(id)).state, 'completed');
+      assert.ok(fs.existsSync(output));
+
+      const quick = cli(['worker', ...queueArgs, '--device', 'cpu', '--threads', '1', '--stop-timeout', '0']);
+      workers.push(quick);
+      const id2 = await queue.submit({ target_path: clip, output_path: path.join(dir, 'sig2.mp4'), processors: ['face_blur'] });
+      await until('the second job running', () => /job \S+ running/.test(quick.stderr));
+      quick.child.kill('SIGINT');
+      assert.strictEqual(await quick.closed, 0, quick.stderr);
+      assert.match(quick.stderr, /handed-back/);
+      const back = await queue.get(id2);
+      assert.deepStrictEqual([back.state, back.attemptsMade], ['queued', 0]);
+      assert.ok(!fs.existsSync(path.join(dir, 'sig2.mp4')));
+      assert.deepStrictEqual(partials(dir), []);
+      await queue.cancel(id2);
+    } finally {
+      await queue.close();
     }
   });
 
@@ -245,6 +320,17 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
         await worker.stop({ graceMs: 0 });
         await queue.close();
       }
+    });
+
+    it('every connection is closed by close() / stop(): only the asking client is left on Redis', async function () {
+      const queue = new RedisJobQueue({ url: redis.url, name: 'conns' });
+      const worker = new QueueWorker(runtime, { url: redis.url, name: 'conns', jobs: { locator } });
+      await worker.ready();
+      await queue.wait(await queue.submit({ target_path: media('fr_two_people.jpg'), output_path: path.join(dir, 'conns.jpg'), processors: ['face_blur'] }));
+      assert.ok((await redisClients(redis.port)) > 3);
+      await worker.stop();
+      await queue.close();
+      await until('the connections to close', async () => (await redisClients(redis.port)) === 1, 5000);
     });
   });
 });

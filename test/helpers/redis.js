@@ -22,13 +22,25 @@ function canConnect(port) {
   });
 }
 
-/** Starts redis-server; resolves with { port, url, pid, stop() }. `password` sets requirepass. */
-async function startRedis({ password } = {}) {
+/**
+ * Starts redis-server; resolves with { port, url, pid, stop() }. `password` sets requirepass;
+ * `tls` serves TLS only (a throw-away self-signed certificate for 127.0.0.1, `caFile` to trust it).
+ */
+async function startRedis({ password, tls } = {}) {
   const bin = redisBinary();
   if (!bin) throw new Error('redis-server is not installed (apt-get install redis-server)');
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+  let caFile;
+  const tlsArgs = [];
+  if (tls) {
+    caFile = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    const r = require('child_process').spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl could not make a test certificate: ${r.stderr || r.error}`);
+    tlsArgs.push('--tls-port', String(port), '--tls-cert-file', caFile, '--tls-key-file', key, '--tls-ca-cert-file', caFile, '--tls-auth-clients', 'no');
+  }
+  const args = [...(tls ? ['--port', '0', ...tlsArgs] : ['--port', String(port)]), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
   if (password) args.push('--requirepass', password);
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -43,9 +55,11 @@ async function startRedis({ password } = {}) {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  const scheme = tls ? 'rediss' : 'redis';
   return {
     port,
-    url: password ? `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
+    caFile,
+    url: password ? `${scheme}://:${encodeURIComponent(password)}@127.0.0.1:${port}` : `${scheme}://127.0.0.1:${port}`,
     pid: child.pid,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -1,3 +1,4 @@
+import { isIP } from 'net';
 import type { RedisOptions } from 'ioredis';
 import { FaceError } from '../errors';
 
@@ -25,7 +26,8 @@ export function redisOptions(url: string): RedisOptions {
     db,
     ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
     ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(tls ? { tls: { servername: host } } : {}),
+    // TLS checks the server's certificate against the system CAs (a private CA: NODE_EXTRA_CA_CERTS); SNI only for host names.
+    ...(tls ? { tls: isIP(host) ? {} : { servername: host } } : {}),
     // BullMQ workers block on Redis: commands must wait for a reconnect instead of failing.
     maxRetriesPerRequest: null,
   };
