@@ -73,7 +73,7 @@ describe('face-job on a Redis queue and the face-worker node', function () {
     assert.strictEqual(msg.payload.frames, 36);
     assert.strictEqual(msg.payload.output, output);
     assert.strictEqual(msg.job.state, 'completed');
-    assert.strictEqual(msg.job.worker, 'node-red:worker');
+    assert.strictEqual(msg.job.worker, 'node-red:worker', JSON.stringify(msg.job));
     assert.strictEqual(typeof msg.jobId, 'string');
     assert.ok(progress.length > 0 && progress.every((m) => m.topic === 'progress' && m.jobId === msg.jobId && m.parentTopic === 'mine'));
     await until(() => events.some((e) => e.topic === 'completed'), 'the worker\'s completed event');
@@ -95,7 +95,7 @@ describe('face-job on a Redis queue and the face-worker node', function () {
       const outside = path.join(os.tmpdir(), `ff-outside-${process.pid}.mp4`);
       const id = await queue.submit({ target_path: clip, output_path: outside, processors: ['face_blur'] });
       const info = await queue.wait(id);
-      assert.strictEqual(info.state, 'failed');
+      assert.strictEqual(info.state, 'failed', JSON.stringify(info));
       assert.strictEqual(info.error.code, 'E_PATH_DENIED');
       assert.strictEqual(info.attemptsMade, 1, 'a refused path is not retried');
       assert.ok(!fs.existsSync(outside));

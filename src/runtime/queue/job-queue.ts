@@ -61,6 +61,11 @@ interface FaceJobData {
   submittedAt: string;
 }
 
+interface Watcher {
+  progress(data: unknown): void;
+  change(): void;
+}
+
 const TERMINAL = new Set<QueuedJobState>(['completed', 'failed', 'cancelled']);
 
 /**
@@ -76,6 +81,8 @@ export class RedisJobQueue {
   private readonly queue: Queue<FaceJobData, JobResult>;
   private readonly validator = new JobArgsValidator();
   private events?: Promise<QueueEvents>;
+  /** Jobs being waited for: one set of QueueEvents listeners dispatches to them (no listener per wait). */
+  private readonly watchers = new Map<string, Set<Watcher>>();
   private plain?: IORedis;
   private closed = false;
 
@@ -110,8 +117,9 @@ export class RedisJobQueue {
 
   async get(id: string): Promise<QueuedJobInfo | undefined> {
     await this.ready();
+    const raw = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
-    return job ? this.describe(job) : undefined;
+    return job ? this.describe(job, raw) : undefined;
   }
 
   /** Newest first: running, queued, retrying, then finished jobs (up to `limit`). */
@@ -150,33 +158,28 @@ export class RedisJobQueue {
   /** Resolves once the job completed, failed or was cancelled; progress and state changes along the way. */
   async wait(id: string, options: WaitOptions = {}): Promise<QueuedJobInfo> {
     await this.ready();
-    const events = await this.queueEvents();
+    await this.queueEvents();
     return new Promise<QueuedJobInfo>((resolve, reject) => {
       let settled = false;
       let lastState: QueuedJobState | undefined;
       const finish = (error: unknown, info?: QueuedJobInfo): void => {
         if (settled) return;
         settled = true;
-        events.off('progress', onProgress);
-        events.off('completed', onChange);
-        events.off('failed', onChange);
-        events.off('active', onChange);
-        events.off('waiting', onChange);
-        events.off('delayed', onChange);
-        events.off('stalled', onChange);
-        events.off('removed', onRemoved);
+        this.unwatch(id, watcher);
         options.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
         else resolve(info!);
       };
       const check = (): void => {
-        void this.queue.getJob(id).then(async (job) => {
+        // The state first, then the job: its data is then at least as new as the state (a job
+        // read while running and found failed a moment later would lack its failure reason).
+        void this.queue.getJobState(id).then(async (raw) => [raw, await this.queue.getJob(id)] as const).then(async ([raw, job]) => {
           if (settled) return;
           if (!job) {
             finish(undefined, { id, state: 'cancelled', args: {} as JobArgs, attemptsMade: 0, attempts: 0, stalled: 0, createdAt: '', error: { code: 'E_CLOSED', message: 'the job was removed from the queue (cancelled)' } });
             return;
           }
-          const info = await this.describe(job);
+          const info = await this.describe(job, raw);
           if (info.state !== lastState) {
             lastState = info.state;
             options.onState?.(info);
@@ -184,22 +187,14 @@ export class RedisJobQueue {
           if (TERMINAL.has(info.state)) finish(undefined, info);
         }, (error: unknown) => finish(error));
       };
-      const onProgress = ({ jobId, data }: { jobId: string; data: unknown }): void => {
-        if (jobId === id && data && typeof data === 'object') options.onProgress?.({ ...(data as JobProgress), id });
+      const watcher: Watcher = {
+        progress: (data) => {
+          if (data && typeof data === 'object') options.onProgress?.({ ...(data as JobProgress), id });
+        },
+        change: check,
       };
-      const onChange = ({ jobId }: { jobId: string }): void => {
-        if (jobId === id) check();
-      };
-      const onRemoved = onChange;
       const onAbort = (): void => finish(queueError('stopped waiting for the job'));
-      events.on('progress', onProgress);
-      events.on('completed', onChange);
-      events.on('failed', onChange);
-      events.on('active', onChange);
-      events.on('waiting', onChange);
-      events.on('delayed', onChange);
-      events.on('stalled', onChange);
-      events.on('removed', onRemoved);
+      this.watch(id, watcher);
       options.signal?.addEventListener('abort', onAbort);
       // The job may have moved on before the listeners were in place.
       check();
@@ -223,11 +218,31 @@ export class RedisJobQueue {
     return this.plain;
   }
 
+  private watch(id: string, watcher: Watcher): void {
+    let set = this.watchers.get(id);
+    if (!set) this.watchers.set(id, (set = new Set()));
+    set.add(watcher);
+  }
+
+  private unwatch(id: string, watcher: Watcher): void {
+    const set = this.watchers.get(id);
+    set?.delete(watcher);
+    if (set?.size === 0) this.watchers.delete(id);
+  }
+
   private queueEvents(): Promise<QueueEvents> {
     if (!this.events) {
       this.events = (async () => {
         const events = new QueueEvents(this.name, { connection: redisOptions(this.options.url), prefix: this.prefix });
         events.on('error', () => undefined);
+        events.on('progress', ({ jobId, data }) => {
+          for (const w of this.watchers.get(jobId) ?? []) w.progress(data);
+        });
+        for (const name of ['completed', 'failed', 'active', 'waiting', 'delayed', 'stalled', 'removed'] as const) {
+          events.on(name, ({ jobId }: { jobId: string }) => {
+            for (const w of this.watchers.get(jobId) ?? []) w.change();
+          });
+        }
         await withTimeout(events.waitUntilReady(), this.options.connectTimeoutMs ?? 5000, `cannot reach Redis at ${this.where}`);
         return events;
       })();
@@ -235,8 +250,8 @@ export class RedisJobQueue {
     return this.events;
   }
 
-  private async describe(job: Job<FaceJobData, JobResult>): Promise<QueuedJobInfo> {
-    const raw = await job.getState();
+  private async describe(job: Job<FaceJobData, JobResult>, known?: string): Promise<QueuedJobInfo> {
+    const raw = known ?? (await job.getState());
     const error = decodeFailure(job.failedReason);
     let state: QueuedJobState;
     if (raw === 'active') state = 'running';
