@@ -128,6 +128,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
   });
 
   it('rediss:// (TLS) with a password: run --detach prints the id, jobs lists it, a worker completes it', async function () {
+    if (require('child_process').spawnSync('openssl', ['version']).status !== 0) pending(this, 'openssl is not installed (it makes the test certificate)');
     const secure = await startRedis({ tls: true, password: 'tls secret' });
     const env = { NODE_EXTRA_CA_CERTS: secure.caFile, FACEFUSION_QUEUE_URL: secure.url };
     const w = cli(['worker', '--queue', 'env', '--device', 'cpu', '--threads', '1'], env);

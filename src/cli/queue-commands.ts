@@ -9,7 +9,8 @@ import type { CliIo } from './facefusion-node';
 export const QUEUE_USAGE = `jobs on a Redis queue (BullMQ), taken by any number of workers:
 
   facefusion-node worker --queue URL [--concurrency N] [--threads N] [--device D] [--models-dir DIR]
-                         [--stop-timeout S] [--lock-duration MS] [--stalled-interval MS] [--queue-name NAME]
+                         [--stop-timeout S] [--lock-duration MS] [--stalled-interval MS] [--frames-in-flight N]
+                         [--queue-name NAME] [--verbose]
   facefusion-node run … --queue URL [--detach] [--attempts N] [--queue-name NAME]
   facefusion-node jobs --queue URL [--cancel ID] [--json] [--limit N] [--queue-name NAME]
 
