@@ -25,6 +25,7 @@ const CASES = [
   ['live-camera.js', FULL ? ['30'] : ['10']],
   ['pack.js', FULL ? ['20'] : ['10']],
   ['downgrade.js', FULL ? ['300'] : ['150']],
+  ['scale-out.js', FULL ? ['12'] : ['6']],
 ];
 
 // --summary: only print the table from the results already written.
@@ -120,6 +121,16 @@ const dg = all.downgrade;
 if (dg) {
   const [keep, down, plain] = dg.results;
   rows.push([`downgrade ${dg.clip}×${dg.frames}, slow enhancer, 40 ms budget`, `keep all ${keep.fps} | downgrade ${down.fps} (after the drop ${down.downgradedFps}) | detect only ${plain.fps} frames/s`, `${down.downgraded} frames downgraded · ${down.transitions.join(', ')}`]);
+}
+const so = all.scaleOut;
+if (so) {
+  const p = so.packets;
+  rows.push([`MQTT packet, ${p.width}x${p.height} frame token`, `PNG ${Math.round(p.bytes.png / 1024)} kB | JPEG q90 ${Math.round(p.bytes.jpeg90 / 1024)} kB`, `broker in per ${p.fps} fps camera: ${p.brokerInMbitPerCamera.png} | ${p.brokerInMbitPerCamera.jpeg90} Mbit/s`]);
+  if (so.overhead) rows.push(['Redis queue overhead, picture job', `${so.overhead.directMs.median} → ${so.overhead.queueMs.median} ms (+${so.overhead.overheadMs})`, `${so.overhead.redisCommandsPerJob} Redis commands per job`]);
+  for (const n of [1, 2]) {
+    const w = so[`workers${n}`];
+    if (w) rows.push([`queue: ${n} worker process(es), ${so.clip.width}x${so.clip.height}×${so.clip.frames} blur jobs`, `${w.jobsPerMinute} jobs/min`, `${w.jobs} jobs in ${w.seconds} s on ${so.cores} cores`]);
+  }
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);

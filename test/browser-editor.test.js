@@ -12,6 +12,9 @@ const { ROOT, getJson, startNodeRed, chromiumMissing, launchChromium, openEditor
 
 const TYPES = Object.keys(require(path.join(ROOT, 'package.json'))['node-red'].nodes);
 const TABLE = require(path.join(ROOT, 'resources', 'node-defaults.js'));
+/** Config node types (opened with editConfig, not placed on the workspace). */
+const CONFIG_TYPES = ['facefusion-config', 'facefusion-queue'];
+const CONFIG_IDS = { 'facefusion-config': 'ffcfg00000000001', 'facefusion-queue': 'ffque00000000001' };
 const { nodeDefaults } = require(path.join(ROOT, 'dist', 'nodes', 'lib', 'node-defaults.js'));
 
 describe('editor dialogs and help in a real browser', function () {
@@ -28,8 +31,8 @@ describe('editor dialogs and help in a real browser', function () {
     // before any of the newer fields existed.
     await page.evaluate((types) => {
       const z = window.RED.workspaces.active();
-      const nodes = [{ id: 'ffcfg00000000001', type: 'facefusion-config' }];
-      types.filter((t) => t !== 'facefusion-config').forEach((type, i) => {
+      const nodes = [{ id: 'ffcfg00000000001', type: 'facefusion-config' }, { id: 'ffque00000000001', type: 'facefusion-queue' }];
+      types.filter((t) => !t.startsWith('facefusion-')).forEach((type, i) => {
         nodes.push({ id: `ffnode${String(i).padStart(10, '0')}`, type, z, config: 'ffcfg00000000001', x: 150 + 200 * (i % 4), y: 60 + 60 * Math.floor(i / 4), wires: [] });
       });
       window.RED.nodes.import(nodes);
@@ -48,16 +51,16 @@ describe('editor dialogs and help in a real browser', function () {
   }
 
   async function openDialog(type) {
-    await page.evaluate((t) => {
-      if (t === 'facefusion-config') {
-        window.RED.editor.editConfig('', t, 'ffcfg00000000001');
+    await page.evaluate(({ t, ids }) => {
+      if (ids[t]) {
+        window.RED.editor.editConfig('', t, ids[t]);
         return;
       }
       let node;
       window.RED.nodes.eachNode((n) => { if (n.type === t) node = n; });
       window.RED.editor.edit(node);
-    }, type);
-    await page.waitForSelector(type === 'facefusion-config' ? '#node-config-dialog-edit-form' : '#dialog-form', { timeout: 10000 });
+    }, { t: type, ids: CONFIG_IDS });
+    await page.waitForSelector(CONFIG_TYPES.includes(type) ? '#node-config-dialog-edit-form' : '#dialog-form', { timeout: 10000 });
     await page.waitForTimeout(300); // the tray slides in; widths settle
   }
 
@@ -105,7 +108,7 @@ describe('editor dialogs and help in a real browser', function () {
       assert.deepStrictEqual({ ...nodeDefaults(type) }, TABLE[type], `${type}: the runtime's defaults are the table's`);
 
       await openDialog(type);
-      const prefix = type === 'facefusion-config' ? 'node-config-input' : 'node-input';
+      const prefix = CONFIG_TYPES.includes(type) ? 'node-config-input' : 'node-input';
       const shown = await page.evaluate(({ keys, prefix: p }) => {
         const out = {};
         for (const key of keys) {
@@ -113,7 +116,7 @@ describe('editor dialogs and help in a real browser', function () {
           out[key] = !el ? { missing: true } : el.type === 'checkbox' ? el.checked : el.value;
         }
         return out;
-      }, { keys: Object.keys(TABLE[type]).filter((k) => k !== 'config'), prefix });
+      }, { keys: Object.keys(TABLE[type]).filter((k) => k !== 'config' && k !== 'queue'), prefix });
       for (const [key, value] of Object.entries(shown)) {
         const expected = TABLE[type][key];
         if (value && value.missing) problems.push(`${type}.${key}: a default without a dialog row`);
@@ -123,7 +126,7 @@ describe('editor dialogs and help in a real browser', function () {
         const ctx = document.createElement('canvas').getContext('2d');
         const out = [];
         for (const select of document.querySelectorAll('#dialog-form select, #node-config-dialog-edit-form select')) {
-          if (select.id === 'node-input-config' || !select.offsetParent) continue;
+          if (select.id === 'node-input-config' || select.id === 'node-input-queue' || !select.offsetParent) continue;
           const style = getComputedStyle(select);
           ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
           const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 18; // the arrow

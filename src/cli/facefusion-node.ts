@@ -12,15 +12,19 @@ import { classifySource, FfmpegLocator } from '../runtime/video';
 import { runModelsCli } from './models';
 import { ProgressLine, summary } from './progress-line';
 import { parseRunArgs, RUN_USAGE, UsageError } from './run-options';
+import { jobs as queueJobs, QUEUE_USAGE, runQueued, splitQueueRunArgs, worker as queueWorker } from './queue-commands';
 
 const USAGE = `facefusion-node — face swap, enhance and blur for pictures, videos and streams
 
 usage:
   facefusion-node run --target FILE --output FILE --processors LIST [--source FILE] [options]
   facefusion-node models list|fetch|verify [ids…] [--dir DIR] [--mirror DIR] [--timeout SECONDS]
+  facefusion-node worker|jobs --queue URL …   (see below)
   facefusion-node --help | run --help
 
 ${RUN_USAGE}
+
+${QUEUE_USAGE}
 
 processors: ${knownProcessors().join(', ')}
 
@@ -53,13 +57,16 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         io.stdout.write(`${RUN_USAGE}\n`);
         return 0;
       }
-      return await run(rest, io);
+      const queued = splitQueueRunArgs(rest);
+      return queued ? await runQueued(queued, io) : await run(rest, io);
     }
     if (command === 'models') return await models(rest, io);
-    throw new UsageError(`unknown command "${command}" (use run or models)`);
+    if (command === 'worker') return await queueWorker(rest, io);
+    if (command === 'jobs') return await queueJobs(rest, io);
+    throw new UsageError(`unknown command "${command}" (use run, worker, jobs or models)`);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`error: ${error.message}\n\n${command === 'run' ? RUN_USAGE : 'run facefusion-node --help for usage'}\n`);
+      io.stderr.write(`error: ${error.message}\n\n${command === 'run' ? RUN_USAGE : command === 'worker' || command === 'jobs' ? QUEUE_USAGE : 'run facefusion-node --help for usage'}\n`);
       return 2;
     }
     io.stderr.write(`error: ${describe(error)}\n`);

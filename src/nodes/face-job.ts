@@ -4,11 +4,15 @@ import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
+import { QueuedJobs } from './lib/queued-jobs';
+import type { QueueConfigNode } from './lib/queue-types';
 
 interface Def extends NodeDef {
   config?: string;
   /** `msg.command: 'cancel'` with a `msg.jobId` may cancel any job of the config node, not only this node's. */
   cancelAny?: boolean | string;
+  /** A facefusion-queue config node: jobs go to Redis for any worker (blank: run in this process). */
+  queue?: string;
 }
 
 /**
@@ -34,6 +38,23 @@ export = function (RED: Red): void {
     const def = withDefaults('face-job', nodeDef as Def);
     const config = configOf(RED, node, def.config);
     const runtime: Runtime | undefined = config?.runtime;
+    const cancelAnyOption = def.cancelAny === true || def.cancelAny === 'true';
+    if (def.queue) {
+      // Jobs on a Redis queue: src/nodes/lib/queued-jobs.ts (same messages as below).
+      const queueNode = RED.nodes.getNode(def.queue) as QueueConfigNode | null;
+      const queued = runtime && queueNode ? new QueuedJobs(node, queueNode, runtime, cancelAnyOption) : undefined;
+      if (runtime && !queueNode) node.status({ fill: 'red', shape: 'ring', text: 'no facefusion-queue' });
+      node.on('input', (msg: NodeMessage, send, done) => {
+        if (!queued) return done(config ? new FaceError('E_BAD_PARAMETER', 'face-job: its facefusion-queue node is missing') : missingConfig(nodeDef.type));
+        queued.input(msg, send, done);
+      });
+      node.on('close', (_removed: boolean, done: () => void) => {
+        queued?.close();
+        node.status({});
+        done();
+      });
+      return;
+    }
     const manager: JobManager | undefined = runtime ? registry.acquire(runtime) : undefined;
     const mine = new Map<string, NodeMessage>();
     const cancelAny = def.cancelAny === true || def.cancelAny === 'true';

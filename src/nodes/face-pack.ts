@@ -10,6 +10,7 @@ interface Def extends NodeDef {
   quality?: number | string;
   sealed?: boolean | string;
   release?: boolean | string;
+  queueSize?: number | string;
 }
 
 /** Token → one Buffer with its frames (sealed with the config node's key) for another process. */
@@ -40,7 +41,7 @@ export = function (RED: Red): void {
       msg.payload = packet;
       msg.request_id = token.request_id;
       return `${Math.round(packet.length / 1024)} kB · ${format}${sealed ? ' · sealed' : ''} · ${Math.round(performance.now() - started)} ms`;
-    });
+    }, numberOption(def.queueSize) ?? 10);
   }
   RED.nodes.registerType('face-pack', FacePack);
 };

@@ -8,6 +8,7 @@ interface Def extends NodeDef {
   config?: string;
   allowUnsealed?: boolean | string;
   maxMB?: number | string;
+  queueSize?: number | string;
 }
 
 const BASE64_RE = /^[A-Za-z0-9+/=_-]+$/;
@@ -34,7 +35,7 @@ export = function (RED: Red): void {
       const token = await cfg.runtime.unpack(packet, { key: cfg.tokenKey, allowUnsealed, maxBytes });
       msg.payload = token;
       return `${token.faces.length} face${token.faces.length === 1 ? '' : 's'} · ${Math.round(performance.now() - started)} ms`;
-    });
+    }, numberOption(def.queueSize) ?? 10);
   }
   RED.nodes.registerType('face-unpack', FaceUnpack);
 };

@@ -14,10 +14,12 @@ export function wireTransferNode(
   config: ConfigNode | undefined,
   stage: 'pack' | 'unpack',
   missing: () => FaceError,
-  work: (config: ConfigNode, msg: NodeMessage) => Promise<string>,
+ work: (config: ConfigNode, msg: NodeMessage) => Promise<string>,
+  /** Messages that may wait while one is packed/unpacked (default 10); more are dropped (status). */
+  capacity = 10,
 ): void {
   let closed = false;
-  const queue = new WorkQueue(10, (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
+  const queue = new WorkQueue(Math.max(0, Math.floor(capacity)), (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
   node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
     if (!config) {
       done(missing());

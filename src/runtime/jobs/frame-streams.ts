@@ -214,7 +214,7 @@ export class FrameTokenSink {
     try {
       if (this.failure) throw this.failure;
       const pixels = store.get(target);
-      encoder = this.encoder ?? this.openEncoder(pixels.width, pixels.height, index, fps, token);
+      encoder = this.encoder ?? this.openEncoder(pixels.width, pixels.height, this.startIndexFor(index, fps), fps, token);
       // The pixels move to a ref of our own (no copy, no new room needed) and the token is freed
       // whole. Deliberately not a reown: the release of the token's ref is what tells an upstream in-flight gate
       // (face-video-in) that the frame arrived, so frames parked here behind an index the flow
@@ -249,6 +249,18 @@ export class FrameTokenSink {
   async abort(): Promise<void> {
     await this.encoder?.abort();
     this.options.runtime.store.releaseOwner(this.owner);
+  }
+
+  /**
+   * Where the video starts. Frames may arrive out of order (parallel branches, workers on other
+   * machines over MQTT): when the first one to arrive is near the start of the video (within two
+   * seconds of frames, at least 8), the video starts at index 0 and the earlier frames are waited
+   * for like any gap (given up after the encoder's park limit, counted as dropped), instead of
+   * being refused as already past. A flow joining a stream later starts at its first frame.
+   */
+  private startIndexFor(index: number, fps: number | undefined): number {
+    const window = Math.max(8, Math.round((fps ?? this.options.fps ?? 25) * 2));
+    return Number.isInteger(index) && index > 0 && index < window ? 0 : index;
   }
 
   /** The encoder, sized by the first frame; a refusal (bad output, bad size) is kept as the sink's failure. */

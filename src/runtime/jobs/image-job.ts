@@ -5,7 +5,7 @@ import { encodeImage } from '../vision/codec';
 import { provenanceOf, xmpPacket } from '../provenance';
 import type { Runtime } from '../runtime';
 import type { NormalizedJob } from './args';
-import { assertOutputDir } from './output';
+import { assertOutputDir, PartialOutput } from './output';
 import { ProgressMeter } from './progress';
 import { withBlurReferences } from './frame-work';
 import type { JobResult } from './types';
@@ -59,7 +59,15 @@ export class ImageJob {
       // With no face the picture goes out as it came in (the target frame of the first token).
       const frame = this.runtime.frame((noFace ? token : last).target.frame);
       const marks = noFace || args.provenance === false ? undefined : provenanceOf(last);
-      await writeFile(output, await encodeImage(frame, { format, quality: args.quality ?? 90, ...(marks ? { xmp: xmpPacket(marks) } : {}) }));
+      // Written under a temporary name, renamed when complete: no half-written file under the final name.
+      const file = new PartialOutput(output);
+      try {
+        await writeFile(file.partial, await encodeImage(frame, { format, quality: args.quality ?? 90, ...(marks ? { xmp: xmpPacket(marks) } : {}) }));
+        await file.commit();
+      } catch (error) {
+        await file.discard();
+        throw error;
+      }
       this.meter.framesDone = 1;
       if (noFace) this.meter.framesNoFace = 1;
       this.onProgress(this.meter);

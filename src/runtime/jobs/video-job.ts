@@ -1,4 +1,5 @@
 import { rmSync } from 'fs';
+import { resolve as resolvePath } from 'path';
 import { FaceError, toFaceError } from '../errors';
 import { provenanceOfJob, videoMetadata, type Provenance } from '../provenance';
 import type { Runtime } from '../runtime';
@@ -10,6 +11,7 @@ import { VideoDecoder, type DecodedFrame, type OverloadPolicy } from '../video/d
 import { VideoEncoder } from '../video/encoder';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
+import { isUrlOutput, PartialOutput } from './output';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
@@ -79,6 +81,8 @@ export class VideoJob {
   private fatal?: FaceError;
   /** The job's token parameters, with its blur references' embeddings. */
   private parameters: Parameters = {};
+  /** File outputs are encoded under a temporary name and renamed when complete. */
+  private file?: PartialOutput;
   readonly meter: ProgressMeter;
   /** Drops optional work under pressure (job arg `downgrade`); undefined when off. */
   readonly policy?: DowngradePolicy;
@@ -131,6 +135,10 @@ export class VideoJob {
     let sourceToken: FaceToken | undefined;
     try {
       const input = classifySource(args.target_path);
+      if (!isUrlOutput(args.output_path)) {
+        this.file = new PartialOutput(args.output_path);
+        if (this.file.final === resolvePath(args.target_path)) throw new FaceError('E_BAD_OUTPUT', `output "${args.output_path}" is the input itself; choose another output path`);
+      }
       // A missing or wrong model fails the job here, before ffmpeg runs or a frame is decoded.
       await this.runtime.prepareModels(this.job.stages, args.parameters ?? {});
       this.assertRunning();
@@ -214,9 +222,10 @@ export class VideoJob {
       if (this.stopRequested && this.meter.framesDone === 0) throw new FaceError('E_CLOSED', 'the job was stopped before any frame was processed; nothing was written');
       if (!this.encoder || this.meter.framesDone === 0) throw new FaceError('E_VIDEO_DECODE', `no frames could be decoded from "${args.target_path}"`);
       const encoded = await this.encoder.finish();
+      const output = this.file ? await this.file.commit() : encoded.outputPath;
       return {
         kind: 'video',
-        output: encoded.outputPath,
+        output,
         frames: encoded.frames,
         framesProcessed: this.meter.framesDone,
         framesFailed: this.meter.framesFailed,
@@ -243,8 +252,12 @@ export class VideoJob {
       const failure = this.fatal ?? toFaceError(error, 'E_JOB');
       this.stopping = true;
       await this.teardown();
+      // A file output is written under a temporary name: an unfinished job leaves nothing under the final one.
+      const discarded = !!this.file && !!this.encoder?.startedFile;
+      await this.file?.discard().catch(() => undefined);
       if (this.cancelled) {
-        this.deletePartialOutput();
+        if (discarded) this.deletedPartial = args.output_path;
+        else this.deletePartialOutput();
         throw new FaceError('E_CLOSED', `the job was cancelled${this.deletedPartial ? `; its partial output ${this.deletedPartial} was deleted` : ''}`);
       }
       throw failure;
@@ -302,7 +315,7 @@ export class VideoJob {
     return new VideoEncoder({
       locator: this.locator,
       store: this.runtime.store,
-      output: args.output_path,
+      output: this.file?.partial ?? args.output_path,
       width,
       height,
       fps,

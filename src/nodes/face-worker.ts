@@ -1,0 +1,76 @@
+import type { Runtime } from '../runtime';
+import { QueueWorker } from '../runtime/queue';
+import type { JobArgs } from '../runtime/jobs';
+import { withDefaults } from './lib/node-defaults';
+import type { QueueConfigNode } from './lib/queue-types';
+import type { Node, NodeDef, Red } from './lib/red';
+import { configOf } from './lib/stage-node';
+import { shorten } from './lib/messages';
+
+interface Def extends NodeDef {
+  config?: string;
+  queue?: string;
+  concurrency?: number | string;
+}
+
+/**
+ * Makes this Node-RED instance a worker of a Redis job queue: takes face jobs submitted by
+ * face-job nodes or `facefusion-node run --queue` anywhere and runs them on the config node's
+ * runtime (its sessions, its allowed folders: paths of a queued job are confined like those of
+ * a message). One message per job event (running, completed, failed, cancelled, handed-back)
+ * on the output. Redeploy hands running jobs back to the queue for another worker.
+ */
+export = function (RED: Red): void {
+  function FaceWorker(this: Node, nodeDef: NodeDef): void {
+    RED.nodes.createNode(this, nodeDef);
+    const node = this;
+    const def = withDefaults('face-worker', nodeDef as Def);
+    const config = configOf(RED, node, def.config);
+    const queueNode = def.queue ? (RED.nodes.getNode(def.queue) as QueueConfigNode | null) : null;
+    let worker: QueueWorker | undefined;
+    let done = 0;
+    const runtime: Runtime | undefined = config?.runtime;
+    if (runtime && (!queueNode || !queueNode.url)) {
+      node.status({ fill: 'red', shape: 'ring', text: queueNode ? 'the queue has no Redis URL' : 'no facefusion-queue' });
+    } else if (runtime && queueNode?.url) {
+      const concurrency = Math.max(1, Math.min(64, Math.floor(Number(def.concurrency)) || 1));
+      try {
+        worker = new QueueWorker(runtime, {
+          url: queueNode.url,
+          name: queueNode.queueName,
+          concurrency,
+          workerName: `node-red:${node.id}`,
+          // A queued job comes from outside this flow: its paths are confined to the runtime's allowed folders.
+          prepareArgs: (args: JobArgs) => runtime.paths.jobArgs(args, 'queued job'),
+        });
+      } catch (error) {
+        node.status({ fill: 'red', shape: 'dot', text: shorten(error instanceof Error ? error.message : String(error)) });
+      }
+      const w = worker;
+      if (w) {
+        const idle = (): void => node.status({ fill: 'green', shape: 'ring', text: `waiting for jobs · ${queueNode.where} · ${done} done` });
+        node.status({ fill: 'yellow', shape: 'ring', text: `connecting to ${queueNode.where}…` });
+        w.ready().then(idle, (error: unknown) => node.status({ fill: 'red', shape: 'dot', text: shorten(error instanceof Error ? error.message : String(error)) }));
+        w.on('error', (error) => node.warn(`job queue: ${error.message}`));
+        w.on('progress', (p) => node.status({ fill: 'blue', shape: 'dot', text: `${w.jobs().length} running · ${p.percent !== undefined ? `${p.percent.toFixed(0)}%` : `${p.framesDone} frames`} · ${p.fps.toFixed(1)} fps` }));
+        w.on('job', (event) => {
+          if (event.state === 'completed') done++;
+          if (event.state === 'running') node.status({ fill: 'blue', shape: 'dot', text: `${w.jobs().length} running` });
+          else if (event.state === 'failed') node.status({ fill: 'red', shape: 'dot', text: shorten(`${event.error?.code}: ${event.error?.message}`) });
+          else idle();
+          node.send({ topic: event.state, jobId: event.id, payload: event.result ?? event.error ?? { id: event.id, state: event.state }, job: event });
+        });
+      }
+    }
+    node.on('close', (_removed: boolean, closed: () => void) => {
+      const w = worker;
+      worker = undefined;
+      // Running jobs go back to the queue at once: another worker (or this one after the redeploy) takes them.
+      void (w ? w.stop({ graceMs: 0 }) : Promise.resolve()).finally(() => {
+        node.status({});
+        closed();
+      });
+    });
+  }
+  RED.nodes.registerType('face-worker', FaceWorker);
+};
