@@ -5,7 +5,7 @@ import { encodeImage } from '../vision/codec';
 import { provenanceOf, xmpPacket } from '../provenance';
 import type { Runtime } from '../runtime';
 import type { NormalizedJob } from './args';
-import { assertOutputDir, PartialOutput } from './output';
+import { assertOutputDir, PartialOutput, renamesIntoPlace } from './output';
 import { ProgressMeter } from './progress';
 import { withBlurReferences } from './frame-work';
 import type { JobResult } from './types';
@@ -60,13 +60,18 @@ export class ImageJob {
       const frame = this.runtime.frame((noFace ? token : last).target.frame);
       const marks = noFace || args.provenance === false ? undefined : provenanceOf(last);
       // Written under a temporary name, renamed when complete: no half-written file under the final name.
-      const file = new PartialOutput(output);
-      try {
-        await writeFile(file.partial, await encodeImage(frame, { format, quality: args.quality ?? 90, ...(marks ? { xmp: xmpPacket(marks) } : {}) }));
-        await file.commit();
-      } catch (error) {
-        await file.discard();
-        throw error;
+      const bytes = await encodeImage(frame, { format, quality: args.quality ?? 90, ...(marks ? { xmp: xmpPacket(marks) } : {}) });
+      if (renamesIntoPlace(output)) {
+        const file = new PartialOutput(output);
+        try {
+          await writeFile(file.partial, bytes);
+          await file.commit();
+        } catch (error) {
+          await file.discard();
+          throw error;
+        }
+      } else {
+        await writeFile(output, bytes); // a pipe or device: written in place
       }
       this.meter.framesDone = 1;
       if (noFace) this.meter.framesNoFace = 1;

@@ -26,6 +26,20 @@ export function assertOutputDir(output: string): string {
 const PARTIAL_MARK = '.partial-';
 
 /**
+ * Whether an output can be written under a temporary name and renamed: a regular file or a path
+ * not there yet. A stream URL, a named pipe or a device (e.g. /dev/null) is written in place:
+ * renaming a file over a FIFO would replace the pipe a reader is waiting on.
+ */
+export function renamesIntoPlace(output: string): boolean {
+  if (isUrlOutput(output)) return false;
+  try {
+    return statSync(output).isFile();
+  } catch {
+    return true;
+  }
+}
+
+/**
  * A job writes its output under a hidden temporary name next to the final one and renames it
  * when complete (`rename` is atomic on one file system), so a half-written file never appears
  * under the final name — not even when the process is killed. The extension is kept: ffmpeg

@@ -11,7 +11,7 @@ import { VideoDecoder, type DecodedFrame, type OverloadPolicy } from '../video/d
 import { VideoEncoder } from '../video/encoder';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
-import { isUrlOutput, PartialOutput } from './output';
+import { PartialOutput, renamesIntoPlace } from './output';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
@@ -135,7 +135,7 @@ export class VideoJob {
     let sourceToken: FaceToken | undefined;
     try {
       const input = classifySource(args.target_path);
-      if (!isUrlOutput(args.output_path)) {
+      if (renamesIntoPlace(args.output_path)) {
         this.file = new PartialOutput(args.output_path);
         if (this.file.final === resolvePath(args.target_path)) throw new FaceError('E_BAD_OUTPUT', `output "${args.output_path}" is the input itself; choose another output path`);
       }
