@@ -4,22 +4,13 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
-const { freePort } = require('./mosquitto');
-const net = require('net');
+const { freePort } = require('./clips');
+const { startListening } = require('./local-server');
 
 const CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'];
 
 function redisBinary() {
   return CANDIDATES.find((p) => fs.existsSync(p));
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /**
@@ -42,32 +33,14 @@ async function startRedis({ password, tls } = {}) {
   }
   const args = [...(tls ? ['--port', '0', ...tlsArgs] : ['--port', String(port)]), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
   if (password) args.push('--requirepass', password);
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const deadline = Date.now() + 5000;
-  while (!(await canConnect(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on 127.0.0.1:${port}: ${log.slice(-400)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const server = await startListening({ name: 'redis-server', bin, args, port, dir });
   const scheme = tls ? 'rediss' : 'redis';
   return {
     port,
     caFile,
     url: password ? `${scheme}://:${encodeURIComponent(password)}@127.0.0.1:${port}` : `${scheme}://127.0.0.1:${port}`,
-    pid: child.pid,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    pid: server.pid,
+    stop: server.stop,
   };
 }
 
