@@ -64,8 +64,12 @@
         row('fa-sign-out', 'failureOutput', 'Output 2', '<input type="checkbox" id="node-input-failureOutput" style="width:auto; margin:0 4px 0 0"> failed and no-face tokens leave by a second output' +
         '<input type="hidden" id="node-input-outputs">');
     },
+    // The backlog alone (nodes that have no busy/dropped choices); `queue` adds those.
+    queueSize: function () {
+      return row('fa-list', 'queueSize', 'Queue', '<input type="number" id="node-input-queueSize" min="0" style="width:80px"> messages waiting at most; more are dropped');
+    },
     queue: function () {
-      return row('fa-list', 'queueSize', 'Queue', '<input type="number" id="node-input-queueSize" min="0" style="width:80px"> messages waiting at most; more are dropped') +
+      return ROWS.queueSize() +
         row('fa-forward', 'dropWhenBusy', 'When busy', '<input type="checkbox" id="node-input-dropWhenBusy" style="width:auto; margin:0 4px 0 0"> drop new messages instead of queueing them (live sources)') +
         row('fa-trash-o', 'releaseDropped', 'Dropped', '<input type="checkbox" id="node-input-releaseDropped" style="width:auto; margin:0 4px 0 0"> free the picture of a dropped message');
     },
