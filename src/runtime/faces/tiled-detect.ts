@@ -1,6 +1,7 @@
 import type { Box, Frame, Point, Rect } from '../vision/frame';
 import type { DetectedFace, DetectOptions, FaceDetector } from '../models/types';
 import { crop } from '../vision/resize';
+import { cropYuvToRgb, isYuv, resizeYuvToRgb, yuvToRgb, type Pixels, type YuvFrame } from '../vision/yuv';
 import { nms } from '../vision/nms';
 import { faceError } from '../errors';
 
@@ -88,15 +89,15 @@ function starts(total: number, size: number): number[] {
  * neighbouring tile, or the whole-frame pass sees it — then NMS (IoU `nmsIou`, default 0.4) and
  * a box lying mostly inside a better one is dropped too, so one face gives one box.
  */
-export async function detectTiled(detector: FaceDetector, frame: Frame, options: DetectOptions, tiling: DetectTiling): Promise<{ faces: DetectedFace[]; tiles: number }> {
+export async function detectTiled(detector: FaceDetector, frame: Pixels, options: DetectOptions, tiling: DetectTiling): Promise<{ faces: DetectedFace[]; tiles: number }> {
   const tiles = planTiles(frame.width, frame.height, detector.inputSize ?? FALLBACK_INPUT, tiling);
-  if (tiles.length === 0) return { faces: await detector.detect(frame, options), tiles: 0 };
+  if (tiles.length === 0) return { faces: await detectWhole(detector, frame, options), tiles: 0 };
   const perCall: DetectOptions = { ...options, maxFaces: Math.max(options.maxFaces, 64) };
-  const all: DetectedFace[] = [...(await detector.detect(frame, perCall))];
+  const all: DetectedFace[] = [...(await detectWhole(detector, frame, perCall))];
   const input = detector.inputSize ?? FALLBACK_INPUT;
   const wholeScale = Math.min(1, input.width / frame.width, input.height / frame.height);
   for (const tile of tiles) {
-    const found = await detector.detect(crop(frame, tile), perCall);
+    const found = await detector.detect(isYuv(frame) ? cropYuvToRgb(frame, tile) : crop(frame, tile), perCall);
     for (const f of found) {
       if (cutByTile(f.bbox, tile, frame)) continue;
       if (Math.max(f.bbox[2] - f.bbox[0], f.bbox[3] - f.bbox[1]) < TILE_MIN_FACE_PX) continue;
@@ -107,7 +108,27 @@ export async function detectTiled(detector: FaceDetector, frame: Frame, options:
   return { faces: merge(all, options), tiles: tiles.length };
 }
 
-function cutByTile(b: Box, tile: Rect, frame: Frame): boolean {
+/**
+ * The whole-frame pass. A YUV frame (video job) is sampled straight to the detector's own
+ * input size (FaceDetector.sampleSize) — the RGB path's resize, without converting the whole
+ * frame — and the boxes are scaled back to the frame.
+ */
+async function detectWhole(detector: FaceDetector, frame: Pixels, options: DetectOptions): Promise<DetectedFace[]> {
+  if (!isYuv(frame)) return detector.detect(frame, options);
+  const size = detector.sampleSize?.(frame.width, frame.height);
+  if (!size || (size.width === frame.width && size.height === frame.height)) return detector.detect(yuvToRgb(frame), options);
+  return scaleFaces(await detector.detect(resizeYuvToRgb(frame, size.width, size.height), options), frame, size);
+}
+
+function scaleFaces(faces: DetectedFace[], frame: YuvFrame, small: { width: number; height: number }): DetectedFace[] {
+  const sx = frame.width / small.width, sy = frame.height / small.height;
+  return faces.map((f) => {
+    const bbox: Box = [Math.min(f.bbox[0] * sx, frame.width), Math.min(f.bbox[1] * sy, frame.height), Math.min(f.bbox[2] * sx, frame.width), Math.min(f.bbox[3] * sy, frame.height)];
+    return f.landmarks5 ? { bbox, score: f.score, landmarks5: f.landmarks5.map((p): Point => [p[0] * sx, p[1] * sy]) } : { bbox, score: f.score };
+  });
+}
+
+function cutByTile(b: Box, tile: Rect, frame: { width: number; height: number }): boolean {
   const left = tile.x > 0 && b[0] <= EDGE_SLACK;
   const top = tile.y > 0 && b[1] <= EDGE_SLACK;
   const right = tile.x + tile.width < frame.width && b[2] >= tile.width - EDGE_SLACK;

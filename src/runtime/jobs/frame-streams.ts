@@ -213,7 +213,7 @@ export class FrameTokenSink {
     let ref: FrameRef;
     try {
       if (this.failure) throw this.failure;
-      const pixels = store.get(target);
+      const pixels = store.pixels(target);
       encoder = this.encoder ?? this.openEncoder(pixels.width, pixels.height, this.startIndexFor(index, fps), fps, token);
       // The pixels move to a ref of our own (no copy, no new room needed) and the token is freed
       // whole. Deliberately not a reown: the release of the token's ref is what tells an upstream in-flight gate

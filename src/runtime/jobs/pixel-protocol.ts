@@ -1,10 +1,14 @@
 import type { FaceToken, Stage } from '../token/types';
+import { isYuv, type Pixels } from '../vision/yuv';
 
 /** A frame's pixels as they cross a worker boundary. */
 export interface WireFrame {
   width: number;
   height: number;
   data: Uint8Array;
+  /** A video job's YUV 4:2:0 frame (vision/yuv.ts); RGB when absent. */
+  format?: 'yuv420p';
+  matrix?: 'bt601' | 'bt709';
 }
 
 /** Main thread → pixel worker: run one stage on one token whose frames travel with it. */
@@ -24,3 +28,17 @@ export type PixelResponse =
 
 /** Stages whose processors only read and write frames (no model session): they can run in a worker. */
 export const PIXEL_WORKER_STAGES: ReadonlySet<Stage> = new Set<Stage>(['swap', 'enhance', 'blur', 'debug']);
+
+/** A frame as it crosses to a worker (structured clone copies the pixels). */
+export function toWire(frame: Pixels): WireFrame {
+  return isYuv(frame)
+    ? { width: frame.width, height: frame.height, data: frame.data, format: 'yuv420p', ...(frame.matrix ? { matrix: frame.matrix } : {}) }
+    : { width: frame.width, height: frame.height, data: frame.data };
+}
+
+/** A frame that crossed from a worker, as the store holds it. */
+export function fromWire(wire: WireFrame): Pixels {
+  return wire.format === 'yuv420p'
+    ? { format: 'yuv420p', width: wire.width, height: wire.height, data: wire.data, ...(wire.matrix ? { matrix: wire.matrix } : {}) }
+    : { width: wire.width, height: wire.height, channels: 3, data: wire.data };
+}

@@ -13,7 +13,7 @@ import { enhance } from '../processors/enhance';
 import { swap } from '../processors/swap';
 import { FrameStore } from '../store/frame-store';
 import type { FaceToken, Stage } from '../token/types';
-import type { PixelRequest, PixelResponse, WireFrame } from './pixel-protocol';
+import { fromWire, toWire, type PixelRequest, type PixelResponse, type WireFrame } from './pixel-protocol';
 
 const PIXEL_PROCESSORS: Readonly<Partial<Record<Stage, Processor>>> = Object.freeze({ blur, enhance, debug, swap });
 
@@ -45,19 +45,19 @@ class PixelWorkerHost {
     try {
       const processor = PIXEL_PROCESSORS[req.stage];
       if (!processor) throw new FaceError('E_INTERNAL', `stage ${req.stage} cannot run in a pixel worker`);
-      const target = this.store.put(toFrame(req.target), { owner });
-      const source = req.source && req.token.source ? this.store.put(toFrame(req.source), { owner }) : undefined;
+      const target = this.store.put(fromWire(req.target), { owner });
+      const source = req.source && req.token.source ? this.store.put(fromWire(req.source), { owner }) : undefined;
       const local: FaceToken = {
         ...req.token,
         target: { ...req.token.target, frame: target },
         ...(req.token.source && source ? { source: { ...req.token.source, frame: source } } : {}),
       };
       const out = await processor(local, this.ctx, { force: true });
-      const made = out.target.frame !== target ? this.store.tryGet(out.target.frame) : undefined;
+      const made = out.target.frame !== target ? this.store.tryPixels(out.target.frame) : undefined;
       if (!made) return { response: { id: req.id, ok: true, token: out }, transfer: [] };
       const data = made.data;
       const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-      const wire: WireFrame = { width: made.width, height: made.height, data: owned ? data : new Uint8Array(data) };
+      const wire: WireFrame = { ...toWire(made), data: owned ? data : new Uint8Array(data) };
       return { response: { id: req.id, ok: true, token: out, frame: wire }, transfer: [wire.data.buffer as ArrayBuffer] };
     } catch (error) {
       const e = toFaceError(error, 'E_INTERNAL');
@@ -70,9 +70,6 @@ class PixelWorkerHost {
   }
 }
 
-function toFrame(wire: WireFrame): { width: number; height: number; channels: 3; data: Uint8Array } {
-  return { width: wire.width, height: wire.height, channels: 3, data: wire.data };
-}
 
 if (parentPort) {
   const port = parentPort;

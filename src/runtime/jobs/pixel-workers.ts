@@ -3,11 +3,11 @@ import { join } from 'path';
 import { Worker } from 'worker_threads';
 import { FaceError, toFaceError } from '../errors';
 import type { Reservation } from '../store/types';
-import type { Frame } from '../vision/frame';
+import type { Pixels } from '../vision/yuv';
 import type { FrameStore } from '../store/frame-store';
 import { deepFreeze, failToken } from '../token';
 import type { FaceToken, Stage } from '../token/types';
-import { PIXEL_WORKER_STAGES, type PixelRequest, type PixelResponse, type WireFrame } from './pixel-protocol';
+import { fromWire, PIXEL_WORKER_STAGES, toWire, type PixelRequest, type PixelResponse, type WireFrame } from './pixel-protocol';
 
 interface Pending {
   resolve(response: PixelResponse): void;
@@ -78,12 +78,13 @@ export class PixelWorkerPool {
     const started = performance.now();
     const fail = (code: string, message: string): FaceToken => failToken(token, stage, { code, message }, Math.round((performance.now() - started) * 10) / 10);
     if (this.closed) return fail('E_CLOSED', 'the pixel workers are closed');
-    const target = store.tryGet(token.target.frame);
+    const target = store.tryPixels(token.target.frame);
     if (!target) return fail('E_FRAME_MISSING', `frame ${token.target.frame} is not in the frame store`);
-    const sourceFrame = token.source?.frame !== undefined ? store.tryGet(token.source.frame) : undefined;
+    const sourceFrame = token.source?.frame !== undefined ? store.tryPixels(token.source.frame) : undefined;
     // Room for the frame the stage will make, held before the work starts (as in the main thread).
     let room: Reservation;
     try {
+      // RGB size even for a YUV frame: a stage without a YUV path gives back an RGB frame (a smaller one returns the difference).
       room = await store.reserve(target.width * target.height * 3, { priority: true, timeoutMs: this.options.storeWaitMs ?? 10_000 });
     } catch (error) {
       const e = toFaceError(error);
@@ -96,14 +97,14 @@ export class PixelWorkerPool {
     }
   }
 
-  private async runWith(stage: Stage, token: FaceToken, store: FrameStore, target: Frame, sourceFrame: Frame | undefined, room: Reservation, fail: (code: string, message: string) => FaceToken): Promise<FaceToken> {
+  private async runWith(stage: Stage, token: FaceToken, store: FrameStore, target: Pixels, sourceFrame: Pixels | undefined, room: Reservation, fail: (code: string, message: string) => FaceToken): Promise<FaceToken> {
     const id = this.nextId++;
     const req: PixelRequest = {
       id,
       stage,
       token,
-      target: { width: target.width, height: target.height, data: target.data },
-      ...(sourceFrame ? { source: { width: sourceFrame.width, height: sourceFrame.height, data: sourceFrame.data } } : {}),
+      target: toWire(target),
+      ...(sourceFrame ? { source: toWire(sourceFrame) } : {}),
     };
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     let response: PixelResponse;
@@ -140,7 +141,7 @@ export class PixelWorkerPool {
   /** Maps the worker's token back onto main-store refs, storing the frame the stage made. */
   private adopt(out: FaceToken, frame: WireFrame | undefined, original: FaceToken, room: Reservation): FaceToken {
     const targetRef = frame
-      ? room.put({ width: frame.width, height: frame.height, channels: 3, data: frame.data }, { owner: original.request_id, expiresAt: Date.parse(original.expires_at) })
+      ? room.put(fromWire(frame), { owner: original.request_id, expiresAt: Date.parse(original.expires_at) })
       : original.target.frame;
     // Tokens are deep-frozen everywhere else; the worker's copy arrived as plain objects.
     return deepFreeze({
@@ -172,3 +173,4 @@ export class PixelWorkerPool {
     slot.pending.clear();
   }
 }
+

@@ -9,6 +9,7 @@ import { probeMedia } from '../video/probe';
 import { classifySource, redactUrl } from '../video/source';
 import { VideoDecoder, type DecodedFrame, type OverloadPolicy } from '../video/decoder';
 import { VideoEncoder } from '../video/encoder';
+import { yuvLayout } from '../vision/yuv';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
 import { PartialOutput, renamesIntoPlace } from './output';
@@ -168,6 +169,11 @@ export class VideoJob {
         store,
         input: args.target_path,
         owner: this.id,
+        // YUV 4:2:0 as decoded, straight through to the encoder; stages that need RGB convert
+        // only the pixels around the faces (vision/yuv.ts). The buffers are pooled: the job
+        // reads no frame after the encoder released it.
+        pixelFormat: 'yuv420p',
+        pooled: true,
         overload: {
           ...(args.live_policy ? { policy: args.live_policy.replace('_', '-') as OverloadPolicy } : {}),
           ...(args.live_max_queue !== undefined ? { maxQueue: args.live_max_queue } : {}),
@@ -197,8 +203,8 @@ export class VideoJob {
         }
         if (!this.encoder) {
           const stream = this.decoder.info;
-          this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index);
-          window = this.windowFor(frame.width * frame.height * 3);
+          this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index, stream?.matrix);
+          window = this.windowFor(yuvLayout(frame.width, frame.height).bytes);
           this.meter.start();
         }
         // Indexes the decoder dropped (overload policy): skipped, so the encoder repeats the
@@ -310,7 +316,7 @@ export class VideoJob {
     await this.settle();
   }
 
-  private makeEncoder(width: number, height: number, fps: number, hasAudio: boolean, live: boolean, startIndex = 0): VideoEncoder {
+  private makeEncoder(width: number, height: number, fps: number, hasAudio: boolean, live: boolean, startIndex = 0, matrix?: 'bt709'): VideoEncoder {
     const { args } = this.job;
     return new VideoEncoder({
       locator: this.locator,
@@ -326,6 +332,8 @@ export class VideoJob {
       ...(args.preset ? { preset: args.preset } : {}),
       ...(this.provenance ? { metadata: videoMetadata(this.provenance) } : {}),
       startIndex,
+      pixelFormat: 'yuv420p',
+      ...(matrix ? { matrix } : {}),
       // A live output keeps a steady frame rate: a dropped frame becomes the previous one again.
       ...(live ? { onSkip: 'repeat' as const } : {}),
     });

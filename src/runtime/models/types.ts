@@ -37,6 +37,13 @@ export interface FaceDetector {
   readonly provider: string;
   /** The model's input in pixels (the whole frame is shrunk to fit it); tiled detection cuts tiles of this shape. */
   readonly inputSize?: { readonly width: number; readonly height: number };
+  /**
+   * The size `detect` first shrinks a frame of width × height to (its resize step). A caller that
+   * holds the frame in another form (a video job's YUV frame) samples it straight to this size
+   * and passes the small RGB frame; `detect` then finds the frame already at size, and the boxes
+   * are scaled back. Without it the whole frame is converted.
+   */
+  sampleSize?(width: number, height: number): { width: number; height: number };
   detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]>;
 }
 

@@ -24,8 +24,8 @@ export function holdOptions(token: FaceToken): HoldOptions | undefined {
 export async function applyHold(token: FaceToken, ctx: ProcessorContext, inOrder = false): Promise<{ faces: Face[]; held: number; late: boolean }> {
   const options = holdOptions(token);
   if (!ctx.tracks || !options || token.faces.some((f) => f.held !== undefined)) return { faces: token.faces, held: 0, late: false };
-  const width = token.target.width ?? ctx.store.get(token.target.frame).width;
-  const height = token.target.height ?? ctx.store.get(token.target.frame).height;
+  const width = token.target.width ?? ctx.store.pixels(token.target.frame).width;
+  const height = token.target.height ?? ctx.store.pixels(token.target.frame).height;
   const tracker = ctx.tracks.get(token.job_id as string, options, ctx.now());
   return tracker.update(token.target.index as number, token.faces, width, height, ctx.now(), inOrder);
 }

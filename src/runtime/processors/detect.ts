@@ -25,7 +25,8 @@ export function detectThreshold(token: FaceToken): number {
 /** Finds faces in the target frame with face_detector_model: pixel boxes, scores, 5 points when the model gives them; largest first. */
 export async function detect(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
   return runStage('detect', token, ctx, options, async () => {
-    const frame = ctx.store.get(token.target.frame);
+    // As stored: a video job's YUV frame is sampled to the detector's input without conversion.
+    const frame = ctx.store.pixels(token.target.frame);
     const detector = await ctx.detector(token.parameters.face_detector_model);
     const tiling = parseDetectTiling(token.parameters.detect_tiling);
     const { faces: found, tiles } = await detectTiled(detector, frame, {

@@ -7,8 +7,8 @@ import { selectFaces } from '../faces/select';
 import { isDefaultModelRef } from '../models/model-ref';
 import { analyseSource } from './source-face';
 import { ensureLandmarks } from './face-points';
-import { cloneFrame } from '../vision/frame';
-import { storeDerivedTarget, withDerivedRoom } from './frames';
+import { withDerivedRoom } from './frames';
+import { editableCopy, rgbView, storeEdited } from './yuv-pixels';
 import { assertFaceWork } from './limits';
 import { swapFaceEmbedded } from './swap-embedded';
 import { swapFacesWithModel } from './swap-model';
@@ -35,22 +35,29 @@ async function embeddedSwap(token: FaceToken, ctx: ProcessorContext): Promise<St
   }
   const sourcePoints = source.face.landmarks68;
   const sourceFrame = ctx.store.get(source.frame);
-  const target = ctx.store.get(token.target.frame);
+  const stored = ctx.store.pixels(token.target.frame);
   const indices = selectFaces(token.faces, token.parameters, 'swap');
   if (indices.length === 0) return { patch: { source }, outcome: 'no_face', note: 'no face matched the selector' };
 
   const ratio = clamp01(token.parameters.blend_ratio ?? 0.8);
-  assertFaceWork(ctx, token.faces, indices, target, 'swap');
-  return withDerivedRoom(ctx, target, async (room) => {
-    const out = cloneFrame(target);
-    const faces: Face[] = token.faces.slice();
-    for (const i of indices) {
-      faces[i] = await ensureLandmarks(faces[i], target, ctx, token.parameters);
-      swapFaceEmbedded(sourceFrame, sourcePoints, target, faces[i].landmarks68!, out, ratio);
+  assertFaceWork(ctx, token.faces, indices, stored, 'swap');
+  return withDerivedRoom(ctx, stored, async (room) => {
+    // A video job's YUV frame: RGB only around the swapped faces, written back into a YUV copy.
+    const target = rgbView(ctx, token.target.frame, indices.map((i) => token.faces[i]));
+    const out = editableCopy(ctx, target);
+    try {
+      const faces: Face[] = token.faces.slice();
+      for (const i of indices) {
+        faces[i] = await ensureLandmarks(faces[i], target.frame, ctx, token.parameters);
+        swapFaceEmbedded(sourceFrame, sourcePoints, target.frame, faces[i].landmarks68!, out.frame, ratio);
+      }
+      return {
+        patch: { source, faces, target: storeEdited(ctx, token, target, out.frame, room) },
+        note: `${indices.length} face${indices.length === 1 ? '' : 's'} · embedded landmark swap`,
+      };
+    } finally {
+      out.release();
+      target.release();
     }
-    return {
-      patch: { source, faces, target: storeDerivedTarget(ctx, token, out, room) },
-      note: `${indices.length} face${indices.length === 1 ? '' : 's'} · embedded landmark swap`,
-    };
   });
 }

@@ -1,12 +1,16 @@
 import { randomBytes } from 'crypto';
 import type { Frame } from '../vision/frame';
+import { expectedPixelBytes, isYuv, yuvToRgb, type Pixels } from '../vision/yuv';
+import { BufferPool } from './buffer-pool';
 import type { FrameRef } from '../token/types';
 import { FaceError } from '../errors';
 import type { FrameStoreOptions, FrameStoreStats, PutOptions, ReleaseListener, ReleaseOptions, ReleaseReason, Reservation, ReserveOptions } from './types';
 
 interface Entry {
-  frame: Frame;
+  frame: Pixels;
   bytes: number;
+  /** Its buffer goes back to the pool when it leaves the store (PutOptions.pooled). */
+  pooled?: boolean;
   expiresAt: number;
   owner?: string;
 }
@@ -44,10 +48,14 @@ export class FrameStore {
   private peak = 0;
   private swept = 0;
   private closed = false;
+  /** Spare pixel buffers for frames stored with `pooled: true` (video jobs). */
+  private readonly pool: BufferPool;
 
   constructor(options: FrameStoreOptions) {
     if (!(options.budgetBytes > 0)) throw new FaceError('E_BAD_PARAMETER', `frame store budget must be > 0 bytes (got ${options.budgetBytes})`);
     this.budget = options.budgetBytes;
+    // Spare buffers: at most an eighth of the budget, and never more than 64 MiB.
+    this.pool = new BufferPool(Math.min(64 << 20, Math.floor(options.budgetBytes / 8)));
     this.defaultTtlMs = options.defaultTtlMs ?? 300_000;
     this.now = options.now ?? Date.now;
     const interval = options.sweepIntervalMs ?? 5000;
@@ -67,7 +75,7 @@ export class FrameStore {
    * that does not fit next to what is stored and reserved is refused with E_STORE_FULL (use
    * `reserve()` to wait for room).
    */
-  put(frame: Frame, options: PutOptions = {}): FrameRef {
+  put(frame: Pixels, options: PutOptions = {}): FrameRef {
     this.assertOpen();
     const bytes = checkedFrameBytes(frame);
     if (bytes > this.budget) throw tooLarge(bytes, this.budget);
@@ -138,20 +146,58 @@ export class FrameStore {
     this.frames.delete(ref);
     this.untag(ref, entry.owner);
     const next = newRef();
-    this.frames.set(next, { frame: entry.frame, bytes: entry.bytes, expiresAt: options.expiresAt ?? this.now() + this.defaultTtlMs, owner });
+    this.frames.set(next, { frame: entry.frame, bytes: entry.bytes, expiresAt: options.expiresAt ?? this.now() + this.defaultTtlMs, owner, ...(entry.pooled ? { pooled: true } : {}) });
     this.tag(next, owner);
     this.notify(ref, 'released');
     return next;
   }
 
+  /**
+   * The frame as RGB. A YUV frame (video jobs) is converted into a new frame on every call: the
+   * stages that work on video read `pixels()` and convert only what they need; this is for
+   * everything else (pictures, thumbnails, packs, stages without a YUV path).
+   */
   get(ref: FrameRef): Frame {
+    return asRgb(this.pixels(ref));
+  }
+
+  tryGet(ref: FrameRef): Frame | undefined {
+    const pixels = this.frames.get(ref)?.frame;
+    return pixels === undefined ? undefined : asRgb(pixels);
+  }
+
+  /** The frame as stored: RGB, or YUV 4:2:0 for video jobs (see vision/yuv.ts). */
+  pixels(ref: FrameRef): Pixels {
     const entry = this.frames.get(ref);
     if (!entry) throw new FaceError('E_FRAME_MISSING', `frame ${ref} is not in the frame store (released, expired, or never stored here)`);
     return entry.frame;
   }
 
-  tryGet(ref: FrameRef): Frame | undefined {
+  tryPixels(ref: FrameRef): Pixels | undefined {
     return this.frames.get(ref)?.frame;
+  }
+
+  /** Whether the frame's buffer returns to the pool when it is released (so it may be derived into a pooled buffer too). */
+  isPooled(ref: FrameRef): boolean {
+    return this.frames.get(ref)?.pooled === true;
+  }
+
+  /**
+   * A pixel buffer of `bytes` bytes for a frame about to be stored with `pooled: true` (contents
+   * undefined: write all of it). Reuses the buffer of a pooled frame released earlier.
+   */
+  acquire(bytes: number): Uint8Array {
+    return this.pool.acquire(bytes);
+  }
+
+  /** Gives a scratch buffer from `acquire()` back (one that was never stored, or whose frame is gone). */
+  recycle(buffer: Uint8Array): void {
+    if (!this.closed) this.pool.give(buffer);
+  }
+
+  /** Spare buffers held, and how often a buffer was reused rather than allocated. */
+  poolStats(): { spareBytes: number; reused: number; allocated: number } {
+    return this.pool.stats();
   }
 
   has(ref: FrameRef): boolean {
@@ -256,6 +302,7 @@ export class FrameStore {
     this.owners.clear();
     this.bytes = 0;
     this.reserved = 0;
+    this.pool.clear();
     for (const ref of refs) this.notify(ref, 'closed');
     this.listeners.clear();
     for (const waiter of this.waiters.splice(0)) {
@@ -264,10 +311,10 @@ export class FrameStore {
     }
   }
 
-  private insert(frame: Frame, bytes: number, options: PutOptions): FrameRef {
+  private insert(frame: Pixels, bytes: number, options: PutOptions): FrameRef {
     const ref = newRef();
     const expiresAt = options.expiresAt ?? this.now() + this.defaultTtlMs;
-    this.frames.set(ref, { frame, bytes, expiresAt, owner: options.owner });
+    this.frames.set(ref, { frame, bytes, expiresAt, owner: options.owner, ...(options.pooled ? { pooled: true } : {}) });
     this.tag(ref, options.owner);
     this.bytes += bytes;
     this.notePeak();
@@ -280,6 +327,7 @@ export class FrameStore {
     this.frames.delete(ref);
     this.bytes -= entry.bytes;
     this.untag(ref, entry.owner);
+    if (entry.pooled && reason === 'released') this.pool.give(entry.frame.data);
     this.notify(ref, reason);
     this.wake();
     return true;
@@ -325,7 +373,7 @@ export class FrameStore {
     };
     return {
       bytes,
-      put: (frame: Frame, options: PutOptions = {}): FrameRef => {
+      put: (frame: Pixels, options: PutOptions = {}): FrameRef => {
         if (!open) throw new FaceError('E_BAD_PARAMETER', 'this reservation was already used or cancelled');
         const size = checkedFrameBytes(frame);
         if (size > bytes) throw new FaceError('E_FRAME_TOO_LARGE', `frame has ${size} bytes but only ${bytes} were reserved`);
@@ -395,12 +443,21 @@ function abortedError(signal: AbortSignal): FaceError {
 }
 
 /** Byte size of a frame, refusing one whose data does not match its size (it would skew the budget). */
-function checkedFrameBytes(frame: Frame): number {
+function checkedFrameBytes(frame: Pixels): number {
   const bytes = frame.data.byteLength;
+  if (isYuv(frame)) {
+    const expected = expectedPixelBytes(frame);
+    if (!(frame.width > 0 && frame.height > 0) || bytes !== expected) throw new FaceError('E_BAD_PARAMETER', `yuv420p frame ${frame.width}x${frame.height} has ${bytes} bytes of data, expected ${expected}`);
+    return bytes;
+  }
   if (frame.channels !== 3 || bytes !== frame.width * frame.height * 3) {
     throw new FaceError('E_BAD_PARAMETER', `frame ${frame.width}x${frame.height}x${frame.channels} has ${bytes} bytes of data, expected ${frame.width * frame.height * 3} (RGB)`);
   }
   return bytes;
+}
+
+function asRgb(pixels: Pixels): Frame {
+  return isYuv(pixels) ? yuvToRgb(pixels) : pixels;
 }
 
 /** NaN would make a frame that no sweep ever frees; Infinity is a deliberate "never". */

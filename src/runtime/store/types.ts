@@ -1,4 +1,4 @@
-import type { Frame } from '../vision/frame';
+import type { Pixels } from '../vision/yuv';
 import type { FrameRef } from '../token/types';
 
 export interface FrameStoreOptions {
@@ -17,6 +17,11 @@ export interface PutOptions {
   expiresAt?: number;
   /** Free-form owner tag (job id, node id) used by `releaseOwner`. */
   owner?: string;
+  /**
+   * The frame's buffer came from `store.acquire()` and goes back to the store's pool when the
+   * frame is released: the producer promises that nothing reads the pixels after the release.
+   */
+  pooled?: boolean;
 }
 
 export interface FrameStoreStats {
@@ -48,7 +53,7 @@ export interface ReserveOptions {
 /** Room held for one frame; turn it into a stored frame with `put`, or give it back with `cancel`. */
 export interface Reservation {
   readonly bytes: number;
-  put(frame: Frame, options?: PutOptions): FrameRef;
+  put(frame: Pixels, options?: PutOptions): FrameRef;
   cancel(): void;
 }
 

@@ -1,7 +1,7 @@
 import { FaceError, toFaceError } from '../errors';
 import type { FrameStore } from '../store';
 import type { FrameRef } from '../token/types';
-import type { Frame } from '../vision/frame';
+import { yuvLayout, type Pixels } from '../vision/yuv';
 import { assertHostResolves, explainFfmpegFailure } from './host-check';
 import type { FfmpegLocator } from './ffmpeg-path';
 import { FrameReader } from './frame-reader';
@@ -74,6 +74,16 @@ export interface VideoDecoderOptions {
   inputOptions?: string[];
   /** Live sources only: what happens when frames come faster than they are taken (see OverloadPolicy). */
   overload?: OverloadOptions;
+  /**
+   * `rgb24` (default): RGB frames. `yuv420p`: ffmpeg's planar YUV 4:2:0 as decoded (no
+   * conversion, half the bytes through the pipe); the frames are YuvFrames (vision/yuv.ts).
+   */
+  pixelFormat?: 'rgb24' | 'yuv420p';
+  /**
+   * Frame buffers come from the store's pool and go back to it on release (PutOptions.pooled):
+   * only for a consumer that reads no frame after releasing it (a video job).
+   */
+  pooled?: boolean;
 }
 
 /** What ffmpeg reported for the running decode: output size and rate, input duration and codec. */
@@ -84,6 +94,8 @@ export interface DecoderStreamInfo {
   durationSec?: number;
   hasAudio: boolean;
   videoCodec?: string;
+  /** BT.709 when ffmpeg printed it for the stream (YUV frames carry it; else BT.601). */
+  matrix?: 'bt709';
 }
 
 type RunEnd = { kind: 'stopped' } | { kind: 'ended'; reason: string; ok: boolean; delivered: number; nextIndex?: number };
@@ -235,7 +247,7 @@ export class VideoDecoder {
     if (size) args.push('-vf', `scale=${size.width}:${size.height}`);
     // A live source keeps its first frame rate across reconnects, so pts stay on one clock.
     if (this.live && this.stream) args.push('-r', String(this.stream.fps));
-    args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+    args.push('-f', 'rawvideo', '-pix_fmt', this.options.pixelFormat ?? 'rgb24', 'pipe:1');
     return args;
   }
 
@@ -254,14 +266,14 @@ export class VideoDecoder {
       return { kind: 'ended', ok: false, delivered: 0, reason: `${explained ? `${explained}; ` : ''}${describeExit(exit)} before any frame: ${tail || 'no output'}` };
     }
     const { width, height, fps } = header;
-    const bytes = width * height * 3;
+    const bytes = this.frameBytes(width, height);
     const o = this.options;
     // A file served over http(s)/tcp is read as fast as ffmpeg can: dropping would lose frames for nothing.
     if (!this.policyChosen && this.overload.policy !== 'block' && (this.source.scheme === 'http' || this.source.scheme === 'https' || this.source.scheme === 'tcp')) {
       const duration = parseFfmpegDump(child.stderrHead()).input?.durationSec;
       if (duration !== undefined && duration > 0) this.overload.policy = 'block';
     }
-    if (this.overload.policy !== 'block') return yield* this.runQueued(child, reader, { width, height, fps }, firstIndex);
+    if (this.overload.policy !== 'block') return yield* this.runQueued(child, reader, header, firstIndex);
     let index = firstIndex;
     for (;;) {
       if (this.stopped) return { kind: 'stopped' };
@@ -272,12 +284,12 @@ export class VideoDecoder {
         if (this.stopped) return { kind: 'stopped' };
         throw toFaceError(error, 'E_VIDEO_DECODE');
       }
-      let frame: Frame;
+      let frame: Pixels;
       let filled: boolean;
       try {
-        const data = new Uint8Array(bytes);
+        const data = o.pooled ? o.store.acquire(bytes) : new Uint8Array(bytes);
         filled = await reader.readInto(data);
-        frame = { width, height, channels: 3, data };
+        frame = this.frameOf(width, height, data, header.matrix);
       } catch (error) {
         reservation.cancel();
         throw toFaceError(error, 'E_VIDEO_DECODE');
@@ -289,10 +301,7 @@ export class VideoDecoder {
         const ok = exit.code === 0;
         return { kind: 'ended', ok, delivered: index - firstIndex, reason: ok ? 'the stream ended' : `${describeExit(exit)}: ${child.stderrTail(4)}` };
       }
-      const ref = reservation.put(frame, {
-        ...(o.owner !== undefined ? { owner: o.owner } : {}),
-        ...(o.frameTtlMs !== undefined ? { expiresAt: Date.now() + o.frameTtlMs } : {}),
-      });
+      const ref = reservation.put(frame, this.putOptions());
       yield { ref, index, pts: index / fps, width, height };
       index++;
     }
@@ -304,9 +313,9 @@ export class VideoDecoder {
    * `maxQueue` frames outside the store; the consumer takes from the queue, waiting for store
    * room. Frames that do not fit are dropped per the policy and counted; indexes keep counting.
    */
-  private async *runQueued(child: FfmpegProcess, reader: FrameReader, size: { width: number; height: number; fps: number }, firstIndex: number): AsyncGenerator<DecodedFrame, RunEnd, undefined> {
+  private async *runQueued(child: FfmpegProcess, reader: FrameReader, size: { width: number; height: number; fps: number; matrix?: 'bt709' }, firstIndex: number): AsyncGenerator<DecodedFrame, RunEnd, undefined> {
     const { width, height, fps } = size;
-    const bytes = width * height * 3;
+    const bytes = this.frameBytes(width, height);
     const o = this.options;
     const { policy, maxQueue, everyNth } = this.overload;
     const queue: { data: Uint8Array; index: number }[] = [];
@@ -328,7 +337,7 @@ export class VideoDecoder {
       try {
         for (;;) {
           if (this.stopped) return;
-          const data = spare.pop() ?? new Uint8Array(bytes);
+          const data = spare.pop() ?? (o.pooled ? o.store.acquire(bytes) : new Uint8Array(bytes));
           const filled = await reader.readInto(data);
           if (!filled || this.stopped) {
             if (this.stopped) return;
@@ -378,10 +387,7 @@ export class VideoDecoder {
           if (this.stopped) return { kind: 'stopped' };
           continue;
         }
-        const ref = reservation.put({ width, height, channels: 3, data: item.data }, {
-          ...(o.owner !== undefined ? { owner: o.owner } : {}),
-          ...(o.frameTtlMs !== undefined ? { expiresAt: Date.now() + o.frameTtlMs } : {}),
-        });
+        const ref = reservation.put(this.frameOf(width, height, item.data, size.matrix), this.putOptions());
         yield { ref, index: item.index, pts: item.index / fps, width, height };
       }
     } finally {
@@ -389,6 +395,24 @@ export class VideoDecoder {
       queue.length = 0;
       void pump;
     }
+  }
+
+  private frameBytes(width: number, height: number): number {
+    return this.options.pixelFormat === 'yuv420p' ? yuvLayout(width, height).bytes : width * height * 3;
+  }
+
+  private frameOf(width: number, height: number, data: Uint8Array, matrix: 'bt709' | undefined): Pixels {
+    if (this.options.pixelFormat !== 'yuv420p') return { width, height, channels: 3, data };
+    return { format: 'yuv420p', width, height, data, ...(matrix ? { matrix } : {}) };
+  }
+
+  private putOptions(): { owner?: string; expiresAt?: number; pooled?: boolean } {
+    const o = this.options;
+    return {
+      ...(o.owner !== undefined ? { owner: o.owner } : {}),
+      ...(o.frameTtlMs !== undefined ? { expiresAt: Date.now() + o.frameTtlMs } : {}),
+      ...(o.pooled ? { pooled: true } : {}),
+    };
   }
 
   /** Resolves with the output stream once ffmpeg has printed it, or undefined if ffmpeg ends first. */
@@ -415,6 +439,7 @@ export class VideoDecoder {
             hasAudio: dump.input?.audioCodec !== undefined,
             ...(dump.input?.durationSec !== undefined && !this.live ? { durationSec: dump.input.durationSec } : {}),
             ...(dump.input?.video ? { videoCodec: dump.input.video.codec } : {}),
+            ...(out.matrix ?? dump.input?.video?.matrix ? { matrix: 'bt709' as const } : {}),
           };
         }
         // Before reconnects the first run's rate wins so pts keep one clock.

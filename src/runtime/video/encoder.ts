@@ -7,6 +7,7 @@ import type { FfmpegLocator } from './ffmpeg-path';
 import { fpsArg } from './probe';
 import { describeExit, FfmpegProcess } from './process';
 import { classifySource, inputArgs } from './source';
+import { isYuv, rgbToYuv, yuvToRgb, type Pixels } from '../vision/yuv';
 
 export interface VideoEncoderOptions {
   locator: FfmpegLocator;
@@ -44,6 +45,13 @@ export interface VideoEncoderOptions {
   metadata?: Record<string, string>;
   /** How long abort() waits after SIGTERM before SIGKILL (ms, default 2000). */
   killGraceMs?: number;
+  /**
+   * What ffmpeg is fed: `rgb24` (default) or `yuv420p` (a video job's YUV frames, passed through
+   * unconverted). A frame of the other form is converted on the way in.
+   */
+  pixelFormat?: 'rgb24' | 'yuv420p';
+  /** The source's colour matrix, for yuv420p input: tagged on the output so players read the values as the source meant them. */
+  matrix?: 'bt709';
 }
 
 export interface EncodeResult {
@@ -142,7 +150,7 @@ export class VideoEncoder {
    * Throws E_VIDEO_ENCODE when ffmpeg died, E_BAD_PARAMETER for an index already written or queued.
    */
   write(index: number, ref: FrameRef): Promise<void> {
-    if (!this.failure && (this.lost.delete(index) || this.tooFarAhead(index, this.options.store.tryGet(ref)))) {
+    if (!this.failure && (this.lost.delete(index) || this.tooFarAhead(index, this.options.store.tryPixels(ref)))) {
       this.options.store.release(ref);
       this.late++;
       return Promise.resolve();
@@ -153,7 +161,7 @@ export class VideoEncoder {
       return Promise.reject(problem);
     }
     this.pending.set(index, ref);
-    this.giveUpGaps(this.options.store.tryGet(ref));
+    this.giveUpGaps(this.options.store.tryPixels(ref));
     return this.flush();
   }
 
@@ -275,19 +283,33 @@ export class VideoEncoder {
       const slot = this.pending.get(this.next)!;
       this.pending.delete(this.next);
       this.next++;
-      const frame = slot === SKIP ? undefined : store.tryGet(slot);
+      const frame = slot === SKIP ? undefined : store.tryPixels(slot);
       if (!frame) {
         this.dropped++;
-        if (this.options.onSkip === 'repeat' && this.last) await this.send(child, this.last);
+        // A copy: `last` is overwritten by the next frame while ffmpeg may still be reading this one.
+        if (this.options.onSkip === 'repeat' && this.last) await this.send(child, this.last.slice());
         continue;
       }
       if (frame.width !== this.options.width || frame.height !== this.options.height) {
         store.release(slot as FrameRef);
         throw new FaceError('E_BAD_PARAMETER', `frame ${this.next - 1} is ${frame.width}x${frame.height} but the encoder was opened for ${this.options.width}x${this.options.height}`);
       }
-      await this.send(child, frame.data, () => store.release(slot as FrameRef));
-      if (this.options.onSkip === 'repeat') this.last = frame.data;
+      const data = this.bytesFor(frame);
+      if (data !== frame.data) store.release(slot as FrameRef); // converted: the copy is ours, the frame can go now
+      if (this.options.onSkip === 'repeat') {
+        // Kept as a copy: a pooled frame's buffer is reused once the frame is released.
+        if (this.last?.length !== data.length) this.last = new Uint8Array(data.length);
+        this.last.set(data);
+      }
+      await this.send(child, data, data === frame.data ? () => store.release(slot as FrameRef) : undefined);
     }
+  }
+
+  /** The bytes ffmpeg expects for a frame: as stored, or converted when the frame is of the other form. */
+  private bytesFor(frame: Pixels): Uint8Array {
+    const yuvIn = this.options.pixelFormat === 'yuv420p';
+    if (isYuv(frame) === yuvIn) return frame.data;
+    return isYuv(frame) ? yuvToRgb(frame).data : rgbToYuv(frame, this.options.matrix ?? 'bt601').data;
   }
 
   /** Hands bytes to ffmpeg; `flushed` runs once they left the process (or could not). */
@@ -332,7 +354,7 @@ export class VideoEncoder {
   private buildArgs(major: number | undefined): string[] {
     const o = this.options;
     const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
-    args.push('-f', 'rawvideo', '-pixel_format', 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-i', 'pipe:0');
+    args.push('-f', 'rawvideo', '-pixel_format', o.pixelFormat ?? 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-i', 'pipe:0');
     const withAudio = o.audioFrom !== undefined && o.keepAudio !== false;
     if (withAudio) {
       const source = classifySource(o.audioFrom!);
@@ -350,6 +372,7 @@ export class VideoEncoder {
       if (this.target.kind === 'url') args.push('-tune', 'zerolatency', '-g', String(Math.max(1, Math.round(o.fps * 2))));
     }
     args.push('-pix_fmt', 'yuv420p');
+    if (o.pixelFormat === 'yuv420p' && o.matrix === 'bt709') args.push('-colorspace', 'bt709');
     if (this.target.kind === 'url') {
       if (this.target.format === 'rtsp') args.push('-rtsp_transport', 'tcp');
       args.push('-f', o.format ?? this.target.format);

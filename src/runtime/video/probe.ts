@@ -33,6 +33,8 @@ export interface StreamInfo {
   height: number;
   fps?: number;
   codec: string;
+  /** The colour matrix ffmpeg printed for the stream, when it is BT.709 (else BT.601 is assumed, as ffmpeg does). */
+  matrix?: 'bt709';
 }
 
 /** The parts of ffmpeg's stderr stream dump that the video code needs. */
@@ -76,7 +78,9 @@ function parseVideoStream(line: string): StreamInfo | undefined {
   if (!size) return undefined;
   const rate = /([\d.]+)(k?) fps/.exec(head[2]) ?? /([\d.]+)(k?) tbr/.exec(head[2]);
   const fps = rate ? exactFps(Number(rate[1]) * (rate[2] ? 1000 : 1)) : undefined;
-  return { codec: head[1], width: Number(size[1]), height: Number(size[2]), ...(fps ? { fps } : {}) };
+  // e.g. "yuv420p(tv, bt709, progressive)": the first colour field is the matrix.
+  const matrix = /\((?:tv|pc), bt709\b/.test(head[2]) ? { matrix: 'bt709' as const } : {};
+  return { codec: head[1], width: Number(size[1]), height: Number(size[2]), ...(fps ? { fps } : {}), ...matrix };
 }
 
 /** ffmpeg prints rates rounded to 2 decimals; NTSC rates are really n·1000/1001. */

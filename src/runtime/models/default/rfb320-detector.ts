@@ -27,8 +27,13 @@ export class Rfb320Detector implements FaceDetector {
     return this.session.provider;
   }
 
+  /** The whole frame is resized to 320×240, whatever its aspect. */
+  sampleSize(): { width: number; height: number } {
+    return { width: INPUT_W, height: INPUT_H };
+  }
+
   async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {
-    const small = resizeBilinear(frame, INPUT_W, INPUT_H);
+    const small = frame.width === INPUT_W && frame.height === INPUT_H ? frame : resizeBilinear(frame, INPUT_W, INPUT_H);
     // A fresh buffer per call: ORT may still read the previous one while a concurrent call fills it.
     const data = toCHW(small, { mean: 127, std: 128 });
     const feeds = { input: new Tensor('float32', data, [1, 3, INPUT_H, INPUT_W]) };

@@ -19,14 +19,18 @@ export interface Letterbox {
  * at the top-left of a zero size×size canvas (no centring, so mapping back is just a scale).
  */
 export function letterbox(frame: Frame, size: number): Letterbox {
-  const scale = Math.min(1, size / frame.width, size / frame.height);
-  const w = Math.max(1, Math.round(frame.width * scale));
-  const h = Math.max(1, Math.round(frame.height * scale));
+  const { width: w, height: h } = letterboxSize(frame.width, frame.height, size);
   const small = w === frame.width && h === frame.height ? frame : resizeBilinear(frame, w, h);
   const data = new Uint8Array(size * size * 3);
   const row = w * 3;
   for (let y = 0; y < h; y++) data.set(small.data.subarray(y * row, y * row + row), y * size * 3);
   return { canvas: { width: size, height: size, channels: 3, data }, ratioX: frame.width / w, ratioY: frame.height / h };
+}
+
+/** The size a width × height frame is shrunk to by `letterbox` (FaceDetector.sampleSize). */
+export function letterboxSize(width: number, height: number, size: number): { width: number; height: number } {
+  const scale = Math.min(1, size / width, size / height);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
 /** Decoded candidates before NMS, in canvas coordinates: boxes 4 per face, points 10 per face. */

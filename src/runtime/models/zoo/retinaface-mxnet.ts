@@ -2,7 +2,7 @@ import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW, type Normalisation } from '../../vision/tensor';
 import type { DetectOptions, DetectedFace, FaceDetector, IoContract } from '../types';
-import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageTensor, letterbox, outputData, type Candidates } from './common';
+import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageTensor, letterbox, letterboxSize, outputData, type Candidates } from './common';
 
 /** Strides in the output order of the mxnet export, each with its two anchor sizes (base 16 × scales). */
 export const RETINAFACE_MXNET_ANCHORS: ReadonlyArray<{ stride: number; sizes: readonly [number, number] }> = [
@@ -96,6 +96,10 @@ export class RetinafaceMxnetDetector implements FaceDetector {
 
   get provider(): string {
     return this.session.provider;
+  }
+
+  sampleSize(width: number, height: number): { width: number; height: number } {
+    return letterboxSize(width, height, this.size);
   }
 
   async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {

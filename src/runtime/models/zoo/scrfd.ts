@@ -2,7 +2,7 @@ import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW } from '../../vision/tensor';
 import type { DetectOptions, DetectedFace, FaceDetector, IoContract } from '../types';
-import { checkPositional, rowsSpec, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, outputData, type Candidates } from './common';
+import { checkPositional, rowsSpec, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, letterboxSize, outputData, type Candidates } from './common';
 
 export const SCRFD_STRIDES = [8, 16, 32] as const;
 const ANCHORS = 2;
@@ -69,6 +69,10 @@ export class ScrfdDetector implements FaceDetector {
 
   get provider(): string {
     return this.session.provider;
+  }
+
+  sampleSize(width: number, height: number): { width: number; height: number } {
+    return letterboxSize(width, height, this.size);
   }
 
   async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {

@@ -2,7 +2,7 @@ import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW } from '../../vision/tensor';
 import type { DetectOptions, DetectedFace, FaceDetector, IoContract } from '../types';
-import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, outputData, type Candidates } from './common';
+import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, letterboxSize, outputData, type Candidates } from './common';
 
 const ROWS = 8400;
 const FEATURES = 20;
@@ -56,6 +56,10 @@ export class YolofaceDetector implements FaceDetector {
 
   get provider(): string {
     return this.session.provider;
+  }
+
+  sampleSize(width: number, height: number): { width: number; height: number } {
+    return letterboxSize(width, height, this.size);
   }
 
   async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {

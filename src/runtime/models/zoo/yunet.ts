@@ -2,7 +2,7 @@ import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW } from '../../vision/tensor';
 import type { DetectOptions, DetectedFace, FaceDetector, IoContract } from '../types';
-import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, outputData, rowsSpec, type Candidates } from './common';
+import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, letterboxSize, outputData, rowsSpec, type Candidates } from './common';
 
 export const YUNET_STRIDES = [8, 16, 32] as const;
 
@@ -65,6 +65,10 @@ export class YunetDetector implements FaceDetector {
 
   get provider(): string {
     return this.session.provider;
+  }
+
+  sampleSize(width: number, height: number): { width: number; height: number } {
+    return letterboxSize(width, height, this.size);
   }
 
   async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {

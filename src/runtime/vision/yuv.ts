@@ -1,0 +1,317 @@
+import type { Frame, Rect } from './frame';
+import { clipRect } from './rect';
+
+/**
+ * A planar YUV 4:2:0 frame as ffmpeg's `yuv420p` lays it out (limited "tv" range): the Y plane
+ * (width × height), then U and V (cw × ch each, cw = ⌈width/2⌉, ch = ⌈height/2⌉). Video jobs keep
+ * frames in this form from the decoder to the encoder, so neither side converts the whole frame
+ * and the pipes carry half the bytes of RGB; stages that need RGB convert only the pixels they
+ * work on (see processors/yuv-pixels.ts). `matrix` is the stream's colour matrix (BT.601 when
+ * unknown, as ffmpeg's own conversions assume).
+ */
+export interface YuvFrame {
+  readonly format: 'yuv420p';
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+  readonly matrix?: YuvMatrix;
+}
+
+export type YuvMatrix = 'bt601' | 'bt709';
+
+/** What the frame store holds: RGB (pictures, flows) or YUV 4:2:0 (video jobs). */
+export type Pixels = Frame | YuvFrame;
+
+export interface YuvLayout {
+  ySize: number;
+  /** Chroma plane size. */
+  cw: number;
+  ch: number;
+  uOffset: number;
+  vOffset: number;
+  bytes: number;
+}
+
+export function yuvLayout(width: number, height: number): YuvLayout {
+  const ySize = width * height;
+  const cw = (width + 1) >> 1;
+  const ch = (height + 1) >> 1;
+  return { ySize, cw, ch, uOffset: ySize, vOffset: ySize + cw * ch, bytes: ySize + 2 * cw * ch };
+}
+
+export function isYuv(pixels: Pixels): pixels is YuvFrame {
+  return (pixels as YuvFrame).format === 'yuv420p';
+}
+
+/** Bytes of a frame of either form (what the frame store counts). */
+export function pixelBytes(pixels: Pixels): number {
+  return pixels.data.byteLength;
+}
+
+/** The byte size a frame of this form must have. */
+export function expectedPixelBytes(pixels: Pixels): number {
+  return isYuv(pixels) ? yuvLayout(pixels.width, pixels.height).bytes : pixels.width * pixels.height * 3;
+}
+
+export function createYuvFrame(width: number, height: number, data?: Uint8Array, matrix?: YuvMatrix): YuvFrame {
+  const { bytes } = yuvLayout(width, height);
+  if (data && data.length !== bytes) throw new RangeError(`yuv420p frame data has ${data.length} bytes, expected ${bytes}`);
+  return { format: 'yuv420p', width, height, data: data ?? new Uint8Array(bytes), ...(matrix ? { matrix } : {}) };
+}
+
+/**
+ * Conversion tables (16.16 fixed point), built once per matrix and never written after: the
+ * per-pixel work is then table reads and adds, which is what makes region conversions cheap
+ * enough to run per face per frame.
+ */
+interface ToRgbTables {
+  /** The float coefficients, for sampled (mixed) values. */
+  ys: number; crv: number; cgu: number; cgv: number; cbu: number;
+  y: Int32Array;
+  rv: Int32Array;
+  gu: Int32Array;
+  gv: Int32Array;
+  bu: Int32Array;
+}
+
+interface ToYuvCoefficients {
+  yr: number; yg: number; yb: number;
+  ur: number; ug: number; ub: number;
+  vr: number; vg: number; vb: number;
+}
+
+/** Limited-range coefficients (Y' 16–235, Cb/Cr 16–240), per ITU-R BT.601 and BT.709. */
+const MATRICES: Record<YuvMatrix, { kr: number; kb: number }> = { bt601: { kr: 0.299, kb: 0.114 }, bt709: { kr: 0.2126, kb: 0.0722 } };
+
+function toRgbTables(matrix: YuvMatrix): ToRgbTables {
+  const { kr, kb } = MATRICES[matrix];
+  const kg = 1 - kr - kb;
+  const ys = 255 / 219, cs = 255 / 224;
+  const crv = 2 * (1 - kr) * cs;
+  const cbu = 2 * (1 - kb) * cs;
+  const cgu = (2 * (1 - kb) * kb * cs) / kg;
+  const cgv = (2 * (1 - kr) * kr * cs) / kg;
+  const t: ToRgbTables = { ys, crv, cgu, cgv, cbu, y: new Int32Array(256), rv: new Int32Array(256), gu: new Int32Array(256), gv: new Int32Array(256), bu: new Int32Array(256) };
+  const one = 1 << 16;
+  for (let i = 0; i < 256; i++) {
+    t.y[i] = Math.round((i - 16) * ys * one) + (one >> 1); // + 0.5 for rounding on the final shift
+    t.rv[i] = Math.round((i - 128) * crv * one);
+    t.gu[i] = Math.round((i - 128) * cgu * one);
+    t.gv[i] = Math.round((i - 128) * cgv * one);
+    t.bu[i] = Math.round((i - 128) * cbu * one);
+  }
+  return t;
+}
+
+function toYuvCoefficients(matrix: YuvMatrix): ToYuvCoefficients {
+  const { kr, kb } = MATRICES[matrix];
+  const kg = 1 - kr - kb;
+  const ys = 219 / 255, cs = 224 / 255;
+  return {
+    yr: kr * ys, yg: kg * ys, yb: kb * ys,
+    ur: (-kr / (2 * (1 - kb))) * cs, ug: (-kg / (2 * (1 - kb))) * cs, ub: 0.5 * cs,
+    vr: 0.5 * cs, vg: (-kg / (2 * (1 - kr))) * cs, vb: (-kb / (2 * (1 - kr))) * cs,
+  };
+}
+
+// Read-only after module load (tables of constants, not state).
+const TO_RGB: Record<YuvMatrix, ToRgbTables> = { bt601: toRgbTables('bt601'), bt709: toRgbTables('bt709') };
+const TO_YUV: Record<YuvMatrix, ToYuvCoefficients> = { bt601: toYuvCoefficients('bt601'), bt709: toYuvCoefficients('bt709') };
+
+function clamp8(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/**
+ * The RGB pixels of `rect` (clipped to the frame) written into `dst` at the same coordinates
+ * (`dst` is a frame of the same size; pixels outside the rect are not touched). Chroma is
+ * taken from the sample covering each pixel (nearest, as ffmpeg's unscaled yuv420p → rgb24).
+ */
+export function yuvRegionToRgb(src: YuvFrame, rect: Rect, dst: Frame): void {
+  if (dst.width !== src.width || dst.height !== src.height) throw new RangeError(`destination ${dst.width}×${dst.height} differs from the ${src.width}×${src.height} frame`);
+  const r = clipRect(rect, src.width, src.height);
+  const t = TO_RGB[src.matrix ?? 'bt601'];
+  const { uOffset, vOffset, cw } = yuvLayout(src.width, src.height);
+  const s = src.data, d = dst.data, w = src.width;
+  for (let y = r.y; y < r.y + r.height; y++) {
+    const cRow = (y >> 1) * cw;
+    let o = (y * w + r.x) * 3;
+    for (let x = r.x, p = y * w + r.x; x < r.x + r.width; x++, p++) {
+      const c = cRow + (x >> 1);
+      const u = s[uOffset + c], v = s[vOffset + c];
+      const yy = t.y[s[p]];
+      d[o++] = clamp8((yy + t.rv[v]) >> 16);
+      d[o++] = clamp8((yy - t.gu[u] - t.gv[v]) >> 16);
+      d[o++] = clamp8((yy + t.bu[u]) >> 16);
+    }
+  }
+}
+
+/** The whole frame as RGB (a new frame, or into `out` of the same size). */
+export function yuvToRgb(src: YuvFrame, out?: Frame): Frame {
+  const dst = out ?? { width: src.width, height: src.height, channels: 3 as const, data: new Uint8Array(src.width * src.height * 3) };
+  yuvRegionToRgb(src, { x: 0, y: 0, width: src.width, height: src.height }, dst);
+  return dst;
+}
+
+/** `rect` (clipped to the frame) as a new RGB frame of its size. */
+export function cropYuvToRgb(src: YuvFrame, rect: Rect): Frame {
+  const r = clipRect(rect, src.width, src.height);
+  const t = TO_RGB[src.matrix ?? 'bt601'];
+  const { uOffset, vOffset, cw } = yuvLayout(src.width, src.height);
+  const s = src.data, w = src.width;
+  const data = new Uint8Array(r.width * r.height * 3);
+  let o = 0;
+  for (let y = r.y; y < r.y + r.height; y++) {
+    const cRow = (y >> 1) * cw;
+    for (let x = r.x, p = y * w + r.x; x < r.x + r.width; x++, p++) {
+      const c = cRow + (x >> 1);
+      const u = s[uOffset + c], v = s[vOffset + c];
+      const yy = t.y[s[p]];
+      data[o++] = clamp8((yy + t.rv[v]) >> 16);
+      data[o++] = clamp8((yy - t.gu[u] - t.gv[v]) >> 16);
+      data[o++] = clamp8((yy + t.bu[u]) >> 16);
+    }
+  }
+  return { width: r.width, height: r.height, channels: 3, data };
+}
+
+/**
+ * The frame resized to width × height as RGB, sampled straight from the planes with the taps of
+ * vision/resize.ts `resizeBilinear` (chroma taken nearest for each luma tap, as the RGB path's
+ * conversion does): Y, U and V are mixed first and converted once per output pixel. Because the
+ * conversion is affine this equals the RGB path's mix of converted pixels except where a corner
+ * clips at 0 or 255. A detector sees the input it would see from the RGB path without the whole
+ * frame ever being converted (720p → 320×240 touches 77 k output pixels instead of 922 k).
+ */
+export function resizeYuvToRgb(src: YuvFrame, width: number, height: number): Frame {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`image size must be positive integers, got ${width}×${height}`);
+  const { width: sw, height: sh, data: s } = src;
+  const { uOffset, vOffset, cw } = yuvLayout(sw, sh);
+  const t = TO_RGB[src.matrix ?? 'bt601'];
+  const out = new Uint8Array(width * height * 3);
+  const x0 = new Int32Array(width), x1 = new Int32Array(width), fx = new Float32Array(width);
+  const sx = sw / width;
+  for (let x = 0; x < width; x++) {
+    const v = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), sw - 1);
+    const i = Math.floor(v);
+    x0[x] = i;
+    x1[x] = Math.min(i + 1, sw - 1);
+    fx[x] = v - i;
+  }
+  const sy = sh / height;
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    const v = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), sh - 1);
+    const j = Math.floor(v);
+    const j1 = Math.min(j + 1, sh - 1);
+    const fy = v - j;
+    const r0 = j * sw, r1 = j1 * sw;
+    const u0 = uOffset + (j >> 1) * cw, u1 = uOffset + (j1 >> 1) * cw;
+    const v0 = vOffset + (j >> 1) * cw, v1 = vOffset + (j1 >> 1) * cw;
+    for (let x = 0; x < width; x++) {
+      const a = fx[x], xa = x0[x], xb = x1[x];
+      const ca = xa >> 1, cb = xb >> 1;
+      const yt = s[r0 + xa] + (s[r0 + xb] - s[r0 + xa]) * a;
+      const yb = s[r1 + xa] + (s[r1 + xb] - s[r1 + xa]) * a;
+      const ut = s[u0 + ca] + (s[u0 + cb] - s[u0 + ca]) * a;
+      const ub = s[u1 + ca] + (s[u1 + cb] - s[u1 + ca]) * a;
+      const vt = s[v0 + ca] + (s[v0 + cb] - s[v0 + ca]) * a;
+      const vb = s[v1 + ca] + (s[v1 + cb] - s[v1 + ca]) * a;
+      const yy = (yt + (yb - yt) * fy - 16) * t.ys;
+      const uu = ut + (ub - ut) * fy - 128;
+      const vv = vt + (vb - vt) * fy - 128;
+      out[o++] = clamp8(yy + t.crv * vv + 0.5);
+      out[o++] = clamp8(yy - t.cgu * uu - t.cgv * vv + 0.5);
+      out[o++] = clamp8(yy + t.cbu * uu + 0.5);
+    }
+  }
+  return { width, height, channels: 3, data: out };
+}
+
+/**
+ * Writes the RGB pixels of `rect` back into the YUV frame `dst` (same size as `rgb`), touching
+ * only what changed: a luma sample is rewritten where its RGB pixel differs from the frame's
+ * own conversion, and a chroma sample (2×2 pixels) is recomputed — the mean of its pixels —
+ * only when one of its pixels changed. Untouched pixels stay bit-exact, so a stage that edits
+ * a face region costs no round-trip error anywhere else. The rect is widened to even
+ * coordinates so chroma blocks are whole.
+ */
+export function writeRgbRegionToYuv(rgb: Frame, rect: Rect, dst: YuvFrame): void {
+  if (rgb.width !== dst.width || rgb.height !== dst.height) throw new RangeError(`source ${rgb.width}×${rgb.height} differs from the ${dst.width}×${dst.height} frame`);
+  const c0 = clipRect(rect, dst.width, dst.height);
+  if (c0.width === 0 || c0.height === 0) return;
+  const x0 = c0.x & ~1, y0 = c0.y & ~1;
+  const x1 = Math.min(dst.width, c0.x + c0.width + ((c0.x + c0.width) & 1));
+  const y1 = Math.min(dst.height, c0.y + c0.height + ((c0.y + c0.height) & 1));
+  const t = TO_RGB[dst.matrix ?? 'bt601'];
+  const k = TO_YUV[dst.matrix ?? 'bt601'];
+  const { uOffset, vOffset, cw } = yuvLayout(dst.width, dst.height);
+  const d = dst.data, s = rgb.data, w = dst.width;
+  for (let by = y0; by < y1; by += 2) {
+    for (let bx = x0; bx < x1; bx += 2) {
+      const c = (by >> 1) * cw + (bx >> 1);
+      const u = d[uOffset + c], v = d[vOffset + c];
+      let changed = false;
+      let sr = 0, sg = 0, sb = 0, n = 0;
+      for (let y = by; y < by + 2 && y < y1; y++) {
+        for (let x = bx; x < bx + 2 && x < x1; x++) {
+          const p = y * w + x, o = p * 3;
+          const R = s[o], G = s[o + 1], B = s[o + 2];
+          sr += R; sg += G; sb += B; n++;
+          const yy = t.y[d[p]];
+          if (R === clamp8((yy + t.rv[v]) >> 16) && G === clamp8((yy - t.gu[u] - t.gv[v]) >> 16) && B === clamp8((yy + t.bu[u]) >> 16)) continue;
+          changed = true;
+          d[p] = clamp8(Math.round(16 + k.yr * R + k.yg * G + k.yb * B));
+        }
+      }
+      if (!changed) continue;
+      sr /= n; sg /= n; sb /= n;
+      d[uOffset + c] = clamp8(Math.round(128 + k.ur * sr + k.ug * sg + k.ub * sb));
+      d[vOffset + c] = clamp8(Math.round(128 + k.vr * sr + k.vg * sg + k.vb * sb));
+    }
+  }
+}
+
+/**
+ * The whole RGB frame as yuv420p (into `out` when given): BT.601 (or `matrix`), limited range,
+ * each chroma sample the mean of its 2×2 pixels. Used where an RGB frame meets a YUV video (a
+ * stage without a YUV path, fed to a yuv420p encoder).
+ */
+export function rgbToYuv(rgb: Frame, matrix: YuvMatrix = 'bt601', out?: Uint8Array): YuvFrame {
+  const { width, height } = rgb;
+  const { uOffset, vOffset, cw, bytes } = yuvLayout(width, height);
+  if (out && out.length !== bytes) throw new RangeError(`yuv420p buffer has ${out.length} bytes, expected ${bytes}`);
+  const d = out ?? new Uint8Array(bytes);
+  const k = TO_YUV[matrix];
+  const s = rgb.data;
+  for (let by = 0; by < height; by += 2) {
+    for (let bx = 0; bx < width; bx += 2) {
+      let sr = 0, sg = 0, sb = 0, n = 0;
+      for (let y = by; y < by + 2 && y < height; y++) {
+        for (let x = bx; x < bx + 2 && x < width; x++) {
+          const p = y * width + x, o = p * 3;
+          const R = s[o], G = s[o + 1], B = s[o + 2];
+          sr += R; sg += G; sb += B; n++;
+          d[p] = clamp8(Math.round(16 + k.yr * R + k.yg * G + k.yb * B));
+        }
+      }
+      sr /= n; sg /= n; sb /= n;
+      const c = (by >> 1) * cw + (bx >> 1);
+      d[uOffset + c] = clamp8(Math.round(128 + k.ur * sr + k.ug * sg + k.ub * sb));
+      d[vOffset + c] = clamp8(Math.round(128 + k.vr * sr + k.vg * sg + k.vb * sb));
+    }
+  }
+  return { format: 'yuv420p', width, height, data: d, ...(matrix !== 'bt601' ? { matrix } : {}) };
+}
+
+/** One colour as Y, U, V in `matrix` (limited range). */
+export function rgbColorToYuv(color: readonly [number, number, number], matrix: YuvMatrix = 'bt601'): [number, number, number] {
+  const k = TO_YUV[matrix];
+  const [R, G, B] = color;
+  return [
+    clamp8(Math.round(16 + k.yr * R + k.yg * G + k.yb * B)),
+    clamp8(Math.round(128 + k.ur * R + k.ug * G + k.ub * B)),
+    clamp8(Math.round(128 + k.vr * R + k.vg * G + k.vb * B)),
+  ];
+}
