@@ -9,8 +9,8 @@ import { selectFaces } from '../faces/select';
 import { expandBox } from '../vision/rect';
 import { blurRegionInPlace } from '../vision/blur';
 import { boxMask } from '../vision/mask';
-import { cloneFrame } from '../vision/frame';
-import { storeDerivedTarget, withDerivedRoom } from './frames';
+import { withDerivedRoom } from './frames';
+import { editableCopy, MODEL_FACE_CONTEXT, rgbView, storeEdited } from './yuv-pixels';
 import { assertFaceWork } from './limits';
 import { clipRect } from '../vision/rect';
 import { crop } from '../vision/resize';
@@ -43,39 +43,53 @@ export async function enhance(token: FaceToken, ctx: ProcessorContext, options?:
 
 async function embeddedEnhance(token: FaceToken, ctx: ProcessorContext, indices: number[]): Promise<StageResult> {
   const ratio = clamp01(token.parameters.face_enhancer_blend ?? token.parameters.blend_ratio ?? 0.8);
-  const source = ctx.store.get(token.target.frame);
-  assertFaceWork(ctx, token.faces, indices, source, 'enhance', 0.15);
-  return withDerivedRoom(ctx, source, async (room) => {
-    const out = cloneFrame(source);
-    for (const i of indices) {
-      const rect = expandBox(token.faces[i].bbox, 0.15, source.width, source.height);
-      if (rect.width < 4 || rect.height < 4) continue;
-      sharpenInto(out, rect, ratio);
+  const stored = ctx.store.pixels(token.target.frame);
+  assertFaceWork(ctx, token.faces, indices, stored, 'enhance', 0.15);
+  return withDerivedRoom(ctx, stored, async (room) => {
+    // A video job's YUV frame: RGB only around the faces, changed pixels written back.
+    const view = rgbView(ctx, token.target.frame, indices.map((i) => token.faces[i]));
+    const out = editableCopy(ctx, view);
+    try {
+      for (const i of indices) {
+        const rect = expandBox(token.faces[i].bbox, 0.15, stored.width, stored.height);
+        if (rect.width < 4 || rect.height < 4) continue;
+        sharpenInto(out.frame, rect, ratio);
+      }
+      return { patch: { target: storeEdited(ctx, token, view, out.frame, room) }, note: `${indices.length} face${indices.length === 1 ? '' : 's'} · embedded sharpen` };
+    } finally {
+      out.release();
+      view.release();
     }
-    return { patch: { target: storeDerivedTarget(ctx, token, out, room) }, note: `${indices.length} face${indices.length === 1 ? '' : 's'} · embedded sharpen` };
   });
 }
 
 async function modelEnhance(token: FaceToken, ctx: ProcessorContext, indices: number[], model: string): Promise<StageResult> {
   const enhancer = await ctx.enhancer(model);
   const params = token.parameters;
-  const frame = ctx.store.get(token.target.frame);
-  assertFaceWork(ctx, token.faces, indices, frame, 'enhance');
-  return withDerivedRoom(ctx, frame, async (room) => {
-    const out = cloneFrame(frame);
-    const faces: Face[] = token.faces.slice();
-    for (const i of indices) {
-      faces[i] = await ensureLandmarks(faces[i], frame, ctx, params);
-      await enhancer.enhanceInto(out, frame, faces[i].landmarks5!, {
-        blend: clamp01(params.face_enhancer_blend ?? params.blend_ratio ?? 0.8),
-        ...(params.face_enhancer_weight !== undefined ? { weight: params.face_enhancer_weight } : {}),
-        ...boxMaskOptions(params),
-      });
+  const stored = ctx.store.pixels(token.target.frame);
+  assertFaceWork(ctx, token.faces, indices, stored, 'enhance');
+  return withDerivedRoom(ctx, stored, async (room) => {
+    const view = rgbView(ctx, token.target.frame, indices.map((i) => token.faces[i]), MODEL_FACE_CONTEXT);
+    const edit = editableCopy(ctx, view);
+    const frame = view.frame, out = edit.frame;
+    try {
+      const faces: Face[] = token.faces.slice();
+      for (const i of indices) {
+        faces[i] = await ensureLandmarks(faces[i], frame, ctx, params);
+        await enhancer.enhanceInto(out, frame, faces[i].landmarks5!, {
+          blend: clamp01(params.face_enhancer_blend ?? params.blend_ratio ?? 0.8),
+          ...(params.face_enhancer_weight !== undefined ? { weight: params.face_enhancer_weight } : {}),
+          ...boxMaskOptions(params),
+        });
+      }
+      return {
+        patch: { faces, target: storeEdited(ctx, token, view, out, room) },
+        note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${enhancer.modelId} · ${enhancer.provider}`,
+      };
+    } finally {
+      edit.release();
+      view.release();
     }
-    return {
-      patch: { faces, target: storeDerivedTarget(ctx, token, out, room) },
-      note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${enhancer.modelId} · ${enhancer.provider}`,
-    };
   });
 }
 

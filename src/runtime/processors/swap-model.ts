@@ -6,8 +6,9 @@ import { faceError } from '../errors';
 import { selectFaces } from '../faces/select';
 import { analyseSource } from './source-face';
 import { ensureLandmarks } from './face-points';
-import { cloneFrame, type Frame } from '../vision/frame';
-import { storeDerivedTarget, withDerivedRoom } from './frames';
+import type { Frame } from '../vision/frame';
+import { withDerivedRoom } from './frames';
+import { editableCopy, MODEL_FACE_CONTEXT, rgbView, storeEdited } from './yuv-pixels';
 import { assertFaceWork } from './limits';
 import { boxMaskOptions, clamp01 } from './params';
 
@@ -20,7 +21,7 @@ import { boxMaskOptions, clamp01 } from './params';
 export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext, model: string): Promise<StageResult> {
   const { swapper, recognizer } = await ctx.swapper(model);
   const params = token.parameters;
-  const target = ctx.store.get(token.target.frame);
+  const stored = ctx.store.pixels(token.target.frame);
   const indices = selectFaces(token.faces, params, 'swap');
   if (indices.length === 0) return { outcome: 'no_face', note: 'no face matched the selector' };
 
@@ -47,26 +48,34 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
   const types = params.face_mask_types ?? ['box'];
   const occluder = types.includes('occlusion') ? await ctx.masker('occlusion', params.face_occluder_model) : undefined;
   const parser = types.includes('region') ? await ctx.masker('region', params.face_parser_model, params.face_mask_regions) : undefined;
-  assertFaceWork(ctx, token.faces, indices, target, 'swap');
-  return withDerivedRoom(ctx, target, async (room) => {
-    const out = cloneFrame(target);
-    const faces: Face[] = token.faces.slice();
-    for (const i of indices) {
-      faces[i] = await ensureLandmarks(faces[i], target, ctx, params);
-      const landmarks5 = faces[i].landmarks5!;
-      const targetEmbedding = mixes ? (await recognizer!.embedPair(target, landmarks5)).raw : undefined;
-      await swapper.swapInto(out, target, landmarks5, input, {
-        blend: clamp01(params.blend_ratio ?? 1),
-        ...boxMaskOptions(params),
-        ...(params.face_swapper_pixel_boost ? { pixelBoost: params.face_swapper_pixel_boost } : {}),
-        ...(mixes ? { weight, targetEmbedding } : {}),
-        ...(occluder ? { masks: [(crop: Frame) => occluder.maskFor(crop)] } : {}),
-        ...(parser ? { swappedMasks: [(crop: Frame) => parser.maskFor(crop)] } : {}),
-      });
+  assertFaceWork(ctx, token.faces, indices, stored, 'swap');
+  return withDerivedRoom(ctx, stored, async (room) => {
+    // A video job's YUV frame: RGB only around the swapped faces, changed pixels written back.
+    const view = rgbView(ctx, token.target.frame, indices.map((i) => token.faces[i]), MODEL_FACE_CONTEXT);
+    const edit = editableCopy(ctx, view);
+    const target = view.frame, out = edit.frame;
+    try {
+      const faces: Face[] = token.faces.slice();
+      for (const i of indices) {
+        faces[i] = await ensureLandmarks(faces[i], target, ctx, params);
+        const landmarks5 = faces[i].landmarks5!;
+        const targetEmbedding = mixes ? (await recognizer!.embedPair(target, landmarks5)).raw : undefined;
+        await swapper.swapInto(out, target, landmarks5, input, {
+          blend: clamp01(params.blend_ratio ?? 1),
+          ...boxMaskOptions(params),
+          ...(params.face_swapper_pixel_boost ? { pixelBoost: params.face_swapper_pixel_boost } : {}),
+          ...(mixes ? { weight, targetEmbedding } : {}),
+          ...(occluder ? { masks: [(crop: Frame) => occluder.maskFor(crop)] } : {}),
+          ...(parser ? { swappedMasks: [(crop: Frame) => parser.maskFor(crop)] } : {}),
+        });
+      }
+      return {
+        patch: { source, faces, target: storeEdited(ctx, token, view, out, room) },
+        note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${swapper.modelId} · ${swapper.provider}`,
+      };
+    } finally {
+      edit.release();
+      view.release();
     }
-    return {
-      patch: { source, faces, target: storeDerivedTarget(ctx, token, out, room) },
-      note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${swapper.modelId} · ${swapper.provider}`,
-    };
   });
 }

@@ -9,9 +9,11 @@ import { storeDerivedTarget } from './frames';
 /**
  * How much of the frame around a face a stage reads, as a fraction of the face box's larger
  * side on every side (so 2.5× the box). Landmark crops (2dfan4: 1.3× the box), the 112 px
- * identity crop and the embedded swap's warp all stay well inside it.
+ * identity crop, the embedded swap's warp and the sharpen's blur reach all stay well inside it.
  */
-const FACE_CONTEXT = 0.75;
+export const FACE_CONTEXT = 0.75;
+/** For model stages (swapper and enhancer templates with pixel boost, ffhq_512's wide crop): 3.5× the box. */
+export const MODEL_FACE_CONTEXT = 1.25;
 
 /**
  * The pixels a stage that works on RGB (landmarks, embedding, the embedded swap) reads from the
@@ -30,14 +32,14 @@ export interface RgbView {
   release(): void;
 }
 
-export function rgbView(ctx: ProcessorContext, ref: FrameRef, faces: readonly Pick<Face, 'bbox'>[]): RgbView {
+export function rgbView(ctx: ProcessorContext, ref: FrameRef, faces: readonly Pick<Face, 'bbox'>[], context = FACE_CONTEXT): RgbView {
   const pixels = ctx.store.pixels(ref);
   if (!isYuv(pixels)) return { frame: pixels, rects: [], release: () => undefined };
   const store = ctx.store;
   const data = store.acquire(pixels.width * pixels.height * 3);
   data.fill(0);
   const frame: Frame = { width: pixels.width, height: pixels.height, channels: 3, data };
-  const rects = faces.map((f) => faceContext(f.bbox, pixels.width, pixels.height)).filter((r) => r.width > 0 && r.height > 0);
+  const rects = faces.map((f) => faceContext(f.bbox, pixels.width, pixels.height, context)).filter((r) => r.width > 0 && r.height > 0);
   for (const rect of rects) yuvRegionToRgb(pixels, rect, frame);
   let released = false;
   return {
@@ -84,9 +86,9 @@ export function storeEdited(ctx: ProcessorContext, token: FaceToken, view: RgbVi
  * The area around a face a stage may read, on even coordinates: chroma samples cover 2×2 pixels,
  * and writeRgbRegionToYuv works on whole ones, so every pixel it compares was converted.
  */
-function faceContext(bbox: readonly [number, number, number, number], width: number, height: number): Rect {
+function faceContext(bbox: readonly [number, number, number, number], width: number, height: number, context: number): Rect {
   const size = Math.max(bbox[2] - bbox[0], bbox[3] - bbox[1]);
-  const m = size * FACE_CONTEXT;
+  const m = size * context;
   const x0 = Math.floor(bbox[0] - m) & ~1, y0 = Math.floor(bbox[1] - m) & ~1;
   const x1 = Math.ceil(Math.ceil(bbox[2] + m) / 2) * 2, y1 = Math.ceil(Math.ceil(bbox[3] + m) / 2) * 2;
   return clipRect({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, width, height);

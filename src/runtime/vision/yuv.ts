@@ -83,6 +83,14 @@ interface ToYuvCoefficients {
 /** Limited-range coefficients (Y' 16–235, Cb/Cr 16–240), per ITU-R BT.601 and BT.709. */
 const MATRICES: Record<YuvMatrix, { kr: number; kb: number }> = { bt601: { kr: 0.299, kb: 0.114 }, bt709: { kr: 0.2126, kb: 0.0722 } };
 
+/**
+ * Added before the final 16-bit shift: −½ level. ffmpeg's own yuv420p → rgb24 conversion (the
+ * RGB path's decoder output) lands about half a level below exact rounding; with this offset our
+ * conversion is within 2 levels of it everywhere and within 1 for 99.5 % of samples
+ * (test/yuv-frames.test.js), where exact rounding was within 3.
+ */
+const ROUNDING = -32768;
+
 function toRgbTables(matrix: YuvMatrix): ToRgbTables {
   const { kr, kb } = MATRICES[matrix];
   const kg = 1 - kr - kb;
@@ -94,7 +102,7 @@ function toRgbTables(matrix: YuvMatrix): ToRgbTables {
   const t: ToRgbTables = { ys, crv, cgu, cgv, cbu, y: new Int32Array(256), rv: new Int32Array(256), gu: new Int32Array(256), gv: new Int32Array(256), bu: new Int32Array(256) };
   const one = 1 << 16;
   for (let i = 0; i < 256; i++) {
-    t.y[i] = Math.round((i - 16) * ys * one) + (one >> 1); // + 0.5 for rounding on the final shift
+    t.y[i] = Math.round((i - 16) * ys * one) + ROUNDING;
     t.rv[i] = Math.round((i - 128) * crv * one);
     t.gu[i] = Math.round((i - 128) * cgu * one);
     t.gv[i] = Math.round((i - 128) * cgv * one);
@@ -218,12 +226,13 @@ export function resizeYuvToRgb(src: YuvFrame, width: number, height: number): Fr
       const ub = s[u1 + ca] + (s[u1 + cb] - s[u1 + ca]) * a;
       const vt = s[v0 + ca] + (s[v0 + cb] - s[v0 + ca]) * a;
       const vb = s[v1 + ca] + (s[v1 + cb] - s[v1 + ca]) * a;
-      const yy = (yt + (yb - yt) * fy - 16) * t.ys;
+      const yy = (yt + (yb - yt) * fy - 16) * t.ys - 0.5; // the tables' −½ (ROUNDING)
       const uu = ut + (ub - ut) * fy - 128;
       const vv = vt + (vb - vt) * fy - 128;
-      out[o++] = clamp8(yy + t.crv * vv + 0.5);
-      out[o++] = clamp8(yy - t.cgu * uu - t.cgv * vv + 0.5);
-      out[o++] = clamp8(yy + t.cbu * uu + 0.5);
+      // Truncated after −½, as the tables do (see ROUNDING).
+      out[o++] = clamp8(yy + t.crv * vv);
+      out[o++] = clamp8(yy - t.cgu * uu - t.cgv * vv);
+      out[o++] = clamp8(yy + t.cbu * uu);
     }
   }
   return { width, height, channels: 3, data: out };
@@ -276,7 +285,8 @@ export function writeRgbRegionToYuv(rgb: Frame, rect: Rect, dst: YuvFrame): void
 /**
  * The whole RGB frame as yuv420p (into `out` when given): BT.601 (or `matrix`), limited range,
  * each chroma sample the mean of its 2×2 pixels. Used where an RGB frame meets a YUV video (a
- * stage without a YUV path, fed to a yuv420p encoder).
+ * stage without a YUV path, fed to a yuv420p encoder). Fixed-point arithmetic (16.16), two rows
+ * at a time: ≈ 4× faster than the float form, and within 1 level of it.
  */
 export function rgbToYuv(rgb: Frame, matrix: YuvMatrix = 'bt601', out?: Uint8Array): YuvFrame {
   const { width, height } = rgb;
@@ -284,22 +294,38 @@ export function rgbToYuv(rgb: Frame, matrix: YuvMatrix = 'bt601', out?: Uint8Arr
   if (out && out.length !== bytes) throw new RangeError(`yuv420p buffer has ${out.length} bytes, expected ${bytes}`);
   const d = out ?? new Uint8Array(bytes);
   const k = TO_YUV[matrix];
+  const one = 1 << 16;
+  const yr = Math.round(k.yr * one), yg = Math.round(k.yg * one), yb = Math.round(k.yb * one);
+  const yAdd = (16 << 16) + (one >> 1);
   const s = rgb.data;
   for (let by = 0; by < height; by += 2) {
+    const twoRows = by + 1 < height;
     for (let bx = 0; bx < width; bx += 2) {
-      let sr = 0, sg = 0, sb = 0, n = 0;
-      for (let y = by; y < by + 2 && y < height; y++) {
-        for (let x = bx; x < bx + 2 && x < width; x++) {
-          const p = y * width + x, o = p * 3;
-          const R = s[o], G = s[o + 1], B = s[o + 2];
+      const twoCols = bx + 1 < width;
+      let p = by * width + bx, o = p * 3;
+      let R = s[o], G = s[o + 1], B = s[o + 2];
+      let sr = R, sg = G, sb = B, n = 1;
+      d[p] = (yr * R + yg * G + yb * B + yAdd) >> 16;
+      if (twoCols) {
+        R = s[o + 3]; G = s[o + 4]; B = s[o + 5];
+        sr += R; sg += G; sb += B; n++;
+        d[p + 1] = (yr * R + yg * G + yb * B + yAdd) >> 16;
+      }
+      if (twoRows) {
+        p += width; o = p * 3;
+        R = s[o]; G = s[o + 1]; B = s[o + 2];
+        sr += R; sg += G; sb += B; n++;
+        d[p] = (yr * R + yg * G + yb * B + yAdd) >> 16;
+        if (twoCols) {
+          R = s[o + 3]; G = s[o + 4]; B = s[o + 5];
           sr += R; sg += G; sb += B; n++;
-          d[p] = clamp8(Math.round(16 + k.yr * R + k.yg * G + k.yb * B));
+          d[p + 1] = (yr * R + yg * G + yb * B + yAdd) >> 16;
         }
       }
-      sr /= n; sg /= n; sb /= n;
       const c = (by >> 1) * cw + (bx >> 1);
-      d[uOffset + c] = clamp8(Math.round(128 + k.ur * sr + k.ug * sg + k.ub * sb));
-      d[vOffset + c] = clamp8(Math.round(128 + k.vr * sr + k.vg * sg + k.vb * sb));
+      const inv = 1 / n;
+      d[uOffset + c] = clamp8((128.5 + (k.ur * sr + k.ug * sg + k.ub * sb) * inv) | 0);
+      d[vOffset + c] = clamp8((128.5 + (k.vr * sr + k.vg * sg + k.vb * sb) * inv) | 0);
     }
   }
   return { format: 'yuv420p', width, height, data: d, ...(matrix !== 'bt601' ? { matrix } : {}) };
