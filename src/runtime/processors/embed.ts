@@ -19,14 +19,10 @@ export async function embed(token: FaceToken, ctx: ProcessorContext, options?: P
     const embedder = await ctx.embedder(token.parameters.face_recognizer_model);
     const view = rgbView(ctx, token.target.frame, token.faces);
     const faces: Face[] = [];
-    try {
-      for (const face of token.faces) {
-        const withPoints = await ensureLandmarks(face, view.frame, ctx, token.parameters);
-        const { normed } = await embedder.embedPair(view.frame, withPoints.landmarks5!);
-        faces.push({ ...withPoints, embedding: embeddingToArray(normed), embedding_model: embedder.modelId });
-      }
-    } finally {
-      view.release();
+    for (const face of token.faces) {
+      const withPoints = await ensureLandmarks(face, view.frame, ctx, token.parameters);
+      const { normed } = await embedder.embedPair(view.frame, withPoints.landmarks5!);
+      faces.push({ ...withPoints, embedding: embeddingToArray(normed), embedding_model: embedder.modelId });
     }
     const hasSource = token.source?.frame !== undefined || token.source?.embedding !== undefined;
     const source = hasSource ? await analyseSource(token, ctx, 'embed', embedder) : token.source;

@@ -58,7 +58,6 @@ async function embeddedEnhance(token: FaceToken, ctx: ProcessorContext, indices:
       return { patch: { target: storeEdited(ctx, token, view, out.frame, room) }, note: `${indices.length} face${indices.length === 1 ? '' : 's'} · embedded sharpen` };
     } finally {
       out.release();
-      view.release();
     }
   });
 }
@@ -88,7 +87,6 @@ async function modelEnhance(token: FaceToken, ctx: ProcessorContext, indices: nu
       };
     } finally {
       edit.release();
-      view.release();
     }
   });
 }

@@ -12,11 +12,7 @@ export async function landmark(token: FaceToken, ctx: ProcessorContext, options?
     const landmarker = await ctx.landmarker(token.parameters.face_landmarker_model);
     const view = rgbView(ctx, token.target.frame, token.faces);
     const faces: Face[] = [];
-    try {
-      for (const face of token.faces) faces.push(await withLandmarks(face, view.frame, ctx, token.parameters));
-    } finally {
-      view.release();
-    }
+    for (const face of token.faces) faces.push(await withLandmarks(face, view.frame, ctx, token.parameters));
     return { patch: { faces }, note: `${faces.length} × 68 points · ${landmarker.modelId} · ${landmarker.provider}` };
   });
 }

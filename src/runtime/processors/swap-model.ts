@@ -75,7 +75,6 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
       };
     } finally {
       edit.release();
-      view.release();
     }
   });
 }

@@ -57,7 +57,6 @@ async function embeddedSwap(token: FaceToken, ctx: ProcessorContext): Promise<St
       };
     } finally {
       out.release();
-      target.release();
     }
   });
 }

@@ -8,50 +8,57 @@ import { storeDerivedTarget } from './frames';
 
 /**
  * How much of the frame around a face a stage reads, as a fraction of the face box's larger
- * side on every side (so 2.5× the box). Landmark crops (2dfan4: 1.3× the box), the 112 px
- * identity crop, the embedded swap's warp and the sharpen's blur reach all stay well inside it.
+ * side on every side (so 1.8× the box). The landmark crops (the default: the box made square;
+ * 2dfan4: 1.31× the box), the 112 px identity crop (≈ 1.6× the eye-to-eye face width), the
+ * embedded swap (inside the 68-point hull) and the sharpen's blur reach stay inside it; a read
+ * beyond it would see black, which the tests comparing against the RGB path would catch.
  */
-export const FACE_CONTEXT = 0.75;
-/** For model stages (swapper and enhancer templates with pixel boost, ffhq_512's wide crop): 3.5× the box. */
-export const MODEL_FACE_CONTEXT = 1.25;
+export const FACE_CONTEXT = 0.4;
+/** For model stages (swapper and enhancer templates with pixel boost, ffhq_512's wide crop): 3× the box. */
+export const MODEL_FACE_CONTEXT = 1;
 
 /**
- * The pixels a stage that works on RGB (landmarks, embedding, the embedded swap) reads from the
- * token's target. For an RGB frame: the frame itself. For a YUV frame of a video job: a
- * scratch RGB frame of the same size in which only the area around each face is converted
- * (`rects`), the rest black — a 720p frame with two faces costs ≈ 0.2 M converted pixels
- * instead of 0.9 M, and no stored copy. `release()` gives the scratch buffer back to the
- * store's pool; the view must not be used after it.
+ * The pixels a stage that works on RGB (landmarks, embedding, swap, enhance) reads from the
+ * token's target. For an RGB frame: the frame itself. For a YUV frame of a video job: an RGB
+ * frame of the same size in which only the area around each face is converted (`rects`), the
+ * rest black — a 720p frame with two faces costs ≈ 0.25 M converted pixels instead of 0.9 M.
+ * The view is kept with the stored frame (FrameStore.attach): the next stage on the same frame
+ * (landmark → embed → swap) converts only areas not converted yet, and its pooled buffer goes
+ * back when the frame leaves the store. Read-only: stages draw into an `editableCopy`.
  */
 export interface RgbView {
   readonly frame: Frame;
-  /** The converted areas (empty for an RGB frame). */
+  /** The areas this view was asked for (empty for an RGB frame). */
   readonly rects: readonly Rect[];
   /** The stored YUV frame, when the target is one. */
   readonly yuv?: YuvFrame;
-  release(): void;
+}
+
+interface ViewCache {
+  frame: Frame;
+  converted: Rect[];
 }
 
 export function rgbView(ctx: ProcessorContext, ref: FrameRef, faces: readonly Pick<Face, 'bbox'>[], context = FACE_CONTEXT): RgbView {
   const pixels = ctx.store.pixels(ref);
-  if (!isYuv(pixels)) return { frame: pixels, rects: [], release: () => undefined };
+  if (!isYuv(pixels)) return { frame: pixels, rects: [] };
   const store = ctx.store;
-  const data = store.acquire(pixels.width * pixels.height * 3);
-  data.fill(0);
-  const frame: Frame = { width: pixels.width, height: pixels.height, channels: 3, data };
+  const cache = store.attach<ViewCache>(ref, 'rgb-view', () => {
+    const data = store.acquire(pixels.width * pixels.height * 3);
+    data.fill(0);
+    return { frame: { width: pixels.width, height: pixels.height, channels: 3, data }, converted: [] };
+  }, (c) => store.recycle(c.frame.data));
   const rects = faces.map((f) => faceContext(f.bbox, pixels.width, pixels.height, context)).filter((r) => r.width > 0 && r.height > 0);
-  for (const rect of rects) yuvRegionToRgb(pixels, rect, frame);
-  let released = false;
-  return {
-    frame,
-    rects,
-    yuv: pixels,
-    release: () => {
-      if (released) return;
-      released = true;
-      store.recycle(data);
-    },
-  };
+  for (const rect of rects) {
+    if (cache.converted.some((done) => contains(done, rect))) continue;
+    yuvRegionToRgb(pixels, rect, cache.frame);
+    cache.converted.push(rect);
+  }
+  return { frame: cache.frame, rects, yuv: pixels };
+}
+
+function contains(outer: Rect, inner: Rect): boolean {
+  return inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.width <= outer.x + outer.width && inner.y + inner.height <= outer.y + outer.height;
 }
 
 /**
@@ -78,7 +85,7 @@ export function storeEdited(ctx: ProcessorContext, token: FaceToken, view: RgbVi
   const data = pooled ? ctx.store.acquire(yuv.data.length) : new Uint8Array(yuv.data.length);
   data.set(yuv.data);
   const out: YuvFrame = { format: 'yuv420p', width: yuv.width, height: yuv.height, data, ...(yuv.matrix ? { matrix: yuv.matrix } : {}) };
-  for (const rect of view.rects) writeRgbRegionToYuv(edited, rect, out);
+  for (const rect of view.rects) writeRgbRegionToYuv(edited, rect, out, view.frame);
   return storeDerivedTarget(ctx, token, out, room, pooled);
 }
 

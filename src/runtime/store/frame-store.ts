@@ -11,6 +11,8 @@ interface Entry {
   bytes: number;
   /** Its buffer goes back to the pool when it leaves the store (PutOptions.pooled). */
   pooled?: boolean;
+  /** Data derived from the frame, disposed when it leaves (see `attach`). */
+  attached?: Map<string, { value: unknown; dispose: (value: unknown) => void }>;
   expiresAt: number;
   owner?: string;
 }
@@ -146,7 +148,8 @@ export class FrameStore {
     this.frames.delete(ref);
     this.untag(ref, entry.owner);
     const next = newRef();
-    this.frames.set(next, { frame: entry.frame, bytes: entry.bytes, expiresAt: options.expiresAt ?? this.now() + this.defaultTtlMs, owner, ...(entry.pooled ? { pooled: true } : {}) });
+    this.frames.set(next, { frame: entry.frame, bytes: entry.bytes, expiresAt: options.expiresAt ?? this.now() + this.defaultTtlMs, owner, ...(entry.pooled ? { pooled: true } : {}), ...(entry.attached ? { attached: entry.attached } : {}) });
+    entry.attached = undefined;
     this.tag(next, owner);
     this.notify(ref, 'released');
     return next;
@@ -188,6 +191,24 @@ export class FrameStore {
    */
   acquire(bytes: number): Uint8Array {
     return this.pool.acquire(bytes);
+  }
+
+  /**
+   * Data derived from a stored frame and kept with it — made by `make` on first use, given to
+   * `dispose` when the frame leaves the store (released, expired, closed). For what several
+   * stages of one frame would otherwise each compute again (an RGB view of a YUV frame).
+   * Throws E_FRAME_MISSING for a frame that is not stored.
+   */
+  attach<T>(ref: FrameRef, key: string, make: () => T, dispose: (value: T) => void): T {
+    const entry = this.frames.get(ref);
+    if (!entry) throw new FaceError('E_FRAME_MISSING', `frame ${ref} is not in the frame store (released, expired, or never stored here)`);
+    entry.attached ??= new Map();
+    const known = entry.attached.get(key);
+    if (known) return known.value as T;
+    const value = make();
+    // Widened for the map, which holds attachments of every type; each key's dispose gets its own value back.
+    entry.attached.set(key, { value, dispose: dispose as (value: unknown) => void });
+    return value;
   }
 
   /** Gives a scratch buffer from `acquire()` back (one that was never stored, or whose frame is gone). */
@@ -298,6 +319,7 @@ export class FrameStore {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const refs = [...this.frames.keys()] as FrameRef[];
+    for (const entry of this.frames.values()) disposeAttached(entry);
     this.frames.clear();
     this.owners.clear();
     this.bytes = 0;
@@ -327,6 +349,7 @@ export class FrameStore {
     this.frames.delete(ref);
     this.bytes -= entry.bytes;
     this.untag(ref, entry.owner);
+    disposeAttached(entry);
     if (entry.pooled && reason === 'released') this.pool.give(entry.frame.data);
     this.notify(ref, reason);
     this.wake();
@@ -454,6 +477,18 @@ function checkedFrameBytes(frame: Pixels): number {
     throw new FaceError('E_BAD_PARAMETER', `frame ${frame.width}x${frame.height}x${frame.channels} has ${bytes} bytes of data, expected ${frame.width * frame.height * 3} (RGB)`);
   }
   return bytes;
+}
+
+function disposeAttached(entry: Entry): void {
+  if (!entry.attached) return;
+  for (const { value, dispose } of entry.attached.values()) {
+    try {
+      dispose(value);
+    } catch {
+      // A failing dispose loses only its own value; the frame is freed either way.
+    }
+  }
+  entry.attached = undefined;
 }
 
 function asRgb(pixels: Pixels): Frame {

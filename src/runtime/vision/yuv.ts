@@ -240,14 +240,17 @@ export function resizeYuvToRgb(src: YuvFrame, width: number, height: number): Fr
 
 /**
  * Writes the RGB pixels of `rect` back into the YUV frame `dst` (same size as `rgb`), touching
- * only what changed: a luma sample is rewritten where its RGB pixel differs from the frame's
- * own conversion, and a chroma sample (2×2 pixels) is recomputed — the mean of its pixels —
- * only when one of its pixels changed. Untouched pixels stay bit-exact, so a stage that edits
- * a face region costs no round-trip error anywhere else. The rect is widened to even
- * coordinates so chroma blocks are whole.
+ * only what changed: a luma sample is rewritten where its RGB pixel changed, and a chroma
+ * sample (2×2 pixels) is recomputed — from the mean of its pixels — only when one of them
+ * changed. "Changed" is against `original` (the RGB the stage started from, e.g. an RgbView's
+ * frame: three byte compares per pixel), or, without it, against the frame's own conversion.
+ * Untouched pixels stay bit-exact, so a stage that edits a face costs no round-trip error
+ * anywhere else. The rect is widened to even coordinates so chroma blocks are whole: `rgb` (and
+ * `original`) must hold real pixels there.
  */
-export function writeRgbRegionToYuv(rgb: Frame, rect: Rect, dst: YuvFrame): void {
+export function writeRgbRegionToYuv(rgb: Frame, rect: Rect, dst: YuvFrame, original?: Frame): void {
   if (rgb.width !== dst.width || rgb.height !== dst.height) throw new RangeError(`source ${rgb.width}×${rgb.height} differs from the ${dst.width}×${dst.height} frame`);
+  if (original && (original.width !== dst.width || original.height !== dst.height)) throw new RangeError('the original RGB frame differs in size');
   const c0 = clipRect(rect, dst.width, dst.height);
   if (c0.width === 0 || c0.height === 0) return;
   const x0 = c0.x & ~1, y0 = c0.y & ~1;
@@ -255,29 +258,39 @@ export function writeRgbRegionToYuv(rgb: Frame, rect: Rect, dst: YuvFrame): void
   const y1 = Math.min(dst.height, c0.y + c0.height + ((c0.y + c0.height) & 1));
   const t = TO_RGB[dst.matrix ?? 'bt601'];
   const k = TO_YUV[dst.matrix ?? 'bt601'];
+  const one = 1 << 16;
+  const yr = Math.round(k.yr * one), yg = Math.round(k.yg * one), yb = Math.round(k.yb * one);
+  const yAdd = (16 << 16) + (one >> 1);
   const { uOffset, vOffset, cw } = yuvLayout(dst.width, dst.height);
   const d = dst.data, s = rgb.data, w = dst.width;
+  const before = original?.data;
   for (let by = y0; by < y1; by += 2) {
+    const yEnd = by + 2 < y1 ? by + 2 : y1;
     for (let bx = x0; bx < x1; bx += 2) {
+      const xEnd = bx + 2 < x1 ? bx + 2 : x1;
       const c = (by >> 1) * cw + (bx >> 1);
       const u = d[uOffset + c], v = d[vOffset + c];
       let changed = false;
       let sr = 0, sg = 0, sb = 0, n = 0;
-      for (let y = by; y < by + 2 && y < y1; y++) {
-        for (let x = bx; x < bx + 2 && x < x1; x++) {
+      for (let y = by; y < yEnd; y++) {
+        for (let x = bx; x < xEnd; x++) {
           const p = y * w + x, o = p * 3;
           const R = s[o], G = s[o + 1], B = s[o + 2];
           sr += R; sg += G; sb += B; n++;
-          const yy = t.y[d[p]];
-          if (R === clamp8((yy + t.rv[v]) >> 16) && G === clamp8((yy - t.gu[u] - t.gv[v]) >> 16) && B === clamp8((yy + t.bu[u]) >> 16)) continue;
+          if (before) {
+            if (R === before[o] && G === before[o + 1] && B === before[o + 2]) continue;
+          } else {
+            const yy = t.y[d[p]];
+            if (R === clamp8((yy + t.rv[v]) >> 16) && G === clamp8((yy - t.gu[u] - t.gv[v]) >> 16) && B === clamp8((yy + t.bu[u]) >> 16)) continue;
+          }
           changed = true;
-          d[p] = clamp8(Math.round(16 + k.yr * R + k.yg * G + k.yb * B));
+          d[p] = (yr * R + yg * G + yb * B + yAdd) >> 16;
         }
       }
       if (!changed) continue;
-      sr /= n; sg /= n; sb /= n;
-      d[uOffset + c] = clamp8(Math.round(128 + k.ur * sr + k.ug * sg + k.ub * sb));
-      d[vOffset + c] = clamp8(Math.round(128 + k.vr * sr + k.vg * sg + k.vb * sb));
+      const inv = 1 / n;
+      d[uOffset + c] = clamp8((128.5 + (k.ur * sr + k.ug * sg + k.ub * sb) * inv) | 0);
+      d[vOffset + c] = clamp8((128.5 + (k.vr * sr + k.vg * sg + k.vb * sb) * inv) | 0);
     }
   }
 }
