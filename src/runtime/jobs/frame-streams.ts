@@ -9,6 +9,7 @@ import { VideoDecoder, type DecoderStreamInfo, type VideoDecoderOptions } from '
 import { InFlightLimit } from '../store/in-flight-limit';
 import { VideoEncoder, type EncodeResult } from '../video/encoder';
 import { classifySource } from '../video/source';
+import { isYuv, type Pixels } from '../vision/yuv';
 
 /** Decoder settings a source passes on as given (reconnects of a live source, timeouts, size). */
 export type FrameTokenSourceDecoderOptions = Pick<
@@ -76,6 +77,10 @@ export class FrameTokenSource {
       store: options.runtime.store,
       input: options.input,
       owner: this.owner,
+      // YUV 4:2:0 as decoded (half the bytes of RGB, no conversion); nodes that need RGB get it
+      // from the store (FrameStore.get converts), face stages convert only around the faces.
+      // Not pooled: a flow's frames may still be read (a thumbnail, a debug node) after release.
+      pixelFormat: 'yuv420p',
     });
   }
 
@@ -214,7 +219,7 @@ export class FrameTokenSink {
     try {
       if (this.failure) throw this.failure;
       const pixels = store.pixels(target);
-      encoder = this.encoder ?? this.openEncoder(pixels.width, pixels.height, this.startIndexFor(index, fps), fps, token);
+      encoder = this.encoder ?? this.openEncoder(pixels, this.startIndexFor(index, fps), fps, token);
       // The pixels move to a ref of our own (no copy, no new room needed) and the token is freed
       // whole. Deliberately not a reown: the release of the token's ref is what tells an upstream in-flight gate
       // (face-video-in) that the frame arrived, so frames parked here behind an index the flow
@@ -264,10 +269,11 @@ export class FrameTokenSink {
   }
 
   /** The encoder, sized by the first frame; a refusal (bad output, bad size) is kept as the sink's failure. */
-  private openEncoder(width: number, height: number, startIndex: number, fps: number | undefined, first: FaceToken): VideoEncoder {
+  private openEncoder(first: Pixels, startIndex: number, fps: number | undefined, firstToken: FaceToken): VideoEncoder {
+    const { width, height } = first;
     const o = this.options;
     // Marked from the first frame's journal: a swap or enhance stage that ran on it (with or without a face).
-    const marks = o.provenance === false ? undefined : provenanceOf(first, { stageRan: true });
+    const marks = o.provenance === false ? undefined : provenanceOf(firstToken, { stageRan: true });
     const audioFrom = o.audioFrom && !classifySource(o.audioFrom).live ? o.audioFrom : undefined;
     try {
       this.encoder = new VideoEncoder({
@@ -284,6 +290,8 @@ export class FrameTokenSink {
         ...(o.preset ? { preset: o.preset } : {}),
         ...(marks ? { metadata: videoMetadata(marks) } : {}),
         ...(o.onSkip ? { onSkip: o.onSkip } : {}),
+        // Fed in the form the frames come in (YUV from face-video-in); another form is converted.
+        ...(isYuv(first) ? { pixelFormat: 'yuv420p' as const, ...(first.matrix === 'bt709' ? { matrix: 'bt709' as const } : {}) } : {}),
       });
     } catch (error) {
       this.failure = toFaceError(error, 'E_VIDEO_ENCODE');
