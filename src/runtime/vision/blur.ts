@@ -71,13 +71,19 @@ export function blurRegionInPlace(frame: Frame, rect: Rect, sigma: number, optio
   blurRasterRegion(frameRaster(frame), rect, sigma, options);
 }
 
-/** The Gaussian region blur of any raster, in place (see blurRegionInPlace); `rect` in the raster's own pixels. */
-export function blurRasterRegion(raster: Raster, rect: Rect, sigma: number, options?: RegionBlurOptions): void {
+/**
+ * The Gaussian region blur of any raster, in place (see blurRegionInPlace); `rect` and `sigma`
+ * in the raster's own samples. `scale` is how many frame pixels one sample spans (2 for a 4:2:0
+ * chroma plane): the coarse grid starts at the same sigma in frame pixels for every plane (a
+ * chroma plane blurred at σ/2 = 6 for a face at σ = 12 uses cells of 2 samples, not the exact
+ * 37-tap kernel).
+ */
+export function blurRasterRegion(raster: Raster, rect: Rect, sigma: number, options?: RegionBlurOptions, scale = 1): void {
   const region = clipRect(rect, raster.width, raster.height);
   if (region.width === 0 || region.height === 0 || !(sigma > 0)) return;
   // Beyond the raster's size a larger sigma changes nothing visible but would cost time.
   const s = Math.min(sigma, Math.max(raster.width, raster.height));
-  const factor = options?.downscale === false || s < DOWNSCALE_SIGMA_MIN ? 1 : Math.floor(s / SMALL_GRID_SIGMA);
+  const factor = options?.downscale === false || s * scale < DOWNSCALE_SIGMA_MIN ? 1 : Math.floor(s / SMALL_GRID_SIGMA);
   if (factor > 1) blurOnSmallGrid(raster, region, s, factor);
   else blurFullResolution(raster, region, s);
 }

@@ -39,8 +39,8 @@ export function chromaRect(rect: Rect, width: number, height: number): Rect {
 
 /**
  * Gaussian blur of one region: the luma plane with `sigma`, the chroma planes over the chroma
- * rect with sigma / 2 (their samples are two pixels apart). Large sigmas use blur.ts's
- * small-grid path on each plane, exactly as for RGB.
+ * rect with sigma / 2 (their samples are two pixels apart). From σ = 12 (in frame pixels, for
+ * every plane) blur.ts's coarse-grid path is used, as for RGB.
  */
 export function blurYuvRegionInPlace(frame: YuvFrame, rect: Rect, sigma: number, options?: RegionBlurOptions): void {
   const planes = planesOf(frame);
@@ -51,7 +51,7 @@ export function blurYuvRegionInPlace(frame: YuvFrame, rect: Rect, sigma: number,
   const edge = chromaEdge(region, frame.width, frame.height);
   for (const plane of [planes.u, planes.v]) {
     const saved = edge.save(plane);
-    blurRasterRegion(plane, chroma, sigma / 2, options);
+    blurRasterRegion(plane, chroma, sigma / 2, options, 2);
     edge.blend(plane, saved);
   }
 }
