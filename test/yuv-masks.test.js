@@ -83,6 +83,8 @@ const format = (s) => Object.entries(s).map(([p, v]) => `${p} max ${v.max} mean 
 const MASKS = {
   'gaussian σ=3': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 3)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 3)) },
   'gaussian σ=10': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 10)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 10)) },
+  // σ=14: luma on the coarse grid (cells of 4), chroma at σ 7 on cells of 2 chroma samples.
+  'gaussian σ=14': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 14)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 14)) },
   'gaussian σ=45': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 45)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 45)) },
   'pixelate 16': {
     yuv: (f, rs) => rs.forEach((r) => pixelateYuvRegionInPlace(f, r, 16)),
@@ -128,6 +130,7 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
   //                 even rects                    odd rects
   //   gaussian σ=3  max 1, mean ≤ 0.14, 100 %      max 2, mean ≤ 0.14, 100 %
   //   gaussian σ=10 max 2, mean ≤ 0.15, 100 %      max 3, mean ≤ 0.15, ≥ 99.99 %
+  //   gaussian σ=14 max 1, mean ≤ 0.14, 100 %      max 3, mean ≤ 0.14, ≥ 99.99 %
   //   gaussian σ=45 max 1, mean ≤ 0.14, 100 %      max 3, mean ≤ 0.14, ≥ 99.99 %
   //   pixelate 16   max 1, mean ≤ 0.15, 100 %      max 3, mean ≤ 0.15, ≥ 99.99 %
   //   solid         max 0, mean 0, 100 %           max 3, mean ≤ 0.01, ≥ 99.99 %
