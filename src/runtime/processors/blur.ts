@@ -3,10 +3,12 @@ import type { ProcessOptions, ProcessorContext } from './context';
 import { runStage } from './stage';
 import { selectFaces } from '../faces/select';
 import { expandBox } from '../vision/rect';
-import type { Rect } from '../vision/frame';
-import { blurRegionInPlace, fillRegionInPlace, keepEllipsesOnly, pixelateRegionInPlace } from '../vision/blur';
-import { cloneFrame } from '../vision/frame';
+import type { Frame, Rect } from '../vision/frame';
+import { blurRegionInPlace, fillRegionInPlace, frameRaster, keepEllipsesOnly, pixelateRasterRegion } from '../vision/blur';
+import { blurYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, pixelateYuvRegionInPlace } from '../vision/yuv-masks';
+import { isYuv, type Pixels, type YuvFrame } from '../vision/yuv';
 import { storeDerivedTarget, withDerivedRoom } from './frames';
+import { rgbView } from './yuv-pixels';
 import { assertFaceWork } from './limits';
 import { applyHold, holdOptions } from './blur-hold';
 import { isComparable, privacySelection } from '../faces/privacy-select';
@@ -43,24 +45,29 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
     const mode = token.parameters.blur_mode ?? 'gaussian';
     const strength = clamp01(token.parameters.blur_strength ?? 0.7);
     const margin = token.parameters.blur_margin ?? 0.2;
-    const original = ctx.store.get(token.target.frame);
+    // As stored: a video job's YUV frame is masked on its planes, never converted.
+    const original = ctx.store.pixels(token.target.frame);
     assertFaceWork(ctx, faces, picked.indices, original, 'blur', margin);
     return withDerivedRoom(ctx, original, async (room) => {
-      // One copy of the frame; every face is masked into it.
-      const frame = cloneFrame(original);
+      // One copy of the frame (a pooled buffer when the original is pooled); every face is masked into it.
+      const pooled = ctx.store.isPooled(token.target.frame);
+      const data = pooled ? ctx.store.acquire(original.data.length) : new Uint8Array(original.data.length);
+      data.set(original.data);
+      const frame: Pixels = { ...original, data };
+      const masks = isYuv(frame) ? yuvMasks(frame) : rgbMasks(frame as Frame);
       const rects: Rect[] = [];
       for (const i of picked.indices) {
         const rect = expandBox(faces[i].bbox, margin, frame.width, frame.height);
         if (rect.width < 1 || rect.height < 1) continue;
         rects.push(rect);
         const size = Math.max(rect.width, rect.height);
-        if (mode === 'pixelate') pixelateRegionInPlace(frame, rect, Math.max(3, Math.round(size * (0.02 + strength * 0.14))));
-        else if (mode === 'solid') fillRegionInPlace(frame, rect, [0, 0, 0]);
-        else blurRegionInPlace(frame, rect, Math.max(1.5, size * (0.02 + strength * 0.18)));
+        if (mode === 'pixelate') masks.pixelate(rect, Math.max(3, Math.round(size * (0.02 + strength * 0.14))));
+        else if (mode === 'solid') masks.fill(rect, [0, 0, 0]);
+        else masks.blur(rect, Math.max(1.5, size * (0.02 + strength * 0.18)));
       }
-      if (token.parameters.blur_shape === 'ellipse') keepEllipsesOnly(frame, original, rects);
+      if (token.parameters.blur_shape === 'ellipse') masks.ellipses(original, rects);
       return {
-        patch: { faces, target: storeDerivedTarget(ctx, token, frame, room) },
+        patch: { faces, target: storeDerivedTarget(ctx, token, frame, room, pooled) },
         note: `${picked.indices.length} face${picked.indices.length === 1 ? '' : 's'} ${mode}${token.parameters.blur_shape === 'ellipse' ? ' ellipse' : ''}${heldNote}${keptNote}`,
       };
     });
@@ -93,7 +100,8 @@ async function embedForReferences(faces: Face[], token: FaceToken, ctx: Processo
     if (err instanceof FaceError && err.code === 'E_INTERNAL') return faces; // a pixel worker: no sessions
     throw err;
   }
-  const frame = ctx.store.get(token.target.frame);
+  // RGB around the faces only, for a video job's YUV frame.
+  const frame = rgbView(ctx, token.target.frame, faces.filter((f) => f.held === undefined)).frame;
   const out: Face[] = [];
   for (const face of faces) {
     if (face.held !== undefined || face.embedding || !isComparable(face)) { out.push(face); continue; }
@@ -114,6 +122,35 @@ function pickFaces(faces: Face[], parameters: Parameters): { indices: number[]; 
   const chosen = selectFaces(seen.map(({ f }) => f), parameters, 'blur').map((k) => seen[k].i);
   const held = faces.map((f, i) => (f.held !== undefined ? i : -1)).filter((i) => i >= 0);
   return { indices: [...chosen, ...held], kept: 0 };
+}
+
+/** The masks of one frame copy, for its form: RGB, or YUV 4:2:0 planes (vision/yuv-masks.ts). */
+interface Masks {
+  blur(rect: Rect, sigma: number): void;
+  pixelate(rect: Rect, block: number): void;
+  fill(rect: Rect, rgb: [number, number, number]): void;
+  /** Restores the pixels outside the ellipses inscribed in `rects` from `original` (same form). */
+  ellipses(original: Pixels, rects: Rect[]): void;
+}
+
+function rgbMasks(frame: Frame): Masks {
+  return {
+    blur: (rect, sigma) => blurRegionInPlace(frame, rect, sigma),
+    // The YUV planes' grid (even block size, anchored at even coordinates), so a picture and a
+    // video frame are pixelated alike.
+    pixelate: (rect, block) => pixelateRasterRegion(frameRaster(frame), rect, block + (block & 1), rect.x & ~1, rect.y & ~1),
+    fill: (rect, rgb) => fillRegionInPlace(frame, rect, rgb),
+    ellipses: (original, rects) => keepEllipsesOnly(frame, original as Frame, rects),
+  };
+}
+
+function yuvMasks(frame: YuvFrame): Masks {
+  return {
+    blur: (rect, sigma) => blurYuvRegionInPlace(frame, rect, sigma),
+    pixelate: (rect, block) => pixelateYuvRegionInPlace(frame, rect, block),
+    fill: (rect, rgb) => fillYuvRegionInPlace(frame, rect, rgb),
+    ellipses: (original, rects) => keepEllipsesOnlyYuv(frame, original as YuvFrame, rects),
+  };
 }
 
 function clamp01(v: number): number {

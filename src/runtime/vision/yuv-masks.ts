@@ -2,8 +2,7 @@ import type { Rect } from './frame';
 import { clipRect } from './rect';
 import { blurRasterRegion, fillRasterRegion, pixelateRasterRegion, restoreOutsideEllipses } from './blur';
 import type { Raster, RegionBlurOptions } from './blur';
-import { yuvLayout } from './yuv-frame';
-import type { YuvFrame } from './yuv-frame';
+import { rgbColorToYuv, yuvLayout, type YuvFrame } from './yuv';
 
 /**
  * The privacy masks of blur.ts (Gaussian blur, pixelate, solid fill, ellipse shape) applied to
@@ -86,7 +85,7 @@ export function fillYuvRegionInPlace(frame: YuvFrame, rect: Rect, rgb: readonly 
   const planes = planesOf(frame);
   const region = clipRect(rect, frame.width, frame.height);
   if (region.width === 0 || region.height === 0) return;
-  const [y, u, v] = rgbToYuv(rgb, frame.matrix);
+  const [y, u, v] = rgbColorToYuv(rgb, frame.matrix);
   fillRasterRegion(planes.y, region, [y]);
   const chroma = chromaRect(region, frame.width, frame.height);
   const edge = chromaEdge(region, frame.width, frame.height);
@@ -146,16 +145,4 @@ function chromaEdge(region: Rect, width: number, height: number): { save(plane: 
       }
     },
   };
-}
-
-/**
- * An RGB colour (0..255) as limited-range Y, U, V (Y 16..235, U and V 16..240) by BT.601 or
- * BT.709 — what ffmpeg's rgb24 → yuv420p conversion gives for a flat area of that colour.
- */
-export function rgbToYuv(rgb: readonly [number, number, number], matrix: YuvFrame['matrix'] = 'bt601'): [number, number, number] {
-  const [kr, kb] = matrix === 'bt709' ? [0.2126, 0.0722] : [0.299, 0.114];
-  const r = rgb[0] / 255, g = rgb[1] / 255, b = rgb[2] / 255;
-  const luma = kr * r + (1 - kr - kb) * g + kb * b;
-  const byte = (v: number) => Math.min(255, Math.max(0, Math.round(v)));
-  return [byte(16 + 219 * luma), byte(128 + 224 * ((b - luma) / (2 * (1 - kb)))), byte(128 + 224 * ((r - luma) / (2 * (1 - kr))))];
 }
