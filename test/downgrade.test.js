@@ -215,10 +215,10 @@ describe('downgrade policy', function () {
     });
 
     it('memory: a frame store nearly full triggers memory_constrained the same way', async function () {
-      // 160×160 RGB = 75 KB a frame: when a frame is done, it and its enhanced copy (150 KB) fill a
-      // 175 KB store to 88 %, over the 85 % mark; without enhance it is 43 %.
+      // A video job's frames are YUV 4:2:0: 160×160 = 37.5 KB a frame. When a frame is done, it and
+      // its enhanced copy (75 KB) fill an 87 KB store to 86 %, over the 85 % mark; without enhance it is 43 %.
       await runtime.close();
-      runtime = createRuntime({ device: 'cpu', threads: 1, frameBudgetBytes: 175 * 1024 });
+      runtime = createRuntime({ device: 'cpu', threads: 1, frameBudgetBytes: 87 * 1024 });
       jobs = new JobManager(runtime, { locator, framesInFlight: 2 });
       const run = runWithFrames({ target_path: clip, output_path: path.join(dir, 'memory.mp4'), processors: ['face_enhancer'], face_enhancer_model: model.path, downgrade: true });
       const info = await run.done;
