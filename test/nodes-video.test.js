@@ -385,6 +385,36 @@ describe('video nodes', function () {
     assert.ok(fs.existsSync(output));
   });
 
+  it('face-job: the Pixel workers field reaches the job (result pixelWorkers, one more thread while it runs); a job\'s pixel_workers wins; a bad field is E_BAD_PARAMETER', async function () {
+    const threads = () => { try { return fs.readdirSync('/proc/self/task').length; } catch { return undefined; } };
+    const flow = [TAB, CFG,
+      { id: 'w1', z: 'tab', type: 'face-job', config: 'cfg', pixelWorkers: '1', wires: [['result'], []] },
+      { id: 'bad', z: 'tab', type: 'face-job', config: 'cfg', pixelWorkers: 'lots', wires: [['result'], []] },
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught'), sink('result')];
+    await helper.load(nodes, flow);
+    const job = (pixelWorkers) => ({ target_path: clip, output_path: path.join(dir, `w-${pixelWorkers}.mp4`), processors: ['face_blur'], keep_audio: false, ...(pixelWorkers !== undefined ? { pixel_workers: pixelWorkers } : {}) });
+    const run = async (payload) => {
+      let peak = 0;
+      const timer = setInterval(() => { peak = Math.max(peak, threads() ?? 0); }, 5);
+      const result = waitFor(helper.getNode('result'), () => true, 30000);
+      helper.getNode('w1').receive({ payload });
+      const msg = await result;
+      clearInterval(timer);
+      assert.strictEqual(msg.payload.frames, 30);
+      return { msg, peak };
+    };
+    const own = await run(job(0));
+    const field = await run(job(undefined));
+    assert.strictEqual(field.msg.payload.pixelWorkers, 1, 'the dialog field (1) reached the job');
+    assert.strictEqual(own.msg.payload.pixelWorkers, 0, 'the job\'s own pixel_workers 0 wins over the field');
+    if (threads() !== undefined) assert.ok(field.peak >= own.peak + 1, `a worker thread while the job ran: ${field.peak} vs ${own.peak}`);
+    const caught = waitFor(helper.getNode('caught'), () => true, 20000);
+    helper.getNode('bad').receive({ payload: job(undefined) });
+    const err = await caught;
+    assert.strictEqual(err.error.code, 'E_BAD_PARAMETER');
+    assert.match(err.error.message, /face-job pixel workers must be a whole number from 0 to 8 \(got "lots"\)/);
+  });
+
   it('face-job sends a bad job to the Catch node with its code', async function () {
     const flow = [TAB, CFG,
       { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [[], []] },
