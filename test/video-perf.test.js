@@ -168,7 +168,7 @@ describe('video job with pixel workers', function () {
     if (threadsBefore !== undefined) assert.ok(threadCount() <= threadsBefore, `worker threads left running (${threadCount()} > ${threadsBefore})`);
   });
 
-  it('a job\'s pixel_workers runs it on that many worker threads (seen in /proc and in the result), the default runs none, and crf reaches x264', async () => {
+  it('a job\'s pixel_workers runs it on that many worker threads (seen in /proc and in the result), no job field means the JobManager\'s (0), and crf reaches x264', async () => {
     const rt = createRuntime({ sweepIntervalMs: 0 });
     await rt.warmup();
     const jobs = new JobManager(rt);
@@ -183,19 +183,24 @@ describe('video job with pixel workers', function () {
       return info;
     };
     try {
-      const plain = await run('plain', { quality: 55 });
+      const none = await run('none', { pixel_workers: 0, quality: 55 });
       const worker = await run('worker', { pixel_workers: 1, crf: 37, quality: 90 });
-      assert.strictEqual(plain.result.pixelWorkers, DEFAULT_PIXEL_WORKERS);
+      const plain = await run('plain', {});
+      assert.strictEqual(none.result.pixelWorkers, 0);
       assert.strictEqual(worker.result.pixelWorkers, 1);
-      if (threadCount() !== undefined && DEFAULT_PIXEL_WORKERS === 0) assert.ok(peak.worker >= peak.plain + 1, `threads while the job ran: ${JSON.stringify(peak)}`);
+      assert.strictEqual(plain.result.pixelWorkers, 0, 'a JobManager built in code without pixelWorkers runs none');
+      if (threadCount() !== undefined) assert.ok(peak.worker >= peak.none + 1, `threads while the job ran: ${JSON.stringify(peak)}`);
       // x264 writes its settings into the stream (an SEI message): the CRF given wins over quality.
       const settings = (file) => /crf=([\d.]+)/.exec(fs.readFileSync(file).toString('latin1'))?.[1];
-      assert.strictEqual(settings(plain.result.output), '23.0', 'quality 55 maps to CRF 23');
+      assert.strictEqual(settings(none.result.output), '23.0', 'quality 55 maps to CRF 23');
       assert.strictEqual(settings(worker.result.output), '37.0');
+      assert.strictEqual(settings(plain.result.output), '10.0', 'the default quality 80 maps to CRF 10');
     } finally {
       await jobs.close();
       await rt.close();
     }
+    // The face-job dialog's default (the one table) is the runtime's.
+    assert.strictEqual(require('../resources/node-defaults.js')['face-job'].pixelWorkers, DEFAULT_PIXEL_WORKERS);
   });
 
   it('bad pixel worker counts and CRFs are refused: E_BAD_PARAMETER from the JobManager, E_JOB naming the job field', async () => {

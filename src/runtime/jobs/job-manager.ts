@@ -22,8 +22,8 @@ export interface JobManagerOptions {
   /** Frames of one video job processed at once (default 2). */
   framesInFlight?: number;
   /**
-   * Worker threads per video job for pixel-only stages (blur, enhance, debug, swap), 0–8; default
-   * DEFAULT_PIXEL_WORKERS. A job's `pixel_workers` argument wins. BENCHMARKS.md §14 has the measurement.
+   * Worker threads per video job for pixel-only stages (blur, enhance, debug, swap), 0–8; default 0
+   * (the face-job node and the CLI pass DEFAULT_PIXEL_WORKERS). A job's `pixel_workers` argument wins.
    */
   pixelWorkers?: number;
   /** After a live job is stopped, how long its frames in flight may take to finish (ms, default 10000). */
@@ -33,10 +33,11 @@ export interface JobManagerOptions {
 }
 
 /**
- * Pixel worker threads of a video job when neither the job nor the JobManager says (measured on
- * 2 cores, BENCHMARKS.md §14).
+ * Pixel worker threads of a video job run from the face-job node or the CLI (run and worker) when
+ * the job does not say: one worker measured faster than none on 2 cores for the blur and the swap
+ * job (BENCHMARKS.md §14). A JobManager built in code without `pixelWorkers` runs none.
  */
-export const DEFAULT_PIXEL_WORKERS = 0;
+export const DEFAULT_PIXEL_WORKERS = 1;
 
 /**
  * Refuses a pixel worker count that is not a whole number from 0 to MAX_PIXEL_WORKERS
@@ -268,7 +269,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
         ? new ImageJob(record.id, record.job, this.runtime, onProgress)
         : new VideoJob(record.id, record.job, this.runtime, this.locator, {
             framesInFlight: this.options.framesInFlight,
-            pixelWorkers: record.job.args.pixel_workers ?? this.options.pixelWorkers ?? DEFAULT_PIXEL_WORKERS,
+            pixelWorkers: record.job.args.pixel_workers ?? this.options.pixelWorkers ?? 0,
             ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
             onProgress,
             onNotice: (level, message) => this.emit('notice', { id: record.id, level, message }),
