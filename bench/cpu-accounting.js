@@ -12,33 +12,10 @@ const { createRuntime } = require('../dist/runtime');
 const { JobManager } = require('../dist/runtime/jobs');
 const { qualityToCrf } = require('../dist/runtime/video');
 const { machine, saveResults } = require('./lib');
-const { CACHE, makeClip, ffmpegPath, timedJob, loadLine } = require('./video-lib');
+const { CACHE, makeClip, ffmpegPath, timedJob, loadLine, sampler, encodeArgs } = require('./video-lib');
 
 const CLIP = { width: 1280, height: 720, frames: 600 };
-const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
-const ENCODE = ['-c:v', 'libx264', '-crf', String(qualityToCrf(80)), '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-y'];
-
-/** utime + stime of a live process in ms, or undefined once it is gone. */
-function cpuMs(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Samples the CPU of the processes `pids()` returns until stop(); the last reading of each. */
-function sampler(pids) {
-  const last = {};
-  const timer = setInterval(() => {
-    for (const [name, pid] of Object.entries(pids())) {
-      const ms = pid === undefined ? undefined : cpuMs(pid);
-      if (ms !== undefined) last[name] = ms;
-    }
-  }, 20);
-  return { stop: () => (clearInterval(timer), last) };
-}
+const ENCODE = [...encodeArgs(qualityToCrf(80)), '-y'];
 
 function exited(child) {
   return new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`)))));
@@ -72,14 +49,8 @@ async function pipedEncoderCpu(ff, clip, pixFmt) {
   let job;
   try {
     await timedJob(manager, args(await makeClip({ ...CLIP, frames: 30 }), 'warm'));
-    const before = process.cpuUsage();
-    const id = manager.runJob(args(clip, 'blur'));
-    const jobSampler = sampler(() => manager.getJob(id)?.processes ?? {});
-    const info = await manager.waitForJob(id);
-    const ffmpegMs = jobSampler.stop();
-    const used = process.cpuUsage(before);
-    if (info.state !== 'completed') throw new Error(`blur job ${info.state}`);
-    job = { node: (used.user + used.system) / 1000, decoder: ffmpegMs.decoder, encoder: ffmpegMs.encoder, fps: info.result.processingFps };
+    const { info, cpuMs } = await timedJob(manager, args(clip, 'blur'));
+    job = { ...cpuMs, fps: info.result.processingFps };
   } finally {
     await manager.close();
     await runtime.close();

@@ -15,7 +15,7 @@ const CASES = [
   ['blur-region.js', FULL ? ['20'] : ['10']],
   ['session-reuse.js', FULL ? ['15'] : ['10']],
   ['flow-overhead.js', FULL ? ['20'] : ['10']],
-  ['video-throughput.js', []],
+  ['video-throughput.js', FULL ? ['5'] : ['2']],
   ['memory.js', []],
   ['concurrency.js', []],
   ['match-similarity.js', []],
@@ -63,13 +63,12 @@ if (br) {
 }
 const vt = all.videoThroughput;
 if (vt) {
-  const f = vt.framesPerSecond, r = vt.ratios;
-  rows.push([`video ${vt.clip.width}x${vt.clip.height}×${vt.clip.frames}: bare ffmpeg`, `${mmm(f.bare)} frames/s`, '']);
-  rows.push(['video: ffmpeg → rgb24 pipe → ffmpeg', `${mmm(f.piped)} frames/s`, `a'/a ${mmm(r.pipedOverBare)}`]);
-  rows.push(['video: blur job', `${mmm(f.blur)} frames/s`, `b/a ${mmm(r.blurOverBare)} (target ≥ 0.8)`]);
-  rows.push(['video: swap job', `${mmm(f.swap)} frames/s`, `c/a ${mmm(r.swapOverBare)}`]);
-  if (f.blurSpin) rows.push(['video: blur job, ORT threads spin-wait', `${mmm(f.blurSpin)} frames/s`, `b-spin/a ${mmm(r.blurSpinOverBare)}`]);
-  if (f.blurWorker) rows.push(['video: blur job + 1 pixel worker', `${mmm(f.blurWorker)} frames/s`, `b-worker/a ${mmm(r.blurWorkerOverBare)}`]);
+  const f = vt.framesPerSecond, r = vt.ratios, c = vt.cpuMsPerFrame ?? {};
+  const cpu = (k) => (c[k] ? (c[k].ffmpeg ? `CPU ${c[k].ffmpeg.median} ms/frame` : `CPU ms/frame node ${c[k].node.median} · dec ${c[k].decoder?.median} · enc ${c[k].encoder?.median}`) : '');
+  rows.push([`video ${vt.clip.width}x${vt.clip.height}×${vt.clip.frames} ${vt.encoder}: bare ffmpeg`, `${mmm(f.bare)} frames/s`, cpu('bare')]);
+  const sides = [['blur', 'blur job, tiling off', 'b/a', ' (target ≥ 0.55)'], ['blurTiled', 'blur job, tiling auto', 'b-tiled/a', ''], ['swap', 'swap job, tiling off', 'c/a', ' (target ≥ 0.35)'],
+    ['swapTiled', 'swap job, tiling auto', 'c-tiled/a', ''], ['blurWorker', 'blur job + 1 pixel worker', 'b-w/a', ''], ['swapWorker', 'swap job + 1 pixel worker', 'c-w/a', '']];
+  for (const [k, label, ratio, target] of sides) if (f[k]) rows.push([`video: ${label}`, `${mmm(f[k])} frames/s · ${ratio} ${mmm(r[`${k}OverBare`])}${target}`, cpu(k)]);
 }
 for (const key of ['memory', 'memoryForcedGc']) {
   const m = all[key];

@@ -1,103 +1,148 @@
 'use strict';
-// Video throughput (issue 6, case 4): a 720p clip through (a) bare ffmpeg decode → encode with
-// the job encoder's settings, (b) our blur job, (c) our swap job (source fr_obama.jpg), all
-// interleaved in each round so machine drift hits every side alike. Reports frames/s and the
-// ratios b/a and c/a per round → min/median/max.
-// Usage: node bench/video-throughput.js [rounds] [--full]   (quick: 2 rounds; full: 5)
+// Video throughput against bare ffmpeg at equal CRF (issue 16, item 4; BENCHMARKS.md §14).
+// One 300-frame 1280×720 clip, the same encoder settings on every side (libx264 veryfast,
+// yuv420p, the CRF given with --crf, default 23), R interleaved rounds so machine drift hits
+// every side alike. Per round, in this order:
+//   (a)       bare ffmpeg transcode (decode → encode in one process)
+//   (b)       blur job, detect_tiling off (detection on every frame, whole frame)
+//   (b-tiled) blur job, default tiling (auto)
+//   (c)       swap job (embedded swap, source fr_obama.jpg), detect_tiling off
+//   (c-tiled) swap job, default tiling (auto)
+//   (b-w)     (b) with 1 pixel worker thread
+//   (c-w)     (c) with 1 pixel worker thread
+// Every side prints frames/s and CPU ms per frame per process: bare ffmpeg; for the jobs node
+// (process.cpuUsage, all threads) + the decoder ffmpeg + the encoder ffmpeg (/proc/<pid>/stat).
+// Each job must write every frame. The jobs get the CRF as the `crf` job argument (or, on code
+// without it, the `quality` that maps to it).
+// Usage: node bench/video-throughput.js [rounds] [--crf N] [--sides b,c,b-w,c-w] [--full]
+//        (3 rounds, every side; --full: 5 rounds; --sides: only these besides (a))
 const fs = require('fs');
 const path = require('path');
 const { createRuntime } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
+const { JobManager, JobArgsValidator } = require('../dist/runtime/jobs');
+const { qualityToCrf } = require('../dist/runtime/video');
 const { summary, machine, saveResults, MEDIA } = require('./lib');
-const { CACHE, FULL, argNumber, makeClip, bareTranscode, pipedTranscode, timedJob, loadLine } = require('./video-lib');
+const { CACHE, FULL, makeClip, bareTranscode, timedJob, loadLine } = require('./video-lib');
 
-const ROUNDS = argNumber(FULL ? 5 : 2);
-const CLIP = { width: 1280, height: 720, frames: 600 };
+const argv = process.argv.slice(2);
+const flag = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--crf', '--sides'].includes(argv[i - 1])));
+const ROUNDS = positional.length ? Number(positional[0]) : FULL ? 5 : 3;
+const CRF = flag('--crf') !== undefined ? Number(flag('--crf')) : 23;
+if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1) || !(Number.isInteger(CRF) && CRF >= 0 && CRF <= 51)) {
+  console.error('usage: node bench/video-throughput.js [rounds ≥ 1] [--crf 0..51] [--full]');
+  process.exit(2);
+}
+const SIDE_FILTER = flag('--sides')?.split(',').map((x) => x.trim());
+const CLIP = { width: 1280, height: 720, frames: 300 };
+const TARGETS = { b: 0.55, c: 0.35 };
+
+/** The job argument that sets the encoder's CRF: `crf` where the job schema has it, else the quality mapping to it. */
+function crfArgument(crf) {
+  try {
+    new JobArgsValidator().normalize({ target_path: 'a.mp4', output_path: 'b.mp4', processors: ['face_blur'], crf });
+    return { crf };
+  } catch {
+    for (let q = 0; q <= 100; q++) if (qualityToCrf(q) === crf) return { quality: q };
+    throw new Error(`no quality maps to CRF ${crf} and the job arguments have no crf`);
+  }
+}
+
+const SIDES = [
+  { key: 'bare', short: 'a', label: '(a) bare ffmpeg transcode' },
+  { key: 'blur', short: 'b', label: '(b) blur job, tiling off', processors: ['face_blur'], tiling: 'off', workers: 0 },
+  { key: 'blurTiled', short: 'b-tiled', label: '(b-tiled) blur job, tiling auto', processors: ['face_blur'], tiling: 'auto', workers: 0 },
+  { key: 'swap', short: 'c', label: '(c) swap job, tiling off', processors: ['face_swapper'], tiling: 'off', workers: 0 },
+  { key: 'swapTiled', short: 'c-tiled', label: '(c-tiled) swap job, tiling auto', processors: ['face_swapper'], tiling: 'auto', workers: 0 },
+  { key: 'blurWorker', short: 'b-w', label: '(b-w) b + 1 pixel worker', processors: ['face_blur'], tiling: 'off', workers: 1 },
+  { key: 'swapWorker', short: 'c-w', label: '(c-w) c + 1 pixel worker', processors: ['face_swapper'], tiling: 'off', workers: 1 },
+].filter((side) => side.short === 'a' || !SIDE_FILTER || SIDE_FILTER.includes(side.short));
+const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.short}/a`]);
 
 (async () => {
+  const crfArg = crfArgument(CRF);
+  const encoder = `libx264 veryfast yuv420p CRF ${CRF}`;
   console.log(`machine: ${machine()} · load ${loadLine()}`);
+  console.log(`clip ${CLIP.width}x${CLIP.height} × ${CLIP.frames} frames · ${encoder} everywhere · jobs get ${JSON.stringify(crfArg)} · ${ROUNDS} interleaved rounds`);
   const clip = await makeClip(CLIP);
   const warmClip = await makeClip({ width: 1280, height: 720, frames: 30 });
   const out = (name) => path.join(CACHE, `out-${process.pid}-${name}.mp4`);
   const runtime = createRuntime({ sweepIntervalMs: 0 });
-  const manager = new JobManager(runtime, { maxConcurrent: 1 });
-  // Variants of (b): ORT's own spin-waiting threads (our default before they were turned off),
-  // and the blur on a pixel worker thread (JobManager pixelWorkers).
-  const runtimeSpin = createRuntime({ sweepIntervalMs: 0, spinWait: true });
-  const managerSpin = new JobManager(runtimeSpin, { maxConcurrent: 1 });
-  const managerW = new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: 1, framesInFlight: 3 });
+  const managers = { 0: new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: 0 }), 1: new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: 1 }) };
   const source = path.join(MEDIA, 'fr_obama.jpg');
-  const jobArgs = (processors, name, input = clip) => ({ target_path: input, output_path: out(name), processors, source_paths: [source] });
+  const jobArgs = (side, input = clip) => ({
+    target_path: input, output_path: out(side.key), processors: side.processors, source_paths: [source], keep_audio: false, ...crfArg,
+    ...(side.tiling ? { parameters: { detect_tiling: side.tiling } } : {}),
+  });
+  const perFrame = (ms) => (ms === undefined ? undefined : Math.round((ms / CLIP.frames) * 10) / 10);
   try {
     // Sessions load once per runtime: warm them on a short clip so the rounds measure steady state.
-    await timedJob(manager, jobArgs(['face_blur', 'face_swapper'], 'warm', warmClip));
-    await timedJob(managerSpin, jobArgs(['face_blur'], 'warmSpin', warmClip));
-    const fps = { bare: [], piped: [], blur: [], blurSpin: [], blurWorker: [], swap: [] };
-    const ratio = { blur: [], swap: [], piped: [], blurSpin: [], blurWorker: [] };
-    const cpuPerFrame = { blur: [], blurSpin: [] }; // ms of this process's CPU (all its threads) per frame
-    const noFace = { blur: 0, swap: 0 }; // summed over all blur variants
+    await timedJob(managers[0], jobArgs({ key: 'warm', processors: ['face_blur', 'face_swapper'] }, warmClip));
+    const fps = Object.fromEntries(SIDES.map((s) => [s.key, []]));
+    const cpu = Object.fromEntries(SIDES.map((s) => [s.key, { node: [], decoder: [], encoder: [], ffmpeg: [], total: [] }]));
+    const ratio = Object.fromEntries(RATIOS.map(([k]) => [k, []]));
+    const noFace = {};
     for (let r = 0; r < ROUNDS; r++) {
-      const a = CLIP.frames / (await bareTranscode(clip, out('bare')));
-      const p = CLIP.frames / (await pipedTranscode(clip, out('piped'), CLIP.width, CLIP.height));
-      const b = await cpuTimed(() => timedJob(manager, jobArgs(['face_blur'], 'blur')));
-      const c = await timedJob(manager, jobArgs(['face_swapper'], 'swap'));
-      const bs = await cpuTimed(() => timedJob(managerSpin, jobArgs(['face_blur'], 'blurSpin')));
-      const bw = await timedJob(managerW, jobArgs(['face_blur'], 'blurw'));
-      cpuPerFrame.blur.push(b.cpuMs / CLIP.frames); cpuPerFrame.blurSpin.push(bs.cpuMs / CLIP.frames);
-      for (const [k, v] of [['blur', b], ['swap', c], ['blur', bs], ['blur', bw]]) {
-        if (v.info.result.frames !== CLIP.frames) throw new Error(`${k} job wrote ${v.info.result.frames} frames, expected ${CLIP.frames}`);
-        noFace[k] += v.info.result.framesNoFace;
+      console.log(`\nround ${r + 1}/${ROUNDS} · load ${loadLine()}`);
+      for (const side of SIDES) {
+        let wallSec, ms;
+        if (side.key === 'bare') {
+          ({ wallSec, cpuMs: ms } = await bareTranscode(clip, out('bare'), CRF, true));
+          ms = { ffmpeg: ms, total: ms };
+        } else {
+          const job = await timedJob(managers[side.workers], jobArgs(side));
+          const { frames, framesNoFace } = job.info.result;
+          if (frames !== CLIP.frames) throw new Error(`${side.label} wrote ${frames} frames, expected ${CLIP.frames}`);
+          noFace[side.key] = (noFace[side.key] ?? 0) + framesNoFace;
+          wallSec = job.wallSec;
+          ms = { ...job.cpuMs, total: job.cpuMs.node + (job.cpuMs.decoder ?? 0) + (job.cpuMs.encoder ?? 0) };
+        }
+        const f = CLIP.frames / wallSec;
+        fps[side.key].push(f);
+        for (const [k, v] of Object.entries(ms)) if (v !== undefined) cpu[side.key][k].push(v / CLIP.frames);
+        const split = side.key === 'bare' ? `ffmpeg ${perFrame(ms.ffmpeg)}` : `node ${perFrame(ms.node)} · decoder ${perFrame(ms.decoder)} · encoder ${perFrame(ms.encoder)} · total ${perFrame(ms.total)}`;
+        console.log(`  ${side.label.padEnd(34)} ${f.toFixed(1).padStart(6)} frames/s · CPU ms/frame ${split}`);
       }
-      const bf = CLIP.frames / b.wallSec, cf = CLIP.frames / c.wallSec;
-      fps.bare.push(a); fps.piped.push(p); fps.blur.push(bf); fps.swap.push(cf);
-      ratio.blur.push(bf / a); ratio.swap.push(cf / a); ratio.piped.push(p / a);
-      const bsf = CLIP.frames / bs.wallSec, bwf = CLIP.frames / bw.wallSec;
-      fps.blurSpin.push(bsf); fps.blurWorker.push(bwf);
-      ratio.blurSpin.push(bsf / a); ratio.blurWorker.push(bwf / a);
-      console.log(`round ${r + 1}/${ROUNDS}: bare ${a.toFixed(1)} · piped ${p.toFixed(1)} · blur ${bf.toFixed(1)} · swap ${cf.toFixed(1)} · blur with spinning ORT threads ${bsf.toFixed(1)} · blur + pixel worker ${bwf.toFixed(1)} frames/s · load ${loadLine()}`);
+      const a = fps.bare[r];
+      console.log(`  ratios: ${RATIOS.map(([k, label]) => { const v = fps[k][r] / a; ratio[k].push(v); return `${label} ${v.toFixed(3)}`; }).join(' · ')}`);
     }
     const fpsSummary = Object.fromEntries(Object.entries(fps).map(([k, v]) => [k, summary(v)]));
+    const cpuSummary = Object.fromEntries(Object.entries(cpu).map(([k, parts]) => [k, Object.fromEntries(Object.entries(parts).filter(([, v]) => v.length).map(([p, v]) => [p, summary(v)]))]));
     const ratioSummary = Object.fromEntries(Object.entries(ratio).map(([k, v]) => [k, ratioStats(v)]));
-    console.log(`\nvideo throughput, ${CLIP.width}x${CLIP.height} × ${CLIP.frames} frames, ${ROUNDS} rounds (frames/s: min / median / max)`);
-    const row = (label, s) => console.log(`  ${label.padEnd(34)} ${[s.min, s.median, s.max].map((v) => String(v).padStart(7)).join(' ')}`);
-    row('(a) bare ffmpeg transcode', fpsSummary.bare);
-    row("(a') ffmpeg → rgb24 pipe → ffmpeg", fpsSummary.piped);
-    row('(b) blur job', fpsSummary.blur);
-    row('(c) swap job', fpsSummary.swap);
-    row('(b-spin) b, ORT threads spin-wait', fpsSummary.blurSpin);
-    row('(b-worker) b + 1 pixel worker', fpsSummary.blurWorker);
-    row('b/a (target ≥ 0.8)', ratioSummary.blur);
-    row('c/a', ratioSummary.swap);
-    row("a'/a", ratioSummary.piped);
-    row('b-spin/a', ratioSummary.blurSpin);
-    row('b-worker/a', ratioSummary.blurWorker);
-    const cpuSummary = Object.fromEntries(Object.entries(cpuPerFrame).map(([k, v]) => [k, summary(v)]));
-    row('node CPU ms/frame, b', cpuSummary.blur);
-    row('node CPU ms/frame, b-spin', cpuSummary.blurSpin);
+    const mmm = (s) => [s.min, s.median, s.max].map((v) => String(v).padStart(6)).join(' ');
+    console.log(`\nvideo throughput at equal CRF: ${CLIP.width}x${CLIP.height} × ${CLIP.frames} frames, ${encoder}, ${ROUNDS} rounds (min / median / max) · load ${loadLine()}`);
+    console.log(`  ${'side'.padEnd(34)} ${'frames/s'.padEnd(20)}  CPU ms/frame (median): node · decoder · encoder · total`);
+    for (const side of SIDES) {
+      const c = cpuSummary[side.key];
+      const split = side.key === 'bare' ? `ffmpeg ${c.ffmpeg.median}` : `${c.node.median} · ${c.decoder?.median} · ${c.encoder?.median} · ${c.total.median}`;
+      console.log(`  ${side.label.padEnd(34)} ${mmm(fpsSummary[side.key])}  ${split}`);
+    }
+    for (const [k, label] of RATIOS) {
+      const s = ratioSummary[k];
+      const target = { blur: TARGETS.b, swap: TARGETS.c }[k];
+      const verdict = target === undefined ? '' : `  target ≥ ${target}: ${s.median >= target ? '✔' : '✘'} (median${s.min >= target ? ', every round' : s.max >= target ? ', not every round' : ''})`;
+      console.log(`  ${label.padEnd(34)} ${mmm(s)}${verdict}`);
+    }
+    const gain = (w, base) => (fps[w] && fps[base] ? ratioStats(fps[w].map((v, i) => v / fps[base][i])) : undefined);
+    const workerGain = { blur: gain('blurWorker', 'blur'), swap: gain('swapWorker', 'swap') };
+    for (const [k, g] of Object.entries(workerGain)) if (g) console.log(`  1 pixel worker over 0, ${k} job (per-round ratio) ${mmm(g)}`);
     saveResults('videoThroughput', {
       clip: { ...CLIP, fps: 30, content: 'zoom/pan over fr_two_people.jpg (two faces per frame), no audio' },
-      encoder: `libx264 crf ${require('../dist/runtime/video').qualityToCrf(80)} veryfast yuv420p`,
-      rounds: ROUNDS,
+      encoder, jobEncoderArgument: crfArg, rounds: ROUNDS,
       framesPerSecond: fpsSummary,
-      ratios: { blurOverBare: ratioSummary.blur, swapOverBare: ratioSummary.swap, pipedOverBare: ratioSummary.piped, blurSpinOverBare: ratioSummary.blurSpin, blurWorkerOverBare: ratioSummary.blurWorker },
-      nodeCpuMsPerFrame: cpuSummary,
+      cpuMsPerFrame: cpuSummary,
+      ratios: Object.fromEntries(Object.entries(ratioSummary).map(([k, v]) => [`${k}OverBare`, v])),
+      pixelWorkerGain: workerGain,
+      targets: { blurOverBare: TARGETS.b, swapOverBare: TARGETS.c },
       framesNoFace: noFace,
       load: loadLine(),
     });
   } finally {
-    await Promise.all([manager.close(), managerSpin.close(), managerW.close()]);
-    await Promise.all([runtime.close(), runtimeSpin.close()]);
+    await Promise.all(Object.values(managers).map((m) => m.close()));
+    await runtime.close();
     for (const f of fs.readdirSync(CACHE)) if (f.startsWith(`out-${process.pid}-`)) fs.rmSync(path.join(CACHE, f), { force: true });
   }
 })().catch((e) => { console.error(e); process.exit(1); });
-
-/** Runs `fn` (a timed job) and adds the CPU this process used meanwhile, in ms. */
-async function cpuTimed(fn) {
-  const before = process.cpuUsage();
-  const result = await fn();
-  const used = process.cpuUsage(before);
-  return { ...result, cpuMs: (used.user + used.system) / 1000 };
-}
 
 function ratioStats(values) {
   const s = [...values].sort((x, y) => x - y);

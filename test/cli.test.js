@@ -73,6 +73,10 @@ describe('facefusion-node CLI', function () {
       [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--device', 'tpu'], /--device must be auto, cpu or cuda/],
       [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--frobnicate'], /Unknown option '--frobnicate'/],
       [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'swap'], /source_paths/],
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--pixel-workers', '9'], /--pixel-workers must be a number from 0 to 8/],
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--pixel-workers', '1.5'], /--pixel-workers must be a whole number/],
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--crf', '52'], /--crf must be a number from 0 to 51/],
+      [['worker', '--queue', 'redis://127.0.0.1:1', '--pixel-workers', 'many'], /--pixel-workers must be a whole number from 0 to 8/],
       [['dance'], /unknown command "dance"/],
     ];
     for (const [args, pattern] of cases) {
@@ -81,6 +85,20 @@ describe('facefusion-node CLI', function () {
       assert.match(r.stderr, /^error: /);
       assert.match(r.stderr, pattern);
     }
+  });
+
+  it('--pixel-workers and --crf reach the job: the --json summary shows the worker threads used, x264 the CRF', async function () {
+    const output = path.join(dir, 'workers.mp4');
+    const r = await cli(['run', '--target', clip, '--output', output, '--processors', 'face_blur', '--pixel-workers', '1', '--crf', '31', '--quality', '90', '--json']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.deepStrictEqual([summary.state, summary.written, summary.pixelWorkers], ['completed', 24, 1]);
+    assert.match(fs.readFileSync(output).toString('latin1'), /crf=31\.0/, 'x264 settings in the stream name the CRF given');
+    const plain = await cli(['run', '--target', clip, '--output', path.join(dir, 'plain.mp4'), '--processors', 'face_blur', '--json']);
+    assert.strictEqual(plain.code, 0, plain.stderr);
+    assert.strictEqual(JSON.parse(plain.stdout).pixelWorkers, require('../dist/runtime/jobs').DEFAULT_PIXEL_WORKERS);
+    const help = await cli(['run', '--help']);
+    assert.match(help.stdout + help.stderr, /--pixel-workers N/);
   });
 
   it('a job that fails exits 1 with its code; --help lists usage', async function () {

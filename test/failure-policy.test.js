@@ -195,7 +195,8 @@ describe('failure policy and results', function () {
       await new Promise((r) => helper.startServer(r));
       try {
         const flow = [TAB, { ...CFG, allowedFolders: [os.tmpdir(), MEDIA].join('\n') },
-          { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['side']] },
+          // pixelWorkers 0: the flaky blur is patched into the main thread's runtime, so the blur stays there.
+          { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', pixelWorkers: 0, wires: [['result'], ['side']] },
           { id: 'result', z: 'tab', type: 'helper' }, { id: 'side', z: 'tab', type: 'helper' }];
         await helper.load([...allNodes, ...videoNodes], flow);
         const config = helper.getNode('cfg');
@@ -224,14 +225,15 @@ describe('failure policy and results', function () {
 
     it('facefusion-node run --alert-after-failures: the alert on stderr, exit code 3, the job still written', async function () {
       const output = path.join(dir, 'cli-alert.mp4');
-      const r = await cli(['run', '--target', clip, '--output', output, '--processors', 'face_blur', '--alert-after-failures', '3'], 'blur:4');
+      // --pixel-workers 0: the flaky blur is patched into the main thread's runtime, so the blur stays there.
+      const r = await cli(['run', '--target', clip, '--output', output, '--processors', 'face_blur', '--pixel-workers', '0', '--alert-after-failures', '3'], 'blur:4');
       assert.strictEqual(r.code, 3, r.stderr);
       assert.match(r.stderr, /^alert: 3 frames failed \(alert_after_failures 3\); last: E_INTERNAL: flaky stage \(test\)$/m);
       assert.match(r.stdout, /failed 4, dropped 0/);
       assert.match(r.stdout, /alert: 3 frames failed/);
       assert.ok(fs.statSync(output).size > 0);
       // --json: the alert as a JSON line on stderr and in the summary.
-      const j = await cli(['run', '--target', clip, '--output', output, '--processors', 'face_blur', '--alert-after-failures', '2', '--json'], 'blur:2');
+      const j = await cli(['run', '--target', clip, '--output', output, '--processors', 'face_blur', '--pixel-workers', '0', '--alert-after-failures', '2', '--json'], 'blur:2');
       assert.strictEqual(j.code, 3, j.stderr);
       const s = JSON.parse(j.stdout.trim());
       assert.deepStrictEqual([s.failed, s.written, s.alerts.length, s.alerts[0].code], [2, 20, 1, 'E_FAILURE_ALERT']);

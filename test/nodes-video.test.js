@@ -385,6 +385,31 @@ describe('video nodes', function () {
     assert.ok(fs.existsSync(output));
   });
 
+  it('face-job: the Pixel workers field reaches the job (the result names the worker threads it ran on); a job\'s pixel_workers wins; a bad field is E_BAD_PARAMETER', async function () {
+    const flow = [TAB, CFG,
+      { id: 'w2', z: 'tab', type: 'face-job', config: 'cfg', pixelWorkers: '2', wires: [['result'], []] },
+      { id: 'plain', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], []] },
+      { id: 'bad', z: 'tab', type: 'face-job', config: 'cfg', pixelWorkers: 'lots', wires: [['result'], []] },
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught'), sink('result')];
+    await helper.load(nodes, flow);
+    const job = (name, pixelWorkers) => ({ target_path: clip, output_path: path.join(dir, `w-${name}.mp4`), processors: ['face_blur'], keep_audio: false, ...(pixelWorkers !== undefined ? { pixel_workers: pixelWorkers } : {}) });
+    const run = async (node, payload) => {
+      const result = waitFor(helper.getNode('result'), () => true, 30000);
+      helper.getNode(node).receive({ payload });
+      const msg = await result;
+      assert.strictEqual(msg.payload.frames, 30);
+      return msg.payload.pixelWorkers;
+    };
+    assert.strictEqual(await run('w2', job('field')), 2, 'the dialog field (2) reached the job');
+    assert.strictEqual(await run('w2', job('own', 0)), 0, 'the job\'s own pixel_workers 0 wins over the field');
+    assert.strictEqual(await run('plain', job('plain')), require('../dist/runtime/jobs').DEFAULT_PIXEL_WORKERS, 'a node saved without the field gets the default');
+    const caught = waitFor(helper.getNode('caught'), () => true, 20000);
+    helper.getNode('bad').receive({ payload: job('bad') });
+    const err = await caught;
+    assert.strictEqual(err.error.code, 'E_BAD_PARAMETER');
+    assert.match(err.error.message, /face-job pixel workers must be a whole number from 0 to 8 \(got "lots"\)/);
+  });
+
   it('face-job sends a bad job to the Catch node with its code', async function () {
     const flow = [TAB, CFG,
       { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [[], []] },

@@ -9,7 +9,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { createRuntime, decodeImage } = require('../dist/runtime');
 const { analyseJobSource, frameToken } = require('../dist/runtime/jobs/frame-work');
-const { JobManager, PixelWorkerPool } = require('../dist/runtime/jobs');
+const { JobManager, PixelWorkerPool, DEFAULT_PIXEL_WORKERS } = require('../dist/runtime/jobs');
 const { FfmpegLocator } = require('../dist/runtime/video');
 
 const { MEDIA, pending } = require('./helpers/fixtures');
@@ -166,5 +166,58 @@ describe('video job with pixel workers', function () {
     assert.deepStrictEqual(outputs[2], outputs[0], 'worker-thread job output differs from the main-thread job (order or pixels)');
     assert.notDeepStrictEqual(frameHashes(clip).slice(0, 3), outputs[2].slice(0, 3), 'the blur job changed nothing');
     if (threadsBefore !== undefined) assert.ok(threadCount() <= threadsBefore, `worker threads left running (${threadCount()} > ${threadsBefore})`);
+  });
+
+  it('a job\'s pixel_workers runs it on that many worker threads (seen in /proc and in the result), no job field means the JobManager\'s (0), and crf reaches x264', async () => {
+    const rt = createRuntime({ sweepIntervalMs: 0 });
+    await rt.warmup();
+    const jobs = new JobManager(rt);
+    const peak = {};
+    let current;
+    jobs.on('frame', () => { peak[current] = Math.max(peak[current] ?? 0, threadCount() ?? 0); });
+    const run = async (name, extra) => {
+      current = name;
+      const info = await jobs.waitForJob(jobs.runJob({ target_path: clip, output_path: path.join(dir, `${name}.mp4`), processors: ['face_blur'], keep_audio: false, ...extra }));
+      assert.strictEqual(info.state, 'completed', JSON.stringify(info.error));
+      assert.strictEqual(info.result.frames, 24);
+      return info;
+    };
+    try {
+      const none = await run('none', { pixel_workers: 0, quality: 55 });
+      const worker = await run('worker', { pixel_workers: 1, crf: 37, quality: 90 });
+      const plain = await run('plain', {});
+      assert.strictEqual(none.result.pixelWorkers, 0);
+      assert.strictEqual(worker.result.pixelWorkers, 1);
+      assert.strictEqual(plain.result.pixelWorkers, 0, 'a JobManager built in code without pixelWorkers runs none');
+      if (threadCount() !== undefined) assert.ok(peak.worker >= peak.none + 1, `threads while the job ran: ${JSON.stringify(peak)}`);
+      // x264 writes its settings into the stream (an SEI message): the CRF given wins over quality.
+      const settings = (file) => /crf=([\d.]+)/.exec(fs.readFileSync(file).toString('latin1'))?.[1];
+      assert.strictEqual(settings(none.result.output), '23.0', 'quality 55 maps to CRF 23');
+      assert.strictEqual(settings(worker.result.output), '37.0');
+      assert.strictEqual(settings(plain.result.output), '10.0', 'the default quality 80 maps to CRF 10');
+    } finally {
+      await jobs.close();
+      await rt.close();
+    }
+    // The face-job dialog's default (the one table) is the runtime's.
+    assert.strictEqual(require('../resources/node-defaults.js')['face-job'].pixelWorkers, DEFAULT_PIXEL_WORKERS);
+  });
+
+  it('bad pixel worker counts and CRFs are refused: E_BAD_PARAMETER from the JobManager, E_JOB naming the job field', async () => {
+    const rt = createRuntime({ sweepIntervalMs: 0 });
+    try {
+      for (const bad of [-1, 1.5, 9, '2', NaN]) {
+        assert.throws(() => new JobManager(rt, { pixelWorkers: bad }), (e) => e.code === 'E_BAD_PARAMETER' && /JobManager pixelWorkers must be a whole number from 0 to 8/.test(e.message), String(bad));
+      }
+      const jobs = new JobManager(rt, { pixelWorkers: 2 });
+      const args = { target_path: clip, output_path: path.join(dir, 'bad.mp4'), processors: ['face_blur'] };
+      for (const [extra, field] of [[{ pixel_workers: 9 }, /pixel_workers must be <= 8/], [{ pixel_workers: -1 }, /pixel_workers must be >= 0/], [{ pixel_workers: 0.5 }, /pixel_workers must be integer/],
+        [{ crf: 52 }, /crf must be <= 51/], [{ crf: 'low' }, /crf must be integer/]]) {
+        assert.throws(() => jobs.createJob({ ...args, ...extra }), (e) => e.code === 'E_JOB' && field.test(e.message), JSON.stringify(extra));
+      }
+      await jobs.close();
+    } finally {
+      await rt.close();
+    }
   });
 });

@@ -7,7 +7,7 @@
  *   facefusion-node models list|fetch|verify
  */
 import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError } from '../runtime';
-import { JobManager, jobSummary, knownProcessors } from '../runtime/jobs';
+import { DEFAULT_PIXEL_WORKERS, JobManager, jobSummary, knownProcessors } from '../runtime/jobs';
 import { classifySource, FfmpegLocator } from '../runtime/video';
 import { runModelsCli } from './models';
 import { ProgressLine, summary } from './progress-line';
@@ -81,7 +81,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   };
   log('info', describeModelsDir(chooseModelsDir({ dir: command.runtime.modelsDir })));
   const runtime = createRuntime({ ...command.runtime, logger: log });
-  const jobs = new JobManager(runtime, { locator: new FfmpegLocator({ logger: log }), progressIntervalMs: 200 });
+  const jobs = new JobManager(runtime, { locator: new FfmpegLocator({ logger: log }), progressIntervalMs: 200, pixelWorkers: DEFAULT_PIXEL_WORKERS });
   let id: string | undefined;
   let signals = 0;
   const live = isLive(command.job.target_path);

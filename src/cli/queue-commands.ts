@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError, type DeviceRequest } from '../runtime';
 import { RedisJobQueue, QueueWorker, type QueuedJobInfo } from '../runtime/queue';
 import { FfmpegLocator } from '../runtime/video';
+import { DEFAULT_PIXEL_WORKERS, MAX_PIXEL_WORKERS } from '../runtime/jobs';
 import { ProgressLine, summary } from './progress-line';
 import { parseRunArgs, UsageError } from './run-options';
 import type { CliIo } from './facefusion-node';
@@ -10,7 +11,7 @@ export const QUEUE_USAGE = `jobs on a Redis queue (BullMQ), taken by any number 
 
   facefusion-node worker --queue URL [--concurrency N] [--threads N] [--device D] [--models-dir DIR]
                          [--stop-timeout S] [--lock-duration MS] [--stalled-interval MS] [--frames-in-flight N]
-                         [--queue-name NAME] [--verbose]
+                         [--pixel-workers N] [--queue-name NAME] [--verbose]
   facefusion-node run … --queue URL [--detach] [--attempts N] [--queue-name NAME]
   facefusion-node jobs --queue URL [--cancel ID] [--json] [--limit N] [--queue-name NAME]
 
@@ -149,6 +150,7 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
         'lock-duration': { type: 'string' },
         'stalled-interval': { type: 'string' },
         'frames-in-flight': { type: 'string' },
+        'pixel-workers': { type: 'string' },
         verbose: { type: 'boolean' },
       },
     }).values;
@@ -172,7 +174,7 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
     concurrency,
     lockDurationMs: whole('--lock-duration', v['lock-duration'], 1000, 3_600_000, 30_000),
     stalledIntervalMs: whole('--stalled-interval', v['stalled-interval'], 500, 3_600_000, 30_000),
-    jobs: { locator: new FfmpegLocator({ logger: log }), framesInFlight: whole('--frames-in-flight', v['frames-in-flight'], 1, 64, 2), progressIntervalMs: 500 },
+    jobs: { locator: new FfmpegLocator({ logger: log }), framesInFlight: whole('--frames-in-flight', v['frames-in-flight'], 1, 64, 2), pixelWorkers: whole('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS, DEFAULT_PIXEL_WORKERS), progressIntervalMs: 500 },
   });
   w.on('job', (e) => io.stderr.write(`job ${e.id} ${e.state}${e.result ? ` → ${e.result.output} (${e.result.frames} frames)` : ''}${e.error ? `: ${e.error.code}: ${e.error.message}` : ''}\n`));
   w.on('error', (e) => log('error', e.message));

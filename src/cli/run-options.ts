@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { MODEL_ARG_KEYS, type JobArgs } from '../runtime/jobs/args';
+import { MAX_PIXEL_WORKERS, MODEL_ARG_KEYS, type JobArgs } from '../runtime/jobs/args';
 import type { DeviceRequest } from '../runtime';
 
 /** A command-line mistake: printed with the usage, exit code 2. */
@@ -33,7 +33,9 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --blur-except FILE     blur everyone except the person in FILE (repeatable)
   --blur-only FILE       blur only the person in FILE (repeatable)
   --detect-tiling T      off | auto | tile size in px (default auto: tiles for small faces in large frames)
-  --quality Q            0..100 (default 80; video quality maps to x264 CRF)
+  --quality Q            0..100 (default 80; video quality maps to x264 CRF 51..0, 80 → CRF 10)
+  --crf N                video: the x264 CRF itself, 0..51 (wins over --quality; 23 is x264's own default)
+  --pixel-workers N      video: worker threads for blur/enhance/swap pixels, 0..8 (default 1; 0 = main thread)
   --preset P             x264 preset (default veryfast)
   --keep-audio           keep the target's audio (default)
   --no-audio             drop the audio
@@ -89,6 +91,8 @@ export function parseRunArgs(argv: string[]): RunCommand {
         'blur-only': { type: 'string', multiple: true },
         'detect-tiling': { type: 'string' },
         quality: { type: 'string' },
+        crf: { type: 'string' },
+        'pixel-workers': { type: 'string' },
         preset: { type: 'string' },
         'keep-audio': { type: 'boolean' },
         'no-audio': { type: 'boolean' },
@@ -166,6 +170,8 @@ export function parseRunArgs(argv: string[]): RunCommand {
     execution_providers: [device],
     ...(Object.keys(parameters).length ? { parameters } : {}),
     ...(v.quality !== undefined ? { quality: number('--quality', v.quality, 0, 100) } : {}),
+    ...(v.crf !== undefined ? { crf: integer('--crf', v.crf, 0, 51) } : {}),
+    ...(v['pixel-workers'] !== undefined ? { pixel_workers: integer('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS) } : {}),
     ...(v.preset !== undefined ? { preset: v.preset } : {}),
     keep_audio: !v['no-audio'],
     ...(v['no-provenance'] ? { provenance: false } : {}),

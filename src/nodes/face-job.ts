@@ -1,7 +1,7 @@
 import { FaceError, type Runtime } from '../runtime';
-import { JobManagerRegistry, jobSummary, type JobAlert, type JobInfo, type JobManager, type JobNotice, type JobProgress } from '../runtime/jobs';
+import { checkPixelWorkers, JobManagerRegistry, jobSummary, type JobAlert, type JobInfo, type JobManager, type JobNotice, type JobProgress } from '../runtime/jobs';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { withDefaults } from './lib/node-defaults';
+import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig } from './lib/stage-node';
 import { asFaceError, shorten } from './lib/messages';
 import { QueuedJobs } from './lib/queued-jobs';
@@ -13,6 +13,19 @@ interface Def extends NodeDef {
   cancelAny?: boolean | string;
   /** A facefusion-queue config node: jobs go to Redis for any worker (blank: run in this process). */
   queue?: string;
+  /** Worker threads for a video job's pixel stages (0 = main thread); a job's own `pixel_workers` wins. */
+  pixelWorkers?: number | string;
+}
+
+/** The dialog's pixel worker count, or the E_BAD_PARAMETER it deserves. */
+function pixelWorkersOption(value: unknown): number | FaceError {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  try {
+    checkPixelWorkers(n, 'face-job pixel workers', value);
+  } catch (error) {
+    return error as FaceError;
+  }
+  return n as number;
 }
 
 /**
@@ -56,6 +69,8 @@ export = function (RED: Red): void {
       return;
     }
     const manager: JobManager | undefined = runtime ? registry.acquire(runtime) : undefined;
+    const pixelWorkers = pixelWorkersOption(def.pixelWorkers === '' ? nodeDefaults('face-job').pixelWorkers : def.pixelWorkers);
+    if (pixelWorkers instanceof FaceError) node.status({ fill: 'red', shape: 'ring', text: shorten(pixelWorkers.message) });
     const mine = new Map<string, NodeMessage>();
     const cancelAny = def.cancelAny === true || def.cancelAny === 'true';
     let closing = false;
@@ -111,6 +126,10 @@ export = function (RED: Red): void {
         void Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined))).then(() => done());
         return;
       }
+      if (pixelWorkers instanceof FaceError) {
+        fail(pixelWorkers, msg, done);
+        return;
+      }
       void startJob(msg, send, done);
     });
 
@@ -120,7 +139,9 @@ export = function (RED: Red): void {
         // Job paths from a message are untrusted: confined to the allowed folders before the job exists.
         const args = await config!.runtime.paths.jobArgs(msg.payload, 'msg.payload');
         if (closing) return done();
-        id = manager!.createJob(args);
+        // The dialog's pixel workers unless the job names its own.
+        const own = args !== null && typeof args === 'object' && !Array.isArray(args) && (args as { pixel_workers?: unknown }).pixel_workers !== undefined;
+        id = manager!.createJob(own || args === null || typeof args !== 'object' || Array.isArray(args) ? args : { ...args, pixel_workers: pixelWorkers });
       } catch (err) {
         fail(asFaceError(err, 'job'), msg, done);
         return;

@@ -36,6 +36,13 @@ export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number
   keep_audio?: boolean;
   /** 0–100: JPEG/WebP quality for images, CRF mapping for video (default 80). */
   quality?: number;
+  /** Video: the x264/x265 CRF itself, 0–51 (lower is better and heavier); wins over `quality`. Pictures ignore it. */
+  crf?: number;
+  /**
+   * Video: worker threads for the pixel stages (blur, enhance, debug, swap) of this job, 0–8
+   * (0 = on the main thread); default: the JobManager's `pixelWorkers`.
+   */
+  pixel_workers?: number;
   /** x264 preset for video (default veryfast). */
   preset?: string;
   /** Provenance marks (IPTC Digital Source Type in XMP / container metadata) on swapped or enhanced outputs (default true). */
@@ -59,6 +66,9 @@ export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number
 
 
 const PARAMETERS_SCHEMA = FACE_TOKEN_SCHEMA.properties.parameters;
+
+/** Pixel worker threads a job may ask for: more than the cores only adds threads waiting for them. */
+export const MAX_PIXEL_WORKERS = 8;
 
 /** JobArgs after validation, with the stage list resolved. */
 export interface NormalizedJob {
@@ -107,6 +117,8 @@ const JOB_SCHEMA = {
     live_max_queue: { type: 'integer', minimum: 1, maximum: 1000 },
     live_every_nth: { type: 'integer', minimum: 1, maximum: 1000 },
     quality: { type: 'number', minimum: 0, maximum: 100 },
+    crf: { type: 'integer', minimum: 0, maximum: 51 },
+    pixel_workers: { type: 'integer', minimum: 0, maximum: MAX_PIXEL_WORKERS },
     preset: { type: 'string', enum: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] },
   },
 } as const;

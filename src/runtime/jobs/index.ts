@@ -1,8 +1,8 @@
 /** Headless face jobs (FaceFusion-style args) on one Runtime: images and videos. */
-export { JobManager } from './job-manager';
+export { JobManager, DEFAULT_PIXEL_WORKERS, checkPixelWorkers } from './job-manager';
 export type { JobManagerOptions, JobManagerEvents, JobNotice } from './job-manager';
 export { JobManagerRegistry } from './registry';
-export { JobArgsValidator, isImagePath, IMAGE_EXTENSIONS } from './args';
+export { JobArgsValidator, isImagePath, IMAGE_EXTENSIONS, MAX_PIXEL_WORKERS } from './args';
 export type { JobArgs, FailurePolicy, NormalizedJob } from './args';
 export { resolveStages, knownProcessors, PROCESSOR_ALIASES } from './processors';
 export type { JobProgress } from './progress';

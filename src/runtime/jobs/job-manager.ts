@@ -3,7 +3,7 @@ import { randomUUID } from 'crypto';
 import { FaceError, toFaceError } from '../errors';
 import type { Runtime } from '../runtime';
 import { FfmpegLocator } from '../video/ffmpeg-path';
-import { JobArgsValidator, type NormalizedJob } from './args';
+import { JobArgsValidator, MAX_PIXEL_WORKERS, type NormalizedJob } from './args';
 import { ImageJob } from './image-job';
 import type { JobProgress, ProgressMeter } from './progress';
 import { TERMINAL_STATES, type JobInfo, type JobResult, type JobState } from './types';
@@ -21,12 +21,33 @@ export interface JobManagerOptions {
   keepFinished?: number;
   /** Frames of one video job processed at once (default 2). */
   framesInFlight?: number;
-  /** Worker threads per video job for pixel-only stages (blur, enhance, debug, swap); default 0 (main thread). Helps when cores are free: see BENCHMARKS.md. */
+  /**
+   * Worker threads per video job for pixel-only stages (blur, enhance, debug, swap), 0–8; default 0
+   * (the face-job node and the CLI pass DEFAULT_PIXEL_WORKERS). A job's `pixel_workers` argument wins.
+   */
   pixelWorkers?: number;
   /** After a live job is stopped, how long its frames in flight may take to finish (ms, default 10000). */
   stopGraceMs?: number;
   /** Least time between two progress events of a job (ms, default 250); the last one always goes out. */
   progressIntervalMs?: number;
+}
+
+/**
+ * Pixel worker threads of a video job run from the face-job node or the CLI (run and worker) when
+ * the job does not say: one worker measured faster than none on 2 cores for the blur and the swap
+ * job (BENCHMARKS.md §14). A JobManager built in code without `pixelWorkers` runs none.
+ */
+export const DEFAULT_PIXEL_WORKERS = 1;
+
+/**
+ * Refuses a pixel worker count that is not a whole number from 0 to MAX_PIXEL_WORKERS
+ * (E_BAD_PARAMETER naming `what` and `shown`, the value as the user gave it); undefined passes.
+ */
+export function checkPixelWorkers(value: unknown, what: string, shown: unknown = value): void {
+  if (value === undefined) return;
+  if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_PIXEL_WORKERS)) {
+    throw new FaceError('E_BAD_PARAMETER', `${what} must be a whole number from 0 to ${MAX_PIXEL_WORKERS} (got ${typeof shown === 'number' ? String(shown) : JSON.stringify(shown)})`);
+  }
 }
 
 interface Runner {
@@ -100,6 +121,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
     this.options = options;
     this.locator = options.locator ?? new FfmpegLocator();
     this.maxConcurrent = Math.max(1, Math.floor(options.maxConcurrent ?? 1));
+    checkPixelWorkers(options.pixelWorkers, 'JobManager pixelWorkers');
   }
 
   /** Validates args (E_JOB / E_BAD_OUTPUT naming the field) and drafts a job; returns its id. */
@@ -247,7 +269,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
         ? new ImageJob(record.id, record.job, this.runtime, onProgress)
         : new VideoJob(record.id, record.job, this.runtime, this.locator, {
             framesInFlight: this.options.framesInFlight,
-            pixelWorkers: this.options.pixelWorkers,
+            pixelWorkers: record.job.args.pixel_workers ?? this.options.pixelWorkers ?? 0,
             ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
             onProgress,
             onNotice: (level, message) => this.emit('notice', { id: record.id, level, message }),

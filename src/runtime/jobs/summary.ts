@@ -31,6 +31,8 @@ export interface JobSummary {
   width?: number;
   height?: number;
   stages: string[];
+  /** Worker threads that ran the pixel stages (video; 0 = the main thread). */
+  pixelWorkers?: number;
   alerts: JobAlert[];
   downgrades: DowngradeTransition[];
   error?: { code: string; message: string };
@@ -62,6 +64,7 @@ export function jobSummary(info: JobInfo, provider?: string): JobSummary {
     models,
     ...(r ? { output: r.output, width: r.width, height: r.height } : { output: info.args.output_path }),
     stages: [...info.stages],
+    ...(r?.pixelWorkers !== undefined ? { pixelWorkers: r.pixelWorkers } : {}),
     alerts: (r?.alerts ?? info.alerts).map((a) => ({ ...a })),
     downgrades: (r?.downgrades ?? []).map((d) => ({ ...d })),
     ...(info.error ? { error: { ...info.error } } : {}),

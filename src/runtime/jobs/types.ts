@@ -56,6 +56,8 @@ export interface JobResult {
   elapsedSec: number;
   /** Frames processed per second of wall time. */
   processingFps: number;
+  /** Worker threads that ran the pixel stages (video; 0 = the main thread did). */
+  pixelWorkers?: number;
   stages: Stage[];
 }
 

@@ -65,6 +65,8 @@ export class VideoJob {
   private decoder?: VideoDecoder;
   private encoder?: VideoEncoder;
   private workers?: PixelWorkerPool;
+  /** Worker threads this job ran its pixel stages on (0: the main thread). */
+  private workerThreads = 0;
   private readonly inflight: Promise<void>[] = [];
   /** request_ids of frame tokens being processed: their derived frames are freed on teardown. */
   private readonly active = new Set<string>();
@@ -189,6 +191,7 @@ export class VideoJob {
       if (this.stopRequested) await this.decoder.stop();
       const workerCount = Math.max(0, Math.floor(this.options.pixelWorkers ?? 0));
       if (workerCount > 0 && this.job.stages.some((s) => PIXEL_WORKER_STAGES.has(s))) this.workers = new PixelWorkerPool(workerCount);
+      this.workerThreads = this.workers?.size ?? 0;
       let window = 1;
       let nextIndex = 0;
       for await (const frame of this.decoder.frames()) {
@@ -251,6 +254,7 @@ export class VideoJob {
         audio: info.hasAudio && args.keep_audio !== false && !input.live,
         elapsedSec: this.meter.elapsedSec(),
         processingFps: this.meter.snapshot().fps,
+        pixelWorkers: this.workerThreads,
         stages: this.job.stages,
       };
     } catch (error) {
@@ -329,6 +333,7 @@ export class VideoJob {
       ...(hasAudio && !live ? { audioFrom: args.target_path } : {}),
       keepAudio: args.keep_audio !== false,
       quality: args.quality ?? 80,
+      ...(args.crf !== undefined ? { crf: args.crf } : {}),
       ...(args.preset ? { preset: args.preset } : {}),
       ...(this.provenance ? { metadata: videoMetadata(this.provenance) } : {}),
       startIndex,

@@ -25,6 +25,8 @@ export interface VideoEncoderOptions {
   codec?: string;
   /** 0–100, mapped linearly to CRF 51–0 for libx264/libx265 (default 80 → CRF 10). */
   quality?: number;
+  /** The CRF itself for libx264/libx265, 0–51; wins over `quality`. */
+  crf?: number;
   /** x264/x265 preset (default veryfast). */
   preset?: string;
   /** Container format; default from the URL scheme or the file extension. */
@@ -116,6 +118,9 @@ export class VideoEncoder {
     if (!(options.fps > 0 && Number.isFinite(options.fps))) throw new FaceError('E_BAD_PARAMETER', `encoder fps must be > 0 (got ${options.fps})`);
     if (options.quality !== undefined && !(options.quality >= 0 && options.quality <= 100)) {
       throw new FaceError('E_BAD_PARAMETER', `encoder quality must be 0–100 (got ${options.quality})`);
+    }
+    if (options.crf !== undefined && !(Number.isInteger(options.crf) && options.crf >= 0 && options.crf <= 51)) {
+      throw new FaceError('E_BAD_PARAMETER', `encoder crf must be a whole number 0–51 (got ${options.crf})`);
     }
     this.next = options.startIndex ?? 0;
     this.target = classifyOutput(options.output);
@@ -368,7 +373,7 @@ export class VideoEncoder {
     const codec = o.codec ?? 'libx264';
     args.push('-c:v', codec);
     if (codec === 'libx264' || codec === 'libx265') {
-      args.push('-crf', String(qualityToCrf(o.quality ?? 80)), '-preset', o.preset ?? 'veryfast');
+      args.push('-crf', String(o.crf ?? qualityToCrf(o.quality ?? 80)), '-preset', o.preset ?? 'veryfast');
       if (this.target.kind === 'url') args.push('-tune', 'zerolatency', '-g', String(Math.max(1, Math.round(o.fps * 2))));
     }
     args.push('-pix_fmt', 'yuv420p');
