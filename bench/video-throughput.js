@@ -26,7 +26,7 @@ const { CACHE, FULL, makeClip, bareTranscode, timedJob, loadLine } = require('./
 
 const argv = process.argv.slice(2);
 const flag = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
-const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--crf', '--sides'].includes(argv[i - 1])));
+const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--crf', '--sides', '--threads'].includes(argv[i - 1])));
 const ROUNDS = positional.length ? Number(positional[0]) : FULL ? 5 : 3;
 const CRF = flag('--crf') !== undefined ? Number(flag('--crf')) : 23;
 if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1) || !(Number.isInteger(CRF) && CRF >= 0 && CRF <= 51)) {
@@ -67,7 +67,7 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
   const clip = await makeClip(CLIP);
   const warmClip = await makeClip({ width: 1280, height: 720, frames: 30 });
   const out = (name) => path.join(CACHE, `out-${process.pid}-${name}.mp4`);
-  const runtime = createRuntime({ sweepIntervalMs: 0 });
+  const runtime = createRuntime({ sweepIntervalMs: 0, ...(flag('--threads') ? { threads: Number(flag('--threads')) } : {}) });
   const managers = { 0: new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: 0 }), 1: new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: 1 }) };
   const source = path.join(MEDIA, 'fr_obama.jpg');
   const jobArgs = (side, input = clip) => ({

@@ -94,11 +94,15 @@ describe('facefusion-node CLI', function () {
     const summary = JSON.parse(r.stdout);
     assert.deepStrictEqual([summary.state, summary.written, summary.pixelWorkers], ['completed', 24, 1]);
     assert.match(fs.readFileSync(output).toString('latin1'), /crf=31\.0/, 'x264 settings in the stream name the CRF given');
+    // The default, auto: a blur job runs on the main thread, an embedded swap job gets one worker.
     const plain = await cli(['run', '--target', clip, '--output', path.join(dir, 'plain.mp4'), '--processors', 'face_blur', '--json']);
     assert.strictEqual(plain.code, 0, plain.stderr);
-    assert.strictEqual(JSON.parse(plain.stdout).pixelWorkers, require('../dist/runtime/jobs').DEFAULT_PIXEL_WORKERS);
+    assert.strictEqual(JSON.parse(plain.stdout).pixelWorkers, 0);
+    const swap = await cli(['run', '--target', clip, '--source', media('fr_obama.jpg'), '--output', path.join(dir, 'swap.mp4'), '--processors', 'face_swapper', '--json']);
+    assert.strictEqual(swap.code, 0, swap.stderr);
+    assert.strictEqual(JSON.parse(swap.stdout).pixelWorkers, 1);
     const help = await cli(['run', '--help']);
-    assert.match(help.stdout + help.stderr, /--pixel-workers N/);
+    assert.match(help.stdout + help.stderr, /--pixel-workers N .*or auto/);
   });
 
   it('a job that fails exits 1 with its code; --help lists usage', async function () {

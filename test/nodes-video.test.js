@@ -402,12 +402,13 @@ describe('video nodes', function () {
     };
     assert.strictEqual(await run('w2', job('field')), 2, 'the dialog field (2) reached the job');
     assert.strictEqual(await run('w2', job('own', 0)), 0, 'the job\'s own pixel_workers 0 wins over the field');
-    assert.strictEqual(await run('plain', job('plain')), require('../dist/runtime/jobs').DEFAULT_PIXEL_WORKERS, 'a node saved without the field gets the default');
+    assert.strictEqual(await run('plain', job('plain')), 0, 'a node saved without the field gets the default, auto: a blur job on the main thread');
+    assert.strictEqual(await run('w2', job('auto', 'auto')), 0, 'a job\'s own "auto" wins over the field');
     const caught = waitFor(helper.getNode('caught'), () => true, 20000);
     helper.getNode('bad').receive({ payload: job('bad') });
     const err = await caught;
     assert.strictEqual(err.error.code, 'E_BAD_PARAMETER');
-    assert.match(err.error.message, /face-job pixel workers must be a whole number from 0 to 8 \(got "lots"\)/);
+    assert.match(err.error.message, /face-job pixel workers must be "auto" or a whole number from 0 to 8 \(got "lots"\)/);
   });
 
   it('face-job sends a bad job to the Catch node with its code', async function () {

@@ -207,11 +207,11 @@ describe('video job with pixel workers', function () {
     const rt = createRuntime({ sweepIntervalMs: 0 });
     try {
       for (const bad of [-1, 1.5, 9, '2', NaN]) {
-        assert.throws(() => new JobManager(rt, { pixelWorkers: bad }), (e) => e.code === 'E_BAD_PARAMETER' && /JobManager pixelWorkers must be a whole number from 0 to 8/.test(e.message), String(bad));
+        assert.throws(() => new JobManager(rt, { pixelWorkers: bad }), (e) => e.code === 'E_BAD_PARAMETER' && /JobManager pixelWorkers must be "auto" or a whole number from 0 to 8/.test(e.message), String(bad));
       }
       const jobs = new JobManager(rt, { pixelWorkers: 2 });
       const args = { target_path: clip, output_path: path.join(dir, 'bad.mp4'), processors: ['face_blur'] };
-      for (const [extra, field] of [[{ pixel_workers: 9 }, /pixel_workers must be <= 8/], [{ pixel_workers: -1 }, /pixel_workers must be >= 0/], [{ pixel_workers: 0.5 }, /pixel_workers must be integer/],
+      for (const [extra, field] of [[{ pixel_workers: 9 }, /pixel_workers must be "auto" or a whole number from 0 to 8$/], [{ pixel_workers: -1 }, /pixel_workers must be "auto"/], [{ pixel_workers: 0.5 }, /pixel_workers must be "auto"/], [{ pixel_workers: 'many' }, /pixel_workers must be "auto"/],
         [{ crf: 52 }, /crf must be <= 51/], [{ crf: 'low' }, /crf must be integer/]]) {
         assert.throws(() => jobs.createJob({ ...args, ...extra }), (e) => e.code === 'E_JOB' && field.test(e.message), JSON.stringify(extra));
       }

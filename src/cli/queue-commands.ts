@@ -11,7 +11,7 @@ export const QUEUE_USAGE = `jobs on a Redis queue (BullMQ), taken by any number 
 
   facefusion-node worker --queue URL [--concurrency N] [--threads N] [--device D] [--models-dir DIR]
                          [--stop-timeout S] [--lock-duration MS] [--stalled-interval MS] [--frames-in-flight N]
-                         [--pixel-workers N] [--queue-name NAME] [--verbose]
+                         [--pixel-workers N|auto] [--queue-name NAME] [--verbose]
   facefusion-node run … --queue URL [--detach] [--attempts N] [--queue-name NAME]
   facefusion-node jobs --queue URL [--cancel ID] [--json] [--limit N] [--queue-name NAME]
 
@@ -174,7 +174,7 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
     concurrency,
     lockDurationMs: whole('--lock-duration', v['lock-duration'], 1000, 3_600_000, 30_000),
     stalledIntervalMs: whole('--stalled-interval', v['stalled-interval'], 500, 3_600_000, 30_000),
-    jobs: { locator: new FfmpegLocator({ logger: log }), framesInFlight: whole('--frames-in-flight', v['frames-in-flight'], 1, 64, 2), pixelWorkers: whole('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS, DEFAULT_PIXEL_WORKERS), progressIntervalMs: 500 },
+    jobs: { locator: new FfmpegLocator({ logger: log }), framesInFlight: whole('--frames-in-flight', v['frames-in-flight'], 1, 64, 2), pixelWorkers: v['pixel-workers']?.trim() === 'auto' ? 'auto' : v['pixel-workers'] === undefined ? DEFAULT_PIXEL_WORKERS : whole('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS, 0), progressIntervalMs: 500 },
   });
   w.on('job', (e) => io.stderr.write(`job ${e.id} ${e.state}${e.result ? ` → ${e.result.output} (${e.result.frames} frames)` : ''}${e.error ? `: ${e.error.code}: ${e.error.message}` : ''}\n`));
   w.on('error', (e) => log('error', e.message));

@@ -35,7 +35,8 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --detect-tiling T      off | auto | tile size in px (default auto: tiles for small faces in large frames)
   --quality Q            0..100 (default 80; video quality maps to x264 CRF 51..0, 80 → CRF 10)
   --crf N                video: the x264 CRF itself, 0..51 (wins over --quality; 23 is x264's own default)
-  --pixel-workers N      video: worker threads for blur/enhance/swap pixels, 0..8 (default 1; 0 = main thread)
+  --pixel-workers N      video: worker threads for blur/enhance/swap pixels, 0..8 or auto (default auto:
+                         one for an embedded swap or enhance, none for a blur; 0 = main thread)
   --preset P             x264 preset (default veryfast)
   --keep-audio           keep the target's audio (default)
   --no-audio             drop the audio
@@ -171,7 +172,7 @@ export function parseRunArgs(argv: string[]): RunCommand {
     ...(Object.keys(parameters).length ? { parameters } : {}),
     ...(v.quality !== undefined ? { quality: number('--quality', v.quality, 0, 100) } : {}),
     ...(v.crf !== undefined ? { crf: integer('--crf', v.crf, 0, 51) } : {}),
-    ...(v['pixel-workers'] !== undefined ? { pixel_workers: integer('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS) } : {}),
+    ...(v['pixel-workers'] !== undefined ? { pixel_workers: v['pixel-workers'].trim() === 'auto' ? 'auto' as const : integer('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS) } : {}),
     ...(v.preset !== undefined ? { preset: v.preset } : {}),
     keep_audio: !v['no-audio'],
     ...(v['no-provenance'] ? { provenance: false } : {}),

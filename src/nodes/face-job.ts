@@ -17,8 +17,9 @@ interface Def extends NodeDef {
   pixelWorkers?: number | string;
 }
 
-/** The dialog's pixel worker count, or the E_BAD_PARAMETER it deserves. */
-function pixelWorkersOption(value: unknown): number | FaceError {
+/** The dialog's pixel worker setting ('auto' or a count), or the E_BAD_PARAMETER it deserves. */
+function pixelWorkersOption(value: unknown): number | 'auto' | FaceError {
+  if (typeof value === 'string' && value.trim() === 'auto') return 'auto';
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   try {
     checkPixelWorkers(n, 'face-job pixel workers', value);

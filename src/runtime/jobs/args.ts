@@ -40,9 +40,10 @@ export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number
   crf?: number;
   /**
    * Video: worker threads for the pixel stages (blur, enhance, debug, swap) of this job, 0–8
-   * (0 = on the main thread); default: the JobManager's `pixelWorkers`.
+   * (0 = on the main thread), or 'auto' (one where it measured faster: see pixelWorkersFor);
+   * default: the JobManager's `pixelWorkers`.
    */
-  pixel_workers?: number;
+  pixel_workers?: number | 'auto';
   /** x264 preset for video (default veryfast). */
   preset?: string;
   /** Provenance marks (IPTC Digital Source Type in XMP / container metadata) on swapped or enhanced outputs (default true). */
@@ -118,7 +119,7 @@ const JOB_SCHEMA = {
     live_every_nth: { type: 'integer', minimum: 1, maximum: 1000 },
     quality: { type: 'number', minimum: 0, maximum: 100 },
     crf: { type: 'integer', minimum: 0, maximum: 51 },
-    pixel_workers: { type: 'integer', minimum: 0, maximum: MAX_PIXEL_WORKERS },
+    pixel_workers: { anyOf: [{ type: 'integer', minimum: 0, maximum: MAX_PIXEL_WORKERS }, { const: 'auto' }] },
     preset: { type: 'string', enum: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] },
   },
 } as const;
@@ -191,7 +192,8 @@ function describe(errors: readonly ErrorObject[]): string[] {
     else if (e.keyword === 'additionalProperties') out.add(`${field ? field + '.' : ''}${(e.params as { additionalProperty: string }).additionalProperty} is not a job field`);
     else if (e.keyword === 'enum') out.add(`${field} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`);
     else if (e.keyword === 'anyOf' && field === 'failure_policy') out.add('failure_policy must be "pass", "drop" or { "retry": 1..10 }');
-    else if (field.startsWith('failure_policy')) continue; // summarised by the anyOf line
+    else if (e.keyword === 'anyOf' && field === 'pixel_workers') out.add(`pixel_workers must be "auto" or a whole number from 0 to ${MAX_PIXEL_WORKERS}`);
+    else if (field.startsWith('failure_policy') || field === 'pixel_workers') continue; // summarised by the anyOf line
     else out.add(`${field || 'job'} ${e.message ?? 'is invalid'}`);
   }
   return [...out];

@@ -1,5 +1,5 @@
 /** Headless face jobs (FaceFusion-style args) on one Runtime: images and videos. */
-export { JobManager, DEFAULT_PIXEL_WORKERS, checkPixelWorkers } from './job-manager';
+export { JobManager, DEFAULT_PIXEL_WORKERS, checkPixelWorkers, pixelWorkersFor } from './job-manager';
 export type { JobManagerOptions, JobManagerEvents, JobNotice } from './job-manager';
 export { JobManagerRegistry } from './registry';
 export { JobArgsValidator, isImagePath, IMAGE_EXTENSIONS, MAX_PIXEL_WORKERS } from './args';

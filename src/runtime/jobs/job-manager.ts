@@ -2,6 +2,8 @@ import { EventEmitter } from 'events';
 import { randomUUID } from 'crypto';
 import { FaceError, toFaceError } from '../errors';
 import type { Runtime } from '../runtime';
+import { isDefaultModelRef } from '../models/model-ref';
+import type { Parameters, Stage } from '../token/types';
 import { FfmpegLocator } from '../video/ffmpeg-path';
 import { JobArgsValidator, MAX_PIXEL_WORKERS, type NormalizedJob } from './args';
 import { ImageJob } from './image-job';
@@ -22,10 +24,11 @@ export interface JobManagerOptions {
   /** Frames of one video job processed at once (default 2). */
   framesInFlight?: number;
   /**
-   * Worker threads per video job for pixel-only stages (blur, enhance, debug, swap), 0–8; default 0
-   * (the face-job node and the CLI pass DEFAULT_PIXEL_WORKERS). A job's `pixel_workers` argument wins.
+   * Worker threads per video job for pixel-only stages (blur, enhance, debug, swap), 0–8, or
+   * 'auto' (see pixelWorkersFor); default 0 (the face-job node and the CLI pass
+   * DEFAULT_PIXEL_WORKERS). A job's `pixel_workers` argument wins.
    */
-  pixelWorkers?: number;
+  pixelWorkers?: number | 'auto';
   /** After a live job is stopped, how long its frames in flight may take to finish (ms, default 10000). */
   stopGraceMs?: number;
   /** Least time between two progress events of a job (ms, default 250); the last one always goes out. */
@@ -34,19 +37,32 @@ export interface JobManagerOptions {
 
 /**
  * Pixel worker threads of a video job run from the face-job node or the CLI (run and worker) when
- * the job does not say: one worker measured faster than none on 2 cores for the blur and the swap
- * job (BENCHMARKS.md §14). A JobManager built in code without `pixelWorkers` runs none.
+ * the job does not say: 'auto', one worker for a job with an embedded swap or enhance and none
+ * otherwise (see pixelWorkersFor). A JobManager built in code without `pixelWorkers` runs none.
  */
-export const DEFAULT_PIXEL_WORKERS = 1;
+export const DEFAULT_PIXEL_WORKERS = 'auto' as const;
+
+/**
+ * What 'auto' pixel workers resolve to for a job's stages: one worker thread when the job swaps
+ * or enhances with the embedded processors (a worker then takes ≈ 10 ms of swap per 720p frame
+ * off the main thread: +8 % frames/s with YUV frames, BENCHMARKS.md §14), none otherwise — a
+ * blur on YUV planes costs ≈ 2 ms, less than handing the frame to a thread and back (−10 %).
+ */
+export function pixelWorkersFor(setting: number | 'auto', stages: readonly Stage[], parameters: Parameters): number {
+  if (setting !== 'auto') return setting;
+  const embeddedSwap = stages.includes('swap') && isDefaultModelRef(parameters.face_swapper_model);
+  const embeddedEnhance = stages.includes('enhance') && isDefaultModelRef(parameters.face_enhancer_model);
+  return embeddedSwap || embeddedEnhance ? 1 : 0;
+}
 
 /**
  * Refuses a pixel worker count that is not a whole number from 0 to MAX_PIXEL_WORKERS
  * (E_BAD_PARAMETER naming `what` and `shown`, the value as the user gave it); undefined passes.
  */
 export function checkPixelWorkers(value: unknown, what: string, shown: unknown = value): void {
-  if (value === undefined) return;
+  if (value === undefined || value === 'auto') return;
   if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_PIXEL_WORKERS)) {
-    throw new FaceError('E_BAD_PARAMETER', `${what} must be a whole number from 0 to ${MAX_PIXEL_WORKERS} (got ${typeof shown === 'number' ? String(shown) : JSON.stringify(shown)})`);
+    throw new FaceError('E_BAD_PARAMETER', `${what} must be "auto" or a whole number from 0 to ${MAX_PIXEL_WORKERS} (got ${typeof shown === 'number' ? String(shown) : JSON.stringify(shown)})`);
   }
 }
 
@@ -269,7 +285,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
         ? new ImageJob(record.id, record.job, this.runtime, onProgress)
         : new VideoJob(record.id, record.job, this.runtime, this.locator, {
             framesInFlight: this.options.framesInFlight,
-            pixelWorkers: record.job.args.pixel_workers ?? this.options.pixelWorkers ?? 0,
+            pixelWorkers: pixelWorkersFor(record.job.args.pixel_workers ?? this.options.pixelWorkers ?? 0, record.job.stages, record.job.args.parameters ?? {}),
             ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
             onProgress,
             onNotice: (level, message) => this.emit('notice', { id: record.id, level, message }),

@@ -13,13 +13,14 @@ import { crop } from '../vision/resize';
  * onto the target face by a piecewise-affine warp over a triangulation of the 68 points, its
  * colours are matched to the target skin, and it is blended into `out` through a mask of the
  * target face hull whose feather stays inside the hull — so every pixel outside is unchanged.
+ * Returns the rectangle it may have changed (undefined when the face is too small to swap).
  */
-export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], target: Frame, targetPoints: Point[], out: Frame, ratio: number): void {
+export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], target: Frame, targetPoints: Point[], out: Frame, ratio: number): Rect | undefined {
   const hull = convexHull(targetPoints);
   const bounds = polygonBounds(hull);
   const pad = 2;
   const rect: Rect = clipRect({ x: bounds.x - pad, y: bounds.y - pad, width: bounds.width + pad * 2, height: bounds.height + pad * 2 }, target.width, target.height);
-  if (rect.width < 8 || rect.height < 8) return;
+  if (rect.width < 8 || rect.height < 8) return undefined;
 
   const local = (p: Point): Point => [p[0] - rect.x, p[1] - rect.y];
   const dstPoints = targetPoints.map(local);
@@ -37,4 +38,5 @@ export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], targ
   const targetRegion = crop(target, rect);
   colorTransferInto(warped, mask, targetRegion, mask);
   blendMaskedInto(out, warped, mask, rect, ratio);
+  return rect;
 }

@@ -7,6 +7,7 @@ import { selectFaces } from '../faces/select';
 import { isDefaultModelRef } from '../models/model-ref';
 import { analyseSource } from './source-face';
 import { ensureLandmarks } from './face-points';
+import type { Rect } from '../vision/frame';
 import { withDerivedRoom } from './frames';
 import { editableCopy, rgbView, storeEdited } from './yuv-pixels';
 import { assertFaceWork } from './limits';
@@ -47,12 +48,15 @@ async function embeddedSwap(token: FaceToken, ctx: ProcessorContext): Promise<St
     const out = editableCopy(ctx, target);
     try {
       const faces: Face[] = token.faces.slice();
+      const changed: Rect[] = [];
       for (const i of indices) {
         faces[i] = await ensureLandmarks(faces[i], target.frame, ctx, token.parameters);
-        swapFaceEmbedded(sourceFrame, sourcePoints, target.frame, faces[i].landmarks68!, out.frame, ratio);
+        const rect = swapFaceEmbedded(sourceFrame, sourcePoints, target.frame, faces[i].landmarks68!, out.frame, ratio);
+        if (rect) changed.push(rect);
       }
       return {
-        patch: { source, faces, target: storeEdited(ctx, token, target, out.frame, room) },
+        // Only the face hulls changed: a YUV frame gets just those written back.
+        patch: { source, faces, target: storeEdited(ctx, token, target, out.frame, room, changed) },
         note: `${indices.length} face${indices.length === 1 ? '' : 's'} · embedded landmark swap`,
       };
     } finally {

@@ -8,12 +8,12 @@ import { storeDerivedTarget } from './frames';
 
 /**
  * How much of the frame around a face a stage reads, as a fraction of the face box's larger
- * side on every side (so 1.8× the box). The landmark crops (the default: the box made square;
+ * side on every side (so 1.6× the box). The landmark crops (the default: the box made square;
  * 2dfan4: 1.31× the box), the 112 px identity crop (≈ 1.6× the eye-to-eye face width), the
  * embedded swap (inside the 68-point hull) and the sharpen's blur reach stay inside it; a read
  * beyond it would see black, which the tests comparing against the RGB path would catch.
  */
-export const FACE_CONTEXT = 0.4;
+export const FACE_CONTEXT = 0.3;
 /** For model stages (swapper and enhancer templates with pixel boost, ffhq_512's wide crop): 3× the box. */
 export const MODEL_FACE_CONTEXT = 1;
 
@@ -73,19 +73,20 @@ export function editableCopy(ctx: ProcessorContext, view: RgbView): { frame: Fra
 }
 
 /**
- * Stores what a stage drew into `edited` (an `editableCopy` of `view`) as the token's new target.
+ * Stores what a stage drew into `edited` (an `editableCopy` of `view`) as the token's new target;
+ * `changed`: where the stage may have drawn (default: the view's areas; it must lie inside them).
  * RGB: the edited frame itself. YUV: a copy of the stored YUV frame with only the changed pixels
  * of the view's areas written back (writeRgbRegionToYuv), in a pooled buffer when the original
  * is pooled — the video stays YUV to the encoder and unchanged pixels stay bit-exact.
  */
-export function storeEdited(ctx: ProcessorContext, token: FaceToken, view: RgbView, edited: Frame, room: Reservation): FaceToken['target'] {
+export function storeEdited(ctx: ProcessorContext, token: FaceToken, view: RgbView, edited: Frame, room: Reservation, changed: readonly Rect[] = view.rects): FaceToken['target'] {
   if (!view.yuv) return storeDerivedTarget(ctx, token, edited, room);
   const yuv = view.yuv;
   const pooled = ctx.store.isPooled(token.target.frame);
   const data = pooled ? ctx.store.acquire(yuv.data.length) : new Uint8Array(yuv.data.length);
   data.set(yuv.data);
   const out: YuvFrame = { format: 'yuv420p', width: yuv.width, height: yuv.height, data, ...(yuv.matrix ? { matrix: yuv.matrix } : {}) };
-  for (const rect of view.rects) writeRgbRegionToYuv(edited, rect, out, view.frame);
+  for (const rect of changed) writeRgbRegionToYuv(edited, rect, out, view.frame);
   return storeDerivedTarget(ctx, token, out, room, pooled);
 }
 
