@@ -126,6 +126,9 @@ describe('SessionPool', function () {
     const fallback = new SessionPool({ device: 'cpu', createSession: spy.create });
     await (await fallback.acquire(models.pathOf('fr_landmark'))).release();
     assert.strictEqual(spy.options[spy.options.length - 1].intraOpNumThreads, undefined, 'threads 0 leaves ORT its default');
+    // ...unless the model's contract asks for its own (a light model: one thread costs less CPU).
+    await (await fallback.acquire(models.pathOf('fr_landmark'), { contract: CONTRACTS.pfld68 })).release();
+    assert.strictEqual(spy.options[spy.options.length - 1].intraOpNumThreads, 1, 'threads 0 takes the light model\'s own 1');
     await fallback.close();
   });
 

@@ -41,6 +41,34 @@ describe('pixel stages on worker threads', function () {
     return { token: await rt.run(token, stages.filter((s) => s === 'detect' || s === 'landmark')), sourceToken };
   }
 
+  it('a job\'s source picture crosses to a worker once: later swaps name it, with the same pixels, also on a YUV frame', async () => {
+    pool = new PixelWorkerPool(1);
+    const sent = [];
+    const worker = pool['slots'][0].worker;
+    const post = worker.postMessage.bind(worker);
+    worker.postMessage = (req) => { sent.push(req.source !== undefined); return post(req); };
+    const { token, sourceToken } = await jobToken('fr_two_people.jpg', ['detect', 'landmark', 'swap']);
+    const outputs = [];
+    for (let i = 0; i < 3; i++) {
+      const out = await pool.run('swap', token, rt.store);
+      assert.notStrictEqual(out.state, 'failed', JSON.stringify(out.error));
+      outputs.push(Buffer.from(rt.frame(out.target.frame).data));
+      rt.store.release(out.target.frame);
+    }
+    assert.deepStrictEqual(sent, [true, false, false], 'the source is sent with the first request only');
+    assert.ok(outputs[1].equals(outputs[0]) && outputs[2].equals(outputs[0]));
+    // The same frame as YUV 4:2:0 (a video job's): the worker swaps it and returns YUV.
+    const { rgbToYuv } = require('../dist/runtime/vision/yuv');
+    const yuvRef = rt.store.put(rgbToYuv(rt.frame(token.target.frame)), { owner: 'job-1' });
+    const out = await pool.run('swap', { ...token, target: { ...token.target, frame: yuvRef } }, rt.store);
+    assert.notStrictEqual(out.state, 'failed', JSON.stringify(out.error));
+    assert.strictEqual(rt.store.pixels(out.target.frame).format, 'yuv420p');
+    assert.deepStrictEqual(sent, [true, false, false, false]);
+    rt.store.release(out.target.frame);
+    rt.store.releaseOwner('job-1');
+    rt.release(sourceToken);
+  });
+
   for (const stage of ['blur', 'swap', 'debug']) {
     it(`${stage} in a worker gives the same pixels, token and journal as on the main thread (fr_two_people.jpg)`, async () => {
       pool = new PixelWorkerPool(1);

@@ -21,7 +21,7 @@ export interface JobManagerOptions {
   maxQueued?: number;
   /** Finished jobs kept for getJob/listJobs (default 100); the oldest are forgotten first. */
   keepFinished?: number;
-  /** Frames of one video job processed at once (default 2). */
+  /** Frames of one video job processed at once (default 2, or 4 when the job has pixel workers). */
   framesInFlight?: number;
   /**
    * Worker threads per video job for pixel-only stages (blur, enhance, debug, swap), 0–8, or

@@ -17,9 +17,20 @@ export interface PixelRequest {
   stage: Stage;
   token: FaceToken;
   target: WireFrame;
-  /** The token's source frame, when the stage reads it (swap). */
+  /**
+   * The token's source frame, when the stage reads it (swap). A job's source is the same picture
+   * for every frame: it crosses once per worker, and later requests name it by `sourceKey` only.
+   */
   source?: WireFrame;
+  /** The main store's ref of the source frame: the worker keeps a source sent with a key (see MAX_CACHED_SOURCES). */
+  sourceKey?: string;
 }
+
+/**
+ * Source frames a worker keeps by key, oldest dropped first. Main thread and worker apply the
+ * same rule to the same ordered requests, so the main thread knows which ones the worker has.
+ */
+export const MAX_CACHED_SOURCES = 4;
 
 /** Pixel worker → main thread: the stage's token (frame refs local to the worker) and the frame it made, if any. */
 export type PixelResponse =

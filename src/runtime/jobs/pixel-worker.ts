@@ -13,7 +13,8 @@ import { enhance } from '../processors/enhance';
 import { swap } from '../processors/swap';
 import { FrameStore } from '../store/frame-store';
 import type { FaceToken, Stage } from '../token/types';
-import { fromWire, toWire, type PixelRequest, type PixelResponse, type WireFrame } from './pixel-protocol';
+import { fromWire, MAX_CACHED_SOURCES, toWire, type PixelRequest, type PixelResponse, type WireFrame } from './pixel-protocol';
+import type { Pixels } from '../vision/yuv';
 
 const PIXEL_PROCESSORS: Readonly<Partial<Record<Stage, Processor>>> = Object.freeze({ blur, enhance, debug, swap });
 
@@ -21,6 +22,8 @@ class PixelWorkerHost {
   // Frames live here only for the duration of one request; the budget only guards against a bug.
   private readonly store = new FrameStore({ budgetBytes: 2 ** 31, sweepIntervalMs: 0 });
   private readonly ctx: ProcessorContext;
+  /** Source frames by the main store's key, oldest first (see MAX_CACHED_SOURCES). */
+  private readonly sources = new Map<string, Pixels>();
 
   constructor() {
     const unavailable = (): Promise<never> => Promise.reject(new FaceError('E_INTERNAL', 'model sessions are not available in a pixel worker'));
@@ -40,13 +43,30 @@ class PixelWorkerHost {
     };
   }
 
+  /** The request's source frame: sent with it (and kept when keyed), or kept from an earlier request. */
+  private sourceOf(req: PixelRequest): Pixels | undefined {
+    if (req.source) {
+      const pixels = fromWire(req.source);
+      if (req.sourceKey !== undefined) {
+        this.sources.set(req.sourceKey, pixels);
+        if (this.sources.size > MAX_CACHED_SOURCES) this.sources.delete(this.sources.keys().next().value as string);
+      }
+      return pixels;
+    }
+    if (req.sourceKey === undefined) return undefined;
+    const kept = this.sources.get(req.sourceKey);
+    if (!kept) throw new FaceError('E_INTERNAL', `pixel worker: source frame ${req.sourceKey} was not sent`);
+    return kept;
+  }
+
   async handle(req: PixelRequest): Promise<{ response: PixelResponse; transfer: ArrayBuffer[] }> {
     const owner = `pixel:${req.id}`;
     try {
       const processor = PIXEL_PROCESSORS[req.stage];
       if (!processor) throw new FaceError('E_INTERNAL', `stage ${req.stage} cannot run in a pixel worker`);
       const target = this.store.put(fromWire(req.target), { owner });
-      const source = req.source && req.token.source ? this.store.put(fromWire(req.source), { owner }) : undefined;
+      const sourcePixels = this.sourceOf(req);
+      const source = sourcePixels && req.token.source ? this.store.put(sourcePixels, { owner }) : undefined;
       const local: FaceToken = {
         ...req.token,
         target: { ...req.token.target, frame: target },

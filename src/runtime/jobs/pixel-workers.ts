@@ -7,7 +7,7 @@ import type { Pixels } from '../vision/yuv';
 import type { FrameStore } from '../store/frame-store';
 import { deepFreeze, failToken } from '../token';
 import type { FaceToken, Stage } from '../token/types';
-import { fromWire, PIXEL_WORKER_STAGES, toWire, type PixelRequest, type PixelResponse, type WireFrame } from './pixel-protocol';
+import { fromWire, MAX_CACHED_SOURCES, PIXEL_WORKER_STAGES, toWire, type PixelRequest, type PixelResponse, type WireFrame } from './pixel-protocol';
 
 interface Pending {
   resolve(response: PixelResponse): void;
@@ -24,6 +24,8 @@ export interface PixelWorkerPoolOptions {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Source keys this worker holds, oldest first (the worker's own cache, mirrored). */
+  sources: string[];
 }
 
 /**
@@ -99,14 +101,22 @@ export class PixelWorkerPool {
 
   private async runWith(stage: Stage, token: FaceToken, store: FrameStore, target: Pixels, sourceFrame: Pixels | undefined, room: Reservation, fail: (code: string, message: string) => FaceToken): Promise<FaceToken> {
     const id = this.nextId++;
+    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    // A source the worker already holds goes by its key (a 910×1137 picture is 3 MB to copy per frame).
+    const sourceKey = sourceFrame ? token.source?.frame : undefined;
+    const sendSource = sourceFrame !== undefined && (sourceKey === undefined || !slot.sources.includes(sourceKey));
+    if (sendSource && sourceKey !== undefined) {
+      slot.sources.push(sourceKey);
+      if (slot.sources.length > MAX_CACHED_SOURCES) slot.sources.shift();
+    }
     const req: PixelRequest = {
       id,
       stage,
       token,
       target: toWire(target),
-      ...(sourceFrame ? { source: toWire(sourceFrame) } : {}),
+      ...(sendSource ? { source: toWire(sourceFrame) } : {}),
+      ...(sourceKey !== undefined ? { sourceKey } : {}),
     };
-    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     let response: PixelResponse;
     try {
       response = await new Promise<PixelResponse>((resolve, reject) => {
@@ -153,7 +163,7 @@ export class PixelWorkerPool {
 
   private spawn(): Slot {
     const worker = new Worker(join(__dirname, 'pixel-worker.js'), { workerData: { maxFaceAreaRatio: this.options.maxFaceAreaRatio } });
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, pending: new Map(), sources: [] };
     worker.on('message', (response: PixelResponse) => {
       const p = slot.pending.get(response.id);
       if (!p) return;

@@ -33,7 +33,7 @@ export interface JobFrameInfo {
 }
 
 export interface VideoJobOptions {
-  /** Frames processed at once (decode, inference and encode overlap); default 2. */
+  /** Frames processed at once (decode, inference and encode overlap); default 2, or 4 with pixel workers. */
   framesInFlight?: number;
   /** Worker threads for pixel-only stages (blur, enhance, debug, swap); default 0 = on the main thread. */
   pixelWorkers?: number;
@@ -358,7 +358,9 @@ export class VideoJob {
     const pixelStages = this.job.stages.filter((s) => PIXEL_STAGES.has(s)).length;
     const perFrame = frameBytes * (1 + Math.min(2, pixelStages));
     const free = stats.budgetBytes - stats.bytes - stats.reservedBytes + frameBytes; // the first frame is already in
-    const wanted = Math.max(1, this.options.framesInFlight ?? 2);
+    // With pixel workers more frames overlap: the main thread detects the next ones while a
+    // worker swaps (swap job, 720p: 2 → 4 in flight, +7 % frames/s with one worker, BENCHMARKS.md §14).
+    const wanted = Math.max(1, this.options.framesInFlight ?? (this.workers ? 4 : 2));
     return Math.max(1, Math.min(wanted, Math.floor(free / perFrame)));
   }
 

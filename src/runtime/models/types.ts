@@ -17,6 +17,11 @@ export interface IoContract {
   role: ModelRole;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+  /**
+   * Intra-op threads for this model when the runtime's `threads` is 0 (ONNX Runtime's default):
+   * for a model whose whole run is shorter than handing work to a second thread and back.
+   */
+  intraOpThreads?: number;
 }
 
 export interface DetectOptions {

@@ -98,12 +98,14 @@ export class SessionPool {
   async acquire(modelPath: string, options: AcquireOptions = {}): Promise<SessionHandle> {
     if (this.closed) throw new FaceError('E_CLOSED', 'the session pool is closed');
     const path = resolve(modelPath);
-    const key = `${path}|${this.device}|${this.threads}|${this.spinWait ? 'spin' : 'sleep'}`;
+    // The runtime's thread count, or the model's own when the runtime leaves it to ONNX Runtime (0).
+    const threads = this.threads > 0 ? this.threads : options.contract?.intraOpThreads ?? 0;
+    const key = `${path}|${this.device}|${threads}|${this.spinWait ? 'spin' : 'sleep'}`;
     let entry = this.entries.get(key);
     if (!entry) {
       const label = options.label ?? path;
       const created: Entry = { key, label, modelPath: path, users: 0, runs: 0, warmups: 0, createdAt: Date.now(), ready: undefined as unknown as Promise<Loaded> };
-      created.ready = this.load(path, label, options, created);
+      created.ready = this.load(path, label, options, created, threads);
       entry = created;
       this.entries.set(key, entry);
       // A failed load leaves no entry behind, so a later acquire can try again.
@@ -139,9 +141,9 @@ export class SessionPool {
     await Promise.allSettled(all.map(async (e) => (await e.ready).session.release()));
   }
 
-  private async load(path: string, label: string, options: AcquireOptions, entry: Entry): Promise<Loaded> {
+  private async load(path: string, label: string, options: AcquireOptions, entry: Entry, threads: number): Promise<Loaded> {
     if (!existsSync(path) || !statSync(path).isFile()) throw new FaceError('E_MODEL_MISSING', `model file ${path} (${label}) does not exist`);
-    const { session, provider } = await this.open(path, label);
+    const { session, provider } = await this.open(path, label, threads);
     try {
       const io = metaFromSession(session);
       if (options.contract) checkContract(io, options.contract, label);
@@ -162,9 +164,9 @@ export class SessionPool {
     }
   }
 
-  private async open(path: string, label: string): Promise<{ session: ort.InferenceSession; provider: Provider }> {
+  private async open(path: string, label: string, threads: number): Promise<{ session: ort.InferenceSession; provider: Provider }> {
     const base: ort.InferenceSession.SessionOptions = { interOpNumThreads: 1, graphOptimizationLevel: 'all' };
-    if (this.threads > 0) base.intraOpNumThreads = this.threads;
+    if (threads > 0) base.intraOpNumThreads = threads;
     // Session config entries (onnxruntime_session_options_config_keys.h); the Node binding takes them as strings.
     const spin = this.spinWait ? '1' : '0';
     base.extra = { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } };
