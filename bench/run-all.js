@@ -67,7 +67,7 @@ if (vt) {
   const cpu = (k) => (c[k] ? (c[k].ffmpeg ? `CPU ${c[k].ffmpeg.median} ms/frame` : `CPU ms/frame node ${c[k].node.median} · dec ${c[k].decoder?.median} · enc ${c[k].encoder?.median}`) : '');
   rows.push([`video ${vt.clip.width}x${vt.clip.height}×${vt.clip.frames} ${vt.encoder}: bare ffmpeg`, `${mmm(f.bare)} frames/s`, cpu('bare')]);
   const sides = [['blur', 'blur job, tiling off', 'b/a', ' (target ≥ 0.55)'], ['blurTiled', 'blur job, tiling auto', 'b-tiled/a', ''], ['swap', 'swap job, tiling off', 'c/a', ' (target ≥ 0.35)'],
-    ['swapTiled', 'swap job, tiling auto', 'c-tiled/a', ''], ['blurWorker', 'blur job + 1 pixel worker', 'b-w/a', ''], ['swapWorker', 'swap job + 1 pixel worker', 'c-w/a', '']];
+    ['swapTiled', 'swap job, tiling auto', 'c-tiled/a', ''], ['blurWorker', 'blur job + 1 pixel worker', 'b-w/a', ''], ['swapMain', 'swap job, no pixel worker', 'c-0/a', '']];
   for (const [k, label, ratio, target] of sides) if (f[k]) rows.push([`video: ${label}`, `${mmm(f[k])} frames/s · ${ratio} ${mmm(r[`${k}OverBare`])}${target}`, cpu(k)]);
 }
 for (const key of ['memory', 'memoryForcedGc']) {

@@ -9,12 +9,14 @@
 //   (c)       swap job (embedded swap, source fr_obama.jpg), detect_tiling off
 //   (c-tiled) swap job, default tiling (auto)
 //   (b-w)     (b) with 1 pixel worker thread
-//   (c-w)     (c) with 1 pixel worker thread
+//   (c-0)     (c) without pixel workers
+// (b) and (c) run with the CLI's and face-job node's default pixel workers (auto: none for the
+// blur, one for the embedded swap).
 // Every side prints frames/s and CPU ms per frame per process: bare ffmpeg; for the jobs node
 // (process.cpuUsage, all threads) + the decoder ffmpeg + the encoder ffmpeg (/proc/<pid>/stat).
 // Each job must write every frame. The jobs get the CRF as the `crf` job argument (or, on code
 // without it, the `quality` that maps to it).
-// Usage: node bench/video-throughput.js [rounds] [--crf N] [--sides b,c,b-w,c-w] [--full]
+// Usage: node bench/video-throughput.js [rounds] [--crf N] [--sides b,c,b-w,c-0] [--threads N] [--full]
 //        (3 rounds, every side; --full: 5 rounds; --sides: only these besides (a))
 const fs = require('fs');
 const path = require('path');
@@ -50,12 +52,14 @@ function crfArgument(crf) {
 
 const SIDES = [
   { key: 'bare', short: 'a', label: '(a) bare ffmpeg transcode' },
-  { key: 'blur', short: 'b', label: '(b) blur job, tiling off', processors: ['face_blur'], tiling: 'off', workers: 0 },
-  { key: 'blurTiled', short: 'b-tiled', label: '(b-tiled) blur job, tiling auto', processors: ['face_blur'], tiling: 'auto', workers: 0 },
-  { key: 'swap', short: 'c', label: '(c) swap job, tiling off', processors: ['face_swapper'], tiling: 'off', workers: 0 },
-  { key: 'swapTiled', short: 'c-tiled', label: '(c-tiled) swap job, tiling auto', processors: ['face_swapper'], tiling: 'auto', workers: 0 },
+  // (b), (c): what the CLI and the face-job node run by default (pixel workers auto: none for
+  // the blur, one for the embedded swap); the -w / -0 sides are the other choice.
+  { key: 'blur', short: 'b', label: '(b) blur job, tiling off', processors: ['face_blur'], tiling: 'off', workers: 'auto' },
+  { key: 'blurTiled', short: 'b-tiled', label: '(b-tiled) blur job, tiling auto', processors: ['face_blur'], tiling: 'auto', workers: 'auto' },
+  { key: 'swap', short: 'c', label: '(c) swap job, tiling off', processors: ['face_swapper'], tiling: 'off', workers: 'auto' },
+  { key: 'swapTiled', short: 'c-tiled', label: '(c-tiled) swap job, tiling auto', processors: ['face_swapper'], tiling: 'auto', workers: 'auto' },
   { key: 'blurWorker', short: 'b-w', label: '(b-w) b + 1 pixel worker', processors: ['face_blur'], tiling: 'off', workers: 1 },
-  { key: 'swapWorker', short: 'c-w', label: '(c-w) c + 1 pixel worker', processors: ['face_swapper'], tiling: 'off', workers: 1 },
+  { key: 'swapMain', short: 'c-0', label: '(c-0) c, no pixel worker', processors: ['face_swapper'], tiling: 'off', workers: 0 },
 ].filter((side) => side.short === 'a' || !SIDE_FILTER || SIDE_FILTER.includes(side.short));
 const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.short}/a`]);
 
@@ -68,7 +72,7 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
   const warmClip = await makeClip({ width: 1280, height: 720, frames: 30 });
   const out = (name) => path.join(CACHE, `out-${process.pid}-${name}.mp4`);
   const runtime = createRuntime({ sweepIntervalMs: 0, ...(flag('--threads') ? { threads: Number(flag('--threads')) } : {}) });
-  const managers = { 0: new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: 0 }), 1: new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: 1 }) };
+  const managers = Object.fromEntries([0, 1, 'auto'].map((w) => [w, new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: w })]));
   const source = path.join(MEDIA, 'fr_obama.jpg');
   const jobArgs = (side, input = clip) => ({
     target_path: input, output_path: out(side.key), processors: side.processors, source_paths: [source], keep_audio: false, ...crfArg,
@@ -124,7 +128,7 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
       console.log(`  ${label.padEnd(34)} ${mmm(s)}${verdict}`);
     }
     const gain = (w, base) => (fps[w] && fps[base] ? ratioStats(fps[w].map((v, i) => v / fps[base][i])) : undefined);
-    const workerGain = { blur: gain('blurWorker', 'blur'), swap: gain('swapWorker', 'swap') };
+    const workerGain = { blur: gain('blurWorker', 'blur'), swap: gain('swap', 'swapMain') };
     for (const [k, g] of Object.entries(workerGain)) if (g) console.log(`  1 pixel worker over 0, ${k} job (per-round ratio) ${mmm(g)}`);
     saveResults('videoThroughput', {
       clip: { ...CLIP, fps: 30, content: 'zoom/pan over fr_two_people.jpg (two faces per frame), no audio' },
