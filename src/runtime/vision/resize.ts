@@ -8,25 +8,20 @@ export function resizeBilinear(frame: Frame, width: number, height: number): Fra
   checkSize(width, height);
   const { width: sw, height: sh, data: src } = frame;
   const out = new Uint8Array(width * height * 3);
-  const x0 = new Int32Array(width);
-  const x1 = new Int32Array(width);
-  const fx = new Float32Array(width);
-  const sx = sw / width;
+  const { i0: x0, i1: x1, f: fx64 } = bilinearTaps(sw, width);
   for (let x = 0; x < width; x++) {
-    const v = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), sw - 1);
-    const i = Math.floor(v);
-    x0[x] = i * 3;
-    x1[x] = Math.min(i + 1, sw - 1) * 3;
-    fx[x] = v - i;
+    x0[x] *= 3;
+    x1[x] *= 3;
   }
-  const sy = sh / height;
+  // Column weights in single precision, row weights in double: what this function always used
+  // (its output is part of every detector's input, so it stays bit-identical).
+  const fx = Float32Array.from(fx64);
+  const { i0: y0, i1: y1, f: fys } = bilinearTaps(sh, height);
   let o = 0;
   for (let y = 0; y < height; y++) {
-    const v = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), sh - 1);
-    const j = Math.floor(v);
-    const fy = v - j;
-    const r0 = j * sw * 3;
-    const r1 = Math.min(j + 1, sh - 1) * sw * 3;
+    const fy = fys[y];
+    const r0 = y0[y] * sw * 3;
+    const r1 = y1[y] * sw * 3;
     for (let x = 0; x < width; x++) {
       const a = fx[x];
       const p00 = r0 + x0[x], p01 = r0 + x1[x], p10 = r1 + x0[x], p11 = r1 + x1[x];
@@ -38,6 +33,24 @@ export function resizeBilinear(frame: Frame, width: number, height: number): Fra
     }
   }
   return { width, height, channels: 3, data: out };
+}
+
+/**
+ * The two source samples and the weight of the second for each of `dst` outputs along one axis
+ * of `src` samples (pixel centres aligned, clamped at the edges): the taps of resizeBilinear,
+ * shared with vision/yuv.ts so both sample the same points.
+ */
+export function bilinearTaps(src: number, dst: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
+  const i0 = new Int32Array(dst), i1 = new Int32Array(dst), f = new Float64Array(dst);
+  const scale = src / dst;
+  for (let k = 0; k < dst; k++) {
+    const v = Math.min(Math.max((k + 0.5) * scale - 0.5, 0), src - 1);
+    const i = Math.floor(v);
+    i0[k] = i;
+    i1[k] = Math.min(i + 1, src - 1);
+    f[k] = v - i;
+  }
+  return { i0, i1, f };
 }
 
 /** Copy of a rectangle (clipped by the caller: it must lie inside the frame) as a new frame. */

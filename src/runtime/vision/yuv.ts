@@ -1,5 +1,6 @@
 import type { Frame, Rect } from './frame';
 import { clipRect } from './rect';
+import { bilinearTaps } from './resize';
 
 /**
  * A planar YUV 4:2:0 frame as ffmpeg's `yuv420p` lays it out (limited "tv" range): the Y plane
@@ -138,21 +139,7 @@ function clamp8(v: number): number {
 export function yuvRegionToRgb(src: YuvFrame, rect: Rect, dst: Frame): void {
   if (dst.width !== src.width || dst.height !== src.height) throw new RangeError(`destination ${dst.width}×${dst.height} differs from the ${src.width}×${src.height} frame`);
   const r = clipRect(rect, src.width, src.height);
-  const t = TO_RGB[src.matrix ?? 'bt601'];
-  const { uOffset, vOffset, cw } = yuvLayout(src.width, src.height);
-  const s = src.data, d = dst.data, w = src.width;
-  for (let y = r.y; y < r.y + r.height; y++) {
-    const cRow = (y >> 1) * cw;
-    let o = (y * w + r.x) * 3;
-    for (let x = r.x, p = y * w + r.x; x < r.x + r.width; x++, p++) {
-      const c = cRow + (x >> 1);
-      const u = s[uOffset + c], v = s[vOffset + c];
-      const yy = t.y[s[p]];
-      d[o++] = clamp8((yy + t.rv[v]) >> 16);
-      d[o++] = clamp8((yy - t.gu[u] - t.gv[v]) >> 16);
-      d[o++] = clamp8((yy + t.bu[u]) >> 16);
-    }
-  }
+  convertRows(src, r, dst.data, src.width, r.x, r.y);
 }
 
 /** The whole frame as RGB (a new frame, or into `out` of the same size). */
@@ -165,23 +152,28 @@ export function yuvToRgb(src: YuvFrame, out?: Frame): Frame {
 /** `rect` (clipped to the frame) as a new RGB frame of its size. */
 export function cropYuvToRgb(src: YuvFrame, rect: Rect): Frame {
   const r = clipRect(rect, src.width, src.height);
+  const data = new Uint8Array(r.width * r.height * 3);
+  convertRows(src, r, data, r.width, 0, 0);
+  return { width: r.width, height: r.height, channels: 3, data };
+}
+
+/** Converts the clipped rect `r` of `src` into RGB rows of `out` (row length `outWidth` pixels), its corner at (ox, oy). */
+function convertRows(src: YuvFrame, r: Rect, out: Uint8Array, outWidth: number, ox: number, oy: number): void {
   const t = TO_RGB[src.matrix ?? 'bt601'];
   const { uOffset, vOffset, cw } = yuvLayout(src.width, src.height);
   const s = src.data, w = src.width;
-  const data = new Uint8Array(r.width * r.height * 3);
-  let o = 0;
   for (let y = r.y; y < r.y + r.height; y++) {
     const cRow = (y >> 1) * cw;
+    let o = ((oy + y - r.y) * outWidth + ox) * 3;
     for (let x = r.x, p = y * w + r.x; x < r.x + r.width; x++, p++) {
       const c = cRow + (x >> 1);
       const u = s[uOffset + c], v = s[vOffset + c];
       const yy = t.y[s[p]];
-      data[o++] = clamp8((yy + t.rv[v]) >> 16);
-      data[o++] = clamp8((yy - t.gu[u] - t.gv[v]) >> 16);
-      data[o++] = clamp8((yy + t.bu[u]) >> 16);
+      out[o++] = clamp8((yy + t.rv[v]) >> 16);
+      out[o++] = clamp8((yy - t.gu[u] - t.gv[v]) >> 16);
+      out[o++] = clamp8((yy + t.bu[u]) >> 16);
     }
   }
-  return { width: r.width, height: r.height, channels: 3, data };
 }
 
 /**
@@ -198,22 +190,11 @@ export function resizeYuvToRgb(src: YuvFrame, width: number, height: number): Fr
   const { uOffset, vOffset, cw } = yuvLayout(sw, sh);
   const t = TO_RGB[src.matrix ?? 'bt601'];
   const out = new Uint8Array(width * height * 3);
-  const x0 = new Int32Array(width), x1 = new Int32Array(width), fx = new Float32Array(width);
-  const sx = sw / width;
-  for (let x = 0; x < width; x++) {
-    const v = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), sw - 1);
-    const i = Math.floor(v);
-    x0[x] = i;
-    x1[x] = Math.min(i + 1, sw - 1);
-    fx[x] = v - i;
-  }
-  const sy = sh / height;
+  const { i0: x0, i1: x1, f: fx } = bilinearTaps(sw, width);
+  const { i0: y0, i1: y1, f: fys } = bilinearTaps(sh, height);
   let o = 0;
   for (let y = 0; y < height; y++) {
-    const v = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), sh - 1);
-    const j = Math.floor(v);
-    const j1 = Math.min(j + 1, sh - 1);
-    const fy = v - j;
+    const j = y0[y], j1 = y1[y], fy = fys[y];
     const r0 = j * sw, r1 = j1 * sw;
     const u0 = uOffset + (j >> 1) * cw, u1 = uOffset + (j1 >> 1) * cw;
     const v0 = vOffset + (j >> 1) * cw, v1 = vOffset + (j1 >> 1) * cw;
