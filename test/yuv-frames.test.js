@@ -12,6 +12,7 @@ const { ffmpegOrSkip, tempDir } = require('./helpers/clips');
 const { createRuntime } = require('../dist/runtime');
 const { FrameStore } = require('../dist/runtime/store');
 const { FfmpegLocator, VideoDecoder, VideoEncoder } = require('../dist/runtime/video');
+const { parseFfmpegDump } = require('../dist/runtime/video/probe');
 const { JobManager } = require('../dist/runtime/jobs');
 const { frameToken, analyseJobSource } = require('../dist/runtime/jobs/frame-work');
 const Y = require('../dist/runtime/vision/yuv');
@@ -184,6 +185,34 @@ describe('YUV 4:2:0 frames', function () {
       assert.ok(store.poolStats().reused >= 10, `buffers reused: ${JSON.stringify(store.poolStats())}`);
       assert.strictEqual(store.stats().frames, 0);
       store.close();
+    });
+
+    it('a BT.709 stream gives BT.709 frames, and a video job tags its output BT.709 too', async () => {
+      const tagged = path.join(dir, 'bt709.mp4');
+      const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-i', clip, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18',
+        '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', tagged]);
+      assert.strictEqual(made.status, 0, String(made.stderr));
+      const store = new FrameStore({ budgetBytes: 1 << 24, sweepIntervalMs: 0 });
+      const decoder = new VideoDecoder({ locator: new FfmpegLocator(), store, input: tagged, pixelFormat: 'yuv420p' });
+      for await (const f of decoder.frames()) {
+        assert.strictEqual(store.pixels(f.ref).matrix, 'bt709');
+        store.release(f.ref);
+      }
+      assert.strictEqual(decoder.info.matrix, 'bt709');
+      store.close();
+      const rt = createRuntime({ sweepIntervalMs: 0 });
+      const jobs = new JobManager(rt, { maxConcurrent: 1 });
+      try {
+        const id = jobs.runJob({ target_path: tagged, output_path: path.join(dir, 'bt709-out.mp4'), processors: ['face_blur'], parameters: { detect_tiling: 'off' } });
+        const info = await jobs.waitForJob(id);
+        assert.strictEqual(info.state, 'completed', JSON.stringify(info.error));
+        // ffmpeg's own dump of the output names its colour matrix.
+        const dump = spawnSync(ffmpeg.path, ['-hide_banner', '-i', info.result.output], { encoding: 'utf8' }).stderr;
+        assert.strictEqual(parseFfmpegDump(dump).input.video.matrix, 'bt709', dump);
+      } finally {
+        await jobs.close();
+        await rt.close();
+      }
     });
 
     it('the encoder passes yuv420p through bit-exact (lossless check) and converts an RGB frame given to it', async () => {
