@@ -315,6 +315,33 @@ describe('YUV 4:2:0 frames', function () {
       releaseAll(both);
     });
 
+    it('blur except one person on a YUV frame: that face\'s samples stay bit-exact, the other face is blurred', async () => {
+      const ref = await analyseJobSource(rt, path.join(MEDIA, 'fr_obama.jpg'), 'yuv-except', true, {});
+      try {
+        const parameters = { detect_tiling: 'off', blur_except_embeddings: [ref.source.embedding], blur_reference_model: ref.source.face.embedding_model ?? ref.token.faces[0].embedding_model };
+        let { token, ref: frameRef } = tokenOn(yuv, ['detect', 'blur'], { parameters }, 'yuv-except-job');
+        token = await rt.process('detect', token, { force: true });
+        token = await rt.process('blur', token, { force: true });
+        assert.notStrictEqual(token.state, 'failed', JSON.stringify(token.error));
+        assert.match(token.journal[token.journal.length - 1].note, /1 face gaussian.*1 kept sharp/);
+        const out = rt.store.pixels(token.target.frame);
+        assert.strictEqual(out.format, 'yuv420p');
+        const changedIn = (bbox) => {
+          let n = 0;
+          for (let y = Math.ceil(bbox[1]); y < Math.floor(bbox[3]); y++) for (let x = Math.ceil(bbox[0]); x < Math.floor(bbox[2]); x++) if (out.data[y * 1280 + x] !== yuv.data[y * 1280 + x]) n++;
+          return n;
+        };
+        // fr_two_people.jpg: Obama on the left, Biden on the right.
+        const [left, right] = [...token.faces].sort((a, b) => a.bbox[0] - b.bbox[0]);
+        assert.strictEqual(changedIn(left.bbox), 0, 'the excepted face was touched');
+        assert.ok(changedIn(right.bbox) > 0.5 * (right.bbox[2] - right.bbox[0]) * (right.bbox[3] - right.bbox[1]), 'the other face was not blurred');
+        rt.release(token, { keepSource: true });
+        rt.store.release(frameRef);
+      } finally {
+        rt.release(ref.token);
+      }
+    });
+
     const cases = [
       ['swap', 'embedded swap', {}],
       ['enhance', 'embedded enhance', {}],
