@@ -37,15 +37,17 @@ async function ffmpegPath() {
  * faces are in every frame and every frame differs (the encoder cannot cheat on static input).
  * No audio. Cached by size and length.
  */
-async function makeClip({ width, height, frames }) {
+async function makeClip({ width, height, frames, noise = 0 }) {
   fs.mkdirSync(CACHE, { recursive: true });
-  const file = path.join(CACHE, `clip-${width}x${height}-${frames}.mp4`);
+  const file = path.join(CACHE, `clip-${width}x${height}-${frames}${noise ? `-noise${noise}` : ''}.mp4`);
   if (fs.existsSync(file)) return file;
   const tmp = `${file}.part.mp4`;
   const zoom = `zoompan=z='1+0.15*on/${frames}':x='(iw-iw/zoom)*on/${frames}':y='(ih-ih/zoom)/2':d=1:s=${width}x${height}:fps=30`;
   await run(await ffmpegPath(), [
     '-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', '30', '-i', path.join(MEDIA, 'fr_two_people.jpg'),
-    '-vf', `scale=${Math.round(width * 1.25)}:-2,${zoom},format=yuv420p`, '-frames:v', String(frames),
+    // noise: temporal grain of that strength (like a camera sensor's), so the encoder has real
+    // detail to code in every frame instead of a smooth still picture.
+    '-vf', `scale=${Math.round(width * 1.25)}:-2,${zoom}${noise ? `,noise=alls=${noise}:allf=t` : ''},format=yuv420p`, '-frames:v', String(frames),
     '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', tmp,
   ]);
   fs.renameSync(tmp, file);

@@ -16,7 +16,7 @@
 // (process.cpuUsage, all threads) + the decoder ffmpeg + the encoder ffmpeg (/proc/<pid>/stat).
 // Each job must write every frame. The jobs get the CRF as the `crf` job argument (or, on code
 // without it, the `quality` that maps to it).
-// Usage: node bench/video-throughput.js [rounds] [--crf N] [--sides b,c,b-w,c-0] [--threads N] [--full]
+// Usage: node bench/video-throughput.js [rounds] [--crf N] [--sides b,c,b-w,c-0] [--threads N] [--noise N] [--full]
 //        (3 rounds, every side; --full: 5 rounds; --sides: only these besides (a))
 const fs = require('fs');
 const path = require('path');
@@ -28,7 +28,7 @@ const { CACHE, FULL, makeClip, bareTranscode, timedJob, loadLine } = require('./
 
 const argv = process.argv.slice(2);
 const flag = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
-const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--crf', '--sides', '--threads'].includes(argv[i - 1])));
+const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--crf', '--sides', '--threads', '--noise'].includes(argv[i - 1])));
 const ROUNDS = positional.length ? Number(positional[0]) : FULL ? 5 : 3;
 const CRF = flag('--crf') !== undefined ? Number(flag('--crf')) : 23;
 if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1) || !(Number.isInteger(CRF) && CRF >= 0 && CRF <= 51)) {
@@ -36,7 +36,8 @@ if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1) || !(Number.isInteger(CRF) && CRF
   process.exit(2);
 }
 const SIDE_FILTER = flag('--sides')?.split(',').map((x) => x.trim());
-const CLIP = { width: 1280, height: 720, frames: 300 };
+// --noise N: the same clip with temporal grain of strength N (camera-like; x264 works harder).
+const CLIP = { width: 1280, height: 720, frames: 300, ...(flag('--noise') ? { noise: Number(flag('--noise')) } : {}) };
 const TARGETS = { b: 0.55, c: 0.35 };
 
 /** The job argument that sets the encoder's CRF: `crf` where the job schema has it, else the quality mapping to it. */
@@ -67,7 +68,7 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
   const crfArg = crfArgument(CRF);
   const encoder = `libx264 veryfast yuv420p CRF ${CRF}`;
   console.log(`machine: ${machine()} · load ${loadLine()}`);
-  console.log(`clip ${CLIP.width}x${CLIP.height} × ${CLIP.frames} frames · ${encoder} everywhere · jobs get ${JSON.stringify(crfArg)} · ${ROUNDS} interleaved rounds`);
+  console.log(`clip ${CLIP.width}x${CLIP.height} × ${CLIP.frames} frames${CLIP.noise ? ` with grain ${CLIP.noise}` : ''} · ${encoder} everywhere · jobs get ${JSON.stringify(crfArg)} · ${ROUNDS} interleaved rounds`);
   const clip = await makeClip(CLIP);
   const warmClip = await makeClip({ width: 1280, height: 720, frames: 30 });
   const out = (name) => path.join(CACHE, `out-${process.pid}-${name}.mp4`);
@@ -130,7 +131,7 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
     const gain = (w, base) => (fps[w] && fps[base] ? ratioStats(fps[w].map((v, i) => v / fps[base][i])) : undefined);
     const workerGain = { blur: gain('blurWorker', 'blur'), swap: gain('swap', 'swapMain') };
     for (const [k, g] of Object.entries(workerGain)) if (g) console.log(`  1 pixel worker over 0, ${k} job (per-round ratio) ${mmm(g)}`);
-    saveResults('videoThroughput', {
+    saveResults(CLIP.noise ? 'videoThroughputGrain' : 'videoThroughput', {
       clip: { ...CLIP, fps: 30, content: 'zoom/pan over fr_two_people.jpg (two faces per frame), no audio' },
       encoder, jobEncoderArgument: crfArg, rounds: ROUNDS,
       framesPerSecond: fpsSummary,
