@@ -115,6 +115,20 @@ describe('YUV 4:2:0 frames', function () {
     });
   });
 
+  it('a YUV frame\'s editor thumbnail is shrunk from its planes, the same picture as from RGB', async () => {
+    const { encodeThumbnail } = require('../dist/runtime/vision/thumbnail');
+    const rgb = await rgbOf('fr_two_people.jpg', 1280, 720);
+    const yuv = Y.rgbToYuv(rgb);
+    const [a, b] = [await encodeThumbnail(yuv, 320), await encodeThumbnail(Y.yuvToRgb(yuv), 320)];
+    assert.deepStrictEqual([a.width, a.height], [320, 180]);
+    assert.deepStrictEqual([b.width, b.height], [320, 180]);
+    const [da, db] = await Promise.all([a, b].map((t) => sharp(t.data).raw().toBuffer()));
+    const d = diff(new Uint8Array(da), new Uint8Array(db), 0, da.length, 12);
+    // Measured: mean 1.2, 0.1 % more than 12 apart (the planes sampled to 640×360, then sharp's
+    // filter; the RGB frame shrunk by sharp alone; both JPEG).
+    assert.ok(d.mean < 2 && d.overShare < 0.005, JSON.stringify(d));
+  });
+
   describe('frame store', () => {
     it('holds YUV frames at 1.5 bytes per pixel; get() converts, pixels() does not; wrong sizes are refused', () => {
       const store = new FrameStore({ budgetBytes: 1 << 24, sweepIntervalMs: 0 });

@@ -42,7 +42,7 @@ export = function (RED: Red): void {
           const token = runtime.acceptToken(msg.payload);
           const started = performance.now();
           const image = await runtime.encode(token, { format, quality, provenance });
-          thumbnail?.offer(runtime.store.tryGet(token.target.frame));
+          thumbnail?.offer(runtime.store.tryPixels(token.target.frame));
           if (release) runtime.release(token);
           msg.token = token;
           msg.payload = image;

@@ -286,7 +286,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         msg.payload = out;
         const downgraded = out.state === 'downgraded_for_performance' && policy ? ` · downgraded · ${policy.reasonText()} (${downgradedCount})` : '';
         node.status({ fill: downgraded ? 'yellow' : 'green', shape: 'dot', text: statusText(out, last.ms, runtime.provider()) + downgraded });
-        thumbnail?.offer(runtime.store.tryGet(out.target.frame)); // taken before downstream nodes release it
+        thumbnail?.offer(runtime.store.tryPixels(out.target.frame)); // taken before downstream nodes release it (as stored: a video's YUV frame is shrunk from its planes)
         emit(send, msg, 1);
         done();
       } catch (err) {

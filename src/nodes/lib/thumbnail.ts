@@ -1,5 +1,5 @@
 import { encodeThumbnail } from '../../runtime/vision/thumbnail';
-import type { Frame } from '../../runtime/vision/frame';
+import type { Pixels } from '../../runtime/vision/yuv';
 
 /** What the editor script (resources/thumbnails.js) receives on `facefusion/thumbnail/<node id>`. */
 export interface ThumbnailMessage {
@@ -29,7 +29,7 @@ export function thumbnailSize(value: unknown): number | undefined {
  */
 export class EditorThumbnail {
   private lastAt = -Infinity;
-  private pending: Frame | undefined;
+  private pending: Pixels | undefined;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private closed = false;
@@ -49,7 +49,7 @@ export class EditorThumbnail {
    * Offer the frame just produced. Frames are immutable, so holding the object is safe even if the
    * store releases it downstream; at most one frame is held while waiting.
    */
-  offer(frame: Frame | undefined): void {
+  offer(frame: Pixels | undefined): void {
     if (this.closed || !frame) return;
     this.pending = frame;
     this.schedule();
