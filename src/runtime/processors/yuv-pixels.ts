@@ -39,7 +39,7 @@ interface ViewCache {
   converted: Rect[];
 }
 
-export function rgbView(ctx: ProcessorContext, ref: FrameRef, faces: readonly Pick<Face, 'bbox'>[], context = FACE_CONTEXT): RgbView {
+export function rgbView(ctx: ProcessorContext, ref: FrameRef, faces: readonly Pick<Face, 'bbox' | 'landmarks68'>[], context = FACE_CONTEXT): RgbView {
   const pixels = ctx.store.pixels(ref);
   if (!isYuv(pixels)) return { frame: pixels, rects: [] };
   const store = ctx.store;
@@ -48,7 +48,7 @@ export function rgbView(ctx: ProcessorContext, ref: FrameRef, faces: readonly Pi
     data.fill(0);
     return { frame: { width: pixels.width, height: pixels.height, channels: 3, data }, converted: [] };
   }, (c) => store.recycle(c.frame.data));
-  const rects = faces.map((f) => faceContext(f.bbox, pixels.width, pixels.height, context)).filter((r) => r.width > 0 && r.height > 0);
+  const rects = faces.map((f) => faceArea(f, pixels.width, pixels.height, context)).filter((r) => r.width > 0 && r.height > 0);
   for (const rect of rects) {
     if (cache.converted.some((done) => contains(done, rect))) continue;
     yuvRegionToRgb(pixels, rect, cache.frame);
@@ -94,10 +94,16 @@ export function storeEdited(ctx: ProcessorContext, token: FaceToken, view: RgbVi
  * The area around a face a stage may read, on even coordinates: chroma samples cover 2×2 pixels,
  * and writeRgbRegionToYuv works on whole ones, so every pixel it compares was converted.
  */
-function faceContext(bbox: readonly [number, number, number, number], width: number, height: number, context: number): Rect {
-  const size = Math.max(bbox[2] - bbox[0], bbox[3] - bbox[1]);
-  const m = size * context;
-  const x0 = Math.floor(bbox[0] - m) & ~1, y0 = Math.floor(bbox[1] - m) & ~1;
-  const x1 = Math.ceil(Math.ceil(bbox[2] + m) / 2) * 2, y1 = Math.ceil(Math.ceil(bbox[3] + m) / 2) * 2;
-  return clipRect({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, width, height);
+function faceArea(face: Pick<Face, 'bbox' | 'landmarks68'>, width: number, height: number, context: number): Rect {
+  const { bbox } = face;
+  const m = Math.max(bbox[2] - bbox[0], bbox[3] - bbox[1]) * context;
+  let x0 = bbox[0] - m, y0 = bbox[1] - m, x1 = bbox[2] + m, y1 = bbox[3] + m;
+  // A jaw line can reach below a detector's box: the 68 points (and the swap's 2 px pad) are in too.
+  for (const [x, y] of face.landmarks68 ?? []) {
+    x0 = Math.min(x0, x - 3); y0 = Math.min(y0, y - 3);
+    x1 = Math.max(x1, x + 3); y1 = Math.max(y1, y + 3);
+  }
+  const ex0 = Math.floor(x0) & ~1, ey0 = Math.floor(y0) & ~1;
+  const ex1 = Math.ceil(Math.ceil(x1) / 2) * 2, ey1 = Math.ceil(Math.ceil(y1) / 2) * 2;
+  return clipRect({ x: ex0, y: ey0, width: ex1 - ex0, height: ey1 - ey0 }, width, height);
 }
