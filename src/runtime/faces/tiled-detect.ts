@@ -89,11 +89,11 @@ function starts(total: number, size: number): number[] {
  * neighbouring tile, or the whole-frame pass sees it — then NMS (IoU `nmsIou`, default 0.4) and
  * a box lying mostly inside a better one is dropped too, so one face gives one box.
  */
-export async function detectTiled(detector: FaceDetector, frame: Pixels, options: DetectOptions, tiling: DetectTiling): Promise<{ faces: DetectedFace[]; tiles: number }> {
+export async function detectTiled(detector: FaceDetector, frame: Pixels, options: DetectOptions, tiling: DetectTiling, buffers?: ScratchBuffers): Promise<{ faces: DetectedFace[]; tiles: number }> {
   const tiles = planTiles(frame.width, frame.height, detector.inputSize ?? FALLBACK_INPUT, tiling);
-  if (tiles.length === 0) return { faces: await detectWhole(detector, frame, options), tiles: 0 };
+  if (tiles.length === 0) return { faces: await detectWhole(detector, frame, options, buffers), tiles: 0 };
   const perCall: DetectOptions = { ...options, maxFaces: Math.max(options.maxFaces, 64) };
-  const all: DetectedFace[] = [...(await detectWhole(detector, frame, perCall))];
+  const all: DetectedFace[] = [...(await detectWhole(detector, frame, perCall, buffers))];
   const input = detector.inputSize ?? FALLBACK_INPUT;
   const wholeScale = Math.min(1, input.width / frame.width, input.height / frame.height);
   for (const tile of tiles) {
@@ -113,11 +113,23 @@ export async function detectTiled(detector: FaceDetector, frame: Pixels, options
  * input size (FaceDetector.sampleSize) — the RGB path's resize, without converting the whole
  * frame — and the boxes are scaled back to the frame.
  */
-async function detectWhole(detector: FaceDetector, frame: Pixels, options: DetectOptions): Promise<DetectedFace[]> {
+async function detectWhole(detector: FaceDetector, frame: Pixels, options: DetectOptions, buffers?: ScratchBuffers): Promise<DetectedFace[]> {
   if (!isYuv(frame)) return detector.detect(frame, options);
   const size = detector.sampleSize?.(frame.width, frame.height);
   if (!size || (size.width === frame.width && size.height === frame.height)) return detector.detect(yuvToRgb(frame), options);
-  return scaleFaces(await detector.detect(resizeYuvToRgb(frame, size.width, size.height), options), frame, size);
+  // The small input is only read while detect() runs (detectors copy it into their tensor).
+  const scratch = buffers?.acquire(size.width * size.height * 3);
+  try {
+    return scaleFaces(await detector.detect(resizeYuvToRgb(frame, size.width, size.height, scratch), options), frame, size);
+  } finally {
+    if (scratch) buffers!.recycle(scratch);
+  }
+}
+
+/** Where detectTiled may borrow a scratch buffer (the frame store's pool). */
+export interface ScratchBuffers {
+  acquire(bytes: number): Uint8Array;
+  recycle(buffer: Uint8Array): void;
 }
 
 function scaleFaces(faces: DetectedFace[], frame: YuvFrame, small: { width: number; height: number }): DetectedFace[] {

@@ -33,7 +33,7 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
       scoreThreshold: detectThreshold(token),
       // A privacy blur must not stop at the 20th face of a crowd.
       maxFaces: Math.min(token.parameters.max_faces ?? (token.operations.includes('blur') ? MAX_FACES : 20), MAX_FACES),
-    }, tiling);
+    }, tiling, ctx.store);
     const faces: Face[] = found
       .map((f) => ({
         bbox: f.bbox.map((v) => Math.round(v * 10) / 10) as Face['bbox'],
