@@ -27,6 +27,7 @@ import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
 import { FaceTrackRegistry } from './faces/face-tracks';
+import { Scratch } from './vision/scratch';
 import { applyHold, skipHold, withHeldFaces } from './processors/blur-hold';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
@@ -182,6 +183,8 @@ export class Runtime {
       now: () => Date.now(),
       storeWaitMs: this.storeWaitMs,
       maxFaceAreaRatio: options.maxFaceAreaRatio ?? DEFAULT_FACE_AREA_RATIO,
+      // This runtime's work buffers (the embedded swap borrows them per face; freed on close).
+      scratch: new Scratch(),
     };
   }
 
@@ -426,6 +429,7 @@ export class Runtime {
     await this.workers?.close();
     this.workers = undefined;
     this.tracks.clear();
+    this.context.scratch?.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();
     this.store.close();

@@ -15,6 +15,7 @@ import { FrameStore } from '../store/frame-store';
 import type { FaceToken, Stage } from '../token/types';
 import { fromWire, MAX_CACHED_SOURCES, toWire, type PixelRequest, type PixelResponse, type WireFrame } from './pixel-protocol';
 import type { Pixels } from '../vision/yuv';
+import { Scratch } from '../vision/scratch';
 
 const PIXEL_PROCESSORS: Readonly<Partial<Record<Stage, Processor>>> = Object.freeze({ blur, enhance, debug, swap });
 
@@ -39,6 +40,8 @@ class PixelWorkerHost {
       now: () => Date.now(),
       // The worker's own store only holds one request's frames: no waiting there.
       storeWaitMs: 0,
+      // This worker's own work buffers (requests run one at a time here; see ProcessorContext.scratch).
+      scratch: new Scratch(),
       ...(typeof (workerData as { maxFaceAreaRatio?: unknown } | null)?.maxFaceAreaRatio === 'number' ? { maxFaceAreaRatio: (workerData as { maxFaceAreaRatio: number }).maxFaceAreaRatio } : {}),
     };
   }

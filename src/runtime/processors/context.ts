@@ -6,6 +6,7 @@ import type { SwapperEngine } from '../models/swapper-engine';
 import type { IdentityCache } from './identity-cache';
 import type { FaceMasker } from '../models/zoo';
 import type { FaceTrackRegistry } from '../faces/face-tracks';
+import type { Scratch } from '../vision/scratch';
 
 /** A model swapper with the recognizer whose embeddings it takes. */
 export interface SwapperWithRecognizer {
@@ -36,6 +37,12 @@ export interface ProcessorContext {
   readonly storeWaitMs?: number;
   /** Most face area one pixel stage may work on, as a multiple of the frame's area (default 2). */
   readonly maxFaceAreaRatio?: number;
+  /**
+   * Work buffers reused across calls (one arena per runtime / pixel worker). Only for code that
+   * borrows and gives back within one synchronous section (no await in between), e.g. the
+   * embedded swap of one face. Absent: callers allocate fresh buffers.
+   */
+  readonly scratch?: Scratch;
 }
 
 export interface ProcessOptions {

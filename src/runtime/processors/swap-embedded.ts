@@ -6,7 +6,7 @@ import { featherMask, polygonMask, combineMin } from '../vision/mask';
 import { colorTransferInto } from '../vision/color';
 import { blendMaskedInto } from '../vision/blend';
 import { clipRect } from '../vision/rect';
-import { crop } from '../vision/resize';
+import type { Scratch } from '../vision/scratch';
 
 /**
  * The embedded landmark-driven swap of one face (no model download): the source face is warped
@@ -14,8 +14,14 @@ import { crop } from '../vision/resize';
  * colours are matched to the target skin, and it is blended into `out` through a mask of the
  * target face hull whose feather stays inside the hull — so every pixel outside is unchanged.
  * Returns the rectangle it may have changed (undefined when the face is too small to swap).
+ *
+ * `scratch`, when given, lends every face-sized buffer (warped face, coverage, masks, Lab
+ * values; roles swap.* and featherMask.*) so a warm arena makes a face cost no allocation
+ * beyond a few small arrays. This is safe because the function is synchronous: there is no
+ * `await` in it, so no other swap on the same context can run between handing a buffer out
+ * and the blend that consumes it; nothing borrowed outlives the call. Same bytes either way.
  */
-export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], target: Frame, targetPoints: Point[], out: Frame, ratio: number): Rect | undefined {
+export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], target: Frame, targetPoints: Point[], out: Frame, ratio: number, scratch?: Scratch): Rect | undefined {
   const hull = convexHull(targetPoints);
   const bounds = polygonBounds(hull);
   const pad = 2;
@@ -27,16 +33,21 @@ export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], targ
   const localHull = hull.map(local);
 
   // Warped source face, in the target's rectangle; coverage marks the pixels the triangles filled.
-  const warped = { width: rect.width, height: rect.height, channels: 3 as const, data: new Uint8Array(rect.width * rect.height * 3) };
-  const coverage = new Float32Array(rect.width * rect.height);
+  // Borrowed buffers hold the last face's values: cleared to what fresh arrays would be (the
+  // warp writes only inside its triangles; coverage is 1 there and must be 0 elsewhere).
+  const area = rect.width * rect.height;
+  const warped = { width: rect.width, height: rect.height, channels: 3 as const, data: scratch ? scratch.uint8('swap.warped', area * 3).fill(0) : new Uint8Array(area * 3) };
+  const coverage = scratch ? scratch.float32('swap.coverage', area).fill(0) : new Float32Array(area);
   // Triangles from the target's own points, so none of them folds over in the destination.
   warpPiecewiseAffineInto(sourceFrame, sourcePoints, warped, dstPoints, delaunay(dstPoints), coverage);
 
   const faceWidth = Math.max(rect.width, rect.height);
-  const mask = combineMin(featherMask(polygonMask(rect.width, rect.height, localHull), rect.width, rect.height, Math.max(2, faceWidth * 0.08)), coverage);
+  const hullMask = polygonMask(rect.width, rect.height, localHull, scratch?.float32('swap.hull', area));
+  const feathered = featherMask(hullMask, rect.width, rect.height, Math.max(2, faceWidth * 0.08), scratch?.float32('swap.feather', area), scratch);
+  const mask = combineMin(feathered, coverage, scratch?.float32('swap.mask', area));
 
-  const targetRegion = crop(target, rect);
-  colorTransferInto(warped, mask, targetRegion, mask);
+  // Target skin statistics read in place over rect (the same pixels, in the same order, as a crop).
+  colorTransferInto(warped, mask, target, mask, undefined, rect, scratch?.float32('swap.lab', area * 3));
   blendMaskedInto(out, warped, mask, rect, ratio);
   return rect;
 }

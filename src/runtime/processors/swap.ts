@@ -51,7 +51,7 @@ async function embeddedSwap(token: FaceToken, ctx: ProcessorContext): Promise<St
       const changed: Rect[] = [];
       for (const i of indices) {
         faces[i] = await ensureLandmarks(faces[i], target.frame, ctx, token.parameters);
-        const rect = swapFaceEmbedded(sourceFrame, sourcePoints, target.frame, faces[i].landmarks68!, out.frame, ratio);
+        const rect = swapFaceEmbedded(sourceFrame, sourcePoints, target.frame, faces[i].landmarks68!, out.frame, ratio, ctx.scratch);
         if (rect) changed.push(rect);
       }
       return {

@@ -48,6 +48,9 @@ export function maskedStats(frame: PixelTarget, mask: Float32Array, rect?: Rect)
  * Rects (default: the whole frame) say where each mask lies: srcMask covers srcRect of src,
  * targetMask covers targetRect of target; targetRect defaults to srcRect when only that is
  * given (same geometry in two frames) and to the whole target otherwise.
+ *
+ * `srcLab`, when given, is the work buffer for the source's Lab values (3 per pixel of srcRect;
+ * any old contents: only entries under srcMask > 0 are written, then read) instead of a new one.
  */
 export function colorTransferInto(
   src: PixelTarget,
@@ -56,9 +59,11 @@ export function colorTransferInto(
   targetMask: Float32Array,
   srcRect?: Rect,
   targetRect?: Rect,
+  srcLab?: Float32Array,
 ): void {
   const sr = checkRegion(src, srcMask, srcRect, 'colorTransfer (source)');
   const tr = checkRegion(target, targetMask, targetRect ?? srcRect, 'colorTransfer (target)');
+  if (srcLab && srcLab.length !== sr.width * sr.height * 3) throw faceError('E_BAD_PARAMETER', `colorTransfer: srcLab has ${srcLab.length} values, expected ${sr.width * sr.height * 3}`);
 
   // Target statistics in Lab.
   const lab = new Float64Array(3);
@@ -75,7 +80,7 @@ export function colorTransferInto(
   if (!(tAcc[0] > 0)) return;
 
   // Source statistics; the Lab values are kept so the transfer pass need not convert again.
-  const srcLab = new Float32Array(sr.width * sr.height * 3);
+  const labs = srcLab ?? new Float32Array(sr.width * sr.height * 3);
   const sAcc = new Float64Array(7);
   const s = src.data;
   for (let y = 0, i = 0; y < sr.height; y++) {
@@ -84,7 +89,7 @@ export function colorTransferInto(
       const m = srcMask[i];
       if (!(m > 0)) continue;
       rgbToLab(s[p], s[p + 1], s[p + 2], lab);
-      srcLab[i * 3] = lab[0]; srcLab[i * 3 + 1] = lab[1]; srcLab[i * 3 + 2] = lab[2];
+      labs[i * 3] = lab[0]; labs[i * 3 + 1] = lab[1]; labs[i * 3 + 2] = lab[2];
       accumulate(sAcc, m, lab);
     }
   }
@@ -101,9 +106,9 @@ export function colorTransferInto(
     for (let x = 0; x < sr.width; x++, i++, p += 3) {
       if (!(srcMask[i] > 0)) continue;
       labToRgbInto(
-        srcLab[i * 3] * gain[0] + shift[0],
-        srcLab[i * 3 + 1] * gain[1] + shift[1],
-        srcLab[i * 3 + 2] * gain[2] + shift[2],
+        labs[i * 3] * gain[0] + shift[0],
+        labs[i * 3 + 1] * gain[1] + shift[1],
+        labs[i * 3 + 2] * gain[2] + shift[2],
         s, p,
       );
     }

@@ -1,13 +1,22 @@
 import type { Point } from './frame';
+import type { Scratch } from './scratch';
 
 /**
  * Hard polygon mask, width×height, values exactly 0 or 1. Pixel (x, y) is the point (x, y)
  * (landmarks are pixel centres, as in the piecewise warp) and is 1 when that point is inside
  * the polygon by the even–odd rule; points on a left or right edge count as inside. Scanline
  * fill: per row, the crossings with each edge are sorted and the spans between pairs filled.
+ * `out` (width·height values, any old contents), when given, is cleared, filled and returned
+ * instead of a new array.
  */
-export function polygonMask(width: number, height: number, polygon: ReadonlyArray<Readonly<Point>>): Float32Array {
-  const mask = new Float32Array(width * height);
+export function polygonMask(width: number, height: number, polygon: ReadonlyArray<Readonly<Point>>, out?: Float32Array): Float32Array {
+  let mask: Float32Array;
+  if (out) {
+    if (out.length !== width * height) throw new RangeError(`polygonMask: out has ${out.length} values, expected ${width * height}`);
+    mask = out.fill(0);
+  } else {
+    mask = new Float32Array(width * height);
+  }
   const n = polygon.length;
   if (n < 3) return mask;
   let minY = Infinity, maxY = -Infinity;
@@ -43,14 +52,20 @@ export function polygonMask(width: number, height: number, polygon: ReadonlyArra
  *    never blended), exactly 1 wherever the whole blur support is inside the mask (≥ 3r from
  *    the edge), and a ramp rising monotonically from the edge inward over about `radius` px;
  *  - radius ≤ 0 returns a copy of the mask.
+ * `out` (width·height values, any old contents; may be `mask` itself), when given, receives the
+ * result and is returned instead of a new array; `work`, when given, lends the blur's buffers
+ * (roles featherMask.*) so the call allocates nothing. Same values either way.
  */
-export function featherMask(mask: Float32Array, width: number, height: number, radius: number): Float32Array {
+export function featherMask(mask: Float32Array, width: number, height: number, radius: number, out?: Float32Array, work?: Scratch): Float32Array {
   if (mask.length !== width * height) throw new RangeError(`featherMask: mask has ${mask.length} values, expected ${width * height}`);
-  if (!(radius > 0)) return new Float32Array(mask);
+  if (out && out.length !== mask.length) throw new RangeError(`featherMask: out has ${out.length} values, expected ${mask.length}`);
+  if (!(radius > 0)) return out ? (out === mask ? out : (out.set(mask), out)) : new Float32Array(mask);
   const r = Math.max(1, Math.round(radius / 3));
-  const blurred = new Float32Array(mask);
-  const line = new Float64Array(Math.max(width, height));
-  const tmp = new Float64Array(line.length);
+  const blurred = work ? work.float32('featherMask.blurred', mask.length) : new Float32Array(mask.length);
+  blurred.set(mask);
+  const lineLength = Math.max(width, height);
+  const line = work ? work.float64('featherMask.line', lineLength) : new Float64Array(lineLength);
+  const tmp = work ? work.float64('featherMask.tmp', lineLength) : new Float64Array(lineLength);
   for (let y = 0; y < height; y++) {
     const off = y * width;
     for (let x = 0; x < width; x++) line[x] = blurred[off + x];
@@ -62,15 +77,15 @@ export function featherMask(mask: Float32Array, width: number, height: number, r
     for (let pass = 0; pass < 3; pass++) boxLine(line, height, r, tmp);
     for (let y = 0; y < height; y++) blurred[y * width + x] = line[y];
   }
-  const out = new Float32Array(mask.length);
-  for (let i = 0; i < out.length; i++) {
+  const result = out ?? new Float32Array(mask.length);
+  for (let i = 0; i < result.length; i++) {
     const m = mask[i];
-    if (!(m > 0)) continue;
+    if (!(m > 0)) { result[i] = 0; continue; }
     const v = 2 * blurred[i] - 1;
     // Float sums of k/(2r+1) land a hair under 1 deep inside: snap so "inside" is exactly 1.
-    out[i] = m * (v <= 0 ? 0 : v >= 1 - 1e-5 ? 1 : v);
+    result[i] = m * (v <= 0 ? 0 : v >= 1 - 1e-5 ? 1 : v);
   }
-  return out;
+  return result;
 }
 
 /**
@@ -105,10 +120,13 @@ export function boxMask(width: number, height: number, blurFraction: number, pad
   return mask;
 }
 
-/** Per-pixel minimum of two same-sized masks (FaceFusion combines masks this way); range is that of the inputs. */
-export function combineMin(a: Float32Array, b: Float32Array): Float32Array {
+/**
+ * Per-pixel minimum of two same-sized masks (FaceFusion combines masks this way); range is that
+ * of the inputs. `out` (same size; may be `a` or `b`), when given, receives it instead of a new array.
+ */
+export function combineMin(a: Float32Array, b: Float32Array, out: Float32Array = new Float32Array(a.length)): Float32Array {
   if (a.length !== b.length) throw new RangeError(`combineMin: masks have ${a.length} and ${b.length} values`);
-  const out = new Float32Array(a.length);
+  if (out.length !== a.length) throw new RangeError(`combineMin: out has ${out.length} values, expected ${a.length}`);
   for (let i = 0; i < a.length; i++) out[i] = a[i] < b[i] ? a[i] : b[i];
   return out;
 }

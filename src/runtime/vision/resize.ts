@@ -53,13 +53,18 @@ export function bilinearTaps(src: number, dst: number): { i0: Int32Array; i1: In
   return { i0, i1, f };
 }
 
-/** Copy of a rectangle (clipped by the caller: it must lie inside the frame) as a new frame. */
-export function crop(frame: Frame, rect: Rect): Frame {
+/**
+ * Copy of a rectangle (clipped by the caller: it must lie inside the frame) as a new frame.
+ * `out` (rect.width·rect.height·3 bytes, any old contents: every byte is written), when given,
+ * becomes the returned frame's data instead of a new array.
+ */
+export function crop(frame: Frame, rect: Rect, out?: Uint8Array): Frame {
   if (!Number.isInteger(rect.x) || !Number.isInteger(rect.y) || rect.x < 0 || rect.y < 0 || rect.x + rect.width > frame.width || rect.y + rect.height > frame.height) {
     throw new RangeError(`crop rectangle ${rect.x},${rect.y} ${rect.width}×${rect.height} is not inside the ${frame.width}×${frame.height} frame`);
   }
   checkSize(rect.width, rect.height);
-  const data = new Uint8Array(rect.width * rect.height * 3);
+  if (out && out.length !== rect.width * rect.height * 3) throw new RangeError(`crop: out has ${out.length} bytes, expected ${rect.width * rect.height * 3}`);
+  const data = out ?? new Uint8Array(rect.width * rect.height * 3);
   const row = rect.width * 3;
   for (let y = 0; y < rect.height; y++) {
     const start = ((rect.y + y) * frame.width + rect.x) * 3;
