@@ -54,6 +54,9 @@ describe('scratch arena and out-buffer vision functions', () => {
     assert.throws(() => s.uint8('a', 1.5), RangeError);
     s.clear();
     assert.strictEqual(s.bytes(), 0);
+    // A buffer over 8 MB (a 4K face) is handed out fresh and not kept.
+    assert.strictEqual(s.float32('huge', 3e6).length, 3e6);
+    assert.strictEqual(s.bytes(), 0);
   });
 
   it('polygonMask into a dirty buffer equals the fresh mask (outside cleared), and refuses a wrong size', () => {

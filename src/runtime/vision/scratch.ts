@@ -44,11 +44,19 @@ export class Scratch {
   }
 }
 
+/**
+ * A role's buffer is kept only up to this many bytes: a face of a 4K frame gets fresh buffers
+ * instead of pinning tens of MB outside the frame store's budget until the runtime closes
+ * (720p faces need ≈ 1.3 MB in all).
+ */
+const MAX_KEPT_BYTES = 8 << 20;
+
 function view<T extends Float32Array | Uint8Array | Float64Array>(map: Map<string, T>, name: string, n: number, make: (size: number) => T): T {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`scratch ${name}: size must be a whole number ≥ 0, got ${n}`);
   let backing = map.get(name);
   if (!backing || backing.length < n) {
     backing = make(n <= 16 ? 16 : 2 ** Math.ceil(Math.log2(n)));
+    if (backing.byteLength > MAX_KEPT_BYTES) return backing.subarray(0, n) as T;
     map.set(name, backing);
   }
   return backing.subarray(0, n) as T;
