@@ -44,9 +44,10 @@ export const DEFAULT_PIXEL_WORKERS = 'auto' as const;
 
 /**
  * What 'auto' pixel workers resolve to for a job's stages: one worker thread when the job swaps
- * or enhances with the embedded processors (a worker then takes ≈ 10 ms of swap per 720p frame
- * off the main thread: +8 % frames/s with YUV frames, BENCHMARKS.md §14), none otherwise — a
- * blur on YUV planes costs ≈ 2 ms, less than handing the frame to a thread and back (−10 %).
+ * or enhances with the embedded processors (a worker then takes the swap, ≈ 6–9 ms per 720p
+ * frame, off the main thread: +8–13 % frames/s with YUV frames, BENCHMARKS.md §14), none
+ * otherwise — a blur on YUV planes costs ≈ 2 ms, less than handing the frame to a thread and
+ * back (−3 to −13 %).
  */
 export function pixelWorkersFor(setting: number | 'auto', stages: readonly Stage[], parameters: Parameters): number {
   if (setting !== 'auto') return setting;
