@@ -144,6 +144,28 @@ describe('YUV 4:2:0 frames', function () {
       store.close();
     });
 
+    it('keeps derived data with a frame (attach): made once, disposed on release, dropped without dispose on expiry', () => {
+      let now = 1000;
+      const store = new FrameStore({ budgetBytes: 1 << 24, sweepIntervalMs: 0, now: () => now });
+      const disposed = [];
+      let made = 0;
+      const make = () => ({ n: ++made });
+      const a = store.put(Y.createYuvFrame(8, 8));
+      assert.strictEqual(store.attach(a, 'k', make, (v) => disposed.push(v.n)).n, 1);
+      assert.strictEqual(store.attach(a, 'k', make, (v) => disposed.push(v.n)).n, 1, 'made once');
+      const moved = store.move(a, 'other');
+      assert.strictEqual(store.attach(moved, 'k', make, (v) => disposed.push(v.n)).n, 1, 'moves with the pixels');
+      store.release(moved);
+      assert.deepStrictEqual(disposed, [1]);
+      const b = store.put(Y.createYuvFrame(8, 8), { expiresAt: now + 5 });
+      store.attach(b, 'k', make, (v) => disposed.push(v.n));
+      now += 10;
+      store.sweep();
+      assert.deepStrictEqual(disposed, [1], 'an expired frame may still be read by a stage: its attachment is not disposed');
+      assert.throws(() => store.attach(b, 'k', make, () => undefined), (e) => e.code === 'E_FRAME_MISSING');
+      store.close();
+    });
+
     it('pools the buffers of pooled frames on release (not on expiry), and drops them on close', () => {
       let now = 1000;
       const store = new FrameStore({ budgetBytes: 1 << 24, sweepIntervalMs: 0, now: () => now });

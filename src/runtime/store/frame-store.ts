@@ -195,8 +195,9 @@ export class FrameStore {
 
   /**
    * Data derived from a stored frame and kept with it — made by `make` on first use, given to
-   * `dispose` when the frame leaves the store (released, expired, closed). For what several
-   * stages of one frame would otherwise each compute again (an RGB view of a YUV frame).
+   * `dispose` when the frame is released (an expired or closed frame's attachments are simply
+   * dropped: a stage may still hold them). For what several stages of one frame would otherwise
+   * each compute again (an RGB view of a YUV frame).
    * Throws E_FRAME_MISSING for a frame that is not stored.
    */
   attach<T>(ref: FrameRef, key: string, make: () => T, dispose: (value: T) => void): T {
@@ -319,7 +320,7 @@ export class FrameStore {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const refs = [...this.frames.keys()] as FrameRef[];
-    for (const entry of this.frames.values()) disposeAttached(entry);
+    for (const entry of this.frames.values()) entry.attached = undefined;
     this.frames.clear();
     this.owners.clear();
     this.bytes = 0;
@@ -349,7 +350,10 @@ export class FrameStore {
     this.frames.delete(ref);
     this.bytes -= entry.bytes;
     this.untag(ref, entry.owner);
-    disposeAttached(entry);
+    // Only a release promises that nobody reads the frame any more: an expired frame may still be
+    // in a stage's hands, so neither its buffer nor its attachments are reused then.
+    if (reason === 'released') disposeAttached(entry);
+    entry.attached = undefined;
     if (entry.pooled && reason === 'released') this.pool.give(entry.frame.data);
     this.notify(ref, reason);
     this.wake();
