@@ -44,11 +44,6 @@ export function isYuv(pixels: Pixels): pixels is YuvFrame {
   return (pixels as YuvFrame).format === 'yuv420p';
 }
 
-/** Bytes of a frame of either form (what the frame store counts). */
-export function pixelBytes(pixels: Pixels): number {
-  return pixels.data.byteLength;
-}
-
 /** The byte size a frame of this form must have. */
 export function expectedPixelBytes(pixels: Pixels): number {
   return isYuv(pixels) ? yuvLayout(pixels.width, pixels.height).bytes : pixels.width * pixels.height * 3;
