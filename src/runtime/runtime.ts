@@ -26,9 +26,10 @@ import { DowngradePolicy, type DowngradeOptions } from './policy/downgrade';
 import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
-import { FaceTrackRegistry } from './faces/face-tracks';
+import { FaceStreamRegistry } from './faces/face-stream';
+import { ScanPlanCache } from './faces/scan-plan';
 import { Scratch } from './vision/scratch';
-import { applyHold, skipHold, withHeldFaces } from './processors/blur-hold';
+import { finishStreamFrame, streamFaces, withStreamFaces } from './processors/privacy-stream';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
 import { dirname, join } from 'path';
@@ -118,8 +119,8 @@ export class Runtime {
   readonly pool: SessionPool;
   readonly models: ModelCache;
   readonly validator = new TokenValidator();
-  /** Face tracks per video/live source, for the blur stage's temporal hold. */
-  readonly tracks: FaceTrackRegistry;
+  /** Privacy state per video/live source: rolling scan, face tracks, look-ahead (see faces/face-stream.ts). */
+  readonly streams: FaceStreamRegistry;
   readonly tokenTtlMs: number;
   /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
   readonly paths: PathPolicy;
@@ -155,7 +156,7 @@ export class Runtime {
     };
     this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
     this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
-    this.tracks = new FaceTrackRegistry(this.tokenTtlMs);
+    this.streams = new FaceStreamRegistry(this.tokenTtlMs);
     this.store = new FrameStore({
       budgetBytes: options.frameBudgetBytes ?? 512 * 1024 * 1024,
       defaultTtlMs: this.tokenTtlMs,
@@ -179,7 +180,8 @@ export class Runtime {
           (m) => this.withSession(m, (h) => openMasker(m.contract === 'bisenet' ? 'bisenet' : 'xseg', h, m.id, kind === 'region' ? regions : undefined)),
           kind === 'region' ? (regions ?? []).join(',') : '',
         ),
-      tracks: this.tracks,
+      streams: this.streams,
+      plans: new ScanPlanCache(),
       now: () => Date.now(),
       storeWaitMs: this.storeWaitMs,
       maxFaceAreaRatio: options.maxFaceAreaRatio ?? DEFAULT_FACE_AREA_RATIO,
@@ -189,21 +191,29 @@ export class Runtime {
   }
 
   /**
-   * Forgets the face tracks of a source (a job id, a video-in source id): its temporal hold
-   * ends. Called when the source ends or closes; an idle source's tracks go after the token TTL.
+   * Forgets the privacy stream of a source (a job id, a video-in source id): its tracks and
+   * rolling scan end. Called when the source ends or closes; an idle source's stream goes after
+   * the token TTL.
    */
-  releaseTracks(key: string): boolean {
-    return this.tracks.release(key);
+  releaseStream(key: string): boolean {
+    return this.streams.release(key);
   }
 
-  /** The token with the regions its source's tracker holds added to its faces (for a blur stage run in a pixel worker). */
-  withHeldFaces(token: FaceToken): Promise<FaceToken> {
-    return withHeldFaces(token, this.context);
+  /** The token with the regions its source's tracks place in its frame added to its faces (before a blur stage run in a pixel worker). */
+  withStreamFaces(token: FaceToken): Promise<FaceToken> {
+    return withStreamFaces(token, this.context);
   }
 
-  /** The token's frame will not reach the blur stage: its source's later frames need not wait for it. */
-  skipHold(token: FaceToken): void {
-    skipHold(token, this.context);
+  /** A blur stage run in a pixel worker masked the token's faces: its stream counts them (the worker has no streams). */
+  noteBlurred(token: FaceToken): void {
+    if (token.job_id === undefined) return;
+    const held = token.faces.filter((f) => f.held !== undefined).length;
+    this.streams.peek(token.job_id)?.noteBlurred(token.faces.length - held, held);
+  }
+
+  /** The token's frame will not be observed by its stream (it failed before detection finished): later frames need not wait for it. */
+  finishStreamFrame(token: FaceToken): void {
+    finishStreamFrame(token, this.context);
   }
 
   /** Fetches (if needed) and loads the default models, each warmed up once. */
@@ -302,13 +312,13 @@ export class Runtime {
       const p = token.parameters;
       const needsRecognizer = stage === 'blur' && !!(p.blur_except_embeddings?.length || p.blur_only_embeddings?.length);
       if (!needsRecognizer) {
-        // The blur stage's temporal hold tracks the source here, on the thread that owns the tracks
-        // (per index: the processor, if it runs here after all, gets the same result); the held
-        // regions travel to the worker inside the token. Flows do not wait for frame order.
+        // The blur stage's tracked regions come from the source's stream here, on the thread that
+        // owns it (per index: the processor, if it runs here after all, gets the same result);
+        // they travel to the worker inside the token. Flows do not wait for frame order.
         let work = token;
         if (stage === 'blur') {
-          const { faces, held } = await applyHold(token, this.context);
-          if (held) work = { ...token, faces };
+          const { faces, all } = await streamFaces(token, this.context);
+          if (faces.length) work = { ...token, faces: all };
         }
         if (this.workers.accepts(stage, work)) return this.workers.run(stage, work, this.store);
       }
@@ -428,7 +438,7 @@ export class Runtime {
     this.context.identities.clear();
     await this.workers?.close();
     this.workers = undefined;
-    this.tracks.clear();
+    this.streams.clear();
     this.context.scratch?.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();
