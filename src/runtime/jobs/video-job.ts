@@ -382,6 +382,7 @@ export class VideoJob {
       lookahead,
       ordered: true,
       frameSec,
+      inFlight: window,
     }, Date.now());
   }
 
