@@ -16,6 +16,14 @@
 // Scenes are described in base units and rendered at a scale: the 6000-px crowd picture is the
 // 3000-px scene rendered at 2×, the 1080p pan the 720p scene rendered at 1.5× (faces 1.5× larger,
 // the same faces in view).
+//
+// In a test (each build takes well under a few seconds; see test/privacy-fixtures.test.js):
+//   const kit = await pf.loadKit();
+//   const { frame, faces } = await pf.renderScene(pf.crowdScene(), 2, kit);   // 6000 × 4344, 90 faces
+//   for (const s of pf.sweepScenes({ width: 1280, height: 720 })) { … renderScene(s.scene, 1, kit) … }
+//   const truth = await pf.writePanClip(ffmpeg, pf.panScene(), 1, file, kit, { frames: 50 });
+// then privacy-measure.js: coveredBySize(before, after, faces) for a picture; sourceDetail +
+// visibleFaces(ffmpeg, output, truth, detail) for an encoded output.
 const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');

@@ -134,21 +134,21 @@ async function sourceDetail(ffmpeg, clipFile, truth) {
  * the clip's length, so a looped camera clip works); an output frame with the same code as the one
  * before is a REPEAT (a live job writes repeats for dropped frames). Counts over the first
  * occurrence of each run of a code ("processed" frames) and, separately, over repeats.
+ * A code the blur of a nearby face made unreadable is inferred when the frames around it leave no
+ * doubt: k unreadable frames between codes a and a + k + 1 are a + 1 … a + k (no drop or repeat
+ * among them); otherwise they are counted as `framesUnreadable` and left out.
  */
 async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5 } = {}) {
   const { width: W, height: H } = truth;
   const n = truth.frames.length;
   const r = {
-    framesOut: 0, framesUnreadable: 0, framesProcessed: 0, framesRepeated: 0,
+    framesOut: 0, framesUnreadable: 0, framesCodeInferred: 0, framesProcessed: 0, framesRepeated: 0,
     framesWithVisibleFace: 0, faceFrames: 0, visibleFaceFrames: 0, repeatsWithVisibleFace: 0,
     firstCode: undefined, sourceFramesSeen: 0, visibleFrameIndexes: [], bySize: {}, ratios: [],
   };
   const seen = new Set();
   let previous = -2;
-  const decoded = await decodeLuma(ffmpeg, outputFile, W, H, (luma) => {
-    r.framesOut++;
-    const code = readCode(luma, W, H);
-    if (code < 0) { r.framesUnreadable++; previous = -2; return; }
+  const count = (luma, code) => {
     if (r.firstCode === undefined) r.firstCode = code;
     const i = code % n;
     const repeat = code === previous;
@@ -165,8 +165,7 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
       if (!repeat) {
         r.faceFrames++;
         r.ratios.push(ratio);
-        const bin = sizeBin(f.size);
-        const s = (r.bySize[bin] ??= { faceFrames: 0, visible: 0 });
+        const s = (r.bySize[sizeBin(f.size)] ??= { faceFrames: 0, visible: 0 });
         s.faceFrames++;
         if (isVisible) { s.visible++; r.visibleFaceFrames++; }
       }
@@ -174,7 +173,31 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
     }
     if (visible && repeat) r.repeatsWithVisibleFace++;
     if (visible && !repeat) { r.framesWithVisibleFace++; if (r.visibleFrameIndexes.length < 50) r.visibleFrameIndexes.push(i); }
+  };
+  // Frames whose code did not read, kept (copies) until the next readable code settles them.
+  let pending = [];
+  const settle = (next) => {
+    const gap = previous >= 0 && next !== undefined ? (((next - previous) % n) + n) % n : -1;
+    if (pending.length && gap === pending.length + 1) {
+      const first = previous;
+      pending.forEach((luma, k) => { r.framesCodeInferred++; count(luma, first + k + 1); });
+    } else {
+      r.framesUnreadable += pending.length;
+      if (pending.length) previous = -2;
+    }
+    pending = [];
+  };
+  const decoded = await decodeLuma(ffmpeg, outputFile, W, H, (luma) => {
+    r.framesOut++;
+    const code = readCode(luma, W, H);
+    if (code < 0) {
+      if (pending.length < 250) pending.push(new Uint8Array(luma)); else r.framesUnreadable++;
+      return;
+    }
+    settle(code);
+    count(luma, code);
   });
+  settle(undefined);
   r.sourceFramesSeen = seen.size;
   r.decoderNotes = decoded.stderr.trim().split('\n').filter(Boolean).slice(0, 3);
   const sorted = r.ratios.sort((a, b) => a - b);
