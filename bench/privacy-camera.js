@@ -164,9 +164,9 @@ async function fileJobs(rt, jobs, fx, ffmpeg) {
       d.fps.push(frames / wallSec);
       d.visibleFrames.push(v.framesWithVisibleFace);
       d.visibleFaceFrames.push(v.visibleFaceFrames);
-      d.last = { faceFrames: v.faceFrames, framesOut: v.framesOut, bySize: v.bySize, detailRatio: v.detailRatio, visibleFrameIndexes: v.visibleFrameIndexes, privacy: info?.result.privacy, framesNoFace: info?.result.framesNoFace };
+      d.last = { faceFrames: v.faceFrames, framesOut: v.framesOut, visibleAtEdge: v.visibleAtEdge, framesCodeInferred: v.framesCodeInferred, framesUnreadable: v.framesUnreadable, bySize: v.bySize, detailRatio: v.detailRatio, visibleFrameIndexes: v.visibleFrameIndexes, privacy: info?.result.privacy, framesNoFace: info?.result.framesNoFace };
       const ratio = side.key === 'bare' ? '' : ` · ${r3(frames / wallSec / data.bare.fps[round])}× bare`;
-      console.log(`    ${side.label.padEnd(26)} ${(frames / wallSec).toFixed(1).padStart(6)} frames/s${ratio} · frames with a visible face ${v.framesWithVisibleFace}/${v.framesOut} · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames} (detail ratio p50 ${v.detailRatio.p50}, p95 ${v.detailRatio.p95})`);
+      console.log(`    ${side.label.padEnd(26)} ${(frames / wallSec).toFixed(1).padStart(6)} frames/s${ratio} · frames with a visible face ${v.framesWithVisibleFace}/${v.framesOut} · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames}, ${v.visibleAtEdge} of them at the frame's edge (detail ratio p50 ${v.detailRatio.p50}, p95 ${v.detailRatio.p95})`);
     }
   }
   if (supportsNew === false) res.note = 'detect_scan_interval / detect_min_face not in this build (the job result has no privacy summary): those rows skipped';
@@ -221,7 +221,7 @@ async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg }) {
       processingFps: r2(r.processingFps),
       delaySec: delays.length ? { p50: r2(pct(delays, 0.5)), p95: r2(pct(delays, 0.95)), max: r2(delays[delays.length - 1]) } : null,
       file: { valid: Boolean(valid.frames) && !valid.error, frames: valid.frames, error: valid.error || undefined },
-      output: v && { framesOut: v.framesOut, framesProcessed: v.framesProcessed, framesRepeated: v.framesRepeated, framesUnreadable: v.framesUnreadable, framesWithVisibleFace: v.framesWithVisibleFace, visibleFaceFrames: v.visibleFaceFrames, faceFrames: v.faceFrames, repeatsWithVisibleFace: v.repeatsWithVisibleFace, bySize: v.bySize },
+      output: v && { framesOut: v.framesOut, framesProcessed: v.framesProcessed, framesRepeated: v.framesRepeated, framesUnreadable: v.framesUnreadable, framesWithVisibleFace: v.framesWithVisibleFace, visibleFaceFrames: v.visibleFaceFrames, visibleAtEdge: v.visibleAtEdge, faceFrames: v.faceFrames, repeatsWithVisibleFace: v.repeatsWithVisibleFace, framesUnreadable: v.framesUnreadable, bySize: v.bySize },
       cpuMsPerProcessedFrame: r2((cpu.user + cpu.system) / 1000 / Math.max(1, r.framesProcessed)),
       privacy: r.privacy,
     };

@@ -133,7 +133,8 @@ async function sourceDetail(ffmpeg, clipFile, truth) {
  * `detail` (sourceDetail). Each output frame is matched to its source frame by its code (modulo
  * the clip's length, so a looped camera clip works); an output frame with the same code as the one
  * before is a REPEAT (a live job writes repeats for dropped frames). Counts over the first
- * occurrence of each run of a code ("processed" frames) and, separately, over repeats.
+ * occurrence of each run of a code ("processed" frames) and, separately, over repeats;
+ * `visibleAtEdge`: visible face-frames whose box was partly outside the frame (entering or leaving).
  * A code the blur of a nearby face made unreadable is inferred when the frames around it leave no
  * doubt: k unreadable frames between codes a and a + k + 1 are a + 1 … a + k (no drop or repeat
  * among them); otherwise they are counted as `framesUnreadable` and left out.
@@ -143,7 +144,7 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
   const n = truth.frames.length;
   const r = {
     framesOut: 0, framesUnreadable: 0, framesCodeInferred: 0, framesProcessed: 0, framesRepeated: 0,
-    framesWithVisibleFace: 0, faceFrames: 0, visibleFaceFrames: 0, repeatsWithVisibleFace: 0,
+    framesWithVisibleFace: 0, faceFrames: 0, visibleFaceFrames: 0, visibleAtEdge: 0, repeatsWithVisibleFace: 0,
     firstCode: undefined, sourceFramesSeen: 0, visibleFrameIndexes: [], bySize: {}, ratios: [],
   };
   const seen = new Set();
@@ -167,7 +168,7 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
         r.ratios.push(ratio);
         const s = (r.bySize[sizeBin(f.size)] ??= { faceFrames: 0, visible: 0 });
         s.faceFrames++;
-        if (isVisible) { s.visible++; r.visibleFaceFrames++; }
+        if (isVisible) { s.visible++; r.visibleFaceFrames++; if (f.inside < 1) r.visibleAtEdge++; }
       }
       if (isVisible) visible++;
     }
