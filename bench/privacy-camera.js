@@ -173,7 +173,7 @@ async function fileJobs(rt, jobs, fx, ffmpeg) {
   for (const [k, d] of Object.entries(data)) {
     res.sides[k] = {
       label: d.label, parameters: d.parameters, framesPerSecond: summary(d.fps),
-      ...(k === 'bare' ? {} : { overBare: summary(d.fps.map((f, i) => (f / data.bare.fps[i]) * 1000)).median / 1000 }),
+      ...(k === 'bare' ? {} : { overBare: r3(summary(d.fps.map((f, i) => (f / data.bare.fps[i]) * 1000)).median / 1000) }),
       framesWithVisibleFace: Math.max(...d.visibleFrames), visibleFaceFrames: Math.max(...d.visibleFaceFrames), ...d.last,
     };
   }
