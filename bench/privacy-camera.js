@@ -158,13 +158,14 @@ async function fileJobs(rt, jobs, fx, ffmpeg) {
       if (side.key === 'bare') wallSec = await bareTranscode(clip.file, file, CRF);
       else ({ wallSec, info } = await timedJob(jobs, { target_path: clip.file, output_path: file, processors: ['face_blur'], keep_audio: false, crf: CRF, parameters: side.parameters }));
       if (side.key === 'defaults' && supportsNew === undefined) supportsNew = Boolean(info.result.privacy);
-      const v = await pm.visibleFaces(ffmpeg, file, clip.truth, clip.detail);
+      const v = await pm.visibleFaces(ffmpeg, file, clip.truth, clip.detail, { sequential: true });
+      if (v.framesOut !== frames) throw new Error(`${side.label} wrote ${v.framesOut} frames, expected ${frames}`);
       fs.rmSync(file, { force: true });
       const d = (data[side.key] ??= { label: side.label, parameters: side.parameters, fps: [], visibleFrames: [], visibleFaceFrames: [], last: undefined });
       d.fps.push(frames / wallSec);
       d.visibleFrames.push(v.framesWithVisibleFace);
       d.visibleFaceFrames.push(v.visibleFaceFrames);
-      d.last = { faceFrames: v.faceFrames, framesOut: v.framesOut, visibleAtEdge: v.visibleAtEdge, framesCodeInferred: v.framesCodeInferred, framesUnreadable: v.framesUnreadable, bySize: v.bySize, detailRatio: v.detailRatio, visibleFrameIndexes: v.visibleFrameIndexes, privacy: info?.result.privacy, framesNoFace: info?.result.framesNoFace };
+      d.last = { faceFrames: v.faceFrames, framesOut: v.framesOut, visibleAtEdge: v.visibleAtEdge, framesCodeMismatch: v.framesCodeMismatch ?? 0, bySize: v.bySize, detailRatio: v.detailRatio, visibleFrameIndexes: v.visibleFrameIndexes, privacy: info?.result.privacy, framesNoFace: info?.result.framesNoFace };
       const ratio = side.key === 'bare' ? '' : ` · ${r3(frames / wallSec / data.bare.fps[round])}× bare`;
       console.log(`    ${side.label.padEnd(26)} ${(frames / wallSec).toFixed(1).padStart(6)} frames/s${ratio} · frames with a visible face ${v.framesWithVisibleFace}/${v.framesOut} · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames}, ${v.visibleAtEdge} of them at the frame's edge (detail ratio p50 ${v.detailRatio.p50}, p95 ${v.detailRatio.p95})`);
     }
@@ -288,7 +289,7 @@ async function cctv(rt, jobs, fx, ffmpeg) {
   console.log(`  picture (token)  covered ${token.covered}/${token.total} · ${fmtBins(token.bins)}`);
   const file = out('cctv.mp4');
   const { wallSec, info } = await timedJob(jobs, { target_path: fx.cctv.file, output_path: file, processors: ['face_blur'], keep_audio: false, crf: CRF });
-  const v = await pm.visibleFaces(ffmpeg, file, fx.cctv.truth, fx.cctv.detail);
+  const v = await pm.visibleFaces(ffmpeg, file, fx.cctv.truth, fx.cctv.detail, { sequential: true });
   fs.rmSync(file, { force: true });
   const hidden = Object.fromEntries(Object.entries(v.bySize).map(([k, s]) => [k, { covered: s.faceFrames - s.visible, total: s.faceFrames }]));
   console.log(`  clip (job, ${fx.cctv.truth.frames.length} frames, ${(fx.cctv.truth.frames.length / wallSec).toFixed(1)} frames/s)  hidden face-frames by size: ${fmtBins(hidden)} · frames with a visible face ${v.framesWithVisibleFace}/${v.framesOut}`);

@@ -137,9 +137,11 @@ async function sourceDetail(ffmpeg, clipFile, truth) {
  * `visibleAtEdge`: visible face-frames whose box was partly outside the frame (entering or leaving).
  * A code the blur of a nearby face made unreadable is inferred when the frames around it leave no
  * doubt: k unreadable frames between codes a and a + k + 1 are a + 1 … a + k (no drop or repeat
- * among them); otherwise they are counted as `framesUnreadable` and left out.
+ * among them); otherwise they are counted as `framesUnreadable` and left out. `sequential`
+ * (file jobs, which write every frame in order): output frame k is source frame k, codes only
+ * checked (`framesCodeMismatch`).
  */
-async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5 } = {}) {
+async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5, sequential = false } = {}) {
   const { width: W, height: H } = truth;
   const n = truth.frames.length;
   const r = {
@@ -188,9 +190,15 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
     }
     pending = [];
   };
-  const decoded = await decodeLuma(ffmpeg, outputFile, W, H, (luma) => {
+  const decoded = await decodeLuma(ffmpeg, outputFile, W, H, (luma, k) => {
     r.framesOut++;
     const code = readCode(luma, W, H);
+    if (sequential) {
+      // A file job writes every frame in order: output frame k is source frame k (the code is only checked).
+      if (code !== k) r.framesCodeMismatch = (r.framesCodeMismatch ?? 0) + 1;
+      count(luma, k);
+      return;
+    }
     if (code < 0) {
       if (pending.length < 250) pending.push(new Uint8Array(luma)); else r.framesUnreadable++;
       return;
