@@ -27,6 +27,9 @@ import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
 import { FaceTrackRegistry } from './faces/face-tracks';
+import { LikenessMemory } from './faces/likeness-memory';
+import { faceCheckOn, withLikeness } from './processors/face-check';
+import { selectFaces } from './faces/select';
 import { Scratch } from './vision/scratch';
 import { applyHold, skipHold, withHeldFaces } from './processors/blur-hold';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
@@ -120,6 +123,8 @@ export class Runtime {
   readonly validator = new TokenValidator();
   /** Face tracks per video/live source, for the blur stage's temporal hold. */
   readonly tracks: FaceTrackRegistry;
+  /** Face-likeness verdicts per video/live source (swap and enhance reuse them across frames). */
+  readonly likeness: LikenessMemory;
   readonly tokenTtlMs: number;
   /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
   readonly paths: PathPolicy;
@@ -156,6 +161,7 @@ export class Runtime {
     this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
     this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
     this.tracks = new FaceTrackRegistry(this.tokenTtlMs);
+    this.likeness = new LikenessMemory(this.tokenTtlMs);
     this.store = new FrameStore({
       budgetBytes: options.frameBudgetBytes ?? 512 * 1024 * 1024,
       defaultTtlMs: this.tokenTtlMs,
@@ -180,6 +186,7 @@ export class Runtime {
           kind === 'region' ? (regions ?? []).join(',') : '',
         ),
       tracks: this.tracks,
+      likeness: this.likeness,
       now: () => Date.now(),
       storeWaitMs: this.storeWaitMs,
       maxFaceAreaRatio: options.maxFaceAreaRatio ?? DEFAULT_FACE_AREA_RATIO,
@@ -190,10 +197,24 @@ export class Runtime {
 
   /**
    * Forgets the face tracks of a source (a job id, a video-in source id): its temporal hold
-   * ends. Called when the source ends or closes; an idle source's tracks go after the token TTL.
+   * ends, and its face-likeness verdicts go too. Called when the source ends or closes; an idle
+   * source's tracks and verdicts go after the token TTL.
    */
   releaseTracks(key: string): boolean {
-    return this.tracks.release(key);
+    const verdicts = this.likeness.release(key);
+    return this.tracks.release(key) || verdicts;
+  }
+
+  /**
+   * The token with the face-likeness verdict on every face `stage` (swap or enhance) will
+   * change: measured here, on the thread that has the models, before the stage goes to a pixel
+   * worker (which has none). Other stages, and face_check off: the token as it is.
+   */
+  async withFaceLikeness(token: FaceToken, stage: Stage): Promise<FaceToken> {
+    if ((stage !== 'swap' && stage !== 'enhance') || !faceCheckOn(token)) return token;
+    const indices = selectFaces(token.faces, token.parameters, stage);
+    if (indices.every((i) => token.faces[i].likeness)) return token;
+    return { ...token, faces: await withLikeness(token, this.context, indices) };
   }
 
   /** The token with the regions its source's tracker holds added to its faces (for a blur stage run in a pixel worker). */
@@ -310,6 +331,7 @@ export class Runtime {
           const { faces, held } = await applyHold(token, this.context);
           if (held) work = { ...token, faces };
         }
+        work = await this.withFaceLikeness(work, stage);
         if (this.workers.accepts(stage, work)) return this.workers.run(stage, work, this.store);
       }
     }
@@ -429,6 +451,7 @@ export class Runtime {
     await this.workers?.close();
     this.workers = undefined;
     this.tracks.clear();
+    this.likeness.clear();
     this.context.scratch?.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();

@@ -45,6 +45,8 @@ async function runStages(runtime: Runtime, token: FaceToken, stages: readonly St
     // The hold tracks this frame in index order among the job's frames in flight; a pixel worker
     // has no trackers, so the held regions go to it in the token's faces.
     if (stage === 'blur' && holding) current = await runtime.withHeldFaces(current);
+    // A pixel worker has no models: the faces a swap or enhance changes are checked here first.
+    if (workers) current = await runtime.withFaceLikeness(current, stage);
     if (workers?.accepts(stage, current)) {
       next = await workers.run(stage, current, runtime.store);
     } else {

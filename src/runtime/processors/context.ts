@@ -7,6 +7,7 @@ import type { IdentityCache } from './identity-cache';
 import type { FaceMasker } from '../models/zoo';
 import type { FaceTrackRegistry } from '../faces/face-tracks';
 import type { Scratch } from '../vision/scratch';
+import type { LikenessMemory } from '../faces/likeness-memory';
 
 /** A model swapper with the recognizer whose embeddings it takes. */
 export interface SwapperWithRecognizer {
@@ -29,6 +30,8 @@ export interface ProcessorContext {
   enhancer(model: string): Promise<EnhancerEngine>;
   /** occlusion: xseg-style masker (default xseg_1); region: face parser (default bisenet_resnet_34) keeping `regions`. */
   masker(kind: 'occlusion' | 'region', model?: string, regions?: readonly string[]): Promise<FaceMasker>;
+  /** Face-likeness verdicts of a video's recent frames, reused for the same face (main thread only). */
+  readonly likeness?: LikenessMemory;
   /** Per-source face tracks for the blur stage's temporal hold (main thread only; pixel workers have none). */
   readonly tracks?: FaceTrackRegistry;
   /** Epoch ms. */

@@ -14,6 +14,7 @@ import { editableCopy, MODEL_FACE_CONTEXT, rgbView, storeEdited } from './yuv-pi
 import { assertFaceWork } from './limits';
 import { clipRect } from '../vision/rect';
 import { crop } from '../vision/resize';
+import { realFaces, skippedNote } from './face-check';
 
 /** Light denoise radius and the wider radius whose difference gives the sharpening detail. */
 const DENOISE_SIGMA = 0.8;
@@ -34,10 +35,15 @@ const BLUR_REACH = Math.ceil(3 * DETAIL_SIGMA) + 2;
  */
 export async function enhance(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
   return runStage('enhance', token, ctx, options, async () => {
-    const indices = selectFaces(token.faces, token.parameters, 'enhance');
-    if (indices.length === 0) return { outcome: 'no_face', note: 'no face to enhance' };
+    const selected = selectFaces(token.faces, token.parameters, 'enhance');
+    if (selected.length === 0) return { outcome: 'no_face', note: 'no face to enhance' };
+    // Only boxes that pass the face-likeness check are enhanced; the rest are journalled.
+    const { faces, keep, skipped } = await realFaces(token, ctx, selected);
+    if (keep.length === 0) return { patch: { faces }, skipped, note: `0 faces${skippedNote(skipped)}` };
+    const checked: FaceToken = { ...token, faces };
     const model = token.parameters.face_enhancer_model;
-    return isDefaultModelRef(model) ? embeddedEnhance(token, ctx, indices) : modelEnhance(token, ctx, indices, model as string);
+    const result = await (isDefaultModelRef(model) ? embeddedEnhance(checked, ctx, keep) : modelEnhance(checked, ctx, keep, model as string));
+    return { ...result, patch: { faces, ...result.patch }, note: `${result.note ?? ''}${skippedNote(skipped)}`, skipped };
   });
 }
 

@@ -202,6 +202,7 @@ function makeEntry(entry: JournalInput): JournalEntry {
     ms: entry.ms,
     outcome: entry.outcome,
     ...(entry.note !== undefined ? { note: entry.note } : {}),
+    ...(entry.faces_skipped?.length ? { faces_skipped: Object.freeze(entry.faces_skipped.map((f) => Object.freeze({ ...f }))) as JournalEntry['faces_skipped'] } : {}),
   });
 }
 
