@@ -81,6 +81,13 @@ export function dropDerived(runtime: Runtime, token: FaceToken, keep: FrameRef):
   runtime.store.releaseOwner(token.request_id, source === undefined ? {} : { keep: [source] });
 }
 
+/** Faces the token's stages left unchanged on purpose (journal faces_skipped of its swap and enhance). */
+export function facesSkipped(token: FaceToken): number {
+  let n = 0;
+  for (const entry of token.journal) n += entry.faces_skipped?.length ?? 0;
+  return n;
+}
+
 /** One frame token: a copy of the job's settings around a decoded frame. */
 export function frameToken(init: {
   jobId: string;
