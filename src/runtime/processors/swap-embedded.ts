@@ -51,10 +51,7 @@ export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], targ
   const feathered = featherMask(hullMask, rect.width, rect.height, Math.max(2, faceWidth * 0.08), scratch?.float32('swap.feather', area), scratch);
   const mask = combineMin(feathered, coverage, scratch?.float32('swap.mask', area));
   // Expressions that differ (an open mouth onto a closed one, a blink): the target keeps that feature.
-  for (const feature of keptFeatures(sourcePoints, targetPoints)) {
-    const keep = featherMask(polygonMask(rect.width, rect.height, feature.map(local)), rect.width, rect.height, Math.max(1.5, faceWidth * 0.03));
-    for (let i = 0; i < area; i++) if (keep[i] > 0) mask[i] *= 1 - keep[i];
-  }
+  for (const feature of keptFeatures(sourcePoints, targetPoints)) cutOut(mask, rect, feature.map(local), Math.max(1.5, faceWidth * 0.03));
 
   // Target skin statistics read in place over rect (the same pixels, in the same order, as a crop).
   colorTransferInto(warped, mask, target, mask, undefined, rect, scratch?.float32('swap.lab', area * 3));
@@ -62,4 +59,14 @@ export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], targ
   matchSeamInto(warped, mask, target, rect, faceWidth * 0.15);
   blendMaskedInto(out, warped, mask, rect, ratio);
   return rect;
+}
+
+/** mask ← mask · (1 − feathered polygon), the polygon in rect coordinates; the work covers only the polygon's bounds. */
+function cutOut(mask: Float32Array, rect: Rect, polygon: Point[], radius: number): void {
+  const b = clipRect(polygonBounds(polygon), rect.width, rect.height);
+  if (b.width < 1 || b.height < 1) return;
+  const keep = featherMask(polygonMask(b.width, b.height, polygon.map(([x, y]): Point => [x - b.x, y - b.y])), b.width, b.height, radius);
+  for (let y = 0; y < b.height; y++) {
+    for (let x = 0, k = y * b.width, m = (b.y + y) * rect.width + b.x; x < b.width; x++, k++, m++) if (keep[k] > 0) mask[m] *= 1 - keep[k];
+  }
 }

@@ -2,8 +2,8 @@ import type { Rect } from './frame';
 import type { PixelTarget } from './blend';
 import { gaussianBlurPlane } from './mask-smooth';
 
-/** The correction field is computed on a grid this many pixels apart (it is smooth: a coarse grid loses nothing and costs 1/16). */
-const STEP = 4;
+/** The correction field is computed on a grid this many pixels apart (it is smooth: a coarse grid loses nothing and costs 1/64). */
+const STEP = 8;
 /** A boundary pixel's colour difference counts up to this much per channel: a jaw point on the background must not drag the face. */
 const MAX_OFFSET = 40;
 
@@ -13,7 +13,7 @@ const MAX_OFFSET = 40;
  * difference along the seam and fades smoothly inward, so where the blend mask ramps from the
  * face into the target there is no step in colour or light. The field is the normalised
  * convolution of the differences on the seam band (0 < mask < 0.5, each clamped to ±40)
- * with a Gaussian of σ = `sigma` px, on a 4-px grid, bilinearly interpolated back — a membrane
+ * with a Gaussian of σ = `sigma` px, on an 8-px grid, bilinearly interpolated back — a membrane
  * of the seam's offsets in the spirit of Poisson cloning, at a fixed small cost. In place;
  * only pixels with mask > 0 are written.
  */
