@@ -26,12 +26,13 @@ import { DowngradePolicy, type DowngradeOptions } from './policy/downgrade';
 import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
-import { FaceTrackRegistry } from './faces/face-tracks';
+import { FaceStreamRegistry } from './faces/face-stream';
+import { ScanPlanCache } from './faces/scan-plan';
 import { LikenessMemory } from './faces/likeness-memory';
 import { faceCheckOn, withLikeness } from './processors/face-check';
 import { selectFaces } from './faces/select';
 import { Scratch } from './vision/scratch';
-import { applyHold, skipHold, withHeldFaces } from './processors/blur-hold';
+import { finishStreamFrame, streamFaces, withStreamFaces } from './processors/privacy-stream';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
 import { dirname, join } from 'path';
@@ -121,8 +122,8 @@ export class Runtime {
   readonly pool: SessionPool;
   readonly models: ModelCache;
   readonly validator = new TokenValidator();
-  /** Face tracks per video/live source, for the blur stage's temporal hold. */
-  readonly tracks: FaceTrackRegistry;
+  /** Privacy state per video/live source: rolling scan, face tracks, look-ahead (see faces/face-stream.ts). */
+  readonly streams: FaceStreamRegistry;
   /** Face-likeness verdicts per video/live source (swap and enhance reuse them across frames). */
   readonly likeness: LikenessMemory;
   readonly tokenTtlMs: number;
@@ -160,7 +161,7 @@ export class Runtime {
     };
     this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
     this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
-    this.tracks = new FaceTrackRegistry(this.tokenTtlMs);
+    this.streams = new FaceStreamRegistry(this.tokenTtlMs);
     this.likeness = new LikenessMemory(this.tokenTtlMs);
     this.store = new FrameStore({
       budgetBytes: options.frameBudgetBytes ?? 512 * 1024 * 1024,
@@ -185,7 +186,8 @@ export class Runtime {
           (m) => this.withSession(m, (h) => openMasker(m.contract === 'bisenet' ? 'bisenet' : 'xseg', h, m.id, kind === 'region' ? regions : undefined)),
           kind === 'region' ? (regions ?? []).join(',') : '',
         ),
-      tracks: this.tracks,
+      streams: this.streams,
+      plans: new ScanPlanCache(),
       likeness: this.likeness,
       now: () => Date.now(),
       storeWaitMs: this.storeWaitMs,
@@ -196,13 +198,13 @@ export class Runtime {
   }
 
   /**
-   * Forgets the face tracks of a source (a job id, a video-in source id): its temporal hold
-   * ends, and its face-likeness verdicts go too. Called when the source ends or closes; an idle
-   * source's tracks and verdicts go after the token TTL.
+   * Forgets the privacy stream of a source (a job id, a video-in source id): its tracks and
+   * rolling scan end. Called when the source ends or closes; an idle source's stream goes after
+   * the token TTL. Its face-likeness verdicts go too.
    */
-  releaseTracks(key: string): boolean {
+  releaseStream(key: string): boolean {
     const verdicts = this.likeness.release(key);
-    return this.tracks.release(key) || verdicts;
+    return this.streams.release(key) || verdicts;
   }
 
   /**
@@ -217,14 +219,21 @@ export class Runtime {
     return { ...token, faces: await withLikeness(token, this.context, indices) };
   }
 
-  /** The token with the regions its source's tracker holds added to its faces (for a blur stage run in a pixel worker). */
-  withHeldFaces(token: FaceToken): Promise<FaceToken> {
-    return withHeldFaces(token, this.context);
+  /** The token with the regions its source's tracks place in its frame added to its faces (before a blur stage run in a pixel worker). */
+  withStreamFaces(token: FaceToken): Promise<FaceToken> {
+    return withStreamFaces(token, this.context);
   }
 
-  /** The token's frame will not reach the blur stage: its source's later frames need not wait for it. */
-  skipHold(token: FaceToken): void {
-    skipHold(token, this.context);
+  /** A blur stage run in a pixel worker masked the token's faces: its stream counts them (the worker has no streams). */
+  noteBlurred(token: FaceToken): void {
+    if (token.job_id === undefined) return;
+    const held = token.faces.filter((f) => f.held !== undefined).length;
+    this.streams.peek(token.job_id)?.noteBlurred(token.faces.length - held, held);
+  }
+
+  /** The token's frame will not be observed by its stream (it failed before detection finished): later frames need not wait for it. */
+  finishStreamFrame(token: FaceToken): void {
+    finishStreamFrame(token, this.context);
   }
 
   /** Fetches (if needed) and loads the default models, each warmed up once. */
@@ -323,13 +332,13 @@ export class Runtime {
       const p = token.parameters;
       const needsRecognizer = stage === 'blur' && !!(p.blur_except_embeddings?.length || p.blur_only_embeddings?.length);
       if (!needsRecognizer) {
-        // The blur stage's temporal hold tracks the source here, on the thread that owns the tracks
-        // (per index: the processor, if it runs here after all, gets the same result); the held
-        // regions travel to the worker inside the token. Flows do not wait for frame order.
+        // The blur stage's tracked regions come from the source's stream here, on the thread that
+        // owns it (per index: the processor, if it runs here after all, gets the same result);
+        // they travel to the worker inside the token. Flows do not wait for frame order.
         let work = token;
         if (stage === 'blur') {
-          const { faces, held } = await applyHold(token, this.context);
-          if (held) work = { ...token, faces };
+          const { faces, all } = await streamFaces(token, this.context);
+          if (faces.length) work = { ...token, faces: all };
         }
         work = await this.withFaceLikeness(work, stage);
         if (this.workers.accepts(stage, work)) return this.workers.run(stage, work, this.store);
@@ -450,7 +459,7 @@ export class Runtime {
     this.context.identities.clear();
     await this.workers?.close();
     this.workers = undefined;
-    this.tracks.clear();
+    this.streams.clear();
     this.likeness.clear();
     this.context.scratch?.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();

@@ -26,7 +26,7 @@ interface Source {
  * every frame (the measures cost ≈ 15 ms a face, mostly the identity embedding). A verdict
  * counts for a box of the same source within LIKENESS_REUSE_FRAMES frames that overlaps the
  * measured box (IoU ≥ 0.5); order does not matter (a job has several frames in flight).
- * Owned by the runtime; a source's verdicts go when it ends (Runtime.releaseTracks), when it
+ * Owned by the runtime; a source's verdicts go when it ends (Runtime.releaseStream), when it
  * was idle for `idleMs`, or on close.
  */
 export class LikenessMemory {

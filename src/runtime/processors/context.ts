@@ -5,7 +5,8 @@ import type { EnhancerEngine, LandmarkerEngine, RecognizerEngine } from '../mode
 import type { SwapperEngine } from '../models/swapper-engine';
 import type { IdentityCache } from './identity-cache';
 import type { FaceMasker } from '../models/zoo';
-import type { FaceTrackRegistry } from '../faces/face-tracks';
+import type { FaceStreamRegistry } from '../faces/face-stream';
+import type { ScanPlanCache } from '../faces/scan-plan';
 import type { Scratch } from '../vision/scratch';
 import type { LikenessMemory } from '../faces/likeness-memory';
 
@@ -32,8 +33,10 @@ export interface ProcessorContext {
   masker(kind: 'occlusion' | 'region', model?: string, regions?: readonly string[]): Promise<FaceMasker>;
   /** Face-likeness verdicts of a video's recent frames, reused for the same face (main thread only). */
   readonly likeness?: LikenessMemory;
-  /** Per-source face tracks for the blur stage's temporal hold (main thread only; pixel workers have none). */
-  readonly tracks?: FaceTrackRegistry;
+  /** Per-source privacy state: rolling scan, face tracks, look-ahead (main thread only; pixel workers have none). */
+  readonly streams?: FaceStreamRegistry;
+  /** Scan plans by frame size and settings (a video's frames share one). */
+  readonly plans?: ScanPlanCache;
   /** Epoch ms. */
   now(): number;
   /** Longest a stage's new frame waits for room in the store before E_STORE_FULL (default 10 s). */
