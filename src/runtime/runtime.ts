@@ -214,9 +214,14 @@ export class Runtime {
    */
   async withFaceLikeness(token: FaceToken, stage: Stage): Promise<FaceToken> {
     if ((stage !== 'swap' && stage !== 'enhance') || !faceCheckOn(token)) return token;
-    const indices = selectFaces(token.faces, token.parameters, stage);
-    if (indices.every((i) => token.faces[i].likeness)) return token;
-    return { ...token, faces: await withLikeness(token, this.context, indices) };
+    try {
+      const indices = selectFaces(token.faces, token.parameters, stage);
+      if (indices.every((i) => token.faces[i].likeness)) return token;
+      return { ...token, faces: await withLikeness(token, this.context, indices) };
+    } catch {
+      // A box the check cannot measure (a forged one): the stage measures it again and fails the token with a coded error.
+      return token;
+    }
   }
 
   /** The token with the regions its source's tracks place in its frame added to its faces (before a blur stage run in a pixel worker). */

@@ -61,6 +61,8 @@ export async function measureFaceLikeness(pixels: Pixels, bbox: Box, models: Lik
   const side = Math.max(bbox[2] - bbox[0], bbox[3] - bbox[1]);
   if (!(side >= 4)) return judge({ mirror: Infinity, context: 0, identity: 0 });
   const area = squareAround(bbox, side * CONTEXT_SCALE, pixels.width, pixels.height);
+  // A box (mostly) outside the frame: nothing to look at.
+  if (area.width < 8 || area.height < 8) return judge({ mirror: Infinity, context: 0, identity: 0 });
   const view = isYuv(pixels) ? cropYuvToRgb(pixels, area) : crop(pixels, area);
   const local: Box = [bbox[0] - area.x, bbox[1] - area.y, bbox[2] - area.x, bbox[3] - area.y];
 
@@ -92,6 +94,7 @@ export function judge(m: { mirror: number; context: number; identity: number }):
 
 async function mirrorDisagreement(view: Frame, local: Box, side: number, points: Point[], landmarker: LandmarkerEngine): Promise<number> {
   const area = squareAround(local, side * MIRROR_SCALE, view.width, view.height);
+  if (area.width < 4 || area.height < 4) return Infinity;
   const mirrored = mirroredCrop(view, area);
   const w = area.width;
   // The box in the mirrored crop: x ↦ w − (x − area.x).

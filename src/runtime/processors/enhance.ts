@@ -38,7 +38,9 @@ export async function enhance(token: FaceToken, ctx: ProcessorContext, options?:
   return runStage('enhance', token, ctx, options, async () => {
     const selected = selectFaces(token.faces, token.parameters, 'enhance');
     if (selected.length === 0) return { outcome: 'no_face', note: 'no face to enhance' };
-    // Only boxes that pass the face-likeness check are enhanced; the rest are journalled.
+    // Too much face area is refused before any work (the check included); then only boxes that
+    // pass the face-likeness check are enhanced, the rest journalled.
+    assertFaceWork(ctx, token.faces, selected, ctx.store.pixels(token.target.frame), 'enhance', 0.15);
     const { faces, keep, skipped } = await realFaces(token, ctx, selected);
     if (keep.length === 0) return { patch: { faces }, skipped, note: `0 faces${skippedNote(skipped)}` };
     const checked: FaceToken = { ...token, faces };

@@ -25,7 +25,9 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
   const stored = ctx.store.pixels(token.target.frame);
   const selected = selectFaces(token.faces, params, 'swap');
   if (selected.length === 0) return { outcome: 'no_face', note: 'no face matched the selector' };
-  // Only boxes that pass the face-likeness check are swapped; the rest are journalled.
+  // Too much face area is refused before any work; only boxes that pass the face-likeness check
+  // are swapped, the rest journalled.
+  assertFaceWork(ctx, token.faces, selected, stored, 'swap');
   const checked = await realFaces(token, ctx, selected);
   const indices = checked.keep;
   if (indices.length === 0) return { patch: { faces: checked.faces }, skipped: checked.skipped, note: `0 faces${skippedNote(checked.skipped)}` };

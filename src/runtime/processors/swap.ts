@@ -45,7 +45,9 @@ async function embeddedSwap(token: FaceToken, ctx: ProcessorContext): Promise<St
   const stored = ctx.store.pixels(token.target.frame);
   const selected = selectFaces(token.faces, token.parameters, 'swap');
   if (selected.length === 0) return { patch: { source }, outcome: 'no_face', note: 'no face matched the selector' };
-  // Only boxes that pass the face-likeness check are swapped; the rest are journalled.
+  // Too much face area is refused before any work; only boxes that pass the face-likeness check
+  // are swapped, the rest journalled.
+  assertFaceWork(ctx, token.faces, selected, stored, 'swap');
   const checked = await realFaces(token, ctx, selected);
   const indices = checked.keep;
   const skipped: SkippedFace[] = [...checked.skipped];
