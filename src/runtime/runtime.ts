@@ -9,6 +9,7 @@ import type { FaceDetector, ModelRole } from './models/types';
 import { isDefaultModelRef, resolveModel, type ResolvedModel } from './models/model-ref';
 import { openDetector, openEnhancer, openLandmarker, openRecognizer, type EnhancerEngine, type LandmarkerEngine, type RecognizerEngine } from './models/engines';
 import { openSwapperEngine } from './models/swapper-engine';
+import { DetectorThread } from './models/detector-thread';
 import { openMasker, type FaceMasker } from './models/zoo';
 import { TokenValidator } from './token/validate';
 import { advance, createToken, isExpired, tokenFrameRefs } from './token/token';
@@ -76,6 +77,12 @@ export interface RuntimeOptions {
   maxFaceAreaRatio?: number;
   /** Worker threads for pixel stages run with `offMainThread` (stage nodes); default 1, 0 = main thread. */
   pixelWorkers?: number;
+  /**
+   * Detection of video and live frames on a thread of its own, with a second session of the
+   * detector model (1, the default), or on the main thread (0). See BENCHMARKS.md §15 for what it
+   * gains; pictures are always detected on the main thread's session.
+   */
+  detectorThreads?: number;
   /**
    * Drop optional work under pressure in flows (the config node's "When overloaded: downgrade"):
    * stage nodes and face-video-out consult `runtime.downgrade`. Default off.
@@ -148,6 +155,9 @@ export class Runtime {
   private readonly engines = new Map<string, Promise<unknown>>();
   private readonly context: ProcessorContext;
   private closed = false;
+  /** Detector threads started for video frames (closed with the runtime). */
+  private readonly detectorThreads = new Set<DetectorThread>();
+  private readonly sessionOptions: { device: DeviceRequest; threads: number };
 
   constructor(options: RuntimeOptions = {}) {
     this.log = options.logger ?? (() => undefined);
@@ -168,13 +178,16 @@ export class Runtime {
       defaultTtlMs: this.tokenTtlMs,
       sweepIntervalMs: options.sweepIntervalMs ?? 5000,
     });
-    this.pool = new SessionPool({ device: options.device ?? 'auto', threads: options.threads ?? 0, spinWait: options.spinWait ?? false, logger: this.log });
+    this.sessionOptions = { device: options.device ?? 'auto', threads: options.threads ?? 0 };
+    this.pool = new SessionPool({ ...this.sessionOptions, spinWait: options.spinWait ?? false, logger: this.log });
+    const detectorThreads = Math.max(0, Math.floor(options.detectorThreads ?? 1));
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
     if (options.downgrade) this.downgrade = new DowngradePolicy(options.downgrade === true ? {} : options.downgrade, this.store);
     this.context = {
       store: this.store,
       identities: new IdentityCache(),
       detector: (model) => this.engine<FaceDetector>('detector', model, (m) => this.withSession(m, (h) => openDetector(m.contract, h, m.id))),
+      ...(detectorThreads > 0 ? { videoDetector: (model?: string) => this.engine<FaceDetector>('detector', model, (m) => this.openDetectorThread(m, model), 'thread') } : {}),
       landmarker: (model) => this.engine<LandmarkerEngine>('landmarker', model, (m) => this.withSession(m, (h) => openLandmarker(m.contract, h, m.id))),
       embedder: (model) => this.engine<RecognizerEngine>('embedder', model, (m) => this.withSession(m, (h) => openRecognizer(m.contract, h, m.id))),
       swapper: (model) => this.engine<SwapperWithRecognizer>('swapper', model, (m) => this.openSwapper(m)),
@@ -232,8 +245,8 @@ export class Runtime {
   /** A blur stage run in a pixel worker masked the token's faces: its stream counts them (the worker has no streams). */
   noteBlurred(token: FaceToken): void {
     if (token.job_id === undefined) return;
-    const held = token.faces.filter((f) => f.held !== undefined).length;
-    this.streams.peek(token.job_id)?.noteBlurred(token.faces.length - held, held);
+    const figures = [...token.journal].reverse().find((j) => j.stage === 'blur')?.figures;
+    if (figures) this.streams.peek(token.job_id)?.noteBlurred((figures.blurred ?? 0) - (figures.held ?? 0), figures.held ?? 0);
   }
 
   /** The token's frame will not be observed by its stream (it failed before detection finished): later frames need not wait for it. */
@@ -464,6 +477,8 @@ export class Runtime {
     this.context.identities.clear();
     await this.workers?.close();
     this.workers = undefined;
+    await Promise.allSettled([...this.detectorThreads].map((t) => t.close()));
+    this.detectorThreads.clear();
     this.streams.clear();
     this.likeness.clear();
     this.context.scratch?.clear();
@@ -510,6 +525,18 @@ export class Runtime {
       await handle.release().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The detector of `model` on a thread of its own (its own session of the same file), beside
+   * the main thread's engine, which checks the model first and stands in if the thread dies.
+   */
+  private async openDetectorThread(model: ResolvedModel, ref: string | undefined): Promise<FaceDetector> {
+    const local = await this.context.detector(ref);
+    const thread = new DetectorThread(local, { path: model.path, contract: model.contract, modelId: model.id, device: this.sessionOptions.device, threads: this.sessionOptions.threads });
+    this.detectorThreads.add(thread);
+    this.log('info', `detector ${model.id} also loaded on a detection thread (video frames)`);
+    return thread;
   }
 
   /**

@@ -51,7 +51,8 @@ const GROWTH_BETWEEN = 0.015;
 /** Growth stops at this fraction per side (a box at most triples in width). */
 const GROWTH_MAX = 1;
 
-type Velocity = [number, number, number, number];
+/** Per-frame motion of a face's centre (x, y). */
+type Velocity = [number, number];
 
 interface Sighting {
   index: number;
@@ -62,7 +63,7 @@ interface Sighting {
 interface Track {
   id: number;
   sightings: Sighting[];
-  /** Per-frame change of x1, y1, x2, y2, once sighted twice. */
+  /** Per-frame motion of the centre, once sighted twice. */
   velocity?: Velocity;
   best: number;
   count: number;
@@ -161,16 +162,17 @@ export class FaceTracks {
       const ahead = next && next.index - index <= lookahead ? next.index - index : Infinity;
       if (prev && next && next.index - prev.index <= this.options.holdFrames) {
         const w = (index - prev.index) / (next.index - prev.index);
-        box = prev.box.map((x, k) => x + (next!.box[k] - x) * w) as Box;
+        const [ax, ay] = centre(prev.box), [bx, by] = centre(next.box);
+        box = sized(ax + (bx - ax) * w, ay + (by - ay) * w, Math.max(boxWidth(prev.box), boxWidth(next.box)), Math.max(boxHeight(prev.box), boxHeight(next.box)));
         distance = Math.min(index - prev.index, next.index - index);
         growth = GROWTH_BETWEEN;
       } else if (after <= ahead && prev && after !== Infinity) {
         distance = after;
-        box = v ? shift(prev.box, v, distance) : prev.box;
+        box = placed(track, prev.box, v, distance);
         growth = unknown;
       } else if (next && ahead !== Infinity) {
         distance = ahead;
-        box = v ? shift(next.box, v, -distance) : next.box;
+        box = placed(track, next.box, v, -distance);
         growth = unknown;
         before = true;
       }
@@ -196,9 +198,10 @@ export class FaceTracks {
     const prev = last(track);
     const span = Math.max(1, index - prev.index);
     if (moving) {
-      const measured = face.bbox.map((v, k) => (v - prev.box[k]) / span) as Velocity;
+      const [px, py] = centre(prev.box), [cx, cy] = centre(face.bbox);
+      const measured: Velocity = [(cx - px) / span, (cy - py) / span];
       const known = track.velocity;
-      track.velocity = known ? (known.map((v, k) => (1 - VELOCITY_GAIN) * v + VELOCITY_GAIN * measured[k]) as Velocity) : measured;
+      track.velocity = known ? [(1 - VELOCITY_GAIN) * known[0] + VELOCITY_GAIN * measured[0], (1 - VELOCITY_GAIN) * known[1] + VELOCITY_GAIN * measured[1]] : measured;
     }
     track.sightings.push({ index, box: [...face.bbox] as Box, score: face.score });
     if (track.sightings.length > SIGHTINGS_KEPT) track.sightings.shift();
@@ -210,7 +213,7 @@ export class FaceTracks {
   private place(track: Track, index: number, prior: Velocity | undefined): Box {
     const s = last(track);
     const v = this.options.motion === 'constant_velocity' ? track.velocity ?? prior : undefined;
-    return v ? shift(s.box, v, index - s.index) : s.box;
+    return placed(track, s.box, v, index - s.index);
   }
 
   /**
@@ -220,7 +223,7 @@ export class FaceTracks {
   private sceneVelocity(index: number): Velocity | undefined {
     const recent = this.tracks.filter((t) => t.velocity && index - last(t).index <= this.options.holdFrames);
     if (recent.length < 3) return undefined;
-    return [0, 1, 2, 3].map((k) => median(recent.map((t) => t.velocity![k]))) as Velocity | undefined;
+    return [median(recent.map((t) => t.velocity![0])), median(recent.map((t) => t.velocity![1]))];
   }
 
   private sure(track: Track): boolean {
@@ -243,8 +246,32 @@ function last(track: Track): Sighting {
   return track.sightings[track.sightings.length - 1];
 }
 
-function shift(box: Box, v: readonly number[], frames: number): Box {
-  return [box[0] + v[0] * frames, box[1] + v[1] * frames, box[2] + v[2] * frames, box[3] + v[3] * frames];
+function centre(b: Box): [number, number] {
+  return [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
+}
+
+function boxWidth(b: Box): number {
+  return b[2] - b[0];
+}
+
+function boxHeight(b: Box): number {
+  return b[3] - b[1];
+}
+
+function sized(cx: number, cy: number, w: number, h: number): Box {
+  return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2];
+}
+
+/**
+ * The face `frames` away from the sighting `from` (negative: before it): its centre moved along
+ * `v`, its size the largest of the track's recent sightings (a detector's box jitters a few
+ * pixels from frame to frame; a mask placed from its motion must not shrink with that jitter).
+ */
+function placed(track: Track, from: Box, v: Velocity | undefined, frames: number): Box {
+  const [cx, cy] = centre(from);
+  const w = Math.max(...track.sightings.map((s) => boxWidth(s.box)));
+  const h = Math.max(...track.sightings.map((s) => boxHeight(s.box)));
+  return v ? sized(cx + v[0] * frames, cy + v[1] * frames, w, h) : sized(cx, cy, w, h);
 }
 
 function median(values: number[]): number {

@@ -38,6 +38,8 @@ const PREFILTER_BELOW = 0.25;
  */
 const SECOND_LOOK_FACE = 32;
 const SECOND_LOOK_SCORE = 0.5;
+/** Tiles sampled ahead of the one the detector is running (each holds a 230 kB input buffer until its run ends). */
+const TILES_IN_FLIGHT = 3;
 /** A tile box overlapping a whole-frame box by this IoU is the same face. */
 const SAME_FACE_IOU = 0.3;
 
@@ -88,14 +90,17 @@ export async function runScan(detector: FaceDetector, frame: Pixels, plan: ScanP
     return { faces: selection.whole ? await detectWhole(detector, frame, options, buffers) : [], tilesRun: 0, secondLooks: 0 };
   }
   const perCall: DetectOptions = { ...options, maxFaces: Math.max(options.maxFaces, 64) };
-  const whole: DetectedFace[] = selection.whole ? await detectWhole(detector, frame, perCall, buffers) : [];
-  const all: DetectedFace[] = [...whole];
+  // The whole-frame pass and the tiles are started one after another and awaited together: with
+  // a detector on a worker thread (DetectorThread) the next input is sampled while it runs.
+  const wholePass = selection.whole ? detectWhole(detector, frame, perCall, buffers) : Promise.resolve([]);
+  // Awaited below; a tile's failure must not leave it an unhandled rejection.
+  wholePass.catch(() => undefined);
   const input = detector.inputSize ?? FALLBACK_INPUT;
   const bytes = input.width * input.height * 3;
   const finest = plan.levels.length - 1;
   const prefiltered = new Map<number, { image: Frame; factor: number }>();
   const uncertain: DetectedFace[] = [];
-  for (const index of selection.tiles) {
+  const runTile = async (index: number): Promise<void> => {
     const tile = plan.tiles[index];
     const level = plan.levels[tile.level];
     const source = levelSource(frame, level, tile.level, prefiltered);
@@ -116,7 +121,20 @@ export async function runScan(detector: FaceDetector, frame: Pixels, plan: ScanP
     } finally {
       buffers?.recycle(scratch);
     }
+  };
+  const running: Promise<void>[] = [];
+  try {
+    for (const index of selection.tiles) {
+      running.push(runTile(index));
+      if (running.length >= TILES_IN_FLIGHT) await running.shift();
+    }
+    await Promise.all(running);
+  } finally {
+    // A failed tile must not leave the others' buffers borrowed.
+    await Promise.allSettled(running);
   }
+  const whole = await wholePass;
+  const all: DetectedFace[] = [...whole];
   // The likeliest first, so the cap leaves the least likely unchecked (kept: when in doubt, blur).
   uncertain.sort((a, b) => b.score - a.score);
   let looks = 0;

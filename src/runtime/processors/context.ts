@@ -25,6 +25,11 @@ export interface ProcessorContext {
   /** Source faces already embedded, by frame and recognizer. */
   readonly identities: IdentityCache;
   detector(model?: string): Promise<FaceDetector>;
+  /**
+   * The detector for video frames when the runtime runs detection on a thread of its own
+   * (RuntimeOptions.detectorThreads): same model and boxes, another session. Absent: detector().
+   */
+  videoDetector?(model?: string): Promise<FaceDetector>;
   landmarker(model?: string): Promise<LandmarkerEngine>;
   embedder(model?: string): Promise<RecognizerEngine>;
   swapper(model: string): Promise<SwapperWithRecognizer>;

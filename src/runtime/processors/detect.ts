@@ -42,7 +42,9 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
   return runStage('detect', token, ctx, options, async () => {
     // As stored: a video job's YUV frame is sampled to the detector's input without conversion.
     const frame = ctx.store.pixels(token.target.frame);
-    const detector = await ctx.detector(token.parameters.face_detector_model);
+    // A video or live frame's detection runs on the detector thread when the runtime has one.
+    const video = token.job_id !== undefined && token.target.index !== undefined;
+    const detector = await (video && ctx.videoDetector ? ctx.videoDetector(token.parameters.face_detector_model) : ctx.detector(token.parameters.face_detector_model));
     const profile = scanProfile(detector);
     const plan: ScanPlan = ctx.plans ? ctx.plans.get(frame.width, frame.height, profile, minFaceFor(token, profile)) : planScan(frame.width, frame.height, profile, minFaceFor(token, profile));
     const stream = privacyStream(token, ctx);
@@ -72,6 +74,7 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
       patch: { faces },
       outcome: faces.length ? 'ok' : 'no_face',
       note: `${faces.length} face${faces.length === 1 ? '' : 's'} · ${detector.modelId} · ${detector.provider}${tiles} · faces ≥ ${plan.minFaceCovered} px`,
+      figures: { faces: faces.length, tiles: found.tilesRun, plan_tiles: plan.tiles.length, min_face: plan.minFaceCovered, second_looks: found.secondLooks },
     };
   });
 }
