@@ -29,6 +29,7 @@ const CASES = [
   ['pack.js', FULL ? ['20'] : ['10']],
   ['downgrade.js', FULL ? ['300'] : ['150']],
   ['scale-out.js', FULL ? ['12'] : ['6']],
+  ['swap-harm.js', []],
 ];
 
 // --summary: only print the table from the results already written.

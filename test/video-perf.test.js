@@ -38,7 +38,9 @@ describe('pixel stages on worker threads', function () {
     const frame = await decodeImage(fs.readFileSync(path.join(MEDIA, file)));
     const ref = rt.store.put(frame, { owner: 'job-1' });
     const token = frameToken({ jobId: 'job-1', ref, index: 0, pts: 0, width: frame.width, height: frame.height, source, stages, parameters: {}, ttlMs: 60000 });
-    return { token: await rt.run(token, stages.filter((s) => s === 'detect' || s === 'landmark')), sourceToken };
+    const analysed = await rt.run(token, stages.filter((s) => s === 'detect' || s === 'landmark'));
+    // As runFrameStages does before a pixel worker gets a swap: the faces' face-likeness check, on the main thread.
+    return { token: stages.includes('swap') ? await rt.withFaceLikeness(analysed, 'swap') : analysed, sourceToken };
   }
 
   it('a job\'s source picture crosses to a worker once: later swaps name it, with the same pixels, also on a YUV frame', async () => {

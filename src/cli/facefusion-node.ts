@@ -36,7 +36,7 @@ stopping: Ctrl-C (SIGINT) or SIGTERM on a live source (rtsp, rtmp, http, udp, tc
 exit codes: 0 done (also: a live run stopped with Ctrl-C/SIGTERM whose output was closed properly),
   1 the job failed, 2 bad arguments, 3 done but --alert-after-failures was reached, 130 cancelled or aborted
 
---json prints one object: { id, state, kind, read, written, failed, dropped, noFace, downgraded,
+--json prints one object: { id, state, kind, read, written, failed, dropped, noFace, facesSkipped, downgraded,
 late, held, timeSec, fps, provider, models, output, width, height, stages, alerts, downgrades, privacy?, error? }
   privacy (jobs that blur): { frames, framesFullScan, framesRollingScan, framesTrackedOnly,
   framesNotCovered, notCoveredFrames, facesBlurred, facesHeld, tracks, minFaceCovered,
