@@ -32,6 +32,8 @@ const GROWTH_PER_FRAME = 0.03;
 export const ORDER_WAIT_MS = 1000;
 
 interface Track {
+  /** Stable while the face is tracked (1, 2, …), so callers can follow one face across frames. */
+  id: number;
   box: Box;
   /** Per-frame change of x1, y1, x2, y2. */
   velocity: [number, number, number, number];
@@ -48,6 +50,8 @@ export interface HoldResult {
   held: number;
   /** The frame came after a later one had been tracked: regions were not updated by it. */
   late: boolean;
+  /** The track id of each detected face, in the order of `detected` (0 for a late frame's faces). */
+  ids: number[];
 }
 
 /**
@@ -65,6 +69,7 @@ export interface HoldResult {
  */
 export class FaceTracker {
   private tracks: Track[] = [];
+  private nextId = 1;
   /** Index of the last frame tracked (or skipped). */
   private last?: number;
   private waiters = new Map<number, () => void>();
@@ -114,7 +119,7 @@ export class FaceTracker {
     if (late) {
       const held = this.tracks.filter((t) => this.sure(t)).map((t) => heldFace(t.box, Math.max(1, index - t.seen), width, height));
       this.advance(index);
-      return { faces: [...detected, ...held], held: held.length, late };
+      return { faces: [...detected, ...held], held: held.length, late, ids: detected.map(() => 0) };
     }
     const dt = this.last === undefined ? 1 : index - this.last;
     const moving = this.options.motion === 'constant_velocity';
@@ -128,6 +133,7 @@ export class FaceTracker {
     pairs.sort((a, b) => b[0] - a[0]);
     const usedD = new Set<number>(), usedT = new Set<number>();
     const next: Track[] = [];
+    const ids = detected.map(() => 0);
     for (const [, d, t] of pairs) {
       if (usedD.has(d) || usedT.has(t)) continue;
       usedD.add(d); usedT.add(t);
@@ -138,7 +144,8 @@ export class FaceTracker {
         ? (track.velocity.map((v, k) => (1 - VELOCITY_GAIN) * v + (VELOCITY_GAIN * (box[k] - track.box[k])) / span) as Track['velocity'])
         : ([0, 0, 0, 0] as Track['velocity']);
       const streak = track.seen === index - 1 ? track.streak + 1 : 1;
-      next.push({ box: [...box] as Box, velocity, seen: index, best: Math.max(track.best, detected[d].score), streak });
+      next.push({ id: track.id, box: [...box] as Box, velocity, seen: index, best: Math.max(track.best, detected[d].score), streak });
+      ids[d] = track.id;
     }
     const held: Face[] = [];
     this.tracks.forEach((track, t) => {
@@ -151,11 +158,13 @@ export class FaceTracker {
       held.push(heldFace(predicted[t], age, width, height));
     });
     detected.forEach((f, d) => {
-      if (!usedD.has(d)) next.push({ box: [...f.bbox] as Box, velocity: [0, 0, 0, 0], seen: index, best: f.score, streak: 1 });
+      if (usedD.has(d)) return;
+      ids[d] = this.nextId++;
+      next.push({ id: ids[d], box: [...f.bbox] as Box, velocity: [0, 0, 0, 0], seen: index, best: f.score, streak: 1 });
     });
     this.tracks = next;
     this.advance(index);
-    return { faces: [...detected, ...held], held: held.length, late };
+    return { faces: [...detected, ...held], held: held.length, late, ids };
   }
 
   get size(): number {

@@ -59,6 +59,16 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
         embedding: { $ref: '#/definitions/embedding' },
         embedding_model: { $ref: '#/definitions/modelRef' },
         held: { type: 'integer', minimum: 1 },
+        identity: {
+          type: 'object',
+          required: ['name', 'similarity', 'known'],
+          additionalProperties: false,
+          properties: {
+            name: { type: ['string', 'null'], maxLength: 100 },
+            similarity: { type: 'number', minimum: -1, maximum: 1 },
+            known: { type: 'boolean' },
+          },
+        },
       },
     },
   },

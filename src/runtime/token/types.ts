@@ -30,6 +30,15 @@ export interface Face {
   embedding_model?: string;
   /** Set by the blur stage's temporal hold: not detected in this frame, masked because it was seen this many frames ago. */
   held?: number;
+  /** Set by face recognize: who this face is in the face library (name null = nobody reached the threshold). */
+  identity?: FaceIdentity;
+}
+
+/** A face's place in a face library: the best person, their cosine similarity, and whether it reached the threshold. */
+export interface FaceIdentity {
+  name: string | null;
+  similarity: number;
+  known: boolean;
 }
 
 export interface Parameters {
