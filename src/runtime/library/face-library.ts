@@ -82,6 +82,13 @@ export interface CollectResult {
   pruned: number;
 }
 
+/**
+ * Cosine similarity a face needs to be recognised as a person, with the default recognizer
+ * (fr_feature): the threshold that kept the false-accept rate at or under 1 % on the labelled
+ * identities of bench/face-library.js (BENCHMARKS.md §15).
+ */
+export const DEFAULT_RECOGNITION_THRESHOLD = 0.5;
+
 /** Longest name (characters). */
 export const MAX_NAME_LENGTH = 100;
 /** Largest thumbnail kept (bytes): a small face JPEG is ≈ 3–6 kB. */

@@ -38,7 +38,7 @@ export function faceToEnrol(token: FaceToken, which?: number | 'largest'): { fac
     return { face: token.faces[which], index: which };
   }
   if (faces.length > 1) {
-    throw new FaceError('E_BAD_PARAMETER', `the picture has ${faces.length} faces: say which to enrol (msg.face = its index in payload.faces, or "largest"), or give a picture of one person`);
+    throw new FaceError('E_BAD_PARAMETER', `the picture has ${faces.length} faces: say which one to enrol (msg.face in a flow: its index in payload.faces or "largest"; --largest on the command line), or give a picture of one person`);
   }
   return { face: faces[0], index: token.faces.indexOf(faces[0]) };
 }
