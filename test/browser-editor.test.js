@@ -13,8 +13,8 @@ const { ROOT, getJson, startNodeRed, chromiumMissing, launchChromium, openEditor
 const TYPES = Object.keys(require(path.join(ROOT, 'package.json'))['node-red'].nodes);
 const TABLE = require(path.join(ROOT, 'resources', 'node-defaults.js'));
 /** Config node types (opened with editConfig, not placed on the workspace). */
-const CONFIG_TYPES = ['facefusion-config', 'facefusion-queue'];
-const CONFIG_IDS = { 'facefusion-config': 'ffcfg00000000001', 'facefusion-queue': 'ffque00000000001' };
+const CONFIG_TYPES = ['facefusion-config', 'facefusion-queue', 'face-library'];
+const CONFIG_IDS = { 'facefusion-config': 'ffcfg00000000001', 'facefusion-queue': 'ffque00000000001', 'face-library': 'fflib00000000001' };
 const { nodeDefaults } = require(path.join(ROOT, 'dist', 'nodes', 'lib', 'node-defaults.js'));
 
 describe('editor dialogs and help in a real browser', function () {
@@ -29,15 +29,15 @@ describe('editor dialogs and help in a real browser', function () {
     page = await openEditor(browser, red.port);
     // One node of every type, saved with nothing but its id, type and runtime: as a flow saved
     // before any of the newer fields existed.
-    await page.evaluate((types) => {
+    await page.evaluate(({ types, ids }) => {
       const z = window.RED.workspaces.active();
-      const nodes = [{ id: 'ffcfg00000000001', type: 'facefusion-config' }, { id: 'ffque00000000001', type: 'facefusion-queue' }];
-      types.filter((t) => !t.startsWith('facefusion-')).forEach((type, i) => {
-        nodes.push({ id: `ffnode${String(i).padStart(10, '0')}`, type, z, config: 'ffcfg00000000001', x: 150 + 200 * (i % 4), y: 60 + 60 * Math.floor(i / 4), wires: [] });
+      const nodes = Object.entries(ids).map(([type, id]) => ({ id, type }));
+      types.filter((t) => !ids[t]).forEach((type, i) => {
+        nodes.push({ id: `ffnode${String(i).padStart(10, '0')}`, type, z, config: ids['facefusion-config'], library: ids['face-library'], x: 150 + 200 * (i % 4), y: 60 + 60 * Math.floor(i / 4), wires: [] });
       });
       window.RED.nodes.import(nodes);
       window.RED.view.redraw(true);
-    }, TYPES);
+    }, { types: TYPES, ids: CONFIG_IDS });
   });
 
   after(async function () {
@@ -116,7 +116,7 @@ describe('editor dialogs and help in a real browser', function () {
           out[key] = !el ? { missing: true } : el.type === 'checkbox' ? el.checked : el.value;
         }
         return out;
-      }, { keys: Object.keys(TABLE[type]).filter((k) => k !== 'config' && k !== 'queue'), prefix });
+      }, { keys: Object.keys(TABLE[type]).filter((k) => k !== 'config' && k !== 'queue' && k !== 'library'), prefix });
       for (const [key, value] of Object.entries(shown)) {
         const expected = TABLE[type][key];
         if (value && value.missing) problems.push(`${type}.${key}: a default without a dialog row`);
@@ -126,7 +126,7 @@ describe('editor dialogs and help in a real browser', function () {
         const ctx = document.createElement('canvas').getContext('2d');
         const out = [];
         for (const select of document.querySelectorAll('#dialog-form select, #node-config-dialog-edit-form select')) {
-          if (select.id === 'node-input-config' || select.id === 'node-input-queue' || !select.offsetParent) continue;
+          if (select.id === 'node-input-config' || select.id === 'node-input-queue' || select.id === 'node-input-library' || !select.offsetParent) continue;
           const style = getComputedStyle(select);
           ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
           const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 18; // the arrow
