@@ -22,6 +22,8 @@ interface Def extends NodeDef {
   unknownAfter?: number | string;
   queueSize?: number | string;
   dropWhenBusy?: boolean | string;
+  /** Free the token's pictures once recognised (a camera flow whose token goes no further). */
+  release?: boolean | string;
 }
 
 /** Longer side of an event's snapshot, px: the face at 240, the frame at 640. */
@@ -54,6 +56,7 @@ export = function (RED: Red): void {
     };
     const unwatch = libraryNode?.watch((n) => { size = n; showIdle(); });
     const dropWhenBusy = def.dropWhenBusy === true || def.dropWhenBusy === 'true';
+    const release = def.release === true || def.release === 'true';
     const queue = new WorkQueue(dropWhenBusy ? 0 : Math.max(0, Math.floor(numberOption(def.queueSize) ?? Number(defaults.queueSize))));
     let closed = false;
 
@@ -78,6 +81,8 @@ export = function (RED: Red): void {
             msg.people = [...new Set(token.faces.filter((f) => f.identity?.known).map((f) => f.identity!.name as string))];
             const events = await visits.observe(token.job_id ?? node.id, token.target.index, token.faces, token.target.width ?? 0, token.target.height ?? 0);
             const out = await Promise.all(events.map((e) => eventMessage(runtime, libraryNode!, token, e)));
+            // Snapshots are taken: a camera flow's token may give its pictures back now.
+            if (release) runtime.release(token);
             if (closed) return done();
             lastResult = token.faces.length
               ? token.faces.filter((f) => f.identity).map((f) => (f.identity!.known ? `${f.identity!.name} ${f.identity!.similarity.toFixed(2)}` : 'unknown')).join(', ')
