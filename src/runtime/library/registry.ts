@@ -40,12 +40,6 @@ export class LibraryRegistry {
     };
   }
 
-  /** A library already leased here (admin endpoints use the flows' connection). */
-  find(path: string): FaceLibrary | undefined {
-    const entry = this.open.get(canonical(path));
-    return entry?.library.isOpen ? entry.library : undefined;
-  }
-
   get size(): number {
     return this.open.size;
   }
