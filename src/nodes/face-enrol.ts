@@ -1,6 +1,6 @@
 import { FaceError } from '../runtime';
 import { enrolToken, withEmbeddings } from '../runtime/library';
-import { libraryOf, openLibrary, peopleText } from './lib/library-types';
+import { libraryOf, openLibrary, showLibraryStatus } from './lib/library-types';
 import { asFaceError, shorten } from './lib/messages';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
@@ -28,11 +28,7 @@ export = function (RED: Red): void {
     const config = configOf(RED, node, def.config);
     const libraryNode = config ? libraryOf(RED, node, def.library) : undefined;
     let lastResult = '';
-    const unwatch = libraryNode?.watch((size) => {
-      node.status(size === undefined
-        ? { fill: 'red', shape: 'ring', text: shorten(libraryNode.openError ? `${libraryNode.openError.code}: ${libraryNode.openError.message}` : 'library not open') }
-        : { fill: lastResult ? 'green' : 'grey', shape: 'dot', text: lastResult ? `${lastResult} · ${peopleText(size)}` : peopleText(size) });
-    });
+    const unwatch = libraryNode?.watch((size) => showLibraryStatus(node, libraryNode, size, lastResult));
     const queue = new WorkQueue(Math.max(0, Math.floor(numberOption(def.queueSize) ?? Number(nodeDefaults('face-enrol').queueSize))));
 
     node.on('input', (msg: NodeMessage, send, done) => {

@@ -1,5 +1,5 @@
 import { FaceError } from '../runtime';
-import { libraryOf, openLibrary, peopleText } from './lib/library-types';
+import { libraryOf, openLibrary, showLibraryStatus } from './lib/library-types';
 import { asFaceError, shorten } from './lib/messages';
 import { withDefaults } from './lib/node-defaults';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
@@ -20,11 +20,7 @@ export = function (RED: Red): void {
     const def = withDefaults('face-forget', nodeDef as Def);
     const libraryNode = libraryOf(RED, node, def.library);
     let lastResult = '';
-    const unwatch = libraryNode?.watch((size) => {
-      node.status(size === undefined
-        ? { fill: 'red', shape: 'ring', text: shorten(libraryNode.openError ? `${libraryNode.openError.code}: ${libraryNode.openError.message}` : 'library not open') }
-        : { fill: 'grey', shape: 'dot', text: shorten(lastResult ? `${lastResult} · ${peopleText(size)}` : peopleText(size)) });
-    });
+    const unwatch = libraryNode?.watch((size) => showLibraryStatus(node, libraryNode, size, lastResult));
 
     node.on('input', (msg: NodeMessage, send, done) => {
       try {

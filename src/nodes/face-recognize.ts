@@ -1,7 +1,7 @@
 import { FaceError, type FaceToken, type Runtime } from '../runtime';
 import { faceThumbnail, recognizeToken, VisitTracker, withEmbeddings, type VisitEvent } from '../runtime/library';
 import { encodeThumbnail } from '../runtime/vision/thumbnail';
-import { libraryOf, openLibrary, peopleText, type LibraryNode } from './lib/library-types';
+import { libraryOf, openLibrary, showLibraryStatus, type LibraryNode } from './lib/library-types';
 import { asFaceError, messageOf, shorten } from './lib/messages';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
@@ -50,9 +50,7 @@ export = function (RED: Red): void {
     let lastResult = '';
     let size: number | undefined;
     const showIdle = (): void => {
-      if (!libraryNode) return;
-      if (size === undefined) node.status({ fill: 'red', shape: 'ring', text: shorten(libraryNode.openError ? `${libraryNode.openError.code}: ${libraryNode.openError.message}` : 'library not open') });
-      else node.status({ fill: lastResult ? 'green' : 'grey', shape: 'dot', text: shorten(lastResult ? `${lastResult} · ${peopleText(size)}` : peopleText(size)) });
+      if (libraryNode) showLibraryStatus(node, libraryNode, size, lastResult);
     };
     const unwatch = libraryNode?.watch((n) => { size = n; showIdle(); });
     const dropWhenBusy = def.dropWhenBusy === true || def.dropWhenBusy === 'true';

@@ -3,6 +3,7 @@ import { join, resolve } from 'path';
 import type { FaceLibrary } from '../../runtime/library';
 import { FaceError } from '../../runtime';
 import type { Node, Red } from './red';
+import { shorten } from './messages';
 
 /** The `face library` config node as the face enrol / recognize / forget nodes see it. */
 export interface LibraryNode extends Node {
@@ -34,6 +35,18 @@ export function openLibrary(node: LibraryNode | undefined, type: string): FaceLi
   if (!node) throw new FaceError('E_BAD_PARAMETER', `${type} has no face library: open the node and pick or add one`);
   if (!node.library) throw node.openError ?? new FaceError('E_LIBRARY', `face library ${node.path} is not open`);
   return node.library;
+}
+
+/**
+ * A library node's idle status: the last result and the library's size (grey before any result),
+ * or why the library is not open (red).
+ */
+export function showLibraryStatus(node: Node, library: LibraryNode, size: number | undefined, lastResult: string): void {
+  if (size === undefined) {
+    node.status({ fill: 'red', shape: 'ring', text: shorten(library.openError ? `${library.openError.code}: ${library.openError.message}` : 'library not open') });
+    return;
+  }
+  node.status({ fill: lastResult ? 'green' : 'grey', shape: 'dot', text: shorten(lastResult ? `${lastResult} · ${peopleText(size)}` : peopleText(size)) });
 }
 
 /** "3 people" for a status line. */
