@@ -77,7 +77,7 @@ export = function (RED: Red): void {
             const token = await recognizeToken(library, embedded, threshold);
             msg.payload = token;
             msg.people = [...new Set(token.faces.filter((f) => f.identity?.known).map((f) => f.identity!.name as string))];
-            const events = await visits.observe(token.job_id ?? node.id, token.target.index, token.faces, token.target.width ?? 0, token.target.height ?? 0);
+            const events = visits.observe(token.job_id ?? node.id, token.target.index, token.faces);
             const out = await Promise.all(events.map((e) => eventMessage(runtime, libraryNode!, token, e)));
             // Snapshots are taken: a camera flow's token may give its pictures back now.
             if (release) runtime.release(token);

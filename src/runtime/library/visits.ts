@@ -1,4 +1,4 @@
-import { FaceTracker } from '../faces/face-tracks';
+import { FaceTracks } from '../faces/face-tracks';
 import type { Face } from '../token/types';
 import type { Box } from '../vision/frame';
 
@@ -51,7 +51,7 @@ interface TrackState {
 }
 
 interface Source {
-  tracker: FaceTracker;
+  tracker: FaceTracks;
   tracks: Map<number, TrackState>;
   /** When each name was last seen on this source (ms). */
   names: Map<string, number>;
@@ -78,18 +78,18 @@ export class VisitTracker {
    * The events a frame gives. `faces` carry `identity` (from the library); `index` is the frame's
    * place in its source (a counter per source is used when there is none).
    */
-  async observe(source: string, index: number | undefined, faces: readonly Face[], width: number, height: number, now = Date.now()): Promise<VisitEvent[]> {
+  observe(source: string, index: number | undefined, faces: readonly Face[], now = Date.now()): VisitEvent[] {
     for (const [key, s] of this.sources) if (now - s.lastUsed > this.idleMs) this.release(key);
     let state = this.sources.get(source);
     if (!state) {
-      state = { tracker: new FaceTracker({ frames: this.holdFrames, motion: 'constant_velocity' }, now), tracks: new Map(), names: new Map(), counter: 0, lastUsed: now, visits: 0 };
+      state = { tracker: new FaceTracks({ holdFrames: this.holdFrames, motion: 'constant_velocity', confirmScore: 0 }), tracks: new Map(), names: new Map(), counter: 0, lastUsed: now, visits: 0 };
       this.sources.set(source, state);
     }
     state.lastUsed = now;
     const at = index ?? state.counter;
     state.counter = Math.max(state.counter, at) + 1;
     const detected = faces.filter((f) => f.held === undefined);
-    const { ids, late } = await state.tracker.update(at, detected, width, height, now);
+    const { ids, late } = state.tracker.observe(at, detected, 0);
     const events: VisitEvent[] = [];
     if (late) return events;
     // A face the tracker still follows after longer than the hold (no frame came for a while) is a new visit.
@@ -136,7 +136,7 @@ export class VisitTracker {
 
   /** The source ended: its visits end. */
   release(source: string): void {
-    this.sources.get(source)?.tracker.release();
+    this.sources.get(source)?.tracker.clear();
     this.sources.delete(source);
   }
 
