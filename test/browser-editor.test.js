@@ -210,4 +210,32 @@ describe('editor dialogs and help in a real browser', function () {
       await page.unroute('**/facefusion/models?*');
     }
   });
+  it('the faces sidebar tab lists a deployed library\'s people with their pictures, renames and deletes them', async function () {
+    const { FaceLibrary } = require(path.join(ROOT, 'dist', 'runtime'));
+    const sharp = require('sharp');
+    const db = path.join(red.userDir, 'sidebar-library.db');
+    const unit = (k) => { const v = Array.from({ length: 512 }, (_, i) => Math.sin((i + 1) * k)); const n = Math.hypot(...v); return v.map((x) => x / n); };
+    const lib = new FaceLibrary(db);
+    lib.enrol('Barack Obama', { embedding: unit(1.1), embedding_model: 'fr_feature' }, { thumbnail: await sharp(path.join(ROOT, 'samples', 'obama.jpg')).resize(96).jpeg().toBuffer() });
+    lib.enrol('Joe Biden', { embedding: unit(2.3), embedding_model: 'fr_feature' });
+    await lib.close();
+    const res = await fetch(`http://127.0.0.1:${red.port}/flows`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify({ flows: [{ id: 'sbtab', type: 'tab', label: 'library' }, { id: 'sblib', type: 'face-library', name: 'people', path: db, thumbnails: true }] }),
+    });
+    assert.strictEqual(res.status, 200, await res.text());
+    await page.evaluate(() => window.RED.sidebar.show('facefusion-library'));
+    const names = () => page.$$eval('.ff-person-name', (els) => els.map((e) => e.firstChild.textContent));
+    await page.waitForFunction(() => document.querySelectorAll('.ff-person').length === 2, null, { timeout: 15000 });
+    assert.deepStrictEqual(await names(), ['Barack Obama', 'Joe Biden']);
+    assert.match(await page.$eval('.ff-person img', (img) => img.src), /^data:image\/jpeg;base64,/);
+    page.once('dialog', (d) => d.accept('Joseph Biden'));
+    await page.locator('.ff-person', { hasText: 'Joe Biden' }).locator('.ff-rename').click();
+    await page.waitForFunction(() => [...document.querySelectorAll('.ff-person-name')].some((e) => e.textContent.startsWith('Joseph Biden')), null, { timeout: 10000 });
+    page.once('dialog', (d) => d.accept());
+    await page.locator('.ff-person', { hasText: 'Barack Obama' }).locator('.ff-forget').click();
+    await page.waitForFunction(() => document.querySelectorAll('.ff-person').length === 1, null, { timeout: 10000 });
+    assert.deepStrictEqual(await names(), ['Joseph Biden']);
+  });
 });
