@@ -146,6 +146,10 @@
       enableOnEdit: true,
       onchange: refresh
     });
+    // A deploy (from this editor or elsewhere) starts or stops libraries: look again once the nodes started.
+    var later = function () { setTimeout(function () { if ($content && $content.is(':visible')) refresh(); }, 500); };
+    RED.events.on('deploy', later);
+    if (RED.comms && RED.comms.subscribe) RED.comms.subscribe('notification/runtime-deploy', later);
   }
 
   window.FaceFusionLibrarySidebar = { refresh: function () { if ($content) refresh(); } };

@@ -225,9 +225,13 @@ describe('editor dialogs and help in a real browser', function () {
       body: JSON.stringify({ flows: [{ id: 'sbtab', type: 'tab', label: 'library' }, { id: 'sblib', type: 'face-library', name: 'people', path: db, thumbnails: true }] }),
     });
     assert.strictEqual(res.status, 200, await res.text());
+    // The deploy answers before the nodes start: the tab is opened once the library is there.
+    for (const end = Date.now() + 20000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+      if ((await getJson(red.port, '/facefusion/libraries')).libraries.some((l) => l.id === 'sblib' && l.people === 2)) break;
+    }
     await page.evaluate(() => window.RED.sidebar.show('facefusion-library'));
     const names = () => page.$$eval('.ff-person-name', (els) => els.map((e) => e.firstChild.textContent));
-    await page.waitForFunction(() => document.querySelectorAll('.ff-person').length === 2, null, { timeout: 15000 });
+    await page.waitForFunction(() => document.querySelectorAll('.ff-person').length === 2, null, { timeout: 30000 });
     assert.deepStrictEqual(await names(), ['Barack Obama', 'Joe Biden']);
     assert.match(await page.$eval('.ff-person img', (img) => img.src), /^data:image\/jpeg;base64,/);
     page.once('dialog', (d) => d.accept('Joseph Biden'));
