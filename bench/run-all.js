@@ -30,6 +30,7 @@ const CASES = [
   ['downgrade.js', FULL ? ['300'] : ['150']],
   ['scale-out.js', FULL ? ['12'] : ['6']],
   ['swap-harm.js', []],
+  ['face-library.js', []],
 ];
 
 // --summary: only print the table from the results already written.
@@ -153,6 +154,12 @@ if (so) {
     const w = so[`workers${n}`];
     if (w) rows.push([`queue: ${n} worker process(es), ${so.clip.width}x${so.clip.height}×${so.clip.frames} blur jobs`, `${w.jobsPerMinute} jobs/min`, `${w.jobs} jobs in ${w.seconds} s on ${so.cores} cores`]);
   }
+}
+const fl = all.face_library;
+if (fl) {
+  const a = fl.accuracy, sp = fl.speed;
+  if (a) rows.push([`face library accuracy, ${a.people} people × augmentations`, `TAR ${a.atFar1.tar} % at FAR ≤ 1 % (threshold ${a.atFar1.threshold})`, `default ${a.atDefault.threshold}: TAR ${a.atDefault.tar} %, FAR ${a.atDefault.far} %`]);
+  if (sp) rows.push([`face library: recognise 1 face vs ${sp.enrolled} (target < 5 ms)`, `${mmm(sp.recognizeOneMs)} ms`, `${sp.recognizeOneCpuMs} ms CPU · plain JS scan ${sp.plainJsScanMs.median} ms · enrol a picture ${mmm(sp.enrolPictureMs)} ms (target < 200)`]);
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);

@@ -169,6 +169,8 @@
       if (key === 'config') { spec.type = 'facefusion-config'; spec.required = true; }
       // A job queue (Redis) is a config node too; blank = jobs run in this process.
       if (key === 'queue') spec.type = 'facefusion-queue';
+      // The face library (a SQLite file of people) of face enrol / recognize / forget.
+      if (key === 'library') { spec.type = 'face-library'; spec.required = true; }
       if (required && required.indexOf(key) >= 0) spec.required = true;
       var check = (validate && validate[key]) || VALIDATE[key];
       if (check) spec.validate = check;
@@ -181,7 +183,7 @@
   function fillMissing(node, type, prefix) {
     var table = window.FaceFusionDefaults[type];
     Object.keys(table).forEach(function (key) {
-      if (key === 'config' || key === 'queue' || node[key] !== undefined) return;
+      if (key === 'config' || key === 'queue' || key === 'library' || node[key] !== undefined) return;
       var $input = $('#' + prefix + '-' + key);
       if (!$input.length) return;
       if ($input.attr('type') === 'checkbox') $input.prop('checked', table[key] === true);

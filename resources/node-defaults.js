@@ -36,6 +36,10 @@
     'face-video-out': { name: '', config: '', output: '/tmp/face-video.mp4', fps: '', quality: 80, preset: 'veryfast', keepAudio: true, provenance: true, endTimeout: 10 },
     'face-job': { name: '', config: '', cancelAny: false, queue: '', pixelWorkers: 'auto' },
     'facefusion-queue': { name: '', queueName: 'facefusion-jobs', attempts: 3 },
-    'face-worker': { name: '', config: '', queue: '', concurrency: 1 }
+    'face-worker': { name: '', config: '', queue: '', concurrency: 1 },
+    'face-library': { name: '', path: '', thumbnails: false, collectUnknown: false, unknownMax: 50, unknownDays: 7 },
+    'face-enrol': { name: '', config: '', library: '', faceChoice: '', queueSize: 10 },
+    'face-recognize': { name: '', config: '', library: '', threshold: 0.55, camera: '', snapshot: 'off', topic: 'facefusion', holdFrames: 25, unknownAfter: 3, queueSize: 10, dropWhenBusy: false, release: false },
+    'face-forget': { name: '', library: '' }
   };
 });

@@ -13,8 +13,8 @@ const { ROOT, getJson, startNodeRed, chromiumMissing, launchChromium, openEditor
 const TYPES = Object.keys(require(path.join(ROOT, 'package.json'))['node-red'].nodes);
 const TABLE = require(path.join(ROOT, 'resources', 'node-defaults.js'));
 /** Config node types (opened with editConfig, not placed on the workspace). */
-const CONFIG_TYPES = ['facefusion-config', 'facefusion-queue'];
-const CONFIG_IDS = { 'facefusion-config': 'ffcfg00000000001', 'facefusion-queue': 'ffque00000000001' };
+const CONFIG_TYPES = ['facefusion-config', 'facefusion-queue', 'face-library'];
+const CONFIG_IDS = { 'facefusion-config': 'ffcfg00000000001', 'facefusion-queue': 'ffque00000000001', 'face-library': 'fflib00000000001' };
 const { nodeDefaults } = require(path.join(ROOT, 'dist', 'nodes', 'lib', 'node-defaults.js'));
 
 describe('editor dialogs and help in a real browser', function () {
@@ -29,15 +29,15 @@ describe('editor dialogs and help in a real browser', function () {
     page = await openEditor(browser, red.port);
     // One node of every type, saved with nothing but its id, type and runtime: as a flow saved
     // before any of the newer fields existed.
-    await page.evaluate((types) => {
+    await page.evaluate(({ types, ids }) => {
       const z = window.RED.workspaces.active();
-      const nodes = [{ id: 'ffcfg00000000001', type: 'facefusion-config' }, { id: 'ffque00000000001', type: 'facefusion-queue' }];
-      types.filter((t) => !t.startsWith('facefusion-')).forEach((type, i) => {
-        nodes.push({ id: `ffnode${String(i).padStart(10, '0')}`, type, z, config: 'ffcfg00000000001', x: 150 + 200 * (i % 4), y: 60 + 60 * Math.floor(i / 4), wires: [] });
+      const nodes = Object.entries(ids).map(([type, id]) => ({ id, type }));
+      types.filter((t) => !ids[t]).forEach((type, i) => {
+        nodes.push({ id: `ffnode${String(i).padStart(10, '0')}`, type, z, config: ids['facefusion-config'], library: ids['face-library'], x: 150 + 200 * (i % 4), y: 60 + 60 * Math.floor(i / 4), wires: [] });
       });
       window.RED.nodes.import(nodes);
       window.RED.view.redraw(true);
-    }, TYPES);
+    }, { types: TYPES, ids: CONFIG_IDS });
   });
 
   after(async function () {
@@ -116,7 +116,7 @@ describe('editor dialogs and help in a real browser', function () {
           out[key] = !el ? { missing: true } : el.type === 'checkbox' ? el.checked : el.value;
         }
         return out;
-      }, { keys: Object.keys(TABLE[type]).filter((k) => k !== 'config' && k !== 'queue'), prefix });
+      }, { keys: Object.keys(TABLE[type]).filter((k) => k !== 'config' && k !== 'queue' && k !== 'library'), prefix });
       for (const [key, value] of Object.entries(shown)) {
         const expected = TABLE[type][key];
         if (value && value.missing) problems.push(`${type}.${key}: a default without a dialog row`);
@@ -126,7 +126,7 @@ describe('editor dialogs and help in a real browser', function () {
         const ctx = document.createElement('canvas').getContext('2d');
         const out = [];
         for (const select of document.querySelectorAll('#dialog-form select, #node-config-dialog-edit-form select')) {
-          if (select.id === 'node-input-config' || select.id === 'node-input-queue' || !select.offsetParent) continue;
+          if (select.id === 'node-input-config' || select.id === 'node-input-queue' || select.id === 'node-input-library' || !select.offsetParent) continue;
           const style = getComputedStyle(select);
           ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
           const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 18; // the arrow
@@ -209,5 +209,37 @@ describe('editor dialogs and help in a real browser', function () {
     } finally {
       await page.unroute('**/facefusion/models?*');
     }
+  });
+  it('the faces sidebar tab lists a deployed library\'s people with their pictures, renames and deletes them', async function () {
+    const { FaceLibrary } = require(path.join(ROOT, 'dist', 'runtime'));
+    const sharp = require('sharp');
+    const db = path.join(red.userDir, 'sidebar-library.db');
+    const unit = (k) => { const v = Array.from({ length: 512 }, (_, i) => Math.sin((i + 1) * k)); const n = Math.hypot(...v); return v.map((x) => x / n); };
+    const lib = new FaceLibrary(db);
+    lib.enrol('Barack Obama', { embedding: unit(1.1), embedding_model: 'fr_feature' }, { thumbnail: await sharp(path.join(ROOT, 'samples', 'obama.jpg')).resize(96).jpeg().toBuffer() });
+    lib.enrol('Joe Biden', { embedding: unit(2.3), embedding_model: 'fr_feature' });
+    await lib.close();
+    const res = await fetch(`http://127.0.0.1:${red.port}/flows`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify({ flows: [{ id: 'sbtab', type: 'tab', label: 'library' }, { id: 'sblib', type: 'face-library', name: 'people', path: db, thumbnails: true }] }),
+    });
+    assert.strictEqual(res.status, 200, await res.text());
+    // The deploy answers before the nodes start: the tab is opened once the library is there.
+    for (const end = Date.now() + 20000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+      if ((await getJson(red.port, '/facefusion/libraries')).libraries.some((l) => l.id === 'sblib' && l.people === 2)) break;
+    }
+    await page.evaluate(() => window.RED.sidebar.show('facefusion-library'));
+    const names = () => page.$$eval('.ff-person-name', (els) => els.map((e) => e.firstChild.textContent));
+    await page.waitForFunction(() => document.querySelectorAll('.ff-person').length === 2, null, { timeout: 30000 });
+    assert.deepStrictEqual(await names(), ['Barack Obama', 'Joe Biden']);
+    assert.match(await page.$eval('.ff-person img', (img) => img.src), /^data:image\/jpeg;base64,/);
+    page.once('dialog', (d) => d.accept('Joseph Biden'));
+    await page.locator('.ff-person', { hasText: 'Joe Biden' }).locator('.ff-rename').click();
+    await page.waitForFunction(() => [...document.querySelectorAll('.ff-person-name')].some((e) => e.textContent.startsWith('Joseph Biden')), null, { timeout: 10000 });
+    page.once('dialog', (d) => d.accept());
+    await page.locator('.ff-person', { hasText: 'Barack Obama' }).locator('.ff-forget').click();
+    await page.waitForFunction(() => document.querySelectorAll('.ff-person').length === 1, null, { timeout: 10000 });
+    assert.deepStrictEqual(await names(), ['Joseph Biden']);
   });
 });

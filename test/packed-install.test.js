@@ -15,6 +15,7 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 const { pending } = require('./helpers/fixtures');
 const { ROOT, freePort, waitFor, cleanEnv, startNodeRed, writeSettings, api, deploy, openComms } = require('./helpers/node-red-process');
+const { startMosquitto, mosquittoBinary } = require('./helpers/mosquitto');
 
 const PKG = require(path.join(ROOT, 'package.json'));
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -32,7 +33,16 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     out = path.join(tmp, 'out');
     fs.mkdirSync(userDir);
     fs.mkdirSync(out);
-    const env = cleanEnv({ ONNXRUNTIME_NODE_INSTALL: 'skip' });
+    // better-sqlite3 (the face library) ships its native binary as a prebuild that its install
+    // script downloads from GitHub, which this machine cannot reach (it would compile SQLite for
+    // minutes instead). prebuild-install's own offline door, a local prebuilds folder, is given the
+    // binary the checkout built: what a connected user's install downloads.
+    const prebuilds = path.join(tmp, 'prebuilds');
+    const sqlite = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8'));
+    fs.mkdirSync(prebuilds);
+    execFileSync('tar', ['-czf', path.join(prebuilds, `better-sqlite3-v${sqlite.version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`),
+      '-C', path.join(ROOT, 'node_modules', 'better-sqlite3'), 'build/Release/better_sqlite3.node']);
+    const env = cleanEnv({ ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_better_sqlite3_local_prebuilds: prebuilds });
     // What `npm pack` puts in the tarball is exactly what users get (package.json "files").
     const packed = execFileSync(NPM, ['pack', '--pack-destination', tmp, '--silent'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60000 }).trim().split('\n').pop();
     const tarball = path.join(tmp, packed);
@@ -193,6 +203,44 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
 
   it('live camera privacy runs as imported on the sample clip', async function () {
     await runExample('live-camera-privacy.json', 'start', (nodes, msgs) => !!debugFrom(nodes, msgs, 'summary') && written('privacy.mp4')());
+  });
+
+  it('door camera example: enrols the samples, then one MQTT event per person per visit through a real broker', async function () {
+    if (!mosquittoBinary()) pending(this, 'mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)');
+    const broker = await startMosquitto();
+    try {
+      const file = 'door-camera-who-is-there.json';
+      const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+      const tab = { id: 'tab-door', type: 'tab', label: file };
+      // The example as shipped, pointed at the test's broker, plus a subscriber that shows what reached it.
+      const flows = [tab, ...nodes.map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port) } : n.type === 'facefusion-config' || n.type === 'face-library' ? n : { ...n, z: tab.id })),
+        { id: 'door-sub', z: tab.id, type: 'mqtt in', name: 'subscriber', topic: 'facefusion/door/#', qos: '1', datatype: 'auto-detect', broker: nodes.find((n) => n.type === 'mqtt-broker').id, nl: false, rap: true, rh: 0, inputs: 0, wires: [['door-seen']] },
+        { id: 'door-seen', z: tab.id, type: 'debug', name: 'seen on the broker', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', wires: [] }];
+      const from = red.log.length;
+      const seen = comms.messages.length;
+      await deploy(port, flows);
+      const press = (name) => waitFor(async () => api(port, 'POST', `/inject/${nodes.find((n) => n.type === 'inject' && n.name === name).id}`).then(() => true, () => false), 20000, `inject ${name}`);
+      const debugOf = (name) => comms.messages.slice(seen).filter((m) => m.topic === 'debug' && m.data && m.data.id === (flows.find((n) => n.name === name) || {}).id);
+      await waitFor(() => /Connected to broker/.test(red.log.slice(from)), 20000, () => `the broker connection:\n${red.log.slice(from)}`);
+      await press('enrol');
+      await waitFor(() => debugOf('enrolled').length === 2, 60000, () => `two enrolments:\n${red.log.slice(from)}`);
+      await press('start');
+      const parsed = (m) => { try { return JSON.parse(m.data.msg); } catch { return {}; } };
+      const events = () => debugOf('seen on the broker').map(parsed).filter((m) => m.topic === 'facefusion/door/person');
+      await waitFor(() => events().length >= 2 && debugOf('seen on the broker').some((m) => /facefusion\/door\/snapshot/.test(m.data.msg)), 90000, () => `two person events on the broker:\n${red.log.slice(from)}`);
+      // The clip is 30 frames of the same two people: still two events once it has played.
+      await new Promise((r) => setTimeout(r, 4000));
+      const got = events().map((m) => m.payload);
+      assert.deepStrictEqual(got.map((e) => e.name).sort(), ['Barack Obama', 'Joe Biden'], JSON.stringify(got));
+      for (const e of got) {
+        assert.deepStrictEqual([e.event, e.camera, e.known], ['person', 'door', true]);
+        assert.ok(e.similarity >= 0.5 && typeof e.visit === 'string' && e.box.length === 4, JSON.stringify(e));
+      }
+      assert.deepStrictEqual(problems(red.log, from), [], 'no error or warning logged');
+      assert.ok(fs.existsSync(path.join(userDir, 'facefusion', 'library.db')), 'the library is in <userDir>/facefusion');
+    } finally {
+      await broker.stop();
+    }
   });
 
   it('video swap job runs as imported on the samples', async function () {

@@ -10,6 +10,7 @@ import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError } from '
 import { DEFAULT_PIXEL_WORKERS, JobManager, jobSummary, knownProcessors } from '../runtime/jobs';
 import { classifySource, FfmpegLocator } from '../runtime/video';
 import { runModelsCli } from './models';
+import { LIBRARY_USAGE, runLibraryCli } from './library-commands';
 import { ProgressLine, summary } from './progress-line';
 import { parseRunArgs, RUN_USAGE, UsageError } from './run-options';
 import { jobs as queueJobs, QUEUE_USAGE, runQueued, splitQueueRunArgs, worker as queueWorker } from './queue-commands';
@@ -20,11 +21,14 @@ usage:
   facefusion-node run --target FILE --output FILE --processors LIST [--source FILE] [options]
   facefusion-node models list|fetch|verify [ids…] [--dir DIR] [--mirror DIR] [--timeout SECONDS]
   facefusion-node worker|jobs --queue URL …   (see below)
+  facefusion-node library enrol|who|list|forget|export|import --db FILE …   (see below)
   facefusion-node --help | run --help
 
 ${RUN_USAGE}
 
 ${QUEUE_USAGE}
+
+${LIBRARY_USAGE}
 
 processors: ${knownProcessors().join(', ')}
 
@@ -66,10 +70,17 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (command === 'models') return await models(rest, io);
     if (command === 'worker') return await queueWorker(rest, io);
     if (command === 'jobs') return await queueJobs(rest, io);
-    throw new UsageError(`unknown command "${command}" (use run, worker, jobs or models)`);
+    if (command === 'library') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.stdout.write(`${LIBRARY_USAGE}\n`);
+        return 0;
+      }
+      return await runLibraryCli(rest, io);
+    }
+    throw new UsageError(`unknown command "${command}" (use run, worker, jobs, models or library)`);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`error: ${error.message}\n\n${command === 'run' ? RUN_USAGE : command === 'worker' || command === 'jobs' ? QUEUE_USAGE : 'run facefusion-node --help for usage'}\n`);
+      io.stderr.write(`error: ${error.message}\n\n${command === 'run' ? RUN_USAGE : command === 'worker' || command === 'jobs' ? QUEUE_USAGE : command === 'library' ? LIBRARY_USAGE : 'run facefusion-node --help for usage'}\n`);
       return 2;
     }
     io.stderr.write(`error: ${describe(error)}\n`);

@@ -104,10 +104,13 @@ export class FaceTracks {
 
   /**
    * One frame's detections. `late`: the frame came after a newer one was observed (a flow's
-   * frames arrive in their own order): its detections are not used to move tracks.
+   * frames arrive in their own order): its detections are not used to move tracks. `ids`: the
+   * track of each detection, in the order of `detected` (0 for a late frame's), so a caller can
+   * follow one face across frames (face recognize's visits).
    */
-  observe(index: number, detected: readonly Face[], keepFrames: number): { late: boolean } {
-    if (index <= this.newest) return { late: true };
+  observe(index: number, detected: readonly Face[], keepFrames: number): { late: boolean; ids: number[] } {
+    const ids = detected.map(() => 0);
+    if (index <= this.newest) return { late: true, ids };
     const moving = this.options.motion === 'constant_velocity';
     const prior = moving ? this.sceneVelocity(index) : undefined;
     const pairs: Array<[number, number, number]> = [];
@@ -124,9 +127,11 @@ export class FaceTracks {
       usedD.add(d);
       usedT.add(t);
       this.extend(this.tracks[t], index, detected[d], moving);
+      ids[d] = this.tracks[t].id;
     }
     detected.forEach((f, d) => {
       if (usedD.has(d)) return;
+      ids[d] = this.nextId;
       this.tracks.push({ id: this.nextId++, sightings: [{ index, box: [...f.bbox] as Box, score: f.score }], best: f.score, count: 1 });
       this.started++;
     });
@@ -136,7 +141,7 @@ export class FaceTracks {
     const horizon = index - this.options.holdFrames - keepFrames;
     this.tracks = this.tracks.filter((t) => last(t).index >= horizon);
     for (const t of this.tracks) while (t.sightings.length > 2 && t.sightings[0].index < horizon) t.sightings.shift();
-    return { late: false };
+    return { late: false, ids };
   }
 
   /**

@@ -65,6 +65,16 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
           additionalProperties: false,
           properties: { ok: { type: 'boolean' }, mirror: { type: 'number' }, context: { type: 'number' }, identity: { type: 'number' }, reason: stringSchema },
         },
+        identity: {
+          type: 'object',
+          required: ['name', 'similarity', 'known'],
+          additionalProperties: false,
+          properties: {
+            name: { type: ['string', 'null'], maxLength: 100 },
+            similarity: { type: 'number', minimum: -1, maximum: 1 },
+            known: { type: 'boolean' },
+          },
+        },
       },
     },
   },

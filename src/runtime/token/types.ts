@@ -32,6 +32,8 @@ export interface Face {
   held?: number;
   /** Set by a stage that changes faces (swap, enhance): how face-like the box is, and whether it was treated as a face. */
   likeness?: FaceLikeness;
+  /** Set by face recognize: who this face is in the face library (name null = nobody reached the threshold). */
+  identity?: FaceIdentity;
 }
 
 /** The face-likeness check of faces/face-likeness.ts: its three measures and the verdict. */
@@ -45,6 +47,13 @@ export interface FaceLikeness {
   identity: number;
   /** Why the box is not taken for a face. */
   reason?: string;
+}
+
+/** A face's place in a face library: the best person, their cosine similarity, and whether it reached the threshold. */
+export interface FaceIdentity {
+  name: string | null;
+  similarity: number;
+  known: boolean;
 }
 
 export interface Parameters {
