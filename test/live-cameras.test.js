@@ -348,7 +348,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       inNode.receive({ topic: 'cam' });
       await sleep(5000);
       assert.strictEqual(frames.length, 0);
-      assert.ok(seen.statuses.some((t) => /^waiting for the source \(attempt \d+\)…$/.test(t)), JSON.stringify(seen.statuses));
+      assert.ok(seen.statuses.some((t) => /^source not up \(attempt \d+\)…$/.test(t)), JSON.stringify(seen.statuses));
       assert.ok(seen.warnings.some((w) => /is not up \(.*Connection refused.*\); reconnect attempt \d+ in \d+ ms$/.test(w)), JSON.stringify(seen.warnings));
       const cam = await startRtspCamera(clip, port);
       cleanups.push(() => cam.stop());

@@ -1,7 +1,8 @@
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
-import { asFaceError, messageOf, shorten } from './lib/messages';
+import { asFaceError, messageOf } from './lib/messages';
+import { errorStatus, statusText } from './lib/status';
 import { EditorThumbnail, thumbnailSize } from './lib/thumbnail';
 
 interface Def extends NodeDef {
@@ -47,12 +48,13 @@ export = function (RED: Red): void {
           msg.token = token;
           msg.payload = image;
           msg.contentType = `image/${format}`;
-          node.status({ fill: 'green', shape: 'dot', text: `${format} ${Math.round(image.length / 1024)} kB · ${Math.round(performance.now() - started)} ms` });
+          node.status({ fill: 'green', shape: 'dot', text: statusText([`${format} ${Math.round(image.length / 1024)} kB`, `${Math.round(performance.now() - started)} ms`]) });
           send(msg);
           done();
         } catch (err) {
           const error = asFaceError(err, 'image');
-          node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+          node.status(errorStatus(error));
+          config.streams.report(msg, error);
           done(error);
         }
       })();

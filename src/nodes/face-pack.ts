@@ -1,6 +1,7 @@
 import { FaceError } from '../runtime';
 import type { Node, NodeDef, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { statusText } from './lib/status';
 import { wireTransferNode } from './lib/token-transfer';
 import { withDefaults } from './lib/node-defaults';
 
@@ -25,7 +26,7 @@ export = function (RED: Red): void {
     const sealed = def.sealed !== false && def.sealed !== 'false';
     const release = def.release !== false && def.release !== 'false';
     if (config && sealed && !config.tokenKey) {
-      node.status({ fill: 'red', shape: 'ring', text: config.tokenKeyError ? 'token key refused' : 'no token key in the config node' });
+      node.status({ fill: 'red', shape: 'ring', text: config.tokenKeyError ? 'token key refused' : 'no token key' });
     }
     wireTransferNode(node, config, 'pack', () => missingConfig(nodeDef.type), async (cfg, msg) => {
       if (sealed && !cfg.tokenKey) {
@@ -40,7 +41,7 @@ export = function (RED: Red): void {
       if (release) runtime.release(token);
       msg.payload = packet;
       msg.request_id = token.request_id;
-      return `${Math.round(packet.length / 1024)} kB · ${format}${sealed ? ' · sealed' : ''} · ${Math.round(performance.now() - started)} ms`;
+      return statusText([`${Math.round(packet.length / 1024)} kB`, format, sealed && 'sealed', `${Math.round(performance.now() - started)} ms`]);
     }, numberOption(def.queueSize) ?? 10);
   }
   RED.nodes.registerType('face-pack', FacePack);
