@@ -159,16 +159,27 @@
     return true;
   }
 
-  /** Node-RED `defaults` from the shared table (+ the node's own validators and required fields). */
+  /**
+   * Node-RED `defaults` from the shared table (+ the node's own validators and required fields),
+   * the node's config version (resources/node-migrations.js: new nodes get the current one) and
+   * the fields older versions saved, kept only until `migrateLoaded` moved them.
+   */
   function defaultsFor(type, validate, required) {
     var table = window.FaceFusionDefaults && window.FaceFusionDefaults[type];
     if (!table) throw new Error('facefusion-editor: resources/node-defaults.js has no entry for ' + type);
     var out = {};
+    var migrations = window.FaceFusionMigrations;
+    if (migrations) {
+      out[migrations.FIELD] = { value: migrations.currentVersion(type) };
+      migrations.legacyFields(type).forEach(function (key) { out[key] = { value: undefined }; });
+    }
     Object.keys(table).forEach(function (key) {
       var spec = { value: table[key] };
       if (key === 'config') { spec.type = 'facefusion-config'; spec.required = true; }
-      // A job queue (Redis) is a config node too; blank = jobs run in this process.
-      if (key === 'queue') spec.type = 'facefusion-queue';
+      // A job queue (Redis) is a config node too; blank = jobs run in this process. Optional
+      // unless the node says it is required: Node-RED treats a config reference without
+      // `required: false` as missing when blank (a red triangle on import).
+      if (key === 'queue') { spec.type = 'facefusion-queue'; spec.required = false; }
       if (required && required.indexOf(key) >= 0) spec.required = true;
       var check = (validate && validate[key]) || VALIDATE[key];
       if (check) spec.validate = check;
@@ -190,7 +201,66 @@
     });
   }
 
+  /**
+   * Runs resources/node-migrations.js on each face node as a flow loads or is imported (the
+   * runtime does the same when it starts the flow). A migrated node is marked changed and the
+   * flow dirty, and one notification names what moved, so the next deploy saves the new form.
+   * Registered once, however many node sets load this file.
+   */
+  function listenForOldNodes() {
+    if (window.FaceFusionMigrationsListening || !window.FaceFusionMigrations || !RED.events) return;
+    window.FaceFusionMigrationsListening = true;
+    var migrations = window.FaceFusionMigrations;
+    var pending = [];
+    var timer;
+    RED.events.on('nodes:add', function (node) {
+      if (!node || !node._def || !window.FaceFusionDefaults || !window.FaceFusionDefaults[node.type]) return;
+      if (migrations.versionOf(node) >= migrations.currentVersion(node.type)) return;
+      var saved = {};
+      Object.keys(node._def.defaults).forEach(function (key) { if (node[key] !== undefined) saved[key] = node[key]; });
+      var result = migrations.migrate(node.type, saved);
+      Object.keys(node._def.defaults).forEach(function (key) {
+        if (result.node[key] === undefined) delete node[key];
+        else node[key] = result.node[key];
+      });
+      node.changed = true;
+      node.dirty = true;
+      pending.push({ node: node, notes: result.notes, from: result.from, to: result.to });
+      // Loading a flow marks the workspace clean after its nodes are added: say it once after that.
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var done = pending;
+        pending = [];
+        if (!done.length) return;
+        RED.nodes.dirty(true);
+        var notes = [];
+        done.forEach(function (d) { d.notes.forEach(function (n) { if (notes.indexOf(d.node.type + ': ' + n) < 0) notes.push(d.node.type + ': ' + n); }); });
+        var said = done.length === 1 ? '1 face node was saved by an older version of node-red-contrib-facefusion and was updated; deploy to save it.'
+          : done.length + ' face nodes were saved by an older version of node-red-contrib-facefusion and were updated; deploy to save them.';
+        RED.notify('<p>' + said + '</p><ul><li>' +
+          notes.map(function (n) { return $('<span>').text(n).html(); }).join('</li><li>') + '</li></ul>', { type: 'warning', timeout: 10000, id: 'facefusion-migrated' });
+        RED.view.redraw(true);
+      }, 0);
+    });
+  }
+
+  /**
+   * Adds a "none" choice (value '') to an optional config node select that lacks one: Node-RED
+   * lists the nodes of the type and then "none", but with no node of the type only "Add new …".
+   */
+  function offerNone($select, value) {
+    var $options = $select.find('option');
+    if (!$select.length || $options.filter('[value=""]').length || $options.length !== 1) return;
+    $('<option value="">').text(noneLabel()).prependTo($select);
+    if (!value) $select.val('');
+  }
+
+  function noneLabel() {
+    return 'none';
+  }
+
   function register(type, definition) {
+    listenForOldNodes();
     var prepare = definition.oneditprepare;
     var prefix = definition.category === 'config' ? 'node-config-input' : 'node-input';
     var own = definition.defaults || {};
@@ -204,8 +274,13 @@
     var modelBlank = definition.modelBlank;
     delete definition.modelRole;
     delete definition.modelBlank;
+    var optional = Object.keys(definition.defaults).filter(function (key) { return definition.defaults[key].type && definition.defaults[key].required === false; });
     definition.oneditprepare = function () {
       fillMissing(this, type, prefix);
+      // An optional config reference always offers "none" (Node-RED offers it only once a node
+      // of that type exists, else just "Add new …").
+      var node = this;
+      optional.forEach(function (key) { offerNone($('#' + prefix + '-' + key), node[key]); });
       // The second output follows its checkbox; Node-RED redraws the ports from `outputs`.
       var $second = $('#node-input-failureOutput');
       if ($second.length) {

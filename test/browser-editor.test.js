@@ -12,6 +12,7 @@ const { ROOT, getJson, startNodeRed, chromiumMissing, launchChromium, openEditor
 
 const TYPES = Object.keys(require(path.join(ROOT, 'package.json'))['node-red'].nodes);
 const TABLE = require(path.join(ROOT, 'resources', 'node-defaults.js'));
+const MIGRATIONS = require(path.join(ROOT, 'resources', 'node-migrations.js'));
 /** Config node types (opened with editConfig, not placed on the workspace). */
 const CONFIG_TYPES = ['facefusion-config', 'facefusion-queue'];
 const CONFIG_IDS = { 'facefusion-config': 'ffcfg00000000001', 'facefusion-queue': 'ffque00000000001' };
@@ -98,10 +99,14 @@ describe('editor dialogs and help in a real browser', function () {
     const problems = [];
     for (const type of TYPES) {
       // One source: the editor's `defaults`, the table file and the runtime's reading of it.
-      const editorDefaults = await page.evaluate((t) => {
+      const all = await page.evaluate((t) => {
         const defaults = window.RED.nodes.getType(t).defaults;
         return Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, v.value]));
       }, type);
+      // Besides the table: the config version new nodes are saved with, and the fields older
+      // versions saved (kept until the migration on load moved them; resources/node-migrations.js).
+      assert.strictEqual(all[MIGRATIONS.FIELD], MIGRATIONS.currentVersion(type), `${type}: new nodes get the current config version`);
+      const editorDefaults = Object.fromEntries(Object.entries(all).filter(([k]) => k !== MIGRATIONS.FIELD && !MIGRATIONS.legacyFields(type).includes(k)));
       const outside = Object.keys(editorDefaults).filter((k) => !(k in TABLE[type]));
       assert.deepStrictEqual(outside, [], `${type}: editor defaults missing from resources/node-defaults.js (add them there, the runtime reads it too)`);
       assert.deepStrictEqual(editorDefaults, TABLE[type], `${type}: the editor's defaults are the table's`);

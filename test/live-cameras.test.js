@@ -363,9 +363,9 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(config.runtime.stats().store.frames, 0);
     });
 
-    it('the live example (examples/live-camera-privacy.json) runs against the camera: start, blurred frames, stop → a valid MP4 and the summary', async function () {
+    it('the live example (examples/08-live-camera-privacy.json) runs against the camera: start, blurred frames, stop → a valid MP4 and the summary', async function () {
       const output = path.join(dir, 'example-privacy.mp4');
-      const text = fs.readFileSync(path.join(__dirname, '..', 'examples', 'live-camera-privacy.json'), 'utf8');
+      const text = fs.readFileSync(path.join(__dirname, '..', 'examples', '08-live-camera-privacy.json'), 'utf8');
       // The example plays the sample clip as imported; pointed at a camera, as its comment says,
       // by setting the source of "camera in" (and here the output of "privacy out").
       const flow = JSON.parse(text).map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper' } : n));

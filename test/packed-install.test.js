@@ -182,7 +182,7 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
   });
 
   it('live camera privacy runs as imported on the sample clip', async function () {
-    await runExample('live-camera-privacy.json', 'start', (nodes, msgs) => !!debugFrom(nodes, msgs, 'summary') && written('privacy.mp4')());
+    await runExample('08-live-camera-privacy.json', 'start', (nodes, msgs) => !!debugFrom(nodes, msgs, 'summary') && written('privacy.mp4')());
   });
 
   it('video swap job runs as imported on the samples', async function () {
@@ -190,7 +190,7 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     const output = path.join(os.tmpdir(), 'facefusion', 'job.mp4');
     fs.rmSync(output, { force: true });
     try {
-      const { nodes, messages } = await runExample('video-swap-job.json', 'swap job', (nodes, msgs) => !!debugFrom(nodes, msgs, 'result'));
+      const { nodes, messages } = await runExample('07-video-swap-job.json', 'swap job', (nodes, msgs) => !!debugFrom(nodes, msgs, 'result'));
       assert.match(debugFrom(nodes, messages, 'result').data.msg, /"frames":\s*30/);
       assert.ok(fs.statSync(output).size > 1000, output);
     } finally {

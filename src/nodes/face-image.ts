@@ -9,7 +9,8 @@ interface Def extends NodeDef {
   config?: string;
   format?: 'jpeg' | 'png' | 'webp';
   quality?: string;
-  release?: boolean;
+  /** Free the token's pictures once encoded (saved by 0.1.0 as `release`, see resources/node-migrations.js). */
+  releaseFrames?: boolean;
   /** Provenance marks (XMP) on swapped/enhanced pictures; default on. */
   provenance?: boolean;
   /** Longer side in px of a thumbnail shown under the node in the editor; '' = none. */
@@ -25,7 +26,7 @@ export = function (RED: Red): void {
     const config = configOf(RED, node, def.config);
     const format = def.format || (nodeDefaults('face-image').format as 'jpeg');
     const quality = numberOption(def.quality) ?? Number(nodeDefaults('face-image').quality);
-    const release = def.release !== false;
+    const release = def.releaseFrames !== false;
     const provenance = def.provenance !== false;
     const thumbSide = thumbnailSize(def.thumbnail);
     const thumbnail = thumbSide

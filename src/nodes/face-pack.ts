@@ -10,7 +10,8 @@ interface Def extends NodeDef {
   format?: 'png' | 'jpeg';
   quality?: number | string;
   sealed?: boolean | string;
-  release?: boolean | string;
+  /** Free the token's pictures once packed (saved by 0.1.0 as `release`). */
+  releaseFrames?: boolean | string;
   queueSize?: number | string;
 }
 
@@ -24,7 +25,7 @@ export = function (RED: Red): void {
     const format = def.format === 'jpeg' ? 'jpeg' : 'png';
     const quality = numberOption(def.quality) ?? 90;
     const sealed = def.sealed !== false && def.sealed !== 'false';
-    const release = def.release !== false && def.release !== 'false';
+    const release = def.releaseFrames !== false && def.releaseFrames !== 'false';
     if (config && sealed && !config.tokenKey) {
       node.status({ fill: 'red', shape: 'ring', text: config.tokenKeyError ? 'token key refused' : 'no token key' });
     }
