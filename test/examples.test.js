@@ -51,7 +51,7 @@ describe('example flows (files)', function () {
       const comment = nodes.find((n) => n.type === 'comment');
       assert.ok(comment && /your (own|camera|face|files)|own pictures/i.test(comment.info), `${f}: the comment tells where the user's files go`);
       if (nodes.some((n) => n.type === 'facefusion-config')) assert.match(comment.info, /second runtime/, `${f}: the comment says how to add a second runtime`);
-      assert.ok(nodes.some((n) => n.type === 'inject' || n.type === 'http in'), `${f} has a button (or a web page) to start it`);
+      assert.ok(nodes.some((n) => n.type === 'inject' || n.type === 'http in' || n.type === 'ui-button'), `${f} has a button (or a web page) to start it`);
     });
   }
 });

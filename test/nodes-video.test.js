@@ -35,8 +35,8 @@ async function until(check, what, ms = 20000) {
 
 /** Fails unless the node's help text names every key of `payload` (help must match what is sent). */
 function assertHelpNames(type, payload, what) {
-  const html = fs.readFileSync(path.join(__dirname, '..', 'src', 'nodes', `${type}.html`), 'utf8');
-  const help = html.slice(html.indexOf('data-help-name'));
+  // The help lives in the node's locale (src/nodes/locales/en-US/<type>.html).
+  const help = fs.readFileSync(path.join(__dirname, '..', 'src', 'nodes', 'locales', 'en-US', `${type}.html`), 'utf8');
   const missing = Object.keys(payload).filter((key) => !new RegExp(`\\b${key}\\b`).test(help));
   assert.deepStrictEqual(missing, [], `${type} help does not describe these ${what} fields`);
 }

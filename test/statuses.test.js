@@ -106,6 +106,28 @@ describe('statuses in the core style', function () {
     assert.ok(seen.some(([id, s]) => id === 'det' && s.text.startsWith('2 faces · ')), 'plural faces');
   });
 
+  it('the Redis example without a URL: a red status at deploy and E_JOB naming the missing URL, not E_INTERNAL', async function () {
+    const queueNodes = ['face-job', 'facefusion-queue'].map((t) => require(`../dist/nodes/${t}.js`));
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'redis without a URL' },
+      { id: 'cfg', type: 'facefusion-config', device: 'cpu' },
+      { id: 'q', type: 'facefusion-queue', name: 'job queue' },
+      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', queue: 'q', wires: [['result'], ['progress']] },
+      { id: 'result', z: 'tab', type: 'helper' }, { id: 'progress', z: 'tab', type: 'helper' },
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'tab', type: 'helper' },
+    ];
+    const seen = [];
+    await helper.load([...allNodes, ...queueNodes], flow);
+    helper.getNode('job').on('call:status', (call) => seen.push(call.args[0]));
+    const caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('job').receive({ payload: { target_path: '/tmp/facefusion/in.mp4', output_path: '/tmp/facefusion/out.mp4', processors: ['face_blur'] } });
+    const msg = await caught;
+    assert.strictEqual(msg.error.code, 'E_JOB');
+    assert.match(msg.error.message, /no Redis URL/);
+    assert.deepStrictEqual(seen.at(-1), { fill: 'red', shape: 'dot', text: 'E_JOB' });
+  });
+
   it('face video in: a stream whose frames all fail further down (face pack without a token key) turns red, not a green count', async function () {
     if (!fs.existsSync(SAMPLE_CLIP)) this.skip();
     const flow = [
