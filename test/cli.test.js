@@ -65,6 +65,7 @@ describe('facefusion-node CLI', function () {
   });
 
   it('bad arguments exit 2 with the error first and a hint where the usage is, in at most 3 lines', async function () {
+    this.timeout(180000); // 20 processes, each starting Node and loading the runtime
     const cases = [
       [['run', '--target', clip, '--output', path.join(dir, 'x.mp4')], /--processors is required/],
       [['run', '--output', 'x.mp4', '--processors', 'blur'], /--target is required/],

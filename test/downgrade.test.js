@@ -262,7 +262,7 @@ describe('downgrade policy', function () {
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it('enhance is dropped under the frame budget (status "downgraded · frame time"), every frame written, and comes back when the budget is raised', async function () {
+    it('enhance is dropped under the frame budget (status "downgraded: frame time (n)"), every frame written, and comes back when the budget is raised', async function () {
       const output = path.join(dir, 'flow.mp4');
       const flow = [
         { id: 'tab', type: 'tab', label: 'test' },
