@@ -5,7 +5,8 @@
    - the runtime: src/nodes/lib/node-defaults.ts requires this file and fills the same missing
      fields before a node reads its options.
    So what a dialog shows for an option and what runs are the same value. A field added to a
-   node goes here, and nowhere else gets a default. '' means "use the token's value". */
+   node goes here, and nowhere else gets a default. '' means "use the token's value".
+   A field renamed or re-typed also needs a step in resources/node-migrations.js (saved flows). */
 (function (root, factory) {
   'use strict';
   var table = factory();
@@ -28,8 +29,8 @@
     'face-enhance': stage({ model: '', blendRatio: '', faceSelector: '', enhancerWeight: '' }),
     'face-blur': stage({ mode: '', strength: '', margin: '', shape: '', holdFrames: '', holdMotion: '', except: '', only: '', matchThreshold: '' }),
     'face-debug': stage({ thumbnail: '' }),
-    'face-image': { name: '', config: '', format: 'jpeg', quality: 90, release: true, provenance: true, thumbnail: '' },
-    'face-pack': { name: '', config: '', format: 'png', quality: 90, sealed: true, release: true, queueSize: 10 },
+    'face-image': { name: '', config: '', format: 'jpeg', quality: 90, releaseFrames: true, provenance: true, thumbnail: '' },
+    'face-pack': { name: '', config: '', format: 'png', quality: 90, sealed: true, releaseFrames: true, queueSize: 10 },
     'face-unpack': { name: '', config: '', allowUnsealed: false, maxMB: 64, queueSize: 10 },
     'face-match': { name: '', config: '', reference: '', threshold: 0.5 },
     'face-video-in': { name: '', config: '', source: '', maxInFlight: 4, overload: 'drop-oldest', maxQueue: 25, everyNth: 2 },

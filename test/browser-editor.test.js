@@ -12,6 +12,7 @@ const { ROOT, getJson, startNodeRed, chromiumMissing, launchChromium, openEditor
 
 const TYPES = Object.keys(require(path.join(ROOT, 'package.json'))['node-red'].nodes);
 const TABLE = require(path.join(ROOT, 'resources', 'node-defaults.js'));
+const MIGRATIONS = require(path.join(ROOT, 'resources', 'node-migrations.js'));
 /** Config node types (opened with editConfig, not placed on the workspace). */
 const CONFIG_TYPES = ['facefusion-config', 'facefusion-queue', 'face-library'];
 const CONFIG_IDS = { 'facefusion-config': 'ffcfg00000000001', 'facefusion-queue': 'ffque00000000001', 'face-library': 'fflib00000000001' };
@@ -64,6 +65,28 @@ describe('editor dialogs and help in a real browser', function () {
     await page.waitForTimeout(300); // the tray slides in; widths settle
   }
 
+  it('every node type has its messages and help in locales/en-US, and its palette label comes from them', async function () {
+    const fs = require('fs');
+    const problems = [];
+    for (const type of TYPES) {
+      for (const ext of ['json', 'html']) {
+        const file = path.join(ROOT, 'src', 'nodes', 'locales', 'en-US', `${type}.${ext}`);
+        if (!fs.existsSync(file)) problems.push(`missing src/nodes/locales/en-US/${type}.${ext}`);
+        if (!fs.existsSync(path.join(ROOT, 'dist', 'nodes', 'locales', 'en-US', `${type}.${ext}`))) problems.push(`not built: dist/nodes/locales/en-US/${type}.${ext}`);
+      }
+      const html = fs.readFileSync(path.join(ROOT, 'src', 'nodes', `${type}.html`), 'utf8');
+      if (/data-help-name=/.test(html)) problems.push(`${type}.html still holds its help (it belongs in locales/en-US/${type}.html)`);
+      const messages = JSON.parse(fs.readFileSync(path.join(ROOT, 'src', 'nodes', 'locales', 'en-US', `${type}.json`), 'utf8'))[type];
+      if (!messages) problems.push(`${type}.json has no "${type}" section`);
+    }
+    const labels = await page.evaluate((types) => types.filter((t) => !t.startsWith('facefusion-')).map((t) => {
+      const def = window.RED.nodes.getType(t);
+      return [t, typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel];
+    }), TYPES);
+    for (const [type, label] of labels) if (!label || /\./.test(label)) problems.push(`${type}: palette label ${JSON.stringify(label)}`);
+    assert.deepStrictEqual(problems, []);
+  });
+
   it('every node\'s help renders its Inputs and Outputs as property lists', async function () {
     const problems = [];
     for (const type of TYPES) {
@@ -98,10 +121,14 @@ describe('editor dialogs and help in a real browser', function () {
     const problems = [];
     for (const type of TYPES) {
       // One source: the editor's `defaults`, the table file and the runtime's reading of it.
-      const editorDefaults = await page.evaluate((t) => {
+      const all = await page.evaluate((t) => {
         const defaults = window.RED.nodes.getType(t).defaults;
         return Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, v.value]));
       }, type);
+      // Besides the table: the config version new nodes are saved with, and the fields older
+      // versions saved (kept until the migration on load moved them; resources/node-migrations.js).
+      assert.strictEqual(all[MIGRATIONS.FIELD], MIGRATIONS.currentVersion(type), `${type}: new nodes get the current config version`);
+      const editorDefaults = Object.fromEntries(Object.entries(all).filter(([k]) => k !== MIGRATIONS.FIELD && !MIGRATIONS.legacyFields(type).includes(k)));
       const outside = Object.keys(editorDefaults).filter((k) => !(k in TABLE[type]));
       assert.deepStrictEqual(outside, [], `${type}: editor defaults missing from resources/node-defaults.js (add them there, the runtime reads it too)`);
       assert.deepStrictEqual(editorDefaults, TABLE[type], `${type}: the editor's defaults are the table's`);
@@ -138,6 +165,25 @@ describe('editor dialogs and help in a real browser', function () {
         return out;
       });
       for (const c of cut) problems.push(`${type}: option cut off: ${c}`);
+      // Every text of the dialog comes from the node's messages (locales/<lang>/<type>.json) through data-i18n, as in the core nodes.
+      const untranslated = await page.evaluate(() => {
+        const form = document.querySelector('#dialog-form, #node-config-dialog-edit-form');
+        const out = [];
+        const walker = document.createTreeWalker(form, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const text = n.textContent.trim();
+          // Left out: what code fills in (Node-RED's config node select; the model picker's list and info and the models table, written with RED._).
+          if (!text || n.parentElement.closest('script, style, datalist, .ff-model-info, select[id$="-config"], select[id$="-queue"], #facefusion-config-models, #facefusion-config-error')) continue;
+          if (!n.parentElement.closest('[data-i18n]')) out.push(text.slice(0, 60));
+        }
+        return out;
+      });
+      for (const u of untranslated) problems.push(`${type}: text not from a message: "${u}"`);
+      const keys = await page.evaluate(() => [...document.querySelectorAll('#dialog-form [data-i18n], #node-config-dialog-edit-form [data-i18n]')].map((e) => ({ key: e.getAttribute('data-i18n'), text: e.textContent.trim(), placeholder: e.getAttribute('placeholder') })));
+      for (const k of keys) {
+        // A message that is missing shows its key: "face-blur.label.mode".
+        if (/\.(label|hint|option|tip|placeholder|ff)\./.test(k.text) || /\.(placeholder)\./.test(k.placeholder || '')) problems.push(`${type}: message missing for ${k.key}`);
+      }
       await closeDialog();
     }
     assert.deepStrictEqual(problems, []);

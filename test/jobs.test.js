@@ -106,6 +106,10 @@ describe('job manager', function () {
       bad({ target_path: 'a.mp4', output_path: '/tmp/x.mp4', processors: ['blur'], failure_policy: 'ignore' }, 'E_JOB', 'failure_policy');
       bad({ target_path: 'a.mp4', output_path: '/tmp/x.mp4', processors: ['blur'], colour: 'red' }, 'E_JOB', 'colour is not a job field');
       bad({ target_path: 'a.jpg', output_path: '/tmp/x.mp4', processors: ['blur'] }, 'E_BAD_OUTPUT', 'output_path');
+      // A file that is neither a picture nor a video is named as such, whatever the output is.
+      bad({ target_path: 'notes.txt', output_path: '/tmp/x.jpg', processors: ['blur'] }, 'E_JOB', 'target_path "notes.txt" is not a picture or video');
+      bad({ target_path: 'notes.txt', output_path: '/tmp/x.mp4', processors: ['blur'] }, 'E_JOB', 'is not a picture or video');
+      bad({ target_path: 'a.mp4', output_path: '/tmp/x.mp4', processors: ['face_swapp'] }, 'E_JOB', 'did you mean face_swapper?');
       bad('blur it', 'E_JOB', 'must be an object');
       assert.strictEqual(jobs.listJobs().length, 0);
     });

@@ -1,7 +1,8 @@
+import { errorStatus } from './lib/status';
 import { FaceError } from '../runtime';
 import { enrolToken, withEmbeddings } from '../runtime/library';
 import { libraryOf, openLibrary, showLibraryStatus } from './lib/library-types';
-import { asFaceError, shorten } from './lib/messages';
+import { asFaceError } from './lib/messages';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { configOf, missingConfig, numberOption, releaseDroppedFrame } from './lib/stage-node';
@@ -56,7 +57,7 @@ export = function (RED: Red): void {
           } catch (err) {
             const error = asFaceError(err, 'enrol');
             lastResult = '';
-            node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+            node.status(errorStatus(error));
             done(error);
           }
         },

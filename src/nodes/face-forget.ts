@@ -1,6 +1,7 @@
+import { errorStatus } from './lib/status';
 import { FaceError } from '../runtime';
 import { libraryOf, openLibrary, showLibraryStatus } from './lib/library-types';
-import { asFaceError, shorten } from './lib/messages';
+import { asFaceError } from './lib/messages';
 import { withDefaults } from './lib/node-defaults';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 
@@ -34,7 +35,7 @@ export = function (RED: Red): void {
         done();
       } catch (err) {
         const error = asFaceError(err, 'forget');
-        node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+        node.status(errorStatus(error));
         done(error);
       }
     });

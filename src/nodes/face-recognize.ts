@@ -1,8 +1,9 @@
+import { errorStatus } from './lib/status';
 import { FaceError, type FaceToken, type Runtime } from '../runtime';
 import { faceThumbnail, recognizeToken, VisitTracker, withEmbeddings, type VisitEvent } from '../runtime/library';
 import { encodeThumbnail } from '../runtime/vision/thumbnail';
 import { libraryOf, openLibrary, showLibraryStatus, type LibraryNode } from './lib/library-types';
-import { asFaceError, messageOf, shorten } from './lib/messages';
+import { asFaceError, messageOf } from './lib/messages';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { configOf, missingConfig, numberOption, releaseDroppedFrame } from './lib/stage-node';
@@ -92,7 +93,7 @@ export = function (RED: Red): void {
           } catch (err) {
             const error = asFaceError(err, 'recognize');
             lastResult = '';
-            node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+            node.status(errorStatus(error));
             done(error);
           }
         },

@@ -3,7 +3,7 @@ import { join, resolve } from 'path';
 import type { FaceLibrary } from '../../runtime/library';
 import { FaceError } from '../../runtime';
 import type { Node, Red } from './red';
-import { shorten } from './messages';
+import { statusText } from './status';
 
 /** The `face library` config node as the face enrol / recognize / forget nodes see it. */
 export interface LibraryNode extends Node {
@@ -43,10 +43,10 @@ export function openLibrary(node: LibraryNode | undefined, type: string): FaceLi
  */
 export function showLibraryStatus(node: Node, library: LibraryNode, size: number | undefined, lastResult: string): void {
   if (size === undefined) {
-    node.status({ fill: 'red', shape: 'ring', text: shorten(library.openError ? `${library.openError.code}: ${library.openError.message}` : 'library not open') });
+    node.status({ fill: 'red', shape: 'ring', text: library.openError ? library.openError.code : 'library not open' });
     return;
   }
-  node.status({ fill: lastResult ? 'green' : 'grey', shape: 'dot', text: shorten(lastResult ? `${lastResult} · ${peopleText(size)}` : peopleText(size)) });
+  node.status({ fill: lastResult ? 'green' : 'grey', shape: 'dot', text: statusText([lastResult, peopleText(size)]) });
 }
 
 /** "3 people" for a status line. */
