@@ -77,14 +77,18 @@ describe('temporal privacy state of a video source', function () {
     });
 
     it('only sure faces are held: a low-score detection seen once is not, the same seen twice is; confirms() knows a sure track\'s face', function () {
-      const low = (x) => ({ bbox: [x, 0, x + 40, 40], score: 0.5 });
+      // Away from the frame's sides (a face at a side, entering or leaving the view, is sure at once).
+      const low = (x) => ({ bbox: [300 + x, 300, 340 + x, 340], score: 0.5 });
       const t = new FaceTracks(opts({ holdFrames: 5, motion: 'static' }));
       t.observe(0, [low(0)], 0);
       assert.deepStrictEqual(regions(t, 1), [], 'a flicker at 0.5 is not held');
-      assert.strictEqual(t.confirms(1, [0, 0, 40, 40]), false);
+      assert.strictEqual(t.confirms(1, [300, 300, 340, 340]), false);
       t.observe(1, [low(1)], 0);
       assert.strictEqual(regions(t, 2).length, 1, 'twice makes it sure');
-      assert.strictEqual(t.confirms(2, [1, 0, 41, 40]), true);
+      assert.strictEqual(t.confirms(2, [301, 300, 341, 340]), true);
+      const edge = new FaceTracks(opts({ holdFrames: 5, motion: 'static' }));
+      edge.observe(0, [{ bbox: [0, 300, 30, 340], score: 0.5 }], 0);
+      assert.strictEqual(regions(edge, 1).length, 1, 'at the frame\'s side one low sighting is enough');
       assert.strictEqual(t.observe(0, [], 0).late, true, 'a frame older than the newest does not move the tracks');
     });
   });

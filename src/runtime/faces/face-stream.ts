@@ -147,9 +147,9 @@ export class FaceStream {
   }
 
   /** The faces detected in frame `index`. Ordered streams first wait (bounded) for the frames before it. */
-  async observe(index: number, faces: readonly Face[]): Promise<{ late: boolean }> {
+  async observe(index: number, faces: readonly Face[], frame?: { width: number; height: number }): Promise<{ late: boolean }> {
     await this.turn(index);
-    const { late } = this.tracks.observe(index, faces, this.options.lookahead + (this.options.inFlight ?? 0) + 2);
+    const { late } = this.tracks.observe(index, faces, this.options.lookahead + (this.options.inFlight ?? 0) + 2, frame);
     this.newest = Math.max(this.newest, index);
     this.finish(index);
     return { late };

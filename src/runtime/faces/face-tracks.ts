@@ -24,6 +24,15 @@ export interface TrackOptions {
 
 /** Sightings that make a track sure whatever their score. */
 const SURE_SIGHTINGS = 2;
+/**
+ * A box this close to a side of the frame (fraction of its size) is a face entering or leaving the
+ * view, partly cut by the frame: the detector sees such faces late and scores them low, so one
+ * sighting makes the track sure, and a face last seen there is held EDGE_HOLD times longer —
+ * while its motion keeps some of it inside the frame (a slow pan leaves a face half out of view
+ * for seconds, BENCHMARKS.md §15).
+ */
+const EDGE_MARGIN = 0.15;
+const EDGE_HOLD = 4;
 /** A detection continues a track when it overlaps the track's predicted box by at least this IoU… */
 const MATCH_IOU = 0.2;
 /**
@@ -108,7 +117,7 @@ export class FaceTracks {
    * track of each detection, in the order of `detected` (0 for a late frame's), so a caller can
    * follow one face across frames (face recognize's visits).
    */
-  observe(index: number, detected: readonly Face[], keepFrames: number): { late: boolean; ids: number[] } {
+  observe(index: number, detected: readonly Face[], keepFrames: number, frame?: { width: number; height: number }): { late: boolean; ids: number[] } {
     const ids = detected.map(() => 0);
     if (index <= this.newest) return { late: true, ids };
     const moving = this.options.motion === 'constant_velocity';
@@ -139,7 +148,8 @@ export class FaceTracks {
     // What can no longer place a face in a frame still to be asked about (up to `keepFrames`
     // behind this one) goes: tracks, and sightings beyond the last two.
     const horizon = index - this.options.holdFrames - keepFrames;
-    this.tracks = this.tracks.filter((t) => last(t).index >= horizon);
+    const edgeHorizon = index - EDGE_HOLD * this.options.holdFrames - keepFrames;
+    this.tracks = this.tracks.filter((t) => last(t).index >= (frame && atEdge(last(t).box, frame.width, frame.height) ? edgeHorizon : horizon));
     for (const t of this.tracks) while (t.sightings.length > 2 && t.sightings[0].index < horizon) t.sightings.shift();
     return { late: false, ids };
   }
@@ -157,7 +167,8 @@ export class FaceTracks {
     const prior = moving ? sceneVelocity(views.filter((v) => v.length > 1 && index - v[v.length - 1].index <= this.options.holdFrames).map(velocityOf)) : undefined;
     const out: TrackedRegion[] = [];
     for (const seen of views) {
-      if (!(Math.max(...seen.map((s) => s.score)) >= this.options.confirmScore || seen.length >= SURE_SIGHTINGS)) continue;
+      const sure = Math.max(...seen.map((s) => s.score)) >= this.options.confirmScore || seen.length >= SURE_SIGHTINGS || seen.some((s) => atEdge(s.box, width, height));
+      if (!sure) continue;
       let prev: Sighting | undefined, next: Sighting | undefined, here = false;
       for (const s of seen) {
         if (s.index === index) here = true;
@@ -166,12 +177,15 @@ export class FaceTracks {
       }
       // Sighted in this very frame: the frame's own detection masks it.
       if (here) continue;
-      const own = moving && seen.length > 1 ? velocityOf(seen) : undefined;
-      const v = moving ? own ?? prior : undefined;
-      const growthAway = moving && !own ? GROWTH_UNKNOWN : GROWTH_KNOWN;
+      // The motion next to the sighting a box is placed from: the two sightings ending at `prev`
+      // (held after it), or the two starting at `next` (placed before it).
+      const at = (s: Sighting | undefined): number => (s ? seen.indexOf(s) : -1);
+      const ownAfter = moving && at(prev) >= 1 ? velocityOf(seen.slice(at(prev) - 1, at(prev) + 1)) : undefined;
+      const ownBefore = moving && next && at(next) + 1 < seen.length ? velocityOf(seen.slice(at(next), at(next) + 2)) : undefined;
       const size: [number, number] = [Math.max(...seen.map((s) => boxWidth(s.box))), Math.max(...seen.map((s) => boxHeight(s.box)))];
-      let box: Box | undefined, distance = 0, growth = growthAway, before = false;
-      const after = prev && index - prev.index <= this.options.holdFrames ? index - prev.index : Infinity;
+      let box: Box | undefined, distance = 0, growth = GROWTH_KNOWN, before = false;
+      const hold = prev && atEdge(prev.box, width, height) ? EDGE_HOLD * this.options.holdFrames : this.options.holdFrames;
+      const after = prev && index - prev.index <= hold ? index - prev.index : Infinity;
       const ahead = next && next.index - index <= lookahead ? next.index - index : Infinity;
       if (prev && next && next.index - prev.index <= this.options.holdFrames) {
         const w = (index - prev.index) / (next.index - prev.index);
@@ -181,10 +195,12 @@ export class FaceTracks {
         growth = GROWTH_BETWEEN;
       } else if (prev && after <= ahead) {
         distance = after;
-        box = moved(prev.box, size, v, distance);
+        box = moved(prev.box, size, moving ? ownAfter ?? prior : undefined, distance);
+        growth = moving && !ownAfter ? GROWTH_UNKNOWN : GROWTH_KNOWN;
       } else if (next && ahead !== Infinity) {
         distance = ahead;
-        box = moved(next.box, size, v, -distance);
+        box = moved(next.box, size, moving ? ownBefore ?? prior : undefined, -distance);
+        growth = moving && !ownBefore ? GROWTH_UNKNOWN : GROWTH_KNOWN;
         before = true;
       }
       if (!box) continue;
@@ -250,6 +266,12 @@ function matchScore(a: Box, b: Box, reach: number): number {
 
 function last(track: Track): Sighting {
   return track.sightings[track.sightings.length - 1];
+}
+
+/** Whether a box is within EDGE_MARGIN of its size of a side of the w × h frame. */
+function atEdge(b: Box, width: number, height: number): boolean {
+  const m = EDGE_MARGIN * Math.max(b[2] - b[0], b[3] - b[1]);
+  return b[0] <= m || b[1] <= m || b[2] >= width - m || b[3] >= height - m;
 }
 
 function centre(b: Box): [number, number] {

@@ -52,6 +52,12 @@ export interface VideoJobOptions {
 }
 
 const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
+/**
+ * A blurring file job looks this far ahead (and at least two scan cycles): a face first found
+ * up to then is masked in the frames before it. A face entering the view slowly (a pan) is half in
+ * it for a second before the detector sees it (BENCHMARKS.md §15).
+ */
+const LOOKAHEAD_SEC = 1;
 
 /**
  * One video job: probe → analyse the source once → decode frames into the store → one token
@@ -374,7 +380,7 @@ export class VideoJob {
     const holdFrames = p.blur_hold_frames ?? DEFAULT_HOLD_FRAMES;
     const frameSec = fps > 0 ? 1 / fps : 1 / 25;
     const cycle = interval > 0 ? Math.max(1, Math.ceil(interval / frameSec - 1e-9)) : 0;
-    const lookahead = live || !(holdFrames > 0) ? 0 : Math.max(0, Math.min(2 * cycle + 1, window - 2));
+    const lookahead = live || !(holdFrames > 0) ? 0 : Math.max(0, Math.min(Math.max(2 * cycle + 1, Math.ceil(LOOKAHEAD_SEC / frameSec)), window - 2));
     return this.runtime.streams.open(this.id, {
       holdFrames,
       motion: p.blur_hold_motion ?? 'constant_velocity',
@@ -406,7 +412,7 @@ export class VideoJob {
   private lookaheadWanted(): number {
     if (!this.job.stages.includes('blur') || this.live || (this.parameters.blur_hold_frames ?? DEFAULT_HOLD_FRAMES) <= 0) return 0;
     const interval = scanInterval(this.parameters);
-    return interval > 0 ? 2 * Math.ceil(interval * 30) + 3 : 0;
+    return interval > 0 ? Math.max(2 * Math.ceil(interval * 30), Math.ceil(LOOKAHEAD_SEC * 30)) + 3 : 0;
   }
 
   /** Raises the job's alert once `alert_after_failures` frames failed. */

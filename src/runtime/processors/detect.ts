@@ -78,7 +78,7 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
         ...(f.landmarks5 ? { landmarks5: f.landmarks5.map(roundPoint) } : {}),
       }))
       .sort((a, b) => boxArea(b) - boxArea(a));
-    if (stream) await stream.observe(index, faces);
+    if (stream) await stream.observe(index, faces, frame);
     const tiles = plan.tiles.length ? ` · ${found.tilesRun === plan.tiles.length ? `${plan.tiles.length} tiles` : `${found.tilesRun} of ${plan.tiles.length} tiles`} + whole frame` : '';
     return {
       patch: { faces },
