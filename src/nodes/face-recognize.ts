@@ -24,7 +24,7 @@ interface Def extends NodeDef {
   queueSize?: number | string;
   dropWhenBusy?: boolean | string;
   /** Free the token's pictures once recognised (a camera flow whose token goes no further). */
-  release?: boolean | string;
+  releaseFrames?: boolean | string;
 }
 
 /** Longer side of an event's snapshot, px: the face at 240, the frame at 640. */
@@ -55,7 +55,7 @@ export = function (RED: Red): void {
     };
     const unwatch = libraryNode?.watch((n) => { size = n; showIdle(); });
     const dropWhenBusy = def.dropWhenBusy === true || def.dropWhenBusy === 'true';
-    const release = def.release === true || def.release === 'true';
+    const release = def.releaseFrames === true || def.releaseFrames === 'true';
     const queue = new WorkQueue(dropWhenBusy ? 0 : Math.max(0, Math.floor(numberOption(def.queueSize) ?? Number(defaults.queueSize))));
     let closed = false;
 
