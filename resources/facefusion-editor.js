@@ -75,9 +75,11 @@
     queueSize: function () {
       return row('fa-list', 'queueSize', 'queueSize', '<input type="number" id="node-input-queueSize" min="0" style="width:80px"> ' + i18n('hint.queueSize'));
     },
+    dropWhenBusy: function () {
+      return row('fa-forward', 'dropWhenBusy', 'dropWhenBusy', '<input type="checkbox" id="node-input-dropWhenBusy" style="width:auto; margin:0 4px 0 0"> ' + i18n('hint.dropWhenBusy'));
+    },
     queue: function () {
-      return ROWS.queueSize() +
-        row('fa-forward', 'dropWhenBusy', 'dropWhenBusy', '<input type="checkbox" id="node-input-dropWhenBusy" style="width:auto; margin:0 4px 0 0"> ' + i18n('hint.dropWhenBusy')) +
+      return ROWS.queueSize() + ROWS.dropWhenBusy() +
         row('fa-trash-o', 'releaseDropped', 'releaseDropped', '<input type="checkbox" id="node-input-releaseDropped" style="width:auto; margin:0 4px 0 0"> ' + i18n('hint.releaseDropped'));
     },
     thumbnail: function () {
@@ -85,6 +87,8 @@
         option('', 'thumbnail.off') + option('120', 'thumbnail.120') + option('160', 'thumbnail.160') +
         option('240', 'thumbnail.240') + option('320', 'thumbnail.320') + '</select> ' + i18n('hint.thumbnail'));
     },
+    // The face library (config node) of face enrol / recognize / forget.
+    library: function () { return row('fa-address-book', 'library', 'library', '<input type="text" id="node-input-library">'); },
     name: function () { return row('fa-tag', 'name', 'name', '<input type="text" id="node-input-name">'); }
   };
 

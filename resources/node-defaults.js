@@ -40,7 +40,7 @@
     'face-worker': { name: '', config: '', queue: '', concurrency: 1 },
     'face-library': { name: '', path: '', thumbnails: false, collectUnknown: false, unknownMax: 50, unknownDays: 7 },
     'face-enrol': { name: '', config: '', library: '', faceChoice: '', queueSize: 10 },
-    'face-recognize': { name: '', config: '', library: '', threshold: 0.55, camera: '', snapshot: 'off', topic: 'facefusion', holdFrames: 25, unknownAfter: 3, queueSize: 10, dropWhenBusy: false, release: false },
+    'face-recognize': { name: '', config: '', library: '', threshold: 0.55, camera: '', snapshot: 'off', topic: 'facefusion', holdFrames: 25, unknownAfter: 3, queueSize: 10, dropWhenBusy: false, releaseFrames: false },
     'face-forget': { name: '', library: '' }
   };
 });

@@ -29,7 +29,9 @@
   var STEPS = {
     // 0.1.0 → 0.2: "release" said neither what nor when; it frees the token's pictures once encoded / packed.
     'face-image': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }],
-    'face-pack': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }]
+    'face-pack': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }],
+    // Before it took the name face image and face pack use for the same choice (issue 26).
+    'face-recognize': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }]
   };
 
   /** The version a node of `type` is saved with now. */

@@ -47,7 +47,7 @@ describe('two Node-RED processes sharing one face library file', function () {
       { id: p('ask'), z: p('tab'), type: 'inject', name: 'ask', props: [{ p: 'payload', v: 'sample:two-people.jpg', vt: 'str' }], wires: [[p('tok2')]] },
       { id: p('tok2'), z: p('tab'), type: 'face-token', config: p('cfg'), wires: [[p('det2')]] },
       { id: p('det2'), z: p('tab'), type: 'face-detect', config: p('cfg'), wires: [[p('rec')]] },
-      { id: p('rec'), z: p('tab'), type: 'face-recognize', config: p('cfg'), library: p('lib'), release: true, wires: [[p('names')], []] },
+      { id: p('rec'), z: p('tab'), type: 'face-recognize', config: p('cfg'), library: p('lib'), releaseFrames: true, wires: [[p('names')], []] },
       { id: p('names'), z: p('tab'), type: 'change', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'people', tot: 'msg' }], wires: [[p('people')]] },
       { id: p('people'), z: p('tab'), type: 'file', filename: path.join(dir, `${who}-people.txt`), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'true', encoding: 'none', wires: [[]] },
     ];

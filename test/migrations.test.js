@@ -54,6 +54,40 @@ describe('versioned node configs and migrations', function () {
     assert.strictEqual(withDefaults('face-pack', { id: 'p', type: 'face-pack' }).releaseFrames, true);
   });
 
+  it('a face recognize saved before its `release` took the name releaseFrames still frees the token\'s pictures once recognised', async function () {
+    const os = require('os');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-migrate-recognize-'));
+    const libraryNodes = ['face-library', 'face-recognize'].map((t) => require(`../dist/nodes/${t}.js`));
+    assert.deepStrictEqual(M.migrate('face-recognize', { id: 'r', type: 'face-recognize', release: true }).node, { id: 'r', type: 'face-recognize', releaseFrames: true, configVersion: 2 });
+    /** One token through face recognize saved as `saved`: are its pictures still in the store after? */
+    async function kept(saved) {
+      const flow = [
+        { id: 'tab', type: 'tab', label: 'recognize saved earlier' },
+        { id: 'cfg', type: 'facefusion-config', device: 'cpu', frameBudgetMB: 128 },
+        { id: 'lib', type: 'face-library', path: path.join(dir, 'people.db') },
+        { id: 'rec', z: 'tab', type: 'face-recognize', config: 'cfg', library: 'lib', ...saved, wires: [['out'], []] },
+        { id: 'out', z: 'tab', type: 'helper' },
+      ];
+      await helper.load([...allNodes, ...libraryNodes], flow);
+      const config = helper.getNode('cfg');
+      await config.ready;
+      const token = await config.runtime.run(await config.runtime.createToken({ target: 'sample:obama.jpg', operations: ['detect'] }));
+      const out = nextMessage(helper.getNode('out'), 60000);
+      helper.getNode('rec').receive({ payload: token });
+      await out;
+      const there = !!config.runtime.store.tryGet(token.target.frame);
+      await helper.unload();
+      return there;
+    }
+    try {
+      assert.strictEqual(await kept({ release: true }), false, 'saved with release: true (version 1): freed');
+      assert.strictEqual(await kept({ releaseFrames: true, configVersion: 2 }), false, 'the current form: freed');
+      assert.strictEqual(await kept({}), true, 'the default keeps them');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('every example node is saved in the current form', function () {
     for (const file of fs.readdirSync(path.join(ROOT, 'examples'))) {
       for (const n of JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'))) {

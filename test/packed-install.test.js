@@ -268,7 +268,7 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     if (!mosquittoBinary()) pending(this, 'mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)');
     const broker = await startMosquitto();
     try {
-      const file = 'door-camera-who-is-there.json';
+      const file = '13-door-camera-who-is-there.json';
       const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
       const tab = { id: 'tab-door', type: 'tab', label: file };
       // The example as shipped, pointed at the test's broker, plus a subscriber that shows what reached it.

@@ -12,6 +12,7 @@ const { MEDIA } = require('./helpers/fixtures');
 
 const ROOT = path.join(__dirname, '..');
 const TYPES = Object.keys(require('../package.json')['node-red'].nodes);
+const CONFIG_TYPES = ['facefusion-config', 'facefusion-queue', 'face-library'];
 
 /** The icon each node type registers in its editor definition. */
 function iconOf(type) {
@@ -27,7 +28,7 @@ describe('palette icons and overlay labels', function () {
     const icons = new Map();
     for (const type of TYPES) {
       const icon = iconOf(type);
-      if (type === 'facefusion-config' || type === 'facefusion-queue') continue; // config nodes have none in the palette
+      if (CONFIG_TYPES.includes(type)) continue; // config nodes have none in the palette
       assert.ok(icon, `${type} names an icon`);
       assert.ok(!icon.startsWith('font-awesome/'), `${type} uses its own icon, not ${icon}`);
       const file = path.join(ROOT, 'icons', icon);
@@ -37,7 +38,7 @@ describe('palette icons and overlay labels', function () {
     const distinct = new Set(icons.values());
     assert.ok(distinct.size >= 10, `${distinct.size} distinct icons: ${[...distinct].join(', ')}`);
     // The families the issue names do not share an icon with one another.
-    const families = [['face-detect', 'face-landmark', 'face-embed'], ['face-swap', 'face-enhance'], ['face-blur'], ['face-video-in', 'face-video-out'], ['face-job', 'face-worker'], ['face-pack', 'face-unpack']];
+    const families = [['face-detect', 'face-landmark', 'face-embed'], ['face-swap', 'face-enhance'], ['face-blur'], ['face-video-in', 'face-video-out'], ['face-job', 'face-worker'], ['face-pack', 'face-unpack'], ['face-enrol', 'face-recognize', 'face-forget']];
     const byFamily = families.map((f) => new Set(f.map((t) => icons.get(t))));
     for (let i = 0; i < byFamily.length; i++) {
       for (let j = i + 1; j < byFamily.length; j++) {

@@ -28,7 +28,7 @@ export = function (RED: Red): void {
     const def = withDefaults('face-enrol', nodeDef as Def);
     const config = configOf(RED, node, def.config);
     const libraryNode = config ? libraryOf(RED, node, def.library) : undefined;
-    let lastResult = '';
+    let lastResult: string[] = [];
     const unwatch = libraryNode?.watch((size) => showLibraryStatus(node, libraryNode, size, lastResult));
     const queue = new WorkQueue(Math.max(0, Math.floor(numberOption(def.queueSize) ?? Number(nodeDefaults('face-enrol').queueSize))));
 
@@ -50,13 +50,13 @@ export = function (RED: Red): void {
             const result = await enrolToken(runtime, library, token, msg.name, { ...(which !== undefined ? { face: which } : {}), thumbnail: libraryNode!.thumbnails });
             msg.payload = token;
             msg.enrolled = { name: result.person.name, created: result.created, pictures: result.person.embeddings, face: result.face };
-            lastResult = `enrolled ${result.person.name}`;
+            lastResult = [`enrolled ${result.person.name}`, 'enrolled'];
             libraryNode!.changed();
             send(msg);
             done();
           } catch (err) {
             const error = asFaceError(err, 'enrol');
-            lastResult = '';
+            lastResult = [];
             node.status(errorStatus(error));
             done(error);
           }

@@ -20,7 +20,7 @@ export = function (RED: Red): void {
     const node = this;
     const def = withDefaults('face-forget', nodeDef as Def);
     const libraryNode = libraryOf(RED, node, def.library);
-    let lastResult = '';
+    let lastResult: string[] = [];
     const unwatch = libraryNode?.watch((size) => showLibraryStatus(node, libraryNode, size, lastResult));
 
     node.on('input', (msg: NodeMessage, send, done) => {
@@ -29,7 +29,7 @@ export = function (RED: Red): void {
         if (typeof msg.name !== 'string' || !msg.name.trim()) throw new FaceError('E_BAD_PARAMETER', 'face forget needs the person\'s name in msg.name');
         const result = library.forget(msg.name);
         msg.payload = { name: result.name, pictures: result.embeddings, unknownFaces: result.unknowns, compacted: result.compaction.walTruncated };
-        lastResult = `forgot ${result.name}`;
+        lastResult = [`forgot ${result.name}`, 'forgot'];
         libraryNode!.changed();
         send(msg);
         done();

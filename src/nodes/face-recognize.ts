@@ -24,7 +24,7 @@ interface Def extends NodeDef {
   queueSize?: number | string;
   dropWhenBusy?: boolean | string;
   /** Free the token's pictures once recognised (a camera flow whose token goes no further). */
-  release?: boolean | string;
+  releaseFrames?: boolean | string;
 }
 
 /** Longer side of an event's snapshot, px: the face at 240, the frame at 640. */
@@ -48,14 +48,14 @@ export = function (RED: Red): void {
     const snapshot = def.snapshot === 'face' || def.snapshot === 'frame' ? def.snapshot : 'off';
     const topic = String(def.topic ?? defaults.topic).replace(/\/+$/, '') || 'facefusion';
     const visits = new VisitTracker({ holdFrames: numberOption(def.holdFrames) ?? Number(defaults.holdFrames), unknownAfter: numberOption(def.unknownAfter) ?? Number(defaults.unknownAfter) });
-    let lastResult = '';
+    let lastResult: string[] = [];
     let size: number | undefined;
     const showIdle = (): void => {
       if (libraryNode) showLibraryStatus(node, libraryNode, size, lastResult);
     };
     const unwatch = libraryNode?.watch((n) => { size = n; showIdle(); });
     const dropWhenBusy = def.dropWhenBusy === true || def.dropWhenBusy === 'true';
-    const release = def.release === true || def.release === 'true';
+    const release = def.releaseFrames === true || def.releaseFrames === 'true';
     const queue = new WorkQueue(dropWhenBusy ? 0 : Math.max(0, Math.floor(numberOption(def.queueSize) ?? Number(defaults.queueSize))));
     let closed = false;
 
@@ -83,16 +83,14 @@ export = function (RED: Red): void {
             // Snapshots are taken: a camera flow's token may give its pictures back now.
             if (release) runtime.release(token);
             if (closed) return done();
-            lastResult = token.faces.length
-              ? token.faces.filter((f) => f.identity).map((f) => (f.identity!.known ? `${f.identity!.name} ${f.identity!.similarity.toFixed(2)}` : 'unknown')).join(', ')
-              : 'no face';
+            lastResult = identitiesText(token.faces);
             showIdle();
             send([msg, null]);
             for (const m of out) send([null, m]);
             done();
           } catch (err) {
             const error = asFaceError(err, 'recognize');
-            lastResult = '';
+            lastResult = [];
             node.status(errorStatus(error));
             done(error);
           }
@@ -146,6 +144,23 @@ export = function (RED: Red): void {
   }
   RED.nodes.registerType('face-recognize', FaceRecognize);
 };
+
+/**
+ * Who was recognised, for the status, the most detailed first (showLibraryStatus shows the first
+ * that fits beside the library's size): names with similarities, names, then counts.
+ */
+function identitiesText(faces: FaceToken['faces']): string[] {
+  const ids = faces.filter((f) => f.identity).map((f) => f.identity!);
+  if (!faces.length) return ['no face'];
+  const known = ids.filter((i) => i.known);
+  const unknown = ids.length - known.length;
+  const rest = unknown ? [`${unknown} unknown`] : [];
+  return [
+    [...known.map((i) => `${i.name} ${i.similarity.toFixed(2)}`), ...rest].join(', '),
+    [...known.map((i) => i.name), ...rest].join(', '),
+    [known.length && `${known.length} known`, ...rest].filter(Boolean).join(', '),
+  ].filter(Boolean);
+}
 
 /** A camera name as one MQTT topic level (no '/', '+', '#', spaces). */
 function slug(name: string): string {

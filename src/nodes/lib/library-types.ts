@@ -3,7 +3,7 @@ import { join, resolve } from 'path';
 import type { FaceLibrary } from '../../runtime/library';
 import { FaceError } from '../../runtime';
 import type { Node, Red } from './red';
-import { statusText } from './status';
+import { plural, statusText, STATUS_MAX } from './status';
 
 /** The `face library` config node as the face enrol / recognize / forget nodes see it. */
 export interface LibraryNode extends Node {
@@ -39,19 +39,24 @@ export function openLibrary(node: LibraryNode | undefined, type: string): FaceLi
 
 /**
  * A library node's idle status: the last result and the library's size (grey before any result),
- * or why the library is not open (red).
+ * or why the library is not open (red). `lastResult` may be alternatives, the most detailed
+ * first (`enrolled Barack Obama`, `enrolled`): the first one that leaves room for the size is
+ * shown, so the size stays on the status within its 30 characters.
  */
-export function showLibraryStatus(node: Node, library: LibraryNode, size: number | undefined, lastResult: string): void {
+export function showLibraryStatus(node: Node, library: LibraryNode, size: number | undefined, lastResult: string | readonly string[]): void {
   if (size === undefined) {
     node.status({ fill: 'red', shape: 'ring', text: library.openError ? library.openError.code : 'library not open' });
     return;
   }
-  node.status({ fill: lastResult ? 'green' : 'grey', shape: 'dot', text: statusText([lastResult, peopleText(size)]) });
+  const people = peopleText(size);
+  const choices = (typeof lastResult === 'string' ? [lastResult] : lastResult).filter(Boolean);
+  const result = choices.find((c) => `${c} · ${people}`.length <= STATUS_MAX) ?? choices[choices.length - 1];
+  node.status({ fill: result ? 'green' : 'grey', shape: 'dot', text: statusText([result, people]) });
 }
 
-/** "3 people" for a status line. */
+/** "1 person", "3 people" for a status line. */
 export function peopleText(size: number | undefined): string {
-  return size === undefined ? 'library not open' : `${size} ${size === 1 ? 'person' : 'people'}`;
+  return size === undefined ? 'library not open' : plural(size, 'person', 'people');
 }
 
 /** The dialog's path (~ expanded), else <userDir>/facefusion/library.db. */
