@@ -77,6 +77,9 @@ describe('facefusion-node CLI', function () {
       [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--pixel-workers', '1.5'], /--pixel-workers must be a whole number/],
       [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--crf', '52'], /--crf must be a number from 0 to 51/],
       [['worker', '--queue', 'redis://127.0.0.1:1', '--pixel-workers', 'many'], /--pixel-workers must be a whole number from 0 to 8/],
+      // A worker takes jobs from whoever can write to Redis: it refuses to start without allowed folders.
+      [['worker', '--queue', 'redis://127.0.0.1:1'], /worker needs --allowed-folder DIR/],
+      [['worker', '--queue', 'redis://127.0.0.1:1', '--allowed-folder', path.join(dir, 'no-such-folder')], /--allowed-folder .*no such folder/],
       [['dance'], /unknown command "dance"/],
     ];
     for (const [args, pattern] of cases) {

@@ -56,6 +56,8 @@ export = function (RED: Red): void {
     node.runtime = createRuntime({
       allowedFolders,
       readOnlyFolders: [SAMPLES_DIR],
+      // Model files named in messages, packed tokens and queued jobs stay in the models folder or the allowed folders.
+      confineModels: true,
       device: def.device || (defaults.device as 'auto'),
       threads: toNumber(def.threads, Number(defaults.threads)),
       spinWait: def.spinWait === true,

@@ -21,7 +21,7 @@ import { PixelWorkerPool } from './jobs/pixel-workers';
 import { DEFAULT_FACE_AREA_RATIO } from './processors/limits';
 import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
-import { PathPolicy } from './policy/path-policy';
+import { looksLikeModelPath, PathPolicy } from './policy/path-policy';
 import { DowngradePolicy, type DowngradeOptions } from './policy/downgrade';
 import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
@@ -31,7 +31,7 @@ import { Scratch } from './vision/scratch';
 import { applyHold, skipHold, withHeldFaces } from './processors/blur-hold';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
-import { dirname, join } from 'path';
+import { dirname, join, resolve } from 'path';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 export type Logger = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -56,6 +56,15 @@ export interface RuntimeOptions {
   allowedFolders?: readonly string[];
   /** Folders that paths arriving in messages may only read (e.g. shipped sample pictures). */
   readOnlyFolders?: readonly string[];
+  /**
+   * Model options that name a file (`*_model` parameters of tokens from messages, packed tokens,
+   * queued jobs) must lie in the models folder or the allowed folders, unless trusted with
+   * `trustModels` (paths typed in a node's dialog). Default false (scripts and `run` trust their
+   * own parameters); the config node and the queue worker set it.
+   */
+  confineModels?: boolean;
+  /** How the allowed folders are named in refusals (default "the config node's Allowed folders"; the CLI worker: --allowed-folder). */
+  allowedFoldersSetting?: string;
   /**
    * Longest a new frame (a decoded image, a stage's output) waits for room in the frame store
    * before it is refused with E_STORE_FULL (default 10 s). Nothing is allocated before the room is.
@@ -141,19 +150,23 @@ export class Runtime {
   /** `role|model option` → the engine built for it (shared by every token naming that model). */
   private readonly engines = new Map<string, Promise<unknown>>();
   private readonly context: ProcessorContext;
+  private readonly confineModels: boolean;
+  /** Model files named by trusted callers (dialogs, a trusted swapper's own folder): loaded without confinement. */
+  private readonly trustedModelFiles = new Set<string>();
   private closed = false;
 
   constructor(options: RuntimeOptions = {}) {
     this.log = options.logger ?? (() => undefined);
     this.tokenTtlMs = options.tokenTtlMs ?? 300_000;
     this.maxImagePixels = options.maxImagePixels ?? 64_000_000;
-    this.paths = new PathPolicy({ folders: options.allowedFolders ?? [], readOnlyFolders: options.readOnlyFolders ?? [], settingName: 'the config node\'s Allowed folders (allowedFolders)' });
+
     this.decodeOptions = {
       maxPixels: this.maxImagePixels,
       allowSvg: options.allowSvg === true,
       ...(options.svgMaxPixels !== undefined ? { svgMaxPixels: options.svgMaxPixels } : {}),
     };
     this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
+    this.confineModels = options.confineModels === true;
     this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
     this.tracks = new FaceTrackRegistry(this.tokenTtlMs);
     this.store = new FrameStore({
@@ -163,6 +176,12 @@ export class Runtime {
     });
     this.pool = new SessionPool({ device: options.device ?? 'auto', threads: options.threads ?? 0, spinWait: options.spinWait ?? false, logger: this.log });
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
+    this.paths = new PathPolicy({
+      folders: options.allowedFolders ?? [],
+      readOnlyFolders: options.readOnlyFolders ?? [],
+      settingName: options.allowedFoldersSetting ?? 'the config node\'s Allowed folders (allowedFolders)',
+      modelsDir: this.models.dir,
+    });
     if (options.downgrade) this.downgrade = new DowngradePolicy(options.downgrade === true ? {} : options.downgrade, this.store);
     this.context = {
       store: this.store,
@@ -231,6 +250,16 @@ export class Runtime {
     }
     if (uses('enhance') && !isDefaultModelRef(parameters.face_enhancer_model)) loads.push(this.context.enhancer(parameters.face_enhancer_model as string));
     await Promise.all(loads);
+  }
+
+  /**
+   * Trusts the model files these parameters name (a node's dialog, a trusted job): with
+   * `confineModels` they load even outside the models folder and the allowed folders.
+   */
+  trustModels(parameters: Parameters): void {
+    for (const [key, value] of Object.entries(parameters)) {
+      if (key.endsWith('_model') && typeof value === 'string' && looksLikeModelPath(value)) this.trustedModelFiles.add(resolve(value));
+    }
   }
 
   /** The execution provider the sessions really got, once one is loaded. */
@@ -451,11 +480,17 @@ export class Runtime {
     const key = `${role}|${ref}|${variant}`;
     let engine = this.engines.get(key) as Promise<T> | undefined;
     if (!engine) {
-      engine = resolveModel(this.models, ref, role).then(open);
+      engine = this.confinedModel(ref, role).then((checked) => resolveModel(this.models, checked, role)).then(open);
       this.engines.set(key, engine);
       engine.catch(() => this.engines.delete(key));
     }
     return engine;
+  }
+
+  /** With `confineModels`, a model file must be trusted or lie in the models folder or the allowed folders (E_PATH_DENIED). */
+  private async confinedModel(ref: string, role: ModelRole): Promise<string> {
+    if (!this.confineModels || !looksLikeModelPath(ref) || this.trustedModelFiles.has(resolve(ref))) return ref;
+    return this.paths.model(ref, `the ${role} model`);
   }
 
   /**
@@ -484,7 +519,10 @@ export class Runtime {
     const beside = (id: string): string => {
       const entry = this.models.entries().find((m) => m.id === id);
       const sibling = entry ? join(dirname(model.path), entry.file) : undefined;
-      return sibling && existsSync(sibling) ? sibling : id;
+      if (!sibling || !existsSync(sibling)) return id;
+      // The swapper's own folder was checked (or trusted) with the swapper: so is its recognizer.
+      this.trustedModelFiles.add(resolve(sibling));
+      return sibling;
     };
     // Dependencies first: a missing recognizer must not leave the swapper's session open.
     const recognizer = model.entry.recognizer ? await this.context.embedder(beside(model.entry.recognizer)) : undefined;

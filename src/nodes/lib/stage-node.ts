@@ -150,6 +150,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     // A model named in the dialog is loaded at deploy, so a missing or wrong file shows at once
     // (red status + log) rather than on the first message.
     const models = Object.entries(overrides).filter(([key]) => key.endsWith('_model')).map(([, value]) => String(value));
+    // A model file typed in the dialog is trusted (like Node-RED's file nodes); one named in a message is confined.
+    config?.runtime.trustModels(overrides);
     if (config && models.length) {
       config.ready
         .then(() => config.runtime.prepareModels([spec.stage], overrides))

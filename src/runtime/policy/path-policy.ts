@@ -13,6 +13,8 @@ export interface PathPolicyOptions {
   readOnlyFolders?: readonly string[];
   /** Name of the setting, for messages ("the config node's Allowed folders"). */
   settingName?: string;
+  /** The models folder: model files named in messages may also lie there. */
+  modelsDir?: string;
 }
 
 /** URL schemes a message may name as a video source or stream output. */
@@ -31,8 +33,10 @@ export class PathPolicy {
   private readonly folders: readonly string[];
   private readonly readOnly: readonly string[];
   private readonly setting: string;
+  private readonly modelsDir?: string;
 
   constructor(options: PathPolicyOptions) {
+    this.modelsDir = options.modelsDir === undefined ? undefined : resolve(options.modelsDir);
     this.folders = options.folders.map((f) => resolve(f));
     this.readOnly = (options.readOnlyFolders ?? []).map((f) => resolve(f));
     this.setting = options.settingName ?? 'the allowed folders';
@@ -104,7 +108,8 @@ export class PathPolicy {
   /**
    * A job from a message with every top-level `*_path` / `*_paths` field confined: `output_path`
    * (and any `*output*` path) must be writable, the others readable (a target may also be a
-   * stream URL). Returns a copy with the real paths.
+   * stream URL). Every `*_model` option, at the top level or in `parameters`, must be a model id
+   * or a file in the models folder or the allowed folders. Returns a copy with the real paths.
    */
   async jobArgs(args: unknown, origin: PathOrigin = 'job'): Promise<unknown> {
     if (args === null || typeof args !== 'object' || Array.isArray(args)) return args;
@@ -117,9 +122,37 @@ export class PathPolicy {
         if (key.includes('output')) out[key] = await this.output(value, where);
         else if (key === 'target_path') out[key] = await this.source(value, where);
         else out[key] = await this.readable(value, where);
+      } else if (key.endsWith('_model') && value !== undefined) {
+        out[key] = await this.model(value, where);
       }
     }
+    const parameters = out.parameters;
+    if (parameters !== null && typeof parameters === 'object' && !Array.isArray(parameters)) {
+      const checked: Record<string, unknown> = { ...(parameters as Record<string, unknown>) };
+      for (const [key, value] of Object.entries(checked)) {
+        if (key.endsWith('_model') && value !== undefined) checked[key] = await this.model(value, `${origin} parameters.${key}`);
+      }
+      out.parameters = checked;
+    }
     return out;
+  }
+
+  /**
+   * A `*_model` option from a message (a token's parameters, a packed token, a queued job): a
+   * model id, or the path of a file inside `modelsDir` or the allowed folders (realpath: `..` and
+   * links leading out are refused). Anything else is refused before the file is looked at, with
+   * one message whether it exists or not. Returns the id, or the real path.
+   */
+  async model(ref: unknown, origin: PathOrigin, modelsDir: string | undefined = this.modelsDir): Promise<string> {
+    const wanted = this.checkString(ref, origin);
+    if (!looksLikeModelPath(wanted)) return wanted;
+    const folders = [...(modelsDir === undefined ? [] : [modelsDir]), ...this.folders];
+    const real = await fs.realpath(wanted).catch(() => undefined);
+    if (real !== undefined ? await this.insideAny(real, folders, true) : await this.insideAny(dirname(resolve(wanted)), folders)) return real ?? resolve(wanted);
+    throw new FaceError(
+      'E_PATH_DENIED',
+      `${origin}: "${wanted}" is not a model id, nor a file in the models folder or ${this.setting}; a model named in a message must be one of those (set other model files in the node's dialog)`,
+    );
   }
 
   /** A URL from a message, when its scheme is allowed (a path, or file:, concat:, … is not a URL here). */
@@ -155,6 +188,11 @@ export class PathPolicy {
     }
     return false;
   }
+}
+
+/** A model option that names a file (an .onnx name or a path) rather than a manifest id. */
+export function looksLikeModelPath(ref: string): boolean {
+  return /\.onnx$/i.test(ref) || ref.includes('/') || ref.includes('\\') || isAbsolute(ref);
 }
 
 export function isInside(folder: string, path: string): boolean {
