@@ -247,7 +247,7 @@ export class VideoDecoder {
     if (size) args.push('-vf', `scale=${size.width}:${size.height}`);
     // A live source keeps its first frame rate across reconnects, so pts stay on one clock.
     if (this.live && this.stream) args.push('-r', String(this.stream.fps));
-    args.push('-f', 'rawvideo', '-pix_fmt', this.options.pixelFormat ?? 'rgb24', 'pipe:1');
+    args.push('-f', 'rawvideo', '-pix_fmt', this.options.pixelFormat ?? 'rgb24', '-protocol_whitelist', 'pipe', 'pipe:1');
     return args;
   }
 

@@ -6,7 +6,7 @@ import type { FrameRef } from '../token/types';
 import type { FfmpegLocator } from './ffmpeg-path';
 import { fpsArg } from './probe';
 import { describeExit, FfmpegProcess } from './process';
-import { classifySource, inputArgs } from './source';
+import { classifySource, inputArgs, outputWhitelist } from './source';
 import { isYuv, rgbToYuv, yuvToRgb, type Pixels } from '../vision/yuv';
 
 export interface VideoEncoderOptions {
@@ -359,7 +359,7 @@ export class VideoEncoder {
   private buildArgs(major: number | undefined): string[] {
     const o = this.options;
     const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
-    args.push('-f', 'rawvideo', '-pixel_format', o.pixelFormat ?? 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-i', 'pipe:0');
+    args.push('-f', 'rawvideo', '-pixel_format', o.pixelFormat ?? 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-protocol_whitelist', 'pipe', '-i', 'pipe:0');
     const withAudio = o.audioFrom !== undefined && o.keepAudio !== false;
     if (withAudio) {
       const source = classifySource(o.audioFrom!);
@@ -385,6 +385,8 @@ export class VideoEncoder {
       args.push('-f', o.format);
     }
     args.push(...withMetadata(o.metadata, this.target.kind === 'file' ? this.target.path : undefined, o.outputOptions ?? []));
+    // The output too opens only its own protocol (a file name cannot become a URL, nor a URL reach a file).
+    args.push(...outputWhitelist(this.target.kind === 'file' ? this.target.path : o.output));
     args.push('-y', this.target.kind === 'file' ? this.target.path : o.output);
     return args;
   }
