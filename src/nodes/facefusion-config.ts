@@ -1,5 +1,5 @@
-import { mkdirSync } from 'fs';
-import { homedir, tmpdir } from 'os';
+import { lstatSync, mkdirSync } from 'fs';
+import { homedir } from 'os';
 import { join, resolve } from 'path';
 import { SAMPLES_DIR, createRuntime, foldersFromText, tokenKeyFrom } from '../runtime';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
@@ -18,7 +18,7 @@ interface ConfigDef extends NodeDef {
   modelsDir?: string;
   frameBudgetMB?: number | string;
   tokenTtl?: number | string;
-  /** Folders that paths arriving in messages may use, one per line; blank → <userDir>/facefusion/files. */
+  /** Folders that paths arriving in messages may use, one per line; blank → <userDir>/facefusion/files (0700). */
   allowedFolders?: string;
   /** Accept SVG images (rendered within 4 MP / 5 s); off by default. */
   allowSvg?: boolean | string;
@@ -50,7 +50,7 @@ export = function (RED: Red): void {
     const node = this as ConfigNode;
     live.add(node);
     const users = new Set<ConfigUser>();
-    const allowedFolders = allowedFoldersOf(def, RED.settings?.userDir);
+    const allowedFolders = allowedFoldersOf(def, RED.settings?.userDir, (text) => node.warn(text));
     const models = chooseModelsDir({ dir: def.modelsDir, nodeRedUserDir: RED.settings?.userDir });
     node.log(describeModelsDir(models));
     node.runtime = createRuntime({
@@ -108,21 +108,30 @@ export = function (RED: Red): void {
   }
 
   /**
-   * The folders message paths may use: the dialog's list, else two folders that hold nothing of
-   * Node-RED's own — <userDir>/facefusion/files and <tmp>/facefusion — created so users find them.
+   * The folders message paths may use: the dialog's list, else one folder that holds nothing of
+   * Node-RED's own, <userDir>/facefusion/files, created private (0700) so users find it. Nothing
+   * in a world-writable /tmp: another local user could create (or link) such a folder first.
    */
-  function allowedFoldersOf(def: ConfigDef, userDir: string | undefined): string[] {
+  function allowedFoldersOf(def: ConfigDef, userDir: string | undefined, warn: (text: string) => void): string[] {
     const listed = foldersFromText(def.allowedFolders);
     if (listed.length) return listed.map((f) => resolve(f.replace(/^~(?=$|\/)/, homedir())));
-    const folders = [join(userDir || join(homedir(), '.node-red'), 'facefusion', 'files'), join(tmpdir(), 'facefusion')];
-    for (const folder of folders) {
-      try {
-        mkdirSync(folder, { recursive: true });
-      } catch {
-        // a read-only location: that folder simply allows nothing
+    const folder = join(userDir || join(homedir(), '.node-red'), 'facefusion', 'files');
+    try {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      const st = lstatSync(folder);
+      if (!st.isDirectory()) {
+        warn(`${folder} is not a folder (a link?): paths in messages are refused until it is one, or Allowed folders names others`);
+        return [];
       }
+      if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+        warn(`${folder} belongs to another user: paths in messages are refused until Allowed folders names a folder of yours`);
+        return [];
+      }
+      if ((st.mode & 0o022) !== 0) warn(`${folder} can be written by other users (mode ${(st.mode & 0o777).toString(8)}): chmod 700 it`);
+    } catch {
+      // a read-only location: that folder simply allows nothing
     }
-    return folders;
+    return [folder];
   }
 
   /** Downgrade options from the dialog's frame budget ('' = the live source's interval). */

@@ -1,5 +1,5 @@
 import { promises as fs } from 'fs';
-import { basename, dirname, isAbsolute, relative, resolve } from 'path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'path';
 import { FaceError } from '../errors';
 import { isSampleRef, resolveSample } from '../samples';
 
@@ -21,6 +21,7 @@ export interface PathPolicyOptions {
 export const MESSAGE_URL_SCHEMES: readonly string[] = ['rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'udp', 'tcp', 'srt'];
 
 const URL_SCHEME = /^([a-z][a-z0-9+.-]+):/i;
+const FILES_REF = /^files:/i;
 
 /**
  * Confines paths and URLs that arrive in messages (from http, mqtt, dashboards…), which Node-RED
@@ -45,6 +46,11 @@ export class PathPolicy {
   /** The folders paths from messages may use (read and write). */
   get allowed(): readonly string[] {
     return this.folders;
+  }
+
+  /** Whether a real path (links resolved) lies inside the read-write folders: an output may be written there. */
+  contains(realPath: string): Promise<boolean> {
+    return this.insideAny(realPath, this.folders, true);
   }
 
   /** The real path of a file a message names, when it lies inside an allowed folder (a missing file: its path there). */
@@ -168,7 +174,18 @@ export class PathPolicy {
   private checkString(value: unknown, origin: PathOrigin): string {
     if (typeof value !== 'string' || value.trim() === '') throw new FaceError('E_BAD_PARAMETER', `${origin} must be a non-empty string`);
     if (value.includes('\0')) throw new FaceError('E_PATH_DENIED', `${origin} contains a NUL character`);
-    return value.trim();
+    const text = value.trim();
+    return FILES_REF.test(text) ? this.filesRef(text, origin) : text;
+  }
+
+  /**
+   * `files:<relative path>` names a file in the first allowed folder (by default
+   * `<user dir>/facefusion/files`), so a flow can name its files without knowing where that is.
+   */
+  private filesRef(text: string, origin: PathOrigin): string {
+    const rel = text.slice('files:'.length).replace(/^\/+/, '');
+    if (this.folders.length === 0 || rel === '' || rel.split(/[\\/]/).includes('..')) throw this.denied(text, origin);
+    return join(this.folders[0], rel);
   }
 
   private denied(path: string, origin: PathOrigin): FaceError {
