@@ -176,7 +176,7 @@ export class QueueWorker extends EventEmitter<QueueWorkerEvents> {
         : this.options.allowAnyPath
           ? job.data?.args
           : await this.runtime.paths.jobArgs(job.data?.args, 'queued job');
-      localId = this.manager.createJob(args);
+      localId = this.manager.createJob(args, { untrusted: !this.options.allowAnyPath });
       const output = (args as JobArgs).output_path;
       // An earlier attempt killed mid-write left its temporary file: nobody else will remove it.
       if (!isUrlOutput(output)) await removeStalePartials(output);
