@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { statSync } from 'fs';
 import { homedir } from 'os';
 import { resolve } from 'path';
-import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError, type DeviceRequest } from '../runtime';
+import { HostPolicy, chooseModelsDir, createRuntime, describeModelsDir, isFaceError, type DeviceRequest } from '../runtime';
 import { RedisJobQueue, QueueWorker, type QueuedJobInfo } from '../runtime/queue';
 import { FfmpegLocator } from '../runtime/video';
 import { DEFAULT_PIXEL_WORKERS, MAX_PIXEL_WORKERS } from '../runtime/jobs';
@@ -190,6 +190,13 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError('worker needs --allowed-folder DIR (repeatable): queued jobs may only use paths inside those folders. --allow-any-path trusts every job on the queue with any file, model and host instead');
   }
   if (allowAny && folders.length) throw new UsageError('--allow-any-path and --allowed-folder exclude each other');
+  for (const host of v['allowed-host'] ?? []) {
+    try {
+      new HostPolicy({ allowed: [host] });
+    } catch (error) {
+      throw new UsageError(`--allowed-host: ${(error as Error).message}`);
+    }
+  }
   log('info', describeModelsDir(chooseModelsDir({ dir: v['models-dir'] })));
   const runtime = createRuntime({
     device,
@@ -197,6 +204,8 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
     ...(v['models-dir'] ? { modelsDir: v['models-dir'] } : {}),
     allowedFolders: folders,
     allowedFoldersSetting: 'the worker\'s --allowed-folder list',
+    allowedHosts: v['allowed-host'] ?? [],
+    allowedHostsSetting: 'the worker\'s --allowed-host list',
     confineModels: !allowAny,
     logger: log,
   });

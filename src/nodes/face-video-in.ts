@@ -80,6 +80,10 @@ export = function (RED: Red): void {
             ...(numberOption(def.maxQueue) !== undefined ? { maxQueue: Math.max(1, Math.floor(numberOption(def.maxQueue)!)) } : {}),
             ...(numberOption(def.everyNth) !== undefined ? { everyNth: Math.max(1, Math.floor(numberOption(def.everyNth)!)) } : {}),
           },
+          // A source sent in a message is untrusted: an allowed URL whose host is checked (and
+          // connected to at the checked address; HTTP requests through the runtime's guard), or a
+          // file in the allowed folders. Checked when the decoder opens it.
+          ...(fromMessage ? { pin: (i: string) => config.runtime.paths.source(i, 'msg.payload'), network: config.runtime.network } : {}),
           onReconnect: (attempt, delayMs, reason) => {
             reconnects++;
             // Before the first frame the source is not up yet (a camera still booting): said so.
@@ -113,8 +117,6 @@ export = function (RED: Red): void {
       let lastIndex = -1;
       node.status({ fill: 'yellow', shape: 'ring', text: 'opening…' });
       try {
-        // A source sent in a message is untrusted: allowed URL schemes, or a file in the allowed folders.
-        if (fromMessage) await config!.runtime.paths.source(input, 'msg.payload');
         await config!.ready;
         for await (const item of source.tokens()) {
           const parts: Record<string, unknown> = { id, index: item.index, type: 'frames' };

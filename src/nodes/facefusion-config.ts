@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync } from 'fs';
 import { homedir } from 'os';
 import { join, resolve } from 'path';
-import { SAMPLES_DIR, createRuntime, foldersFromText, tokenKeyFrom } from '../runtime';
+import { HostPolicy, SAMPLES_DIR, createRuntime, foldersFromText, hostsFromText, tokenKeyFrom } from '../runtime';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
 import { chooseModelsDir, describeModelsDir } from '../runtime/models/models-dir';
 import { isPermissiveLicense } from '../runtime/models/manifest';
@@ -20,6 +20,8 @@ interface ConfigDef extends NodeDef {
   tokenTtl?: number | string;
   /** Folders that paths arriving in messages may use, one per line; blank → <userDir>/facefusion/files (0700). */
   allowedFolders?: string;
+  /** Hosts URLs from messages may reach although loopback/private/link-local/multicast: one per line (cameras on the LAN). */
+  allowedHosts?: string;
   /** Accept SVG images (rendered within 4 MP / 5 s); off by default. */
   allowSvg?: boolean | string;
   /** Seconds a new frame may wait for room in the frame store before E_STORE_FULL (default 10). */
@@ -55,6 +57,7 @@ export = function (RED: Red): void {
     node.log(describeModelsDir(models));
     node.runtime = createRuntime({
       allowedFolders,
+      allowedHosts: validHosts(hostsFromText(def.allowedHosts), (text) => node.warn(text)),
       readOnlyFolders: [SAMPLES_DIR],
       // Model files named in messages, packed tokens and queued jobs stay in the models folder or the allowed folders.
       confineModels: true,
@@ -221,6 +224,19 @@ export = function (RED: Red): void {
 
 /** How long a fetch request waits for the download before answering 202 and letting the dialog poll. */
 const FETCH_WAIT_MS = 15_000;
+
+/** The Allowed hosts lines that parse; each other one is reported and left out (it allows nothing). */
+function validHosts(lines: string[], warn: (text: string) => void): string[] {
+  return lines.filter((line) => {
+    try {
+      new HostPolicy({ allowed: [line] });
+      return true;
+    } catch (err) {
+      warn(`Allowed hosts: ${messageOf(err)}; that line is ignored`);
+      return false;
+    }
+  });
+}
 
 function toNumber(value: unknown, fallback: number): number {
   const n = typeof value === 'string' ? Number(value) : typeof value === 'number' ? value : NaN;

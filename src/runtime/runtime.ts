@@ -22,6 +22,8 @@ import { DEFAULT_FACE_AREA_RATIO } from './processors/limits';
 import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
 import { looksLikeModelPath, PathPolicy } from './policy/path-policy';
+import { HostPolicy } from './policy/host-policy';
+import { HttpGuard } from './policy/http-guard';
 import { DowngradePolicy, type DowngradeOptions } from './policy/downgrade';
 import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
@@ -63,6 +65,14 @@ export interface RuntimeOptions {
    * own parameters); the config node and the queue worker set it.
    */
   confineModels?: boolean;
+  /**
+   * Hosts URLs from messages may reach although they are loopback, private, link-local or
+   * multicast (cameras on your LAN): names (`cam.lan`, `*.lan`), addresses or CIDR ranges, each
+   * optionally with `:port`. Everything else of that kind is refused (E_HOST_DENIED).
+   */
+  allowedHosts?: readonly string[];
+  /** How the allowed hosts are named in refusals (default "the config node's Allowed hosts"). */
+  allowedHostsSetting?: string;
   /** How the allowed folders are named in refusals (default "the config node's Allowed folders"; the CLI worker: --allowed-folder). */
   allowedFoldersSetting?: string;
   /**
@@ -132,6 +142,10 @@ export class Runtime {
   readonly tokenTtlMs: number;
   /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
   readonly paths: PathPolicy;
+  /** Which hosts URLs from messages may reach. */
+  readonly hosts: HostPolicy;
+  /** The local proxy HTTP(S) inputs from messages go through (each request checked against `hosts`). */
+  readonly network: HttpGuard;
   /** The flow's downgrade policy (option `downgrade`); undefined when the runtime keeps all work. */
   readonly downgrade?: DowngradePolicy;
   private readonly maxImagePixels: number;
@@ -176,7 +190,10 @@ export class Runtime {
     });
     this.pool = new SessionPool({ device: options.device ?? 'auto', threads: options.threads ?? 0, spinWait: options.spinWait ?? false, logger: this.log });
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
+    this.hosts = new HostPolicy({ allowed: options.allowedHosts ?? [], settingName: options.allowedHostsSetting ?? 'the config node\'s Allowed hosts (allowedHosts)' });
+    this.network = new HttpGuard(this.hosts);
     this.paths = new PathPolicy({
+      hosts: this.hosts,
       folders: options.allowedFolders ?? [],
       readOnlyFolders: options.readOnlyFolders ?? [],
       settingName: options.allowedFoldersSetting ?? 'the config node\'s Allowed folders (allowedFolders)',
@@ -461,6 +478,7 @@ export class Runtime {
     this.context.scratch?.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();
+    await this.network.close();
     this.store.close();
   }
 

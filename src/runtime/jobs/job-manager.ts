@@ -301,7 +301,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
             framesInFlight: this.options.framesInFlight,
             pixelWorkers: pixelWorkersFor(record.job.args.pixel_workers ?? this.options.pixelWorkers ?? 0, record.job.stages, record.job.args.parameters ?? {}),
             ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
-            ...(outputCheck ? { outputCheck } : {}),
+            ...(outputCheck ? { outputCheck, network: this.runtime.network } : {}),
             onProgress,
             onNotice: (level, message) => this.emit('notice', { id: record.id, level, message }),
             onFrame: (frame) => {

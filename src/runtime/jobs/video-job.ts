@@ -48,6 +48,8 @@ export interface VideoJobOptions {
   onAlert?(alert: JobAlert): void;
   /** Where a file output may be written, checked again when it is opened and renamed (jobs from messages and queues). */
   outputCheck?: OutputCheck;
+  /** HTTP(S) sources of jobs from messages and queues: every request through this guard (see policy/http-guard.ts). */
+  network?: { url(): Promise<string> };
 }
 
 const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
@@ -178,6 +180,7 @@ export class VideoJob {
         // reads no frame after the encoder released it.
         pixelFormat: 'yuv420p',
         pooled: true,
+        ...(this.options.network ? { network: this.options.network } : {}),
         overload: {
           ...(args.live_policy ? { policy: args.live_policy.replace('_', '-') as OverloadPolicy } : {}),
           ...(args.live_max_queue !== undefined ? { maxQueue: args.live_max_queue } : {}),

@@ -2,6 +2,7 @@ import { promises as fs } from 'fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'path';
 import { FaceError } from '../errors';
 import { isSampleRef, resolveSample } from '../samples';
+import type { HostPolicy } from './host-policy';
 
 /** Where a path or URL came from, for the message: e.g. "msg.source", "job output_path". */
 export type PathOrigin = string;
@@ -15,6 +16,11 @@ export interface PathPolicyOptions {
   settingName?: string;
   /** The models folder: model files named in messages may also lie there. */
   modelsDir?: string;
+  /**
+   * Which hosts URLs from messages may reach (see host-policy.ts). Without it only the scheme
+   * is checked; the runtime always gives one.
+   */
+  hosts?: HostPolicy;
 }
 
 /** URL schemes a message may name as a video source or stream output. */
@@ -35,8 +41,10 @@ export class PathPolicy {
   private readonly readOnly: readonly string[];
   private readonly setting: string;
   private readonly modelsDir?: string;
+  private readonly hosts?: HostPolicy;
 
   constructor(options: PathPolicyOptions) {
+    this.hosts = options.hosts;
     this.modelsDir = options.modelsDir === undefined ? undefined : resolve(options.modelsDir);
     this.folders = options.folders.map((f) => resolve(f));
     this.readOnly = (options.readOnlyFolders ?? []).map((f) => resolve(f));
@@ -161,8 +169,36 @@ export class PathPolicy {
     );
   }
 
-  /** A URL from a message, when its scheme is allowed (a path, or file:, concat:, … is not a URL here). */
-  url(input: unknown, origin: PathOrigin, schemes: readonly string[] = MESSAGE_URL_SCHEMES): string {
+  /**
+   * A URL from a message, when its scheme is allowed (a path, or file:, concat:, … is not a URL
+   * here) and its host may be reached: the host is resolved once and its address must be public
+   * or on the allowed hosts (E_HOST_DENIED, before any connection). An rtsp, rtmp, udp, tcp or
+   * srt URL comes back with that address in place of the name (ffmpeg connects to the checked
+   * address, no second lookup); an http(s) URL comes back as it is: its requests go through the
+   * runtime's HTTP guard, which checks each of them the same way.
+   */
+  async url(input: unknown, origin: PathOrigin, schemes: readonly string[] = MESSAGE_URL_SCHEMES): Promise<string> {
+    const text = this.checkScheme(input, origin, schemes);
+    if (!this.hosts) return text;
+    const scheme = URL_SCHEME.exec(text)?.[1]?.toLowerCase();
+    if (scheme === 'http' || scheme === 'https') {
+      let host = '';
+      let port = scheme === 'https' ? 443 : 80;
+      try {
+        const u = new URL(text);
+        host = u.hostname;
+        if (u.port) port = Number(u.port);
+      } catch {
+        // refused below, like any host that cannot be checked
+      }
+      await this.hosts.check(host, port, origin, text);
+      return text;
+    }
+    return (await this.hosts.pin(text, origin)).url;
+  }
+
+  /** The scheme check of `url()` alone (no host lookup). */
+  checkScheme(input: unknown, origin: PathOrigin, schemes: readonly string[] = MESSAGE_URL_SCHEMES): string {
     const text = this.checkString(input, origin);
     const scheme = URL_SCHEME.exec(text)?.[1]?.toLowerCase();
     if (!scheme || !schemes.includes(scheme)) {

@@ -21,6 +21,8 @@ export interface SpawnOptions {
   tailLines?: number;
   /** Descriptors handed to the child as its fd 3, 4, … (e.g. an output file opened and checked by us). */
   fds?: readonly number[];
+  /** The child's environment (default this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -41,7 +43,7 @@ export class FfmpegProcess {
   constructor(binary: string, args: readonly string[], options: SpawnOptions = {}) {
     this.headChars = options.headChars ?? 64 * 1024;
     this.tailLines = options.tailLines ?? 12;
-    this.child = spawn(binary, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(options.fds ?? [])], windowsHide: true });
+    this.child = spawn(binary, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(options.fds ?? [])], windowsHide: true, ...(options.env ? { env: options.env } : {}) });
     // A dead child makes stdin writes fail with EPIPE; the exit carries the real reason.
     this.child.stdin?.on('error', () => undefined);
     this.child.stdout?.on('error', () => undefined);

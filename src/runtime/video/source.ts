@@ -79,6 +79,18 @@ export function protocolWhitelist(source: MediaSource): string | undefined {
   }
 }
 
+/** An http:// or https:// source (its requests can go through an HTTP proxy). */
+export function isHttpSource(source: MediaSource): boolean {
+  return source.kind === 'url' && (source.scheme === 'http' || source.scheme === 'https');
+}
+
+/** The environment for an ffmpeg child whose HTTP requests must go through a given proxy: no `no_proxy` bypass. */
+export function guardedEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const key of Object.keys(out)) if (/^no_proxy$/i.test(key)) delete out[key];
+  return out;
+}
+
 /**
  * Demuxers a file source may be read with: containers and elementary streams that hold their
  * own media. Playlists and lists of other files (hls, dash, concat, image2 patterns, sdp,
@@ -100,12 +112,14 @@ export function outputWhitelist(output: string): string[] {
  * devices, and a short stream analysis (`analyzeMs`) for live sources. `ffmpegMajor` picks the
  * RTSP timeout option, which was renamed in ffmpeg 5.
  */
-export function inputArgs(source: MediaSource, ioTimeoutMs: number, ffmpegMajor?: number, analyzeMs = 1000): string[] {
+export function inputArgs(source: MediaSource, ioTimeoutMs: number, ffmpegMajor?: number, analyzeMs = 1000, guard?: { proxy: string }): string[] {
   const micros = (ms: number): string => String(Math.max(1, Math.round(ms * 1000)));
   // ffmpeg's default 5 s of stream analysis delays every (re)connect of a live source.
   const analyze = source.live ? ['-analyzeduration', micros(analyzeMs)] : [];
   if (source.kind === 'device') return ['-f', 'v4l2', ...analyze];
-  const whitelist = ['-protocol_whitelist', protocolWhitelist(source) as string];
+  // Every HTTP(S) request of a guarded input (playlist, segments, redirects) goes through the guard's proxy.
+  const proxied = guard && isHttpSource(source) ? ['-http_proxy', guard.proxy] : [];
+  const whitelist = ['-protocol_whitelist', `${protocolWhitelist(source) as string}${proxied.length ? ',httpproxy' : ''}`, ...proxied];
   if (source.kind !== 'url') return [...whitelist, '-format_whitelist', FILE_FORMATS];
   if (source.scheme === 'rtsp' || source.scheme === 'rtsps') {
     const args = [...whitelist, '-rtsp_transport', 'tcp', ...analyze];
