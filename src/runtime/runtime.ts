@@ -80,6 +80,17 @@ export interface RuntimeOptions {
    * before it is refused with E_STORE_FULL (default 10 s). Nothing is allocated before the room is.
    */
   storeWaitMs?: number;
+  /**
+   * A failed token that a Catch branch or a failure output takes (`holdFailed`) keeps its frames
+   * at most this long (default 30 s, never past its own expiry).
+   */
+  failedHoldMs?: number;
+  /**
+   * Room in the frame store for failed tokens held that way (default an eighth of the budget):
+   * a failed token larger than it is released at once, and the oldest held ones are released
+   * to make room for a new one. A burst of failing messages cannot fill the store.
+   */
+  failedRoomBytes?: number;
   /** Accept SVG images (default false: refused, their render cost has no bound). */
   allowSvg?: boolean;
   /** Largest SVG render in pixels when SVG is allowed (default 4 megapixels). */
@@ -165,6 +176,10 @@ export class Runtime {
   private readonly engines = new Map<string, Promise<unknown>>();
   private readonly context: ProcessorContext;
   private readonly confineModels: boolean;
+  private readonly failedHoldMs: number;
+  private readonly failedRoomBytes: number;
+  /** Failed tokens held for a Catch branch / failure output: request_id → their frames, oldest first. */
+  private readonly failedHeld = new Map<string, FrameRef[]>();
   /** Model files named by trusted callers (dialogs, a trusted swapper's own folder): loaded without confinement. */
   private readonly trustedModelFiles = new Set<string>();
   private closed = false;
@@ -181,6 +196,8 @@ export class Runtime {
     };
     this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
     this.confineModels = options.confineModels === true;
+    this.failedHoldMs = Math.max(0, options.failedHoldMs ?? 30_000);
+    this.failedRoomBytes = Math.max(0, options.failedRoomBytes ?? Math.floor((options.frameBudgetBytes ?? 512 * 1024 * 1024) / 8));
     this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
     this.tracks = new FaceTrackRegistry(this.tokenTtlMs);
     this.store = new FrameStore({
@@ -393,6 +410,44 @@ export class Runtime {
     const keep = options.keepSource ? token.source?.frame : undefined;
     this.store.releaseOwner(token.request_id, keep === undefined ? {} : { keep: [keep] });
     this.store.releaseMany(keep === undefined ? tokenFrameRefs(token) : tokenFrameRefs(token).filter((ref) => ref !== keep));
+  }
+
+  /**
+   * A failed token goes to a Catch branch or a failure output, which may still read its frames:
+   * they stay at most `failedHoldMs` (the sweeper frees them then, unless released sooner),
+   * within `failedRoomBytes` for all such tokens. A token larger than that room is released at
+   * once; otherwise the oldest held failed tokens are released until it fits. Returns whether
+   * the frames were kept. A failure that nobody takes should call `release` instead.
+   */
+  holdFailed(token: FaceToken): boolean {
+    const refs = [...new Set([...this.store.refsOf(token.request_id), ...tokenFrameRefs(token)])].filter((ref) => this.store.has(ref));
+    const bytes = refs.reduce((n, ref) => n + this.store.bytesOf(ref), 0);
+    if (bytes > this.failedRoomBytes) {
+      this.release(token);
+      return false;
+    }
+    // What earlier failed tokens still hold (some were released downstream or swept meanwhile).
+    let held = 0;
+    for (const [id, kept] of this.failedHeld) {
+      const live = kept.filter((ref) => this.store.has(ref));
+      if (live.length === 0) this.failedHeld.delete(id);
+      else {
+        this.failedHeld.set(id, live);
+        held += live.reduce((n, ref) => n + this.store.bytesOf(ref), 0);
+      }
+    }
+    for (const [id, kept] of this.failedHeld) {
+      if (held + bytes <= this.failedRoomBytes) break;
+      held -= kept.reduce((n, ref) => n + this.store.bytesOf(ref), 0);
+      this.store.releaseMany(kept);
+      this.store.releaseOwner(id);
+      this.failedHeld.delete(id);
+    }
+    const until = Date.now() + this.failedHoldMs;
+    for (const ref of refs) this.store.expireBy(ref, until);
+    this.failedHeld.delete(token.request_id);
+    this.failedHeld.set(token.request_id, refs);
+    return true;
   }
 
   /**
