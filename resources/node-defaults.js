@@ -30,7 +30,7 @@
     'face-debug': stage({ thumbnail: '' }),
     'face-image': { name: '', config: '', format: 'jpeg', quality: 90, release: true, provenance: true, thumbnail: '' },
     'face-pack': { name: '', config: '', format: 'png', quality: 90, sealed: true, release: true, queueSize: 10 },
-    'face-unpack': { name: '', config: '', allowUnsealed: false, maxMB: 64, queueSize: 10 },
+    'face-unpack': { name: '', config: '', allowUnsealed: false, maxMB: '', refuseReplays: false, queueSize: 10 },
     'face-match': { name: '', config: '', reference: '', threshold: 0.5 },
     'face-video-in': { name: '', config: '', source: '', maxInFlight: 4, overload: 'drop-oldest', maxQueue: 25, everyNth: 2 },
     'face-video-out': { name: '', config: '', output: '/tmp/face-video.mp4', fps: '', quality: 80, preset: 'veryfast', keepAudio: true, provenance: true, endTimeout: 10 },

@@ -11,8 +11,8 @@ import { openDetector, openEnhancer, openLandmarker, openRecognizer, type Enhanc
 import { openSwapperEngine } from './models/swapper-engine';
 import { openMasker, type FaceMasker } from './models/zoo';
 import { TokenValidator } from './token/validate';
-import { advance, createToken, isExpired, tokenFrameRefs } from './token/token';
-import { buildPacket, checkDecodedSize, openPacket, packedRoles, type PackOptions, type PackedFrameInfo, type UnpackOptions } from './token/pack';
+import { advance, createToken, isExpired, rebindToken, tokenFrameRefs } from './token/token';
+import { buildPacket, checkDecodedSize, DEFAULT_PACK_MAX_PIXELS, openPacket, packedRoles, packetLimit, type PackOptions, type PackedFrameInfo, type UnpackOptions } from './token/pack';
 import type { FaceToken, FrameRef, Parameters, Stage } from './token/types';
 import { STAGES } from './token/types';
 import { decodeImage, encodeImage, probeImage, readImageBytes, withPath, type DecodeOptions } from './vision/codec';
@@ -131,6 +131,9 @@ export interface TokenInput {
   pts?: number;
 }
 
+/** Packet ids a runtime remembers for its replay window at most (the oldest are forgotten first). */
+const MAX_SEEN_PACKETS = 100_000;
+
 /** The embedded model of each role with a default (swap and enhance have embedded algorithms instead). */
 const DEFAULT_MODELS: Readonly<Record<'detector' | 'landmarker' | 'embedder', string>> = {
   detector: 'fr_detect',
@@ -178,6 +181,8 @@ export class Runtime {
   private readonly confineModels: boolean;
   private readonly failedHoldMs: number;
   private readonly failedRoomBytes: number;
+  /** Packets unpacked with `refuseReplays`: id → until when a copy is refused (oldest first). */
+  private readonly seenPackets = new Map<string, number>();
   /** Failed tokens held for a Catch branch / failure output: request_id → their frames, oldest first. */
   private readonly failedHeld = new Map<string, FrameRef[]>();
   /** Model files named by trusted callers (dialogs, a trusted swapper's own folder): loaded without confinement. */
@@ -481,22 +486,27 @@ export class Runtime {
   async unpack(packet: unknown, options: UnpackOptions = {}): Promise<FaceToken> {
     this.assertOpen();
     const started = performance.now();
-    const maxPixels = Math.min(options.maxPixels ?? this.maxImagePixels, this.maxImagePixels);
-    const opened = openPacket(packet, { ...options, maxPixels });
+    const maxPixels = Math.min(options.maxPixels ?? DEFAULT_PACK_MAX_PIXELS, this.maxImagePixels);
+    const opened = openPacket(packet, { ...options, maxPixels, maxBytes: options.maxBytes ?? packetLimit(maxPixels) });
     const token = this.validator.assert(opened.token);
     const now = Date.now();
     if (isExpired(token, now)) throw faceError('E_TOKEN_EXPIRED', `packed token ${token.request_id} expired at ${token.expires_at}`);
     const expiresAt = Math.min(Date.parse(token.expires_at), now + this.tokenTtlMs);
-    // Each frame as any picture arriving here: room reserved from its header, decoded one at a time.
+    if (options.refuseReplays) this.notSeen(opened.id, expiresAt);
+    // A request of this runtime: the packet's own id names it in the journal, but releasing one
+    // unpacked copy (of a replayed or duplicated packet) never frees another's frames.
+    const request_id = crypto.randomUUID();
+    // Each frame as any picture arriving here: its own header must say what the packet header
+    // says (checked before decoding), room reserved from it, decoded one at a time.
     const refs: Partial<Record<'target' | 'source', FrameRef>> = {};
     try {
       for (const { info, data } of opened.frames) {
         let stored: { ref: FrameRef; width: number; height: number };
         try {
-          stored = await this.storeImage(data, info.role, { expiresAt, owner: token.request_id });
+          stored = await this.storeImage(data, info.role, { expiresAt, owner: request_id }, { width: info.width, height: info.height, format: info.format });
         } catch (cause) {
           if (!(cause instanceof FaceError) || cause.code !== 'E_BAD_IMAGE') throw cause;
-          throw faceError('E_TOKEN_INVALID', `packed token refused: its ${info.role} frame is not a readable ${info.format} image`, { cause });
+          throw faceError('E_TOKEN_INVALID', `packed token refused: its ${info.role} frame is not a readable ${info.format} image of ${info.width}×${info.height}`, { cause });
         }
         refs[info.role] = stored.ref;
         checkDecodedSize(info, stored);
@@ -512,7 +522,19 @@ export class Runtime {
       ...(token.source ? { source: sourceRef ? { ...token.source, frame: sourceRef } : omitFrame(token.source) } : {}),
       expires_at: new Date(expiresAt).toISOString(),
     };
-    return advance(token, patch, { stage: 'unpack', ms: performance.now() - started, outcome: 'ok', note: `${opened.frames.length} frame(s)${opened.header.sealed ? ', sealed' : ', unsealed'}` });
+    return advance(rebindToken(token, request_id), patch, { stage: 'unpack', ms: performance.now() - started, outcome: 'ok', note: `${opened.frames.length} frame(s)${opened.header.sealed ? ', sealed' : ', unsealed'}, packed as request ${token.request_id}` });
+  }
+
+  /** Replay window: a packet id seen before (within its token's lifetime) is refused. */
+  private notSeen(id: string, expiresAt: number): void {
+    const now = Date.now();
+    for (const [seen, until] of this.seenPackets) {
+      if (until > now && this.seenPackets.size <= MAX_SEEN_PACKETS) break;
+      this.seenPackets.delete(seen);
+    }
+    const until = this.seenPackets.get(id);
+    if (until !== undefined && until > now) throw faceError('E_TOKEN_INVALID', 'packed token refused: this very packet was unpacked here before (a replay); the replay window refuses it until its token expires');
+    this.seenPackets.set(id, expiresAt);
   }
 
   stats(): { store: FrameStoreStats; sessions: ReturnType<SessionPool['stats']> } {
@@ -608,8 +630,12 @@ export class Runtime {
     return { swapper, ...(recognizer ? { recognizer } : {}) };
   }
 
-  /** Stores one input image: room for its pixels first (bounded wait), then the decode. */
-  private async storeImage(input: ImageInput, what: string, put: PutOptions): Promise<{ ref: FrameRef; width: number; height: number }> {
+  /**
+   * Stores one input image: room for its pixels first (bounded wait), then the decode. With
+   * `expect` (a packed frame), the picture's own header must give that size and format, checked
+   * before any room is reserved or a pixel decoded.
+   */
+  private async storeImage(input: ImageInput, what: string, put: PutOptions, expect?: { width: number; height: number; format: string }): Promise<{ ref: FrameRef; width: number; height: number }> {
     if (isFrame(input)) {
       const room = await this.store.reserve(input.width * input.height * 3, { timeoutMs: this.storeWaitMs });
       try {
@@ -623,6 +649,9 @@ export class Runtime {
     const bytes = path === undefined ? (input as Uint8Array) : await readImageBytes(path);
     const named = <T>(step: () => Promise<T>): Promise<T> => (path === undefined ? step() : withPath(path, step));
     const header = await named(() => probeImage(bytes, this.decodeOptions));
+    if (expect && (header.width !== expect.width || header.height !== expect.height || header.format !== expect.format)) {
+      throw faceError('E_TOKEN_INVALID', `packed token refused: its ${what} frame is a ${header.width}×${header.height} ${header.format}, the header says ${expect.width}×${expect.height} ${expect.format}`);
+    }
     const room = await this.store.reserve(header.width * header.height * 3, { timeoutMs: this.storeWaitMs });
     try {
       const frame = await this.oneAtATime(() => named(() => decodeImage(bytes, this.decodeOptions)));
