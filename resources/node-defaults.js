@@ -19,7 +19,7 @@
     return out;
   }
   return {
-    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, storeWait: 10, allowSvg: false, allowedFolders: '', allowedHosts: '', overload: 'keep', frameBudgetMs: '' },
+    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, storeWait: 10, maxImageMP: 64, allowSvg: false, allowedFolders: '', allowedHosts: '', overload: 'keep', frameBudgetMs: '' },
     'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '', queueSize: 10 },
     'face-detect': stage({ model: '', scoreThreshold: '', maxFaces: '', tiling: '' }),
     'face-landmark': stage({ model: '' }),

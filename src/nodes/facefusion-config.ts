@@ -24,6 +24,8 @@ interface ConfigDef extends NodeDef {
   allowedHosts?: string;
   /** Accept SVG images (rendered within 4 MP / 5 s); off by default. */
   allowSvg?: boolean | string;
+  /** Largest picture accepted, in megapixels (default 64); more is refused from its header. */
+  maxImageMP?: number | string;
   /** Seconds a new frame may wait for room in the frame store before E_STORE_FULL (default 10). */
   storeWait?: number | string;
   /** When overloaded: 'keep' all work, or 'downgrade' (drop enhance, masks, pixel boost under pressure). */
@@ -69,6 +71,7 @@ export = function (RED: Red): void {
       tokenTtlMs: toNumber(def.tokenTtl, Number(defaults.tokenTtl)) * 1000,
       allowSvg: def.allowSvg === true || def.allowSvg === 'true',
       storeWaitMs: toNumber(def.storeWait, Number(defaults.storeWait)) * 1000,
+      maxImagePixels: Math.max(1, Math.round((toNumber(def.maxImageMP, Number(defaults.maxImageMP)) || Number(defaults.maxImageMP)) * 1e6)),
       ...(def.overload === 'downgrade' ? { downgrade: frameBudgetOf(def.frameBudgetMs) } : {}),
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
     });
