@@ -163,7 +163,8 @@ export class PartialOutput {
       }
       return this.final;
     } catch (error) {
-      await rm(this.partial, { force: true }).catch(() => undefined);
+      // Removed where it really is (the folder it was created in may have been moved away).
+      await rm((await pathOfFd(handle.fd)) ?? this.partial, { force: true }).catch(() => undefined);
       throw error;
     } finally {
       await handle.close().catch(() => undefined);

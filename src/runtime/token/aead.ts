@@ -91,7 +91,7 @@ export function aeadOpenChunked(sealed: Uint8Array, key: Uint8Array, aad: Uint8A
   if (sealed.length !== chunkedLength(plainLength)) throw new Error('the sealed body has the wrong length');
   const base = sealed.subarray(0, IV_BYTES);
   const count = Math.max(1, Math.ceil(plainLength / CHUNK_BYTES));
-  const out = Buffer.allocUnsafe(plainLength);
+  let out: Buffer | undefined;
   let at = IV_BYTES;
   for (let i = 0; i < count; i++) {
     const size = Math.min(CHUNK_BYTES, plainLength - i * CHUNK_BYTES);
@@ -99,10 +99,13 @@ export function aeadOpenChunked(sealed: Uint8Array, key: Uint8Array, aad: Uint8A
     decipher.setAAD(chunkAad(aad, i, i === count - 1));
     decipher.setAuthTag(sealed.subarray(at + size, at + size + TAG_BYTES));
     const plain = Buffer.concat([decipher.update(sealed.subarray(at, at + size)), decipher.final()]);
+    if (count === 1) return plain;
+    // Room for the whole body only once the first chunk proved the packet ours.
+    out ??= Buffer.allocUnsafe(plainLength);
     plain.copy(out, i * CHUNK_BYTES);
     at += size + TAG_BYTES;
   }
-  return out;
+  return out as Buffer;
 }
 
 /** Salt of the passphrase derivation: fixed, so every runtime given the same passphrase gets the same key. */
