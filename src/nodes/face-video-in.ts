@@ -118,7 +118,15 @@ export = function (RED: Red): void {
       node.status({ fill: 'yellow', shape: 'ring', text: 'opening…' });
       try {
         await config!.ready;
+        // A dialog source is trusted; a message source is checked when the decoder opens it (pin).
+        if (!fromMessage) config!.runtime.paths.trustSource(input);
+        let trusted = !fromMessage;
         for await (const item of source.tokens()) {
+          if (!trusted) {
+            // Opened, so it passed the check: face-video-out may read it again (its audio).
+            config!.runtime.paths.trustSource(input);
+            trusted = true;
+          }
           const parts: Record<string, unknown> = { id, index: item.index, type: 'frames' };
           if (item.last) parts.count = item.index + 1;
           // A live source's frame interval is the downgrade policy's frame budget (unless one is set).

@@ -42,6 +42,7 @@ export class PathPolicy {
   private readonly setting: string;
   private readonly modelsDir?: string;
   private readonly hosts?: HostPolicy;
+  private readonly trustedSources = new Set<string>();
 
   constructor(options: PathPolicyOptions) {
     this.hosts = options.hosts;
@@ -54,6 +55,25 @@ export class PathPolicy {
   /** The folders paths from messages may use (read and write). */
   get allowed(): readonly string[] {
     return this.folders;
+  }
+
+  /**
+   * Remembers a video source this runtime opened (a *face video in* dialog path, or a message
+   * source once checked): `msg.video.source` naming it may be read again (e.g. for its audio).
+   */
+  trustSource(source: string): void {
+    if (this.trustedSources.size >= 1000) this.trustedSources.delete(this.trustedSources.values().next().value as string);
+    this.trustedSources.add(source);
+  }
+
+  /**
+   * A source named in `msg.video.source` (which a message can forge): one this runtime opened,
+   * or a file readable under the allowed folders; else undefined.
+   */
+  async knownSource(source: unknown): Promise<string | undefined> {
+    if (typeof source !== 'string' || source === '') return undefined;
+    if (this.trustedSources.has(source)) return source;
+    return this.readable(source, 'msg.video.source').catch(() => undefined);
   }
 
   /** Whether a real path (links resolved) lies inside the read-write folders: an output may be written there. */
