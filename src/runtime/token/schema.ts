@@ -117,6 +117,8 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
         blur_hold_frames: { type: 'integer', minimum: 0, maximum: 250 },
         blur_hold_motion: { enum: ['constant_velocity', 'static'] },
         detect_tiling: { oneOf: [{ enum: ['off', 'auto'] }, { type: 'integer', minimum: 64, maximum: 8192 }] },
+        detect_min_face: { type: 'integer', minimum: 8, maximum: 4096 },
+        detect_scan_interval: { type: 'number', minimum: 0, maximum: 5 },
         face_detector_model: { $ref: '#/definitions/modelRef' },
         face_landmarker_model: { $ref: '#/definitions/modelRef' },
         face_recognizer_model: { $ref: '#/definitions/modelRef' },

@@ -182,19 +182,36 @@ function convertRows(src: YuvFrame, r: Rect, out: Uint8Array, outWidth: number, 
  */
 export function resizeYuvToRgb(src: YuvFrame, width: number, height: number, into?: Uint8Array): Frame {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`image size must be positive integers, got ${width}×${height}`);
-  const { width: sw, height: sh, data: s } = src;
-  const { uOffset, vOffset, cw } = yuvLayout(sw, sh);
-  const t = TO_RGB[src.matrix ?? 'bt601'];
   if (into && into.length !== width * height * 3) throw new RangeError(`output buffer has ${into.length} bytes, expected ${width * height * 3}`);
   const out = into ?? new Uint8Array(width * height * 3);
-  const { i0: x0, i1: x1, f: fx } = bilinearTaps(sw, width);
-  const { i0: y0, i1: y1, f: fys } = bilinearTaps(sh, height);
-  let o = 0;
-  for (let y = 0; y < height; y++) {
+  sampleYuvToRgb(src, bilinearTaps(src.width, width), bilinearTaps(src.height, height), out, width);
+  return { width, height, channels: 3, data: out };
+}
+
+/** Sample positions along one axis: the two source samples and the weight of the second (see bilinearTaps). */
+export interface AxisTaps {
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly f: Float64Array;
+}
+
+/**
+ * RGB of the points the taps name (columns × rows), mixed on the planes and converted once per
+ * output pixel (see resizeYuvToRgb), written as rows of `outWidth` pixels from the start of `out`.
+ */
+export function sampleYuvToRgb(src: YuvFrame, xt: AxisTaps, yt: AxisTaps, out: Uint8Array, outWidth: number): void {
+  const { width: sw, data: s } = src;
+  const { uOffset, vOffset, cw } = yuvLayout(sw, src.height);
+  const t = TO_RGB[src.matrix ?? 'bt601'];
+  const { i0: x0, i1: x1, f: fx } = xt;
+  const { i0: y0, i1: y1, f: fys } = yt;
+  const width = x0.length;
+  for (let y = 0; y < y0.length; y++) {
     const j = y0[y], j1 = y1[y], fy = fys[y];
     const r0 = j * sw, r1 = j1 * sw;
     const u0 = uOffset + (j >> 1) * cw, u1 = uOffset + (j1 >> 1) * cw;
     const v0 = vOffset + (j >> 1) * cw, v1 = vOffset + (j1 >> 1) * cw;
+    let o = y * outWidth * 3;
     for (let x = 0; x < width; x++) {
       const a = fx[x], xa = x0[x], xb = x1[x];
       const ca = xa >> 1, cb = xb >> 1;
@@ -213,7 +230,6 @@ export function resizeYuvToRgb(src: YuvFrame, width: number, height: number, int
       out[o++] = clamp8(yy + t.cbu * uu);
     }
   }
-  return { width, height, channels: 3, data: out };
 }
 
 /**
