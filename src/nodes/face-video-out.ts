@@ -111,7 +111,7 @@ export = function (RED: Red): void {
       if (!seq) {
         const video = (msg.video ?? {}) as { source?: string; fps?: number };
         const live = typeof video.source === 'string' && isLiveSource(video.source);
-        const audioFrom = live ? undefined : await runtime.paths.knownSource(video.source);
+        const audioFrom = live ? undefined : runtime.paths.knownSource(video.source);
         // An output named in a message is untrusted: a stream URL of an allowed scheme, or a file in the allowed folders.
         const output = typeof msg.output === 'string' && msg.output ? await runtime.paths.output(msg.output, 'msg.output') : (def.output ?? '').trim();
         seq = {

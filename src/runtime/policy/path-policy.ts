@@ -1,4 +1,4 @@
-import { promises as fs } from 'fs';
+import { promises as fs, realpathSync } from 'fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'path';
 import { FaceError } from '../errors';
 import { isSampleRef, resolveSample } from '../samples';
@@ -68,12 +68,27 @@ export class PathPolicy {
 
   /**
    * A source named in `msg.video.source` (which a message can forge): one this runtime opened,
-   * or a file readable under the allowed folders; else undefined.
+   * or a file inside the allowed folders (realpath); else undefined. Synchronous, so a node can
+   * decide before its next message is handled.
    */
-  async knownSource(source: unknown): Promise<string | undefined> {
+  knownSource(source: unknown): string | undefined {
     if (typeof source !== 'string' || source === '') return undefined;
     if (this.trustedSources.has(source)) return source;
-    return this.readable(source, 'msg.video.source').catch(() => undefined);
+    const scheme = URL_SCHEME.exec(source)?.[1];
+    if (scheme && scheme.length > 1) return undefined;
+    try {
+      const real = realpathSync(source);
+      const inside = [...this.folders, ...this.readOnly].some((folder) => {
+        try {
+          return isInside(realpathSync(folder), real);
+        } catch {
+          return false;
+        }
+      });
+      return inside ? real : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether a real path (links resolved) lies inside the read-write folders: an output may be written there. */
