@@ -148,8 +148,15 @@ async function roundTwo(results) {
   uPrefix.writeUInt32BE(uHeaderBytes.length, 6);
   const lying = Buffer.concat([uPrefix, uHeaderBytes, body]);
   const lyingMs = await timed(n, () => refuse(() => runtime.unpack(lying, { allowUnsealed: true })));
+  // The same picture under a header claiming 2000×2000 (its 197 kB fit that size): refused from the picture's own header.
+  uHeader.frames = [{ role: 'target', format: 'png', width: 2000, height: 2000, bytes: bomb.length }];
+  const mid = Buffer.from(JSON.stringify(uHeader));
+  const midPrefix = Buffer.from(uPrefix);
+  midPrefix.writeUInt32BE(mid.length, 6);
+  const lying2000 = Buffer.concat([midPrefix, mid, body]);
+  const lying2000Ms = await timed(n, () => refuse(() => runtime.unpack(lying2000, { allowUnsealed: true })));
   const decodeMs = await timed(Math.min(3, n), () => decodeImage(bomb, { maxPixels: 64e6 }));
-  results.roundTwo.lyingHeader = { pngKB: Math.round(bomb.length / 1024), refuseMs: fine(lyingMs), fullDecodeMs: fine(decodeMs) };
+  results.roundTwo.lyingHeader = { pngKB: Math.round(bomb.length / 1024), refuseMs: fine(lyingMs), refuse2000Ms: fine(lying2000Ms), fullDecodeMs: fine(decodeMs) };
 
   // An 8000² upload over a 24 MP Largest picture (the upload example) vs the default 64 MP that decodes it.
   const small = createRuntime({ sweepIntervalMs: 0, maxImagePixels: 24e6 });
@@ -214,7 +221,7 @@ async function main() {
   const r2 = results.roundTwo;
   const f = (s) => `${s.min} / ${s.median} / ${s.max}`;
   console.log(`  round two: forged ${r2.forgedPacketMB} MB sealed packet refused in ${f(r2.forgedRefuseMs)} ms (whole-body seal: ${f(r2.forgedWholeBodyMs)} ms)`);
-  console.log(`  round two: 64×64 header over an 8000² PNG (${r2.lyingHeader.pngKB} kB) refused in ${f(r2.lyingHeader.refuseMs)} ms (decoding it: ${f(r2.lyingHeader.fullDecodeMs)} ms)`);
+  console.log(`  round two: 64×64 header over an 8000² PNG (${r2.lyingHeader.pngKB} kB) refused in ${f(r2.lyingHeader.refuseMs)} ms (its byte length), under a 2000×2000 header in ${f(r2.lyingHeader.refuse2000Ms)} ms (its own header); decoding it: ${f(r2.lyingHeader.fullDecodeMs)} ms`);
   console.log(`  round two: 8000² upload over a 24 MP limit refused in ${f(r2.bombUpload.refuseMs)} ms`);
   console.log(`  round two: URL refused: loopback ${f(r2.urlRefuseMs.loopback)} ms, "localhost" ${f(r2.urlRefuseMs.localhostName)} ms, 169.254.169.254 ${f(r2.urlRefuseMs.metadata)} ms; model /etc/shadow ${f(r2.modelRefuseMs)} ms`);
   console.log(`  round two: failed token freed in ${f(r2.failedReleaseUs)} µs`);

@@ -428,7 +428,7 @@ describe('hostile input, round two (issue 24)', function () {
       }
     });
 
-    it('8: a forged 64 MB packet is refused in a few ms; a header claiming 64×64 over an 8000² PNG is refused before a pixel is decoded', async function () {
+    it('8: a forged 48 MB packet is refused in a few ms; a header claiming 64×64 over an 8000² PNG is refused before a pixel is decoded', async function () {
       const key = crypto.randomBytes(32);
       const rt = createRuntime({ device: 'cpu', sweepIntervalMs: 0 });
       try {
@@ -472,6 +472,15 @@ describe('hostile input, round two (issue 24)', function () {
         const ms = performance.now() - t0;
         console.log(`      (64×64 header over an 8000² PNG refused in ${ms.toFixed(1)} ms)`);
         assert.ok(ms < 100, `${ms} ms`);
+        assert.strictEqual(rt.stats().store.peakBytes, peakBefore, 'no room was reserved for it');
+        // Claiming 2000×2000 (its bytes fit that size): the PNG's own header says 8000×8000 — refused before decoding.
+        uHeader.frames = [{ role: 'target', format: 'png', width: 2000, height: 2000, bytes: bomb.length }];
+        const midHeader = Buffer.from(JSON.stringify(uHeader));
+        const midPrefix = Buffer.from(uPrefix);
+        midPrefix.writeUInt32BE(midHeader.length, 6);
+        const t1 = performance.now();
+        await assert.rejects(rt.unpack(Buffer.concat([midPrefix, midHeader, body]), { allowUnsealed: true }), (e) => e.code === 'E_TOKEN_INVALID' && /is a 8000×8000 png, the header says 2000×2000/.test(e.message));
+        assert.ok(performance.now() - t1 < 100);
         assert.strictEqual(rt.stats().store.peakBytes, peakBefore, 'no room was reserved for it');
         rt.release(token);
       } finally {
