@@ -137,6 +137,10 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
     assert.strictEqual(parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--detect-tiling', 'off']).job.parameters.detect_tiling, 'off');
     assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--blur-shape', 'star']), /--blur-shape/);
     assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--blur-hold', '1.5']), /--blur-hold/);
+    const scan = parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--detect-min-face', '24', '--scan-interval', '0.1']).job.parameters;
+    assert.deepStrictEqual(scan, { detect_min_face: 24, detect_scan_interval: 0.1 });
+    assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--detect-min-face', '4']), /--detect-min-face/);
+    assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--scan-interval', '9']), /--scan-interval/);
   });
 
   it('job: a reference picture without a face fails the job with E_NO_SOURCE; both lists are refused as E_JOB', async function () {

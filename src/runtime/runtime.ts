@@ -278,8 +278,8 @@ export class Runtime {
   /** A blur stage run in a pixel worker masked the token's faces: its stream counts them (the worker has no streams). */
   noteBlurred(token: FaceToken): void {
     if (token.job_id === undefined) return;
-    const held = token.faces.filter((f) => f.held !== undefined).length;
-    this.streams.peek(token.job_id)?.noteBlurred(token.faces.length - held, held);
+    const figures = [...token.journal].reverse().find((j) => j.stage === 'blur')?.figures;
+    if (figures) this.streams.peek(token.job_id)?.noteBlurred((figures.blurred ?? 0) - (figures.held ?? 0), figures.held ?? 0);
   }
 
   /** The token's frame will not be observed by its stream (it failed before detection finished): later frames need not wait for it. */

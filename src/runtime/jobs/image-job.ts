@@ -9,6 +9,7 @@ import { assertOutputDir, PartialOutput, renamesIntoPlace, type OutputCheck } fr
 import { ProgressMeter } from './progress';
 import { withBlurReferences } from './frame-work';
 import type { JobResult } from './types';
+import { pictureCoverage } from '../processors/privacy-stream';
 
 /**
  * One picture: a token through the stages → an encoded file. A picture without a face is
@@ -83,6 +84,7 @@ export class ImageJob {
       this.meter.framesDone = 1;
       if (noFace) this.meter.framesNoFace = 1;
       this.onProgress(this.meter);
+      const privacy = pictureCoverage(last);
       return {
         kind: 'image',
         output,
@@ -98,6 +100,7 @@ export class ImageJob {
         height: frame.height,
         elapsedSec: this.meter.elapsedSec(),
         processingFps: this.meter.snapshot().fps,
+        ...(privacy ? { privacy } : {}),
         stages,
       };
     } finally {

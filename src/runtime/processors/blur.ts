@@ -43,7 +43,8 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
     const heldNote = heldCount ? ` (${heldCount} held, not seen${hold.late ? ', late frame' : ''})` : '';
     const keptNote = picked.kept ? ` · ${picked.kept} kept sharp` : '';
     privacyStream(token, ctx)?.noteBlurred(picked.indices.length - heldCount, heldCount);
-    if (picked.indices.length === 0) return { outcome: 'no_face', note: `no face to blur${keptNote}` };
+    const figures = { blurred: picked.indices.length, held: heldCount, kept: picked.kept };
+    if (picked.indices.length === 0) return { outcome: 'no_face', note: `no face to blur${keptNote}`, figures };
     const mode = token.parameters.blur_mode ?? 'gaussian';
     const strength = clamp01(token.parameters.blur_strength ?? 0.7);
     const margin = token.parameters.blur_margin ?? 0.2;
@@ -71,6 +72,7 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
       return {
         patch: { faces, target: storeDerivedTarget(ctx, token, frame, room, pooled) },
         note: `${picked.indices.length} face${picked.indices.length === 1 ? '' : 's'} ${mode}${token.parameters.blur_shape === 'ellipse' ? ' ellipse' : ''}${heldNote}${keptNote}`,
+        figures,
       };
     });
   }, (t) => noFaceFrameOfHeldSource(t, ctx));

@@ -74,6 +74,7 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
       patch: { faces },
       outcome: faces.length ? 'ok' : 'no_face',
       note: `${faces.length} face${faces.length === 1 ? '' : 's'} · ${detector.modelId} · ${detector.provider}${tiles} · faces ≥ ${plan.minFaceCovered} px`,
+      figures: { faces: faces.length, tiles: found.tilesRun, plan_tiles: plan.tiles.length, min_face: plan.minFaceCovered, second_looks: found.secondLooks },
     };
   });
 }

@@ -1,6 +1,6 @@
 import type { Face, FaceToken, Parameters } from '../token/types';
 import type { ProcessorContext } from './context';
-import type { FaceStream, FaceStreamOptions, StreamMasks } from '../faces/face-stream';
+import type { FaceStream, FaceStreamOptions, PrivacyStats, StreamMasks } from '../faces/face-stream';
 import { DEFAULT_SCORE_THRESHOLD } from './detect-thresholds';
 import { faceError } from '../errors';
 
@@ -68,4 +68,31 @@ export async function withStreamFaces(token: FaceToken, ctx: ProcessorContext): 
 export function finishStreamFrame(token: FaceToken, ctx: ProcessorContext): void {
   if (!ctx.streams || token.job_id === undefined || token.target.index === undefined) return;
   ctx.streams.peek(token.job_id)?.finish(token.target.index);
+}
+
+/**
+ * What a picture's privacy blur covered, in the form a video job reports (one frame, scanned in
+ * full or refused), from the figures its detect and blur stages journalled; undefined when the
+ * token did not blur.
+ */
+export function pictureCoverage(token: FaceToken): PrivacyStats | undefined {
+  if (!token.operations.includes('blur')) return undefined;
+  const detect = token.journal.find((j) => j.stage === 'detect' && j.figures)?.figures;
+  const blur = token.journal.find((j) => j.stage === 'blur' && j.figures)?.figures;
+  return {
+    frames: 1,
+    framesFullScan: detect ? 1 : 0,
+    framesRollingScan: 0,
+    framesTrackedOnly: 0,
+    framesNotCovered: detect ? 0 : 1,
+    notCoveredFrames: detect ? [] : [0],
+    facesBlurred: blur?.blurred ?? 0,
+    facesHeld: 0,
+    tracks: 0,
+    ...(detect?.min_face !== undefined ? { minFaceCovered: detect.min_face } : {}),
+    scanIntervalSec: 0,
+    lookaheadFrames: 0,
+    tilesPerFrame: detect?.tiles ?? 0,
+    planTiles: detect?.plan_tiles ?? 0,
+  };
 }

@@ -150,6 +150,7 @@ export const FACE_TOKEN_SCHEMA = deepFreezeSchema({
           ms: { type: 'number', minimum: 0 },
           outcome: { enum: ['ok', 'skipped', 'failed', 'no_face'] },
           note: stringSchema,
+          figures: { type: 'object', maxProperties: 16, propertyNames: { pattern: '^[a-z_]{1,32}$' }, additionalProperties: { type: 'number' } },
         },
       },
     },

@@ -114,6 +114,8 @@ export interface JournalEntry {
   ms: number;
   outcome: 'ok' | 'skipped' | 'failed' | 'no_face';
   note?: string;
+  /** What the stage counted, for summaries (detect: faces, tiles, min_face; blur: blurred, held, kept). */
+  figures?: Record<string, number>;
 }
 
 export interface TokenError {

@@ -1,5 +1,5 @@
 import type { Frame, Rect } from './frame';
-import { isYuv, sampleYuvToRgb, yuvLayout, type AxisTaps, type Pixels } from './yuv';
+import { isYuv, sampleYuvTileToRgb, sampleYuvToRgb, yuvLayout, type AxisTaps, type Pixels } from './yuv';
 
 /**
  * A region of a frame (RGB or YUV 4:2:0) seen at a scale, as the RGB input of a detector tile:
@@ -33,7 +33,7 @@ export function sampleRegionToRgb(src: Pixels, region: Rect, scale: number, out:
   const xt = regionTaps(region.x, width, scale, src.width);
   const yt = regionTaps(region.y, height, scale, src.height);
   if (width < outWidth || height < outHeight) out.fill(pad, 0, outWidth * outHeight * 3);
-  if (isYuv(src)) sampleYuvToRgb(src, xt, yt, out, outWidth);
+  if (isYuv(src)) sampleYuvTileToRgb(src, xt, yt, out, outWidth);
   else sampleRgb(src, xt, yt, out, outWidth);
   return { width, height };
 }
