@@ -158,8 +158,8 @@ async function roundTwo(results) {
   const decodeMs = await timed(Math.min(3, n), () => decodeImage(bomb, { maxPixels: 64e6 }));
   results.roundTwo.lyingHeader = { pngKB: Math.round(bomb.length / 1024), refuseMs: fine(lyingMs), refuse2000Ms: fine(lying2000Ms), fullDecodeMs: fine(decodeMs) };
 
-  // An 8000² upload over a 24 MP Largest picture (the upload example) vs the default 64 MP that decodes it.
-  const small = createRuntime({ sweepIntervalMs: 0, maxImagePixels: 24e6 });
+  // An 8000² upload over a 48 MP Largest picture (the upload example) vs the default 64 MP that decodes it.
+  const small = createRuntime({ sweepIntervalMs: 0, maxImagePixels: 48e6 });
   const uploadMs = await timed(n, () => refuse(() => small.createToken({ target: bomb, operations: [] })));
   await small.close();
   results.roundTwo.bombUpload = { refuseMs: fine(uploadMs) };
@@ -222,7 +222,7 @@ async function main() {
   const f = (s) => `${s.min} / ${s.median} / ${s.max}`;
   console.log(`  round two: forged ${r2.forgedPacketMB} MB sealed packet refused in ${f(r2.forgedRefuseMs)} ms (whole-body seal: ${f(r2.forgedWholeBodyMs)} ms)`);
   console.log(`  round two: 64×64 header over an 8000² PNG (${r2.lyingHeader.pngKB} kB) refused in ${f(r2.lyingHeader.refuseMs)} ms (its byte length), under a 2000×2000 header in ${f(r2.lyingHeader.refuse2000Ms)} ms (its own header); decoding it: ${f(r2.lyingHeader.fullDecodeMs)} ms`);
-  console.log(`  round two: 8000² upload over a 24 MP limit refused in ${f(r2.bombUpload.refuseMs)} ms`);
+  console.log(`  round two: 8000² upload over a 48 MP limit refused in ${f(r2.bombUpload.refuseMs)} ms`);
   console.log(`  round two: URL refused: loopback ${f(r2.urlRefuseMs.loopback)} ms, "localhost" ${f(r2.urlRefuseMs.localhostName)} ms, 169.254.169.254 ${f(r2.urlRefuseMs.metadata)} ms; model /etc/shadow ${f(r2.modelRefuseMs)} ms`);
   console.log(`  round two: failed token freed in ${f(r2.failedReleaseUs)} µs`);
   const b = results.bombs;
