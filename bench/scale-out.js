@@ -36,10 +36,10 @@ function redisCommands(port) {
   });
 }
 
-async function startWorkers(url, n, name) {
+async function startWorkers(url, n, name, allowed) {
   const workers = [];
   for (let i = 0; i < n; i++) {
-    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--queue-name', name, '--device', 'cpu', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--queue-name', name, '--allowed-folder', allowed, '--device', 'cpu', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const w = { child, log: '', closed: new Promise((r) => child.on('close', r)) };
     child.stderr.on('data', (d) => (w.log += d));
     workers.push(w);
@@ -54,7 +54,7 @@ async function startWorkers(url, n, name) {
 
 async function jobsPerMinute(redis, dir, clip, workerCount) {
   const name = `bench-${workerCount}`;
-  const workers = await startWorkers(redis.url, workerCount, name);
+  const workers = await startWorkers(redis.url, workerCount, name, dir);
   const queue = new RedisJobQueue({ url: redis.url, name });
   try {
     // Warm each worker's sessions with one job apiece first (model load is not throughput).
@@ -88,7 +88,7 @@ async function queueOverhead(redis, dir, runtime, locator) {
   }
   await manager.close();
   const queue = new RedisJobQueue({ url: redis.url, name: 'bench-overhead' });
-  const worker = new QueueWorker(runtime, { url: redis.url, name: 'bench-overhead', jobs: { locator } });
+  const worker = new QueueWorker(runtime, { url: redis.url, name: 'bench-overhead', jobs: { locator }, allowAnyPath: true });
   await worker.ready();
   await queue.wait(await queue.submit(args('qwarm')));
   const viaQueue = [];

@@ -20,7 +20,7 @@
     return out;
   }
   return {
-    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, storeWait: 10, allowSvg: false, allowedFolders: '', overload: 'keep', frameBudgetMs: '' },
+    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, storeWait: 10, maxImageMP: 64, allowSvg: false, allowedFolders: '', allowedHosts: '', overload: 'keep', frameBudgetMs: '' },
     'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '', queueSize: 10 },
     'face-detect': stage({ model: '', scoreThreshold: '', maxFaces: '', tiling: '', minFace: '', scanInterval: '' }),
     'face-landmark': stage({ model: '' }),
@@ -31,7 +31,7 @@
     'face-debug': stage({ thumbnail: '' }),
     'face-image': { name: '', config: '', format: 'jpeg', quality: 90, releaseFrames: true, provenance: true, thumbnail: '' },
     'face-pack': { name: '', config: '', format: 'png', quality: 90, sealed: true, releaseFrames: true, queueSize: 10 },
-    'face-unpack': { name: '', config: '', allowUnsealed: false, maxMB: 64, queueSize: 10 },
+    'face-unpack': { name: '', config: '', allowUnsealed: false, maxMB: '', refuseReplays: false, queueSize: 10 },
     'face-match': { name: '', config: '', reference: '', threshold: 0.5 },
     'face-video-in': { name: '', config: '', source: '', maxInFlight: 4, overload: 'drop-oldest', maxQueue: 25, everyNth: 2 },
     'face-video-out': { name: '', config: '', output: '/tmp/face-video.mp4', fps: '', quality: 80, preset: 'veryfast', keepAudio: true, provenance: true, endTimeout: 10 },

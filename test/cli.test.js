@@ -82,6 +82,9 @@ describe('facefusion-node CLI', function () {
       [['run', '--target', path.join(__dirname, '..', 'README.md'), '--output', path.join(dir, 'x.jpg'), '--processors', 'blur'], /target_path ".*README\.md" is not a picture or video/],
       [['run', '--target', path.join(__dirname, '..', 'README.md'), '--output', path.join(dir, 'x.mp4'), '--processors', 'blur'], /is not a picture or video/],
       [['models', 'burn'], /models needs list, fetch or verify/],
+      // A worker takes jobs from whoever can write to Redis: it refuses to start without allowed folders.
+      [['worker', '--queue', 'redis://127.0.0.1:1'], /worker needs --allowed-folder DIR/],
+      [['worker', '--queue', 'redis://127.0.0.1:1', '--allowed-folder', path.join(dir, 'no-such-folder')], /--allowed-folder .*no such folder/],
       [['dance'], /unknown command "dance"/],
     ];
     for (const [args, pattern] of cases) {

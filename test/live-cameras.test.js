@@ -24,7 +24,7 @@ const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => re
 const nodes = [...ourNodes, ...videoNodes];
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 // Jobs here send their output paths in messages: the temp folder is the allowed folder.
-const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300, allowedFolders: require('os').tmpdir() };
+const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300, allowedFolders: require('os').tmpdir(), allowedHosts: '127.0.0.1' }; // the cameras and stream server are on loopback
 const TAB = { id: 'tab', type: 'tab', label: 'live' };
 const sink = (id) => ({ id, z: 'tab', type: 'helper' });
 

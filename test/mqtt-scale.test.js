@@ -31,7 +31,8 @@ describe('frames over MQTT: hub + two worker processes + mosquitto (the example 
     const ffmpeg = await ffmpegOrSkip(this, locator);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-mqtt-scale-'));
     clip = makeZoomClip(ffmpeg.path, { image: media('fr_two_people.jpg'), output: path.join(dir, 'clip.mp4'), width: 256, height: 192, frames: FRAMES, fps: 12 });
-    broker = await startMosquitto();
+    // As the examples say: TLS and a user per machine (no anonymous access).
+    broker = await startMosquitto({ tls: true, users: { hub: 'hub secret', worker: 'worker secret' } });
     const env = cleanEnv({ FACEFUSION_TOKEN_KEY: crypto.randomBytes(32).toString('hex') });
     const settings = path.join(ROOT, 'scripts', 'node-red-settings.js');
     await Promise.all(['hub', 'a', 'b'].map(async (name) => {
@@ -50,9 +51,12 @@ describe('frames over MQTT: hub + two worker processes + mosquitto (the example 
   /** An example flow on its own tab, pointed at the test broker, with `edit` applied to each node and `extra` nodes added. */
   function flowOf(file, tabId, edit, extra = []) {
     const nodes = example(file).map((n) => {
-      const out = n.type === 'mqtt-broker' ? { ...n, port: String(broker.port), clientid: `${tabId}-${crypto.randomBytes(3).toString('hex')}` } : { ...n };
+      const user = tabId.startsWith('h') ? 'hub' : 'worker';
+      const out = n.type === 'mqtt-broker'
+        ? { ...n, broker: '127.0.0.1', port: String(broker.port), clientid: `${tabId}-${crypto.randomBytes(3).toString('hex')}`, credentials: { user, password: `${user} secret` } }
+        : n.type === 'tls-config' ? { ...n, ca: broker.caFile } : { ...n };
       edit(out);
-      return n.type === 'facefusion-config' || n.type === 'mqtt-broker' ? out : { ...out, z: tabId };
+      return n.type === 'facefusion-config' || n.type === 'mqtt-broker' || n.type === 'tls-config' ? out : { ...out, z: tabId };
     });
     return [{ id: tabId, type: 'tab', label: file }, ...nodes, ...extra.map((n) => ({ ...n, z: tabId }))];
   }

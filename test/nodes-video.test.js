@@ -443,7 +443,7 @@ describe('video nodes', function () {
     await helper.unload();
     const output = path.join(dir, 'example-out.mp4');
     // As imported it runs on the samples (sample:obama.jpg into sample:two-people.mp4); only the output moves into dir.
-    const flow = example('07-video-swap-job.json', { '/tmp/facefusion/job.mp4': output });
+    const flow = example('07-video-swap-job.json', { 'files:job.mp4': output });
     assert.ok(JSON.stringify(flow).includes(output), 'the output path was replaced');
     await helper.load(nodes, flow);
     const job = flow.find((n) => n.type === 'face-job');

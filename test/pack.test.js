@@ -35,12 +35,14 @@ describe('face pack / unpack (portable tokens)', function () {
     await there.close();
   });
 
-  it('pack → unpack in another runtime: same faces, bit-identical PNG frames, journal and request kept', async function () {
+  it('pack → unpack in another runtime: same faces, bit-identical PNG frames, journal kept, a request of the receiving runtime', async function () {
     const packet = await here.pack(detected, { key: KEY });
     assert.strictEqual(packet.toString('latin1', 0, 4), PACK_MAGIC);
     const before = there.stats().store.frames;
     const back = await there.unpack(packet, { key: KEY });
-    assert.strictEqual(back.request_id, detected.request_id);
+    // A request of the receiving runtime (issue 24): a fresh id; the journal names the one it was packed under.
+    assert.notStrictEqual(back.request_id, detected.request_id);
+    assert.match(back.journal.at(-1).note, new RegExp(`packed as request ${detected.request_id}`));
     assert.deepStrictEqual(back.faces, detected.faces);
     assert.deepStrictEqual(back.journal.map((j) => j.stage), ['detect', 'landmark', 'pack', 'unpack']);
     assert.notStrictEqual(back.target.frame, detected.target.frame, 'a ref of the receiving store');
@@ -106,10 +108,10 @@ describe('face pack / unpack (portable tokens)', function () {
     }
   });
 
-  it('a header that lies about the frame size is refused after decoding', async function () {
+  it('a header that lies about the frame size is refused from the picture\'s own header, before decoding', async function () {
     const packet = await here.pack(detected, { sealed: false });
     const lying = rewriteUnsealedHeader(packet, (h) => { h.frames[0].width -= 1; });
-    await assert.rejects(there.unpack(lying, { allowUnsealed: true }), code('E_TOKEN_INVALID', /decodes to/));
+    await assert.rejects(there.unpack(lying, { allowUnsealed: true }), code('E_TOKEN_INVALID', /is a \d+×\d+ png, the header says/));
     assert.strictEqual(there.stats().store.frames, 0);
   });
 
@@ -168,10 +170,10 @@ describe('face pack / unpack (portable tokens)', function () {
     const token = Buffer.from(JSON.stringify(detected));
     const frame = Buffer.from('not an image');
     const body = Buffer.concat([token, frame]);
-    const header = Buffer.from(JSON.stringify({ v: 1, sealed: false, token_bytes: token.length, frames: [{ role: 'target', format: 'png', width, height, bytes: frame.length }], sha256: crypto.createHash('sha256').update(body).digest('hex') }));
+    const header = Buffer.from(JSON.stringify({ v: 2, sealed: false, token_bytes: token.length, frames: [{ role: 'target', format: 'png', width, height, bytes: frame.length }], sha256: crypto.createHash('sha256').update(body).digest('hex') }));
     const prefix = Buffer.alloc(10);
     prefix.write('FFPK', 0, 'latin1');
-    prefix.writeUInt8(1, 4);
+    prefix.writeUInt8(2, 4);
     prefix.writeUInt8(0, 5);
     prefix.writeUInt32BE(header.length, 6);
     return Buffer.concat([prefix, header, body]);
@@ -237,7 +239,7 @@ describe('face pack → mosquitto → face unpack (two runtimes, real broker)', 
     const sent = (await seen).payload;
     const packet = (await packed).payload;
     const received = (await got).payload;
-    assert.strictEqual(received.request_id, sent.request_id);
+    assert.notStrictEqual(received.request_id, sent.request_id, 'a request of the worker\'s runtime');
     assert.deepStrictEqual(received.faces, sent.faces);
     assert.strictEqual(received.faces.length, 2);
     const a = hub.runtime.frame(sent.target.frame), b = worker.runtime.frame(received.target.frame);

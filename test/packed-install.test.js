@@ -303,13 +303,15 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
   });
 
   it('video swap job runs as imported on the samples', async function () {
-    // Its paths travel in a message, so it writes into a default allowed folder, <tmp>/facefusion.
-    const output = path.join(os.tmpdir(), 'facefusion', 'job.mp4');
+    // Its paths travel in a message, so it writes into the default allowed folder (files:job.mp4),
+    // <user dir>/facefusion/files, created private to the user (0700).
+    const output = path.join(userDir, 'facefusion', 'files', 'job.mp4');
     fs.rmSync(output, { force: true });
     try {
       const { nodes, messages } = await runExample('07-video-swap-job.json', 'swap job', (nodes, msgs) => !!debugFrom(nodes, msgs, 'result'));
       assert.match(debugFrom(nodes, messages, 'result').data.msg, /"frames":\s*30/);
       assert.ok(fs.statSync(output).size > 1000, output);
+      assert.strictEqual(fs.statSync(path.dirname(output)).mode & 0o777, 0o700, 'the default allowed folder is private');
     } finally {
       fs.rmSync(output, { force: true });
     }

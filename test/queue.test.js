@@ -131,7 +131,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
     if (require('child_process').spawnSync('openssl', ['version']).status !== 0) pending(this, 'openssl is not installed (it makes the test certificate)');
     const secure = await startRedis({ tls: true, password: 'tls secret' });
     const env = { NODE_EXTRA_CA_CERTS: secure.caFile, FACEFUSION_QUEUE_URL: secure.url };
-    const w = cli(['worker', '--queue', 'env', '--device', 'cpu', '--threads', '1'], env);
+    const w = cli(['worker', '--queue', 'env', '--allowed-folder', dir, '--device', 'cpu', '--threads', '1'], env);
     workers.push(w);
     try {
       const output = path.join(dir, 'tls.mp4');
@@ -159,7 +159,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
     const queueArgs = ['--queue', redis.url, '--queue-name', 'signals'];
     const queue = new RedisJobQueue({ url: redis.url, name: 'signals' });
     try {
-      const w = cli(['worker', ...queueArgs, '--device', 'cpu', '--threads', '1']);
+      const w = cli(['worker', ...queueArgs, '--allowed-folder', dir, '--device', 'cpu', '--threads', '1']);
       workers.push(w);
       const output = path.join(dir, 'sig1.mp4');
       const id = await queue.submit({ target_path: clip, output_path: output, processors: ['face_blur'] });
@@ -170,7 +170,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
       assert.strictEqual((await queue.get(id)).state, 'completed');
       assert.ok(fs.existsSync(output));
 
-      const quick = cli(['worker', ...queueArgs, '--device', 'cpu', '--threads', '1', '--stop-timeout', '0']);
+      const quick = cli(['worker', ...queueArgs, '--allowed-folder', dir, '--device', 'cpu', '--threads', '1', '--stop-timeout', '0']);
       workers.push(quick);
       const id2 = await queue.submit({ target_path: clip, output_path: path.join(dir, 'sig2.mp4'), processors: ['face_blur'] });
       await until('the second job running', () => /job \S+ running/.test(quick.stderr));
@@ -189,7 +189,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
 
   it('two worker processes, three `run --queue` jobs, one worker SIGKILLed mid-job: all three complete, whole, listed completed', async function () {
     const queueArgs = ['--queue', redis.url, '--queue-name', 'kill'];
-    const workerArgs = ['worker', ...queueArgs, '--device', 'cpu', '--threads', '1', '--lock-duration', '2000', '--stalled-interval', '1000'];
+    const workerArgs = ['worker', ...queueArgs, '--allowed-folder', dir, '--device', 'cpu', '--threads', '1', '--lock-duration', '2000', '--stalled-interval', '1000'];
     const a = cli(workerArgs);
     const b = cli(workerArgs);
     workers.push(a, b);
@@ -231,7 +231,8 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
   describe('in-process workers', function () {
     let runtime;
     before(function () {
-      runtime = createRuntime({ device: 'cpu', threads: 1 });
+      // Queued jobs come from outside: the worker confines them to these folders.
+      runtime = createRuntime({ device: 'cpu', threads: 1, allowedFolders: [dir, path.dirname(media('fr_obama.jpg'))] });
     });
     after(async function () {
       await runtime?.close();

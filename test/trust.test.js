@@ -74,7 +74,7 @@ describe('paths and URLs from messages are confined', function () {
       await assert.rejects(policy.source('file:///etc/hostname', 'msg.payload'), denied());
       await assert.rejects(policy.output('rtmp://127.0.0.1/live/x', 'msg.output').then(() => policy.output('pipe:1', 'msg.output')), denied());
       // Credentials in a refused URL are not echoed.
-      assert.throws(() => policy.url('gopher://me:secret@host/', 'msg.payload'), (e) => e.code === 'E_PATH_DENIED' && !/secret/.test(e.message));
+      await assert.rejects(policy.url('gopher://me:secret@host/', 'msg.payload'), (e) => e.code === 'E_PATH_DENIED' && !/secret/.test(e.message));
     });
 
     it('job arguments: every *_path / *_paths confined, output_path as a file to write', async function () {
@@ -171,7 +171,8 @@ describe('paths and URLs from messages are confined', function () {
       await new Promise((r) => helper.startServer(r));
       try {
         await helper.load([...allNodes, videoIn], [{ id: 'tab', type: 'tab' },
-          { id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 60, allowedFolders: dir },
+          // The playlist server is on loopback: allowed here (message URLs may not reach 127.0.0.1 otherwise).
+          { id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 60, allowedFolders: dir, allowedHosts: '127.0.0.1' },
           { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: '', maxInFlight: 3, reconnect: false, wires: [['frames'], []] },
           { id: 'frames', z: 'tab', type: 'helper' },
           { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }]);

@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
-import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError, type DeviceRequest } from '../runtime';
+import { statSync } from 'fs';
+import { homedir } from 'os';
+import { resolve } from 'path';
+import { HostPolicy, chooseModelsDir, createRuntime, describeModelsDir, isFaceError, type DeviceRequest } from '../runtime';
 import { RedisJobQueue, QueueWorker, type QueuedJobInfo } from '../runtime/queue';
 import { FfmpegLocator } from '../runtime/video';
 import { DEFAULT_PIXEL_WORKERS, MAX_PIXEL_WORKERS } from '../runtime/jobs';
@@ -9,7 +12,8 @@ import type { CliIo } from './facefusion-node';
 
 export const QUEUE_USAGE = `usage: jobs on a Redis queue (BullMQ), taken by any number of workers:
 
-  facefusion-node worker --queue URL [--concurrency N] [--threads N] [--device D] [--models-dir DIR]
+  facefusion-node worker --queue URL --allowed-folder DIR [--allowed-folder DIR …] [--allowed-host HOST …]
+                         [--concurrency N] [--threads N] [--device D] [--models-dir DIR]
                          [--stop-timeout S] [--lock-duration MS] [--stalled-interval MS] [--frames-in-flight N]
                          [--pixel-workers N|auto] [--queue-name NAME] [--verbose]
   facefusion-node run … --queue URL [--detach] [--attempts N] [--queue-name NAME]
@@ -18,6 +22,13 @@ export const QUEUE_USAGE = `usage: jobs on a Redis queue (BullMQ), taken by any 
   URL is redis://[user:password@]host:port[/db] or rediss://… (TLS); --queue env reads it from
   FACEFUSION_QUEUE_URL (keeps a password out of the process list). Paths in a job are opened by
   the worker that takes it: use folders every worker sees at the same path.
+  worker: a queued job comes from whoever can write to Redis, so its paths must lie inside an
+  --allowed-folder (repeatable; realpath, no links out), its *_model options must be model ids or
+  files in the models folder or those folders, and its URLs may not reach loopback, link-local,
+  private or multicast addresses unless the host is an --allowed-host (repeatable: a name, an
+  address, a CIDR range, optionally :port). Without --allowed-folder the worker refuses to start;
+  --allow-any-path turns every check off: any job on the queue may then read and write any file
+  this user can, load any model file and reach any host.
   worker: SIGINT/SIGTERM stops taking jobs and lets the running ones finish for --stop-timeout
   seconds (default 30), then hands them back to the queue; a second signal hands back at once.
   run --queue: waits printing progress (Ctrl-C cancels the job); --detach prints the job id and returns.`;
@@ -151,6 +162,9 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
         'stalled-interval': { type: 'string' },
         'frames-in-flight': { type: 'string' },
         'pixel-workers': { type: 'string' },
+        'allowed-folder': { type: 'string', multiple: true },
+        'allowed-host': { type: 'string', multiple: true },
+        'allow-any-path': { type: 'boolean' },
         verbose: { type: 'boolean' },
       },
     }).values;
@@ -166,15 +180,48 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
   const log = (level: string, message: string): void => {
     if (v.verbose || level === 'error') io.stderr.write(`${level}: ${message}\n`);
   };
+  const pixelWorkers = v['pixel-workers']?.trim() === 'auto' ? 'auto' : v['pixel-workers'] === undefined ? DEFAULT_PIXEL_WORKERS : whole('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS, 0);
+  const lockDurationMs = whole('--lock-duration', v['lock-duration'], 1000, 3_600_000, 30_000);
+  const stalledIntervalMs = whole('--stalled-interval', v['stalled-interval'], 500, 3_600_000, 30_000);
+  const framesInFlight = whole('--frames-in-flight', v['frames-in-flight'], 1, 64, 2);
+  const allowAny = v['allow-any-path'] === true;
+  const folders = allowedFolders(v['allowed-folder'] ?? []);
+  if (!allowAny && folders.length === 0) {
+    throw new UsageError('worker needs --allowed-folder DIR (repeatable): queued jobs may only use paths inside those folders. --allow-any-path trusts every job on the queue with any file, model and host instead');
+  }
+  if (allowAny && folders.length) throw new UsageError('--allow-any-path and --allowed-folder exclude each other');
+  for (const host of v['allowed-host'] ?? []) {
+    try {
+      new HostPolicy({ allowed: [host] });
+    } catch (error) {
+      throw new UsageError(`--allowed-host: ${(error as Error).message}`);
+    }
+  }
   log('info', describeModelsDir(chooseModelsDir({ dir: v['models-dir'] })));
-  const runtime = createRuntime({ device, threads, ...(v['models-dir'] ? { modelsDir: v['models-dir'] } : {}), logger: log });
+  const runtime = createRuntime({
+    device,
+    threads,
+    ...(v['models-dir'] ? { modelsDir: v['models-dir'] } : {}),
+    allowedFolders: folders,
+    allowedFoldersSetting: 'the worker\'s --allowed-folder list',
+    allowedHosts: v['allowed-host'] ?? [],
+    allowedHostsSetting: 'the worker\'s --allowed-host list',
+    confineModels: !allowAny,
+    logger: log,
+  });
+  io.stderr.write(
+    allowAny
+      ? 'warning: --allow-any-path: every job on this queue may read and write any file this user can, load any model file and reach any host (only for a queue nobody else can write to)\n'
+      : `allowed folders: ${folders.join(', ')}\n`,
+  );
   const w = new QueueWorker(runtime, {
     url,
+    allowAnyPath: allowAny,
     ...(v['queue-name'] ? { name: v['queue-name'] } : {}),
     concurrency,
-    lockDurationMs: whole('--lock-duration', v['lock-duration'], 1000, 3_600_000, 30_000),
-    stalledIntervalMs: whole('--stalled-interval', v['stalled-interval'], 500, 3_600_000, 30_000),
-    jobs: { locator: new FfmpegLocator({ logger: log }), framesInFlight: whole('--frames-in-flight', v['frames-in-flight'], 1, 64, 2), pixelWorkers: v['pixel-workers']?.trim() === 'auto' ? 'auto' : v['pixel-workers'] === undefined ? DEFAULT_PIXEL_WORKERS : whole('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS, 0), progressIntervalMs: 500 },
+    lockDurationMs,
+    stalledIntervalMs,
+    jobs: { locator: new FfmpegLocator({ logger: log }), framesInFlight, pixelWorkers, progressIntervalMs: 500 },
   });
   w.on('job', (e) => io.stderr.write(`job ${e.id} ${e.state}${e.result ? ` → ${e.result.output} (${e.result.frames} frames)` : ''}${e.error ? `: ${e.error.code}: ${e.error.message}` : ''}\n`));
   w.on('error', (e) => log('error', e.message));
@@ -200,6 +247,21 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
     await w.stop({ graceMs: 0 });
     await runtime.close();
   }
+}
+
+/** `--allowed-folder` values: absolute, `~` expanded; each must be an existing folder. */
+function allowedFolders(values: readonly string[]): string[] {
+  return values.map((value) => {
+    const folder = resolve(value.trim().replace(/^~(?=$|\/)/, homedir()));
+    let isDir = false;
+    try {
+      isDir = statSync(folder).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!value.trim() || !isDir) throw new UsageError(`--allowed-folder ${value}: no such folder`);
+    return folder;
+  });
 }
 
 /** `jobs --queue URL [--cancel ID] [--json]`. */

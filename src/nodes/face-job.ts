@@ -144,7 +144,7 @@ export = function (RED: Red): void {
         if (closing) return done();
         // The dialog's pixel workers unless the job names its own.
         const own = args !== null && typeof args === 'object' && !Array.isArray(args) && (args as { pixel_workers?: unknown }).pixel_workers !== undefined;
-        id = manager!.createJob(own || args === null || typeof args !== 'object' || Array.isArray(args) ? args : { ...args, pixel_workers: pixelWorkers });
+        id = manager!.createJob(own || args === null || typeof args !== 'object' || Array.isArray(args) ? args : { ...args, pixel_workers: pixelWorkers }, { untrusted: true });
       } catch (err) {
         fail(asFaceError(err, 'job'), msg, done);
         return;

@@ -1,4 +1,5 @@
 import { FaceError } from '../runtime';
+import { DEFAULT_PACK_MAX_BYTES } from '../runtime/token/pack';
 import type { Node, NodeDef, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { plural, statusText } from './lib/status';
@@ -8,7 +9,10 @@ import { withDefaults } from './lib/node-defaults';
 interface Def extends NodeDef {
   config?: string;
   allowUnsealed?: boolean | string;
+  /** Largest packet in MB; blank: derived from the frame limit (two 4K PNG frames, ≈ 54 MB). */
   maxMB?: number | string;
+  /** Replay window: refuse a packet unpacked here before, until its token expires. */
+  refuseReplays?: boolean | string;
   queueSize?: number | string;
 }
 
@@ -22,7 +26,9 @@ export = function (RED: Red): void {
     const def = withDefaults('face-unpack', nodeDef as Def);
     const config = configOf(RED, node, def.config);
     const allowUnsealed = def.allowUnsealed === true || def.allowUnsealed === 'true';
-    const maxBytes = Math.max(1, numberOption(def.maxMB) ?? 64) * 1024 * 1024;
+    const maxMB = numberOption(def.maxMB);
+    const maxBytes = maxMB === undefined ? DEFAULT_PACK_MAX_BYTES : Math.max(1, maxMB) * 1024 * 1024;
+    const refuseReplays = def.refuseReplays === true || def.refuseReplays === 'true';
     if (config && !config.tokenKey) {
       node.status({ fill: allowUnsealed ? 'yellow' : 'red', shape: 'ring', text: allowUnsealed ? 'no token key: unsealed only' : 'no token key' });
     }
@@ -33,7 +39,7 @@ export = function (RED: Red): void {
         packet = Buffer.from(packet, 'base64');
       }
       const started = performance.now();
-      const token = await cfg.runtime.unpack(packet, { key: cfg.tokenKey, allowUnsealed, maxBytes });
+      const token = await cfg.runtime.unpack(packet, { key: cfg.tokenKey, allowUnsealed, maxBytes, refuseReplays });
       msg.payload = token;
       return statusText([plural(token.faces.length, 'face'), `${Math.round(performance.now() - started)} ms`]);
     }, numberOption(def.queueSize) ?? 10);

@@ -82,6 +82,10 @@ export = function (RED: Red): void {
             ...(numberOption(def.maxQueue) !== undefined ? { maxQueue: Math.max(1, Math.floor(numberOption(def.maxQueue)!)) } : {}),
             ...(numberOption(def.everyNth) !== undefined ? { everyNth: Math.max(1, Math.floor(numberOption(def.everyNth)!)) } : {}),
           },
+          // A source sent in a message is untrusted: an allowed URL whose host is checked (and
+          // connected to at the checked address; HTTP requests through the runtime's guard), or a
+          // file in the allowed folders. Checked when the decoder opens it.
+          ...(fromMessage ? { pin: (i: string) => config.runtime.paths.source(i, 'msg.payload'), network: config.runtime.network } : {}),
           onReconnect: (attempt, delayMs, reason) => {
             reconnects++;
             // Before the first frame the source is not up yet (a camera still booting): said so.
@@ -137,10 +141,16 @@ export = function (RED: Red): void {
       });
       node.status({ fill: 'yellow', shape: 'ring', text: 'opening…' });
       try {
-        // A source sent in a message is untrusted: allowed URL schemes, or a file in the allowed folders.
-        if (fromMessage) await config!.runtime.paths.source(input, 'msg.payload');
         await config!.ready;
+        // A dialog source is trusted; a message source is checked when the decoder opens it (pin).
+        if (!fromMessage) config!.runtime.paths.trustSource(input);
+        let trusted = !fromMessage;
         for await (const item of source.tokens()) {
+          if (!trusted) {
+            // Opened, so it passed the check: face-video-out may read it again (its audio).
+            config!.runtime.paths.trustSource(input);
+            trusted = true;
+          }
           const parts: Record<string, unknown> = { id, index: item.index, type: 'frames' };
           if (item.last) parts.count = item.index + 1;
           // A live source's frame interval is the downgrade policy's frame budget (unless one is set).

@@ -112,6 +112,7 @@ export = function (RED: Red): void {
       if (!seq) {
         const video = (msg.video ?? {}) as { source?: string; fps?: number };
         const live = typeof video.source === 'string' && isLiveSource(video.source);
+        const audioFrom = live ? undefined : runtime.paths.knownSource(video.source);
         // An output named in a message is untrusted: a stream URL of an allowed scheme, or a file in the allowed folders.
         const output = typeof msg.output === 'string' && msg.output ? await runtime.paths.output(msg.output, 'msg.output') : (def.output ?? '').trim();
         seq = {
@@ -124,7 +125,8 @@ export = function (RED: Red): void {
             runtime,
             locator,
             output,
-            ...(video.source ? { audioFrom: video.source } : {}),
+            // msg.video.source can be forged: its audio is read only from a source this runtime opened, or a file in the allowed folders.
+            ...(audioFrom ? { audioFrom } : {}),
             keepAudio: def.keepAudio !== false,
             provenance: def.provenance !== false,
             ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'fs';
-import { homedir, tmpdir } from 'os';
+import { lstatSync, mkdirSync } from 'fs';
+import { homedir } from 'os';
 import { join, resolve } from 'path';
-import { SAMPLES_DIR, createRuntime, foldersFromText, isFaceError, tokenKeyFrom } from '../runtime';
+import { HostPolicy, SAMPLES_DIR, createRuntime, foldersFromText, hostsFromText, isFaceError, tokenKeyFrom } from '../runtime';
 import { StreamFailures } from './lib/stream-failures';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
 import { chooseModelsDir, describeModelsDir } from '../runtime/models/models-dir';
@@ -19,10 +19,14 @@ interface ConfigDef extends NodeDef {
   modelsDir?: string;
   frameBudgetMB?: number | string;
   tokenTtl?: number | string;
-  /** Folders that paths arriving in messages may use, one per line; blank → <userDir>/facefusion/files. */
+  /** Folders that paths arriving in messages may use, one per line; blank → <userDir>/facefusion/files (0700). */
   allowedFolders?: string;
+  /** Hosts URLs from messages may reach although loopback/private/link-local/multicast: one per line (cameras on the LAN). */
+  allowedHosts?: string;
   /** Accept SVG images (rendered within 4 MP / 5 s); off by default. */
   allowSvg?: boolean | string;
+  /** Largest picture accepted, in megapixels (default 64); more is refused from its header. */
+  maxImageMP?: number | string;
   /** Seconds a new frame may wait for room in the frame store before E_STORE_FULL (default 10). */
   storeWait?: number | string;
   /** When overloaded: 'keep' all work, or 'downgrade' (drop enhance, masks, pixel boost under pressure). */
@@ -51,12 +55,15 @@ export = function (RED: Red): void {
     const node = this as ConfigNode;
     live.add(node);
     const users = new Set<ConfigUser>();
-    const allowedFolders = allowedFoldersOf(def, RED.settings?.userDir);
+    const allowedFolders = allowedFoldersOf(def, RED.settings?.userDir, (text) => node.warn(text));
     const models = chooseModelsDir({ dir: def.modelsDir, nodeRedUserDir: RED.settings?.userDir });
     node.log(describeModelsDir(models));
     node.runtime = createRuntime({
       allowedFolders,
+      allowedHosts: validHosts(hostsFromText(def.allowedHosts), (text) => node.warn(text)),
       readOnlyFolders: [SAMPLES_DIR],
+      // Model files named in messages, packed tokens and queued jobs stay in the models folder or the allowed folders.
+      confineModels: true,
       device: def.device || (defaults.device as 'auto'),
       threads: toNumber(def.threads, Number(defaults.threads)),
       spinWait: def.spinWait === true,
@@ -65,6 +72,7 @@ export = function (RED: Red): void {
       tokenTtlMs: toNumber(def.tokenTtl, Number(defaults.tokenTtl)) * 1000,
       allowSvg: def.allowSvg === true || def.allowSvg === 'true',
       storeWaitMs: toNumber(def.storeWait, Number(defaults.storeWait)) * 1000,
+      maxImagePixels: Math.max(1, Math.round((toNumber(def.maxImageMP, Number(defaults.maxImageMP)) || Number(defaults.maxImageMP)) * 1e6)),
       ...(def.overload === 'downgrade' ? { downgrade: frameBudgetOf(def.frameBudgetMs) } : {}),
       logger: (level, message) => (level === 'error' ? node.error(message) : level === 'warn' ? node.warn(message) : node.log(message)),
     });
@@ -108,21 +116,30 @@ export = function (RED: Red): void {
   }
 
   /**
-   * The folders message paths may use: the dialog's list, else two folders that hold nothing of
-   * Node-RED's own — <userDir>/facefusion/files and <tmp>/facefusion — created so users find them.
+   * The folders message paths may use: the dialog's list, else one folder that holds nothing of
+   * Node-RED's own, <userDir>/facefusion/files, created private (0700) so users find it. Nothing
+   * in a world-writable /tmp: another local user could create (or link) such a folder first.
    */
-  function allowedFoldersOf(def: ConfigDef, userDir: string | undefined): string[] {
+  function allowedFoldersOf(def: ConfigDef, userDir: string | undefined, warn: (text: string) => void): string[] {
     const listed = foldersFromText(def.allowedFolders);
     if (listed.length) return listed.map((f) => resolve(f.replace(/^~(?=$|\/)/, homedir())));
-    const folders = [join(userDir || join(homedir(), '.node-red'), 'facefusion', 'files'), join(tmpdir(), 'facefusion')];
-    for (const folder of folders) {
-      try {
-        mkdirSync(folder, { recursive: true });
-      } catch {
-        // a read-only location: that folder simply allows nothing
+    const folder = join(userDir || join(homedir(), '.node-red'), 'facefusion', 'files');
+    try {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      const st = lstatSync(folder);
+      if (!st.isDirectory()) {
+        warn(`${folder} is not a folder (a link?): paths in messages are refused until it is one, or Allowed folders names others`);
+        return [];
       }
+      if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+        warn(`${folder} belongs to another user: paths in messages are refused until Allowed folders names a folder of yours`);
+        return [];
+      }
+      if ((st.mode & 0o022) !== 0) warn(`${folder} can be written by other users (mode ${(st.mode & 0o777).toString(8)}): chmod 700 it`);
+    } catch {
+      // a read-only location: that folder simply allows nothing
     }
-    return folders;
+    return [folder];
   }
 
   /** Downgrade options from the dialog's frame budget ('' = the live source's interval). */
@@ -212,6 +229,19 @@ export = function (RED: Red): void {
 
 /** How long a fetch request waits for the download before answering 202 and letting the dialog poll. */
 const FETCH_WAIT_MS = 15_000;
+
+/** The Allowed hosts lines that parse; each other one is reported and left out (it allows nothing). */
+function validHosts(lines: string[], warn: (text: string) => void): string[] {
+  return lines.filter((line) => {
+    try {
+      new HostPolicy({ allowed: [line] });
+      return true;
+    } catch (err) {
+      warn(`Allowed hosts: ${messageOf(err)}; that line is ignored`);
+      return false;
+    }
+  });
+}
 
 function toNumber(value: unknown, fallback: number): number {
   const n = typeof value === 'string' ? Number(value) : typeof value === 'number' ? value : NaN;

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'E_TOKEN_SEALED'
   | 'E_FRAME_MISSING'
   | 'E_PATH_DENIED'
+  /** A URL from a message names a loopback, private, link-local or multicast address (or a host that does not resolve) not on the allowed hosts. */
+  | 'E_HOST_DENIED'
   | 'E_STORE_CLOSED'
   | 'E_FRAME_TOO_LARGE'
   /** The frame store stayed full for longer than a producer may wait (nothing was allocated). */

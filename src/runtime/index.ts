@@ -12,6 +12,8 @@ export { Runtime, createRuntime } from './runtime';
 export type { RuntimeOptions, TokenInput, ImageInput, DeviceRequest, Logger } from './runtime';
 export * from './errors';
 export { PathPolicy, MESSAGE_URL_SCHEMES, foldersFromText, redact } from './policy/path-policy';
+export { HostPolicy, hostsFromText } from './policy/host-policy';
+export { HttpGuard } from './policy/http-guard';
 export { DowngradePolicy, DOWNGRADE_STEPS } from './policy/downgrade';
 export type { DowngradeOptions, DowngradeStep, DowngradeReason, DowngradeState, DowngradeTransition, DowngradePlan, MemorySample } from './policy/downgrade';
 export * from './token';

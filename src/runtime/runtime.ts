@@ -12,8 +12,8 @@ import { openSwapperEngine } from './models/swapper-engine';
 import { DetectorThread } from './models/detector-thread';
 import { openMasker, type FaceMasker } from './models/zoo';
 import { TokenValidator } from './token/validate';
-import { advance, createToken, isExpired, tokenFrameRefs } from './token/token';
-import { buildPacket, checkDecodedSize, openPacket, packedRoles, type PackOptions, type PackedFrameInfo, type UnpackOptions } from './token/pack';
+import { advance, createToken, isExpired, rebindToken, tokenFrameRefs } from './token/token';
+import { buildPacket, checkDecodedSize, DEFAULT_PACK_MAX_PIXELS, openPacket, packedRoles, packetLimit, type PackOptions, type PackedFrameInfo, type UnpackOptions } from './token/pack';
 import type { FaceToken, FrameRef, Parameters, Stage } from './token/types';
 import { STAGES } from './token/types';
 import { decodeImage, encodeImage, probeImage, readImageBytes, withPath, type DecodeOptions } from './vision/codec';
@@ -22,7 +22,9 @@ import { PixelWorkerPool } from './jobs/pixel-workers';
 import { DEFAULT_FACE_AREA_RATIO } from './processors/limits';
 import type { Frame } from './vision/frame';
 import { FaceError, faceError } from './errors';
-import { PathPolicy } from './policy/path-policy';
+import { looksLikeModelPath, PathPolicy } from './policy/path-policy';
+import { HostPolicy } from './policy/host-policy';
+import { HttpGuard } from './policy/http-guard';
 import { DowngradePolicy, type DowngradeOptions } from './policy/downgrade';
 import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
@@ -36,7 +38,7 @@ import { Scratch } from './vision/scratch';
 import { finishStreamFrame, streamFaces, withStreamFaces } from './processors/privacy-stream';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
-import { dirname, join } from 'path';
+import { dirname, join, resolve } from 'path';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 export type Logger = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -62,10 +64,38 @@ export interface RuntimeOptions {
   /** Folders that paths arriving in messages may only read (e.g. shipped sample pictures). */
   readOnlyFolders?: readonly string[];
   /**
+   * Model options that name a file (`*_model` parameters of tokens from messages, packed tokens,
+   * queued jobs) must lie in the models folder or the allowed folders, unless trusted with
+   * `trustModels` (paths typed in a node's dialog). Default false (scripts and `run` trust their
+   * own parameters); the config node and the queue worker set it.
+   */
+  confineModels?: boolean;
+  /**
+   * Hosts URLs from messages may reach although they are loopback, private, link-local or
+   * multicast (cameras on your LAN): names (`cam.lan`, `*.lan`), addresses or CIDR ranges, each
+   * optionally with `:port`. Everything else of that kind is refused (E_HOST_DENIED).
+   */
+  allowedHosts?: readonly string[];
+  /** How the allowed hosts are named in refusals (default "the config node's Allowed hosts"). */
+  allowedHostsSetting?: string;
+  /** How the allowed folders are named in refusals (default "the config node's Allowed folders"; the CLI worker: --allowed-folder). */
+  allowedFoldersSetting?: string;
+  /**
    * Longest a new frame (a decoded image, a stage's output) waits for room in the frame store
    * before it is refused with E_STORE_FULL (default 10 s). Nothing is allocated before the room is.
    */
   storeWaitMs?: number;
+  /**
+   * A failed token that a Catch branch or a failure output takes (`holdFailed`) keeps its frames
+   * at most this long (default 30 s, never past its own expiry).
+   */
+  failedHoldMs?: number;
+  /**
+   * Room in the frame store for failed tokens held that way (default an eighth of the budget):
+   * a failed token larger than it is released at once, and the oldest held ones are released
+   * to make room for a new one. A burst of failing messages cannot fill the store.
+   */
+  failedRoomBytes?: number;
   /** Accept SVG images (default false: refused, their render cost has no bound). */
   allowSvg?: boolean;
   /** Largest SVG render in pixels when SVG is allowed (default 4 megapixels). */
@@ -112,6 +142,9 @@ export interface TokenInput {
   pts?: number;
 }
 
+/** Packet ids a runtime remembers for its replay window at most (the oldest are forgotten first). */
+const MAX_SEEN_PACKETS = 100_000;
+
 /** The embedded model of each role with a default (swap and enhance have embedded algorithms instead). */
 const DEFAULT_MODELS: Readonly<Record<'detector' | 'landmarker' | 'embedder', string>> = {
   detector: 'fr_detect',
@@ -136,6 +169,10 @@ export class Runtime {
   readonly tokenTtlMs: number;
   /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
   readonly paths: PathPolicy;
+  /** Which hosts URLs from messages may reach. */
+  readonly hosts: HostPolicy;
+  /** The local proxy HTTP(S) inputs from messages go through (each request checked against `hosts`). */
+  readonly network: HttpGuard;
   /** The flow's downgrade policy (option `downgrade`); undefined when the runtime keeps all work. */
   readonly downgrade?: DowngradePolicy;
   private readonly maxImagePixels: number;
@@ -154,6 +191,15 @@ export class Runtime {
   /** `role|model option` → the engine built for it (shared by every token naming that model). */
   private readonly engines = new Map<string, Promise<unknown>>();
   private readonly context: ProcessorContext;
+  private readonly confineModels: boolean;
+  private readonly failedHoldMs: number;
+  private readonly failedRoomBytes: number;
+  /** Packets unpacked with `refuseReplays`: id → until when a copy is refused (oldest first). */
+  private readonly seenPackets = new Map<string, number>();
+  /** Failed tokens held for a Catch branch / failure output: request_id → their frames, oldest first. */
+  private readonly failedHeld = new Map<string, FrameRef[]>();
+  /** Model files named by trusted callers (dialogs, a trusted swapper's own folder): loaded without confinement. */
+  private readonly trustedModelFiles = new Set<string>();
   private closed = false;
   /** Detector threads started for video frames (closed with the runtime). */
   private readonly detectorThreads = new Set<DetectorThread>();
@@ -163,13 +209,16 @@ export class Runtime {
     this.log = options.logger ?? (() => undefined);
     this.tokenTtlMs = options.tokenTtlMs ?? 300_000;
     this.maxImagePixels = options.maxImagePixels ?? 64_000_000;
-    this.paths = new PathPolicy({ folders: options.allowedFolders ?? [], readOnlyFolders: options.readOnlyFolders ?? [], settingName: 'the config node\'s Allowed folders (allowedFolders)' });
+
     this.decodeOptions = {
       maxPixels: this.maxImagePixels,
       allowSvg: options.allowSvg === true,
       ...(options.svgMaxPixels !== undefined ? { svgMaxPixels: options.svgMaxPixels } : {}),
     };
     this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
+    this.confineModels = options.confineModels === true;
+    this.failedHoldMs = Math.max(0, options.failedHoldMs ?? 30_000);
+    this.failedRoomBytes = Math.max(0, options.failedRoomBytes ?? Math.floor((options.frameBudgetBytes ?? 512 * 1024 * 1024) / 8));
     this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
     this.streams = new FaceStreamRegistry(this.tokenTtlMs);
     this.likeness = new LikenessMemory(this.tokenTtlMs);
@@ -182,6 +231,15 @@ export class Runtime {
     this.pool = new SessionPool({ ...this.sessionOptions, spinWait: options.spinWait ?? false, logger: this.log });
     const detectorThreads = Math.max(0, Math.floor(options.detectorThreads ?? 1));
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
+    this.hosts = new HostPolicy({ allowed: options.allowedHosts ?? [], settingName: options.allowedHostsSetting ?? 'the config node\'s Allowed hosts (allowedHosts)' });
+    this.network = new HttpGuard(this.hosts);
+    this.paths = new PathPolicy({
+      hosts: this.hosts,
+      folders: options.allowedFolders ?? [],
+      readOnlyFolders: options.readOnlyFolders ?? [],
+      settingName: options.allowedFoldersSetting ?? 'the config node\'s Allowed folders (allowedFolders)',
+      modelsDir: this.models.dir,
+    });
     if (options.downgrade) this.downgrade = new DowngradePolicy(options.downgrade === true ? {} : options.downgrade, this.store);
     this.context = {
       store: this.store,
@@ -279,6 +337,16 @@ export class Runtime {
     }
     if (uses('enhance') && !isDefaultModelRef(parameters.face_enhancer_model)) loads.push(this.context.enhancer(parameters.face_enhancer_model as string));
     await Promise.all(loads);
+  }
+
+  /**
+   * Trusts the model files these parameters name (a node's dialog, a trusted job): with
+   * `confineModels` they load even outside the models folder and the allowed folders.
+   */
+  trustModels(parameters: Parameters): void {
+    for (const [key, value] of Object.entries(parameters)) {
+      if (key.endsWith('_model') && typeof value === 'string' && looksLikeModelPath(value)) this.trustedModelFiles.add(resolve(value));
+    }
   }
 
   /** The execution provider the sessions really got, once one is loaded. */
@@ -399,6 +467,44 @@ export class Runtime {
   }
 
   /**
+   * A failed token goes to a Catch branch or a failure output, which may still read its frames:
+   * they stay at most `failedHoldMs` (the sweeper frees them then, unless released sooner),
+   * within `failedRoomBytes` for all such tokens. A token larger than that room is released at
+   * once; otherwise the oldest held failed tokens are released until it fits. Returns whether
+   * the frames were kept. A failure that nobody takes should call `release` instead.
+   */
+  holdFailed(token: FaceToken): boolean {
+    const refs = [...new Set([...this.store.refsOf(token.request_id), ...tokenFrameRefs(token)])].filter((ref) => this.store.has(ref));
+    const bytes = refs.reduce((n, ref) => n + this.store.bytesOf(ref), 0);
+    if (bytes > this.failedRoomBytes) {
+      this.release(token);
+      return false;
+    }
+    // What earlier failed tokens still hold (some were released downstream or swept meanwhile).
+    let held = 0;
+    for (const [id, kept] of this.failedHeld) {
+      const live = kept.filter((ref) => this.store.has(ref));
+      if (live.length === 0) this.failedHeld.delete(id);
+      else {
+        this.failedHeld.set(id, live);
+        held += live.reduce((n, ref) => n + this.store.bytesOf(ref), 0);
+      }
+    }
+    for (const [id, kept] of this.failedHeld) {
+      if (held + bytes <= this.failedRoomBytes) break;
+      held -= kept.reduce((n, ref) => n + this.store.bytesOf(ref), 0);
+      this.store.releaseMany(kept);
+      this.store.releaseOwner(id);
+      this.failedHeld.delete(id);
+    }
+    const until = Date.now() + this.failedHoldMs;
+    for (const ref of refs) this.store.expireBy(ref, until);
+    this.failedHeld.delete(token.request_id);
+    this.failedHeld.set(token.request_id, refs);
+    return true;
+  }
+
+  /**
    * The token and its frames as one Buffer for another process (see token/pack.ts): frames
    * encoded losslessly (png) or as jpeg, sealed with AES-256-GCM unless `sealed: false`. The
    * token's journal gets a `pack` entry; its frames stay here until released.
@@ -429,22 +535,27 @@ export class Runtime {
   async unpack(packet: unknown, options: UnpackOptions = {}): Promise<FaceToken> {
     this.assertOpen();
     const started = performance.now();
-    const maxPixels = Math.min(options.maxPixels ?? this.maxImagePixels, this.maxImagePixels);
-    const opened = openPacket(packet, { ...options, maxPixels });
+    const maxPixels = Math.min(options.maxPixels ?? DEFAULT_PACK_MAX_PIXELS, this.maxImagePixels);
+    const opened = openPacket(packet, { ...options, maxPixels, maxBytes: options.maxBytes ?? packetLimit(maxPixels) });
     const token = this.validator.assert(opened.token);
     const now = Date.now();
     if (isExpired(token, now)) throw faceError('E_TOKEN_EXPIRED', `packed token ${token.request_id} expired at ${token.expires_at}`);
     const expiresAt = Math.min(Date.parse(token.expires_at), now + this.tokenTtlMs);
-    // Each frame as any picture arriving here: room reserved from its header, decoded one at a time.
+    if (options.refuseReplays) this.notSeen(opened.id, expiresAt);
+    // A request of this runtime: the packet's own id names it in the journal, but releasing one
+    // unpacked copy (of a replayed or duplicated packet) never frees another's frames.
+    const request_id = crypto.randomUUID();
+    // Each frame as any picture arriving here: its own header must say what the packet header
+    // says (checked before decoding), room reserved from it, decoded one at a time.
     const refs: Partial<Record<'target' | 'source', FrameRef>> = {};
     try {
       for (const { info, data } of opened.frames) {
         let stored: { ref: FrameRef; width: number; height: number };
         try {
-          stored = await this.storeImage(data, info.role, { expiresAt, owner: token.request_id });
+          stored = await this.storeImage(data, info.role, { expiresAt, owner: request_id }, { width: info.width, height: info.height, format: info.format });
         } catch (cause) {
           if (!(cause instanceof FaceError) || cause.code !== 'E_BAD_IMAGE') throw cause;
-          throw faceError('E_TOKEN_INVALID', `packed token refused: its ${info.role} frame is not a readable ${info.format} image`, { cause });
+          throw faceError('E_TOKEN_INVALID', `packed token refused: its ${info.role} frame is not a readable ${info.format} image of ${info.width}×${info.height}`, { cause });
         }
         refs[info.role] = stored.ref;
         checkDecodedSize(info, stored);
@@ -460,7 +571,19 @@ export class Runtime {
       ...(token.source ? { source: sourceRef ? { ...token.source, frame: sourceRef } : omitFrame(token.source) } : {}),
       expires_at: new Date(expiresAt).toISOString(),
     };
-    return advance(token, patch, { stage: 'unpack', ms: performance.now() - started, outcome: 'ok', note: `${opened.frames.length} frame(s)${opened.header.sealed ? ', sealed' : ', unsealed'}` });
+    return advance(rebindToken(token, request_id), patch, { stage: 'unpack', ms: performance.now() - started, outcome: 'ok', note: `${opened.frames.length} frame(s)${opened.header.sealed ? ', sealed' : ', unsealed'}, packed as request ${token.request_id}` });
+  }
+
+  /** Replay window: a packet id seen before (within its token's lifetime) is refused. */
+  private notSeen(id: string, expiresAt: number): void {
+    const now = Date.now();
+    for (const [seen, until] of this.seenPackets) {
+      if (until > now && this.seenPackets.size <= MAX_SEEN_PACKETS) break;
+      this.seenPackets.delete(seen);
+    }
+    const until = this.seenPackets.get(id);
+    if (until !== undefined && until > now) throw faceError('E_TOKEN_INVALID', 'packed token refused: this very packet was unpacked here before (a replay); the replay window refuses it until its token expires');
+    this.seenPackets.set(id, expiresAt);
   }
 
   stats(): { store: FrameStoreStats; sessions: ReturnType<SessionPool['stats']> } {
@@ -484,6 +607,7 @@ export class Runtime {
     this.context.scratch?.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();
+    await this.network.close();
     this.store.close();
   }
 
@@ -503,11 +627,17 @@ export class Runtime {
     const key = `${role}|${ref}|${variant}`;
     let engine = this.engines.get(key) as Promise<T> | undefined;
     if (!engine) {
-      engine = resolveModel(this.models, ref, role).then(open);
+      engine = this.confinedModel(ref, role).then((checked) => resolveModel(this.models, checked, role)).then(open);
       this.engines.set(key, engine);
       engine.catch(() => this.engines.delete(key));
     }
     return engine;
+  }
+
+  /** With `confineModels`, a model file must be trusted or lie in the models folder or the allowed folders (E_PATH_DENIED). */
+  private async confinedModel(ref: string, role: ModelRole): Promise<string> {
+    if (!this.confineModels || !looksLikeModelPath(ref) || this.trustedModelFiles.has(resolve(ref))) return ref;
+    return this.paths.model(ref, `the ${role} model`);
   }
 
   /**
@@ -548,7 +678,10 @@ export class Runtime {
     const beside = (id: string): string => {
       const entry = this.models.entries().find((m) => m.id === id);
       const sibling = entry ? join(dirname(model.path), entry.file) : undefined;
-      return sibling && existsSync(sibling) ? sibling : id;
+      if (!sibling || !existsSync(sibling)) return id;
+      // The swapper's own folder was checked (or trusted) with the swapper: so is its recognizer.
+      this.trustedModelFiles.add(resolve(sibling));
+      return sibling;
     };
     // Dependencies first: a missing recognizer must not leave the swapper's session open.
     const recognizer = model.entry.recognizer ? await this.context.embedder(beside(model.entry.recognizer)) : undefined;
@@ -561,8 +694,12 @@ export class Runtime {
     return { swapper, ...(recognizer ? { recognizer } : {}) };
   }
 
-  /** Stores one input image: room for its pixels first (bounded wait), then the decode. */
-  private async storeImage(input: ImageInput, what: string, put: PutOptions): Promise<{ ref: FrameRef; width: number; height: number }> {
+  /**
+   * Stores one input image: room for its pixels first (bounded wait), then the decode. With
+   * `expect` (a packed frame), the picture's own header must give that size and format, checked
+   * before any room is reserved or a pixel decoded.
+   */
+  private async storeImage(input: ImageInput, what: string, put: PutOptions, expect?: { width: number; height: number; format: string }): Promise<{ ref: FrameRef; width: number; height: number }> {
     if (isFrame(input)) {
       const room = await this.store.reserve(input.width * input.height * 3, { timeoutMs: this.storeWaitMs });
       try {
@@ -576,6 +713,9 @@ export class Runtime {
     const bytes = path === undefined ? (input as Uint8Array) : await readImageBytes(path);
     const named = <T>(step: () => Promise<T>): Promise<T> => (path === undefined ? step() : withPath(path, step));
     const header = await named(() => probeImage(bytes, this.decodeOptions));
+    if (expect && (header.width !== expect.width || header.height !== expect.height || header.format !== expect.format)) {
+      throw faceError('E_TOKEN_INVALID', `packed token refused: its ${what} frame is a ${header.width}×${header.height} ${header.format}, the header says ${expect.width}×${expect.height} ${expect.format}`);
+    }
     const room = await this.store.reserve(header.width * header.height * 3, { timeoutMs: this.storeWaitMs });
     try {
       const frame = await this.oneAtATime(() => named(() => decodeImage(bytes, this.decodeOptions)));

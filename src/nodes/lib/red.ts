@@ -47,6 +47,8 @@ export interface Red {
     createNode(node: Node, def: NodeDef): void;
     registerType(type: string, ctor: (this: Node, def: NodeDef) => void, options?: Record<string, unknown>): void;
     getNode(id: string): Node | null;
+    /** Every node definition of the deployed flows (absent in some test harnesses). */
+    eachNode?(cb: (def: NodeDef & { z?: string; g?: string; d?: boolean; scope?: unknown }) => void): void;
   };
   httpAdmin: {
     get(path: string, ...handlers: Array<(req: HttpRequest, res: HttpResponse, next?: () => void) => void>): void;

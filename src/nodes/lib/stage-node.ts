@@ -109,6 +109,45 @@ export function releaseDroppedFrame(runtime: Runtime, value: unknown): void {
 }
 
 /**
+ * Whether a Catch node would get this node's errors: one on the same tab (or subflow) catching
+ * all, naming this node, or catching its group. Nodes inside a subflow instance (their errors
+ * also reach the parent flow's Catch nodes) and harnesses without `eachNode` count as caught,
+ * so a token is never freed under a branch that may still read it.
+ */
+export function catchCovers(RED: Red, node: Node): boolean {
+  const each = RED.nodes.eachNode;
+  if (typeof each !== 'function') return true;
+  const z = (node as Node & { z?: string }).z;
+  const g = (node as Node & { g?: string }).g;
+  let tabs = 0;
+  let covered = false;
+  each((def) => {
+    if (def.type === 'tab' && def.id === z) tabs++;
+    if (def.type !== 'catch' || def.d === true || def.z !== z) return;
+    const scope = def.scope;
+    if (scope === null || scope === undefined || (Array.isArray(scope) && scope.includes(node.id)) || (scope === 'group' && g !== undefined)) covered = true;
+  });
+  // Not on a tab of the flow file: inside a subflow instance, whose errors may reach the parent's Catch nodes.
+  return covered || tabs === 0;
+}
+
+/**
+ * A failed token leaves this node for a Catch branch or a failure output (`taken`), or for
+ * nobody: then its frames are freed at once; else they are held in the runtime's bounded room
+ * for failed tokens (`Runtime.holdFailed`), so a burst of failing messages (decompression bombs
+ * a stage refuses) cannot fill the frame store until their TTL.
+ */
+export function settleFailed(runtime: Runtime, token: unknown, taken: boolean): void {
+  if (!isFaceToken(token)) return;
+  try {
+    if (taken) runtime.holdFailed(token);
+    else runtime.release(token);
+  } catch {
+    // the store is closing: everything is being freed anyway
+  }
+}
+
+/**
  * Wires one processing stage as a Node-RED node: token in `msg.payload` → runtime stage →
  * token out. Failures reach the Catch node through done(err) (with `msg.error.code`), a
  * message without a face follows `onNoFace`, and a bounded queue keeps one message in flight.
@@ -151,6 +190,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     // A model named in the dialog is loaded at deploy, so a missing or wrong file shows at once
     // (red status + log) rather than on the first message.
     const models = Object.entries(overrides).filter(([key]) => key.endsWith('_model')).map(([, value]) => String(value));
+    // A model file typed in the dialog is trusted (like Node-RED's file nodes); one named in a message is confined.
+    config?.runtime.trustModels(overrides);
     if (config && models.length) {
       config.ready
         .then(() => config.runtime.prepareModels([spec.stage], overrides))
@@ -191,6 +232,10 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       }
     });
 
+    let caught: boolean | undefined;
+    /** A Catch node takes this node's errors (looked up once the flow runs). */
+    const catchTakes = (): boolean => (caught ??= catchCovers(RED, node));
+
     let later: Stage[] | undefined;
     /** Stages a detect node must know are wired after it (looked up once the flow is running). */
     function wiredLater(): Stage[] {
@@ -199,12 +244,15 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     }
 
     async function handle(msg: NodeMessage, send: SendFn, done: DoneFn): Promise<void> {
+      /** The token once accepted (its frames are its own): freed or held if the stage throws. */
+      let owned: FaceToken | undefined;
       try {
         if (closed) return done();
         await config!.ready;
         const runtime = config!.runtime;
         const extra = prepared ? await prepared : undefined;
         const accepted = withParameters(runtime.acceptToken(msg.payload), extra ? { ...overrides, ...extra } : overrides);
+        owned = accepted;
         // In a flow the wires decide which stages run (issue 19): a wired stage is asked of the
         // token, so it joins the token's `operations`, which then also says when it is `done`.
         // Face stages wired after this one join too, where this stage must know of them: a detect
@@ -274,6 +322,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
           msg.payload = out;
           node.status(errorStatus(err));
           config!.streams.report(msg, err);
+          // The failed token's frames: held (bounded) for the branch that takes it, else freed now.
+          settleFailed(runtime, out, failureOutput || catchTakes());
           if (failureOutput) {
             msg.error = { code: err.code, message: err.message, stage: spec.stage };
             emit(send, msg, 2);
@@ -302,6 +352,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         user.resultShown();
         node.status(errorStatus(error));
         config?.streams.report(msg, error);
+        // Only a token this runtime accepted owns its frames; a refused one names frames it may not touch.
+        if (owned) settleFailed(config!.runtime, owned, catchTakes());
         done(error);
       }
     }
@@ -324,6 +376,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       if (onNoFace === 'error') {
         msg.payload = out;
         node.status({ fill: 'red', shape: 'dot', text: 'no face' });
+        settleFailed(config!.runtime, out, catchTakes());
         done(new FaceError('E_NO_FACE', out.error?.message ?? `no face found (${spec.stage})`, { stage: spec.stage }));
         return;
       }

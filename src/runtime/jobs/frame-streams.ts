@@ -14,7 +14,7 @@ import { isYuv, type Pixels } from '../vision/yuv';
 /** Decoder settings a source passes on as given (reconnects of a live source, timeouts, size). */
 export type FrameTokenSourceDecoderOptions = Pick<
   VideoDecoderOptions,
-  'live' | 'maxReconnects' | 'reconnectBaseMs' | 'reconnectMaxMs' | 'ioTimeoutMs' | 'openTimeoutMs' | 'analyzeMs' | 'width' | 'height' | 'inputOptions' | 'onReconnect' | 'overload'
+  'live' | 'maxReconnects' | 'reconnectBaseMs' | 'reconnectMaxMs' | 'ioTimeoutMs' | 'openTimeoutMs' | 'analyzeMs' | 'width' | 'height' | 'inputOptions' | 'onReconnect' | 'overload' | 'pin' | 'network'
 >;
 
 export interface FrameTokenSourceOptions extends FrameTokenSourceDecoderOptions {
@@ -30,7 +30,7 @@ export interface FrameTokenSourceOptions extends FrameTokenSourceDecoderOptions 
 
 /** The option names forwarded to the VideoDecoder. */
 const DECODER_KEYS: readonly (keyof FrameTokenSourceDecoderOptions)[] = [
-  'live', 'maxReconnects', 'reconnectBaseMs', 'reconnectMaxMs', 'ioTimeoutMs', 'openTimeoutMs', 'analyzeMs', 'width', 'height', 'inputOptions', 'onReconnect', 'overload',
+  'live', 'maxReconnects', 'reconnectBaseMs', 'reconnectMaxMs', 'ioTimeoutMs', 'openTimeoutMs', 'analyzeMs', 'width', 'height', 'inputOptions', 'onReconnect', 'overload', 'pin', 'network',
 ];
 
 export interface SourcedToken {

@@ -5,7 +5,7 @@ import { encodeImage } from '../vision/codec';
 import { provenanceOf, xmpPacket } from '../provenance';
 import type { Runtime } from '../runtime';
 import type { NormalizedJob } from './args';
-import { assertOutputDir, PartialOutput, renamesIntoPlace } from './output';
+import { assertOutputDir, PartialOutput, renamesIntoPlace, type OutputCheck } from './output';
 import { ProgressMeter } from './progress';
 import { facesSkipped, withBlurReferences } from './frame-work';
 import type { JobResult } from './types';
@@ -19,7 +19,14 @@ export class ImageJob {
   private cancelled = false;
   readonly meter: ProgressMeter;
 
-  constructor(private readonly id: string, private readonly job: NormalizedJob, private readonly runtime: Runtime, private readonly onProgress: (meter: ProgressMeter) => void) {
+  constructor(
+    private readonly id: string,
+    private readonly job: NormalizedJob,
+    private readonly runtime: Runtime,
+    private readonly onProgress: (meter: ProgressMeter) => void,
+    /** Where the output may be written, checked again when it is opened and renamed (jobs from messages and queues). */
+    private readonly outputCheck?: OutputCheck,
+  ) {
     this.meter = new ProgressMeter(id, 1);
   }
 
@@ -63,9 +70,9 @@ export class ImageJob {
       // Written under a temporary name, renamed when complete: no half-written file under the final name.
       const bytes = await encodeImage(frame, { format, quality: args.quality ?? 90, ...(marks ? { xmp: xmpPacket(marks) } : {}) });
       if (renamesIntoPlace(output)) {
-        const file = new PartialOutput(output);
+        const file = new PartialOutput(output, this.outputCheck);
         try {
-          await writeFile(file.partial, bytes);
+          await file.write(bytes);
           await file.commit();
         } catch (error) {
           await file.discard();

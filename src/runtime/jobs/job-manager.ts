@@ -78,8 +78,19 @@ interface Runner {
   readonly meter: ProgressMeter;
 }
 
+/** How far a job's args are trusted. */
+export interface CreateJobOptions {
+  /**
+   * The args came from a message or a queue (already through `runtime.paths.jobArgs`): the
+   * output file is checked again against the runtime's allowed folders when it is opened and
+   * when it is renamed into place, and stream URLs connect only to the checked address.
+   */
+  untrusted?: boolean;
+}
+
 interface JobRecord {
   id: string;
+  untrusted: boolean;
   state: JobState;
   job: NormalizedJob;
   createdAt: string;
@@ -142,7 +153,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
   }
 
   /** Validates args (E_JOB / E_BAD_OUTPUT naming the field) and drafts a job; returns its id. */
-  createJob(args: unknown): string {
+  createJob(args: unknown, options: CreateJobOptions = {}): string {
     this.assertOpen();
     const job = this.validator.normalize(args);
     const id = randomUUID();
@@ -150,6 +161,7 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
     const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
     const record: JobRecord = {
       id,
+      untrusted: options.untrusted === true,
       state: 'drafted',
       job,
       createdAt: new Date().toISOString(),
@@ -189,8 +201,8 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
   }
 
   /** create + submit + start in one call; returns the id. A job refused at start (queue full) is discarded, not kept drafted. */
-  runJob(args: unknown): string {
-    const id = this.createJob(args);
+  runJob(args: unknown, options: CreateJobOptions = {}): string {
+    const id = this.createJob(args, options);
     try {
       this.startJob(id);
     } catch (error) {
@@ -281,13 +293,15 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
   private async execute(record: JobRecord): Promise<void> {
     this.running++;
     const onProgress = (meter: ProgressMeter): void => this.progress(record, meter, false);
+    const outputCheck = record.untrusted ? (path: string): Promise<boolean> => this.runtime.paths.contains(path) : undefined;
     const runner: Runner =
       record.job.kind === 'image'
-        ? new ImageJob(record.id, record.job, this.runtime, onProgress)
+        ? new ImageJob(record.id, record.job, this.runtime, onProgress, outputCheck)
         : new VideoJob(record.id, record.job, this.runtime, this.locator, {
             framesInFlight: this.options.framesInFlight,
             pixelWorkers: pixelWorkersFor(record.job.args.pixel_workers ?? this.options.pixelWorkers ?? 0, record.job.stages, record.job.args.parameters ?? {}),
             ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
+            ...(outputCheck ? { outputCheck, network: this.runtime.network } : {}),
             onProgress,
             onNotice: (level, message) => this.emit('notice', { id: record.id, level, message }),
             onFrame: (frame) => {

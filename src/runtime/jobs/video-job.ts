@@ -12,7 +12,7 @@ import { VideoEncoder } from '../video/encoder';
 import { yuvLayout } from '../vision/yuv';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, facesSkipped, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
-import { PartialOutput, renamesIntoPlace } from './output';
+import { PartialOutput, renamesIntoPlace, type OutputCheck } from './output';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
@@ -49,6 +49,10 @@ export interface VideoJobOptions {
   onFrame?(info: JobFrameInfo): void;
   /** An alert (`alert_after_failures` reached). */
   onAlert?(alert: JobAlert): void;
+  /** Where a file output may be written, checked again when it is opened and renamed (jobs from messages and queues). */
+  outputCheck?: OutputCheck;
+  /** HTTP(S) sources of jobs from messages and queues: every request through this guard (see policy/http-guard.ts). */
+  network?: { url(): Promise<string> };
 }
 
 const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
@@ -150,7 +154,7 @@ export class VideoJob {
     try {
       const input = classifySource(args.target_path);
       if (renamesIntoPlace(args.output_path)) {
-        this.file = new PartialOutput(args.output_path);
+        this.file = new PartialOutput(args.output_path, this.options.outputCheck);
         if (this.file.final === resolvePath(args.target_path)) throw new FaceError('E_BAD_OUTPUT', `output "${args.output_path}" is the input itself; choose another output path`);
       }
       // A missing or wrong model fails the job here, before ffmpeg runs or a frame is decoded.
@@ -187,6 +191,7 @@ export class VideoJob {
         // reads no frame after the encoder released it.
         pixelFormat: 'yuv420p',
         pooled: true,
+        ...(this.options.network ? { network: this.options.network } : {}),
         overload: {
           ...(args.live_policy ? { policy: args.live_policy.replace('_', '-') as OverloadPolicy } : {}),
           ...(args.live_max_queue !== undefined ? { maxQueue: args.live_max_queue } : {}),
@@ -216,6 +221,8 @@ export class VideoJob {
           reconnecting = 0;
         }
         if (!this.encoder) {
+          // The output is created now, in the folder as it is now (checked again), and written through its descriptor.
+          await this.file?.open();
           const stream = this.decoder.info;
           this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index, stream?.matrix);
           window = this.windowFor(yuvLayout(frame.width, frame.height).bytes);
@@ -344,6 +351,7 @@ export class VideoJob {
       locator: this.locator,
       store: this.runtime.store,
       output: this.file?.partial ?? args.output_path,
+      ...(this.file?.fd !== undefined ? { outputFd: this.file.fd } : {}),
       width,
       height,
       fps,

@@ -185,7 +185,7 @@ export class RedisJobQueue {
             options.onState?.(info);
           }
           if (TERMINAL.has(info.state)) finish(undefined, info);
-        }, (error: unknown) => finish(error));
+        }).catch((error: unknown) => finish(error));
       };
       const watcher: Watcher = {
         progress: (data) => {
@@ -264,7 +264,8 @@ export class RedisJobQueue {
     return {
       id: job.id!,
       state,
-      args: job.data.args,
+      // Whatever was written into Redis (by anyone): a job without args is listed, not a crash.
+      args: ((job.data as { args?: JobArgs } | null | undefined)?.args ?? {}) as JobArgs,
       attemptsMade: job.attemptsMade,
       attempts: job.opts.attempts ?? 1,
       stalled: job.stalledCounter ?? 0,

@@ -2,7 +2,7 @@ import { EventEmitter } from 'events';
 import { hostname } from 'os';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import IORedis from 'ioredis';
-import { toFaceError } from '../errors';
+import { FaceError, toFaceError } from '../errors';
 import type { Runtime } from '../runtime';
 import type { JobArgs } from '../jobs/args';
 import { JobManager, type JobManagerOptions } from '../jobs/job-manager';
@@ -25,8 +25,18 @@ export interface QueueWorkerOptions extends QueueConnectionOptions {
   maxStalledCount?: number;
   /** Options of the worker's own JobManager (ffmpeg locator, frames in flight, pixel workers). */
   jobs?: Omit<JobManagerOptions, 'maxConcurrent'>;
-  /** Checks or rewrites a job's args before it runs (e.g. confine paths to allowed folders); a throw fails the job for good. */
+  /**
+   * Checks or rewrites a job's args before it runs; a throw fails the job for good. Default: the
+   * runtime's path policy (`runtime.paths.jobArgs`): paths inside its allowed folders, model
+   * options ids or files in the models folder or the allowed folders, URLs of allowed schemes.
+   */
   prepareArgs?(args: JobArgs): Promise<unknown>;
+  /**
+   * Run queued jobs without any confinement (paths, models, URLs), trusting everyone who can
+   * write to the Redis queue. Without it, and without `prepareArgs`, a runtime with no allowed
+   * folders is refused (E_BAD_PARAMETER): such a worker would take jobs it can only refuse.
+   */
+  allowAnyPath?: boolean;
   /** Worker name shown by `jobs` (default hostname:pid). */
   workerName?: string;
 }
@@ -63,6 +73,12 @@ export class QueueWorker extends EventEmitter<QueueWorkerEvents> {
 
   constructor(readonly runtime: Runtime, private readonly options: QueueWorkerOptions) {
     super();
+    if (!options.prepareArgs && !options.allowAnyPath && runtime.paths.allowed.length === 0) {
+      throw new FaceError(
+        'E_BAD_PARAMETER',
+        'a queue worker needs allowed folders for the paths of queued jobs (runtime option allowedFolders, CLI --allowed-folder DIR), or an explicit allowAnyPath (CLI --allow-any-path) to trust every job on the queue',
+      );
+    }
     const queueName = options.name ?? DEFAULT_QUEUE_NAME;
     this.prefix = options.prefix ?? 'bull';
     this.where = redactRedisUrl(options.url);
@@ -155,8 +171,12 @@ export class QueueWorker extends EventEmitter<QueueWorkerEvents> {
     }
     let localId: string;
     try {
-      const args = this.options.prepareArgs ? await this.options.prepareArgs(job.data.args) : job.data.args;
-      localId = this.manager.createJob(args);
+      const args = this.options.prepareArgs
+        ? await this.options.prepareArgs(job.data?.args)
+        : this.options.allowAnyPath
+          ? job.data?.args
+          : await this.runtime.paths.jobArgs(job.data?.args, 'queued job');
+      localId = this.manager.createJob(args, { untrusted: !this.options.allowAnyPath });
       const output = (args as JobArgs).output_path;
       // An earlier attempt killed mid-write left its temporary file: nobody else will remove it.
       if (!isUrlOutput(output)) await removeStalePartials(output);

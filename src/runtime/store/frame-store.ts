@@ -280,6 +280,25 @@ export class FrameStore {
     return this.frames.get(ref)?.owner;
   }
 
+  /** Bytes a stored frame takes (0 for a ref not stored). */
+  bytesOf(ref: FrameRef): number {
+    return this.frames.get(ref)?.bytes ?? 0;
+  }
+
+  /** The refs tagged with `owner`. */
+  refsOf(owner: string): FrameRef[] {
+    return [...(this.owners.get(owner) ?? [])] as FrameRef[];
+  }
+
+  /** Brings a frame's expiry forward to `expiresAt` when that is sooner (never later); false when the ref is not stored. */
+  expireBy(ref: FrameRef, expiresAt: number): boolean {
+    checkExpiry(expiresAt);
+    const entry = this.frames.get(ref);
+    if (!entry) return false;
+    entry.expiresAt = Math.min(entry.expiresAt, expiresAt);
+    return true;
+  }
+
   /** Moves a frame's expiry (epoch ms; Infinity = never); false when the ref is not stored. */
   setExpiry(ref: FrameRef, expiresAt: number): boolean {
     checkExpiry(expiresAt);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FaceError } from '../errors';
-import { AEAD_OVERHEAD, aeadOpen, aeadSeal } from './aead';
+import { aeadOpenChunked, aeadSealChunked, CHUNK_BYTES, chunkedLength, IV_BYTES, TAG_BYTES } from './aead';
 import { tokenFrameRefs } from './token';
 import type { FaceToken, FrameRef } from './types';
 
@@ -13,12 +13,19 @@ import type { FaceToken, FrameRef } from './types';
  * The header is small plain JSON that can be checked before anything is decrypted or decoded:
  * the byte length of the token JSON and of each encoded frame, and each frame's size and format.
  * The body is the token JSON followed by the encoded frames, in header order. Sealed packets
- * encrypt the body with AES-256-GCM and bind the first 10 bytes and the header in as associated
- * data, so changing any byte anywhere is refused; unsealed ones carry a sha256 of the body in
- * the header, which catches corruption (not forgery: unsealed is an explicit, trusting choice).
+ * encrypt the body with AES-256-GCM in chunks of 256 KiB (see aead.ts: each chunk authenticated
+ * on its own, so a forged body is refused at its first chunk, in well under a millisecond) and
+ * bind the first 10 bytes and the header in as associated data, so changing any byte anywhere is
+ * refused; unsealed ones carry a sha256 of the body in the header, which catches corruption (not
+ * forgery: unsealed is an explicit, trusting choice). Version 2 (chunked); version 1 (one GCM
+ * over the whole body) is no longer read.
+ *
+ * Before anything is decrypted the header is checked: each frame's byte length must fit what
+ * a picture of its declared size and format can take (a 64×64 frame cannot bring megabytes),
+ * and the whole packet must fit the limit, by default derived from the frame limit.
  */
 export const PACK_MAGIC = 'FFPK';
-export const PACK_VERSION = 1;
+export const PACK_VERSION = 2;
 const PREFIX_BYTES = 10;
 const FLAG_SEALED = 1;
 /** The header is a few hundred bytes; anything larger is not one of ours. */
@@ -58,9 +65,9 @@ export interface PackOptions {
 }
 
 export interface UnpackLimits {
-  /** Largest packet accepted, in bytes (default 64 MiB). */
+  /** Largest packet accepted, in bytes (default: what two frames of `maxPixels` can take as PNG, see packetLimit). */
   maxBytes?: number;
-  /** Largest frame accepted, in pixels (default 64 megapixels). */
+  /** Largest frame accepted, in pixels (default 3840×2160, 4K). */
   maxPixels?: number;
 }
 
@@ -68,18 +75,50 @@ export interface UnpackOptions extends UnpackLimits {
   key?: Uint8Array;
   /** Accept packets that were not sealed (default false: they are refused). */
   allowUnsealed?: boolean;
+  /**
+   * Replay window: a packet this runtime unpacked before is refused (E_TOKEN_INVALID) until its
+   * token expires. Also drops duplicates an at-least-once transport (MQTT QoS 1) delivers.
+   */
+  refuseReplays?: boolean;
 }
 
 /** A packet opened and checked, its frames still encoded. */
 export interface OpenedPacket {
   header: PackHeader;
+  /** What tells this packet from every other sealing (a replay of it has the same id). */
+  id: string;
   /** The token as it was packed (not validated yet: the caller's validator does that). */
   token: unknown;
   frames: { info: PackedFrameInfo; data: Buffer }[];
 }
 
-export const DEFAULT_PACK_MAX_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_PACK_MAX_PIXELS = 64_000_000;
+/** Frames a packet may carry by default: up to 4K (a camera frame; larger pictures are not sent frame by frame). */
+export const DEFAULT_PACK_MAX_PIXELS = 3840 * 2160;
+
+/** Room for a picture's own metadata (ICC profile, EXIF) beyond its pixels. */
+const METADATA_SLACK = 64 * 1024;
+
+/**
+ * The most bytes a picture of `width`×`height` can take in `format`: PNG stores filtered rows
+ * deflated, which at worst adds a few bytes per 64 KiB block to the raw pixels (+1 filter byte a
+ * row); baseline JPEG at quality 100 of noise stays under 3 bytes a pixel. Either way plus room
+ * for metadata. A frame entry declaring more is forged.
+ */
+export function frameByteLimit(format: PackImageFormat, width: number, height: number): number {
+  const raw = width * height * 3;
+  if (format === 'png') return raw + height + Math.ceil(raw / 16_000) * 5 + 1024 + METADATA_SLACK;
+  return raw + 2048 + METADATA_SLACK;
+}
+
+/** The largest packet two frames of `maxPixels` can make (PNG, the larger format), with the token and the sealing. */
+export function packetLimit(maxPixels: number = DEFAULT_PACK_MAX_PIXELS): number {
+  const side = Math.ceil(Math.sqrt(maxPixels));
+  const frame = frameByteLimit('png', side, side);
+  return PREFIX_BYTES + MAX_HEADER_BYTES + chunkedLength(2 * frame + MAX_TOKEN_BYTES);
+}
+
+/** The default packet limit (≈ 58 MB: two 4K PNG frames and a token). */
+export const DEFAULT_PACK_MAX_BYTES = packetLimit(DEFAULT_PACK_MAX_PIXELS);
 
 function invalid(reason: string, cause?: unknown): FaceError {
   return new FaceError('E_TOKEN_INVALID', `packed token refused: ${reason}`, cause === undefined ? {} : { cause });
@@ -110,7 +149,7 @@ export function buildPacket(token: FaceToken, frames: { info: PackedFrameInfo; d
   prefix.writeUInt8(sealed ? FLAG_SEALED : 0, 5);
   prefix.writeUInt32BE(headerBytes.length, 6);
   const aad = Buffer.concat([prefix, headerBytes]);
-  return Buffer.concat([aad, sealed ? aeadSeal(body, options.key as Uint8Array, aad) : body]);
+  return Buffer.concat([aad, sealed ? aeadSealChunked(body, options.key as Uint8Array, aad) : body]);
 }
 
 /**
@@ -137,19 +176,24 @@ export function openPacket(packet: unknown, options: UnpackOptions = {}): Opened
   const bodyBytes = header.token_bytes + header.frames.reduce((n, f) => n + f.bytes, 0);
   const rest = buf.subarray(headerEnd);
   let body: Buffer;
+  let id: string;
   if (header.sealed) {
     if (!options.key) throw invalid('it is sealed and no key is set here (config node token key, or FACEFUSION_TOKEN_KEY)');
-    if (rest.length !== bodyBytes + AEAD_OVERHEAD) throw invalid(`its body is ${rest.length} bytes, the header says ${bodyBytes + AEAD_OVERHEAD} (truncated or padded)`);
+    if (rest.length !== chunkedLength(bodyBytes)) throw invalid(`its body is ${rest.length} bytes, the header says ${chunkedLength(bodyBytes)} (truncated or padded)`);
     try {
-      body = aeadOpen(rest, options.key, buf.subarray(0, headerEnd));
+      body = aeadOpenChunked(rest, options.key, buf.subarray(0, headerEnd), bodyBytes);
     } catch (cause) {
       throw invalid('it was changed after packing or sealed with a different key', cause);
     }
+    // The random iv and the first chunk's tag: unique per sealing, authenticated by now.
+    const firstTag = IV_BYTES + Math.min(bodyBytes, CHUNK_BYTES);
+    id = `s:${rest.subarray(0, IV_BYTES).toString('hex')}${rest.subarray(firstTag, firstTag + TAG_BYTES).toString('hex')}`;
   } else {
     if (!options.allowUnsealed) throw invalid('it is not sealed, and this node accepts sealed packets only');
     if (rest.length !== bodyBytes) throw invalid(`its body is ${rest.length} bytes, the header says ${bodyBytes} (truncated or padded)`);
     if (createHash('sha256').update(rest).digest('hex') !== header.sha256) throw invalid('its checksum does not match (corrupted in transit)');
     body = rest;
+    id = `u:${header.sha256 as string}`;
   }
 
   let token: unknown;
@@ -164,7 +208,7 @@ export function openPacket(packet: unknown, options: UnpackOptions = {}): Opened
     frames.push({ info, data: body.subarray(at, at + info.bytes) });
     at += info.bytes;
   }
-  return { header, token, frames };
+  return { header, token, frames, id };
 }
 
 const isCount = (v: unknown, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
@@ -188,6 +232,7 @@ function parseHeader(bytes: Buffer, maxPixels: number): PackHeader {
     if (!isCount(f.width, 1 << 16) || !isCount(f.height, 1 << 16) || (f.width as number) < 1 || (f.height as number) < 1) throw invalid('a frame has no valid size');
     if ((f.width as number) * (f.height as number) > maxPixels) throw invalid(`its ${f.role} frame is ${f.width}×${f.height}, more than the limit of ${maxPixels} pixels`);
     if (!isCount(f.bytes, 0x7fffffff) || f.bytes === 0) throw invalid('a frame has no valid byte length');
+    if (f.bytes > frameByteLimit(f.format, f.width as number, f.height as number)) throw invalid(`its ${f.role} frame claims ${f.bytes} bytes, more than a ${f.width}×${f.height} ${f.format} can take`);
   }
   if (!roles.has('target')) throw invalid('it carries no target frame');
   if (!h.sealed && (typeof h.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(h.sha256))) throw invalid('an unsealed packet must carry a sha256 of its body');

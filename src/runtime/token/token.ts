@@ -283,6 +283,15 @@ export function tokenFrameRefs(token: FaceToken): FrameRef[] {
 }
 
 /**
+ * The same token under a new request_id (everything else kept): a packed token unpacked here
+ * becomes a request of this runtime, so two unpacked copies of one packet never share frames.
+ */
+export function rebindToken(token: FaceToken, request_id: string): FaceToken {
+  if (!UUID_RE.test(request_id)) throw badParameter(`request_id must be a UUID (got ${JSON.stringify(request_id)})`);
+  return sealCopy({ ...token, request_id });
+}
+
+/**
  * A per-frame copy of a job token: new request_id, same job_id (the parent's request_id when
  * the parent had none, so copies stay traceable), fresh created_at and the parent's lifetime.
  * The parent's journal is kept as the copy's history.

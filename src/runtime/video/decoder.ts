@@ -7,7 +7,7 @@ import type { FfmpegLocator } from './ffmpeg-path';
 import { FrameReader } from './frame-reader';
 import { describeExit, FfmpegProcess } from './process';
 import { assertReadableFile, parseFfmpegDump, type StreamInfo } from './probe';
-import { classifySource, inputArgs, type MediaSource } from './source';
+import { classifySource, guardedEnv, inputArgs, isHttpSource, type MediaSource } from './source';
 
 /**
  * What a live source does when frames arrive faster than they are taken:
@@ -75,6 +75,18 @@ export interface VideoDecoderOptions {
   /** Live sources only: what happens when frames come faster than they are taken (see OverloadPolicy). */
   overload?: OverloadOptions;
   /**
+   * The source came from a message: its HTTP(S) requests (playlist, segments, redirects) go
+   * through this guard, which connects only to addresses its host policy allows (see
+   * policy/http-guard.ts). Other schemes are expected pinned to a checked address already.
+   */
+  network?: { url(): Promise<string> };
+  /**
+   * Checks the input before anything is opened and gives what to open instead (a file's real
+   * path, a stream URL with its host's checked address): e.g. `runtime.paths.source` for an input
+   * from a message. A throw ends `frames()` with that error.
+   */
+  pin?: (input: string) => Promise<string>;
+  /**
    * `rgb24` (default): RGB frames. `yuv420p`: ffmpeg's planar YUV 4:2:0 as decoded (no
    * conversion, half the bytes through the pipe); the frames are YuvFrames (vision/yuv.ts).
    */
@@ -112,7 +124,7 @@ type RunEnd = { kind: 'stopped' } | { kind: 'ended'; reason: string; ok: boolean
  */
 export class VideoDecoder {
   private readonly options: VideoDecoderOptions;
-  private readonly source: MediaSource;
+  private source: MediaSource;
   private readonly live: boolean;
   private readonly abort = new AbortController();
   private child?: FfmpegProcess;
@@ -171,13 +183,19 @@ export class VideoDecoder {
     this.started = true;
     try {
       if (this.stopped) return;
+      if (this.options.pin) {
+        const pinned = classifySource(await this.options.pin(this.options.input));
+        if (pinned.kind !== this.source.kind || pinned.scheme !== this.source.scheme) throw new FaceError('E_PATH_DENIED', `"${this.options.input}" changed kind when checked`);
+        this.source = pinned;
+      }
       if (this.source.kind === 'file') assertReadableFile(this.source.input);
       await assertHostResolves(this.source, this.options.ioTimeoutMs ?? 10_000);
       const ffmpeg = await this.options.locator.resolve();
+      const guard = this.options.network && isHttpSource(this.source) ? { proxy: await this.options.network.url() } : undefined;
       let index = 0;
       let attempt = 0;
       for (;;) {
-        const child = new FfmpegProcess(ffmpeg.path, this.buildArgs(ffmpeg.major), { stdin: false });
+        const child = new FfmpegProcess(ffmpeg.path, this.buildArgs(ffmpeg.major, guard), { stdin: false, ...(guard ? { env: guardedEnv() } : {}) });
         this.child = child;
         if (this.stopped) {
           await child.kill();
@@ -238,16 +256,16 @@ export class VideoDecoder {
     if (child) await child.kill();
   }
 
-  private buildArgs(major: number | undefined): string[] {
+  private buildArgs(major: number | undefined, guard?: { proxy: string }): string[] {
     const o = this.options;
     const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
-    args.push(...inputArgs(this.source, o.ioTimeoutMs ?? 10_000, major, o.analyzeMs), ...(o.inputOptions ?? []), '-i', this.source.input);
+    args.push(...inputArgs(this.source, o.ioTimeoutMs ?? 10_000, major, o.analyzeMs, guard), ...(o.inputOptions ?? []), '-i', this.source.input);
     args.push('-map', '0:v:0', '-an', '-sn');
     const size = o.width !== undefined && o.height !== undefined ? { width: o.width, height: o.height } : this.live ? this.stream : undefined;
     if (size) args.push('-vf', `scale=${size.width}:${size.height}`);
     // A live source keeps its first frame rate across reconnects, so pts stay on one clock.
     if (this.live && this.stream) args.push('-r', String(this.stream.fps));
-    args.push('-f', 'rawvideo', '-pix_fmt', this.options.pixelFormat ?? 'rgb24', 'pipe:1');
+    args.push('-f', 'rawvideo', '-pix_fmt', this.options.pixelFormat ?? 'rgb24', '-protocol_whitelist', 'pipe', 'pipe:1');
     return args;
   }
 

@@ -1,12 +1,12 @@
 import { accessSync, constants, statSync } from 'fs';
-import { dirname, resolve as resolvePath } from 'path';
+import { dirname, extname, resolve as resolvePath } from 'path';
 import { FaceError, toFaceError } from '../errors';
 import type { FrameStore } from '../store';
 import type { FrameRef } from '../token/types';
 import type { FfmpegLocator } from './ffmpeg-path';
 import { fpsArg } from './probe';
-import { describeExit, FfmpegProcess } from './process';
-import { classifySource, inputArgs } from './source';
+import { childFdPath, describeExit, FfmpegProcess } from './process';
+import { classifySource, inputArgs, outputWhitelist } from './source';
 import { isYuv, rgbToYuv, yuvToRgb, type Pixels } from '../vision/yuv';
 
 export interface VideoEncoderOptions {
@@ -41,6 +41,12 @@ export interface VideoEncoderOptions {
    * drops a frame must not park every later frame until the store is full and the video stalls.
    */
   maxParked?: number;
+  /**
+   * A file output already opened (and checked) by the caller: ffmpeg writes through this
+   * descriptor (Linux, a container known from the file's extension) instead of opening the path
+   * itself, so the folder cannot be swapped for a link between the check and the write.
+   */
+  outputFd?: number;
   /** Extra ffmpeg output options, placed before the output. */
   outputOptions?: string[];
   /** Container metadata (key → value), e.g. provenance marks; MP4/MOV files keep custom keys too. */
@@ -72,6 +78,9 @@ const SKIP = Symbol('skip');
 /** Given-up indexes remembered so a late frame is freed quietly instead of refused (oldest forgotten first). */
 const LOST_MEMORY = 4096;
 type Slot = FrameRef | typeof SKIP;
+
+/** Containers by file extension, for an output written through a descriptor (no name to guess from). */
+const FILE_CONTAINERS: Record<string, string> = { '.mp4': 'mp4', '.m4v': 'mp4', '.mov': 'mov', '.mkv': 'matroska', '.webm': 'webm', '.avi': 'avi', '.ts': 'mpegts', '.flv': 'flv' };
 
 const STREAM_FORMATS: Record<string, string> = { rtmp: 'flv', rtmps: 'flv', rtsp: 'rtsp', rtsps: 'rtsp', udp: 'mpegts', tcp: 'mpegts', srt: 'mpegts' };
 
@@ -343,7 +352,8 @@ export class VideoEncoder {
       this.starting = (async () => {
         const ffmpeg = await this.options.locator.resolve();
         if (this.aborted) throw this.failure ?? new FaceError('E_CLOSED', 'the video encoder was aborted');
-        const child = new FfmpegProcess(ffmpeg.path, this.buildArgs(ffmpeg.major), { stdin: true, tailLines: 8 });
+        const viaFd = this.fdOutput();
+        const child = new FfmpegProcess(ffmpeg.path, this.buildArgs(ffmpeg.major), { stdin: true, tailLines: 8, ...(viaFd ? { fds: [this.options.outputFd as number] } : {}) });
         this.child = child;
         void child.exited.then((exit) => {
           // Exiting before finish() closed stdin is a failure, whatever the code.
@@ -359,7 +369,7 @@ export class VideoEncoder {
   private buildArgs(major: number | undefined): string[] {
     const o = this.options;
     const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
-    args.push('-f', 'rawvideo', '-pixel_format', o.pixelFormat ?? 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-i', 'pipe:0');
+    args.push('-f', 'rawvideo', '-pixel_format', o.pixelFormat ?? 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-protocol_whitelist', 'pipe', '-i', 'pipe:0');
     const withAudio = o.audioFrom !== undefined && o.keepAudio !== false;
     if (withAudio) {
       const source = classifySource(o.audioFrom!);
@@ -381,12 +391,23 @@ export class VideoEncoder {
     if (this.target.kind === 'url') {
       if (this.target.format === 'rtsp') args.push('-rtsp_transport', 'tcp');
       args.push('-f', o.format ?? this.target.format);
-    } else if (o.format) {
-      args.push('-f', o.format);
+    } else if (o.format || this.fdOutput()) {
+      args.push('-f', o.format ?? (this.fdOutput() as { format: string }).format);
     }
     args.push(...withMetadata(o.metadata, this.target.kind === 'file' ? this.target.path : undefined, o.outputOptions ?? []));
-    args.push('-y', this.target.kind === 'file' ? this.target.path : o.output);
+    // The output too opens only its own protocol (a file name cannot become a URL, nor a URL reach a file).
+    const written = this.target.kind === 'file' ? (this.fdOutput()?.path ?? this.target.path) : o.output;
+    args.push(...outputWhitelist(written));
+    args.push('-y', written);
     return args;
+  }
+
+  /** The descriptor output ffmpeg writes through (fd 3 of the child), when there is one it can use. */
+  private fdOutput(): { path: string; format: string } | undefined {
+    if (this.options.outputFd === undefined || this.target.kind !== 'file') return undefined;
+    const path = childFdPath(3);
+    const format = FILE_CONTAINERS[extname(this.target.path).toLowerCase()];
+    return path && format ? { path, format } : undefined;
   }
 
   private fail(error: FaceError): void {

@@ -42,5 +42,8 @@ export async function assertHostResolves(source: MediaSource, timeoutMs = 5000):
 /** A clearer reason for an ffmpeg run that ended on a name resolution failure. */
 export function explainFfmpegFailure(stderr: string): string | undefined {
   const match = /Failed to resolve hostname (\S+?):/.exec(stderr);
-  return match ? `cannot resolve host ${match[1]}` : undefined;
+  if (match) return `cannot resolve host ${match[1]}`;
+  // A playlist or list of files, or a protocol this source may not use (see source.ts whitelists).
+  const refused = /(Format not on whitelist '[^']*'|Protocol '[^']*' not on whitelist '[^']*')/.exec(stderr);
+  return refused ? `it needs a format or protocol not allowed for this source (a playlist or a list of other files?): ffmpeg: ${refused[1]}` : undefined;
 }

@@ -74,7 +74,8 @@ export function parseFfmpegDump(text: string): ParsedDump {
 function parseVideoStream(line: string): StreamInfo | undefined {
   const head = /^\s+Stream #\d+:\d+\S*: Video: ([\w-]+)(.*)$/.exec(line);
   if (!head) return undefined;
-  const size = /(?<![\w.])(\d{1,5})x(\d{1,5})(?![\w.])/.exec(head[2]);
+  // A size never starts with 0: "0x0002" is a codec tag (MPEG-TS prints `([2][0][0][0] / 0x0002)`).
+  const size = /(?<![\w.])([1-9]\d{0,4})x([1-9]\d{0,4})(?![\w.])/.exec(head[2]);
   if (!size) return undefined;
   const rate = /([\d.]+)(k?) fps/.exec(head[2]) ?? /([\d.]+)(k?) tbr/.exec(head[2]);
   const fps = rate ? exactFps(Number(rate[1]) * (rate[2] ? 1000 : 1)) : undefined;
@@ -146,7 +147,7 @@ export async function probeMedia(locator: FfmpegLocator, input: string, options:
   }
   if (options.countFrames && !source.live) {
     // Same constant-rate output as the decoder (-r), so the count matches what it will emit.
-    const count = await runForStderr(ffmpeg.path, ['-nostdin', '-i', source.input, '-map', '0:v:0', '-r', fpsArg(fps), '-f', 'null', '-'], timeoutMs * 10, input);
+    const count = await runForStderr(ffmpeg.path, ['-nostdin', ...inputArgs(source, timeoutMs, ffmpeg.major), '-i', source.input, '-map', '0:v:0', '-r', fpsArg(fps), '-f', 'null', '-'], timeoutMs * 10, input);
     const frames = [...count.tail.matchAll(/frame=\s*(\d+)/g)];
     if (frames.length > 0) info.frameCount = Number(frames[frames.length - 1][1]);
   }

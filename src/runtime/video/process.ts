@@ -1,5 +1,10 @@
 import { spawn, type ChildProcess } from 'child_process';
 
+/** A path a child can open to reach its inherited descriptor `childFd` (Linux), else undefined. */
+export function childFdPath(childFd: number): string | undefined {
+  return process.platform === 'linux' ? `/proc/self/fd/${childFd}` : undefined;
+}
+
 /** How an ffmpeg child ended. `error` is set when it could not be started at all. */
 export interface ProcessExit {
   code: number | null;
@@ -14,6 +19,10 @@ export interface SpawnOptions {
   headChars?: number;
   /** Keep this many of the last stderr lines for error messages. */
   tailLines?: number;
+  /** Descriptors handed to the child as its fd 3, 4, … (e.g. an output file opened and checked by us). */
+  fds?: readonly number[];
+  /** The child's environment (default this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -34,7 +43,7 @@ export class FfmpegProcess {
   constructor(binary: string, args: readonly string[], options: SpawnOptions = {}) {
     this.headChars = options.headChars ?? 64 * 1024;
     this.tailLines = options.tailLines ?? 12;
-    this.child = spawn(binary, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
+    this.child = spawn(binary, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(options.fds ?? [])], windowsHide: true, ...(options.env ? { env: options.env } : {}) });
     // A dead child makes stdin writes fail with EPIPE; the exit carries the real reason.
     this.child.stdin?.on('error', () => undefined);
     this.child.stdout?.on('error', () => undefined);
