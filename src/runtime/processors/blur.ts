@@ -4,7 +4,8 @@ import { runStage } from './stage';
 import { selectFaces } from '../faces/select';
 import { expandBox } from '../vision/rect';
 import type { Frame, Rect } from '../vision/frame';
-import { blurRegionInPlace, fillRegionInPlace, frameRaster, keepEllipsesOnly, pixelateRasterRegion } from '../vision/blur';
+import { blurRasterRegion, fillRegionInPlace, frameRaster, keepEllipsesOnly, pixelateRasterRegion } from '../vision/blur';
+import { Scratch } from '../vision/scratch';
 import { blurYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, pixelateYuvRegionInPlace } from '../vision/yuv-masks';
 import { isYuv, type Pixels, type YuvFrame } from '../vision/yuv';
 import { storeDerivedTarget, withDerivedRoom } from './frames';
@@ -54,7 +55,9 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
       const data = pooled ? ctx.store.acquire(original.data.length) : new Uint8Array(original.data.length);
       data.set(original.data);
       const frame: Pixels = { ...original, data };
-      const masks = isYuv(frame) ? yuvMasks(frame) : rgbMasks(frame as Frame);
+      // Work buffers from the runtime's (or pixel worker's) arena: no face allocates its own.
+      const scratch = ctx.scratch ?? new Scratch();
+      const masks = isYuv(frame) ? yuvMasks(frame, scratch) : rgbMasks(frame as Frame, scratch);
       const rects: Rect[] = [];
       for (const i of picked.indices) {
         const rect = expandBox(faces[i].bbox, margin, frame.width, frame.height);
@@ -133,22 +136,25 @@ interface Masks {
   ellipses(original: Pixels, rects: Rect[]): void;
 }
 
-function rgbMasks(frame: Frame): Masks {
+function rgbMasks(frame: Frame, scratch: Scratch): Masks {
+  const raster = frameRaster(frame);
+  const options = { scratch };
   return {
-    blur: (rect, sigma) => blurRegionInPlace(frame, rect, sigma),
+    blur: (rect, sigma) => blurRasterRegion(raster, rect, sigma, options),
     // The YUV planes' grid (even block size, anchored at even coordinates), so a picture and a
     // video frame are pixelated alike.
-    pixelate: (rect, block) => pixelateRasterRegion(frameRaster(frame), rect, block + (block & 1), rect.x & ~1, rect.y & ~1),
+    pixelate: (rect, block) => pixelateRasterRegion(raster, rect, block + (block & 1), rect.x & ~1, rect.y & ~1, scratch),
     fill: (rect, rgb) => fillRegionInPlace(frame, rect, rgb),
     ellipses: (original, rects) => keepEllipsesOnly(frame, original as Frame, rects),
   };
 }
 
-function yuvMasks(frame: YuvFrame): Masks {
+function yuvMasks(frame: YuvFrame, scratch: Scratch): Masks {
+  const options = { scratch };
   return {
-    blur: (rect, sigma) => blurYuvRegionInPlace(frame, rect, sigma),
-    pixelate: (rect, block) => pixelateYuvRegionInPlace(frame, rect, block),
-    fill: (rect, rgb) => fillYuvRegionInPlace(frame, rect, rgb),
+    blur: (rect, sigma) => blurYuvRegionInPlace(frame, rect, sigma, options),
+    pixelate: (rect, block) => pixelateYuvRegionInPlace(frame, rect, block, scratch),
+    fill: (rect, rgb) => fillYuvRegionInPlace(frame, rect, rgb, scratch),
     ellipses: (original, rects) => keepEllipsesOnlyYuv(frame, original as YuvFrame, rects),
   };
 }
