@@ -64,9 +64,9 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
         if (rect.width < 1 || rect.height < 1) continue;
         rects.push(rect);
         const size = Math.max(rect.width, rect.height);
-        if (mode === 'pixelate') masks.pixelate(rect, Math.max(3, Math.round(size * (0.02 + strength * 0.14))));
+        if (mode === 'pixelate') masks.pixelate(rect, pixelateBlock(size, strength));
         else if (mode === 'solid') masks.fill(rect, [0, 0, 0]);
-        else masks.blur(rect, Math.max(1.5, size * (0.02 + strength * 0.18)));
+        else masks.blur(rect, blurSigma(size, strength));
       }
       if (token.parameters.blur_shape === 'ellipse') masks.ellipses(original, rects);
       return {
@@ -125,6 +125,16 @@ function pickFaces(faces: Face[], parameters: Parameters): { indices: number[]; 
   const chosen = selectFaces(seen.map(({ f }) => f), parameters, 'blur').map((k) => seen[k].i);
   const held = faces.map((f, i) => (f.held !== undefined ? i : -1)).filter((i) => i >= 0);
   return { indices: [...chosen, ...held], kept: 0 };
+}
+
+/** The Gaussian's σ in pixels for a masked box of `size` pixels (its longer side) at `strength` 0..1. */
+export function blurSigma(size: number, strength: number): number {
+  return Math.max(1.5, size * (0.02 + strength * 0.18));
+}
+
+/** The pixelation's block size in pixels for a masked box of `size` pixels at `strength` 0..1. */
+export function pixelateBlock(size: number, strength: number): number {
+  return Math.max(3, Math.round(size * (0.02 + strength * 0.14)));
 }
 
 /** The masks of one frame copy, for its form: RGB, or YUV 4:2:0 planes (vision/yuv-masks.ts). */
