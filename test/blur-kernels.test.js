@@ -80,6 +80,7 @@ describe('privacy blur kernels (issue 23)', function () {
     const lines = [];
     for (const sigma of [2, 3, 5, 8, 12, 20, 45, 60]) {
       for (const [place, rect] of Object.entries(places)) {
+        if (sigma > 20 && rect.width > 100) continue; // the exact reference would take seconds
         const exact = gaussianBlurRegion(picture, rect, sigma, { exact: true });
         const grid = { ...picture, data: new Uint8Array(picture.data) };
         blurRasterRegion(frameRaster(grid), rect, sigma, { scratch });
@@ -242,6 +243,7 @@ describe('privacy blur kernels (issue 23)', function () {
     for (const role of ['blur.cells', 'blur.pass', 'blur.kernel', 'blur.wx', 'blur.wide']) dirty.float32(role, 1 << 18).fill(NaN);
     dirty.int32('blur.rowsum', 1 << 16).fill(-7);
     dirty.int32('blur.left', 1 << 16).fill(3);
+    dirty.int32('blur.rows', 64).fill(5000);
     dirty.float64('pixelate.sums', 1 << 12).fill(1e9);
     dirty.uint8('yuv.edge', 1 << 12).fill(201);
     const [f1] = copies(), [f2] = copies();
