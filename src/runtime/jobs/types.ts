@@ -2,6 +2,7 @@ import type { Stage } from '../token/types';
 import type { JobArgs } from './args';
 import type { JobProgress } from './progress';
 import type { DowngradeTransition } from '../policy/downgrade';
+import type { PrivacyStats } from '../faces/face-stream';
 
 /** Raised once per job when `alert_after_failures` frames failed. */
 export interface JobAlert {
@@ -58,6 +59,12 @@ export interface JobResult {
   processingFps: number;
   /** Worker threads that ran the pixel stages (video; 0 = the main thread did). */
   pixelWorkers?: number;
+  /**
+   * What the privacy blur covered (jobs with the blur stage): faces blurred, frames fully scanned
+   * vs covered by the rolling scan and the tracks, the smallest face covered, frames that could not
+   * be fully scanned within the scan interval (see faces/face-stream.ts).
+   */
+  privacy?: PrivacyStats;
   stages: Stage[];
 }
 

@@ -18,6 +18,9 @@ import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
 import type { JobAlert, JobResult } from './types';
 import { DowngradePolicy } from '../policy/downgrade';
+import type { FaceStream } from '../faces/face-stream';
+import { DEFAULT_HOLD_FRAMES, scanInterval } from '../processors/privacy-stream';
+import { DEFAULT_SCORE_THRESHOLD } from '../processors/detect-thresholds';
 import type { JournalEntry, TokenState } from '../token/types';
 
 /** One frame as it left the stages (the `frame` event of a JobManager). */
@@ -86,6 +89,8 @@ export class VideoJob {
   private parameters: Parameters = {};
   /** File outputs are encoded under a temporary name and renamed when complete. */
   private file?: PartialOutput;
+  /** The source's privacy stream (a job with the blur stage): rolling scan, tracks, look-ahead. */
+  private stream?: FaceStream;
   readonly meter: ProgressMeter;
   /** Drops optional work under pressure (job arg `downgrade`); undefined when off. */
   readonly policy?: DowngradePolicy;
@@ -208,6 +213,7 @@ export class VideoJob {
           const stream = this.decoder.info;
           this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index, stream?.matrix);
           window = this.windowFor(yuvLayout(frame.width, frame.height).bytes);
+          this.stream = this.openStream(stream?.fps ?? info.fps, input.live, window);
           this.meter.start();
         }
         // Indexes the decoder dropped (overload policy): skipped, so the encoder repeats the
@@ -215,6 +221,7 @@ export class VideoJob {
         for (let i = nextIndex; i < frame.index; i++) void this.encoder.skip(i).catch(() => undefined);
         if (frame.index > nextIndex) this.meter.framesDropped += frame.index - nextIndex;
         nextIndex = frame.index + 1;
+        this.stream?.admit(frame.index);
         const task = this.processFrame(frame, source).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
           if (!this.stopping) this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
@@ -223,6 +230,8 @@ export class VideoJob {
         this.inflight.push(task);
         if (this.inflight.length >= window) await this.inflight.shift();
       }
+      // No more frames: a frame waiting for its look-ahead goes on with what was seen.
+      this.stream?.end();
       if (this.stopRequested) await this.settleWithin(this.options.stopGraceMs ?? 10_000);
       // Past the grace, frames still in a stage are left behind (freed when they finish, counted late).
       if (!this.graceOver) await this.settle();
@@ -255,6 +264,7 @@ export class VideoJob {
         elapsedSec: this.meter.elapsedSec(),
         processingFps: this.meter.snapshot().fps,
         pixelWorkers: this.workerThreads,
+        ...(this.stream ? { privacy: this.stream.stats() } : {}),
         stages: this.job.stages,
       };
     } catch (error) {
@@ -277,8 +287,9 @@ export class VideoJob {
       this.active.clear();
       store.releaseOwner(this.id);
       if (sourceToken) this.runtime.release(sourceToken);
-      // The source ended: its face tracks (blur hold) go with it.
-      this.runtime.releaseTracks(this.id);
+      // The source ended: its privacy stream (tracks, rolling scan) goes with it.
+      this.stream?.end();
+      this.runtime.releaseStream(this.id);
       await this.workers?.close();
       this.workers = undefined;
     }
@@ -350,6 +361,31 @@ export class VideoJob {
   }
 
   /**
+   * The job's privacy stream, when it blurs: frames in decode order, the scan interval of its
+   * parameters, and for a file a look-ahead of two scan cycles (a face first found up to then is
+   * masked in the frames before, placed back along its motion) as far as the frames in flight
+   * allow; a live source has none (it would add its length to the delay behind the camera).
+   */
+  private openStream(fps: number, live: boolean, window: number): FaceStream | undefined {
+    if (!this.job.stages.includes('blur')) return undefined;
+    const p = this.parameters;
+    const interval = scanInterval(p);
+    const holdFrames = p.blur_hold_frames ?? DEFAULT_HOLD_FRAMES;
+    const frameSec = fps > 0 ? 1 / fps : 1 / 25;
+    const cycle = interval > 0 ? Math.max(1, Math.ceil(interval / frameSec - 1e-9)) : 0;
+    const lookahead = live || !(holdFrames > 0) ? 0 : Math.max(0, Math.min(2 * cycle + 1, window - 2));
+    return this.runtime.streams.open(this.id, {
+      holdFrames,
+      motion: p.blur_hold_motion ?? 'constant_velocity',
+      confirmScore: p.score_threshold ?? DEFAULT_SCORE_THRESHOLD,
+      scanInterval: interval,
+      lookahead,
+      ordered: true,
+      frameSec,
+    }, Date.now());
+  }
+
+  /**
    * Frames in flight so that decoded + derived frames stay inside the store's free budget:
    * each frame costs its decoded copy plus up to two derived frames while a stage runs.
    */
@@ -360,8 +396,15 @@ export class VideoJob {
     const free = stats.budgetBytes - stats.bytes - stats.reservedBytes + frameBytes; // the first frame is already in
     // With pixel workers more frames overlap: the main thread detects the next ones while a
     // worker swaps (swap job, 720p: 2 → 4 in flight, +7 % frames/s with one worker, BENCHMARKS.md §14).
-    const wanted = Math.max(1, this.options.framesInFlight ?? (this.workers ? 4 : 2));
+    const wanted = Math.max(1, this.options.framesInFlight ?? (this.workers ? 4 : 2), this.lookaheadWanted());
     return Math.max(1, Math.min(wanted, Math.floor(free / perFrame)));
+  }
+
+  /** Frames in flight a blurring file job wants for its look-ahead (two scan cycles at 30 fps, plus two). */
+  private lookaheadWanted(): number {
+    if (!this.job.stages.includes('blur') || this.live || (this.parameters.blur_hold_frames ?? DEFAULT_HOLD_FRAMES) <= 0) return 0;
+    const interval = scanInterval(this.parameters);
+    return interval > 0 ? 2 * Math.ceil(interval * 30) + 3 : 0;
   }
 
   /** Raises the job's alert once `alert_after_failures` frames failed. */
