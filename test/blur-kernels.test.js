@@ -10,8 +10,9 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const sharp = require('sharp');
-const { blurRasterRegion, pixelateRasterRegion, restoreOutsideEllipses, gaussianBlurRegion, frameRaster } = require('../dist/runtime/vision/blur');
-const { blurYuvRegionInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, chromaRect } = require('../dist/runtime/vision/yuv-masks');
+const { blurRasterRegion, blurRasterRegions, pixelateRasterRegion, restoreOutsideEllipses, gaussianBlurRegion, frameRaster } = require('../dist/runtime/vision/blur');
+const { blurGroups } = require('../dist/runtime/vision/blur-groups');
+const { blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, chromaRect } = require('../dist/runtime/vision/yuv-masks');
 const { Scratch } = require('../dist/runtime/vision/scratch');
 const { rgbToYuv, yuvLayout } = require('../dist/runtime/vision/yuv');
 const { expandBox, clipRect } = require('../dist/runtime/vision/rect');
@@ -108,6 +109,41 @@ describe('privacy blur kernels (issue 23)', function () {
         const d = difference(part.data, whole.data, plane, rect);
         assert.ok(d.max <= 1, `σ=${sigma} ${JSON.stringify(rect)}: max ${d.max}`);
       }
+    }
+  });
+
+  it('overlapping regions are grouped into one blur (at the largest σ) when that is cheaper; disjoint ones never', function () {
+    const face = { x: 100, y: 100, width: 60, height: 72 };
+    const held = { x: 94, y: 95, width: 72, height: 86 }; // the same face, held: enlarged around it
+    const neighbour = { x: 150, y: 110, width: 60, height: 72 }; // overlaps the face by 10 px
+    const far = { x: 400, y: 100, width: 60, height: 72 };
+    const below = { x: 160, y: 300, width: 60, height: 72 }; // overlaps nothing
+    const groups = blurGroups([face, held, neighbour, far, below], [8, 9.5, 8.5, 8, 8]);
+    assert.deepStrictEqual(groups.map((g) => g.members), [[0, 1, 2], [3], [4]]);
+    assert.deepStrictEqual(groups.map((g) => g.sigma), [9.5, 8, 8]);
+    // A small face barely touching a big one's corner: one blur of the bounding box would read
+    // far more than the two apart, so they stay apart (each its own σ).
+    const big = { x: 0, y: 0, width: 400, height: 400 }, corner = { x: 398, y: 398, width: 40, height: 40 };
+    assert.deepStrictEqual(blurGroups([big, corner], [60, 6]).map((g) => g.members), [[0], [1]]);
+    assert.deepStrictEqual(blurGroups([], []), []);
+  });
+
+  it('a union blur writes the union only, each sample once, equal to the bounding box\'s blur there; one rect is the region blur', function () {
+    const plane = { data: new Uint8Array(picture.data.filter((_, i) => i % 3 === 2)), offset: 0, width: picture.width, height: picture.height, channels: 1 };
+    const rects = [{ x: 300, y: 200, width: 80, height: 96 }, { x: 350, y: 250, width: 80, height: 96 }, { x: 296, y: 320, width: 30, height: 30 }];
+    const box = { x: 296, y: 200, width: 134, height: 150 };
+    for (const sigma of [1.5, 6, 14]) {
+      const union = { ...plane, data: new Uint8Array(plane.data) };
+      blurRasterRegions(union, rects, sigma);
+      const whole = { ...plane, data: new Uint8Array(plane.data) };
+      blurRasterRegion(whole, box, sigma);
+      assert.strictEqual(changedOutside(union.data, plane.data, plane, rects), 0, `σ=${sigma}: outside the union unchanged (the box's corners too)`);
+      for (const r of rects) assert.strictEqual(difference(union.data, whole.data, plane, r).max, 0, `σ=${sigma}: the union holds the box's blur`);
+      const one = { ...plane, data: new Uint8Array(plane.data) };
+      blurRasterRegions(one, [rects[0]], sigma);
+      const alone = { ...plane, data: new Uint8Array(plane.data) };
+      blurRasterRegion(alone, rects[0], sigma);
+      assert.ok(Buffer.from(one.data).equals(Buffer.from(alone.data)), `σ=${sigma}: one rect`);
     }
   });
 
@@ -221,6 +257,7 @@ describe('privacy blur kernels (issue 23)', function () {
       for (const r of rects) {
         const size = Math.max(r.width, r.height);
         blurYuvRegionInPlace(f, r, Math.max(1.5, size * (0.02 + 0.18 * strength)), { scratch });
+        blurYuvRegionsInPlace(f, [r, { ...r, x: r.x + 5, y: r.y + 3 }], Math.max(1.5, size * (0.02 + 0.18 * strength)), { scratch });
         pixelateYuvRegionInPlace(f, r, Math.max(3, Math.round(size * (0.02 + 0.14 * strength))), scratch);
         fillYuvRegionInPlace(f, { ...r, width: r.width - 1 }, [9, 9, 9], scratch);
         blurRasterRegion(frameRaster(rgb), r, Math.max(1.5, size * (0.02 + 0.18 * strength)), { scratch });
@@ -260,6 +297,33 @@ describe('privacy blur kernels (issue 23)', function () {
     let rt;
     before(() => { rt = createRuntime({ sweepIntervalMs: 0 }); });
     after(async () => { await rt.close(); });
+
+    it('a face and an overlapping box of the same face (a held one) are blurred once, together, at the larger σ', async function () {
+      const token = await rt.createToken({ target: fs.readFileSync(path.join(MEDIA, 'fr_two_people.jpg')), operations: [] });
+      const frame = rt.frame(token.target.frame);
+      const yuv = rgbToYuv(frame);
+      const yuvRef = rt.store.put(yuv, { owner: token.request_id });
+      try {
+        const faces = [{ bbox: [200, 40, 400, 270], score: 0.9 }, { bbox: [210, 52, 415, 285], score: 0.9 }, { bbox: [760, 40, 960, 270], score: 0.9 }];
+        const t = rt.acceptToken(JSON.parse(JSON.stringify({ ...token, target: { ...token.target, frame: yuvRef }, faces })));
+        const out = await rt.process('blur', t, { force: true });
+        const got = Buffer.from(rt.store.pixels(out.target.frame).data);
+        rt.store.release(out.target.frame);
+        const rects = faces.map((f) => expandBox(f.bbox, 0.2, frame.width, frame.height));
+        const sigma = (r) => Math.max(1.5, Math.max(r.width, r.height) * (0.02 + 0.18 * 0.7));
+        const want = { ...yuv, data: new Uint8Array(yuv.data) };
+        blurYuvRegionsInPlace(want, rects.slice(0, 2), Math.max(sigma(rects[0]), sigma(rects[1])));
+        blurYuvRegionInPlace(want, rects[2], sigma(rects[2]));
+        assert.ok(got.equals(Buffer.from(want.data)), 'the two boxes of one face: one blur of their union; the other face alone');
+        // Blurring them one after the other (as before issue 23) blurs the overlap twice.
+        const twice = { ...yuv, data: new Uint8Array(yuv.data) };
+        rects.forEach((r) => blurYuvRegionInPlace(twice, r, sigma(r)));
+        assert.ok(!got.equals(Buffer.from(twice.data)));
+      } finally {
+        rt.store.release(yuvRef);
+        rt.release(token);
+      }
+    });
 
     it('30 faces on a YUV frame: the runtime\'s arena stops growing, and gives the bytes of a stage without an arena', async function () {
       const { blur } = require('../dist/runtime/processors/blur');

@@ -8,8 +8,8 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const sharp = require('sharp');
 const { FfmpegLocator } = require('../dist/runtime/video');
-const { blurRegionInPlace, pixelateRasterRegion, fillRegionInPlace, keepEllipsesOnly, frameRaster } = require('../dist/runtime/vision/blur');
-const { blurYuvRegionInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, chromaRect } = require('../dist/runtime/vision/yuv-masks');
+const { blurRegionInPlace, blurRasterRegions, pixelateRasterRegion, fillRegionInPlace, keepEllipsesOnly, frameRaster } = require('../dist/runtime/vision/blur');
+const { blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, chromaRect } = require('../dist/runtime/vision/yuv-masks');
 const { yuvLayout, rgbColorToYuv: rgbToYuv } = require('../dist/runtime/vision/yuv');
 const { MEDIA } = require('./helpers/fixtures');
 const { ffmpegOrSkip } = require('./helpers/clips');
@@ -86,6 +86,8 @@ const MASKS = {
   // σ=14: luma on the coarse grid (cells of 4), chroma at σ 7 on cells of 2 chroma samples.
   'gaussian σ=14': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 14)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 14)) },
   'gaussian σ=45': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 45)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 45)) },
+  // All the rects in one blur (issue 23: overlapping faces blurred together, their union written).
+  'union σ=10': { yuv: (f, rs) => blurYuvRegionsInPlace(f, rs, 10), rgb: (f, rs) => blurRasterRegions(frameRaster(f), rs, 10) },
   'pixelate 16': {
     yuv: (f, rs) => rs.forEach((r) => pixelateYuvRegionInPlace(f, r, 16)),
     rgb: (f, rs) => rs.forEach((r) => pixelateRasterRegion(frameRaster(f), r, 16, Math.max(0, r.x) & ~1, Math.max(0, r.y) & ~1)),

@@ -4,9 +4,10 @@ import { runStage } from './stage';
 import { selectFaces } from '../faces/select';
 import { expandBox } from '../vision/rect';
 import type { Frame, Rect } from '../vision/frame';
-import { blurRasterRegion, fillRegionInPlace, frameRaster, keepEllipsesOnly, pixelateRasterRegion } from '../vision/blur';
+import { blurRasterRegions, fillRegionInPlace, frameRaster, keepEllipsesOnly, pixelateRasterRegion } from '../vision/blur';
+import { blurGroups } from '../vision/blur-groups';
 import { Scratch } from '../vision/scratch';
-import { blurYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, pixelateYuvRegionInPlace } from '../vision/yuv-masks';
+import { blurYuvRegionsInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, pixelateYuvRegionInPlace } from '../vision/yuv-masks';
 import { isYuv, type Pixels, type YuvFrame } from '../vision/yuv';
 import { storeDerivedTarget, withDerivedRoom } from './frames';
 import { rgbView } from './yuv-pixels';
@@ -69,7 +70,11 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
         const size = Math.max(rect.width, rect.height);
         if (mode === 'pixelate') masks.pixelate(rect, pixelateBlock(size, strength));
         else if (mode === 'solid') masks.fill(rect, [0, 0, 0]);
-        else masks.blur(rect, blurSigma(size, strength));
+      }
+      if (mode !== 'pixelate' && mode !== 'solid') {
+        // Overlapping regions (a face and its held box, neighbours in a crowd) in one blur each.
+        const sigmas = rects.map((r) => blurSigma(Math.max(r.width, r.height), strength));
+        for (const group of blurGroups(rects, sigmas)) masks.blur(group.members.map((k) => rects[k]), group.sigma);
       }
       if (token.parameters.blur_shape === 'ellipse') masks.ellipses(original, rects);
       return {
@@ -143,7 +148,8 @@ export function pixelateBlock(size: number, strength: number): number {
 
 /** The masks of one frame copy, for its form: RGB, or YUV 4:2:0 planes (vision/yuv-masks.ts). */
 interface Masks {
-  blur(rect: Rect, sigma: number): void;
+  /** One Gaussian blur of these regions together: their union masked, each sample once. */
+  blur(rects: Rect[], sigma: number): void;
   pixelate(rect: Rect, block: number): void;
   fill(rect: Rect, rgb: [number, number, number]): void;
   /** Restores the pixels outside the ellipses inscribed in `rects` from `original` (same form). */
@@ -154,7 +160,7 @@ function rgbMasks(frame: Frame, scratch: Scratch): Masks {
   const raster = frameRaster(frame);
   const options = { scratch };
   return {
-    blur: (rect, sigma) => blurRasterRegion(raster, rect, sigma, options),
+    blur: (regions, sigma) => blurRasterRegions(raster, regions, sigma, options),
     // The YUV planes' grid (even block size, anchored at even coordinates), so a picture and a
     // video frame are pixelated alike.
     pixelate: (rect, block) => pixelateRasterRegion(raster, rect, block + (block & 1), rect.x & ~1, rect.y & ~1, scratch),
@@ -166,7 +172,7 @@ function rgbMasks(frame: Frame, scratch: Scratch): Masks {
 function yuvMasks(frame: YuvFrame, scratch: Scratch): Masks {
   const options = { scratch };
   return {
-    blur: (rect, sigma) => blurYuvRegionInPlace(frame, rect, sigma, options),
+    blur: (regions, sigma) => blurYuvRegionsInPlace(frame, regions, sigma, options),
     pixelate: (rect, block) => pixelateYuvRegionInPlace(frame, rect, block, scratch),
     fill: (rect, rgb) => fillYuvRegionInPlace(frame, rect, rgb, scratch),
     ellipses: (original, rects) => keepEllipsesOnlyYuv(frame, original as YuvFrame, rects),

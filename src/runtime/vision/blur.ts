@@ -93,13 +93,81 @@ export function blurRegionInPlace(frame: Frame, rect: Rect, sigma: number, optio
  * region is written.
  */
 export function blurRasterRegion(raster: Raster, rect: Rect, sigma: number, options?: RegionBlurOptions): void {
-  const region = clipRect(rect, raster.width, raster.height);
+  blurRasterArea(raster, clipRect(rect, raster.width, raster.height), undefined, sigma, options);
+}
+
+/**
+ * One Gaussian blur of several overlapping regions at once, in place: the blur of their bounding
+ * box at `sigma`, written only inside their union (every sample outside all of them unchanged).
+ * Each sample of the union is blurred once, from the unmasked raster, where blurring the regions
+ * one after the other would blur their overlap twice and read each region's surroundings again
+ * (see blurGroups). With one rect this is blurRasterRegion.
+ */
+export function blurRasterRegions(raster: Raster, rects: readonly Rect[], sigma: number, options?: RegionBlurOptions): void {
+  const parts = rects.map((r) => clipRect(r, raster.width, raster.height)).filter((r) => r.width > 0 && r.height > 0);
+  if (parts.length === 0) return;
+  const region = parts.length === 1 ? parts[0] : boundingRect(parts);
+  blurRasterArea(raster, region, parts.length === 1 ? undefined : parts, sigma, options);
+}
+
+/** `region` (clipped) blurred; written where `parts` (clipped rects inside it) cover it, or everywhere. */
+function blurRasterArea(raster: Raster, region: Rect, parts: readonly Rect[] | undefined, sigma: number, options?: RegionBlurOptions): void {
   if (region.width === 0 || region.height === 0 || !(sigma > 0)) return;
   // Beyond the raster's size a larger sigma changes nothing visible but would cost time.
   const s = Math.min(sigma, Math.max(raster.width, raster.height));
   const scratch = options?.scratch ?? new Scratch();
-  if (options?.exact || s < GRID_SIGMA_MIN) blurExact(raster, region, s, scratch);
-  else blurOnGrid(raster, region, s, Math.max(2, Math.round(s / CELL_SIGMA)), scratch);
+  const spans = new RowSpans(region, parts, scratch);
+  if (options?.exact || s < GRID_SIGMA_MIN) blurExact(raster, region, spans, s, scratch);
+  else blurOnGrid(raster, region, spans, s, Math.max(2, Math.round(s / CELL_SIGMA)), scratch);
+}
+
+/** The smallest rect holding every rect of a non-empty list. */
+export function boundingRect(rects: readonly Rect[]): Rect {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const r of rects) {
+    x0 = Math.min(x0, r.x); y0 = Math.min(y0, r.y);
+    x1 = Math.max(x1, r.x + r.width); y1 = Math.max(y1, r.y + r.height);
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+/**
+ * Which samples of each row of a region are written: the whole row, or the union of the
+ * `parts` crossing it, as sorted, merged [x0, x1) spans (in the arena: a few ints per part).
+ */
+class RowSpans {
+  private readonly spans: Int32Array;
+
+  constructor(private readonly region: Rect, private readonly parts: readonly Rect[] | undefined, scratch: Scratch) {
+    this.spans = scratch.int32('blur.spans', 2 * (parts?.length ?? 1));
+  }
+
+  /** Spans of raster row y into this.at(k): returns how many. */
+  of(y: number): number {
+    const { region, parts, spans } = this;
+    if (!parts) {
+      spans[0] = region.x; spans[1] = region.x + region.width;
+      return 1;
+    }
+    let n = 0;
+    for (const p of parts) {
+      if (y < p.y || y >= p.y + p.height) continue;
+      // Insertion by x0 (a handful of parts per row).
+      let i = n++;
+      while (i > 0 && spans[2 * (i - 1)] > p.x) { spans[2 * i] = spans[2 * (i - 1)]; spans[2 * i + 1] = spans[2 * (i - 1) + 1]; i--; }
+      spans[2 * i] = p.x; spans[2 * i + 1] = p.x + p.width;
+    }
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const x0 = spans[2 * i], x1 = spans[2 * i + 1];
+      if (m > 0 && x0 <= spans[2 * m - 1]) { if (x1 > spans[2 * m - 1]) spans[2 * m - 1] = x1; continue; }
+      spans[2 * m] = x0; spans[2 * m + 1] = x1; m++;
+    }
+    return m;
+  }
+
+  x0(k: number): number { return this.spans[2 * k]; }
+  x1(k: number): number { return this.spans[2 * k + 1]; }
 }
 
 /**
@@ -107,7 +175,7 @@ export function blurRasterRegion(raster: Raster, rect: Rect, sigma: number, opti
  * channel, rows then the region's columns convolved, the region written back. Every pass runs
  * along contiguous memory (the vertical pass accumulates whole row segments).
  */
-function blurExact(raster: Raster, region: Rect, s: number, scratch: Scratch): void {
+function blurExact(raster: Raster, region: Rect, spans: RowSpans, s: number, scratch: Scratch): void {
   const kernel = gaussianKernel(s, scratch.float32('blur.kernel', gaussianTaps(s)));
   const reach = (kernel.length - 1) >> 1;
   const ext = clipRect({ x: region.x - reach, y: region.y - reach, width: region.width + 2 * reach, height: region.height + 2 * reach }, raster.width, raster.height);
@@ -124,10 +192,13 @@ function blurExact(raster: Raster, region: Rect, s: number, scratch: Scratch): v
     convolveRows(a, b, ew, eh, kernel, ox, ox + region.width);
     convolveColumns(b, a, ew, eh, kernel, ox, ox + region.width, oy, oy + region.height);
     for (let y = 0; y < region.height; y++) {
-      let i = (oy + y) * ew + ox;
-      for (let d = offset + ((region.y + y) * fw + region.x) * nc + c, end = d + region.width * nc; d < end; d += nc) {
-        const v = a[i++];
-        data[d] = v <= 0 ? 0 : v >= 255 ? 255 : v + 0.5; // rounded half up, byte for byte as before
+      for (let k = 0, count = spans.of(region.y + y); k < count; k++) {
+        const x0 = spans.x0(k), x1 = spans.x1(k);
+        let i = (oy + y) * ew + ox + (x0 - region.x);
+        for (let d = offset + ((region.y + y) * fw + x0) * nc + c, end = d + (x1 - x0) * nc; d < end; d += nc) {
+          const v = a[i++];
+          data[d] = v <= 0 ? 0 : v >= 255 ? 255 : v + 0.5; // rounded half up, byte for byte as before
+        }
       }
     }
   }
@@ -139,7 +210,7 @@ function blurExact(raster: Raster, region: Rect, s: number, scratch: Scratch): v
  * of ≈ f²/12 and bilinear interpolation ≈ f²/6, so the cells are blurred with what is left of σ². Cells beyond the raster's edge are averages of the edge samples repeated (what
  * the exact blur sees there), so a face at the frame's border is blurred as in the middle.
  */
-function blurOnGrid(raster: Raster, region: Rect, sigma: number, f: number, scratch: Scratch): void {
+function blurOnGrid(raster: Raster, region: Rect, spans: RowSpans, sigma: number, f: number, scratch: Scratch): void {
   const { width: fw, data, offset, channels: nc } = raster;
   const cellSigma = Math.sqrt(Math.max(sigma * sigma - (f * f) / 4, (f * f) / 4)) / f;
   const kernel = gaussianKernel(cellSigma, scratch.float32('blur.kernel', gaussianTaps(cellSigma)));
@@ -189,7 +260,11 @@ function blurOnGrid(raster: Raster, region: Rect, sigma: number, f: number, scra
   for (let y = 0; y < region.height; y++) {
     const v = rowOf(y);
     const j = Math.floor(v);
-    mixRows(wide, (j - j0) * span, (j + 1 - j0) * span, v - j, dst, offset + ((region.y + y) * fw + region.x) * nc, span);
+    const top = (j - j0) * span, d = offset + ((region.y + y) * fw + region.x) * nc;
+    for (let k = 0, count = spans.of(region.y + y); k < count; k++) {
+      const from = (spans.x0(k) - region.x) * nc;
+      mixRows(wide, top + from, top + span + from, v - j, dst, d + from, (spans.x1(k) - spans.x0(k)) * nc);
+    }
   }
 }
 

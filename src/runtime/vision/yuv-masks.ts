@@ -1,6 +1,6 @@
 import type { Rect } from './frame';
 import { clipRect } from './rect';
-import { blurRasterRegion, fillRasterRegion, pixelateRasterRegion, restoreOutsideEllipses } from './blur';
+import { blurRasterRegion, blurRasterRegions, fillRasterRegion, pixelateRasterRegion, restoreOutsideEllipses } from './blur';
 import type { Raster, RegionBlurOptions } from './blur';
 import { rgbColorToYuv, yuvLayout, type YuvFrame } from './yuv';
 import { Scratch } from './scratch';
@@ -54,6 +54,59 @@ export function blurYuvRegionInPlace(frame: YuvFrame, rect: Rect, sigma: number,
     const saved = saveEdge(plane, edge, scratch);
     blurRasterRegion(plane, edge.rect, sigma / 2, withScratch);
     blendEdge(plane, edge, saved);
+  }
+}
+
+/**
+ * One Gaussian blur of several overlapping regions (blur.ts blurRasterRegions on each plane):
+ * their bounding box blurred at `sigma`, written inside their union only. A chroma sample on the
+ * union's border that also covers luma pixels outside every region gets old + share·(masked −
+ * old), share = the part of its pixels inside the union, as for one region. With one rect this
+ * is blurYuvRegionInPlace.
+ */
+export function blurYuvRegionsInPlace(frame: YuvFrame, rects: readonly Rect[], sigma: number, options?: RegionBlurOptions): void {
+  const { width: W, height: H } = frame;
+  const regions = rects.map((r) => clipRect(r, W, H)).filter((r) => r.width > 0 && r.height > 0);
+  if (regions.length <= 1 || !(sigma > 0)) {
+    if (regions.length === 1) blurYuvRegionInPlace(frame, regions[0], sigma, options);
+    return;
+  }
+  const planes = planesOf(frame);
+  const scratch = options?.scratch ?? new Scratch();
+  const withScratch: RegionBlurOptions = { ...options, scratch };
+  blurRasterRegions(planes.y, regions, sigma, withScratch);
+  const chroma = regions.map((r) => chromaRect(r, W, H));
+  // The union's border samples with a share below 1: border samples of a region's chroma rect
+  // (only those can cover pixels outside it) not inside an earlier region's chroma rect (there
+  // they were met already, or are that region's inner samples: share 1), tested against all.
+  let capacity = 0;
+  for (const c of chroma) capacity += 2 * (c.width + c.height);
+  const at = scratch.int32('yuv.unionEdgeAt', capacity), share = scratch.float32('yuv.unionEdgeShare', capacity);
+  const cw = Math.ceil(W / 2);
+  let n = 0;
+  const inside = (x: number, y: number) => regions.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height);
+  const consider = (cx: number, cy: number, index: number) => {
+    for (let j = 0; j < index; j++) {
+      const c = chroma[j];
+      if (cx >= c.x && cx < c.x + c.width && cy >= c.y && cy < c.y + c.height) return;
+    }
+    let count = 0, total = 0;
+    for (let y = 2 * cy; y < Math.min(2 * cy + 2, H); y++) for (let x = 2 * cx; x < Math.min(2 * cx + 2, W); x++, total++) if (inside(x, y)) count++;
+    if (count < total) { at[n] = cy * cw + cx; share[n++] = count / total; }
+  };
+  chroma.forEach((c, index) => {
+    const x1 = c.x + c.width - 1, y1 = c.y + c.height - 1;
+    for (let x = c.x; x <= x1; x++) { consider(x, c.y, index); if (y1 !== c.y) consider(x, y1, index); }
+    for (let y = c.y + 1; y < y1; y++) { consider(c.x, y, index); if (x1 !== c.x) consider(x1, y, index); }
+  });
+  const saved = scratch.uint8('yuv.edge', n);
+  for (const plane of [planes.u, planes.v]) {
+    for (let k = 0; k < n; k++) saved[k] = plane.data[plane.offset + at[k]];
+    blurRasterRegions(plane, chroma, sigma / 2, withScratch);
+    for (let k = 0; k < n; k++) {
+      const p = plane.offset + at[k], old = saved[k];
+      plane.data[p] = Math.round(old + share[k] * (plane.data[p] - old));
+    }
   }
 }
 
