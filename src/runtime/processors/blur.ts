@@ -25,6 +25,9 @@ import type { RecognizerEngine } from '../models/engines';
  * pixelate (mosaic) or solid (a black box); `blur_shape` ellipse keeps only the ellipse
  * inscribed in the enlarged box. `blur_strength` 0..1 scales the blur radius / block size
  * with the face size. Pixels outside the masked regions are left exactly as they were.
+ * Overlapping boxes (a face and its held box, neighbours in a crowd) are blurred in one Gaussian
+ * of their union at the larger σ (vision/blur-groups.ts): each pixel once. Work buffers come
+ * from the runtime's scratch arena, so no face allocates any.
  *
  * Which faces: with `blur_except_embeddings` every face except the matching ones, with
  * `blur_only_embeddings` only the matching ones; a face that cannot be compared (no
