@@ -13,7 +13,9 @@
 // (b) and (c) run with the CLI's and face-job node's default pixel workers (auto: none for the
 // blur, one for the embedded swap).
 // Every side prints frames/s and CPU ms per frame per process: bare ffmpeg; for the jobs node
-// (process.cpuUsage, all threads) + the decoder ffmpeg + the encoder ffmpeg (/proc/<pid>/stat).
+// (process.cpuUsage, all threads) + the decoder ffmpeg + the encoder ffmpeg (/proc/<pid>/stat);
+// the jobs also the mean and median ms of their pixel stage (blur, swap) per frame, from the
+// frames' journals (the stage's own time: on the main thread, or in a pixel worker).
 // Each job must write every frame. The jobs get the CRF as the `crf` job argument (or, on code
 // without it, the `quality` that maps to it).
 // Usage: node bench/video-throughput.js [rounds] [--crf N] [--sides b,c,b-w,c-0] [--threads N] [--noise N] [--full]
@@ -87,6 +89,14 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
     const cpu = Object.fromEntries(SIDES.map((s) => [s.key, { node: [], decoder: [], encoder: [], ffmpeg: [], total: [] }]));
     const ratio = Object.fromEntries(RATIOS.map(([k]) => [k, []]));
     const noFace = {};
+    // The pixel stage's ms of every frame of the running job (journal entries of blur / swap).
+    const stageMs = [];
+    const stage = Object.fromEntries(SIDES.map((s) => [s.key, []]));
+    for (const m of Object.values(managers)) {
+      m.on('frame', (frame) => {
+        for (const entry of frame.journal) if (entry.stage === 'blur' || entry.stage === 'swap') stageMs.push(entry.ms);
+      });
+    }
     for (let r = 0; r < ROUNDS; r++) {
       console.log(`\nround ${r + 1}/${ROUNDS} · load ${loadLine()}`);
       for (const side of SIDES) {
@@ -95,6 +105,7 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
           ({ wallSec, cpuMs: ms } = await bareTranscode(clip, out('bare'), CRF, true));
           ms = { ffmpeg: ms, total: ms };
         } else {
+          stageMs.length = 0;
           const job = await timedJob(managers[side.workers], jobArgs(side));
           const { frames, framesNoFace } = job.info.result;
           if (frames !== CLIP.frames) throw new Error(`${side.label} wrote ${frames} frames, expected ${CLIP.frames}`);
@@ -106,7 +117,14 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
         fps[side.key].push(f);
         for (const [k, v] of Object.entries(ms)) if (v !== undefined) cpu[side.key][k].push(v / CLIP.frames);
         const split = side.key === 'bare' ? `ffmpeg ${perFrame(ms.ffmpeg)}` : `node ${perFrame(ms.node)} · decoder ${perFrame(ms.decoder)} · encoder ${perFrame(ms.encoder)} · total ${perFrame(ms.total)}`;
-        console.log(`  ${side.label.padEnd(34)} ${f.toFixed(1).padStart(6)} frames/s · CPU ms/frame ${split}`);
+        let stageNote = '';
+        if (side.key !== 'bare' && stageMs.length) {
+          const mean = stageMs.reduce((a, b) => a + b, 0) / stageMs.length;
+          const median = summary(stageMs).median;
+          stage[side.key].push({ mean, median });
+          stageNote = ` · ${side.processors[0] === 'face_blur' ? 'blur' : 'swap'} stage ${mean.toFixed(2)} ms/frame (median ${median})`;
+        }
+        console.log(`  ${side.label.padEnd(34)} ${f.toFixed(1).padStart(6)} frames/s · CPU ms/frame ${split}${stageNote}`);
       }
       const a = fps.bare[r];
       console.log(`  ratios: ${RATIOS.map(([k, label]) => { const v = fps[k][r] / a; ratio[k].push(v); return `${label} ${v.toFixed(3)}`; }).join(' · ')}`);
@@ -120,7 +138,8 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
     for (const side of SIDES) {
       const c = cpuSummary[side.key];
       const split = side.key === 'bare' ? `ffmpeg ${c.ffmpeg.median}` : `${c.node.median} · ${c.decoder?.median} · ${c.encoder?.median} · ${c.total.median}`;
-      console.log(`  ${side.label.padEnd(34)} ${mmm(fpsSummary[side.key])}  ${split}`);
+      const st = stage[side.key]?.length ? ` · pixel stage ${summary(stage[side.key].map((x) => x.mean)).median} ms/frame (median of round means)` : '';
+      console.log(`  ${side.label.padEnd(34)} ${mmm(fpsSummary[side.key])}  ${split}${st}`);
     }
     for (const [k, label] of RATIOS) {
       const s = ratioSummary[k];
@@ -140,6 +159,7 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
       pixelWorkerGain: workerGain,
       targets: { blurOverBare: TARGETS.b, swapOverBare: TARGETS.c },
       framesNoFace: noFace,
+      pixelStageMsPerFrame: Object.fromEntries(Object.entries(stage).filter(([, v]) => v.length).map(([k, v]) => [k, { mean: summary(v.map((x) => x.mean)), median: summary(v.map((x) => x.median)) }])),
       load: loadLine(),
     });
   } finally {

@@ -8,8 +8,8 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const sharp = require('sharp');
 const { FfmpegLocator } = require('../dist/runtime/video');
-const { blurRegionInPlace, pixelateRasterRegion, fillRegionInPlace, keepEllipsesOnly, frameRaster } = require('../dist/runtime/vision/blur');
-const { blurYuvRegionInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, chromaRect } = require('../dist/runtime/vision/yuv-masks');
+const { blurRegionInPlace, blurRasterRegions, pixelateRasterRegion, fillRegionInPlace, keepEllipsesOnly, frameRaster } = require('../dist/runtime/vision/blur');
+const { blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, chromaRect } = require('../dist/runtime/vision/yuv-masks');
 const { yuvLayout, rgbColorToYuv: rgbToYuv } = require('../dist/runtime/vision/yuv');
 const { MEDIA } = require('./helpers/fixtures');
 const { ffmpegOrSkip } = require('./helpers/clips');
@@ -86,6 +86,8 @@ const MASKS = {
   // σ=14: luma on the coarse grid (cells of 4), chroma at σ 7 on cells of 2 chroma samples.
   'gaussian σ=14': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 14)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 14)) },
   'gaussian σ=45': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 45)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 45)) },
+  // All the rects in one blur (issue 23: overlapping faces blurred together, their union written).
+  'union σ=10': { yuv: (f, rs) => blurYuvRegionsInPlace(f, rs, 10), rgb: (f, rs) => blurRasterRegions(frameRaster(f), rs, 10) },
   'pixelate 16': {
     yuv: (f, rs) => rs.forEach((r) => pixelateYuvRegionInPlace(f, r, 16)),
     rgb: (f, rs) => rs.forEach((r) => pixelateRasterRegion(frameRaster(f), r, 16, Math.max(0, r.x) & ~1, Math.max(0, r.y) & ~1)),
@@ -97,6 +99,15 @@ const MASKS = {
     rgb: (f, rs) => { const o = { ...f, data: new Uint8Array(f.data) }; rs.forEach((r) => blurRegionInPlace(f, r, 10)); keepEllipsesOnly(f, o, rs); },
   },
 };
+
+// The Gaussians again with blur.ts's exact kernel at full resolution on both paths: what the two
+// paths differ by on their own (the edge repeat of a chroma plane is not the RGB frame's: near
+// the frame's border a wide blur sees chroma row 0 repeated on one path, pixel row 0 on the
+// other), so the fast kernels are held to at least that agreement.
+const EXACT = Object.fromEntries([3, 10, 14, 45].map((sigma) => [`gaussian σ=${sigma}`, {
+  yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, sigma, { exact: true })),
+  rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, sigma, { exact: true })),
+}]));
 
 describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
   this.timeout(60000);
@@ -130,11 +141,17 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
   //                 even rects                    odd rects
   //   gaussian σ=3  max 1, mean ≤ 0.14, 100 %      max 2, mean ≤ 0.14, 100 %
   //   gaussian σ=10 max 2, mean ≤ 0.15, 100 %      max 3, mean ≤ 0.15, ≥ 99.99 %
-  //   gaussian σ=14 max 1, mean ≤ 0.14, 100 %      max 3, mean ≤ 0.14, ≥ 99.99 %
-  //   gaussian σ=45 max 1, mean ≤ 0.14, 100 %      max 3, mean ≤ 0.14, ≥ 99.99 %
+  //   gaussian σ=14 max 3, mean ≤ 0.15, 100 %      max 3, mean ≤ 0.15, ≥ 99.99 %
+  //   gaussian σ=45 max 4, mean ≤ 0.25, ≥ 99.5 %   max 4, mean ≤ 0.25, ≥ 99.5 %
   //   pixelate 16   max 1, mean ≤ 0.15, 100 %      max 3, mean ≤ 0.15, ≥ 99.99 %
   //   solid         max 0, mean 0, 100 %           max 3, mean ≤ 0.01, ≥ 99.99 %
   //   ellipse σ=10  max 6, mean ≤ 0.12, ≥ 99.95 %  max 6, mean ≤ 0.12, ≥ 99.92 %
+  // The σ = 14 and 45 outliers are V samples within 10 chroma rows of the frame's top edge (the
+  // faces start 9–11 pixels below it), and the exact kernel on both paths (EXACT) has them too:
+  // σ = 45, 178 of 34640 V samples > 2 levels off, max 4. The coarse grid before issue 23
+  // stayed within 3 there only because it averaged the edge rows instead of repeating the edge
+  // (it was up to 11 levels off the exact blur). So a Gaussian is held to ≥ 99.9 % within 2 and
+  // max ≤ 2 (even) / 3 (odd), or to the exact kernel's own agreement where that is lower.
   // (Y's max 6 with the ellipse: the RGB path restores pixels from RGB that had been clipped
   // to 0..255 on decoding. Before chroma samples straddling a rect's odd edge were blended by
   // their share, the odd gaussians were off by up to 22 levels there, 98.9 % within 2; with the
@@ -147,11 +164,18 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
         const stats = compare(a, b, W, H, rects);
         lines.push(`      ${maskName.padEnd(14)} ${format(stats)}`);
         const maxAllowed = maskName.startsWith('ellipse') ? 6 : name === 'even' ? 2 : 3;
+        // The exact kernel's agreement, measured only where a Gaussian misses the plain bound.
+        let exact;
+        if (EXACT[maskName] && Object.values(stats).some((s) => s.within < 0.999 || s.max > maxAllowed)) {
+          const ref = bothPaths(EXACT[maskName], yuvPicture, W, H, rects);
+          exact = compare(ref.a, ref.b, W, H, rects);
+          lines.push(`        exact kernel   ${format(exact)}`);
+        }
         for (const [plane, s] of Object.entries(stats)) {
-          const what = `${maskName}, ${plane}: ${format({ [plane]: s })}`;
+          const what = `${maskName}, ${plane}: ${format({ [plane]: s })}${exact ? ` (exact kernel: ${format({ [plane]: exact[plane] })})` : ''}`;
           assert.ok(s.mean <= 1, what);
-          assert.ok(s.within >= 0.999, what);
-          assert.ok(s.max <= maxAllowed, `${what} (max ≤ ${maxAllowed})`);
+          assert.ok(s.within >= Math.min(0.999, exact ? exact[plane].within - 0.001 : 1), what);
+          assert.ok(s.max <= Math.max(maxAllowed, exact ? exact[plane].max : 0), `${what} (max ≤ ${maxAllowed})`);
         }
         assert.strictEqual(changedOutside(a, yuvPicture, W, H, rects), 0, `${maskName}: samples outside the rects unchanged`);
       }

@@ -4,8 +4,10 @@ import { runStage } from './stage';
 import { selectFaces } from '../faces/select';
 import { expandBox } from '../vision/rect';
 import type { Frame, Rect } from '../vision/frame';
-import { blurRegionInPlace, fillRegionInPlace, frameRaster, keepEllipsesOnly, pixelateRasterRegion } from '../vision/blur';
-import { blurYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, pixelateYuvRegionInPlace } from '../vision/yuv-masks';
+import { blurRasterRegions, fillRegionInPlace, frameRaster, keepEllipsesOnly, pixelateRasterRegion } from '../vision/blur';
+import { blurGroups } from '../vision/blur-groups';
+import { Scratch } from '../vision/scratch';
+import { blurYuvRegionsInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, pixelateYuvRegionInPlace } from '../vision/yuv-masks';
 import { isYuv, type Pixels, type YuvFrame } from '../vision/yuv';
 import { storeDerivedTarget, withDerivedRoom } from './frames';
 import { rgbView } from './yuv-pixels';
@@ -23,6 +25,9 @@ import type { RecognizerEngine } from '../models/engines';
  * pixelate (mosaic) or solid (a black box); `blur_shape` ellipse keeps only the ellipse
  * inscribed in the enlarged box. `blur_strength` 0..1 scales the blur radius / block size
  * with the face size. Pixels outside the masked regions are left exactly as they were.
+ * Overlapping boxes (a face and its held box, neighbours in a crowd) are blurred in one Gaussian
+ * of their union at the larger σ (vision/blur-groups.ts): each pixel once. Work buffers come
+ * from the runtime's scratch arena, so no face allocates any.
  *
  * Which faces: with `blur_except_embeddings` every face except the matching ones, with
  * `blur_only_embeddings` only the matching ones; a face that cannot be compared (no
@@ -57,16 +62,22 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
       const data = pooled ? ctx.store.acquire(original.data.length) : new Uint8Array(original.data.length);
       data.set(original.data);
       const frame: Pixels = { ...original, data };
-      const masks = isYuv(frame) ? yuvMasks(frame) : rgbMasks(frame as Frame);
+      // Work buffers from the runtime's (or pixel worker's) arena: no face allocates its own.
+      const scratch = ctx.scratch ?? new Scratch();
+      const masks = isYuv(frame) ? yuvMasks(frame, scratch) : rgbMasks(frame as Frame, scratch);
       const rects: Rect[] = [];
       for (const i of picked.indices) {
         const rect = expandBox(faces[i].bbox, margin, frame.width, frame.height);
         if (rect.width < 1 || rect.height < 1) continue;
         rects.push(rect);
         const size = Math.max(rect.width, rect.height);
-        if (mode === 'pixelate') masks.pixelate(rect, Math.max(3, Math.round(size * (0.02 + strength * 0.14))));
+        if (mode === 'pixelate') masks.pixelate(rect, pixelateBlock(size, strength));
         else if (mode === 'solid') masks.fill(rect, [0, 0, 0]);
-        else masks.blur(rect, Math.max(1.5, size * (0.02 + strength * 0.18)));
+      }
+      if (mode !== 'pixelate' && mode !== 'solid') {
+        // Overlapping regions (a face and its held box, neighbours in a crowd) in one blur each.
+        const sigmas = rects.map((r) => blurSigma(Math.max(r.width, r.height), strength));
+        for (const group of blurGroups(rects, sigmas)) masks.blur(group.members.map((k) => rects[k]), group.sigma);
       }
       if (token.parameters.blur_shape === 'ellipse') masks.ellipses(original, rects);
       return {
@@ -128,31 +139,45 @@ function pickFaces(faces: Face[], parameters: Parameters): { indices: number[]; 
   return { indices: [...chosen, ...held], kept: 0 };
 }
 
+/** The Gaussian's σ in pixels for a masked box of `size` pixels (its longer side) at `strength` 0..1. */
+export function blurSigma(size: number, strength: number): number {
+  return Math.max(1.5, size * (0.02 + strength * 0.18));
+}
+
+/** The pixelation's block size in pixels for a masked box of `size` pixels at `strength` 0..1. */
+export function pixelateBlock(size: number, strength: number): number {
+  return Math.max(3, Math.round(size * (0.02 + strength * 0.14)));
+}
+
 /** The masks of one frame copy, for its form: RGB, or YUV 4:2:0 planes (vision/yuv-masks.ts). */
 interface Masks {
-  blur(rect: Rect, sigma: number): void;
+  /** One Gaussian blur of these regions together: their union masked, each sample once. */
+  blur(rects: Rect[], sigma: number): void;
   pixelate(rect: Rect, block: number): void;
   fill(rect: Rect, rgb: [number, number, number]): void;
   /** Restores the pixels outside the ellipses inscribed in `rects` from `original` (same form). */
   ellipses(original: Pixels, rects: Rect[]): void;
 }
 
-function rgbMasks(frame: Frame): Masks {
+function rgbMasks(frame: Frame, scratch: Scratch): Masks {
+  const raster = frameRaster(frame);
+  const options = { scratch };
   return {
-    blur: (rect, sigma) => blurRegionInPlace(frame, rect, sigma),
+    blur: (regions, sigma) => blurRasterRegions(raster, regions, sigma, options),
     // The YUV planes' grid (even block size, anchored at even coordinates), so a picture and a
     // video frame are pixelated alike.
-    pixelate: (rect, block) => pixelateRasterRegion(frameRaster(frame), rect, block + (block & 1), rect.x & ~1, rect.y & ~1),
+    pixelate: (rect, block) => pixelateRasterRegion(raster, rect, block + (block & 1), rect.x & ~1, rect.y & ~1, scratch),
     fill: (rect, rgb) => fillRegionInPlace(frame, rect, rgb),
     ellipses: (original, rects) => keepEllipsesOnly(frame, original as Frame, rects),
   };
 }
 
-function yuvMasks(frame: YuvFrame): Masks {
+function yuvMasks(frame: YuvFrame, scratch: Scratch): Masks {
+  const options = { scratch };
   return {
-    blur: (rect, sigma) => blurYuvRegionInPlace(frame, rect, sigma),
-    pixelate: (rect, block) => pixelateYuvRegionInPlace(frame, rect, block),
-    fill: (rect, rgb) => fillYuvRegionInPlace(frame, rect, rgb),
+    blur: (regions, sigma) => blurYuvRegionsInPlace(frame, regions, sigma, options),
+    pixelate: (rect, block) => pixelateYuvRegionInPlace(frame, rect, block, scratch),
+    fill: (rect, rgb) => fillYuvRegionInPlace(frame, rect, rgb, scratch),
     ellipses: (original, rects) => keepEllipsesOnlyYuv(frame, original as YuvFrame, rects),
   };
 }

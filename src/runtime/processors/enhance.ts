@@ -135,8 +135,10 @@ function sharpenInto(frame: Frame, rect: Rect, ratio: number): void {
   const local: Rect = { x: rect.x - area.x, y: rect.y - area.y, width: rect.width, height: rect.height };
   const denoisedFrame = crop(frame, area);
   const baseFrame = crop(frame, area);
-  blurRegionInPlace(denoisedFrame, local, DENOISE_SIGMA);
-  blurRegionInPlace(baseFrame, local, DETAIL_SIGMA);
+  // The exact kernel (≤ 17 taps at these sigmas): a sharpening filter's detail layer is the
+  // difference of two blurs, and the crop must give the whole-frame blur's pixels exactly.
+  blurRegionInPlace(denoisedFrame, local, DENOISE_SIGMA, { exact: true });
+  blurRegionInPlace(baseFrame, local, DETAIL_SIGMA, { exact: true });
   const denoised = denoisedFrame.data;
   const base = baseFrame.data;
   const floor = detailFloor(frame, rect, denoised, area.width, local);

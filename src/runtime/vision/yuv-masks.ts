@@ -1,8 +1,9 @@
 import type { Rect } from './frame';
 import { clipRect } from './rect';
-import { blurRasterRegion, fillRasterRegion, pixelateRasterRegion, restoreOutsideEllipses } from './blur';
+import { blurRasterRegion, blurRasterRegions, fillRasterRegion, pixelateRasterRegion, restoreOutsideEllipses } from './blur';
 import type { Raster, RegionBlurOptions } from './blur';
 import { rgbColorToYuv, yuvLayout, type YuvFrame } from './yuv';
+import { Scratch } from './scratch';
 
 /**
  * The privacy masks of blur.ts (Gaussian blur, pixelate, solid fill, ellipse shape) applied to
@@ -38,20 +39,74 @@ export function chromaRect(rect: Rect, width: number, height: number): Rect {
 
 /**
  * Gaussian blur of one region: the luma plane with `sigma`, the chroma planes over the chroma
- * rect with sigma / 2 (their samples are two pixels apart). From σ = 12 (in frame pixels, for
- * every plane) blur.ts's coarse-grid path is used, as for RGB.
+ * rect with sigma / 2 (their samples are two pixels apart), each by blur.ts's kernels (its cost
+ * per sample bounded for any sigma). `options.scratch` lends every work buffer.
  */
 export function blurYuvRegionInPlace(frame: YuvFrame, rect: Rect, sigma: number, options?: RegionBlurOptions): void {
   const planes = planesOf(frame);
   const region = clipRect(rect, frame.width, frame.height);
   if (region.width === 0 || region.height === 0 || !(sigma > 0)) return;
-  blurRasterRegion(planes.y, region, sigma, options);
-  const chroma = chromaRect(region, frame.width, frame.height);
+  const scratch = options?.scratch ?? new Scratch();
+  const withScratch: RegionBlurOptions = { ...options, scratch };
+  blurRasterRegion(planes.y, region, sigma, withScratch);
   const edge = chromaEdge(region, frame.width, frame.height);
   for (const plane of [planes.u, planes.v]) {
-    const saved = edge.save(plane);
-    blurRasterRegion(plane, chroma, sigma / 2, options, 2);
-    edge.blend(plane, saved);
+    const saved = saveEdge(plane, edge, scratch);
+    blurRasterRegion(plane, edge.rect, sigma / 2, withScratch);
+    blendEdge(plane, edge, saved);
+  }
+}
+
+/**
+ * One Gaussian blur of several overlapping regions (blur.ts blurRasterRegions on each plane):
+ * their bounding box blurred at `sigma`, written inside their union only. A chroma sample on the
+ * union's border that also covers luma pixels outside every region gets old + share·(masked −
+ * old), share = the part of its pixels inside the union, as for one region. With one rect this
+ * is blurYuvRegionInPlace.
+ */
+export function blurYuvRegionsInPlace(frame: YuvFrame, rects: readonly Rect[], sigma: number, options?: RegionBlurOptions): void {
+  const { width: W, height: H } = frame;
+  const regions = rects.map((r) => clipRect(r, W, H)).filter((r) => r.width > 0 && r.height > 0);
+  if (regions.length <= 1 || !(sigma > 0)) {
+    if (regions.length === 1) blurYuvRegionInPlace(frame, regions[0], sigma, options);
+    return;
+  }
+  const planes = planesOf(frame);
+  const scratch = options?.scratch ?? new Scratch();
+  const withScratch: RegionBlurOptions = { ...options, scratch };
+  blurRasterRegions(planes.y, regions, sigma, withScratch);
+  const chroma = regions.map((r) => chromaRect(r, W, H));
+  // The union's border samples with a share below 1: border samples of a region's chroma rect
+  // (only those can cover pixels outside it) not inside an earlier region's chroma rect (there
+  // they were met already, or are that region's inner samples: share 1), tested against all.
+  let capacity = 0;
+  for (const c of chroma) capacity += 2 * (c.width + c.height);
+  const at = scratch.int32('yuv.unionEdgeAt', capacity), share = scratch.float32('yuv.unionEdgeShare', capacity);
+  const cw = Math.ceil(W / 2);
+  let n = 0;
+  const inside = (x: number, y: number) => regions.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height);
+  const consider = (cx: number, cy: number, index: number) => {
+    for (let j = 0; j < index; j++) {
+      const c = chroma[j];
+      if (cx >= c.x && cx < c.x + c.width && cy >= c.y && cy < c.y + c.height) return;
+    }
+    let count = 0, total = 0;
+    for (let y = 2 * cy; y < Math.min(2 * cy + 2, H); y++) for (let x = 2 * cx; x < Math.min(2 * cx + 2, W); x++, total++) if (inside(x, y)) count++;
+    if (count < total) { at[n] = cy * cw + cx; share[n++] = count / total; }
+  };
+  chroma.forEach((c, index) => {
+    const x1 = c.x + c.width - 1, y1 = c.y + c.height - 1;
+    for (let x = c.x; x <= x1; x++) { consider(x, c.y, index); if (y1 !== c.y) consider(x, y1, index); }
+    for (let y = c.y + 1; y < y1; y++) { consider(c.x, y, index); if (x1 !== c.x) consider(x1, y, index); }
+  });
+  const saved = scratch.uint8('yuv.edge', n);
+  for (const plane of [planes.u, planes.v]) {
+    for (let k = 0; k < n; k++) saved[k] = plane.data[plane.offset + at[k]];
+    blurRasterRegions(plane, chroma, sigma / 2, withScratch);
+    for (let k = 0; k < n; k++) {
+      const p = plane.offset + at[k], old = saved[k];
+      plane.data[p] = Math.round(old + share[k] * (plane.data[p] - old));
+    }
   }
 }
 
@@ -63,36 +118,34 @@ export function blurYuvRegionInPlace(frame: YuvFrame, rect: Rect, sigma: number,
  * column of blocks lose the pixel before an odd corner; blocks are cut at the far edges, as in
  * the RGB version (which anchors at the corner itself).
  */
-export function pixelateYuvRegionInPlace(frame: YuvFrame, rect: Rect, blockSize: number): void {
+export function pixelateYuvRegionInPlace(frame: YuvFrame, rect: Rect, blockSize: number, scratch: Scratch = new Scratch()): void {
   const planes = planesOf(frame);
   const region = clipRect(rect, frame.width, frame.height);
   if (region.width === 0 || region.height === 0) return;
   const rounded = blockSize >= 1 ? Math.round(blockSize) : 1;
   const block = rounded + (rounded & 1);
   const ax = region.x & ~1, ay = region.y & ~1;
-  pixelateRasterRegion(planes.y, region, block, ax, ay);
-  const chroma = chromaRect(region, frame.width, frame.height);
+  pixelateRasterRegion(planes.y, region, block, ax, ay, scratch);
   const edge = chromaEdge(region, frame.width, frame.height);
   for (const plane of [planes.u, planes.v]) {
-    const saved = edge.save(plane);
-    pixelateRasterRegion(plane, chroma, block / 2, ax / 2, ay / 2);
-    edge.blend(plane, saved);
+    const saved = saveEdge(plane, edge, scratch);
+    pixelateRasterRegion(plane, edge.rect, block / 2, ax / 2, ay / 2, scratch);
+    blendEdge(plane, edge, saved);
   }
 }
 
 /** Fills one region with an RGB colour, converted with the frame's matrix (BT.601 unless 'bt709'). */
-export function fillYuvRegionInPlace(frame: YuvFrame, rect: Rect, rgb: readonly [number, number, number]): void {
+export function fillYuvRegionInPlace(frame: YuvFrame, rect: Rect, rgb: readonly [number, number, number], scratch: Scratch = new Scratch()): void {
   const planes = planesOf(frame);
   const region = clipRect(rect, frame.width, frame.height);
   if (region.width === 0 || region.height === 0) return;
   const [y, u, v] = rgbColorToYuv(rgb, frame.matrix);
   fillRasterRegion(planes.y, region, [y]);
-  const chroma = chromaRect(region, frame.width, frame.height);
   const edge = chromaEdge(region, frame.width, frame.height);
   for (const [plane, value] of [[planes.u, u], [planes.v, v]] as const) {
-    const saved = edge.save(plane);
-    fillRasterRegion(plane, chroma, [value]);
-    edge.blend(plane, saved);
+    const saved = saveEdge(plane, edge, scratch);
+    fillRasterRegion(plane, edge.rect, [value]);
+    blendEdge(plane, edge, saved);
   }
 }
 
@@ -113,36 +166,67 @@ export function keepEllipsesOnlyYuv(frame: YuvFrame, original: YuvFrame, rects: 
 }
 
 /**
- * The samples of a region's chroma rect that cover luma pixels outside the region (its first
- * or last column / row when the region's edge there is odd) and the share of their pixels
- * inside it. `save` copies their values before a chroma plane is masked, `blend` mixes them
- * back afterwards: old + share·(masked − old).
+ * A region's chroma rect and, for its first and last column and row, the share of the luma
+ * pixels their samples cover that lie inside the region (below 1 where the region's edge there
+ * is odd: the sample also covers a pixel outside it). Only the rect's border samples can have a
+ * share below 1; a sample's share is its column's times its row's.
  */
-function chromaEdge(region: Rect, width: number, height: number): { save(plane: Raster): Uint8Array; blend(plane: Raster, saved: Uint8Array): void } {
-  const chroma = chromaRect(region, width, height);
+interface ChromaEdge {
+  readonly rect: Rect;
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+}
+
+function chromaEdge(region: Rect, width: number, height: number): ChromaEdge {
+  const rect = chromaRect(region, width, height);
   const share = (i: number, start: number, end: number, size: number) => (Math.min(2 * i + 2, end) - Math.max(2 * i, start)) / (Math.min(2 * i + 2, size) - 2 * i);
-  const cols: number[] = [], rows: number[] = [];
-  const x1 = chroma.x + chroma.width - 1, y1 = chroma.y + chroma.height - 1;
-  for (const i of chroma.width > 1 ? [chroma.x, x1] : [chroma.x]) cols.push(i, share(i, region.x, region.x + region.width, width));
-  for (const j of chroma.height > 1 ? [chroma.y, y1] : [chroma.y]) rows.push(j, share(j, region.y, region.y + region.height, height));
-  const where: number[] = [], weights: number[] = [];
-  const add = (i: number, j: number, w: number) => { if (w < 1) { where.push(j * Math.ceil(width / 2) + i); weights.push(w); } };
-  for (let j = chroma.y; j <= y1; j++) {
-    const wy = j === chroma.y ? rows[1] : j === y1 ? rows[rows.length - 1] : 1;
-    if (wy < 1) {
-      for (let i = chroma.x; i <= x1; i++) add(i, j, wy * (i === chroma.x ? cols[1] : i === x1 ? cols[cols.length - 1] : 1));
-    } else {
-      add(chroma.x, j, cols[1]);
-      if (x1 !== chroma.x) add(x1, j, cols[cols.length - 1]);
-    }
-  }
+  const x1 = rect.x + rect.width - 1, y1 = rect.y + rect.height - 1;
   return {
-    save: (plane) => Uint8Array.from(where, (k) => plane.data[plane.offset + k]),
-    blend: (plane, saved) => {
-      for (let n = 0; n < where.length; n++) {
-        const p = plane.offset + where[n], old = saved[n];
-        plane.data[p] = Math.round(old + weights[n] * (plane.data[p] - old));
-      }
-    },
+    rect,
+    left: share(rect.x, region.x, region.x + region.width, width),
+    right: share(x1, region.x, region.x + region.width, width),
+    top: share(rect.y, region.y, region.y + region.height, height),
+    bottom: share(y1, region.y, region.y + region.height, height),
   };
+}
+
+/** Whether any border sample of the chroma rect has a share below 1. */
+function hasPartialEdge(edge: ChromaEdge): boolean {
+  return edge.left < 1 || edge.right < 1 || edge.top < 1 || edge.bottom < 1;
+}
+
+/**
+ * Copies the chroma rect's border (top row, bottom row, then the left and right columns between
+ * them) before the plane is masked, into the arena's buffer (valid until the next saveEdge).
+ */
+function saveEdge(plane: Raster, edge: ChromaEdge, scratch: Scratch): Uint8Array {
+  const { rect } = edge;
+  const saved = scratch.uint8('yuv.edge', hasPartialEdge(edge) ? 2 * (rect.width + rect.height) : 0);
+  if (saved.length) walkEdge(plane, edge, (p, k) => { saved[k] = plane.data[p]; });
+  return saved;
+}
+
+/** After masking: each border sample becomes old + share·(masked − old). */
+function blendEdge(plane: Raster, edge: ChromaEdge, saved: Uint8Array): void {
+  if (!saved.length) return;
+  walkEdge(plane, edge, (p, k, share) => {
+    if (share < 1) plane.data[p] = Math.round(saved[k] + share * (plane.data[p] - saved[k]));
+  });
+}
+
+/** Calls `visit(byte index, k, share)` for each border sample of the chroma rect once, k = 0, 1, … */
+function walkEdge(plane: Raster, edge: ChromaEdge, visit: (p: number, k: number, share: number) => void): void {
+  const { rect, left, right, top, bottom } = edge;
+  const x1 = rect.x + rect.width - 1, y1 = rect.y + rect.height - 1;
+  const sx = (x: number) => (x === rect.x ? left : x === x1 ? right : 1);
+  const at = (x: number, y: number) => plane.offset + y * plane.width + x;
+  let k = 0;
+  for (let x = rect.x; x <= x1; x++) visit(at(x, rect.y), k++, sx(x) * top);
+  if (y1 !== rect.y) for (let x = rect.x; x <= x1; x++) visit(at(x, y1), k++, sx(x) * bottom);
+  for (let y = rect.y + 1; y < y1; y++) {
+    visit(at(rect.x, y), k++, left);
+    if (x1 !== rect.x) visit(at(x1, y), k++, right);
+  }
 }
