@@ -45,7 +45,7 @@ const DEFAULT_ID = 'stream';
  * Frame tokens → a video file or stream. Frames are written in `msg.parts.index` order and
  * freed; the video ends after `msg.parts.count` frames, on the end message of face-video-in
  * (`msg.complete`, waiting up to `endTimeout` for frames still on their way), or on
- * `msg.command: 'stop'`. Then a summary goes out: { frames, durationSec, fps, dropped, output }.
+ * `msg.command: 'stop'`. Then a summary goes out: { frames, durationSec, fps, dropped, repeated, gaps, output }.
  */
 function isLiveSource(source: string): boolean {
   try {
@@ -129,8 +129,9 @@ export = function (RED: Red): void {
             ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
             ...(numberOption(def.quality) !== undefined ? { quality: numberOption(def.quality) } : {}),
             ...(def.preset ? { preset: def.preset } : {}),
-            // A live video keeps its speed: an index the source dropped repeats the previous frame.
-            ...(live ? { onSkip: 'repeat' as const } : {}),
+            // A live video keeps its speed: an index the source dropped shows the previous frame, held
+            // on screen by its timestamp (nothing is encoded for it).
+            ...(live ? { onSkip: 'hold' as const } : {}),
           }),
         };
       }
@@ -162,7 +163,8 @@ export = function (RED: Red): void {
       if (now - current.lastStatus > 500) {
         current.lastStatus = now;
         const downgraded = current.downgraded ? ` · ${current.downgraded} downgraded` : '';
-        node.status({ fill: 'green', shape: 'dot', text: `${current.sink.received} frames · ${(current.sink.received / ((now - current.started) / 1000)).toFixed(1)} fps${downgraded}` });
+        const dropped = current.sink.skipped ? ` · ${current.sink.skipped} dropped` : '';
+        node.status({ fill: 'green', shape: 'dot', text: `${current.sink.received} frames · ${(current.sink.received / ((now - current.started) / 1000)).toFixed(1)} fps${dropped}${downgraded}` });
       }
       if (current.expected !== undefined && current.sink.received + current.sink.skipped >= current.expected) await finish(current, send);
     }
@@ -179,8 +181,9 @@ export = function (RED: Red): void {
           if (current.failed) return; // already reported, ffmpeg already stopped
           try {
             const result = await current.sink.finish();
-            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, late: result.late, downgraded: current.downgraded, output: result.outputPath };
-            node.status({ fill: 'grey', shape: 'dot', text: `wrote ${result.frames} frames · ${result.durationSec.toFixed(1)} s` });
+            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, repeated: result.repeated, gaps: result.onSkip, late: result.late, downgraded: current.downgraded, output: result.outputPath };
+            const repeated = result.repeated ? ` · ${result.repeated} dropped, ${result.onSkip === 'hold' ? 'held' : 'repeated'}` : '';
+            node.status({ fill: 'grey', shape: 'dot', text: `wrote ${result.frames} frames · ${result.durationSec.toFixed(1)} s${repeated}` });
             send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
           } catch (err) {
             const error = asFaceError(err, 'video-out');
@@ -197,7 +200,7 @@ export = function (RED: Red): void {
       if (current.failed) return;
       try {
         const result = await current.sink.finish();
-        node.log(`closed "${current.output}" on redeploy: ${result.frames} frames, ${result.dropped} dropped`);
+        node.log(`closed "${current.output}" on redeploy: ${result.frames} frames, ${result.dropped} dropped, ${result.repeated} shown as the previous frame`);
       } catch (err) {
         const error = asFaceError(err, 'video-out');
         node.warn(`face-video-out: closing "${current.output}" failed: ${error.code}: ${error.message}`);
