@@ -68,6 +68,10 @@ export class FaceTracker {
   /** Index of the last frame tracked (or skipped). */
   private last?: number;
   private waiters = new Map<number, () => void>();
+  /** Index of the last frame whose detections updated the tracks (skipped ones did not: motion is predicted from here). */
+  private tracked?: number;
+  /** Indexes skipped while a frame before them is still on its way: passed over in order. */
+  private readonly skippedAhead = new Set<number>();
   /** Results of the last frames, by index (asking again for a frame returns its result). */
   private readonly results = new Map<number, HoldResult>();
   lastUsed: number;
@@ -88,12 +92,22 @@ export class FaceTracker {
 
   private advance(index: number): void {
     this.last = this.last === undefined ? index : Math.max(this.last, index);
+    while (this.skippedAhead.delete(this.last + 1)) this.last++;
+    for (const k of this.skippedAhead) if (k <= this.last) this.skippedAhead.delete(k);
     const next = this.waiters.get(this.last + 1);
     if (next) { this.waiters.delete(this.last + 1); next(); }
   }
 
-  /** A frame that will not be tracked (it failed before the blur stage): later frames need not wait for it. */
+  /**
+   * A frame that will not be tracked (it failed before the blur stage, or a live source's overload
+   * policy dropped it): later frames need not wait for it. Skipped ahead of a frame still on its
+   * way, it is passed over once that frame is tracked (that frame is not taken for a late one).
+   */
   skip(index: number): void {
+    if (this.last !== undefined && index > this.last + 1) {
+      this.skippedAhead.add(index);
+      return;
+    }
     this.advance(index);
   }
 
@@ -116,7 +130,7 @@ export class FaceTracker {
       this.advance(index);
       return { faces: [...detected, ...held], held: held.length, late };
     }
-    const dt = this.last === undefined ? 1 : index - this.last;
+    const dt = this.tracked === undefined ? 1 : index - this.tracked;
     const moving = this.options.motion === 'constant_velocity';
     const predicted = this.tracks.map((t) => (moving ? add(t.box, t.velocity, dt) : t.box));
     // Greedy matching by IoU, best pairs first.
@@ -154,6 +168,7 @@ export class FaceTracker {
       if (!usedD.has(d)) next.push({ box: [...f.bbox] as Box, velocity: [0, 0, 0, 0], seen: index, best: f.score, streak: 1 });
     });
     this.tracks = next;
+    this.tracked = index;
     this.advance(index);
     return { faces: [...detected, ...held], held: held.length, late };
   }

@@ -16,7 +16,8 @@ import { PartialOutput, renamesIntoPlace } from './output';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
-import type { JobAlert, JobResult } from './types';
+import type { JobAlert, JobResult, LiveSummary } from './types';
+import { advance } from '../token/token';
 import { DowngradePolicy } from '../policy/downgrade';
 import type { JournalEntry, TokenState } from '../token/types';
 
@@ -49,6 +50,8 @@ export interface VideoJobOptions {
 }
 
 const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
+/** Dropped indexes remembered for a face tracker that does not exist yet (the job has no hold, or no frame reached the blur stage). */
+const MAX_HOLD_SKIPS = 512;
 
 /**
  * One video job: probe → analyse the source once → decode frames into the store → one token
@@ -90,6 +93,12 @@ export class VideoJob {
   /** Drops optional work under pressure (job arg `downgrade`); undefined when off. */
   readonly policy?: DowngradePolicy;
   private readonly alerts: JobAlert[] = [];
+  /** A live source's frame interval (ms), known from its first frame. */
+  private sourceIntervalMs?: number;
+  /** The first overload drop was told (notice); later ones are counted and journalled. */
+  private toldDropping = false;
+  /** Dropped indexes not yet told to the source's face tracker (made when the first frame reaches the blur stage). */
+  private holdSkips: number[] = [];
 
   constructor(
     private readonly id: string,
@@ -109,6 +118,15 @@ export class VideoJob {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The live source's frame interval in ms (1000 / its frame rate), once its first frame arrived:
+   * the time a frame may take for processing to keep up with the camera. Undefined before, and
+   * for files (they are read as fast as they are processed).
+   */
+  get frameIntervalMs(): number | undefined {
+    return this.sourceIntervalMs;
   }
 
   /** pids of the job's ffmpeg processes while they run. */
@@ -155,8 +173,6 @@ export class VideoJob {
       // Validates the output location before any decoding (nothing is spawned by the constructor).
       this.makeEncoder(info.width, info.height, info.fps, info.hasAudio, input.live);
       if (info.frameCount !== undefined) this.meter.framesTotal = info.frameCount;
-      // A live source's frame interval is the time budget unless frame_budget_ms is set.
-      if (input.live && info.fps > 0) this.policy?.setSourceInterval(1000 / info.fps);
       let source: JobSource | undefined;
       if (this.job.sourcePath) {
         const analysed = await analyseJobSource(this.runtime, this.job.sourcePath, this.id, this.job.stages.includes('embed'), args.parameters ?? {});
@@ -206,16 +222,30 @@ export class VideoJob {
         }
         if (!this.encoder) {
           const stream = this.decoder.info;
+          // A live source's frame interval (from the camera, known now) is the time budget unless frame_budget_ms is set.
+          if (input.live && stream && stream.fps > 0) {
+            this.sourceIntervalMs = 1000 / stream.fps;
+            this.policy?.setSourceInterval(this.sourceIntervalMs);
+          }
           this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index, stream?.matrix);
           window = this.windowFor(yuvLayout(frame.width, frame.height).bytes);
           this.meter.start();
         }
-        // Indexes the decoder dropped (overload policy): skipped, so the encoder repeats the
-        // previous frame for a live source and the output keeps real time.
+        // Indexes the decoder dropped (overload policy): skipped; a live output shows the previous
+        // frame for them (held by its timestamp, or written again) and keeps real time.
+        const droppedBefore = frame.index - nextIndex;
         for (let i = nextIndex; i < frame.index; i++) void this.encoder.skip(i).catch(() => undefined);
-        if (frame.index > nextIndex) this.meter.framesDropped += frame.index - nextIndex;
+        this.skipHeld(nextIndex, frame.index);
+        if (droppedBefore > 0) {
+          this.meter.framesDropped += droppedBefore;
+          if (!this.toldDropping) {
+            this.toldDropping = true;
+            const p = this.decoder.policy;
+            this.options.onNotice?.('info', `processing is slower than video source ${shown}: frames are dropped (${p.policy}, queue ${p.maxQueue}), the output shows the previous frame for each; the result counts them`);
+          }
+        }
         nextIndex = frame.index + 1;
-        const task = this.processFrame(frame, source).catch((error: unknown) => {
+        const task = this.processFrame(frame, source, droppedBefore).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
           if (!this.stopping) this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
           void this.decoder?.stop();
@@ -243,6 +273,8 @@ export class VideoJob {
         framesRead: this.framesRead + this.decoder.dropped,
         framesWritten: encoded.frames,
         framesLate: encoded.late + this.framesLateAfterStop,
+        framesRepeated: encoded.repeated,
+        ...(input.live ? { live: this.liveSummary(encoded.repeated, encoded.onSkip === 'repeat' ? 'repeat' : 'hold', encoded.fps) } : {}),
         ...(this.stopRequested ? { stopped: true } : {}),
         framesDowngraded: this.meter.framesDowngraded,
         downgrades: this.policy?.state().transitions ?? [],
@@ -282,6 +314,40 @@ export class VideoJob {
       await this.workers?.close();
       this.workers = undefined;
     }
+  }
+
+  /**
+   * The blur hold tracks the source's frames in index order, each waiting (up to a second) for the
+   * one before it: indexes the overload policy dropped will never come, so the tracker is told at
+   * once and the frame after a gap goes on. Kept until the tracker exists, at most a few hundred.
+   */
+  private skipHeld(from: number, to: number): void {
+    for (let i = from; i < to; i++) this.holdSkips.push(i);
+    if (this.holdSkips.length === 0) return;
+    const tracker = this.runtime.tracks.peek(this.id);
+    if (!tracker) {
+      if (this.holdSkips.length > MAX_HOLD_SKIPS) this.holdSkips.splice(0, this.holdSkips.length - MAX_HOLD_SKIPS);
+      return;
+    }
+    for (const i of this.holdSkips) tracker.skip(i);
+    this.holdSkips = [];
+  }
+
+  /** The overload decisions of a live run, for the result. */
+  private liveSummary(repeated: number, gaps: 'hold' | 'repeat', fps: number): LiveSummary {
+    const decoder = this.decoder!;
+    const { policy, maxQueue, everyNth } = decoder.policy;
+    return {
+      policy,
+      maxQueue,
+      ...(policy === 'every-nth' ? { everyNth } : {}),
+      queuePeak: decoder.queuePeak,
+      dropped: decoder.dropped,
+      repeated,
+      gaps,
+      fps,
+      frameIntervalMs: Math.round((this.sourceIntervalMs ?? 1000 / fps) * 1000) / 1000,
+    };
   }
 
   private assertRunning(): void {
@@ -339,8 +405,9 @@ export class VideoJob {
       startIndex,
       pixelFormat: 'yuv420p',
       ...(matrix ? { matrix } : {}),
-      // A live output keeps a steady frame rate: a dropped frame becomes the previous one again.
-      ...(live ? { onSkip: 'repeat' as const } : {}),
+      // A live output keeps real time: a dropped frame's index shows the previous frame, held by its
+      // timestamp (nothing encoded; default) or written again (live_gaps: repeat, constant rate).
+      ...(live ? { onSkip: args.live_gaps ?? 'hold' } : {}),
     });
   }
 
@@ -362,6 +429,14 @@ export class VideoJob {
     // worker swaps (swap job, 720p: 2 → 4 in flight, +7 % frames/s with one worker, BENCHMARKS.md §14).
     const wanted = Math.max(1, this.options.framesInFlight ?? (this.workers ? 4 : 2));
     return Math.max(1, Math.min(wanted, Math.floor(free / perFrame)));
+  }
+
+  /** The journal of the first frame after frames the overload policy dropped says so. */
+  private markDropped(token: FaceToken, droppedBefore: number): FaceToken {
+    const decoder = this.decoder!;
+    const { policy, maxQueue } = decoder.policy;
+    const gaps = this.job.args.live_gaps === 'repeat' ? 'written again' : 'held on screen';
+    return advance(token, {}, { stage: 'overload', ms: 0, outcome: 'skipped', note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${decoder.queued}/${maxQueue}); the previous frame is ${gaps} for them` });
   }
 
   /** Raises the job's alert once `alert_after_failures` frames failed. */
@@ -386,7 +461,7 @@ export class VideoJob {
     this.policy.setFrameBudget(ms);
   }
 
-  private async processFrame(frame: DecodedFrame, source: JobSource | undefined): Promise<void> {
+  private async processFrame(frame: DecodedFrame, source: JobSource | undefined, droppedBefore: number): Promise<void> {
     const { args } = this.job;
     const encoder = this.encoder!;
     const policy = this.job.failurePolicy;
@@ -413,6 +488,7 @@ export class VideoJob {
         ttlMs: this.runtime.tokenTtlMs,
       });
       if (plan && this.policy) token = this.policy.mark(token, plan, attempt === 0);
+      if (droppedBefore > 0) token = this.markDropped(token, droppedBefore);
       this.active.add(token.request_id);
       const result = await runFrameStages(this.runtime, token, plan?.stages ?? this.job.stages, frame.ref, this.workers);
       this.active.delete(token.request_id);
