@@ -229,11 +229,11 @@ async function leakCount(runtime, clip, parameters = {}) {
     const after = runtime.frame(out.target.frame);
     if (countCovered(before, after, [clip.boxes[item.index]]).covered === 0) leaked.push(item.index);
     if (out.faces.some((f) => f.held !== undefined)) held.push(item.index);
-    tracksDuring = Math.max(tracksDuring, runtime.tracks.size);
+    tracksDuring = Math.max(tracksDuring, runtime.streams.size);
     runtime.release(out);
     frames++;
   }
-  return { frames, leaked, held, tracksDuring, tracksAfter: runtime.tracks.size };
+  return { frames, leaked, held, tracksDuring, tracksAfter: runtime.streams.size };
 }
 
 /**

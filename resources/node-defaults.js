@@ -21,7 +21,7 @@
   return {
     'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, storeWait: 10, allowSvg: false, allowedFolders: '', overload: 'keep', frameBudgetMs: '' },
     'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '', queueSize: 10 },
-    'face-detect': stage({ model: '', scoreThreshold: '', maxFaces: '', tiling: '' }),
+    'face-detect': stage({ model: '', scoreThreshold: '', maxFaces: '', tiling: '', minFace: '', scanInterval: '' }),
     'face-landmark': stage({ model: '' }),
     'face-embed': stage({ model: '' }),
     'face-swap': stage({ model: '', blendRatio: '', faceSelector: '', referenceDistance: '', pixelBoost: '', swapperWeight: '', maskTypes: '', maskRegions: '', maskBlur: '' }),

@@ -12,7 +12,7 @@ const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator, VideoEncoder, probeMedia } = require('../dist/runtime/video');
 const { FrameStore } = require('../dist/runtime/store');
 const { JobManager, jobSummary } = require('../dist/runtime/jobs');
-const { FaceTracker, ORDER_WAIT_MS } = require('../dist/runtime/faces/face-tracks');
+const { FaceStream, ORDER_WAIT_MS } = require('../dist/runtime/faces/face-stream');
 const { sleep, ffmpegOrSkip, tempDir, ffmpegChildren } = require('./helpers/clips');
 const { pending } = require('./helpers/fixtures');
 const { rtspMissing, makeLongCameraClip, startRtspCamera, countFrames, frameTimes } = require('./helpers/cameras');
@@ -101,24 +101,21 @@ describe('live overload (drop policies against block, what a dropped frame costs
     });
   });
 
-  describe('blur hold: indexes dropped while a frame before them is in flight', function () {
-    it('are passed over in order: the frame before them is tracked (not late), the frame after them does not wait, and motion is predicted across the gap', async function () {
-      const tracker = new FaceTracker({ frames: 8, motion: 'constant_velocity', confirmScore: 0.6 }, Date.now());
-      // A 20-px face moving 4 px per frame to the right.
+  describe('privacy stream: indexes a live source dropped', function () {
+    it('are never waited for: the frame after a gap waits only for the frames admitted before it', async function () {
+      const stream = new FaceStream({ holdFrames: 8, motion: 'constant_velocity', confirmScore: 0.6, scanInterval: 0.2, lookahead: 0, ordered: true, frameSec: 1 / 25 }, Date.now());
       const face = (x) => ({ bbox: [x, 10, x + 20, 30], score: 0.9 });
-      await tracker.update(0, [face(0)], 200, 100, Date.now(), true);
-      // Frame 1 is still in a stage when the policy drops 2–5 and frame 6 comes.
-      for (const i of [2, 3, 4, 5]) tracker.skip(i);
+      // Frames 0, 1 and 6 came from the decoder; 2–5 were dropped by the overload policy.
+      for (const i of [0, 1, 6]) stream.admit(i);
+      await stream.observe(0, [face(0)]);
       const t0 = performance.now();
-      const sixth = tracker.update(6, [face(24)], 200, 100, Date.now(), true);
+      const sixth = stream.observe(6, [face(24)]);
       await sleep(50);
-      const first = await tracker.update(1, [face(4)], 200, 100, Date.now(), true);
+      const first = await stream.observe(1, [face(4)]);
       const r6 = await sixth;
       const waited = performance.now() - t0;
-      assert.strictEqual(first.late, false, 'frame 1 is tracked in its turn');
-      assert.ok(waited < ORDER_WAIT_MS / 2, `frame 6 waited ${waited.toFixed(0)} ms (only for frame 1, not for the dropped ones)`);
-      // Predicted from frame 1 over 5 frames, the track meets frame 6's face: nothing held beside it.
-      assert.deepStrictEqual([r6.late, r6.held, r6.faces.length], [false, 0, 1]);
+      assert.deepStrictEqual([first.late, r6.late], [false, false]);
+      assert.ok(waited < ORDER_WAIT_MS / 2, `frame 6 waited ${waited.toFixed(0)} ms (for frame 1 only, not for the dropped ones)`);
     });
   });
 

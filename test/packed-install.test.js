@@ -6,6 +6,8 @@
 // every node type must load, and every example, deployed through POST /flows exactly as shipped
 // and triggered through POST /inject/:id, must give its result with no error in the log.
 // A runtime module missing from package.json "dependencies" makes the node types fail to load here.
+const sharp = require('sharp');
+const { bigPhoto, changedFractions } = require('./helpers/big-photo');
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -175,6 +177,14 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     assert.deepStrictEqual([...blurred.subarray(0, 2)], [0xff, 0xd8]);
     assert.notDeepStrictEqual(blurred, photo);
     assert.deepStrictEqual(problems(red.log, from), [], 'no error or warning logged');
+    // A 25-megapixel photo (6000×4154, 6 faces of ≈ 400–540 px) just works: every face blurred.
+    // (Before the scale pyramid the flow refused it: "detect_tiling auto would cut this frame into 575 tiles".)
+    const big = await bigPhoto();
+    const bigRes = await send(big.jpeg, 'gaussian');
+    assert.strictEqual(bigRes.status, 200, await bigRes.clone().text());
+    const raw = async (bytes) => (await sharp(bytes).raw().toBuffer({ resolveWithObject: true })).data;
+    const fractions = changedFractions(await raw(big.jpeg), await raw(Buffer.from(await bigRes.arrayBuffer())), big.width, big.boxes);
+    assert.ok(fractions.every((f) => f > 0.5), `changed share of each face box: ${fractions.map((f) => f.toFixed(2)).join(' ')}`);
     // Not a picture: the Catch node answers with the code instead of leaving the request hanging.
     const bad = await send(Buffer.from('not a picture'), 'gaussian');
     assert.strictEqual(bad.status, 415);

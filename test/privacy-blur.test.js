@@ -137,6 +137,10 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
     assert.strictEqual(parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--detect-tiling', 'off']).job.parameters.detect_tiling, 'off');
     assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--blur-shape', 'star']), /--blur-shape/);
     assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--blur-hold', '1.5']), /--blur-hold/);
+    const scan = parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--detect-min-face', '24', '--scan-interval', '0.1']).job.parameters;
+    assert.deepStrictEqual(scan, { detect_min_face: 24, detect_scan_interval: 0.1 });
+    assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--detect-min-face', '4']), /--detect-min-face/);
+    assert.throws(() => parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--scan-interval', '9']), /--scan-interval/);
   });
 
   it('job: a reference picture without a face fails the job with E_NO_SOURCE; both lists are refused as E_JOB', async function () {
@@ -200,7 +204,7 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
       const config = helper.getNode('cfg');
       await config.ready;
       const runtime = config.runtime;
-      for (const [id, expected] of [['detOff', /^2 faces · fr_detect · \w+$/], ['detSized', /6 tiles \+ whole frame/]]) {
+      for (const [id, expected] of [['detOff', /^2 faces · fr_detect · \w+ · faces ≥ 57 px$/], ['detSized', /\d+ tiles \+ whole frame · faces ≥ 32 px/]]) {
         const got = nextMessage(helper.getNode('out'));
         helper.getNode(id).receive({ payload: await runtime.createToken({ target: media('fr_two_people.jpg'), operations: ['detect'] }) });
         const msg = await got;

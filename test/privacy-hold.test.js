@@ -1,109 +1,167 @@
 'use strict';
-// Issue 12 item 3: temporal hold. A face region stays blurred for a few frames after its last
-// detection, moved along the face's motion; state per source, released when the source ends.
+// The privacy stream of a video source: face tracks (held, interpolated, placed back with
+// look-ahead), the rolling scan, frame order; state per source, released when the source ends.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { createRuntime } = require('../dist/runtime');
 const { JobManager } = require('../dist/runtime/jobs');
-const { FaceTracker, FaceTrackRegistry } = require('../dist/runtime/faces/face-tracks');
+const { FaceTracks } = require('../dist/runtime/faces/face-tracks');
+const { FaceStream, FaceStreamRegistry } = require('../dist/runtime/faces/face-stream');
+const { RollingScan } = require('../dist/runtime/faces/scan-schedule');
+const { planScan } = require('../dist/runtime/faces/scan-plan');
 const { FfmpegLocator } = require('../dist/runtime/video/ffmpeg-path');
 const { FrameTokenSource } = require('../dist/runtime/jobs/frame-streams');
 const lib = require('../bench/privacy-lib');
 
 const face = (bbox) => ({ bbox, score: 0.9 });
 
-describe('temporal hold of blurred regions (issue 12)', function () {
+describe('temporal privacy state of a video source', function () {
   this.timeout(180000);
 
-  describe('FaceTracker', function () {
-    it('constant velocity: a face not detected stays, moved along its motion, for `frames` frames, then goes', async function () {
-      const t = new FaceTracker({ frames: 3, motion: 'constant_velocity' }, 0);
+  describe('FaceTracks', function () {
+    const opts = (o = {}) => ({ holdFrames: 3, motion: 'constant_velocity', confirmScore: 0.6, ...o });
+    const regions = (t, i, lookahead = 0) => t.regions(i, 1000, 1000, lookahead);
+
+    it('constant velocity: a face not detected stays, moved along its motion, for holdFrames frames, growing, then goes', function () {
+      const t = new FaceTracks(opts());
       for (let i = 0; i < 5; i++) {
-        const r = await t.update(i, [face([100 + 10 * i, 50, 140 + 10 * i, 90])], 1000, 1000, 0);
-        assert.strictEqual(r.held, 0);
+        t.observe(i, [face([100 + 10 * i, 50, 140 + 10 * i, 90])], 0);
+        assert.deepStrictEqual(regions(t, i), [], 'sighted in its own frame: nothing to add');
       }
-      const r1 = await t.update(5, [], 1000, 1000, 0);
-      assert.strictEqual(r1.held, 1);
-      const [held] = r1.faces;
-      assert.strictEqual(held.held, 1);
-      assert.strictEqual(held.score, 0);
-      // Last seen at x 140..180; one frame on at ≈ 10 px a frame (the estimate converges to it), grown a little.
-      const cx = (held.bbox[0] + held.bbox[2]) / 2;
-      assert.ok(Math.abs(cx - 170) < 3, `centre ${cx}`);
-      assert.ok(held.bbox[2] - held.bbox[0] >= 40);
-      assert.strictEqual((await t.update(6, [], 1000, 1000, 0)).faces[0].held, 2);
-      assert.strictEqual((await t.update(7, [], 1000, 1000, 0)).faces[0].held, 3);
-      assert.strictEqual((await t.update(8, [], 1000, 1000, 0)).held, 0, 'released after 3 frames');
-      assert.strictEqual(t.size, 0);
+      const [held] = regions(t, 5);
+      assert.strictEqual(held.face.held, 1);
+      assert.strictEqual(held.face.score, 0);
+      // Last seen at x 140..180; one frame on at 10 px a frame, grown a little.
+      const cx = (held.face.bbox[0] + held.face.bbox[2]) / 2;
+      assert.ok(Math.abs(cx - 170) < 1, `centre ${cx}`);
+      assert.ok(held.face.bbox[2] - held.face.bbox[0] > 40);
+      t.observe(5, [], 0);
+      assert.strictEqual(regions(t, 7)[0].face.held, 3);
+      const grown = regions(t, 7)[0].face.bbox;
+      assert.ok(grown[2] - grown[0] > held.face.bbox[2] - held.face.bbox[0], 'the further from a sighting, the larger');
+      assert.deepStrictEqual(regions(t, 8), [], 'gone after holdFrames');
     });
 
-    it('static motion keeps the last box; a detection again continues the track (no held duplicate)', async function () {
-      const t = new FaceTracker({ frames: 5, motion: 'static' }, 0);
-      await t.update(0, [face([0, 0, 40, 40])], 100, 100, 0);
-      await t.update(1, [face([10, 0, 50, 40])], 100, 100, 0);
-      const r = await t.update(2, [], 100, 100, 0);
-      assert.deepStrictEqual(r.faces[0].bbox.map(Math.round), [9, 0, 51, 41]);
-      const again = await t.update(3, [face([12, 0, 52, 40])], 100, 100, 0);
-      assert.strictEqual(again.held, 0);
-      assert.strictEqual(again.faces.length, 1);
+    it('between two sightings a face is interpolated; with look-ahead it is placed before its first sighting, back along its motion', function () {
+      const t = new FaceTracks(opts({ holdFrames: 12 }));
+      t.observe(0, [face([0, 0, 40, 40])], 0);
+      // 5 px a frame, seen again six frames later (the rolling scan's cycle at 25 fps).
+      t.observe(6, [face([30, 0, 70, 40])], 0);
+      assert.strictEqual(t.size, 1, 'the same face');
+      const [mid] = regions(t, 3);
+      assert.ok(Math.abs((mid.face.bbox[0] + mid.face.bbox[2]) / 2 - 35) < 1, JSON.stringify(mid));
+      // A new face first sighted at frame 10 and again at 12, moving 5 px a frame.
+      const u = new FaceTracks(opts({ holdFrames: 12 }));
+      u.observe(10, [face([200, 0, 240, 40])], 0);
+      u.observe(12, [face([210, 0, 250, 40])], 0);
+      assert.deepStrictEqual(regions(u, 7, 0), [], 'no look-ahead: nothing before the first sighting');
+      const [before] = regions(u, 7, 5);
+      assert.strictEqual(before.before, true);
+      assert.ok(Math.abs((before.face.bbox[0] + before.face.bbox[2]) / 2 - 205) < 1, JSON.stringify(before));
     });
 
-    it('only sure faces are held: a low-score detection seen once is not, the same seen 3 frames in a row is', async function () {
+    it('static motion keeps the last box; a detection again continues the track; a face sighted twice apart is matched by its centre', function () {
+      const t = new FaceTracks(opts({ holdFrames: 5, motion: 'static' }));
+      t.observe(0, [face([0, 0, 40, 40])], 0);
+      t.observe(1, [face([10, 0, 50, 40])], 0);
+      assert.deepStrictEqual(regions(t, 2)[0].face.bbox.map(Math.round), [9, 0, 51, 41]);
+      t.observe(3, [face([12, 0, 52, 40])], 0);
+      assert.strictEqual(t.size, 1, 'one track');
+      // 30 px apart after five frames (IoU below 0.2): the same face by its centre.
+      t.observe(8, [face([42, 0, 82, 40])], 0);
+      assert.strictEqual(t.size, 1);
+      assert.strictEqual(t.started, 1);
+    });
+
+    it('only sure faces are held: a low-score detection seen once is not, the same seen twice is; confirms() knows a sure track\'s face', function () {
       const low = (x) => ({ bbox: [x, 0, x + 40, 40], score: 0.5 });
-      const t = new FaceTracker({ frames: 5, motion: 'static', confirmScore: 0.6 }, 0);
-      await t.update(0, [low(0)], 100, 100, 0);
-      assert.strictEqual((await t.update(1, [], 100, 100, 0)).held, 0, 'a flicker at 0.5 is not held');
-      const u = new FaceTracker({ frames: 5, motion: 'static', confirmScore: 0.6 }, 0);
-      for (let i = 0; i < 3; i++) await u.update(i, [low(i)], 100, 100, 0);
-      assert.strictEqual((await u.update(3, [], 100, 100, 0)).held, 1, 'three frames in a row make it sure');
+      const t = new FaceTracks(opts({ holdFrames: 5, motion: 'static' }));
+      t.observe(0, [low(0)], 0);
+      assert.deepStrictEqual(regions(t, 1), [], 'a flicker at 0.5 is not held');
+      assert.strictEqual(t.confirms(1, [0, 0, 40, 40]), false);
+      t.observe(1, [low(1)], 0);
+      assert.strictEqual(regions(t, 2).length, 1, 'twice makes it sure');
+      assert.strictEqual(t.confirms(2, [1, 0, 41, 40]), true);
+      assert.strictEqual(t.observe(0, [], 0).late, true, 'a frame older than the newest does not move the tracks');
+    });
+  });
+
+  describe('RollingScan and FaceStream', function () {
+    const plan = planScan(1280, 720, { input: { width: 320, height: 240 }, minFace: 16 }, 20);
+
+    it('the whole plan on the first frame, then a share of the tiles a frame so that every tile is scanned within the interval, paid by time', function () {
+      const scan = new RollingScan(0.2);
+      const first = scan.select(plan, 0);
+      assert.strictEqual(first.full, true);
+      assert.strictEqual(first.tiles.length, 12);
+      const last = new Array(12).fill(0);
+      let counts = [];
+      for (let i = 1; i <= 100; i++) {
+        const pts = i / 25;
+        const s = scan.select(plan, pts);
+        counts.push(s.tiles.length);
+        for (const t of s.tiles) last[t] = pts;
+        assert.ok(Math.max(...last.map((p) => pts - p)) <= 0.2 + 0.04 + 1e-9, `frame ${i}: a tile waited ${Math.max(...last.map((p) => pts - p))} s`);
+        assert.strictEqual(scan.covers(pts, 0.04), true);
+      }
+      assert.ok(Math.max(...counts) <= 3 && Math.min(...counts) >= 2, `2–3 tiles a frame at 25 fps: ${counts.join(',')}`);
+      // After 8 dropped frames (a live source under overload) the next frame scans what fell due.
+      const after = scan.select(plan, 5 + 9 / 25 - 1 / 25 + 0.32);
+      assert.ok(after.tiles.length >= 8, `${after.tiles.length} tiles after a gap`);
+      // 5 fps: a full scan every frame.
+      const slow = new RollingScan(0.2);
+      slow.select(plan, 0);
+      assert.strictEqual(slow.select(plan, 0.2).tiles.length, 12);
+      assert.strictEqual(new RollingScan(0).select(plan, 1).full, true, 'interval 0: the whole plan every frame');
     });
 
-    it('a job\'s frames are tracked in index order: a frame waits for the one before it (or its skip); asking twice gives one answer', async function () {
-      const t = new FaceTracker({ frames: 5, motion: 'constant_velocity' }, 0);
-      await t.update(0, [face([0, 0, 40, 40])], 100, 100, 0, true);
+    it('an ordered stream: a frame is observed after the one before it (or its finish); with look-ahead its masks wait for the frames after it, or the end', async function () {
+      const stream = new FaceStream({ holdFrames: 8, motion: 'constant_velocity', confirmScore: 0.6, scanInterval: 0.2, lookahead: 2, ordered: true, frameSec: 0.04 }, 0);
+      for (let i = 0; i < 6; i++) stream.admit(i);
       const order = [];
-      const two = t.update(2, [], 100, 100, 0, true).then((r) => order.push(['2', r.held]));
+      const one = stream.observe(1, []).then(() => order.push(1));
       await new Promise((r) => setTimeout(r, 20));
-      assert.deepStrictEqual(order, [], 'frame 2 waits for frame 1');
-      await t.update(1, [face([2, 0, 42, 40])], 100, 100, 0, true).then(() => order.push(['1', 0]));
-      await two;
-      assert.deepStrictEqual(order, [['1', 0], ['2', 1]]);
-      const four = t.update(4, [], 100, 100, 0, true);
-      t.skip(3);
-      assert.strictEqual((await four).held, 1, 'frame 3 skipped (it failed before blur): frame 4 goes on');
-      assert.strictEqual(await t.update(4, [], 100, 100, 0, true), await four, 'the same frame again: the same result');
-      const late = await t.update(0.5, [], 100, 100, 0);
-      assert.strictEqual(late.late, true, 'a frame older than the tracked ones does not move the tracks');
+      assert.deepStrictEqual(order, [], 'frame 1 waits for frame 0');
+      await stream.observe(0, [face([0, 0, 40, 40])]).then(() => order.push(0));
+      await one;
+      assert.deepStrictEqual(order, [0, 1]);
+      let masked;
+      const masks1 = stream.masks(1, 100, 100).then((m) => (masked = m));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.strictEqual(masked, undefined, 'frame 1 waits until frame 3 was observed');
+      stream.finish(2);
+      await stream.observe(3, [face([6, 0, 46, 40])]);
+      await masks1;
+      assert.strictEqual(masked.faces.length, 1, 'interpolated between frames 0 and 3');
+      assert.strictEqual(await stream.masks(1, 100, 100), masked, 'asking again gives the same answer');
+      const masks5 = stream.masks(5, 100, 100);
+      stream.finish(4);
+      stream.end();
+      assert.ok(Array.isArray((await masks5).faces), 'the end lets the last frames go');
+      const stats = stream.stats();
+      assert.strictEqual(stats.lookaheadFrames, 2);
+      stream.release();
     });
 
-    it('a flow\'s frames (no inOrder) do not wait for a frame dropped upstream', async function () {
-      const t = new FaceTracker({ frames: 5, motion: 'static' }, 0);
-      await t.update(0, [face([0, 0, 40, 40])], 100, 100, 0);
-      const started = Date.now();
-      const r = await t.update(3, [], 100, 100, 0);
-      assert.ok(Date.now() - started < 100);
-      assert.strictEqual(r.held, 1);
-    });
-
-    it('the registry drops a tracker on release and after idling longer than its limit; the runtime clears it on close', async function () {
-      const reg = new FaceTrackRegistry(1000);
-      const opts = { frames: 3, motion: 'static' };
-      reg.get('a', opts, 0);
-      reg.get('b', opts, 0);
+    it('the registry drops a stream on release and after idling longer than its limit; the runtime clears it on close', async function () {
+      const reg = new FaceStreamRegistry(1000);
+      const o = { holdFrames: 3, motion: 'static', confirmScore: 0.6, scanInterval: 0.2, lookahead: 0, ordered: false };
+      reg.get('a', o, 0);
+      reg.get('b', o, 0);
       assert.strictEqual(reg.size, 2);
       assert.strictEqual(reg.release('a'), true);
-      reg.get('c', opts, 5000);
+      reg.get('c', o, 5000);
       assert.strictEqual(reg.size, 1, 'b idled out');
       reg.release('c', 5000);
-      const late = reg.get('c', opts, 5100);
+      const late = reg.get('c', o, 5100);
       assert.strictEqual(reg.size, 0, 'a frame of an ended source leaves nothing behind');
-      assert.ok(late instanceof FaceTracker);
+      assert.ok(late instanceof FaceStream);
       const rt = createRuntime({ sweepIntervalMs: 0 });
-      rt.tracks.get('x', opts, Date.now());
+      rt.streams.get('x', o, Date.now());
       await rt.close();
-      assert.strictEqual(rt.tracks.size, 0);
+      assert.strictEqual(rt.streams.size, 0);
     });
   });
 
@@ -148,11 +206,11 @@ describe('temporal hold of blurred regions (issue 12)', function () {
       for await (const item of source.tokens()) {
         rt.release(await rt.run(item.token));
         if (++n === 5) {
-          assert.strictEqual(rt.tracks.size, 1);
+          assert.strictEqual(rt.streams.size, 1);
           await source.stop();
         }
       }
-      assert.strictEqual(rt.tracks.size, 0);
+      assert.strictEqual(rt.streams.size, 0);
     });
 
     it('video job with a pixel worker: the hold runs on the main thread, the blur in the worker; no degraded frame leaks; tracks released', async function () {
@@ -165,7 +223,7 @@ describe('temporal hold of blurred regions (issue 12)', function () {
       } finally {
         await jobs.close();
       }
-      assert.strictEqual(rt.tracks.size, 0, 'the job released its tracks');
+      assert.strictEqual(rt.streams.size, 0, 'the job released its tracks');
       const leaked = await lib.leakedInOutput(clip, output);
       assert.deepStrictEqual(leaked.frames, [], `detail out/in ${leaked.ratios.map((d) => d.toFixed(1)).join(' ')}`);
     });
@@ -180,14 +238,14 @@ describe('temporal hold of blurred regions (issue 12)', function () {
       } finally {
         await jobs.close();
       }
-      assert.strictEqual(rt.tracks.size, 0);
+      assert.strictEqual(rt.streams.size, 0);
       const leaked = await lib.leakedInOutput(clip, output);
       assert.deepStrictEqual(leaked.frames, [], `detail out/in ${leaked.ratios.map((d) => d.toFixed(1)).join(' ')}`);
     });
   });
 });
 
-describe('temporal hold in a Node-RED flow (issue 12)', function () {
+describe('temporal hold in a Node-RED flow', function () {
   this.timeout(120000);
   const { helper, allNodes, nextMessage } = require('./helpers/red');
   let dir, clip;
@@ -230,6 +288,6 @@ describe('temporal hold in a Node-RED flow (issue 12)', function () {
     }
     assert.deepStrictEqual(leaked, []);
     assert.deepStrictEqual(held, clip.degraded);
-    assert.strictEqual(runtime.tracks.size, 0, 'released when the source ended');
+    assert.strictEqual(runtime.streams.size, 0, 'released when the source ended');
   });
 });

@@ -37,7 +37,10 @@ exit codes: 0 done (also: a live run stopped with Ctrl-C/SIGTERM whose output wa
   1 the job failed, 2 bad arguments, 3 done but --alert-after-failures was reached, 130 cancelled or aborted
 
 --json prints one object: { id, state, kind, read, written, failed, dropped, noFace, downgraded,
-late, held, timeSec, fps, provider, models, output, width, height, stages, alerts, downgrades, error? }`;
+late, held, timeSec, fps, provider, models, output, width, height, stages, alerts, downgrades, privacy?, error? }
+  privacy (jobs that blur): { frames, framesFullScan, framesRollingScan, framesTrackedOnly,
+  framesNotCovered, notCoveredFrames, facesBlurred, facesHeld, tracks, minFaceCovered,
+  scanIntervalSec, lookaheadFrames, tilesPerFrame, planTiles }`;
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;

@@ -32,7 +32,11 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --blur-hold-motion M   constant_velocity | static (default constant_velocity)
   --blur-except FILE     blur everyone except the person in FILE (repeatable)
   --blur-only FILE       blur only the person in FILE (repeatable)
-  --detect-tiling T      off | auto | tile size in px (default auto: tiles for small faces in large frames)
+  --detect-tiling T      off | auto (default): the scale pyramid down to --detect-min-face, or the
+                         whole frame only (off); a number is the old tile size in px
+  --detect-min-face N    smallest face to find, px (default 20 when blurring, 48 otherwise)
+  --scan-interval S      video: seconds within which every part of a frame is scanned at every
+                         scale (default 0.2; 0 = the whole pyramid on every frame)
   --quality Q            0..100 (default 80; video quality maps to x264 CRF 51..0, 80 → CRF 10)
   --crf N                video: the x264 CRF itself, 0..51 (wins over --quality; 23 is x264's own default)
   --pixel-workers N      video: worker threads for blur/enhance/swap pixels, 0..8 or auto (default auto:
@@ -89,6 +93,8 @@ export function parseRunArgs(argv: string[]): RunCommand {
         'blur-shape': { type: 'string' },
         'blur-threshold': { type: 'string' },
         'blur-hold': { type: 'string' },
+        'detect-min-face': { type: 'string' },
+        'scan-interval': { type: 'string' },
         'blur-hold-motion': { type: 'string' },
         'blur-except': { type: 'string', multiple: true },
         'blur-only': { type: 'string', multiple: true },
@@ -152,6 +158,8 @@ export function parseRunArgs(argv: string[]): RunCommand {
     if (t === 'off' || t === 'auto') parameters.detect_tiling = t;
     else parameters.detect_tiling = integer('--detect-tiling', t, 64, 8192);
   }
+  if (v['detect-min-face'] !== undefined) parameters.detect_min_face = integer('--detect-min-face', v['detect-min-face'], 8, 4096);
+  if (v['scan-interval'] !== undefined) parameters.detect_scan_interval = number('--scan-interval', v['scan-interval'], 0, 5);
   if (v['blur-except'] && v['blur-only']) throw new UsageError('--blur-except and --blur-only exclude each other');
   if (v.preset !== undefined && !PRESETS.includes(v.preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
   const models: Record<string, unknown> = {};

@@ -7,6 +7,10 @@ interface Def extends StageNodeDef {
   maxFaces?: string;
   /** off | auto | tile size in px. */
   tiling?: string;
+  /** Smallest face to find, px (detect_min_face). */
+  minFace?: string;
+  /** Video: seconds within which every tile is scanned (detect_scan_interval). */
+  scanInterval?: string;
 }
 
 function tilingOption(value: string | undefined): string | number | undefined {
@@ -20,6 +24,13 @@ export = function (RED: Red): void {
   registerStageNode<Def>(RED, {
     type: 'face-detect',
     stage: 'detect',
-    parameters: (def) => setOptions({ face_detector_model: def.model?.trim(), score_threshold: numberOption(def.scoreThreshold), max_faces: numberOption(def.maxFaces), detect_tiling: tilingOption(def.tiling) }),
+    parameters: (def) => setOptions({
+      face_detector_model: def.model?.trim(),
+      score_threshold: numberOption(def.scoreThreshold),
+      max_faces: numberOption(def.maxFaces),
+      detect_tiling: tilingOption(def.tiling),
+      detect_min_face: numberOption(def.minFace),
+      detect_scan_interval: numberOption(def.scanInterval),
+    }),
   });
 };

@@ -9,6 +9,7 @@ import type { FaceDetector, ModelRole } from './models/types';
 import { isDefaultModelRef, resolveModel, type ResolvedModel } from './models/model-ref';
 import { openDetector, openEnhancer, openLandmarker, openRecognizer, type EnhancerEngine, type LandmarkerEngine, type RecognizerEngine } from './models/engines';
 import { openSwapperEngine } from './models/swapper-engine';
+import { DetectorThread } from './models/detector-thread';
 import { openMasker, type FaceMasker } from './models/zoo';
 import { TokenValidator } from './token/validate';
 import { advance, createToken, isExpired, tokenFrameRefs } from './token/token';
@@ -26,9 +27,10 @@ import { DowngradePolicy, type DowngradeOptions } from './policy/downgrade';
 import { provenanceOf, xmpPacket } from './provenance';
 import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
-import { FaceTrackRegistry } from './faces/face-tracks';
+import { FaceStreamRegistry } from './faces/face-stream';
+import { ScanPlanCache } from './faces/scan-plan';
 import { Scratch } from './vision/scratch';
-import { applyHold, skipHold, withHeldFaces } from './processors/blur-hold';
+import { finishStreamFrame, streamFaces, withStreamFaces } from './processors/privacy-stream';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
 import { dirname, join } from 'path';
@@ -72,6 +74,12 @@ export interface RuntimeOptions {
   maxFaceAreaRatio?: number;
   /** Worker threads for pixel stages run with `offMainThread` (stage nodes); default 1, 0 = main thread. */
   pixelWorkers?: number;
+  /**
+   * Detection of video and live frames on a thread of its own, with a second session of the
+   * detector model (1, the default), or on the main thread (0). See BENCHMARKS.md §15 for what it
+   * gains; pictures are always detected on the main thread's session.
+   */
+  detectorThreads?: number;
   /**
    * Drop optional work under pressure in flows (the config node's "When overloaded: downgrade"):
    * stage nodes and face-video-out consult `runtime.downgrade`. Default off.
@@ -118,8 +126,8 @@ export class Runtime {
   readonly pool: SessionPool;
   readonly models: ModelCache;
   readonly validator = new TokenValidator();
-  /** Face tracks per video/live source, for the blur stage's temporal hold. */
-  readonly tracks: FaceTrackRegistry;
+  /** Privacy state per video/live source: rolling scan, face tracks, look-ahead (see faces/face-stream.ts). */
+  readonly streams: FaceStreamRegistry;
   readonly tokenTtlMs: number;
   /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
   readonly paths: PathPolicy;
@@ -142,6 +150,9 @@ export class Runtime {
   private readonly engines = new Map<string, Promise<unknown>>();
   private readonly context: ProcessorContext;
   private closed = false;
+  /** Detector threads started for video frames (closed with the runtime). */
+  private readonly detectorThreads = new Set<DetectorThread>();
+  private readonly sessionOptions: { device: DeviceRequest; threads: number };
 
   constructor(options: RuntimeOptions = {}) {
     this.log = options.logger ?? (() => undefined);
@@ -155,19 +166,22 @@ export class Runtime {
     };
     this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
     this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
-    this.tracks = new FaceTrackRegistry(this.tokenTtlMs);
+    this.streams = new FaceStreamRegistry(this.tokenTtlMs);
     this.store = new FrameStore({
       budgetBytes: options.frameBudgetBytes ?? 512 * 1024 * 1024,
       defaultTtlMs: this.tokenTtlMs,
       sweepIntervalMs: options.sweepIntervalMs ?? 5000,
     });
-    this.pool = new SessionPool({ device: options.device ?? 'auto', threads: options.threads ?? 0, spinWait: options.spinWait ?? false, logger: this.log });
+    this.sessionOptions = { device: options.device ?? 'auto', threads: options.threads ?? 0 };
+    this.pool = new SessionPool({ ...this.sessionOptions, spinWait: options.spinWait ?? false, logger: this.log });
+    const detectorThreads = Math.max(0, Math.floor(options.detectorThreads ?? 1));
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
     if (options.downgrade) this.downgrade = new DowngradePolicy(options.downgrade === true ? {} : options.downgrade, this.store);
     this.context = {
       store: this.store,
       identities: new IdentityCache(),
       detector: (model) => this.engine<FaceDetector>('detector', model, (m) => this.withSession(m, (h) => openDetector(m.contract, h, m.id))),
+      ...(detectorThreads > 0 ? { videoDetector: (model?: string) => this.engine<FaceDetector>('detector', model, (m) => this.openDetectorThread(m, model), 'thread') } : {}),
       landmarker: (model) => this.engine<LandmarkerEngine>('landmarker', model, (m) => this.withSession(m, (h) => openLandmarker(m.contract, h, m.id))),
       embedder: (model) => this.engine<RecognizerEngine>('embedder', model, (m) => this.withSession(m, (h) => openRecognizer(m.contract, h, m.id))),
       swapper: (model) => this.engine<SwapperWithRecognizer>('swapper', model, (m) => this.openSwapper(m)),
@@ -179,7 +193,8 @@ export class Runtime {
           (m) => this.withSession(m, (h) => openMasker(m.contract === 'bisenet' ? 'bisenet' : 'xseg', h, m.id, kind === 'region' ? regions : undefined)),
           kind === 'region' ? (regions ?? []).join(',') : '',
         ),
-      tracks: this.tracks,
+      streams: this.streams,
+      plans: new ScanPlanCache(),
       now: () => Date.now(),
       storeWaitMs: this.storeWaitMs,
       maxFaceAreaRatio: options.maxFaceAreaRatio ?? DEFAULT_FACE_AREA_RATIO,
@@ -189,21 +204,29 @@ export class Runtime {
   }
 
   /**
-   * Forgets the face tracks of a source (a job id, a video-in source id): its temporal hold
-   * ends. Called when the source ends or closes; an idle source's tracks go after the token TTL.
+   * Forgets the privacy stream of a source (a job id, a video-in source id): its tracks and
+   * rolling scan end. Called when the source ends or closes; an idle source's stream goes after
+   * the token TTL.
    */
-  releaseTracks(key: string): boolean {
-    return this.tracks.release(key);
+  releaseStream(key: string): boolean {
+    return this.streams.release(key);
   }
 
-  /** The token with the regions its source's tracker holds added to its faces (for a blur stage run in a pixel worker). */
-  withHeldFaces(token: FaceToken): Promise<FaceToken> {
-    return withHeldFaces(token, this.context);
+  /** The token with the regions its source's tracks place in its frame added to its faces (before a blur stage run in a pixel worker). */
+  withStreamFaces(token: FaceToken): Promise<FaceToken> {
+    return withStreamFaces(token, this.context);
   }
 
-  /** The token's frame will not reach the blur stage: its source's later frames need not wait for it. */
-  skipHold(token: FaceToken): void {
-    skipHold(token, this.context);
+  /** A blur stage run in a pixel worker masked the token's faces: its stream counts them (the worker has no streams). */
+  noteBlurred(token: FaceToken): void {
+    if (token.job_id === undefined) return;
+    const figures = [...token.journal].reverse().find((j) => j.stage === 'blur')?.figures;
+    if (figures) this.streams.peek(token.job_id)?.noteBlurred((figures.blurred ?? 0) - (figures.held ?? 0), figures.held ?? 0);
+  }
+
+  /** The token's frame will not be observed by its stream (it failed before detection finished): later frames need not wait for it. */
+  finishStreamFrame(token: FaceToken): void {
+    finishStreamFrame(token, this.context);
   }
 
   /** Fetches (if needed) and loads the default models, each warmed up once. */
@@ -302,13 +325,13 @@ export class Runtime {
       const p = token.parameters;
       const needsRecognizer = stage === 'blur' && !!(p.blur_except_embeddings?.length || p.blur_only_embeddings?.length);
       if (!needsRecognizer) {
-        // The blur stage's temporal hold tracks the source here, on the thread that owns the tracks
-        // (per index: the processor, if it runs here after all, gets the same result); the held
-        // regions travel to the worker inside the token. Flows do not wait for frame order.
+        // The blur stage's tracked regions come from the source's stream here, on the thread that
+        // owns it (per index: the processor, if it runs here after all, gets the same result);
+        // they travel to the worker inside the token. Flows do not wait for frame order.
         let work = token;
         if (stage === 'blur') {
-          const { faces, held } = await applyHold(token, this.context);
-          if (held) work = { ...token, faces };
+          const { faces, all } = await streamFaces(token, this.context);
+          if (faces.length) work = { ...token, faces: all };
         }
         if (this.workers.accepts(stage, work)) return this.workers.run(stage, work, this.store);
       }
@@ -428,7 +451,9 @@ export class Runtime {
     this.context.identities.clear();
     await this.workers?.close();
     this.workers = undefined;
-    this.tracks.clear();
+    await Promise.allSettled([...this.detectorThreads].map((t) => t.close()));
+    this.detectorThreads.clear();
+    this.streams.clear();
     this.context.scratch?.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();
@@ -473,6 +498,18 @@ export class Runtime {
       await handle.release().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The detector of `model` on a thread of its own (its own session of the same file), beside
+   * the main thread's engine, which checks the model first and stands in if the thread dies.
+   */
+  private async openDetectorThread(model: ResolvedModel, ref: string | undefined): Promise<FaceDetector> {
+    const local = await this.context.detector(ref);
+    const thread = new DetectorThread(local, { path: model.path, contract: model.contract, modelId: model.id, device: this.sessionOptions.device, threads: this.sessionOptions.threads });
+    this.detectorThreads.add(thread);
+    this.log('info', `detector ${model.id} also loaded on a detection thread (video frames)`);
+    return thread;
   }
 
   /**

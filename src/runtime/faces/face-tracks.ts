@@ -2,257 +2,290 @@ import type { Box } from '../vision/frame';
 import type { Face } from '../token/types';
 import { iou } from '../vision/nms';
 
-/** How a held region moves while its face is not seen: along its last velocity, or not at all. */
+/** How a track moves between its sightings: along its velocity, or not at all. */
 export type HoldMotion = 'constant_velocity' | 'static';
 
-export interface HoldOptions {
-  /** Frames a region stays masked after its face was last detected (0 = no hold). */
-  frames: number;
+export interface TrackOptions {
+  /**
+   * Frames a track is kept after its last sighting (masked where its motion puts it). The
+   * stream makes it at least two scan cycles, so a face seen only by the rolling scan is kept
+   * from one sighting to the next even when one scan misses it.
+   */
+  holdFrames: number;
   motion: HoldMotion;
   /**
-   * A track is held only once it is a sure face: detected at this score or more at least once
-   * (the token's score_threshold), or in CONFIRM_STREAK frames in a row. A detection that only
-   * flickers above the blur stage's lower threshold is blurred where it is seen, not held.
+   * A track is held (and masked before its first sighting, with look-ahead) only once it is a
+   * sure face: detected at this score or more once (the token's score_threshold), or sighted at
+   * least SURE_SIGHTINGS times. A detection that only flickers above the blur stage's lower
+   * threshold is blurred where it is seen, not held.
    */
-  confirmScore?: number;
+  confirmScore: number;
 }
 
-/** Results kept for frames asked about again. */
-const RESULTS_KEPT = 16;
-/** Frames in a row that make a track sure even when its score stayed low. */
-const CONFIRM_STREAK = 3;
-
-/** A detection continues a track when its box overlaps the track's predicted box by at least this IoU. */
+/** Sightings that make a track sure whatever their score. */
+const SURE_SIGHTINGS = 2;
+/** Sightings kept per track (enough for interpolation and a velocity). */
+const SIGHTINGS_KEPT = 6;
+/** A detection continues a track when it overlaps the track's predicted box by at least this IoU… */
 const MATCH_IOU = 0.2;
+/**
+ * …or when their centres are closer than this fraction of the larger box and their sizes agree;
+ * the allowance grows with the frames since the track's last sighting (more for a track whose
+ * velocity is not known yet: a face the rolling scan sees every few frames has moved meanwhile).
+ */
+const MATCH_CENTRE = 0.6;
+const MATCH_CENTRE_PER_FRAME_KNOWN = 0.03;
+const MATCH_CENTRE_PER_FRAME_UNKNOWN = 0.1;
+const MATCH_CENTRE_MAX = 1.5;
+const MATCH_SIZE_RATIO = 1.8;
 /** Weight of the newest measured velocity (the rest is the previous estimate): damps detector jitter. */
 const VELOCITY_GAIN = 0.6;
-/** A held box grows by this fraction of its size per side for every frame it is held (the face may have moved off the prediction). */
-const GROWTH_PER_FRAME = 0.03;
-/** How long a frame waits for the frames before it (in index order) before going on without them. */
-export const ORDER_WAIT_MS = 1000;
+/**
+ * A box placed from a track's motion grows by this fraction of its size on every side for every
+ * frame away from a sighting (its uncertainty): more when the track's own velocity is unknown
+ * (one sighting: the scene's motion, or none, stands in for it), less between two sightings.
+ */
+const GROWTH_KNOWN = 0.03;
+const GROWTH_UNKNOWN = 0.06;
+const GROWTH_BETWEEN = 0.015;
+/** Growth stops at this fraction per side (a box at most triples in width). */
+const GROWTH_MAX = 1;
 
-interface Track {
+/** Per-frame motion of a face's centre (x, y). */
+type Velocity = [number, number];
+
+interface Sighting {
+  index: number;
   box: Box;
-  /** Per-frame change of x1, y1, x2, y2. */
-  velocity: [number, number, number, number];
-  /** Index of the frame the face was last detected in. */
-  seen: number;
-  /** Best score it was detected with, and frames in a row it was detected. */
-  best: number;
-  streak: number;
+  score: number;
 }
 
-export interface HoldResult {
-  /** The frame's detected faces, then one face per held region (score 0, `held` = frames since seen). */
-  faces: Face[];
-  held: number;
-  /** The frame came after a later one had been tracked: regions were not updated by it. */
-  late: boolean;
+interface Track {
+  id: number;
+  sightings: Sighting[];
+  /** Per-frame motion of the centre, once sighted twice. */
+  velocity?: Velocity;
+  best: number;
+  count: number;
+}
+
+export interface TrackedRegion {
+  /** Where the face is, by its track: clipped to the frame, grown by its uncertainty. */
+  face: Face;
+  /** Frames to the nearest sighting. */
+  distance: number;
+  /** Placed before the track's first sighting (look-ahead). */
+  before: boolean;
 }
 
 /**
- * The faces of one source (a video job, a live stream) across frames: a small IoU tracker with
- * constant-velocity prediction. Each frame's detections extend the tracks they overlap; a track
- * whose face was not detected is still returned, moved along its velocity, for `frames` frames
- * after it was last seen, so a detector miss of a few frames leaves the region masked.
- *
- * Frames must be seen in index order. A job processes a few frames at once, so its frames ask
- * with `inOrder`: update() then waits (at most ORDER_WAIT_MS) for the previous index to be
- * updated or skipped. A Node-RED flow delivers a source's frames to the blur node one at a time
- * in arrival order, and may drop some upstream: it does not wait. A frame arriving after a later
- * one was tracked is masked with the current tracks' regions and does not change them. The
- * result of the last few frames is kept, so asking twice for one frame gives the same answer.
+ * The faces of one source across frames: IoU tracks with a velocity, each keeping its last few
+ * sightings. `observe` adds one frame's detections (frames in index order); `regions(index)`
+ * says where every sure track puts a face in a frame it was not sighted in:
+ *   between two sightings: interpolated (look-ahead lets a frame wait for the next sighting);
+ *   after the last: moved along its velocity, for `holdFrames`;
+ *   before the first (look-ahead only): moved back along its velocity, or the scene's motion.
+ * Every such box grows with its distance from a sighting. Frames far behind the newest one
+ * keep no state: a track and its sightings go once they cannot matter.
  */
-export class FaceTracker {
+export class FaceTracks {
   private tracks: Track[] = [];
-  /** Index of the last frame tracked (or skipped). */
-  private last?: number;
-  private waiters = new Map<number, () => void>();
-  /** Index of the last frame whose detections updated the tracks (skipped ones did not: motion is predicted from here). */
-  private tracked?: number;
-  /** Indexes skipped while a frame before them is still on its way: passed over in order. */
-  private readonly skippedAhead = new Set<number>();
-  /** Results of the last frames, by index (asking again for a frame returns its result). */
-  private readonly results = new Map<number, HoldResult>();
-  lastUsed: number;
+  private nextId = 1;
+  /** Index of the newest frame observed. */
+  private newest = -1;
+  /** Tracks ever started (for the job's summary). */
+  started = 0;
 
-  constructor(readonly options: HoldOptions, now: number) {
-    this.lastUsed = now;
-  }
-
-  /** Waits until every frame before `index` was tracked or skipped, or ORDER_WAIT_MS passed. */
-  private async turn(index: number): Promise<void> {
-    if (this.last === undefined || index <= this.last + 1) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { this.waiters.delete(index); resolve(); }, ORDER_WAIT_MS);
-      timer.unref?.();
-      this.waiters.set(index, () => { clearTimeout(timer); resolve(); });
-    });
-  }
-
-  private advance(index: number): void {
-    this.last = this.last === undefined ? index : Math.max(this.last, index);
-    while (this.skippedAhead.delete(this.last + 1)) this.last++;
-    for (const k of this.skippedAhead) if (k <= this.last) this.skippedAhead.delete(k);
-    const next = this.waiters.get(this.last + 1);
-    if (next) { this.waiters.delete(this.last + 1); next(); }
-  }
-
-  /**
-   * A frame that will not be tracked (it failed before the blur stage, or a live source's overload
-   * policy dropped it): later frames need not wait for it. Skipped ahead of a frame still on its
-   * way, it is passed over once that frame is tracked (that frame is not taken for a late one).
-   */
-  skip(index: number): void {
-    if (this.last !== undefined && index > this.last + 1) {
-      this.skippedAhead.add(index);
-      return;
-    }
-    this.advance(index);
-  }
-
-  /** Tracks the frame's detections and returns them with the held regions (clipped to width × height). */
-  async update(index: number, detected: readonly Face[], width: number, height: number, now: number, inOrder = false): Promise<HoldResult> {
-    this.lastUsed = now;
-    const known = this.results.get(index);
-    if (known) return known;
-    if (inOrder) await this.turn(index);
-    const result = this.track(index, detected, width, height);
-    this.results.set(index, result);
-    for (const k of this.results.keys()) if (this.results.size > RESULTS_KEPT) this.results.delete(k);
-    return result;
-  }
-
-  private track(index: number, detected: readonly Face[], width: number, height: number): HoldResult {
-    const late = this.last !== undefined && index <= this.last;
-    if (late) {
-      const held = this.tracks.filter((t) => this.sure(t)).map((t) => heldFace(t.box, Math.max(1, index - t.seen), width, height));
-      this.advance(index);
-      return { faces: [...detected, ...held], held: held.length, late };
-    }
-    const dt = this.tracked === undefined ? 1 : index - this.tracked;
-    const moving = this.options.motion === 'constant_velocity';
-    const predicted = this.tracks.map((t) => (moving ? add(t.box, t.velocity, dt) : t.box));
-    // Greedy matching by IoU, best pairs first.
-    const pairs: Array<[number, number, number]> = [];
-    detected.forEach((f, d) => predicted.forEach((p, t) => {
-      const o = iou(f.bbox, p);
-      if (o >= MATCH_IOU) pairs.push([o, d, t]);
-    }));
-    pairs.sort((a, b) => b[0] - a[0]);
-    const usedD = new Set<number>(), usedT = new Set<number>();
-    const next: Track[] = [];
-    for (const [, d, t] of pairs) {
-      if (usedD.has(d) || usedT.has(t)) continue;
-      usedD.add(d); usedT.add(t);
-      const track = this.tracks[t];
-      const box = detected[d].bbox;
-      const span = Math.max(1, index - track.seen);
-      const velocity = moving
-        ? (track.velocity.map((v, k) => (1 - VELOCITY_GAIN) * v + (VELOCITY_GAIN * (box[k] - track.box[k])) / span) as Track['velocity'])
-        : ([0, 0, 0, 0] as Track['velocity']);
-      const streak = track.seen === index - 1 ? track.streak + 1 : 1;
-      next.push({ box: [...box] as Box, velocity, seen: index, best: Math.max(track.best, detected[d].score), streak });
-    }
-    const held: Face[] = [];
-    this.tracks.forEach((track, t) => {
-      if (usedT.has(t)) return;
-      const age = index - track.seen;
-      if (age > this.options.frames) return;
-      if (!this.sure(track)) return;
-      // The track's box is its last known one, moved on: keep it so the next prediction starts there.
-      next.push({ ...track, box: predicted[t] });
-      held.push(heldFace(predicted[t], age, width, height));
-    });
-    detected.forEach((f, d) => {
-      if (!usedD.has(d)) next.push({ box: [...f.bbox] as Box, velocity: [0, 0, 0, 0], seen: index, best: f.score, streak: 1 });
-    });
-    this.tracks = next;
-    this.tracked = index;
-    this.advance(index);
-    return { faces: [...detected, ...held], held: held.length, late };
-  }
+  constructor(readonly options: TrackOptions) {}
 
   get size(): number {
     return this.tracks.length;
   }
 
-  /** A track worth holding: a sure face (see HoldOptions.confirmScore). */
-  private sure(track: Track): boolean {
-    return track.best >= (this.options.confirmScore ?? 0) || track.streak >= CONFIRM_STREAK;
+  /**
+   * One frame's detections. `late`: the frame came after a newer one was observed (a flow's
+   * frames arrive in their own order): its detections are not used to move tracks.
+   */
+  observe(index: number, detected: readonly Face[], keepFrames: number): { late: boolean } {
+    if (index <= this.newest) return { late: true };
+    const moving = this.options.motion === 'constant_velocity';
+    const prior = moving ? this.sceneVelocity(index) : undefined;
+    const pairs: Array<[number, number, number]> = [];
+    const predicted = this.tracks.map((t) => this.place(t, index, prior));
+    const reach = this.tracks.map((t) => Math.min(MATCH_CENTRE_MAX, MATCH_CENTRE + (index - last(t).index) * (t.velocity || (moving && prior) ? MATCH_CENTRE_PER_FRAME_KNOWN : MATCH_CENTRE_PER_FRAME_UNKNOWN)));
+    detected.forEach((f, d) => predicted.forEach((p, t) => {
+      const score = matchScore(f.bbox, p, reach[t]);
+      if (score > 0) pairs.push([score, d, t]);
+    }));
+    pairs.sort((a, b) => b[0] - a[0]);
+    const usedD = new Set<number>(), usedT = new Set<number>();
+    for (const [, d, t] of pairs) {
+      if (usedD.has(d) || usedT.has(t)) continue;
+      usedD.add(d);
+      usedT.add(t);
+      this.extend(this.tracks[t], index, detected[d], moving);
+    }
+    detected.forEach((f, d) => {
+      if (usedD.has(d)) return;
+      this.tracks.push({ id: this.nextId++, sightings: [{ index, box: [...f.bbox] as Box, score: f.score }], best: f.score, count: 1 });
+      this.started++;
+    });
+    this.newest = index;
+    // Tracks that can no longer place a face in a frame still to be asked about.
+    const horizon = index - this.options.holdFrames - keepFrames;
+    this.tracks = this.tracks.filter((t) => last(t).index >= horizon);
+    return { late: false };
   }
 
-  /** Lets every waiting frame go on (the source ended). */
-  release(): void {
-    for (const wake of this.waiters.values()) wake();
-    this.waiters.clear();
+  /**
+   * The regions of every sure track not sighted in frame `index` (a w × h frame), for frames up
+   * to `lookahead` before the newest observed one.
+   */
+  regions(index: number, width: number, height: number, lookahead: number): TrackedRegion[] {
+    const out: TrackedRegion[] = [];
+    const moving = this.options.motion === 'constant_velocity';
+    const prior = moving ? this.sceneVelocity(index) : undefined;
+    for (const track of this.tracks) {
+      if (!this.sure(track)) continue;
+      let prev: Sighting | undefined, next: Sighting | undefined, seen = false;
+      for (const s of track.sightings) {
+        if (s.index === index) seen = true;
+        else if (s.index < index) prev = s;
+        else if (!next) next = s;
+      }
+      // Sighted in this very frame: the frame's own detection masks it.
+      if (seen) continue;
+      let box: Box | undefined, distance = 0, growth = GROWTH_KNOWN, before = false;
+      const v = moving ? track.velocity ?? prior : undefined;
+      const unknown = moving && !track.velocity ? GROWTH_UNKNOWN : GROWTH_KNOWN;
+      const after = prev && index - prev.index <= this.options.holdFrames ? index - prev.index : Infinity;
+      const ahead = next && next.index - index <= lookahead ? next.index - index : Infinity;
+      if (prev && next && next.index - prev.index <= this.options.holdFrames) {
+        const w = (index - prev.index) / (next.index - prev.index);
+        const [ax, ay] = centre(prev.box), [bx, by] = centre(next.box);
+        box = sized(ax + (bx - ax) * w, ay + (by - ay) * w, Math.max(boxWidth(prev.box), boxWidth(next.box)), Math.max(boxHeight(prev.box), boxHeight(next.box)));
+        distance = Math.min(index - prev.index, next.index - index);
+        growth = GROWTH_BETWEEN;
+      } else if (after <= ahead && prev && after !== Infinity) {
+        distance = after;
+        box = placed(track, prev.box, v, distance);
+        growth = unknown;
+      } else if (next && ahead !== Infinity) {
+        distance = ahead;
+        box = placed(track, next.box, v, -distance);
+        growth = unknown;
+        before = true;
+      }
+      if (!box) continue;
+      const face = grownFace(box, Math.min(GROWTH_MAX, growth * distance), Math.max(1, distance), width, height);
+      if (face) out.push({ face, distance, before });
+    }
+    return out;
+  }
+
+  /** Whether `box` in frame `index` continues a sure track (its predicted box overlaps it by `minIou`: a second look is not needed). */
+  confirms(index: number, box: Box, minIou = 0.3): boolean {
+    const prior = this.options.motion === 'constant_velocity' ? this.sceneVelocity(index) : undefined;
+    return this.tracks.some((t) => this.sure(t) && iou(this.place(t, index, prior), box) >= minIou);
+  }
+
+  /** Forgets every track (the source ended). */
+  clear(): void {
     this.tracks = [];
-    this.results.clear();
+  }
+
+  private extend(track: Track, index: number, face: Face, moving: boolean): void {
+    const prev = last(track);
+    const span = Math.max(1, index - prev.index);
+    if (moving) {
+      const [px, py] = centre(prev.box), [cx, cy] = centre(face.bbox);
+      const measured: Velocity = [(cx - px) / span, (cy - py) / span];
+      const known = track.velocity;
+      track.velocity = known ? [(1 - VELOCITY_GAIN) * known[0] + VELOCITY_GAIN * measured[0], (1 - VELOCITY_GAIN) * known[1] + VELOCITY_GAIN * measured[1]] : measured;
+    }
+    track.sightings.push({ index, box: [...face.bbox] as Box, score: face.score });
+    if (track.sightings.length > SIGHTINGS_KEPT) track.sightings.shift();
+    track.best = Math.max(track.best, face.score);
+    track.count++;
+  }
+
+  /** Where a track puts its face in frame `index`, by its motion (for matching). */
+  private place(track: Track, index: number, prior: Velocity | undefined): Box {
+    const s = last(track);
+    const v = this.options.motion === 'constant_velocity' ? track.velocity ?? prior : undefined;
+    return placed(track, s.box, v, index - s.index);
+  }
+
+  /**
+   * The scene's motion: the median velocity of tracks sighted recently with a known velocity
+   * (a panning camera moves every face alike). It stands in for a new track's own.
+   */
+  private sceneVelocity(index: number): Velocity | undefined {
+    const recent = this.tracks.filter((t) => t.velocity && index - last(t).index <= this.options.holdFrames);
+    if (recent.length < 3) return undefined;
+    return [median(recent.map((t) => t.velocity![0])), median(recent.map((t) => t.velocity![1]))];
+  }
+
+  private sure(track: Track): boolean {
+    return track.best >= this.options.confirmScore || track.count >= SURE_SIGHTINGS;
   }
 }
 
-function add(box: Box, v: readonly number[], dt: number): Box {
-  return [box[0] + v[0] * dt, box[1] + v[1] * dt, box[2] + v[2] * dt, box[3] + v[3] * dt];
+/** How well a detection continues a predicted box: its IoU, or a small score for near centres of a like size; 0 for no match. */
+function matchScore(a: Box, b: Box, reach: number): number {
+  const o = iou(a, b);
+  if (o >= MATCH_IOU) return o;
+  const sa = Math.max(a[2] - a[0], a[3] - a[1]), sb = Math.max(b[2] - b[0], b[3] - b[1]);
+  if (!(sa > 0 && sb > 0) || Math.max(sa, sb) / Math.min(sa, sb) > MATCH_SIZE_RATIO) return 0;
+  const dx = (a[0] + a[2] - b[0] - b[2]) / 2, dy = (a[1] + a[3] - b[1] - b[3]) / 2;
+  const d = Math.hypot(dx, dy) / Math.max(sa, sb);
+  return d <= reach ? 0.01 * (1 - d / reach) + 1e-6 : 0;
 }
 
-function heldFace(box: Box, age: number, width: number, height: number): Face {
-  const w = box[2] - box[0], h = box[3] - box[1];
-  const g = GROWTH_PER_FRAME * age;
-  const r = (v: number) => Math.round(v * 10) / 10;
-  const bbox: Box = [
-    r(Math.max(0, box[0] - w * g)), r(Math.max(0, box[1] - h * g)),
-    r(Math.min(width, box[2] + w * g)), r(Math.min(height, box[3] + h * g)),
-  ];
-  return { bbox, score: 0, held: age };
+function last(track: Track): Sighting {
+  return track.sightings[track.sightings.length - 1];
+}
+
+function centre(b: Box): [number, number] {
+  return [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
+}
+
+function boxWidth(b: Box): number {
+  return b[2] - b[0];
+}
+
+function boxHeight(b: Box): number {
+  return b[3] - b[1];
+}
+
+function sized(cx: number, cy: number, w: number, h: number): Box {
+  return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2];
 }
 
 /**
- * The trackers of every source the runtime is working on, keyed by job or source id. Owned by
- * the Runtime; a source's tracker is released when the source ends (release(key)), and one
- * idle for longer than `idleMs` is dropped the next time any tracker is asked for.
+ * The face `frames` away from the sighting `from` (negative: before it): its centre moved along
+ * `v`, its size the largest of the track's recent sightings (a detector's box jitters a few
+ * pixels from frame to frame; a mask placed from its motion must not shrink with that jitter).
  */
-export class FaceTrackRegistry {
-  private readonly trackers = new Map<string, FaceTracker>();
-  /** Sources that ended (key → when): frames of theirs still in a flow get no stored tracker. */
-  private readonly ended = new Map<string, number>();
+function placed(track: Track, from: Box, v: Velocity | undefined, frames: number): Box {
+  const [cx, cy] = centre(from);
+  const w = Math.max(...track.sightings.map((s) => boxWidth(s.box)));
+  const h = Math.max(...track.sightings.map((s) => boxHeight(s.box)));
+  return v ? sized(cx + v[0] * frames, cy + v[1] * frames, w, h) : sized(cx, cy, w, h);
+}
 
-  constructor(private readonly idleMs: number) {}
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
 
-  get(key: string, options: HoldOptions, now: number): FaceTracker {
-    for (const [k, t] of this.trackers) if (now - t.lastUsed > this.idleMs) this.release(k, now);
-    for (const [k, at] of this.ended) if (now - at > this.idleMs) this.ended.delete(k);
-    // A frame of an ended source (still travelling a flow when its source closed): tracked
-    // alone, so nothing is kept for a source that will send no more.
-    if (this.ended.has(key)) return new FaceTracker(options, now);
-    let tracker = this.trackers.get(key);
-    if (!tracker || tracker.options.frames !== options.frames || tracker.options.motion !== options.motion || tracker.options.confirmScore !== options.confirmScore) {
-      tracker?.release();
-      tracker = new FaceTracker(options, now);
-      this.trackers.set(key, tracker);
-    }
-    return tracker;
-  }
-
-  peek(key: string): FaceTracker | undefined {
-    return this.trackers.get(key);
-  }
-
-  /** The source ended: its tracks go, and later frames of it keep nothing. */
-  release(key: string, now = Date.now()): boolean {
-    this.ended.set(key, now);
-    const tracker = this.trackers.get(key);
-    if (!tracker) return false;
-    tracker.release();
-    return this.trackers.delete(key);
-  }
-
-  get size(): number {
-    return this.trackers.size;
-  }
-
-  clear(): void {
-    for (const t of this.trackers.values()) t.release();
-    this.trackers.clear();
-    this.ended.clear();
-  }
+/** The box grown by `g` of its size per side, clipped to the frame; undefined when nothing of it is inside. */
+function grownFace(box: Box, g: number, distance: number, width: number, height: number): Face | undefined {
+  const w = box[2] - box[0], h = box[3] - box[1];
+  const r = (v: number) => Math.round(v * 10) / 10;
+  const x1 = Math.max(0, box[0] - w * g), y1 = Math.max(0, box[1] - h * g);
+  const x2 = Math.min(width, box[2] + w * g), y2 = Math.min(height, box[3] + h * g);
+  if (!(x2 - x1 >= 1 && y2 - y1 >= 1)) return undefined;
+  return { bbox: [r(x1), r(y1), r(x2), r(y2)], score: 0, held: distance };
 }

@@ -168,7 +168,7 @@ export class FrameTokenSource {
       if (this.gate === gate) this.gate = undefined;
       runtime.store.releaseOwner(this.owner);
       // The source ended or was stopped: its face tracks (blur hold) go too.
-      runtime.releaseTracks(this.owner);
+      runtime.releaseStream(this.owner);
     }
   }
 

@@ -4,7 +4,7 @@ import type { Runtime } from '../runtime';
 import { createToken } from '../token/token';
 import type { Face, FaceToken, FrameRef, Parameters, Stage } from '../token/types';
 import type { PixelWorkerPool } from './pixel-workers';
-import { holdOptions } from '../processors/blur-hold';
+import { isStreamPrivacyFrame } from '../processors/privacy-stream';
 
 /** The analysed identity every frame token of a job shares. */
 export type JobSource = NonNullable<FaceToken['source']>;
@@ -23,30 +23,30 @@ export type FrameOutcome =
  * (same processors, same output) while the main thread goes on with other frames.
  */
 export async function runFrameStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers?: PixelWorkerPool): Promise<FrameOutcome> {
-  // The blur stage's temporal hold tracks this source's frames in index order: a frame that
-  // ends before the blur stage tells the tracker so, and later frames do not wait for it.
-  const holding = stages.includes('blur') && holdOptions(token) !== undefined;
-  let blurred = false;
+  // A blurring frame of a source belongs to the source's privacy stream, which sees its frames
+  // in order: a frame that ends before detection told the stream what it found says so, and
+  // later frames do not wait for it.
+  const streamed = stages.includes('blur') && isStreamPrivacyFrame(token);
   try {
-    return await runStages(runtime, token, stages, keep, workers, holding, () => { blurred = true; });
+    return await runStages(runtime, token, stages, keep, workers, streamed);
   } finally {
-    if (holding && !blurred) runtime.skipHold(token);
+    if (streamed) runtime.finishStreamFrame(token);
   }
 }
 
-async function runStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers: PixelWorkerPool | undefined, holding: boolean, onBlur: () => void): Promise<FrameOutcome> {
+async function runStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers: PixelWorkerPool | undefined, streamed: boolean): Promise<FrameOutcome> {
   let current = token;
   for (const stage of stages) {
     let next: FaceToken;
-    // A frame without faces of a held source goes straight on to the blur stage: the stages
+    // A frame without faces of a streamed source goes straight on to the blur stage: the stages
     // between (landmark, embed for a blur-except list) have nothing to work on and would fail it.
-    if (holding && current.faces.length === 0 && stage !== 'detect' && stage !== 'blur') continue;
-    if (stage === 'blur') onBlur();
-    // The hold tracks this frame in index order among the job's frames in flight; a pixel worker
-    // has no trackers, so the held regions go to it in the token's faces.
-    if (stage === 'blur' && holding) current = await runtime.withHeldFaces(current);
+    if (streamed && current.faces.length === 0 && stage !== 'detect' && stage !== 'blur') continue;
+    // The stream's tracked regions (and its look-ahead wait) are applied here, on the main
+    // thread; a pixel worker has no streams, so the regions go to it in the token's faces.
+    if (stage === 'blur' && streamed) current = await runtime.withStreamFaces(current);
     if (workers?.accepts(stage, current)) {
       next = await workers.run(stage, current, runtime.store);
+      if (stage === 'blur' && streamed && next.state !== 'failed') runtime.noteBlurred(next);
     } else {
       next = await runtime.process(stage, current, { force: true });
     }
@@ -60,8 +60,8 @@ async function runStages(runtime: Runtime, token: FaceToken, stages: readonly St
       return { kind: 'failed', token: current, code: error.code, message: error.message };
     }
     // No face after detect: later stages would only report "no face" again.
-    // (Unless the blur stage holds regions of faces seen in earlier frames.)
-    if (stage === 'detect' && current.faces.length === 0 && stages.length > 1 && !holding) return { kind: 'no_face', token: current };
+    // (Unless the blur stage masks regions the stream's tracks place in this frame.)
+    if (stage === 'detect' && current.faces.length === 0 && stages.length > 1 && !streamed) return { kind: 'no_face', token: current };
   }
   return { kind: 'ok', token: current };
 }

@@ -9,6 +9,7 @@ import { assertOutputDir, PartialOutput, renamesIntoPlace } from './output';
 import { ProgressMeter } from './progress';
 import { withBlurReferences } from './frame-work';
 import type { JobResult } from './types';
+import { pictureCoverage } from '../processors/privacy-stream';
 
 /**
  * One picture: a token through the stages → an encoded file. A picture without a face is
@@ -76,6 +77,7 @@ export class ImageJob {
       this.meter.framesDone = 1;
       if (noFace) this.meter.framesNoFace = 1;
       this.onProgress(this.meter);
+      const privacy = pictureCoverage(last);
       return {
         kind: 'image',
         output,
@@ -91,6 +93,7 @@ export class ImageJob {
         height: frame.height,
         elapsedSec: this.meter.elapsedSec(),
         processingFps: this.meter.snapshot().fps,
+        ...(privacy ? { privacy } : {}),
         stages,
       };
     } finally {

@@ -1,5 +1,6 @@
 import type { JobAlert, JobInfo, LiveSummary } from './types';
 import type { DowngradeTransition } from '../policy/downgrade';
+import type { PrivacyStats } from '../faces/face-stream';
 
 /**
  * A job's result as one flat JSON object (the CLI's `--json` output and the face-job result
@@ -39,6 +40,8 @@ export interface JobSummary {
   pixelWorkers?: number;
   alerts: JobAlert[];
   downgrades: DowngradeTransition[];
+  /** Jobs that blur: what the privacy blur covered (see JobResult.privacy). */
+  privacy?: PrivacyStats;
   error?: { code: string; message: string };
 }
 
@@ -73,6 +76,7 @@ export function jobSummary(info: JobInfo, provider?: string): JobSummary {
     ...(r?.pixelWorkers !== undefined ? { pixelWorkers: r.pixelWorkers } : {}),
     alerts: (r?.alerts ?? info.alerts).map((a) => ({ ...a })),
     downgrades: (r?.downgrades ?? []).map((d) => ({ ...d })),
+    ...(r?.privacy ? { privacy: { ...r.privacy, notCoveredFrames: [...r.privacy.notCoveredFrames] } } : {}),
     ...(info.error ? { error: { ...info.error } } : {}),
   };
 }

@@ -3,6 +3,7 @@ import type { JobArgs } from './args';
 import type { JobProgress } from './progress';
 import type { DowngradeTransition } from '../policy/downgrade';
 import type { OverloadPolicy } from '../video/decoder';
+import type { PrivacyStats } from '../faces/face-stream';
 
 /**
  * A live run's overload decisions: the decoder's policy and what it dropped, and how the output
@@ -90,6 +91,12 @@ export interface JobResult {
   processingFps: number;
   /** Worker threads that ran the pixel stages (video; 0 = the main thread did). */
   pixelWorkers?: number;
+  /**
+   * What the privacy blur covered (jobs with the blur stage): faces blurred, frames fully scanned
+   * vs covered by the rolling scan and the tracks, the smallest face covered, frames that could not
+   * be fully scanned within the scan interval (see faces/face-stream.ts).
+   */
+  privacy?: PrivacyStats;
   stages: Stage[];
 }
 

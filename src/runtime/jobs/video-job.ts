@@ -19,6 +19,9 @@ import { ProgressMeter } from './progress';
 import type { JobAlert, JobResult, LiveSummary } from './types';
 import { advance } from '../token/token';
 import { DowngradePolicy } from '../policy/downgrade';
+import type { FaceStream } from '../faces/face-stream';
+import { DEFAULT_HOLD_FRAMES, scanInterval } from '../processors/privacy-stream';
+import { DEFAULT_SCORE_THRESHOLD } from '../processors/detect-thresholds';
 import type { JournalEntry, TokenState } from '../token/types';
 
 /** One frame as it left the stages (the `frame` event of a JobManager). */
@@ -50,8 +53,6 @@ export interface VideoJobOptions {
 }
 
 const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
-/** Dropped indexes remembered for a face tracker that does not exist yet (the job has no hold, or no frame reached the blur stage). */
-const MAX_HOLD_SKIPS = 512;
 
 /**
  * One video job: probe → analyse the source once → decode frames into the store → one token
@@ -89,6 +90,8 @@ export class VideoJob {
   private parameters: Parameters = {};
   /** File outputs are encoded under a temporary name and renamed when complete. */
   private file?: PartialOutput;
+  /** The source's privacy stream (a job with the blur stage): rolling scan, tracks, look-ahead. */
+  private stream?: FaceStream;
   readonly meter: ProgressMeter;
   /** Drops optional work under pressure (job arg `downgrade`); undefined when off. */
   readonly policy?: DowngradePolicy;
@@ -97,8 +100,6 @@ export class VideoJob {
   private sourceIntervalMs?: number;
   /** The first overload drop was told (notice); later ones are counted and journalled. */
   private toldDropping = false;
-  /** Dropped indexes not yet told to the source's face tracker (made when the first frame reaches the blur stage). */
-  private holdSkips: number[] = [];
 
   constructor(
     private readonly id: string,
@@ -229,13 +230,13 @@ export class VideoJob {
           }
           this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index, stream?.matrix);
           window = this.windowFor(yuvLayout(frame.width, frame.height).bytes);
+          this.stream = this.openStream(stream?.fps ?? info.fps, input.live, window);
           this.meter.start();
         }
         // Indexes the decoder dropped (overload policy): skipped; a live output shows the previous
         // frame for them (held by its timestamp, or written again) and keeps real time.
         const droppedBefore = frame.index - nextIndex;
         for (let i = nextIndex; i < frame.index; i++) void this.encoder.skip(i).catch(() => undefined);
-        this.skipHeld(nextIndex, frame.index);
         if (droppedBefore > 0) {
           this.meter.framesDropped += droppedBefore;
           if (!this.toldDropping) {
@@ -245,6 +246,7 @@ export class VideoJob {
           }
         }
         nextIndex = frame.index + 1;
+        this.stream?.admit(frame.index);
         const task = this.processFrame(frame, source, droppedBefore).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
           if (!this.stopping) this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
@@ -253,6 +255,8 @@ export class VideoJob {
         this.inflight.push(task);
         if (this.inflight.length >= window) await this.inflight.shift();
       }
+      // No more frames: a frame waiting for its look-ahead goes on with what was seen.
+      this.stream?.end();
       if (this.stopRequested) await this.settleWithin(this.options.stopGraceMs ?? 10_000);
       // Past the grace, frames still in a stage are left behind (freed when they finish, counted late).
       if (!this.graceOver) await this.settle();
@@ -287,6 +291,7 @@ export class VideoJob {
         elapsedSec: this.meter.elapsedSec(),
         processingFps: this.meter.snapshot().fps,
         pixelWorkers: this.workerThreads,
+        ...(this.stream ? { privacy: this.stream.stats() } : {}),
         stages: this.job.stages,
       };
     } catch (error) {
@@ -309,28 +314,12 @@ export class VideoJob {
       this.active.clear();
       store.releaseOwner(this.id);
       if (sourceToken) this.runtime.release(sourceToken);
-      // The source ended: its face tracks (blur hold) go with it.
-      this.runtime.releaseTracks(this.id);
+      // The source ended: its privacy stream (tracks, rolling scan) goes with it.
+      this.stream?.end();
+      this.runtime.releaseStream(this.id);
       await this.workers?.close();
       this.workers = undefined;
     }
-  }
-
-  /**
-   * The blur hold tracks the source's frames in index order, each waiting (up to a second) for the
-   * one before it: indexes the overload policy dropped will never come, so the tracker is told at
-   * once and the frame after a gap goes on. Kept until the tracker exists, at most a few hundred.
-   */
-  private skipHeld(from: number, to: number): void {
-    for (let i = from; i < to; i++) this.holdSkips.push(i);
-    if (this.holdSkips.length === 0) return;
-    const tracker = this.runtime.tracks.peek(this.id);
-    if (!tracker) {
-      if (this.holdSkips.length > MAX_HOLD_SKIPS) this.holdSkips.splice(0, this.holdSkips.length - MAX_HOLD_SKIPS);
-      return;
-    }
-    for (const i of this.holdSkips) tracker.skip(i);
-    this.holdSkips = [];
   }
 
   /** The overload decisions of a live run, for the result. */
@@ -417,6 +406,31 @@ export class VideoJob {
   }
 
   /**
+   * The job's privacy stream, when it blurs: frames in decode order, the scan interval of its
+   * parameters, and for a file a look-ahead of two scan cycles (a face first found up to then is
+   * masked in the frames before, placed back along its motion) as far as the frames in flight
+   * allow; a live source has none (it would add its length to the delay behind the camera).
+   */
+  private openStream(fps: number, live: boolean, window: number): FaceStream | undefined {
+    if (!this.job.stages.includes('blur')) return undefined;
+    const p = this.parameters;
+    const interval = scanInterval(p);
+    const holdFrames = p.blur_hold_frames ?? DEFAULT_HOLD_FRAMES;
+    const frameSec = fps > 0 ? 1 / fps : 1 / 25;
+    const cycle = interval > 0 ? Math.max(1, Math.ceil(interval / frameSec - 1e-9)) : 0;
+    const lookahead = live || !(holdFrames > 0) ? 0 : Math.max(0, Math.min(2 * cycle + 1, window - 2));
+    return this.runtime.streams.open(this.id, {
+      holdFrames,
+      motion: p.blur_hold_motion ?? 'constant_velocity',
+      confirmScore: p.score_threshold ?? DEFAULT_SCORE_THRESHOLD,
+      scanInterval: interval,
+      lookahead,
+      ordered: true,
+      frameSec,
+    }, Date.now());
+  }
+
+  /**
    * Frames in flight so that decoded + derived frames stay inside the store's free budget:
    * each frame costs its decoded copy plus up to two derived frames while a stage runs.
    */
@@ -427,7 +441,7 @@ export class VideoJob {
     const free = stats.budgetBytes - stats.bytes - stats.reservedBytes + frameBytes; // the first frame is already in
     // With pixel workers more frames overlap: the main thread detects the next ones while a
     // worker swaps (swap job, 720p: 2 → 4 in flight, +7 % frames/s with one worker, BENCHMARKS.md §14).
-    const wanted = Math.max(1, this.options.framesInFlight ?? (this.workers ? 4 : 2));
+    const wanted = Math.max(1, this.options.framesInFlight ?? (this.workers ? 4 : 2), this.lookaheadWanted());
     return Math.max(1, Math.min(wanted, Math.floor(free / perFrame)));
   }
 
@@ -437,6 +451,13 @@ export class VideoJob {
     const { policy, maxQueue } = decoder.policy;
     const gaps = this.job.args.live_gaps === 'repeat' ? 'written again' : 'held on screen';
     return advance(token, {}, { stage: 'overload', ms: 0, outcome: 'skipped', note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${decoder.queued}/${maxQueue}); the previous frame is ${gaps} for them` });
+  }
+
+  /** Frames in flight a blurring file job wants for its look-ahead (two scan cycles at 30 fps, plus two). */
+  private lookaheadWanted(): number {
+    if (!this.job.stages.includes('blur') || this.live || (this.parameters.blur_hold_frames ?? DEFAULT_HOLD_FRAMES) <= 0) return 0;
+    const interval = scanInterval(this.parameters);
+    return interval > 0 ? 2 * Math.ceil(interval * 30) + 3 : 0;
   }
 
   /** Raises the job's alert once `alert_after_failures` frames failed. */

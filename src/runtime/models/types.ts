@@ -43,6 +43,11 @@ export interface FaceDetector {
   /** The model's input in pixels (the whole frame is shrunk to fit it); tiled detection cuts tiles of this shape. */
   readonly inputSize?: { readonly width: number; readonly height: number };
   /**
+   * The smallest face (√(w·h) of its box, input pixels) the model finds reliably; the scan plan
+   * (faces/scan-plan.ts) builds its pyramid from it. Default 16.
+   */
+  readonly minFaceSize?: number;
+  /**
    * The size `detect` first shrinks a frame of width × height to (its resize step). A caller that
    * holds the frame in another form (a video job's YUV frame) samples it straight to this size
    * and passes the small RGB frame; `detect` then finds the frame already at size, and the boxes

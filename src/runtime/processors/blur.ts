@@ -10,7 +10,7 @@ import { isYuv, type Pixels, type YuvFrame } from '../vision/yuv';
 import { storeDerivedTarget, withDerivedRoom } from './frames';
 import { rgbView } from './yuv-pixels';
 import { assertFaceWork } from './limits';
-import { applyHold, holdOptions } from './blur-hold';
+import { isStreamPrivacyFrame, privacyStream, streamFaces } from './privacy-stream';
 import { isComparable, privacySelection } from '../faces/privacy-select';
 import { ensureLandmarks } from './face-points';
 import { embeddingToArray } from '../faces/landmarks';
@@ -30,18 +30,21 @@ import type { RecognizerEngine } from '../models/engines';
  * face_selector as for every stage.
  *
  * Video and live sources (tokens with a job_id and a frame index): faces not detected in this
- * frame but seen in the last `blur_hold_frames` frames stay masked where their motion puts them
- * (see blur-hold.ts); the journal note counts them as held.
+ * frame are masked where their source's tracks put them — between two sightings, for
+ * `blur_hold_frames` (at least two scan cycles) after the last, and, in a file job with
+ * look-ahead, before the first (see faces/face-stream.ts); the journal note counts them as held.
  */
 export async function blur(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
   return runStage('blur', token, ctx, options, async () => {
-    const hold = await applyHold(token, ctx);
-    const faces = await embedForReferences(hold.faces, token, ctx);
+    const hold = await streamFaces(token, ctx);
+    const faces = await embedForReferences(hold.all, token, ctx);
     const picked = pickFaces(faces, token.parameters);
     const heldCount = picked.indices.filter((i) => faces[i].held !== undefined).length;
     const heldNote = heldCount ? ` (${heldCount} held, not seen${hold.late ? ', late frame' : ''})` : '';
     const keptNote = picked.kept ? ` · ${picked.kept} kept sharp` : '';
-    if (picked.indices.length === 0) return { outcome: 'no_face', note: `no face to blur${keptNote}` };
+    privacyStream(token, ctx)?.noteBlurred(picked.indices.length - heldCount, heldCount);
+    const figures = { blurred: picked.indices.length, held: heldCount, kept: picked.kept };
+    if (picked.indices.length === 0) return { outcome: 'no_face', note: `no face to blur${keptNote}`, figures };
     const mode = token.parameters.blur_mode ?? 'gaussian';
     const strength = clamp01(token.parameters.blur_strength ?? 0.7);
     const margin = token.parameters.blur_margin ?? 0.2;
@@ -69,6 +72,7 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
       return {
         patch: { faces, target: storeDerivedTarget(ctx, token, frame, room, pooled) },
         note: `${picked.indices.length} face${picked.indices.length === 1 ? '' : 's'} ${mode}${token.parameters.blur_shape === 'ellipse' ? ' ellipse' : ''}${heldNote}${keptNote}`,
+        figures,
       };
     });
   }, (t) => noFaceFrameOfHeldSource(t, ctx));
@@ -80,7 +84,7 @@ export async function blur(token: FaceToken, ctx: ProcessorContext, options?: Pr
  * source's faces are held: that is the frame a held region is for.
  */
 function noFaceFrameOfHeldSource(token: FaceToken, ctx: ProcessorContext): boolean {
-  return ctx.tracks !== undefined && holdOptions(token) !== undefined && token.faces.length === 0 && token.journal.some((j) => j.outcome === 'no_face');
+  return ctx.streams !== undefined && isStreamPrivacyFrame(token) && (token.parameters.blur_hold_frames ?? 1) > 0 && token.faces.length === 0 && token.journal.some((j) => j.outcome === 'no_face');
 }
 
 /**

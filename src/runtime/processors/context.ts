@@ -5,7 +5,8 @@ import type { EnhancerEngine, LandmarkerEngine, RecognizerEngine } from '../mode
 import type { SwapperEngine } from '../models/swapper-engine';
 import type { IdentityCache } from './identity-cache';
 import type { FaceMasker } from '../models/zoo';
-import type { FaceTrackRegistry } from '../faces/face-tracks';
+import type { FaceStreamRegistry } from '../faces/face-stream';
+import type { ScanPlanCache } from '../faces/scan-plan';
 import type { Scratch } from '../vision/scratch';
 
 /** A model swapper with the recognizer whose embeddings it takes. */
@@ -23,14 +24,21 @@ export interface ProcessorContext {
   /** Source faces already embedded, by frame and recognizer. */
   readonly identities: IdentityCache;
   detector(model?: string): Promise<FaceDetector>;
+  /**
+   * The detector for video frames when the runtime runs detection on a thread of its own
+   * (RuntimeOptions.detectorThreads): same model and boxes, another session. Absent: detector().
+   */
+  videoDetector?(model?: string): Promise<FaceDetector>;
   landmarker(model?: string): Promise<LandmarkerEngine>;
   embedder(model?: string): Promise<RecognizerEngine>;
   swapper(model: string): Promise<SwapperWithRecognizer>;
   enhancer(model: string): Promise<EnhancerEngine>;
   /** occlusion: xseg-style masker (default xseg_1); region: face parser (default bisenet_resnet_34) keeping `regions`. */
   masker(kind: 'occlusion' | 'region', model?: string, regions?: readonly string[]): Promise<FaceMasker>;
-  /** Per-source face tracks for the blur stage's temporal hold (main thread only; pixel workers have none). */
-  readonly tracks?: FaceTrackRegistry;
+  /** Per-source privacy state: rolling scan, face tracks, look-ahead (main thread only; pixel workers have none). */
+  readonly streams?: FaceStreamRegistry;
+  /** Scan plans by frame size and settings (a video's frames share one). */
+  readonly plans?: ScanPlanCache;
   /** Epoch ms. */
   now(): number;
   /** Longest a stage's new frame waits for room in the store before E_STORE_FULL (default 10 s). */

@@ -7,6 +7,7 @@ export interface StageResult {
   patch?: Partial<Pick<FaceToken, 'faces' | 'source' | 'target' | 'parameters'>>;
   outcome?: Extract<JournalEntry['outcome'], 'ok' | 'no_face'>;
   note?: string;
+  figures?: Record<string, number>;
 }
 
 /**
@@ -41,7 +42,7 @@ export async function runStage(
       token,
       // A token the downgrade policy marked keeps saying so to the end of its stages.
       { ...result.patch, state: token.state === 'downgraded_for_performance' ? token.state : last ? 'done' : 'running' },
-      { stage, ms, outcome: result.outcome ?? 'ok', ...(result.note ? { note: result.note } : {}) },
+      { stage, ms, outcome: result.outcome ?? 'ok', ...(result.note ? { note: result.note } : {}), ...(result.figures ? { figures: result.figures } : {}) },
     );
   } catch (err) {
     // Vision code throws RangeError for geometry it cannot use (degenerate face points, a box

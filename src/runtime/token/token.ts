@@ -196,12 +196,16 @@ function makeEntry(entry: JournalInput): JournalEntry {
   }
   if (entry.note !== undefined && typeof entry.note !== 'string') throw badParameter('journal entry note must be a string');
   if (entry.at !== undefined && typeof entry.at !== 'string') throw badParameter('journal entry at must be an ISO date-time string');
+  if (entry.figures !== undefined && (typeof entry.figures !== 'object' || entry.figures === null || Object.values(entry.figures).some((v) => typeof v !== 'number'))) {
+    throw badParameter('journal entry figures must be an object of numbers');
+  }
   return Object.freeze({
     stage: entry.stage,
     at: entry.at ?? new Date().toISOString(),
     ms: entry.ms,
     outcome: entry.outcome,
     ...(entry.note !== undefined ? { note: entry.note } : {}),
+    ...(entry.figures !== undefined ? { figures: Object.freeze({ ...entry.figures }) } : {}),
   });
 }
 

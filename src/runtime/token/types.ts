@@ -64,9 +64,17 @@ export interface Parameters {
   blur_margin?: number;
   /** Detection score threshold used when the operations include blur (default 0.45, lower than score_threshold: recall first). */
   blur_score_threshold?: number;
-  /** Tiled detection for small faces in large frames: off, auto (default) or the tiles' longer side in pixels. */
+  /**
+   * The scale pyramid of detection (faces/scan-plan.ts): auto (default) covers faces down to
+   * detect_min_face; off scans the whole frame only; a number is the legacy tile size in pixels
+   * (tiles at the detector's native scale: the min face that scale gives).
+   */
   detect_tiling?: 'off' | 'auto' | number;
-  /** Frames a face region of a video or live source stays blurred after its face was last detected (default 8 for tokens with a job_id, 0 = off). */
+  /** The smallest face (px, ≈ the face box's width) the scan covers (default 20 for a privacy blur, 48 otherwise). */
+  detect_min_face?: number;
+  /** Video and live: seconds within which every part of the frame is scanned at every scale (default 0.2; 0 = the whole pyramid every frame). */
+  detect_scan_interval?: number;
+  /** Frames a face region of a video or live source stays blurred after its face was last detected (default 8 for tokens with a job_id, and at least two scan cycles; 0 = no tracking, every frame fully scanned). */
   blur_hold_frames?: number;
   /** How a held region moves: along the face's last velocity (default) or not at all. */
   blur_hold_motion?: 'constant_velocity' | 'static';
@@ -106,6 +114,8 @@ export interface JournalEntry {
   ms: number;
   outcome: 'ok' | 'skipped' | 'failed' | 'no_face';
   note?: string;
+  /** What the stage counted, for summaries (detect: faces, tiles, min_face; blur: blurred, held, kept). */
+  figures?: Record<string, number>;
 }
 
 export interface TokenError {
