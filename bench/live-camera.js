@@ -131,6 +131,7 @@ async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample
     framesLate: r.framesLate,
     framesRepeated: r.framesRepeated ?? Math.max(0, r.framesWritten - r.framesProcessed),
     live: r.live,
+    ...(r.privacy ? { scan: { framesFullScan: r.privacy.framesFullScan, framesRollingScan: r.privacy.framesRollingScan, tilesPerFrame: r.privacy.tilesPerFrame, planTiles: r.privacy.planTiles } } : {}),
     processingFps: r2(r.processingFps),
     delaySec: { p50: r2(pct(delays, 0.5)), p95: r2(pct(delays, 0.95)), max: r2(delays[delays.length - 1]), p95SecondHalf: r2(pct([...half].sort((a, b) => a - b), 0.95)) },
     cpuMsPerFrame: { node: r2((cpu.user + cpu.system) / 1000 / Math.max(1, r.framesProcessed)), ffmpeg: r2(ffmpegMs / Math.max(1, r.framesRead)) },
@@ -143,6 +144,7 @@ async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample
   console.log(`${name}: read ${out.framesRead}, processed ${out.framesProcessed} (${out.processingFps} fps), dropped ${out.framesDropped}, written ${out.framesWritten}, late ${out.framesLate}`);
   console.log(`  delay behind the camera p50 ${out.delaySec.p50} s, p95 ${out.delaySec.p95} s, max ${out.delaySec.max} s (p95 of the second half ${out.delaySec.p95SecondHalf} s)`);
   console.log(`  CPU per frame: node ${out.cpuMsPerFrame.node} ms (per processed frame), ffmpeg ${out.cpuMsPerFrame.ffmpeg} ms (per frame read); cores used: node ${out.coresUsed.node}, decoder ${out.coresUsed.decoder}, encoder ${out.coresUsed.encoder} (${out.encoderMsPerWritten} ms per frame written, ${out.framesRepeated} repeats)`);
+  if (out.scan) console.log(`  scan: ${out.scan.framesFullScan} frames fully scanned, ${out.scan.framesRollingScan} rolling; ${out.scan.tilesPerFrame} of ${out.scan.planTiles} tiles per frame`);
   console.log(`  load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}${TOGETHER ? ' (cases ran together: node CPU is the whole process)' : ''}`);
   return out;
 }
