@@ -274,7 +274,10 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(file.error, '', file.error);
       assert.strictEqual(file.frames, r.framesWritten);
       assert.ok(r.framesWritten >= before + 20, JSON.stringify(r));
-      assert.strictEqual(r.framesRead, r.framesWritten);
+      // Every frame read was written, except those the overload policy dropped on a busy machine
+      // (held on screen by the frame before, not encoded again).
+      assert.strictEqual(r.framesRead, r.framesProcessed + r.live.dropped + r.framesLate, JSON.stringify(r));
+      assert.ok(r.framesWritten - r.framesProcessed <= 1, JSON.stringify(r));
       assert.strictEqual(runtime.stats().store.frames, 0, 'every frame freed');
     });
 
