@@ -10,7 +10,7 @@ const os = require('os');
 const path = require('path');
 const { createRuntime, readImageFile } = require('../dist/runtime');
 const { resizeBilinear } = require('../dist/runtime/vision/resize');
-const { FaceTracker } = require('../dist/runtime/faces/face-tracks');
+const { FaceTracks } = require('../dist/runtime/faces/face-tracks');
 const { summary, machine, saveResults, MEDIA } = require('./lib');
 const lib = require('./privacy-lib');
 
@@ -87,11 +87,14 @@ const ROUNDS = Number(process.argv[2] || 10);
       }
       // The hold: the tracker's update for the frame's faces, and the blur stage with and
       // without it (a frame token of a source, 2 faces found).
-      const tracker = new FaceTracker({ frames: 8, motion: 'constant_velocity' }, 0);
+      const tracker = new FaceTracks({ holdFrames: 12, motion: 'constant_velocity', confirmScore: 0.6 });
       const found = [{ bbox: [100, 100, 220, 260], score: 0.9 }, { bbox: [900, 80, 1020, 240], score: 0.9 }];
       const t0 = performance.now();
       const n = 2000;
-      for (let i = 0; i < n; i++) await tracker.update(i, i % 10 < 3 ? [] : found.map((f) => ({ ...f, bbox: f.bbox.map((v) => v + (i % 7)) })), w, h, 0);
+      for (let i = 0; i < n; i++) {
+        tracker.observe(i, i % 10 < 3 ? [] : found.map((f) => ({ ...f, bbox: f.bbox.map((v) => v + (i % 7)) })), 2);
+        tracker.regions(i, w, h, 0);
+      }
       const trackerUs = ((performance.now() - t0) / n) * 1000;
       const blurTimes = { off: [], on: [] };
       const detected = await rt.run(await rt.createToken({ target: frame, operations: ['detect', 'blur'], parameters: {} }), ['detect']);
@@ -105,7 +108,7 @@ const ROUNDS = Number(process.argv[2] || 10);
         }
       }
       rt.release(detected);
-      rt.releaseTracks(`bench-${label}`);
+      rt.releaseStream(`bench-${label}`);
       cost[label].hold = { trackerUpdateMicroseconds: Math.round(trackerUs * 10) / 10, blurMs: { off: summary(blurTimes.off), on: summary(blurTimes.on) } };
       console.log(`  ${label} hold: tracker update ${cost[label].hold.trackerUpdateMicroseconds} µs/frame; blur stage ${cost[label].hold.blurMs.off.median} ms without, ${cost[label].hold.blurMs.on.median} ms with the hold`);
     }

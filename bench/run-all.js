@@ -1,7 +1,7 @@
 'use strict';
 // `npm run bench`: every bench case in turn (each a separate process, so one case's memory and
 // threads do not colour the next), then one summary table from bench/results.json.
-// Usage: npm run bench            quick mode (~15 min on 2 cores, with privacy-recall.js)
+// Usage: npm run bench            quick mode (~23 min on 2 cores, with privacy-recall.js and privacy-camera.js)
 //        npm run bench -- --full  full mode (more rounds, 720p memory and concurrency, forced-GC run; ~45 min, estimated)
 //        node bench/run-all.js --summary   the table again from bench/results.json
 const path = require('path');
@@ -21,11 +21,16 @@ const CASES = [
   ['match-similarity.js', []],
   ['hostile.js', FULL ? ['5'] : ['3']],
   ['privacy-recall.js', FULL ? ['20'] : ['10']],
+  // Issue 23: pictures, no-blind-band sweep, the 720p crowd file job and the live RTSP camera
+  // (live skips itself without the RTSP stand-in). Fixtures cached in the OS temp dir.
+  ['privacy-camera.js', FULL ? ['--full'] : []],
   // Skips itself (exit 0) without the RTSP/RTMP servers; the 10-minute soak is separate: --soak 10.
   ['live-camera.js', FULL ? ['30'] : ['10']],
   ['pack.js', FULL ? ['20'] : ['10']],
   ['downgrade.js', FULL ? ['300'] : ['150']],
   ['scale-out.js', FULL ? ['12'] : ['6']],
+  ['swap-harm.js', []],
+  ['face-library.js', []],
 ];
 
 // --summary: only print the table from the results already written.
@@ -107,6 +112,25 @@ if (pv) {
   }
   if (pv.videoBlurJob720pFps) rows.push(['privacy 720p blur job', Object.entries(pv.videoBlurJob720pFps).map(([k, v]) => `${k}: ${v}`).join(' | ') + ' frames/s', '']);
 }
+const pc = all.privacyCamera;
+if (pc) {
+  const p = pc.pictures;
+  if (p) {
+    for (const k of ['crowd3000', 'crowd6000']) if (p[k]) rows.push([`privacy picture ${p[k].size}, ${p[k].faces} faces`, `covered: job ${p[k].job.covered} · token ${p[k].token.covered}`, `target ${p[k].faces}${p[k].job.error || p[k].token.error ? ` · error: ${p[k].job.error ?? p[k].token.error}`.slice(0, 90) : ''}`]);
+    for (const k of ['faceFree3000', 'faceFree6000']) if (p[k]) rows.push([`privacy face-free ${p[k].size}`, `changed pixels: job ${p[k].job.changedPixels} · token ${p[k].token.changedPixels}`, 'target 0']);
+  }
+  for (const [k, s] of Object.entries(pc.sweep ?? {})) rows.push([`privacy no blind band ${k}`, `every place covered from ${s.coveredFromPx ?? '–'} px`, `sizes ≥ 20 px with a miss: ${s.blindSizesFrom20.join(', ') || 'none'}`]);
+  const bare = pc.file?.sides?.bare;
+  for (const [k, s] of Object.entries(pc.file?.sides ?? {})) {
+    if (k === 'bare') continue;
+    rows.push([`privacy 720p crowd file job, ${s.label}`, `${s.framesPerSecond.median} frames/s · ${s.overBare}× bare (${bare.framesPerSecond.median})`, `frames with a visible face ${s.framesWithVisibleFace}/${s.framesOut}${k === 'defaults' ? ' (target 0 at ≥ 0.35×)' : ''}`]);
+  }
+  for (const [k, s] of Object.entries(pc.live && !pc.live.skipped ? pc.live : {})) {
+    if (k.includes('CLI')) rows.push([`privacy live ${k}`, `exit ${s.exitCode} · file ${s.file.valid ? 'valid' : 'INVALID'}`, '']);
+    else rows.push([`privacy live ${k}`, `${s.processedPercent} % processed · delay p95 ${s.delaySec?.p95 ?? 'n/a'} s`, `frames with a visible face ${s.output?.framesWithVisibleFace ?? '?'}/${s.output?.framesProcessed ?? '?'} processed · file ${s.file.valid ? 'valid' : 'INVALID'}`]);
+  }
+  if (pc.cctv) rows.push(['privacy CCTV 1080p picture, 8–32 px faces', Object.entries(pc.cctv.picture.bins).map(([b, v]) => `${b}: ${v.covered}/${v.total}`).join(' · '), '']);
+}
 const pk = all.pack;
 if (pk) for (const format of ['png', 'jpeg']) rows.push([`face pack 720p ${format}`, `${pk[format].kB} kB per frame`, `pack ${mmm(pk[format].packMs)} ms · unpack ${mmm(pk[format].unpackMs)} ms`]);
 const lc = all.liveCamera;
@@ -130,6 +154,12 @@ if (so) {
     const w = so[`workers${n}`];
     if (w) rows.push([`queue: ${n} worker process(es), ${so.clip.width}x${so.clip.height}×${so.clip.frames} blur jobs`, `${w.jobsPerMinute} jobs/min`, `${w.jobs} jobs in ${w.seconds} s on ${so.cores} cores`]);
   }
+}
+const fl = all.face_library;
+if (fl) {
+  const a = fl.accuracy, sp = fl.speed;
+  if (a) rows.push([`face library accuracy, ${a.people} people × augmentations`, `TAR ${a.atFar1.tar} % at FAR ≤ 1 % (threshold ${a.atFar1.threshold})`, `default ${a.atDefault.threshold}: TAR ${a.atDefault.tar} %, FAR ${a.atDefault.far} %`]);
+  if (sp) rows.push([`face library: recognise 1 face vs ${sp.enrolled} (target < 5 ms)`, `${mmm(sp.recognizeOneMs)} ms`, `${sp.recognizeOneCpuMs} ms CPU · plain JS scan ${sp.plainJsScanMs.median} ms · enrol a picture ${mmm(sp.enrolPictureMs)} ms (target < 200)`]);
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\n=== summary (min / median / max) · ${machine()} · results in bench/results.json`);

@@ -29,112 +29,75 @@
     threshold: between(-1, 1, 'a number from -1 to 1')
   };
 
-  var SELECTOR_HINT = 'reference (like reference_embedding)';
+  /**
+   * Texts of the shared rows and help are messages of the config node's catalog
+   * (src/nodes/locales/<lang>/facefusion-config.json, key "ff"), which Node-RED loads with every
+   * node set: `data-i18n` keys that name their namespace are left as they are by the editor.
+   */
+  var NS = 'node-red-contrib-facefusion/facefusion-config:';
+  function i18n(key, html) { return '<span data-i18n="' + (html ? '[html]' : '') + NS + 'ff.' + key + '"></span>'; }
+  function option(value, key) { return '<option value="' + value + '" data-i18n="' + NS + 'ff.' + key + '"></option>'; }
+  function t(key, vars) { return RED._(NS + 'ff.' + key, vars); }
 
   function row(icon, key, label, control) {
-    return '<div class="form-row"><label for="node-input-' + key + '"><i class="fa ' + icon + '"></i> ' + label + '</label>' + control + '</div>';
+    return '<div class="form-row"><label for="node-input-' + key + '"><i class="fa ' + icon + '"></i> ' + i18n('label.' + label) + '</label>' + control + '</div>';
   }
 
   /** Shared rows by name; `arg` is the word after a colon in data-ff-rows (e.g. "faces:origin"). */
   var ROWS = {
-    config: function () { return row('fa-cog', 'config', 'Runtime', '<input type="text" id="node-input-config">'); },
-    model: function () { return row('fa-cube', 'model', 'Model', '<input type="text" id="node-input-model" style="width:70%">'); },
+    config: function () { return row('fa-cog', 'config', 'config', '<input type="text" id="node-input-config">'); },
+    model: function () { return row('fa-cube', 'model', 'model', '<input type="text" id="node-input-model" style="width:70%">'); },
     faces: function (arg) {
-      var blank = arg === 'origin' ? 'not set (many: all faces)' : 'from the token (many)';
-      return row('fa-users', 'faceSelector', 'Faces', '<select id="node-input-faceSelector" style="width:70%">' +
-        '<option value="">' + blank + '</option>' +
-        '<option value="one">one (the largest face)</option>' +
-        '<option value="many">many (all faces)</option>' +
-        '<option value="reference">' + SELECTOR_HINT + '</option></select>');
+      return row('fa-users', 'faceSelector', 'faceSelector', '<select id="node-input-faceSelector" style="width:70%">' +
+        option('', arg === 'origin' ? 'faceSelector.notSet' : 'faceSelector.fromToken') +
+        option('one', 'faceSelector.one') +
+        option('many', 'faceSelector.many') +
+        option('reference', 'faceSelector.reference') + '</select>');
     },
     noFace: function () {
-      return row('fa-user-times', 'onNoFace', 'No face', '<select id="node-input-onNoFace" style="width:70%">' +
-        '<option value="pass">pass on (state skipped)</option>' +
-        '<option value="drop">drop the message</option>' +
-        '<option value="error">error (to a Catch node)</option></select>') + ROWS.failure();
+      return row('fa-user-times', 'onNoFace', 'onNoFace', '<select id="node-input-onNoFace" style="width:70%">' +
+        option('pass', 'onNoFace.pass') +
+        option('drop', 'onNoFace.drop') +
+        option('error', 'onNoFace.error') + '</select>') + ROWS.failure();
     },
     /** On failure (catch | pass | drop | retry), retries, and the optional second output (part of the noFace rows). */
     failure: function () {
-      return row('fa-exclamation-triangle', 'onFailure', 'On failure', '<select id="node-input-onFailure" style="width:70%">' +
-        '<option value="catch">error (to a Catch node)</option>' +
-        '<option value="pass">pass the token on unchanged</option>' +
-        '<option value="drop">drop the message</option>' +
-        '<option value="retry">retry the stage</option></select>') +
-        row('fa-repeat', 'retries', 'Retries', '<input type="number" id="node-input-retries" min="1" max="10" style="width:80px"> times, then as error') +
-        row('fa-sign-out', 'failureOutput', 'Output 2', '<input type="checkbox" id="node-input-failureOutput" style="width:auto; margin:0 4px 0 0"> failed and no-face tokens leave by a second output' +
+      return row('fa-exclamation-triangle', 'onFailure', 'onFailure', '<select id="node-input-onFailure" style="width:70%">' +
+        option('catch', 'onFailure.catch') +
+        option('pass', 'onFailure.pass') +
+        option('drop', 'onFailure.drop') +
+        option('retry', 'onFailure.retry') + '</select>') +
+        row('fa-repeat', 'retries', 'retries', '<input type="number" id="node-input-retries" min="1" max="10" style="width:80px"> ' + i18n('hint.retries')) +
+        row('fa-sign-out', 'failureOutput', 'failureOutput', '<input type="checkbox" id="node-input-failureOutput" style="width:auto; margin:0 4px 0 0"> ' + i18n('hint.failureOutput') +
         '<input type="hidden" id="node-input-outputs">');
     },
     // The backlog alone (nodes that have no busy/dropped choices); `queue` adds those.
     queueSize: function () {
-      return row('fa-list', 'queueSize', 'Queue', '<input type="number" id="node-input-queueSize" min="0" style="width:80px"> messages waiting at most; more are dropped');
+      return row('fa-list', 'queueSize', 'queueSize', '<input type="number" id="node-input-queueSize" min="0" style="width:80px"> ' + i18n('hint.queueSize'));
     },
     queue: function () {
       return ROWS.queueSize() +
-        row('fa-forward', 'dropWhenBusy', 'When busy', '<input type="checkbox" id="node-input-dropWhenBusy" style="width:auto; margin:0 4px 0 0"> drop new messages instead of queueing them (live sources)') +
-        row('fa-trash-o', 'releaseDropped', 'Dropped', '<input type="checkbox" id="node-input-releaseDropped" style="width:auto; margin:0 4px 0 0"> free the picture of a dropped message');
+        row('fa-forward', 'dropWhenBusy', 'dropWhenBusy', '<input type="checkbox" id="node-input-dropWhenBusy" style="width:auto; margin:0 4px 0 0"> ' + i18n('hint.dropWhenBusy')) +
+        row('fa-trash-o', 'releaseDropped', 'releaseDropped', '<input type="checkbox" id="node-input-releaseDropped" style="width:auto; margin:0 4px 0 0"> ' + i18n('hint.releaseDropped'));
     },
     thumbnail: function () {
-      return row('fa-picture-o', 'thumbnail', 'Thumbnail', '<select id="node-input-thumbnail" style="width:auto">' +
-        '<option value="">off</option><option value="120">120 px</option><option value="160">160 px</option>' +
-        '<option value="240">240 px</option><option value="320">320 px</option></select> the result under the node in the editor');
+      return row('fa-picture-o', 'thumbnail', 'thumbnail', '<select id="node-input-thumbnail" style="width:auto">' +
+        option('', 'thumbnail.off') + option('120', 'thumbnail.120') + option('160', 'thumbnail.160') +
+        option('240', 'thumbnail.240') + option('320', 'thumbnail.320') + '</select> ' + i18n('hint.thumbnail'));
     },
-    name: function () { return row('fa-tag', 'name', 'Name', '<input type="text" id="node-input-name">'); }
+    name: function () { return row('fa-tag', 'name', 'name', '<input type="text" id="node-input-name">'); }
   };
 
-  /** Shared help paragraphs (markdown). */
-  var HELP = {
-    'stage-io': [
-      '### Inputs',
-      ': payload (object) : a face token (from a *face token* node or an earlier face node).',
-      '',
-      '### Outputs',
-      ': payload (object) : the new face token, with one more journal entry.',
-      '',
-      'With **Output 2** ticked, the second output carries failed and no-face tokens, with `msg.error`.'
-    ].join('\n'),
-    'model-list': [
-      'The **Model** field suggests the models of this role with whether each is downloaded and its',
-      'licence; several are for non-commercial use only (fetch them in the runtime\'s dialog, which',
-      'asks you to accept such a licence first). A file of the wrong kind is refused with',
-      '`E_MODEL_CONTRACT` naming what does not fit; a missing model with `E_MODEL_MISSING` naming',
-      'where to get it. A model named here is loaded at deploy, so a problem shows on the status at once.'
-    ].join('\n'),
-    'token-options': [
-      'Options of this node left blank (they show the token\'s default in grey, e.g. *token (0.8)*)',
-      'use the token\'s parameters (set in the *face token* node or `msg.parameters`); an option',
-      'filled in here wins over the token\'s value for this stage.'
-    ].join('\n'),
-    'stage-policy': [
-      'When the picture has no face, **No face** decides: *pass on* sends the token on with state',
-      '`skipped` (later face nodes leave it alone), *drop* sends nothing, *error* raises `E_NO_FACE`',
-      'for a Catch node. Any other failure goes to the Catch node with `msg.error.code`',
-      '(`E_TOKEN_INVALID`, `E_TOKEN_EXPIRED`, `E_FRAME_MISSING`, `E_NO_SOURCE`, …) and shows in red',
-      'on the status. One message is processed at a time; up to **Queue** more wait (the blue',
-      'status shows how many), further ones are dropped (shown on the status). Tick **When busy**',
-      'to drop every message that arrives while one is processed, which keeps a live camera flow',
-      'current instead of lagging behind.',
-      'With **Dropped** ticked (the default) the picture of a message this node drops (busy, or',
-      '*No face: drop*) is freed from the frame store at once instead of waiting for the token TTL;',
-      'untick it when the same token also travels down another wire that still needs the picture.',
-      '',
-      '**On failure** decides what a failed stage (a model error, a bad token, …) does. *error* sends',
-      'it to the Catch node (the default); *pass the token on unchanged* sends the token as it came,',
-      'with a journal entry (outcome `failed`, the code and `onFailure: pass`), so later nodes still',
-      'run; *drop* sends nothing and frees the picture; *retry* runs the stage again on the same',
-      'token up to **Retries** times (each failure journalled as `retry n of N`), then goes on as',
-      '*error*. Tick **Output 2** to give the node a second output: tokens that failed (with *error*',
-      'or after the retries) and tokens without a face (unless *No face* is *drop*) leave by it with',
-      '`msg.error` = `{ code, message, stage }` instead of going to the Catch node or output 1.',
-      '',
-      'When the runtime\'s *When overloaded* is *downgrade* and the machine is short of memory or',
-      'time, a *face enhance* node passes tokens on without enhancing them (state',
-      '`downgraded_for_performance`, a `downgrade` journal entry naming the reason; the status',
-      'shows e.g. `downgraded · memory (12)`), and a model *face swap* leaves out its occlusion and',
-      'region masks, then its pixel boost. The work comes back by itself when the pressure is gone.',
-      '',
-      'The status shows the last result, e.g. `2 faces · 9 ms · cpu`.'
-    ].join('\n')
-  };
+  /**
+   * Shared help paragraphs (markdown), by the name a help uses in `<!--ff:name-->`: messages
+   * `ff.help.<name>` of the config node's catalog.
+   */
+  var HELP_NAMES = ['stage-io', 'model-list', 'token-options', 'stage-policy'];
+  function helpText(name) {
+    var text = RED._(NS + 'ff.help.' + name);
+    return text === NS + 'ff.help.' + name || text === 'ff.help.' + name ? undefined : text;
+  }
+
 
   function expandTemplate(type) {
     var $template = $('script[data-template-name="' + type + '"]');
@@ -152,23 +115,36 @@
     var $help = $('script[data-help-name="' + type + '"]');
     if ($help.length) {
       var help = $help.html();
-      var helped = help.replace(/<!--ff:([a-z-]+)-->/g, function (m, name) { return HELP[name] || m; })
-        .replace(/&lt;!--ff:([a-z-]+)--&gt;/g, function (m, name) { return HELP[name] || m; });
+      var helped = help.replace(/<!--ff:([a-z-]+)-->/g, function (m, name) { return helpText(name) || m; })
+        .replace(/&lt;!--ff:([a-z-]+)--&gt;/g, function (m, name) { return helpText(name) || m; });
       if (helped !== help) $help.text(helped);
     }
     return true;
   }
 
-  /** Node-RED `defaults` from the shared table (+ the node's own validators and required fields). */
+  /**
+   * Node-RED `defaults` from the shared table (+ the node's own validators and required fields),
+   * the node's config version (resources/node-migrations.js: new nodes get the current one) and
+   * the fields older versions saved, kept only until `migrateLoaded` moved them.
+   */
   function defaultsFor(type, validate, required) {
     var table = window.FaceFusionDefaults && window.FaceFusionDefaults[type];
     if (!table) throw new Error('facefusion-editor: resources/node-defaults.js has no entry for ' + type);
     var out = {};
+    var migrations = window.FaceFusionMigrations;
+    if (migrations) {
+      out[migrations.FIELD] = { value: migrations.currentVersion(type) };
+      migrations.legacyFields(type).forEach(function (key) { out[key] = { value: undefined }; });
+    }
     Object.keys(table).forEach(function (key) {
       var spec = { value: table[key] };
       if (key === 'config') { spec.type = 'facefusion-config'; spec.required = true; }
-      // A job queue (Redis) is a config node too; blank = jobs run in this process.
-      if (key === 'queue') spec.type = 'facefusion-queue';
+      // A job queue (Redis) is a config node too; blank = jobs run in this process. Optional
+      // unless the node says it is required: Node-RED treats a config reference without
+      // `required: false` as missing when blank (a red triangle on import).
+      if (key === 'queue') { spec.type = 'facefusion-queue'; spec.required = false; }
+      // The face library (a SQLite file of people) of face enrol / recognize / forget.
+      if (key === 'library') { spec.type = 'face-library'; spec.required = true; }
       if (required && required.indexOf(key) >= 0) spec.required = true;
       var check = (validate && validate[key]) || VALIDATE[key];
       if (check) spec.validate = check;
@@ -181,7 +157,7 @@
   function fillMissing(node, type, prefix) {
     var table = window.FaceFusionDefaults[type];
     Object.keys(table).forEach(function (key) {
-      if (key === 'config' || key === 'queue' || node[key] !== undefined) return;
+      if (key === 'config' || key === 'queue' || key === 'library' || node[key] !== undefined) return;
       var $input = $('#' + prefix + '-' + key);
       if (!$input.length) return;
       if ($input.attr('type') === 'checkbox') $input.prop('checked', table[key] === true);
@@ -190,7 +166,64 @@
     });
   }
 
+  /**
+   * Runs resources/node-migrations.js on each face node as a flow loads or is imported (the
+   * runtime does the same when it starts the flow). A migrated node is marked changed and the
+   * flow dirty, and one notification names what moved, so the next deploy saves the new form.
+   * Registered once, however many node sets load this file.
+   */
+  function listenForOldNodes() {
+    if (window.FaceFusionMigrationsListening || !window.FaceFusionMigrations || !RED.events) return;
+    window.FaceFusionMigrationsListening = true;
+    var migrations = window.FaceFusionMigrations;
+    var pending = [];
+    var timer;
+    RED.events.on('nodes:add', function (node) {
+      if (!node || !node._def || !window.FaceFusionDefaults || !window.FaceFusionDefaults[node.type]) return;
+      if (migrations.versionOf(node) >= migrations.currentVersion(node.type)) return;
+      var saved = {};
+      Object.keys(node._def.defaults).forEach(function (key) { if (node[key] !== undefined) saved[key] = node[key]; });
+      var result = migrations.migrate(node.type, saved);
+      Object.keys(node._def.defaults).forEach(function (key) {
+        if (result.node[key] === undefined) delete node[key];
+        else node[key] = result.node[key];
+      });
+      node.changed = true;
+      node.dirty = true;
+      pending.push({ node: node, notes: result.notes, from: result.from, to: result.to });
+      // Loading a flow marks the workspace clean after its nodes are added: say it once after that.
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var done = pending;
+        pending = [];
+        if (!done.length) return;
+        RED.nodes.dirty(true);
+        var notes = [];
+        done.forEach(function (d) { d.notes.forEach(function (n) { if (notes.indexOf(d.node.type + ': ' + n) < 0) notes.push(d.node.type + ': ' + n); }); });
+        RED.notify('<p>' + $('<span>').text(t('migrated', { count: done.length })).html() + '</p><ul><li>' +
+          notes.map(function (n) { return $('<span>').text(n).html(); }).join('</li><li>') + '</li></ul>', { type: 'warning', timeout: 10000, id: 'facefusion-migrated' });
+        RED.view.redraw(true);
+      }, 0);
+    });
+  }
+
+  /**
+   * Adds a "none" choice (value '') to an optional config node select that lacks one: Node-RED
+   * lists the nodes of the type and then "none", but with no node of the type only "Add new …".
+   */
+  function offerNone($select, value) {
+    var $options = $select.find('option');
+    if (!$select.length || $options.filter('[value=""]').length || $options.length !== 1) return;
+    $('<option value="">').text(noneLabel()).prependTo($select);
+    if (!value) $select.val('');
+  }
+
+  function noneLabel() {
+    return t('none');
+  }
+
   function register(type, definition) {
+    listenForOldNodes();
     var prepare = definition.oneditprepare;
     var prefix = definition.category === 'config' ? 'node-config-input' : 'node-input';
     var own = definition.defaults || {};
@@ -204,8 +237,13 @@
     var modelBlank = definition.modelBlank;
     delete definition.modelRole;
     delete definition.modelBlank;
+    var optional = Object.keys(definition.defaults).filter(function (key) { return definition.defaults[key].type && definition.defaults[key].required === false; });
     definition.oneditprepare = function () {
       fillMissing(this, type, prefix);
+      // An optional config reference always offers "none" (Node-RED offers it only once a node
+      // of that type exists, else just "Add new …").
+      var node = this;
+      optional.forEach(function (key) { offerNone($('#' + prefix + '-' + key), node[key]); });
       // The second output follows its checkbox; Node-RED redraws the ports from `outputs`.
       var $second = $('#node-input-failureOutput');
       if ($second.length) {
@@ -224,5 +262,5 @@
     RED.nodes.registerType(type, definition);
   }
 
-  window.FaceFusionEditor = { register: register, defaultsFor: defaultsFor, rows: ROWS, help: HELP };
+  window.FaceFusionEditor = { register: register, defaultsFor: defaultsFor, rows: ROWS, helpNames: HELP_NAMES, helpText: helpText };
 })();

@@ -5,7 +5,8 @@
    - the runtime: src/nodes/lib/node-defaults.ts requires this file and fills the same missing
      fields before a node reads its options.
    So what a dialog shows for an option and what runs are the same value. A field added to a
-   node goes here, and nowhere else gets a default. '' means "use the token's value". */
+   node goes here, and nowhere else gets a default. '' means "use the token's value".
+   A field renamed or re-typed also needs a step in resources/node-migrations.js (saved flows). */
 (function (root, factory) {
   'use strict';
   var table = factory();
@@ -28,14 +29,18 @@
     'face-enhance': stage({ model: '', blendRatio: '', faceSelector: '', enhancerWeight: '' }),
     'face-blur': stage({ mode: '', strength: '', margin: '', shape: '', holdFrames: '', holdMotion: '', except: '', only: '', matchThreshold: '' }),
     'face-debug': stage({ thumbnail: '' }),
-    'face-image': { name: '', config: '', format: 'jpeg', quality: 90, release: true, provenance: true, thumbnail: '' },
-    'face-pack': { name: '', config: '', format: 'png', quality: 90, sealed: true, release: true, queueSize: 10 },
+    'face-image': { name: '', config: '', format: 'jpeg', quality: 90, releaseFrames: true, provenance: true, thumbnail: '' },
+    'face-pack': { name: '', config: '', format: 'png', quality: 90, sealed: true, releaseFrames: true, queueSize: 10 },
     'face-unpack': { name: '', config: '', allowUnsealed: false, maxMB: 64, queueSize: 10 },
     'face-match': { name: '', config: '', reference: '', threshold: 0.5 },
     'face-video-in': { name: '', config: '', source: '', maxInFlight: 4, overload: 'drop-oldest', maxQueue: 25, everyNth: 2 },
     'face-video-out': { name: '', config: '', output: '/tmp/face-video.mp4', fps: '', quality: 80, preset: 'veryfast', keepAudio: true, provenance: true, endTimeout: 10 },
     'face-job': { name: '', config: '', cancelAny: false, queue: '', pixelWorkers: 'auto' },
     'facefusion-queue': { name: '', queueName: 'facefusion-jobs', attempts: 3 },
-    'face-worker': { name: '', config: '', queue: '', concurrency: 1 }
+    'face-worker': { name: '', config: '', queue: '', concurrency: 1 },
+    'face-library': { name: '', path: '', thumbnails: false, collectUnknown: false, unknownMax: 50, unknownDays: 7 },
+    'face-enrol': { name: '', config: '', library: '', faceChoice: '', queueSize: 10 },
+    'face-recognize': { name: '', config: '', library: '', threshold: 0.55, camera: '', snapshot: 'off', topic: 'facefusion', holdFrames: 25, unknownAfter: 3, queueSize: 10, dropWhenBusy: false, release: false },
+    'face-forget': { name: '', library: '' }
   };
 });

@@ -13,19 +13,25 @@ const DEMO = [
   { file: '02-blur-faces-privacy.json', dy: 580 }, // below example 1's thumbnail
 ];
 
-/** Demo ids differ from the examples' ("ff…" → "fd…") so importing an example later gives no conflict. */
+/**
+ * Demo ids differ from the examples' ("ff…" → "fd…") so importing an example later gives no
+ * conflict, except the face runtime, which every example shares with the demo (`CONFIG`).
+ */
 const demoId = (id) => `fd${id.slice(2)}`;
 
 function buildDemoFlows(root = ROOT) {
   const nodes = [
     { id: TAB, type: 'tab', label: 'FaceFusion demo', disabled: false, info: 'Press the button of a "sample" inject: the result appears under the face image node. More examples: menu → Import → Examples → node-red-contrib-facefusion.' },
-    { id: CONFIG, type: 'facefusion-config', name: 'face runtime', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300 },
   ];
   for (const { file, dy } of DEMO) {
     for (const n of JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'))) {
-      if (n.type === 'facefusion-config') continue;
+      if (n.type === 'facefusion-config') {
+        // The examples' one shared runtime (issue 26): the demo's, so importing an example later keeps one.
+        if (n.id !== CONFIG) throw new Error(`${file}: its runtime is ${n.id}, not the shared ${CONFIG}`);
+        if (!nodes.some((m) => m.id === CONFIG)) nodes.push({ ...n });
+        continue;
+      }
       const copy = { ...n, id: demoId(n.id), z: TAB, y: (n.y || 0) + dy };
-      if (copy.config) copy.config = CONFIG;
       if (copy.wires) copy.wires = copy.wires.map((out) => out.map(demoId));
       nodes.push(copy);
     }
@@ -42,4 +48,4 @@ function seedFlows(userDir, flowFile = 'flows.json', root = ROOT) {
   return true;
 }
 
-module.exports = { buildDemoFlows, seedFlows, TAB };
+module.exports = { buildDemoFlows, seedFlows, TAB, CONFIG };

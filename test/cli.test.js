@@ -64,7 +64,8 @@ describe('facefusion-node CLI', function () {
     assert.strictEqual(fs.readFileSync(output).toString('latin1', 8, 12), 'WEBP');
   });
 
-  it('bad arguments exit 2 with a clear message and the usage', async function () {
+  it('bad arguments exit 2 with the error first and a hint where the usage is, in at most 3 lines', async function () {
+    this.timeout(180000); // 20 processes, each starting Node and loading the runtime
     const cases = [
       [['run', '--target', clip, '--output', path.join(dir, 'x.mp4')], /--processors is required/],
       [['run', '--output', 'x.mp4', '--processors', 'blur'], /--target is required/],
@@ -77,6 +78,10 @@ describe('facefusion-node CLI', function () {
       [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--pixel-workers', '1.5'], /--pixel-workers must be a whole number/],
       [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'blur', '--crf', '52'], /--crf must be a number from 0 to 51/],
       [['worker', '--queue', 'redis://127.0.0.1:1', '--pixel-workers', 'many'], /--pixel-workers must be a whole number from 0 to 8/],
+      [['run', '--target', clip, '--output', path.join(dir, 'x.mp4'), '--processors', 'face_swapp'], /^error: E_JOB: unknown processor "face_swapp": did you mean face_swapper\?$/m],
+      [['run', '--target', path.join(__dirname, '..', 'README.md'), '--output', path.join(dir, 'x.jpg'), '--processors', 'blur'], /target_path ".*README\.md" is not a picture or video/],
+      [['run', '--target', path.join(__dirname, '..', 'README.md'), '--output', path.join(dir, 'x.mp4'), '--processors', 'blur'], /is not a picture or video/],
+      [['models', 'burn'], /models needs list, fetch or verify/],
       [['dance'], /unknown command "dance"/],
     ];
     for (const [args, pattern] of cases) {
@@ -84,6 +89,17 @@ describe('facefusion-node CLI', function () {
       assert.strictEqual(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /^error: /);
       assert.match(r.stderr, pattern);
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.ok(lines.length <= 3, `${args.join(' ')}: ${lines.length} lines:\n${r.stderr}`);
+      const command = ['run', 'worker', 'models'].includes(args[0]) ? `${args[0]} ` : '';
+      assert.strictEqual(lines[lines.length - 1], `see facefusion-node ${command}--help`);
+      assert.strictEqual(r.stdout, '');
+    }
+    // Each hint leads to a usage.
+    for (const command of ['run', 'worker', 'jobs', 'models']) {
+      const help = await cli([command, '--help']);
+      assert.strictEqual(help.code, 0, command);
+      assert.match(help.stdout, /usage: /, command);
     }
   });
 

@@ -262,7 +262,7 @@ describe('downgrade policy', function () {
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it('enhance is dropped under the frame budget (status "downgraded · frame time"), every frame written, and comes back when the budget is raised', async function () {
+    it('enhance is dropped under the frame budget (status "downgraded: frame time (n)"), every frame written, and comes back when the budget is raised', async function () {
       const output = path.join(dir, 'flow.mp4');
       const flow = [
         { id: 'tab', type: 'tab', label: 'test' },
@@ -300,7 +300,7 @@ describe('downgrade policy', function () {
         assert.ok(!t.journal.some((j) => j.stage === 'enhance'));
         assert.match(downgradeNotes(t.journal)[0], /^frame_budget: dropped enhance/);
       }
-      assert.ok(statuses.some((s) => /^downgraded · frame time \(\d+\)$/.test(s)), statuses.join(' | '));
+      assert.ok(statuses.some((s) => /^downgraded: frame time \(\d+\)$/.test(s)), statuses.join(' | '));
       const restored = seen.findIndex((t) => downgradeNotes(t.journal).some((n) => /^restored enhance/.test(n)));
       assert.ok(restored > firstDown, 'the restore is journalled');
       assert.ok(seen[restored].journal.some((j) => j.stage === 'enhance' && j.outcome === 'ok'), 'enhance ran again');
@@ -341,7 +341,7 @@ describe('downgrade policy', function () {
         assert.deepStrictEqual(downgradeNotes(token.journal), ['frame_budget: dropped pixel_boost (budget 1 ms)']);
         assert.deepStrictEqual(token.journal.at(-1).stage, 'swap');
         assert.strictEqual(token.journal.at(-1).outcome, 'ok');
-        assert.match(statuses.at(-1), /· downgraded · frame time \(1\)$/);
+        assert.strictEqual(statuses.at(-1), 'downgraded: frame time (1)');
         config.runtime.release(token);
       } finally {
         fs.rmSync(models, { recursive: true, force: true });

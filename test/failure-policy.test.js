@@ -216,7 +216,7 @@ describe('failure policy and results', function () {
         for (const key of ['read', 'written', 'failed', 'dropped', 'noFace', 'downgraded', 'late', 'held', 'timeSec', 'provider', 'models', 'alerts', 'downgrades']) assert.ok(key in r, key);
         assert.deepStrictEqual([r.read, r.written, r.failed, r.alerts.length], [20, 20, 3, 1]);
         assert.ok(statuses.some((s) => /^alert · 2 frames failed$/.test(s)), statuses.join(' | '));
-        assert.ok(/· alert$/.test(statuses.at(-1)), statuses.at(-1));
+        assert.ok(/^done · alert · /.test(statuses.at(-1)), statuses.at(-1));
       } finally {
         await helper.unload();
         await new Promise((r) => helper.stopServer(r));

@@ -359,7 +359,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       inNode.receive({ topic: 'cam' });
       await sleep(5000);
       assert.strictEqual(frames.length, 0);
-      assert.ok(seen.statuses.some((t) => /^waiting for the source \(attempt \d+\)…$/.test(t)), JSON.stringify(seen.statuses));
+      assert.ok(seen.statuses.some((t) => /^source not up \(attempt \d+\)…$/.test(t)), JSON.stringify(seen.statuses));
       assert.ok(seen.warnings.some((w) => /is not up \(.*Connection refused.*\); reconnect attempt \d+ in \d+ ms$/.test(w)), JSON.stringify(seen.warnings));
       const cam = await startRtspCamera(clip, port);
       cleanups.push(() => cam.stop());
@@ -374,9 +374,9 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(config.runtime.stats().store.frames, 0);
     });
 
-    it('the live example (examples/live-camera-privacy.json) runs against the camera: start, blurred frames, stop → a valid MP4 and the summary', async function () {
+    it('the live example (examples/08-live-camera-privacy.json) runs against the camera: start, blurred frames, stop → a valid MP4 and the summary', async function () {
       const output = path.join(dir, 'example-privacy.mp4');
-      const text = fs.readFileSync(path.join(__dirname, '..', 'examples', 'live-camera-privacy.json'), 'utf8');
+      const text = fs.readFileSync(path.join(__dirname, '..', 'examples', '08-live-camera-privacy.json'), 'utf8');
       // The example plays the sample clip as imported; pointed at a camera, as its comment says,
       // by setting the source of "camera in" (and here the output of "privacy out").
       const flow = JSON.parse(text).map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper' } : n));

@@ -411,7 +411,8 @@ describe('example flow 1 with face-swap pointed at inswapper_128.onnx', function
     for (let i = 0; i < 200 && !seen.some((s) => s.fill === 'red'); i++) await new Promise((r) => setTimeout(r, 100));
     const red = seen.find((s) => s.fill === 'red');
     assert.ok(red, `statuses: ${JSON.stringify(seen)}`);
-    assert.match(red.text, /^E_MODEL_MISSING: .*inswapper_128/);
+    assert.strictEqual(red.text, 'E_MODEL_MISSING', 'the status shows the code; the message goes to the log and debug sidebar');
+    assert.ok(logged.some((t) => /^E_MODEL_MISSING: .*inswapper_128/.test(t)), logged.join('\n'));
     assert.ok(logged.some((t) => /licence Non-Commercial/.test(t)), logged.join('\n'));
   });
 });

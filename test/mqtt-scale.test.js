@@ -69,7 +69,7 @@ describe('frames over MQTT: hub + two worker processes + mosquitto (the example 
     const tab = `wtab-${name}`;
     const file = path.join(dir, `worker-${name}-${run}.txt`);
     // Record each frame this worker took (wired beside the detect stage).
-    const flow = flowOf('mqtt-frames-worker.json', tab, (n) => {
+    const flow = flowOf('12-mqtt-frames-worker.json', tab, (n) => {
       if (n.type === 'face-unpack') n.wires = [[...n.wires[0], `${name}${run}-idx`]];
       if (n.type === 'facefusion-config') n.device = 'cpu';
     }, recorder('unpack', `${name}${run}`, file));
@@ -82,7 +82,7 @@ describe('frames over MQTT: hub + two worker processes + mosquitto (the example 
     const output = path.join(dir, `out-${run}.mp4`);
     const back = path.join(dir, `hub-${run}.txt`);
     const summary = path.join(dir, `summary-${run}.json`);
-    const flow = flowOf('mqtt-frames-hub.json', tab, (n) => {
+    const flow = flowOf('11-mqtt-frames-hub.json', tab, (n) => {
       if (n.type === 'face-video-in') n.source = clip;
       if (n.type === 'face-video-out') {
         Object.assign(n, { output, fps: '12', endTimeout: 3 });

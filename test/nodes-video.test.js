@@ -35,8 +35,8 @@ async function until(check, what, ms = 20000) {
 
 /** Fails unless the node's help text names every key of `payload` (help must match what is sent). */
 function assertHelpNames(type, payload, what) {
-  const html = fs.readFileSync(path.join(__dirname, '..', 'src', 'nodes', `${type}.html`), 'utf8');
-  const help = html.slice(html.indexOf('data-help-name'));
+  // The help lives in the node's locale (src/nodes/locales/en-US/<type>.html).
+  const help = fs.readFileSync(path.join(__dirname, '..', 'src', 'nodes', 'locales', 'en-US', `${type}.html`), 'utf8');
   const missing = Object.keys(payload).filter((key) => !new RegExp(`\\b${key}\\b`).test(help));
   assert.deepStrictEqual(missing, [], `${type} help does not describe these ${what} fields`);
 }
@@ -437,13 +437,13 @@ describe('video nodes', function () {
       // The job's paths travel in a message: the folders they were pointed at are the allowed ones.
       return [TAB, ...flow.map((n) => (n.type === 'facefusion-config' ? { ...n, allowedFolders: CFG.allowedFolders } : { ...n, z: 'tab' }))];
     };
-    const live = example('live-camera-privacy.json', {});
+    const live = example('08-live-camera-privacy.json', {});
     await helper.load(nodes, live);
     for (const n of live.filter((n) => n.type !== 'tab')) assert.ok(helper.getNode(n.id), `live example: node ${n.type} ${n.id}`);
     await helper.unload();
     const output = path.join(dir, 'example-out.mp4');
     // As imported it runs on the samples (sample:obama.jpg into sample:two-people.mp4); only the output moves into dir.
-    const flow = example('video-swap-job.json', { '/tmp/facefusion/job.mp4': output });
+    const flow = example('07-video-swap-job.json', { '/tmp/facefusion/job.mp4': output });
     assert.ok(JSON.stringify(flow).includes(output), 'the output path was replaced');
     await helper.load(nodes, flow);
     const job = flow.find((n) => n.type === 'face-job');

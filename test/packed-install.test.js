@@ -12,19 +12,31 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFileSync } = require('child_process');
+const { execFileSync, spawnSync } = require('child_process');
 const { pending } = require('./helpers/fixtures');
 const { ROOT, freePort, waitFor, cleanEnv, startNodeRed, writeSettings, api, deploy, openComms } = require('./helpers/node-red-process');
+const { startMosquitto, mosquittoBinary } = require('./helpers/mosquitto');
 
 const PKG = require(path.join(ROOT, 'package.json'));
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+/**
+ * The npm a user runs: the first on PATH outside this repository's node_modules (node-red
+ * depends on an npm 10 of its own, which `npm test` puts first on PATH).
+ */
+const NPM = (() => {
+  const name = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (!dir || path.resolve(dir).startsWith(path.join(ROOT, 'node_modules'))) continue;
+    if (fs.existsSync(path.join(dir, name))) return path.join(dir, name);
+  }
+  return name;
+})();
 
 /** Lines Node-RED logged at level error or warn since `from`. */
 const problems = (log, from) => log.slice(from).split('\n').filter((l) => /\[(error|warn)\]/.test(l));
 
 describe('packed install into a Node-RED user directory (npm pack → npm install <tgz>)', function () {
   this.timeout(180000);
-  let tmp, userDir, red, comms, port, out;
+  let tmp, userDir, red, comms, port, out, installLog = '', skippedByVariable = false;
 
   before(async function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-packed-'));
@@ -32,16 +44,43 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     out = path.join(tmp, 'out');
     fs.mkdirSync(userDir);
     fs.mkdirSync(out);
-    const env = cleanEnv({ ONNXRUNTIME_NODE_INSTALL: 'skip' });
+    // Nothing from outside the npm registry (issue 26): on npm ≥ 11.19 the user directory's
+    // package.json "allowScripts" (what `npm install-scripts deny …` writes, as the README says)
+    // keeps onnxruntime-node from fetching CUDA and ffmpeg-static from fetching ffmpeg; older npm
+    // ignores it, so there ONNXRUNTIME_NODE_INSTALL=skip does it, as the README says for them.
+    const npmVersion = execFileSync(NPM, ['--version'], { encoding: 'utf8' }).trim().split('.').map(Number);
+    const npmAllowsScripts = npmVersion[0] > 11 || (npmVersion[0] === 11 && npmVersion[1] >= 19);
+    const env = cleanEnv();
+    delete env.ONNXRUNTIME_NODE_INSTALL;
+    if (!npmAllowsScripts) env.ONNXRUNTIME_NODE_INSTALL = 'skip';
+    skippedByVariable = !npmAllowsScripts;
+    // better-sqlite3 (the face library) ships its native binary as a prebuild that its install
+    // script downloads from GitHub, which this machine cannot reach (it would compile SQLite for
+    // minutes instead). prebuild-install's own offline door, a local prebuilds folder, is given the
+    // binary the checkout built: what a connected user's install downloads.
+    const prebuilds = path.join(tmp, 'prebuilds');
+    const sqlite = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8'));
+    fs.mkdirSync(prebuilds);
+    execFileSync('tar', ['-czf', path.join(prebuilds, `better-sqlite3-v${sqlite.version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`),
+      '-C', path.join(ROOT, 'node_modules', 'better-sqlite3'), 'build/Release/better_sqlite3.node']);
+    env.npm_config_better_sqlite3_local_prebuilds = prebuilds;
     // What `npm pack` puts in the tarball is exactly what users get (package.json "files").
     const packed = execFileSync(NPM, ['pack', '--pack-destination', tmp, '--silent'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60000 }).trim().split('\n').pop();
     const tarball = path.join(tmp, packed);
     assert.ok(fs.existsSync(tarball), `npm pack made ${tarball}`);
     // A fresh user directory as Node-RED creates it, then what the palette manager runs there.
-    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true }, null, 2));
-    execFileSync(NPM, ['install', '--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict', '--prefer-offline', tarball], {
-      cwd: userDir, env, encoding: 'utf8', timeout: 120000, stdio: ['ignore', 'pipe', 'pipe'],
+    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({
+      name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true,
+      allowScripts: { 'onnxruntime-node': false, 'ffmpeg-static': false, 'core-js': false, sharp: true, protobufjs: true, 'msgpackr-extract': true, '@ffmpeg-installer/linux-x64': true, 'better-sqlite3': true },
+    }, null, 2));
+    // The dashboard example needs FlowFuse Dashboard 2.0, which users install from the palette
+    // too: the version this repository tests with.
+    const dashboard = `@flowfuse/node-red-dashboard@${require(path.join(ROOT, 'node_modules', '@flowfuse', 'node-red-dashboard', 'package.json')).version}`;
+    const installed = spawnSync(NPM, ['install', '--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict', '--prefer-offline', '--foreground-scripts', tarball, dashboard], {
+      cwd: userDir, env, encoding: 'utf8', timeout: 180000, stdio: ['ignore', 'pipe', 'pipe'],
     });
+    installLog = `${installed.stdout}\n${installed.stderr}`;
+    assert.strictEqual(installed.status, 0, installLog);
     // Pre-seeded models, as the README tells offline users: the default models in <userDir>/facefusion/models.
     const models = path.join(userDir, 'facefusion', 'models');
     fs.mkdirSync(models, { recursive: true });
@@ -72,6 +111,17 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
       assert.ok(!set.err, `${type}: ${typeof set.err === 'string' ? set.err : JSON.stringify(set.err)}`);
       assert.strictEqual(set.enabled, true, `${type} enabled`);
     }
+  });
+
+  it('installed without running the scripts that download from outside the npm registry', function () {
+    // --foreground-scripts prints a banner for every install script that runs.
+    assert.ok(skippedByVariable || !/> onnxruntime-node@[\d.]+ postinstall/.test(installLog), installLog);
+    assert.ok(!/not yet covered by allowScripts/.test(installLog), `no install-scripts warning: ${installLog}`);
+    assert.ok(!/> ffmpeg-static@[\d.]+ install/.test(installLog), installLog);
+    assert.ok(!/nuget/i.test(installLog), installLog);
+    // An npm without allowScripts runs ffmpeg-static's download (from GitHub; it fails offline and the optional package is dropped).
+    if (!skippedByVariable) assert.ok(!/github\.com/i.test(installLog), installLog);
+    assert.ok(fs.existsSync(path.join(userDir, 'node_modules', 'onnxruntime-node', 'bin')), 'onnxruntime-node\'s CPU binaries came in its npm package');
   });
 
   it('keeps the models in <userDir>/facefusion/models, where upgrades of the package leave them', async function () {
@@ -192,7 +242,64 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
   });
 
   it('live camera privacy runs as imported on the sample clip', async function () {
-    await runExample('live-camera-privacy.json', 'start', (nodes, msgs) => !!debugFrom(nodes, msgs, 'summary') && written('privacy.mp4')());
+    await runExample('08-live-camera-privacy.json', 'start', (nodes, msgs) => !!debugFrom(nodes, msgs, 'summary') && written('privacy.mp4')());
+  });
+
+  it('the dashboard example (FlowFuse Dashboard 2.0) runs as imported: blurred frames reach its page', async function () {
+    const { chromiumMissing, launchChromium } = require('./helpers/node-red-server');
+    const { exerciseDashboard } = require('./helpers/dashboard');
+    const missing = chromiumMissing();
+    if (missing) pending(this, missing);
+    const file = '09-dashboard-camera-privacy.json';
+    const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+    const tab = { id: 'tab-dashboard', type: 'tab', label: file };
+    const from = red.log.length;
+    await deploy(port, [tab, ...nodes.map((n) => (n.x !== undefined ? { ...n, z: tab.id } : n))]);
+    const browser = await launchChromium();
+    try {
+      await exerciseDashboard(browser, port, () => red.log.slice(from));
+    } finally {
+      await browser.close();
+    }
+    assert.deepStrictEqual(problems(red.log, from), [], 'no error or warning logged');
+  });
+
+  it('door camera example: enrols the samples, then one MQTT event per person per visit through a real broker', async function () {
+    if (!mosquittoBinary()) pending(this, 'mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)');
+    const broker = await startMosquitto();
+    try {
+      const file = 'door-camera-who-is-there.json';
+      const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+      const tab = { id: 'tab-door', type: 'tab', label: file };
+      // The example as shipped, pointed at the test's broker, plus a subscriber that shows what reached it.
+      const flows = [tab, ...nodes.map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port) } : n.type === 'facefusion-config' || n.type === 'face-library' ? n : { ...n, z: tab.id })),
+        { id: 'door-sub', z: tab.id, type: 'mqtt in', name: 'subscriber', topic: 'facefusion/door/#', qos: '1', datatype: 'auto-detect', broker: nodes.find((n) => n.type === 'mqtt-broker').id, nl: false, rap: true, rh: 0, inputs: 0, wires: [['door-seen']] },
+        { id: 'door-seen', z: tab.id, type: 'debug', name: 'seen on the broker', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', wires: [] }];
+      const from = red.log.length;
+      const seen = comms.messages.length;
+      await deploy(port, flows);
+      const press = (name) => waitFor(async () => api(port, 'POST', `/inject/${nodes.find((n) => n.type === 'inject' && n.name === name).id}`).then(() => true, () => false), 20000, `inject ${name}`);
+      const debugOf = (name) => comms.messages.slice(seen).filter((m) => m.topic === 'debug' && m.data && m.data.id === (flows.find((n) => n.name === name) || {}).id);
+      await waitFor(() => /Connected to broker/.test(red.log.slice(from)), 20000, () => `the broker connection:\n${red.log.slice(from)}`);
+      await press('enrol');
+      await waitFor(() => debugOf('enrolled').length === 2, 60000, () => `two enrolments:\n${red.log.slice(from)}`);
+      await press('start');
+      const parsed = (m) => { try { return JSON.parse(m.data.msg); } catch { return {}; } };
+      const events = () => debugOf('seen on the broker').map(parsed).filter((m) => m.topic === 'facefusion/door/person');
+      await waitFor(() => events().length >= 2 && debugOf('seen on the broker').some((m) => /facefusion\/door\/snapshot/.test(m.data.msg)), 90000, () => `two person events on the broker:\n${red.log.slice(from)}`);
+      // The clip is 30 frames of the same two people: still two events once it has played.
+      await new Promise((r) => setTimeout(r, 4000));
+      const got = events().map((m) => m.payload);
+      assert.deepStrictEqual(got.map((e) => e.name).sort(), ['Barack Obama', 'Joe Biden'], JSON.stringify(got));
+      for (const e of got) {
+        assert.deepStrictEqual([e.event, e.camera, e.known], ['person', 'door', true]);
+        assert.ok(e.similarity >= 0.5 && typeof e.visit === 'string' && e.box.length === 4, JSON.stringify(e));
+      }
+      assert.deepStrictEqual(problems(red.log, from), [], 'no error or warning logged');
+      assert.ok(fs.existsSync(path.join(userDir, 'facefusion', 'library.db')), 'the library is in <userDir>/facefusion');
+    } finally {
+      await broker.stop();
+    }
   });
 
   it('video swap job runs as imported on the samples', async function () {
@@ -200,7 +307,7 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     const output = path.join(os.tmpdir(), 'facefusion', 'job.mp4');
     fs.rmSync(output, { force: true });
     try {
-      const { nodes, messages } = await runExample('video-swap-job.json', 'swap job', (nodes, msgs) => !!debugFrom(nodes, msgs, 'result'));
+      const { nodes, messages } = await runExample('07-video-swap-job.json', 'swap job', (nodes, msgs) => !!debugFrom(nodes, msgs, 'result'));
       assert.match(debugFrom(nodes, messages, 'result').data.msg, /"frames":\s*30/);
       assert.ok(fs.statSync(output).size > 1000, output);
     } finally {

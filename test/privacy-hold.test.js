@@ -50,7 +50,8 @@ describe('temporal privacy state of a video source', function () {
       // 5 px a frame, seen again six frames later (the rolling scan's cycle at 25 fps).
       t.observe(6, [face([30, 0, 70, 40])], 0);
       assert.strictEqual(t.size, 1, 'the same face');
-      const [mid] = regions(t, 3);
+      assert.strictEqual(regions(t, 3, 0)[0].before, false, 'without look-ahead frame 3 only knows the sighting before it');
+      const [mid] = regions(t, 3, 3);
       assert.ok(Math.abs((mid.face.bbox[0] + mid.face.bbox[2]) / 2 - 35) < 1, JSON.stringify(mid));
       // A new face first sighted at frame 10 and again at 12, moving 5 px a frame.
       const u = new FaceTracks(opts({ holdFrames: 12 }));

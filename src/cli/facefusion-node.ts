@@ -9,7 +9,8 @@
 import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError } from '../runtime';
 import { DEFAULT_PIXEL_WORKERS, JobManager, jobSummary, knownProcessors } from '../runtime/jobs';
 import { classifySource, FfmpegLocator } from '../runtime/video';
-import { runModelsCli } from './models';
+import { MODELS_USAGE, runModelsCli } from './models';
+import { LIBRARY_USAGE, runLibraryCli } from './library-commands';
 import { ProgressLine, summary } from './progress-line';
 import { parseRunArgs, RUN_USAGE, UsageError } from './run-options';
 import { jobs as queueJobs, QUEUE_USAGE, runQueued, splitQueueRunArgs, worker as queueWorker } from './queue-commands';
@@ -20,11 +21,14 @@ usage:
   facefusion-node run --target FILE --output FILE --processors LIST [--source FILE] [options]
   facefusion-node models list|fetch|verify [ids…] [--dir DIR] [--mirror DIR] [--timeout SECONDS]
   facefusion-node worker|jobs --queue URL …   (see below)
-  facefusion-node --help | run --help
+  facefusion-node library enrol|who|list|forget|export|import --db FILE …   (see below)
+  facefusion-node --help | run --help | models --help | worker --help | library --help
 
 ${RUN_USAGE}
 
 ${QUEUE_USAGE}
+
+${LIBRARY_USAGE}
 
 processors: ${knownProcessors().join(', ')}
 
@@ -36,7 +40,7 @@ stopping: Ctrl-C (SIGINT) or SIGTERM on a live source (rtsp, rtmp, http, udp, tc
 exit codes: 0 done (also: a live run stopped with Ctrl-C/SIGTERM whose output was closed properly),
   1 the job failed, 2 bad arguments, 3 done but --alert-after-failures was reached, 130 cancelled or aborted
 
---json prints one object: { id, state, kind, read, written, failed, dropped, noFace, downgraded,
+--json prints one object: { id, state, kind, read, written, failed, dropped, noFace, facesSkipped, downgraded,
 late, held, timeSec, fps, provider, models, output, width, height, stages, alerts, downgrades, privacy?, error? }
   privacy (jobs that blur): { frames, framesFullScan, framesRollingScan, framesTrackedOnly,
   framesNotCovered, notCoveredFrames, facesBlurred, facesHeld, tracks, minFaceCovered,
@@ -63,13 +67,25 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       const queued = splitQueueRunArgs(rest);
       return queued ? await runQueued(queued, io) : await run(rest, io);
     }
+    if ((command === 'models' || command === 'worker' || command === 'jobs') && (rest.includes('--help') || rest.includes('-h'))) {
+      io.stdout.write(`${command === 'models' ? MODELS_USAGE : QUEUE_USAGE}\n`);
+      return 0;
+    }
     if (command === 'models') return await models(rest, io);
     if (command === 'worker') return await queueWorker(rest, io);
     if (command === 'jobs') return await queueJobs(rest, io);
-    throw new UsageError(`unknown command "${command}" (use run, worker, jobs or models)`);
+    if (command === 'library') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.stdout.write(`${LIBRARY_USAGE}\n`);
+        return 0;
+      }
+      return await runLibraryCli(rest, io);
+    }
+    throw new UsageError(`unknown command "${command}" (use run, worker, jobs, models or library)`);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`error: ${error.message}\n\n${command === 'run' ? RUN_USAGE : command === 'worker' || command === 'jobs' ? QUEUE_USAGE : 'run facefusion-node --help for usage'}\n`);
+      // The error first, on one line, and where the usage is: never the whole usage (issue 26).
+      io.stderr.write(`error: ${oneLine(error.message)}\n${usageHint(command)}\n`);
       return 2;
     }
     io.stderr.write(`error: ${describe(error)}\n`);
@@ -143,6 +159,16 @@ async function models(argv: string[], io: CliIo): Promise<number> {
   const [sub] = argv;
   if (!sub || !['list', 'fetch', 'verify'].includes(sub)) throw new UsageError(`models needs list, fetch or verify (got "${sub ?? ''}")`);
   return runModelsCli(argv, io);
+}
+
+/** Where the usage of `command` is printed. */
+export function usageHint(command: string | undefined): string {
+  const known = command === 'run' || command === 'worker' || command === 'jobs' || command === 'models' || command === 'library';
+  return `see facefusion-node ${known ? `${command} ` : ''}--help`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 function isLive(target: string | undefined): boolean {

@@ -72,7 +72,7 @@ export async function runModelsCli(argv: string[], io: ModelsCliIo = { stdout: p
     args = parse(argv);
   } catch (err) {
     if (err instanceof ModelsUsageError) {
-      io.stderr.write(`error: ${err.message}\n\n${MODELS_USAGE}\n`);
+      io.stderr.write(`error: ${err.message}\nsee facefusion-node models --help\n`);
       return 2;
     }
     throw err;

@@ -7,7 +7,7 @@ import { ProgressLine, summary } from './progress-line';
 import { parseRunArgs, UsageError } from './run-options';
 import type { CliIo } from './facefusion-node';
 
-export const QUEUE_USAGE = `jobs on a Redis queue (BullMQ), taken by any number of workers:
+export const QUEUE_USAGE = `usage: jobs on a Redis queue (BullMQ), taken by any number of workers:
 
   facefusion-node worker --queue URL [--concurrency N] [--threads N] [--device D] [--models-dir DIR]
                          [--stop-timeout S] [--lock-duration MS] [--stalled-interval MS] [--frames-in-flight N]

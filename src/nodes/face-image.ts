@@ -1,14 +1,16 @@
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
-import { asFaceError, messageOf, shorten } from './lib/messages';
+import { asFaceError, messageOf } from './lib/messages';
+import { errorStatus, statusText } from './lib/status';
 import { EditorThumbnail, thumbnailSize } from './lib/thumbnail';
 
 interface Def extends NodeDef {
   config?: string;
   format?: 'jpeg' | 'png' | 'webp';
   quality?: string;
-  release?: boolean;
+  /** Free the token's pictures once encoded (saved by 0.1.0 as `release`, see resources/node-migrations.js). */
+  releaseFrames?: boolean;
   /** Provenance marks (XMP) on swapped/enhanced pictures; default on. */
   provenance?: boolean;
   /** Longer side in px of a thumbnail shown under the node in the editor; '' = none. */
@@ -24,7 +26,7 @@ export = function (RED: Red): void {
     const config = configOf(RED, node, def.config);
     const format = def.format || (nodeDefaults('face-image').format as 'jpeg');
     const quality = numberOption(def.quality) ?? Number(nodeDefaults('face-image').quality);
-    const release = def.release !== false;
+    const release = def.releaseFrames !== false;
     const provenance = def.provenance !== false;
     const thumbSide = thumbnailSize(def.thumbnail);
     const thumbnail = thumbSide
@@ -47,12 +49,13 @@ export = function (RED: Red): void {
           msg.token = token;
           msg.payload = image;
           msg.contentType = `image/${format}`;
-          node.status({ fill: 'green', shape: 'dot', text: `${format} ${Math.round(image.length / 1024)} kB · ${Math.round(performance.now() - started)} ms` });
+          node.status({ fill: 'green', shape: 'dot', text: statusText([`${format} ${Math.round(image.length / 1024)} kB`, `${Math.round(performance.now() - started)} ms`]) });
           send(msg);
           done();
         } catch (err) {
           const error = asFaceError(err, 'image');
-          node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+          node.status(errorStatus(error));
+          config.streams.report(msg, error);
           done(error);
         }
       })();

@@ -3,7 +3,8 @@ import { checkPixelWorkers, JobManagerRegistry, jobSummary, type JobAlert, type 
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig } from './lib/stage-node';
-import { asFaceError, shorten } from './lib/messages';
+import { asFaceError } from './lib/messages';
+import { errorStatus, plural, progressText, statusText } from './lib/status';
 import { QueuedJobs } from './lib/queued-jobs';
 import type { QueueConfigNode } from './lib/queue-types';
 
@@ -58,6 +59,7 @@ export = function (RED: Red): void {
       const queueNode = RED.nodes.getNode(def.queue) as QueueConfigNode | null;
       const queued = runtime && queueNode ? new QueuedJobs(node, queueNode, runtime, cancelAnyOption) : undefined;
       if (runtime && !queueNode) node.status({ fill: 'red', shape: 'ring', text: 'no facefusion-queue' });
+      else if (runtime && !queueNode?.url) node.status({ fill: 'red', shape: 'ring', text: 'the queue has no Redis URL' });
       node.on('input', (msg: NodeMessage, send, done) => {
         if (!queued) return done(config ? new FaceError('E_BAD_PARAMETER', 'face-job: its facefusion-queue node is missing') : missingConfig(nodeDef.type));
         queued.input(msg, send, done);
@@ -71,7 +73,7 @@ export = function (RED: Red): void {
     }
     const manager: JobManager | undefined = runtime ? registry.acquire(runtime) : undefined;
     const pixelWorkers = pixelWorkersOption(def.pixelWorkers === '' ? nodeDefaults('face-job').pixelWorkers : def.pixelWorkers);
-    if (pixelWorkers instanceof FaceError) node.status({ fill: 'red', shape: 'ring', text: shorten(pixelWorkers.message) });
+    if (pixelWorkers instanceof FaceError) node.status({ fill: 'red', shape: 'ring', text: 'bad Pixel workers' }); // the message goes to the Catch node with each job
     const mine = new Map<string, NodeMessage>();
     const cancelAny = def.cancelAny === true || def.cancelAny === 'true';
     let closing = false;
@@ -79,7 +81,7 @@ export = function (RED: Red): void {
     const onProgress = (p: JobProgress): void => {
       const msg = mine.get(p.id);
       if (!msg) return;
-      node.status({ fill: 'blue', shape: 'dot', text: `${p.percent !== undefined ? `${p.percent.toFixed(0)}% · ` : ''}${p.framesDone} frames · ${p.fps.toFixed(1)} fps${p.framesDropped > 0 ? ` · ${p.framesDropped} dropped` : ''}` });
+      node.status({ fill: 'blue', shape: 'dot', text: progressText(p) });
       node.send([null, { payload: p, topic: 'progress', jobId: p.id, ...(msg.topic !== undefined ? { parentTopic: msg.topic } : {}) }]);
     };
     const onState = (info: JobInfo): void => {
@@ -90,7 +92,7 @@ export = function (RED: Red): void {
     const onNotice = (n: JobNotice): void => {
       if (!mine.has(n.id)) return;
       if (n.level === 'warn') {
-        node.status({ fill: 'yellow', shape: 'ring', text: shorten(/not up/.test(n.message) ? 'waiting for the video source…' : 'reconnecting…') });
+        node.status({ fill: 'yellow', shape: 'ring', text: /not up/.test(n.message) ? 'source not up…' : 'reconnecting…' });
         node.warn(n.message);
       } else {
         node.log(n.message);
@@ -100,7 +102,7 @@ export = function (RED: Red): void {
     const onAlert = (alert: JobAlert): void => {
       const msg = mine.get(alert.jobId);
       if (!msg) return;
-      node.status({ fill: 'red', shape: 'ring', text: shorten(`alert · ${alert.framesFailed} frames failed`) });
+      node.status({ fill: 'red', shape: 'ring', text: statusText(['alert', `${plural(alert.framesFailed, 'frame')} failed`]) });
       node.send([null, { payload: alert, topic: 'alert', jobId: alert.jobId, ...(msg.topic !== undefined ? { parentTopic: msg.topic } : {}) }]);
     };
     manager?.on('progress', onProgress);
@@ -163,8 +165,7 @@ export = function (RED: Red): void {
         if (info.state === 'completed' && info.result) {
           const r = info.result;
           // A live job cancelled (or closed by a redeploy) was stopped: its output was closed properly.
-          const extra = `${r.framesDowngraded ? ` · ${r.framesDowngraded} downgraded` : ''}${r.alerts.length ? ' · alert' : ''}`;
-          node.status({ fill: r.alerts.length ? 'yellow' : 'green', shape: 'dot', text: shorten(`${r.stopped ? 'stopped' : 'done'} · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s${extra}`) });
+          node.status({ fill: r.alerts.length ? 'yellow' : 'green', shape: 'dot', text: statusText([r.stopped ? 'stopped' : 'done', r.alerts.length > 0 && 'alert', plural(r.frames, 'frame'), `${r.elapsedSec.toFixed(1)} s`, r.framesDowngraded > 0 && `${r.framesDowngraded} downgraded`]) });
           if (closing) {
             done(); // the flow is going away: the recording is closed, nobody is wired to hear of it
             return;
@@ -196,7 +197,7 @@ export = function (RED: Red): void {
     }
 
     function fail(error: FaceError, msg: NodeMessage, done: (err?: Error) => void): void {
-      node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+      node.status(errorStatus(error));
       msg.error = { code: error.code, message: error.message };
       done(error);
     }

@@ -2,7 +2,8 @@ import { FaceError, matchFaces, type Identity, type Runtime } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
-import { asFaceError, shorten } from './lib/messages';
+import { asFaceError } from './lib/messages';
+import { errorStatus } from './lib/status';
 
 interface Def extends NodeDef {
   config?: string;
@@ -39,12 +40,12 @@ export = function (RED: Red): void {
           (err: unknown) => {
             if (closed || shownResult) return;
             const error = asFaceError(err, 'match');
-            node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+            node.status(errorStatus(error));
             node.warn(`${error.code}: ${error.message}`);
           },
         );
     } else if (config) {
-      node.status({ fill: 'yellow', shape: 'ring', text: 'no reference: set Reference or send msg.reference' });
+      node.status({ fill: 'yellow', shape: 'ring', text: 'no reference' }); // the help says: set Reference or send msg.reference
     }
 
     node.on('input', (msg: NodeMessage, send, done) => {
@@ -68,7 +69,7 @@ export = function (RED: Red): void {
         } catch (err) {
           const error = asFaceError(err, 'match');
           shownResult = true;
-          node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+          node.status(errorStatus(error));
           done(error);
         }
       })();

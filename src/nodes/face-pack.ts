@@ -1,6 +1,7 @@
 import { FaceError } from '../runtime';
 import type { Node, NodeDef, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { statusText } from './lib/status';
 import { wireTransferNode } from './lib/token-transfer';
 import { withDefaults } from './lib/node-defaults';
 
@@ -9,7 +10,8 @@ interface Def extends NodeDef {
   format?: 'png' | 'jpeg';
   quality?: number | string;
   sealed?: boolean | string;
-  release?: boolean | string;
+  /** Free the token's pictures once packed (saved by 0.1.0 as `release`). */
+  releaseFrames?: boolean | string;
   queueSize?: number | string;
 }
 
@@ -23,9 +25,9 @@ export = function (RED: Red): void {
     const format = def.format === 'jpeg' ? 'jpeg' : 'png';
     const quality = numberOption(def.quality) ?? 90;
     const sealed = def.sealed !== false && def.sealed !== 'false';
-    const release = def.release !== false && def.release !== 'false';
+    const release = def.releaseFrames !== false && def.releaseFrames !== 'false';
     if (config && sealed && !config.tokenKey) {
-      node.status({ fill: 'red', shape: 'ring', text: config.tokenKeyError ? 'token key refused' : 'no token key in the config node' });
+      node.status({ fill: 'red', shape: 'ring', text: config.tokenKeyError ? 'token key refused' : 'no token key' });
     }
     wireTransferNode(node, config, 'pack', () => missingConfig(nodeDef.type), async (cfg, msg) => {
       if (sealed && !cfg.tokenKey) {
@@ -40,7 +42,7 @@ export = function (RED: Red): void {
       if (release) runtime.release(token);
       msg.payload = packet;
       msg.request_id = token.request_id;
-      return `${Math.round(packet.length / 1024)} kB · ${format}${sealed ? ' · sealed' : ''} · ${Math.round(performance.now() - started)} ms`;
+      return statusText([`${Math.round(packet.length / 1024)} kB`, format, sealed && 'sealed', `${Math.round(performance.now() - started)} ms`]);
     }, numberOption(def.queueSize) ?? 10);
   }
   RED.nodes.registerType('face-pack', FacePack);

@@ -1,9 +1,10 @@
-import { FaceError, STAGES, isFaceToken, isSampleRef, withParameters, type Parameters, type Stage } from '../runtime';
+import { FaceError, STAGES, isFaceToken, isSampleRef, withParameters, type FaceToken as FaceTokenType, type Parameters, type Stage } from '../runtime';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './lib/red';
 import { withDefaults } from './lib/node-defaults';
 import { RuntimeStatusUser, configOf, missingConfig, numberOption, setOptions } from './lib/stage-node';
 import { WorkQueue } from './lib/work-queue';
-import { asFaceError, shorten } from './lib/messages';
+import { asFaceError } from './lib/messages';
+import { errorStatus, statusText } from './lib/status';
 
 interface Def extends NodeDef {
   config?: string;
@@ -53,7 +54,7 @@ export = function (RED: Red): void {
       const accepted = queue.push({ run: () => handle(msg, send, done), drop: () => done() });
       if (!accepted) {
         user.resultShown();
-        node.status({ fill: 'yellow', shape: 'ring', text: `busy: dropped (queue ${queue.capacity} full)` });
+        node.status({ fill: 'yellow', shape: 'ring', text: 'busy: dropped (queue full)' });
         done();
       }
     });
@@ -87,16 +88,18 @@ export = function (RED: Red): void {
             parameters: { ...dialogParameters, ...msgParameters },
           });
         }
-        const token = msg.payload as { faces: unknown[]; source?: unknown };
-        const stages = (msg.payload as { operations: string[] }).operations.length;
+        const token = msg.payload as FaceTokenType;
         user.resultShown();
-        node.status({ fill: 'green', shape: 'dot', text: `token${token.source ? ' + source' : ''} · ${stages} stage${stages === 1 ? '' : 's'}` });
+        // What the token holds (its picture's size, whether a source face came with it); not its
+        // `operations`, which in a flow are the wired nodes, not a count known here (issue 26).
+        const size = token.target.width && token.target.height ? token.target : config.runtime.store.tryGet(token.target.frame);
+        node.status({ fill: 'green', shape: 'dot', text: statusText([token.source ? 'token + source' : 'token', size && `${size.width}×${size.height}`]) });
         send(msg);
         done();
       } catch (err) {
         const error = asFaceError(err, 'token');
         user.resultShown();
-        node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+        node.status(errorStatus(error));
         done(error);
       }
     }

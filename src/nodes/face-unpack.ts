@@ -1,6 +1,7 @@
 import { FaceError } from '../runtime';
 import type { Node, NodeDef, Red } from './lib/red';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { plural, statusText } from './lib/status';
 import { wireTransferNode } from './lib/token-transfer';
 import { withDefaults } from './lib/node-defaults';
 
@@ -23,7 +24,7 @@ export = function (RED: Red): void {
     const allowUnsealed = def.allowUnsealed === true || def.allowUnsealed === 'true';
     const maxBytes = Math.max(1, numberOption(def.maxMB) ?? 64) * 1024 * 1024;
     if (config && !config.tokenKey) {
-      node.status({ fill: allowUnsealed ? 'yellow' : 'red', shape: 'ring', text: allowUnsealed ? 'no token key: unsealed packets only' : 'no token key in the config node' });
+      node.status({ fill: allowUnsealed ? 'yellow' : 'red', shape: 'ring', text: allowUnsealed ? 'no token key: unsealed only' : 'no token key' });
     }
     wireTransferNode(node, config, 'unpack', () => missingConfig(nodeDef.type), async (cfg, msg) => {
       let packet: unknown = msg.payload;
@@ -34,7 +35,7 @@ export = function (RED: Red): void {
       const started = performance.now();
       const token = await cfg.runtime.unpack(packet, { key: cfg.tokenKey, allowUnsealed, maxBytes });
       msg.payload = token;
-      return `${token.faces.length} face${token.faces.length === 1 ? '' : 's'} · ${Math.round(performance.now() - started)} ms`;
+      return statusText([plural(token.faces.length, 'face'), `${Math.round(performance.now() - started)} ms`]);
     }, numberOption(def.queueSize) ?? 10);
   }
   RED.nodes.registerType('face-unpack', FaceUnpack);

@@ -6,7 +6,9 @@ import { FfmpegLocator, OVERLOAD_POLICIES, redactUrl, type OverloadPolicy } from
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
-import { asFaceError, shorten } from './lib/messages';
+import { asFaceError } from './lib/messages';
+import { errorStatus, plural, statusText } from './lib/status';
+import { StreamHealth } from './lib/stream-failures';
 
 interface Def extends NodeDef {
   config?: string;
@@ -84,7 +86,7 @@ export = function (RED: Red): void {
             reconnects++;
             // Before the first frame the source is not up yet (a camera still booting): said so.
             const waiting = source.frames === 0;
-            node.status({ fill: 'yellow', shape: 'ring', text: waiting ? `waiting for the source (attempt ${attempt})…` : `reconnecting (attempt ${attempt})…` });
+            node.status({ fill: 'yellow', shape: 'ring', text: waiting ? `source not up (attempt ${attempt})…` : `reconnecting (attempt ${attempt})…` });
             node.warn(`video source ${redactUrl(input)} ${waiting ? 'is not up' : 'lost'} (${redactUrl(reason).replace(/\s*\n\s*/g, ' · ')}); reconnect attempt ${attempt} in ${delayMs} ms`);
           },
         });
@@ -97,7 +99,7 @@ export = function (RED: Red): void {
         done();
       } catch (err) {
         const error = asFaceError(err, 'video-in');
-        node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+        node.status(errorStatus(error));
         done(error);
       }
     });
@@ -111,6 +113,28 @@ export = function (RED: Red): void {
       let sent = 0;
       let shownReconnect = 0;
       let lastIndex = -1;
+      let fps = 0;
+      // Frames of this stream that fail further down (reported by the nodes they pass) turn the
+      // status yellow, or red when they all fail, instead of a green count of frames sent.
+      const health = new StreamHealth();
+      let statusTimer: NodeJS.Timeout | undefined;
+      const showProgress = (again = false): void => {
+        const state = health.state(sent, gate.count);
+        const failedPart = health.failed > 0 && `${health.failed} failed`;
+        if (state === 'failing') node.status({ fill: 'red', shape: 'dot', text: statusText([`failing: ${health.lastCode}`, failedPart]) });
+        else {
+          const dropped = source.dropped > 0 && `${source.dropped} dropped`;
+          node.status({ fill: state === 'ok' ? 'green' : 'yellow', shape: 'dot', text: statusText([again && 'reconnected', plural(sent, 'frame'), `${fps.toFixed(1)} fps`, failedPart, dropped]) });
+        }
+      };
+      const unwatch = config!.streams.watch(id, (failure) => {
+        health.failure(failure);
+        // A burst of failures updates the status at most every 250 ms.
+        statusTimer ??= setTimeout(() => {
+          statusTimer = undefined;
+          if (current === running && !running.closing) showProgress();
+        }, 250);
+      });
       node.status({ fill: 'yellow', shape: 'ring', text: 'opening…' });
       try {
         // A source sent in a message is untrusted: allowed URL schemes, or a file in the allowed folders.
@@ -135,18 +159,22 @@ export = function (RED: Red): void {
           const reconnects = reconnecting();
           if (now - lastStatus > 500 || reconnects !== shownReconnect) {
             lastStatus = now;
-            const fps = sent / ((now - started) / 1000);
-            const again = reconnects !== shownReconnect ? 'reconnected · ' : '';
+            fps = sent / ((now - started) / 1000);
+            const again = reconnects !== shownReconnect;
             shownReconnect = reconnects;
-            const drops = source.dropped > 0 ? ` · ${source.dropped} dropped` : '';
-            node.status({ fill: 'green', shape: 'dot', text: `${again}${sent} frames · ${fps.toFixed(1)} fps${drops}` });
+            showProgress(again);
           }
           await gate.waitForRoom();
         }
-        const fps = source.info?.fps ?? 0;
-        const durationSec = fps > 0 ? sent / fps : 0;
+        const sourceFps = source.info?.fps ?? 0;
+        const durationSec = sourceFps > 0 ? sent / sourceFps : 0;
         const dropped = source.dropped;
-        node.status({ fill: 'grey', shape: 'dot', text: `ended · ${sent} frames${dropped > 0 ? ` · ${dropped} dropped` : ''}` });
+        const state = health.state(sent, gate.count);
+        node.status({
+          fill: state === 'failing' ? 'red' : 'grey',
+          shape: 'dot',
+          text: statusText(['ended', plural(sent, 'frame'), health.failed > 0 && `${health.failed} failed`, dropped > 0 && `${dropped} dropped`]),
+        });
         if (running.closing) return;
         // `sent`, not the source's decoded count: a frame read ahead when stopped is never sent.
         // parts.count is the number of indexes (sent + dropped before the last one sent), which
@@ -155,8 +183,11 @@ export = function (RED: Red): void {
         node.send([null, { payload: { frames: sent, dropped, ...overload, durationSec, source: redactUrl(input), reconnects: reconnecting() }, parts: { id, count: lastIndex + 1, type: 'frames' }, complete: true, topic: startMsg.topic }]);
       } catch (err) {
         const error = asFaceError(err, 'video-in');
-        node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+        node.status(errorStatus(error));
         node.error(error, { ...startMsg, error: { code: error.code, message: error.message } });
+      } finally {
+        unwatch();
+        if (statusTimer) clearTimeout(statusTimer);
       }
     }
 

@@ -3,7 +3,8 @@ import { classifySource, FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
-import { asFaceError, shorten } from './lib/messages';
+import { asFaceError } from './lib/messages';
+import { errorStatus, plural, progressText, statusText } from './lib/status';
 
 interface Def extends NodeDef {
   config?: string;
@@ -75,7 +76,7 @@ export = function (RED: Red): void {
       }
       void handle(msg, send).then(() => done(), (err: unknown) => {
         const error = asFaceError(err, 'video-out');
-        node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+        node.status(errorStatus(error));
         done(error);
       });
     });
@@ -162,9 +163,8 @@ export = function (RED: Red): void {
       const now = performance.now();
       if (now - current.lastStatus > 500) {
         current.lastStatus = now;
-        const downgraded = current.downgraded ? ` · ${current.downgraded} downgraded` : '';
-        const dropped = current.sink.skipped ? ` · ${current.sink.skipped} dropped` : '';
-        node.status({ fill: 'green', shape: 'dot', text: `${current.sink.received} frames · ${(current.sink.received / ((now - current.started) / 1000)).toFixed(1)} fps${dropped}${downgraded}` });
+        const fps = current.sink.received / ((now - current.started) / 1000);
+        node.status({ fill: 'green', shape: 'dot', text: statusText([plural(current.sink.received, 'frame'), `${fps.toFixed(1)} fps`, current.sink.skipped > 0 && `${current.sink.skipped} dropped`, current.downgraded > 0 && `${current.downgraded} downgraded`]) });
       }
       if (current.expected !== undefined && current.sink.received + current.sink.skipped >= current.expected) await finish(current, send);
     }
@@ -182,12 +182,11 @@ export = function (RED: Red): void {
           try {
             const result = await current.sink.finish();
             const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, repeated: result.repeated, gaps: result.onSkip, late: result.late, downgraded: current.downgraded, output: result.outputPath };
-            const repeated = result.repeated ? ` · ${result.repeated} dropped, ${result.onSkip === 'hold' ? 'held' : 'repeated'}` : '';
-            node.status({ fill: 'grey', shape: 'dot', text: `wrote ${result.frames} frames · ${result.durationSec.toFixed(1)} s${repeated}` });
+            node.status({ fill: 'grey', shape: 'dot', text: statusText([`wrote ${plural(result.frames, 'frame')}`, `${result.durationSec.toFixed(1)} s`, result.repeated > 0 && `${result.repeated} dropped, ${result.onSkip === 'hold' ? 'held' : 'repeated'}`]) });
             send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
           } catch (err) {
             const error = asFaceError(err, 'video-out');
-            node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+            node.status(errorStatus(error));
             node.error(error, { payload: { output: current.output }, error: { code: error.code, message: error.message } });
           }
         })();

@@ -5,7 +5,8 @@ import { withDefaults } from './lib/node-defaults';
 import type { QueueConfigNode } from './lib/queue-types';
 import type { Node, NodeDef, Red } from './lib/red';
 import { configOf } from './lib/stage-node';
-import { shorten } from './lib/messages';
+import { messageOf } from './lib/messages';
+import { errorStatus, plural, statusText } from './lib/status';
 
 interface Def extends NodeDef {
   config?: string;
@@ -44,19 +45,23 @@ export = function (RED: Red): void {
           prepareArgs: (args: JobArgs) => runtime.paths.jobArgs(args, 'queued job'),
         });
       } catch (error) {
-        node.status({ fill: 'red', shape: 'dot', text: shorten(error instanceof Error ? error.message : String(error)) });
+        node.status({ fill: 'red', shape: 'dot', text: 'worker failed' });
+        node.error(`face worker: ${messageOf(error)}`);
       }
       const w = worker;
       if (w) {
-        const idle = (): void => node.status({ fill: 'green', shape: 'ring', text: `waiting for jobs · ${queueNode.where} · ${done} done` });
-        node.status({ fill: 'yellow', shape: 'ring', text: `connecting to ${queueNode.where}…` });
-        w.ready().then(idle, (error: unknown) => node.status({ fill: 'red', shape: 'dot', text: shorten(error instanceof Error ? error.message : String(error)) }));
+        const idle = (): void => node.status({ fill: 'green', shape: 'ring', text: statusText(['waiting for jobs', `${done} done`, queueNode.where]) });
+        node.status({ fill: 'yellow', shape: 'ring', text: statusText(['connecting…', queueNode.where]) });
+        w.ready().then(idle, (error: unknown) => {
+          node.status({ fill: 'red', shape: 'dot', text: 'cannot reach Redis' });
+          node.error(`face worker: cannot reach the job queue at ${queueNode.where}: ${messageOf(error)}`);
+        });
         w.on('error', (error) => node.warn(`job queue: ${error.message}`));
-        w.on('progress', (p) => node.status({ fill: 'blue', shape: 'dot', text: `${w.jobs().length} running · ${p.percent !== undefined ? `${p.percent.toFixed(0)}%` : `${p.framesDone} frames`} · ${p.fps.toFixed(1)} fps` }));
+        w.on('progress', (p) => node.status({ fill: 'blue', shape: 'dot', text: statusText([`${w.jobs().length} running`, p.percent !== undefined ? `${p.percent.toFixed(0)}%` : plural(p.framesDone, 'frame'), `${p.fps.toFixed(1)} fps`]) }));
         w.on('job', (event) => {
           if (event.state === 'completed') done++;
           if (event.state === 'running') node.status({ fill: 'blue', shape: 'dot', text: `${w.jobs().length} running` });
-          else if (event.state === 'failed') node.status({ fill: 'red', shape: 'dot', text: shorten(`${event.error?.code}: ${event.error?.message}`) });
+          else if (event.state === 'failed') node.status(errorStatus({ code: event.error?.code ?? 'E_JOB' }));
           else idle();
           node.send({ topic: event.state, jobId: event.id, payload: event.result ?? event.error ?? { id: event.id, state: event.state }, job: event });
         });

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'fs';
 import { homedir, tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { SAMPLES_DIR, createRuntime, foldersFromText, tokenKeyFrom } from '../runtime';
+import { SAMPLES_DIR, createRuntime, foldersFromText, isFaceError, tokenKeyFrom } from '../runtime';
+import { StreamFailures } from './lib/stream-failures';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
 import { chooseModelsDir, describeModelsDir } from '../runtime/models/models-dir';
 import { isPermissiveLicense } from '../runtime/models/manifest';
@@ -77,6 +78,7 @@ export = function (RED: Red): void {
       node.state = state;
       for (const user of users) user.showRuntimeState(state);
     };
+    node.streams = new StreamFailures();
     node.state = { phase: 'loading' };
     node.register = (user) => {
       users.add(user);
@@ -88,7 +90,7 @@ export = function (RED: Red): void {
       (err: unknown) => {
         const message = messageOf(err);
         node.error(`face models could not be loaded: ${message}`);
-        publish({ phase: 'error', message });
+        publish({ phase: 'error', code: isFaceError(err) ? err.code : 'E_INTERNAL', message });
         throw err;
       },
     );

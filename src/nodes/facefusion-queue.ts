@@ -1,3 +1,4 @@
+import { FaceError } from '../runtime';
 import { RedisJobQueue, redactRedisUrl } from '../runtime/queue';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import type { QueueConfigNode } from './lib/queue-types';
@@ -26,7 +27,7 @@ export = function (RED: Red): void {
     node.attempts = Number.isFinite(attempts) && attempts >= 1 ? Math.min(20, attempts) : Number(nodeDefaults('facefusion-queue').attempts);
     let queue: RedisJobQueue | undefined;
     node.jobQueue = () => {
-      if (!node.url) throw new Error('the job queue has no Redis URL: open the facefusion-queue node and set one');
+      if (!node.url) throw new FaceError('E_JOB', 'the job queue has no Redis URL: open the facefusion-queue node and set one');
       queue ??= new RedisJobQueue({ url: node.url, name: node.queueName, attempts: node.attempts });
       return queue;
     };

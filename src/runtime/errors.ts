@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'E_BAD_OUTPUT'
   | 'E_UNSUPPORTED_SOURCE'
   | 'E_JOB'
+  /** The face library's database file cannot be used (corrupt, another application's, newer, locked). */
+  | 'E_LIBRARY'
   | 'E_INTERNAL';
 
 export class FaceError extends Error {

@@ -35,3 +35,4 @@ export type { Identity, FaceMatch } from './faces/match';
 export { PROCESSORS } from './processors';
 export { SAMPLES_DIR, isSampleRef, listSamples, resolveSample } from './samples';
 export type { Processor, ProcessorContext, ProcessOptions } from './processors';
+export * from './library';

@@ -29,6 +29,9 @@ import { PROCESSORS } from './processors';
 import { IdentityCache } from './processors/identity-cache';
 import { FaceStreamRegistry } from './faces/face-stream';
 import { ScanPlanCache } from './faces/scan-plan';
+import { LikenessMemory } from './faces/likeness-memory';
+import { faceCheckOn, withLikeness } from './processors/face-check';
+import { selectFaces } from './faces/select';
 import { Scratch } from './vision/scratch';
 import { finishStreamFrame, streamFaces, withStreamFaces } from './processors/privacy-stream';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
@@ -128,6 +131,8 @@ export class Runtime {
   readonly validator = new TokenValidator();
   /** Privacy state per video/live source: rolling scan, face tracks, look-ahead (see faces/face-stream.ts). */
   readonly streams: FaceStreamRegistry;
+  /** Face-likeness verdicts per video/live source (swap and enhance reuse them across frames). */
+  readonly likeness: LikenessMemory;
   readonly tokenTtlMs: number;
   /** Confines paths and URLs taken from messages (node adapters call it; dialog and CLI paths are trusted). */
   readonly paths: PathPolicy;
@@ -167,6 +172,7 @@ export class Runtime {
     this.storeWaitMs = Math.max(0, options.storeWaitMs ?? 10_000);
     this.pixelWorkerCount = Math.max(0, Math.floor(options.pixelWorkers ?? 1));
     this.streams = new FaceStreamRegistry(this.tokenTtlMs);
+    this.likeness = new LikenessMemory(this.tokenTtlMs);
     this.store = new FrameStore({
       budgetBytes: options.frameBudgetBytes ?? 512 * 1024 * 1024,
       defaultTtlMs: this.tokenTtlMs,
@@ -195,6 +201,7 @@ export class Runtime {
         ),
       streams: this.streams,
       plans: new ScanPlanCache(),
+      likeness: this.likeness,
       now: () => Date.now(),
       storeWaitMs: this.storeWaitMs,
       maxFaceAreaRatio: options.maxFaceAreaRatio ?? DEFAULT_FACE_AREA_RATIO,
@@ -206,10 +213,28 @@ export class Runtime {
   /**
    * Forgets the privacy stream of a source (a job id, a video-in source id): its tracks and
    * rolling scan end. Called when the source ends or closes; an idle source's stream goes after
-   * the token TTL.
+   * the token TTL. Its face-likeness verdicts go too.
    */
   releaseStream(key: string): boolean {
-    return this.streams.release(key);
+    const verdicts = this.likeness.release(key);
+    return this.streams.release(key) || verdicts;
+  }
+
+  /**
+   * The token with the face-likeness verdict on every face `stage` (swap or enhance) will
+   * change: measured here, on the thread that has the models, before the stage goes to a pixel
+   * worker (which has none). Other stages, and face_check off: the token as it is.
+   */
+  async withFaceLikeness(token: FaceToken, stage: Stage): Promise<FaceToken> {
+    if ((stage !== 'swap' && stage !== 'enhance') || !faceCheckOn(token)) return token;
+    try {
+      const indices = selectFaces(token.faces, token.parameters, stage);
+      if (indices.every((i) => token.faces[i].likeness)) return token;
+      return { ...token, faces: await withLikeness(token, this.context, indices) };
+    } catch {
+      // A box the check cannot measure (a forged one): the stage measures it again and fails the token with a coded error.
+      return token;
+    }
   }
 
   /** The token with the regions its source's tracks place in its frame added to its faces (before a blur stage run in a pixel worker). */
@@ -333,6 +358,7 @@ export class Runtime {
           const { faces, all } = await streamFaces(token, this.context);
           if (faces.length) work = { ...token, faces: all };
         }
+        work = await this.withFaceLikeness(work, stage);
         if (this.workers.accepts(stage, work)) return this.workers.run(stage, work, this.store);
       }
     }
@@ -454,6 +480,7 @@ export class Runtime {
     await Promise.allSettled([...this.detectorThreads].map((t) => t.close()));
     this.detectorThreads.clear();
     this.streams.clear();
+    this.likeness.clear();
     this.context.scratch?.clear();
     for (const h of handles) if (h.status === 'fulfilled') await h.value.release();
     await this.pool.close();

@@ -49,10 +49,14 @@ async function waitFor(check, ms, what) {
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
-/** Starts Node-RED in a fresh user directory; `stop()` ends it and removes the directory. */
-async function startNodeRed() {
+/**
+ * Starts Node-RED in a fresh user directory (with `flows` as its flows file when given);
+ * `stop()` ends it and removes the directory.
+ */
+async function startNodeRed({ flows } = {}) {
   const port = await freePort();
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-red-'));
+  if (flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
   const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', userDir, '-s', path.join(ROOT, 'scripts', 'node-red-settings.js'), '-p', String(port)], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

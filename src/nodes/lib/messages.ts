@@ -9,8 +9,3 @@ export function asFaceError(err: unknown, stage?: string): FaceError {
   if (isFaceError(err)) return err;
   return new FaceErrorClass('E_INTERNAL', messageOf(err), { stage, cause: err });
 }
-
-/** Short status text: node status lines are narrow. */
-export function shorten(text: string, max = 48): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}

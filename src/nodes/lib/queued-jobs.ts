@@ -1,6 +1,7 @@
 import { FaceError, type Runtime } from '../../runtime';
 import type { QueuedJobInfo } from '../../runtime/queue';
-import { asFaceError, shorten } from './messages';
+import { asFaceError } from './messages';
+import { errorStatus, plural, progressText, statusText } from './status';
 import type { QueueConfigNode } from './queue-types';
 import type { DoneFn, Node, NodeMessage } from './red';
 
@@ -45,16 +46,16 @@ export class QueuedJobs {
     msg.jobId = id;
     const abort = new AbortController();
     this.watching.set(id, abort);
-    this.node.status({ fill: 'blue', shape: 'ring', text: `queued on ${this.queue.where}` });
+    this.node.status({ fill: 'blue', shape: 'ring', text: statusText(['queued', `on ${this.queue.where}`]) });
     const parentTopic = msg.topic !== undefined ? { parentTopic: msg.topic } : {};
     this.queue.jobQueue().wait(id, {
       signal: abort.signal,
       onState: (info) => {
-        if (info.state === 'running') this.node.status({ fill: 'blue', shape: 'dot', text: shorten(`running on ${info.worker ?? 'a worker'}`) });
+        if (info.state === 'running') this.node.status({ fill: 'blue', shape: 'dot', text: statusText(['running', `on ${info.worker ?? 'a worker'}`]) });
         if (info.state === 'retrying') this.node.status({ fill: 'yellow', shape: 'ring', text: `retrying (attempt ${info.attemptsMade + 1} of ${info.attempts})` });
       },
       onProgress: (p) => {
-        this.node.status({ fill: 'blue', shape: 'dot', text: `${p.percent !== undefined ? `${p.percent.toFixed(0)}% · ` : ''}${p.framesDone} frames · ${p.fps.toFixed(1)} fps` });
+        this.node.status({ fill: 'blue', shape: 'dot', text: progressText(p) });
         send([null, { payload: p, topic: 'progress', jobId: id, ...parentTopic }]);
       },
     }).then((info) => this.finished(id, info, msg, send, done), (err: unknown) => {
@@ -69,7 +70,7 @@ export class QueuedJobs {
     msg.job = info;
     if (info.state === 'completed' && info.result) {
       const r = info.result;
-      this.node.status({ fill: 'green', shape: 'dot', text: shorten(`done · ${r.frames} frame${r.frames === 1 ? '' : 's'} · ${r.elapsedSec.toFixed(1)} s${info.worker ? ` · ${info.worker}` : ''}`) });
+      this.node.status({ fill: 'green', shape: 'dot', text: statusText(['done', plural(r.frames, 'frame'), `${r.elapsedSec.toFixed(1)} s`, info.worker]) });
       msg.payload = r;
       send([msg, null]);
       done();
@@ -85,7 +86,7 @@ export class QueuedJobs {
   }
 
   private fail(error: FaceError, msg: NodeMessage, done: DoneFn): void {
-    this.node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+    this.node.status(errorStatus(error));
     msg.error = { code: error.code, message: error.message };
     done(error);
   }

@@ -1,7 +1,8 @@
 import { FaceError, advance, isFaceToken, tokenFrameRefs, withParameters, type FaceToken, type Parameters, type Runtime, type Stage } from '../../runtime';
 import type { ConfigNode, ConfigUser, RuntimeState } from './config-types';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './red';
-import { asFaceError, messageOf, shorten } from './messages';
+import { asFaceError, messageOf } from './messages';
+import { errorStatus, plural, statusText } from './status';
 import { WorkQueue } from './work-queue';
 import { EditorThumbnail, thumbnailSize } from './thumbnail';
 import { nodeDefaults, withDefaults } from './node-defaults';
@@ -62,8 +63,8 @@ export function missingConfig(type: string): FaceError {
 /** Status for the runtime's own state (loading models, ready on cpu/cuda, error). */
 export function runtimeStatus(node: Node, state: RuntimeState): void {
   if (state.phase === 'loading') node.status({ fill: 'yellow', shape: 'ring', text: 'loading models…' });
-  else if (state.phase === 'ready') node.status({ fill: 'green', shape: 'dot', text: `ready · ${state.provider}` });
-  else if (state.phase === 'error') node.status({ fill: 'red', shape: 'dot', text: shorten(state.message) });
+  else if (state.phase === 'ready') node.status({ fill: 'green', shape: 'dot', text: statusText(['ready', state.provider, state.models]) });
+  else if (state.phase === 'error') node.status(errorStatus(state));
   else node.status({ fill: 'grey', shape: 'ring', text: 'closed' });
 }
 
@@ -154,11 +155,11 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       config.ready
         .then(() => config.runtime.prepareModels([spec.stage], overrides))
         .then(
-          () => { if (!closed) user.showRuntimeState({ phase: 'ready', provider: `${config.runtime.provider() ?? 'cpu'} · ${models.join(', ')}` }); },
+          () => { if (!closed) user.showRuntimeState({ phase: 'ready', provider: config.runtime.provider() ?? 'cpu', models: models.join(', ') }); },
           (err: unknown) => {
             if (closed) return;
             const error = asFaceError(err, spec.stage);
-            node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+            node.status(errorStatus(error));
             node.error(`${error.code}: ${error.message}`);
           },
         );
@@ -168,7 +169,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     prepared?.catch((err: unknown) => {
       if (closed) return;
       const error = asFaceError(err, spec.stage);
-      node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+      node.status(errorStatus(error));
       node.error(`${error.code}: ${error.message}`);
     });
 
@@ -185,7 +186,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       if (!accepted) {
         dropped(msg.payload);
         user.resultShown();
-        node.status({ fill: 'yellow', shape: 'ring', text: queue.capacity ? `busy: dropped (queue ${queue.capacity} full)` : 'busy: dropped' });
+        node.status({ fill: 'yellow', shape: 'ring', text: queue.capacity ? 'busy: dropped (queue full)' : 'busy: dropped' });
         done();
       }
     });
@@ -220,7 +221,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
           if (policy.dropsStage(spec.stage) && plan.dropped.includes(spec.stage as 'enhance')) {
             user.resultShown();
             msg.payload = token;
-            node.status({ fill: 'yellow', shape: 'dot', text: `downgraded · ${policy.reasonText()} (${downgradedCount})` });
+            node.status({ fill: 'yellow', shape: 'dot', text: downgradedText(policy.reasonText(), downgradedCount) });
             emit(send, msg, 1);
             done();
             return;
@@ -256,7 +257,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
             // The token as it came, with the failure journalled: later stages still run on it.
             releaseNewFrames(runtime, token, out);
             msg.payload = advance(token, {}, { stage: spec.stage, ms: out.journal[out.journal.length - 1]?.ms ?? 0, outcome: 'failed', note: `${err.code} · onFailure: pass` });
-            node.status({ fill: 'yellow', shape: 'dot', text: shorten(`failed · passed on · ${err.code}`) });
+            node.status({ fill: 'yellow', shape: 'dot', text: statusText([err.code, 'passed on']) });
+            config!.streams.report(msg, err);
             emit(send, msg, 1);
             done();
             return;
@@ -264,12 +266,14 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
           if (onFailure === 'drop' && !arrivedFailed) {
             releaseNewFrames(runtime, token, out);
             dropped(out);
-            node.status({ fill: 'yellow', shape: 'ring', text: shorten(`failed · dropped · ${err.code}`) });
+            node.status({ fill: 'yellow', shape: 'ring', text: statusText([err.code, 'dropped']) });
+            config!.streams.report(msg, err);
             done();
             return;
           }
           msg.payload = out;
-          node.status({ fill: 'red', shape: 'dot', text: shorten(`${err.code}: ${err.message}`) });
+          node.status(errorStatus(err));
+          config!.streams.report(msg, err);
           if (failureOutput) {
             msg.error = { code: err.code, message: err.message, stage: spec.stage };
             emit(send, msg, 2);
@@ -284,8 +288,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
           return;
         }
         msg.payload = out;
-        const downgraded = out.state === 'downgraded_for_performance' && policy ? ` · downgraded · ${policy.reasonText()} (${downgradedCount})` : '';
-        node.status({ fill: downgraded ? 'yellow' : 'green', shape: 'dot', text: statusText(out, last.ms, runtime.provider()) + downgraded });
+        if (out.state === 'downgraded_for_performance' && policy) node.status({ fill: 'yellow', shape: 'dot', text: downgradedText(policy.reasonText(), downgradedCount) });
+        else node.status({ fill: 'green', shape: 'dot', text: resultText(out, last.ms, runtime.provider()) });
         thumbnail?.offer(runtime.store.tryPixels(out.target.frame)); // taken before downstream nodes release it (as stored: a video's YUV frame is shrunk from its planes)
         emit(send, msg, 1);
         done();
@@ -296,7 +300,8 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
         }
         const error = asFaceError(err, spec.stage);
         user.resultShown();
-        node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+        node.status(errorStatus(error));
+        config?.streams.report(msg, error);
         done(error);
       }
     }
@@ -347,9 +352,13 @@ function isFailure(token: FaceToken): boolean {
   return token.state === 'failed' && token.error?.code !== 'E_NO_FACE' && last?.outcome !== 'no_face';
 }
 
-function statusText(token: FaceToken, ms: number, provider: string | undefined): string {
-  const n = token.faces.length;
-  return `${n} face${n === 1 ? '' : 's'} · ${Math.round(ms)} ms${provider ? ` · ${provider}` : ''}`;
+function resultText(token: FaceToken, ms: number, provider: string | undefined): string {
+  return statusText([plural(token.faces.length, 'face'), `${Math.round(ms)} ms`, provider]);
+}
+
+/** Yellow while the runtime's downgrade policy takes work out: why, and how many tokens so far. */
+function downgradedText(reason: string, count: number): string {
+  return statusText([`downgraded: ${reason} (${count})`]);
 }
 
 /** Only options the user actually set: '' / undefined / NaN mean "use the token's value". */

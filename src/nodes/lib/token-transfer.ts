@@ -1,7 +1,8 @@
 import type { FaceError } from '../../runtime';
 import type { ConfigNode } from './config-types';
 import type { DoneFn, Node, NodeMessage, SendFn } from './red';
-import { asFaceError, shorten } from './messages';
+import { asFaceError } from './messages';
+import { errorStatus } from './status';
 import { WorkQueue } from './work-queue';
 
 /**
@@ -36,12 +37,13 @@ export function wireTransferNode(
       } catch (err) {
         if (closed) return done();
         const error = asFaceError(err, stage);
-        node.status({ fill: 'red', shape: 'dot', text: shorten(`${error.code}: ${error.message}`) });
+        node.status(errorStatus(error));
+        config.streams.report(msg, error);
         done(error);
       }
     };
     if (!queue.push({ run, drop: () => done() })) {
-      node.status({ fill: 'yellow', shape: 'ring', text: `busy: dropped (queue ${queue.capacity} full)` });
+      node.status({ fill: 'yellow', shape: 'ring', text: 'busy: dropped (queue full)' });
       done();
     }
   });

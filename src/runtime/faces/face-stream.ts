@@ -21,6 +21,8 @@ export interface FaceStreamOptions {
   ordered: boolean;
   /** The source's frame interval in seconds, when known (else learned from the frames' pts). */
   frameSec?: number;
+  /** Frames in flight at most (a job's window): how far the newest observed frame may be ahead of one still to be masked. */
+  inFlight?: number;
 }
 
 /** What a stream reports for a job's result (`privacy` in the result and --json). */
@@ -58,9 +60,14 @@ export interface StreamMasks {
   late: boolean;
 }
 
-/** How long a frame waits for the one before it (ordered streams), and for its look-ahead. */
-export const ORDER_WAIT_MS = 1000;
-const LOOKAHEAD_WAIT_MS = 10_000;
+/**
+ * How long a frame of an ordered stream (a job) waits at most for the frames before it, and for
+ * its look-ahead. Only a guard: every admitted frame is observed or finished (runFrameStages
+ * finishes it whatever happens), so a wait ends when the frames it waits for are done — however
+ * slow a loaded machine is; the answer never depends on timing. A frame that did run into the
+ * guard is tracked late (its detections do not move the tracks).
+ */
+export const ORDER_WAIT_MS = 60_000;
 /** Results kept for frames asked about again. */
 const RESULTS_KEPT = 32;
 const NOT_COVERED_LISTED = 20;
@@ -133,10 +140,16 @@ export class FaceStream {
     return chosen;
   }
 
+  /** Ordered streams: waits (bounded) until every frame admitted before `index` was observed or finished. */
+  turn(index: number): Promise<void> {
+    if (!this.options.ordered) return Promise.resolve();
+    return this.until(() => this.pending.length === 0 || this.pending[0] >= index, ORDER_WAIT_MS);
+  }
+
   /** The faces detected in frame `index`. Ordered streams first wait (bounded) for the frames before it. */
   async observe(index: number, faces: readonly Face[]): Promise<{ late: boolean }> {
-    if (this.options.ordered) await this.until(() => this.pending.length === 0 || this.pending[0] >= index, ORDER_WAIT_MS);
-    const { late } = this.tracks.observe(index, faces, this.options.lookahead + 2);
+    await this.turn(index);
+    const { late } = this.tracks.observe(index, faces, this.options.lookahead + (this.options.inFlight ?? 0) + 2);
     this.newest = Math.max(this.newest, index);
     this.finish(index);
     return { late };
@@ -167,7 +180,7 @@ export class FaceStream {
     const known = this.results.get(index);
     if (known) return known;
     const ahead = this.options.lookahead;
-    if (ahead > 0) await this.until(() => this.ended || this.frontier() >= index + ahead, LOOKAHEAD_WAIT_MS);
+    if (ahead > 0) await this.until(() => this.ended || this.frontier() >= index + ahead, ORDER_WAIT_MS);
     const cached = this.results.get(index);
     if (cached) return cached;
     if (!this.scanned.has(index)) this.counts.trackedOnly++;

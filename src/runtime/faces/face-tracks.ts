@@ -24,8 +24,6 @@ export interface TrackOptions {
 
 /** Sightings that make a track sure whatever their score. */
 const SURE_SIGHTINGS = 2;
-/** Sightings kept per track (enough for interpolation and a velocity). */
-const SIGHTINGS_KEPT = 6;
 /** A detection continues a track when it overlaps the track's predicted box by at least this IoU… */
 const MATCH_IOU = 0.2;
 /**
@@ -48,6 +46,8 @@ const VELOCITY_GAIN = 0.6;
 const GROWTH_KNOWN = 0.03;
 const GROWTH_UNKNOWN = 0.06;
 const GROWTH_BETWEEN = 0.015;
+/** A track placed for matching takes the largest size of this many of its last sightings. */
+const RECENT_SIZES = 6;
 /** Growth stops at this fraction per side (a box at most triples in width). */
 const GROWTH_MAX = 1;
 
@@ -104,10 +104,13 @@ export class FaceTracks {
 
   /**
    * One frame's detections. `late`: the frame came after a newer one was observed (a flow's
-   * frames arrive in their own order): its detections are not used to move tracks.
+   * frames arrive in their own order): its detections are not used to move tracks. `ids`: the
+   * track of each detection, in the order of `detected` (0 for a late frame's), so a caller can
+   * follow one face across frames (face recognize's visits).
    */
-  observe(index: number, detected: readonly Face[], keepFrames: number): { late: boolean } {
-    if (index <= this.newest) return { late: true };
+  observe(index: number, detected: readonly Face[], keepFrames: number): { late: boolean; ids: number[] } {
+    const ids = detected.map(() => 0);
+    if (index <= this.newest) return { late: true, ids };
     const moving = this.options.motion === 'constant_velocity';
     const prior = moving ? this.sceneVelocity(index) : undefined;
     const pairs: Array<[number, number, number]> = [];
@@ -124,40 +127,50 @@ export class FaceTracks {
       usedD.add(d);
       usedT.add(t);
       this.extend(this.tracks[t], index, detected[d], moving);
+      ids[d] = this.tracks[t].id;
     }
     detected.forEach((f, d) => {
       if (usedD.has(d)) return;
+      ids[d] = this.nextId;
       this.tracks.push({ id: this.nextId++, sightings: [{ index, box: [...f.bbox] as Box, score: f.score }], best: f.score, count: 1 });
       this.started++;
     });
     this.newest = index;
-    // Tracks that can no longer place a face in a frame still to be asked about.
+    // What can no longer place a face in a frame still to be asked about (up to `keepFrames`
+    // behind this one) goes: tracks, and sightings beyond the last two.
     const horizon = index - this.options.holdFrames - keepFrames;
     this.tracks = this.tracks.filter((t) => last(t).index >= horizon);
-    return { late: false };
+    for (const t of this.tracks) while (t.sightings.length > 2 && t.sightings[0].index < horizon) t.sightings.shift();
+    return { late: false, ids };
   }
 
   /**
-   * The regions of every sure track not sighted in frame `index` (a w × h frame), for frames up
-   * to `lookahead` before the newest observed one.
+   * The regions of every sure track not sighted in frame `index` (a w × h frame), from what was
+   * seen up to `lookahead` frames after it. Only sightings up to index + lookahead count, whatever
+   * was observed since (a job observes a few frames further while this one waits for the encoder):
+   * the answer for a frame never depends on timing.
    */
   regions(index: number, width: number, height: number, lookahead: number): TrackedRegion[] {
-    const out: TrackedRegion[] = [];
+    const limit = index + lookahead;
     const moving = this.options.motion === 'constant_velocity';
-    const prior = moving ? this.sceneVelocity(index) : undefined;
-    for (const track of this.tracks) {
-      if (!this.sure(track)) continue;
-      let prev: Sighting | undefined, next: Sighting | undefined, seen = false;
-      for (const s of track.sightings) {
-        if (s.index === index) seen = true;
+    const views = this.tracks.map((t) => t.sightings.filter((s) => s.index <= limit)).filter((v) => v.length > 0);
+    const prior = moving ? sceneVelocity(views.filter((v) => v.length > 1 && index - v[v.length - 1].index <= this.options.holdFrames).map(velocityOf)) : undefined;
+    const out: TrackedRegion[] = [];
+    for (const seen of views) {
+      if (!(Math.max(...seen.map((s) => s.score)) >= this.options.confirmScore || seen.length >= SURE_SIGHTINGS)) continue;
+      let prev: Sighting | undefined, next: Sighting | undefined, here = false;
+      for (const s of seen) {
+        if (s.index === index) here = true;
         else if (s.index < index) prev = s;
         else if (!next) next = s;
       }
       // Sighted in this very frame: the frame's own detection masks it.
-      if (seen) continue;
-      let box: Box | undefined, distance = 0, growth = GROWTH_KNOWN, before = false;
-      const v = moving ? track.velocity ?? prior : undefined;
-      const unknown = moving && !track.velocity ? GROWTH_UNKNOWN : GROWTH_KNOWN;
+      if (here) continue;
+      const own = moving && seen.length > 1 ? velocityOf(seen) : undefined;
+      const v = moving ? own ?? prior : undefined;
+      const growthAway = moving && !own ? GROWTH_UNKNOWN : GROWTH_KNOWN;
+      const size: [number, number] = [Math.max(...seen.map((s) => boxWidth(s.box))), Math.max(...seen.map((s) => boxHeight(s.box)))];
+      let box: Box | undefined, distance = 0, growth = growthAway, before = false;
       const after = prev && index - prev.index <= this.options.holdFrames ? index - prev.index : Infinity;
       const ahead = next && next.index - index <= lookahead ? next.index - index : Infinity;
       if (prev && next && next.index - prev.index <= this.options.holdFrames) {
@@ -166,14 +179,12 @@ export class FaceTracks {
         box = sized(ax + (bx - ax) * w, ay + (by - ay) * w, Math.max(boxWidth(prev.box), boxWidth(next.box)), Math.max(boxHeight(prev.box), boxHeight(next.box)));
         distance = Math.min(index - prev.index, next.index - index);
         growth = GROWTH_BETWEEN;
-      } else if (after <= ahead && prev && after !== Infinity) {
+      } else if (prev && after <= ahead) {
         distance = after;
-        box = placed(track, prev.box, v, distance);
-        growth = unknown;
+        box = moved(prev.box, size, v, distance);
       } else if (next && ahead !== Infinity) {
         distance = ahead;
-        box = placed(track, next.box, v, -distance);
-        growth = unknown;
+        box = moved(next.box, size, v, -distance);
         before = true;
       }
       if (!box) continue;
@@ -204,7 +215,6 @@ export class FaceTracks {
       track.velocity = known ? [(1 - VELOCITY_GAIN) * known[0] + VELOCITY_GAIN * measured[0], (1 - VELOCITY_GAIN) * known[1] + VELOCITY_GAIN * measured[1]] : measured;
     }
     track.sightings.push({ index, box: [...face.bbox] as Box, score: face.score });
-    if (track.sightings.length > SIGHTINGS_KEPT) track.sightings.shift();
     track.best = Math.max(track.best, face.score);
     track.count++;
   }
@@ -213,17 +223,13 @@ export class FaceTracks {
   private place(track: Track, index: number, prior: Velocity | undefined): Box {
     const s = last(track);
     const v = this.options.motion === 'constant_velocity' ? track.velocity ?? prior : undefined;
-    return placed(track, s.box, v, index - s.index);
+    const recent = track.sightings.slice(-RECENT_SIZES);
+    return moved(s.box, [Math.max(...recent.map((r) => boxWidth(r.box))), Math.max(...recent.map((r) => boxHeight(r.box)))], v, index - s.index);
   }
 
-  /**
-   * The scene's motion: the median velocity of tracks sighted recently with a known velocity
-   * (a panning camera moves every face alike). It stands in for a new track's own.
-   */
+  /** The scene's motion (see sceneVelocity) from the tracks' running velocities, for matching. */
   private sceneVelocity(index: number): Velocity | undefined {
-    const recent = this.tracks.filter((t) => t.velocity && index - last(t).index <= this.options.holdFrames);
-    if (recent.length < 3) return undefined;
-    return [median(recent.map((t) => t.velocity![0])), median(recent.map((t) => t.velocity![1]))];
+    return sceneVelocity(this.tracks.filter((t) => t.velocity && index - last(t).index <= this.options.holdFrames).map((t) => t.velocity as Velocity));
   }
 
   private sure(track: Track): boolean {
@@ -264,14 +270,29 @@ function sized(cx: number, cy: number, w: number, h: number): Box {
 
 /**
  * The face `frames` away from the sighting `from` (negative: before it): its centre moved along
- * `v`, its size the largest of the track's recent sightings (a detector's box jitters a few
- * pixels from frame to frame; a mask placed from its motion must not shrink with that jitter).
+ * `v`, its size the largest of the track's sightings (a detector's box jitters a few pixels from
+ * frame to frame; a mask placed from its motion must not shrink with that jitter).
  */
-function placed(track: Track, from: Box, v: Velocity | undefined, frames: number): Box {
+function moved(from: Box, size: [number, number], v: Velocity | undefined, frames: number): Box {
   const [cx, cy] = centre(from);
-  const w = Math.max(...track.sightings.map((s) => boxWidth(s.box)));
-  const h = Math.max(...track.sightings.map((s) => boxHeight(s.box)));
-  return v ? sized(cx + v[0] * frames, cy + v[1] * frames, w, h) : sized(cx, cy, w, h);
+  return v ? sized(cx + v[0] * frames, cy + v[1] * frames, size[0], size[1]) : sized(cx, cy, size[0], size[1]);
+}
+
+/** A track's motion from its last two sightings (centre, per frame). */
+function velocityOf(seen: readonly Sighting[]): Velocity {
+  const a = seen[seen.length - 2], b = seen[seen.length - 1];
+  const [ax, ay] = centre(a.box), [bx, by] = centre(b.box);
+  const span = Math.max(1, b.index - a.index);
+  return [(bx - ax) / span, (by - ay) / span];
+}
+
+/**
+ * The scene's motion: the median of the tracks' velocities, from 3 tracks on (a panning camera
+ * moves every face alike). It stands in for a new track's own.
+ */
+function sceneVelocity(velocities: readonly Velocity[]): Velocity | undefined {
+  if (velocities.length < 3) return undefined;
+  return [median(velocities.map((v) => v[0])), median(velocities.map((v) => v[1]))];
 }
 
 function median(values: number[]): number {

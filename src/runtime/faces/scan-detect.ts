@@ -66,8 +66,17 @@ export interface ScanResult {
   faces: DetectedFace[];
   /** Tiles run (the whole-frame pass not counted). */
   tilesRun: number;
-  /** Uncertain tile boxes looked at again (see SECOND_LOOK_BELOW). */
+  /** Tile boxes looked at again (see SECOND_LOOK_FACE). */
   secondLooks: number;
+}
+
+/** A scan whose second looks are the caller's to take (confirm()): the confirmed boxes and the candidates. */
+export interface DeferredScan {
+  /** The whole-frame pass's boxes and the tile boxes it confirmed (not merged yet). */
+  confirmed: DetectedFace[];
+  /** Tile boxes waiting for a second look, likeliest first. */
+  candidates: DetectedFace[];
+  tilesRun: number;
 }
 
 /** The whole plan. */
@@ -75,7 +84,7 @@ export function fullSelection(plan: ScanPlan): ScanSelection {
   return { whole: true, tiles: plan.tiles.map((_, i) => i) };
 }
 
-export interface ScanOptions {
+export interface ConfirmOptions {
   /** Boxes the caller already knows to be faces (a video source's sure tracks): no second look. */
   trusted?: (box: Box) => boolean;
   /**
@@ -85,9 +94,21 @@ export interface ScanOptions {
   maxSecondLooks?: number;
 }
 
-export async function runScan(detector: FaceDetector, frame: Pixels, plan: ScanPlan, options: DetectOptions, selection: ScanSelection, buffers?: ScratchBuffers, scan: ScanOptions = {}): Promise<ScanResult> {
+/** The plan's passes on a frame, every tile box given its second look: one box per face. */
+export async function runScan(detector: FaceDetector, frame: Pixels, plan: ScanPlan, options: DetectOptions, selection: ScanSelection, buffers?: ScratchBuffers): Promise<ScanResult> {
+  const scan = await scanDeferred(detector, frame, plan, options, selection, buffers);
+  const checked = await confirm(detector, frame, scan.candidates, {}, buffers);
+  return { faces: merge([...scan.confirmed, ...checked.faces], options), tilesRun: scan.tilesRun, secondLooks: checked.looks };
+}
+
+/**
+ * The plan's passes on a frame, the second looks left to the caller (confirm()): a video
+ * source's stream takes them in frame order, once it knows its tracks as of the frame before —
+ * so what is looked at again never depends on how far other frames in flight have got.
+ */
+export async function scanDeferred(detector: FaceDetector, frame: Pixels, plan: ScanPlan, options: DetectOptions, selection: ScanSelection, buffers?: ScratchBuffers): Promise<DeferredScan> {
   if (plan.tiles.length === 0 || selection.tiles.length === 0) {
-    return { faces: selection.whole ? await detectWhole(detector, frame, options, buffers) : [], tilesRun: 0, secondLooks: 0 };
+    return { confirmed: selection.whole ? await detectWhole(detector, frame, options, buffers) : [], candidates: [], tilesRun: 0 };
   }
   const perCall: DetectOptions = { ...options, maxFaces: Math.max(options.maxFaces, 64) };
   // The whole-frame pass and the tiles are started one after another and awaited together: with
@@ -134,19 +155,34 @@ export async function runScan(detector: FaceDetector, frame: Pixels, plan: ScanP
     await Promise.allSettled(running);
   }
   const whole = await wholePass;
-  const all: DetectedFace[] = [...whole];
-  // The likeliest first, so the cap leaves the least likely unchecked (kept: when in doubt, blur).
-  uncertain.sort((a, b) => b.score - a.score);
-  let looks = 0;
+  const confirmed: DetectedFace[] = [...whole];
+  const candidates: DetectedFace[] = [];
   for (const face of uncertain) {
-    if (whole.some((w) => iou(w.bbox, face.bbox) >= SAME_FACE_IOU) || scan.trusted?.(face.bbox) || looks >= (scan.maxSecondLooks ?? Infinity)) {
-      all.push(face);
+    if (whole.some((w) => iou(w.bbox, face.bbox) >= SAME_FACE_IOU)) confirmed.push(face);
+    else candidates.push(face);
+  }
+  // The likeliest first, so a cap on second looks leaves the least likely unchecked.
+  candidates.sort((a, b) => b.score - a.score);
+  return { confirmed, candidates, tilesRun: selection.tiles.length };
+}
+
+/**
+ * The candidates that stay: trusted ones, those past the cap (kept: when in doubt, blur), and
+ * those a second look finds again.
+ */
+export async function confirm(detector: FaceDetector, frame: Pixels, candidates: readonly DetectedFace[], options: ConfirmOptions, buffers?: ScratchBuffers): Promise<{ faces: DetectedFace[]; looks: number }> {
+  const input = detector.inputSize ?? FALLBACK_INPUT;
+  const faces: DetectedFace[] = [];
+  let looks = 0;
+  for (const face of candidates) {
+    if (options.trusted?.(face.bbox) || looks >= (options.maxSecondLooks ?? Infinity)) {
+      faces.push(face);
       continue;
     }
     looks++;
-    if (await secondLook(detector, frame, face.bbox, input, buffers)) all.push(face);
+    if (await secondLook(detector, frame, face.bbox, input, buffers)) faces.push(face);
   }
-  return { faces: merge(all, options), tilesRun: selection.tiles.length, secondLooks: looks };
+  return { faces, looks };
 }
 
 /** Whether the detector finds the face again with the box's surroundings scaled so the face is SECOND_LOOK_FACE pixels. */

@@ -92,6 +92,17 @@ export interface NormalizedJob {
 
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
+/**
+ * File name endings of videos and streams ffmpeg reads. A target file with another ending (a
+ * `.txt`, a `.md`) is neither a picture nor a video and is refused up front, naming it so;
+ * a file without an ending is left to ffmpeg to probe.
+ */
+export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.mp4', '.m4v', '.mkv', '.mov', '.qt', '.webm', '.avi', '.flv', '.wmv', '.asf', '.mpg', '.mpeg', '.m2v',
+  '.ts', '.mts', '.m2ts', '.3gp', '.3g2', '.ogv', '.ogg', '.mxf', '.vob', '.dv', '.nut', '.y4m', '.gif',
+  '.h264', '.264', '.h265', '.265', '.hevc', '.mjpeg', '.mjpg', '.ivf', '.rm', '.rmvb', '.f4v', '.divx',
+]);
+
 const JOB_SCHEMA = {
   type: 'object',
   // The token's parameter schema is reused, so a job is refused up front for what a frame would fail on.
@@ -165,6 +176,9 @@ export class JobArgsValidator {
     if (needsSource(stages) && !sourcePath) {
       throw new FaceError('E_JOB', 'source_paths is empty but the processors swap faces: give at least one source image', { details: { field: 'source_paths' } });
     }
+    if (!isMediaTarget(args.target_path)) {
+      throw new FaceError('E_JOB', `target_path "${args.target_path}" is not a picture or video: give a picture (.jpg, .png, .webp), a video (.mp4, .mkv, .mov, …), a stream URL or /dev/video*`, { details: { field: 'target_path' } });
+    }
     const kind = isImagePath(args.target_path) ? 'image' : 'video';
     const outputIsImage = isImagePath(args.output_path);
     if (kind === 'image' && !outputIsImage) {
@@ -184,6 +198,13 @@ export class JobArgsValidator {
       ...(args.alert_after_failures !== undefined ? { alertAfterFailures: args.alert_after_failures } : {}),
     };
   }
+}
+
+/** A target a job can read: a URL, a device, a sample, or a file named as a picture or video (or with no ending). */
+function isMediaTarget(path: string): boolean {
+  if (/^[a-z][a-z0-9+.-]+:/i.test(path) || path.startsWith('/dev/')) return true;
+  const ext = extname(path).toLowerCase();
+  return ext === '' || IMAGE_EXTENSIONS.has(ext) || VIDEO_EXTENSIONS.has(ext);
 }
 
 export function isImagePath(path: string): boolean {

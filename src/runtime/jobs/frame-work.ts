@@ -44,6 +44,8 @@ async function runStages(runtime: Runtime, token: FaceToken, stages: readonly St
     // The stream's tracked regions (and its look-ahead wait) are applied here, on the main
     // thread; a pixel worker has no streams, so the regions go to it in the token's faces.
     if (stage === 'blur' && streamed) current = await runtime.withStreamFaces(current);
+    // A pixel worker has no models: the faces a swap or enhance changes are checked here first.
+    if (workers) current = await runtime.withFaceLikeness(current, stage);
     if (workers?.accepts(stage, current)) {
       next = await workers.run(stage, current, runtime.store);
       if (stage === 'blur' && streamed && next.state !== 'failed') runtime.noteBlurred(next);
@@ -77,6 +79,13 @@ export function dropDerived(runtime: Runtime, token: FaceToken, keep: FrameRef):
   }
   const source = token.source?.frame;
   runtime.store.releaseOwner(token.request_id, source === undefined ? {} : { keep: [source] });
+}
+
+/** Faces the token's stages left unchanged on purpose (journal faces_skipped of its swap and enhance). */
+export function facesSkipped(token: FaceToken): number {
+  let n = 0;
+  for (const entry of token.journal) n += entry.faces_skipped?.length ?? 0;
+  return n;
 }
 
 /** One frame token: a copy of the job's settings around a decoded frame. */

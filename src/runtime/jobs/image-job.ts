@@ -7,7 +7,7 @@ import type { Runtime } from '../runtime';
 import type { NormalizedJob } from './args';
 import { assertOutputDir, PartialOutput, renamesIntoPlace } from './output';
 import { ProgressMeter } from './progress';
-import { withBlurReferences } from './frame-work';
+import { facesSkipped, withBlurReferences } from './frame-work';
 import type { JobResult } from './types';
 import { pictureCoverage } from '../processors/privacy-stream';
 
@@ -86,6 +86,7 @@ export class ImageJob {
         framesFailed: 0,
         framesDropped: 0,
         framesNoFace: noFace ? 1 : 0,
+        facesSkipped: facesSkipped(last),
         framesDowngraded: 0,
         downgrades: [],
         alerts: [],

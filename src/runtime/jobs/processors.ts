@@ -19,6 +19,34 @@ export function knownProcessors(): string[] {
   return [...Object.keys(PROCESSOR_ALIASES), ...STAGES];
 }
 
+/**
+ * The known processor name nearest to a mistyped one (at most a quarter of its letters wrong,
+ * by edit distance), or undefined: `face_swapp` → `face_swapper`, `blurr` → `blur`.
+ */
+export function closestProcessor(name: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const known of knownProcessors()) {
+    const d = editDistance(name, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance > 0 && bestDistance <= Math.max(1, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+/** Levenshtein distance over two rows (names are a few letters long). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
+}
+
 /** What each stage needs before it, on the embedded models. */
 const PREREQUISITES: Readonly<Record<Stage, readonly Stage[]>> = {
   detect: [],
@@ -48,7 +76,8 @@ export function resolveStages(processors: readonly string[], options: { needEmbe
     const key = String(name).trim().toLowerCase();
     const stage = PROCESSOR_ALIASES[key] ?? ((STAGES as readonly string[]).includes(key) ? (key as Stage) : undefined);
     if (!stage) {
-      throw new FaceError('E_JOB', `unknown processor "${name}" in processors (known: ${knownProcessors().join(', ')})`, { details: { field: 'processors' } });
+      const guess = closestProcessor(key);
+      throw new FaceError('E_JOB', `unknown processor "${name}"${guess ? `: did you mean ${guess}?` : ` (known: ${knownProcessors().join(', ')})`}`, { details: { field: 'processors', ...(guess ? { suggestion: guess } : {}) } });
     }
     add(stage);
   }

@@ -22,6 +22,8 @@ export class ProgressMeter {
   framesFailed = 0;
   framesDropped = 0;
   framesNoFace = 0;
+  /** Faces left unchanged by a swap or enhance (journal faces_skipped), summed over frames. */
+  facesSkipped = 0;
   framesDowngraded = 0;
 
   constructor(private readonly id: string, public framesTotal?: number, private readonly now: () => number = () => performance.now()) {}

@@ -17,6 +17,8 @@ export interface JobSummary {
   failed: number;
   dropped: number;
   noFace: number;
+  /** Faces a swap or enhance left unchanged (not a face, or turned too far), summed over frames. */
+  facesSkipped: number;
   downgraded: number;
   late: number;
   held: number;
@@ -62,6 +64,7 @@ export function jobSummary(info: JobInfo, provider?: string): JobSummary {
     failed: r ? r.framesFailed : p.framesFailed,
     dropped,
     noFace: r ? r.framesNoFace : 0,
+    facesSkipped: r?.facesSkipped ?? 0,
     downgraded: r ? r.framesDowngraded : p.framesDowngraded,
     late: r?.framesLate ?? 0,
     held: Math.max(0, read - written - dropped),

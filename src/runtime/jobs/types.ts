@@ -56,6 +56,8 @@ export interface JobResult {
   framesDropped: number;
   /** Frames without a face (written unchanged). */
   framesNoFace: number;
+  /** Faces a swap or enhance left unchanged, summed over the frames: not a face (face-likeness check) or turned too far from the source (pose guard); each frame's journal says which and why. */
+  facesSkipped: number;
   /** Frames read from the source (video). */
   framesRead?: number;
   /** Frames written to the output, repeats included (video; same as `frames`). */

@@ -11,7 +11,7 @@ import { VideoDecoder, type DecodedFrame, type OverloadPolicy } from '../video/d
 import { VideoEncoder } from '../video/encoder';
 import { yuvLayout } from '../vision/yuv';
 import type { NormalizedJob } from './args';
-import { analyseJobSource, dropDerived, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
+import { analyseJobSource, dropDerived, facesSkipped, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
 import { PartialOutput, renamesIntoPlace } from './output';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
@@ -274,6 +274,7 @@ export class VideoJob {
         framesFailed: this.meter.framesFailed,
         framesDropped: this.meter.framesDropped,
         framesNoFace: this.meter.framesNoFace,
+        facesSkipped: this.meter.facesSkipped,
         framesRead: this.framesRead + this.decoder.dropped,
         framesWritten: encoded.frames,
         framesLate: encoded.late + this.framesLateAfterStop,
@@ -427,6 +428,7 @@ export class VideoJob {
       lookahead,
       ordered: true,
       frameSec,
+      inFlight: window,
     }, Date.now());
   }
 
@@ -543,6 +545,7 @@ export class VideoJob {
       this.checkAlert(lastError);
     }
     if (outcome === 'no_face') this.meter.framesNoFace++;
+    if (last) this.meter.facesSkipped += facesSkipped(last);
     if (outcome === 'failed' && policy === 'drop') {
       this.runtime.store.release(frame.ref);
       this.meter.framesDropped++;

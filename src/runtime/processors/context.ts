@@ -8,6 +8,7 @@ import type { FaceMasker } from '../models/zoo';
 import type { FaceStreamRegistry } from '../faces/face-stream';
 import type { ScanPlanCache } from '../faces/scan-plan';
 import type { Scratch } from '../vision/scratch';
+import type { LikenessMemory } from '../faces/likeness-memory';
 
 /** A model swapper with the recognizer whose embeddings it takes. */
 export interface SwapperWithRecognizer {
@@ -35,6 +36,8 @@ export interface ProcessorContext {
   enhancer(model: string): Promise<EnhancerEngine>;
   /** occlusion: xseg-style masker (default xseg_1); region: face parser (default bisenet_resnet_34) keeping `regions`. */
   masker(kind: 'occlusion' | 'region', model?: string, regions?: readonly string[]): Promise<FaceMasker>;
+  /** Face-likeness verdicts of a video's recent frames, reused for the same face (main thread only). */
+  readonly likeness?: LikenessMemory;
   /** Per-source privacy state: rolling scan, face tracks, look-ahead (main thread only; pixel workers have none). */
   readonly streams?: FaceStreamRegistry;
   /** Scan plans by frame size and settings (a video's frames share one). */

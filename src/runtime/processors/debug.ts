@@ -2,7 +2,7 @@ import type { FaceToken } from '../token/types';
 import type { ProcessOptions, ProcessorContext } from './context';
 import { runStage } from './stage';
 import { cloneFrame } from '../vision/frame';
-import { drawPointInto, drawRectInto, drawTextInto } from '../vision/draw';
+import { drawLabelInto, drawPointInto, drawRectInto, labelScaleFor } from '../vision/draw';
 import { storeDerivedTarget, withDerivedRoom } from './frames';
 
 const BOX: [number, number, number] = [0, 230, 64];
@@ -18,7 +18,9 @@ export async function debug(token: FaceToken, ctx: ProcessorContext, options?: P
       const unit = Math.max(1, Math.round(Math.min(frame.width, frame.height) / 320));
       token.faces.forEach((face, i) => {
         drawRectInto(frame, face.bbox, BOX, unit * 2);
-        drawTextInto(frame, Math.round(face.bbox[0]), Math.max(0, Math.round(face.bbox[1]) - 9 * unit), `${i} ${face.score.toFixed(2)}`, BOX, unit);
+        // The label (face number and score) grows with the face, on a dark plate above its box,
+        // so it reads in a thumbnail and on a 4K frame alike (issue 26: it was 7 px tall).
+        drawLabelInto(frame, face.bbox[0], face.bbox[1], `${i} ${face.score.toFixed(2)}`, BOX, labelScaleFor(face.bbox[3] - face.bbox[1]), face.bbox[1] + unit * 2);
         for (const p of face.landmarks68 ?? []) drawPointInto(frame, p, unit, POINT68);
         for (const p of face.landmarks5 ?? []) drawPointInto(frame, p, unit * 2, POINT5);
       });

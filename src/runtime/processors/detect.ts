@@ -4,7 +4,8 @@ import { runStage } from './stage';
 import { boxArea } from '../faces/select';
 import { roundPoint } from '../faces/landmarks';
 import { DEFAULT_MIN_FACE, DEFAULT_PRIVACY_MIN_FACE, minFaceForTileSize, parseDetectTiling, parseMinFace, planScan, type DetectorScanProfile, type ScanPlan } from '../faces/scan-plan';
-import { fullSelection, runScan, scanProfile } from '../faces/scan-detect';
+import { confirm, fullSelection, merge, runScan, scanDeferred, scanProfile } from '../faces/scan-detect';
+import type { DetectedFace } from '../models/types';
 import { MAX_FACES } from '../token/schema';
 import { detectThreshold } from './detect-thresholds';
 import { privacyStream } from './privacy-stream';
@@ -49,17 +50,26 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
     const plan: ScanPlan = ctx.plans ? ctx.plans.get(frame.width, frame.height, profile, minFaceFor(token, profile)) : planScan(frame.width, frame.height, profile, minFaceFor(token, profile));
     const stream = privacyStream(token, ctx);
     const index = token.target.index as number;
-    const selection = stream ? stream.selection(plan, index, token.target.pts ?? index / 25) : fullSelection(plan);
-    let found;
-    try {
-      found = await runScan(detector, frame, plan, {
-        scoreThreshold: detectThreshold(token),
-        // A privacy blur must not stop at the 20th face of a crowd.
-        maxFaces: Math.min(token.parameters.max_faces ?? (token.operations.includes('blur') ? MAX_FACES : 20), MAX_FACES),
-      }, selection, ctx.store, stream ? { trusted: (box) => stream.tracks.confirms(index, box), maxSecondLooks: STREAM_SECOND_LOOKS } : {});
-    } catch (error) {
-      stream?.finish(index);
-      throw error;
+    const detectOptions = {
+      scoreThreshold: detectThreshold(token),
+      // A privacy blur must not stop at the 20th face of a crowd.
+      maxFaces: Math.min(token.parameters.max_faces ?? (token.operations.includes('blur') ? MAX_FACES : 20), MAX_FACES),
+    };
+    let found: { faces: DetectedFace[]; tilesRun: number; secondLooks: number };
+    if (!stream) {
+      found = await runScan(detector, frame, plan, detectOptions, fullSelection(plan), ctx.store);
+    } else {
+      try {
+        const scan = await scanDeferred(detector, frame, plan, detectOptions, stream.selection(plan, index, token.target.pts ?? index / 25), ctx.store);
+        // Second looks in frame order, against the tracks as of the frame before (deterministic
+        // whatever other frames in flight have done): a sure track's face needs none.
+        await stream.turn(index);
+        const checked = await confirm(detector, frame, scan.candidates, { trusted: (box) => stream.tracks.confirms(index, box), maxSecondLooks: STREAM_SECOND_LOOKS }, ctx.store);
+        found = { faces: merge([...scan.confirmed, ...checked.faces], detectOptions), tilesRun: scan.tilesRun, secondLooks: checked.looks };
+      } catch (error) {
+        stream.finish(index);
+        throw error;
+      }
     }
     const faces: Face[] = found.faces
       .map((f) => ({

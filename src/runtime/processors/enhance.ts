@@ -14,6 +14,7 @@ import { editableCopy, MODEL_FACE_CONTEXT, rgbView, storeEdited } from './yuv-pi
 import { assertFaceWork } from './limits';
 import { clipRect } from '../vision/rect';
 import { crop } from '../vision/resize';
+import { realFaces, skippedNote } from './face-check';
 
 /** Light denoise radius and the wider radius whose difference gives the sharpening detail. */
 const DENOISE_SIGMA = 0.8;
@@ -27,17 +28,25 @@ const BLUR_REACH = Math.ceil(3 * DETAIL_SIGMA) + 2;
 
 /**
  * Face enhancer. With no face_enhancer_model (or `embedded`): a mild face-region denoise +
- * unsharp mask, blended through a soft box mask by blend ratio — honest image processing, not
- * GFPGAN. With a model (gfpgan_1.4, codeformer, gpen_bfr_512, … or a path to one) each face is
+ * unsharp mask whose detail is cored at the face's own noise floor (so grain is never
+ * sharpened into texture), blended through a soft box mask by blend ratio — honest image
+ * processing, not GFPGAN. With a model (gfpgan_1.4, codeformer, gpen_bfr_512, … or a path to one) each face is
  * aligned to ffhq_512, restored and pasted back, blended by face_enhancer_blend (default
  * blend_ratio, then 0.8 as FaceFusion).
  */
 export async function enhance(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
   return runStage('enhance', token, ctx, options, async () => {
-    const indices = selectFaces(token.faces, token.parameters, 'enhance');
-    if (indices.length === 0) return { outcome: 'no_face', note: 'no face to enhance' };
+    const selected = selectFaces(token.faces, token.parameters, 'enhance');
+    if (selected.length === 0) return { outcome: 'no_face', note: 'no face to enhance' };
+    // Too much face area is refused before any work (the check included); then only boxes that
+    // pass the face-likeness check are enhanced, the rest journalled.
+    assertFaceWork(ctx, token.faces, selected, ctx.store.pixels(token.target.frame), 'enhance', 0.15);
+    const { faces, keep, skipped } = await realFaces(token, ctx, selected);
+    if (keep.length === 0) return { patch: { faces }, skipped, note: `0 faces${skippedNote(skipped)}` };
+    const checked: FaceToken = { ...token, faces };
     const model = token.parameters.face_enhancer_model;
-    return isDefaultModelRef(model) ? embeddedEnhance(token, ctx, indices) : modelEnhance(token, ctx, indices, model as string);
+    const result = await (isDefaultModelRef(model) ? embeddedEnhance(checked, ctx, keep) : modelEnhance(checked, ctx, keep, model as string));
+    return { ...result, patch: { faces, ...result.patch }, note: `${result.note ?? ''}${skippedNote(skipped)}`, skipped };
   });
 }
 
@@ -91,6 +100,31 @@ async function modelEnhance(token: FaceToken, ctx: ProcessorContext, indices: nu
   });
 }
 
+/** The coring threshold, in multiples of the face's estimated noise σ (measured: BENCHMARKS.md §16). */
+const CORING = 1;
+
+/**
+ * The noise floor of a face region: CORING × σ of its noise, σ estimated robustly as 1.4826 ×
+ * the median of |pixel − lightly denoised pixel| (a median ignores the edges, which are few; a
+ * histogram of whole values gives it without sorting). A clean picture has a floor of a grey
+ * level or two; camera grain of σ 8 a floor the grain's own detail stays under.
+ */
+function detailFloor(frame: Frame, rect: Rect, denoised: Uint8Array, areaWidth: number, local: Rect): number {
+  const histogram = new Uint32Array(256);
+  let count = 0;
+  for (let y = 0; y < rect.height; y++) {
+    let p = ((rect.y + y) * frame.width + rect.x) * 3;
+    let q = ((local.y + y) * areaWidth + local.x) * 3;
+    for (let x = 0; x < rect.width * 3; x++, p++, q++) {
+      histogram[Math.abs(frame.data[p] - denoised[q])]++;
+      count++;
+    }
+  }
+  let seen = 0, median = 0;
+  while (median < 255 && (seen += histogram[median]) < count / 2) median++;
+  return CORING * 1.4826 * Math.max(median, 0.5);
+}
+
 /**
  * Sharpens one face region of `frame` in place. The two blurs work on a crop of the face and
  * its surroundings (BLUR_REACH), never on a copy of the whole frame: the cost follows the face,
@@ -105,6 +139,7 @@ function sharpenInto(frame: Frame, rect: Rect, ratio: number): void {
   blurRegionInPlace(baseFrame, local, DETAIL_SIGMA);
   const denoised = denoisedFrame.data;
   const base = baseFrame.data;
+  const floor = detailFloor(frame, rect, denoised, area.width, local);
   const mask = boxMask(rect.width, rect.height, 0.3, [0, 0, 0, 0]);
   const data = frame.data;
   for (let y = 0; y < rect.height; y++) {
@@ -116,7 +151,10 @@ function sharpenInto(frame: Frame, rect: Rect, ratio: number): void {
       if (w > 0) {
         for (let c = 0; c < 3; c++, p++, q++) {
           const d = denoised[q];
-          const enhanced = d + DETAIL_AMOUNT * (d - base[q]);
+          // Detail within the noise floor is noise: cored away, never sharpened into texture.
+          const detail = d - base[q];
+          const kept = detail > floor ? detail - floor : detail < -floor ? detail + floor : 0;
+          const enhanced = d + DETAIL_AMOUNT * kept;
           const v = data[p] * (1 - w) + enhanced * w;
           data[p] = v < 0 ? 0 : v > 255 ? 255 : v + 0.5;
         }

@@ -1,4 +1,4 @@
-import type { FaceToken, Stage, JournalEntry } from '../token/types';
+import type { FaceToken, Stage, JournalEntry, SkippedFace } from '../token/types';
 import { advance, failToken, isExpired, skipStage } from '../token';
 import { toFaceError } from '../errors';
 import type { ProcessOptions, ProcessorContext } from './context';
@@ -8,6 +8,8 @@ export interface StageResult {
   outcome?: Extract<JournalEntry['outcome'], 'ok' | 'no_face'>;
   note?: string;
   figures?: Record<string, number>;
+  /** Selected faces the stage left unchanged, and why (journalled as faces_skipped). */
+  skipped?: SkippedFace[];
 }
 
 /**
@@ -42,7 +44,7 @@ export async function runStage(
       token,
       // A token the downgrade policy marked keeps saying so to the end of its stages.
       { ...result.patch, state: token.state === 'downgraded_for_performance' ? token.state : last ? 'done' : 'running' },
-      { stage, ms, outcome: result.outcome ?? 'ok', ...(result.note ? { note: result.note } : {}), ...(result.figures ? { figures: result.figures } : {}) },
+      { stage, ms, outcome: result.outcome ?? 'ok', ...(result.note ? { note: result.note } : {}), ...(result.figures ? { figures: result.figures } : {}), ...(result.skipped?.length ? { faces_skipped: result.skipped } : {}) },
     );
   } catch (err) {
     // Vision code throws RangeError for geometry it cannot use (degenerate face points, a box

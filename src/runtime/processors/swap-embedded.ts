@@ -7,12 +7,17 @@ import { colorTransferInto } from '../vision/color';
 import { blendMaskedInto } from '../vision/blend';
 import { clipRect } from '../vision/rect';
 import type { Scratch } from '../vision/scratch';
+import { matchSeamInto } from '../vision/seam';
+import { keptFeatures } from '../faces/expression';
 
 /**
  * The embedded landmark-driven swap of one face (no model download): the source face is warped
  * onto the target face by a piecewise-affine warp over a triangulation of the 68 points, its
- * colours are matched to the target skin, and it is blended into `out` through a mask of the
- * target face hull whose feather stays inside the hull — so every pixel outside is unchanged.
+ * colours are matched to the target skin (light and saturation, never hue: vision/color.ts),
+ * its seam is matched to the target (vision/seam.ts), and it is blended into `out` through a
+ * mask of the target face hull whose feather stays inside the hull — so every pixel outside
+ * is unchanged. When the expressions differ (faces/expression.ts) the target keeps its mouth
+ * or eyes: the mask is cut out there, with a feathered edge.
  * Returns the rectangle it may have changed (undefined when the face is too small to swap).
  *
  * `scratch`, when given, lends every face-sized buffer (warped face, coverage, masks, Lab
@@ -45,9 +50,23 @@ export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], targ
   const hullMask = polygonMask(rect.width, rect.height, localHull, scratch?.float32('swap.hull', area));
   const feathered = featherMask(hullMask, rect.width, rect.height, Math.max(2, faceWidth * 0.08), scratch?.float32('swap.feather', area), scratch);
   const mask = combineMin(feathered, coverage, scratch?.float32('swap.mask', area));
+  // Expressions that differ (an open mouth onto a closed one, a blink): the target keeps that feature.
+  for (const feature of keptFeatures(sourcePoints, targetPoints)) cutOut(mask, rect, feature.map(local), Math.max(1.5, faceWidth * 0.03));
 
   // Target skin statistics read in place over rect (the same pixels, in the same order, as a crop).
   colorTransferInto(warped, mask, target, mask, undefined, rect, scratch?.float32('swap.lab', area * 3));
+  // No step in colour where the face meets the target at the hull.
+  matchSeamInto(warped, mask, target, rect, faceWidth * 0.15);
   blendMaskedInto(out, warped, mask, rect, ratio);
   return rect;
+}
+
+/** mask ← mask · (1 − feathered polygon), the polygon in rect coordinates; the work covers only the polygon's bounds. */
+function cutOut(mask: Float32Array, rect: Rect, polygon: Point[], radius: number): void {
+  const b = clipRect(polygonBounds(polygon), rect.width, rect.height);
+  if (b.width < 1 || b.height < 1) return;
+  const keep = featherMask(polygonMask(b.width, b.height, polygon.map(([x, y]): Point => [x - b.x, y - b.y])), b.width, b.height, radius);
+  for (let y = 0; y < b.height; y++) {
+    for (let x = 0, k = y * b.width, m = (b.y + y) * rect.width + b.x; x < b.width; x++, k++, m++) if (keep[k] > 0) mask[m] *= 1 - keep[k];
+  }
 }

@@ -11,6 +11,7 @@ import { withDerivedRoom } from './frames';
 import { editableCopy, MODEL_FACE_CONTEXT, rgbView, storeEdited } from './yuv-pixels';
 import { assertFaceWork } from './limits';
 import { boxMaskOptions, clamp01 } from './params';
+import { realFaces, skippedNote } from './face-check';
 
 /**
  * The model swap of the selected faces: each target face is aligned to the swapper's template,
@@ -22,8 +23,14 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
   const { swapper, recognizer } = await ctx.swapper(model);
   const params = token.parameters;
   const stored = ctx.store.pixels(token.target.frame);
-  const indices = selectFaces(token.faces, params, 'swap');
-  if (indices.length === 0) return { outcome: 'no_face', note: 'no face matched the selector' };
+  const selected = selectFaces(token.faces, params, 'swap');
+  if (selected.length === 0) return { outcome: 'no_face', note: 'no face matched the selector' };
+  // Too much face area is refused before any work; only boxes that pass the face-likeness check
+  // are swapped, the rest journalled.
+  assertFaceWork(ctx, token.faces, selected, stored, 'swap');
+  const checked = await realFaces(token, ctx, selected);
+  const indices = checked.keep;
+  if (indices.length === 0) return { patch: { faces: checked.faces }, skipped: checked.skipped, note: `0 faces${skippedNote(checked.skipped)}` };
 
   const source = await analyseSource(token, ctx, 'swap', recognizer);
   const input: SwapSourceInput = {};
@@ -55,7 +62,7 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
     const edit = editableCopy(ctx, view);
     const target = view.frame, out = edit.frame;
     try {
-      const faces: Face[] = token.faces.slice();
+      const faces: Face[] = checked.faces;
       for (const i of indices) {
         faces[i] = await ensureLandmarks(faces[i], target, ctx, params);
         const landmarks5 = faces[i].landmarks5!;
@@ -71,7 +78,8 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
       }
       return {
         patch: { source, faces, target: storeEdited(ctx, token, view, out, room) },
-        note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${swapper.modelId} · ${swapper.provider}`,
+        note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${swapper.modelId} · ${swapper.provider}${skippedNote(checked.skipped)}`,
+        skipped: checked.skipped,
       };
     } finally {
       edit.release();

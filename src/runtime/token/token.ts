@@ -206,6 +206,7 @@ function makeEntry(entry: JournalInput): JournalEntry {
     outcome: entry.outcome,
     ...(entry.note !== undefined ? { note: entry.note } : {}),
     ...(entry.figures !== undefined ? { figures: Object.freeze({ ...entry.figures }) } : {}),
+    ...(entry.faces_skipped?.length ? { faces_skipped: Object.freeze(entry.faces_skipped.map((f) => Object.freeze({ ...f }))) as JournalEntry['faces_skipped'] } : {}),
   });
 }
 

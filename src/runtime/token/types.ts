@@ -30,6 +30,30 @@ export interface Face {
   embedding_model?: string;
   /** Set by the blur stage's temporal hold: not detected in this frame, masked because it was seen this many frames ago. */
   held?: number;
+  /** Set by a stage that changes faces (swap, enhance): how face-like the box is, and whether it was treated as a face. */
+  likeness?: FaceLikeness;
+  /** Set by face recognize: who this face is in the face library (name null = nobody reached the threshold). */
+  identity?: FaceIdentity;
+}
+
+/** The face-likeness check of faces/face-likeness.ts: its three measures and the verdict. */
+export interface FaceLikeness {
+  ok: boolean;
+  /** Mean disagreement of the 68 points with those of the mirrored box, in eye distances (≤ 0.15 passes). */
+  mirror: number;
+  /** The detector's score for the box on a crop of 4× its size (≥ 0.9 passes). */
+  context: number;
+  /** Length of the raw identity embedding (≥ 2.2 passes). */
+  identity: number;
+  /** Why the box is not taken for a face. */
+  reason?: string;
+}
+
+/** A face's place in a face library: the best person, their cosine similarity, and whether it reached the threshold. */
+export interface FaceIdentity {
+  name: string | null;
+  similarity: number;
+  known: boolean;
 }
 
 export interface Parameters {
@@ -64,6 +88,11 @@ export interface Parameters {
   blur_margin?: number;
   /** Detection score threshold used when the operations include blur (default 0.45, lower than score_threshold: recall first). */
   blur_score_threshold?: number;
+  /**
+   * Swap and enhance act only on boxes that pass the face-likeness check (default true; the
+   * blur does not check: recall first). false: every selected box, e.g. cartoon faces.
+   */
+  face_check?: boolean;
   /**
    * The scale pyramid of detection (faces/scan-plan.ts): auto (default) covers faces down to
    * detect_min_face; off scans the whole frame only; a number is the legacy tile size in pixels
@@ -116,6 +145,15 @@ export interface JournalEntry {
   note?: string;
   /** What the stage counted, for summaries (detect: faces, tiles, min_face; blur: blurred, held, kept). */
   figures?: Record<string, number>;
+  /** Faces (indices into `faces`) a stage selected but left unchanged, and why. */
+  faces_skipped?: SkippedFace[];
+}
+
+export interface SkippedFace {
+  face: number;
+  /** `not_a_face`: failed the face-likeness check; `turned`: the pose guard (source and target turned too differently). */
+  reason: 'not_a_face' | 'turned';
+  detail?: string;
 }
 
 export interface TokenError {

@@ -33,17 +33,21 @@ export function maskedStats(frame: PixelTarget, mask: Float32Array, rect?: Rect)
 }
 
 /**
- * Reinhard colour transfer, in place: the pixels of `src` inside `srcMask` get the mean and
- * standard deviation, per channel, of the pixels of `target` inside `targetMask`. Statistics
- * are mask-weighted; only pixels with srcMask > 0 are written (the blend that follows weights
- * them), so everything else in `src` stays byte-identical. No-op when either mask is empty.
+ * Colour transfer, in place: the pixels of `src` inside `srcMask` take the light and tone of the
+ * pixels of `target` inside `targetMask`. Statistics are mask-weighted; only pixels with
+ * srcMask > 0 are written (the blend that follows weights them), so everything else in `src`
+ * stays byte-identical. No-op when either mask is empty.
  *
- * Space: CIE Lab (D65). Reinhard's point is a space whose channels are nearly decorrelated for
- * natural images, so matching each channel on its own does not tint the result; Lab is that
- * and perceptually even, so the L shift means "as bright as the target skin". Gamma, cube roots
- * and the way back are table look-ups (see CBRT_TABLE, ENCODE_FLOOR), so the cheaper YCbCr is
- * not needed.
- * The std ratio is clamped to 0.4..2.5 so a flat or noisy patch cannot blow the contrast up.
+ * Space: CIE Lab (D65), perceptually even, so the L shift means "as bright as the target skin".
+ * Lightness gets Reinhard's transfer (mean and standard deviation; the std ratio clamped to
+ * 0.4..2.5 so a flat or noisy patch cannot blow the contrast up). Chroma is only ever scaled,
+ * never shifted, by one factor (chromaGain: target skin chroma / source skin chroma) applied in
+ * full to pixels of the skin's hue and fading to none for hues 90° or more from it. So a
+ * neutral pixel stays neutral, no pixel crosses neutral or turns its hue (brows, irises and
+ * nostrils keep theirs) and the skin gets the target's saturation. Reinhard's a/b transfer did
+ * not: v′ = (v − μs)·g + μt with g up to 1.9 pushed dark near-neutral pixels across neutral
+ * into green-cyan (up to ≈ 300 new teal pixels a face; BENCHMARKS.md §16).
+ * Gamma, cube roots and the way back are table look-ups (see CBRT_TABLE, ENCODE_FLOOR).
  *
  * Rects (default: the whole frame) say where each mask lies: srcMask covers srcRect of src,
  * targetMask covers targetRect of target; targetRect defaults to srcRect when only that is
@@ -95,24 +99,47 @@ export function colorTransferInto(
   }
   if (!(sAcc[0] > 0)) return;
   const from = finish(sAcc), to = finish(tAcc);
-  const gain = new Float64Array(3), shift = new Float64Array(3);
-  for (let c = 0; c < 3; c++) {
-    const ratio = from.std[c] > 1e-6 ? to.std[c] / from.std[c] : 1;
-    gain[c] = ratio < 0.4 ? 0.4 : ratio > 2.5 ? 2.5 : ratio;
-    shift[c] = to.mean[c] - from.mean[c] * gain[c]; // v' = (v − μs)·g + μt
-  }
+  const ratio = from.std[0] > 1e-6 ? to.std[0] / from.std[0] : 1;
+  const gain = ratio < 0.4 ? 0.4 : ratio > 2.5 ? 2.5 : ratio;
+  const shift = to.mean[0] - from.mean[0] * gain; // L' = (L − μs)·g + μt
+  // Chroma: one factor, applied in full along the source skin's hue and fading to none at 90°
+  // from it (see chromaGain), so every pixel keeps its hue and sign.
+  const k = chromaGain(from.mean[1], from.mean[2], to.mean[1], to.mean[2]);
+  const skin = Math.hypot(from.mean[1], from.mean[2]);
+  const ua = skin > 0 ? from.mean[1] / skin : 0, ub = skin > 0 ? from.mean[2] / skin : 0;
   for (let y = 0, i = 0; y < sr.height; y++) {
     let p = ((sr.y + y) * src.width + sr.x) * 3;
     for (let x = 0; x < sr.width; x++, i++, p += 3) {
       if (!(srcMask[i] > 0)) continue;
-      labToRgbInto(
-        labs[i * 3] * gain[0] + shift[0],
-        labs[i * 3 + 1] * gain[1] + shift[1],
-        labs[i * 3 + 2] * gain[2] + shift[2],
-        s, p,
-      );
+      const a = labs[i * 3 + 1], b = labs[i * 3 + 2];
+      let scale = 1;
+      if (k !== 1) {
+        const c = Math.sqrt(a * a + b * b); // not Math.hypot: a few times slower, per pixel
+        const along = c > 0 ? (a * ua + b * ub) / c : 0;
+        if (along > 0) scale = 1 + (k - 1) * along;
+      }
+      labToRgbInto(labs[i * 3] * gain + shift, a * scale, b * scale, s, p);
     }
   }
+}
+
+/** The chroma factor stays within this range (a face's tone moves, its colours are not repainted). */
+export const CHROMA_GAIN = Object.freeze({ min: 0.6, max: 1.4 });
+/** A mean skin chroma nearer neutral than this (Lab units) gives no reliable ratio: chroma is left as it is. */
+const NEUTRAL_CHROMA = 3;
+
+/**
+ * The factor the source's skin chroma is scaled by: the target skin's mean chroma over the
+ * source's (lengths of the mean a, b vectors), clamped to CHROMA_GAIN; 1 when either is nearly
+ * neutral. Why not Reinhard per channel: shifting a and b (or scaling them by different
+ * factors) turns hues, and near neutral a small turn is a new colour (a grey brow turned
+ * teal). Scaling both by one positive factor, and only along the skin's hue, keeps every hue.
+ */
+export function chromaGain(sourceA: number, sourceB: number, targetA: number, targetB: number): number {
+  const from = Math.hypot(sourceA, sourceB), to = Math.hypot(targetA, targetB);
+  if (!(from >= NEUTRAL_CHROMA && to >= NEUTRAL_CHROMA)) return 1;
+  const k = to / from;
+  return k < CHROMA_GAIN.min ? CHROMA_GAIN.min : k > CHROMA_GAIN.max ? CHROMA_GAIN.max : k;
 }
 
 function checkRegion(frame: PixelTarget, mask: Float32Array, rect: Rect | undefined, what: string): Rect {

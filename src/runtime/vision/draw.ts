@@ -120,3 +120,25 @@ export function drawTextInto(frame: Frame, x: number, y: number, text: string, c
   }
   return cx - left;
 }
+
+/** Font scale of a face's overlay label: about a sixth of the face's height, 2× (14 px) to 8× (56 px). */
+export function labelScaleFor(faceHeight: number): number {
+  return Math.min(8, Math.max(2, Math.round(faceHeight / 6 / GLYPH_HEIGHT)));
+}
+
+/**
+ * A label on a dark plate (readable on any picture): the plate's bottom-left corner at (x, y),
+ * or its top-left at (x, `below`) when there is no room above (a face at the top edge).
+ * Returns the plate as [x1, y1, x2, y2].
+ */
+export function drawLabelInto(frame: Frame, x: number, y: number, text: string, color: Color, scale: number, below = y): Box {
+  const s = Math.max(1, Math.round(scale));
+  const pad = s;
+  const w = textWidth(text, s) - s + 2 * pad; // no spacing after the last glyph
+  const h = GLYPH_HEIGHT * s + 2 * pad;
+  const top = y - h >= 0 ? y - h : below;
+  const left = Math.min(Math.max(0, Math.round(x)), Math.max(0, frame.width - w));
+  fillRect(frame, left, top, left + w, top + h, [0, 0, 0]);
+  drawTextInto(frame, left + pad, top + pad, text, color, s);
+  return [left, top, left + w, top + h];
+}
