@@ -135,9 +135,9 @@ const pk = all.pack;
 if (pk) for (const format of ['png', 'jpeg']) rows.push([`face pack 720p ${format}`, `${pk[format].kB} kB per frame`, `pack ${mmm(pk[format].packMs)} ms · unpack ${mmm(pk[format].unpackMs)} ms`]);
 const lc = all.liveCamera;
 if (lc) {
-  for (const key of ['normal', 'overload', 'overloadBlock']) {
-    const c = lc[key];
-    if (c) rows.push([`live ${lc.camera.width}x${lc.camera.height}@${lc.camera.fps} RTSP → blur → RTMP, ${key}`, `delay p50 ${c.delaySec.p50} / p95 ${c.delaySec.p95} s`, `source ${c.sourceOverProcessing}× processing · dropped ${c.framesDropped}/${c.framesRead} · CPU ${c.cpuMsPerFrame.node} + ${c.cpuMsPerFrame.ffmpeg} ms/frame`]);
+  for (const key of ['normal', 'normalBlock', 'overload', 'overloadBlock']) {
+    const c = [lc[key]].flat()[0];
+    if (c) rows.push([`live ${lc.camera.width}x${lc.camera.height}@${lc.camera.fps} RTSP → blur → RTMP, ${key}`, `${c.processingFps} frames/s · delay p50 ${c.delaySec.p50} / p95 ${c.delaySec.p95} s`, `source ${c.sourceOverProcessing}× processing · dropped ${c.framesDropped}/${c.framesRead} · CPU ${c.cpuMsPerFrame.node} + ${c.cpuMsPerFrame.ffmpeg} ms/frame`]);
   }
 }
 const dg = all.downgrade;

@@ -101,7 +101,7 @@ describe('video nodes', function () {
     const summaryP = waitFor(helper.getNode('summary'), () => true);
     helper.getNode('in').receive({ payload: 1 });
     const summary = await summaryP;
-    assert.deepStrictEqual(Object.keys(summary.payload).sort(), ['downgraded', 'dropped', 'durationSec', 'fps', 'frames', 'late', 'output']);
+    assert.deepStrictEqual(Object.keys(summary.payload).sort(), ['downgraded', 'dropped', 'durationSec', 'fps', 'frames', 'gaps', 'late', 'output', 'repeated']);
     assert.strictEqual(summary.payload.frames, 30);
     assert.strictEqual(summary.payload.dropped, 0);
     assert.strictEqual(summary.payload.late, 0);

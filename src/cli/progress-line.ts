@@ -55,7 +55,12 @@ export function summary(result: JobResult): string {
   }
   if (result.stopped) lines.push('  stopped on request: the frames read were finished and the output closed properly');
   if (result.framesRead !== undefined) {
-    lines.push(`  frames read ${result.framesRead}, written ${result.framesWritten ?? result.frames}, dropped ${result.framesDropped}, late ${result.framesLate ?? 0}`);
+    lines.push(`  frames read ${result.framesRead}, written ${result.framesWritten ?? result.frames}, dropped ${result.framesDropped}, late ${result.framesLate ?? 0}, repeated ${result.framesRepeated ?? 0}`);
+  }
+  const live = result.live;
+  if (live && live.policy !== 'block') {
+    const how = live.gaps === 'hold' ? 'held on screen (by timestamp, not encoded)' : 'written again';
+    lines.push(`  overload: ${live.policy} dropped ${live.dropped} of the camera's frames (queue peak ${live.queuePeak} of ${live.maxQueue}); the previous frame was ${how} for ${live.repeated}`);
   }
   lines.push(`  stages: ${result.stages.join(' → ')}`);
   lines.push(`  processed ${result.framesProcessed} frame${result.framesProcessed === 1 ? '' : 's'} in ${formatSeconds(result.elapsedSec)} (${round(result.processingFps)} fps); failed ${result.framesFailed}, dropped ${result.framesDropped}, without a face ${result.framesNoFace}${result.framesDowngraded ? `, downgraded ${result.framesDowngraded}` : ''}`);

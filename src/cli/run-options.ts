@@ -50,6 +50,8 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
                          drop_newest, every_nth or block (no drops; the delay then grows)
   --live-queue N         frames that may wait before the policy drops (default 25)
   --live-every N         every_nth: keep one frame in N (default 2)
+  --live-gaps G          what the output shows for a dropped frame: hold (default; the previous
+                         frame stays on screen, nothing encoded) or repeat (encoded again, constant rate)
   --alert-after-failures N  alert once N frames failed: printed on stderr, exit code 3
   --downgrade            under pressure drop enhance, then occlusion/region masks, then pixel boost
   --frame-budget-ms N    time a frame may take with --downgrade (default: a live source's frame interval)
@@ -108,6 +110,7 @@ export function parseRunArgs(argv: string[]): RunCommand {
         'live-policy': { type: 'string' },
         'live-queue': { type: 'string' },
         'live-every': { type: 'string' },
+        'live-gaps': { type: 'string' },
         'alert-after-failures': { type: 'string' },
         downgrade: { type: 'boolean' },
         'frame-budget-ms': { type: 'string' },
@@ -188,6 +191,7 @@ export function parseRunArgs(argv: string[]): RunCommand {
     ...(v['live-policy'] !== undefined ? { live_policy: livePolicy(v['live-policy']) } : {}),
     ...(v['live-queue'] !== undefined ? { live_max_queue: integer('--live-queue', v['live-queue'], 1, 1000) } : {}),
     ...(v['live-every'] !== undefined ? { live_every_nth: integer('--live-every', v['live-every'], 1, 1000) } : {}),
+    ...(v['live-gaps'] !== undefined ? { live_gaps: liveGaps(v['live-gaps']) } : {}),
     ...(v['alert-after-failures'] !== undefined ? { alert_after_failures: integer('--alert-after-failures', v['alert-after-failures'], 1, 1e9) } : {}),
     ...(v.downgrade ? { downgrade: true } : {}),
     ...(v['frame-budget-ms'] !== undefined ? { frame_budget_ms: positive('--frame-budget-ms', v['frame-budget-ms']) } : {}),
@@ -218,6 +222,11 @@ function livePolicy(text: string): JobArgs['live_policy'] {
   const policy = text.replace(/-/g, '_');
   if (policy === 'block' || policy === 'drop_oldest' || policy === 'drop_newest' || policy === 'every_nth') return policy;
   throw new UsageError(`--live-policy must be drop_oldest, drop_newest, every_nth or block (got "${text}")`);
+}
+
+function liveGaps(text: string): JobArgs['live_gaps'] {
+  if (text === 'hold' || text === 'repeat') return text;
+  throw new UsageError(`--live-gaps must be hold or repeat (got "${text}")`);
 }
 
 function failurePolicy(text: string): JobArgs['failure_policy'] {

@@ -189,7 +189,8 @@ export = function (RED: Red): void {
         // `sent`, not the source's decoded count: a frame read ahead when stopped is never sent.
         // parts.count is the number of indexes (sent + dropped before the last one sent), which
         // face-video-out waits for.
-        node.send([null, { payload: { frames: sent, dropped, durationSec, source: redactUrl(input), reconnects: reconnecting() }, parts: { id, count: lastIndex + 1, type: 'frames' }, complete: true, topic: startMsg.topic }]);
+        const overload = source.policy.policy === 'block' ? {} : { policy: source.policy.policy, queuePeak: source.queuePeak };
+        node.send([null, { payload: { frames: sent, dropped, ...overload, durationSec, source: redactUrl(input), reconnects: reconnecting() }, parts: { id, count: lastIndex + 1, type: 'frames' }, complete: true, topic: startMsg.topic }]);
       } catch (err) {
         const error = asFaceError(err, 'video-in');
         node.status(errorStatus(error));

@@ -46,7 +46,7 @@ const DEFAULT_ID = 'stream';
  * Frame tokens → a video file or stream. Frames are written in `msg.parts.index` order and
  * freed; the video ends after `msg.parts.count` frames, on the end message of face-video-in
  * (`msg.complete`, waiting up to `endTimeout` for frames still on their way), or on
- * `msg.command: 'stop'`. Then a summary goes out: { frames, durationSec, fps, dropped, output }.
+ * `msg.command: 'stop'`. Then a summary goes out: { frames, durationSec, fps, dropped, repeated, gaps, output }.
  */
 function isLiveSource(source: string): boolean {
   try {
@@ -132,8 +132,9 @@ export = function (RED: Red): void {
             ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
             ...(numberOption(def.quality) !== undefined ? { quality: numberOption(def.quality) } : {}),
             ...(def.preset ? { preset: def.preset } : {}),
-            // A live video keeps its speed: an index the source dropped repeats the previous frame.
-            ...(live ? { onSkip: 'repeat' as const } : {}),
+            // A live video keeps its speed: an index the source dropped shows the previous frame, held
+            // on screen by its timestamp (nothing is encoded for it).
+            ...(live ? { onSkip: 'hold' as const } : {}),
           }),
         };
       }
@@ -165,7 +166,7 @@ export = function (RED: Red): void {
       if (now - current.lastStatus > 500) {
         current.lastStatus = now;
         const fps = current.sink.received / ((now - current.started) / 1000);
-        node.status({ fill: 'green', shape: 'dot', text: statusText([plural(current.sink.received, 'frame'), `${fps.toFixed(1)} fps`, current.downgraded > 0 && `${current.downgraded} downgraded`]) });
+        node.status({ fill: 'green', shape: 'dot', text: statusText([plural(current.sink.received, 'frame'), `${fps.toFixed(1)} fps`, current.sink.skipped > 0 && `${current.sink.skipped} dropped`, current.downgraded > 0 && `${current.downgraded} downgraded`]) });
       }
       if (current.expected !== undefined && current.sink.received + current.sink.skipped >= current.expected) await finish(current, send);
     }
@@ -182,8 +183,8 @@ export = function (RED: Red): void {
           if (current.failed) return; // already reported, ffmpeg already stopped
           try {
             const result = await current.sink.finish();
-            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, late: result.late, downgraded: current.downgraded, output: result.outputPath };
-            node.status({ fill: 'grey', shape: 'dot', text: statusText([`wrote ${plural(result.frames, 'frame')}`, `${result.durationSec.toFixed(1)} s`]) });
+            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, repeated: result.repeated, gaps: result.onSkip, late: result.late, downgraded: current.downgraded, output: result.outputPath };
+            node.status({ fill: 'grey', shape: 'dot', text: statusText([`wrote ${plural(result.frames, 'frame')}`, `${result.durationSec.toFixed(1)} s`, result.repeated > 0 && `${result.repeated} dropped, ${result.onSkip === 'hold' ? 'held' : 'repeated'}`]) });
             send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
           } catch (err) {
             const error = asFaceError(err, 'video-out');
@@ -200,7 +201,7 @@ export = function (RED: Red): void {
       if (current.failed) return;
       try {
         const result = await current.sink.finish();
-        node.log(`closed "${current.output}" on redeploy: ${result.frames} frames, ${result.dropped} dropped`);
+        node.log(`closed "${current.output}" on redeploy: ${result.frames} frames, ${result.dropped} dropped, ${result.repeated} shown as the previous frame`);
       } catch (err) {
         const error = asFaceError(err, 'video-out');
         node.warn(`face-video-out: closing "${current.output}" failed: ${error.code}: ${error.message}`);

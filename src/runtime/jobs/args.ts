@@ -55,6 +55,12 @@ export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number
   /** Live sources, live_policy every_nth: keep one frame in this many (default 2). */
   live_every_nth?: number;
   /**
+   * Live sources: what the output shows for a frame the policy dropped — `hold` (default): the
+   * previous frame stays on screen by its timestamp, nothing is encoded (variable frame rate);
+   * `repeat`: the previous frame is encoded again (constant frame rate, costs x264 time).
+   */
+  live_gaps?: 'hold' | 'repeat';
+  /**
    * Under pressure (frame time over the budget, memory short) drop optional work — enhance, then
    * occlusion/region masks, then pixel boost — and bring it back when the pressure ends (default false).
    */
@@ -128,6 +134,7 @@ const JOB_SCHEMA = {
     live_policy: { type: 'string', enum: ['block', 'drop_oldest', 'drop_newest', 'every_nth'] },
     live_max_queue: { type: 'integer', minimum: 1, maximum: 1000 },
     live_every_nth: { type: 'integer', minimum: 1, maximum: 1000 },
+    live_gaps: { type: 'string', enum: ['hold', 'repeat'] },
     quality: { type: 'number', minimum: 0, maximum: 100 },
     crf: { type: 'integer', minimum: 0, maximum: 51 },
     pixel_workers: { anyOf: [{ type: 'integer', minimum: 0, maximum: MAX_PIXEL_WORKERS }, { const: 'auto' }] },

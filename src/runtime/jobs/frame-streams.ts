@@ -2,12 +2,12 @@ import { randomUUID } from 'crypto';
 import { provenanceOf, videoMetadata } from '../provenance';
 import { FaceError, toFaceError } from '../errors';
 import type { Runtime } from '../runtime';
-import { createToken } from '../token/token';
+import { advance, createToken } from '../token/token';
 import type { FaceToken, FrameRef, Parameters, Stage } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
 import { VideoDecoder, type DecoderStreamInfo, type VideoDecoderOptions } from '../video/decoder';
 import { InFlightLimit } from '../store/in-flight-limit';
-import { VideoEncoder, type EncodeResult } from '../video/encoder';
+import { VideoEncoder, type EncodeResult, type SkipFill } from '../video/encoder';
 import { classifySource } from '../video/source';
 import { isYuv, type Pixels } from '../vision/yuv';
 
@@ -97,6 +97,16 @@ export class FrameTokenSource {
     return this.decoder.dropped;
   }
 
+  /** Most frames that waited at once in the overload queue (live sources under a drop policy). */
+  get queuePeak(): number {
+    return this.decoder.queuePeak;
+  }
+
+  /** The overload policy in effect (files: block). */
+  get policy(): VideoDecoder['policy'] {
+    return this.decoder.policy;
+  }
+
   /** Tokens handed out whose frame is still in the store. */
   get inFlight(): number {
     return this.gate?.count ?? 0;
@@ -121,7 +131,8 @@ export class FrameTokenSource {
         // The token takes over the decoded frame (same pixels, no copy): releasing the token frees it.
         runtime.store.reown(frame.ref, request_id);
         runtime.store.setExpiry(frame.ref, Date.now() + ttlMs);
-        const token = createToken({
+        const droppedBefore = frame.index - nextIndex;
+        let token = createToken({
           request_id,
           target: { frame: frame.ref, index: frame.index, pts: frame.pts, width: frame.width, height: frame.height },
           // The source's id: the blur stage's temporal hold tracks faces per job_id.
@@ -130,10 +141,15 @@ export class FrameTokenSource {
           parameters: this.options.parameters ?? {},
           ttlMs,
         });
+        // The overload decision is journalled on the first frame after the frames it dropped.
+        if (droppedBefore > 0) {
+          const { policy, maxQueue } = this.decoder.policy;
+          token = advance(token, {}, { stage: 'overload', ms: 0, outcome: 'skipped', note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${this.decoder.queued}/${maxQueue})` });
+        }
         // The new token is read ahead (to know which one is last); `finally` frees it when the
         // consumer stops before it is handed out.
         const out = held;
-        held = { token, index: frame.index, last: false, stream: this.decoder.info!, droppedBefore: frame.index - nextIndex };
+        held = { token, index: frame.index, last: false, stream: this.decoder.info!, droppedBefore };
         nextIndex = frame.index + 1;
         if (out) {
           yield* this.handOut(out, gate);
@@ -182,8 +198,8 @@ export interface FrameTokenSinkOptions {
   preset?: string;
   /** Provenance marks on a video whose frames went through swap or enhance (default true). */
   provenance?: boolean;
-  /** What a skipped index becomes (see VideoEncoderOptions.onSkip); 'repeat' keeps a live video's time. */
-  onSkip?: 'drop' | 'repeat';
+  /** What a skipped index becomes (see VideoEncoderOptions.onSkip); 'hold' and 'repeat' keep a live video's time. */
+  onSkip?: SkipFill;
 }
 
 /**

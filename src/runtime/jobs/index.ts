@@ -7,7 +7,7 @@ export type { JobArgs, FailurePolicy, NormalizedJob } from './args';
 export { resolveStages, knownProcessors, PROCESSOR_ALIASES } from './processors';
 export type { JobProgress } from './progress';
 export { JOB_STATES } from './types';
-export type { JobAlert, JobInfo, JobResult, JobState } from './types';
+export type { JobAlert, JobInfo, JobResult, JobState, LiveSummary } from './types';
 export type { JobFrameInfo } from './video-job';
 export { jobSummary } from './summary';
 export type { JobSummary } from './summary';

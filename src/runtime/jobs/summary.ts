@@ -1,4 +1,4 @@
-import type { JobAlert, JobInfo } from './types';
+import type { JobAlert, JobInfo, LiveSummary } from './types';
 import type { DowngradeTransition } from '../policy/downgrade';
 import type { PrivacyStats } from '../faces/face-stream';
 
@@ -22,6 +22,10 @@ export interface JobSummary {
   downgraded: number;
   late: number;
   held: number;
+  /** Output indexes shown as the previous frame because their frame was dropped (live sources). */
+  repeated: number;
+  /** Live sources: the overload policy, what it dropped, the queue's peak and how the output kept time. */
+  live?: LiveSummary;
   /** Wall time of the processing, seconds. */
   timeSec: number;
   /** Frames processed per second of wall time. */
@@ -64,6 +68,8 @@ export function jobSummary(info: JobInfo, provider?: string): JobSummary {
     downgraded: r ? r.framesDowngraded : p.framesDowngraded,
     late: r?.framesLate ?? 0,
     held: Math.max(0, read - written - dropped),
+    repeated: r?.framesRepeated ?? 0,
+    ...(r?.live ? { live: { ...r.live } } : {}),
     timeSec: round(r ? r.elapsedSec : 0),
     fps: r ? round(r.processingFps) : p.fps,
     ...(provider ? { provider } : {}),

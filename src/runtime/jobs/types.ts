@@ -2,7 +2,32 @@ import type { Stage } from '../token/types';
 import type { JobArgs } from './args';
 import type { JobProgress } from './progress';
 import type { DowngradeTransition } from '../policy/downgrade';
+import type { OverloadPolicy } from '../video/decoder';
 import type { PrivacyStats } from '../faces/face-stream';
+
+/**
+ * A live run's overload decisions: the decoder's policy and what it dropped, and how the output
+ * kept time for the dropped frames.
+ */
+export interface LiveSummary {
+  /** The overload policy in effect (`block`: nothing dropped, the delay grows instead). */
+  policy: OverloadPolicy;
+  /** Frames that may wait before the policy drops. */
+  maxQueue: number;
+  /** every-nth: one frame kept in this many. */
+  everyNth?: number;
+  /** Most frames that waited at once. */
+  queuePeak: number;
+  /** Source frames the policy dropped (also counted in framesDropped). */
+  dropped: number;
+  /** Output indexes shown as the previous frame (= framesRepeated). */
+  repeated: number;
+  /** `hold`: by the previous frame's timestamp, nothing encoded; `repeat`: the previous frame encoded again. */
+  gaps: 'hold' | 'repeat';
+  /** The camera's frame rate and interval (what a frame may cost to keep up). */
+  fps: number;
+  frameIntervalMs: number;
+}
 
 /** Raised once per job when `alert_after_failures` frames failed. */
 export interface JobAlert {
@@ -37,6 +62,13 @@ export interface JobResult {
   framesRead?: number;
   /** Frames written to the output, repeats included (video; same as `frames`). */
   framesWritten?: number;
+  /**
+   * Indexes the output shows as the previous frame because their own frame was dropped (video;
+   * live sources): held on screen by its timestamp, or written again (`live.gaps`).
+   */
+  framesRepeated?: number;
+  /** How a live source's overload was handled (live sources only). */
+  live?: LiveSummary;
   /** The job was stopped early (a live source stopped by the user) and its output closed properly. */
   stopped?: boolean;
   /** Frames whose optional work the downgrade policy dropped (job arg `downgrade`). */

@@ -16,7 +16,8 @@ import { PartialOutput, renamesIntoPlace, type OutputCheck } from './output';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
-import type { JobAlert, JobResult } from './types';
+import type { JobAlert, JobResult, LiveSummary } from './types';
+import { advance } from '../token/token';
 import { DowngradePolicy } from '../policy/downgrade';
 import type { FaceStream } from '../faces/face-stream';
 import { DEFAULT_HOLD_FRAMES, scanInterval } from '../processors/privacy-stream';
@@ -105,6 +106,10 @@ export class VideoJob {
   /** Drops optional work under pressure (job arg `downgrade`); undefined when off. */
   readonly policy?: DowngradePolicy;
   private readonly alerts: JobAlert[] = [];
+  /** A live source's frame interval (ms), known from its first frame. */
+  private sourceIntervalMs?: number;
+  /** The first overload drop was told (notice); later ones are counted and journalled. */
+  private toldDropping = false;
 
   constructor(
     private readonly id: string,
@@ -124,6 +129,15 @@ export class VideoJob {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The live source's frame interval in ms (1000 / its frame rate), once its first frame arrived:
+   * the time a frame may take for processing to keep up with the camera. Undefined before, and
+   * for files (they are read as fast as they are processed).
+   */
+  get frameIntervalMs(): number | undefined {
+    return this.sourceIntervalMs;
   }
 
   /** pids of the job's ffmpeg processes while they run. */
@@ -170,8 +184,6 @@ export class VideoJob {
       // Validates the output location before any decoding (nothing is spawned by the constructor).
       this.makeEncoder(info.width, info.height, info.fps, info.hasAudio, input.live);
       if (info.frameCount !== undefined) this.meter.framesTotal = info.frameCount;
-      // A live source's frame interval is the time budget unless frame_budget_ms is set.
-      if (input.live && info.fps > 0) this.policy?.setSourceInterval(1000 / info.fps);
       let source: JobSource | undefined;
       if (this.job.sourcePath) {
         const analysed = await analyseJobSource(this.runtime, this.job.sourcePath, this.id, this.job.stages.includes('embed'), args.parameters ?? {});
@@ -224,18 +236,31 @@ export class VideoJob {
           // The output is created now, in the folder as it is now (checked again), and written through its descriptor.
           await this.file?.open();
           const stream = this.decoder.info;
+          // A live source's frame interval (from the camera, known now) is the time budget unless frame_budget_ms is set.
+          if (input.live && stream && stream.fps > 0) {
+            this.sourceIntervalMs = 1000 / stream.fps;
+            this.policy?.setSourceInterval(this.sourceIntervalMs);
+          }
           this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index, stream?.matrix);
           window = this.windowFor(yuvLayout(frame.width, frame.height).bytes);
           this.stream = this.openStream(stream?.fps ?? info.fps, input.live, window);
           this.meter.start();
         }
-        // Indexes the decoder dropped (overload policy): skipped, so the encoder repeats the
-        // previous frame for a live source and the output keeps real time.
+        // Indexes the decoder dropped (overload policy): skipped; a live output shows the previous
+        // frame for them (held by its timestamp, or written again) and keeps real time.
+        const droppedBefore = frame.index - nextIndex;
         for (let i = nextIndex; i < frame.index; i++) void this.encoder.skip(i).catch(() => undefined);
-        if (frame.index > nextIndex) this.meter.framesDropped += frame.index - nextIndex;
+        if (droppedBefore > 0) {
+          this.meter.framesDropped += droppedBefore;
+          if (!this.toldDropping) {
+            this.toldDropping = true;
+            const p = this.decoder.policy;
+            this.options.onNotice?.('info', `processing is slower than video source ${shown}: frames are dropped (${p.policy}, queue ${p.maxQueue}), the output shows the previous frame for each; the result counts them`);
+          }
+        }
         nextIndex = frame.index + 1;
         this.stream?.admit(frame.index);
-        const task = this.processFrame(frame, source).catch((error: unknown) => {
+        const task = this.processFrame(frame, source, droppedBefore).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
           if (!this.stopping) this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
           void this.decoder?.stop();
@@ -266,6 +291,8 @@ export class VideoJob {
         framesRead: this.framesRead + this.decoder.dropped,
         framesWritten: encoded.frames,
         framesLate: encoded.late + this.framesLateAfterStop,
+        framesRepeated: encoded.repeated,
+        ...(input.live ? { live: this.liveSummary(encoded.repeated, encoded.onSkip === 'repeat' ? 'repeat' : 'hold', encoded.fps) } : {}),
         ...(this.stopRequested ? { stopped: true } : {}),
         framesDowngraded: this.meter.framesDowngraded,
         downgrades: this.policy?.state().transitions ?? [],
@@ -307,6 +334,23 @@ export class VideoJob {
       await this.workers?.close();
       this.workers = undefined;
     }
+  }
+
+  /** The overload decisions of a live run, for the result. */
+  private liveSummary(repeated: number, gaps: 'hold' | 'repeat', fps: number): LiveSummary {
+    const decoder = this.decoder!;
+    const { policy, maxQueue, everyNth } = decoder.policy;
+    return {
+      policy,
+      maxQueue,
+      ...(policy === 'every-nth' ? { everyNth } : {}),
+      queuePeak: decoder.queuePeak,
+      dropped: decoder.dropped,
+      repeated,
+      gaps,
+      fps,
+      frameIntervalMs: Math.round((this.sourceIntervalMs ?? 1000 / fps) * 1000) / 1000,
+    };
   }
 
   private assertRunning(): void {
@@ -365,8 +409,9 @@ export class VideoJob {
       startIndex,
       pixelFormat: 'yuv420p',
       ...(matrix ? { matrix } : {}),
-      // A live output keeps a steady frame rate: a dropped frame becomes the previous one again.
-      ...(live ? { onSkip: 'repeat' as const } : {}),
+      // A live output keeps real time: a dropped frame's index shows the previous frame, held by its
+      // timestamp (nothing encoded; default) or written again (live_gaps: repeat, constant rate).
+      ...(live ? { onSkip: args.live_gaps ?? 'hold' } : {}),
     });
   }
 
@@ -416,6 +461,14 @@ export class VideoJob {
     return Math.max(1, Math.min(wanted, Math.floor(free / perFrame)));
   }
 
+  /** The journal of the first frame after frames the overload policy dropped says so. */
+  private markDropped(token: FaceToken, droppedBefore: number): FaceToken {
+    const decoder = this.decoder!;
+    const { policy, maxQueue } = decoder.policy;
+    const gaps = this.job.args.live_gaps === 'repeat' ? 'written again' : 'held on screen';
+    return advance(token, {}, { stage: 'overload', ms: 0, outcome: 'skipped', note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${decoder.queued}/${maxQueue}); the previous frame is ${gaps} for them` });
+  }
+
   /** Frames in flight a blurring file job wants for its look-ahead (two scan cycles at 30 fps, plus two). */
   private lookaheadWanted(): number {
     if (!this.job.stages.includes('blur') || this.live || (this.parameters.blur_hold_frames ?? DEFAULT_HOLD_FRAMES) <= 0) return 0;
@@ -445,7 +498,7 @@ export class VideoJob {
     this.policy.setFrameBudget(ms);
   }
 
-  private async processFrame(frame: DecodedFrame, source: JobSource | undefined): Promise<void> {
+  private async processFrame(frame: DecodedFrame, source: JobSource | undefined, droppedBefore: number): Promise<void> {
     const { args } = this.job;
     const encoder = this.encoder!;
     const policy = this.job.failurePolicy;
@@ -472,6 +525,7 @@ export class VideoJob {
         ttlMs: this.runtime.tokenTtlMs,
       });
       if (plan && this.policy) token = this.policy.mark(token, plan, attempt === 0);
+      if (droppedBefore > 0) token = this.markDropped(token, droppedBefore);
       this.active.add(token.request_id);
       const result = await runFrameStages(this.runtime, token, plan?.stages ?? this.job.stages, frame.ref, this.workers);
       this.active.delete(token.request_id);

@@ -222,6 +222,20 @@ export class FrameStore {
     return this.pool.stats();
   }
 
+  /**
+   * Takes a frame out of the store without a copy: its pixels are the caller's from now on and no
+   * longer count against the budget (listeners hear of it as released). For a sink that keeps
+   * showing a frame after it was written (the video encoder's previous frame, sent again for
+   * the indexes a live source dropped). A pooled frame's buffer may go back with `recycle()`
+   * once nothing reads it. Undefined when the ref is not stored.
+   */
+  detach(ref: FrameRef): { pixels: Pixels; pooled: boolean } | undefined {
+    const entry = this.frames.get(ref);
+    if (!entry) return undefined;
+    this.free(ref, 'released', true);
+    return { pixels: entry.frame, pooled: entry.pooled === true };
+  }
+
   has(ref: FrameRef): boolean {
     return this.frames.has(ref);
   }
@@ -363,7 +377,7 @@ export class FrameStore {
     return ref;
   }
 
-  private free(ref: FrameRef, reason: ReleaseReason): boolean {
+  private free(ref: FrameRef, reason: ReleaseReason, detached = false): boolean {
     const entry = this.frames.get(ref);
     if (!entry) return false;
     this.frames.delete(ref);
@@ -373,7 +387,7 @@ export class FrameStore {
     // in a stage's hands, so neither its buffer nor its attachments are reused then.
     if (reason === 'released') disposeAttached(entry);
     entry.attached = undefined;
-    if (entry.pooled && reason === 'released') this.pool.give(entry.frame.data);
+    if (entry.pooled && reason === 'released' && !detached) this.pool.give(entry.frame.data);
     this.notify(ref, reason);
     this.wake();
     return true;

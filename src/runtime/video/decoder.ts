@@ -133,6 +133,9 @@ export class VideoDecoder {
   private stream?: DecoderStreamInfo;
   private delayTimer?: { timer: NodeJS.Timeout; resolve: () => void };
   private droppedFrames = 0;
+  /** Most frames waiting in the drop policy's queue at once, and how many wait now. */
+  private queuePeakFrames = 0;
+  private queuedFrames = 0;
   /** The policy was given: never changed by what the source turns out to be. */
   private readonly policyChosen: boolean;
   private readonly overload: Required<OverloadOptions>;
@@ -165,6 +168,16 @@ export class VideoDecoder {
   /** Source frames dropped by the overload policy (live sources). */
   get dropped(): number {
     return this.droppedFrames;
+  }
+
+  /** Most frames that waited at once in the overload queue (drop policies; 0 under block). */
+  get queuePeak(): number {
+    return this.queuePeakFrames;
+  }
+
+  /** Frames waiting in the overload queue now (drop policies). */
+  get queued(): number {
+    return this.queuedFrames;
   }
 
   /** The overload policy in effect (files: block). */
@@ -377,6 +390,8 @@ export class VideoDecoder {
             drop(queue.shift()!.data);
           }
           queue.push({ data, index });
+          this.queuedFrames = queue.length;
+          if (queue.length > this.queuePeakFrames) this.queuePeakFrames = queue.length;
           signal();
         }
       } catch (error) {
@@ -400,6 +415,7 @@ export class VideoDecoder {
         }
         // The oldest waiting frame may have been pushed out while we waited for room.
         const item = queue.shift();
+        this.queuedFrames = queue.length;
         if (!item || this.stopped) {
           reservation.cancel();
           if (this.stopped) return { kind: 'stopped' };
@@ -411,6 +427,7 @@ export class VideoDecoder {
     } finally {
       // The caller kills ffmpeg after this; the pump then ends on the closed pipe.
       queue.length = 0;
+      this.queuedFrames = 0;
       void pump;
     }
   }

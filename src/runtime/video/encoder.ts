@@ -8,6 +8,7 @@ import { fpsArg } from './probe';
 import { childFdPath, describeExit, FfmpegProcess } from './process';
 import { classifySource, inputArgs, outputWhitelist } from './source';
 import { isYuv, rgbToYuv, yuvToRgb, type Pixels } from '../vision/yuv';
+import { RawMatroskaWriter } from './raw-matroska';
 
 export interface VideoEncoderOptions {
   locator: FfmpegLocator;
@@ -33,8 +34,17 @@ export interface VideoEncoderOptions {
   format?: string;
   /** Index of the first frame (default 0). */
   startIndex?: number;
-  /** What a skipped index becomes: nothing ('drop', default) or the previous frame again ('repeat', keeps audio in sync). */
-  onSkip?: 'drop' | 'repeat';
+  /**
+   * What a skipped index becomes (a frame a live source dropped, or a failed one):
+   * - `drop` (default): nothing; the frames after it move up (the video gets shorter);
+   * - `hold`: the previous frame stays on screen until the next one. Each frame goes to ffmpeg with
+   *   its index as its timestamp (a Matroska stream, see raw-matroska.ts) and the output has a
+   *   variable frame rate: the video keeps its time and nothing is encoded for the gap;
+   * - `repeat`: the previous frame is written again (constant frame rate; x264 encodes each copy).
+   * Both keep time; the previous frame is kept without a copy for them (taken out of the store
+   * once written: one frame outside the store's budget).
+   */
+  onSkip?: SkipFill;
   /**
    * Frames parked behind a missing index before that index is given up as lost (default two
    * seconds of frames, at least 8; never more than a quarter of the store's budget). A flow that
@@ -62,11 +72,17 @@ export interface VideoEncoderOptions {
   matrix?: 'bt709';
 }
 
+export type SkipFill = 'drop' | 'hold' | 'repeat';
+
 export interface EncodeResult {
-  /** Frames written to ffmpeg, repeats included. */
+  /** Frames written to ffmpeg, repeats included (with `hold`, the frames in the output). */
   frames: number;
   /** Indexes skipped (by `skip`, by gaps at `finish` or given up after `maxParked`, or because their frame was no longer in the store). */
   dropped: number;
+  /** Skipped indexes the output shows as the previous frame (`hold`: by its timestamp, `repeat`: written again). */
+  repeated: number;
+  /** What a skipped index became (VideoEncoderOptions.onSkip). */
+  onSkip: SkipFill;
   /** Frames that arrived after their index had been given up, or too far ahead of the next index due (freed, not written). */
   late: number;
   fps: number;
@@ -103,6 +119,8 @@ export class VideoEncoder {
   private readonly options: VideoEncoderOptions;
   private readonly target: { kind: 'file'; path: string } | { kind: 'url'; format: string; scheme: string };
   private readonly pending = new Map<number, Slot>();
+  /** The pixels of each parked frame, for when the store closes under them (see writeDue). */
+  private readonly parkedPixels = new Map<number, Pixels>();
   private next: number;
   private chain: Promise<void> = Promise.resolve();
   private starting?: Promise<FfmpegProcess>;
@@ -113,9 +131,23 @@ export class VideoEncoder {
   private written = 0;
   private dropped = 0;
   private late = 0;
+  private repeated = 0;
   /** Indexes given up behind parked frames; a frame arriving for one of them is late. */
   private readonly lost = new Set<number>();
-  private last?: Uint8Array;
+  private readonly fill: SkipFill;
+  /** `hold`: frames go to ffmpeg in a Matroska stream with their index as timestamp. */
+  private readonly mkv?: RawMatroskaWriter;
+  /** Index of the first frame written (timestamp 0 with `hold`). */
+  private firstIndex?: number;
+  /** Index of the last frame sent to ffmpeg. */
+  private lastSent = -1;
+  /**
+   * `hold` / `repeat`: the frame last written, shown again for the indexes skipped after it. Its
+   * pixels are not copied: the frame leaves the store once ffmpeg has taken it (`detach`), and its
+   * buffer goes back to the pool once the next frame's write has gone through (pipe writes
+   * complete in order, so every copy sent before it has too).
+   */
+  private shown?: { data: Uint8Array; pooled: boolean };
 
   /** Validates options and the output location; throws E_BAD_OUTPUT / E_BAD_PARAMETER before anything is spawned. */
   constructor(options: VideoEncoderOptions) {
@@ -132,6 +164,9 @@ export class VideoEncoder {
       throw new FaceError('E_BAD_PARAMETER', `encoder crf must be a whole number 0–51 (got ${options.crf})`);
     }
     this.next = options.startIndex ?? 0;
+    this.fill = options.onSkip ?? 'drop';
+    if (!(['drop', 'hold', 'repeat'] as const).includes(this.fill)) throw new FaceError('E_BAD_PARAMETER', `encoder onSkip must be drop, hold or repeat (got ${String(options.onSkip)})`);
+    if (this.fill === 'hold') this.mkv = new RawMatroskaWriter({ width: options.width, height: options.height, fps: options.fps, pixelFormat: options.pixelFormat ?? 'rgb24' });
     this.target = classifyOutput(options.output);
     if (this.target.kind === 'file' && options.audioFrom && resolvePath(options.audioFrom) === resolvePath(this.target.path)) {
       throw new FaceError('E_BAD_OUTPUT', `output "${options.output}" is the input itself; choose another output path`);
@@ -175,7 +210,9 @@ export class VideoEncoder {
       return Promise.reject(problem);
     }
     this.pending.set(index, ref);
-    this.giveUpGaps(this.options.store.tryPixels(ref));
+    const pixels = this.options.store.tryPixels(ref);
+    if (pixels) this.parkedPixels.set(index, pixels);
+    this.giveUpGaps(pixels);
     return this.flush();
   }
 
@@ -257,18 +294,32 @@ export class VideoEncoder {
       await child.kill();
       throw new FaceError('E_VIDEO_ENCODE', `no frames were written to "${this.options.output}"`);
     }
+    // `hold`: indexes skipped at the end are shown by one more copy of the last frame at the last
+    // index, so the video lasts until then (a frame's time otherwise ends where the next begins).
+    if (this.mkv && this.shown && this.lastSent < this.next - 1) await this.send(child, this.shown.data, this.next - 1);
+    if (this.failure) throw this.failure;
     child.child.stdin?.end();
     const exit = await child.exited;
     if (this.failure) throw this.failure;
     if (exit.code !== 0) throw this.exitError(child, describeExit(exit));
+    this.letGoShown(true);
     return {
       frames: this.written,
       dropped: this.dropped,
+      repeated: this.repeated,
+      onSkip: this.fill,
       late: this.late,
       fps: this.options.fps,
-      durationSec: this.written / this.options.fps,
+      durationSec: (this.mkv ? this.lastSent + 1 - (this.firstIndex ?? 0) : this.written) / this.options.fps,
       outputPath: this.target.kind === 'file' ? resolvePath(this.target.path) : this.options.output,
     };
+  }
+
+  /** Forgets the frame kept for repeats; its buffer goes back to the pool when nothing can read it any more. */
+  private letGoShown(recycle: boolean): void {
+    const shown = this.shown;
+    this.shown = undefined;
+    if (recycle && shown?.pooled) this.options.store.recycle(shown.data);
   }
 
   private refuse(index: number): FaceError | undefined {
@@ -297,25 +348,46 @@ export class VideoEncoder {
       const slot = this.pending.get(this.next)!;
       this.pending.delete(this.next);
       this.next++;
-      const frame = slot === SKIP ? undefined : store.tryPixels(slot);
+      const index = this.next - 1;
+      const parked = this.parkedPixels.get(index);
+      this.parkedPixels.delete(index);
+      // A frame freed from the store by the store closing (a redeploy closes the runtime while the
+      // video is being finished) is still written: a closing store reuses no buffer. A frame freed
+      // any other way (expired, released) is gone: its buffer may already hold another frame.
+      const frame = slot === SKIP ? undefined : store.tryPixels(slot) ?? (parked && store.stats().closed ? parked : undefined);
       if (!frame) {
         this.dropped++;
-        // A copy: `last` is overwritten by the next frame while ffmpeg may still be reading this one.
-        if (this.options.onSkip === 'repeat' && this.last) await this.send(child, this.last.slice());
+        if (!this.shown) continue;
+        this.repeated++;
+        // `hold` writes nothing: the previous frame's time runs on until the next frame's timestamp.
+        // `repeat` sends the very same bytes again (ffmpeg's pipe keeps a reference, no copy).
+        if (this.fill === 'repeat') await this.send(child, this.shown.data, index);
         continue;
       }
       if (frame.width !== this.options.width || frame.height !== this.options.height) {
         store.release(slot as FrameRef);
-        throw new FaceError('E_BAD_PARAMETER', `frame ${this.next - 1} is ${frame.width}x${frame.height} but the encoder was opened for ${this.options.width}x${this.options.height}`);
+        throw new FaceError('E_BAD_PARAMETER', `frame ${index} is ${frame.width}x${frame.height} but the encoder was opened for ${this.options.width}x${this.options.height}`);
       }
       const data = this.bytesFor(frame);
-      if (data !== frame.data) store.release(slot as FrameRef); // converted: the copy is ours, the frame can go now
-      if (this.options.onSkip === 'repeat') {
-        // Kept as a copy: a pooled frame's buffer is reused once the frame is released.
-        if (this.last?.length !== data.length) this.last = new Uint8Array(data.length);
-        this.last.set(data);
+      const converted = data !== frame.data;
+      if (converted) store.release(slot as FrameRef); // converted: the copy is ours, the frame can go now
+      if (this.fill === 'drop') {
+        await this.send(child, data, index, converted ? undefined : () => store.release(slot as FrameRef));
+        continue;
       }
-      await this.send(child, data, data === frame.data ? () => store.release(slot as FrameRef) : undefined);
+      const previous = this.shown;
+      const shown = { data, pooled: false };
+      this.shown = shown;
+      await this.send(child, data, index, () => {
+        // ffmpeg has the bytes and every write before them (copies of `previous` included).
+        if (previous?.pooled) store.recycle(previous.data);
+        if (converted) return;
+        // Kept for repeats outside the store; if the frame is already gone (expired, or freed by its
+        // owner's teardown) its buffer may be reused: nothing is shown from it any more.
+        const taken = store.detach(slot as FrameRef);
+        if (taken && taken.pixels.data === data) shown.pooled = taken.pooled;
+        else if (this.shown === shown && !store.stats().closed) this.shown = undefined;
+      });
     }
   }
 
@@ -326,14 +398,20 @@ export class VideoEncoder {
     return isYuv(frame) ? yuvToRgb(frame).data : rgbToYuv(frame, this.options.matrix ?? 'bt601').data;
   }
 
-  /** Hands bytes to ffmpeg; `flushed` runs once they left the process (or could not). */
-  private async send(child: FfmpegProcess, data: Uint8Array, flushed?: () => void): Promise<void> {
+  /**
+   * Hands a frame's bytes to ffmpeg (with `hold`, after a header carrying `index` as its
+   * timestamp); `flushed` runs once they left the process (or could not).
+   */
+  private async send(child: FfmpegProcess, data: Uint8Array, index: number, flushed?: () => void): Promise<void> {
     const stdin = child.child.stdin;
     if (!stdin || stdin.destroyed || !child.running) {
       flushed?.();
       throw this.failure ?? this.exitError(child);
     }
     this.written++;
+    this.firstIndex ??= index;
+    this.lastSent = index;
+    if (this.mkv) stdin.write(this.mkv.frameHeader(index - this.firstIndex, data.length));
     const ok = stdin.write(data, () => flushed?.());
     if (ok) return;
     await new Promise<void>((resolve) => {
@@ -355,6 +433,7 @@ export class VideoEncoder {
         const viaFd = this.fdOutput();
         const child = new FfmpegProcess(ffmpeg.path, this.buildArgs(ffmpeg.major), { stdin: true, tailLines: 8, ...(viaFd ? { fds: [this.options.outputFd as number] } : {}) });
         this.child = child;
+        if (this.mkv) child.child.stdin?.write(this.mkv.header());
         void child.exited.then((exit) => {
           // Exiting before finish() closed stdin is a failure, whatever the code.
           if (!this.finishing || exit.code !== 0) this.fail(this.exitError(child, describeExit(exit)));
@@ -369,13 +448,17 @@ export class VideoEncoder {
   private buildArgs(major: number | undefined): string[] {
     const o = this.options;
     const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
-    args.push('-f', 'rawvideo', '-pixel_format', o.pixelFormat ?? 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-protocol_whitelist', 'pipe', '-i', 'pipe:0');
+    if (this.mkv) args.push(...RawMatroskaWriter.inputArgs(), '-protocol_whitelist', 'pipe', '-i', 'pipe:0');
+    else args.push('-f', 'rawvideo', '-pixel_format', o.pixelFormat ?? 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-protocol_whitelist', 'pipe', '-i', 'pipe:0');
     const withAudio = o.audioFrom !== undefined && o.keepAudio !== false;
     if (withAudio) {
       const source = classifySource(o.audioFrom!);
       args.push(...inputArgs(source, 10_000, major), '-i', source.input);
     }
     args.push('-map', '0:v:0');
+    // `hold`: frames keep their timestamps (a gap is a longer frame), not duplicated back to a constant rate.
+    // -fps_mode arrived in ffmpeg 5.1 and -vsync is deprecated since: the old name below 6.
+    if (this.mkv) args.push(...((major ?? 0) >= 6 ? ['-fps_mode', 'vfr'] : ['-vsync', 'vfr']));
     // `?`: a source without audio is fine. -shortest trims the tail to the shorter stream.
     if (withAudio) args.push('-map', '1:a:0?', '-c:a', 'aac', '-shortest');
     // yuv420p needs even dimensions: pad odd ones by a pixel rather than fail.
@@ -384,7 +467,11 @@ export class VideoEncoder {
     args.push('-c:v', codec);
     if (codec === 'libx264' || codec === 'libx265') {
       args.push('-crf', String(o.crf ?? qualityToCrf(o.quality ?? 80)), '-preset', o.preset ?? 'veryfast');
-      if (this.target.kind === 'url') args.push('-tune', 'zerolatency', '-g', String(Math.max(1, Math.round(o.fps * 2))));
+      if (this.target.kind === 'url') {
+        args.push('-tune', 'zerolatency', '-g', String(Math.max(1, Math.round(o.fps * 2))));
+        // With `hold` fewer frames may carry the same time: a key frame every 2 s of it, for viewers joining.
+        if (this.mkv) args.push('-force_key_frames', 'expr:gte(t,n_forced*2)');
+      }
     }
     args.push('-pix_fmt', 'yuv420p');
     if (o.pixelFormat === 'yuv420p' && o.matrix === 'bt709') args.push('-colorspace', 'bt709');
@@ -412,8 +499,11 @@ export class VideoEncoder {
 
   private fail(error: FaceError): void {
     if (!this.failure) this.failure = error;
+    // Not recycled: a write of it may still be in the dying pipe.
+    this.letGoShown(false);
     for (const slot of this.pending.values()) if (slot !== SKIP) this.options.store.release(slot);
     this.pending.clear();
+    this.parkedPixels.clear();
   }
 
   private exitError(child: FfmpegProcess, reason?: string): FaceError {
