@@ -1,0 +1,76 @@
+'use strict';
+// Issue 23, "no blind band", measured on what the user gets: a face of every size from the
+// smallest the privacy defaults promise (20 px) up to most of the frame, put where the scan plan
+// is weakest — across the seams and corners of the tiles of the level responsible for its size —
+// comes back with its pixels blurred, on 720p, 1080p and a 3000-px photo, with the defaults.
+const assert = require('assert');
+const { createRuntime } = require('../dist/runtime');
+const { planScan, DEFAULT_PRIVACY_MIN_FACE } = require('../dist/runtime/faces/scan-plan');
+const pf = require('./helpers/privacy-fixtures');
+const pm = require('./helpers/privacy-measure');
+
+/** The default detector's scan profile (RFB-320: a 320×240 input that sees faces of 16 px). */
+const PROFILE = { input: { width: 320, height: 240 }, minFace: 16 };
+
+/**
+ * Places for a face of `size` (its box's top-left) on the seams of the plan level that must find
+ * it: centred on the right edge of the first tile (cut by that tile, whole only in the overlap
+ * of the next), on the corner where four tiles meet, and in the middle of the frame. A size the
+ * whole-frame pass takes is put at the centre and at the top-left corner of the frame.
+ */
+function placesFor(plan, size) {
+  const { width: W, height: H } = plan;
+  const clamp = (v, max) => Math.max(0, Math.min(max, Math.round(v)));
+  const at = (x, y) => [clamp(x, W - size), clamp(y, H - size)];
+  const level = plan.levels.find((l) => !l.whole && size >= l.minFace && size < l.maxFace);
+  if (!level || level.tiles.length < 2) return [at((W - size) / 2, (H - size) / 2), at(0.01 * W, 0.02 * H)];
+  const first = level.tiles[0];
+  const right = first.x + first.width, bottom = first.y + first.height;
+  return [
+    at(right - size / 2, first.y + first.height / 3 - size / 2),
+    at(right - size / 2, bottom - size / 2),
+    at(W / 2 - size / 2, H / 2 - size / 2),
+  ];
+}
+
+/** Non-overlapping places only (a face's cut-out is ≈ 2 × its box): the later ones are dropped. */
+function apart(places, size) {
+  const kept = [];
+  for (const p of places) if (kept.every((q) => Math.abs(p[0] - q[0]) > 2.2 * size || Math.abs(p[1] - q[1]) > 2.4 * size)) kept.push(p);
+  return kept;
+}
+
+describe('privacy blur: no blind band (issue 23)', function () {
+  this.timeout(240000);
+  let kit, rt;
+
+  before(async function () {
+    kit = await pf.loadKit();
+    rt = createRuntime({ sweepIntervalMs: 0 });
+  });
+  after(async function () {
+    await rt?.close();
+  });
+
+  for (const [W, H, sizeRatio] of [[1280, 720, 1.25], [1920, 1080, 1.3], [3000, 2000, 1.5]]) {
+    it(`${W}×${H}: every face from ${DEFAULT_PRIVACY_MIN_FACE} px to 0.9 × the height, on the tile seams of its level, is blurred (defaults)`, async function () {
+      const plan = planScan(W, H, PROFILE, DEFAULT_PRIVACY_MIN_FACE);
+      assert.strictEqual(plan.minFaceCovered, DEFAULT_PRIVACY_MIN_FACE);
+      const sizes = pf.geometricSizes(DEFAULT_PRIVACY_MIN_FACE, Math.floor(0.9 * H) - 1, sizeRatio);
+      const missed = [];
+      let faces = 0;
+      for (const [i, size] of sizes.entries()) {
+        const places = apart(placesFor(plan, size), size);
+        const scene = { name: `seams ${W}x${H} ${size}px`, width: W, height: H, backgroundScale: 1, faces: places.map(([x, y], p) => ({ source: (i * 3 + p * 7) % kit.sources.length, mirror: p % 2 === 1, size, x, y })) };
+        const { frame, faces: truth } = await pf.renderScene(scene, 1, kit);
+        const out = await rt.run(await rt.createToken({ target: frame, operations: ['detect', 'blur'] }));
+        const c = pm.countCovered(frame, rt.frame(out.target.frame), truth.map((f) => f.box));
+        rt.release(out);
+        faces += c.total;
+        for (const b of c.missed) missed.push({ size, box: b.map(Math.round) });
+      }
+      assert.ok(faces >= 2 * sizes.length, `${faces} faces placed`);
+      assert.deepStrictEqual(missed, [], `${missed.length} of ${faces} faces left sharp`);
+    });
+  }
+});
