@@ -79,10 +79,10 @@ describe('editor dialogs and help in a real browser', function () {
       const messages = JSON.parse(fs.readFileSync(path.join(ROOT, 'src', 'nodes', 'locales', 'en-US', `${type}.json`), 'utf8'))[type];
       if (!messages) problems.push(`${type}.json has no "${type}" section`);
     }
-    const labels = await page.evaluate((types) => types.filter((t) => !t.startsWith('facefusion-')).map((t) => {
+    const labels = await page.evaluate(([types, configTypes]) => types.filter((t) => !configTypes.includes(t)).map((t) => {
       const def = window.RED.nodes.getType(t);
       return [t, typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel];
-    }), TYPES);
+    }), [TYPES, CONFIG_TYPES]);
     for (const [type, label] of labels) if (!label || /\./.test(label)) problems.push(`${type}: palette label ${JSON.stringify(label)}`);
     assert.deepStrictEqual(problems, []);
   });
@@ -173,7 +173,7 @@ describe('editor dialogs and help in a real browser', function () {
         for (let n = walker.nextNode(); n; n = walker.nextNode()) {
           const text = n.textContent.trim();
           // Left out: what code fills in (Node-RED's config node select; the model picker's list and info and the models table, written with RED._).
-          if (!text || n.parentElement.closest('script, style, datalist, .ff-model-info, select[id$="-config"], select[id$="-queue"], #facefusion-config-models, #facefusion-config-error')) continue;
+          if (!text || n.parentElement.closest('script, style, datalist, .ff-model-info, select[id$="-config"], select[id$="-queue"], select[id$="-library"], #facefusion-config-models, #facefusion-config-error')) continue;
           if (!n.parentElement.closest('[data-i18n]')) out.push(text.slice(0, 60));
         }
         return out;

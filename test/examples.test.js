@@ -14,7 +14,7 @@ const DIR = path.join(__dirname, '..', 'examples');
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 const load = (f) => JSON.parse(fs.readFileSync(path.join(DIR, f), 'utf8'));
 /** Config node types every example that needs one shares (one node, one id). */
-const SHARED_TYPES = ['facefusion-config', 'mqtt-broker'];
+const SHARED_TYPES = ['facefusion-config', 'mqtt-broker', 'tls-config'];
 
 describe('example flows (files)', function () {
   it('share one face runtime (the demo\'s) and one MQTT broker; every other id is unique across all examples', function () {

@@ -517,9 +517,10 @@ describe('hostile input, round two (issue 24)', function () {
       const photo = fs.readFileSync(path.join(ROOT, 'samples', 'two-people.jpg'));
       // Warm up (models load at deploy; the first picture pays for the worker thread).
       assert.strictEqual((await send(photo, 'image/jpeg')).status, 200);
-      const bomb8000 = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: { r: 120, g: 90, b: 80 } } }).png({ compressionLevel: 9 }).toBuffer();
-      const bomb7100 = await sharp({ create: { width: 7100, height: 7100, channels: 3, background: { r: 90, g: 90, b: 80 } } }).png({ compressionLevel: 9 }).toBuffer();
-      const bombs = [...Array(8).fill(bomb8000), bomb7100];
+      // Above the runtime's 64 MP Largest picture (the shared runtime's default).
+      const bombSquare = await sharp({ create: { width: 8200, height: 8200, channels: 3, background: { r: 120, g: 90, b: 80 } } }).png({ compressionLevel: 9 }).toBuffer();
+      const bombWide = await sharp({ create: { width: 9000, height: 7400, channels: 3, background: { r: 90, g: 90, b: 80 } } }).png({ compressionLevel: 9 }).toBuffer();
+      const bombs = [...Array(8).fill(bombSquare), bombWide];
       const started = performance.now();
       const answers = bombs.map((b) => send(b));
       const t0 = performance.now();

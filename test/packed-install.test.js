@@ -266,13 +266,14 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
 
   it('door camera example: enrols the samples, then one MQTT event per person per visit through a real broker', async function () {
     if (!mosquittoBinary()) pending(this, 'mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)');
-    const broker = await startMosquitto();
+    // As the example ships: TLS with the broker's certificate checked, and a user.
+    const broker = await startMosquitto({ tls: true, users: { door: 'door secret' } });
     try {
       const file = '13-door-camera-who-is-there.json';
       const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
       const tab = { id: 'tab-door', type: 'tab', label: file };
-      // The example as shipped, pointed at the test's broker, plus a subscriber that shows what reached it.
-      const flows = [tab, ...nodes.map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port) } : n.type === 'facefusion-config' || n.type === 'face-library' ? n : { ...n, z: tab.id })),
+      // The example as shipped, pointed at the test's broker (its port, CA file and user), plus a subscriber that shows what reached it.
+      const flows = [tab, ...nodes.map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port), credentials: { user: 'door', password: 'door secret' } } : n.type === 'tls-config' ? { ...n, ca: broker.caFile } : ['facefusion-config', 'face-library'].includes(n.type) ? n : { ...n, z: tab.id })),
         { id: 'door-sub', z: tab.id, type: 'mqtt in', name: 'subscriber', topic: 'facefusion/door/#', qos: '1', datatype: 'auto-detect', broker: nodes.find((n) => n.type === 'mqtt-broker').id, nl: false, rap: true, rh: 0, inputs: 0, wires: [['door-seen']] },
         { id: 'door-seen', z: tab.id, type: 'debug', name: 'seen on the broker', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', wires: [] }];
       const from = red.log.length;
