@@ -20,6 +20,8 @@ function audioSeconds(bin, file) {
 }
 
 /** Delays one stage, to make a job slow enough to watch (and to fill the store). */
+const { gateStage } = require('./helpers/stage-gate');
+
 function slowStage(runtime, stage, ms) {
   const original = runtime.process.bind(runtime);
   runtime.process = async (s, token, options) => {
@@ -51,6 +53,7 @@ describe('job manager', function () {
   let dir;
   let clip; // 80 frames, 320x320, 25 fps, slow zoom over a real face
   let small; // 40 frames, 160x160
+  let long; // 240 frames, 160x160: more than a job holds in flight, so its decoder is still up mid-job
   let megamind3; // first 3 s of Megamind.avi, with audio
   let runtime;
   let jobs;
@@ -61,6 +64,7 @@ describe('job manager', function () {
     dir = tempDir('jobs-');
     clip = makeZoomClip(ffmpeg.path, { image: media('astronaut.png'), output: path.join(dir, 'zoom.mp4'), width: 320, height: 320, frames: 80, fps: 25, zoom: 'min(zoom+0.003,1.3)' });
     small = makeZoomClip(ffmpeg.path, { image: media('fr_two_people.jpg'), output: path.join(dir, 'small.mp4'), width: 160, height: 160, frames: 40, fps: 20, zoom: '1+0.002*on', prescale: 320 });
+    long = makeZoomClip(ffmpeg.path, { image: media('fr_two_people.jpg'), output: path.join(dir, 'long.mp4'), width: 160, height: 160, frames: 240, fps: 20, zoom: '1+0.001*on', prescale: 320 });
     megamind3 = path.join(dir, 'megamind3.avi');
     runFfmpeg(ffmpeg.path, ['-i', media('Megamind.avi'), '-t', '3', '-c', 'copy', megamind3]);
     runtime = createRuntime();
@@ -229,10 +233,11 @@ describe('job manager', function () {
     });
 
     it('cancelling a running job kills its ffmpeg processes and frees its frames', async function () {
-      slowStage(runtime, 'blur', 40);
+      // Frames after the fifth wait at the blur stage: the job is surely running when cancelled.
+      const gate = gateStage(runtime, 'blur', { pass: 5 });
       try {
         const output = path.join(dir, 'cancelled.mp4');
-        const id = jobs.runJob({ target_path: small, output_path: output, processors: ['blur'] });
+        const id = jobs.runJob({ target_path: long, output_path: output, processors: ['blur'] });
         let pids;
         for (let i = 0; i < 200; i++) {
           const info = jobs.getJob(id);
@@ -244,7 +249,9 @@ describe('job manager', function () {
         }
         assert.ok(pids, 'job reached a running state with both ffmpeg processes');
         assert.ok(isAlive(pids.decoder) && isAlive(pids.encoder));
-        const info = await jobs.cancelJob(id);
+        const cancelling = jobs.cancelJob(id);
+        gate.release();
+        const info = await cancelling;
         assert.strictEqual(info.state, 'cancelled');
         assert.strictEqual(info.error.code, 'E_CLOSED');
         assert.ok(!isAlive(pids.decoder), `decoder ${pids.decoder} still alive`);
@@ -252,7 +259,7 @@ describe('job manager', function () {
         assert.strictEqual(runtime.stats().store.frames, 0);
         assert.deepStrictEqual(jobs.getJob(id).processes, {});
       } finally {
-        delete runtime.process; // back to the prototype's method
+        gate.restore();
       }
     });
 
@@ -332,10 +339,12 @@ describe('job manager', function () {
 
     it('ffmpeg killed mid-job (decoder, then encoder): failed, and a job beside it is not affected', async function () {
       const manager = new JobManager(runtime, { locator, maxConcurrent: 2 });
-      slowStage(runtime, 'blur', 30);
+      // Frames after the second wait at the blur stage until ffmpeg was killed: both processes are surely up.
+      const gate = gateStage(runtime, 'blur', { pass: 2 });
       try {
         for (const which of ['decoder', 'encoder']) {
-          const id = manager.runJob({ target_path: small, output_path: out(), processors: ['blur'] });
+          gate.hold(4); // the picture job beside takes one pass
+          const id = manager.runJob({ target_path: long, output_path: out(), processors: ['blur'] });
           const other = manager.runJob({ target_path: media('fr_two_people.jpg'), output_path: path.join(dir, `beside-${which}.jpg`), processors: ['blur'] });
           let pid;
           for (let i = 0; i < 200 && !pid; i++) {
@@ -345,6 +354,7 @@ describe('job manager', function () {
           }
           assert.ok(pid, `${which} pid`);
           process.kill(pid, 'SIGKILL');
+          gate.release();
           const info = await manager.waitForJob(id);
           expectFailed(info, which === 'decoder' ? 'E_VIDEO_DECODE' : 'E_VIDEO_ENCODE', which === 'decoder' ? 'killed' : 'ffmpeg');
           assert.deepStrictEqual(info.processes, {});
@@ -353,7 +363,7 @@ describe('job manager', function () {
         }
         assert.strictEqual(runtime.stats().store.frames, 0);
       } finally {
-        delete runtime.process;
+        gate.restore();
         await manager.close();
       }
     });

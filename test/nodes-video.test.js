@@ -6,6 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { helper, ourNodes } = require('./helpers/red');
+const { gateStage } = require('./helpers/stage-gate');
 const { MEDIA, media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, waitForListen, killAll } = require('./helpers/clips');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
 
@@ -180,7 +181,7 @@ describe('video nodes', function () {
     const ends = collect(helper.getNode('ends'));
     inNode.receive({ topic: 'cam' });
     await until(() => frames.length >= 10, '10 frames from the live source');
-    assert.ok(seen.statuses.some((t) => /frames · .* fps/.test(t)), JSON.stringify(seen.statuses));
+    assert.ok(seen.statuses.some((t) => /frames? · .* fps/.test(t)), JSON.stringify(seen.statuses));
     assert.deepStrictEqual(seen.warnings.filter((w) => /reconnect/.test(w)), [], 'no reconnect before the source dropped');
 
     server.kill('SIGKILL');
@@ -311,13 +312,9 @@ describe('video nodes', function () {
     await helper.load(nodes, flow);
     const config = helper.getNode('cfg');
     await config.ready;
-    // A slow detect stage (40 ms a frame) keeps the 30-frame job running long enough to stop it.
+    // Frames after the third wait at the blur stage: the job is surely running when it is stopped.
     const runtime = config.runtime;
-    const original = runtime.process.bind(runtime);
-    runtime.process = async (stage, token, options) => {
-      if (stage === 'detect') await sleep(40);
-      return original(stage, token, options);
-    };
+    const gate = gateStage(runtime, 'blur', { pass: 3 });
     const job = helper.getNode('job');
     const seen = watch(job);
     const caught = collect(helper.getNode('caught'));
@@ -325,21 +322,26 @@ describe('video nodes', function () {
     const args = (name) => ({ payload: { target_path: clip, output_path: path.join(dir, name), processors: ['face_blur'] } });
 
     job.receive(args('cancelled.mp4'));
-    await until(() => ffmpegChildren().length === 2, 'decoder and encoder running');
+    // Frames wait at the gate and the encoder is up (a 30-frame clip may be read whole already).
+    await until(() => gate.calls > 3 && ffmpegChildren().length >= 1, 'the job running');
     job.receive({ command: 'cancel' });
+    gate.release();
     await until(() => seen.statuses.includes('cancelled'), 'the cancelled status', 10000);
     assert.deepStrictEqual(ffmpegChildren(), []);
     assert.strictEqual(runtime.stats().store.frames, 0);
 
+    gate.hold(3);
     job.receive(args('redeployed.mp4'));
-    await until(() => ffmpegChildren().length === 2, 'the second job running');
-    await job.close(false);
+    await until(() => gate.calls > 3 && ffmpegChildren().length >= 1, 'the second job running');
+    const closing = job.close(false);
+    gate.release();
+    await closing;
     assert.deepStrictEqual(ffmpegChildren(), [], 'close killed ffmpeg');
     assert.strictEqual(runtime.stats().store.frames, 0, 'close freed the job frames');
     await sleep(200);
     assert.deepStrictEqual(caught.map((m) => m.error), [], 'neither stop is an error for the Catch node');
     assert.strictEqual(results.length, 0);
-    runtime.process = original;
+    gate.restore();
   });
 
   it('face-video-in reports a missing file and an unsupported scheme to the Catch node', async function () {

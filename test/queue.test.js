@@ -11,6 +11,7 @@ const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
 const { RedisJobQueue, QueueWorker, redisOptions, redactRedisUrl } = require('../dist/runtime/queue');
 const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
+const { gateStage } = require('./helpers/stage-gate');
 const { pending } = require('./helpers/fixtures');
 const { startRedis, redisBinary } = require('./helpers/redis');
 
@@ -305,6 +306,14 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
       assert.strictEqual((await queue.cancel(idle)).state, 'cancelled');
       assert.strictEqual(await queue.get(idle), undefined);
       const worker = new QueueWorker(runtime, { url: redis.url, name: 'cancel', jobs: { locator, progressIntervalMs: 50 } });
+      // Frames after the third wait at the blur stage until the worker cancels the job: it is surely running then.
+      const gate = gateStage(runtime, 'blur', { pass: 3 });
+      const cancelJob = worker.manager.cancelJob.bind(worker.manager);
+      worker.manager.cancelJob = (localId) => {
+        const cancelled = cancelJob(localId);
+        gate.release();
+        return cancelled;
+      };
       try {
         const output = path.join(dir, 'c1.mp4');
         const id = await queue.submit({ target_path: clip, output_path: output, processors: ['face_blur'] });
@@ -319,6 +328,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
         assert.ok(!fs.existsSync(output));
         assert.deepStrictEqual(partials(dir), []);
       } finally {
+        gate.restore();
         await worker.stop({ graceMs: 0 });
         await queue.close();
       }

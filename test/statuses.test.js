@@ -121,7 +121,7 @@ describe('statuses in the core style', function () {
     await helper.load([...allNodes, ...queueNodes], flow);
     helper.getNode('job').on('call:status', (call) => seen.push(call.args[0]));
     const caught = nextMessage(helper.getNode('caught'));
-    helper.getNode('job').receive({ payload: { target_path: '/tmp/facefusion/in.mp4', output_path: '/tmp/facefusion/out.mp4', processors: ['face_blur'] } });
+    helper.getNode('job').receive({ payload: { target_path: 'files:in.mp4', output_path: 'files:out.mp4', processors: ['face_blur'] } });
     const msg = await caught;
     assert.strictEqual(msg.error.code, 'E_JOB');
     assert.match(msg.error.message, /no Redis URL/);

@@ -312,6 +312,9 @@ export class VideoJob {
       // The first failure is the one to report: tearing down makes in-flight writes fail too.
       const failure = this.fatal ?? toFaceError(error, 'E_JOB');
       this.stopping = true;
+      // No more frames will come: frames in flight waiting for their look-ahead go on now
+      // (else they would wait out the stream's order guard before the job could end).
+      this.stream?.end();
       await this.teardown();
       // A file output is written under a temporary name: an unfinished job leaves nothing under the final one.
       const discarded = !!this.file && !!this.encoder?.startedFile;
@@ -323,13 +326,13 @@ export class VideoJob {
       }
       throw failure;
     } finally {
+      // The source ended: its privacy stream (tracks, rolling scan) goes with it.
+      this.stream?.end();
       await this.settle();
       for (const rid of this.active) store.releaseOwner(rid);
       this.active.clear();
       store.releaseOwner(this.id);
       if (sourceToken) this.runtime.release(sourceToken);
-      // The source ended: its privacy stream (tracks, rolling scan) goes with it.
-      this.stream?.end();
       this.runtime.releaseStream(this.id);
       await this.workers?.close();
       this.workers = undefined;
