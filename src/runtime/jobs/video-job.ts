@@ -56,6 +56,19 @@ export interface VideoJobOptions {
   network?: { url(): Promise<string> };
 }
 
+/**
+ * Where a video job is. It only moves forward (a later state never goes back to an earlier one):
+ * - `running`: reading and processing frames;
+ * - `stopping`: stop() was asked: reading stopped, the frames in flight finish, the output is closed properly;
+ * - `grace-over`: after a stop, the frames in flight took longer than `stopGraceMs`: what they still
+ *   write is refused and counted late;
+ * - `failing`: a frame's write (or anything else) failed: the job tears down and reports the first
+ *   failure (`fatal` when it came from a frame);
+ * - `cancelled`: cancel(): both ffmpeg processes were killed; run() rejects with E_CLOSED.
+ */
+export type VideoJobState = 'running' | 'stopping' | 'grace-over' | 'failing' | 'cancelled';
+const STATE_ORDER: readonly VideoJobState[] = ['running', 'stopping', 'grace-over', 'failing', 'cancelled'];
+
 const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
 /**
  * A blurring file job looks this far ahead (and at least two scan cycles): a face first found
@@ -84,17 +97,13 @@ export class VideoJob {
   private readonly inflight: Promise<void>[] = [];
   /** request_ids of frame tokens being processed: their derived frames are freed on teardown. */
   private readonly active = new Set<string>();
-  private cancelled = false;
-  /** stop(): finish what was read, then close the output properly. */
-  private stopRequested = false;
-  /** The grace for frames in flight after a stop ran out: what they still write is refused and counted late. */
-  private graceOver = false;
+  /** See VideoJobState; changed only by moveTo(). */
+  private state: VideoJobState = 'running';
   private framesRead = 0;
   private framesLateAfterStop = 0;
   /** The partial output file deleted by an abort, for the error message. */
   private deletedPartial?: string;
-  /** Set while tearing down after a failure: later errors are consequences, not causes. */
-  private stopping = false;
+  /** The first failure of a frame's work or write (later errors are consequences, not causes). */
   private fatal?: FaceError;
   /** The job's token parameters, with its blur references' embeddings. */
   private parameters: Parameters = {};
@@ -147,7 +156,7 @@ export class VideoJob {
 
   /** Aborts: stops ffmpeg (both sides). run() then rejects with E_CLOSED after freeing every frame and deleting a partial output file. */
   async cancel(): Promise<void> {
-    this.cancelled = true;
+    this.moveTo('cancelled');
     await Promise.all([this.decoder?.stop(), this.encoder?.abort()]);
   }
 
@@ -157,7 +166,7 @@ export class VideoJob {
    * when nothing was processed yet. A later cancel() still aborts at once.
    */
   async stop(): Promise<void> {
-    this.stopRequested = true;
+    this.moveTo('stopping');
     await this.decoder?.stop();
   }
 
@@ -223,7 +232,7 @@ export class VideoJob {
       let window = 1;
       let nextIndex = 0;
       for await (const frame of this.decoder.frames()) {
-        if (this.cancelled || this.fatal || this.stopRequested) {
+        if (this.state !== 'running') {
           store.release(frame.ref);
           break;
         }
@@ -262,7 +271,8 @@ export class VideoJob {
         this.stream?.admit(frame.index);
         const task = this.processFrame(frame, source, droppedBefore).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
-          if (!this.stopping) this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
+          if (this.state !== 'failing') this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
+          this.moveTo('failing');
           void this.decoder?.stop();
         });
         this.inflight.push(task);
@@ -272,11 +282,12 @@ export class VideoJob {
       this.stream?.end();
       if (this.stopRequested) await this.settleWithin(this.options.stopGraceMs ?? 10_000);
       // Past the grace, frames still in a stage are left behind (freed when they finish, counted late).
-      if (!this.graceOver) await this.settle();
+      if (this.state !== 'grace-over') await this.settle();
       if (this.fatal) throw this.fatal;
       this.assertRunning();
       if (this.stopRequested && this.meter.framesDone === 0) throw new FaceError('E_CLOSED', 'the job was stopped before any frame was processed; nothing was written');
       if (!this.encoder || this.meter.framesDone === 0) throw new FaceError('E_VIDEO_DECODE', `no frames could be decoded from "${args.target_path}"`);
+      const stopped = this.stopRequested;
       const encoded = await this.encoder.finish();
       const output = this.file ? await this.file.commit() : encoded.outputPath;
       return {
@@ -293,7 +304,7 @@ export class VideoJob {
         framesLate: encoded.late + this.framesLateAfterStop,
         framesRepeated: encoded.repeated,
         ...(input.live ? { live: this.liveSummary(encoded.repeated, encoded.onSkip === 'repeat' ? 'repeat' : 'hold', encoded.fps) } : {}),
-        ...(this.stopRequested ? { stopped: true } : {}),
+        ...(stopped ? { stopped: true } : {}),
         framesDowngraded: this.meter.framesDowngraded,
         downgrades: this.policy?.state().transitions ?? [],
         alerts: this.alerts.map((a) => ({ ...a })),
@@ -311,7 +322,7 @@ export class VideoJob {
     } catch (error) {
       // The first failure is the one to report: tearing down makes in-flight writes fail too.
       const failure = this.fatal ?? toFaceError(error, 'E_JOB');
-      this.stopping = true;
+      this.moveTo('failing');
       // No more frames will come: frames in flight waiting for their look-ahead go on now
       // (else they would wait out the stream's order guard before the job could end).
       this.stream?.end();
@@ -319,7 +330,7 @@ export class VideoJob {
       // A file output is written under a temporary name: an unfinished job leaves nothing under the final one.
       const discarded = !!this.file && !!this.encoder?.startedFile;
       await this.file?.discard().catch(() => undefined);
-      if (this.cancelled) {
+      if (this.state === 'cancelled') {
         if (discarded) this.deletedPartial = args.output_path;
         else this.deletePartialOutput();
         throw new FaceError('E_CLOSED', `the job was cancelled${this.deletedPartial ? `; its partial output ${this.deletedPartial} was deleted` : ''}`);
@@ -357,7 +368,17 @@ export class VideoJob {
   }
 
   private assertRunning(): void {
-    if (this.cancelled) throw new FaceError('E_CLOSED', 'the job was cancelled');
+    if (this.state === 'cancelled') throw new FaceError('E_CLOSED', 'the job was cancelled');
+  }
+
+  /** Moves the job forward to `next` (never back: a cancel stays a cancel, a failure is not undone by a stop). */
+  private moveTo(next: VideoJobState): void {
+    if (STATE_ORDER.indexOf(next) > STATE_ORDER.indexOf(this.state)) this.state = next;
+  }
+
+  /** stop() was asked (and nothing failed or cancelled the job since). */
+  private get stopRequested(): boolean {
+    return this.state === 'stopping' || this.state === 'grace-over';
   }
 
   /** Waits for the frames in flight up to `ms`; frames finishing later are refused by the encoder and counted late. */
@@ -368,7 +389,7 @@ export class VideoJob {
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms))),
     ]);
     clearTimeout(timer);
-    if (timedOut) this.graceOver = true;
+    if (timedOut) this.moveTo('grace-over');
   }
 
   /** After an abort: a file output ffmpeg had started is unfinished (an MP4 without its index is unreadable), so it goes. */
@@ -514,7 +535,7 @@ export class VideoJob {
     // The policy's level when the frame starts decides its work (all attempts do the same).
     const plan = this.policy?.plan(this.job.stages, this.parameters);
     const started = performance.now();
-    for (let attempt = 0; attempt < attempts && !this.cancelled; attempt++) {
+    for (let attempt = 0; attempt < attempts && this.state !== 'cancelled'; attempt++) {
       let token = frameToken({
         jobId: this.id,
         ref: frame.ref,
@@ -546,9 +567,9 @@ export class VideoJob {
         break;
       }
     }
-    if (this.cancelled || this.graceOver) {
+    if (this.state === 'cancelled' || this.state === 'grace-over') {
       // Nothing will be written: free what the frame's token made (not the job's source) and the frame.
-      if (this.graceOver && !this.cancelled) this.framesLateAfterStop++;
+      if (this.state === 'grace-over') this.framesLateAfterStop++;
       if (done) this.runtime.release(done, { keepSource: true });
       this.runtime.store.release(frame.ref);
       return;
