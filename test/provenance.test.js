@@ -8,8 +8,8 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator } = require('../dist/runtime/video');
-const { JobManager } = require('../dist/runtime/jobs');
-const { provenanceOf, DIGITAL_SOURCE_TYPE } = require('../dist/runtime/provenance');
+const { JobManager, FrameTokenSink } = require('../dist/runtime/jobs');
+const { provenanceOf, videoMarks, DIGITAL_SOURCE_TYPE } = require('../dist/runtime/provenance');
 const { media, pending } = require('./helpers/fixtures');
 const { ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
 
@@ -116,6 +116,31 @@ describe('provenance marks on swapped media', function () {
       assert.strictEqual(ffprobeTags(ffmpeg.path, blurredMp4).digital_source_type, undefined);
       const offMp4 = await run({ source_paths: [media('fr_obama.jpg')], target_path: clip, output_path: path.join(dir, 'off.mp4'), processors: ['face_swapper'], quality: 60, provenance: false });
       assert.strictEqual(ffprobeTags(ffmpeg.path, offMp4).digital_source_type, undefined);
+    });
+
+    it('jobs and flows mark videos through one function: a job from its stages, a flow from its first frame\'s journal', function () {
+      const job = videoMarks({ stages: ['detect', 'landmark', 'swap'], parameters: {} });
+      assert.strictEqual(job.digital_source_type, DIGITAL_SOURCE_TYPE);
+      assert.match(job.comment, /AI-edited \(swap\) .*operations: detect, landmark, swap; job sha256: [0-9a-f]{64}$/);
+      const flow = videoMarks({ firstFrame: swapped });
+      assert.strictEqual(flow.digital_source_type, DIGITAL_SOURCE_TYPE);
+      assert.match(flow.comment, /operations: detect, landmark, embed, swap; journal sha256: [0-9a-f]{64}$/);
+      assert.strictEqual(videoMarks({ stages: ['detect', 'blur'] }), undefined);
+      assert.strictEqual(videoMarks({ firstFrame: blurred }), undefined);
+    });
+
+    it('a flow\'s video (FrameTokenSink, face-video-out) carries the mark of its swapped frames; marks off: none', async function () {
+      const frame = async () => runtime.run(await runtime.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'embed', 'swap'] }));
+      const write = async (name, options) => {
+        const output = path.join(dir, name);
+        const sink = new FrameTokenSink({ runtime, locator, output, preset: 'ultrafast', fps: 5, ...options });
+        await sink.write(await frame(), 0);
+        return (await sink.finish()).outputPath;
+      };
+      const marked = ffprobeTags(ffmpeg.path, await write('flow-swapped.mp4'));
+      assert.strictEqual(marked.digital_source_type, DIGITAL_SOURCE_TYPE, JSON.stringify(marked));
+      assert.match(marked.comment, /AI-edited \(swap\) by node-red-contrib-facefusion .*journal sha256: [0-9a-f]{64}/);
+      assert.strictEqual(ffprobeTags(ffmpeg.path, await write('flow-off.mp4', { provenance: false })).digital_source_type, undefined);
     });
 
     it('an image job writes the XMP mark on a swap and not on a blur', async function () {

@@ -101,6 +101,25 @@ export function xmpPacket(p: Provenance): string {
   ].join('\n');
 }
 
+/**
+ * What a video's marks are made from. A job knows its stages before its first frame: the marks
+ * name them and hash them with its parameters (`job`). A flow's video (face-video-out) learns
+ * them from its first frame: the stages that ran on it, with or without a face, and a hash of
+ * its journal (`journal`).
+ */
+export type ProvenanceBasis = { stages: readonly string[]; parameters?: unknown } | { firstFrame: Pick<FaceToken, 'journal'> };
+
+/** The provenance of a video (jobs and flows alike), or undefined when nothing synthetic was done. */
+export function videoProvenance(basis: ProvenanceBasis): Provenance | undefined {
+  return 'firstFrame' in basis ? provenanceOf(basis.firstFrame, { stageRan: true }) : provenanceOfJob(basis.stages, basis.parameters);
+}
+
+/** The container metadata marking a video, or undefined when it is not marked: the one way both video paths mark their output. */
+export function videoMarks(basis: ProvenanceBasis): Record<string, string> | undefined {
+  const p = videoProvenance(basis);
+  return p ? videoMetadata(p) : undefined;
+}
+
 /** Container metadata (key → value) for a video; the encoder writes it with -metadata. */
 export function videoMetadata(p: Provenance): Record<string, string> {
   return {

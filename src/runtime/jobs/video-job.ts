@@ -1,7 +1,5 @@
 import { rmSync } from 'fs';
-import { resolve as resolvePath } from 'path';
 import { FaceError, toFaceError } from '../errors';
-import { provenanceOfJob, videoMetadata, type Provenance } from '../provenance';
 import type { Runtime } from '../runtime';
 import type { FaceToken, FrameRef, Parameters } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
@@ -12,7 +10,8 @@ import { VideoEncoder } from '../video/encoder';
 import { yuvLayout } from '../vision/yuv';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, facesSkipped, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
-import { PartialOutput, renamesIntoPlace, type OutputCheck } from './output';
+import type { OutputCheck } from './output';
+import { VideoOutput } from './video-output';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
@@ -107,8 +106,8 @@ export class VideoJob {
   private fatal?: FaceError;
   /** The job's token parameters, with its blur references' embeddings. */
   private parameters: Parameters = {};
-  /** File outputs are encoded under a temporary name and renamed when complete. */
-  private file?: PartialOutput;
+  /** Where the video goes: a file under a temporary name renamed when complete, or a stream written in place; its provenance marks. */
+  private out?: VideoOutput;
   /** The source's privacy stream (a job with the blur stage): rolling scan, tracks, look-ahead. */
   private stream?: FaceStream;
   readonly meter: ProgressMeter;
@@ -176,10 +175,12 @@ export class VideoJob {
     let sourceToken: FaceToken | undefined;
     try {
       const input = classifySource(args.target_path);
-      if (renamesIntoPlace(args.output_path)) {
-        this.file = new PartialOutput(args.output_path, this.options.outputCheck);
-        if (this.file.final === resolvePath(args.target_path)) throw new FaceError('E_BAD_OUTPUT', `output "${args.output_path}" is the input itself; choose another output path`);
-      }
+      this.out = new VideoOutput(args.output_path, {
+        input: args.target_path,
+        ...(this.options.outputCheck ? { check: this.options.outputCheck } : {}),
+        // Marked when the job swaps or enhances (off with `provenance: false`).
+        ...(args.provenance === false ? {} : { provenance: { stages: this.job.stages, parameters: args.parameters } }),
+      });
       // A missing or wrong model fails the job here, before ffmpeg runs or a frame is decoded.
       await this.runtime.prepareModels(this.job.stages, args.parameters ?? {});
       this.assertRunning();
@@ -243,7 +244,7 @@ export class VideoJob {
         }
         if (!this.encoder) {
           // The output is created now, in the folder as it is now (checked again), and written through its descriptor.
-          await this.file?.open();
+          await this.out.open();
           const stream = this.decoder.info;
           // A live source's frame interval (from the camera, known now) is the time budget unless frame_budget_ms is set.
           if (input.live && stream && stream.fps > 0) {
@@ -289,7 +290,7 @@ export class VideoJob {
       if (!this.encoder || this.meter.framesDone === 0) throw new FaceError('E_VIDEO_DECODE', `no frames could be decoded from "${args.target_path}"`);
       const stopped = this.stopRequested;
       const encoded = await this.encoder.finish();
-      const output = this.file ? await this.file.commit() : encoded.outputPath;
+      const output = this.out.renamed ? await this.out.commit() : encoded.outputPath;
       return {
         kind: 'video',
         output,
@@ -328,8 +329,8 @@ export class VideoJob {
       this.stream?.end();
       await this.teardown();
       // A file output is written under a temporary name: an unfinished job leaves nothing under the final one.
-      const discarded = !!this.file && !!this.encoder?.startedFile;
-      await this.file?.discard().catch(() => undefined);
+      const discarded = !!this.out?.renamed && !!this.encoder?.startedFile;
+      await this.out?.discard().catch(() => undefined);
       if (this.state === 'cancelled') {
         if (discarded) this.deletedPartial = args.output_path;
         else this.deletePartialOutput();
@@ -418,8 +419,8 @@ export class VideoJob {
     return new VideoEncoder({
       locator: this.locator,
       store: this.runtime.store,
-      output: this.file?.partial ?? args.output_path,
-      ...(this.file?.fd !== undefined ? { outputFd: this.file.fd } : {}),
+      // The temporary file (through its descriptor once created) or the stream; the provenance marks.
+      ...this.out!.encoderTarget(),
       width,
       height,
       fps,
@@ -429,7 +430,6 @@ export class VideoJob {
       quality: args.quality ?? 80,
       ...(args.crf !== undefined ? { crf: args.crf } : {}),
       ...(args.preset ? { preset: args.preset } : {}),
-      ...(this.provenance ? { metadata: videoMetadata(this.provenance) } : {}),
       startIndex,
       pixelFormat: 'yuv420p',
       ...(matrix ? { matrix } : {}),
@@ -437,11 +437,6 @@ export class VideoJob {
       // timestamp (nothing encoded; default) or written again (live_gaps: repeat, constant rate).
       ...(live ? { onSkip: args.live_gaps ?? 'hold' } : {}),
     });
-  }
-
-  /** Provenance marks for the output when the job swaps or enhances (off with `provenance: false`). */
-  private get provenance(): Provenance | undefined {
-    return this.job.args.provenance === false ? undefined : provenanceOfJob(this.job.stages, this.job.args.parameters);
   }
 
   /**
