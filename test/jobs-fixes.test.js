@@ -319,6 +319,18 @@ describe('job runner fixes', function () {
       await sink.abort();
     });
 
+    it('a file is written under a temporary name in its folder: abort() removes it and leaves nothing under the final name', async function () {
+      const folder = fs.mkdtempSync(path.join(dir, 'sink-abort-'));
+      const output = path.join(folder, 'aborted.mp4');
+      const sink = new FrameTokenSink({ runtime, locator, output, preset: 'ultrafast' });
+      await sink.write(await greyToken(), 0);
+      await sink.write(await greyToken(), 1);
+      assert.strictEqual(path.dirname(sink.partial), folder, 'the temporary file is in the output\'s folder');
+      assert.deepStrictEqual(fs.readdirSync(folder), [path.basename(sink.partial)]);
+      await sink.abort();
+      assert.deepStrictEqual(fs.readdirSync(folder), [], 'no temporary file, nothing under the final name');
+    });
+
     it('source → sink: a frame the flow drops does not stall the source; the gap is skipped at the end', async function () {
       const src = new FrameTokenSource({ runtime, locator, input: small, maxInFlight: 2 });
       const output = path.join(dir, 'gap.mp4');

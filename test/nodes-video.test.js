@@ -305,6 +305,80 @@ describe('video nodes', function () {
     assert.strictEqual(summaries.length, 1);
   });
 
+  /** Files in `folder` (temporary ones included: they start with a dot). */
+  const filesIn = (folder) => fs.readdirSync(folder).sort();
+  const PARTIAL = /^\.(\w[\w-]*)\.partial-\d+-[0-9a-f]{8}\.mp4$/;
+
+  it('face-video-out writes a file under a temporary name in its folder and renames it on a clean finish; a failed video leaves nothing under its name', async function () {
+    const folder = fs.mkdtempSync(path.join(dir, 'tmpname-'));
+    const output = path.join(folder, 'clean.mp4');
+    const failedOutput = path.join(folder, 'failed.mp4');
+    const flow = [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, preset: 'ultrafast', wires: [['summary']] }, sink('summary'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    const out = helper.getNode('out');
+    const summaries = collect(helper.getNode('summary'));
+    const caught = collect(helper.getNode('caught'));
+    for (const msg of await greyFrames(config.runtime, 'v-tmp', [0, 1])) out.receive(msg);
+    await until(() => ffmpegChildren().length === 1 && config.runtime.stats().store.frames === 0 && filesIn(folder).length > 0, 'the encoder writing frames 0 and 1');
+    const during = filesIn(folder);
+    assert.strictEqual(during.length, 1, `one file while writing: ${during}`);
+    assert.match(during[0], PARTIAL, 'a hidden temporary name');
+    assert.strictEqual(PARTIAL.exec(during[0])[1], 'clean', 'named after the output');
+    assert.ok(!fs.existsSync(output), 'nothing under the final name while the video is written');
+    out.receive({ payload: { frames: 2 }, parts: { id: 'v-tmp', count: 2 }, complete: true });
+    await until(() => summaries.length === 1, 'the summary');
+    assert.strictEqual(summaries[0].payload.output, output);
+    assert.deepStrictEqual(filesIn(folder), ['clean.mp4'], 'renamed into place, no temporary file left');
+    assert.strictEqual((await probeMedia(locator, output, { countFrames: true })).frameCount, 2);
+    // A video whose frames change size half-way fails: its temporary file goes, nothing is named failed.mp4.
+    const [f0] = await greyFrames(config.runtime, 'v-fail', [0]);
+    const small = await config.runtime.createToken({ target: { width: 32, height: 32, channels: 3, data: new Uint8Array(32 * 32 * 3).fill(9) }, operations: [] });
+    out.receive({ ...f0, output: failedOutput });
+    await until(() => filesIn(folder).some((n) => /^\.failed\.partial-/.test(n)) || fs.existsSync(failedOutput), 'the second video started');
+    out.receive({ payload: small, parts: { id: 'v-fail', index: 1, type: 'frames' }, video: { fps: 10 } });
+    await until(() => caught.length === 1, 'the failure at the Catch node');
+    assert.strictEqual(caught[0].error.code, 'E_BAD_PARAMETER', caught[0].error.message);
+    await until(() => ffmpegChildren().length === 0, 'the encoder stopped');
+    assert.deepStrictEqual(filesIn(folder), ['clean.mp4'], 'nothing under failed.mp4, no temporary file');
+    assert.strictEqual(config.runtime.stats().store.frames, 0);
+    assert.strictEqual(summaries.length, 1, 'no summary for the failed video');
+  });
+
+  it('face-video-out: msg.output\'s folder swapped for a link to another folder while the video is written: E_PATH_DENIED, nothing written there, no temporary file left', async function () {
+    const allowed = fs.mkdtempSync(path.join(dir, 'allowed-'));
+    const outside = tempDir('nodes-video-outside-');
+    const sub = path.join(allowed, 'sub');
+    fs.mkdirSync(sub);
+    try {
+      const cfg = { ...CFG, allowedFolders: allowed };
+      const flow = [TAB, cfg, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: '', preset: 'ultrafast', wires: [['summary']] }, sink('summary'),
+        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+      await helper.load(nodes, flow);
+      const config = helper.getNode('cfg');
+      const out = helper.getNode('out');
+      const summaries = collect(helper.getNode('summary'));
+      const caught = collect(helper.getNode('caught'));
+      const [f0, f1] = await greyFrames(config.runtime, 'v-swap', [0, 1]);
+      out.receive({ ...f0, output: path.join(sub, 'out.mp4') });
+      out.receive(f1);
+      // Frame 1 comes without msg.output while frame 0's is still being checked: it joins frame 0's video.
+      await until(() => ffmpegChildren().length === 1 && config.runtime.stats().store.frames === 0, 'the encoder writing');
+      // The attacker's move: the checked folder goes away and a link to theirs takes its place.
+      fs.renameSync(sub, path.join(allowed, 'sub-moved'));
+      fs.symlinkSync(outside, sub);
+      out.receive({ payload: { frames: 2 }, parts: { id: 'v-swap', count: 2 }, complete: true });
+      await until(() => caught.length === 1, 'the refusal at the Catch node');
+      assert.strictEqual(caught[0].error.code, 'E_PATH_DENIED', caught[0].error.message);
+      assert.strictEqual(summaries.length, 0);
+      assert.deepStrictEqual(fs.readdirSync(outside), [], 'no output and no temporary file outside');
+      assert.deepStrictEqual(fs.readdirSync(path.join(allowed, 'sub-moved')), [], 'no temporary file left behind either');
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('face-job: msg.command "cancel" and close() (redeploy) stop a running job without a Catch error, kill ffmpeg and free its frames', async function () {
     const flow = [TAB, CFG,
       { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['progress']] }, sink('result'), sink('progress'),

@@ -65,6 +65,8 @@ export = function (RED: Red): void {
     const locator = new FfmpegLocator({ logger: (level, message) => (level === 'info' ? node.log(message) : node.warn(message)) });
     const endTimeoutMs = (numberOption(def.endTimeout) ?? Number(nodeDefaults('face-video-out').endTimeout)) * 1000;
     let seq: Sequence | undefined;
+    /** Set while a first frame's sink is being opened. */
+    let opening: Promise<void> | undefined;
     // Ids of videos already finished: a frame of theirs arriving late (after End wait) must not
     // start a new file over the finished one.
     const finished: string[] = [];
@@ -109,66 +111,83 @@ export = function (RED: Red): void {
         return;
       }
       if (seq && seq.id !== id) await finish(seq, send);
+      // The first frame of a video opens its sink (after its msg.output is checked): frames arriving
+      // meanwhile wait for that sink instead of opening one of their own on the node's Output.
+      while (!seq && opening) await opening;
       if (!seq) {
-        const video = (msg.video ?? {}) as { source?: string; fps?: number };
-        const live = typeof video.source === 'string' && isLiveSource(video.source);
-        const audioFrom = live ? undefined : runtime.paths.knownSource(video.source);
-        // An output named in a message is untrusted: a stream URL of an allowed scheme, or a file in the allowed folders.
-        const output = typeof msg.output === 'string' && msg.output ? await runtime.paths.output(msg.output, 'msg.output') : (def.output ?? '').trim();
-        seq = {
-          id,
-          output,
-          started: performance.now(),
-          lastStatus: 0,
-          downgraded: 0,
-          sink: new FrameTokenSink({
-            runtime,
-            locator,
+        let opened!: () => void;
+        opening = new Promise<void>((resolve) => (opened = resolve));
+        try {
+          const video = (msg.video ?? {}) as { source?: string; fps?: number };
+          const live = typeof video.source === 'string' && isLiveSource(video.source);
+          const audioFrom = live ? undefined : runtime.paths.knownSource(video.source);
+          // An output named in a message is untrusted: a stream URL of an allowed scheme, or a file in
+          // the allowed folders (checked again when the file is created and when it is renamed).
+          const fromMessage = typeof msg.output === 'string' && msg.output !== '';
+          const output = fromMessage ? await runtime.paths.output(msg.output, 'msg.output').catch((error: unknown) => {
+            runtime.release(token); // refused: the frame goes with the error
+            throw error;
+          }) : (def.output ?? '').trim();
+          seq = {
+            id,
             output,
-            // msg.video.source can be forged: its audio is read only from a source this runtime opened, or a file in the allowed folders.
-            ...(audioFrom ? { audioFrom } : {}),
-            keepAudio: def.keepAudio !== false,
-            provenance: def.provenance !== false,
-            ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
-            ...(numberOption(def.quality) !== undefined ? { quality: numberOption(def.quality) } : {}),
-            ...(def.preset ? { preset: def.preset } : {}),
-            // A live video keeps its speed: an index the source dropped shows the previous frame, held
-            // on screen by its timestamp (nothing is encoded for it).
-            ...(live ? { onSkip: 'hold' as const } : {}),
-          }),
-        };
+            started: performance.now(),
+            lastStatus: 0,
+            downgraded: 0,
+            sink: new FrameTokenSink({
+              runtime,
+              locator,
+              output,
+              // msg.video.source can be forged: its audio is read only from a source this runtime opened, or a file in the allowed folders.
+              ...(audioFrom ? { audioFrom } : {}),
+              keepAudio: def.keepAudio !== false,
+              provenance: def.provenance !== false,
+              ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
+              ...(numberOption(def.quality) !== undefined ? { quality: numberOption(def.quality) } : {}),
+              ...(def.preset ? { preset: def.preset } : {}),
+              // A live video keeps its speed: an index the source dropped shows the previous frame, held
+              // on screen by its timestamp (nothing is encoded for it).
+              ...(live ? { onSkip: 'hold' as const } : {}),
+              ...(fromMessage ? { outputCheck: (path: string) => runtime.paths.contains(path) } : {}),
+            }),
+          };
+        } finally {
+          opening = undefined;
+          opened();
+        }
       }
       const current = seq;
-      const index = typeof parts.index === 'number' ? parts.index : token.target.index ?? current.sink.received;
+      const sink = current.sink;
+      const index = typeof parts.index === 'number' ? parts.index : token.target.index ?? sink.received;
       const fps = numberOption(def.fps) ?? ((msg.video as { fps?: number } | undefined)?.fps);
       // Indexes the source dropped just before this frame (overload): skipped, not waited for.
       const droppedBefore = Math.min(MAX_DROPPED_BEFORE, Math.max(0, Math.floor(Number((msg.video as { droppedBefore?: number } | undefined)?.droppedBefore) || 0)));
-      if (droppedBefore > 0 && current.sink.open) {
-        for (let i = index - droppedBefore; i < index; i++) await current.sink.skip(i).catch(() => undefined);
+      if (droppedBefore > 0 && sink.open) {
+        for (let i = index - droppedBefore; i < index; i++) await sink.skip(i).catch(() => undefined);
       }
       // The frame's time (the sum of its stage times) feeds the flow's downgrade policy.
       const policy = runtime.downgrade;
       if (policy) policy.observe(token.journal.reduce((sum, entry) => sum + entry.ms, 0));
       if (token.state === 'downgraded_for_performance') current.downgraded++;
       try {
-        await current.sink.write(token, index, fps);
+        await sink.write(token, index, fps);
       } catch (err) {
         runtime.release(token);
         // One error per video (frames in flight together fail together): stop ffmpeg, free its
         // frames, drop what still comes.
         if (current.failed) return;
         current.failed = true;
-        await current.sink.abort();
+        await sink.abort();
         throw err;
       }
       if (typeof parts.count === 'number') current.expected = parts.count;
       const now = performance.now();
       if (now - current.lastStatus > 500) {
         current.lastStatus = now;
-        const fps = current.sink.received / ((now - current.started) / 1000);
-        node.status({ fill: 'green', shape: 'dot', text: statusText([plural(current.sink.received, 'frame'), `${fps.toFixed(1)} fps`, current.sink.skipped > 0 && `${current.sink.skipped} dropped`, current.downgraded > 0 && `${current.downgraded} downgraded`]) });
+        const fps = sink.received / ((now - current.started) / 1000);
+        node.status({ fill: 'green', shape: 'dot', text: statusText([plural(sink.received, 'frame'), `${fps.toFixed(1)} fps`, sink.skipped > 0 && `${sink.skipped} dropped`, current.downgraded > 0 && `${current.downgraded} downgraded`]) });
       }
-      if (current.expected !== undefined && current.sink.received + current.sink.skipped >= current.expected) await finish(current, send);
+      if (current.expected !== undefined && sink.received + sink.skipped >= current.expected) await finish(current, send);
     }
 
     function finish(current: Sequence, send: (m: NodeMessage) => void): Promise<void> {
@@ -187,6 +206,10 @@ export = function (RED: Red): void {
             node.status({ fill: 'grey', shape: 'dot', text: statusText([`wrote ${plural(result.frames, 'frame')}`, `${result.durationSec.toFixed(1)} s`, result.repeated > 0 && `${result.repeated} dropped, ${result.onSkip === 'hold' ? 'held' : 'repeated'}`]) });
             send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
           } catch (err) {
+            // One error per video: a write of it may have reported this failure already (the
+            // encoder failed to open while the end message was being handled).
+            if (current.failed) return;
+            current.failed = true;
             const error = asFaceError(err, 'video-out');
             node.status(errorStatus(error));
             node.error(error, { payload: { output: current.output }, error: { code: error.code, message: error.message } });
@@ -222,7 +245,7 @@ export = function (RED: Red): void {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
-          node.warn(`face-video-out: closing "${current.output}" took over ${CLOSE_FINISH_MS / 1000} s; the encoder was stopped and the file may be incomplete`);
+          node.warn(`face-video-out: closing "${current.output}" took over ${CLOSE_FINISH_MS / 1000} s; the encoder was stopped and nothing was kept under that name (a stream may have ended early)`);
           resolve(current.sink.abort());
         }, CLOSE_FINISH_MS);
       });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'crypto';
-import { provenanceOf, videoMetadata } from '../provenance';
 import { FaceError, toFaceError } from '../errors';
 import type { Runtime } from '../runtime';
 import { advance, createToken } from '../token/token';
@@ -10,6 +9,8 @@ import { InFlightLimit } from '../store/in-flight-limit';
 import { VideoEncoder, type EncodeResult, type SkipFill } from '../video/encoder';
 import { classifySource } from '../video/source';
 import { isYuv, type Pixels } from '../vision/yuv';
+import type { OutputCheck } from './output';
+import { VideoOutput } from './video-output';
 
 /** Decoder settings a source passes on as given (reconnects of a live source, timeouts, size). */
 export type FrameTokenSourceDecoderOptions = Pick<
@@ -200,6 +201,8 @@ export interface FrameTokenSinkOptions {
   provenance?: boolean;
   /** What a skipped index becomes (see VideoEncoderOptions.onSkip); 'hold' and 'repeat' keep a live video's time. */
   onSkip?: SkipFill;
+  /** Where a file output may be written (an output named in a message): checked when it is created and again at the rename. */
+  outputCheck?: OutputCheck;
 }
 
 /**
@@ -208,9 +211,15 @@ export interface FrameTokenSinkOptions {
  * order) and frees everything else the token holds at once. `write()` takes the token: its
  * frames are freed whether the write succeeds or not. When the encoder cannot be opened (a bad
  * output), that first error is kept: every later write and `finish()` reject with it.
+ *
+ * A file is written like a job's (VideoOutput): under a temporary name in its folder, renamed
+ * by `finish()`; a failed write or `abort()` leaves nothing under the final name.
  */
 export class FrameTokenSink {
   private encoder?: VideoEncoder;
+  /** The encoder being opened (the output file is created first): concurrent writes wait for the same one. */
+  private opening?: Promise<VideoEncoder>;
+  private out?: VideoOutput;
   private failure?: FaceError;
   private readonly owner = `video-out:${randomUUID()}`;
   received = 0;
@@ -222,20 +231,26 @@ export class FrameTokenSink {
     return this.encoder?.pid;
   }
 
+  /** The encoder was opened (or is being opened) on a first frame, and did not fail to. */
   get open(): boolean {
-    return this.encoder !== undefined;
+    return this.opening !== undefined && !this.failure;
+  }
+
+  /** The temporary file the video is written to until `finish()` renames it (undefined for a stream, or before the first frame). */
+  get partial(): string | undefined {
+    return this.out?.partial;
   }
 
   async write(token: FaceToken, index: number, fps?: number): Promise<void> {
     const { runtime } = this.options;
     const store = runtime.store;
     const target = token.target.frame;
-    let encoder: VideoEncoder;
+    let opening: Promise<VideoEncoder>;
     let ref: FrameRef;
     try {
       if (this.failure) throw this.failure;
       const pixels = store.pixels(target);
-      encoder = this.encoder ?? this.openEncoder(pixels, this.startIndexFor(index, fps), fps, token);
+      opening = this.opening ?? this.openEncoder(pixels, this.startIndexFor(index, fps), fps, token);
       // The pixels move to a ref of our own (no copy, no new room needed) and the token is freed
       // whole. Deliberately not a reown: the release of the token's ref is what tells an upstream in-flight gate
       // (face-video-in) that the frame arrived, so frames parked here behind an index the flow
@@ -247,6 +262,13 @@ export class FrameTokenSink {
       throw error;
     }
     this.received++;
+    let encoder: VideoEncoder;
+    try {
+      encoder = await opening;
+    } catch (error) {
+      store.release(ref);
+      throw error;
+    }
     // The encoder frees `ref` once written (our owner tag is the backstop on finish/abort).
     await encoder.write(index, ref);
   }
@@ -254,21 +276,33 @@ export class FrameTokenSink {
   async skip(index: number): Promise<void> {
     if (this.failure) throw this.failure;
     this.skipped++;
-    await this.encoder?.skip(index);
+    const encoder = this.encoder ?? (this.opening ? await this.opening : undefined);
+    await encoder?.skip(index);
   }
 
+  /** Closes the video: the encoder finishes and a file takes its final name. When finishing fails, the temporary file goes. */
   async finish(): Promise<EncodeResult> {
     if (this.failure) throw this.failure;
-    if (!this.encoder) throw new FaceError('E_VIDEO_ENCODE', `no frames were written to "${this.options.output}"`);
     try {
-      return await this.encoder.finish();
+      const encoder = this.encoder ?? (this.opening ? await this.opening : undefined);
+      if (!encoder) throw new FaceError('E_VIDEO_ENCODE', `no frames were written to "${this.options.output}"`);
+      try {
+        const encoded = await encoder.finish();
+        return { ...encoded, outputPath: this.out?.renamed ? await this.out.commit() : encoded.outputPath };
+      } catch (error) {
+        await this.out?.discard().catch(() => undefined);
+        throw error;
+      }
     } finally {
       this.options.runtime.store.releaseOwner(this.owner);
     }
   }
 
+  /** Stops ffmpeg, frees the frames it holds and removes the unfinished file (nothing is left under the final name). */
   async abort(): Promise<void> {
-    await this.encoder?.abort();
+    const encoder = this.encoder ?? (await this.opening?.catch(() => undefined));
+    await encoder?.abort();
+    await this.out?.discard().catch(() => undefined);
     this.options.runtime.store.releaseOwner(this.owner);
   }
 
@@ -284,35 +318,57 @@ export class FrameTokenSink {
     return Number.isInteger(index) && index > 0 && index < window ? 0 : index;
   }
 
-  /** The encoder, sized by the first frame; a refusal (bad output, bad size) is kept as the sink's failure. */
-  private openEncoder(first: Pixels, startIndex: number, fps: number | undefined, firstToken: FaceToken): VideoEncoder {
+  /**
+   * The encoder, sized by the first frame, on the output created first (a file under its
+   * temporary name); a refusal (bad output, bad size) is kept as the sink's failure. Started
+   * synchronously: the first write's call sets `opening` before it awaits anything.
+   */
+  private openEncoder(first: Pixels, startIndex: number, fps: number | undefined, firstToken: FaceToken): Promise<VideoEncoder> {
     const { width, height } = first;
     const o = this.options;
-    // Marked from the first frame's journal: a swap or enhance stage that ran on it (with or without a face).
-    const marks = o.provenance === false ? undefined : provenanceOf(firstToken, { stageRan: true });
-    const audioFrom = o.audioFrom && !classifySource(o.audioFrom).live ? o.audioFrom : undefined;
-    try {
-      this.encoder = new VideoEncoder({
-        locator: o.locator,
-        store: o.runtime.store,
-        output: o.output,
-        width,
-        height,
-        fps: fps ?? o.fps ?? 25,
-        startIndex,
-        ...(audioFrom ? { audioFrom } : {}),
-        keepAudio: o.keepAudio !== false,
-        ...(o.quality !== undefined ? { quality: o.quality } : {}),
-        ...(o.preset ? { preset: o.preset } : {}),
-        ...(marks ? { metadata: videoMetadata(marks) } : {}),
-        ...(o.onSkip ? { onSkip: o.onSkip } : {}),
-        // Fed in the form the frames come in (YUV from face-video-in); another form is converted.
-        ...(isYuv(first) ? { pixelFormat: 'yuv420p' as const, ...(first.matrix === 'bt709' ? { matrix: 'bt709' as const } : {}) } : {}),
-      });
-    } catch (error) {
-      this.failure = toFaceError(error, 'E_VIDEO_ENCODE');
-      throw this.failure;
-    }
+    const opening = (async (): Promise<VideoEncoder> => {
+      try {
+        const audioFrom = o.audioFrom && !classifySource(o.audioFrom).live ? o.audioFrom : undefined;
+        const out = new VideoOutput(o.output, {
+          ...(audioFrom ? { input: audioFrom } : {}),
+          ...(o.outputCheck ? { check: o.outputCheck } : {}),
+          // Marked from the first frame's journal: a swap or enhance stage that ran on it (with or without a face).
+          ...(o.provenance === false ? {} : { provenance: { firstFrame: firstToken } }),
+        });
+        this.out = out;
+        out.checkFolder();
+        await out.open();
+        return this.makeEncoder(out, width, height, startIndex, fps, first, audioFrom);
+      } catch (error) {
+        await this.out?.discard().catch(() => undefined);
+        this.failure = toFaceError(error, 'E_VIDEO_ENCODE');
+        throw this.failure;
+      }
+    })();
+    // Awaited by the write that started it; a write that fails before then must not leave it unhandled.
+    opening.catch(() => undefined);
+    this.opening = opening;
+    return opening;
+  }
+
+  private makeEncoder(out: VideoOutput, width: number, height: number, startIndex: number, fps: number | undefined, first: Pixels, audioFrom: string | undefined): VideoEncoder {
+    const o = this.options;
+    this.encoder = new VideoEncoder({
+      locator: o.locator,
+      store: o.runtime.store,
+      ...out.encoderTarget(),
+      width,
+      height,
+      fps: fps ?? o.fps ?? 25,
+      startIndex,
+      ...(audioFrom ? { audioFrom } : {}),
+      keepAudio: o.keepAudio !== false,
+      ...(o.quality !== undefined ? { quality: o.quality } : {}),
+      ...(o.preset ? { preset: o.preset } : {}),
+      ...(o.onSkip ? { onSkip: o.onSkip } : {}),
+      // Fed in the form the frames come in (YUV from face-video-in); another form is converted.
+      ...(isYuv(first) ? { pixelFormat: 'yuv420p' as const, ...(first.matrix === 'bt709' ? { matrix: 'bt709' as const } : {}) } : {}),
+    });
     return this.encoder;
   }
 }
