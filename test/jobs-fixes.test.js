@@ -331,6 +331,17 @@ describe('job runner fixes', function () {
       assert.deepStrictEqual(fs.readdirSync(folder), [], 'no temporary file, nothing under the final name');
     });
 
+    it('finish() before any frame: an empty result, no file, no ffmpeg', async function () {
+      const folder = fs.mkdtempSync(path.join(dir, 'sink-empty-'));
+      const counting = countingLocator(locator);
+      const sink = new FrameTokenSink({ runtime, locator: counting, output: path.join(folder, 'empty.mp4'), fps: 12 });
+      await sink.skip(0);
+      const result = await sink.finish();
+      assert.deepStrictEqual(result, { frames: 0, dropped: 1, repeated: 0, onSkip: 'drop', late: 0, fps: 12, durationSec: 0 });
+      assert.deepStrictEqual(fs.readdirSync(folder), []);
+      assert.strictEqual(counting.calls, 0, 'ffmpeg never started');
+    });
+
     it('source → sink: a frame the flow drops does not stall the source; the gap is skipped at the end', async function () {
       const src = new FrameTokenSource({ runtime, locator, input: small, maxInFlight: 2 });
       const output = path.join(dir, 'gap.mp4');

@@ -346,6 +346,47 @@ describe('video nodes', function () {
     assert.strictEqual(summaries.length, 1, 'no summary for the failed video');
   });
 
+  it('face-video-out: an end message before the first frame finishes the video: at once with no frames (empty summary, no file), or after its frames arrive (or End wait)', async function () {
+    const folder = fs.mkdtempSync(path.join(dir, 'early-end-'));
+    const output = path.join(folder, 'early.mp4');
+    const flow = [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, preset: 'ultrafast', endTimeout: 0.5, wires: [['summary']] }, sink('summary')];
+    await helper.load(nodes, flow);
+    const config = helper.getNode('cfg');
+    const out = helper.getNode('out');
+    const seen = watch(out);
+    const summaries = collect(helper.getNode('summary'));
+    // A source stopped before its first frame: end message with count 0.
+    out.receive({ payload: { frames: 0 }, parts: { id: 'v-none', count: 0, type: 'frames' }, complete: true });
+    await until(() => summaries.length === 1, 'the summary of an empty video', 5000);
+    assert.deepStrictEqual(summaries[0].payload, { frames: 0, durationSec: 0, fps: 0, dropped: 0, repeated: 0, gaps: 'drop', late: 0, downgraded: 0, output: null });
+    assert.deepStrictEqual(summaries[0].parts, { id: 'v-none', type: 'frames' });
+    assert.strictEqual(seen.statuses.at(-1), 'no frames: nothing written');
+    assert.deepStrictEqual(filesIn(folder), [], 'no file');
+    assert.deepStrictEqual(ffmpegChildren(), [], 'no encoder started');
+    // The end of a 3-frame video overtakes its frames (a slower branch); frame 1 is dropped on the way.
+    const [f0, f1, f2] = await greyFrames(config.runtime, 'v-slow', [0, 1, 2]);
+    config.runtime.release(f1.payload); // dropped in the flow
+    out.receive({ payload: { frames: 3 }, parts: { id: 'v-slow', count: 3, type: 'frames' }, complete: true });
+    out.receive(f0);
+    out.receive(f2);
+    await until(() => summaries.length === 2, 'the summary once End wait ran out for the missing frame', 10000);
+    assert.deepStrictEqual([summaries[1].payload.frames, summaries[1].payload.dropped, summaries[1].payload.output], [2, 1, output]);
+    assert.deepStrictEqual(filesIn(folder), ['early.mp4']);
+    assert.strictEqual((await probeMedia(locator, output, { countFrames: true })).frameCount, 2);
+    // An end announcing frames none of which come: a warning and an empty summary after End wait.
+    out.receive({ payload: { frames: 2 }, parts: { id: 'v-lost', count: 2, type: 'frames' }, complete: true });
+    await until(() => summaries.length === 3, 'the summary of a video whose frames never came', 5000);
+    assert.deepStrictEqual([summaries[2].payload.frames, summaries[2].payload.dropped, summaries[2].payload.output], [0, 2, null]);
+    assert.ok(seen.warnings.some((w) => /none of its 2 frames arrived/.test(w)), seen.warnings.join('\n'));
+    assert.deepStrictEqual(filesIn(folder), ['early.mp4'], 'nothing else written');
+    // A late end message of a finished video changes nothing.
+    out.receive({ payload: { frames: 3 }, parts: { id: 'v-slow', count: 3, type: 'frames' }, complete: true });
+    await sleep(700);
+    assert.strictEqual(summaries.length, 3);
+    assert.strictEqual(config.runtime.stats().store.frames, 0);
+    assert.deepStrictEqual(ffmpegChildren(), []);
+  });
+
   it('face-video-out: msg.output\'s folder swapped for a link to another folder while the video is written: E_PATH_DENIED, nothing written there, no temporary file left', async function () {
     const allowed = fs.mkdtempSync(path.join(dir, 'allowed-'));
     const outside = tempDir('nodes-video-outside-');

@@ -1,4 +1,4 @@
-import { FrameTokenSink } from '../runtime/jobs';
+import { FrameTokenSink, type SinkResult } from '../runtime/jobs';
 import { classifySource, FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
@@ -20,8 +20,10 @@ interface Def extends NodeDef {
 
 interface Sequence {
   id: string;
-  sink: FrameTokenSink;
-  output: string;
+  /** Opened on the first frame (its output and audio come with it); undefined while no frame arrived. */
+  sink?: FrameTokenSink;
+  /** The output, once the first frame named it. */
+  output?: string;
   expected?: number;
   endTimer?: NodeJS.Timeout;
   started: number;
@@ -41,6 +43,11 @@ const MAX_DROPPED_BEFORE = 10_000;
 const FINISHED_IDS = 16;
 /** The sequence id of messages without msg.parts: never treated as finished. */
 const DEFAULT_ID = 'stream';
+
+/** Frames of a video that arrived or were skipped so far. */
+function arrived(seq: Sequence): number {
+  return seq.sink ? seq.sink.received + seq.sink.skipped : 0;
+}
 
 /**
  * Frame tokens → a video file or stream. Frames are written in `msg.parts.index` order and
@@ -86,8 +93,15 @@ export = function (RED: Red): void {
     async function handle(msg: NodeMessage, send: (m: NodeMessage) => void): Promise<void> {
       const parts = (msg.parts ?? {}) as { id?: string; index?: number; count?: number };
       if (msg.command === 'stop' || msg.complete !== undefined) {
-        if (!seq) return;
-        if (typeof parts.count === 'number' && parts.count > seq.sink.received + seq.sink.skipped && msg.command !== 'stop') {
+        if (!seq) {
+          // The end of a video none of whose frames arrived yet (they are slower than the end
+          // message, or there are none): its frames are waited for like any missing frame; with
+          // none to wait for it finishes now, empty. A stop, an end without an id or the end of
+          // a video already finished has nothing to finish.
+          if (msg.command === 'stop' || typeof parts.id !== 'string' || finished.includes(parts.id)) return;
+          seq = { id: parts.id, started: performance.now(), lastStatus: 0, downgraded: 0 };
+        }
+        if (typeof parts.count === 'number' && parts.count > arrived(seq) && msg.command !== 'stop') {
           // Frames are still in the flow: finish when they arrive, or after endTimeout.
           const current = seq;
           current.expected = parts.count;
@@ -113,8 +127,8 @@ export = function (RED: Red): void {
       if (seq && seq.id !== id) await finish(seq, send);
       // The first frame of a video opens its sink (after its msg.output is checked): frames arriving
       // meanwhile wait for that sink instead of opening one of their own on the node's Output.
-      while (!seq && opening) await opening;
-      if (!seq) {
+      while (!seq?.sink && opening) await opening;
+      if (!seq?.sink) {
         let opened!: () => void;
         opening = new Promise<void>((resolve) => (opened = resolve));
         try {
@@ -128,13 +142,12 @@ export = function (RED: Red): void {
             runtime.release(token); // refused: the frame goes with the error
             throw error;
           }) : (def.output ?? '').trim();
-          seq = {
-            id,
-            output,
-            started: performance.now(),
-            lastStatus: 0,
-            downgraded: 0,
-            sink: new FrameTokenSink({
+          // A video whose end message came first is already waiting for its frames.
+          seq ??= { id, started: performance.now(), lastStatus: 0, downgraded: 0 };
+          if (!seq.sink) {
+            seq.output = output;
+            seq.started = performance.now();
+            seq.sink = new FrameTokenSink({
               runtime,
               locator,
               output,
@@ -149,15 +162,15 @@ export = function (RED: Red): void {
               // on screen by its timestamp (nothing is encoded for it).
               ...(live ? { onSkip: 'hold' as const } : {}),
               ...(fromMessage ? { outputCheck: (path: string) => runtime.paths.contains(path) } : {}),
-            }),
-          };
+            });
+          }
         } finally {
           opening = undefined;
           opened();
         }
       }
       const current = seq;
-      const sink = current.sink;
+      const sink = current.sink!;
       const index = typeof parts.index === 'number' ? parts.index : token.target.index ?? sink.received;
       const fps = numberOption(def.fps) ?? ((msg.video as { fps?: number } | undefined)?.fps);
       // Indexes the source dropped just before this frame (overload): skipped, not waited for.
@@ -187,7 +200,7 @@ export = function (RED: Red): void {
         const fps = sink.received / ((now - current.started) / 1000);
         node.status({ fill: 'green', shape: 'dot', text: statusText([plural(sink.received, 'frame'), `${fps.toFixed(1)} fps`, sink.skipped > 0 && `${sink.skipped} dropped`, current.downgraded > 0 && `${current.downgraded} downgraded`]) });
       }
-      if (current.expected !== undefined && sink.received + sink.skipped >= current.expected) await finish(current, send);
+      if (current.expected !== undefined && arrived(current) >= current.expected) await finish(current, send);
     }
 
     function finish(current: Sequence, send: (m: NodeMessage) => void): Promise<void> {
@@ -201,7 +214,11 @@ export = function (RED: Red): void {
         current.finishing = (async () => {
           if (current.failed) return; // already reported, ffmpeg already stopped
           try {
-            const result = await current.sink.finish();
+            const result = current.sink ? await current.sink.finish() : undefined;
+            if (!result || result.outputPath === undefined) {
+              sendEmpty(current, result, send);
+              return;
+            }
             const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, repeated: result.repeated, gaps: result.onSkip, late: result.late, downgraded: current.downgraded, output: result.outputPath };
             node.status({ fill: 'grey', shape: 'dot', text: statusText([`wrote ${plural(result.frames, 'frame')}`, `${result.durationSec.toFixed(1)} s`, result.repeated > 0 && `${result.repeated} dropped, ${result.onSkip === 'hold' ? 'held' : 'repeated'}`]) });
             send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
@@ -219,11 +236,25 @@ export = function (RED: Red): void {
       return current.finishing;
     }
 
+    /**
+     * A video that ended with no frame written (its end came and none of its frames did within
+     * End wait, or it had none): nothing is written, the summary says so (`frames: 0`,
+     * `output: null`) and, when frames were announced, a warning says they never arrived.
+     */
+    function sendEmpty(current: Sequence, result: SinkResult | undefined, send: (m: NodeMessage) => void): void {
+      const missing = current.expected ?? 0;
+      const summary = { frames: 0, durationSec: 0, fps: result?.fps ?? numberOption(def.fps) ?? 0, dropped: Math.max(missing, result?.dropped ?? 0), repeated: 0, gaps: result?.onSkip ?? 'drop', late: 0, downgraded: current.downgraded, output: null };
+      if (missing > 0) node.warn(`video ${current.id} ended but none of its ${plural(missing, 'frame')} arrived within End wait; nothing was written`);
+      node.status({ fill: 'grey', shape: 'ring', text: 'no frames: nothing written' });
+      send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
+    }
+
     /** Finishes a video on close (no summary message: the flow is going away); failures are logged. */
     async function closeSequence(current: Sequence): Promise<void> {
-      if (current.failed) return;
+      if (current.failed || !current.sink) return;
       try {
         const result = await current.sink.finish();
+        if (result.outputPath === undefined) return;
         node.log(`closed "${current.output}" on redeploy: ${result.frames} frames, ${result.dropped} dropped, ${result.repeated} shown as the previous frame`);
       } catch (err) {
         const error = asFaceError(err, 'video-out');
@@ -246,7 +277,7 @@ export = function (RED: Red): void {
       const timedOut = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
           node.warn(`face-video-out: closing "${current.output}" took over ${CLOSE_FINISH_MS / 1000} s; the encoder was stopped and nothing was kept under that name (a stream may have ended early)`);
-          resolve(current.sink.abort());
+          resolve(current.sink?.abort());
         }, CLOSE_FINISH_MS);
       });
       void Promise.race([closeSequence(current), timedOut]).finally(() => {

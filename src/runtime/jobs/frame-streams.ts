@@ -205,6 +205,9 @@ export interface FrameTokenSinkOptions {
   outputCheck?: OutputCheck;
 }
 
+/** What a sink wrote: the encoder's result, without `outputPath` when no frame arrived (nothing was written). */
+export type SinkResult = Omit<EncodeResult, 'outputPath'> & { outputPath?: string };
+
 /**
  * Face tokens → a video file or stream (face-video-out): opens the encoder on the first frame
  * (its size), writes each token's target frame at its index (in order, whatever the arrival
@@ -213,7 +216,8 @@ export interface FrameTokenSinkOptions {
  * output), that first error is kept: every later write and `finish()` reject with it.
  *
  * A file is written like a job's (VideoOutput): under a temporary name in its folder, renamed
- * by `finish()`; a failed write or `abort()` leaves nothing under the final name.
+ * by `finish()`; a failed write or `abort()` leaves nothing under the final name. `finish()`
+ * before any frame writes nothing and resolves with an empty result (no `outputPath`).
  */
 export class FrameTokenSink {
   private encoder?: VideoEncoder;
@@ -280,12 +284,16 @@ export class FrameTokenSink {
     await encoder?.skip(index);
   }
 
-  /** Closes the video: the encoder finishes and a file takes its final name. When finishing fails, the temporary file goes. */
-  async finish(): Promise<EncodeResult> {
+  /**
+   * Closes the video: the encoder finishes and a file takes its final name. Before any frame
+   * arrived nothing is written and the result is empty (no `outputPath`). When finishing fails,
+   * the temporary file goes.
+   */
+  async finish(): Promise<SinkResult> {
     if (this.failure) throw this.failure;
     try {
       const encoder = this.encoder ?? (this.opening ? await this.opening : undefined);
-      if (!encoder) throw new FaceError('E_VIDEO_ENCODE', `no frames were written to "${this.options.output}"`);
+      if (!encoder) return this.emptyResult();
       try {
         const encoded = await encoder.finish();
         return { ...encoded, outputPath: this.out?.renamed ? await this.out.commit() : encoded.outputPath };
@@ -304,6 +312,11 @@ export class FrameTokenSink {
     await encoder?.abort();
     await this.out?.discard().catch(() => undefined);
     this.options.runtime.store.releaseOwner(this.owner);
+  }
+
+  /** A sink finished before its first frame: nothing was written. */
+  private emptyResult(): SinkResult {
+    return { frames: 0, dropped: this.skipped, repeated: 0, onSkip: this.options.onSkip ?? 'drop', late: 0, fps: this.options.fps ?? 25, durationSec: 0 };
   }
 
   /**

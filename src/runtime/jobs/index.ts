@@ -14,4 +14,4 @@ export type { JobSummary } from './summary';
 export { FrameTokenSource, FrameTokenSink } from './frame-streams';
 export { PixelWorkerPool } from './pixel-workers';
 export { PIXEL_WORKER_STAGES } from './pixel-protocol';
-export type { FrameTokenSourceOptions, FrameTokenSourceDecoderOptions, FrameTokenSinkOptions, SourcedToken } from './frame-streams';
+export type { FrameTokenSourceOptions, FrameTokenSourceDecoderOptions, FrameTokenSinkOptions, SinkResult, SourcedToken } from './frame-streams';
