@@ -44,7 +44,7 @@ exit codes: 0 done (also: a live run stopped with Ctrl-C/SIGTERM whose output wa
 late, held, timeSec, fps, provider, models, output, width, height, stages, alerts, downgrades, privacy?, error? }
   privacy (jobs that blur): { frames, framesFullScan, framesRollingScan, framesTrackedOnly,
   framesNotCovered, notCoveredFrames, facesBlurred, facesHeld, tracks, minFaceCovered,
-  scanIntervalSec, lookaheadFrames, tilesPerFrame, planTiles }`;
+  scanIntervalSec, scanIntervalMaxSec, framesStretchedScan, lookaheadFrames, tilesPerFrame, planTiles }`;
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
