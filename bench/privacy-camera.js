@@ -224,7 +224,7 @@ async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg }) {
       processingFps: r2(r.processingFps),
       delaySec: delays.length ? { p50: r2(pct(delays, 0.5)), p95: r2(pct(delays, 0.95)), max: r2(delays[delays.length - 1]) } : null,
       file: { valid: Boolean(valid.frames) && !valid.error, frames: valid.frames, error: valid.error || undefined },
-      output: v && { framesOut: v.framesOut, framesProcessed: v.framesProcessed, framesRepeated: v.framesRepeated, framesUnreadable: v.framesUnreadable, framesWithVisibleFace: v.framesWithVisibleFace, visibleFaceFrames: v.visibleFaceFrames, visibleAtEdge: v.visibleAtEdge, faceFrames: v.faceFrames, repeatsWithVisibleFace: v.repeatsWithVisibleFace, framesUnreadable: v.framesUnreadable, bySize: v.bySize },
+      output: v && { framesOut: v.framesOut, framesProcessed: v.framesProcessed, framesRepeated: v.framesRepeated, framesUnreadable: v.framesUnreadable, framesWithVisibleFace: v.framesWithVisibleFace, visibleFaceFrames: v.visibleFaceFrames, visibleAtEdge: v.visibleAtEdge, faceFrames: v.faceFrames, repeatsWithVisibleFace: v.repeatsWithVisibleFace, bySize: v.bySize },
       cpuMsPerProcessedFrame: r2((cpu.user + cpu.system) / 1000 / Math.max(1, r.framesProcessed)),
       privacy: r.privacy,
     };
