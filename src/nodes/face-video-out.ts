@@ -4,7 +4,7 @@ import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import { configOf, missingConfig, numberOption } from './lib/stage-node';
 import { asFaceError } from './lib/messages';
-import { errorStatus, plural, progressText, statusText } from './lib/status';
+import { errorStatus, plural, statusText } from './lib/status';
 
 interface Def extends NodeDef {
   config?: string;

@@ -546,7 +546,6 @@ export class VideoJob {
   }
 
   private async processFrame(frame: DecodedFrame, source: JobSource | undefined, droppedBefore: number, cadence?: string): Promise<void> {
-    const { args } = this.job;
     const encoder = this.encoder!;
     const policy = this.job.failurePolicy;
     const attempts = typeof policy === 'object' ? 1 + policy.retry : 1;
