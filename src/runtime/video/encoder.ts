@@ -7,7 +7,7 @@ import type { FfmpegLocator } from './ffmpeg-path';
 import { childFdPath, describeExit, FfmpegProcess } from './process';
 import { encoderArgs, fdOutputFor, outputTarget, STREAM_FORMATS, type OutputTarget } from './ffmpeg-args';
 import { IO_TIMEOUT_MS, KILL_GRACE_MS, MIN_PARKED, PARK_BUDGET_SHARE, PARK_SECONDS } from './io-defaults';
-import { isYuv, rgbToYuv, yuvToRgb, type Pixels } from '../vision/yuv';
+import { isYuv, rgbToYuv, yuvLayout, yuvToRgb, type Pixels } from '../vision/yuv';
 import { RawMatroskaWriter } from './raw-matroska';
 
 export interface VideoEncoderOptions {
@@ -219,7 +219,7 @@ export class VideoEncoder {
    * When more frames are parked than allowed while the next index is missing, the missing
    * indexes before the first parked frame are given up (written as skipped).
    */
-  private giveUpGaps(sample: { width: number; height: number } | undefined): void {
+  private giveUpGaps(sample: Pixels | undefined): void {
     if (this.pending.has(this.next)) return;
     let parked = 0;
     let first = Infinity;
@@ -242,17 +242,19 @@ export class VideoEncoder {
    * limits, at least a minute of frames) is refused as late: filling the gap to it would cost
    * time and memory in proportion to a number any message can choose (1e9 froze the process).
    */
-  private tooFarAhead(index: number, sample: { width: number; height: number } | undefined): boolean {
+  private tooFarAhead(index: number, sample: Pixels | undefined): boolean {
     if (!Number.isInteger(index) || this.finishing) return false;
     const horizon = Math.max(4 * this.parkLimit(sample), Math.round(this.options.fps * 60));
     return index - this.next > horizon;
   }
 
   /** Frames that may park: the option, or PARK_SECONDS of frames, never more than PARK_BUDGET_SHARE of the store in frames like `sample`. */
-  private parkLimit(sample: { width: number; height: number } | undefined): number {
+  private parkLimit(sample: Pixels | undefined): number {
     const frames = this.options.maxParked ?? Math.max(MIN_PARKED, Math.round(this.options.fps * PARK_SECONDS));
     if (!sample) return Math.max(1, frames);
-    const byBudget = Math.floor((this.options.store.stats().budgetBytes * PARK_BUDGET_SHARE) / (sample.width * sample.height * 3));
+    // The frame's real size: a YUV 4:2:0 frame holds 1.5 bytes a pixel, an RGB one 3.
+    const bytes = isYuv(sample) ? yuvLayout(sample.width, sample.height).bytes : sample.width * sample.height * sample.channels;
+    const byBudget = Math.floor((this.options.store.stats().budgetBytes * PARK_BUDGET_SHARE) / bytes);
     return Math.max(1, Math.min(frames, byBudget));
   }
 
