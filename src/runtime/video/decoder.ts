@@ -115,7 +115,8 @@ export interface DecoderStreamInfo {
 type RunEnd = { kind: 'stopped' } | { kind: 'ended'; reason: string; ok: boolean; delivered: number; nextIndex?: number };
 
 /**
- * Decodes a file, stream or device into RGB frames in the frame store. Each frame's bytes are
+ * Decodes a file, stream or device into frames in the frame store (RGB, or YUV 4:2:0 with
+ * `pixelFormat: 'yuv420p'`). Each frame's bytes are
  * `reserve()`d before they are read from ffmpeg's pipe, and the pipe stays paused while the
  * store is full, so a slow consumer stalls ffmpeg instead of growing memory.
  *

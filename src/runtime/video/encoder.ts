@@ -96,10 +96,11 @@ const LOST_MEMORY = 4096;
 type Slot = FrameRef | typeof SKIP;
 
 /**
- * Encodes RGB frames from the frame store into a file or stream with ffmpeg. Frames may arrive
- * out of order: `write(index, ref)` parks them until every earlier index was written or
- * skipped, then feeds ffmpeg in index order, waiting for stdin to drain. The encoder owns each
- * ref from the moment it is passed in: it is released once written (or on error/abort).
+ * Encodes frames from the frame store (RGB, or YUV 4:2:0 with `pixelFormat: 'yuv420p'`) into a
+ * file or stream with ffmpeg. Frames may arrive out of order: `write(index, ref)` parks them
+ * until every earlier index was written or skipped, then feeds ffmpeg in index order, waiting
+ * for stdin to drain. The encoder owns each ref from the moment it is passed in: it is released
+ * once written (or on error/abort).
  *
  *   const enc = new VideoEncoder({ locator, store, output: 'out.mp4', width, height, fps, audioFrom: 'in.mp4' });
  *   await enc.write(0, ref0); enc.skip(1); await enc.write(2, ref2);
