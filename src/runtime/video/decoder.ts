@@ -1,5 +1,5 @@
 import { FaceError, toFaceError } from '../errors';
-import type { FrameStore } from '../store';
+import type { FrameStore, Reservation } from '../store';
 import type { FrameRef } from '../token/types';
 import { yuvLayout, type Pixels } from '../vision/yuv';
 import { assertHostResolves, explainFfmpegFailure } from './host-check';
@@ -315,13 +315,8 @@ export class VideoDecoder {
     let index = firstIndex;
     for (;;) {
       if (this.stopped) return { kind: 'stopped' };
-      let reservation;
-      try {
-        reservation = await o.store.reserve(bytes, this.abort.signal);
-      } catch (error) {
-        if (this.stopped) return { kind: 'stopped' };
-        throw toFaceError(error, 'E_VIDEO_DECODE');
-      }
+      const reservation = await this.reserve(bytes);
+      if (!reservation) return { kind: 'stopped' };
       let frame: Pixels;
       let filled: boolean;
       try {
@@ -413,13 +408,8 @@ export class VideoDecoder {
         if (this.stopped) return { kind: 'stopped' };
         if (failure) throw toFaceError(failure, 'E_VIDEO_DECODE');
         if (queue.length === 0) return ended ?? { kind: 'stopped' };
-        let reservation;
-        try {
-          reservation = await o.store.reserve(bytes, this.abort.signal);
-        } catch (error) {
-          if (this.stopped) return { kind: 'stopped' };
-          throw toFaceError(error, 'E_VIDEO_DECODE');
-        }
+        const reservation = await this.reserve(bytes);
+        if (!reservation) return { kind: 'stopped' };
         // The oldest waiting frame may have been pushed out while we waited for room.
         const item = queue.shift();
         this.queuedFrames = queue.length;
@@ -436,6 +426,16 @@ export class VideoDecoder {
       queue.length = 0;
       this.queuedFrames = 0;
       void pump;
+    }
+  }
+
+  /** Room for one frame in the store, waiting while it is full; undefined once the decoder was stopped. */
+  private async reserve(bytes: number): Promise<Reservation | undefined> {
+    try {
+      return await this.options.store.reserve(bytes, this.abort.signal);
+    } catch (error) {
+      if (this.stopped) return undefined;
+      throw toFaceError(error, 'E_VIDEO_DECODE');
     }
   }
 
