@@ -29,8 +29,9 @@ export = function (RED: Red): void {
     const def = withDefaults('face-token', nodeDef as Def);
     const config = configOf(RED, node, def.config);
     // The token's `operations` list drives runtime.run() and jobs only; in a flow the wires are
-    // the pipeline, so the dialog no longer offers it (issue 19) and a value saved by an older
-    // version is ignored. msg.operations still sets it for code that runs the token.
+    // the pipeline (docs/ARCHITECTURE.md, "A face token's life"), so the dialog no longer
+    // offers it and a value saved by an older version is ignored. msg.operations still sets it
+    // for code that runs the token.
     const operations = parseOperations(undefined);
     const dialogParameters: Parameters = setOptions({
       blend_ratio: numberOption(def.blendRatio),
@@ -91,7 +92,7 @@ export = function (RED: Red): void {
         const token = msg.payload as FaceTokenType;
         user.resultShown();
         // What the token holds (its picture's size, whether a source face came with it); not its
-        // `operations`, which in a flow are the wired nodes, not a count known here (issue 26).
+        // `operations`, which in a flow are the wired nodes, not a count known here.
         const size = token.target.width && token.target.height ? token.target : config.runtime.store.tryGet(token.target.frame);
         node.status({ fill: 'green', shape: 'dot', text: statusText([token.source ? 'token + source' : 'token', size && `${size.width}×${size.height}`]) });
         send(msg);
