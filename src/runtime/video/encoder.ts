@@ -487,7 +487,7 @@ function classifyOutput(output: string): OutputTarget {
   if (target.kind === 'unsupported') throw new FaceError('E_BAD_OUTPUT', `unsupported output URL "${output}": use a file path or ${Object.keys(STREAM_FORMATS).map((s) => s + '://').join(', ')}`);
   if (target.kind === 'url') return target;
   const dir = dirname(resolvePath(output));
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
   } catch {

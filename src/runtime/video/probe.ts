@@ -98,7 +98,7 @@ export function exactFps(printed: number): number | undefined {
 
 /** Throws E_VIDEO_OPEN when a file source does not exist or is not a regular file. */
 export function assertReadableFile(path: string): void {
-  let isFile = false;
+  let isFile: boolean;
   try {
     isFile = statSync(path).isFile();
   } catch {
