@@ -5,7 +5,8 @@ import { libraryOf, openLibrary, showLibraryStatus } from './lib/library-types';
 import { asFaceError } from './lib/messages';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { configOf, missingConfig, numberOption, releaseDroppedFrame } from './lib/stage-node';
+import { configOf, missingConfig, numberOption } from './lib/config';
+import { releaseDroppedFrame } from './lib/frame-release';
 import { WorkQueue } from './lib/work-queue';
 
 interface Def extends NodeDef {

@@ -1,6 +1,6 @@
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { configOf, missingConfig, numberOption } from './lib/config';
 import { asFaceError, messageOf } from './lib/messages';
 import { errorStatus, statusText } from './lib/status';
 import { EditorThumbnail, thumbnailSize } from './lib/thumbnail';

@@ -2,7 +2,7 @@ import { FaceError, type Runtime } from '../runtime';
 import { checkPixelWorkers, JobManagerRegistry, jobSummary, type JobAlert, type JobInfo, type JobManager, type JobNotice, type JobProgress } from '../runtime/jobs';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig } from './lib/stage-node';
+import { configOf, missingConfig } from './lib/config';
 import { asFaceError } from './lib/messages';
 import { errorStatus, plural, progressText, statusText } from './lib/status';
 import { QueuedJobs } from './lib/queued-jobs';

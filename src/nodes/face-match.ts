@@ -1,7 +1,7 @@
 import { FaceError, matchFaces, type Identity, type Runtime } from '../runtime';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { configOf, missingConfig, numberOption } from './lib/config';
 import { asFaceError } from './lib/messages';
 import { errorStatus } from './lib/status';
 

@@ -1,6 +1,6 @@
 import { FaceError } from '../runtime';
 import type { Node, NodeDef, Red } from './lib/red';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { configOf, missingConfig, numberOption } from './lib/config';
 import { statusText } from './lib/status';
 import { wireTransferNode } from './lib/token-transfer';
 import { withDefaults } from './lib/node-defaults';

@@ -1,10 +1,10 @@
 import { FaceError, STAGES, isFaceToken, isSampleRef, withParameters, type FaceToken as FaceTokenType, type Parameters, type Stage } from '../runtime';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './lib/red';
 import { withDefaults } from './lib/node-defaults';
-import { RuntimeStatusUser, configOf, missingConfig, numberOption, setOptions } from './lib/stage-node';
+import { configOf, missingConfig, numberOption, setOptions } from './lib/config';
 import { WorkQueue } from './lib/work-queue';
 import { asFaceError } from './lib/messages';
-import { errorStatus, statusText } from './lib/status';
+import { errorStatus, RuntimeStatusUser, statusText } from './lib/status';
 
 interface Def extends NodeDef {
   config?: string;

@@ -1,7 +1,7 @@
 import { FaceError } from '../runtime';
 import { DEFAULT_PACK_MAX_BYTES } from '../runtime/token/pack';
 import type { Node, NodeDef, Red } from './lib/red';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { configOf, missingConfig, numberOption } from './lib/config';
 import { plural, statusText } from './lib/status';
 import { wireTransferNode } from './lib/token-transfer';
 import { withDefaults } from './lib/node-defaults';

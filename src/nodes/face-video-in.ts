@@ -5,7 +5,7 @@ import { InFlightLimit } from '../runtime/store';
 import { FfmpegLocator, OVERLOAD_POLICIES, redactUrl, type OverloadPolicy } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { configOf, missingConfig, numberOption } from './lib/config';
 import { asFaceError } from './lib/messages';
 import { errorStatus, plural, statusText } from './lib/status';
 import { StreamHealth } from './lib/stream-failures';

@@ -2,7 +2,7 @@ import { FrameTokenSink } from '../runtime/jobs';
 import { classifySource, FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { configOf, missingConfig, numberOption } from './lib/config';
 import { asFaceError } from './lib/messages';
 import { errorStatus, plural, progressText, statusText } from './lib/status';
 

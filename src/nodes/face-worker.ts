@@ -4,7 +4,7 @@ import type { JobArgs } from '../runtime/jobs';
 import { withDefaults } from './lib/node-defaults';
 import type { QueueConfigNode } from './lib/queue-types';
 import type { Node, NodeDef, Red } from './lib/red';
-import { configOf } from './lib/stage-node';
+import { configOf } from './lib/config';
 import { messageOf } from './lib/messages';
 import { errorStatus, plural, statusText } from './lib/status';
 

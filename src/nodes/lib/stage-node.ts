@@ -1,11 +1,13 @@
-import { FaceError, advance, isFaceToken, tokenFrameRefs, withParameters, type FaceToken, type Parameters, type Runtime, type Stage } from '../../runtime';
-import type { ConfigNode, ConfigUser, RuntimeState } from './config-types';
+import { FaceError, advance, withParameters, type FaceToken, type Parameters, type Runtime, type Stage } from '../../runtime';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './red';
 import { asFaceError, messageOf } from './messages';
-import { errorStatus, plural, statusText } from './status';
+import { busyStatus, errorStatus, plural, queueStatus, RuntimeStatusUser, statusText } from './status';
 import { WorkQueue } from './work-queue';
 import { EditorThumbnail, thumbnailSize } from './thumbnail';
 import { nodeDefaults, withDefaults } from './node-defaults';
+import { configOf, flagOption, missingConfig, numberOption } from './config';
+import { releaseDroppedFrame, releaseNewFrames, settleFailed } from './frame-release';
+import { catchCovers, downstreamTypes } from './flow-wiring';
 
 export type OnNoFace = 'pass' | 'drop' | 'error';
 /** What a failed stage does: to the Catch node (default), pass the token on unchanged, drop it, or retry. */
@@ -46,107 +48,6 @@ export interface StageNodeSpec<D extends StageNodeDef> {
   prepare?(def: D, runtime: Runtime): Promise<Parameters>;
 }
 
-/** Resolves the config node a stage node points at, or undefined (with a red status). */
-export function configOf(RED: Red, node: Node, id: string | undefined): ConfigNode | undefined {
-  const config = id ? (RED.nodes.getNode(id) as ConfigNode | null) : null;
-  if (!config || !config.runtime) {
-    node.status({ fill: 'red', shape: 'ring', text: 'no facefusion-config' });
-    return undefined;
-  }
-  return config;
-}
-
-export function missingConfig(type: string): FaceError {
-  return new FaceError('E_BAD_PARAMETER', `${type} has no facefusion-config node: open the node and pick or add one`);
-}
-
-/** Status for the runtime's own state (loading models, ready on cpu/cuda, error). */
-export function runtimeStatus(node: Node, state: RuntimeState): void {
-  if (state.phase === 'loading') node.status({ fill: 'yellow', shape: 'ring', text: 'loading models…' });
-  else if (state.phase === 'ready') node.status({ fill: 'green', shape: 'dot', text: statusText(['ready', state.provider, state.models]) });
-  else if (state.phase === 'error') node.status(errorStatus(state));
-  else node.status({ fill: 'grey', shape: 'ring', text: 'closed' });
-}
-
-/**
- * A config user that shows the runtime's state on a node's status until the node has shown a
- * result of its own: a late "ready" must not hide "2 faces · 9 ms".
- */
-export class RuntimeStatusUser implements ConfigUser {
-  private hasResult = false;
-
-  constructor(private readonly node: Node) {}
-
-  showRuntimeState(state: RuntimeState): void {
-    if (this.hasResult && (state.phase === 'ready' || state.phase === 'loading')) return;
-    runtimeStatus(this.node, state);
-  }
-
-  /** Call when the node put a result of its own on its status. */
-  resultShown(): void {
-    this.hasResult = true;
-  }
-}
-
-/** Frees the frames `out` holds that `input` did not (the stage's own output), e.g. when nobody will get `out`. */
-export function releaseNewFrames(runtime: Runtime, input: FaceToken, out: FaceToken): void {
-  const kept = new Set(tokenFrameRefs(input));
-  runtime.store.releaseMany(tokenFrameRefs(out).filter((ref) => !kept.has(ref)));
-}
-
-/**
- * Frees the target frame of a token nobody will get (a dropped message), so a live source is
- * not held up by frames waiting for the TTL sweeper. The source frame is left alone: per-frame
- * tokens of one job share it.
- */
-export function releaseDroppedFrame(runtime: Runtime, value: unknown): void {
-  if (!isFaceToken(value)) return;
-  try {
-    runtime.store.release(value.target.frame);
-  } catch {
-    // the store is closing: everything is being freed anyway
-  }
-}
-
-/**
- * Whether a Catch node would get this node's errors: one on the same tab (or subflow) catching
- * all, naming this node, or catching its group. Nodes inside a subflow instance (their errors
- * also reach the parent flow's Catch nodes) and harnesses without `eachNode` count as caught,
- * so a token is never freed under a branch that may still read it.
- */
-export function catchCovers(RED: Red, node: Node): boolean {
-  const each = RED.nodes.eachNode;
-  if (typeof each !== 'function') return true;
-  const z = (node as Node & { z?: string }).z;
-  const g = (node as Node & { g?: string }).g;
-  let tabs = 0;
-  let covered = false;
-  each((def) => {
-    if (def.type === 'tab' && def.id === z) tabs++;
-    if (def.type !== 'catch' || def.d === true || def.z !== z) return;
-    const scope = def.scope;
-    if (scope === null || scope === undefined || (Array.isArray(scope) && scope.includes(node.id)) || (scope === 'group' && g !== undefined)) covered = true;
-  });
-  // Not on a tab of the flow file: inside a subflow instance, whose errors may reach the parent's Catch nodes.
-  return covered || tabs === 0;
-}
-
-/**
- * A failed token leaves this node for a Catch branch or a failure output (`taken`), or for
- * nobody: then its frames are freed at once; else they are held in the runtime's bounded room
- * for failed tokens (`Runtime.holdFailed`), so a burst of failing messages (decompression bombs
- * a stage refuses) cannot fill the frame store until their TTL.
- */
-export function settleFailed(runtime: Runtime, token: unknown, taken: boolean): void {
-  if (!isFaceToken(token)) return;
-  try {
-    if (taken) runtime.holdFailed(token);
-    else runtime.release(token);
-  } catch {
-    // the store is closing: everything is being freed anyway
-  }
-}
-
 /**
  * Wires one processing stage as a Node-RED node: token in `msg.payload` → runtime stage →
  * token out. Failures reach the Catch node through done(err) (with `msg.error.code`), a
@@ -163,7 +64,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     const onNoFace = options.onNoFace as OnNoFace;
     const onFailure = (['catch', 'pass', 'drop', 'retry'].includes(String(options.onFailure)) ? options.onFailure : 'catch') as OnFailure;
     const retries = onFailure === 'retry' ? Math.min(10, Math.max(1, Math.floor(numberOption(options.retries) ?? 1))) : 0;
-    const failureOutput = options.failureOutput === true || options.failureOutput === 'true';
+    const failureOutput = flagOption(options.failureOutput, false);
     /** Tokens this node passed on downgraded (the runtime's downgrade policy dropped its work). */
     let downgradedCount = 0;
     /** Sends on output 1, or on output 2 (failures) when the node has it. */
@@ -172,10 +73,10 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       else if (failureOutput) send([msg, null]);
       else send(msg);
     };
-    const dropWhenBusy = options.dropWhenBusy === true || options.dropWhenBusy === 'true';
+    const dropWhenBusy = flagOption(options.dropWhenBusy, false);
     const capacity = dropWhenBusy ? 0 : Math.floor(numberOption(options.queueSize) ?? Number(nodeDefaults(spec.type).queueSize));
-    const queue = new WorkQueue(Math.max(0, capacity), (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
-    const releaseDropped = options.releaseDropped !== false && options.releaseDropped !== 'false';
+    const queue = new WorkQueue(Math.max(0, capacity), (depth) => node.status(queueStatus(depth)));
+    const releaseDropped = flagOption(options.releaseDropped, true);
     const dropped = (value: unknown): void => {
       if (releaseDropped && config) releaseDroppedFrame(config.runtime, value);
     };
@@ -227,7 +128,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       if (!accepted) {
         dropped(msg.payload);
         user.resultShown();
-        node.status({ fill: 'yellow', shape: 'ring', text: queue.capacity ? 'busy: dropped (queue full)' : 'busy: dropped' });
+        node.status(busyStatus(queue.capacity > 0));
         done();
       }
     });
@@ -412,50 +313,4 @@ function resultText(token: FaceToken, ms: number, provider: string | undefined):
 /** Yellow while the runtime's downgrade policy takes work out: why, and how many tokens so far. */
 function downgradedText(reason: string, count: number): string {
   return statusText([`downgraded: ${reason} (${count})`]);
-}
-
-/** Only options the user actually set: '' / undefined / NaN mean "use the token's value". */
-export function setOptions(pairs: Record<string, unknown>): Parameters {
-  const out: Parameters = {};
-  for (const [key, value] of Object.entries(pairs)) {
-    if (value === undefined || value === null || value === '') continue;
-    if (typeof value === 'number' && Number.isNaN(value)) continue;
-    out[key] = value;
-  }
-  return out;
-}
-
-export function numberOption(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-/** A comma-separated dialog field → trimmed non-empty items, or undefined when blank. */
-export function listOption(value: unknown): string[] | undefined {
-  if (typeof value !== 'string') return undefined;
-  const items = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
-  return items.length ? items : undefined;
-}
-
-export { messageOf };
-
-/**
- * Types of the face nodes reachable from `node`'s outputs through other face nodes (bounded:
- * a flow is walked at most 200 nodes deep). Read once the flow runs, when every node exists.
- */
-export function downstreamTypes(RED: Red, node: Node): Set<string> {
-  const types = new Set<string>();
-  const seen = new Set<string>([node.id]);
-  const queue = (node.wires ?? []).flat();
-  while (queue.length && seen.size < 200) {
-    const id = queue.shift() as string;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const next = RED.nodes.getNode(id);
-    if (!next?.type?.startsWith('face-')) continue;
-    types.add(next.type);
-    queue.push(...(next.wires ?? []).flat());
-  }
-  return types;
 }
