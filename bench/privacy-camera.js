@@ -17,7 +17,7 @@
 //             the stop (cancel) leaves a valid file; the CLI stopped by SIGINT (Ctrl-C) too
 //   cctv      1920 × 1080 with 48 faces of 8–32 px, a picture (token) and a 100-frame clip (job):
 //             covered per face size — what size is covered, honestly
-// Usage: node bench/privacy-camera.js [--quick] [--full] [--rounds N] [--only pictures,sweep,file,live,cctv] [--live-seconds S]
+// Usage: node bench/privacy-camera.js [--quick] [--full] [--rounds N] [--only pictures,sweep,file,live,cctv] [--live-seconds S] [--live-cases defaults,off,ctrl-c]
 //   --quick: 1 round on the first 125 frames, 2 places per size, live 10 s, no trade-off rows on live
 const fs = require('fs');
 const path = require('path');
@@ -38,6 +38,8 @@ const FULL = argv.includes('--full') || process.env.BENCH_FULL === '1';
 const ROUNDS = Number(flag('--rounds') ?? (QUICK ? 1 : FULL ? 3 : 2));
 const ONLY = flag('--only')?.split(',');
 const LIVE_SECONDS = Number(flag('--live-seconds') ?? (QUICK ? 10 : 20));
+/** --live-cases defaults,off,ctrl-c: which live rows to run (all by default). */
+const LIVE_CASES = (flag('--live-cases') ?? 'defaults,off,ctrl-c').split(',');
 const CRF = 23;
 const section = (name) => !ONLY || ONLY.includes(name);
 const r2 = (n) => Math.round(n * 100) / 100;
@@ -222,11 +224,11 @@ async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg }) {
       processingFps: r2(r.processingFps),
       delaySec: delays.length ? { p50: r2(pct(delays, 0.5)), p95: r2(pct(delays, 0.95)), max: r2(delays[delays.length - 1]) } : null,
       file: { valid: Boolean(valid.frames) && !valid.error, frames: valid.frames, error: valid.error || undefined },
-      output: v && { framesOut: v.framesOut, framesProcessed: v.framesProcessed, framesRepeated: v.framesRepeated, framesUnreadable: v.framesUnreadable, framesWithVisibleFace: v.framesWithVisibleFace, visibleFaceFrames: v.visibleFaceFrames, visibleAtEdge: v.visibleAtEdge, faceFrames: v.faceFrames, repeatsWithVisibleFace: v.repeatsWithVisibleFace, framesUnreadable: v.framesUnreadable, bySize: v.bySize },
+      output: v && { framesOut: v.framesOut, framesProcessed: v.framesProcessed, framesRepeated: v.framesRepeated, framesUnreadable: v.framesUnreadable, framesWithVisibleFace: v.framesWithVisibleFace, visibleFaceFrames: v.visibleFaceFrames, visibleAtEdge: v.visibleAtEdge, faceFrames: v.faceFrames, repeatsWithVisibleFace: v.repeatsWithVisibleFace, bySize: v.bySize },
       cpuMsPerProcessedFrame: r2((cpu.user + cpu.system) / 1000 / Math.max(1, r.framesProcessed)),
       privacy: r.privacy,
     };
-    console.log(`    ${name.padEnd(22)} read ${r.framesRead}, processed ${r.framesProcessed} (${res.processedPercent} %), written ${r.framesWritten} · delay p50 ${res.delaySec?.p50 ?? 'n/a'} / p95 ${res.delaySec?.p95 ?? 'n/a'} s`
+    console.log(`    ${name.padEnd(22)} read ${r.framesRead}, processed ${r.framesProcessed} (${res.processedPercent} %), written ${r.framesWritten} · delay p50 ${res.delaySec?.p50 ?? 'n/a'} / p95 ${res.delaySec?.p95 ?? 'n/a'} s · tiles every ≤ ${r.privacy?.scanIntervalMaxSec ?? 'n/a'} s (${r.privacy?.framesStretchedScan ?? 0} frames stretched)`
       + ` · file ${res.file.valid ? `valid, ${valid.frames} frames` : `INVALID (${valid.error})`}${v ? ` · frames with a visible face ${v.framesWithVisibleFace}/${v.framesProcessed} processed (+${v.repeatsWithVisibleFace} repeats) · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames}` : ''}`);
     return res;
   } finally {
@@ -274,10 +276,11 @@ async function live(fx, ffmpeg) {
   }
   console.log(`\n— live: 25 fps RTSP camera stand-in (H.264 sent as it is) → blur job → MP4, ${LIVE_SECONDS} s each, then stopped · load ${loadLine()}`);
   const res = {};
-  const cases = [['720p defaults', fx.pan720, {}], ['1080p defaults', fx.pan1080, {}]];
-  if (!QUICK) cases.push(['720p tiling off', fx.pan720, { detect_tiling: 'off' }], ['1080p tiling off', fx.pan1080, { detect_tiling: 'off' }]);
+  const cases = [];
+  if (LIVE_CASES.includes('defaults')) cases.push(['720p defaults', fx.pan720, {}], ['1080p defaults', fx.pan1080, {}]);
+  if (!QUICK && LIVE_CASES.includes('off')) cases.push(['720p tiling off', fx.pan720, { detect_tiling: 'off' }], ['1080p tiling off', fx.pan1080, { detect_tiling: 'off' }]);
   for (const [name, clip, parameters] of cases) res[name] = await liveRun(name, clip, { seconds: LIVE_SECONDS, parameters, ffmpeg });
-  res['720p CLI Ctrl-C'] = await cliCtrlC(fx.pan720, { seconds: QUICK ? 8 : 12, ffmpeg });
+  if (LIVE_CASES.includes('ctrl-c')) res['720p CLI Ctrl-C'] = await cliCtrlC(fx.pan720, { seconds: QUICK ? 8 : 12, ffmpeg });
   return res;
 }
 

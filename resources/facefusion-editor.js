@@ -1,5 +1,6 @@
 /* Editor-side code shared by the face nodes' dialogs (served by Node-RED at
-   resources/node-red-contrib-facefusion/facefusion-editor.js; issue 11 item 7, issue 19):
+   resources/node-red-contrib-facefusion/facefusion-editor.js; see docs/ARCHITECTURE.md,
+   "Dialog defaults and saved flows"):
    - FaceFusionEditor.register(type, definition): registers a node type with its `defaults`
      built from the shared table (resources/node-defaults.js, the same table the runtime reads),
      fills the fields a saved flow lacks with those defaults when the dialog opens (so the dialog

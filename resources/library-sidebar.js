@@ -1,4 +1,4 @@
-/* The editor's "face library" sidebar tab (issue 28), loaded by face-library.html: lists the
+/* The editor's "face library" sidebar tab, loaded by face-library.html: lists the
    people of a deployed face library (with their face pictures when the library keeps them),
    renames and deletes them, names or erases collected unknown faces, and exports / imports the
    library sealed with a runtime's Token key. It talks to the admin endpoints of

@@ -1,4 +1,5 @@
-/* The one table of default values per node type, read by both sides (issue 19):
+/* The one table of default values per node type, read by both sides (docs/ARCHITECTURE.md,
+   "Dialog defaults and saved flows"):
    - the editor: resources/node-red-contrib-facefusion/node-defaults.js, loaded by each node's
      .html; resources/facefusion-editor.js builds the node's `defaults` from it and fills the
      fields a saved flow lacks (a flow saved before a field existed) when its dialog opens;

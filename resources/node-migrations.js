@@ -1,4 +1,5 @@
-/* Versioned node configs (issue 26), read by both sides like node-defaults.js:
+/* Versioned node configs (docs/ARCHITECTURE.md, "Dialog defaults and saved flows"), read by
+   both sides like node-defaults.js:
    - the runtime: src/nodes/lib/node-defaults.ts migrates a saved node before it fills the
      fields it lacks, so a flow saved by an older version runs as it did;
    - the editor: resources/facefusion-editor.js migrates each node as a flow loads or is
@@ -30,7 +31,7 @@
     // 0.1.0 → 0.2: "release" said neither what nor when; it frees the token's pictures once encoded / packed.
     'face-image': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }],
     'face-pack': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }],
-    // Before it took the name face image and face pack use for the same choice (issue 26).
+    // Before it took the name face image and face pack use for the same choice.
     'face-recognize': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }]
   };
 

@@ -26,7 +26,7 @@ function buildDemoFlows(root = ROOT) {
   for (const { file, dy } of DEMO) {
     for (const n of JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'))) {
       if (n.type === 'facefusion-config') {
-        // The examples' one shared runtime (issue 26): the demo's, so importing an example later keeps one.
+        // The examples share one runtime (one config node id): the demo's, so importing an example later keeps one.
         if (n.id !== CONFIG) throw new Error(`${file}: its runtime is ${n.id}, not the shared ${CONFIG}`);
         if (!nodes.some((m) => m.id === CONFIG)) nodes.push({ ...n });
         continue;

@@ -6,7 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const { MEDIA, pending } = require('./helpers/fixtures');
+const { pending } = require('./helpers/fixtures');
 const { ROOT, post, getJson, waitFor, startNodeRed, chromiumMissing, launchChromium } = require('./helpers/node-red-server');
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const DOCS = path.join(ROOT, 'docs', 'images');

@@ -378,8 +378,7 @@ describe('visits: one event per person per visit (tracker)', function () {
   it('reports a known person once while they stay, an unknown after 3 frames, and again after they left', async function () {
     const visits = new VisitTracker({ holdFrames: 5, unknownAfter: 3, gapMs: 1000 });
     const events = [];
-    let t = 0;
-    const frame = async (i, faces) => events.push(...visits.observe('door', i, faces, (t = i * 100)).map((e) => ({ i, ...e })));
+    const frame = async (i, faces) => events.push(...visits.observe('door', i, faces, i * 100).map((e) => ({ i, ...e })));
     for (let i = 0; i < 20; i++) await frame(i, [face(100 + i, i === 0 ? nobody : alice), face(400, nobody)]);
     assert.deepStrictEqual(events.map((e) => [e.i, e.name, e.known]), [[1, 'alice', true], [2, null, false]]);
     assert.strictEqual(events[0].visit, 'door-1');

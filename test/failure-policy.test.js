@@ -12,7 +12,7 @@ const { createRuntime, failToken } = require('../dist/runtime');
 const { FfmpegLocator } = require('../dist/runtime/video');
 const { JobManager, jobSummary } = require('../dist/runtime/jobs');
 const { helper, allNodes, MEDIA, nextMessage, silence } = require('./helpers/red');
-const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
+const { media, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
 const TAB = { id: 'tab', type: 'tab', label: 'test' };

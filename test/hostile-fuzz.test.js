@@ -15,17 +15,7 @@ const SEED = Number(process.env.FUZZ_SEED || 18);
 const CASES = Number(process.env.FUZZ_CASES || 3000);
 const NODE_CASES = Number(process.env.FUZZ_NODE_CASES || 40);
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { seeded: prng } = require('./helpers/seeded');
 
 /** Codes a hostile token may legitimately get; E_INTERNAL (a thrown non-FaceError) is a bug. */
 const EXPECTED_CODES = new Set(['E_TOKEN_INVALID', 'E_TOKEN_EXPIRED', 'E_FRAME_MISSING', 'E_BAD_PARAMETER', 'E_NO_FACE', 'E_NO_SOURCE', 'E_STORE_FULL', 'E_FRAME_TOO_LARGE', 'E_BAD_IMAGE']);

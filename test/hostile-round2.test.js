@@ -46,17 +46,7 @@ function snapshot(dir) {
   return out;
 }
 
-/** mulberry32: a small seeded generator, so a failing fuzz case can be replayed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { seeded: prng } = require('./helpers/seeded');
 
 describe('hostile input, round two (issue 24)', function () {
   this.timeout(120000);

@@ -9,7 +9,7 @@ const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
 const { JobManager, FrameTokenSource, FrameTokenSink } = require('../dist/runtime/jobs');
 const { analyseJobSource, dropDerived } = require('../dist/runtime/jobs/frame-work');
-const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
+const { media, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
 
 /** A locator that counts resolve() calls: every ffmpeg/ffprobe spawn of a job goes through one. */
 function countingLocator(locator) {

@@ -3,7 +3,6 @@
 // cut connection, CRC32 from .hash files, integrity failures, offline mirror, clear errors),
 // manifest validation of the zoo fields, and the `models` CLI.
 const assert = require('assert');
-const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -428,7 +427,7 @@ describe('config node admin endpoints (model list and fetch)', function () {
     const elsewhere = tmpDir(temps);
     res = await helper.request().get('/facefusion/models').query({ dir: elsewhere }).expect(403);
     assert.match(res.body.error, /not a models folder known to the runtime/);
-    res = await helper.request().post('/facefusion/models/fetch').send({ dir: path.join(elsewhere, 'new'), id: 'inswapper_128' }).expect(403);
+    await helper.request().post('/facefusion/models/fetch').send({ dir: path.join(elsewhere, 'new'), id: 'inswapper_128' }).expect(403);
     assert.ok(!fs.existsSync(path.join(elsewhere, 'new')), 'nothing written outside the known folders');
   });
 

@@ -204,7 +204,7 @@ describe('Node-RED nodes', function () {
       const statuses = [];
       m.on('call:status', (call) => statuses.push(call.args[0]));
       const relabelled = { ...token, faces: token.faces.map((f) => ({ ...f, embedding_model: 'arcface_simswap' })) };
-      const unlabelled = { ...token, faces: token.faces.map(({ embedding_model, ...f }) => f) };
+      const unlabelled = { ...token, faces: token.faces.map(({ embedding_model: _dropped, ...f }) => f) };
       const refused = async (msg, why) => {
         const caught = nextMessage(helper.getNode('caught'));
         const quiet = silence(helper.getNode('out'), 300);

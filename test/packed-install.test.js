@@ -154,8 +154,7 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     const inject = nodes.find((n) => n.type === 'inject' && n.name === injectName);
     assert.ok(inject, `${file} has an inject named "${injectName}"`);
     // The deploy answers before the nodes are created: press the button once the inject node exists.
-    let pressed = false;
-    await waitFor(async () => (pressed = await api(port, 'POST', `/inject/${inject.id}`).then(() => true, () => false)), 20000, () => `inject ${inject.id} of ${file}:\n${red.log.slice(from)}`);
+    await waitFor(async () => api(port, 'POST', `/inject/${inject.id}`).then(() => true, () => false), 20000, () => `inject ${inject.id} of ${file}:\n${red.log.slice(from)}`);
     const messages = () => comms.messages.slice(seen);
     await waitFor(() => done(nodes, messages()) || problems(red.log, from).length > 0, ms, () => `${file} to finish:\n${red.log.slice(from)}`);
     assert.deepStrictEqual(problems(red.log, from), [], `${file} logged no error or warning`);

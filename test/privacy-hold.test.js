@@ -122,6 +122,32 @@ describe('temporal privacy state of a video source', function () {
       assert.strictEqual(new RollingScan(0).select(plan, 1).full, true, 'interval 0: the whole plan every frame');
     });
 
+    it('a live source that falls behind: the interval stretches (at most 8×), a frame after a gap scans one frame\'s share, the tracks hold two stretched cycles; it comes back once the job keeps up', function () {
+      const stream = new FaceStream({ holdFrames: 8, motion: 'constant_velocity', confirmScore: 0.6, scanInterval: 0.2, lookahead: 0, ordered: true, frameSec: 0.04 }, 0);
+      stream.selection(plan, 0, 0);
+      assert.strictEqual(stream.tracks.options.holdFrames, 12, 'two cycles of 5 frames, plus two');
+      let changes = 0;
+      for (let i = 0; i < 20; i++) if (stream.pace(true)) changes++;
+      assert.ok(changes > 0);
+      assert.strictEqual(stream.scan.currentIntervalSec, 1.6, 'stretched to 8 × 0.2 s and no further');
+      assert.strictEqual(stream.tracks.options.holdFrames, 82, 'held for two stretched cycles (40 frames each), plus two');
+      // A frame after 8 dropped ones: one frame's share of the stretched cadence, not what fell due.
+      const after = stream.selection(plan, 9, 9 * 0.04);
+      assert.ok(after.tiles.length <= 1, `${after.tiles.length} tiles after a gap`);
+      for (let i = 0; i < 200; i++) stream.pace(false);
+      assert.strictEqual(stream.scan.currentIntervalSec, 0.2, 'back to the promised interval');
+      assert.strictEqual(stream.tracks.options.holdFrames, 12);
+      const stats = stream.stats();
+      assert.strictEqual(stats.scanIntervalSec, 0.2);
+      assert.strictEqual(stats.scanIntervalMaxSec, 1.6);
+      assert.strictEqual(stats.framesStretchedScan, 1);
+      // A file job is never paced: its frames all come, and the scan keeps the promised interval.
+      const file = new RollingScan(0.2);
+      file.select(plan, 0);
+      assert.ok(file.select(plan, 0.36).tiles.length >= 8, 'a file frame after a gap scans what fell due');
+      stream.release();
+    });
+
     it('an ordered stream: a frame is observed after the one before it (or its finish); with look-ahead its masks wait for the frames after it, or the end', async function () {
       const stream = new FaceStream({ holdFrames: 8, motion: 'constant_velocity', confirmScore: 0.6, scanInterval: 0.2, lookahead: 2, ordered: true, frameSec: 0.04 }, 0);
       for (let i = 0; i < 6; i++) stream.admit(i);

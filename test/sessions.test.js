@@ -1,7 +1,6 @@
 'use strict';
 // SessionPool against the real default models and onnxruntime-node on this machine.
 const assert = require('assert');
-const fs = require('fs');
 const path = require('path');
 const ort = require('onnxruntime-node');
 

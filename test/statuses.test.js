@@ -60,7 +60,7 @@ describe('statuses in the core style', function () {
     const h = new StreamHealth(t, 5000);
     assert.strictEqual(h.state(10, 2, (t += 1000)), 'ok');
     h.failure({ code: 'E_X' });
-    assert.strictEqual(h.state(20, 2, (t += 1000)), 'some-failing', '1 of 18 back failed');
+    assert.strictEqual(h.state(20, 2, t + 1000), 'some-failing', '1 of 18 back failed');
     const stuck = new StreamHealth(0, 5000);
     for (let i = 0; i < 4; i++) stuck.failure({ code: 'E_BAD_PARAMETER' });
     assert.strictEqual(stuck.state(4, 4, 1000), 'failing', 'four sent, none back, four failed');

@@ -3,8 +3,6 @@
 // TTL sweeper (injected clock and the real timer), close, and a real decoded image; release
 // notifications, re-owning, InFlightLimit, and runtime.release({ keepSource }).
 const assert = require('assert');
-const fs = require('fs');
-const path = require('path');
 const sharp = require('sharp');
 const { FrameStore, InFlightLimit } = require('../dist/runtime/store');
 const { createRuntime, forkToken } = require('../dist/runtime');

@@ -44,7 +44,7 @@ exit codes: 0 done (also: a live run stopped with Ctrl-C/SIGTERM whose output wa
 late, held, timeSec, fps, provider, models, output, width, height, stages, alerts, downgrades, privacy?, error? }
   privacy (jobs that blur): { frames, framesFullScan, framesRollingScan, framesTrackedOnly,
   framesNotCovered, notCoveredFrames, facesBlurred, facesHeld, tracks, minFaceCovered,
-  scanIntervalSec, lookaheadFrames, tilesPerFrame, planTiles }`;
+  scanIntervalSec, scanIntervalMaxSec, framesStretchedScan, lookaheadFrames, tilesPerFrame, planTiles }`;
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -84,7 +84,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     throw new UsageError(`unknown command "${command}" (use run, worker, jobs, models or library)`);
   } catch (error) {
     if (error instanceof UsageError) {
-      // The error first, on one line, and where the usage is: never the whole usage (issue 26).
+      // The error first, on one line, and where the usage is: never the whole usage (it buried the error).
       io.stderr.write(`error: ${oneLine(error.message)}\n${usageHint(command)}\n`);
       return 2;
     }

@@ -27,8 +27,9 @@ export = function (RED: Red): void {
     const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'token', onError: () => user.resultShown() });
     const { node, options: def, config } = face;
     // The token's `operations` list drives runtime.run() and jobs only; in a flow the wires are
-    // the pipeline, so the dialog no longer offers it and a value saved by an older version is
-    // ignored. msg.operations still sets it for code that runs the token.
+    // the pipeline (docs/ARCHITECTURE.md, "A face token's life"), so the dialog no longer
+    // offers it and a value saved by an older version is ignored. msg.operations still sets it
+    // for code that runs the token.
     const operations = parseOperations(undefined);
     const dialogParameters: Parameters = setOptions({
       blend_ratio: numberOption(def.blendRatio),

@@ -5,7 +5,7 @@ import { nodeDefaults } from './lib/node-defaults';
 import { numberOption } from './lib/config';
 import { FaceNode } from './lib/face-node';
 import { asFaceError } from './lib/messages';
-import { errorStatus, plural, progressText, statusText } from './lib/status';
+import { errorStatus, plural, statusText } from './lib/status';
 
 interface Def extends NodeDef {
   config?: string;

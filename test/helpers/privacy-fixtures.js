@@ -33,17 +33,7 @@ const { MEDIA, LABELLED } = require('./fixtures');
 /** Bump when a builder changes what it makes (the bench's cache keys carry it). */
 const FIXTURE_VERSION = 2;
 
-/** A seeded generator of floats in [0, 1) (mulberry32). */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { seeded } = require('./seeded');
 
 /** [{ file, width, height, boxes: [[x1, y1, x2, y2]] }] from a dlib imglab XML (training.xml). */
 function readLabels(dir = LABELLED) {

@@ -161,8 +161,9 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
       await config!.ready;
       const extra = prepared ? await prepared : undefined;
       const accepted = withParameters(config!.runtime.acceptToken(msg.payload), extra ? { ...overrides, ...extra } : overrides);
-      // In a flow the wires decide which stages run: a wired stage is asked of the token, so it
-      // joins the token's `operations`, which then also says when it is `done`.
+      // In a flow the wires decide which stages run (docs/ARCHITECTURE.md, "A face token's
+      // life"): a wired stage is asked of the token, so it joins the token's `operations`,
+      // which then also says when it is `done`.
       // Face stages wired after this one join too, where this stage must know of them: a detect
       // node that feeds a face blur detects for privacy (its lower threshold, no 20-face cap).
       const wanted = [spec.stage, ...(spec.stage === 'detect' ? wiredLater() : [])].filter((s) => !accepted.operations.includes(s));

@@ -2,9 +2,10 @@ import type { ConfigUser, RuntimeState } from './config-types';
 import type { Node, NodeStatus } from './red';
 
 /**
- * Node status texts in the core nodes' style (issue 26): about 30 characters, so a status does
- * not run over its neighbours; the details of an error are in the debug sidebar and the Catch
- * node (done(err) carries the whole message), never squeezed into the status.
+ * Node status texts in the core nodes' style (docs/ARCHITECTURE.md, "Node statuses and
+ * errors"): about 30 characters, so a status does not run over its neighbours; the details
+ * of an error are in the debug sidebar and the Catch node (done(err) carries the whole
+ * message), never squeezed into the status.
  */
 export const STATUS_MAX = 30;
 

@@ -12,7 +12,8 @@ export interface FrameFailure {
  * message of *face video in* carries `msg.parts` = { id, index, type: 'frames' }; every node that
  * fails on such a message reports it here, and the *face video in* that sent it watches its id,
  * so a stream whose frames all fail further down (e.g. *face pack* without a token key) turns its
- * status red instead of staying green on the frames it sends (issue 26).
+ * status red instead of staying green on the frames it sends (docs/ARCHITECTURE.md, "Node
+ * statuses and errors").
  */
 export class StreamFailures {
   private readonly watchers = new Map<string, (failure: FrameFailure) => void>();

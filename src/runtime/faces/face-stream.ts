@@ -47,6 +47,12 @@ export interface PrivacyStats {
   /** Smallest face (px) every frame's plan covers. */
   minFaceCovered?: number;
   scanIntervalSec: number;
+  /**
+   * A live source that fell behind: the widest interval its tiles were scanned at (the promised
+   * one when it kept up), and the frames scanned while it was stretched.
+   */
+  scanIntervalMaxSec: number;
+  framesStretchedScan: number;
   lookaheadFrames: number;
   /** Mean tiles scanned per frame (besides the whole-frame pass) and tiles in the plan. */
   tilesPerFrame: number;
@@ -99,7 +105,7 @@ export class FaceStream {
   private readonly waiters = new Set<Waiter>();
   private readonly results = new Map<number, StreamMasks>();
   private readonly scanned = new Set<number>();
-  private readonly counts = { frames: 0, full: 0, rolling: 0, trackedOnly: 0, notCovered: 0, blurred: 0, held: 0, tiles: 0 };
+  private readonly counts = { frames: 0, full: 0, rolling: 0, trackedOnly: 0, notCovered: 0, blurred: 0, held: 0, tiles: 0, stretched: 0 };
   private readonly notCovered: number[] = [];
   private plan?: ScanPlan;
 
@@ -129,6 +135,7 @@ export class FaceStream {
     this.learnRate(pts);
     this.plan = plan;
     const chosen = this.scan.select(plan, pts);
+    if (this.scan.currentIntervalSec > this.scan.intervalSec) this.counts.stretched++;
     this.scanned.add(index);
     this.counts.tiles += chosen.tiles.length;
     if (chosen.full) this.counts.full++;
@@ -138,6 +145,19 @@ export class FaceStream {
       if (this.notCovered.length < NOT_COVERED_LISTED) this.notCovered.push(index);
     }
     return chosen;
+  }
+
+  /**
+   * A live source's pace, told for each frame it admits: `behind` when frames were dropped before
+   * it or wait behind it. The rolling scan stretches its interval while behind and comes back
+   * when the job keeps up; the tracks hold faces for two of the stretched cycles, so a face
+   * whose tile is scanned less often stays masked between its sightings. Returns whether the
+   * interval changed.
+   */
+  pace(behind: boolean): boolean {
+    const changed = this.scan.pace(behind, this.frameSec);
+    if (changed) this.tracks.options.holdFrames = this.holdSpan();
+    return changed;
   }
 
   /** Ordered streams: waits (bounded) until every frame admitted before `index` was observed or finished. */
@@ -214,6 +234,8 @@ export class FaceStream {
       tracks: this.tracks.started,
       ...(this.plan ? { minFaceCovered: this.plan.minFaceCovered } : {}),
       scanIntervalSec: this.scan.intervalSec,
+      scanIntervalMaxSec: Math.round(this.scan.widestIntervalSec * 1000) / 1000,
+      framesStretchedScan: c.stretched,
       lookaheadFrames: this.options.lookahead,
       tilesPerFrame: scannedFrames ? Math.round((c.tiles / scannedFrames) * 100) / 100 : 0,
       planTiles: this.plan?.tiles.length ?? 0,

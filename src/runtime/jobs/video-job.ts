@@ -109,6 +109,7 @@ export class VideoJob {
   /** A live source's frame interval (ms), known from its first frame. */
   private sourceIntervalMs?: number;
   /** The first overload drop was told (notice); later ones are counted and journalled. */
+  private toldCadence = false;
   private toldDropping = false;
 
   constructor(
@@ -260,7 +261,8 @@ export class VideoJob {
         }
         nextIndex = frame.index + 1;
         this.stream?.admit(frame.index);
-        const task = this.processFrame(frame, source, droppedBefore).catch((error: unknown) => {
+        const cadence = input.live ? this.paceScan(droppedBefore, shown) : undefined;
+        const task = this.processFrame(frame, source, droppedBefore, cadence).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
           if (!this.stopping) this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
           void this.decoder?.stop();
@@ -464,6 +466,32 @@ export class VideoJob {
     return Math.max(1, Math.min(wanted, Math.floor(free / perFrame)));
   }
 
+  /**
+   * A live source's scan cadence follows the camera: while frames were dropped before this one or
+   * wait behind it, the rolling scan's interval is stretched, and it comes back once the job keeps
+   * up (FaceStream.pace). Returns a journal note when the interval crossed a doubling of the
+   * promised one (up or down), the first time with a notice.
+   */
+  private paceScan(droppedBefore: number, shown: string): string | undefined {
+    const stream = this.stream;
+    if (!stream || !(stream.scan.intervalSec > 0)) return undefined;
+    const before = stream.scan.currentIntervalSec;
+    // Behind: frames were dropped, or more than a few wait (the first full scan alone queues some).
+    if (!stream.pace(droppedBefore > 0 || (this.decoder?.queued ?? 0) > 4)) return undefined;
+    const promised = stream.scan.intervalSec;
+    const now = stream.scan.currentIntervalSec;
+    const step = (v: number): number => Math.floor(Math.log2(v / promised + 1e-9));
+    if (step(now) === step(before)) return undefined;
+    const note = now > before
+      ? `behind the camera: tiles scanned every ${now.toFixed(2)} s instead of ${promised} s (faces the whole-frame pass cannot see may show that long)`
+      : `keeping up again: tiles scanned every ${now.toFixed(2)} s (promised ${promised} s)`;
+    if (now > before && !this.toldCadence) {
+      this.toldCadence = true;
+      this.options.onNotice?.('info', `video source ${shown}: ${note}; the result's privacy counts the frames (framesStretchedScan, scanIntervalMaxSec)`);
+    }
+    return note;
+  }
+
   /** The journal of the first frame after frames the overload policy dropped says so. */
   private markDropped(token: FaceToken, droppedBefore: number): FaceToken {
     const decoder = this.decoder!;
@@ -501,7 +529,7 @@ export class VideoJob {
     this.policy.setFrameBudget(ms);
   }
 
-  private async processFrame(frame: DecodedFrame, source: JobSource | undefined, droppedBefore: number): Promise<void> {
+  private async processFrame(frame: DecodedFrame, source: JobSource | undefined, droppedBefore: number, cadence?: string): Promise<void> {
     const { args } = this.job;
     const encoder = this.encoder!;
     const policy = this.job.failurePolicy;
@@ -529,6 +557,7 @@ export class VideoJob {
       });
       if (plan && this.policy) token = this.policy.mark(token, plan, attempt === 0);
       if (droppedBefore > 0) token = this.markDropped(token, droppedBefore);
+      if (cadence) token = advance(token, {}, { stage: 'cadence', ms: 0, outcome: 'ok', note: cadence });
       this.active.add(token.request_id);
       const result = await runFrameStages(this.runtime, token, plan?.stages ?? this.job.stages, frame.ref, this.workers);
       this.active.delete(token.request_id);

@@ -19,7 +19,8 @@ export async function debug(token: FaceToken, ctx: ProcessorContext, options?: P
       token.faces.forEach((face, i) => {
         drawRectInto(frame, face.bbox, BOX, unit * 2);
         // The label (face number and score) grows with the face, on a dark plate above its box,
-        // so it reads in a thumbnail and on a 4K frame alike (issue 26: it was 7 px tall).
+        // so it reads in a thumbnail and on a 4K frame alike (a fixed 7 px label could not be
+        // read on either).
         drawLabelInto(frame, face.bbox[0], face.bbox[1], `${i} ${face.score.toFixed(2)}`, BOX, labelScaleFor(face.bbox[3] - face.bbox[1]), face.bbox[1] + unit * 2);
         for (const p of face.landmarks68 ?? []) drawPointInto(frame, p, unit, POINT68);
         for (const p of face.landmarks5 ?? []) drawPointInto(frame, p, unit * 2, POINT5);

@@ -91,6 +91,8 @@ export function pictureCoverage(token: FaceToken): PrivacyStats | undefined {
     tracks: 0,
     ...(detect?.min_face !== undefined ? { minFaceCovered: detect.min_face } : {}),
     scanIntervalSec: 0,
+    scanIntervalMaxSec: 0,
+    framesStretchedScan: 0,
     lookaheadFrames: 0,
     tilesPerFrame: detect?.tiles ?? 0,
     planTiles: detect?.plan_tiles ?? 0,
