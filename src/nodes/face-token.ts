@@ -1,4 +1,6 @@
-import { FaceError, STAGES, isFaceToken, isSampleRef, withParameters, type FaceToken as FaceTokenType, type Parameters, type Stage } from '../runtime';
+import { FaceError, STAGES, isFaceToken, type FaceToken as FaceTokenType, type Parameters, type Stage } from '../runtime';
+import { withParameters } from '../runtime/token';
+import { isSampleRef } from '../runtime/samples';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './lib/red';
 import { withDefaults } from './lib/node-defaults';
 import { RuntimeStatusUser, configOf, missingConfig, numberOption, setOptions } from './lib/stage-node';

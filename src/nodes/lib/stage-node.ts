@@ -1,4 +1,5 @@
-import { FaceError, advance, isFaceToken, tokenFrameRefs, withParameters, type FaceToken, type Parameters, type Runtime, type Stage } from '../../runtime';
+import { FaceError, isFaceToken, type FaceToken, type Parameters, type Runtime, type Stage } from '../../runtime';
+import { advance, tokenFrameRefs, withParameters } from '../../runtime/token';
 import type { ConfigNode, ConfigUser, RuntimeState } from './config-types';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './red';
 import { asFaceError, messageOf } from './messages';
