@@ -208,6 +208,25 @@ describe('video I/O', function () {
       store.close();
     });
 
+    it('counts a parked YUV frame at its real size (1.5 bytes a pixel): twice as many fit in the quarter budget', async function () {
+      const store = new FrameStore({ budgetBytes: 64 * 48 * 3 * 40, sweepIntervalMs: 0 });
+      const bytes = 64 * 48 * 1.5;
+      const put = (i) => store.put({ format: 'yuv420p', width: 64, height: 48, data: new Uint8Array(bytes).fill(16 + i * 5) });
+      const encoder = new VideoEncoder({ locator, store, output: path.join(dir, 'gap-yuv.mp4'), width: 64, height: 48, fps: 25, maxParked: 100, pixelFormat: 'yuv420p' });
+      await encoder.write(0, put(0));
+      let most = 0;
+      for (let i = 2; i <= 40; i++) {
+        await encoder.write(i, put(i));
+        most = Math.max(most, encoder.waiting);
+      }
+      // A quarter of 40 RGB frames' budget holds 20 YUV frames (it was counted as 10 at 3 bytes a pixel).
+      assert.strictEqual(most, 20, 'at most a quarter of the budget parked, in YUV frames');
+      const result = await encoder.finish();
+      assert.deepStrictEqual([result.frames, result.dropped], [40, 1]);
+      assert.strictEqual(store.stats().frames, 0);
+      store.close();
+    });
+
     it('keeps the audio of Megamind.avi, or drops it with keepAudio:false', async function () {
       const store = new FrameStore({ budgetBytes: 360 * 264 * 3 * 12, sweepIntervalMs: 0 });
       const decoder = new VideoDecoder({ locator, store, input: MEGAMIND, width: 360, height: 264 });

@@ -1,5 +1,5 @@
 import { FaceError, toFaceError } from '../errors';
-import type { FrameStore } from '../store';
+import type { FrameStore, Reservation } from '../store';
 import type { FrameRef } from '../token/types';
 import { yuvLayout, type Pixels } from '../vision/yuv';
 import { assertHostResolves, explainFfmpegFailure } from './host-check';
@@ -7,7 +7,9 @@ import type { FfmpegLocator } from './ffmpeg-path';
 import { FrameReader } from './frame-reader';
 import { describeExit, FfmpegProcess } from './process';
 import { assertReadableFile, parseFfmpegDump, type StreamInfo } from './probe';
-import { classifySource, guardedEnv, inputArgs, isHttpSource, type MediaSource } from './source';
+import { classifySource, guardedEnv, isHttpSource, type MediaSource } from './source';
+import { decoderArgs } from './ffmpeg-args';
+import { EVERY_NTH, FALLBACK_FPS, IO_TIMEOUT_MS, LIVE_MAX_QUEUE, MAX_RECONNECTS, OPEN_TIMEOUT_MS, RECONNECT_BASE_MS, RECONNECT_MAX_MS } from './io-defaults';
 
 /**
  * What a live source does when frames arrive faster than they are taken:
@@ -113,7 +115,8 @@ export interface DecoderStreamInfo {
 type RunEnd = { kind: 'stopped' } | { kind: 'ended'; reason: string; ok: boolean; delivered: number; nextIndex?: number };
 
 /**
- * Decodes a file, stream or device into RGB frames in the frame store. Each frame's bytes are
+ * Decodes a file, stream or device into frames in the frame store (RGB, or YUV 4:2:0 with
+ * `pixelFormat: 'yuv420p'`). Each frame's bytes are
  * `reserve()`d before they are read from ffmpeg's pipe, and the pipe stays paused while the
  * store is full, so a slow consumer stalls ffmpeg instead of growing memory.
  *
@@ -150,7 +153,7 @@ export class VideoDecoder {
     for (const [name, value] of [['maxQueue', o.maxQueue], ['everyNth', o.everyNth]] as const) {
       if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new FaceError('E_BAD_PARAMETER', `overload ${name} must be a whole number >= 1 (got ${value})`);
     }
-    this.overload = { policy: this.live ? o.policy ?? 'drop-oldest' : 'block', maxQueue: o.maxQueue ?? 25, everyNth: o.everyNth ?? 2 };
+    this.overload = { policy: this.live ? o.policy ?? 'drop-oldest' : 'block', maxQueue: o.maxQueue ?? LIVE_MAX_QUEUE, everyNth: o.everyNth ?? EVERY_NTH };
     this.policyChosen = o.policy !== undefined;
     if ((options.width === undefined) !== (options.height === undefined)) {
       throw new FaceError('E_BAD_PARAMETER', 'give both width and height to scale decoded frames, or neither');
@@ -202,7 +205,7 @@ export class VideoDecoder {
         this.source = pinned;
       }
       if (this.source.kind === 'file') assertReadableFile(this.source.input);
-      await assertHostResolves(this.source, this.options.ioTimeoutMs ?? 10_000);
+      await assertHostResolves(this.source, this.options.ioTimeoutMs ?? IO_TIMEOUT_MS);
       const ffmpeg = await this.options.locator.resolve();
       const guard = this.options.network && isHttpSource(this.source) ? { proxy: await this.options.network.url() } : undefined;
       let index = 0;
@@ -237,11 +240,11 @@ export class VideoDecoder {
         if (!this.live) throw new FaceError(index === 0 ? 'E_VIDEO_OPEN' : 'E_VIDEO_DECODE', `decoding "${this.options.input}" failed: ${end.reason}`, { details: { input: this.options.input, frames: index } });
         if (end.delivered > 0) attempt = 0;
         attempt++;
-        const max = this.options.maxReconnects ?? 10;
+        const max = this.options.maxReconnects ?? MAX_RECONNECTS;
         if (attempt > max) {
           throw new FaceError('E_VIDEO_DECODE', `live source "${this.options.input}" was lost and ${max} reconnect attempt(s) failed: ${end.reason}`, { details: { input: this.options.input, frames: index } });
         }
-        const delay = Math.min(this.options.reconnectMaxMs ?? 8000, (this.options.reconnectBaseMs ?? 500) * 2 ** (attempt - 1));
+        const delay = Math.min(this.options.reconnectMaxMs ?? RECONNECT_MAX_MS, (this.options.reconnectBaseMs ?? RECONNECT_BASE_MS) * 2 ** (attempt - 1));
         this.options.onReconnect?.(attempt, delay, end.reason);
         await this.sleep(delay);
         if (this.stopped) return;
@@ -271,15 +274,19 @@ export class VideoDecoder {
 
   private buildArgs(major: number | undefined, guard?: { proxy: string }): string[] {
     const o = this.options;
-    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
-    args.push(...inputArgs(this.source, o.ioTimeoutMs ?? 10_000, major, o.analyzeMs, guard), ...(o.inputOptions ?? []), '-i', this.source.input);
-    args.push('-map', '0:v:0', '-an', '-sn');
     const size = o.width !== undefined && o.height !== undefined ? { width: o.width, height: o.height } : this.live ? this.stream : undefined;
-    if (size) args.push('-vf', `scale=${size.width}:${size.height}`);
-    // A live source keeps its first frame rate across reconnects, so pts stay on one clock.
-    if (this.live && this.stream) args.push('-r', String(this.stream.fps));
-    args.push('-f', 'rawvideo', '-pix_fmt', this.options.pixelFormat ?? 'rgb24', '-protocol_whitelist', 'pipe', 'pipe:1');
-    return args;
+    return decoderArgs({
+      source: this.source,
+      ioTimeoutMs: o.ioTimeoutMs ?? IO_TIMEOUT_MS,
+      ...(major !== undefined ? { ffmpegMajor: major } : {}),
+      ...(o.analyzeMs !== undefined ? { analyzeMs: o.analyzeMs } : {}),
+      ...(guard ? { guard } : {}),
+      ...(o.inputOptions ? { inputOptions: o.inputOptions } : {}),
+      ...(size ? { scale: { width: size.width, height: size.height } } : {}),
+      // A live source keeps its first frame rate across reconnects, so pts stay on one clock.
+      ...(this.live && this.stream ? { fps: this.stream.fps } : {}),
+      ...(o.pixelFormat ? { pixelFormat: o.pixelFormat } : {}),
+    });
   }
 
   /** One ffmpeg run: wait for its stream info, then frames until the pipe ends. */
@@ -308,13 +315,8 @@ export class VideoDecoder {
     let index = firstIndex;
     for (;;) {
       if (this.stopped) return { kind: 'stopped' };
-      let reservation;
-      try {
-        reservation = await o.store.reserve(bytes, this.abort.signal);
-      } catch (error) {
-        if (this.stopped) return { kind: 'stopped' };
-        throw toFaceError(error, 'E_VIDEO_DECODE');
-      }
+      const reservation = await this.reserve(bytes);
+      if (!reservation) return { kind: 'stopped' };
       let frame: Pixels;
       let filled: boolean;
       try {
@@ -406,13 +408,8 @@ export class VideoDecoder {
         if (this.stopped) return { kind: 'stopped' };
         if (failure) throw toFaceError(failure, 'E_VIDEO_DECODE');
         if (queue.length === 0) return ended ?? { kind: 'stopped' };
-        let reservation;
-        try {
-          reservation = await o.store.reserve(bytes, this.abort.signal);
-        } catch (error) {
-          if (this.stopped) return { kind: 'stopped' };
-          throw toFaceError(error, 'E_VIDEO_DECODE');
-        }
+        const reservation = await this.reserve(bytes);
+        if (!reservation) return { kind: 'stopped' };
         // The oldest waiting frame may have been pushed out while we waited for room.
         const item = queue.shift();
         this.queuedFrames = queue.length;
@@ -429,6 +426,16 @@ export class VideoDecoder {
       queue.length = 0;
       this.queuedFrames = 0;
       void pump;
+    }
+  }
+
+  /** Room for one frame in the store, waiting while it is full; undefined once the decoder was stopped. */
+  private async reserve(bytes: number): Promise<Reservation | undefined> {
+    try {
+      return await this.options.store.reserve(bytes, this.abort.signal);
+    } catch (error) {
+      if (this.stopped) return undefined;
+      throw toFaceError(error, 'E_VIDEO_DECODE');
     }
   }
 
@@ -465,7 +472,7 @@ export class VideoDecoder {
         const dump = parseFfmpegDump(head);
         const out = dump.output?.video;
         if (!out) return;
-        const fps = out.fps ?? dump.input?.video?.fps ?? this.stream?.fps ?? 25;
+        const fps = out.fps ?? dump.input?.video?.fps ?? this.stream?.fps ?? FALLBACK_FPS;
         if (!this.stream) {
           this.stream = {
             width: out.width,
@@ -484,7 +491,7 @@ export class VideoDecoder {
       // No stream info in time: end this run (a live source then goes through reconnect).
       const timer = setTimeout(() => {
         void child.kill();
-      }, this.options.openTimeoutMs ?? 30_000);
+      }, this.options.openTimeoutMs ?? OPEN_TIMEOUT_MS);
       void child.exited.then(() => {
         check(child.stderrHead());
         finish(undefined);

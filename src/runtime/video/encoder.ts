@@ -1,13 +1,13 @@
 import { accessSync, constants, statSync } from 'fs';
-import { dirname, extname, resolve as resolvePath } from 'path';
+import { dirname, resolve as resolvePath } from 'path';
 import { FaceError, toFaceError } from '../errors';
 import type { FrameStore } from '../store';
 import type { FrameRef } from '../token/types';
 import type { FfmpegLocator } from './ffmpeg-path';
-import { fpsArg } from './probe';
 import { childFdPath, describeExit, FfmpegProcess } from './process';
-import { classifySource, inputArgs, outputWhitelist } from './source';
-import { isYuv, rgbToYuv, yuvToRgb, type Pixels } from '../vision/yuv';
+import { encoderArgs, fdOutputFor, outputTarget, STREAM_FORMATS, type OutputTarget } from './ffmpeg-args';
+import { IO_TIMEOUT_MS, KILL_GRACE_MS, MIN_PARKED, PARK_BUDGET_SHARE, PARK_SECONDS } from './io-defaults';
+import { isYuv, rgbToYuv, yuvLayout, yuvToRgb, type Pixels } from '../vision/yuv';
 import { RawMatroskaWriter } from './raw-matroska';
 
 export interface VideoEncoderOptions {
@@ -95,21 +95,12 @@ const SKIP = Symbol('skip');
 const LOST_MEMORY = 4096;
 type Slot = FrameRef | typeof SKIP;
 
-/** Containers by file extension, for an output written through a descriptor (no name to guess from). */
-const FILE_CONTAINERS: Record<string, string> = { '.mp4': 'mp4', '.m4v': 'mp4', '.mov': 'mov', '.mkv': 'matroska', '.webm': 'webm', '.avi': 'avi', '.ts': 'mpegts', '.flv': 'flv' };
-
-const STREAM_FORMATS: Record<string, string> = { rtmp: 'flv', rtmps: 'flv', rtsp: 'rtsp', rtsps: 'rtsp', udp: 'mpegts', tcp: 'mpegts', srt: 'mpegts' };
-
-/** quality 0–100 → CRF 51–0, linear (FaceFusion's mapping: 80 → 10). */
-export function qualityToCrf(quality: number): number {
-  return Math.round(51 - (Math.min(100, Math.max(0, quality)) * 51) / 100);
-}
-
 /**
- * Encodes RGB frames from the frame store into a file or stream with ffmpeg. Frames may arrive
- * out of order: `write(index, ref)` parks them until every earlier index was written or
- * skipped, then feeds ffmpeg in index order, waiting for stdin to drain. The encoder owns each
- * ref from the moment it is passed in: it is released once written (or on error/abort).
+ * Encodes frames from the frame store (RGB, or YUV 4:2:0 with `pixelFormat: 'yuv420p'`) into a
+ * file or stream with ffmpeg. Frames may arrive out of order: `write(index, ref)` parks them
+ * until every earlier index was written or skipped, then feeds ffmpeg in index order, waiting
+ * for stdin to drain. The encoder owns each ref from the moment it is passed in: it is released
+ * once written (or on error/abort).
  *
  *   const enc = new VideoEncoder({ locator, store, output: 'out.mp4', width, height, fps, audioFrom: 'in.mp4' });
  *   await enc.write(0, ref0); enc.skip(1); await enc.write(2, ref2);
@@ -117,7 +108,7 @@ export function qualityToCrf(quality: number): number {
  */
 export class VideoEncoder {
   private readonly options: VideoEncoderOptions;
-  private readonly target: { kind: 'file'; path: string } | { kind: 'url'; format: string; scheme: string };
+  private readonly target: OutputTarget;
   private readonly pending = new Map<number, Slot>();
   /** The pixels of each parked frame, for when the store closes under them (see writeDue). */
   private readonly parkedPixels = new Map<number, Pixels>();
@@ -229,7 +220,7 @@ export class VideoEncoder {
    * When more frames are parked than allowed while the next index is missing, the missing
    * indexes before the first parked frame are given up (written as skipped).
    */
-  private giveUpGaps(sample: { width: number; height: number } | undefined): void {
+  private giveUpGaps(sample: Pixels | undefined): void {
     if (this.pending.has(this.next)) return;
     let parked = 0;
     let first = Infinity;
@@ -252,16 +243,19 @@ export class VideoEncoder {
    * limits, at least a minute of frames) is refused as late: filling the gap to it would cost
    * time and memory in proportion to a number any message can choose (1e9 froze the process).
    */
-  private tooFarAhead(index: number, sample: { width: number; height: number } | undefined): boolean {
+  private tooFarAhead(index: number, sample: Pixels | undefined): boolean {
     if (!Number.isInteger(index) || this.finishing) return false;
     const horizon = Math.max(4 * this.parkLimit(sample), Math.round(this.options.fps * 60));
     return index - this.next > horizon;
   }
 
-  private parkLimit(sample: { width: number; height: number } | undefined): number {
-    const frames = this.options.maxParked ?? Math.max(8, Math.round(this.options.fps * 2));
+  /** Frames that may park: the option, or PARK_SECONDS of frames, never more than PARK_BUDGET_SHARE of the store in frames like `sample`. */
+  private parkLimit(sample: Pixels | undefined): number {
+    const frames = this.options.maxParked ?? Math.max(MIN_PARKED, Math.round(this.options.fps * PARK_SECONDS));
     if (!sample) return Math.max(1, frames);
-    const byBudget = Math.floor(this.options.store.stats().budgetBytes / 4 / (sample.width * sample.height * 3));
+    // The frame's real size: a YUV 4:2:0 frame holds 1.5 bytes a pixel, an RGB one 3.
+    const bytes = isYuv(sample) ? yuvLayout(sample.width, sample.height).bytes : sample.width * sample.height * sample.channels;
+    const byBudget = Math.floor((this.options.store.stats().budgetBytes * PARK_BUDGET_SHARE) / bytes);
     return Math.max(1, Math.min(frames, byBudget));
   }
 
@@ -279,7 +273,7 @@ export class VideoEncoder {
     this.aborted = true;
     this.fail(new FaceError('E_CLOSED', 'the video encoder was aborted'));
     const child = this.child ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
-    if (child) await child.kill(this.options.killGraceMs ?? 2000);
+    if (child) await child.kill(this.options.killGraceMs ?? KILL_GRACE_MS);
   }
 
   private async doFinish(): Promise<EncodeResult> {
@@ -447,54 +441,25 @@ export class VideoEncoder {
 
   private buildArgs(major: number | undefined): string[] {
     const o = this.options;
-    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
-    if (this.mkv) args.push(...RawMatroskaWriter.inputArgs(), '-protocol_whitelist', 'pipe', '-i', 'pipe:0');
-    else args.push('-f', 'rawvideo', '-pixel_format', o.pixelFormat ?? 'rgb24', '-video_size', `${o.width}x${o.height}`, '-framerate', fpsArg(o.fps), '-protocol_whitelist', 'pipe', '-i', 'pipe:0');
-    const withAudio = o.audioFrom !== undefined && o.keepAudio !== false;
-    if (withAudio) {
-      const source = classifySource(o.audioFrom!);
-      args.push(...inputArgs(source, 10_000, major), '-i', source.input);
-    }
-    args.push('-map', '0:v:0');
-    // `hold`: frames keep their timestamps (a gap is a longer frame), not duplicated back to a constant rate.
-    // -fps_mode arrived in ffmpeg 5.1 and -vsync is deprecated since: the old name below 6.
-    if (this.mkv) args.push(...((major ?? 0) >= 6 ? ['-fps_mode', 'vfr'] : ['-vsync', 'vfr']));
-    // `?`: a source without audio is fine. -shortest trims the tail to the shorter stream.
-    if (withAudio) args.push('-map', '1:a:0?', '-c:a', 'aac', '-shortest');
-    // yuv420p needs even dimensions: pad odd ones by a pixel rather than fail.
-    if (o.width % 2 || o.height % 2) args.push('-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2');
-    const codec = o.codec ?? 'libx264';
-    args.push('-c:v', codec);
-    if (codec === 'libx264' || codec === 'libx265') {
-      args.push('-crf', String(o.crf ?? qualityToCrf(o.quality ?? 80)), '-preset', o.preset ?? 'veryfast');
-      if (this.target.kind === 'url') {
-        args.push('-tune', 'zerolatency', '-g', String(Math.max(1, Math.round(o.fps * 2))));
-        // With `hold` fewer frames may carry the same time: a key frame every 2 s of it, for viewers joining.
-        if (this.mkv) args.push('-force_key_frames', 'expr:gte(t,n_forced*2)');
-      }
-    }
-    args.push('-pix_fmt', 'yuv420p');
-    if (o.pixelFormat === 'yuv420p' && o.matrix === 'bt709') args.push('-colorspace', 'bt709');
-    if (this.target.kind === 'url') {
-      if (this.target.format === 'rtsp') args.push('-rtsp_transport', 'tcp');
-      args.push('-f', o.format ?? this.target.format);
-    } else if (o.format || this.fdOutput()) {
-      args.push('-f', o.format ?? (this.fdOutput() as { format: string }).format);
-    }
-    args.push(...withMetadata(o.metadata, this.target.kind === 'file' ? this.target.path : undefined, o.outputOptions ?? []));
-    // The output too opens only its own protocol (a file name cannot become a URL, nor a URL reach a file).
-    const written = this.target.kind === 'file' ? (this.fdOutput()?.path ?? this.target.path) : o.output;
-    args.push(...outputWhitelist(written));
-    args.push('-y', written);
-    return args;
+    const fdOutput = this.fdOutput();
+    return encoderArgs({
+      output: o.output,
+      target: this.target,
+      width: o.width,
+      height: o.height,
+      fps: o.fps,
+      audioIoTimeoutMs: IO_TIMEOUT_MS,
+      ...(major !== undefined ? { ffmpegMajor: major } : {}),
+      ...(this.mkv ? { timestamped: true } : {}),
+      ...(fdOutput ? { fdOutput } : {}),
+      ...pick(o, ['pixelFormat', 'matrix', 'audioFrom', 'keepAudio', 'codec', 'crf', 'quality', 'preset', 'format', 'metadata', 'outputOptions']),
+    });
   }
 
   /** The descriptor output ffmpeg writes through (fd 3 of the child), when there is one it can use. */
   private fdOutput(): { path: string; format: string } | undefined {
     if (this.options.outputFd === undefined || this.target.kind !== 'file') return undefined;
-    const path = childFdPath(3);
-    const format = FILE_CONTAINERS[extname(this.target.path).toLowerCase()];
-    return path && format ? { path, format } : undefined;
+    return fdOutputFor(this.target.path, childFdPath(3));
   }
 
   private fail(error: FaceError): void {
@@ -516,17 +481,13 @@ export class VideoEncoder {
   }
 }
 
-function classifyOutput(output: string): { kind: 'file'; path: string } | { kind: 'url'; format: string; scheme: string } {
+function classifyOutput(output: string): OutputTarget {
   if (typeof output !== 'string' || output.trim() === '') throw new FaceError('E_BAD_OUTPUT', 'video output is empty: give a file path or a stream URL');
-  const match = /^([a-z][a-z0-9+.-]+):\/\//i.exec(output);
-  if (match) {
-    const scheme = match[1].toLowerCase();
-    const format = STREAM_FORMATS[scheme];
-    if (!format) throw new FaceError('E_BAD_OUTPUT', `unsupported output URL "${output}": use a file path or ${Object.keys(STREAM_FORMATS).map((s) => s + '://').join(', ')}`);
-    return { kind: 'url', format, scheme };
-  }
+  const target = outputTarget(output);
+  if (target.kind === 'unsupported') throw new FaceError('E_BAD_OUTPUT', `unsupported output URL "${output}": use a file path or ${Object.keys(STREAM_FORMATS).map((s) => s + '://').join(', ')}`);
+  if (target.kind === 'url') return target;
   const dir = dirname(resolvePath(output));
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
@@ -538,23 +499,12 @@ function classifyOutput(output: string): { kind: 'file'; path: string } | { kind
   } catch {
     throw new FaceError('E_BAD_OUTPUT', `cannot write "${output}": the directory ${dir} is not writable`, { details: { output } });
   }
-  return { kind: 'file', path: output };
+  return target;
 }
 
-/**
- * The caller's output options with `-metadata key=value` for each entry before them. MP4/MOV
- * keep only their standard keys unless asked (`+use_metadata_tags`): added to the movflags the
- * caller gives (a second -movflags would replace the first), or as an option of its own.
- */
-function withMetadata(metadata: Record<string, string> | undefined, file: string | undefined, outputOptions: readonly string[]): string[] {
-  const options = [...outputOptions];
-  if (!metadata || Object.keys(metadata).length === 0) return options;
-  const args: string[] = [];
-  for (const [key, value] of Object.entries(metadata)) args.push('-metadata', `${key}=${value}`);
-  if (file !== undefined && /\.(mp4|m4v|mov)$/i.test(file)) {
-    const given = options.indexOf('-movflags');
-    if (given >= 0 && given + 1 < options.length) options[given + 1] = `${options[given + 1]}+use_metadata_tags`;
-    else args.push('-movflags', '+use_metadata_tags');
-  }
-  return [...args, ...options];
+/** The entries of `o` named in `keys` that are set (options are passed on without undefined values). */
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (o[key] !== undefined) out[key] = o[key];
+  return out;
 }

@@ -4,11 +4,13 @@
  */
 export { FfmpegLocator } from './ffmpeg-path';
 export type { FfmpegInfo, FfmpegLocatorOptions, FfmpegSource } from './ffmpeg-path';
-export { probeMedia, parseFfmpegDump, exactFps, fpsArg } from './probe';
+export { probeMedia, parseFfmpegDump, exactFps } from './probe';
+export { fpsArg } from './ffmpeg-args';
 export type { MediaInfo, ProbeOptions, ParsedDump, StreamInfo } from './probe';
 export { classifySource, INPUT_SCHEMES, redactUrl } from './source';
 export type { MediaSource, SourceKind } from './source';
 export { VideoDecoder, OVERLOAD_POLICIES } from './decoder';
 export type { DecodedFrame, DecoderStreamInfo, VideoDecoderOptions, OverloadPolicy, OverloadOptions } from './decoder';
-export { VideoEncoder, qualityToCrf } from './encoder';
+export { VideoEncoder } from './encoder';
+export { qualityToCrf } from './ffmpeg-args';
 export type { EncodeResult, VideoEncoderOptions } from './encoder';

@@ -2,7 +2,9 @@ import { statSync } from 'fs';
 import { FaceError } from '../errors';
 import type { FfmpegLocator } from './ffmpeg-path';
 import { describeExit, FfmpegProcess } from './process';
-import { classifySource, inputArgs } from './source';
+import { classifySource } from './source';
+import { countFramesArgs, probeArgs } from './ffmpeg-args';
+import { FALLBACK_FPS, PROBE_TIMEOUT_MS } from './io-defaults';
 import { assertHostResolves, explainFfmpegFailure } from './host-check';
 
 /** What a video source holds, as ffmpeg reports it. */
@@ -23,7 +25,7 @@ export interface MediaInfo {
 export interface ProbeOptions {
   /** Decode the whole video once to count frames exactly (files only; costs one decode). */
   countFrames?: boolean;
-  /** Give up after this long (ms, default 20000); network sources can hang while connecting. */
+  /** Give up after this long (ms, default PROBE_TIMEOUT_MS: 20000); network sources can hang while connecting. */
   timeoutMs?: number;
 }
 
@@ -94,17 +96,9 @@ export function exactFps(printed: number): number | undefined {
   return printed;
 }
 
-/** A frame rate as an ffmpeg argument: exact fraction for NTSC rates, decimal otherwise. */
-export function fpsArg(fps: number): string {
-  for (const base of [24, 30, 48, 60, 120]) {
-    if (Math.abs(fps - (base * 1000) / 1001) < 1e-6) return `${base * 1000}/1001`;
-  }
-  return String(Math.round(fps * 1000) / 1000);
-}
-
 /** Throws E_VIDEO_OPEN when a file source does not exist or is not a regular file. */
 export function assertReadableFile(path: string): void {
-  let isFile = false;
+  let isFile: boolean;
   try {
     isFile = statSync(path).isFile();
   } catch {
@@ -121,18 +115,17 @@ export function assertReadableFile(path: string): void {
 export async function probeMedia(locator: FfmpegLocator, input: string, options: ProbeOptions = {}): Promise<MediaInfo> {
   const source = classifySource(input);
   if (source.kind === 'file') assertReadableFile(source.input);
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
   await assertHostResolves(source, timeoutMs);
   const ffmpeg = await locator.resolve();
-  const args = ['-hide_banner', '-nostdin', ...inputArgs(source, timeoutMs, ffmpeg.major), '-i', source.input];
-  const { head, tail } = await runForStderr(ffmpeg.path, args, timeoutMs, input);
+  const { head, tail } = await runForStderr(ffmpeg.path, probeArgs(source, timeoutMs, ffmpeg.major), timeoutMs, input);
   const dump = parseFfmpegDump(head);
   if (!dump.input) {
     throw new FaceError('E_VIDEO_OPEN', `cannot open video "${input}": ${explainFfmpegFailure(tail) ?? (lastLine(tail) || 'ffmpeg could not read it')}`, { details: { input } });
   }
   const video = dump.input.video;
   if (!video) throw new FaceError('E_VIDEO_OPEN', `cannot open video "${input}": it has no video stream`, { details: { input } });
-  const fps = video.fps ?? 25;
+  const fps = video.fps ?? FALLBACK_FPS;
   const info: MediaInfo = {
     width: video.width,
     height: video.height,
@@ -147,7 +140,7 @@ export async function probeMedia(locator: FfmpegLocator, input: string, options:
   }
   if (options.countFrames && !source.live) {
     // Same constant-rate output as the decoder (-r), so the count matches what it will emit.
-    const count = await runForStderr(ffmpeg.path, ['-nostdin', ...inputArgs(source, timeoutMs, ffmpeg.major), '-i', source.input, '-map', '0:v:0', '-r', fpsArg(fps), '-f', 'null', '-'], timeoutMs * 10, input);
+    const count = await runForStderr(ffmpeg.path, countFramesArgs(source, timeoutMs, ffmpeg.major, fps), timeoutMs * 10, input);
     const frames = [...count.tail.matchAll(/frame=\s*(\d+)/g)];
     if (frames.length > 0) info.frameCount = Number(frames[frames.length - 1][1]);
   }

@@ -111,11 +111,6 @@ export class RawMatroskaWriter {
     this.frameNs = 1e9 / options.fps;
   }
 
-  /** ffmpeg's input options for this stream (before `-i pipe:0`). */
-  static inputArgs(): string[] {
-    return ['-f', 'matroska'];
-  }
-
   /** The stream's start: EBML header, Segment (unknown size), Info and the one video track. */
   header(): Buffer {
     const o = this.options;

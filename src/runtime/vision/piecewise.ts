@@ -53,7 +53,8 @@ export function warpPiecewiseAffineInto(
   for (let t = 0; t < triangles.length; t += 3) {
     const ia = triangles[t];
     let ib = triangles[t + 1], ic = triangles[t + 2];
-    let ax = dstPts[ia][0], ay = dstPts[ia][1], bx = dstPts[ib][0], by = dstPts[ib][1], cx = dstPts[ic][0], cy = dstPts[ic][1];
+    const ax = dstPts[ia][0], ay = dstPts[ia][1];
+    let bx = dstPts[ib][0], by = dstPts[ib][1], cx = dstPts[ic][0], cy = dstPts[ic][1];
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (!(Math.abs(area) > 1e-9)) continue; // degenerate or not finite
     if (area < 0) { // make it positive so "inside" is every edge function ≥ 0

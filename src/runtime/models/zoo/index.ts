@@ -13,6 +13,7 @@ import { ZOO_SWAPPER_CONTRACTS } from './swappers';
 import { BISENET_CONTRACT, XSEG_CONTRACT } from './maskers';
 
 export * from './common';
+export * from './letterbox-detector';
 export * from './paste-back';
 export * from './onnx-initializer';
 export * from './scrfd';

@@ -1,8 +1,10 @@
+import type { Tensor } from 'onnxruntime-node';
 import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW, type Normalisation } from '../../vision/tensor';
-import type { DetectOptions, DetectedFace, FaceDetector, IoContract } from '../types';
-import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageTensor, letterbox, letterboxSize, outputData, type Candidates } from './common';
+import type { IoContract } from '../types';
+import { emptyCandidates, type Candidates } from './common';
+import { LetterboxDetector } from './letterbox-detector';
 
 /** Strides in the output order of the mxnet export, each with its two anchor sizes (base 16 × scales). */
 export const RETINAFACE_MXNET_ANCHORS: ReadonlyArray<{ stride: number; sizes: readonly [number, number] }> = [
@@ -76,47 +78,30 @@ export function decodeRetinafaceMxnetStride(cls: Float32Array, bbox: Float32Arra
   return into;
 }
 
-export class RetinafaceMxnetDetector implements FaceDetector {
-  readonly modelId: string;
-  private readonly inputName: string;
-  private readonly size: number;
-  readonly inputSize: { readonly width: number; readonly height: number };
-
+export class RetinafaceMxnetDetector extends LetterboxDetector {
   /** `size` is used when the input is dynamic; the v2 file is fixed at 640, v1 at 512. */
-  constructor(private readonly session: SessionHandle, modelId = 'retinaface_mnet025_v2', size = 640) {
-    this.modelId = modelId;
-    checkPositional(session, RETINAFACE_MXNET_CONTRACT.id, [
-      { kind: 'input', index: 0, type: 'float32', shape: [1, 3, null, null] },
-      ...[0, 1, 2].flatMap((s) => [4, 8, 20].map((channels, k) => ({ kind: 'output' as const, index: s * 3 + k, type: 'float32' as const, shape: [1, channels, null, null] }))),
-    ]);
-    this.inputName = session.inputNames[0];
-    this.size = fixedInputSize(session, this.inputName, size);
-    this.inputSize = { width: this.size, height: this.size };
+  constructor(session: SessionHandle, modelId = 'retinaface_mnet025_v2', size = 640) {
+    super(session, modelId, {
+      contract: RETINAFACE_MXNET_CONTRACT.id,
+      specs: [
+        { kind: 'input', index: 0, type: 'float32', shape: [1, 3, null, null] },
+        ...[0, 1, 2].flatMap((s) => [4, 8, 20].map((channels, k) => ({ kind: 'output' as const, index: s * 3 + k, type: 'float32' as const, shape: [1, channels, null, null] }))),
+      ],
+      size,
+    });
   }
 
-  get provider(): string {
-    return this.session.provider;
+  protected preprocess(canvas: Frame): Float32Array {
+    return retinafaceMxnetPreprocess(canvas);
   }
 
-  sampleSize(width: number, height: number): { width: number; height: number } {
-    return letterboxSize(width, height, this.size);
-  }
-
-  async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {
-    const box = letterbox(frame, this.size);
-    const out = await this.session.run({ [this.inputName]: imageTensor(retinafaceMxnetPreprocess(box.canvas), this.size) });
+  protected decode(out: Record<string, Tensor>, threshold: number): Candidates {
     const names = this.session.outputNames;
     const c = emptyCandidates();
     RETINAFACE_MXNET_ANCHORS.forEach(({ stride, sizes }, s) => {
-      const cls = out[names[s * 3]];
-      const [, , h, w] = cls.dims;
-      decodeRetinafaceMxnetStride(
-        outputData(out, names[s * 3], this.session.label),
-        outputData(out, names[s * 3 + 1], this.session.label),
-        outputData(out, names[s * 3 + 2], this.session.label),
-        stride, sizes, h, w, options.scoreThreshold, c,
-      );
+      const [, , h, w] = out[names[s * 3]].dims;
+      decodeRetinafaceMxnetStride(this.output(out, s * 3), this.output(out, s * 3 + 1), this.output(out, s * 3 + 2), stride, sizes, h, w, threshold, c);
     });
-    return finishDetections(c, options, box.ratioX, box.ratioY, frame);
+    return c;
   }
 }

@@ -1,8 +1,10 @@
+import type { Tensor } from 'onnxruntime-node';
 import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW } from '../../vision/tensor';
-import type { DetectOptions, DetectedFace, FaceDetector, IoContract } from '../types';
-import { checkPositional, rowsSpec, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, letterboxSize, outputData, type Candidates } from './common';
+import type { IoContract } from '../types';
+import { rowsSpec, emptyCandidates, type Candidates } from './common';
+import { LetterboxDetector } from './letterbox-detector';
 
 export const SCRFD_STRIDES = [8, 16, 32] as const;
 const ANCHORS = 2;
@@ -49,40 +51,24 @@ export function decodeScrfdStride(scores: Float32Array, boxes: Float32Array, kps
   return into;
 }
 
-export class ScrfdDetector implements FaceDetector {
-  readonly modelId: string;
-  private readonly inputName: string;
-  private readonly size: number;
-  readonly inputSize: { readonly width: number; readonly height: number };
-
+export class ScrfdDetector extends LetterboxDetector {
   /** `size` is used when the model's input is dynamic (FaceFusion allows 160–640). */
-  constructor(private readonly session: SessionHandle, modelId = 'scrfd_2.5g', size = 640) {
-    this.modelId = modelId;
-    checkPositional(session, SCRFD_CONTRACT.id, [
-      { kind: 'input', index: 0, type: 'float32', shape: [1, 3, null, null] },
-      ...[1, 1, 1, 4, 4, 4, 10, 10, 10].map((width, i) => rowsSpec(session, i, width)),
-    ]);
-    this.inputName = imageInputName(session, 'input.1');
-    this.size = fixedInputSize(session, this.inputName, size);
-    this.inputSize = { width: this.size, height: this.size };
-  }
-
-  get provider(): string {
-    return this.session.provider;
-  }
-
-  sampleSize(width: number, height: number): { width: number; height: number } {
-    return letterboxSize(width, height, this.size);
-  }
-
-  async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {
-    const box = letterbox(frame, this.size);
-    const out = await this.session.run({ [this.inputName]: imageTensor(scrfdPreprocess(box.canvas), this.size) });
-    const names = this.session.outputNames;
-    const c = emptyCandidates();
-    SCRFD_STRIDES.forEach((stride, i) => {
-      decodeScrfdStride(outputData(out, names[i], this.session.label), outputData(out, names[i + 3], this.session.label), outputData(out, names[i + 6], this.session.label), stride, this.size, options.scoreThreshold, c);
+  constructor(session: SessionHandle, modelId = 'scrfd_2.5g', size = 640) {
+    super(session, modelId, {
+      contract: SCRFD_CONTRACT.id,
+      specs: [{ kind: 'input', index: 0, type: 'float32', shape: [1, 3, null, null] }, ...[1, 1, 1, 4, 4, 4, 10, 10, 10].map((width, i) => rowsSpec(session, i, width))],
+      inputName: 'input.1',
+      size,
     });
-    return finishDetections(c, options, box.ratioX, box.ratioY, frame);
+  }
+
+  protected preprocess(canvas: Frame): Float32Array {
+    return scrfdPreprocess(canvas);
+  }
+
+  protected decode(out: Record<string, Tensor>, threshold: number): Candidates {
+    const c = emptyCandidates();
+    SCRFD_STRIDES.forEach((stride, i) => decodeScrfdStride(this.output(out, i), this.output(out, i + 3), this.output(out, i + 6), stride, this.size, threshold, c));
+    return c;
   }
 }

@@ -1,8 +1,10 @@
+import type { Tensor } from 'onnxruntime-node';
 import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW } from '../../vision/tensor';
-import type { DetectOptions, DetectedFace, FaceDetector, IoContract } from '../types';
-import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, letterboxSize, outputData, type Candidates } from './common';
+import type { IoContract } from '../types';
+import { emptyCandidates, type Candidates } from './common';
+import { LetterboxDetector } from './letterbox-detector';
 
 const ROWS = 8400;
 const FEATURES = 20;
@@ -37,37 +39,24 @@ export function decodeYoloface(output: Float32Array, threshold: number, anchors 
   return into;
 }
 
-export class YolofaceDetector implements FaceDetector {
-  readonly modelId: string;
-  private readonly inputName: string;
-  private readonly size: number;
-  readonly inputSize: { readonly width: number; readonly height: number };
-
-  constructor(private readonly session: SessionHandle, modelId = 'yoloface_8n') {
-    this.modelId = modelId;
-    checkPositional(session, YOLOFACE_CONTRACT.id, [
-      { kind: 'input', index: 0, type: 'float32', shape: [1, 3, null, null] },
-      { kind: 'output', index: 0, type: 'float32', shape: [1, FEATURES, null] },
-    ]);
-    this.inputName = imageInputName(session, 'input');
-    this.size = fixedInputSize(session, this.inputName, 640);
-    this.inputSize = { width: this.size, height: this.size };
+export class YolofaceDetector extends LetterboxDetector {
+  constructor(session: SessionHandle, modelId = 'yoloface_8n') {
+    super(session, modelId, {
+      contract: YOLOFACE_CONTRACT.id,
+      specs: [
+        { kind: 'input', index: 0, type: 'float32', shape: [1, 3, null, null] },
+        { kind: 'output', index: 0, type: 'float32', shape: [1, FEATURES, null] },
+      ],
+      inputName: 'input',
+      size: 640,
+    });
   }
 
-  get provider(): string {
-    return this.session.provider;
+  protected preprocess(canvas: Frame): Float32Array {
+    return yolofacePreprocess(canvas);
   }
 
-  sampleSize(width: number, height: number): { width: number; height: number } {
-    return letterboxSize(width, height, this.size);
-  }
-
-  async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {
-    const box = letterbox(frame, this.size);
-    const out = await this.session.run({ [this.inputName]: imageTensor(yolofacePreprocess(box.canvas), this.size) });
-    const name = this.session.outputNames[0];
-    const data = outputData(out, name, this.session.label);
-    const c = decodeYoloface(data, options.scoreThreshold, out[name].dims[2] ?? ROWS);
-    return finishDetections(c, options, box.ratioX, box.ratioY, frame);
+  protected decode(out: Record<string, Tensor>, threshold: number): Candidates {
+    return decodeYoloface(this.output(out, 0), threshold, out[this.session.outputNames[0]].dims[2] ?? ROWS);
   }
 }

@@ -1,8 +1,10 @@
+import type { Tensor } from 'onnxruntime-node';
 import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW } from '../../vision/tensor';
-import type { DetectOptions, DetectedFace, FaceDetector, IoContract } from '../types';
-import { checkPositional, emptyCandidates, finishDetections, fixedInputSize, imageInputName, imageTensor, letterbox, letterboxSize, outputData, rowsSpec, type Candidates } from './common';
+import type { IoContract } from '../types';
+import { emptyCandidates, rowsSpec, type Candidates } from './common';
+import { LetterboxDetector } from './letterbox-detector';
 
 export const YUNET_STRIDES = [8, 16, 32] as const;
 
@@ -46,38 +48,24 @@ export function decodeYunetStride(cls: Float32Array, obj: Float32Array, bbox: Fl
   return into;
 }
 
-export class YunetDetector implements FaceDetector {
-  readonly modelId: string;
-  private readonly inputName: string;
-  private readonly size: number;
-  readonly inputSize: { readonly width: number; readonly height: number };
-
-  constructor(private readonly session: SessionHandle, modelId = 'yunet_2023_mar', size = 640) {
-    this.modelId = modelId;
-    checkPositional(session, YUNET_CONTRACT.id, [
-      { kind: 'input', index: 0, type: 'float32', shape: [1, 3, null, null] },
-      ...[1, 1, 1, 1, 1, 1, 4, 4, 4, 10, 10, 10].map((width, i) => rowsSpec(session, i, width)),
-    ]);
-    this.inputName = imageInputName(session, 'input');
-    this.size = fixedInputSize(session, this.inputName, size);
-    this.inputSize = { width: this.size, height: this.size };
+export class YunetDetector extends LetterboxDetector {
+  constructor(session: SessionHandle, modelId = 'yunet_2023_mar', size = 640) {
+    super(session, modelId, {
+      contract: YUNET_CONTRACT.id,
+      specs: [{ kind: 'input', index: 0, type: 'float32', shape: [1, 3, null, null] }, ...[1, 1, 1, 1, 1, 1, 4, 4, 4, 10, 10, 10].map((width, i) => rowsSpec(session, i, width))],
+      inputName: 'input',
+      size,
+    });
   }
 
-  get provider(): string {
-    return this.session.provider;
+  protected preprocess(canvas: Frame): Float32Array {
+    return yunetPreprocess(canvas);
   }
 
-  sampleSize(width: number, height: number): { width: number; height: number } {
-    return letterboxSize(width, height, this.size);
-  }
-
-  async detect(frame: Frame, options: DetectOptions): Promise<DetectedFace[]> {
-    const box = letterbox(frame, this.size);
-    const out = await this.session.run({ [this.inputName]: imageTensor(yunetPreprocess(box.canvas), this.size) });
-    const n = this.session.outputNames;
-    const get = (i: number): Float32Array => outputData(out, n[i], this.session.label);
+  protected decode(out: Record<string, Tensor>, threshold: number): Candidates {
+    const get = (i: number): Float32Array => this.output(out, i);
     const c = emptyCandidates();
-    YUNET_STRIDES.forEach((stride, i) => decodeYunetStride(get(i), get(i + 3), get(i + 6), get(i + 9), stride, this.size, options.scoreThreshold, c));
-    return finishDetections(c, options, box.ratioX, box.ratioY, frame);
+    YUNET_STRIDES.forEach((stride, i) => decodeYunetStride(get(i), get(i + 3), get(i + 6), get(i + 9), stride, this.size, threshold, c));
+    return c;
   }
 }

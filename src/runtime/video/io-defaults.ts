@@ -1,0 +1,44 @@
+/**
+ * The defaults of the video I/O (decoder, encoder, probe), in one place. Each option that falls
+ * back to one of these says so in its own doc; changing a value here changes that behaviour.
+ */
+
+/** Network read timeout given to ffmpeg for a decoder's input and an encoder's audio input (ms). */
+export const IO_TIMEOUT_MS = 10_000;
+/** Stream analysis before the first frame of a live source (ms; ffmpeg's own default is 5000). */
+export const LIVE_ANALYZE_MS = 1000;
+/** How long a decoder waits for ffmpeg's stream info after starting it (ms). */
+export const OPEN_TIMEOUT_MS = 30_000;
+/** How long a probe may take before it gives up (ms); counting frames may take ten times this. */
+export const PROBE_TIMEOUT_MS = 20_000;
+/** Frame rate assumed when ffmpeg prints none for a stream. */
+export const FALLBACK_FPS = 25;
+
+/** Reconnect attempts in a row before a live source is given up. */
+export const MAX_RECONNECTS = 10;
+/** First reconnect delay (ms), doubled each attempt up to RECONNECT_MAX_MS. */
+export const RECONNECT_BASE_MS = 500;
+export const RECONNECT_MAX_MS = 8000;
+
+/** Frames a live source's overload queue holds before its policy drops (about a second). */
+export const LIVE_MAX_QUEUE = 25;
+/** `every-nth`: keep one frame in this many. */
+export const EVERY_NTH = 2;
+
+/** The encoder's video codec. */
+export const VIDEO_CODEC = 'libx264';
+/** Encoder quality 0–100 (→ CRF 10, see qualityToCrf in ffmpeg-args.ts). */
+export const QUALITY = 80;
+/** x264/x265 preset. */
+export const PRESET = 'veryfast';
+/** A stream output's key-frame interval, in seconds of video (viewers joining wait at most this). */
+export const STREAM_GOP_SECONDS = 2;
+
+/** Frames the encoder parks behind a missing index: this many seconds of frames, at least MIN_PARKED… */
+export const PARK_SECONDS = 2;
+export const MIN_PARKED = 8;
+/** …and never more than this share of the frame store's budget. */
+export const PARK_BUDGET_SHARE = 1 / 4;
+
+/** How long a killed ffmpeg gets between SIGTERM and SIGKILL (ms). */
+export const KILL_GRACE_MS = 2000;
