@@ -1,5 +1,6 @@
 import type { Red } from './lib/red';
-import { numberOption, registerStageNode, setOptions, type StageNodeDef } from './lib/stage-node';
+import { numberOption, setOptions } from './lib/config';
+import { registerStageNode, type StageNodeDef } from './lib/stage-node';
 
 interface Def extends StageNodeDef {
   model?: string;

@@ -1,5 +1,6 @@
 import type { Red } from './lib/red';
-import { registerStageNode, setOptions, type StageNodeDef } from './lib/stage-node';
+import { registerStageNode, type StageNodeDef } from './lib/stage-node';
+import { setOptions } from './lib/config';
 
 interface Def extends StageNodeDef {
   model?: string;

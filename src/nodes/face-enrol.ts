@@ -1,12 +1,11 @@
-import { errorStatus } from './lib/status';
 import { FaceError } from '../runtime';
 import { enrolToken, withEmbeddings } from '../runtime/library';
 import { libraryOf, openLibrary, showLibraryStatus } from './lib/library-types';
-import { asFaceError } from './lib/messages';
-import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { configOf, missingConfig, numberOption, releaseDroppedFrame } from './lib/stage-node';
-import { WorkQueue } from './lib/work-queue';
+import { nodeDefaults } from './lib/node-defaults';
+import type { Node, NodeDef, Red } from './lib/red';
+import { numberOption } from './lib/config';
+import { FaceNode } from './lib/face-node';
+import { releaseDroppedFrame } from './lib/frame-release';
 
 interface Def extends NodeDef {
   config?: string;
@@ -23,58 +22,33 @@ interface Def extends NodeDef {
  */
 export = function (RED: Red): void {
   function FaceEnrol(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-enrol', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
-    const libraryNode = config ? libraryOf(RED, node, def.library) : undefined;
     let lastResult: string[] = [];
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'enrol', onError: () => { lastResult = []; } });
+    const { node, options: def, config } = face;
+    const libraryNode = config ? libraryOf(RED, node, def.library) : undefined;
     const unwatch = libraryNode?.watch((size) => showLibraryStatus(node, libraryNode, size, lastResult));
-    const queue = new WorkQueue(Math.max(0, Math.floor(numberOption(def.queueSize) ?? Number(nodeDefaults('face-enrol').queueSize))));
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!config) {
-        done(missingConfig(nodeDef.type));
-        return;
-      }
-      const accepted = queue.push({
-        run: async () => {
-          try {
-            const runtime = config.runtime;
-            await config.ready;
-            const library = openLibrary(libraryNode, 'face enrol');
-            if (typeof msg.name !== 'string' || !msg.name.trim()) throw new FaceError('E_BAD_PARAMETER', 'face enrol needs the person\'s name in msg.name');
-            const token = await withEmbeddings(runtime, runtime.acceptToken(msg.payload));
-            if (token.state === 'failed') throw new FaceError(token.error!.code as FaceError['code'], token.error!.message, { stage: 'enrol' });
-            const which = msg.face === 'largest' || typeof msg.face === 'number' ? msg.face : def.faceChoice === 'largest' ? 'largest' : undefined;
-            const result = await enrolToken(runtime, library, token, msg.name, { ...(which !== undefined ? { face: which } : {}), thumbnail: libraryNode!.thumbnails });
-            msg.payload = token;
-            msg.enrolled = { name: result.person.name, created: result.created, pictures: result.person.embeddings, face: result.face };
-            lastResult = [`enrolled ${result.person.name}`, 'enrolled'];
-            libraryNode!.changed();
-            send(msg);
-            done();
-          } catch (err) {
-            const error = asFaceError(err, 'enrol');
-            lastResult = [];
-            node.status(errorStatus(error));
-            done(error);
-          }
-        },
-        drop: () => done(),
-      });
-      if (!accepted) {
-        releaseDroppedFrame(config.runtime, msg.payload);
-        node.status({ fill: 'yellow', shape: 'ring', text: 'busy: dropped' });
-        done();
-      }
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      unwatch?.();
-      queue.close();
+    face.onInput(async (msg, send, done) => {
+      const runtime = config!.runtime;
+      await config!.ready;
+      const library = openLibrary(libraryNode, 'face enrol');
+      if (typeof msg.name !== 'string' || !msg.name.trim()) throw new FaceError('E_BAD_PARAMETER', 'face enrol needs the person\'s name in msg.name');
+      const token = await withEmbeddings(runtime, runtime.acceptToken(msg.payload));
+      if (token.state === 'failed') throw new FaceError(token.error!.code as FaceError['code'], token.error!.message, { stage: 'enrol' });
+      const which = msg.face === 'largest' || typeof msg.face === 'number' ? msg.face : def.faceChoice === 'largest' ? 'largest' : undefined;
+      const result = await enrolToken(runtime, library, token, msg.name, { ...(which !== undefined ? { face: which } : {}), thumbnail: libraryNode!.thumbnails });
+      msg.payload = token;
+      msg.enrolled = { name: result.person.name, created: result.created, pictures: result.person.embeddings, face: result.face };
+      lastResult = [`enrolled ${result.person.name}`, 'enrolled'];
+      libraryNode!.changed();
+      send(msg);
       done();
+    }, {
+      capacity: numberOption(def.queueSize) ?? Number(nodeDefaults('face-enrol').queueSize),
+      onBusy: (msg) => releaseDroppedFrame(config!.runtime, msg.payload),
     });
+
+    face.onClose(() => unwatch?.());
   }
   RED.nodes.registerType('face-enrol', FaceEnrol);
 };

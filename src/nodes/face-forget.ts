@@ -1,9 +1,7 @@
-import { errorStatus } from './lib/status';
 import { FaceError } from '../runtime';
+import { FaceNode } from './lib/face-node';
 import { libraryOf, openLibrary, showLibraryStatus } from './lib/library-types';
-import { asFaceError } from './lib/messages';
-import { withDefaults } from './lib/node-defaults';
-import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
+import type { Node, NodeDef, Red } from './lib/red';
 
 interface Def extends NodeDef {
   library?: string;
@@ -16,34 +14,24 @@ interface Def extends NodeDef {
  */
 export = function (RED: Red): void {
   function FaceForget(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-forget', nodeDef as Def);
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'forget', config: false });
+    const { node, options: def } = face;
     const libraryNode = libraryOf(RED, node, def.library);
     let lastResult: string[] = [];
     const unwatch = libraryNode?.watch((size) => showLibraryStatus(node, libraryNode, size, lastResult));
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      try {
-        const library = openLibrary(libraryNode, 'face forget');
-        if (typeof msg.name !== 'string' || !msg.name.trim()) throw new FaceError('E_BAD_PARAMETER', 'face forget needs the person\'s name in msg.name');
-        const result = library.forget(msg.name);
-        msg.payload = { name: result.name, pictures: result.embeddings, unknownFaces: result.unknowns, compacted: result.compaction.walTruncated };
-        lastResult = [`forgot ${result.name}`, 'forgot'];
-        libraryNode!.changed();
-        send(msg);
-        done();
-      } catch (err) {
-        const error = asFaceError(err, 'forget');
-        node.status(errorStatus(error));
-        done(error);
-      }
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      unwatch?.();
+    face.onInput((msg, send, done) => {
+      const library = openLibrary(libraryNode, 'face forget');
+      if (typeof msg.name !== 'string' || !msg.name.trim()) throw new FaceError('E_BAD_PARAMETER', 'face forget needs the person\'s name in msg.name');
+      const result = library.forget(msg.name);
+      msg.payload = { name: result.name, pictures: result.embeddings, unknownFaces: result.unknowns, compacted: result.compaction.walTruncated };
+      lastResult = [`forgot ${result.name}`, 'forgot'];
+      libraryNode!.changed();
+      send(msg);
       done();
     });
+
+    face.onClose(() => unwatch?.());
   }
   RED.nodes.registerType('face-forget', FaceForget);
 };

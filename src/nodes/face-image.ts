@@ -1,8 +1,9 @@
-import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
-import { asFaceError, messageOf } from './lib/messages';
-import { errorStatus, statusText } from './lib/status';
+import type { Node, NodeDef, Red } from './lib/red';
+import { nodeDefaults } from './lib/node-defaults';
+import { numberOption } from './lib/config';
+import { FaceNode } from './lib/face-node';
+import { messageOf } from './lib/messages';
+import { statusText } from './lib/status';
 import { EditorThumbnail, thumbnailSize } from './lib/thumbnail';
 
 interface Def extends NodeDef {
@@ -20,10 +21,8 @@ interface Def extends NodeDef {
 /** Token → encoded image Buffer in msg.payload (the token moves to msg.token). */
 export = function (RED: Red): void {
   function FaceImage(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-image', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'image', report: true });
+    const { node, options: def } = face;
     const format = def.format || (nodeDefaults('face-image').format as 'jpeg');
     const quality = numberOption(def.quality) ?? Number(nodeDefaults('face-image').quality);
     const release = def.releaseFrames !== false;
@@ -33,38 +32,22 @@ export = function (RED: Red): void {
       ? new EditorThumbnail((topic, data, retain) => RED.comms.publish(topic, data, retain), node.id, thumbSide, undefined, (err) => node.warn(`thumbnail: ${messageOf(err)}`))
       : undefined;
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!config) {
-        done(missingConfig(nodeDef.type));
-        return;
-      }
-      void (async () => {
-        try {
-          const runtime = config.runtime;
-          const token = runtime.acceptToken(msg.payload);
-          const started = performance.now();
-          const image = await runtime.encode(token, { format, quality, provenance });
-          thumbnail?.offer(runtime.store.tryPixels(token.target.frame));
-          if (release) runtime.release(token);
-          msg.token = token;
-          msg.payload = image;
-          msg.contentType = `image/${format}`;
-          node.status({ fill: 'green', shape: 'dot', text: statusText([`${format} ${Math.round(image.length / 1024)} kB`, `${Math.round(performance.now() - started)} ms`]) });
-          send(msg);
-          done();
-        } catch (err) {
-          const error = asFaceError(err, 'image');
-          node.status(errorStatus(error));
-          config.streams.report(msg, error);
-          done(error);
-        }
-      })();
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      thumbnail?.close();
+    face.onInput(async (msg, send, done) => {
+      const runtime = face.config!.runtime;
+      const token = runtime.acceptToken(msg.payload);
+      const started = performance.now();
+      const image = await runtime.encode(token, { format, quality, provenance });
+      thumbnail?.offer(runtime.store.tryPixels(token.target.frame));
+      if (release) runtime.release(token);
+      msg.token = token;
+      msg.payload = image;
+      msg.contentType = `image/${format}`;
+      node.status({ fill: 'green', shape: 'dot', text: statusText([`${format} ${Math.round(image.length / 1024)} kB`, `${Math.round(performance.now() - started)} ms`]) });
+      send(msg);
       done();
     });
+
+    face.onClose(() => thumbnail?.close());
   }
   RED.nodes.registerType('face-image', FaceImage);
 };

@@ -1,10 +1,10 @@
 import { FaceError, type Runtime } from '../runtime';
 import { checkPixelWorkers, JobManagerRegistry, jobSummary, type JobAlert, type JobInfo, type JobManager, type JobNotice, type JobProgress } from '../runtime/jobs';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig } from './lib/stage-node';
-import { asFaceError } from './lib/messages';
-import { errorStatus, plural, progressText, statusText } from './lib/status';
+import { nodeDefaults } from './lib/node-defaults';
+import { flagOption } from './lib/config';
+import { FaceNode } from './lib/face-node';
+import { plural, progressText, statusText } from './lib/status';
 import { QueuedJobs } from './lib/queued-jobs';
 import type { QueueConfigNode } from './lib/queue-types';
 
@@ -48,35 +48,28 @@ export = function (RED: Red): void {
   const registry = new JobManagerRegistry();
 
   function FaceJob(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-job', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
+    // A failure also sets msg.error { code, message } on the message the Catch node gets.
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'job', msgError: true });
+    const { node, options: def, config } = face;
     const runtime: Runtime | undefined = config?.runtime;
-    const cancelAnyOption = def.cancelAny === true || def.cancelAny === 'true';
+    const cancelAny = flagOption(def.cancelAny, false);
     if (def.queue) {
       // Jobs on a Redis queue: src/nodes/lib/queued-jobs.ts (same messages as below).
       const queueNode = RED.nodes.getNode(def.queue) as QueueConfigNode | null;
-      const queued = runtime && queueNode ? new QueuedJobs(node, queueNode, runtime, cancelAnyOption) : undefined;
+      const queued = runtime && queueNode ? new QueuedJobs(node, queueNode, runtime, cancelAny) : undefined;
       if (runtime && !queueNode) node.status({ fill: 'red', shape: 'ring', text: 'no facefusion-queue' });
       else if (runtime && !queueNode?.url) node.status({ fill: 'red', shape: 'ring', text: 'the queue has no Redis URL' });
-      node.on('input', (msg: NodeMessage, send, done) => {
-        if (!queued) return done(config ? new FaceError('E_BAD_PARAMETER', 'face-job: its facefusion-queue node is missing') : missingConfig(nodeDef.type));
+      face.onInput((msg, send, done) => {
+        if (!queued) return done(new FaceError('E_BAD_PARAMETER', 'face-job: its facefusion-queue node is missing'));
         queued.input(msg, send, done);
       });
-      node.on('close', (_removed: boolean, done: () => void) => {
-        queued?.close();
-        node.status({});
-        done();
-      });
+      face.onClose(() => queued?.close(), { clearStatus: true });
       return;
     }
     const manager: JobManager | undefined = runtime ? registry.acquire(runtime) : undefined;
     const pixelWorkers = pixelWorkersOption(def.pixelWorkers === '' ? nodeDefaults('face-job').pixelWorkers : def.pixelWorkers);
     if (pixelWorkers instanceof FaceError) node.status({ fill: 'red', shape: 'ring', text: 'bad Pixel workers' }); // the message goes to the Catch node with each job
     const mine = new Map<string, NodeMessage>();
-    const cancelAny = def.cancelAny === true || def.cancelAny === 'true';
-    let closing = false;
 
     const onProgress = (p: JobProgress): void => {
       const msg = mine.get(p.id);
@@ -114,23 +107,19 @@ export = function (RED: Red): void {
       return [...mine.keys()].filter((id) => manager?.getJob(id)?.state === 'queued').length;
     }
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!config || !manager) {
-        done(missingConfig(nodeDef.type));
-        return;
-      }
+    face.onInput((msg, send, done) => {
       if (msg.command === 'cancel') {
         if (typeof msg.jobId === 'string' && !cancelAny && !mine.has(msg.jobId)) {
           // Another flow's job (or none): the same answer either way, and nothing is cancelled.
-          fail(new FaceError('E_JOB', `no job with id "${msg.jobId}" was started by this node`), msg, done);
+          face.fail(new FaceError('E_JOB', `no job with id "${msg.jobId}" was started by this node`), msg, done);
           return;
         }
         const ids = typeof msg.jobId === 'string' ? [msg.jobId] : [...mine.keys()];
-        void Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined))).then(() => done());
+        void Promise.all(ids.map((id) => manager!.cancelJob(id).catch(() => undefined))).then(() => done());
         return;
       }
       if (pixelWorkers instanceof FaceError) {
-        fail(pixelWorkers, msg, done);
+        face.fail(pixelWorkers, msg, done);
         return;
       }
       void startJob(msg, send, done);
@@ -141,12 +130,12 @@ export = function (RED: Red): void {
       try {
         // Job paths from a message are untrusted: confined to the allowed folders before the job exists.
         const args = await config!.runtime.paths.jobArgs(msg.payload, 'msg.payload');
-        if (closing) return done();
+        if (face.closed) return done();
         // The dialog's pixel workers unless the job names its own.
         const own = args !== null && typeof args === 'object' && !Array.isArray(args) && (args as { pixel_workers?: unknown }).pixel_workers !== undefined;
         id = manager!.createJob(own || args === null || typeof args !== 'object' || Array.isArray(args) ? args : { ...args, pixel_workers: pixelWorkers }, { untrusted: true });
       } catch (err) {
-        fail(asFaceError(err, 'job'), msg, done);
+        face.fail(err, msg, done);
         return;
       }
       try {
@@ -156,7 +145,7 @@ export = function (RED: Red): void {
         // Refused (queue full): forget the draft, so refused messages leave nothing behind.
         mine.delete(id);
         manager!.discardJob(id);
-        fail(asFaceError(err, 'job'), msg, done);
+        face.fail(err, msg, done);
         return;
       }
       msg.jobId = id;
@@ -166,7 +155,7 @@ export = function (RED: Red): void {
           const r = info.result;
           // A live job cancelled (or closed by a redeploy) was stopped: its output was closed properly.
           node.status({ fill: r.alerts.length ? 'yellow' : 'green', shape: 'dot', text: statusText([r.stopped ? 'stopped' : 'done', r.alerts.length > 0 && 'alert', plural(r.frames, 'frame'), `${r.elapsedSec.toFixed(1)} s`, r.framesDowngraded > 0 && `${r.framesDowngraded} downgraded`]) });
-          if (closing) {
+          if (face.closed) {
             done(); // the flow is going away: the recording is closed, nobody is wired to hear of it
             return;
           }
@@ -178,7 +167,7 @@ export = function (RED: Red): void {
           return;
         }
         msg.job = info;
-        if (closing) {
+        if (face.closed) {
           done(); // cancelled by a redeploy: not an error of the flow
           return;
         }
@@ -189,38 +178,23 @@ export = function (RED: Red): void {
           return;
         }
         const code = (info.error?.code ?? 'E_JOB') as FaceError['code'];
-        fail(new FaceError(code, info.error?.message ?? `job ${info.state}`), msg, done);
+        face.fail(new FaceError(code, info.error?.message ?? `job ${info.state}`), msg, done);
       }, (err: unknown) => {
         mine.delete(id);
-        fail(asFaceError(err, 'job'), msg, done);
+        face.fail(err, msg, done);
       });
     }
 
-    function fail(error: FaceError, msg: NodeMessage, done: (err?: Error) => void): void {
-      node.status(errorStatus(error));
-      msg.error = { code: error.code, message: error.message };
-      done(error);
-    }
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      if (closing) {
-        done(); // closed already: the manager was let go once
-        return;
-      }
-      closing = true;
+    // Closed once (FaceNode): the manager is let go once.
+    face.onClose(async () => {
       manager?.off('progress', onProgress);
       manager?.off('alert', onAlert);
       manager?.off('state', onState);
       manager?.off('notice', onNotice);
       const ids = [...mine.keys()];
-      void (async () => {
-        if (manager) await Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined)));
-        if (runtime) await registry.release(runtime);
-      })().finally(() => {
-        node.status({});
-        done();
-      });
-    });
+      if (manager) await Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined)));
+      if (runtime) await registry.release(runtime);
+    }, { clearStatus: true });
   }
   RED.nodes.registerType('face-job', FaceJob);
 };

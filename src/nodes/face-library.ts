@@ -5,7 +5,7 @@ import { libraryPath, type LibraryNode } from './lib/library-types';
 import { asFaceError, messageOf } from './lib/messages';
 import { withDefaults } from './lib/node-defaults';
 import type { HttpRequest, HttpResponse, Node, NodeDef, Red } from './lib/red';
-import { numberOption } from './lib/stage-node';
+import { numberOption } from './lib/config';
 
 interface Def extends NodeDef {
   /** Database file; blank → <userDir>/facefusion/library.db. */

@@ -1,8 +1,9 @@
 import { FaceError, type Runtime } from '../runtime';
 import { matchFaces, type Identity } from '../runtime/faces/match';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { nodeDefaults } from './lib/node-defaults';
+import { numberOption } from './lib/config';
+import { FaceNode } from './lib/face-node';
 import { asFaceError } from './lib/messages';
 import { errorStatus } from './lib/status';
 
@@ -20,14 +21,11 @@ interface Def extends NodeDef {
  */
 export = function (RED: Red): void {
   function FaceMatch(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-match', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
+    let shownResult = false;
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'match', onError: () => { shownResult = true; } });
+    const { node, options: def, config } = face;
     const threshold = numberOption(def.threshold) ?? Number(nodeDefaults('face-match').threshold);
     let referenceFromFile: Promise<Identity> | undefined;
-    let closed = false;
-    let shownResult = false;
 
     // Say at deploy what the node will compare with: the reference picture is analysed now (a
     // missing or faceless file shows red at once, not on the first message); without one the
@@ -37,9 +35,9 @@ export = function (RED: Red): void {
       config.ready
         .then(() => referenceFromFileOf(config.runtime))
         .then(
-          () => { if (!closed && !shownResult) node.status({ fill: 'green', shape: 'ring', text: 'reference ready' }); },
+          () => { if (!face.closed && !shownResult) node.status({ fill: 'green', shape: 'ring', text: 'reference ready' }); },
           (err: unknown) => {
-            if (closed || shownResult) return;
+            if (face.closed || shownResult) return;
             const error = asFaceError(err, 'match');
             node.status(errorStatus(error));
             node.warn(`${error.code}: ${error.message}`);
@@ -49,31 +47,18 @@ export = function (RED: Red): void {
       node.status({ fill: 'yellow', shape: 'ring', text: 'no reference' }); // the help says: set Reference or send msg.reference
     }
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!config) {
-        done(missingConfig(nodeDef.type));
-        return;
-      }
-      void (async () => {
-        try {
-          const runtime = config.runtime;
-          const token = runtime.acceptToken(msg.payload);
-          const reference = await referenceFor(runtime, msg);
-          const match = matchFaces(token.faces, reference, threshold);
-          msg.match = match;
-          msg.matched = match.some((m) => m.matched);
-          const best = match.reduce((a, b) => (b.similarity > a.similarity ? b : a), { index: -1, similarity: -1, matched: false });
-          shownResult = true;
-          node.status({ fill: msg.matched ? 'green' : 'grey', shape: 'dot', text: match.length ? `${msg.matched ? 'match' : 'no match'} · best ${best.similarity.toFixed(2)} (face ${best.index})` : 'no face' });
-          send(msg);
-          done();
-        } catch (err) {
-          const error = asFaceError(err, 'match');
-          shownResult = true;
-          node.status(errorStatus(error));
-          done(error);
-        }
-      })();
+    face.onInput(async (msg, send, done) => {
+      const runtime = config!.runtime;
+      const token = runtime.acceptToken(msg.payload);
+      const reference = await referenceFor(runtime, msg);
+      const match = matchFaces(token.faces, reference, threshold);
+      msg.match = match;
+      msg.matched = match.some((m) => m.matched);
+      const best = match.reduce((a, b) => (b.similarity > a.similarity ? b : a), { index: -1, similarity: -1, matched: false });
+      shownResult = true;
+      node.status({ fill: msg.matched ? 'green' : 'grey', shape: 'dot', text: match.length ? `${msg.matched ? 'match' : 'no match'} · best ${best.similarity.toFixed(2)} (face ${best.index})` : 'no face' });
+      send(msg);
+      done();
     });
 
     async function referenceFor(runtime: Runtime, msg: NodeMessage): Promise<Identity> {
@@ -92,11 +77,6 @@ export = function (RED: Red): void {
       }
       return referenceFromFile;
     }
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      closed = true;
-      done();
-    });
   }
   RED.nodes.registerType('face-match', FaceMatch);
 };

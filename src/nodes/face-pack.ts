@@ -1,9 +1,8 @@
 import { FaceError } from '../runtime';
 import type { Node, NodeDef, Red } from './lib/red';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { flagOption, numberOption } from './lib/config';
 import { statusText } from './lib/status';
-import { wireTransferNode } from './lib/token-transfer';
-import { withDefaults } from './lib/node-defaults';
+import { transferNode, wireTransferNode } from './lib/token-transfer';
 
 interface Def extends NodeDef {
   config?: string;
@@ -18,18 +17,16 @@ interface Def extends NodeDef {
 /** Token → one Buffer with its frames (sealed with the config node's key) for another process. */
 export = function (RED: Red): void {
   function FacePack(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-pack', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
+    const face = transferNode<Def>(RED, this, nodeDef, 'pack');
+    const { node, options: def, config } = face;
     const format = def.format === 'jpeg' ? 'jpeg' : 'png';
     const quality = numberOption(def.quality) ?? 90;
-    const sealed = def.sealed !== false && def.sealed !== 'false';
-    const release = def.releaseFrames !== false && def.releaseFrames !== 'false';
+    const sealed = flagOption(def.sealed, true);
+    const release = flagOption(def.releaseFrames, true);
     if (config && sealed && !config.tokenKey) {
       node.status({ fill: 'red', shape: 'ring', text: config.tokenKeyError ? 'token key refused' : 'no token key' });
     }
-    wireTransferNode(node, config, 'pack', () => missingConfig(nodeDef.type), async (cfg, msg) => {
+    wireTransferNode(face, async (cfg, msg) => {
       if (sealed && !cfg.tokenKey) {
         throw new FaceError('E_BAD_PARAMETER', cfg.tokenKeyError
           ? `the config node's token key was refused: ${cfg.tokenKeyError}`

@@ -1,13 +1,13 @@
-import { errorStatus } from './lib/status';
 import { FaceError, type FaceToken, type Runtime } from '../runtime';
 import { faceThumbnail, recognizeToken, VisitTracker, withEmbeddings, type VisitEvent } from '../runtime/library';
 import { encodeThumbnail } from '../runtime/vision/thumbnail';
 import { libraryOf, openLibrary, showLibraryStatus, type LibraryNode } from './lib/library-types';
-import { asFaceError, messageOf } from './lib/messages';
-import { nodeDefaults, withDefaults } from './lib/node-defaults';
+import { messageOf } from './lib/messages';
+import { nodeDefaults } from './lib/node-defaults';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { configOf, missingConfig, numberOption, releaseDroppedFrame } from './lib/stage-node';
-import { WorkQueue } from './lib/work-queue';
+import { flagOption, numberOption } from './lib/config';
+import { FaceNode } from './lib/face-node';
+import { releaseDroppedFrame } from './lib/frame-release';
 
 interface Def extends NodeDef {
   config?: string;
@@ -38,70 +38,47 @@ const SNAPSHOT_SIDE = { face: 240, frame: 640 } as const;
  */
 export = function (RED: Red): void {
   function FaceRecognize(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-recognize', nodeDef as Def);
+    let lastResult: string[] = [];
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'recognize', onError: () => { lastResult = []; } });
+    const { node, options: def, config } = face;
     const defaults = nodeDefaults('face-recognize');
-    const config = configOf(RED, node, def.config);
     const libraryNode = config ? libraryOf(RED, node, def.library) : undefined;
     const threshold = numberOption(def.threshold) ?? Number(defaults.threshold);
     const snapshot = def.snapshot === 'face' || def.snapshot === 'frame' ? def.snapshot : 'off';
     const topic = String(def.topic ?? defaults.topic).replace(/\/+$/, '') || 'facefusion';
     const visits = new VisitTracker({ holdFrames: numberOption(def.holdFrames) ?? Number(defaults.holdFrames), unknownAfter: numberOption(def.unknownAfter) ?? Number(defaults.unknownAfter) });
-    let lastResult: string[] = [];
     let size: number | undefined;
     const showIdle = (): void => {
       if (libraryNode) showLibraryStatus(node, libraryNode, size, lastResult);
     };
     const unwatch = libraryNode?.watch((n) => { size = n; showIdle(); });
-    const dropWhenBusy = def.dropWhenBusy === true || def.dropWhenBusy === 'true';
-    const release = def.releaseFrames === true || def.releaseFrames === 'true';
-    const queue = new WorkQueue(dropWhenBusy ? 0 : Math.max(0, Math.floor(numberOption(def.queueSize) ?? Number(defaults.queueSize))));
-    let closed = false;
+    const dropWhenBusy = flagOption(def.dropWhenBusy, false);
+    const release = flagOption(def.releaseFrames, false);
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!config) {
-        done(missingConfig(nodeDef.type));
-        return;
+    face.onInput(async (msg, send, done) => {
+      await config!.ready;
+      const runtime = config!.runtime;
+      const library = openLibrary(libraryNode, 'face recognize');
+      const embedded = await withEmbeddings(runtime, runtime.acceptToken(msg.payload));
+      if (embedded.state === 'failed' && embedded.error?.code !== 'E_NO_FACE') {
+        throw new FaceError(embedded.error!.code as FaceError['code'], embedded.error!.message, { stage: 'recognize' });
       }
-      const accepted = queue.push({
-        run: async () => {
-          try {
-            if (closed) return done();
-            await config.ready;
-            const runtime = config.runtime;
-            const library = openLibrary(libraryNode, 'face recognize');
-            const embedded = await withEmbeddings(runtime, runtime.acceptToken(msg.payload));
-            if (embedded.state === 'failed' && embedded.error?.code !== 'E_NO_FACE') {
-              throw new FaceError(embedded.error!.code as FaceError['code'], embedded.error!.message, { stage: 'recognize' });
-            }
-            const token = await recognizeToken(library, embedded, threshold);
-            msg.payload = token;
-            msg.people = [...new Set(token.faces.filter((f) => f.identity?.known).map((f) => f.identity!.name as string))];
-            const events = visits.observe(token.job_id ?? node.id, token.target.index, token.faces);
-            const out = await Promise.all(events.map((e) => eventMessage(runtime, libraryNode!, token, e)));
-            // Snapshots are taken: a camera flow's token may give its pictures back now.
-            if (release) runtime.release(token);
-            if (closed) return done();
-            lastResult = identitiesText(token.faces);
-            showIdle();
-            send([msg, null]);
-            for (const m of out) send([null, m]);
-            done();
-          } catch (err) {
-            const error = asFaceError(err, 'recognize');
-            lastResult = [];
-            node.status(errorStatus(error));
-            done(error);
-          }
-        },
-        drop: () => done(),
-      });
-      if (!accepted) {
-        releaseDroppedFrame(config.runtime, msg.payload);
-        node.status({ fill: 'yellow', shape: 'ring', text: 'busy: dropped' });
-        done();
-      }
+      const token = await recognizeToken(library, embedded, threshold);
+      msg.payload = token;
+      msg.people = [...new Set(token.faces.filter((f) => f.identity?.known).map((f) => f.identity!.name as string))];
+      const events = visits.observe(token.job_id ?? node.id, token.target.index, token.faces);
+      const out = await Promise.all(events.map((e) => eventMessage(runtime, libraryNode!, token, e)));
+      // Snapshots are taken: a camera flow's token may give its pictures back now.
+      if (release) runtime.release(token);
+      if (face.closed) return done();
+      lastResult = identitiesText(token.faces);
+      showIdle();
+      send([msg, null]);
+      for (const m of out) send([null, m]);
+      done();
+    }, {
+      capacity: dropWhenBusy ? 0 : numberOption(def.queueSize) ?? Number(defaults.queueSize),
+      onBusy: (msg) => releaseDroppedFrame(config!.runtime, msg.payload),
     });
 
     /** The event message of a visit: Home-Assistant-friendly JSON payload, the snapshot beside it. */
@@ -134,12 +111,9 @@ export = function (RED: Red): void {
       return msg;
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      closed = true;
+    face.onClose(() => {
       unwatch?.();
-      queue.close();
       visits.clear();
-      done();
     });
   }
   RED.nodes.registerType('face-recognize', FaceRecognize);

@@ -1,5 +1,6 @@
 import type { Red } from './lib/red';
-import { listOption, numberOption, registerStageNode, setOptions, type StageNodeDef } from './lib/stage-node';
+import { listOption, numberOption, setOptions } from './lib/config';
+import { registerStageNode, type StageNodeDef } from './lib/stage-node';
 
 interface Def extends StageNodeDef {
   model?: string;

@@ -1,12 +1,10 @@
 import { FaceError, STAGES, isFaceToken, type FaceToken as FaceTokenType, type Parameters, type Stage } from '../runtime';
 import { withParameters } from '../runtime/token';
 import { isSampleRef } from '../runtime/samples';
-import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './lib/red';
-import { withDefaults } from './lib/node-defaults';
-import { RuntimeStatusUser, configOf, missingConfig, numberOption, setOptions } from './lib/stage-node';
-import { WorkQueue } from './lib/work-queue';
-import { asFaceError } from './lib/messages';
-import { errorStatus, statusText } from './lib/status';
+import type { Node, NodeDef, Red } from './lib/red';
+import { numberOption, setOptions } from './lib/config';
+import { FaceNode } from './lib/face-node';
+import { RuntimeStatusUser, statusText } from './lib/status';
 
 interface Def extends NodeDef {
   config?: string;
@@ -26,10 +24,10 @@ interface Def extends NodeDef {
  */
 export = function (RED: Red): void {
   function FaceToken(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-token', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
+    // A failure is a result of the node's own: a late "ready" of the runtime must not hide it.
+    const user = new RuntimeStatusUser(this);
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'token', onError: () => user.resultShown() });
+    const { node, options: def, config } = face;
     // The token's `operations` list drives runtime.run() and jobs only; in a flow the wires are
     // the pipeline (docs/ARCHITECTURE.md, "A face token's life"), so the dialog no longer
     // offers it and a value saved by an older version is ignored. msg.operations still sets it
@@ -42,77 +40,50 @@ export = function (RED: Red): void {
       max_faces: numberOption(def.maxFaces),
       face_size: numberOption(def.faceSize),
     });
-    const user = new RuntimeStatusUser(node);
     config?.register(user);
-    // One image decoded at a time, a bounded backlog (as the stage nodes): a burst of large
-    // images waits or is dropped instead of decoding all at once.
-    const queue = new WorkQueue(Math.max(0, Math.floor(numberOption(def.queueSize) ?? 10)), (depth) => node.status({ fill: 'blue', shape: 'ring', text: `queue ${depth}` }));
-    let closed = false;
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!config) {
-        done(missingConfig(nodeDef.type));
-        return;
-      }
-      const accepted = queue.push({ run: () => handle(msg, send, done), drop: () => done() });
-      if (!accepted) {
-        user.resultShown();
-        node.status({ fill: 'yellow', shape: 'ring', text: 'busy: dropped (queue full)' });
-        done();
-      }
-    });
-
-    async function handle(msg: NodeMessage, send: SendFn, done: DoneFn): Promise<void> {
-      if (!config || closed) {
-        done();
-        return;
-      }
-      try {
-        const runtime = config.runtime;
-        const msgParameters = (msg.parameters && typeof msg.parameters === 'object' ? msg.parameters : {}) as Parameters;
-        if (isFaceToken(msg.payload) || (msg.payload && typeof msg.payload === 'object' && !Buffer.isBuffer(msg.payload))) {
-          msg.payload = withParameters(runtime.acceptToken(msg.payload), msgParameters);
-        } else {
-          // A `sample:<name>` string picks a picture shipped with the package (the examples use it).
-          if (!Buffer.isBuffer(msg.payload) && !isSampleRef(msg.payload)) {
-            throw new FaceError('E_BAD_IMAGE', 'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object"), a sample name like "sample:obama.jpg", or a face token');
-          }
-          // A path in the message is untrusted (it may come from http or mqtt): confined to the allowed folders.
-          const source = Buffer.isBuffer(msg.source)
-            ? msg.source
-            : typeof msg.source === 'string' && msg.source
-              ? await runtime.paths.readable(msg.source, 'msg.source')
-              : def.source || undefined;
-          const msgOperations = Array.isArray(msg.operations) ? parseOperations(msg.operations as string[]) : undefined;
-          msg.payload = await runtime.createToken({
-            target: msg.payload as Buffer | string,
-            source,
-            operations: msgOperations ?? operations,
-            parameters: { ...dialogParameters, ...msgParameters },
-          });
+    face.onInput(async (msg, send, done) => {
+      const runtime = config!.runtime;
+      const msgParameters = (msg.parameters && typeof msg.parameters === 'object' ? msg.parameters : {}) as Parameters;
+      if (isFaceToken(msg.payload) || (msg.payload && typeof msg.payload === 'object' && !Buffer.isBuffer(msg.payload))) {
+        msg.payload = withParameters(runtime.acceptToken(msg.payload), msgParameters);
+      } else {
+        // A `sample:<name>` string picks a picture shipped with the package (the examples use it).
+        if (!Buffer.isBuffer(msg.payload) && !isSampleRef(msg.payload)) {
+          throw new FaceError('E_BAD_IMAGE', 'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object"), a sample name like "sample:obama.jpg", or a face token');
         }
-        const token = msg.payload as FaceTokenType;
-        user.resultShown();
-        // What the token holds (its picture's size, whether a source face came with it); not its
-        // `operations`, which in a flow are the wired nodes, not a count known here.
-        const size = token.target.width && token.target.height ? token.target : config.runtime.store.tryGet(token.target.frame);
-        node.status({ fill: 'green', shape: 'dot', text: statusText([token.source ? 'token + source' : 'token', size && `${size.width}×${size.height}`]) });
-        send(msg);
-        done();
-      } catch (err) {
-        const error = asFaceError(err, 'token');
-        user.resultShown();
-        node.status(errorStatus(error));
-        done(error);
+        // A path in the message is untrusted (it may come from http or mqtt): confined to the allowed folders.
+        const source = Buffer.isBuffer(msg.source)
+          ? msg.source
+          : typeof msg.source === 'string' && msg.source
+            ? await runtime.paths.readable(msg.source, 'msg.source')
+            : def.source || undefined;
+        const msgOperations = Array.isArray(msg.operations) ? parseOperations(msg.operations as string[]) : undefined;
+        msg.payload = await runtime.createToken({
+          target: msg.payload as Buffer | string,
+          source,
+          operations: msgOperations ?? operations,
+          parameters: { ...dialogParameters, ...msgParameters },
+        });
       }
-    }
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      closed = true;
-      queue.close();
-      config?.deregister(user);
+      const token = msg.payload as FaceTokenType;
+      user.resultShown();
+      // What the token holds (its picture's size, whether a source face came with it); not its
+      // `operations`, which in a flow are the wired nodes, not a count known here.
+      const size = token.target.width && token.target.height ? token.target : runtime.store.tryGet(token.target.frame);
+      node.status({ fill: 'green', shape: 'dot', text: statusText([token.source ? 'token + source' : 'token', size && `${size.width}×${size.height}`]) });
+      send(msg);
       done();
+    }, {
+      // One image decoded at a time, a bounded backlog (as the stage nodes): a burst of large
+      // images waits or is dropped instead of decoding all at once.
+      capacity: numberOption(def.queueSize) ?? 10,
+      showDepth: true,
+      saysQueueFull: true,
+      onBusy: () => user.resultShown(),
     });
+
+    face.onClose(() => config?.deregister(user));
   }
   RED.nodes.registerType('face-token', FaceToken);
 };

@@ -1,10 +1,9 @@
 import { FaceError } from '../runtime';
 import { DEFAULT_PACK_MAX_BYTES } from '../runtime/token/pack';
 import type { Node, NodeDef, Red } from './lib/red';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { flagOption, numberOption } from './lib/config';
 import { plural, statusText } from './lib/status';
-import { wireTransferNode } from './lib/token-transfer';
-import { withDefaults } from './lib/node-defaults';
+import { transferNode, wireTransferNode } from './lib/token-transfer';
 
 interface Def extends NodeDef {
   config?: string;
@@ -21,18 +20,16 @@ const BASE64_RE = /^[A-Za-z0-9+/=_-]+$/;
 /** A packed token (Buffer, or base64 text from a text-only transport) → face token with its frames in this runtime. */
 export = function (RED: Red): void {
   function FaceUnpack(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-unpack', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
-    const allowUnsealed = def.allowUnsealed === true || def.allowUnsealed === 'true';
+    const face = transferNode<Def>(RED, this, nodeDef, 'unpack');
+    const { node, options: def, config } = face;
+    const allowUnsealed = flagOption(def.allowUnsealed, false);
     const maxMB = numberOption(def.maxMB);
     const maxBytes = maxMB === undefined ? DEFAULT_PACK_MAX_BYTES : Math.max(1, maxMB) * 1024 * 1024;
-    const refuseReplays = def.refuseReplays === true || def.refuseReplays === 'true';
+    const refuseReplays = flagOption(def.refuseReplays, false);
     if (config && !config.tokenKey) {
       node.status({ fill: allowUnsealed ? 'yellow' : 'red', shape: 'ring', text: allowUnsealed ? 'no token key: unsealed only' : 'no token key' });
     }
-    wireTransferNode(node, config, 'unpack', () => missingConfig(nodeDef.type), async (cfg, msg) => {
+    wireTransferNode(face, async (cfg, msg) => {
       let packet: unknown = msg.payload;
       if (typeof packet === 'string') {
         if (packet.length > maxBytes * 1.4 || !BASE64_RE.test(packet)) throw new FaceError('E_TOKEN_INVALID', 'packed token refused: a text payload must be the packet in base64');

@@ -4,8 +4,9 @@ import { FrameTokenSource } from '../runtime/jobs';
 import { InFlightLimit } from '../runtime/store';
 import { FfmpegLocator, OVERLOAD_POLICIES, redactUrl, type OverloadPolicy } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { nodeDefaults } from './lib/node-defaults';
+import { numberOption } from './lib/config';
+import { FaceNode } from './lib/face-node';
 import { asFaceError } from './lib/messages';
 import { errorStatus, plural, statusText } from './lib/status';
 import { StreamHealth } from './lib/stream-failures';
@@ -38,19 +39,13 @@ interface Running {
  */
 export = function (RED: Red): void {
   function FaceVideoIn(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-video-in', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'video-in' });
+    const { node, options: def, config } = face;
     const locator = new FfmpegLocator({ logger: (level, message) => (level === 'info' ? node.log(message) : node.warn(message)) });
     const maxInFlight = Math.max(1, Math.floor(numberOption(def.maxInFlight) ?? Number(nodeDefaults('face-video-in').maxInFlight)));
     let current: Running | undefined;
 
-    node.on('input', (msg: NodeMessage, _send, done) => {
-      if (!config) {
-        done(missingConfig(nodeDef.type));
-        return;
-      }
+    face.onInput((msg, _send, done) => {
       if (msg.command === 'stop') {
         const stopping = current;
         if (!stopping) {
@@ -67,45 +62,40 @@ export = function (RED: Red): void {
       }
       const fromMessage = typeof msg.payload === 'string' && msg.payload.trim() !== '';
       const input = fromMessage ? (msg.payload as string).trim() : (def.source ?? '').trim();
-      try {
-        if (!input) throw missingSource();
-        let reconnects = 0;
-        const source = new FrameTokenSource({
-          runtime: config.runtime,
-          locator,
-          input,
-          // The node keeps the in-flight limit itself (InFlightLimit, woken by release
-          // notifications), so the source's own polling wait never engages.
-          maxInFlight: Number.MAX_SAFE_INTEGER,
-          overload: {
-            ...(def.overload && (OVERLOAD_POLICIES as readonly string[]).includes(def.overload) ? { policy: def.overload as OverloadPolicy } : {}),
-            ...(numberOption(def.maxQueue) !== undefined ? { maxQueue: Math.max(1, Math.floor(numberOption(def.maxQueue)!)) } : {}),
-            ...(numberOption(def.everyNth) !== undefined ? { everyNth: Math.max(1, Math.floor(numberOption(def.everyNth)!)) } : {}),
-          },
-          // A source sent in a message is untrusted: an allowed URL whose host is checked (and
-          // connected to at the checked address; HTTP requests through the runtime's guard), or a
-          // file in the allowed folders. Checked when the decoder opens it.
-          ...(fromMessage ? { pin: (i: string) => config.runtime.paths.source(i, 'msg.payload'), network: config.runtime.network } : {}),
-          onReconnect: (attempt, delayMs, reason) => {
-            reconnects++;
-            // Before the first frame the source is not up yet (a camera still booting): said so.
-            const waiting = source.frames === 0;
-            node.status({ fill: 'yellow', shape: 'ring', text: waiting ? `source not up (attempt ${attempt})…` : `reconnecting (attempt ${attempt})…` });
-            node.warn(`video source ${redactUrl(input)} ${waiting ? 'is not up' : 'lost'} (${redactUrl(reason).replace(/\s*\n\s*/g, ' · ')}); reconnect attempt ${attempt} in ${delayMs} ms`);
-          },
-        });
-        const running: Running = { source, gate: new InFlightLimit(config.runtime.store, maxInFlight), done: Promise.resolve() };
-        current = running;
-        running.done = pump(running, input, msg, () => reconnects, fromMessage).finally(() => {
-          running.gate.close();
-          if (current === running) current = undefined;
-        });
-        done();
-      } catch (err) {
-        const error = asFaceError(err, 'video-in');
-        node.status(errorStatus(error));
-        done(error);
-      }
+      if (!input) throw missingSource();
+      let reconnects = 0;
+      const runtime = config!.runtime;
+      const source = new FrameTokenSource({
+        runtime,
+        locator,
+        input,
+        // The node keeps the in-flight limit itself (InFlightLimit, woken by release
+        // notifications), so the source's own polling wait never engages.
+        maxInFlight: Number.MAX_SAFE_INTEGER,
+        overload: {
+          ...(def.overload && (OVERLOAD_POLICIES as readonly string[]).includes(def.overload) ? { policy: def.overload as OverloadPolicy } : {}),
+          ...(numberOption(def.maxQueue) !== undefined ? { maxQueue: Math.max(1, Math.floor(numberOption(def.maxQueue)!)) } : {}),
+          ...(numberOption(def.everyNth) !== undefined ? { everyNth: Math.max(1, Math.floor(numberOption(def.everyNth)!)) } : {}),
+        },
+        // A source sent in a message is untrusted: an allowed URL whose host is checked (and
+        // connected to at the checked address; HTTP requests through the runtime's guard), or a
+        // file in the allowed folders. Checked when the decoder opens it.
+        ...(fromMessage ? { pin: (i: string) => runtime.paths.source(i, 'msg.payload'), network: runtime.network } : {}),
+        onReconnect: (attempt, delayMs, reason) => {
+          reconnects++;
+          // Before the first frame the source is not up yet (a camera still booting): said so.
+          const waiting = source.frames === 0;
+          node.status({ fill: 'yellow', shape: 'ring', text: waiting ? `source not up (attempt ${attempt})…` : `reconnecting (attempt ${attempt})…` });
+          node.warn(`video source ${redactUrl(input)} ${waiting ? 'is not up' : 'lost'} (${redactUrl(reason).replace(/\s*\n\s*/g, ' · ')}); reconnect attempt ${attempt} in ${delayMs} ms`);
+        },
+      });
+      const running: Running = { source, gate: new InFlightLimit(runtime.store, maxInFlight), done: Promise.resolve() };
+      current = running;
+      running.done = pump(running, input, msg, () => reconnects, fromMessage).finally(() => {
+        running.gate.close();
+        if (current === running) current = undefined;
+      });
+      done();
     });
 
     /** Sends every frame token, then the end message; errors go to the Catch node with the start msg. */
@@ -216,18 +206,7 @@ export = function (RED: Red): void {
       await running.done;
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      const running = current;
-      if (!running) {
-        node.status({});
-        done();
-        return;
-      }
-      void stopRunning(running, true).finally(() => {
-        node.status({});
-        done();
-      });
-    });
+    face.onClose(() => (current ? stopRunning(current, true) : undefined), { clearStatus: true });
   }
 
   function missingSource(): Error {

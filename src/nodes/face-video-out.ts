@@ -1,10 +1,11 @@
 import { FrameTokenSink } from '../runtime/jobs';
 import { classifySource, FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
-import { nodeDefaults, withDefaults } from './lib/node-defaults';
-import { configOf, missingConfig, numberOption } from './lib/stage-node';
+import { nodeDefaults } from './lib/node-defaults';
+import { numberOption } from './lib/config';
+import { FaceNode } from './lib/face-node';
 import { asFaceError } from './lib/messages';
-import { errorStatus, plural, progressText, statusText } from './lib/status';
+import { errorStatus, plural, statusText } from './lib/status';
 
 interface Def extends NodeDef {
   config?: string;
@@ -58,10 +59,8 @@ function isLiveSource(source: string): boolean {
 
 export = function (RED: Red): void {
   function FaceVideoOut(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-video-out', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'video-out' });
+    const { node, options: def, config } = face;
     const locator = new FfmpegLocator({ logger: (level, message) => (level === 'info' ? node.log(message) : node.warn(message)) });
     const endTimeoutMs = (numberOption(def.endTimeout) ?? Number(nodeDefaults('face-video-out').endTimeout)) * 1000;
     let seq: Sequence | undefined;
@@ -69,16 +68,9 @@ export = function (RED: Red): void {
     // start a new file over the finished one.
     const finished: string[] = [];
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!config) {
-        done(missingConfig(nodeDef.type));
-        return;
-      }
-      void handle(msg, send).then(() => done(), (err: unknown) => {
-        const error = asFaceError(err, 'video-out');
-        node.status(errorStatus(error));
-        done(error);
-      });
+    face.onInput(async (msg, send, done) => {
+      await handle(msg, send);
+      done();
     });
 
     async function handle(msg: NodeMessage, send: (m: NodeMessage) => void): Promise<void> {
@@ -208,13 +200,10 @@ export = function (RED: Red): void {
       }
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    face.onClose(() => {
       const current = seq;
       seq = undefined;
-      if (!current) {
-        done();
-        return;
-      }
+      if (!current) return undefined;
       clearTimeout(current.endTimer);
       // A redeploy mid-video: frames still upstream will not come, but what arrived is kept: the
       // missing indexes are skipped and the container closed properly, so the file is valid.
@@ -226,10 +215,9 @@ export = function (RED: Red): void {
           resolve(current.sink.abort());
         }, CLOSE_FINISH_MS);
       });
-      void Promise.race([closeSequence(current), timedOut]).finally(() => {
+      return Promise.race([closeSequence(current), timedOut]).finally(() => {
         clearTimeout(timer);
         node.status({});
-        done();
       });
     });
   }

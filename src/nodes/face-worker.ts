@@ -1,10 +1,9 @@
 import type { Runtime } from '../runtime';
 import { QueueWorker } from '../runtime/queue';
 import type { JobArgs } from '../runtime/jobs';
-import { withDefaults } from './lib/node-defaults';
 import type { QueueConfigNode } from './lib/queue-types';
 import type { Node, NodeDef, Red } from './lib/red';
-import { configOf } from './lib/stage-node';
+import { FaceNode } from './lib/face-node';
 import { messageOf } from './lib/messages';
 import { errorStatus, plural, statusText } from './lib/status';
 
@@ -23,10 +22,8 @@ interface Def extends NodeDef {
  */
 export = function (RED: Red): void {
   function FaceWorker(this: Node, nodeDef: NodeDef): void {
-    RED.nodes.createNode(this, nodeDef);
-    const node = this;
-    const def = withDefaults('face-worker', nodeDef as Def);
-    const config = configOf(RED, node, def.config);
+    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'worker' });
+    const { node, options: def, config } = face;
     const queueNode = def.queue ? (RED.nodes.getNode(def.queue) as QueueConfigNode | null) : null;
     let worker: QueueWorker | undefined;
     let done = 0;
@@ -67,15 +64,12 @@ export = function (RED: Red): void {
         });
       }
     }
-    node.on('close', (_removed: boolean, closed: () => void) => {
+    face.onClose(() => {
       const w = worker;
       worker = undefined;
       // Running jobs go back to the queue at once: another worker (or this one after the redeploy) takes them.
-      void (w ? w.stop({ graceMs: 0 }) : Promise.resolve()).finally(() => {
-        node.status({});
-        closed();
-      });
-    });
+      return w ? w.stop({ graceMs: 0 }) : Promise.resolve();
+    }, { clearStatus: true });
   }
   RED.nodes.registerType('face-worker', FaceWorker);
 };

@@ -313,6 +313,15 @@ export class Runtime {
   }
 
   /** Fetches (if needed) and loads the default models, each warmed up once. */
+  /**
+   * Starts the detector a video's frames use (its thread and session) while the video source
+   * is still opening, so that the first frames of a live camera do not wait for the model to
+   * load. A model that cannot load fails the first frame as before.
+   */
+  prepareVideoDetector(model?: string): void {
+    void (this.context.videoDetector ?? this.context.detector)(model).catch(() => undefined);
+  }
+
   async warmup(): Promise<{ provider: 'cpu' | 'cuda' }> {
     const [detector] = await Promise.all([this.context.detector(), this.context.landmarker(), this.context.embedder()]);
     return { provider: detector.provider as 'cpu' | 'cuda' };

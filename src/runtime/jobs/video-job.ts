@@ -221,6 +221,8 @@ export class VideoJob {
       const workerCount = Math.max(0, Math.floor(this.options.pixelWorkers ?? 0));
       if (workerCount > 0 && this.job.stages.some((s) => PIXEL_WORKER_STAGES.has(s))) this.workers = new PixelWorkerPool(workerCount);
       this.workerThreads = this.workers?.size ?? 0;
+      // The detector loads while the source opens (a camera's first frames would wait for it).
+      if (this.job.stages.includes('detect')) this.runtime.prepareVideoDetector(this.parameters.face_detector_model);
       let window = 1;
       let nextIndex = 0;
       for await (const frame of this.decoder.frames()) {
