@@ -10,8 +10,7 @@
 const fs = require('fs');
 const path = require('path');
 const inspector = require('node:inspector');
-const { createRuntime } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
+const { createRuntime, JobManager } = require('../dist/runtime');
 const { machine } = require('./lib');
 const { CACHE, makeClip, loadLine, ffmpegPath } = require('./video-lib');
 const { spawnSync } = require('child_process');

@@ -19,12 +19,7 @@
 const path = require('path');
 const sharp = require('sharp');
 const { spawnSync } = require('child_process');
-const { gaussianBlurRegion, blurRegionInPlace } = require('../dist/runtime/vision/blur');
-const { blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace } = require('../dist/runtime/vision/yuv-masks');
-const { Scratch } = require('../dist/runtime/vision/scratch');
-const { expandBox, clipRect } = require('../dist/runtime/vision/rect');
-const { blurSigma, pixelateBlock } = require('../dist/runtime/processors/blur');
-const { blurGroups } = require('../dist/runtime/vision/blur-groups');
+const { gaussianBlurRegion, blurRegionInPlace, blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, Scratch, expandBox, clipRect, blurSigma, pixelateBlock, blurGroups } = require('../dist/runtime/internal');
 const { loadKernelsAt } = require('./blur-before');
 const { summary, machine, saveResults, MEDIA } = require('./lib');
 const { ffmpegPath, loadLine } = require('./video-lib');

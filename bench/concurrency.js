@@ -6,8 +6,7 @@
 //   quick: 640x360 × 300-frame clip, 2 rounds; full: 1280x720 × 600 frames, 3 rounds.
 const path = require('path');
 const fs = require('fs');
-const { createRuntime } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
+const { createRuntime, JobManager } = require('../dist/runtime');
 const { summary, machine, saveResults } = require('./lib');
 const { CACHE, FULL, argNumber, makeClip, timedJob, loadLine } = require('./video-lib');
 

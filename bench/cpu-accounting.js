@@ -8,9 +8,8 @@
 const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
-const { createRuntime } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
-const { qualityToCrf } = require('../dist/runtime/video');
+const { createRuntime, JobManager } = require('../dist/runtime');
+const { qualityToCrf } = require('../dist/runtime/internal');
 const { machine, saveResults } = require('./lib');
 const { CACHE, makeClip, ffmpegPath, timedJob, loadLine, sampler, encodeArgs } = require('./video-lib');
 

@@ -5,8 +5,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { createRuntime } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
+const { createRuntime, JobManager } = require('../dist/runtime');
 
 (async () => {
   const clip = process.argv[2] ?? path.join(os.tmpdir(), 'facefusion-bench-cache', 'privacy-v2', 'pan-720p-500.mp4');

@@ -6,8 +6,7 @@
 // Usage: node bench/downgrade.js [frames]   (default 150)
 const fs = require('fs');
 const path = require('path');
-const { createRuntime } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
+const { createRuntime, JobManager } = require('../dist/runtime');
 const { writeModel } = require('../test/helpers/onnx-graph');
 const { slowEnhancerGraph } = require('../test/helpers/model-graphs');
 const { machine, saveResults } = require('./lib');

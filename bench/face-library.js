@@ -27,7 +27,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const sharp = require('sharp');
-const { createRuntime, FaceLibrary, withEmbeddings, DEFAULT_RECOGNITION_THRESHOLD } = require('../dist/runtime');
+const { createRuntime, FaceLibrary, withEmbeddings, DEFAULT_RECOGNITION_THRESHOLD } = require('../dist/runtime/internal');
 const { summary, saveResults, machine, MEDIA } = require('./lib');
 
 const SPEED_ONLY = process.argv.includes('--speed');

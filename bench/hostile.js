@@ -16,13 +16,10 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 const sharp = require('sharp');
 const { createRuntime } = require('../dist/runtime');
-const { FrameStore } = require('../dist/runtime/store');
-const { FfmpegLocator, VideoEncoder } = require('../dist/runtime/video');
+const { FrameStore, FfmpegLocator, VideoEncoder, aeadOpen, decodeImage } = require('../dist/runtime/internal');
 const { measureLag } = require('../test/helpers/lag');
 const crypto = require('crypto');
 const { summary, saveResults, machine } = require('./lib');
-const { aeadOpen } = require('../dist/runtime/token/aead');
-const { decodeImage } = require('../dist/runtime/vision/codec');
 
 const ROUNDS = Math.max(1, Number(process.argv[2] || 3));
 const round1 = (v) => Math.round(v * 10) / 10;

@@ -20,9 +20,8 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { createRuntime } = require('../dist/runtime');
-const { FfmpegLocator } = require('../dist/runtime/video');
-const { JobManager } = require('../dist/runtime/jobs');
+const { createRuntime, JobManager } = require('../dist/runtime');
+const { FfmpegLocator } = require('../dist/runtime/internal');
 const { saveResults, machine } = require('./lib');
 const { rtspMissing, rtmpMissing, startRtspCamera, startRtmpServer } = require('../test/helpers/cameras');
 const { runFfmpeg, tempDir, sleep } = require('../test/helpers/clips');

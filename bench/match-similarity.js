@@ -4,7 +4,7 @@
 // text of face-match quotes these numbers. Run: npm run build && node bench/match-similarity.js
 const path = require('path');
 const { createRuntime } = require('../dist/runtime');
-const { matchFaces } = require('../dist/runtime/faces/match');
+const { matchFaces } = require('../dist/runtime/internal');
 const { MEDIA, saveResults } = require('./lib');
 
 async function faces(rt, file) {

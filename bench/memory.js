@@ -7,8 +7,7 @@
 //   under `node --expose-gc` with a forced GC before each sample (--gc).
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { createRuntime } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
+const { createRuntime, JobManager } = require('../dist/runtime');
 const { machine, saveResults } = require('./lib');
 const { CACHE, FULL, makeClip, loadLine } = require('./video-lib');
 

@@ -22,8 +22,7 @@
 const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
-const { createRuntime } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
+const { createRuntime, JobManager } = require('../dist/runtime');
 const { summary, machine, saveResults } = require('./lib');
 const { bareTranscode, timedJob, loadLine } = require('./video-lib');
 const { privacyFixtures, readFrame, looped, ffmpegPath, CACHE } = require('./privacy-fixtures');

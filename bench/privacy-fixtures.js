@@ -20,7 +20,7 @@ const pm = require('../test/helpers/privacy-measure');
 const CACHE = path.join(os.tmpdir(), 'facefusion-bench-cache', `privacy-v${pf.FIXTURE_VERSION}`);
 
 async function ffmpegPath() {
-  const { FfmpegLocator } = require('../dist/runtime/video');
+  const { FfmpegLocator } = require('../dist/runtime/internal');
   return (await new FfmpegLocator().resolve()).path;
 }
 

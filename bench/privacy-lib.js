@@ -4,7 +4,7 @@
 // large mosaic, and count a labelled face as covered when the pixels the blur stage changed
 // cover at least half of its box. Used by bench/privacy-recall.js and test/privacy-recall.test.js.
 const path = require('path');
-const { readImageFile, createFrame } = require('../dist/runtime');
+const { readImageFile, createFrame } = require('../dist/runtime/internal');
 // The labels, the face-free crops and the covered-face rule live with the test helpers (issue 23's
 // fixtures use them too).
 const { readLabels, FACE_FREE } = require('../test/helpers/privacy-fixtures');
@@ -55,7 +55,7 @@ function boxCoveredByBoxes(box, rects) {
 
 /** The face-free crops as frames, plus one 1500×1000 picture of them repeated side by side (so tiling runs on it). */
 async function faceFreePictures(media) {
-  const { crop } = require('../dist/runtime/vision/resize');
+  const { crop } = require('../dist/runtime/internal');
   const out = [];
   for (const c of FACE_FREE) out.push({ what: c.what, frame: crop(await readImageFile(path.join(media, c.file)), c.rect) });
   const big = createFrame(1500, 1000);
@@ -113,10 +113,9 @@ async function blurRecall(runtime, parameters = {}, pictures) {
  */
 async function makeDegradedClip(dir, { frames = 40, degradedFrom = 15, degradedCount = 7, sigma = 70, width = 640, height = 360 } = {}) {
   const { spawn } = require('child_process');
-  const { resizeBilinear } = require('../dist/runtime/vision/resize');
-  const { FfmpegLocator } = require('../dist/runtime/video/ffmpeg-path');
+  const { resizeBilinear, FfmpegLocator } = require('../dist/runtime/internal');
   const ffmpeg = (await new FfmpegLocator().resolve()).path;
-  const { crop } = require('../dist/runtime/vision/resize');
+  const { crop } = require('../dist/runtime/internal');
   // The head of fr_obama.jpg (its face box there, by the default detector: ≈ x 382–605, y 85–419),
   // cropped with some room and scaled to 180×222, so the face is ≈ 103 × 154 px.
   const head = crop(await readImageFile(path.join(__dirname, '..', 'test', 'fixtures', 'media', 'fr_obama.jpg')), { x: 300, y: 20, width: 390, height: 480 });
@@ -156,8 +155,7 @@ async function makeDegradedClip(dir, { frames = 40, degradedFrom = 15, degradedC
  * the runtime still holds after the source ended.
  */
 async function leakCount(runtime, clip, parameters = {}) {
-  const { FrameTokenSource } = require('../dist/runtime/jobs/frame-streams');
-  const { FfmpegLocator } = require('../dist/runtime/video/ffmpeg-path');
+  const { FrameTokenSource, FfmpegLocator } = require('../dist/runtime/internal');
   const source = new FrameTokenSource({ runtime, locator: new FfmpegLocator(), input: clip.file, operations: ['detect', 'blur'], parameters });
   const leaked = [];
   const held = [];
@@ -184,7 +182,7 @@ async function leakCount(runtime, clip, parameters = {}) {
  */
 async function leakedInOutput(clip, output) {
   const { spawnSync } = require('child_process');
-  const { FfmpegLocator } = require('../dist/runtime/video/ffmpeg-path');
+  const { FfmpegLocator } = require('../dist/runtime/internal');
   const ffmpeg = (await new FfmpegLocator().resolve()).path;
   const raw = (file) => spawnSync(ffmpeg, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 }).stdout;
   const before = raw(clip.file), after = raw(output);

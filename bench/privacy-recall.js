@@ -8,9 +8,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { createRuntime, readImageFile } = require('../dist/runtime');
-const { resizeBilinear } = require('../dist/runtime/vision/resize');
-const { FaceTracks } = require('../dist/runtime/faces/face-tracks');
+const { createRuntime, readImageFile, resizeBilinear, FaceTracks } = require('../dist/runtime/internal');
 const { summary, machine, saveResults, MEDIA } = require('./lib');
 const lib = require('./privacy-lib');
 
@@ -114,7 +112,7 @@ const ROUNDS = Number(process.argv[2] || 10);
     }
     // A whole video blur job at 720p (60 frames, 2 faces): what tiling and the hold cost in frames/s.
     const { makeClip, timedJob } = require('./video-lib');
-    const { JobManager } = require('../dist/runtime/jobs');
+    const { JobManager } = require('../dist/runtime');
     const clip720 = await makeClip({ width: 1280, height: 720, frames: 60 });
     const manager = new JobManager(rt, { progressIntervalMs: 0 });
     const job = {};

@@ -12,10 +12,8 @@ const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const sharp = require('sharp');
-const { createRuntime, decodeImage } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
-const { RedisJobQueue, QueueWorker } = require('../dist/runtime/queue');
-const { FfmpegLocator } = require('../dist/runtime/video');
+const { createRuntime, decodeImage, RedisJobQueue, QueueWorker, FfmpegLocator } = require('../dist/runtime/internal');
+const { JobManager } = require('../dist/runtime');
 const { startRedis, redisBinary } = require('../test/helpers/redis');
 const { summary, machine, saveResults, MEDIA } = require('./lib');
 

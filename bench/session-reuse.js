@@ -3,7 +3,7 @@
 // warmed sessions vs loading the models for every frame (what a node without a shared pool does).
 // Usage: node bench/session-reuse.js [frames]
 const path = require('path');
-const { createRuntime, decodeImage } = require('../dist/runtime');
+const { createRuntime, decodeImage } = require('../dist/runtime/internal');
 const { summary, machine, saveResults, MEDIA } = require('./lib');
 
 const FRAMES = Number(process.argv[2] || 15);

@@ -3,7 +3,7 @@
 // Usage: npm run bench   (or: node bench/stages.js [runs])
 const path = require('path');
 const fs = require('fs');
-const { createRuntime, decodeImage, encodeImage } = require('../dist/runtime');
+const { createRuntime, decodeImage, encodeImage } = require('../dist/runtime/internal');
 const { summary, machine, saveResults, MEDIA } = require('./lib');
 
 const RUNS = Number(process.argv[2] || 15);

@@ -9,13 +9,7 @@
 // Usage: node bench/swap-harm.js   (about a minute on 2 cores)
 const path = require('path');
 const sharp = require('sharp');
-const { createRuntime, cosineSimilarity } = require('../dist/runtime');
-const { colorTransferInto } = require('../dist/runtime/vision/color');
-const { convexHull, polygonBounds } = require('../dist/runtime/vision/hull');
-const { delaunay } = require('../dist/runtime/vision/triangulate');
-const { warpPiecewiseAffineInto } = require('../dist/runtime/vision/piecewise');
-const { featherMask, polygonMask, combineMin } = require('../dist/runtime/vision/mask');
-const { clipRect } = require('../dist/runtime/vision/rect');
+const { createRuntime, cosineSimilarity, colorTransferInto, convexHull, polygonBounds, delaunay, warpPiecewiseAffineInto, featherMask, polygonMask, combineMin, clipRect } = require('../dist/runtime/internal');
 const { readLabels } = require('./privacy-lib');
 const { isCool } = require('./swap-harm-lib');
 const { saveResults, MEDIA } = require('./lib');

@@ -6,7 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
-const { FfmpegLocator, qualityToCrf } = require('../dist/runtime/video');
+const { FfmpegLocator, qualityToCrf } = require('../dist/runtime/internal');
 const { MEDIA } = require('./lib');
 
 /** Clips and outputs live here, outside the repository. */

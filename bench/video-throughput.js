@@ -23,8 +23,7 @@
 const fs = require('fs');
 const path = require('path');
 const { createRuntime } = require('../dist/runtime');
-const { JobManager, JobArgsValidator } = require('../dist/runtime/jobs');
-const { qualityToCrf } = require('../dist/runtime/video');
+const { JobManager, JobArgsValidator, qualityToCrf } = require('../dist/runtime/internal');
 const { summary, machine, saveResults, MEDIA } = require('./lib');
 const { CACHE, FULL, makeClip, bareTranscode, timedJob, loadLine } = require('./video-lib');
 

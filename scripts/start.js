@@ -14,7 +14,7 @@ const port = Number(process.env.PORT || 1880);
 const host = process.env.HOST || '127.0.0.1';
 
 async function main() {
-  const { ModelCache } = require(path.join(root, 'dist', 'runtime'));
+  const { ModelCache } = require(path.join(root, 'dist', 'runtime', 'internal'));
   const cache = new ModelCache();
   process.stdout.write(`face models: ${cache.dir} … `);
   await cache.ensureDefaults();

@@ -10,12 +10,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const sharp = require('sharp');
-const { blurRasterRegion, blurRasterRegions, pixelateRasterRegion, restoreOutsideEllipses, gaussianBlurRegion, frameRaster } = require('../dist/runtime/vision/blur');
-const { blurGroups } = require('../dist/runtime/vision/blur-groups');
-const { blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, chromaRect } = require('../dist/runtime/vision/yuv-masks');
-const { Scratch } = require('../dist/runtime/vision/scratch');
-const { rgbToYuv, yuvLayout } = require('../dist/runtime/vision/yuv');
-const { expandBox, clipRect } = require('../dist/runtime/vision/rect');
+const { blurRasterRegion, blurRasterRegions, pixelateRasterRegion, restoreOutsideEllipses, gaussianBlurRegion, frameRaster, blurGroups, blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, chromaRect, Scratch, rgbToYuv, yuvLayout, expandBox, clipRect } = require('../dist/runtime/internal');
 const { createRuntime } = require('../dist/runtime');
 const { MEDIA } = require('./helpers/fixtures');
 
@@ -326,7 +321,7 @@ describe('privacy blur kernels (issue 23)', function () {
     });
 
     it('30 faces on a YUV frame: the runtime\'s arena stops growing, and gives the bytes of a stage without an arena', async function () {
-      const { blur } = require('../dist/runtime/processors/blur');
+      const { blur } = require('../dist/runtime/internal');
       const token = await rt.createToken({ target: fs.readFileSync(path.join(MEDIA, 'fr_two_people.jpg')), operations: [] });
       const frame = rt.frame(token.target.frame);
       const yuvRef = rt.store.put(rgbToYuv(frame), { owner: token.request_id });

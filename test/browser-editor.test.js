@@ -257,7 +257,7 @@ describe('editor dialogs and help in a real browser', function () {
     }
   });
   it('the faces sidebar tab lists a deployed library\'s people with their pictures, renames and deletes them', async function () {
-    const { FaceLibrary } = require(path.join(ROOT, 'dist', 'runtime'));
+    const { FaceLibrary } = require(path.join(ROOT, 'dist', 'runtime', 'internal'));
     const sharp = require('sharp');
     const db = path.join(red.userDir, 'sidebar-library.db');
     const unit = (k) => { const v = Array.from({ length: 512 }, (_, i) => Math.sin((i + 1) * k)); const n = Math.hypot(...v); return v.map((x) => x / n); };

@@ -4,7 +4,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
-const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
+const { FfmpegLocator, probeMedia } = require('../dist/runtime/internal');
 const { media, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');

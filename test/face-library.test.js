@@ -14,10 +14,10 @@ const { execFileSync, spawn } = require('child_process');
 const {
   createRuntime, FaceLibrary, LibraryRegistry, VisitTracker, VectorIndex, sealLibrary, unsealLibrary,
   withEmbeddings, enrolToken, recognizeToken, LIBRARY_APPLICATION_ID,
-} = require('../dist/runtime');
+} = require('../dist/runtime/internal');
 const { media, LABELLED } = require('./helpers/fixtures');
 
-const DIST = path.join(__dirname, '..', 'dist', 'runtime');
+const DIST = path.join(__dirname, '..', 'dist', 'runtime', 'internal');
 const THRESHOLD = 0.5;
 
 /** Every file SQLite keeps for the database. */

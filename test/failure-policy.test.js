@@ -8,9 +8,7 @@ const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 const sharp = require('sharp');
-const { createRuntime, failToken } = require('../dist/runtime');
-const { FfmpegLocator } = require('../dist/runtime/video');
-const { JobManager, jobSummary } = require('../dist/runtime/jobs');
+const { createRuntime, failToken, FfmpegLocator, JobManager, jobSummary } = require('../dist/runtime/internal');
 const { helper, allNodes, MEDIA, nextMessage, silence } = require('./helpers/red');
 const { media, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
 

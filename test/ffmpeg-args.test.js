@@ -6,8 +6,7 @@
  * that logged its arguments): the pure builder must give the very same lines.
  */
 const assert = require('assert');
-const args = require('../dist/runtime/video/ffmpeg-args');
-const { classifySource } = require('../dist/runtime/video/source');
+const { classifySource, colourTagArgs, countFramesArgs, decoderArgs, encoderArgs, fdOutputFor, fpsArg, outputTarget, outputWhitelist, probeArgs, qualityToCrf, x264Args } = require('../dist/runtime/internal');
 
 describe('ffmpeg arguments (pure builder)', function () {
   describe('encoder: frames on stdin to a file or stream', function () {
@@ -95,7 +94,7 @@ describe('ffmpeg arguments (pure builder)', function () {
     ];
     for (const [name, options, expected] of cases) {
       it(name, function () {
-        assert.deepStrictEqual(args.encoderArgs(options), expected);
+        assert.deepStrictEqual(encoderArgs(options), expected);
       });
     }
   });
@@ -147,7 +146,7 @@ describe('ffmpeg arguments (pure builder)', function () {
     ];
     for (const [name, options, expected] of cases) {
       it(name, function () {
-        assert.deepStrictEqual(args.decoderArgs(options), expected);
+        assert.deepStrictEqual(decoderArgs(options), expected);
       });
     }
   });
@@ -168,8 +167,8 @@ describe('ffmpeg arguments (pure builder)', function () {
     ];
     for (const [name, source, timeoutMs, major, expected, count] of cases) {
       it(name, function () {
-        assert.deepStrictEqual(args.probeArgs(source, timeoutMs, major), expected);
-        if (count) assert.deepStrictEqual(args.countFramesArgs(source, timeoutMs, major, 25), count);
+        assert.deepStrictEqual(probeArgs(source, timeoutMs, major), expected);
+        if (count) assert.deepStrictEqual(countFramesArgs(source, timeoutMs, major, 25), count);
       });
     }
   });
@@ -182,43 +181,43 @@ describe('ffmpeg arguments (pure builder)', function () {
     });
 
     it('outputTarget: a stream URL by its scheme, a file by anything else, an unknown scheme refused', function () {
-      assert.deepStrictEqual(args.outputTarget('RTMPS://h/live/x'), { kind: 'url', format: 'flv', scheme: 'rtmps' });
-      assert.deepStrictEqual(args.outputTarget('srt://h:1'), { kind: 'url', format: 'mpegts', scheme: 'srt' });
-      assert.deepStrictEqual(args.outputTarget('C:/videos/out.mp4'), { kind: 'file', path: 'C:/videos/out.mp4' });
-      assert.deepStrictEqual(args.outputTarget('ftp://h/out.mp4'), { kind: 'unsupported' });
+      assert.deepStrictEqual(outputTarget('RTMPS://h/live/x'), { kind: 'url', format: 'flv', scheme: 'rtmps' });
+      assert.deepStrictEqual(outputTarget('srt://h:1'), { kind: 'url', format: 'mpegts', scheme: 'srt' });
+      assert.deepStrictEqual(outputTarget('C:/videos/out.mp4'), { kind: 'file', path: 'C:/videos/out.mp4' });
+      assert.deepStrictEqual(outputTarget('ftp://h/out.mp4'), { kind: 'unsupported' });
     });
 
     it('fdOutputFor: the container from the extension, nothing without a descriptor path or a known container', function () {
-      assert.deepStrictEqual(args.fdOutputFor('/videos/a.M4V', '/proc/self/fd/3'), { path: '/proc/self/fd/3', format: 'mp4' });
-      assert.deepStrictEqual(args.fdOutputFor('/videos/a.ts', '/proc/self/fd/3'), { path: '/proc/self/fd/3', format: 'mpegts' });
-      assert.strictEqual(args.fdOutputFor('/videos/a.mp4', undefined), undefined);
-      assert.strictEqual(args.fdOutputFor('/videos/a.gif', '/proc/self/fd/3'), undefined);
+      assert.deepStrictEqual(fdOutputFor('/videos/a.M4V', '/proc/self/fd/3'), { path: '/proc/self/fd/3', format: 'mp4' });
+      assert.deepStrictEqual(fdOutputFor('/videos/a.ts', '/proc/self/fd/3'), { path: '/proc/self/fd/3', format: 'mpegts' });
+      assert.strictEqual(fdOutputFor('/videos/a.mp4', undefined), undefined);
+      assert.strictEqual(fdOutputFor('/videos/a.gif', '/proc/self/fd/3'), undefined);
     });
 
     it('x264Args: CRF from quality (80 → 10) unless given, veryfast unless given', function () {
-      assert.deepStrictEqual(args.x264Args({}), ['-crf', '10', '-preset', 'veryfast']);
-      assert.deepStrictEqual(args.x264Args({ quality: 0, preset: 'medium' }), ['-crf', '51', '-preset', 'medium']);
-      assert.deepStrictEqual(args.x264Args({ quality: 0, crf: 18 }), ['-crf', '18', '-preset', 'veryfast']);
+      assert.deepStrictEqual(x264Args({}), ['-crf', '10', '-preset', 'veryfast']);
+      assert.deepStrictEqual(x264Args({ quality: 0, preset: 'medium' }), ['-crf', '51', '-preset', 'medium']);
+      assert.deepStrictEqual(x264Args({ quality: 0, crf: 18 }), ['-crf', '18', '-preset', 'veryfast']);
     });
 
     it('colourTagArgs: BT.709 tagged on YUV input only', function () {
-      assert.deepStrictEqual(args.colourTagArgs('yuv420p', 'bt709'), ['-colorspace', 'bt709']);
-      assert.deepStrictEqual(args.colourTagArgs('yuv420p', undefined), []);
-      assert.deepStrictEqual(args.colourTagArgs('rgb24', 'bt709'), []);
-      assert.deepStrictEqual(args.colourTagArgs(undefined, 'bt709'), []);
+      assert.deepStrictEqual(colourTagArgs('yuv420p', 'bt709'), ['-colorspace', 'bt709']);
+      assert.deepStrictEqual(colourTagArgs('yuv420p', undefined), []);
+      assert.deepStrictEqual(colourTagArgs('rgb24', 'bt709'), []);
+      assert.deepStrictEqual(colourTagArgs(undefined, 'bt709'), []);
     });
 
     it('outputWhitelist: each output opens its own protocol only', function () {
-      assert.deepStrictEqual(args.outputWhitelist('pipe:1'), ['-protocol_whitelist', 'pipe']);
-      assert.deepStrictEqual(args.outputWhitelist('-'), ['-protocol_whitelist', 'pipe']);
-      assert.deepStrictEqual(args.outputWhitelist('/proc/self/fd/3'), ['-protocol_whitelist', 'file']);
-      assert.deepStrictEqual(args.outputWhitelist('rtsp://h/x'), ['-protocol_whitelist', 'rtsp,rtsps,rtp,srtp,udp,tcp,tls']);
-      assert.throws(() => args.outputWhitelist('concat:a|b'), (e) => e.code === 'E_UNSUPPORTED_SOURCE');
+      assert.deepStrictEqual(outputWhitelist('pipe:1'), ['-protocol_whitelist', 'pipe']);
+      assert.deepStrictEqual(outputWhitelist('-'), ['-protocol_whitelist', 'pipe']);
+      assert.deepStrictEqual(outputWhitelist('/proc/self/fd/3'), ['-protocol_whitelist', 'file']);
+      assert.deepStrictEqual(outputWhitelist('rtsp://h/x'), ['-protocol_whitelist', 'rtsp,rtsps,rtp,srtp,udp,tcp,tls']);
+      assert.throws(() => outputWhitelist('concat:a|b'), (e) => e.code === 'E_UNSUPPORTED_SOURCE');
     });
 
     it('fpsArg and qualityToCrf', function () {
-      assert.deepStrictEqual([24000 / 1001, 30000 / 1001, 60000 / 1001, 25, 12.5, 1 / 3].map(args.fpsArg), ['24000/1001', '30000/1001', '60000/1001', '25', '12.5', '0.333']);
-      assert.deepStrictEqual([0, 50, 80, 100, -5, 120].map(args.qualityToCrf), [51, 26, 10, 0, 51, 0]);
+      assert.deepStrictEqual([24000 / 1001, 30000 / 1001, 60000 / 1001, 25, 12.5, 1 / 3].map(fpsArg), ['24000/1001', '30000/1001', '60000/1001', '25', '12.5', '0.333']);
+      assert.deepStrictEqual([0, 50, 80, 100, -5, 120].map(qualityToCrf), [51, 26, 10, 0, 51, 0]);
     });
   });
 });

@@ -9,10 +9,8 @@ const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
 const sharp = require('sharp');
-const { createRuntime, matchFaces } = require('../dist/runtime');
-const { FrameStore } = require('../dist/runtime/store');
-const { JobManager } = require('../dist/runtime/jobs');
-const { FfmpegLocator, VideoEncoder } = require('../dist/runtime/video');
+const { createRuntime, matchFaces, FrameStore, FfmpegLocator, VideoEncoder } = require('../dist/runtime/internal');
+const { JobManager } = require('../dist/runtime');
 const { helper, allNodes, nextMessage } = require('./helpers/red');
 const { MEDIA, media } = require('./helpers/fixtures');
 const { ffmpegOrSkip, tempDir } = require('./helpers/clips');
@@ -184,9 +182,7 @@ describe('hostile messages (issue 18)', function () {
     });
 
     it('the embedded enhance on face crops gives the same pixels as the whole-frame algorithm (blurs, cored detail)', async function () {
-      const { gaussianBlurRegion } = require('../dist/runtime/vision/blur');
-      const { boxMask } = require('../dist/runtime/vision/mask');
-      const { expandBox } = require('../dist/runtime/vision/rect');
+      const { gaussianBlurRegion, boxMask, expandBox } = require('../dist/runtime/internal');
       const token = await runtime.createToken({ target: fs.readFileSync(media('fr_two_people.jpg')), operations: [] });
       const frame = runtime.frame(token.target.frame);
       const faces = [{ bbox: [3, 2, 90, 100], score: 0.9 }, { bbox: [150, 60, 260, 190], score: 0.9 }];

@@ -6,9 +6,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { createRuntime } = require('../dist/runtime');
-const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
-const { JobManager, FrameTokenSource, FrameTokenSink } = require('../dist/runtime/jobs');
-const { analyseJobSource, dropDerived } = require('../dist/runtime/jobs/frame-work');
+const { FfmpegLocator, probeMedia, JobManager, FrameTokenSource, FrameTokenSink, analyseJobSource, dropDerived } = require('../dist/runtime/internal');
 const { media, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
 
 /** A locator that counts resolve() calls: every ffmpeg/ffprobe spawn of a job goes through one. */

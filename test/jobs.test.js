@@ -5,9 +5,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { createRuntime, cosineSimilarity } = require('../dist/runtime');
-const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
-const { JobManager, JobManagerRegistry, resolveStages, knownProcessors } = require('../dist/runtime/jobs');
+const { createRuntime, cosineSimilarity, FfmpegLocator, probeMedia, JobManager, JobManagerRegistry, resolveStages, knownProcessors } = require('../dist/runtime/internal');
 const { media, sleep, ffmpegOrSkip, runFfmpeg, makeZoomClip, tempDir, isAlive } = require('./helpers/clips');
 
 /** Seconds of the first audio stream, measured by decoding it. */

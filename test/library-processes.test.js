@@ -6,7 +6,7 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { FaceLibrary } = require('../dist/runtime');
+const { FaceLibrary } = require('../dist/runtime/internal');
 const { ROOT, freePort, waitFor, cleanEnv, startNodeRed, api, deploy } = require('./helpers/node-red-process');
 
 const EACH = 12;

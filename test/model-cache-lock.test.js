@@ -9,8 +9,7 @@ const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 
-const { ModelCache } = require('../dist/runtime/models/model-cache');
-const { FileLock } = require('../dist/runtime/models/file-lock');
+const { ModelCache, FileLock } = require('../dist/runtime/internal');
 const { tmpDir, crcOf, fakeModel, startServer, manifestFor } = require('./helpers/model-server');
 
 const MODEL = fakeModel(600000, 5);
@@ -61,7 +60,7 @@ describe('ModelCache: one download per folder across fetchers (<file>.lock)', fu
     const dir = tmpDir(temps);
     const manifest = manifestFor(server);
     const script = `
-      const { ModelCache } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'runtime', 'models', 'model-cache'))});
+      const { ModelCache } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'runtime', 'internal'))});
       new ModelCache({ dir: process.argv[1], manifest: JSON.parse(process.argv[2]), lock: { pollMs: 20 } })
         .fetch('test_swapper').then((p) => { process.stdout.write(p); }, (e) => { process.stderr.write(String(e && e.message)); process.exitCode = 1; });`;
     const child = spawn(process.execPath, ['-e', script, dir, JSON.stringify(manifest)], { stdio: ['ignore', 'pipe', 'pipe'] });

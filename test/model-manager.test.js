@@ -7,9 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
-const { ModelCache } = require('../dist/runtime/models/model-cache');
-const { loadManifest, isPermissiveLicense } = require('../dist/runtime/models/manifest');
-const { crc32Update, crc32Hex, crc32File, HAS_NATIVE_CRC32 } = require('../dist/runtime/models/crc32');
+const { ModelCache, loadManifest, isPermissiveLicense, crc32Update, crc32Hex, crc32File, HAS_NATIVE_CRC32 } = require('../dist/runtime/internal');
 const { main: facefusionNode } = require('../dist/cli/facefusion-node');
 const { tmpDir, crcOf, fakeModel, startServer, manifestFor, closedPort } = require('./helpers/model-server');
 

@@ -4,7 +4,7 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { chooseModelsDir, describeModelsDir } = require('../dist/runtime');
+const { chooseModelsDir, describeModelsDir } = require('../dist/runtime/internal');
 
 describe('models folder (chooseModelsDir)', function () {
   const installed = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-installed-')); // no src/, no tsconfig.json: an installed package

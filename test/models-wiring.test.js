@@ -7,8 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { createRuntime } = require('../dist/runtime');
-const { entryForFile } = require('../dist/runtime/models/model-ref');
-const { readImageFile } = require('../dist/runtime/vision/codec');
+const { entryForFile, readImageFile } = require('../dist/runtime/internal');
 const { buildModel } = require('./helpers/onnx-graph');
 const { inswapperGraph, arcfaceGraph, identityEnhancerGraph } = require('./helpers/model-graphs');
 const { helper, allNodes, nextMessage } = require('./helpers/red');
@@ -126,7 +125,7 @@ describe('models chosen by parameter', function () {
   });
 
   it('job args: FaceFusion model fields at the top level become parameters; bad values are refused up front', () => {
-    const { JobArgsValidator } = require('../dist/runtime/jobs/args');
+    const { JobArgsValidator } = require('../dist/runtime/internal');
     const v = new JobArgsValidator();
     const job = v.normalize({ source_paths: ['a.jpg'], target_path: 'b.mp4', output_path: 'c.mp4', processors: ['face_swapper'], face_swapper_model: 'inswapper_128', face_swapper_pixel_boost: 256, parameters: { blend_ratio: 0.5 } });
     assert.deepStrictEqual(job.args.parameters, { face_swapper_model: 'inswapper_128', face_swapper_pixel_boost: 256, blend_ratio: 0.5 });

@@ -8,11 +8,7 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
-const { ModelCache, sha256File } = require('../dist/runtime/models/model-cache');
-const { pacoteFetcher } = require('../dist/runtime/models/npm-fetch');
-const { loadManifest, defaultModelFor, MANIFEST_PATH } = require('../dist/runtime/models/manifest');
-const { checkContract } = require('../dist/runtime/models/contract-check');
-const { CONTRACTS, contractById } = require('../dist/runtime/models/default-contracts');
+const { ModelCache, sha256File, pacoteFetcher, loadManifest, defaultModelFor, MANIFEST_PATH, checkContract, CONTRACTS, contractById } = require('../dist/runtime/internal');
 
 const REPO = path.join(__dirname, '..');
 const CLI = path.join(REPO, 'dist', 'cli', 'models.js');
@@ -231,7 +227,7 @@ describe('ModelCache', function () {
 
   it('the retinaface entry downloads and its file fits the retinaface_mxnet contract', async function () {
     const ort = require('onnxruntime-node');
-    const { metaFromSession } = require('../dist/runtime/models/contract-check');
+    const { metaFromSession } = require('../dist/runtime/internal');
     const cache = new ModelCache({ dir: tmpDir(temps) });
     const file = await online(this, cache.ensure('retinaface_mnet025_v1'));
     const session = await ort.InferenceSession.create(file);

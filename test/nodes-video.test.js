@@ -8,7 +8,7 @@ const path = require('path');
 const { helper, ourNodes } = require('./helpers/red');
 const { gateStage } = require('./helpers/stage-gate');
 const { MEDIA, media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, waitForListen, killAll } = require('./helpers/clips');
-const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
+const { FfmpegLocator, probeMedia } = require('../dist/runtime/internal');
 
 const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));

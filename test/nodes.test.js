@@ -6,7 +6,7 @@ const os = require('os');
 const path = require('path');
 const sharp = require('sharp');
 const { helper, allNodes, ourNodes, MEDIA, nextMessage, silence } = require('./helpers/red');
-const { cosineSimilarity, decodeImage } = require('../dist/runtime');
+const { cosineSimilarity, decodeImage } = require('../dist/runtime/internal');
 
 const media = (f) => path.join(MEDIA, f);
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };

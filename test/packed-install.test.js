@@ -136,7 +136,7 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     const cli = path.join(userDir, 'node_modules', PKG.name, 'dist', 'cli', 'facefusion-node.js');
     const listed = execFileSync(process.execPath, [cli, 'models', 'list'], { cwd: userDir, env, encoding: 'utf8', timeout: 30000 });
     assert.strictEqual(listed.split('\n')[0], `models in ${path.join(cache, 'facefusion', 'models')}`);
-    const dir = execFileSync(process.execPath, ['-e', `console.log(new (require(${JSON.stringify(PKG.name)}).ModelCache)().dir)`], { cwd: userDir, env, encoding: 'utf8', timeout: 30000 }).trim();
+    const dir = execFileSync(process.execPath, ['-e', `console.log(new (require(${JSON.stringify(`${PKG.name}/dist/runtime/internal`)}).ModelCache)().dir)`], { cwd: userDir, env, encoding: 'utf8', timeout: 30000 }).trim();
     assert.strictEqual(dir, path.join(cache, 'facefusion', 'models'));
   });
 

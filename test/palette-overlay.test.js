@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const sharp = require('sharp');
 const { createRuntime } = require('../dist/runtime');
-const { labelScaleFor, GLYPH_HEIGHT } = require('../dist/runtime/vision/draw');
+const { labelScaleFor, GLYPH_HEIGHT } = require('../dist/runtime/internal');
 const { MEDIA } = require('./helpers/fixtures');
 
 const ROOT = path.join(__dirname, '..');

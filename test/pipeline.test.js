@@ -4,7 +4,7 @@ const assert = require('assert');
 const path = require('path');
 const fs = require('fs');
 const sharp = require('sharp');
-const { createRuntime, cosineSimilarity, decodeImage } = require('../dist/runtime');
+const { createRuntime, cosineSimilarity, decodeImage } = require('../dist/runtime/internal');
 
 const { MEDIA } = require('./helpers/fixtures');
 const media = (name) => path.join(MEDIA, name);

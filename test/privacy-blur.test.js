@@ -6,10 +6,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
-const { createRuntime, cosineSimilarity, readImageFile } = require('../dist/runtime');
-const { privacySelection } = require('../dist/runtime/faces/privacy-select');
-const { expandBox } = require('../dist/runtime/vision/rect');
-const { JobManager } = require('../dist/runtime/jobs');
+const { createRuntime, cosineSimilarity, readImageFile, privacySelection, expandBox } = require('../dist/runtime/internal');
+const { JobManager } = require('../dist/runtime');
 const { media } = require('./helpers/fixtures');
 const { helper, allNodes, nextMessage } = require('./helpers/red');
 
@@ -147,8 +145,7 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
     const jobs = new JobManager(rt, { progressIntervalMs: 0 });
     try {
       const noFace = path.join(dir, 'no-face.png');
-      const { crop } = require('../dist/runtime/vision/resize');
-      const { encodeImage } = require('../dist/runtime');
+      const { crop, encodeImage } = require('../dist/runtime/internal');
       fs.writeFileSync(noFace, await encodeImage(crop(two, { x: 0, y: 0, width: 200, height: 200 }), { format: 'png' }));
       const info = await jobs.waitForJob(jobs.runJob({ target_path: media('fr_two_people.jpg'), output_path: path.join(dir, 'x.png'), processors: ['face_blur'], blur_except_paths: [noFace] }));
       assert.strictEqual(info.state, 'failed');
@@ -236,7 +233,7 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
       const [ma, mb] = [await a, await b];
       assert.ok(ma.payload.operations.includes('blur'), JSON.stringify(ma.payload.operations));
       assert.ok(!mb.payload.operations.includes('blur'), JSON.stringify(mb.payload.operations));
-      const { detectThreshold } = require('../dist/runtime/processors/detect');
+      const { detectThreshold } = require('../dist/runtime/internal');
       assert.strictEqual(detectThreshold(ma.payload), 0.45, 'the privacy threshold applied to the wired blur flow');
       assert.strictEqual(detectThreshold(mb.payload), 0.6);
       runtime.release(ma.payload);

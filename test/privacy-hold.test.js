@@ -5,14 +5,8 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { createRuntime } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
-const { FaceTracks } = require('../dist/runtime/faces/face-tracks');
-const { FaceStream, FaceStreamRegistry } = require('../dist/runtime/faces/face-stream');
-const { RollingScan } = require('../dist/runtime/faces/scan-schedule');
-const { planScan } = require('../dist/runtime/faces/scan-plan');
-const { FfmpegLocator } = require('../dist/runtime/video/ffmpeg-path');
-const { FrameTokenSource } = require('../dist/runtime/jobs/frame-streams');
+const { createRuntime, JobManager } = require('../dist/runtime');
+const { FaceTracks, FaceStream, FaceStreamRegistry, RollingScan, planScan, FfmpegLocator, FrameTokenSource } = require('../dist/runtime/internal');
 const lib = require('../bench/privacy-lib');
 
 const face = (bbox) => ({ bbox, score: 0.9 });

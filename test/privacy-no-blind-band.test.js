@@ -5,7 +5,7 @@
 // comes back with its pixels blurred, on 720p, 1080p and a 3000-px photo, with the defaults.
 const assert = require('assert');
 const { createRuntime } = require('../dist/runtime');
-const { planScan, DEFAULT_PRIVACY_MIN_FACE } = require('../dist/runtime/faces/scan-plan');
+const { planScan, DEFAULT_PRIVACY_MIN_FACE } = require('../dist/runtime/internal');
 const pf = require('./helpers/privacy-fixtures');
 const pm = require('./helpers/privacy-measure');
 

@@ -8,11 +8,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
-const { createRuntime, createFrame } = require('../dist/runtime');
-const { JobManager } = require('../dist/runtime/jobs');
-const { FfmpegLocator } = require('../dist/runtime/video/ffmpeg-path');
-const { FrameTokenSource } = require('../dist/runtime/jobs/frame-streams');
-const { resizeBilinear, crop } = require('../dist/runtime/vision/resize');
+const { createRuntime, createFrame, FfmpegLocator, FrameTokenSource, resizeBilinear, crop } = require('../dist/runtime/internal');
+const { JobManager } = require('../dist/runtime');
 const lib = require('../bench/privacy-lib');
 const { ffmpegOrSkip } = require('./helpers/clips');
 

@@ -6,10 +6,7 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { createRuntime, createFrame, readImageFile, FACE_TOKEN_SCHEMA, TokenValidator } = require('../dist/runtime');
-const { planScan, parseDetectTiling, parseMinFace, minFaceForTileSize } = require('../dist/runtime/faces/scan-plan');
-const { merge } = require('../dist/runtime/faces/scan-detect');
-const { resizeBilinear } = require('../dist/runtime/vision/resize');
+const { createRuntime, createFrame, readImageFile, FACE_TOKEN_SCHEMA, TokenValidator, planScan, parseDetectTiling, parseMinFace, minFaceForTileSize, merge, resizeBilinear } = require('../dist/runtime/internal');
 const { MEDIA, YUNET, SCRFD_FILE, testModel, media } = require('./helpers/fixtures');
 const lib = require('../bench/privacy-lib');
 
@@ -86,7 +83,7 @@ describe('detection scan pyramid', function () {
       assert.doesNotThrow(() => v.assert(token(960)));
       assert.throws(() => v.assert(token('sometimes')));
       assert.throws(() => v.assert(token(32)));
-      const { JobArgsValidator } = require('../dist/runtime/jobs/args');
+      const { JobArgsValidator } = require('../dist/runtime/internal');
       const jobs = new JobArgsValidator();
       const job = (detect_tiling) => ({ target_path: 'a.jpg', output_path: 'b.jpg', processors: ['face_blur'], parameters: { detect_tiling } });
       assert.strictEqual(jobs.normalize(job(960)).args.parameters.detect_tiling, 960);

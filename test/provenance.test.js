@@ -6,10 +6,8 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { createRuntime } = require('../dist/runtime');
-const { FfmpegLocator } = require('../dist/runtime/video');
-const { JobManager, FrameTokenSink } = require('../dist/runtime/jobs');
-const { provenanceOf, videoMarks, DIGITAL_SOURCE_TYPE } = require('../dist/runtime/provenance');
+const { createRuntime, JobManager } = require('../dist/runtime');
+const { FfmpegLocator, FrameTokenSink, provenanceOf, videoMarks, DIGITAL_SOURCE_TYPE } = require('../dist/runtime/internal');
 const { media, pending } = require('./helpers/fixtures');
 const { ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
 

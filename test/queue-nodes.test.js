@@ -10,8 +10,7 @@ const { helper, ourNodes } = require('./helpers/red');
 const { MEDIA, media, sleep, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
 const { pending } = require('./helpers/fixtures');
 const { startRedis, redisBinary } = require('./helpers/redis');
-const { FfmpegLocator, probeMedia } = require('../dist/runtime/video');
-const { RedisJobQueue } = require('../dist/runtime/queue');
+const { FfmpegLocator, probeMedia, RedisJobQueue } = require('../dist/runtime/internal');
 
 const extra = ['face-job', 'facefusion-queue', 'face-worker'].map((t) => require(`../dist/nodes/${t}.js`));
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));

@@ -4,9 +4,7 @@ const assert = require('assert');
 const path = require('path');
 const ort = require('onnxruntime-node');
 
-const { SessionPool, Tensor } = require('../dist/runtime/sessions');
-const { ModelCache } = require('../dist/runtime/models/model-cache');
-const { CONTRACTS } = require('../dist/runtime/models/default-contracts');
+const { SessionPool, Tensor, ModelCache, CONTRACTS } = require('../dist/runtime/internal');
 
 const { requireTestModel, pending, SCRFD_FILE } = require('./helpers/fixtures');
 

@@ -4,7 +4,7 @@
 // Catch node, nowhere), its status and the frames let go. Every exit is checked here; the flows
 // in nodes.test.js, nodes-options.test.js and failure-policy.test.js check them end to end.
 const assert = require('assert');
-const { createToken, advance, failToken, FaceError } = require('../dist/runtime');
+const { createToken, advance, failToken, FaceError } = require('../dist/runtime/internal');
 const { route } = require('../dist/nodes/lib/stage-route');
 
 const FACE = { bbox: [10, 10, 60, 60], score: 0.9 };

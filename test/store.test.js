@@ -4,8 +4,7 @@
 // notifications, re-owning, InFlightLimit, and runtime.release({ keepSource }).
 const assert = require('assert');
 const sharp = require('sharp');
-const { FrameStore, InFlightLimit } = require('../dist/runtime/store');
-const { createRuntime, forkToken } = require('../dist/runtime');
+const { FrameStore, InFlightLimit, createRuntime, forkToken } = require('../dist/runtime/internal');
 
 const ASTRONAUT = require('./helpers/fixtures').media('astronaut.png');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

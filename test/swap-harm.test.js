@@ -6,17 +6,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const sharp = require('sharp');
-const { createRuntime, cosineSimilarity, decodeImage, encodeImage } = require('../dist/runtime');
-const { rgbToYuv, yuvToRgb } = require('../dist/runtime/vision/yuv');
-const { colorTransferInto } = require('../dist/runtime/vision/color');
-const { convexHull, polygonBounds } = require('../dist/runtime/vision/hull');
-const { delaunay } = require('../dist/runtime/vision/triangulate');
-const { warpPiecewiseAffineInto } = require('../dist/runtime/vision/piecewise');
-const { featherMask, polygonMask, combineMin } = require('../dist/runtime/vision/mask');
-const { clipRect } = require('../dist/runtime/vision/rect');
-const { yawFrom68, mirrorPoints68, warpStretch, planPose } = require('../dist/runtime/faces/pose');
-const { LikenessMemory } = require('../dist/runtime/faces/likeness-memory');
-const { judge } = require('../dist/runtime/faces/face-likeness');
+const { createRuntime, cosineSimilarity, decodeImage, encodeImage, rgbToYuv, yuvToRgb, colorTransferInto, convexHull, polygonBounds, delaunay, warpPiecewiseAffineInto, featherMask, polygonMask, combineMin, clipRect, yawFrom68, mirrorPoints68, warpStretch, planPose, LikenessMemory, judge } = require('../dist/runtime/internal');
 const { MEDIA, LABELLED } = require('./helpers/fixtures');
 const { readLabels } = require('../bench/privacy-lib');
 const { isCool } = require('../bench/swap-harm-lib');
@@ -85,7 +75,7 @@ describe('a face swap that does no harm (issue 27)', function () {
     it('on a video job\'s YUV frame: the same, and the enhance stage too (each frame checks its boxes, on the main thread)', async () => {
       const rgb = await decodeImage(picture.bytes);
       const original = yuvToRgb(rgbToYuv(rgb));
-      const { analyseJobSource, frameToken } = require('../dist/runtime/jobs/frame-work');
+      const { analyseJobSource, frameToken } = require('../dist/runtime/internal');
       const { token: sourceToken, source } = await analyseJobSource(rt, media('fr_obama.jpg'), 'job-yuv', false, {});
       for (const stage of ['swap', 'enhance']) {
         const ref = rt.store.put(rgbToYuv(rgb), { owner: 'job-yuv' });
@@ -178,7 +168,7 @@ describe('a face swap that does no harm (issue 27)', function () {
       }
       rt.release(t);
       // The job summary counts the faces left unchanged.
-      const { JobManager } = require('../dist/runtime/jobs');
+      const { JobManager } = require('../dist/runtime');
       const out = path.join(require('os').tmpdir(), `ff-harm-${process.pid}.jpg`);
       const jobs = new JobManager(rt, { progressIntervalMs: 0 });
       try {

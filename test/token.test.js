@@ -19,7 +19,7 @@ const {
   unsealToken,
   SEAL_PREFIX,
   STAGES,
-} = require('../dist/runtime/token/index.js');
+} = require('../dist/runtime/internal');
 
 const NOW = Date.UTC(2024, 0, 31, 12, 0, 0);
 

@@ -7,10 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { helper, ourNodes, nextMessage } = require('./helpers/red');
 const { pending } = require('./helpers/fixtures');
-const { FfmpegLocator } = require('../dist/runtime/video');
-const { pickNewest } = require('../dist/runtime/video/ffmpeg-path');
-const { sourceHost, assertHostResolves, explainFfmpegFailure } = require('../dist/runtime/video/host-check');
-const { classifySource } = require('../dist/runtime/video');
+const { FfmpegLocator, pickNewest, sourceHost, assertHostResolves, explainFfmpegFailure, classifySource } = require('../dist/runtime/internal');
 
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 const nodes = [...ourNodes, require('../dist/nodes/face-video-in.js'), core('common/25-catch.js')];
@@ -53,7 +50,7 @@ describe('ffmpeg choice and unresolvable stream hosts', function () {
     assert.strictEqual(sourceHost(classifySource('/dev/video0')), undefined);
     await assert.rejects(assertHostResolves(classifySource(BAD_HOST)), (e) => e.code === 'E_VIDEO_OPEN' && /^cannot resolve host nonexistent\.invalid/.test(e.message));
     await assertHostResolves(classifySource('rtsp://127.0.0.1:9/x'));
-    const { probeMedia } = require('../dist/runtime/video');
+    const { probeMedia } = require('../dist/runtime/internal');
     await assert.rejects(probeMedia(new FfmpegLocator(), BAD_HOST), (e) => e.code === 'E_VIDEO_OPEN' && /cannot resolve host nonexistent\.invalid/.test(e.message), 'a job probing the source says so too');
     assert.strictEqual(explainFfmpegFailure('[tcp @ 0x5] Failed to resolve hostname cam.invalid: Name or service not known'), 'cannot resolve host cam.invalid');
   });

@@ -6,8 +6,7 @@ const { pending } = require('./helpers/fixtures');
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { FrameStore } = require('../dist/runtime/store');
-const { FfmpegLocator, probeMedia, VideoDecoder, VideoEncoder, qualityToCrf, classifySource } = require('../dist/runtime/video');
+const { FrameStore, FfmpegLocator, probeMedia, VideoDecoder, VideoEncoder, qualityToCrf, classifySource } = require('../dist/runtime/internal');
 const { MEDIA, sleep, ffmpegOrSkip, makeZoomClip, tempDir, isAlive, freePort, serveLoop, killAll } = require('./helpers/clips');
 
 const MEGAMIND = path.join(MEDIA, 'Megamind.avi');

@@ -7,10 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { createRuntime, decodeImage } = require('../dist/runtime');
-const { analyseJobSource, frameToken } = require('../dist/runtime/jobs/frame-work');
-const { JobManager, PixelWorkerPool, DEFAULT_PIXEL_WORKERS } = require('../dist/runtime/jobs');
-const { FfmpegLocator } = require('../dist/runtime/video');
+const { createRuntime, decodeImage, analyseJobSource, frameToken, JobManager, PixelWorkerPool, DEFAULT_PIXEL_WORKERS, FfmpegLocator } = require('../dist/runtime/internal');
 
 const { MEDIA, pending } = require('./helpers/fixtures');
 
@@ -60,7 +57,7 @@ describe('pixel stages on worker threads', function () {
     assert.deepStrictEqual(sent, [true, false, false], 'the source is sent with the first request only');
     assert.ok(outputs[1].equals(outputs[0]) && outputs[2].equals(outputs[0]));
     // The same frame as YUV 4:2:0 (a video job's): the worker swaps it and returns YUV.
-    const { rgbToYuv } = require('../dist/runtime/vision/yuv');
+    const { rgbToYuv } = require('../dist/runtime/internal');
     const yuvRef = rt.store.put(rgbToYuv(rt.frame(token.target.frame)), { owner: 'job-1' });
     const out = await pool.run('swap', { ...token, target: { ...token.target, frame: yuvRef } }, rt.store);
     assert.notStrictEqual(out.state, 'failed', JSON.stringify(out.error));

@@ -8,16 +8,7 @@ const path = require('path');
 const zlib = require('zlib');
 const crypto = require('crypto');
 const sharp = require('sharp');
-const { decodeImage, encodeImage, readImageFile, imageInfo } = require('../dist/runtime/vision/codec');
-const { resizeBilinear, crop } = require('../dist/runtime/vision/resize');
-const { toCHW, toGrayPlane, fromCHW } = require('../dist/runtime/vision/tensor');
-const { invertAffine, applyAffine, multiplyAffine, warpAffine, warpAffineInto, transformedBounds } = require('../dist/runtime/vision/affine');
-const { estimateSimilarity, similarityScale, similarityAngle } = require('../dist/runtime/vision/similarity');
-const { WARP_TEMPLATES, templatePoints, alignmentMatrix } = require('../dist/runtime/vision/templates');
-const { iou, nms } = require('../dist/runtime/vision/nms');
-const { clipRect, expandBox, boxToRect, rectArea } = require('../dist/runtime/vision/rect');
-const { gaussianBlurRegion, pixelateRegion } = require('../dist/runtime/vision/blur');
-const { drawRectInto, drawPointInto, drawLineInto, drawTextInto, textWidth, hasGlyph } = require('../dist/runtime/vision/draw');
+const { decodeImage, encodeImage, readImageFile, imageInfo, resizeBilinear, crop, toCHW, toGrayPlane, fromCHW, invertAffine, applyAffine, multiplyAffine, warpAffine, warpAffineInto, transformedBounds, estimateSimilarity, similarityScale, similarityAngle, WARP_TEMPLATES, templatePoints, alignmentMatrix, iou, nms, clipRect, expandBox, boxToRect, rectArea, gaussianBlurRegion, pixelateRegion, drawRectInto, drawPointInto, drawLineInto, drawTextInto, textWidth, hasGlyph } = require('../dist/runtime/internal');
 
 const { MEDIA } = require('./helpers/fixtures');
 const media = (f) => fs.readFileSync(path.join(MEDIA, f));

@@ -4,12 +4,7 @@
 const assert = require('assert');
 const path = require('path');
 const sharp = require('sharp');
-const { convexHull, polygonBounds } = require('../dist/runtime/vision/hull');
-const { delaunay, face68Triangles, canonicalFace68Triangles, MEAN_FACE68 } = require('../dist/runtime/vision/triangulate');
-const { warpPiecewiseAffineInto, triangleAffine } = require('../dist/runtime/vision/piecewise');
-const { polygonMask, featherMask, boxMask, combineMin } = require('../dist/runtime/vision/mask');
-const { blendMaskedInto, alphaBlend } = require('../dist/runtime/vision/blend');
-const { colorTransferInto, maskedStats, encodeSrgb, encodeSrgbSearch } = require('../dist/runtime/vision/color');
+const { convexHull, polygonBounds, delaunay, face68Triangles, canonicalFace68Triangles, MEAN_FACE68, warpPiecewiseAffineInto, triangleAffine, polygonMask, featherMask, boxMask, combineMin, blendMaskedInto, alphaBlend, colorTransferInto, maskedStats, encodeSrgb, encodeSrgbSearch } = require('../dist/runtime/internal');
 
 const { MEDIA } = require('./helpers/fixtures');
 

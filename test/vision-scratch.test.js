@@ -6,15 +6,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { Scratch } = require('../dist/runtime/vision/scratch');
-const { polygonMask, featherMask, combineMin } = require('../dist/runtime/vision/mask');
-const { crop } = require('../dist/runtime/vision/resize');
-const { colorTransferInto } = require('../dist/runtime/vision/color');
-const { rgbToYuv } = require('../dist/runtime/vision/yuv');
-const { createRuntime, decodeImage } = require('../dist/runtime');
-const { analyseJobSource, frameToken } = require('../dist/runtime/jobs/frame-work');
-const { swap } = require('../dist/runtime/processors/swap');
-const { swapFaceEmbedded } = require('../dist/runtime/processors/swap-embedded');
+const { Scratch, polygonMask, featherMask, combineMin, crop, colorTransferInto, rgbToYuv, createRuntime, decodeImage, analyseJobSource, frameToken, swap, swapFaceEmbedded } = require('../dist/runtime/internal');
 const { MEDIA } = require('./helpers/fixtures');
 
 const frame = (w, h, fill = (x, y, c) => (x * 7 + y * 13 + c * 50) & 255) => {

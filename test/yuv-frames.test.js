@@ -9,14 +9,9 @@ const { spawnSync } = require('child_process');
 const sharp = require('sharp');
 const { MEDIA } = require('./helpers/fixtures');
 const { ffmpegOrSkip, tempDir } = require('./helpers/clips');
-const { createRuntime } = require('../dist/runtime');
-const { FrameStore } = require('../dist/runtime/store');
-const { FfmpegLocator, VideoDecoder, VideoEncoder } = require('../dist/runtime/video');
-const { parseFfmpegDump } = require('../dist/runtime/video/probe');
-const { JobManager } = require('../dist/runtime/jobs');
-const { frameToken, analyseJobSource } = require('../dist/runtime/jobs/frame-work');
-const Y = require('../dist/runtime/vision/yuv');
-const { resizeBilinear } = require('../dist/runtime/vision/resize');
+const { createRuntime, JobManager } = require('../dist/runtime');
+const { FrameStore, FfmpegLocator, VideoDecoder, VideoEncoder, parseFfmpegDump, frameToken, analyseJobSource, resizeBilinear } = require('../dist/runtime/internal');
+const Y = require('../dist/runtime/internal');
 
 /** |a − b| over a byte range: max, mean, and the share of samples more than `tol` apart. */
 function diff(a, b, from = 0, to = a.length, tol = 2) {
@@ -116,7 +111,7 @@ describe('YUV 4:2:0 frames', function () {
   });
 
   it('a YUV frame\'s editor thumbnail is shrunk from its planes, the same picture as from RGB', async () => {
-    const { encodeThumbnail } = require('../dist/runtime/vision/thumbnail');
+    const { encodeThumbnail } = require('../dist/runtime/internal');
     const rgb = await rgbOf('fr_two_people.jpg', 1280, 720);
     const yuv = Y.rgbToYuv(rgb);
     const [a, b] = [await encodeThumbnail(yuv, 320), await encodeThumbnail(Y.yuvToRgb(yuv), 320)];
@@ -340,7 +335,7 @@ describe('YUV 4:2:0 frames', function () {
 
     it('landmark and embed: the same points and identities', async () => {
       const both = await runBoth(['detect', 'landmark', 'embed']);
-      const { cosineSimilarity } = require('../dist/runtime');
+      const { cosineSimilarity } = require('../dist/runtime/internal');
       for (let i = 0; i < 2; i++) {
         const a = both.yuv.token.faces[i], b = both.rgb.token.faces[i];
         const worst = Math.max(...a.landmarks68.map((p, k) => Math.hypot(p[0] - b.landmarks68[k][0], p[1] - b.landmarks68[k][1])));

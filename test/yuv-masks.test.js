@@ -7,13 +7,9 @@ const assert = require('assert');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const sharp = require('sharp');
-const { FfmpegLocator } = require('../dist/runtime/video');
-const { blurRegionInPlace, blurRasterRegions, pixelateRasterRegion, fillRegionInPlace, keepEllipsesOnly, frameRaster } = require('../dist/runtime/vision/blur');
-const { blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, chromaRect } = require('../dist/runtime/vision/yuv-masks');
-const { yuvLayout, rgbColorToYuv: rgbToYuv } = require('../dist/runtime/vision/yuv');
+const { FfmpegLocator, blurRegionInPlace, blurRasterRegions, pixelateRasterRegion, fillRegionInPlace, keepEllipsesOnly, frameRaster, blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, chromaRect, yuvLayout, rgbColorToYuv: rgbToYuv, clipRect } = require('../dist/runtime/internal');
 const { MEDIA } = require('./helpers/fixtures');
 const { ffmpegOrSkip } = require('./helpers/clips');
-const { clipRect } = require('../dist/runtime/vision/rect');
 
 // The reference conversions. ffmpeg's default flags are not a fair reference: its fast
 // rgb24 → yuv420p path alone (no mask at all) moves Y by a mean of 1.02 levels (max 15) on this

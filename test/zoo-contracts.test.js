@@ -5,12 +5,8 @@
 const assert = require('assert');
 const fs = require('fs');
 
-const { SessionPool } = require('../dist/runtime/sessions');
-const { readImageFile } = require('../dist/runtime/vision/codec');
-const { applyAffine, transformedBounds, invertAffine, warpAffine } = require('../dist/runtime/vision/affine');
-const { clipRect } = require('../dist/runtime/vision/rect');
-const { templatePoints, alignmentMatrix } = require('../dist/runtime/vision/templates');
-const zoo = require('../dist/runtime/models/zoo');
+const { SessionPool, readImageFile, applyAffine, transformedBounds, invertAffine, warpAffine, clipRect, templatePoints, alignmentMatrix } = require('../dist/runtime/internal');
+const zoo = require('../dist/runtime/internal');
 const { writeModel, constantNode } = require('./helpers/onnx-graph');
 const { shiftEmap, inswapperGraph } = require('./helpers/model-graphs');
 

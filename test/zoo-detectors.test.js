@@ -6,10 +6,8 @@
 const assert = require('assert');
 const fs = require('fs');
 
-const { SessionPool } = require('../dist/runtime/sessions');
-const { ModelCache } = require('../dist/runtime/models/model-cache');
-const { readImageFile } = require('../dist/runtime/vision/codec');
-const zoo = require('../dist/runtime/models/zoo');
+const { SessionPool, ModelCache, readImageFile } = require('../dist/runtime/internal');
+const zoo = require('../dist/runtime/internal');
 
 const { MEDIA, YUNET, requireTestModel, pending, SCRFD_FILE } = require('./helpers/fixtures');
 const OPTIONS = { scoreThreshold: 0.5, maxFaces: 10, nmsIou: 0.4 };

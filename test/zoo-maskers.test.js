@@ -5,12 +5,8 @@
 // and the masks at work in a swap. Crops are aligned from fr_biden.jpg.
 const assert = require('assert');
 
-const { SessionPool } = require('../dist/runtime/sessions');
-const { warpAffine } = require('../dist/runtime/vision/affine');
-const { resizeBilinear } = require('../dist/runtime/vision/resize');
-const { alignmentMatrix } = require('../dist/runtime/vision/templates');
-const { gaussianKernel1d } = require('../dist/runtime/vision/mask-smooth');
-const zoo = require('../dist/runtime/models/zoo');
+const { SessionPool, warpAffine, resizeBilinear, alignmentMatrix, gaussianKernel1d } = require('../dist/runtime/internal');
+const zoo = require('../dist/runtime/internal');
 const { int64, scalar, spy, faceWithPoints, modelFiles, countChanged } = require('./helpers/zoo-fixtures');
 
 // fr_biden.jpg's 5 points (SCRFD on the real file).

@@ -6,10 +6,8 @@
 // Target: fr_biden.jpg; source face for image swappers: fr_obama.jpg; 5 points from SCRFD.
 const assert = require('assert');
 
-const { SessionPool } = require('../dist/runtime/sessions');
-const { warpAffine } = require('../dist/runtime/vision/affine');
-const { alignmentMatrix } = require('../dist/runtime/vision/templates');
-const zoo = require('../dist/runtime/models/zoo');
+const { SessionPool, warpAffine, alignmentMatrix } = require('../dist/runtime/internal');
+const zoo = require('../dist/runtime/internal');
 const { int64, scalar, spy, faceWithPoints, modelFiles, countChanged } = require('./helpers/zoo-fixtures');
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
@@ -229,7 +227,7 @@ describe('zoo swappers through openSwapper', function () {
     });
 
     it('spaceToDepth / depthToSpace are inverse and FaceFusion-ordered (pure)', () => {
-      const { spaceToDepth, depthToSpace } = require('../dist/runtime/vision/pixel-boost');
+      const { spaceToDepth, depthToSpace } = require('../dist/runtime/internal');
       const w = 6, data = Uint8Array.from({ length: w * w * 3 }, (_, i) => i % 251);
       const frame = { width: w, height: w, channels: 3, data };
       const tiles = spaceToDepth(frame, 3);
@@ -346,7 +344,7 @@ describe('zoo swappers through openSwapper', function () {
         assert.deepStrictEqual(seen.map(([w, c]) => [w, c.width, c.height]), [['target', 256, 256], ['swapped', 256, 256]]);
         assert.strictEqual(seen[0][1], swapped.target);
         assert.strictEqual(seen[1][1], swapped.crop);
-        const box = require('../dist/runtime/vision/mask').boxMask(256, 256, 0.3, [0, 0, 0, 0]);
+        const box = require('../dist/runtime/internal').boxMask(256, 256, 0.3, [0, 0, 0, 0]);
         for (const [x, y] of [[60, 60], [127, 100], [128, 100], [60, 128], [200, 200], [2, 2]]) {
           const i = y * 256 + x;
           const want = Math.min(box[i], x < 128 ? 1 : 0, y < 128 ? 0.7 : 0);

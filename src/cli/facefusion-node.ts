@@ -6,7 +6,8 @@
  *   facefusion-node run --source me.jpg --target in.mp4 --output out.mp4 --processors face_swapper
  *   facefusion-node models list|fetch|verify
  */
-import { chooseModelsDir, createRuntime, describeModelsDir, isFaceError } from '../runtime';
+import { createRuntime, isFaceError } from '../runtime';
+import { chooseModelsDir, describeModelsDir } from '../runtime/models/models-dir';
 import { DEFAULT_PIXEL_WORKERS, JobManager, jobSummary, knownProcessors } from '../runtime/jobs';
 import { classifySource, FfmpegLocator } from '../runtime/video';
 import { MODELS_USAGE, runModelsCli } from './models';

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { extname, resolve } from 'path';
 import { parseArgs } from 'node:util';
-import { createRuntime, createToken, FaceError, tokenKeyFrom, type FaceToken, type Runtime } from '../runtime';
+import { createRuntime, FaceError, type FaceToken, type Runtime } from '../runtime';
+import { createToken, tokenKeyFrom } from '../runtime/token';
 import {
   DEFAULT_RECOGNITION_THRESHOLD, FaceLibrary, enrolToken, recognizeToken, sealLibrary, unsealLibrary, withEmbeddings,
 } from '../runtime/library';

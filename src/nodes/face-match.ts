@@ -1,4 +1,5 @@
-import { FaceError, matchFaces, type Identity, type Runtime } from '../runtime';
+import { FaceError, type Runtime } from '../runtime';
+import { matchFaces, type Identity } from '../runtime/faces/match';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults } from './lib/node-defaults';
 import { numberOption } from './lib/config';

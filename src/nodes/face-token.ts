@@ -1,4 +1,6 @@
-import { FaceError, STAGES, isFaceToken, isSampleRef, withParameters, type FaceToken as FaceTokenType, type Parameters, type Stage } from '../runtime';
+import { FaceError, STAGES, isFaceToken, type FaceToken as FaceTokenType, type Parameters, type Stage } from '../runtime';
+import { withParameters } from '../runtime/token';
+import { isSampleRef } from '../runtime/samples';
 import type { Node, NodeDef, Red } from './lib/red';
 import { numberOption, setOptions } from './lib/config';
 import { FaceNode } from './lib/face-node';

@@ -1,7 +1,11 @@
 import { lstatSync, mkdirSync } from 'fs';
 import { homedir } from 'os';
 import { join, resolve } from 'path';
-import { HostPolicy, SAMPLES_DIR, createRuntime, foldersFromText, hostsFromText, isFaceError, tokenKeyFrom } from '../runtime';
+import { createRuntime, isFaceError } from '../runtime';
+import { HostPolicy, hostsFromText } from '../runtime/policy/host-policy';
+import { foldersFromText } from '../runtime/policy/path-policy';
+import { SAMPLES_DIR } from '../runtime/samples';
+import { tokenKeyFrom } from '../runtime/token';
 import { StreamFailures } from './lib/stream-failures';
 import { ModelFetchBoard } from '../runtime/models/fetch-board';
 import { chooseModelsDir, describeModelsDir } from '../runtime/models/models-dir';

@@ -7,34 +7,21 @@
  *   const done = await rt.run(token);
  *   fs.writeFileSync('out.jpg', await rt.encode(done));
  *   rt.release(done); await rt.close();
+ *
+ * This is the package's public entry and is kept narrow (at most 30 names, counted by
+ * test/public-entry.test.js): the runtime, the token, face and job types a caller handles, the
+ * error class and its codes, and the job manager. Everything else (frame store, session pool,
+ * model cache, policies, vision, video, faces, library, queue) is in `./internal.ts`
+ * (dist/runtime/internal.js), which may change between versions. See docs/ARCHITECTURE.md,
+ * "Entry points".
  */
 export { Runtime, createRuntime } from './runtime';
 export type { RuntimeOptions, TokenInput, ImageInput, DeviceRequest, Logger } from './runtime';
-export * from './errors';
-export { PathPolicy, MESSAGE_URL_SCHEMES, foldersFromText, redact } from './policy/path-policy';
-export { HostPolicy, hostsFromText } from './policy/host-policy';
-export { HttpGuard } from './policy/http-guard';
-export { DowngradePolicy, DOWNGRADE_STEPS } from './policy/downgrade';
-export type { DowngradeOptions, DowngradeStep, DowngradeReason, DowngradeState, DowngradeTransition, DowngradePlan, MemorySample } from './policy/downgrade';
-export * from './token';
-export { FrameStore, InFlightLimit } from './store';
-export type { FrameStoreOptions, FrameStoreStats, PutOptions, Reservation, ReleaseListener, ReleaseOptions, ReleaseReason } from './store';
-export { SessionPool } from './sessions/session-pool';
-export { ModelCache } from './models/model-cache';
-export { chooseModelsDir, describeModelsDir } from './models/models-dir';
-export type { ModelsDirChoice, ModelsDirReason } from './models/models-dir';
-export type { ModelListing, FetchProgress } from './models/model-cache';
-export { loadManifest, isPermissiveLicense } from './models/manifest';
-export type { ManifestEntry } from './models/manifest';
-export { resolveModel, entryForFile } from './models/model-ref';
-export type { Frame, Point, Box, Rect, Affine } from './vision/frame';
-export { createFrame, cloneFrame, frameBytes } from './vision/frame';
-export { decodeImage, encodeImage, readImageFile } from './vision/codec';
-export { cosineSimilarity, landmarks5From68 } from './faces/landmarks';
-export { selectFaces } from './faces/select';
-export { matchFaces, assertSameRecognizer } from './faces/match';
-export type { Identity, FaceMatch } from './faces/match';
-export { PROCESSORS } from './processors';
-export { SAMPLES_DIR, isSampleRef, listSamples, resolveSample } from './samples';
-export type { Processor, ProcessorContext, ProcessOptions } from './processors';
-export * from './library';
+export type { Frame } from './vision/frame';
+export { FaceError, isFaceError } from './errors';
+export type { ErrorCode } from './errors';
+export { STAGES, isFaceToken } from './token';
+export type { FaceToken, Face, Parameters, Stage, TokenState, TokenError, JournalEntry } from './token';
+export { JobManager } from './jobs/job-manager';
+export type { JobManagerOptions, JobManagerEvents, CreateJobOptions } from './jobs/job-manager';
+export type { JobArgs, JobInfo, JobResult, JobState, JobProgress } from './jobs';

@@ -3,9 +3,7 @@
 // laid twice on a 6000×4154 grey canvas, so its 6 faces are 380–540 px. Before the scale pyramid
 // such a photo came back with no face blurred (and, through a flow, E_BAD_PARAMETER).
 const path = require('path');
-const { createFrame } = require('../../dist/runtime');
-const { resizeBilinear } = require('../../dist/runtime/vision/resize');
-const { encodeImage } = require('../../dist/runtime/vision/codec');
+const { createFrame, resizeBilinear, encodeImage } = require('../../dist/runtime/internal');
 const lib = require('../../bench/privacy-lib');
 
 async function bigPhoto() {

@@ -3,8 +3,8 @@
 // FLAKY_STAGE="blur:5" makes the next 5 runs of the blur stage return a failed token (as a model
 // error would), then the real stage runs. Lets a CLI test see frames fail in a real job.
 const path = require('path');
-const { Runtime } = require(path.join(__dirname, '..', '..', 'dist', 'runtime', 'runtime.js'));
-const { failToken } = require(path.join(__dirname, '..', '..', 'dist', 'runtime', 'token'));
+const { Runtime } = require(path.join(__dirname, '..', '..', 'dist', 'runtime'));
+const { failToken } = require(path.join(__dirname, '..', '..', 'dist', 'runtime', 'internal'));
 
 const [stage, count] = (process.env.FLAKY_STAGE || '').split(':');
 let left = Number(count) || 0;

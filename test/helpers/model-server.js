@@ -4,7 +4,7 @@ const fs = require('fs');
 const http = require('http');
 const os = require('os');
 const path = require('path');
-const { crc32Update, crc32Hex } = require('../../dist/runtime/models/crc32');
+const { crc32Update, crc32Hex } = require('../../dist/runtime/internal');
 
 function tmpDir(list) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-manager-'));

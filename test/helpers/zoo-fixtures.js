@@ -4,8 +4,8 @@
 // removed afterwards.
 const path = require('path');
 const { writeModel } = require('./onnx-graph');
-const { readImageFile } = require('../../dist/runtime/vision/codec');
-const zoo = require('../../dist/runtime/models/zoo');
+const { readImageFile } = require('../../dist/runtime/internal');
+const zoo = require('../../dist/runtime/internal');
 
 const { MEDIA, YUNET } = require('./fixtures');
 

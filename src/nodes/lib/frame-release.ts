@@ -1,4 +1,5 @@
-import { isFaceToken, tokenFrameRefs, type FaceToken, type Runtime } from '../../runtime';
+import { isFaceToken, type FaceToken, type Runtime } from '../../runtime';
+import { tokenFrameRefs } from '../../runtime/token';
 
 /**
  * Frames a node lets go of: what a stage added to a token nobody will get, the picture of a

@@ -1,4 +1,5 @@
-import { advance, withParameters, type FaceToken, type Parameters, type Runtime, type Stage } from '../../runtime';
+import type { FaceToken, Parameters, Runtime, Stage } from '../../runtime';
+import { advance, withParameters } from '../../runtime/token';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './red';
 import { asFaceError, messageOf } from './messages';
 import { busyStatus, errorStatus, queueStatus, RuntimeStatusUser } from './status';

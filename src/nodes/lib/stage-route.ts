@@ -1,4 +1,5 @@
-import { FaceError, advance, type FaceToken, type Stage } from '../../runtime';
+import { FaceError, type FaceToken, type Stage } from '../../runtime';
+import { advance } from '../../runtime/token';
 import type { NodeStatus } from './red';
 import { errorStatus, plural, statusText } from './status';
 
