@@ -87,4 +87,23 @@ describe('package entries', function () {
     const pub = require(path.join(ROOT, PKG.main));
     for (const name of Object.keys(pub)) assert.strictEqual(internal[name], pub[name], name);
   });
+
+  it('the internal entry re-exports every runtime module (but the worker-thread entries)', function () {
+    const src = path.join(ROOT, 'src', 'runtime');
+    const listed = new Set([...fs.readFileSync(path.join(src, 'internal.ts'), 'utf8').matchAll(/from '\.\/([^']+)'/g)].map((m) => m[1]));
+    const workers = new Set(['jobs/pixel-worker', 'models/detector-worker']);
+    const missing = [];
+    const walk = (dir) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+          const rel = path.relative(src, file).replace(/\\/g, '/').replace(/\.ts$/, '');
+          if (rel !== 'internal' && rel !== 'index' && !workers.has(rel) && !listed.has(rel)) missing.push(rel);
+        }
+      }
+    };
+    walk(src);
+    assert.deepStrictEqual(missing, [], 'add them to src/runtime/internal.ts');
+  });
 });

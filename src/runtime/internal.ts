@@ -38,6 +38,7 @@ export * from './jobs/registry';
 export * from './jobs/summary';
 export * from './jobs/types';
 export * from './jobs/video-job';
+export * from './jobs/video-output';
 export * from './library/face-library';
 export * from './library/gemm-model';
 export * from './library/index';

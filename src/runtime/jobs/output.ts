@@ -8,7 +8,7 @@ import { FaceError } from '../errors';
 export function assertOutputDir(output: string): string {
   const path = resolve(output);
   const dir = dirname(path);
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
