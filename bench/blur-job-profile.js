@@ -17,7 +17,10 @@ const { spawnSync } = require('child_process');
 const { MEDIA } = require('./lib');
 
 const argv = process.argv.slice(2);
-const flag = (name, fallback) => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : fallback; };
+const flag = (name, fallback) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+};
 const FRAMES = flag('--frames', 300);
 const CROWD = flag('--crowd', 0);
 
@@ -32,15 +35,40 @@ async function crowdClip(n, frames) {
   if (fs.existsSync(file)) return file;
   fs.mkdirSync(CACHE, { recursive: true });
   const sharp = require('sharp');
-  const tiles = Math.ceil(n / 2), cols = Math.ceil(Math.sqrt(tiles * 1.8)), rows = Math.ceil(tiles / cols);
-  const width = Math.min(225, Math.floor(1280 / cols)), height = Math.round((width * 661) / 1126);
+  const tiles = Math.ceil(n / 2),
+    cols = Math.ceil(Math.sqrt(tiles * 1.8)),
+    rows = Math.ceil(tiles / cols);
+  const width = Math.min(225, Math.floor(1280 / cols)),
+    height = Math.round((width * 661) / 1126);
   const tile = await sharp(path.join(MEDIA, 'fr_two_people.jpg')).resize(width, height).toBuffer();
   const still = path.join(CACHE, `crowd-${n}.png`);
   await sharp({ create: { width: 1400, height: 800, channels: 3, background: '#808080' } })
     .composite(Array.from({ length: tiles }, (_, i) => ({ input: tile, left: 60 + (i % cols) * Math.floor(1280 / cols), top: 40 + Math.floor(i / cols) * Math.floor(720 / rows) })))
-    .png().toFile(still);
-  const r = spawnSync(await ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', '25', '-i', still,
-    '-vf', "crop=1280:720:'60+60*sin(t/3)':'40+40*cos(t/4)',format=yuv420p", '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', file]);
+    .png()
+    .toFile(still);
+  const r = spawnSync(await ffmpegPath(), [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-framerate',
+    '25',
+    '-i',
+    still,
+    '-vf',
+    "crop=1280:720:'60+60*sin(t/3)':'40+40*cos(t/4)',format=yuv420p",
+    '-frames:v',
+    String(frames),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '20',
+    file,
+  ]);
   if (r.status !== 0) throw new Error(String(r.stderr));
   return file;
 }
@@ -51,7 +79,8 @@ async function crowdClip(n, frames) {
   const runtime = createRuntime({ sweepIntervalMs: 0 });
   const manager = new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: 0 });
   const out = path.join(CACHE, `out-${process.pid}-profile.mp4`);
-  let faces = 0, frames = 0;
+  let faces = 0,
+    frames = 0;
   manager.on('frame', (f) => {
     frames++;
     for (const entry of f.journal) {
@@ -65,7 +94,8 @@ async function crowdClip(n, frames) {
   const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
   try {
     await manager.waitForJob(manager.runJob({ ...args, target_path: await makeClip({ width: 1280, height: 720, frames: 30 }) })); // sessions warm
-    frames = 0; faces = 0;
+    frames = 0;
+    faces = 0;
     await post('Profiler.enable');
     await post('Profiler.setSamplingInterval', { interval: 200 });
     await post('Profiler.start');
@@ -77,7 +107,8 @@ async function crowdClip(n, frames) {
     const self = new Map();
     profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
     const total = (node) => (self.get(node.id) ?? 0) + (node.children ?? []).reduce((s, c) => s + total(byId.get(c)), 0);
-    let kernels = 0, busy = 0;
+    let kernels = 0,
+      busy = 0;
     for (const node of profile.nodes) {
       const ms = self.get(node.id) ?? 0;
       if (!['(idle)', '(program)'].includes(node.callFrame.functionName)) busy += ms;
@@ -89,13 +120,19 @@ async function crowdClip(n, frames) {
       if (/processors[/\\]blur\.js$/.test(node.callFrame.url) && !seen.has(node.id)) {
         // Count each subtree once: skip nodes under another blur.js node already counted.
         const stack = [...(node.children ?? [])];
-        while (stack.length) { const c = stack.pop(); seen.add(c); stack.push(...(byId.get(c).children ?? [])); }
+        while (stack.length) {
+          const c = stack.pop();
+          seen.add(c);
+          stack.push(...(byId.get(c).children ?? []));
+        }
         stage += self.get(node.id) ?? 0;
         for (const c of node.children ?? []) stage += total(byId.get(c));
       }
     }
     const per = (ms) => (ms / frames).toFixed(2);
-    console.log(`${CROWD ? `crowd clip (${CROWD} faces tiled), blur job, default tiling` : 'bench clip (two faces, zoom/pan), blur job, tiling off'} · 1280×720 × ${frames} frames · ${(faces / frames).toFixed(1)} faces blurred per frame`);
+    console.log(
+      `${CROWD ? `crowd clip (${CROWD} faces tiled), blur job, default tiling` : 'bench clip (two faces, zoom/pan), blur job, tiling off'} · 1280×720 × ${frames} frames · ${(faces / frames).toFixed(1)} faces blurred per frame`,
+    );
     console.log(`  main-thread CPU ms per frame: mask kernels ${per(kernels)} · blur stage (sync, kernels included) ${per(stage)} · all JS + GC + native ${per(busy)}`);
   } finally {
     session.disconnect();
@@ -103,4 +140,7 @@ async function crowdClip(n, frames) {
     await runtime.close();
     fs.rmSync(out, { force: true });
   }
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -48,8 +48,14 @@ const LEVELS = [1, 2, 4];
   console.log(`\nconcurrency: blur jobs on ${CLIP.width}x${CLIP.height} × ${CLIP.frames} frames, ${ROUNDS} rounds`);
   console.log('  jobs | total frames/s min / median / max | per-job latency s min / median / max');
   for (const n of LEVELS) {
-    const t = result[`jobs${n}`].totalFramesPerSecond, l = result[`jobs${n}`].perJobLatencyMs;
-    console.log(`  ${String(n).padStart(4)} | ${[t.min, t.median, t.max].map((v) => String(v).padStart(7)).join(' ')}        | ${[l.min, l.median, l.max].map((v) => (v / 1000).toFixed(1).padStart(6)).join(' ')}`);
+    const t = result[`jobs${n}`].totalFramesPerSecond,
+      l = result[`jobs${n}`].perJobLatencyMs;
+    console.log(
+      `  ${String(n).padStart(4)} | ${[t.min, t.median, t.max].map((v) => String(v).padStart(7)).join(' ')}        | ${[l.min, l.median, l.max].map((v) => (v / 1000).toFixed(1).padStart(6)).join(' ')}`,
+    );
   }
   saveResults('concurrency', { clip: CLIP, rounds: ROUNDS, ...result, load: loadLine() });
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -23,8 +23,28 @@ function exited(child) {
 /** decode → raw `pixFmt` pipe → encode; returns the encoder's CPU ms. */
 async function pipedEncoderCpu(ff, clip, pixFmt) {
   const dec = spawn(ff, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', clip, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', pixFmt, 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const enc = spawn(ff, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'rawvideo', '-pixel_format', pixFmt, '-video_size', `${CLIP.width}x${CLIP.height}`, '-framerate', '30', '-i', 'pipe:0',
-    ...ENCODE, path.join(CACHE, `cpu-${process.pid}-${pixFmt}.mp4`)], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const enc = spawn(
+    ff,
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-f',
+      'rawvideo',
+      '-pixel_format',
+      pixFmt,
+      '-video_size',
+      `${CLIP.width}x${CLIP.height}`,
+      '-framerate',
+      '30',
+      '-i',
+      'pipe:0',
+      ...ENCODE,
+      path.join(CACHE, `cpu-${process.pid}-${pixFmt}.mp4`),
+    ],
+    { stdio: ['pipe', 'ignore', 'inherit'] },
+  );
   dec.stdout.pipe(enc.stdin);
   const s = sampler(() => ({ encoder: enc.pid }));
   await Promise.all([exited(dec), exited(enc)]);
@@ -69,4 +89,7 @@ async function pipedEncoderCpu(ff, clip, pixFmt) {
   console.log(`  blur job: node ${result.blurJob.node} · decoder ${result.blurJob.decoder} · encoder ${result.blurJob.encoder} · total ${result.blurJob.total}`);
   console.log(`  encoder alone, fed rgb24 ${result.encoderFedRgb24} · fed yuv420p ${result.encoderFedYuv420p}`);
   saveResults('cpuAccounting', { clip: CLIP, cpuMsPerFrame: result, load: loadLine() });
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

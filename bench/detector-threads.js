@@ -15,7 +15,12 @@ const { createRuntime, JobManager } = require('../dist/runtime');
     return;
   }
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-dt-'));
-  console.log(`detector threads · ${path.basename(clip)} · load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `detector threads · ${path.basename(clip)} · load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   try {
     for (let r = 0; r < rounds; r++) {
       for (const detectorThreads of [1, 0]) {

@@ -31,7 +31,16 @@ async function runCase(clip, name, args) {
     const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b.ms, 0) / xs.length : 0);
     // Frames per second over the downgraded stretch (wall time between its first and last frame).
     const downFps = down.length > 1 ? (down.length - 1) / ((down[down.length - 1].t - down[0].t) / 1000) : 0;
-    return { name, frames: r.frames, fps: round(r.processingFps), meanFrameMs: round(mean(frames)), downgraded: r.framesDowngraded, downgradedFps: round(downFps), downgradedFrameMs: round(mean(down)), transitions: r.downgrades.map((d) => `${d.action} ${d.step} @${d.frame} (${d.reason})`) };
+    return {
+      name,
+      frames: r.frames,
+      fps: round(r.processingFps),
+      meanFrameMs: round(mean(frames)),
+      downgraded: r.framesDowngraded,
+      downgradedFps: round(downFps),
+      downgradedFrameMs: round(mean(down)),
+      transitions: r.downgrades.map((d) => `${d.action} ${d.step} @${d.frame} (${d.reason})`),
+    };
   } finally {
     await jobs.close();
     await runtime.close();
@@ -50,8 +59,10 @@ async function runCase(clip, name, args) {
       await runCase(clip, 'detect only', { processors: ['face_detector'] }),
     ];
     for (const r of results) {
-      console.log(`${r.name.padEnd(24)} ${r.frames} frames · ${r.fps} fps · ${r.meanFrameMs} ms/frame` +
-        (r.downgraded ? ` · ${r.downgraded} downgraded at ${r.downgradedFps} fps, ${r.downgradedFrameMs} ms/frame · ${r.transitions.join(', ')}` : ''));
+      console.log(
+        `${r.name.padEnd(24)} ${r.frames} frames · ${r.fps} fps · ${r.meanFrameMs} ms/frame` +
+          (r.downgraded ? ` · ${r.downgraded} downgraded at ${r.downgradedFps} fps, ${r.downgradedFrameMs} ms/frame · ${r.transitions.join(', ')}` : ''),
+      );
     }
     saveResults('downgrade', { frames: FRAMES, clip: '640x360', results });
   } finally {

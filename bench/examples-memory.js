@@ -15,7 +15,10 @@ const { CONFIG } = require(path.join(ROOT, 'scripts', 'demo-flows'));
 function flows(separate) {
   const out = [];
   const seen = new Set();
-  for (const f of fs.readdirSync(path.join(ROOT, 'examples')).filter((x) => x.endsWith('.json')).sort()) {
+  for (const f of fs
+    .readdirSync(path.join(ROOT, 'examples'))
+    .filter((x) => x.endsWith('.json'))
+    .sort()) {
     const tab = { id: `tab-${f.slice(0, 2)}`, type: 'tab', label: f };
     out.push(tab);
     const own = `cfg-${f.slice(0, 2)}`;
@@ -39,9 +42,13 @@ function flows(separate) {
       const nodes = flows(separate);
       await deploy(red.port, nodes);
       await new Promise((r) => setTimeout(r, 20000));
-      const pid = execSync(`ss -ltnp 'sport = :${red.port}'`).toString().match(/pid=(\d+)/)[1];
+      const pid = execSync(`ss -ltnp 'sport = :${red.port}'`)
+        .toString()
+        .match(/pid=(\d+)/)[1];
       const rss = Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
-      console.log(`${separate ? 'a runtime per example' : 'one shared runtime  '}: runtimes ${nodes.filter((n) => n.type === 'facefusion-config').length}, "face models folder" logged ${(red.log.match(/face models folder/g) || []).length}×, RSS ${(rss / 1024).toFixed(0)} MB`);
+      console.log(
+        `${separate ? 'a runtime per example' : 'one shared runtime  '}: runtimes ${nodes.filter((n) => n.type === 'facefusion-config').length}, "face models folder" logged ${(red.log.match(/face models folder/g) || []).length}×, RSS ${(rss / 1024).toFixed(0)} MB`,
+      );
     } finally {
       await red.stop();
     }

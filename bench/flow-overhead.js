@@ -62,13 +62,23 @@ async function flow() {
   const d2 = await direct();
   const f2 = await flow();
   const first = [f1[0], f2[0]];
-  const a = summary([...d1, ...d2]), b = summary([...f1.slice(1), ...f2.slice(1)]);
+  const a = summary([...d1, ...d2]),
+    b = summary([...f1.slice(1), ...f2.slice(1)]);
   const overhead = (b.median / a.median - 1) * 100;
   console.log(`\nms per picture (fr_two_people.jpg, ${STAGES.join(' → ')} → jpeg), ${2 * FRAMES} pictures each:`);
   console.log(`  direct runtime calls   ${a.min} / ${a.median} / ${a.max}`);
   console.log(`  Node-RED flow          ${b.min} / ${b.median} / ${b.max}`);
   console.log(`  flow overhead          ${overhead.toFixed(1)} % (median)`);
   console.log(`  first message after deploy ${first.map((v) => v.toFixed(1)).join(', ')} ms = ${(Math.max(...first) / b.median).toFixed(2)}× a warm one`);
-  saveResults('flow_overhead', { direct: a, flow: b, overheadPercent: Math.round(overhead * 10) / 10, firstAfterDeploy: first, firstOverWarm: Math.round((Math.max(...first) / b.median) * 100) / 100 });
+  saveResults('flow_overhead', {
+    direct: a,
+    flow: b,
+    overheadPercent: Math.round(overhead * 10) / 10,
+    firstAfterDeploy: first,
+    firstOverWarm: Math.round((Math.max(...first) / b.median) * 100) / 100,
+  });
   process.exit(0);
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

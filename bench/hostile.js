@@ -28,14 +28,17 @@ function grid(n, side, size) {
   const per = Math.ceil(Math.sqrt(n));
   const step = (side - size) / (per - 1);
   return Array.from({ length: n }, (_, i) => {
-    const x = Math.round((i % per) * step), y = Math.round(Math.floor(i / per) * step);
+    const x = Math.round((i % per) * step),
+      y = Math.round(Math.floor(i / per) * step);
     return { bbox: [x, y, x + size, y + size], score: 0.9 };
   });
 }
 
 async function faceBoxes(results) {
   const runtime = createRuntime({ sweepIntervalMs: 0 });
-  const webp = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: { r: 120, g: 90, b: 80 } } }).webp({ lossless: true }).toBuffer();
+  const webp = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: { r: 120, g: 90, b: 80 } } })
+    .webp({ lossless: true })
+    .toBuffer();
   const token = await runtime.createToken({ target: webp, operations: [] });
   const forged = (faces) => runtime.acceptToken(JSON.parse(JSON.stringify({ ...token, faces })));
   const whole = Array.from({ length: 256 }, () => ({ bbox: [0, 0, 2000, 2000], score: 0.9 }));
@@ -50,10 +53,13 @@ async function faceBoxes(results) {
       rows.refuseMs.push(refused.ms);
       const off = await measureLag(() => runtime.process(stage, forged(allowed), { force: true, offMainThread: true }));
       runtime.store.release(off.value.target.frame);
-      rows.workerMs.push(off.ms); rows.workerLagMs.push(off.lagMs); rows.workerBlockMs.push(off.blockMs);
+      rows.workerMs.push(off.ms);
+      rows.workerLagMs.push(off.lagMs);
+      rows.workerBlockMs.push(off.blockMs);
       const main = await measureLag(() => runtime.process(stage, forged(allowed), { force: true }));
       runtime.store.release(main.value.target.frame);
-      rows.mainMs.push(main.ms); rows.mainBlockMs.push(main.blockMs);
+      rows.mainMs.push(main.ms);
+      rows.mainBlockMs.push(main.blockMs);
     }
     results.faceBoxes[stage] = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, summary(v)]));
   }
@@ -64,14 +70,22 @@ async function faceBoxes(results) {
   const other = await runtime.createToken({ target: webp, operations: [] });
   const stolen = JSON.parse(JSON.stringify({ ...token, target: { ...token.target, frame: other.target.frame } }));
   const t0 = performance.now();
-  for (let i = 0; i < 1000; i++) { try { runtime.acceptToken(stolen); } catch { /* E_FRAME_MISSING */ } }
-  results.refuseForeignFrameUs = round1((performance.now() - t0));
+  for (let i = 0; i < 1000; i++) {
+    try {
+      runtime.acceptToken(stolen);
+    } catch {
+      /* E_FRAME_MISSING */
+    }
+  }
+  results.refuseForeignFrameUs = round1(performance.now() - t0);
   await runtime.close();
 }
 
 async function svgAndIndex(results) {
   const runtime = createRuntime({ sweepIntervalMs: 0 });
-  const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="8000" height="8000"><filter id="f"><feGaussianBlur stdDeviation="500"/></filter><rect width="100%" height="100%" fill="#a63" filter="url(#f)"/></svg>');
+  const svg = Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="8000" height="8000"><filter id="f"><feGaussianBlur stdDeviation="500"/></filter><rect width="100%" height="100%" fill="#a63" filter="url(#f)"/></svg>',
+  );
   const times = [];
   for (let r = 0; r < ROUNDS; r++) {
     const t0 = performance.now();
@@ -82,7 +96,11 @@ async function svgAndIndex(results) {
   await runtime.close();
 
   const locator = new FfmpegLocator();
-  try { await locator.resolve(); } catch { return; }
+  try {
+    await locator.resolve();
+  } catch {
+    return;
+  }
   const store = new FrameStore({ budgetBytes: 64 * 48 * 3 * 50, sweepIntervalMs: 0 });
   const encoder = new VideoEncoder({ locator, store, output: path.join(require('os').tmpdir(), `ff-hostile-bench-${process.pid}.mp4`), width: 64, height: 48, fps: 25 });
   const frame = () => store.put({ width: 64, height: 48, channels: 3, data: new Uint8Array(64 * 48 * 3) });
@@ -126,14 +144,28 @@ async function roundTwo(results) {
   prefix.writeUInt32BE(headerBytes.length, 6);
   const chunks = Math.ceil(bodyBytes / (256 * 1024));
   const forged = Buffer.concat([prefix, headerBytes, crypto.randomBytes(12 + bodyBytes + chunks * 16)]);
-  const refuse = (work) => work().then(() => { throw new Error('not refused'); }, () => undefined);
+  const refuse = (work) =>
+    work().then(
+      () => {
+        throw new Error('not refused');
+      },
+      () => undefined,
+    );
   const forgedMs = await timed(n, () => refuse(() => runtime.unpack(forged, { key, maxBytes: 64 * 1024 * 1024, maxPixels: 16e6 })));
   // Before: the whole body was one GCM message, opened to its end before the tag could fail.
-  const wholeMs = await timed(n, () => { try { aeadOpen(forged.subarray(10 + headerBytes.length), key, forged.subarray(0, 10 + headerBytes.length)); } catch { /* refused */ } });
+  const wholeMs = await timed(n, () => {
+    try {
+      aeadOpen(forged.subarray(10 + headerBytes.length), key, forged.subarray(0, 10 + headerBytes.length));
+    } catch {
+      /* refused */
+    }
+  });
   results.roundTwo = { forgedPacketMB: Math.round(forged.length / 1e5) / 10, forgedRefuseMs: fine(forgedMs), forgedWholeBodyMs: fine(wholeMs) };
 
   // A header claiming 64×64 over an 8000² PNG (unsealed here, so the frame is reachable).
-  const bomb = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png({ compressionLevel: 9 }).toBuffer();
+  const bomb = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
   const unsealed = await runtime.pack(token, { sealed: false });
   const uEnd = 10 + unsealed.readUInt32BE(6);
   const uHeader = JSON.parse(unsealed.toString('utf8', 10, uEnd));
@@ -218,12 +250,18 @@ async function main() {
   const r2 = results.roundTwo;
   const f = (s) => `${s.min} / ${s.median} / ${s.max}`;
   console.log(`  round two: forged ${r2.forgedPacketMB} MB sealed packet refused in ${f(r2.forgedRefuseMs)} ms (whole-body seal: ${f(r2.forgedWholeBodyMs)} ms)`);
-  console.log(`  round two: 64×64 header over an 8000² PNG (${r2.lyingHeader.pngKB} kB) refused in ${f(r2.lyingHeader.refuseMs)} ms (its byte length), under a 2000×2000 header in ${f(r2.lyingHeader.refuse2000Ms)} ms (its own header); decoding it: ${f(r2.lyingHeader.fullDecodeMs)} ms`);
+  console.log(
+    `  round two: 64×64 header over an 8000² PNG (${r2.lyingHeader.pngKB} kB) refused in ${f(r2.lyingHeader.refuseMs)} ms (its byte length), under a 2000×2000 header in ${f(r2.lyingHeader.refuse2000Ms)} ms (its own header); decoding it: ${f(r2.lyingHeader.fullDecodeMs)} ms`,
+  );
   console.log(`  round two: 8000² upload over a 48 MP limit refused in ${f(r2.bombUpload.refuseMs)} ms`);
-  console.log(`  round two: URL refused: loopback ${f(r2.urlRefuseMs.loopback)} ms, "localhost" ${f(r2.urlRefuseMs.localhostName)} ms, 169.254.169.254 ${f(r2.urlRefuseMs.metadata)} ms; model /etc/shadow ${f(r2.modelRefuseMs)} ms`);
+  console.log(
+    `  round two: URL refused: loopback ${f(r2.urlRefuseMs.loopback)} ms, "localhost" ${f(r2.urlRefuseMs.localhostName)} ms, 169.254.169.254 ${f(r2.urlRefuseMs.metadata)} ms; model /etc/shadow ${f(r2.modelRefuseMs)} ms`,
+  );
   console.log(`  round two: failed token freed in ${f(r2.failedReleaseUs)} µs`);
   const b = results.bombs;
-  console.log(`  8 × 8000² WebP at once: ${b.created} stored, ${b.refused} refused (${b.codes.join(', ')}) by ${m(b.lastRefusalMs)} ms; store peak ${m(b.storePeakMB)} / ${b.budgetMB} MB; RSS ${m(b.rssMaxMB)} MB`);
+  console.log(
+    `  8 × 8000² WebP at once: ${b.created} stored, ${b.refused} refused (${b.codes.join(', ')}) by ${m(b.lastRefusalMs)} ms; store peak ${m(b.storePeakMB)} / ${b.budgetMB} MB; RSS ${m(b.rssMaxMB)} MB`,
+  );
 }
 
 main().catch((error) => {

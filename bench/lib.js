@@ -18,7 +18,11 @@ function machine() {
 function saveResults(section, data) {
   const file = path.join(__dirname, 'results.json');
   let all = {};
-  try { all = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { /* first run */ }
+  try {
+    all = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    /* first run */
+  }
   all[section] = { ...data, at: new Date().toISOString(), machine: machine(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) };
   fs.writeFileSync(file, JSON.stringify(all, null, 2));
 }

@@ -56,8 +56,27 @@ function makeClip(bin, dir, seconds) {
   const ten = path.join(dir, 'ten.mp4');
   const frames = 10 * FPS;
   const zoom = `zoompan=z='1+0.15*on/${frames}':x='(iw-iw/zoom)*on/${frames}':y='(ih-ih/zoom)/2':d=1:s=${WIDTH}x${HEIGHT}:fps=${FPS}`;
-  runFfmpeg(bin, ['-loop', '1', '-framerate', String(FPS), '-i', path.join(MEDIA, 'fr_two_people.jpg'), '-vf', `scale=${Math.round(WIDTH * 1.25)}:-2,${zoom},format=yuv420p`,
-    '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'veryfast', '-g', String(FPS), '-crf', '23', ten]);
+  runFfmpeg(bin, [
+    '-loop',
+    '1',
+    '-framerate',
+    String(FPS),
+    '-i',
+    path.join(MEDIA, 'fr_two_people.jpg'),
+    '-vf',
+    `scale=${Math.round(WIDTH * 1.25)}:-2,${zoom},format=yuv420p`,
+    '-frames:v',
+    String(frames),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-g',
+    String(FPS),
+    '-crf',
+    '23',
+    ten,
+  ]);
   const loops = Math.ceil(seconds / 10);
   const out = path.join(dir, 'camera.mp4');
   runFfmpeg(bin, ['-stream_loop', String(loops), '-i', ten, '-c', 'copy', out]);
@@ -66,7 +85,10 @@ function makeClip(bin, dir, seconds) {
 
 function procCpuMs(pid) {
   try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const f = fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
   } catch {
     return undefined;
@@ -89,7 +111,16 @@ async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample
   const samples = [];
   const ffCpu = new Map();
   const cpu0 = process.cpuUsage();
-  const id = jobs.runJob({ target_path: camera.url, output_path: server.url(name), processors: ['face_blur'], preset: 'veryfast', quality: 60, live_policy: policy, ...(gaps ? { live_gaps: gaps } : {}), ...(TILING ? { parameters: { detect_tiling: TILING } } : {}) });
+  const id = jobs.runJob({
+    target_path: camera.url,
+    output_path: server.url(name),
+    processors: ['face_blur'],
+    preset: 'veryfast',
+    quality: 60,
+    live_policy: policy,
+    ...(gaps ? { live_gaps: gaps } : {}),
+    ...(TILING ? { parameters: { detect_tiling: TILING } } : {}),
+  });
   const t0 = performance.now();
   let nextSample = 0;
   while ((performance.now() - t0) / 1000 < seconds) {
@@ -103,7 +134,13 @@ async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample
     if (sample && performance.now() - t0 >= nextSample) {
       nextSample += sample * 1000;
       const s = runtime.stats().store;
-      samples.push({ atSec: Math.round((performance.now() - t0) / 1000), rssMB: r2(process.memoryUsage().rss / 2 ** 20), storeFrames: s.frames, storeMB: r2(s.bytes / 2 ** 20), framesDone: info.progress.framesDone });
+      samples.push({
+        atSec: Math.round((performance.now() - t0) / 1000),
+        rssMB: r2(process.memoryUsage().rss / 2 ** 20),
+        storeFrames: s.frames,
+        storeMB: r2(s.bytes / 2 ** 20),
+        framesDone: info.progress.framesDone,
+      });
     }
   }
   const info = await jobs.cancelJob(id);
@@ -130,9 +167,21 @@ async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample
     framesLate: r.framesLate,
     framesRepeated: r.framesRepeated ?? Math.max(0, r.framesWritten - r.framesProcessed),
     live: r.live,
-    ...(r.privacy ? { scan: { framesFullScan: r.privacy.framesFullScan, framesRollingScan: r.privacy.framesRollingScan, tilesPerFrame: r.privacy.tilesPerFrame, planTiles: r.privacy.planTiles } } : {}),
+    ...(r.privacy
+      ? { scan: { framesFullScan: r.privacy.framesFullScan, framesRollingScan: r.privacy.framesRollingScan, tilesPerFrame: r.privacy.tilesPerFrame, planTiles: r.privacy.planTiles } }
+      : {}),
     processingFps: r2(r.processingFps),
-    delaySec: { p50: r2(pct(delays, 0.5)), p95: r2(pct(delays, 0.95)), max: r2(delays[delays.length - 1]), p95SecondHalf: r2(pct([...half].sort((a, b) => a - b), 0.95)) },
+    delaySec: {
+      p50: r2(pct(delays, 0.5)),
+      p95: r2(pct(delays, 0.95)),
+      max: r2(delays[delays.length - 1]),
+      p95SecondHalf: r2(
+        pct(
+          [...half].sort((a, b) => a - b),
+          0.95,
+        ),
+      ),
+    },
     cpuMsPerFrame: { node: r2((cpu.user + cpu.system) / 1000 / Math.max(1, r.framesProcessed)), ffmpeg: r2(ffmpegMs / Math.max(1, r.framesRead)) },
     // Share of one core per second of the run: this process, the decoder and the encoder ffmpeg.
     coresUsed: { node: r2((cpu.user + cpu.system) / 1e6 / wall), decoder: r2(roleMs('decoder') / 1000 / wall), encoder: r2(roleMs('encoder') / 1000 / wall) },
@@ -142,9 +191,16 @@ async function runCase(name, { camera, server, seconds, stageDelayMs = 0, sample
   out.sourceOverProcessing = r2(out.framesRead / Math.max(1, out.framesProcessed));
   console.log(`${name}: read ${out.framesRead}, processed ${out.framesProcessed} (${out.processingFps} fps), dropped ${out.framesDropped}, written ${out.framesWritten}, late ${out.framesLate}`);
   console.log(`  delay behind the camera p50 ${out.delaySec.p50} s, p95 ${out.delaySec.p95} s, max ${out.delaySec.max} s (p95 of the second half ${out.delaySec.p95SecondHalf} s)`);
-  console.log(`  CPU per frame: node ${out.cpuMsPerFrame.node} ms (per processed frame), ffmpeg ${out.cpuMsPerFrame.ffmpeg} ms (per frame read); cores used: node ${out.coresUsed.node}, decoder ${out.coresUsed.decoder}, encoder ${out.coresUsed.encoder} (${out.encoderMsPerWritten} ms per frame written, ${out.framesRepeated} repeats)`);
+  console.log(
+    `  CPU per frame: node ${out.cpuMsPerFrame.node} ms (per processed frame), ffmpeg ${out.cpuMsPerFrame.ffmpeg} ms (per frame read); cores used: node ${out.coresUsed.node}, decoder ${out.coresUsed.decoder}, encoder ${out.coresUsed.encoder} (${out.encoderMsPerWritten} ms per frame written, ${out.framesRepeated} repeats)`,
+  );
   if (out.scan) console.log(`  scan: ${out.scan.framesFullScan} frames fully scanned, ${out.scan.framesRollingScan} rolling; ${out.scan.tilesPerFrame} of ${out.scan.planTiles} tiles per frame`);
-  console.log(`  load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}${TOGETHER ? ' (cases ran together: node CPU is the whole process)' : ''}`);
+  console.log(
+    `  load average ${os
+      .loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}${TOGETHER ? ' (cases ran together: node CPU is the whole process)' : ''}`,
+  );
   return out;
 }
 
@@ -160,8 +216,42 @@ async function repeatCost(bin, clip) {
   const raw = spawnSync(bin, ['-v', 'error', '-i', clip, '-frames:v', '50', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 64 * bytes });
   const frames = Array.from({ length: 50 }, (_, i) => raw.stdout.subarray(i * bytes, (i + 1) * bytes));
   async function encode(seq) {
-    const child = spawn(bin, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'rawvideo', '-pixel_format', 'yuv420p', '-video_size', `${WIDTH}x${HEIGHT}`, '-framerate', String(FPS),
-      '-i', 'pipe:0', '-c:v', 'libx264', '-crf', '20', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', String(FPS * 2), '-pix_fmt', 'yuv420p', '-f', 'flv', '-y', '/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn(
+      bin,
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-f',
+        'rawvideo',
+        '-pixel_format',
+        'yuv420p',
+        '-video_size',
+        `${WIDTH}x${HEIGHT}`,
+        '-framerate',
+        String(FPS),
+        '-i',
+        'pipe:0',
+        '-c:v',
+        'libx264',
+        '-crf',
+        '20',
+        '-preset',
+        'veryfast',
+        '-tune',
+        'zerolatency',
+        '-g',
+        String(FPS * 2),
+        '-pix_fmt',
+        'yuv420p',
+        '-f',
+        'flv',
+        '-y',
+        '/dev/null',
+      ],
+      { stdio: ['pipe', 'ignore', 'ignore'] },
+    );
     let cpu = 0;
     const poll = setInterval(() => (cpu = procCpuMs(child.pid) ?? cpu), 10);
     for (const f of seq) if (!child.stdin.write(f)) await new Promise((r) => child.stdin.once('drain', r));
@@ -204,7 +294,9 @@ async function main() {
       const last = s[s.length - 1];
       result.soak.rssGrowthMB = r2(last.rssMB - first.rssMB);
       result.soak.storeFramesMax = Math.max(...s.map((x) => x.storeFrames));
-      console.log(`  soak ${SOAK_MIN} min: RSS ${first.rssMB} MB at ${first.atSec} s → ${last.rssMB} MB at ${last.atSec} s (growth ${result.soak.rssGrowthMB} MB); store frames at most ${result.soak.storeFramesMax}`);
+      console.log(
+        `  soak ${SOAK_MIN} min: RSS ${first.rssMB} MB at ${first.atSec} s → ${last.rssMB} MB at ${last.atSec} s (growth ${result.soak.rssGrowthMB} MB); store frames at most ${result.soak.storeFramesMax}`,
+      );
       saveResults('liveCameraSoak', result);
     } else {
       // Each frame waits 4 camera frame times in its last stage; with two frames in flight processing
@@ -235,8 +327,17 @@ async function main() {
           for (const name of camCases) keep(name, await runCase(name, { camera, server, seconds: SECONDS, ...SPECS[name] }));
         }
       }
-      const fpsOf = (name) => [result[name]].flat().filter(Boolean).map((o) => o.processingFps);
-      for (const [drop, block] of [['normal', 'normalBlock'], ['overload', 'overloadBlock'], ['normalRepeat', 'normalBlock'], ['overloadRepeat', 'overloadBlock']]) {
+      const fpsOf = (name) =>
+        [result[name]]
+          .flat()
+          .filter(Boolean)
+          .map((o) => o.processingFps);
+      for (const [drop, block] of [
+        ['normal', 'normalBlock'],
+        ['overload', 'overloadBlock'],
+        ['normalRepeat', 'normalBlock'],
+        ['overloadRepeat', 'overloadBlock'],
+      ]) {
         if (!result[drop] || !result[block]) continue;
         console.log(`${drop} vs ${block}: processed ${fpsOf(drop).join(', ')} vs ${fpsOf(block).join(', ')} frames/s`);
       }

@@ -39,4 +39,7 @@ async function faces(rt, file) {
   } finally {
     await rt.close();
   }
-})().catch((err) => { console.error(err); process.exit(1); });
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

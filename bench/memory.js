@@ -28,7 +28,19 @@ const mb = (v) => Math.round((v / MB) * 10) / 10;
     const m = process.memoryUsage();
     const s = runtime.store.stats();
     const framesDone = id ? manager.getJob(id).progress.framesDone : 0;
-    samples.push({ t: Math.round(performance.now() - t0), framesDone, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, storeBytes: s.bytes, storeReserved: s.reservedBytes, storePeak: s.peakBytes, storeFrames: s.frames, budget: s.budgetBytes });
+    samples.push({
+      t: Math.round(performance.now() - t0),
+      framesDone,
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      storeBytes: s.bytes,
+      storeReserved: s.reservedBytes,
+      storePeak: s.peakBytes,
+      storeFrames: s.frames,
+      budget: s.budgetBytes,
+    });
   };
   const t0 = performance.now();
   sample();
@@ -64,23 +76,39 @@ const mb = (v) => Math.round((v / MB) * 10) / 10;
     rssGrowthFrame300ToEndMB: mb(end.rss - at300.rss),
     rssMaxGrowthAfterFrame300MB: mb(maxRss - at300.rss),
     heapUsedMB: { atFrame300: mb(at300.heapUsed), atEnd: mb(end.heapUsed) },
-    store: { peakMB: mb(final.peakBytes), budgetMB: mb(final.budgetBytes), currentAtEndMB: mb(final.bytes), framesAtEnd: final.frames, maxSampledMB: mb(Math.max(...samples.map((s) => s.storeBytes + s.storeReserved))) },
+    store: {
+      peakMB: mb(final.peakBytes),
+      budgetMB: mb(final.budgetBytes),
+      currentAtEndMB: mb(final.bytes),
+      framesAtEnd: final.frames,
+      maxSampledMB: mb(Math.max(...samples.map((s) => s.storeBytes + s.storeReserved))),
+    },
     storeNeverAboveBudget: neverAbove,
     // Frame buffers (decoded frames, blurred copies): allocated once, then reused from the store's pool.
     frameBuffers: { allocated: pool.allocated, reused: pool.reused, spareMB: mb(pool.spareBytes) },
     load: loadLine(),
   };
-  console.log(`\nmemory: ${CLIP.frames}-frame blur job, ${CLIP.width}x${CLIP.height}, ${samples.length} samples (1/s)${FORCED_GC ? ', forced GC' : ', no forced GC'}, ${result.processingFps} frames/s`);
+  console.log(
+    `\nmemory: ${CLIP.frames}-frame blur job, ${CLIP.width}x${CLIP.height}, ${samples.length} samples (1/s)${FORCED_GC ? ', forced GC' : ', no forced GC'}, ${result.processingFps} frames/s`,
+  );
   console.log(`  RSS (MB): start ${result.rssMB.atStart} · frame 300 ${result.rssMB.atFrame300} · end ${result.rssMB.atEnd} · max after 300 ${result.rssMB.maxAfterFrame300}`);
   console.log(`  RSS growth frame 300 → end: ${result.rssGrowthFrame300ToEndMB} MB (target < 50) · largest excursion ${result.rssMaxGrowthAfterFrame300MB} MB`);
-  console.log(`  frame store (MB): peak ${result.store.peakMB} / budget ${result.store.budgetMB} · largest sample ${result.store.maxSampledMB} · at end ${result.store.currentAtEndMB} (${final.frames} frames)`);
+  console.log(
+    `  frame store (MB): peak ${result.store.peakMB} / budget ${result.store.budgetMB} · largest sample ${result.store.maxSampledMB} · at end ${result.store.currentAtEndMB} (${final.frames} frames)`,
+  );
   console.log(`  frame buffers: ${pool.allocated} allocated, ${pool.reused} reused from the store's pool (${result.frameBuffers.spareMB} MB spare at the end)`);
   console.log(`  ASSERT store never above budget: ${neverAbove ? 'PASS' : `FAIL (peak ${result.store.peakMB} MB, ${overBudget.length} samples over)`}`);
   console.log(`  ASSERT RSS growth < 50 MB: ${result.rssGrowthFrame300ToEndMB < 50 ? 'PASS' : 'FAIL'}`);
-  saveResults(FORCED_GC ? 'memoryForcedGc' : 'memory', { ...result, trace: samples.map((s) => ({ t: s.t, frames: s.framesDone, rssMB: mb(s.rss), heapMB: mb(s.heapUsed), storeMB: mb(s.storeBytes + s.storeReserved) })) });
+  saveResults(FORCED_GC ? 'memoryForcedGc' : 'memory', {
+    ...result,
+    trace: samples.map((s) => ({ t: s.t, frames: s.framesDone, rssMB: mb(s.rss), heapMB: mb(s.heapUsed), storeMB: mb(s.storeBytes + s.storeReserved) })),
+  });
   if (FULL && !process.argv.includes('--gc')) {
     const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--gc', ...process.argv.slice(2)], { stdio: 'inherit' });
     if (child.status !== 0) process.exitCode = 1;
   }
   if (!neverAbove) process.exitCode = 1;
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

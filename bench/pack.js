@@ -19,7 +19,8 @@ const ROUNDS = Number(process.argv[2] || 10);
   const token = await hub.run(await hub.createToken({ target: picture, operations: ['detect'] }));
   const results = {};
   for (const format of ['png', 'jpeg']) {
-    const pack = [], unpack = [];
+    const pack = [],
+      unpack = [];
     let bytes = 0;
     for (let i = 0; i < ROUNDS; i++) {
       let t0 = performance.now();
@@ -33,7 +34,9 @@ const ROUNDS = Number(process.argv[2] || 10);
     }
     results[format] = { kB: Math.round(bytes / 1024), packMs: summary(pack), unpackMs: summary(unpack) };
     const s = (x) => `${x.min} / ${x.median} / ${x.max}`;
-    console.log(`  ${format.padEnd(4)} ${String(results[format].kB).padStart(5)} kB per 720p frame · pack ${s(results[format].packMs)} ms · unpack ${s(results[format].unpackMs)} ms (min / median / max of ${ROUNDS})`);
+    console.log(
+      `  ${format.padEnd(4)} ${String(results[format].kB).padStart(5)} kB per 720p frame · pack ${s(results[format].packMs)} ms · unpack ${s(results[format].unpackMs)} ms (min / median / max of ${ROUNDS})`,
+    );
   }
   hub.release(token);
   await hub.close();

@@ -31,7 +31,10 @@ const pm = require('../test/helpers/privacy-measure');
 const { rtspMissing, startRtspCamera, countFrames } = require('../test/helpers/cameras');
 
 const argv = process.argv.slice(2);
-const flag = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+const flag = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
 const QUICK = argv.includes('--quick');
 const FULL = argv.includes('--full') || process.env.BENCH_FULL === '1';
 const ROUNDS = Number(flag('--rounds') ?? (QUICK ? 1 : FULL ? 3 : 2));
@@ -45,8 +48,11 @@ const r2 = (n) => Math.round(n * 100) / 100;
 const r3 = (n) => Math.round(n * 1000) / 1000;
 const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN);
 const out = (name) => path.join(CACHE, `out-${process.pid}-${name}`);
-const fmtBins = (bins, key = 'covered') => Object.entries(bins).sort((a, b) => parseInt(a[0].replace('≥ ', ''), 10) - parseInt(b[0].replace('≥ ', ''), 10))
-  .map(([k, v]) => `${k}: ${v[key]}/${v.total ?? v.faceFrames}`).join(' · ');
+const fmtBins = (bins, key = 'covered') =>
+  Object.entries(bins)
+    .sort((a, b) => parseInt(a[0].replace('≥ ', ''), 10) - parseInt(b[0].replace('≥ ', ''), 10))
+    .map(([k, v]) => `${k}: ${v[key]}/${v.total ?? v.faceFrames}`)
+    .join(' · ');
 
 /** Detect → blur on a frame through a token (a flow's path): { covered…, ms, faces, error }. */
 async function blurToken(rt, frame, faces, parameters = {}) {
@@ -79,22 +85,33 @@ async function blurJob(jobs, file, frame, faces, parameters = {}) {
 async function pictures(rt, jobs, fx) {
   const res = {};
   console.log('\n— pictures: faces covered (≥ half of the box changed); face-free pictures: pixels changed');
-  for (const [key, p] of [['crowd3000', fx.crowd], ['crowd6000', fx.crowd6000]]) {
+  for (const [key, p] of [
+    ['crowd3000', fx.crowd],
+    ['crowd6000', fx.crowd6000],
+  ]) {
     const frame = await readFrame(p.file);
     const job = await blurJob(jobs, p.file, frame, p.faces);
     const token = await blurToken(rt, frame, p.faces);
     res[key] = { size: `${p.width}x${p.height}`, faces: p.faces.length, job: strip(job), token: strip(token) };
-    for (const [path_, r] of [['job', job], ['token', token]]) {
+    for (const [path_, r] of [
+      ['job', job],
+      ['token', token],
+    ]) {
       console.log(`  ${p.width}x${p.height} ${path_.padEnd(5)} covered ${r.covered}/${r.total}${r.error ? ` · ${r.error}` : ''}${r.noFace ? ' · noFace 1' : ''} · ${(r.ms / 1000).toFixed(1)} s`);
       if (r.covered < r.total) console.log(`      by size: ${fmtBins(r.bins)}`);
     }
   }
-  for (const [key, p] of [['faceFree3000', fx.faceFree], ['faceFree6000', fx.faceFree6000]]) {
+  for (const [key, p] of [
+    ['faceFree3000', fx.faceFree],
+    ['faceFree6000', fx.faceFree6000],
+  ]) {
     const frame = await readFrame(p.file);
     const job = await blurJob(jobs, p.file, frame, []);
     const token = await blurToken(rt, frame, []);
     res[key] = { size: `${p.width}x${p.height}`, job: { changedPixels: job.changedPixels, error: job.error }, token: { changedPixels: token.changedPixels, found: token.found, error: token.error } };
-    console.log(`  face-free ${p.width}x${p.height}: changed pixels job ${job.changedPixels}${job.error ? ` (${job.error})` : ''}, token ${token.changedPixels}${token.error ? ` (${token.error})` : ''}${token.found ? ` · ${token.found} boxes found` : ''}`);
+    console.log(
+      `  face-free ${p.width}x${p.height}: changed pixels job ${job.changedPixels}${job.error ? ` (${job.error})` : ''}, token ${token.changedPixels}${token.error ? ` (${token.error})` : ''}${token.found ? ` · ${token.found} boxes found` : ''}`,
+    );
   }
   return res;
 }
@@ -106,7 +123,11 @@ function strip(r) {
 
 async function sweep(rt) {
   const kit = await pf.loadKit();
-  const frames = [[1280, 720], [1920, 1080], [3000, 2000]];
+  const frames = [
+    [1280, 720],
+    [1920, 1080],
+    [3000, 2000],
+  ];
   const positions = QUICK ? 2 : 4;
   const res = {};
   console.log(`\n— no blind band: one face per picture, 16 px → 0.9 × frame height (× 1.25), ${positions} places each; covered places per size`);
@@ -120,16 +141,21 @@ async function sweep(rt) {
       if (c.error) errors++;
       const row = (rows[s.size] ??= { covered: 0, total: 0, missed: [] });
       row.total++;
-      if (c.covered === 1) row.covered++; else row.missed.push(s.position);
+      if (c.covered === 1) row.covered++;
+      else row.missed.push(s.position);
     }
-    const sizes = Object.keys(rows).map(Number).sort((a, b) => a - b);
+    const sizes = Object.keys(rows)
+      .map(Number)
+      .sort((a, b) => a - b);
     // The smallest size from which every larger size was covered at every place.
     let from = null;
     for (let i = sizes.length - 1; i >= 0 && rows[sizes[i]].covered === rows[sizes[i]].total; i--) from = sizes[i];
     const missedSizes = sizes.filter((s) => rows[s].covered < rows[s].total && s >= 20);
     res[`${w}x${h}`] = { rows, coveredFromPx: from, blindSizesFrom20: missedSizes, ms: Math.round(performance.now() - t0), errors };
     console.log(`  ${`${w}x${h}`.padEnd(9)} ${sizes.map((s) => `${s}:${rows[s].covered}/${rows[s].total}`).join(' ')}`);
-    console.log(`            every place covered from ${from ?? '–'} px up · sizes ≥ 20 px with a miss: ${missedSizes.join(', ') || 'none'}${errors ? ` · ${errors} errors` : ''} · ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(
+      `            every place covered from ${from ?? '–'} px up · sizes ≥ 20 px with a miss: ${missedSizes.join(', ') || 'none'}${errors ? ` · ${errors} errors` : ''} · ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
   }
   return res;
 }
@@ -166,17 +192,33 @@ async function fileJobs(rt, jobs, fx, ffmpeg) {
       d.fps.push(frames / wallSec);
       d.visibleFrames.push(v.framesWithVisibleFace);
       d.visibleFaceFrames.push(v.visibleFaceFrames);
-      d.last = { faceFrames: v.faceFrames, framesOut: v.framesOut, visibleAtEdge: v.visibleAtEdge, framesCodeMismatch: v.framesCodeMismatch ?? 0, bySize: v.bySize, detailRatio: v.detailRatio, visibleFrameIndexes: v.visibleFrameIndexes, privacy: info?.result.privacy, framesNoFace: info?.result.framesNoFace };
+      d.last = {
+        faceFrames: v.faceFrames,
+        framesOut: v.framesOut,
+        visibleAtEdge: v.visibleAtEdge,
+        framesCodeMismatch: v.framesCodeMismatch ?? 0,
+        bySize: v.bySize,
+        detailRatio: v.detailRatio,
+        visibleFrameIndexes: v.visibleFrameIndexes,
+        privacy: info?.result.privacy,
+        framesNoFace: info?.result.framesNoFace,
+      };
       const ratio = side.key === 'bare' ? '' : ` · ${r3(frames / wallSec / data.bare.fps[round])}× bare`;
-      console.log(`    ${side.label.padEnd(26)} ${(frames / wallSec).toFixed(1).padStart(6)} frames/s${ratio} · frames with a visible face ${v.framesWithVisibleFace}/${v.framesOut} · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames}, ${v.visibleAtEdge} of them at the frame's edge (detail ratio p50 ${v.detailRatio.p50}, p95 ${v.detailRatio.p95})`);
+      console.log(
+        `    ${side.label.padEnd(26)} ${(frames / wallSec).toFixed(1).padStart(6)} frames/s${ratio} · frames with a visible face ${v.framesWithVisibleFace}/${v.framesOut} · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames}, ${v.visibleAtEdge} of them at the frame's edge (detail ratio p50 ${v.detailRatio.p50}, p95 ${v.detailRatio.p95})`,
+      );
     }
   }
   if (supportsNew === false) res.note = 'detect_scan_interval / detect_min_face not in this build (the job result has no privacy summary): those rows skipped';
   for (const [k, d] of Object.entries(data)) {
     res.sides[k] = {
-      label: d.label, parameters: d.parameters, framesPerSecond: summary(d.fps),
+      label: d.label,
+      parameters: d.parameters,
+      framesPerSecond: summary(d.fps),
       ...(k === 'bare' ? {} : { overBare: r3(summary(d.fps.map((f, i) => (f / data.bare.fps[i]) * 1000)).median / 1000) }),
-      framesWithVisibleFace: Math.max(...d.visibleFrames), visibleFaceFrames: Math.max(...d.visibleFaceFrames), ...d.last,
+      framesWithVisibleFace: Math.max(...d.visibleFrames),
+      visibleFaceFrames: Math.max(...d.visibleFaceFrames),
+      ...d.last,
     };
   }
   return res;
@@ -191,7 +233,8 @@ async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg }) {
   const camera = await startRtspCamera(await looped(clip, seconds + 40));
   const rt = createRuntime({ sweepIntervalMs: 0, frameBudgetBytes: 256 * 1024 * 1024 });
   const jobs = new JobManager(rt, { progressIntervalMs: 500 });
-  const arrivals = [], leaves = [];
+  const arrivals = [],
+    leaves = [];
   const original = rt.process.bind(rt);
   rt.process = async (stage, token, options) => {
     if (stage === 'detect' && token.target.pts !== undefined) arrivals.push(performance.now() / 1000 - token.target.pts);
@@ -218,17 +261,37 @@ async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg }) {
     const valid = countFrames(ffmpeg, file);
     const v = valid.frames ? await pm.visibleFaces(ffmpeg, file, clip.truth, clip.detail) : undefined;
     const res = {
-      parameters, seconds, framesRead: r.framesRead, framesProcessed: r.framesProcessed, framesDropped: r.framesDropped, framesWritten: r.framesWritten, framesLate: r.framesLate, stopped: r.stopped,
+      parameters,
+      seconds,
+      framesRead: r.framesRead,
+      framesProcessed: r.framesProcessed,
+      framesDropped: r.framesDropped,
+      framesWritten: r.framesWritten,
+      framesLate: r.framesLate,
+      stopped: r.stopped,
       processedPercent: r2((100 * r.framesProcessed) / Math.max(1, r.framesRead)),
       processingFps: r2(r.processingFps),
       delaySec: delays.length ? { p50: r2(pct(delays, 0.5)), p95: r2(pct(delays, 0.95)), max: r2(delays[delays.length - 1]) } : null,
       file: { valid: Boolean(valid.frames) && !valid.error, frames: valid.frames, error: valid.error || undefined },
-      output: v && { framesOut: v.framesOut, framesProcessed: v.framesProcessed, framesRepeated: v.framesRepeated, framesUnreadable: v.framesUnreadable, framesWithVisibleFace: v.framesWithVisibleFace, visibleFaceFrames: v.visibleFaceFrames, visibleAtEdge: v.visibleAtEdge, faceFrames: v.faceFrames, repeatsWithVisibleFace: v.repeatsWithVisibleFace, bySize: v.bySize },
+      output: v && {
+        framesOut: v.framesOut,
+        framesProcessed: v.framesProcessed,
+        framesRepeated: v.framesRepeated,
+        framesUnreadable: v.framesUnreadable,
+        framesWithVisibleFace: v.framesWithVisibleFace,
+        visibleFaceFrames: v.visibleFaceFrames,
+        visibleAtEdge: v.visibleAtEdge,
+        faceFrames: v.faceFrames,
+        repeatsWithVisibleFace: v.repeatsWithVisibleFace,
+        bySize: v.bySize,
+      },
       cpuMsPerProcessedFrame: r2((cpu.user + cpu.system) / 1000 / Math.max(1, r.framesProcessed)),
       privacy: r.privacy,
     };
-    console.log(`    ${name.padEnd(22)} read ${r.framesRead}, processed ${r.framesProcessed} (${res.processedPercent} %), written ${r.framesWritten} · delay p50 ${res.delaySec?.p50 ?? 'n/a'} / p95 ${res.delaySec?.p95 ?? 'n/a'} s · tiles every ≤ ${r.privacy?.scanIntervalMaxSec ?? 'n/a'} s (${r.privacy?.framesStretchedScan ?? 0} frames stretched)`
-      + ` · file ${res.file.valid ? `valid, ${valid.frames} frames` : `INVALID (${valid.error})`}${v ? ` · frames with a visible face ${v.framesWithVisibleFace}/${v.framesProcessed} processed (+${v.repeatsWithVisibleFace} repeats) · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames}` : ''}`);
+    console.log(
+      `    ${name.padEnd(22)} read ${r.framesRead}, processed ${r.framesProcessed} (${res.processedPercent} %), written ${r.framesWritten} · delay p50 ${res.delaySec?.p50 ?? 'n/a'} / p95 ${res.delaySec?.p95 ?? 'n/a'} s · tiles every ≤ ${r.privacy?.scanIntervalMaxSec ?? 'n/a'} s (${r.privacy?.framesStretchedScan ?? 0} frames stretched)` +
+        ` · file ${res.file.valid ? `valid, ${valid.frames} frames` : `INVALID (${valid.error})`}${v ? ` · frames with a visible face ${v.framesWithVisibleFace}/${v.framesProcessed} processed (+${v.repeatsWithVisibleFace} repeats) · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames}` : ''}`,
+    );
     return res;
   } finally {
     await jobs.close();
@@ -243,10 +306,19 @@ async function cliCtrlC(clip, { seconds, ffmpeg }) {
   const camera = await startRtspCamera(await looped(clip, seconds + 40));
   const file = out('live-cli.mp4');
   try {
-    const child = spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js'), 'run', '--target', camera.url, '--output', file, '--processors', 'face_blur', '--crf', String(CRF), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+    const child = spawn(
+      process.execPath,
+      [path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js'), 'run', '--target', camera.url, '--output', file, '--processors', 'face_blur', '--crf', String(CRF), '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr = (stderr + d).slice(-4000);
+    });
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     await new Promise((r) => setTimeout(r, seconds * 1000));
     child.kill('SIGINT');
@@ -254,12 +326,24 @@ async function cliCtrlC(clip, { seconds, ffmpeg }) {
     const exit = await exited;
     clearTimeout(timeout);
     let summaryJson;
-    try { summaryJson = JSON.parse(stdout.trim().split('\n').pop()); } catch { /* reported below */ }
+    try {
+      summaryJson = JSON.parse(stdout.trim().split('\n').pop());
+    } catch {
+      /* reported below */
+    }
     const valid = fs.existsSync(file) ? countFrames(ffmpeg, file) : { frames: null, error: 'no file' };
     const v = valid.frames ? await pm.visibleFaces(ffmpeg, file, clip.truth, clip.detail) : undefined;
-    const res = { exitCode: exit.code, signal: exit.signal, file: { valid: Boolean(valid.frames) && !valid.error, frames: valid.frames, error: valid.error || undefined }, summary: summaryJson, ...(summaryJson ? {} : { stderr: stderr.slice(-500) }),
-      output: v && { framesOut: v.framesOut, framesProcessed: v.framesProcessed, framesWithVisibleFace: v.framesWithVisibleFace, visibleFaceFrames: v.visibleFaceFrames, faceFrames: v.faceFrames } };
-    console.log(`    CLI, Ctrl-C after ${seconds} s      exit ${exit.code ?? exit.signal} · file ${res.file.valid ? `valid, ${valid.frames} frames` : `INVALID (${valid.error})`}${summaryJson ? ` · read ${summaryJson.read}, written ${summaryJson.written}, dropped ${summaryJson.dropped}` : ''}${v ? ` · frames with a visible face ${v.framesWithVisibleFace}/${v.framesProcessed} processed` : ''}`);
+    const res = {
+      exitCode: exit.code,
+      signal: exit.signal,
+      file: { valid: Boolean(valid.frames) && !valid.error, frames: valid.frames, error: valid.error || undefined },
+      summary: summaryJson,
+      ...(summaryJson ? {} : { stderr: stderr.slice(-500) }),
+      output: v && { framesOut: v.framesOut, framesProcessed: v.framesProcessed, framesWithVisibleFace: v.framesWithVisibleFace, visibleFaceFrames: v.visibleFaceFrames, faceFrames: v.faceFrames },
+    };
+    console.log(
+      `    CLI, Ctrl-C after ${seconds} s      exit ${exit.code ?? exit.signal} · file ${res.file.valid ? `valid, ${valid.frames} frames` : `INVALID (${valid.error})`}${summaryJson ? ` · read ${summaryJson.read}, written ${summaryJson.written}, dropped ${summaryJson.dropped}` : ''}${v ? ` · frames with a visible face ${v.framesWithVisibleFace}/${v.framesProcessed} processed` : ''}`,
+    );
     return res;
   } finally {
     await camera.stop();
@@ -294,8 +378,13 @@ async function cctv(rt, jobs, fx, ffmpeg) {
   const v = await pm.visibleFaces(ffmpeg, file, fx.cctv.truth, fx.cctv.detail, { sequential: true });
   fs.rmSync(file, { force: true });
   const hidden = Object.fromEntries(Object.entries(v.bySize).map(([k, s]) => [k, { covered: s.faceFrames - s.visible, total: s.faceFrames }]));
-  console.log(`  clip (job, ${fx.cctv.truth.frames.length} frames, ${(fx.cctv.truth.frames.length / wallSec).toFixed(1)} frames/s)  hidden face-frames by size: ${fmtBins(hidden)} · frames with a visible face ${v.framesWithVisibleFace}/${v.framesOut}`);
-  return { picture: strip(token), clip: { framesPerSecond: r2(fx.cctv.truth.frames.length / wallSec), framesWithVisibleFace: v.framesWithVisibleFace, hiddenBySize: hidden, privacy: info.result.privacy } };
+  console.log(
+    `  clip (job, ${fx.cctv.truth.frames.length} frames, ${(fx.cctv.truth.frames.length / wallSec).toFixed(1)} frames/s)  hidden face-frames by size: ${fmtBins(hidden)} · frames with a visible face ${v.framesWithVisibleFace}/${v.framesOut}`,
+  );
+  return {
+    picture: strip(token),
+    clip: { framesPerSecond: r2(fx.cctv.truth.frames.length / wallSec), framesWithVisibleFace: v.framesWithVisibleFace, hiddenBySize: hidden, privacy: info.result.privacy },
+  };
 }
 
 (async () => {
@@ -320,24 +409,50 @@ async function cctv(rt, jobs, fx, ffmpeg) {
   results.loadAtEnd = loadLine();
   saveResults('privacyCamera', results);
   printTable(results);
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
 
 function printTable(r) {
   const rows = [];
   const p = r.pictures;
   if (p) {
-    for (const k of ['crowd3000', 'crowd6000']) if (p[k]) rows.push([`picture ${p[k].size}, ${p[k].faces} faces`, `job ${p[k].job.covered}/${p[k].faces}${p[k].job.error ? ' (error)' : ''} · token ${p[k].token.covered}/${p[k].faces}${p[k].token.error ? ' (error)' : ''}`, 'target: all covered']);
+    for (const k of ['crowd3000', 'crowd6000'])
+      if (p[k])
+        rows.push([
+          `picture ${p[k].size}, ${p[k].faces} faces`,
+          `job ${p[k].job.covered}/${p[k].faces}${p[k].job.error ? ' (error)' : ''} · token ${p[k].token.covered}/${p[k].faces}${p[k].token.error ? ' (error)' : ''}`,
+          'target: all covered',
+        ]);
     for (const k of ['faceFree3000', 'faceFree6000']) if (p[k]) rows.push([`face-free ${p[k].size}`, `changed pixels job ${p[k].job.changedPixels} · token ${p[k].token.changedPixels}`, 'target: 0']);
   }
-  if (r.sweep) for (const [k, s] of Object.entries(r.sweep)) rows.push([`no blind band ${k}`, `covered from ${s.coveredFromPx ?? '–'} px`, `sizes ≥ 20 px with a miss: ${s.blindSizesFrom20.join(', ') || 'none'}`]);
+  if (r.sweep)
+    for (const [k, s] of Object.entries(r.sweep))
+      rows.push([`no blind band ${k}`, `covered from ${s.coveredFromPx ?? '–'} px`, `sizes ≥ 20 px with a miss: ${s.blindSizesFrom20.join(', ') || 'none'}`]);
   if (r.file) {
-    for (const [k, s] of Object.entries(r.file.sides)) rows.push([`file 720p crowd: ${s.label}`, `${s.framesPerSecond.median} frames/s${s.overBare !== undefined ? ` · ${s.overBare}× bare` : ''}`, `frames with a visible face ${s.framesWithVisibleFace}/${s.framesOut}${k === 'defaults' ? ' (target 0 at ≥ 0.35× bare)' : ''}`]);
+    for (const [k, s] of Object.entries(r.file.sides))
+      rows.push([
+        `file 720p crowd: ${s.label}`,
+        `${s.framesPerSecond.median} frames/s${s.overBare !== undefined ? ` · ${s.overBare}× bare` : ''}`,
+        `frames with a visible face ${s.framesWithVisibleFace}/${s.framesOut}${k === 'defaults' ? ' (target 0 at ≥ 0.35× bare)' : ''}`,
+      ]);
   }
   if (r.cctv) rows.push(['CCTV 1080p, 8–32 px faces', `picture: ${fmtBins(r.cctv.picture.bins)}`, '']);
   if (r.live && !r.live.skipped) {
     for (const [k, s] of Object.entries(r.live)) {
-      if (k.includes('CLI')) rows.push([`live ${k}`, `exit ${s.exitCode} · file ${s.file.valid ? 'valid' : 'INVALID'}`, s.output ? `frames with a visible face ${s.output.framesWithVisibleFace}/${s.output.framesProcessed}` : '']);
-      else rows.push([`live ${k}`, `${s.processedPercent} % processed · p95 delay ${s.delaySec?.p95 ?? 'n/a'} s`, `visible-face frames ${s.output?.framesWithVisibleFace ?? '?'}/${s.output?.framesProcessed ?? '?'} processed · file ${s.file.valid ? 'valid' : 'INVALID'}`]);
+      if (k.includes('CLI'))
+        rows.push([
+          `live ${k}`,
+          `exit ${s.exitCode} · file ${s.file.valid ? 'valid' : 'INVALID'}`,
+          s.output ? `frames with a visible face ${s.output.framesWithVisibleFace}/${s.output.framesProcessed}` : '',
+        ]);
+      else
+        rows.push([
+          `live ${k}`,
+          `${s.processedPercent} % processed · p95 delay ${s.delaySec?.p95 ?? 'n/a'} s`,
+          `visible-face frames ${s.output?.framesWithVisibleFace ?? '?'}/${s.output?.framesProcessed ?? '?'} processed · file ${s.file.valid ? 'valid' : 'INVALID'}`,
+        ]);
     }
   }
   const w = [0, 1].map((i) => Math.max(...rows.map((x) => x[i].length)));

@@ -25,7 +25,11 @@ async function ffmpegPath() {
 }
 
 function readJson(file) {
-  try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return undefined; }
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 function writeJson(file, data) {
@@ -35,7 +39,8 @@ function writeJson(file, data) {
 
 async function writePng(frame, file) {
   await sharp(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.length), { raw: { width: frame.width, height: frame.height, channels: 3 } })
-    .png({ compressionLevel: 3 }).toFile(`${file}.part.png`);
+    .png({ compressionLevel: 3 })
+    .toFile(`${file}.part.png`);
   fs.renameSync(`${file}.part.png`, file);
 }
 
@@ -54,7 +59,8 @@ function lazyKit() {
 /** A picture of a scene at a scale, cached: { file, width, height, faces }. */
 async function picture(name, scene, scale, kit) {
   fs.mkdirSync(CACHE, { recursive: true });
-  const file = path.join(CACHE, `${name}.png`), meta = path.join(CACHE, `${name}.json`);
+  const file = path.join(CACHE, `${name}.png`),
+    meta = path.join(CACHE, `${name}.json`);
   const known = readJson(meta);
   if (known && fs.existsSync(file)) return { file, ...known };
   const r = await pf.renderScene(scene, scale, await kit());
@@ -67,7 +73,8 @@ async function picture(name, scene, scale, kit) {
 /** A clip of a panning scene at a scale, cached with its truth and source detail: { file, truth, detail }. */
 async function clip(name, scene, scale, kit, options = {}) {
   fs.mkdirSync(CACHE, { recursive: true });
-  const file = path.join(CACHE, `${name}.mp4`), meta = path.join(CACHE, `${name}.json`);
+  const file = path.join(CACHE, `${name}.mp4`),
+    meta = path.join(CACHE, `${name}.json`);
   const known = readJson(meta);
   if (known && fs.existsSync(file)) return { file, ...known };
   const ffmpeg = await ffmpegPath();
@@ -117,10 +124,15 @@ async function privacyFixtures({ quick = false } = {}) {
 module.exports = { CACHE, privacyFixtures, readFrame, looped, ffmpegPath };
 
 if (require.main === module) {
-  privacyFixtures({ quick: process.argv.includes('--quick') }).then((f) => {
-    for (const [k, v] of Object.entries(f)) {
-      if (typeof v === 'string') console.log(`${k}: ${v}`);
-      else console.log(`${k.padEnd(13)} ${v.file} · ${v.truth ? `${v.truth.width}x${v.truth.height} × ${v.truth.frames.length} frames` : `${v.width}x${v.height}, ${v.faces.length} faces`}`);
-    }
-  }).catch((e) => { console.error(e); process.exit(1); });
+  privacyFixtures({ quick: process.argv.includes('--quick') })
+    .then((f) => {
+      for (const [k, v] of Object.entries(f)) {
+        if (typeof v === 'string') console.log(`${k}: ${v}`);
+        else console.log(`${k.padEnd(13)} ${v.file} · ${v.truth ? `${v.truth.width}x${v.truth.height} × ${v.truth.frames.length} frames` : `${v.width}x${v.height}, ${v.faces.length} faces`}`);
+      }
+    })
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
 }

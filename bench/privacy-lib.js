@@ -27,9 +27,15 @@ function mosaic(pictures, width = 1500, height = 1000) {
   const frame = createFrame(width, height);
   frame.data.fill(128);
   const boxes = [];
-  let x = 0, y = 0, rowHeight = 0;
+  let x = 0,
+    y = 0,
+    rowHeight = 0;
   for (const p of pictures) {
-    if (x + p.frame.width > width) { x = 0; y += rowHeight; rowHeight = 0; }
+    if (x + p.frame.width > width) {
+      x = 0;
+      y += rowHeight;
+      rowHeight = 0;
+    }
     if (y + p.frame.height > height) throw new Error(`mosaic ${width}×${height} is too small`);
     for (let r = 0; r < p.frame.height; r++) {
       frame.data.set(p.frame.data.subarray(r * p.frame.width * 3, (r + 1) * p.frame.width * 3), ((y + r) * width + x) * 3);
@@ -43,7 +49,8 @@ function mosaic(pictures, width = 1500, height = 1000) {
 
 /** Fraction of a box covered by the union of `rects` ([x1, y1, x2, y2]), on a pixel grid. */
 function boxCoveredByBoxes(box, rects) {
-  let hit = 0, all = 0;
+  let hit = 0,
+    all = 0;
   for (let y = Math.floor(box[1]); y < Math.ceil(box[3]); y++) {
     for (let x = Math.floor(box[0]); x < Math.ceil(box[2]); x++) {
       all++;
@@ -63,7 +70,8 @@ async function faceFreePictures(media) {
     let h = 0;
     for (let x = 0, i = row; x < 1500; i++) {
       const f = out[i % out.length].frame;
-      const w = Math.min(f.width, 1500 - x), hh = Math.min(f.height, 1000 - y);
+      const w = Math.min(f.width, 1500 - x),
+        hh = Math.min(f.height, 1000 - y);
       for (let r = 0; r < hh; r++) big.data.set(f.data.subarray(r * f.width * 3, (r * f.width + w) * 3), ((y + r) * 1500 + x) * 3);
       x += w;
       h = Math.max(h, hh);
@@ -88,12 +96,14 @@ async function blurRecall(runtime, parameters = {}, pictures) {
     runtime.release(token);
     return result;
   };
-  let covered = 0, total = 0;
+  let covered = 0,
+    total = 0;
   const missedNative = [];
   for (const p of pics) {
     const { out } = await blurOnce(p.frame);
     const c = countCovered(p.frame, out, p.boxes);
-    covered += c.covered; total += c.total;
+    covered += c.covered;
+    total += c.total;
     for (const b of c.missed) missedNative.push({ file: p.file, box: b });
   }
   const m = mosaic(pics);
@@ -122,19 +132,24 @@ async function makeDegradedClip(dir, { frames = 40, degradedFrom = 15, degradedC
   const portrait = resizeBilinear(head, 180, 222);
   const face = [38, 30, 141, 184];
   const file = path.join(dir, 'degraded-face.mkv');
-  const child = spawn(ffmpeg, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', '25', '-i', '-', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', file], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(ffmpeg, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', '25', '-i', '-', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', file], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const done = new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${code}: ${stderr}`)))));
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const boxes = [];
   const degraded = [];
   for (let i = 0; i < frames; i++) {
     const frame = createFrame(width, height);
     frame.data.fill(96);
-    const ox = 60 + 3 * i, oy = 60;
+    const ox = 60 + 3 * i,
+      oy = 60;
     for (let y = 0; y < portrait.height; y++) frame.data.set(portrait.data.subarray(y * portrait.width * 3, (y + 1) * portrait.width * 3), ((oy + y) * width + ox) * 3);
     boxes.push([ox + face[0], oy + face[1], ox + face[2], oy + face[3]]);
     if (i >= degradedFrom && i < degradedFrom + degradedCount) {
@@ -185,14 +200,23 @@ async function leakedInOutput(clip, output) {
   const { FfmpegLocator } = require('../dist/runtime/internal');
   const ffmpeg = (await new FfmpegLocator().resolve()).path;
   const raw = (file) => spawnSync(ffmpeg, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 }).stdout;
-  const before = raw(clip.file), after = raw(output);
+  const before = raw(clip.file),
+    after = raw(output);
   const size = clip.width * clip.height * 3;
   if (after.length !== before.length) throw new Error(`output has ${after.length / size} frames, the clip ${before.length / size}`);
   const detail = (buf, i) => {
     const [x1, y1, x2, y2] = clip.boxes[i];
-    const luma = (x, y) => { const p = i * size + (y * clip.width + x) * 3; return 0.299 * buf[p] + 0.587 * buf[p + 1] + 0.114 * buf[p + 2]; };
-    let sum = 0, n = 0;
-    for (let y = y1; y < y2; y++) for (let x = x1; x < x2 - 1; x++) { sum += Math.abs(luma(x + 1, y) - luma(x, y)); n++; }
+    const luma = (x, y) => {
+      const p = i * size + (y * clip.width + x) * 3;
+      return 0.299 * buf[p] + 0.587 * buf[p + 1] + 0.114 * buf[p + 2];
+    };
+    let sum = 0,
+      n = 0;
+    for (let y = y1; y < y2; y++)
+      for (let x = x1; x < x2 - 1; x++) {
+        sum += Math.abs(luma(x + 1, y) - luma(x, y));
+        n++;
+      }
     return sum / n;
   };
   const ratios = [];
@@ -202,4 +226,20 @@ async function leakedInOutput(clip, output) {
 
 const mediaPath = (file) => path.join(__dirname, '..', 'test', 'fixtures', 'media', file);
 
-module.exports = { leakedInOutput, mediaPath, makeDegradedClip, leakCount, blurRecall, LABELLED, readLabels, labelledPictures, mosaic, changedMask, coveredFraction, boxCoveredByBoxes, countCovered, FACE_FREE, faceFreePictures };
+module.exports = {
+  leakedInOutput,
+  mediaPath,
+  makeDegradedClip,
+  leakCount,
+  blurRecall,
+  LABELLED,
+  readLabels,
+  labelledPictures,
+  mosaic,
+  changedMask,
+  coveredFraction,
+  boxCoveredByBoxes,
+  countCovered,
+  FACE_FREE,
+  faceFreePictures,
+};

@@ -21,7 +21,10 @@ const ROUNDS = Number(process.argv[2] || 10);
   try {
     const yunet = path.join(dir, 'yunet_2023_mar.onnx');
     fs.copyFileSync(path.join(__dirname, '..', 'test', 'fixtures', 'models', 'yunet_640_test.onnx'), yunet);
-    const detectors = [['RFB-320 (default)', undefined], ['YuNet 640', yunet]];
+    const detectors = [
+      ['RFB-320 (default)', undefined],
+      ['YuNet 640', yunet],
+    ];
     const scrfd = process.env.FACEFUSION_TEST_MODELS && path.join(process.env.FACEFUSION_TEST_MODELS, 'scrfd_2.5g_test.onnx');
     if (scrfd && fs.existsSync(scrfd)) detectors.push(['SCRFD 2.5g', scrfd]);
 
@@ -33,10 +36,12 @@ const ROUNDS = Number(process.argv[2] || 10);
       const m = model ? { face_detector_model: model } : {};
       const before = await lib.blurRecall(rt, { ...m, detect_tiling: 'off', blur_score_threshold: 0.6 }, pictures);
       const after = await lib.blurRecall(rt, m, pictures);
-      let freeBoxes = 0, freeBoxesBig = 0;
+      let freeBoxes = 0,
+        freeBoxesBig = 0;
       for (const p of free) {
         const t = await rt.run(await rt.createToken({ target: p.frame, operations: ['detect', 'blur'], parameters: m }));
-        if (p.frame.width === 1500) freeBoxesBig += t.faces.length; else freeBoxes += t.faces.length;
+        if (p.frame.width === 1500) freeBoxesBig += t.faces.length;
+        else freeBoxes += t.faces.length;
         rt.release(t);
       }
       const tiles640 = model ? undefined : await lib.blurRecall(rt, { detect_tiling: 640 }, pictures);
@@ -47,13 +52,19 @@ const ROUNDS = Number(process.argv[2] || 10);
         total: after.native.total,
         faceFreeBoxes: { crops: freeBoxes, repeated1500x1000: freeBoxesBig },
       };
-      console.log(`  ${name.padEnd(18)} threshold 0.6, no tiling: native ${before.native.covered}/18, mosaic ${before.mosaic.covered}/18 · privacy defaults: native ${after.native.covered}/18, mosaic ${after.mosaic.covered}/18 (${after.mosaic.note}) ${tiles640 ? ` · 640 px tiles: mosaic ${tiles640.mosaic.covered}/18` : ''} · face-free: ${freeBoxes} boxes on ${free.length - 1} crops, ${freeBoxesBig} on the 1500×1000 one`);
+      console.log(
+        `  ${name.padEnd(18)} threshold 0.6, no tiling: native ${before.native.covered}/18, mosaic ${before.mosaic.covered}/18 · privacy defaults: native ${after.native.covered}/18, mosaic ${after.mosaic.covered}/18 (${after.mosaic.note}) ${tiles640 ? ` · 640 px tiles: mosaic ${tiles640.mosaic.covered}/18` : ''} · face-free: ${freeBoxes} boxes on ${free.length - 1} crops, ${freeBoxesBig} on the 1500×1000 one`,
+      );
     }
 
     console.log('\nleaks: 40-frame clip, face degraded by noise (σ 70) in frames 15–21');
     const clip = await lib.makeDegradedClip(dir);
     const leaks = {};
-    for (const [label, parameters] of [['no hold', { blur_hold_frames: 0 }], ['hold 8 (default)', {}], ['hold 8, static', { blur_hold_motion: 'static' }]]) {
+    for (const [label, parameters] of [
+      ['no hold', { blur_hold_frames: 0 }],
+      ['hold 8 (default)', {}],
+      ['hold 8, static', { blur_hold_motion: 'static' }],
+    ]) {
       const r = await lib.leakCount(rt, clip, parameters);
       leaks[label] = { leaked: r.leaked.length, leakedFrames: r.leaked, held: r.held.length };
       console.log(`  ${label.padEnd(18)} ${r.leaked.length} frames with the face unblurred (${r.leaked.join(',') || '–'}), ${r.held.length} frames masked by a held region`);
@@ -62,7 +73,10 @@ const ROUNDS = Number(process.argv[2] || 10);
     console.log(`\ncost per frame (${ROUNDS} rounds; fr_two_people.jpg scaled to the size, 2 faces)`);
     const base = await readImageFile(path.join(MEDIA, 'fr_two_people.jpg'));
     const cost = {};
-    for (const [label, w, h] of [['720p', 1280, 720], ['1080p', 1920, 1080]]) {
+    for (const [label, w, h] of [
+      ['720p', 1280, 720],
+      ['1080p', 1920, 1080],
+    ]) {
       const frame = resizeBilinear(base, w, h);
       cost[label] = {};
       for (const [name, model] of detectors) {
@@ -81,12 +95,17 @@ const ROUNDS = Number(process.argv[2] || 10);
           row[tiling] = { ms: summary(times), note };
         }
         cost[label][name] = row;
-        console.log(`  ${label} ${name.padEnd(18)} detect: whole frame ${row.off.ms.median} ms, tiled ${row.auto.ms.median} ms (${row.auto.note.split(' · ').pop()})${row[640] ? `, 640 px tiles ${row[640].ms.median} ms (${row[640].note.split(' · ').pop()})` : ''}`);
+        console.log(
+          `  ${label} ${name.padEnd(18)} detect: whole frame ${row.off.ms.median} ms, tiled ${row.auto.ms.median} ms (${row.auto.note.split(' · ').pop()})${row[640] ? `, 640 px tiles ${row[640].ms.median} ms (${row[640].note.split(' · ').pop()})` : ''}`,
+        );
       }
       // The hold: the tracker's update for the frame's faces, and the blur stage with and
       // without it (a frame token of a source, 2 faces found).
       const tracker = new FaceTracks({ holdFrames: 12, motion: 'constant_velocity', confirmScore: 0.6 });
-      const found = [{ bbox: [100, 100, 220, 260], score: 0.9 }, { bbox: [900, 80, 1020, 240], score: 0.9 }];
+      const found = [
+        { bbox: [100, 100, 220, 260], score: 0.9 },
+        { bbox: [900, 80, 1020, 240], score: 0.9 },
+      ];
       const t0 = performance.now();
       const n = 2000;
       for (let i = 0; i < n; i++) {
@@ -108,7 +127,9 @@ const ROUNDS = Number(process.argv[2] || 10);
       rt.release(detected);
       rt.releaseStream(`bench-${label}`);
       cost[label].hold = { trackerUpdateMicroseconds: Math.round(trackerUs * 10) / 10, blurMs: { off: summary(blurTimes.off), on: summary(blurTimes.on) } };
-      console.log(`  ${label} hold: tracker update ${cost[label].hold.trackerUpdateMicroseconds} µs/frame; blur stage ${cost[label].hold.blurMs.off.median} ms without, ${cost[label].hold.blurMs.on.median} ms with the hold`);
+      console.log(
+        `  ${label} hold: tracker update ${cost[label].hold.trackerUpdateMicroseconds} µs/frame; blur stage ${cost[label].hold.blurMs.off.median} ms without, ${cost[label].hold.blurMs.on.median} ms with the hold`,
+      );
     }
     // A whole video blur job at 720p (60 frames, 2 faces): what tiling and the hold cost in frames/s.
     const { makeClip, timedJob } = require('./video-lib');
@@ -117,7 +138,12 @@ const ROUNDS = Number(process.argv[2] || 10);
     const manager = new JobManager(rt, { progressIntervalMs: 0 });
     const job = {};
     try {
-      for (const [label, parameters] of [['tiling off, no hold', { detect_tiling: 'off', blur_hold_frames: 0 }], ['tiling off, hold 8', { detect_tiling: 'off' }], ['tiling 640, hold 8', { detect_tiling: 640 }], ['defaults (tiling auto, hold 8)', {}]]) {
+      for (const [label, parameters] of [
+        ['tiling off, no hold', { detect_tiling: 'off', blur_hold_frames: 0 }],
+        ['tiling off, hold 8', { detect_tiling: 'off' }],
+        ['tiling 640, hold 8', { detect_tiling: 640 }],
+        ['defaults (tiling auto, hold 8)', {}],
+      ]) {
         const { info, wallSec } = await timedJob(manager, { target_path: clip720, output_path: path.join(dir, 'job.mp4'), processors: ['face_blur'], keep_audio: false, parameters });
         job[label] = Math.round((info.result.framesProcessed / wallSec) * 10) / 10;
         console.log(`  720p blur job, ${label}: ${job[label]} frames/s`);

@@ -27,7 +27,10 @@ function redisCommands(port) {
     s.on('data', (d) => {
       text += d;
       const m = /total_commands_processed:(\d+)/.exec(text);
-      if (m) { s.destroy(); resolve(Number(m[1])); }
+      if (m) {
+        s.destroy();
+        resolve(Number(m[1]));
+      }
     });
     s.on('error', reject);
     s.write('INFO stats\r\n');
@@ -37,7 +40,9 @@ function redisCommands(port) {
 async function startWorkers(url, n, name, allowed) {
   const workers = [];
   for (let i = 0; i < n; i++) {
-    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--queue-name', name, '--allowed-folder', allowed, '--device', 'cpu', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--queue-name', name, '--allowed-folder', allowed, '--device', 'cpu', '--threads', '1'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const w = { child, log: '', closed: new Promise((r) => child.on('close', r)) };
     child.stderr.on('data', (d) => (w.log += d));
     workers.push(w);
@@ -56,14 +61,21 @@ async function jobsPerMinute(redis, dir, clip, workerCount) {
   const queue = new RedisJobQueue({ url: redis.url, name });
   try {
     // Warm each worker's sessions with one job apiece first (model load is not throughput).
-    await Promise.all(workers.map(async (_, i) => queue.wait(await queue.submit({ target_path: clip, output_path: path.join(dir, `warm-${workerCount}-${i}.mp4`), processors: ['face_blur'], keep_audio: false }))));
+    await Promise.all(
+      workers.map(async (_, i) => queue.wait(await queue.submit({ target_path: clip, output_path: path.join(dir, `warm-${workerCount}-${i}.mp4`), processors: ['face_blur'], keep_audio: false }))),
+    );
     const t0 = performance.now();
     const ids = [];
     for (let i = 0; i < JOBS; i++) ids.push(await queue.submit({ target_path: clip, output_path: path.join(dir, `out-${workerCount}-${i}.mp4`), processors: ['face_blur'], keep_audio: false }));
     const infos = await Promise.all(ids.map((id) => queue.wait(id)));
     const seconds = (performance.now() - t0) / 1000;
     if (!infos.every((i) => i.state === 'completed')) throw new Error(JSON.stringify(infos.filter((i) => i.state !== 'completed')));
-    return { jobs: JOBS, seconds: Math.round(seconds * 100) / 100, jobsPerMinute: Math.round((JOBS / seconds) * 60 * 10) / 10, perWorker: [...new Set(infos.map((i) => i.worker))].map((w) => infos.filter((i) => i.worker === w).length) };
+    return {
+      jobs: JOBS,
+      seconds: Math.round(seconds * 100) / 100,
+      jobsPerMinute: Math.round((JOBS / seconds) * 60 * 10) / 10,
+      perWorker: [...new Set(infos.map((i) => i.worker))].map((w) => infos.filter((i) => i.worker === w).length),
+    };
   } finally {
     await queue.close();
     for (const w of workers) w.child.kill('SIGTERM');
@@ -100,7 +112,8 @@ async function queueOverhead(redis, dir, runtime, locator) {
   const commands = (await redisCommands(redis.port)) - before;
   await worker.stop({ graceMs: 0 });
   await queue.close();
-  const d = summary(direct), q = summary(viaQueue);
+  const d = summary(direct),
+    q = summary(viaQueue);
   return { jobs: N, directMs: d, queueMs: q, overheadMs: Math.round((q.median - d.median) * 10) / 10, redisCommandsPerJob: Math.round(commands / N) };
 }
 
@@ -114,7 +127,10 @@ async function packetSizes(runtime) {
   const key = Buffer.alloc(32, 7);
   const sizes = {};
   const times = {};
-  for (const [name, options] of [['png', { format: 'png' }], ['jpeg90', { format: 'jpeg', quality: 90 }]]) {
+  for (const [name, options] of [
+    ['png', { format: 'png' }],
+    ['jpeg90', { format: 'jpeg', quality: 90 }],
+  ]) {
     const ms = [];
     let bytes = 0;
     for (let i = 0; i < 5; i++) {
@@ -134,7 +150,7 @@ async function packetSizes(runtime) {
   await there.close();
   const fps = 25;
   // Per camera the broker takes each frame in twice (hub → broker, worker → broker) and sends it out twice.
-  const perCamera = (bytes) => Math.round((bytes * fps * 2 * 8) / 1e6 * 10) / 10;
+  const perCamera = (bytes) => Math.round(((bytes * fps * 2 * 8) / 1e6) * 10) / 10;
   return { width: 1280, height: 720, faces: token.faces.length, bytes: sizes, packUnpackMs: times, fps, brokerInMbitPerCamera: { png: perCamera(sizes.png), jpeg90: perCamera(sizes.jpeg90) } };
 }
 
@@ -144,7 +160,9 @@ async function packetSizes(runtime) {
   const out = {};
   try {
     out.packets = await packetSizes(runtime);
-    console.log(`720p frame packet: PNG ${Math.round(out.packets.bytes.png / 1024)} kB, JPEG q90 ${Math.round(out.packets.bytes.jpeg90 / 1024)} kB; pack+unpack median PNG ${out.packets.packUnpackMs.png.median} ms, JPEG ${out.packets.packUnpackMs.jpeg90.median} ms`);
+    console.log(
+      `720p frame packet: PNG ${Math.round(out.packets.bytes.png / 1024)} kB, JPEG q90 ${Math.round(out.packets.bytes.jpeg90 / 1024)} kB; pack+unpack median PNG ${out.packets.packUnpackMs.png.median} ms, JPEG ${out.packets.packUnpackMs.jpeg90.median} ms`,
+    );
     console.log(`broker traffic per 25 fps camera (in, = out): PNG ${out.packets.brokerInMbitPerCamera.png} Mbit/s, JPEG q90 ${out.packets.brokerInMbitPerCamera.jpeg90} Mbit/s`);
     if (!redisBinary()) {
       console.log('redis-server is not installed: queue measurements skipped');
@@ -155,10 +173,28 @@ async function packetSizes(runtime) {
         const locator = new FfmpegLocator();
         const ffmpeg = await locator.resolve();
         const clip = path.join(dir, 'clip.mp4');
-        const r = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-i', path.join(MEDIA, 'astronaut.png'), '-vf', "zoompan=z='1+0.003*on':d=48:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=320x320:fps=12", '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
+        const r = spawnSync(ffmpeg.path, [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-y',
+          '-i',
+          path.join(MEDIA, 'astronaut.png'),
+          '-vf',
+          "zoompan=z='1+0.003*on':d=48:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=320x320:fps=12",
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-pix_fmt',
+          'yuv420p',
+          clip,
+        ]);
         if (r.status !== 0) throw new Error(String(r.stderr));
         out.overhead = await queueOverhead(redis, dir, runtime, locator);
-        console.log(`picture job (blur, 2 faces): in process ${out.overhead.directMs.median} ms, via Redis ${out.overhead.queueMs.median} ms median → overhead ${out.overhead.overheadMs} ms/job; ${out.overhead.redisCommandsPerJob} Redis commands per job`);
+        console.log(
+          `picture job (blur, 2 faces): in process ${out.overhead.directMs.median} ms, via Redis ${out.overhead.queueMs.median} ms median → overhead ${out.overhead.overheadMs} ms/job; ${out.overhead.redisCommandsPerJob} Redis commands per job`,
+        );
         for (const n of [1, 2]) {
           out[`workers${n}`] = await jobsPerMinute(redis, dir, clip, n);
           const w = out[`workers${n}`];

@@ -34,12 +34,18 @@ async function frameOn(rt, frame) {
     await rt.close();
     perFrame.push(performance.now() - t0);
   }
-  const a = summary(sharedTimes), b = summary(perFrame);
+  const a = summary(sharedTimes),
+    b = summary(perFrame);
   console.log(`\nper-frame ms over ${FRAMES} frames (min / median / max):`);
   console.log(`  shared sessions      ${a.min} / ${a.median} / ${a.max}`);
   console.log(`  session per frame    ${b.min} / ${b.median} / ${b.max}`);
   console.log(`  ratio (median)       ${(b.median / a.median).toFixed(1)}× slower without reuse`);
   saveResults('session_reuse', { shared: a, perFrame: b, ratio: round2(b.median / a.median) });
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
 
-function round2(v) { return Math.round(v * 100) / 100; }
+function round2(v) {
+  return Math.round(v * 100) / 100;
+}

@@ -31,7 +31,8 @@ async function timeStages(rt, file) {
     await encodeImage(rt.frame(token.target.frame), { format: 'jpeg', quality: 90 });
     row.encode = performance.now() - t0;
     rt.release(token);
-    if (r === 0) first = row; else for (const k of Object.keys(row)) times[k].push(row[k]);
+    if (r === 0) first = row;
+    else for (const k of Object.keys(row)) times[k].push(row[k]);
   }
   return { first, warm: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, summary(v)])) };
 }
@@ -52,4 +53,7 @@ async function timeStages(rt, file) {
     }
   }
   saveResults('stages', results);
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

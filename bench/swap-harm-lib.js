@@ -9,8 +9,10 @@ function srgbToLinear(v) {
 }
 
 function lab(r, g, b) {
-  const R = srgbToLinear(r), G = srgbToLinear(g), B = srgbToLinear(b);
-  const f = (t) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const R = srgbToLinear(r),
+    G = srgbToLinear(g),
+    B = srgbToLinear(b);
+  const f = (t) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
   const fx = f((0.4124564 * R + 0.3575761 * G + 0.1804375 * B) / 0.95047);
   const fy = f(0.2126729 * R + 0.7151522 * G + 0.072175 * B);
   const fz = f((0.0193339 * R + 0.119192 * G + 0.9503041 * B) / 1.08883);

@@ -9,7 +9,19 @@
 // Usage: node bench/swap-harm.js   (about a minute on 2 cores)
 const path = require('path');
 const sharp = require('sharp');
-const { createRuntime, cosineSimilarity, colorTransferInto, convexHull, polygonBounds, delaunay, warpPiecewiseAffineInto, featherMask, polygonMask, combineMin, clipRect } = require('../dist/runtime/internal');
+const {
+  createRuntime,
+  cosineSimilarity,
+  colorTransferInto,
+  convexHull,
+  polygonBounds,
+  delaunay,
+  warpPiecewiseAffineInto,
+  featherMask,
+  polygonMask,
+  combineMin,
+  clipRect,
+} = require('../dist/runtime/internal');
 const { readLabels } = require('./privacy-lib');
 const { isCool } = require('./swap-harm-lib');
 const { saveResults, MEDIA } = require('./lib');
@@ -28,24 +40,42 @@ const media = (f) => path.join(MEDIA, f);
       const bytes = await sharp(path.join(LABELLED, img.file)).resize(width).png().toBuffer();
       const t0 = await rt.createToken({ target: bytes, source: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'embed', 'swap'], parameters: { face_selector: 'many' } });
       const t = await rt.run(t0);
-      const a = rt.frame(t0.target.frame), b = rt.frame(t.target.frame);
-      const grown = img.boxes.map((l) => { const m = (l[2] - l[0]) / 2; return [(l[0] - m) * s, (l[1] - m) * s, (l[2] + m) * s, (l[3] + m * 1.2) * s]; });
+      const a = rt.frame(t0.target.frame),
+        b = rt.frame(t.target.frame);
+      const grown = img.boxes.map((l) => {
+        const m = (l[2] - l[0]) / 2;
+        return [(l[0] - m) * s, (l[1] - m) * s, (l[2] + m) * s, (l[3] + m * 1.2) * s];
+      });
       let outside = 0;
-      for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) {
-        const i = (y * a.width + x) * 3;
-        if (a.data[i] === b.data[i] && a.data[i + 1] === b.data[i + 1] && a.data[i + 2] === b.data[i + 2]) continue;
-        if (!grown.some((g) => x >= g[0] && x <= g[2] && y >= g[1] && y <= g[3])) outside++;
-      }
+      for (let y = 0; y < a.height; y++)
+        for (let x = 0; x < a.width; x++) {
+          const i = (y * a.width + x) * 3;
+          if (a.data[i] === b.data[i] && a.data[i + 1] === b.data[i + 1] && a.data[i + 2] === b.data[i + 2]) continue;
+          if (!grown.some((g) => x >= g[0] && x <= g[2] && y >= g[1] && y <= g[3])) outside++;
+        }
       const again = await rt.run(await rt.createToken({ target: await rt.encode(t, { format: 'png' }), operations: ['detect', 'landmark', 'embed'] }));
       const rises = t.faces.map((f) => {
-        const m = again.faces.find((g) => Math.abs(g.bbox[0] + g.bbox[2] - f.bbox[0] - f.bbox[2]) < f.bbox[2] - f.bbox[0] && Math.abs(g.bbox[1] + g.bbox[3] - f.bbox[1] - f.bbox[3]) < f.bbox[3] - f.bbox[1]);
+        const m = again.faces.find(
+          (g) => Math.abs(g.bbox[0] + g.bbox[2] - f.bbox[0] - f.bbox[2]) < f.bbox[2] - f.bbox[0] && Math.abs(g.bbox[1] + g.bbox[3] - f.bbox[1] - f.bbox[3]) < f.bbox[3] - f.bbox[1],
+        );
         return m ? Math.round((cosineSimilarity(m.embedding, t.source.embedding) - cosineSimilarity(f.embedding, t.source.embedding)) * 100) / 100 : null;
       });
       const entry = t.journal.find((j) => j.stage === 'swap');
       const skipped = entry.faces_skipped ?? [];
-      const row = { picture: img.file, width, boxes: t.faces.length, labelled: img.boxes.length, notAFace: skipped.filter((x) => x.reason === 'not_a_face').length, turned: skipped.filter((x) => x.reason === 'turned').length, changedOutside: outside, rises };
+      const row = {
+        picture: img.file,
+        width,
+        boxes: t.faces.length,
+        labelled: img.boxes.length,
+        notAFace: skipped.filter((x) => x.reason === 'not_a_face').length,
+        turned: skipped.filter((x) => x.reason === 'turned').length,
+        changedOutside: outside,
+        rises,
+      };
       results.groups.push(row);
-      console.log(`  ${img.file} @ ${width}px: ${row.boxes} boxes (${row.labelled} labelled faces), skipped ${row.notAFace} not a face + ${row.turned} turned; ${outside} px changed outside the faces; similarity rise ${rises.map((r) => (r === null ? '–' : r.toFixed(2))).join(' ')}`);
+      console.log(
+        `  ${img.file} @ ${width}px: ${row.boxes} boxes (${row.labelled} labelled faces), skipped ${row.notAFace} not a face + ${row.turned} turned; ${outside} px changed outside the faces; similarity rise ${rises.map((r) => (r === null ? '–' : r.toFixed(2))).join(' ')}`,
+      );
       rt.release(again);
       rt.release(t);
     }
@@ -85,4 +115,7 @@ const media = (f) => path.join(MEDIA, f);
   console.log(`  faces ${all.length}, max ${Math.max(...all)}, over 24: ${all.filter((n) => n > 24).length}`);
   saveResults('swapHarm', results);
   await rt.close();
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

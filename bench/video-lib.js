@@ -44,11 +44,29 @@ async function makeClip({ width, height, frames, noise = 0 }) {
   const tmp = `${file}.part.mp4`;
   const zoom = `zoompan=z='1+0.15*on/${frames}':x='(iw-iw/zoom)*on/${frames}':y='(ih-ih/zoom)/2':d=1:s=${width}x${height}:fps=30`;
   await run(await ffmpegPath(), [
-    '-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', '30', '-i', path.join(MEDIA, 'fr_two_people.jpg'),
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-framerate',
+    '30',
+    '-i',
+    path.join(MEDIA, 'fr_two_people.jpg'),
     // noise: temporal grain of that strength (like a camera sensor's), so the encoder has real
     // detail to code in every frame instead of a smooth still picture.
-    '-vf', `scale=${Math.round(width * 1.25)}:-2,${zoom}${noise ? `,noise=alls=${noise}:allf=t` : ''},format=yuv420p`, '-frames:v', String(frames),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', tmp,
+    '-vf',
+    `scale=${Math.round(width * 1.25)}:-2,${zoom}${noise ? `,noise=alls=${noise}:allf=t` : ''},format=yuv420p`,
+    '-frames:v',
+    String(frames),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '20',
+    tmp,
   ]);
   fs.renameSync(tmp, file);
   return file;
@@ -95,12 +113,12 @@ function encodeArgs(crf = qualityToCrf(80)) {
 async function bareTranscode(input, output, crf, withCpu = false) {
   const { spawn } = require('child_process');
   const t0 = performance.now();
-  const child = spawn(await ffmpegPath(), [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-map', '0:v:0', ...encodeArgs(crf), '-y', output,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(await ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-map', '0:v:0', ...encodeArgs(crf), '-y', output], { stdio: ['ignore', 'ignore', 'pipe'] });
   const s = sampler(() => ({ ffmpeg: child.pid }));
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   await new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`bare ffmpeg exited ${code}: ${stderr}`)))));
   const wallSec = (performance.now() - t0) / 1000;
   const cpu = s.stop().ffmpeg;
@@ -116,8 +134,29 @@ async function pipedTranscode(input, output, width, height, crf) {
   const { spawn } = require('child_process');
   const t0 = performance.now();
   const dec = spawn(ff, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const enc = spawn(ff, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'rawvideo', '-pixel_format', 'rgb24', '-video_size', `${width}x${height}`, '-framerate', '30', '-i', 'pipe:0',
-    ...encodeArgs(crf), '-y', output], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const enc = spawn(
+    ff,
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-f',
+      'rawvideo',
+      '-pixel_format',
+      'rgb24',
+      '-video_size',
+      `${width}x${height}`,
+      '-framerate',
+      '30',
+      '-i',
+      'pipe:0',
+      ...encodeArgs(crf),
+      '-y',
+      output,
+    ],
+    { stdio: ['pipe', 'ignore', 'inherit'] },
+  );
   dec.stdout.pipe(enc.stdin);
   const exit = (p) => new Promise((resolve, reject) => p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`)))));
   await Promise.all([exit(dec), exit(enc)]);
@@ -143,7 +182,10 @@ async function timedJob(manager, args) {
 }
 
 function loadLine() {
-  return os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  return os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
 }
 
 module.exports = { CACHE, FULL, argNumber, makeClip, bareTranscode, pipedTranscode, timedJob, ffmpegPath, loadLine, cpuMs, sampler, encodeArgs };

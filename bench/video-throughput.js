@@ -28,7 +28,10 @@ const { summary, machine, saveResults, MEDIA } = require('./lib');
 const { CACHE, FULL, makeClip, bareTranscode, timedJob, loadLine } = require('./video-lib');
 
 const argv = process.argv.slice(2);
-const flag = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+const flag = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
 const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--crf', '--sides', '--threads', '--noise'].includes(argv[i - 1])));
 const ROUNDS = positional.length ? Number(positional[0]) : FULL ? 5 : 3;
 const CRF = flag('--crf') !== undefined ? Number(flag('--crf')) : 23;
@@ -36,7 +39,9 @@ if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1) || !(Number.isInteger(CRF) && CRF
   console.error('usage: node bench/video-throughput.js [rounds ≥ 1] [--crf 0..51] [--full]');
   process.exit(2);
 }
-const SIDE_FILTER = flag('--sides')?.split(',').map((x) => x.trim());
+const SIDE_FILTER = flag('--sides')
+  ?.split(',')
+  .map((x) => x.trim());
 // --noise N: the same clip with temporal grain of strength N (camera-like; x264 works harder).
 const CLIP = { width: 1280, height: 720, frames: 300, ...(flag('--noise') ? { noise: Number(flag('--noise')) } : {}) };
 const TARGETS = { b: 0.55, c: 0.35 };
@@ -69,7 +74,9 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
   const crfArg = crfArgument(CRF);
   const encoder = `libx264 veryfast yuv420p CRF ${CRF}`;
   console.log(`machine: ${machine()} · load ${loadLine()}`);
-  console.log(`clip ${CLIP.width}x${CLIP.height} × ${CLIP.frames} frames${CLIP.noise ? ` with grain ${CLIP.noise}` : ''} · ${encoder} everywhere · jobs get ${JSON.stringify(crfArg)} · ${ROUNDS} interleaved rounds`);
+  console.log(
+    `clip ${CLIP.width}x${CLIP.height} × ${CLIP.frames} frames${CLIP.noise ? ` with grain ${CLIP.noise}` : ''} · ${encoder} everywhere · jobs get ${JSON.stringify(crfArg)} · ${ROUNDS} interleaved rounds`,
+  );
   const clip = await makeClip(CLIP);
   const warmClip = await makeClip({ width: 1280, height: 720, frames: 30 });
   const out = (name) => path.join(CACHE, `out-${process.pid}-${name}.mp4`);
@@ -77,7 +84,12 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
   const managers = Object.fromEntries([0, 1, 'auto'].map((w) => [w, new JobManager(runtime, { maxConcurrent: 1, pixelWorkers: w })]));
   const source = path.join(MEDIA, 'fr_obama.jpg');
   const jobArgs = (side, input = clip) => ({
-    target_path: input, output_path: out(side.key), processors: side.processors, source_paths: [source], keep_audio: false, ...crfArg,
+    target_path: input,
+    output_path: out(side.key),
+    processors: side.processors,
+    source_paths: [source],
+    keep_audio: false,
+    ...crfArg,
     ...(side.tiling ? { parameters: { detect_tiling: side.tiling } } : {}),
   });
   const perFrame = (ms) => (ms === undefined ? undefined : Math.round((ms / CLIP.frames) * 10) / 10);
@@ -115,7 +127,8 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
         const f = CLIP.frames / wallSec;
         fps[side.key].push(f);
         for (const [k, v] of Object.entries(ms)) if (v !== undefined) cpu[side.key][k].push(v / CLIP.frames);
-        const split = side.key === 'bare' ? `ffmpeg ${perFrame(ms.ffmpeg)}` : `node ${perFrame(ms.node)} · decoder ${perFrame(ms.decoder)} · encoder ${perFrame(ms.encoder)} · total ${perFrame(ms.total)}`;
+        const split =
+          side.key === 'bare' ? `ffmpeg ${perFrame(ms.ffmpeg)}` : `node ${perFrame(ms.node)} · decoder ${perFrame(ms.decoder)} · encoder ${perFrame(ms.encoder)} · total ${perFrame(ms.total)}`;
         let stageNote = '';
         if (side.key !== 'bare' && stageMs.length) {
           const mean = stageMs.reduce((a, b) => a + b, 0) / stageMs.length;
@@ -126,10 +139,25 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
         console.log(`  ${side.label.padEnd(34)} ${f.toFixed(1).padStart(6)} frames/s · CPU ms/frame ${split}${stageNote}`);
       }
       const a = fps.bare[r];
-      console.log(`  ratios: ${RATIOS.map(([k, label]) => { const v = fps[k][r] / a; ratio[k].push(v); return `${label} ${v.toFixed(3)}`; }).join(' · ')}`);
+      console.log(
+        `  ratios: ${RATIOS.map(([k, label]) => {
+          const v = fps[k][r] / a;
+          ratio[k].push(v);
+          return `${label} ${v.toFixed(3)}`;
+        }).join(' · ')}`,
+      );
     }
     const fpsSummary = Object.fromEntries(Object.entries(fps).map(([k, v]) => [k, summary(v)]));
-    const cpuSummary = Object.fromEntries(Object.entries(cpu).map(([k, parts]) => [k, Object.fromEntries(Object.entries(parts).filter(([, v]) => v.length).map(([p, v]) => [p, summary(v)]))]));
+    const cpuSummary = Object.fromEntries(
+      Object.entries(cpu).map(([k, parts]) => [
+        k,
+        Object.fromEntries(
+          Object.entries(parts)
+            .filter(([, v]) => v.length)
+            .map(([p, v]) => [p, summary(v)]),
+        ),
+      ]),
+    );
     const ratioSummary = Object.fromEntries(Object.entries(ratio).map(([k, v]) => [k, ratioStats(v)]));
     const mmm = (s) => [s.min, s.median, s.max].map((v) => String(v).padStart(6)).join(' ');
     console.log(`\nvideo throughput at equal CRF: ${CLIP.width}x${CLIP.height} × ${CLIP.frames} frames, ${encoder}, ${ROUNDS} rounds (min / median / max) · load ${loadLine()}`);
@@ -151,14 +179,20 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
     for (const [k, g] of Object.entries(workerGain)) if (g) console.log(`  1 pixel worker over 0, ${k} job (per-round ratio) ${mmm(g)}`);
     saveResults(CLIP.noise ? 'videoThroughputGrain' : 'videoThroughput', {
       clip: { ...CLIP, fps: 30, content: 'zoom/pan over fr_two_people.jpg (two faces per frame), no audio' },
-      encoder, jobEncoderArgument: crfArg, rounds: ROUNDS,
+      encoder,
+      jobEncoderArgument: crfArg,
+      rounds: ROUNDS,
       framesPerSecond: fpsSummary,
       cpuMsPerFrame: cpuSummary,
       ratios: Object.fromEntries(Object.entries(ratioSummary).map(([k, v]) => [`${k}OverBare`, v])),
       pixelWorkerGain: workerGain,
       targets: { blurOverBare: TARGETS.b, swapOverBare: TARGETS.c },
       framesNoFace: noFace,
-      pixelStageMsPerFrame: Object.fromEntries(Object.entries(stage).filter(([, v]) => v.length).map(([k, v]) => [k, { mean: summary(v.map((x) => x.mean)), median: summary(v.map((x) => x.median)) }])),
+      pixelStageMsPerFrame: Object.fromEntries(
+        Object.entries(stage)
+          .filter(([, v]) => v.length)
+          .map(([k, v]) => [k, { mean: summary(v.map((x) => x.mean)), median: summary(v.map((x) => x.median)) }]),
+      ),
       load: loadLine(),
     });
   } finally {
@@ -166,7 +200,10 @@ const RATIOS = SIDES.filter((s) => s.key !== 'bare').map((s) => [s.key, `${s.sho
     await runtime.close();
     for (const f of fs.readdirSync(CACHE)) if (f.startsWith(`out-${process.pid}-`)) fs.rmSync(path.join(CACHE, f), { force: true });
   }
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
 
 function ratioStats(values) {
   const s = [...values].sort((x, y) => x - y);

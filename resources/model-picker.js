@@ -6,7 +6,9 @@
   'use strict';
   var PERMISSIVE = /^(MIT|Apache-2\.0|BSD(-[23]-Clause)?|ISC)$/i;
   /** Messages of the config node's catalog (src/nodes/locales/<lang>/facefusion-config.json, "ff.models"). */
-  function t(key, vars) { return RED._('node-red-contrib-facefusion/facefusion-config:ff.models.' + key, vars); }
+  function t(key, vars) {
+    return RED._('node-red-contrib-facefusion/facefusion-config:ff.models.' + key, vars);
+  }
 
   function permissive(model) {
     return typeof model.permissive === 'boolean' ? model.permissive : PERMISSIVE.test(model.license);
@@ -35,20 +37,31 @@
     var models = [];
     function showInfo() {
       var value = $input.val();
-      var found = models.filter(function (m) { return m.id === value; })[0];
+      var found = models.filter(function (m) {
+        return m.id === value;
+      })[0];
       if (!value) $info.text(t('blank', { what: embeddedLabel }));
       else if (found) $info.text(describe(found));
       else if (/\.onnx$/i.test(value)) $info.text(t('file'));
       else $info.text(t('unknown'));
       $info.css('color', found && !permissive(found) ? '#a94442' : '');
     }
-    $.getJSON('facefusion/models', { config: $(configInput).val() || undefined }).done(function (data) {
-      models = (data.models || []).filter(function (m) { return m.role === role; });
-      models.forEach(function (m) {
-        $('<option>').attr('value', m.id).text(m.id + ' — ' + describe(m)).appendTo($list);
+    $.getJSON('facefusion/models', { config: $(configInput).val() || undefined })
+      .done(function (data) {
+        models = (data.models || []).filter(function (m) {
+          return m.role === role;
+        });
+        models.forEach(function (m) {
+          $('<option>')
+            .attr('value', m.id)
+            .text(m.id + ' — ' + describe(m))
+            .appendTo($list);
+        });
+        showInfo();
+      })
+      .fail(function () {
+        $info.text(t('unavailable'));
       });
-      showInfo();
-    }).fail(function () { $info.text(t('unavailable')); });
     $input.on('change keyup', showInfo);
   }
 

@@ -21,7 +21,22 @@
     return out;
   }
   return {
-    'facefusion-config': { name: '', device: 'auto', threads: 0, spinWait: false, modelsDir: '', frameBudgetMB: 512, tokenTtl: 300, storeWait: 10, maxImageMP: 64, allowSvg: false, allowedFolders: '', allowedHosts: '', overload: 'keep', frameBudgetMs: '' },
+    'facefusion-config': {
+      name: '',
+      device: 'auto',
+      threads: 0,
+      spinWait: false,
+      modelsDir: '',
+      frameBudgetMB: 512,
+      tokenTtl: 300,
+      storeWait: 10,
+      maxImageMP: 64,
+      allowSvg: false,
+      allowedFolders: '',
+      allowedHosts: '',
+      overload: 'keep',
+      frameBudgetMs: '',
+    },
     'face-token': { name: '', config: '', source: '', blendRatio: '', faceSelector: '', scoreThreshold: '', maxFaces: '', queueSize: 10 },
     'face-detect': stage({ model: '', scoreThreshold: '', maxFaces: '', tiling: '', minFace: '', scanInterval: '' }),
     'face-landmark': stage({ model: '' }),
@@ -41,7 +56,20 @@
     'face-worker': { name: '', config: '', queue: '', concurrency: 1 },
     'face-library': { name: '', path: '', thumbnails: false, collectUnknown: false, unknownMax: 50, unknownDays: 7 },
     'face-enrol': { name: '', config: '', library: '', faceChoice: '', queueSize: 10 },
-    'face-recognize': { name: '', config: '', library: '', threshold: 0.55, camera: '', snapshot: 'off', topic: 'facefusion', holdFrames: 25, unknownAfter: 3, queueSize: 10, dropWhenBusy: false, releaseFrames: false },
-    'face-forget': { name: '', library: '' }
+    'face-recognize': {
+      name: '',
+      config: '',
+      library: '',
+      threshold: 0.55,
+      camera: '',
+      snapshot: 'off',
+      topic: 'facefusion',
+      holdFrames: 25,
+      unknownAfter: 3,
+      queueSize: 10,
+      dropWhenBusy: false,
+      releaseFrames: false,
+    },
+    'face-forget': { name: '', library: '' },
   };
 });

@@ -29,10 +29,37 @@
 
   var STEPS = {
     // 0.1.0 → 0.2: "release" said neither what nor when; it frees the token's pictures once encoded / packed.
-    'face-image': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }],
-    'face-pack': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }],
+    'face-image': [
+      {
+        to: 2,
+        removes: ['release'],
+        note: 'release → releaseFrames',
+        up: function (n) {
+          rename(n, 'release', 'releaseFrames');
+        },
+      },
+    ],
+    'face-pack': [
+      {
+        to: 2,
+        removes: ['release'],
+        note: 'release → releaseFrames',
+        up: function (n) {
+          rename(n, 'release', 'releaseFrames');
+        },
+      },
+    ],
     // Before it took the name face image and face pack use for the same choice.
-    'face-recognize': [{ to: 2, removes: ['release'], note: 'release → releaseFrames', up: function (n) { rename(n, 'release', 'releaseFrames'); } }]
+    'face-recognize': [
+      {
+        to: 2,
+        removes: ['release'],
+        note: 'release → releaseFrames',
+        up: function (n) {
+          rename(n, 'release', 'releaseFrames');
+        },
+      },
+    ],
   };
 
   /** The version a node of `type` is saved with now. */
@@ -50,7 +77,11 @@
   /** Fields older versions of `type` saved that the current one does not. */
   function legacyFields(type) {
     var out = [];
-    (STEPS[type] || []).forEach(function (step) { (step.removes || []).forEach(function (f) { if (out.indexOf(f) < 0) out.push(f); }); });
+    (STEPS[type] || []).forEach(function (step) {
+      (step.removes || []).forEach(function (f) {
+        if (out.indexOf(f) < 0) out.push(f);
+      });
+    });
     return out;
   }
 

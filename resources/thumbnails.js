@@ -53,7 +53,9 @@
   });
   // The view rebuilds node shapes when a tab is shown or a node is edited.
   ['workspace:change', 'flows:loaded', 'editor:save', 'nodes:change'].forEach(function (event) {
-    RED.events.on(event, function () { setTimeout(drawAll, 50); });
+    RED.events.on(event, function () {
+      setTimeout(drawAll, 50);
+    });
   });
 
   window.facefusionThumbnails = { draw: draw, latest: latest };

@@ -21,7 +21,13 @@ const demoId = (id) => `fd${id.slice(2)}`;
 
 function buildDemoFlows(root = ROOT) {
   const nodes = [
-    { id: TAB, type: 'tab', label: 'FaceFusion demo', disabled: false, info: 'Press the button of a "sample" inject: the result appears under the face image node. More examples: menu → Import → Examples → node-red-contrib-facefusion.' },
+    {
+      id: TAB,
+      type: 'tab',
+      label: 'FaceFusion demo',
+      disabled: false,
+      info: 'Press the button of a "sample" inject: the result appears under the face image node. More examples: menu → Import → Examples → node-red-contrib-facefusion.',
+    },
   ];
   for (const { file, dy } of DEMO) {
     for (const n of JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'))) {

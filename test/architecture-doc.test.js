@@ -40,7 +40,10 @@ describe('docs/ARCHITECTURE.md', () => {
   });
 
   it('names every top-level file of src/runtime', () => {
-    const files = fs.readdirSync(path.join(SRC, 'runtime')).filter((f) => f.endsWith('.ts')).map((f) => `runtime/${f}`);
+    const files = fs
+      .readdirSync(path.join(SRC, 'runtime'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `runtime/${f}`);
     assert.ok(files.includes('runtime/runtime.ts'), 'the source tree was found');
     const missing = files.filter((f) => !spans.has(f));
     assert.deepStrictEqual(missing, [], `docs/ARCHITECTURE.md must name each top-level runtime file and what it owns; missing: ${missing.map((f) => `\`${f}\``).join(', ')}`);

@@ -10,24 +10,46 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const sharp = require('sharp');
-const { blurRasterRegion, blurRasterRegions, pixelateRasterRegion, restoreOutsideEllipses, gaussianBlurRegion, frameRaster, blurGroups, blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, chromaRect, Scratch, rgbToYuv, yuvLayout, expandBox, clipRect } = require('../dist/runtime/internal');
+const {
+  blurRasterRegion,
+  blurRasterRegions,
+  pixelateRasterRegion,
+  restoreOutsideEllipses,
+  gaussianBlurRegion,
+  frameRaster,
+  blurGroups,
+  blurYuvRegionInPlace,
+  blurYuvRegionsInPlace,
+  pixelateYuvRegionInPlace,
+  fillYuvRegionInPlace,
+  chromaRect,
+  Scratch,
+  rgbToYuv,
+  yuvLayout,
+  expandBox,
+  clipRect,
+} = require('../dist/runtime/internal');
 const { createRuntime } = require('../dist/runtime');
 const { MEDIA } = require('./helpers/fixtures');
 
 /** n face boxes of minSize–maxSize px at seeded random places, enlarged by 0.2 as the blur stage does (they overlap). */
 function crowd(n, width, height, minSize, maxSize, seed = 7) {
   let s = seed;
-  const random = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, () => {
-    const w = minSize + random() * (maxSize - minSize), h = w * 1.2;
-    const x = random() * (width - w), y = random() * (height - h);
+    const w = minSize + random() * (maxSize - minSize),
+      h = w * 1.2;
+    const x = random() * (width - w),
+      y = random() * (height - h);
     return expandBox([x, y, x + w, y + h], 0.2, width, height);
   });
 }
 
 /** Mean and max |a − b| over a rect of two rasters of the same layout. */
 function difference(a, b, raster, rect) {
-  let max = 0, sum = 0, n = 0;
+  let max = 0,
+    sum = 0,
+    n = 0;
   for (let y = rect.y; y < rect.y + rect.height; y++) {
     for (let p = raster.offset + (y * raster.width + rect.x) * raster.channels, end = p + rect.width * raster.channels; p < end; p++, n++) {
       const d = Math.abs(a[p] - b[p]);
@@ -98,7 +120,11 @@ describe('privacy blur kernels (issue 23)', function () {
     for (const sigma of [4, 11, 30]) {
       const whole = { ...plane, data: new Uint8Array(plane.data) };
       blurRasterRegion(whole, { x: 0, y: 0, width: plane.width, height: plane.height }, sigma);
-      for (const rect of [{ x: 0, y: 0, width: 83, height: 97 }, { x: 611, y: 257, width: 71, height: 85 }, { x: plane.width - 65, y: plane.height - 49, width: 65, height: 49 }]) {
+      for (const rect of [
+        { x: 0, y: 0, width: 83, height: 97 },
+        { x: 611, y: 257, width: 71, height: 85 },
+        { x: plane.width - 65, y: plane.height - 49, width: 65, height: 49 },
+      ]) {
         const part = { ...plane, data: new Uint8Array(plane.data) };
         blurRasterRegion(part, rect, sigma);
         const d = difference(part.data, whole.data, plane, rect);
@@ -114,18 +140,32 @@ describe('privacy blur kernels (issue 23)', function () {
     const far = { x: 400, y: 100, width: 60, height: 72 };
     const below = { x: 160, y: 300, width: 60, height: 72 }; // overlaps nothing
     const groups = blurGroups([face, held, neighbour, far, below], [8, 9.5, 8.5, 8, 8]);
-    assert.deepStrictEqual(groups.map((g) => g.members), [[0, 1, 2], [3], [4]]);
-    assert.deepStrictEqual(groups.map((g) => g.sigma), [9.5, 8, 8]);
+    assert.deepStrictEqual(
+      groups.map((g) => g.members),
+      [[0, 1, 2], [3], [4]],
+    );
+    assert.deepStrictEqual(
+      groups.map((g) => g.sigma),
+      [9.5, 8, 8],
+    );
     // A small face barely touching a big one's corner: one blur of the bounding box would read
     // far more than the two apart, so they stay apart (each its own σ).
-    const big = { x: 0, y: 0, width: 400, height: 400 }, corner = { x: 398, y: 398, width: 40, height: 40 };
-    assert.deepStrictEqual(blurGroups([big, corner], [60, 6]).map((g) => g.members), [[0], [1]]);
+    const big = { x: 0, y: 0, width: 400, height: 400 },
+      corner = { x: 398, y: 398, width: 40, height: 40 };
+    assert.deepStrictEqual(
+      blurGroups([big, corner], [60, 6]).map((g) => g.members),
+      [[0], [1]],
+    );
     assert.deepStrictEqual(blurGroups([], []), []);
   });
 
-  it('a union blur writes the union only, each sample once, equal to the bounding box\'s blur there; one rect is the region blur', function () {
+  it("a union blur writes the union only, each sample once, equal to the bounding box's blur there; one rect is the region blur", function () {
     const plane = { data: new Uint8Array(picture.data.filter((_, i) => i % 3 === 2)), offset: 0, width: picture.width, height: picture.height, channels: 1 };
-    const rects = [{ x: 300, y: 200, width: 80, height: 96 }, { x: 350, y: 250, width: 80, height: 96 }, { x: 296, y: 320, width: 30, height: 30 }];
+    const rects = [
+      { x: 300, y: 200, width: 80, height: 96 },
+      { x: 350, y: 250, width: 80, height: 96 },
+      { x: 296, y: 320, width: 30, height: 30 },
+    ];
     const box = { x: 296, y: 200, width: 134, height: 150 };
     for (const sigma of [1.5, 6, 14]) {
       const union = { ...plane, data: new Uint8Array(plane.data) };
@@ -145,14 +185,21 @@ describe('privacy blur kernels (issue 23)', function () {
   it('pixelate of a one-channel plane equals the plain block means, with the grid anchored before the region', function () {
     const plane = { data: new Uint8Array(picture.data.filter((_, i) => i % 3 === 0)), offset: 0, width: picture.width, height: picture.height, channels: 1 };
     const rect = { x: 301, y: 203, width: 61, height: 47 };
-    for (const [block, ax, ay] of [[6, 300, 202], [5, 301, 203], [16, 290, 190], [1, 301, 203]]) {
+    for (const [block, ax, ay] of [
+      [6, 300, 202],
+      [5, 301, 203],
+      [16, 290, 190],
+      [1, 301, 203],
+    ]) {
       const out = { ...plane, data: new Uint8Array(plane.data) };
       pixelateRasterRegion(out, rect, block, ax, ay, new Scratch());
       for (let by = ay; by < rect.y + rect.height; by += block) {
         for (let bx = ax; bx < rect.x + rect.width; bx += block) {
           const cell = clipRect({ x: bx, y: by, width: block, height: block }, plane.width, plane.height);
-          const x0 = Math.max(cell.x, rect.x), x1 = Math.min(cell.x + cell.width, rect.x + rect.width);
-          const y0 = Math.max(cell.y, rect.y), y1 = Math.min(cell.y + cell.height, rect.y + rect.height);
+          const x0 = Math.max(cell.x, rect.x),
+            x1 = Math.min(cell.x + cell.width, rect.x + rect.width);
+          const y0 = Math.max(cell.y, rect.y),
+            y1 = Math.min(cell.y + cell.height, rect.y + rect.height);
           if (x1 <= x0 || y1 <= y0) continue;
           let sum = 0;
           for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += plane.data[y * plane.width + x];
@@ -238,7 +285,9 @@ describe('privacy blur kernels (issue 23)', function () {
     try {
       fn();
     } finally {
-      names.forEach((name, i) => { globalThis[name] = saved[i]; });
+      names.forEach((name, i) => {
+        globalThis[name] = saved[i];
+      });
     }
     return buffers;
   }
@@ -247,7 +296,10 @@ describe('privacy blur kernels (issue 23)', function () {
     const yuv = rgbToYuv(picture);
     const rects = crowd(60, picture.width, picture.height, 20, 120, 3);
     const scratch = new Scratch();
-    const copies = () => [{ ...yuv, data: new Uint8Array(yuv.data) }, { ...picture, data: new Uint8Array(picture.data) }];
+    const copies = () => [
+      { ...yuv, data: new Uint8Array(yuv.data) },
+      { ...picture, data: new Uint8Array(picture.data) },
+    ];
     const pass = (strength, [f, rgb]) => {
       for (const r of rects) {
         const size = Math.max(r.width, r.height);
@@ -278,7 +330,8 @@ describe('privacy blur kernels (issue 23)', function () {
     dirty.int32('blur.rows', 64).fill(5000);
     dirty.float64('pixelate.sums', 1 << 12).fill(1e9);
     dirty.uint8('yuv.edge', 1 << 12).fill(201);
-    const [f1] = copies(), [f2] = copies();
+    const [f1] = copies(),
+      [f2] = copies();
     for (const r of rects.slice(0, 20)) {
       blurYuvRegionInPlace(f1, r, 9.5, { scratch: dirty });
       blurYuvRegionInPlace(f2, r, 9.5);
@@ -288,10 +341,14 @@ describe('privacy blur kernels (issue 23)', function () {
     assert.ok(Buffer.from(f1.data).equals(Buffer.from(f2.data)));
   });
 
-  describe('through the runtime\'s blur stage', function () {
+  describe("through the runtime's blur stage", function () {
     let rt;
-    before(() => { rt = createRuntime({ sweepIntervalMs: 0 }); });
-    after(async () => { await rt.close(); });
+    before(() => {
+      rt = createRuntime({ sweepIntervalMs: 0 });
+    });
+    after(async () => {
+      await rt.close();
+    });
 
     it('a face and an overlapping box of the same face (a held one) are blurred once, together, at the larger σ', async function () {
       const token = await rt.createToken({ target: fs.readFileSync(path.join(MEDIA, 'fr_two_people.jpg')), operations: [] });
@@ -299,7 +356,11 @@ describe('privacy blur kernels (issue 23)', function () {
       const yuv = rgbToYuv(frame);
       const yuvRef = rt.store.put(yuv, { owner: token.request_id });
       try {
-        const faces = [{ bbox: [200, 40, 400, 270], score: 0.9 }, { bbox: [210, 52, 415, 285], score: 0.9 }, { bbox: [760, 40, 960, 270], score: 0.9 }];
+        const faces = [
+          { bbox: [200, 40, 400, 270], score: 0.9 },
+          { bbox: [210, 52, 415, 285], score: 0.9 },
+          { bbox: [760, 40, 960, 270], score: 0.9 },
+        ];
         const t = rt.acceptToken(JSON.parse(JSON.stringify({ ...token, target: { ...token.target, frame: yuvRef }, faces })));
         const out = await rt.process('blur', t, { force: true });
         const got = Buffer.from(rt.store.pixels(out.target.frame).data);
@@ -320,7 +381,7 @@ describe('privacy blur kernels (issue 23)', function () {
       }
     });
 
-    it('30 faces on a YUV frame: the runtime\'s arena stops growing, and gives the bytes of a stage without an arena', async function () {
+    it("30 faces on a YUV frame: the runtime's arena stops growing, and gives the bytes of a stage without an arena", async function () {
       const { blur } = require('../dist/runtime/internal');
       const token = await rt.createToken({ target: fs.readFileSync(path.join(MEDIA, 'fr_two_people.jpg')), operations: [] });
       const frame = rt.frame(token.target.frame);

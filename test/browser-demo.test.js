@@ -18,8 +18,12 @@ const DOCS = path.join(ROOT, 'docs', 'images');
 describe('npm start on a fresh clone: the demo tab', function () {
   this.timeout(180000);
   let tmp;
-  beforeEach(function () { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-demo-')); });
-  afterEach(function () { fs.rmSync(tmp, { recursive: true, force: true }); });
+  beforeEach(function () {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-demo-'));
+  });
+  afterEach(function () {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
 
   it('is written on first start only: an existing flows file is never touched', function () {
     assert.strictEqual(seedFlows(tmp), true);
@@ -35,8 +39,11 @@ describe('npm start on a fresh clone: the demo tab', function () {
     const exampleIds = new Set();
     for (const f of fs.readdirSync(path.join(ROOT, 'examples'))) for (const n of JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', f), 'utf8'))) exampleIds.add(n.id);
     for (const n of demo) if (n.id !== CONFIG) assert.ok(!exampleIds.has(n.id), `demo id ${n.id} is also an example id`);
-    assert.deepStrictEqual(demo.filter((n) => n.type === 'facefusion-config').map((n) => n.id), [CONFIG]);
-    assert.ok(exampleIds.has(CONFIG), 'the examples use the demo\'s runtime');
+    assert.deepStrictEqual(
+      demo.filter((n) => n.type === 'facefusion-config').map((n) => n.id),
+      [CONFIG],
+    );
+    assert.ok(exampleIds.has(CONFIG), "the examples use the demo's runtime");
     const ids = new Set(demo.map((n) => n.id));
     for (const n of demo) for (const out of n.wires || []) for (const t of out) assert.ok(ids.has(t), `${n.id} → ${t}`);
   });
@@ -64,17 +71,27 @@ describe('npm start on a fresh clone: the demo tab', function () {
         await page.click(`[id="${sample.id}"] .red-ui-flow-node-button`);
       }
       for (const image of images) {
-        await waitFor(() => page.evaluate((id) => !!document.querySelector(`[id="ff-thumb-${id}"] image`), image.id), 60000, () => `the thumbnail under face image ${image.id}:\n${red.log.slice(-2000)}`);
+        await waitFor(
+          () => page.evaluate((id) => !!document.querySelector(`[id="ff-thumb-${id}"] image`), image.id),
+          60000,
+          () => `the thumbnail under face image ${image.id}:\n${red.log.slice(-2000)}`,
+        );
         const box = await page.locator(`[id="ff-thumb-${image.id}"] image`).boundingBox();
         assert.ok(box.width >= 100 && box.height >= 100, `thumbnail drawn ${box.width}×${box.height}`);
       }
       assert.ok(!/\[error\]/.test(red.log), red.log);
-      await page.evaluate(() => { window.RED.view.select({ nodes: [] }); document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()); window.RED.menu.setSelected('menu-item-sidebar', false); });
+      await page.evaluate(() => {
+        window.RED.view.select({ nodes: [] });
+        document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove());
+        window.RED.menu.setSelected('menu-item-sidebar', false);
+      });
       await page.waitForTimeout(800);
       const area = await page.evaluate(() => {
         const boxes = [...document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node, #red-ui-workspace-chart .red-ui-flow-node-status-group, #red-ui-workspace-chart .ff-thumbnail')]
-          .map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0);
-        const x = Math.min(...boxes.map((r) => r.left)), y = Math.min(...boxes.map((r) => r.top));
+          .map((el) => el.getBoundingClientRect())
+          .filter((r) => r.width > 0);
+        const x = Math.min(...boxes.map((r) => r.left)),
+          y = Math.min(...boxes.map((r) => r.top));
         return { x: Math.max(0, x - 16), y: Math.max(0, y - 16), right: Math.max(...boxes.map((r) => r.right)) + 16, bottom: Math.max(...boxes.map((r) => r.bottom)) + 16 };
       });
       fs.mkdirSync(ARTIFACTS, { recursive: true });

@@ -61,7 +61,10 @@ describe('editor in a real browser', function () {
     const bytes = fs.readFileSync(output);
     assert.deepStrictEqual([...bytes.subarray(0, 2)], [0xff, 0xd8]);
 
-    await page.evaluate(() => { window.RED.view.select({ nodes: [] }); document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()); });
+    await page.evaluate(() => {
+      window.RED.view.select({ nodes: [] });
+      document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove());
+    });
     await page.waitForTimeout(1000); // statuses update over the websocket
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     // Hide the sidebar so the whole flow fits, then shoot just the area the nodes and statuses cover.
@@ -69,8 +72,10 @@ describe('editor in a real browser', function () {
     await page.waitForTimeout(300);
     const area = await page.evaluate(() => {
       const boxes = [...document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node, #red-ui-workspace-chart .red-ui-flow-node-status-group')]
-        .map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0);
-      const x = Math.min(...boxes.map((r) => r.left)), y = Math.min(...boxes.map((r) => r.top));
+        .map((el) => el.getBoundingClientRect())
+        .filter((r) => r.width > 0);
+      const x = Math.min(...boxes.map((r) => r.left)),
+        y = Math.min(...boxes.map((r) => r.top));
       return { x: Math.max(0, x - 20), y: Math.max(0, y - 20), right: Math.max(...boxes.map((r) => r.right)) + 20, bottom: Math.max(...boxes.map((r) => r.bottom)) + 20 };
     });
     await page.screenshot({ path: path.join(ARTIFACTS, 'flow.png'), clip: { x: area.x, y: area.y, width: area.right - area.x, height: area.bottom - area.y } });
@@ -82,8 +87,14 @@ describe('editor in a real browser', function () {
       await require('sharp')(bytes).resize({ width: 480 }).jpeg({ quality: 80 }).toFile(path.join(DOCS, 'example-swap-output.jpg'));
     }
     const statuses = await page.locator('.red-ui-flow-node-status-label').allTextContents();
-    assert.ok(statuses.some((s) => /face.*ms/.test(s)), `stage statuses shown: ${statuses.join(' | ')}`);
-    assert.ok(statuses.some((s) => /^token \+ source/.test(s)), `face-token shows its own result, not a late "ready": ${statuses.join(' | ')}`);
+    assert.ok(
+      statuses.some((s) => /face.*ms/.test(s)),
+      `stage statuses shown: ${statuses.join(' | ')}`,
+    );
+    assert.ok(
+      statuses.some((s) => /^token \+ source/.test(s)),
+      `face-token shows its own result, not a late "ready": ${statuses.join(' | ')}`,
+    );
   });
 
   it('the face-swap dialog offers the swapper models with their licence (shared editor resource)', async function () {
@@ -91,11 +102,30 @@ describe('editor in a real browser', function () {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="face-swap"]', { timeout: 60000 });
     // The deployed flow of the first test is in the workspace: open its face-swap node.
-    await page.waitForFunction(() => { let found = false; window.RED.nodes.eachNode((n) => { if (n.type === 'face-swap') found = true; }); return found; }, null, { timeout: 30000 });
-    await page.evaluate(() => { let swap; window.RED.nodes.eachNode((n) => { if (n.type === 'face-swap') swap = n; }); window.RED.editor.edit(swap); });
+    await page.waitForFunction(
+      () => {
+        let found = false;
+        window.RED.nodes.eachNode((n) => {
+          if (n.type === 'face-swap') found = true;
+        });
+        return found;
+      },
+      null,
+      { timeout: 30000 },
+    );
+    await page.evaluate(() => {
+      let swap;
+      window.RED.nodes.eachNode((n) => {
+        if (n.type === 'face-swap') swap = n;
+      });
+      window.RED.editor.edit(swap);
+    });
     await page.waitForSelector('#node-input-model-models option', { state: 'attached', timeout: 30000 });
     const options = await page.locator('#node-input-model-models option').evaluateAll((os) => os.map((o) => o.value + ' ' + o.textContent));
-    assert.ok(options.some((o) => /^inswapper_128 .*licence non-commercial/i.test(o)), `swapper models listed: ${options.join(' | ')}`);
+    assert.ok(
+      options.some((o) => /^inswapper_128 .*licence non-commercial/i.test(o)),
+      `swapper models listed: ${options.join(' | ')}`,
+    );
     assert.ok(!options.some((o) => /^fr_detect /.test(o)), 'only models of the swapper role');
     assert.match(await page.locator('.ff-model-info').first().textContent(), /embedded landmark swap/);
     await page.fill('#node-input-model', 'inswapper_128');

@@ -30,15 +30,29 @@ describe('editor dialogs and help in a real browser', function () {
     page = await openEditor(browser, red.port);
     // One node of every type, saved with nothing but its id, type and runtime: as a flow saved
     // before any of the newer fields existed.
-    await page.evaluate(({ types, ids }) => {
-      const z = window.RED.workspaces.active();
-      const nodes = Object.entries(ids).map(([type, id]) => ({ id, type }));
-      types.filter((t) => !ids[t]).forEach((type, i) => {
-        nodes.push({ id: `ffnode${String(i).padStart(10, '0')}`, type, z, config: ids['facefusion-config'], library: ids['face-library'], x: 150 + 200 * (i % 4), y: 60 + 60 * Math.floor(i / 4), wires: [] });
-      });
-      window.RED.nodes.import(nodes);
-      window.RED.view.redraw(true);
-    }, { types: TYPES, ids: CONFIG_IDS });
+    await page.evaluate(
+      ({ types, ids }) => {
+        const z = window.RED.workspaces.active();
+        const nodes = Object.entries(ids).map(([type, id]) => ({ id, type }));
+        types
+          .filter((t) => !ids[t])
+          .forEach((type, i) => {
+            nodes.push({
+              id: `ffnode${String(i).padStart(10, '0')}`,
+              type,
+              z,
+              config: ids['facefusion-config'],
+              library: ids['face-library'],
+              x: 150 + 200 * (i % 4),
+              y: 60 + 60 * Math.floor(i / 4),
+              wires: [],
+            });
+          });
+        window.RED.nodes.import(nodes);
+        window.RED.view.redraw(true);
+      },
+      { types: TYPES, ids: CONFIG_IDS },
+    );
   });
 
   after(async function () {
@@ -52,15 +66,20 @@ describe('editor dialogs and help in a real browser', function () {
   }
 
   async function openDialog(type) {
-    await page.evaluate(({ t, ids }) => {
-      if (ids[t]) {
-        window.RED.editor.editConfig('', t, ids[t]);
-        return;
-      }
-      let node;
-      window.RED.nodes.eachNode((n) => { if (n.type === t) node = n; });
-      window.RED.editor.edit(node);
-    }, { t: type, ids: CONFIG_IDS });
+    await page.evaluate(
+      ({ t, ids }) => {
+        if (ids[t]) {
+          window.RED.editor.editConfig('', t, ids[t]);
+          return;
+        }
+        let node;
+        window.RED.nodes.eachNode((n) => {
+          if (n.type === t) node = n;
+        });
+        window.RED.editor.edit(node);
+      },
+      { t: type, ids: CONFIG_IDS },
+    );
     await page.waitForSelector(CONFIG_TYPES.includes(type) ? '#node-config-dialog-edit-form' : '#dialog-form', { timeout: 10000 });
     await page.waitForTimeout(300); // the tray slides in; widths settle
   }
@@ -79,15 +98,21 @@ describe('editor dialogs and help in a real browser', function () {
       const messages = JSON.parse(fs.readFileSync(path.join(ROOT, 'src', 'nodes', 'locales', 'en-US', `${type}.json`), 'utf8'))[type];
       if (!messages) problems.push(`${type}.json has no "${type}" section`);
     }
-    const labels = await page.evaluate(([types, configTypes]) => types.filter((t) => !configTypes.includes(t)).map((t) => {
-      const def = window.RED.nodes.getType(t);
-      return [t, typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel];
-    }), [TYPES, CONFIG_TYPES]);
+    const labels = await page.evaluate(
+      ([types, configTypes]) =>
+        types
+          .filter((t) => !configTypes.includes(t))
+          .map((t) => {
+            const def = window.RED.nodes.getType(t);
+            return [t, typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel];
+          }),
+      [TYPES, CONFIG_TYPES],
+    );
     for (const [type, label] of labels) if (!label || /\./.test(label)) problems.push(`${type}: palette label ${JSON.stringify(label)}`);
     assert.deepStrictEqual(problems, []);
   });
 
-  it('every node\'s help renders its Inputs and Outputs as property lists', async function () {
+  it("every node's help renders its Inputs and Outputs as property lists", async function () {
     const problems = [];
     for (const type of TYPES) {
       const result = await page.evaluate((t) => {
@@ -117,7 +142,7 @@ describe('editor dialogs and help in a real browser', function () {
     assert.deepStrictEqual(problems, []);
   });
 
-  it('every dialog shows the runtime\'s defaults (one table) for a node saved without them, and no option is cut off', async function () {
+  it("every dialog shows the runtime's defaults (one table) for a node saved without them, and no option is cut off", async function () {
     const problems = [];
     for (const type of TYPES) {
       // One source: the editor's `defaults`, the table file and the runtime's reading of it.
@@ -136,18 +161,22 @@ describe('editor dialogs and help in a real browser', function () {
 
       await openDialog(type);
       const prefix = CONFIG_TYPES.includes(type) ? 'node-config-input' : 'node-input';
-      const shown = await page.evaluate(({ keys, prefix: p }) => {
-        const out = {};
-        for (const key of keys) {
-          const el = document.getElementById(`${p}-${key}`);
-          out[key] = !el ? { missing: true } : el.type === 'checkbox' ? el.checked : el.value;
-        }
-        return out;
-      }, { keys: Object.keys(TABLE[type]).filter((k) => k !== 'config' && k !== 'queue' && k !== 'library'), prefix });
+      const shown = await page.evaluate(
+        ({ keys, prefix: p }) => {
+          const out = {};
+          for (const key of keys) {
+            const el = document.getElementById(`${p}-${key}`);
+            out[key] = !el ? { missing: true } : el.type === 'checkbox' ? el.checked : el.value;
+          }
+          return out;
+        },
+        { keys: Object.keys(TABLE[type]).filter((k) => k !== 'config' && k !== 'queue' && k !== 'library'), prefix },
+      );
       for (const [key, value] of Object.entries(shown)) {
         const expected = TABLE[type][key];
         if (value && value.missing) problems.push(`${type}.${key}: a default without a dialog row`);
-        else if (typeof expected === 'boolean' ? value !== expected : value !== String(expected)) problems.push(`${type}.${key}: dialog shows ${JSON.stringify(value)}, the runtime uses ${JSON.stringify(expected)}`);
+        else if (typeof expected === 'boolean' ? value !== expected : value !== String(expected))
+          problems.push(`${type}.${key}: dialog shows ${JSON.stringify(value)}, the runtime uses ${JSON.stringify(expected)}`);
       }
       const cut = await page.evaluate(() => {
         const ctx = document.createElement('canvas').getContext('2d');
@@ -173,13 +202,23 @@ describe('editor dialogs and help in a real browser', function () {
         for (let n = walker.nextNode(); n; n = walker.nextNode()) {
           const text = n.textContent.trim();
           // Left out: what code fills in (Node-RED's config node select; the model picker's list and info and the models table, written with RED._).
-          if (!text || n.parentElement.closest('script, style, datalist, .ff-model-info, select[id$="-config"], select[id$="-queue"], select[id$="-library"], #facefusion-config-models, #facefusion-config-error')) continue;
+          if (
+            !text ||
+            n.parentElement.closest('script, style, datalist, .ff-model-info, select[id$="-config"], select[id$="-queue"], select[id$="-library"], #facefusion-config-models, #facefusion-config-error')
+          )
+            continue;
           if (!n.parentElement.closest('[data-i18n]')) out.push(text.slice(0, 60));
         }
         return out;
       });
       for (const u of untranslated) problems.push(`${type}: text not from a message: "${u}"`);
-      const keys = await page.evaluate(() => [...document.querySelectorAll('#dialog-form [data-i18n], #node-config-dialog-edit-form [data-i18n]')].map((e) => ({ key: e.getAttribute('data-i18n'), text: e.textContent.trim(), placeholder: e.getAttribute('placeholder') })));
+      const keys = await page.evaluate(() =>
+        [...document.querySelectorAll('#dialog-form [data-i18n], #node-config-dialog-edit-form [data-i18n]')].map((e) => ({
+          key: e.getAttribute('data-i18n'),
+          text: e.textContent.trim(),
+          placeholder: e.getAttribute('placeholder'),
+        })),
+      );
       for (const k of keys) {
         // A message that is missing shows its key: "face-blur.label.mode".
         if (/\.(label|hint|option|tip|placeholder|ff)\./.test(k.text) || /\.(placeholder)\./.test(k.placeholder || '')) problems.push(`${type}: message missing for ${k.key}`);
@@ -189,20 +228,32 @@ describe('editor dialogs and help in a real browser', function () {
     assert.deepStrictEqual(problems, []);
   });
 
-  it('a stage node\'s Output 2 box gives it a second output port, and unticking takes it away', async function () {
+  it("a stage node's Output 2 box gives it a second output port, and unticking takes it away", async function () {
     await openDialog('face-blur');
     await page.click('#node-input-failureOutput');
     assert.strictEqual(await page.$eval('#node-input-outputs', (el) => el.value), '2');
     await page.evaluate(() => $('#node-dialog-ok').trigger('click'));
     await page.waitForTimeout(300);
-    const ports = await page.evaluate(() => { let n; window.RED.nodes.eachNode((x) => { if (x.type === 'face-blur') n = x; }); return [n.outputs, n.failureOutput]; });
+    const ports = await page.evaluate(() => {
+      let n;
+      window.RED.nodes.eachNode((x) => {
+        if (x.type === 'face-blur') n = x;
+      });
+      return [n.outputs, n.failureOutput];
+    });
     assert.deepStrictEqual(ports, [2, true]);
     await openDialog('face-blur');
     await page.click('#node-input-failureOutput');
     assert.strictEqual(await page.$eval('#node-input-outputs', (el) => el.value), '1');
     await page.evaluate(() => $('#node-dialog-ok').trigger('click'));
     await page.waitForTimeout(300);
-    const after = await page.evaluate(() => { let n; window.RED.nodes.eachNode((x) => { if (x.type === 'face-blur') n = x; }); return [n.outputs, n.failureOutput]; });
+    const after = await page.evaluate(() => {
+      let n;
+      window.RED.nodes.eachNode((x) => {
+        if (x.type === 'face-blur') n = x;
+      });
+      return [n.outputs, n.failureOutput];
+    });
     assert.deepStrictEqual(after, [1, false]);
   });
 
@@ -230,8 +281,18 @@ describe('editor dialogs and help in a real browser', function () {
       await row.locator('button', { hasText: 'fetch' }).click();
       await confirm.waitFor({ timeout: 5000 });
       await page.locator('.red-ui-notification button', { hasText: 'Accept licence' }).click();
-      await page.waitForFunction(() => { const e = document.getElementById('facefusion-config-error'); return e && e.offsetParent && e.textContent; }, null, { timeout: 10000 });
-      assert.deepStrictEqual(posts.map((p) => [p.id, p.acceptLicense]), [['inswapper_128', model.license]]);
+      await page.waitForFunction(
+        () => {
+          const e = document.getElementById('facefusion-config-error');
+          return e && e.offsetParent && e.textContent;
+        },
+        null,
+        { timeout: 10000 },
+      );
+      assert.deepStrictEqual(
+        posts.map((p) => [p.id, p.acceptLicense]),
+        [['inswapper_128', model.license]],
+      );
       assert.match(await page.locator('#facefusion-config-error').textContent(), /inswapper_128 failed: getaddrinfo ENOTFOUND/);
       await closeDialog();
     } finally {
@@ -256,19 +317,37 @@ describe('editor dialogs and help in a real browser', function () {
       await page.unroute('**/facefusion/models?*');
     }
   });
-  it('the faces sidebar tab lists a deployed library\'s people with their pictures, renames and deletes them', async function () {
+  it("the faces sidebar tab lists a deployed library's people with their pictures, renames and deletes them", async function () {
     const { FaceLibrary } = require(path.join(ROOT, 'dist', 'runtime', 'internal'));
     const sharp = require('sharp');
     const db = path.join(red.userDir, 'sidebar-library.db');
-    const unit = (k) => { const v = Array.from({ length: 512 }, (_, i) => Math.sin((i + 1) * k)); const n = Math.hypot(...v); return v.map((x) => x / n); };
+    const unit = (k) => {
+      const v = Array.from({ length: 512 }, (_, i) => Math.sin((i + 1) * k));
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
     const lib = new FaceLibrary(db);
-    lib.enrol('Barack Obama', { embedding: unit(1.1), embedding_model: 'fr_feature' }, { thumbnail: await sharp(path.join(ROOT, 'samples', 'obama.jpg')).resize(96).jpeg().toBuffer() });
+    lib.enrol(
+      'Barack Obama',
+      { embedding: unit(1.1), embedding_model: 'fr_feature' },
+      {
+        thumbnail: await sharp(path.join(ROOT, 'samples', 'obama.jpg'))
+          .resize(96)
+          .jpeg()
+          .toBuffer(),
+      },
+    );
     lib.enrol('Joe Biden', { embedding: unit(2.3), embedding_model: 'fr_feature' });
     await lib.close();
     const res = await fetch(`http://127.0.0.1:${red.port}/flows`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
-      body: JSON.stringify({ flows: [{ id: 'sbtab', type: 'tab', label: 'library' }, { id: 'sblib', type: 'face-library', name: 'people', path: db, thumbnails: true }] }),
+      body: JSON.stringify({
+        flows: [
+          { id: 'sbtab', type: 'tab', label: 'library' },
+          { id: 'sblib', type: 'face-library', name: 'people', path: db, thumbnails: true },
+        ],
+      }),
     });
     assert.strictEqual(res.status, 200, await res.text());
     // The deploy answers before the nodes start: the tab is opened once the library is there.

@@ -14,7 +14,10 @@ const { buildDemoFlows } = require('../scripts/demo-flows');
 const M = require('../resources/node-migrations.js');
 
 const MODULE = require('../package.json').name;
-const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
+const EXAMPLES = fs
+  .readdirSync(path.join(ROOT, 'examples'))
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 /** Imports one example the way menu → Import → Examples → <file> → Import does; resolves with what happened. */
 async function importExample(page, file) {
@@ -31,13 +34,18 @@ async function importExample(page, file) {
   await page.locator('#red-ui-clipboard-dialog-ok').click();
   // Either it imports at once, or Node-RED asks about nodes that already exist.
   const viewNodes = page.locator('.red-ui-notification button', { hasText: /View nodes/ });
-  const conflict = await viewNodes.waitFor({ state: 'visible', timeout: 4000 }).then(() => true, () => false);
+  const conflict = await viewNodes.waitFor({ state: 'visible', timeout: 4000 }).then(
+    () => true,
+    () => false,
+  );
   let skipped = [];
   if (conflict) {
     await viewNodes.click();
     const importSelected = page.locator('#red-ui-clipboard-dialog-import-conflict');
     await importSelected.waitFor({ state: 'visible', timeout: 10000 });
-    skipped = await page.$$eval('#red-ui-clipboard-dialog-import-conflicts-list input[type="checkbox"][data-node-id]', (boxes) => boxes.filter((b) => !b.checked).map((b) => b.getAttribute('data-node-id')));
+    skipped = await page.$$eval('#red-ui-clipboard-dialog-import-conflicts-list input[type="checkbox"][data-node-id]', (boxes) =>
+      boxes.filter((b) => !b.checked).map((b) => b.getAttribute('data-node-id')),
+    );
     await importSelected.click();
     await page.locator('.red-ui-clipboard-dialog-box').waitFor({ state: 'hidden', timeout: 10000 });
   }
@@ -66,7 +74,7 @@ describe('Import → Examples in a real browser: every example into one workspac
     if (red) await red.stop();
   });
 
-  it('imports every example: 0 invalid nodes, no unknown type, one face runtime (the demo\'s) for all', async function () {
+  it("imports every example: 0 invalid nodes, no unknown type, one face runtime (the demo's) for all", async function () {
     const dashboard = await page.evaluate(() => !!window.RED.nodes.getType('ui-template'));
     const results = {};
     for (const file of EXAMPLES) {
@@ -80,7 +88,10 @@ describe('Import → Examples in a real browser: every example into one workspac
         if (n.valid === false) out.invalid.push(`${n.type} ${n.id} ${JSON.stringify(n.validationErrors || [])}`);
         if (n.type === 'facefusion-config') out.runtimes.push({ id: n.id, name: n.name, users: n.users.length });
       };
-      window.RED.nodes.eachNode((n) => { out.nodes++; check(n); });
+      window.RED.nodes.eachNode((n) => {
+        out.nodes++;
+        check(n);
+      });
       window.RED.nodes.eachConfig(check);
       return out;
     });
@@ -89,7 +100,11 @@ describe('Import → Examples in a real browser: every example into one workspac
     assert.deepStrictEqual(state.unknown, [], 'no unknown node type');
     const demoRuntime = buildDemoFlows().find((n) => n.type === 'facefusion-config').id;
     assert.ok(state.runtimes.length <= 2, `at most one face runtime beside the demo's: ${JSON.stringify(state.runtimes)}`);
-    assert.deepStrictEqual(state.runtimes.map((r) => r.id), [demoRuntime], 'the examples use the demo\'s runtime');
+    assert.deepStrictEqual(
+      state.runtimes.map((r) => r.id),
+      [demoRuntime],
+      "the examples use the demo's runtime",
+    );
     // Node-RED asked about the runtime every time (it exists from the demo) and kept it.
     for (const [file, r] of Object.entries(results)) {
       if (JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8')).some((n) => n.type === 'facefusion-config')) {
@@ -105,7 +120,10 @@ describe('Import → Examples in a real browser: every example into one workspac
     assert.ok(await page.evaluate(() => window.RED.nodes.dirty()), 'the imports are waiting to be deployed');
     await page.click('#red-ui-header-button-deploy');
     await page.waitForTimeout(1500);
-    const confirm = await page.evaluate(() => { const d = document.querySelector('.ui-dialog:not([style*="display: none"]) .ui-dialog-content'); return d ? d.textContent.replace(/\s+/g, ' ').trim() : ''; });
+    const confirm = await page.evaluate(() => {
+      const d = document.querySelector('.ui-dialog:not([style*="display: none"]) .ui-dialog-content');
+      return d ? d.textContent.replace(/\s+/g, ' ').trim() : '';
+    });
     await waitFor(() => /Started flows/.test(red.log.slice(from)), 60000, `the deploy (dialog: ${confirm}):\n${red.log.slice(from)}`);
     await new Promise((r) => setTimeout(r, 1000));
     const log = red.log.slice(from);
@@ -120,7 +138,9 @@ describe('Import → Examples in a real browser: every example into one workspac
     try {
       const nodes = await editor.evaluate(() => {
         const out = {};
-        window.RED.nodes.eachNode((n) => { if (n.type === 'face-image' || n.type === 'face-pack') out[n.type] = { release: n.release, releaseFrames: n.releaseFrames, configVersion: n.configVersion, changed: !!n.changed }; });
+        window.RED.nodes.eachNode((n) => {
+          if (n.type === 'face-image' || n.type === 'face-pack') out[n.type] = { release: n.release, releaseFrames: n.releaseFrames, configVersion: n.configVersion, changed: !!n.changed };
+        });
         return out;
       });
       for (const type of ['face-image', 'face-pack']) {
@@ -129,7 +149,13 @@ describe('Import → Examples in a real browser: every example into one workspac
       await editor.locator('.red-ui-notification', { hasText: /saved by an older version/ }).waitFor({ timeout: 10000 });
       assert.ok(await editor.evaluate(() => window.RED.nodes.dirty()), 'the flow is marked changed');
       // The dialog shows the saved value under the new name.
-      await editor.evaluate(() => { let n; window.RED.nodes.eachNode((x) => { if (x.type === 'face-image') n = x; }); window.RED.editor.edit(n); });
+      await editor.evaluate(() => {
+        let n;
+        window.RED.nodes.eachNode((x) => {
+          if (x.type === 'face-image') n = x;
+        });
+        window.RED.editor.edit(n);
+      });
       await editor.waitForSelector('#node-input-releaseFrames', { timeout: 10000 });
       assert.strictEqual(await editor.$eval('#node-input-releaseFrames', (el) => el.checked), false);
       await editor.click('#node-dialog-cancel');

@@ -45,7 +45,26 @@ describe('facefusion-node CLI', function () {
 
   it('runs a swap job on a video: exit 0, progress lines on stderr (no TTY), summary on stdout', async function () {
     const output = path.join(dir, 'out.mp4');
-    const r = await cli(['run', '--source', media('fr_obama.jpg'), '--target', clip, '--output', output, '--processors', 'face_swapper,face_enhancer', '--threads', '2', '--device', 'cpu', '--blend', '0.9', '--quality', '70', '--no-audio']);
+    const r = await cli([
+      'run',
+      '--source',
+      media('fr_obama.jpg'),
+      '--target',
+      clip,
+      '--output',
+      output,
+      '--processors',
+      'face_swapper,face_enhancer',
+      '--threads',
+      '2',
+      '--device',
+      'cpu',
+      '--blend',
+      '0.9',
+      '--quality',
+      '70',
+      '--no-audio',
+    ]);
     assert.strictEqual(r.code, 0, r.stderr);
     assert.match(r.stdout, /done: video → .*out\.mp4/);
     assert.match(r.stdout, /24 frames, 192x192, 12 fps, 2 s/);

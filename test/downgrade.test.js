@@ -53,7 +53,13 @@ describe('downgrade policy', function () {
       assert.deepStrictEqual(p.dropped(), ['enhance']);
       p.observe(10);
       assert.deepStrictEqual(p.dropped(), []);
-      assert.deepStrictEqual(p.state().transitions.map((t) => [t.action, t.step, t.reason]), [['drop', 'enhance', 'frame_budget'], ['restore', 'enhance', 'frame_budget']]);
+      assert.deepStrictEqual(
+        p.state().transitions.map((t) => [t.action, t.step, t.reason]),
+        [
+          ['drop', 'enhance', 'frame_budget'],
+          ['restore', 'enhance', 'frame_budget'],
+        ],
+      );
     });
 
     it('probes a time-dropped step again after probeAfterFrames, and drops it again if it still does not fit', function () {
@@ -192,7 +198,13 @@ describe('downgrade policy', function () {
       const restored = frames.filter((f) => downgradeNotes(f.journal).some((n) => /^restored enhance/.test(n)));
       assert.strictEqual(restored.length, 1, 'the restore is journalled once');
       assert.ok(restored[0].index >= back[0].index - 1);
-      assert.deepStrictEqual(r.downgrades.map((d) => [d.action, d.step, d.reason]), [['drop', 'enhance', 'frame_budget'], ['restore', 'enhance', 'frame_budget']]);
+      assert.deepStrictEqual(
+        r.downgrades.map((d) => [d.action, d.step, d.reason]),
+        [
+          ['drop', 'enhance', 'frame_budget'],
+          ['restore', 'enhance', 'frame_budget'],
+        ],
+      );
       assert.strictEqual(r.framesDowngraded, down.length);
       assert.ok(down.length >= 8);
       // Every frame written.
@@ -208,7 +220,12 @@ describe('downgrade policy', function () {
       // fps recovers to the no-enhance rate: the same clip with detect only.
       const plain = runWithFrames({ target_path: clip, output_path: path.join(dir, 'plain.mp4'), processors: ['face_detector'] });
       await plain.done;
-      const plainMs = mean(plain.frames.filter((f) => f.jobId === plain.id).slice(2).map((f) => f.ms));
+      const plainMs = mean(
+        plain.frames
+          .filter((f) => f.jobId === plain.id)
+          .slice(2)
+          .map((f) => f.ms),
+      );
       assert.ok(downMs < plainMs * 2 + 15, `downgraded ${downMs.toFixed(1)} ms vs no enhance ${plainMs.toFixed(1)} ms`);
       assert.strictEqual(runtime.stats().store.frames, 0);
     });
@@ -253,9 +270,15 @@ describe('downgrade policy', function () {
       clip = makeZoomClip(ffmpeg.path, { image: media('fr_biden.jpg'), output: path.join(dir, 'face.mp4'), width: 160, height: 160, frames: 30, fps: 25 });
       model = writeModel(slowEnhancerGraph({ layers: 12, kernel: 9 }), 'gfpgan_1.4.onnx');
     });
-    before(function (done) { helper.startServer(done); });
-    after(function (done) { helper.stopServer(done); });
-    afterEach(async function () { await helper.unload(); });
+    before(function (done) {
+      helper.startServer(done);
+    });
+    after(function (done) {
+      helper.stopServer(done);
+    });
+    afterEach(async function () {
+      await helper.unload();
+    });
     after(function () {
       model?.cleanup();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -265,7 +288,17 @@ describe('downgrade policy', function () {
       const output = path.join(dir, 'flow.mp4');
       const flow = [
         { id: 'tab', type: 'tab', label: 'test' },
-        { id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 1, frameBudgetMB: 64, tokenTtl: 300, allowedFolders: [os.tmpdir(), MEDIA].join('\n'), overload: 'downgrade', frameBudgetMs: 40 },
+        {
+          id: 'cfg',
+          type: 'facefusion-config',
+          device: 'cpu',
+          threads: 1,
+          frameBudgetMB: 64,
+          tokenTtl: 300,
+          allowedFolders: [os.tmpdir(), MEDIA].join('\n'),
+          overload: 'downgrade',
+          frameBudgetMs: 40,
+        },
         { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 1, wires: [['det'], ['out']] },
         { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', wires: [['enh']] },
         { id: 'enh', z: 'tab', type: 'face-enhance', config: 'cfg', model: model.path, queueSize: 40, wires: [['out', 'seen']] },
@@ -279,7 +312,10 @@ describe('downgrade policy', function () {
       const enh = helper.getNode('enh');
       const statuses = [];
       const status = enh.status.bind(enh);
-      enh.status = (s) => { statuses.push(s.text || ''); return status(s); };
+      enh.status = (s) => {
+        statuses.push(s.text || '');
+        return status(s);
+      };
       const seen = [];
       helper.getNode('seen').on('input', (msg) => {
         seen.push(msg.payload);
@@ -291,7 +327,10 @@ describe('downgrade policy', function () {
       const result = (await summary).payload;
       assert.strictEqual(result.frames, 30);
       const down = seen.filter((t) => t.state === 'downgraded_for_performance');
-      assert.ok(down.length >= 6, `${down.length} downgraded; ${JSON.stringify(config.runtime.downgrade.state())}; ${seen.map((t) => t.journal.map((j) => `${j.stage}:${j.ms}`).join(' ')).join(' | ')}`);
+      assert.ok(
+        down.length >= 6,
+        `${down.length} downgraded; ${JSON.stringify(config.runtime.downgrade.state())}; ${seen.map((t) => t.journal.map((j) => `${j.stage}:${j.ms}`).join(' ')).join(' | ')}`,
+      );
       assert.strictEqual(result.downgraded, down.length);
       const firstDown = seen.findIndex((t) => t.state === 'downgraded_for_performance');
       assert.ok(firstDown >= 3 && firstDown <= 5, `first downgraded token ${firstDown}`);
@@ -299,10 +338,16 @@ describe('downgrade policy', function () {
         assert.ok(!t.journal.some((j) => j.stage === 'enhance'));
         assert.match(downgradeNotes(t.journal)[0], /^frame_budget: dropped enhance/);
       }
-      assert.ok(statuses.some((s) => /^downgraded: frame time \(\d+\)$/.test(s)), statuses.join(' | '));
+      assert.ok(
+        statuses.some((s) => /^downgraded: frame time \(\d+\)$/.test(s)),
+        statuses.join(' | '),
+      );
       const restored = seen.findIndex((t) => downgradeNotes(t.journal).some((n) => /^restored enhance/.test(n)));
       assert.ok(restored > firstDown, 'the restore is journalled');
-      assert.ok(seen[restored].journal.some((j) => j.stage === 'enhance' && j.outcome === 'ok'), 'enhance ran again');
+      assert.ok(
+        seen[restored].journal.some((j) => j.stage === 'enhance' && j.outcome === 'ok'),
+        'enhance ran again',
+      );
       const probed = await probeMedia(new FfmpegLocator(), output, { countFrames: true });
       assert.strictEqual(probed.frameCount, 30);
       await sleep(50);
@@ -316,7 +361,17 @@ describe('downgrade policy', function () {
       try {
         const flow = [
           { id: 'tab', type: 'tab', label: 'test' },
-          { id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 1, frameBudgetMB: 64, tokenTtl: 300, allowedFolders: [os.tmpdir(), MEDIA].join('\n'), overload: 'downgrade', frameBudgetMs: 1 },
+          {
+            id: 'cfg',
+            type: 'facefusion-config',
+            device: 'cpu',
+            threads: 1,
+            frameBudgetMB: 64,
+            tokenTtl: 300,
+            allowedFolders: [os.tmpdir(), MEDIA].join('\n'),
+            overload: 'downgrade',
+            frameBudgetMs: 1,
+          },
           { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', source: media('fr_obama.jpg'), wires: [['det']] },
           { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', wires: [['swap']] },
           { id: 'swap', z: 'tab', type: 'face-swap', config: 'cfg', model: path.join(models, 'inswapper_128.onnx'), pixelBoost: '256', wires: [['got']] },
@@ -328,7 +383,10 @@ describe('downgrade policy', function () {
         const swap = helper.getNode('swap');
         const statuses = [];
         const status = swap.status.bind(swap);
-        swap.status = (st) => { statuses.push(st.text || ''); return status(st); };
+        swap.status = (st) => {
+          statuses.push(st.text || '');
+          return status(st);
+        };
         // Frames far over the 1 ms budget: enhance, then masks, then pixel boost are dropped (3 frames each).
         for (let i = 0; i < 9; i++) config.runtime.downgrade.observe(500);
         assert.deepStrictEqual(config.runtime.downgrade.dropped(), ['enhance', 'masks', 'pixel_boost']);

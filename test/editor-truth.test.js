@@ -31,7 +31,7 @@ describe('the dialogs tell the truth (runtime side)', function () {
     await helper.unload();
   });
 
-  it('the runtime fills a saved node\'s missing fields from the one table, and only those', function () {
+  it("the runtime fills a saved node's missing fields from the one table, and only those", function () {
     const table = defaultsTable();
     const types = Object.keys(require('../package.json')['node-red'].nodes);
     assert.deepStrictEqual(Object.keys(table).sort(), [...types].sort(), 'one entry per node type');
@@ -45,10 +45,14 @@ describe('the dialogs tell the truth (runtime side)', function () {
   });
 
   it('a flow saved with only ids and wires runs with the defaults (config node included)', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', wires: [['det']] },
       { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', wires: [['img']] },
-      { id: 'img', z: 'tab', type: 'face-image', config: 'cfg', wires: [['out']] }, sink('out')];
+      { id: 'img', z: 'tab', type: 'face-image', config: 'cfg', wires: [['out']] },
+      sink('out'),
+    ];
     await helper.load(allNodes, flow);
     const out = nextMessage(helper.getNode('out'));
     helper.getNode('tok').receive({ payload: fs.readFileSync(media('fr_obama.jpg')) });
@@ -58,28 +62,42 @@ describe('the dialogs tell the truth (runtime side)', function () {
     assert.strictEqual(msg.token.faces.length, 1);
   });
 
-  it('the wires decide: a saved Operations list is ignored, and a wired stage joins the token\'s operations', async function () {
-    const flow = [TAB, CFG,
+  it("the wires decide: a saved Operations list is ignored, and a wired stage joins the token's operations", async function () {
+    const flow = [
+      TAB,
+      CFG,
       // Saved by the old dialog with only "detect" ticked.
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect'], wires: [['det']] },
       { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', wires: [['blur']] },
-      { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', wires: [['out']] }, sink('out')];
+      { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', wires: [['out']] },
+      sink('out'),
+    ];
     await helper.load(allNodes, flow);
     const out = nextMessage(helper.getNode('out'));
     helper.getNode('tok').receive({ payload: fs.readFileSync(media('fr_obama.jpg')) });
     const token = (await out).payload;
-    assert.deepStrictEqual(token.journal.map((j) => [j.stage, j.outcome]), [['detect', 'ok'], ['blur', 'ok']]);
+    assert.deepStrictEqual(
+      token.journal.map((j) => [j.stage, j.outcome]),
+      [
+        ['detect', 'ok'],
+        ['blur', 'ok'],
+      ],
+    );
     assert.ok(token.operations.includes('blur') && token.operations.includes('landmark'), `default list + the wired blur: ${token.operations}`);
     assert.strictEqual(token.state, 'done', 'done after the last stage that ran');
   });
 
   it('face match: msg.match names each face (index and bbox) and the status names the best', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', wires: [['det']] },
       { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', wires: [['lm']] },
       { id: 'lm', z: 'tab', type: 'face-landmark', config: 'cfg', wires: [['emb']] },
       { id: 'emb', z: 'tab', type: 'face-embed', config: 'cfg', wires: [['m']] },
-      { id: 'm', z: 'tab', type: 'face-match', config: 'cfg', reference: media('fr_obama.jpg'), wires: [['out']] }, sink('out')];
+      { id: 'm', z: 'tab', type: 'face-match', config: 'cfg', reference: media('fr_obama.jpg'), wires: [['out']] },
+      sink('out'),
+    ];
     await helper.load(allNodes, flow);
     const statuses = statusesOf(helper.getNode('m'));
     await until(() => statuses.some((s) => s.text === 'reference ready'), 'the reference analysed at deploy');
@@ -97,9 +115,12 @@ describe('the dialogs tell the truth (runtime side)', function () {
   });
 
   it('face match says at deploy that it has no reference, and shows a bad reference picture in red before any message', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'none', z: 'tab', type: 'face-match', config: 'cfg', wires: [[]] },
-      { id: 'bad', z: 'tab', type: 'face-match', config: 'cfg', reference: media('no-such-picture.jpg'), wires: [[]] }];
+      { id: 'bad', z: 'tab', type: 'face-match', config: 'cfg', reference: media('no-such-picture.jpg'), wires: [[]] },
+    ];
     await helper.load(allNodes, flow);
     const none = helper.getNode('none');
     const bad = helper.getNode('bad');
@@ -110,6 +131,9 @@ describe('the dialogs tell the truth (runtime side)', function () {
     await until(() => shown(bad).some((s) => s.fill === 'red'), 'the red status of the bad reference');
     assert.match(shown(bad).find((s) => s.fill === 'red').text, /^E_/);
     await until(() => warned.some((w) => w.includes('no-such-picture.jpg')), 'a warning naming the picture');
-    assert.ok(shown(none).some((s) => /no reference/.test(s.text)), `status of a node without reference: ${JSON.stringify(shown(none))}`);
+    assert.ok(
+      shown(none).some((s) => /no reference/.test(s.text)),
+      `status of a node without reference: ${JSON.stringify(shown(none))}`,
+    );
   });
 });

@@ -11,13 +11,16 @@ const path = require('path');
 const { CONFIG } = require('../scripts/demo-flows');
 
 const DIR = path.join(__dirname, '..', 'examples');
-const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const load = (f) => JSON.parse(fs.readFileSync(path.join(DIR, f), 'utf8'));
 /** Config node types every example that needs one shares (one node, one id). */
 const SHARED_TYPES = ['facefusion-config', 'mqtt-broker', 'tls-config'];
 
 describe('example flows (files)', function () {
-  it('share one face runtime (the demo\'s) and one MQTT broker; every other id is unique across all examples', function () {
+  it("share one face runtime (the demo's) and one MQTT broker; every other id is unique across all examples", function () {
     const owner = new Map();
     const shared = new Map();
     for (const f of files) {
@@ -31,7 +34,7 @@ describe('example flows (files)', function () {
         owner.set(n.id, f);
       }
     }
-    assert.strictEqual(shared.get('facefusion-config').id, CONFIG, 'the runtime is the npm start demo\'s');
+    assert.strictEqual(shared.get('facefusion-config').id, CONFIG, "the runtime is the npm start demo's");
     assert.match(shared.get('facefusion-config').name, /face runtime/);
     assert.ok(files.length >= 7, files.join(', '));
   });
@@ -51,7 +54,10 @@ describe('example flows (files)', function () {
       const comment = nodes.find((n) => n.type === 'comment');
       assert.ok(comment && /your (own|camera|face|files)|own pictures/i.test(comment.info), `${f}: the comment tells where the user's files go`);
       if (nodes.some((n) => n.type === 'facefusion-config')) assert.match(comment.info, /second runtime/, `${f}: the comment says how to add a second runtime`);
-      assert.ok(nodes.some((n) => n.type === 'inject' || n.type === 'http in' || n.type === 'ui-button'), `${f} has a button (or a web page) to start it`);
+      assert.ok(
+        nodes.some((n) => n.type === 'inject' || n.type === 'http in' || n.type === 'ui-button'),
+        `${f} has a button (or a web page) to start it`,
+      );
     });
   }
 });

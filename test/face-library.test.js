@@ -12,8 +12,17 @@ const os = require('os');
 const path = require('path');
 const { execFileSync, spawn } = require('child_process');
 const {
-  createRuntime, FaceLibrary, LibraryRegistry, VisitTracker, VectorIndex, sealLibrary, unsealLibrary,
-  withEmbeddings, enrolToken, recognizeToken, LIBRARY_APPLICATION_ID,
+  createRuntime,
+  FaceLibrary,
+  LibraryRegistry,
+  VisitTracker,
+  VectorIndex,
+  sealLibrary,
+  unsealLibrary,
+  withEmbeddings,
+  enrolToken,
+  recognizeToken,
+  LIBRARY_APPLICATION_ID,
 } = require('../dist/runtime/internal');
 const { media, LABELLED } = require('./helpers/fixtures');
 
@@ -30,7 +39,11 @@ function unit(seed, dim = 512) {
   const v = new Array(dim);
   let sum = 0;
   for (let i = 0; i < dim; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     v[i] = x / 2 ** 32 - 0.5;
     sum += v[i] * v[i];
   }
@@ -72,12 +85,22 @@ describe('face library (SQLite file, real models)', function () {
       const obama = await enrolToken(rt, lib, embedded['fr_obama.jpg'], 'Barack Obama');
       const biden = await enrolToken(rt, lib, embedded['fr_biden.jpg'], 'Joe Biden');
       assert.ok(obama.created && biden.created);
-      assert.deepStrictEqual(lib.people().map((p) => [p.name, p.embeddings, p.thumbnails]), [['Barack Obama', 1, 0], ['Joe Biden', 1, 0]]);
+      assert.deepStrictEqual(
+        lib.people().map((p) => [p.name, p.embeddings, p.thumbnails]),
+        [
+          ['Barack Obama', 1, 0],
+          ['Joe Biden', 1, 0],
+        ],
+      );
       assert.deepStrictEqual([lib.info().model, lib.info().dim], ['fr_feature', 512]);
 
       const two = await recognizeToken(lib, embedded['fr_two_people.jpg'], THRESHOLD);
       const byX = [...two.faces].sort((a, b) => a.bbox[0] - b.bbox[0]);
-      assert.deepStrictEqual(byX.map((f) => f.identity.name), ['Barack Obama', 'Joe Biden'], JSON.stringify(byX.map((f) => f.identity)));
+      assert.deepStrictEqual(
+        byX.map((f) => f.identity.name),
+        ['Barack Obama', 'Joe Biden'],
+        JSON.stringify(byX.map((f) => f.identity)),
+      );
       for (const f of byX) assert.ok(f.identity.known && f.identity.similarity >= THRESHOLD, JSON.stringify(f.identity));
       const entry = two.journal[two.journal.length - 1];
       assert.strictEqual(entry.stage, 'recognize');
@@ -132,8 +155,16 @@ describe('face library (SQLite file, real models)', function () {
       assert.strictEqual(who.name, 'Obama in a child');
       lib.enrol('Biden from the parent', { embedding: embedded['fr_biden.jpg'].faces[0].embedding, embedding_model: 'fr_feature' });
       // The other process sees it while this one keeps the file open.
-      const listed = execFileSync(process.execPath, ['-e', `const { FaceLibrary } = require(${JSON.stringify(DIST)});
-        const lib = new FaceLibrary(process.argv[1]); console.log(JSON.stringify(lib.people().map((p) => p.name))); lib.close();`, db], { encoding: 'utf8', timeout: 30000 });
+      const listed = execFileSync(
+        process.execPath,
+        [
+          '-e',
+          `const { FaceLibrary } = require(${JSON.stringify(DIST)});
+        const lib = new FaceLibrary(process.argv[1]); console.log(JSON.stringify(lib.people().map((p) => p.name))); lib.close();`,
+          db,
+        ],
+        { encoding: 'utf8', timeout: 30000 },
+      );
       assert.deepStrictEqual(JSON.parse(listed), ['Biden from the parent', 'Obama in a child']);
     } finally {
       await lib.close();
@@ -152,12 +183,13 @@ describe('face library (SQLite file, real models)', function () {
         lib.enrol(who + '-' + i, { embedding: v, embedding_model: 'fr_feature' });
       }
       lib.close();`;
-    const run = (who) => new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['-e', script, db, who, String(N)], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (d) => (err += d));
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${who} exited ${code}: ${err}`))));
-    });
+    const run = (who) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['-e', script, db, who, String(N)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d) => (err += d));
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${who} exited ${code}: ${err}`))));
+      });
     try {
       await Promise.all([run('a'), run('b')]);
       assert.strictEqual(watcher.size(), 2 * N);
@@ -195,7 +227,10 @@ describe('face library (SQLite file, real models)', function () {
       const after = await recognizeToken(lib, obama, THRESHOLD);
       assert.deepStrictEqual([after.faces[0].identity.name, after.faces[0].identity.known], [null, false]);
       assert.strictEqual(lib.unknowns().length, 1, 'the stranger stays');
-      assert.deepStrictEqual(lib.people().map((p) => p.name), ['Joe Biden']);
+      assert.deepStrictEqual(
+        lib.people().map((p) => p.name),
+        ['Joe Biden'],
+      );
       // No byte of the name, of either vector or of the thumbnail in any file, while open and after close.
       const gone = (label) => {
         assert.deepStrictEqual(holds(db, nameBytes), [], `${label}: name`);
@@ -218,10 +253,16 @@ describe('face library (SQLite file, real models)', function () {
     const lib = new FaceLibrary(path.join(dir, 'models.db'));
     try {
       lib.enrol('A', { embedding: unit('a'), embedding_model: 'fr_feature' });
-      assert.throws(() => lib.enrol('B', { embedding: unit('b'), embedding_model: 'arcface_w600k_r50' }), (e) => e.code === 'E_BAD_PARAMETER' && /arcface_w600k_r50.*fr_feature/.test(e.message));
+      assert.throws(
+        () => lib.enrol('B', { embedding: unit('b'), embedding_model: 'arcface_w600k_r50' }),
+        (e) => e.code === 'E_BAD_PARAMETER' && /arcface_w600k_r50.*fr_feature/.test(e.message),
+      );
       await assert.rejects(lib.identify([{ embedding: unit('b'), embedding_model: 'arcface_w600k_r50' }], 0.5), (e) => e.code === 'E_BAD_PARAMETER' && /different recognizers/.test(e.message));
       await assert.rejects(lib.identify([{ embedding: unit('b', 128), embedding_model: 'fr_feature' }], 0.5), (e) => e.code === 'E_BAD_PARAMETER' && /128 values/.test(e.message));
-      assert.throws(() => lib.enrol('C', { embedding: unit('c') }), (e) => e.code === 'E_BAD_PARAMETER' && /embedding_model/.test(e.message));
+      assert.throws(
+        () => lib.enrol('C', { embedding: unit('c') }),
+        (e) => e.code === 'E_BAD_PARAMETER' && /embedding_model/.test(e.message),
+      );
       assert.strictEqual(lib.size(), 1, 'nothing was written by a refused enrolment');
       // An empty library takes any recognizer again.
       lib.forget('A');
@@ -235,16 +276,22 @@ describe('face library (SQLite file, real models)', function () {
   it('a corrupt, cut or foreign database file gives a clear E_LIBRARY and is left untouched', async function () {
     const garbage = path.join(dir, 'garbage.db');
     fs.writeFileSync(garbage, crypto.randomBytes(64 * 1024));
-    assert.throws(() => new FaceLibrary(garbage), (e) => e.code === 'E_LIBRARY' && /not a SQLite database/.test(e.message) && e.message.includes(garbage));
+    assert.throws(
+      () => new FaceLibrary(garbage),
+      (e) => e.code === 'E_LIBRARY' && /not a SQLite database/.test(e.message) && e.message.includes(garbage),
+    );
 
     const foreign = path.join(dir, 'foreign.db');
     const Sqlite = require('better-sqlite3');
     const other = new Sqlite(foreign);
-    other.exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices (total) VALUES (9.5);");
+    other.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices (total) VALUES (9.5);');
     other.close();
     const hash = () => crypto.createHash('sha256').update(fs.readFileSync(foreign)).digest('hex');
     const was = hash();
-    assert.throws(() => new FaceLibrary(foreign), (e) => e.code === 'E_LIBRARY' && /another application \(tables: invoices\)/.test(e.message));
+    assert.throws(
+      () => new FaceLibrary(foreign),
+      (e) => e.code === 'E_LIBRARY' && /another application \(tables: invoices\)/.test(e.message),
+    );
     assert.strictEqual(hash(), was, 'the foreign file was not changed');
     assert.ok(!fs.existsSync(`${foreign}-wal`));
 
@@ -256,7 +303,10 @@ describe('face library (SQLite file, real models)', function () {
     const bytes = fs.readFileSync(good);
     assert.strictEqual(bytes.readUInt32BE(68), LIBRARY_APPLICATION_ID, 'the header says face library');
     fs.writeFileSync(good, bytes.subarray(0, Math.floor(bytes.length / 2)));
-    assert.throws(() => new FaceLibrary(good), (e) => e.code === 'E_LIBRARY' && /damaged/.test(e.message));
+    assert.throws(
+      () => new FaceLibrary(good),
+      (e) => e.code === 'E_LIBRARY' && /damaged/.test(e.message),
+    );
 
     // Pages overwritten in the middle of a library (a disk error): refused at open, the process lives on.
     const hit = path.join(dir, 'hit.db');
@@ -266,9 +316,15 @@ describe('face library (SQLite file, real models)', function () {
     const fd = fs.openSync(hit, 'r+');
     fs.writeSync(fd, crypto.randomBytes(4096 * 4), 0, 4096 * 4, 4096 * 3);
     fs.closeSync(fd);
-    assert.throws(() => new FaceLibrary(hit), (e) => e.code === 'E_LIBRARY' && e.message.includes(hit));
+    assert.throws(
+      () => new FaceLibrary(hit),
+      (e) => e.code === 'E_LIBRARY' && e.message.includes(hit),
+    );
 
-    assert.throws(() => new FaceLibrary(path.join(dir, 'missing.db'), { create: false }), (e) => e.code === 'E_LIBRARY' && /no face library/.test(e.message));
+    assert.throws(
+      () => new FaceLibrary(path.join(dir, 'missing.db'), { create: false }),
+      (e) => e.code === 'E_LIBRARY' && /no face library/.test(e.message),
+    );
   });
 
   it('exports sealed with the token key and imports into another library (another key or a changed byte is refused)', async function () {
@@ -317,7 +373,10 @@ describe('face library (SQLite file, real models)', function () {
       const again = lib.collectUnknown({ embedding: unit('u1').map((x, i) => (i === 0 ? x + 0.01 : x)), embedding_model: 'fr_feature' }, { threshold: 0.5 });
       assert.deepStrictEqual([again.id, again.merged], [first.id, true]);
       assert.strictEqual(lib.unknowns()[0].seen, 2);
-      for (const s of ['u2', 'u3', 'u4']) { now += 1000; lib.collectUnknown({ embedding: unit(s), embedding_model: 'fr_feature' }, { threshold: 0.5 }); }
+      for (const s of ['u2', 'u3', 'u4']) {
+        now += 1000;
+        lib.collectUnknown({ embedding: unit(s), embedding_model: 'fr_feature' }, { threshold: 0.5 });
+      }
       assert.strictEqual(lib.unknowns().length, 3, 'capped at 3: the oldest went');
       assert.ok(!lib.unknowns().some((u) => u.id === first.id));
       now += 3 * 86_400_000;
@@ -361,8 +420,16 @@ describe('face library (SQLite file, real models)', function () {
     const raw = unit('r4321').map((x, i) => x + (i % 3 ? 0.02 : 0));
     const q = Float32Array.from(raw, (x) => x / Math.hypot(...raw));
     const [best] = await index.best([q]);
-    let want = -1, bestSim = -2;
-    for (const r of rows) { let s = 0; for (let k = 0; k < 512; k++) s += r.vector[k] * q[k]; if (s > bestSim) { bestSim = s; want = r.person; } }
+    let want = -1,
+      bestSim = -2;
+    for (const r of rows) {
+      let s = 0;
+      for (let k = 0; k < 512; k++) s += r.vector[k] * q[k];
+      if (s > bestSim) {
+        bestSim = s;
+        want = r.person;
+      }
+    }
     assert.strictEqual(best.person, want);
     assert.ok(Math.abs(best.similarity - bestSim) < 1e-4);
     await index.close();
@@ -380,11 +447,20 @@ describe('visits: one event per person per visit (tracker)', function () {
     const events = [];
     const frame = async (i, faces) => events.push(...visits.observe('door', i, faces, i * 100).map((e) => ({ i, ...e })));
     for (let i = 0; i < 20; i++) await frame(i, [face(100 + i, i === 0 ? nobody : alice), face(400, nobody)]);
-    assert.deepStrictEqual(events.map((e) => [e.i, e.name, e.known]), [[1, 'alice', true], [2, null, false]]);
+    assert.deepStrictEqual(
+      events.map((e) => [e.i, e.name, e.known]),
+      [
+        [1, 'alice', true],
+        [2, null, false],
+      ],
+    );
     assert.strictEqual(events[0].visit, 'door-1');
     // Gone for longer than the hold and the gap: a new visit, a new event.
     for (let i = 40; i < 45; i++) await frame(i, [face(100, alice)]);
-    assert.deepStrictEqual(events.slice(2).map((e) => [e.i, e.name]), [[40, 'alice']]);
+    assert.deepStrictEqual(
+      events.slice(2).map((e) => [e.i, e.name]),
+      [[40, 'alice']],
+    );
     // Lost for a moment by the tracker (a jump across the frame) but seen within the gap: no new event.
     await frame(45, [face(500, alice)]);
     assert.strictEqual(events.length, 3);

@@ -13,10 +13,16 @@ const { FaceError } = require('../dist/runtime');
 const configNode = require('../dist/nodes/facefusion-config.js');
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300 };
-const CATCH = [{ id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }];
+const CATCH = [
+  { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', z: 'tab', type: 'helper' },
+];
 
 function statusesOf(id) {
-  return helper._NodePrototype.status.getCalls().filter((c) => c.thisValue && c.thisValue.id === id).map((c) => c.args[0]);
+  return helper._NodePrototype.status
+    .getCalls()
+    .filter((c) => c.thisValue && c.thisValue.id === id)
+    .map((c) => c.args[0]);
 }
 
 /** What the test node does and what it saw, shared with the test. */
@@ -30,19 +36,30 @@ function skeletonModule(p, { queue = true, quietWhenClosed = false } = {}) {
     RED.nodes.registerType('face-enrol', function (def) {
       const face = new FaceNode(RED, this, def, { stage: 'probe', msgError: true, quietWhenClosed, onError: (e) => p.errors.push(e.code) });
       p.face = face;
-      face.onInput(async (msg, send, done) => {
-        p.handled.push(msg.payload);
-        if (msg.payload === 'wait') await p.gate;
-        if (msg.payload === 'coded') throw new FaceError('E_BAD_IMAGE', 'not a picture');
-        if (msg.payload === 'plain') throw new Error('boom');
-        if (msg.payload === 'sync') return;
-        send(msg);
-        done();
-      }, queue ? { capacity: Number(face.options.queueSize), showDepth: true, saysQueueFull: true, onBusy: (msg) => p.busy.push(msg.payload) } : undefined);
-      face.onClose(() => {
-        p.cleanups++;
-        return new Promise((resolve) => setTimeout(() => { p.cleanupDone = true; resolve(); }, 100));
-      }, { clearStatus: true });
+      face.onInput(
+        async (msg, send, done) => {
+          p.handled.push(msg.payload);
+          if (msg.payload === 'wait') await p.gate;
+          if (msg.payload === 'coded') throw new FaceError('E_BAD_IMAGE', 'not a picture');
+          if (msg.payload === 'plain') throw new Error('boom');
+          if (msg.payload === 'sync') return;
+          send(msg);
+          done();
+        },
+        queue ? { capacity: Number(face.options.queueSize), showDepth: true, saysQueueFull: true, onBusy: (msg) => p.busy.push(msg.payload) } : undefined,
+      );
+      face.onClose(
+        () => {
+          p.cleanups++;
+          return new Promise((resolve) =>
+            setTimeout(() => {
+              p.cleanupDone = true;
+              resolve();
+            }, 100),
+          );
+        },
+        { clearStatus: true },
+      );
     });
   };
 }
@@ -50,9 +67,15 @@ function skeletonModule(p, { queue = true, quietWhenClosed = false } = {}) {
 describe('face node skeleton (lib/face-node.ts)', function () {
   this.timeout(60000);
 
-  before(function (done) { helper.startServer(done); });
-  after(function (done) { helper.stopServer(done); });
-  afterEach(async function () { await helper.unload(); });
+  before(function (done) {
+    helper.startServer(done);
+  });
+  after(function (done) {
+    helper.stopServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
 
   it('without a config node: red status at deploy, every message fails with the missing-config error', async function () {
     const p = probe();
@@ -65,17 +88,26 @@ describe('face node skeleton (lib/face-node.ts)', function () {
     assert.deepStrictEqual(p.handled, [], 'the handler never runs');
   });
 
-  it('options come with the dialog\'s defaults; a failure shows its code and reaches the Catch node with msg.error', async function () {
+  it("options come with the dialog's defaults; a failure shows its code and reaches the Catch node with msg.error", async function () {
     const p = probe();
-    await helper.load([configNode, skeletonModule(p), ...coreNodes], [TAB, CFG, { id: 'n', z: 'tab', type: 'face-enrol', config: 'cfg', wires: [['out']] }, { id: 'out', z: 'tab', type: 'helper' }, ...CATCH]);
-    assert.strictEqual(p.face.options.queueSize, 10, 'a saved node without queueSize gets the table\'s default');
+    await helper.load(
+      [configNode, skeletonModule(p), ...coreNodes],
+      [TAB, CFG, { id: 'n', z: 'tab', type: 'face-enrol', config: 'cfg', wires: [['out']] }, { id: 'out', z: 'tab', type: 'helper' }, ...CATCH],
+    );
+    assert.strictEqual(p.face.options.queueSize, 10, "a saved node without queueSize gets the table's default");
     assert.ok(p.face.config, 'the config node');
-    for (const [payload, code] of [['coded', 'E_BAD_IMAGE'], ['plain', 'E_INTERNAL']]) {
+    for (const [payload, code] of [
+      ['coded', 'E_BAD_IMAGE'],
+      ['plain', 'E_INTERNAL'],
+    ]) {
       const caught = nextMessage(helper.getNode('caught'), 5000);
       helper.getNode('n').receive({ payload });
       const msg = await caught;
       assert.strictEqual(msg.error.code, code);
-      assert.ok(statusesOf('n').some((s) => s.fill === 'red' && s.shape === 'dot' && s.text === code), JSON.stringify(statusesOf('n')));
+      assert.ok(
+        statusesOf('n').some((s) => s.fill === 'red' && s.shape === 'dot' && s.text === code),
+        JSON.stringify(statusesOf('n')),
+      );
     }
     assert.deepStrictEqual(p.errors, ['E_BAD_IMAGE', 'E_INTERNAL'], 'onError sees each failure');
     const out = nextMessage(helper.getNode('out'), 5000);
@@ -87,7 +119,10 @@ describe('face node skeleton (lib/face-node.ts)', function () {
     const p = probe();
     let open;
     p.gate = new Promise((resolve) => (open = resolve));
-    await helper.load([configNode, skeletonModule(p), ...coreNodes], [TAB, CFG, { id: 'n', z: 'tab', type: 'face-enrol', config: 'cfg', queueSize: 1, wires: [['out']] }, { id: 'out', z: 'tab', type: 'helper' }, ...CATCH]);
+    await helper.load(
+      [configNode, skeletonModule(p), ...coreNodes],
+      [TAB, CFG, { id: 'n', z: 'tab', type: 'face-enrol', config: 'cfg', queueSize: 1, wires: [['out']] }, { id: 'out', z: 'tab', type: 'helper' }, ...CATCH],
+    );
     const node = helper.getNode('n');
     const quiet = silence(helper.getNode('caught'), 500);
     node.receive({ payload: 'wait' });
@@ -117,11 +152,18 @@ describe('face node skeleton (lib/face-node.ts)', function () {
     const p = probe();
     let open;
     p.gate = new Promise((resolve) => (open = resolve));
-    await helper.load([configNode, skeletonModule(p, { quietWhenClosed: true }), ...coreNodes], [TAB, CFG, { id: 'n', z: 'tab', type: 'face-enrol', config: 'cfg', wires: [['out']] }, { id: 'out', z: 'tab', type: 'helper' }, ...CATCH]);
+    await helper.load(
+      [configNode, skeletonModule(p, { quietWhenClosed: true }), ...coreNodes],
+      [TAB, CFG, { id: 'n', z: 'tab', type: 'face-enrol', config: 'cfg', wires: [['out']] }, { id: 'out', z: 'tab', type: 'helper' }, ...CATCH],
+    );
     const node = helper.getNode('n');
     const failing = p.face.fail.bind(p.face);
     const fails = [];
-    p.face.fail = (err, msg, done) => failing(err, msg, (e) => { fails.push(e); done(e); });
+    p.face.fail = (err, msg, done) =>
+      failing(err, msg, (e) => {
+        fails.push(e);
+        done(e);
+      });
     node.receive({ payload: 'wait' });
     const closing = node.close(false);
     open(Promise.reject(new FaceError('E_BAD_IMAGE', 'gone'))); // the message in flight fails after the close

@@ -45,19 +45,30 @@ describe('failure policy and results', function () {
   this.timeout(90000);
 
   describe('stage nodes: On failure and the second output', function () {
-    before(function (done) { helper.startServer(done); });
-    after(function (done) { helper.stopServer(done); });
-    afterEach(async function () { await helper.unload(); });
+    before(function (done) {
+      helper.startServer(done);
+    });
+    after(function (done) {
+      helper.stopServer(done);
+    });
+    afterEach(async function () {
+      await helper.unload();
+    });
 
     /** face token → detect → blur (with `blur` options) → out1 / out2, and a Catch node. */
     async function load(blur, det = {}) {
       const outputs = blur.failureOutput ? 2 : 1;
-      const flow = [TAB, CFG,
+      const flow = [
+        TAB,
+        CFG,
         { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', wires: [['det']] },
         { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', ...det, wires: det.failureOutput ? [['blur'], ['out2']] : [['blur']] },
         { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', outputs, ...blur, wires: outputs === 2 ? [['out1'], ['out2']] : [['out1']] },
-        { id: 'out1', z: 'tab', type: 'helper' }, { id: 'out2', z: 'tab', type: 'helper' },
-        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }];
+        { id: 'out1', z: 'tab', type: 'helper' },
+        { id: 'out2', z: 'tab', type: 'helper' },
+        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', z: 'tab', type: 'helper' },
+      ];
       await helper.load(allNodes, flow);
       const config = helper.getNode('cfg');
       await config.ready;
@@ -90,7 +101,10 @@ describe('failure policy and results', function () {
       assert.strictEqual(token.error, undefined);
       const last = token.journal.at(-1);
       assert.deepStrictEqual([last.stage, last.outcome, last.note], ['blur', 'failed', 'E_INTERNAL · onFailure: pass']);
-      assert.deepStrictEqual(token.journal.map((j) => j.stage), ['detect', 'blur']);
+      assert.deepStrictEqual(
+        token.journal.map((j) => j.stage),
+        ['detect', 'blur'],
+      );
       // The picture is the detect stage's (the decoded frame), still in the store.
       assert.ok(runtime.store.tryGet(token.target.frame));
       assert.ok(await quietCatch);
@@ -113,8 +127,21 @@ describe('failure policy and results', function () {
       send();
       const token = (await got).payload;
       assert.strictEqual(token.state, 'done');
-      assert.deepStrictEqual(token.journal.map((j) => [j.stage, j.outcome, j.note ?? '']).slice(1).map((e) => e.slice(0, 2)), [['blur', 'failed'], ['blur', 'failed'], ['blur', 'ok']]);
-      assert.deepStrictEqual(token.journal.slice(1, 3).map((j) => j.note), ['E_INTERNAL · retry 1 of 2', 'E_INTERNAL · retry 2 of 2']);
+      assert.deepStrictEqual(
+        token.journal
+          .map((j) => [j.stage, j.outcome, j.note ?? ''])
+          .slice(1)
+          .map((e) => e.slice(0, 2)),
+        [
+          ['blur', 'failed'],
+          ['blur', 'failed'],
+          ['blur', 'ok'],
+        ],
+      );
+      assert.deepStrictEqual(
+        token.journal.slice(1, 3).map((j) => j.note),
+        ['E_INTERNAL · retry 1 of 2', 'E_INTERNAL · retry 2 of 2'],
+      );
       runtime.release(token);
       // Three failures for two retries: the third goes to the Catch node.
       failNext(runtime, 'blur', 3);
@@ -136,7 +163,9 @@ describe('failure policy and results', function () {
       assert.strictEqual(msg.payload.state, 'failed');
       runtime.release(msg.payload);
       // A picture without a face: the detect node's output 2 (to the same helper).
-      const blank = await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: 90, g: 120, b: 200 } } }).png().toBuffer();
+      const blank = await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: 90, g: 120, b: 200 } } })
+        .png()
+        .toBuffer();
       const noFace = nextMessage(helper.getNode('out2'));
       const ok = nextMessage(helper.getNode('out1'));
       helper.getNode('tok').receive({ payload: blank });
@@ -162,7 +191,9 @@ describe('failure policy and results', function () {
       dir = tempDir('failure-policy-');
       clip = makeZoomClip(ffmpeg.path, { image: media('fr_biden.jpg'), output: path.join(dir, 'face.mp4'), width: 160, height: 160, frames: 20, fps: 20 });
     });
-    after(function () { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+    after(function () {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     it('frames that fail raise one alert once alert_after_failures is reached; the job still completes with every frame', async function () {
       const runtime = createRuntime({ device: 'cpu' });
@@ -192,10 +223,14 @@ describe('failure policy and results', function () {
       const videoNodes = ['face-job'].map((t) => require(`../dist/nodes/${t}.js`));
       await new Promise((r) => helper.startServer(r));
       try {
-        const flow = [TAB, { ...CFG, allowedFolders: [os.tmpdir(), MEDIA].join('\n') },
+        const flow = [
+          TAB,
+          { ...CFG, allowedFolders: [os.tmpdir(), MEDIA].join('\n') },
           // pixelWorkers 0: the flaky blur is patched into the main thread's runtime, so the blur stays there.
           { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', pixelWorkers: 0, wires: [['result'], ['side']] },
-          { id: 'result', z: 'tab', type: 'helper' }, { id: 'side', z: 'tab', type: 'helper' }];
+          { id: 'result', z: 'tab', type: 'helper' },
+          { id: 'side', z: 'tab', type: 'helper' },
+        ];
         await helper.load([...allNodes, ...videoNodes], flow);
         const config = helper.getNode('cfg');
         await config.ready;
@@ -203,7 +238,10 @@ describe('failure policy and results', function () {
         const job = helper.getNode('job');
         const statuses = [];
         const status = job.status.bind(job);
-        job.status = (s) => { statuses.push(s.text || ''); return status(s); };
+        job.status = (s) => {
+          statuses.push(s.text || '');
+          return status(s);
+        };
         const alert = new Promise((resolve) => helper.getNode('side').on('input', (m) => m.topic === 'alert' && resolve(m)));
         const result = nextMessage(helper.getNode('result'), 60000);
         job.receive({ payload: { target_path: clip, output_path: path.join(dir, 'node-alert.mp4'), processors: ['face_blur'], alert_after_failures: 2 } });
@@ -213,7 +251,10 @@ describe('failure policy and results', function () {
         const r = (await result).payload;
         for (const key of ['read', 'written', 'failed', 'dropped', 'noFace', 'downgraded', 'late', 'held', 'timeSec', 'provider', 'models', 'alerts', 'downgrades']) assert.ok(key in r, key);
         assert.deepStrictEqual([r.read, r.written, r.failed, r.alerts.length], [20, 20, 3, 1]);
-        assert.ok(statuses.some((s) => /^alert · 2 frames failed$/.test(s)), statuses.join(' | '));
+        assert.ok(
+          statuses.some((s) => /^alert · 2 frames failed$/.test(s)),
+          statuses.join(' | '),
+        );
         assert.ok(/^done · alert · /.test(statuses.at(-1)), statuses.at(-1));
       } finally {
         await helper.unload();
@@ -235,7 +276,10 @@ describe('failure policy and results', function () {
       assert.strictEqual(j.code, 3, j.stderr);
       const s = JSON.parse(j.stdout.trim());
       assert.deepStrictEqual([s.failed, s.written, s.alerts.length, s.alerts[0].code], [2, 20, 1, 'E_FAILURE_ALERT']);
-      assert.ok(j.stderr.split('\n').some((l) => l.startsWith('{"alert":')), j.stderr);
+      assert.ok(
+        j.stderr.split('\n').some((l) => l.startsWith('{"alert":')),
+        j.stderr,
+      );
     });
 
     it('facefusion-node run --downgrade --frame-budget-ms 1 --json: one JSON summary on stdout (downgraded > 0, written = read), JSON progress on stderr', async function () {
@@ -253,7 +297,11 @@ describe('failure policy and results', function () {
       assert.strictEqual(s.output, output);
       assert.strictEqual(s.downgrades[0].reason, 'frame_budget');
       assert.ok(s.fps > 0 && s.timeSec > 0 && s.provider);
-      const progress = r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const progress = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
       assert.ok(progress.length >= 1, r.stderr);
       assert.ok(progress.every((p) => p.progress && typeof p.progress.framesDone === 'number'));
       // Usage: a frame budget needs --downgrade.

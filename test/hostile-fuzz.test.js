@@ -27,7 +27,8 @@ function mutator(rand) {
   const junk = () => pick([null, 'x', '', true, [], {}, [1, 2], { a: 1 }, num(), '9999-12-31T23:59:59.000Z', 'frame:AAAAAAAAAAAAAAAAAAAAAA']);
   const point = (w, h) => [rand() * w * 1.4 - w * 0.2, rand() * h * 1.4 - h * 0.2];
   const face = (w, h) => {
-    const x = rand() * w, y = rand() * h;
+    const x = rand() * w,
+      y = rand() * h;
     const f = { bbox: rand() < 0.1 ? [num(), num(), num(), num()] : [x, y, x + rand() * w * 0.6, y + rand() * h * 0.6], score: rand() < 0.02 ? num() : rand() };
     if (rand() < 0.4) f.landmarks5 = Array.from({ length: 5 }, () => point(w, h));
     if (rand() < 0.3) f.landmarks68 = Array.from({ length: rand() < 0.03 ? 67 : 68 }, () => point(w, h));
@@ -49,7 +50,13 @@ function mutator(rand) {
     blur_margin: () => pick([0, 0.2, 2, 2, 3]),
     face_enhancer_blend: () => pick([0, 0.8, 1, 1, 2]),
     face_mask_blur: () => pick([0, 0.3, 1]),
-    face_mask_padding: () => pick([[0, 0, 0, 0], [100, 100, 100, 100], [10, 0, 10, 0], [1, 2, 3]]),
+    face_mask_padding: () =>
+      pick([
+        [0, 0, 0, 0],
+        [100, 100, 100, 100],
+        [10, 0, 10, 0],
+        [1, 2, 3],
+      ]),
   };
   return { pick, int, num, junk, face, PARAMS };
 }
@@ -57,7 +64,8 @@ function mutator(rand) {
 /** A forged copy of `base` (plain JSON, as it arrives in a message), mutated at random. */
 function mutate(base, others, m, rand) {
   const t = JSON.parse(JSON.stringify(base));
-  const w = base.target.width ?? 64, h = base.target.height ?? 64;
+  const w = base.target.width ?? 64,
+    h = base.target.height ?? 64;
   const n = rand() < 0.05 ? m.pick([256, 257, 300]) : m.int(0, 6);
   t.faces = Array.from({ length: n }, () => m.face(w, h));
   const params = {};
@@ -95,7 +103,9 @@ describe('hostile messages: seeded fuzz (issue 18)', function () {
     try {
       await runtime.warmup();
       const small = await sharp(media('fr_biden.jpg')).resize(160).jpeg().toBuffer();
-      const blank = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#7a5' } }).png().toBuffer();
+      const blank = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#7a5' } })
+        .png()
+        .toBuffer();
       const bases = [
         await runtime.run(await runtime.createToken({ target: small, source: small, operations: ['detect', 'landmark', 'embed'] })),
         await runtime.createToken({ target: blank, operations: [] }),
@@ -119,7 +129,8 @@ describe('hostile messages: seeded fuzz (issue 18)', function () {
         const stage = m.pick(STAGES);
         const out = await runtime.process(stage, token, { force: true, offMainThread: rand() < 0.1 });
         assert.ok(out && typeof out.state === 'string', `case ${i}: ${stage} gave no token`);
-        if (out.state === 'failed' && token.state === 'failed') counts.failed++; // arrived failed: skipped
+        if (out.state === 'failed' && token.state === 'failed')
+          counts.failed++; // arrived failed: skipped
         else if (out.state === 'failed') {
           assertCoded(out.error, `case ${i} (seed ${SEED}) ${stage}`);
           counts.failed++;
@@ -146,15 +157,25 @@ describe('hostile messages: seeded fuzz (issue 18)', function () {
     const TAB = { id: 'tab', type: 'tab', label: 'fuzz' };
     const TYPES = ['face-detect', 'face-landmark', 'face-embed', 'face-swap', 'face-enhance', 'face-blur', 'face-debug', 'face-image', 'face-match', 'face-token'];
 
-    before(function (done) { helper.startServer(done); });
-    after(function (done) { helper.stopServer(done); });
-    afterEach(async function () { await helper.unload(); });
+    before(function (done) {
+      helper.startServer(done);
+    });
+    after(function (done) {
+      helper.stopServer(done);
+    });
+    afterEach(async function () {
+      await helper.unload();
+    });
 
     it(`${NODE_CASES} mutated tokens into each of ${TYPES.length} node types: every message ends in an output or a coded Catch error; nothing left behind`, async function () {
-      const flow = [TAB, CFG,
+      const flow = [
+        TAB,
+        CFG,
         ...TYPES.map((type, i) => ({ id: `n${i}`, z: 'tab', type, config: 'cfg', onNoFace: 'pass', queueSize: 10000, operations: [], format: 'jpeg', release: true, wires: [['out']] })),
         { id: 'out', z: 'tab', type: 'helper' },
-        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }];
+        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', z: 'tab', type: 'helper' },
+      ];
       await helper.load(allNodes, flow);
       const config = helper.getNode('cfg');
       await config.ready;
@@ -172,7 +193,7 @@ describe('hostile messages: seeded fuzz (issue 18)', function () {
       for (let i = 0; i < NODE_CASES; i++) {
         TYPES.forEach((_, k) => {
           const msg = { payload: mutate(base, others, m, rand) };
-          if (TYPES[k] === 'face-match') msg.reference = rand() < 0.5 ? [1] : base.faces[0]?.embedding ?? [1];
+          if (TYPES[k] === 'face-match') msg.reference = rand() < 0.5 ? [1] : (base.faces[0]?.embedding ?? [1]);
           helper.getNode(`n${k}`).receive(msg);
           sent++;
         });

@@ -26,9 +26,16 @@ const CLI = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
 /** A local service nobody should reach from a message: counts every request / connection. */
 async function listener(kind) {
   const seen = [];
-  const server = kind === 'http'
-    ? http.createServer((req, res) => { seen.push(`${req.method} ${req.url}`); res.end('internal'); })
-    : net.createServer((socket) => { seen.push('connection'); socket.destroy(); });
+  const server =
+    kind === 'http'
+      ? http.createServer((req, res) => {
+          seen.push(`${req.method} ${req.url}`);
+          res.end('internal');
+        })
+      : net.createServer((socket) => {
+          seen.push('connection');
+          socket.destroy();
+        });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { port: server.address().port, seen, close: () => new Promise((r) => server.close(r)) };
 }
@@ -66,8 +73,27 @@ describe('hostile input, round two (issue 24)', function () {
     await sharp(media('fr_obama.jpg')).resize(96).jpeg().toFile(path.join(allowed, 'tiny.jpg'));
     makeZoomClip(ffmpeg.path, { image: media('astronaut.png'), output: path.join(allowed, 'clip.mp4'), width: 192, height: 192, frames: 48, fps: 12 });
     // A private clip outside, and a playlist inside the allowed folder naming it by absolute path.
-    runFfmpeg(ffmpeg.path, ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-frames:v', '12', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-f', 'mpegts', path.join(outside, 'private.ts')]);
-    fs.writeFileSync(path.join(allowed, 'playlist.mp4'), `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.2,\n${path.join(outside, 'private.ts')}\n#EXT-X-ENDLIST\n`);
+    runFfmpeg(ffmpeg.path, [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=10',
+      '-frames:v',
+      '12',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-f',
+      'mpegts',
+      path.join(outside, 'private.ts'),
+    ]);
+    fs.writeFileSync(
+      path.join(allowed, 'playlist.mp4'),
+      `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.2,\n${path.join(outside, 'private.ts')}\n#EXT-X-ENDLIST\n`,
+    );
     web = await listener('http');
     tcp = await listener('tcp');
   });
@@ -85,10 +111,16 @@ describe('hostile input, round two (issue 24)', function () {
     before(async function () {
       if (!redisBinary()) pending(this, 'redis-server is not installed (apt-get install redis-server)');
       redis = await startRedis();
-      const child = spawn(process.execPath, [CLI, 'worker', '--queue', redis.url, '--queue-name', QUEUE, '--allowed-folder', allowed, '--device', 'cpu', '--threads', '1', '--concurrency', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'worker', '--queue', redis.url, '--queue-name', QUEUE, '--allowed-folder', allowed, '--device', 'cpu', '--threads', '1', '--concurrency', '2'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       worker = { child, log: '', closed: new Promise((r) => child.on('close', r)) };
       child.stderr.on('data', (d) => (worker.log += d));
-      await waitFor(() => /taking jobs/.test(worker.log) || child.exitCode !== null, 30000, () => `the worker to start:\n${worker.log}`);
+      await waitFor(
+        () => /taking jobs/.test(worker.log) || child.exitCode !== null,
+        30000,
+        () => `the worker to start:\n${worker.log}`,
+      );
       assert.match(worker.log, /taking jobs/, worker.log);
       raw = new Queue(QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
       queue = new RedisJobQueue({ url: redis.url, name: QUEUE });
@@ -192,7 +224,11 @@ describe('hostile input, round two (issue 24)', function () {
     it('6: an output folder swapped for a link to another folder while the job runs: nothing is written there', async function () {
       const sub = path.join(allowed, 'sub');
       const id = crypto.randomUUID();
-      await raw.add('face-job', { args: { target_path: path.join(allowed, 'clip.mp4'), output_path: path.join(sub, 'out.mp4'), processors: ['face_blur'], keep_audio: false } }, { jobId: id, attempts: 1 });
+      await raw.add(
+        'face-job',
+        { args: { target_path: path.join(allowed, 'clip.mp4'), output_path: path.join(sub, 'out.mp4'), processors: ['face_blur'], keep_audio: false } },
+        { jobId: id, attempts: 1 },
+      );
       await waitFor(async () => (await queue.get(id))?.state !== 'queued', 30000, 'the job to start');
       // The attacker's move: the checked folder goes away and a link to theirs takes its place.
       fs.renameSync(sub, path.join(allowed, 'sub-moved'));
@@ -200,7 +236,11 @@ describe('hostile input, round two (issue 24)', function () {
       const info = await queue.wait(id);
       assert.strictEqual(info.state, 'failed', `the job ${info.state}: ${JSON.stringify(info.result ?? info.error)}`);
       assert.strictEqual(info.error.code, 'E_PATH_DENIED', info.error.message);
-      assert.deepStrictEqual(fs.readdirSync(outside).filter((n) => /out/.test(n)), [], 'no output and no temporary file outside');
+      assert.deepStrictEqual(
+        fs.readdirSync(outside).filter((n) => /out/.test(n)),
+        [],
+        'no output and no temporary file outside',
+      );
       assert.deepStrictEqual(fs.readdirSync(path.join(allowed, 'sub-moved')), [], 'no temporary file left behind either');
       fs.unlinkSync(sub);
       fs.renameSync(path.join(allowed, 'sub-moved'), sub);
@@ -211,15 +251,49 @@ describe('hostile input, round two (issue 24)', function () {
       const pick = (list) => list[Math.floor(random() * list.length)];
       const before = snapshot(outside);
       const paths = [
-        path.join(outside, 'secret.jpg'), path.join(allowed, '..', 'outside', 'secret.jpg'), path.join(allowed, 'link-out.jpg'), path.join(allowed, 'dir-out', 'secret.jpg'),
-        'file:///etc/passwd', `file://${path.join(outside, 'secret.jpg')}`, 'concat:/etc/passwd|/etc/hostname', 'subfile:,start,0,end,0,:/etc/hostname', '/proc/self/root/etc/passwd', '/dev/fd/0',
-        `http://127.0.0.1:${web.port}/x`, `http://2130706433:${web.port}/x`, `http://0x7f.0.0.1:${web.port}/x`, `https://[::1]:${web.port}/x`, 'http://169.254.169.254/latest/meta-data/iam',
-        `rtmp://localhost:${web.port}/live`, 'srt://192.168.1.1:9000', 'ftp://example.com/x.mp4', 'gopher://127.0.0.1:70/', 'files:../outside/secret.jpg', 'sample:../../etc/passwd',
-        'bad\u0000name.jpg', '', ' ', 7, null, [], {}, 'x'.repeat(5000), path.join(allowed, 'tiny.jpg'),
+        path.join(outside, 'secret.jpg'),
+        path.join(allowed, '..', 'outside', 'secret.jpg'),
+        path.join(allowed, 'link-out.jpg'),
+        path.join(allowed, 'dir-out', 'secret.jpg'),
+        'file:///etc/passwd',
+        `file://${path.join(outside, 'secret.jpg')}`,
+        'concat:/etc/passwd|/etc/hostname',
+        'subfile:,start,0,end,0,:/etc/hostname',
+        '/proc/self/root/etc/passwd',
+        '/dev/fd/0',
+        `http://127.0.0.1:${web.port}/x`,
+        `http://2130706433:${web.port}/x`,
+        `http://0x7f.0.0.1:${web.port}/x`,
+        `https://[::1]:${web.port}/x`,
+        'http://169.254.169.254/latest/meta-data/iam',
+        `rtmp://localhost:${web.port}/live`,
+        'srt://192.168.1.1:9000',
+        'ftp://example.com/x.mp4',
+        'gopher://127.0.0.1:70/',
+        'files:../outside/secret.jpg',
+        'sample:../../etc/passwd',
+        'bad\u0000name.jpg',
+        '',
+        ' ',
+        7,
+        null,
+        [],
+        {},
+        'x'.repeat(5000),
+        path.join(allowed, 'tiny.jpg'),
       ];
       const outputs = [
-        path.join(outside, 'victim.jpg'), path.join(allowed, 'dir-out', 'x.jpg'), `tcp://127.0.0.1:${tcp.port}`, `udp://127.0.0.1:${tcp.port}`, `rtmp://127.0.0.1:${tcp.port}/live/x`,
-        'files:../outside/x.jpg', '/dev/null', path.join(allowed, 'nope', 'x.jpg'), 'pipe:1', 3, null,
+        path.join(outside, 'victim.jpg'),
+        path.join(allowed, 'dir-out', 'x.jpg'),
+        `tcp://127.0.0.1:${tcp.port}`,
+        `udp://127.0.0.1:${tcp.port}`,
+        `rtmp://127.0.0.1:${tcp.port}/live/x`,
+        'files:../outside/x.jpg',
+        '/dev/null',
+        path.join(allowed, 'nope', 'x.jpg'),
+        'pipe:1',
+        3,
+        null,
       ];
       const models = ['/etc/shadow', '/etc/nope.onnx', path.join(allowed, '..', 'outside', 'inswapper_128.onnx'), '../../../../etc/passwd', 'no-such-model', 'x'.repeat(3000), 42, ['a']];
       const junk = [null, true, -1, 1e308, 'x', [1, 2], { __proto__: { polluted: true } }, { toString: 'x' }, { $ref: '#' }];
@@ -266,9 +340,15 @@ describe('hostile input, round two (issue 24)', function () {
     const TAB = { id: 'tab', type: 'tab', label: 'hostile' };
     const cfg = (extra = {}) => ({ id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 0, frameBudgetMB: 128, tokenTtl: 300, allowedFolders: allowed, ...extra });
     const videoIn = require('../dist/nodes/face-video-in.js');
-    before(function (done) { helper.startServer(done); });
-    after(function (done) { helper.stopServer(done); });
-    afterEach(async function () { await helper.unload(); });
+    before(function (done) {
+      helper.startServer(done);
+    });
+    after(function (done) {
+      helper.stopServer(done);
+    });
+    afterEach(async function () {
+      await helper.unload();
+    });
 
     /** Makes `stage` fail on its next `times` runs (as a model error would). */
     function failNext(runtime, stage, times) {
@@ -277,14 +357,22 @@ describe('hostile input, round two (issue 24)', function () {
       runtime.process = async (s, token, options) => (s === stage && left-- > 0 ? failToken(token, s, { code: 'E_INTERNAL', message: 'flaky stage (test)' }, 1) : original(s, token, options));
     }
 
-    it('2: a failed stage frees the token\'s frames — at once without a Catch node or when too large for the failed room; held briefly and bounded with one', async function () {
+    it("2: a failed stage frees the token's frames — at once without a Catch node or when too large for the failed room; held briefly and bounded with one", async function () {
       const photo = fs.readFileSync(media('fr_two_people.jpg'));
       const runFlow = async (withCatch, budgetMB) => {
-        await helper.load(allNodes, [TAB, cfg({ frameBudgetMB: budgetMB }),
+        await helper.load(allNodes, [
+          TAB,
+          cfg({ frameBudgetMB: budgetMB }),
           { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', wires: [['det']] },
           { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', wires: [['out']] },
           { id: 'out', z: 'tab', type: 'helper' },
-          ...(withCatch ? [{ id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }] : [])]);
+          ...(withCatch
+            ? [
+                { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+                { id: 'caught', z: 'tab', type: 'helper' },
+              ]
+            : []),
+        ]);
         const config = helper.getNode('cfg');
         await config.ready;
         failNext(config.runtime, 'detect', 3);
@@ -308,11 +396,15 @@ describe('hostile input, round two (issue 24)', function () {
     });
 
     it('3: a *_model path in msg.parameters (or a packed token) loads only from the models folder or allowed folders; the same message for /etc/shadow and /etc/nope', async function () {
-      await helper.load(allNodes, [TAB, cfg(),
+      await helper.load(allNodes, [
+        TAB,
+        cfg(),
         { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', wires: [['det']] },
         { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', wires: [['out']] },
         { id: 'out', z: 'tab', type: 'helper' },
-        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }]);
+        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', z: 'tab', type: 'helper' },
+      ]);
       await helper.getNode('cfg').ready;
       const photo = fs.readFileSync(media('fr_biden.jpg'));
       const tryModel = async (model) => {
@@ -347,16 +439,27 @@ describe('hostile input, round two (issue 24)', function () {
       await new Promise((r) => origin.listen(0, '127.0.0.1', r));
       try {
         const port = origin.address().port;
-        await helper.load([...allNodes, videoIn], [TAB, cfg({ allowedHosts: `127.0.0.1:${port}` }),
-          { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: '', maxInFlight: 2, wires: [['frames'], ['ended']] },
-          { id: 'frames', z: 'tab', type: 'helper' }, { id: 'ended', z: 'tab', type: 'helper' },
-          { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }]);
+        await helper.load(
+          [...allNodes, videoIn],
+          [
+            TAB,
+            cfg({ allowedHosts: `127.0.0.1:${port}` }),
+            { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: '', maxInFlight: 2, wires: [['frames'], ['ended']] },
+            { id: 'frames', z: 'tab', type: 'helper' },
+            { id: 'ended', z: 'tab', type: 'helper' },
+            { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+            { id: 'caught', z: 'tab', type: 'helper' },
+          ],
+        );
         const config = helper.getNode('cfg');
         await config.ready;
         const inNode = helper.getNode('in');
         // The guard relays the allowed host: its playlist and segment arrive as frames.
         const frames = [];
-        helper.getNode('frames').on('input', (msg) => { frames.push(msg.payload.target.index); config.runtime.release(msg.payload); });
+        helper.getNode('frames').on('input', (msg) => {
+          frames.push(msg.payload.target.index);
+          config.runtime.release(msg.payload);
+        });
         const stopAfterFirst = nextMessage(helper.getNode('frames'), 30000);
         inNode.receive({ payload: `http://127.0.0.1:${port}/ok.m3u8` });
         await stopAfterFirst;
@@ -442,7 +545,9 @@ describe('hostile input, round two (issue 24)', function () {
         console.log(`      (forged ${(forged.length / 1e6).toFixed(1)} MB packet refused in ${times[0].toFixed(2)}–${times[4].toFixed(2)} ms)`);
         assert.ok(times[2] < 20, `median ${times[2]} ms`);
         // An unsealed packet (allowed here) claiming 64×64 but carrying an 8000² PNG.
-        const bomb = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png({ compressionLevel: 9 }).toBuffer();
+        const bomb = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+          .png({ compressionLevel: 9 })
+          .toBuffer();
         const unsealed = await rt.pack(token, { sealed: false });
         const uEnd = 10 + unsealed.readUInt32BE(6);
         const uHeader = JSON.parse(unsealed.toString('utf8', 10, uEnd));
@@ -467,7 +572,10 @@ describe('hostile input, round two (issue 24)', function () {
         const midPrefix = Buffer.from(uPrefix);
         midPrefix.writeUInt32BE(midHeader.length, 6);
         const t1 = performance.now();
-        await assert.rejects(rt.unpack(Buffer.concat([midPrefix, midHeader, body]), { allowUnsealed: true }), (e) => e.code === 'E_TOKEN_INVALID' && /is a 8000×8000 png, the header says 2000×2000/.test(e.message));
+        await assert.rejects(
+          rt.unpack(Buffer.concat([midPrefix, midHeader, body]), { allowUnsealed: true }),
+          (e) => e.code === 'E_TOKEN_INVALID' && /is a 8000×8000 png, the header says 2000×2000/.test(e.message),
+        );
         assert.ok(performance.now() - t1 < 100);
         assert.strictEqual(rt.stats().store.peakBytes, peakBefore, 'no room was reserved for it');
         rt.release(token);
@@ -489,7 +597,7 @@ describe('hostile input, round two (issue 24)', function () {
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it('2 and 8: a burst of decompression bombs is refused from the pictures\' headers and answered without internal figures; a normal photo sent right after comes back in < 2 s', async function () {
+    it("2 and 8: a burst of decompression bombs is refused from the pictures' headers and answered without internal figures; a normal photo sent right after comes back in < 2 s", async function () {
       const file = '06-upload-page.json';
       const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
       const tab = { id: 'tab-upload', type: 'tab', label: file };
@@ -506,8 +614,12 @@ describe('hostile input, round two (issue 24)', function () {
       // Warm up (models load at deploy; the first picture pays for the worker thread).
       assert.strictEqual((await send(photo, 'image/jpeg')).status, 200);
       // Above the runtime's 64 MP Largest picture (the shared runtime's default).
-      const bombSquare = await sharp({ create: { width: 8200, height: 8200, channels: 3, background: { r: 120, g: 90, b: 80 } } }).png({ compressionLevel: 9 }).toBuffer();
-      const bombWide = await sharp({ create: { width: 9000, height: 7400, channels: 3, background: { r: 90, g: 90, b: 80 } } }).png({ compressionLevel: 9 }).toBuffer();
+      const bombSquare = await sharp({ create: { width: 8200, height: 8200, channels: 3, background: { r: 120, g: 90, b: 80 } } })
+        .png({ compressionLevel: 9 })
+        .toBuffer();
+      const bombWide = await sharp({ create: { width: 9000, height: 7400, channels: 3, background: { r: 90, g: 90, b: 80 } } })
+        .png({ compressionLevel: 9 })
+        .toBuffer();
       const bombs = [...Array(8).fill(bombSquare), bombWide];
       const started = performance.now();
       const answers = bombs.map((b) => send(b));
@@ -515,7 +627,9 @@ describe('hostile input, round two (issue 24)', function () {
       const normal = await send(photo, 'image/jpeg');
       const normalMs = performance.now() - t0;
       const texts = await Promise.all(answers.map(async (a) => ({ status: (await a).status, text: await (await a).text() })));
-      console.log(`      (${bombs.length} bombs (${(bombs.reduce((n, b) => n + b.length, 0) / 1e6).toFixed(1)} MB) answered in ${Math.round(performance.now() - started)} ms; the photo sent right after came back in ${Math.round(normalMs)} ms)`);
+      console.log(
+        `      (${bombs.length} bombs (${(bombs.reduce((n, b) => n + b.length, 0) / 1e6).toFixed(1)} MB) answered in ${Math.round(performance.now() - started)} ms; the photo sent right after came back in ${Math.round(normalMs)} ms)`,
+      );
       assert.strictEqual(normal.status, 200, await normal.clone().text());
       assert.strictEqual(normal.headers.get('content-type'), 'image/jpeg');
       assert.ok(normalMs < 2000, `the photo took ${Math.round(normalMs)} ms`);

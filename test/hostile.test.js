@@ -32,7 +32,9 @@ function assertBudgetHeld(runtime) {
 
 /** A small WebP of a large uniform picture (a few hundred bytes for a few megapixels). */
 function bigWebp(side) {
-  return sharp({ create: { width: side, height: side, channels: 3, background: { r: 120, g: 90, b: 80 } } }).webp({ lossless: true }).toBuffer();
+  return sharp({ create: { width: side, height: side, channels: 3, background: { r: 120, g: 90, b: 80 } } })
+    .webp({ lossless: true })
+    .toBuffer();
 }
 
 /** `n` face boxes side by side on a grid over a `side`² frame, each `size` px. */
@@ -40,7 +42,8 @@ function gridFaces(n, side, size) {
   const per = Math.ceil(Math.sqrt(n));
   const step = (side - size) / Math.max(1, per - 1);
   return Array.from({ length: n }, (_, i) => {
-    const x = Math.round((i % per) * step), y = Math.round(Math.floor(i / per) * step);
+    const x = Math.round((i % per) * step),
+      y = Math.round(Math.floor(i / per) * step);
     return { bbox: [x, y, x + size, y + size], score: 0.9 };
   });
 }
@@ -75,7 +78,14 @@ describe('hostile messages (issue 18)', function () {
 
       const stolen = forged(mine, { target: { ...mine.target, frame: victim.target.frame } });
       const missing = forged(mine, { target: { ...mine.target, frame: 'frame:AAAAAAAAAAAAAAAAAAAAAA' } });
-      const errors = [stolen, missing].map((t) => { try { runtime.acceptToken(t); return undefined; } catch (e) { return e; } });
+      const errors = [stolen, missing].map((t) => {
+        try {
+          runtime.acceptToken(t);
+          return undefined;
+        } catch (e) {
+          return e;
+        }
+      });
       for (const e of errors) assert.ok(hasCode('E_FRAME_MISSING')(e), String(e));
       assert.strictEqual(errors[0].message.replace(victim.target.frame, 'REF'), errors[1].message.replace('frame:AAAAAAAAAAAAAAAAAAAAAA', 'REF'), 'the answer does not tell whether the frame exists');
       // A source of another request is refused the same way; the victim's frames are untouched.
@@ -86,7 +96,7 @@ describe('hostile messages (issue 18)', function () {
       runtime.release(victim);
     });
 
-    it('case 4: the runtime TTL caps a token\'s expires_at, so derived frames are swept on time', async function () {
+    it("case 4: the runtime TTL caps a token's expires_at, so derived frames are swept on time", async function () {
       const ttl = createRuntime({ sweepIntervalMs: 0, tokenTtlMs: 2000 });
       try {
         const token = await ttl.createToken({ target: fs.readFileSync(media('fr_biden.jpg')), operations: [] });
@@ -105,7 +115,9 @@ describe('hostile messages (issue 18)', function () {
     it('case 2: decompression bombs (8 × 8000² WebP at once, 512 MiB budget) are refused with E_STORE_FULL; peak ≤ budget; RSS < 1 GB', async function () {
       const script = path.join(__dirname, 'helpers', 'hostile-bombs.js');
       const started = performance.now();
-      const out = await new Promise((resolve, reject) => execFile(process.execPath, [script], { timeout: 90000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))));
+      const out = await new Promise((resolve, reject) =>
+        execFile(process.execPath, [script], { timeout: 90000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))),
+      );
       const figures = JSON.parse(out.trim().split('\n').pop());
       assert.strictEqual(figures.created, 2, JSON.stringify(figures));
       assert.strictEqual(figures.refused, 6, JSON.stringify(figures));
@@ -126,8 +138,14 @@ describe('hostile messages (issue 18)', function () {
       assert.ok(performance.now() - t0 < 1000);
       assert.strictEqual(store.stats().waiting, 0, 'a timed-out waiter leaves the queue');
       const order = [];
-      const producer = store.reserve(300).then((r) => { order.push('producer'); return r; });
-      const derived = store.reserve(300, { priority: true, timeoutMs: 5000 }).then((r) => { order.push('derived'); return r; });
+      const producer = store.reserve(300).then((r) => {
+        order.push('producer');
+        return r;
+      });
+      const derived = store.reserve(300, { priority: true, timeoutMs: 5000 }).then((r) => {
+        order.push('derived');
+        return r;
+      });
       store.release(a);
       (await derived).cancel();
       (await producer).cancel();
@@ -157,8 +175,18 @@ describe('hostile messages (issue 18)', function () {
       const faces = gridFaces(256, 2000, 100);
       // face_check off: these bounds are the pixel path's (the face-likeness check would skip the
       // forged boxes before any pixel work; test/swap-harm.test.js tests it).
-      for (const [stage, parameters] of [['enhance', { face_check: false }], ['blur', {}], ['blur', { blur_mode: 'pixelate' }], ['debug', {}]]) {
-        const { value: out, ms, lagMs, blockMs } = await leastLag(BLOCK_BOUND_MS, () => runtime.process(stage, runtime.acceptToken(forged(token, { faces, parameters })), { force: true, offMainThread: true }), {
+      for (const [stage, parameters] of [
+        ['enhance', { face_check: false }],
+        ['blur', {}],
+        ['blur', { blur_mode: 'pixelate' }],
+        ['debug', {}],
+      ]) {
+        const {
+          value: out,
+          ms,
+          lagMs,
+          blockMs,
+        } = await leastLag(BLOCK_BOUND_MS, () => runtime.process(stage, runtime.acceptToken(forged(token, { faces, parameters })), { force: true, offMainThread: true }), {
           cleanup: (extra) => runtime.store.release(extra.target.frame),
         });
         assert.strictEqual(out.state, 'running', `${stage}: ${JSON.stringify(out.error)}`);
@@ -185,7 +213,10 @@ describe('hostile messages (issue 18)', function () {
       const { gaussianBlurRegion, boxMask, expandBox } = require('../dist/runtime/internal');
       const token = await runtime.createToken({ target: fs.readFileSync(media('fr_two_people.jpg')), operations: [] });
       const frame = runtime.frame(token.target.frame);
-      const faces = [{ bbox: [3, 2, 90, 100], score: 0.9 }, { bbox: [150, 60, 260, 190], score: 0.9 }];
+      const faces = [
+        { bbox: [3, 2, 90, 100], score: 0.9 },
+        { bbox: [150, 60, 260, 190], score: 0.9 },
+      ];
       const out = await runtime.process('enhance', runtime.acceptToken(forged(token, { faces, parameters: { face_check: false } })), { force: true });
       // The former algorithm, verbatim: two blurs of a whole-frame copy per face; the detail
       // cored at the face's noise floor (issue 27: 1.4826 × median |pixel − denoised|).
@@ -196,10 +227,11 @@ describe('hostile messages (issue 18)', function () {
         const base = gaussianBlurRegion(expected, rect, 2.5, { exact: true }).data;
         const mask = boxMask(rect.width, rect.height, 0.3, [0, 0, 0, 0]);
         const residuals = [];
-        for (let y = 0; y < rect.height; y++) for (let x = 0; x < rect.width * 3; x++) {
-          const p = ((rect.y + y) * frame.width + rect.x) * 3 + x;
-          residuals.push(Math.abs(expected.data[p] - denoised[p]));
-        }
+        for (let y = 0; y < rect.height; y++)
+          for (let x = 0; x < rect.width * 3; x++) {
+            const p = ((rect.y + y) * frame.width + rect.x) * 3 + x;
+            residuals.push(Math.abs(expected.data[p] - denoised[p]));
+          }
         residuals.sort((u, v) => u - v);
         let median = 0;
         for (let seen = 0; median < 255; median++) if ((seen += residuals.filter((r) => r === median).length) >= residuals.length / 2) break;
@@ -222,7 +254,7 @@ describe('hostile messages (issue 18)', function () {
       runtime.release(out);
     });
 
-    it('case 8: max_faces is capped at the schema\'s 256 (1e6 refused), and detect never returns more', async function () {
+    it("case 8: max_faces is capped at the schema's 256 (1e6 refused), and detect never returns more", async function () {
       const jpeg = fs.readFileSync(media('fr_two_people.jpg'));
       await assert.rejects(runtime.createToken({ target: jpeg, operations: ['detect'], parameters: { max_faces: 1e6, score_threshold: 0 } }), hasCode('E_TOKEN_INVALID'));
       assert.strictEqual(runtime.store.stats().frames, 0, 'a refused token leaves no frame behind');
@@ -234,18 +266,27 @@ describe('hostile messages (issue 18)', function () {
       runtime.release(out);
       // A job's parameters are checked against the same schema: refused before it runs.
       const jobs = new JobManager(runtime);
-      assert.throws(() => jobs.createJob({ target_path: media('fr_biden.jpg'), output_path: path.join(os.tmpdir(), 'never.jpg'), processors: ['face_blur'], parameters: { max_faces: 1e6 } }), (e) => hasCode('E_JOB')(e) && /max_faces/.test(e.message));
+      assert.throws(
+        () => jobs.createJob({ target_path: media('fr_biden.jpg'), output_path: path.join(os.tmpdir(), 'never.jpg'), processors: ['face_blur'], parameters: { max_faces: 1e6 } }),
+        (e) => hasCode('E_JOB')(e) && /max_faces/.test(e.message),
+      );
       await jobs.close();
     });
 
     it('case 9: face match refuses a reference of another length (E_BAD_PARAMETER)', function () {
       const face = { bbox: [0, 0, 10, 10], score: 0.9, embedding: Array.from({ length: 512 }, (_, i) => (i === 0 ? 1 : 0)) };
-      assert.throws(() => matchFaces([face], { embedding: [1] }, 0.5), (e) => hasCode('E_BAD_PARAMETER')(e) && /512-value.*has 1/.test(e.message));
+      assert.throws(
+        () => matchFaces([face], { embedding: [1] }, 0.5),
+        (e) => hasCode('E_BAD_PARAMETER')(e) && /512-value.*has 1/.test(e.message),
+      );
       assert.strictEqual(matchFaces([face], { embedding: face.embedding }, 0.5)[0].similarity, 1);
     });
 
     it('case 6: SVG is refused unless enabled; enabled, a huge render is refused from its header and a small one renders', async function () {
-      const svg = (side, blur) => Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><filter id="f"><feGaussianBlur stdDeviation="${blur}"/></filter><rect width="100%" height="100%" fill="#a63" filter="url(#f)"/></svg>`);
+      const svg = (side, blur) =>
+        Buffer.from(
+          `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><filter id="f"><feGaussianBlur stdDeviation="${blur}"/></filter><rect width="100%" height="100%" fill="#a63" filter="url(#f)"/></svg>`,
+        );
       const t0 = performance.now();
       await assert.rejects(runtime.createToken({ target: svg(8000, 500) }), (e) => hasCode('E_BAD_IMAGE')(e) && /SVG images are refused/.test(e.message));
       const allowed = createRuntime({ sweepIntervalMs: 0, allowSvg: true });
@@ -294,7 +335,10 @@ describe('hostile messages (issue 18)', function () {
     it('case 7: jobs refused because the queue is full leave nothing behind', async function () {
       const manager = new JobManager(runtime, { maxQueued: 2, maxConcurrent: 1 });
       const original = runtime.process.bind(runtime);
-      runtime.process = async (stage, token, options) => { await sleep(100); return original(stage, token, options); };
+      runtime.process = async (stage, token, options) => {
+        await sleep(100);
+        return original(stage, token, options);
+      };
       try {
         const dir = tempDir('ff-hostile-job-');
         let refused = 0;
@@ -322,12 +366,27 @@ describe('hostile messages (issue 18)', function () {
 
   describe('nodes', function () {
     // Jobs here name the fixtures and temp folders in messages: those are the allowed folders.
-    const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 100, tokenTtl: 300, storeWait: 0.5, allowedFolders: [os.tmpdir(), MEDIA].join('\n') };
+    const CFG = {
+      id: 'cfg',
+      type: 'facefusion-config',
+      name: 'rt',
+      device: 'auto',
+      threads: 0,
+      modelsDir: '',
+      frameBudgetMB: 100,
+      tokenTtl: 300,
+      storeWait: 0.5,
+      allowedFolders: [os.tmpdir(), MEDIA].join('\n'),
+    };
     const TAB = { id: 'tab', type: 'tab', label: 'hostile' };
     const sink = (id) => ({ id, z: 'tab', type: 'helper' });
     const catcher = { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] };
     const jobNodes = ['face-job', 'face-video-out'].map((t) => require(`../dist/nodes/${t}.js`));
-    const collect = (node) => { const got = []; node.on('input', (msg) => got.push(msg)); return got; };
+    const collect = (node) => {
+      const got = [];
+      node.on('input', (msg) => got.push(msg));
+      return got;
+    };
     const until = async (check, what, ms = 20000) => {
       const end = Date.now() + ms;
       while (!check()) {
@@ -336,8 +395,12 @@ describe('hostile messages (issue 18)', function () {
       }
     };
 
-    before(function (done) { helper.startServer(done); });
-    after(function (done) { helper.stopServer(done); });
+    before(function (done) {
+      helper.startServer(done);
+    });
+    after(function (done) {
+      helper.stopServer(done);
+    });
     afterEach(async function () {
       const config = helper.getNode('cfg');
       if (config) assertBudgetHeld(config.runtime);
@@ -354,12 +417,15 @@ describe('hostile messages (issue 18)', function () {
       for (let i = 0; i < 4; i++) helper.getNode('tok').receive({ payload: bomb });
       await until(() => out.length + caught.length === 4, 'four outcomes', 30000);
       assert.strictEqual(out.length, 2);
-      assert.deepStrictEqual(caught.map((m) => m.error.code), ['E_STORE_FULL', 'E_STORE_FULL']);
+      assert.deepStrictEqual(
+        caught.map((m) => m.error.code),
+        ['E_STORE_FULL', 'E_STORE_FULL'],
+      );
       for (const m of out) config.runtime.release(m.payload);
       assert.strictEqual(config.runtime.stats().store.frames, 0);
     });
 
-    it('case 3 (node): face-image given another request\'s frame answers E_FRAME_MISSING and the victim keeps its picture', async function () {
+    it("case 3 (node): face-image given another request's frame answers E_FRAME_MISSING and the victim keeps its picture", async function () {
       await helper.load(allNodes, [TAB, CFG, { id: 'img', z: 'tab', type: 'face-image', config: 'cfg', format: 'jpeg', wires: [['out']] }, sink('out'), catcher, sink('caught')]);
       const runtime = helper.getNode('cfg').runtime;
       const jpeg = fs.readFileSync(media('fr_biden.jpg'));
@@ -374,21 +440,35 @@ describe('hostile messages (issue 18)', function () {
     });
 
     it('case 1 (node): face-enhance and face-blur on 256 forged boxes keep the event loop responsive', async function () {
-      await helper.load(allNodes, [TAB, CFG,
+      await helper.load(allNodes, [
+        TAB,
+        CFG,
         { id: 'enh', z: 'tab', type: 'face-enhance', config: 'cfg', onNoFace: 'pass', wires: [['out']] },
-        { id: 'blr', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', wires: [['out']] }, sink('out'), catcher, sink('caught')]);
+        { id: 'blr', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', wires: [['out']] },
+        sink('out'),
+        catcher,
+        sink('caught'),
+      ]);
       const config = helper.getNode('cfg');
       await config.ready;
       const runtime = config.runtime;
       const token = await runtime.createToken({ target: await bigWebp(2000), operations: [] });
       const faces = gridFaces(256, 2000, 100);
       for (const id of ['enh', 'blr']) {
-        const { value: msg, lagMs, blockMs } = await leastLag(BLOCK_BOUND_MS, () => {
-          const got = nextMessage(helper.getNode('out'), 60000);
-          // face_check off: the pixel path's bounds (see case 1, runtime).
-          helper.getNode(id).receive({ payload: forged(token, { faces, parameters: { face_check: false } }) });
-          return got;
-        }, { cleanup: (extra) => runtime.store.release(extra.payload.target.frame) });
+        const {
+          value: msg,
+          lagMs,
+          blockMs,
+        } = await leastLag(
+          BLOCK_BOUND_MS,
+          () => {
+            const got = nextMessage(helper.getNode('out'), 60000);
+            // face_check off: the pixel path's bounds (see case 1, runtime).
+            helper.getNode(id).receive({ payload: forged(token, { faces, parameters: { face_check: false } }) });
+            return got;
+          },
+          { cleanup: (extra) => runtime.store.release(extra.payload.target.frame) },
+        );
         assert.ok(['running', 'done'].includes(msg.payload.state), JSON.stringify(msg.payload.error));
         assert.ok(blockMs < BLOCK_BOUND_MS, `${id} blocked the event loop ${blockMs.toFixed(0)} ms (longest gap ${lagMs.toFixed(0)} ms)`);
         runtime.store.release(msg.payload.target.frame);
@@ -410,18 +490,30 @@ describe('hostile messages (issue 18)', function () {
       runtime.release(token);
     });
 
-    it('case 10 (node): a face-job node cannot cancel another node\'s job unless set to cancel any job', async function () {
+    it("case 10 (node): a face-job node cannot cancel another node's job unless set to cancel any job", async function () {
       const dir = tempDir('ff-hostile-jobs-');
-      await helper.load([...allNodes, ...jobNodes], [TAB, CFG,
-        { id: 'a', z: 'tab', type: 'face-job', config: 'cfg', wires: [['resA'], []] },
-        { id: 'b', z: 'tab', type: 'face-job', config: 'cfg', wires: [['resB'], []] },
-        { id: 'c', z: 'tab', type: 'face-job', config: 'cfg', cancelAny: true, wires: [[], []] },
-        sink('resA'), sink('resB'), catcher, sink('caught')]);
+      await helper.load(
+        [...allNodes, ...jobNodes],
+        [
+          TAB,
+          CFG,
+          { id: 'a', z: 'tab', type: 'face-job', config: 'cfg', wires: [['resA'], []] },
+          { id: 'b', z: 'tab', type: 'face-job', config: 'cfg', wires: [['resB'], []] },
+          { id: 'c', z: 'tab', type: 'face-job', config: 'cfg', cancelAny: true, wires: [[], []] },
+          sink('resA'),
+          sink('resB'),
+          catcher,
+          sink('caught'),
+        ],
+      );
       const config = helper.getNode('cfg');
       await config.ready;
       const runtime = config.runtime;
       const original = runtime.process.bind(runtime);
-      runtime.process = async (stage, token, options) => { if (stage === 'detect') await sleep(1500); return original(stage, token, options); };
+      runtime.process = async (stage, token, options) => {
+        if (stage === 'detect') await sleep(1500);
+        return original(stage, token, options);
+      };
       try {
         const results = collect(helper.getNode('resA'));
         const caught = collect(helper.getNode('caught'));
@@ -433,7 +525,7 @@ describe('hostile messages (issue 18)', function () {
         await until(() => caught.length === 1, 'the refusal');
         assert.strictEqual(caught[0].error.code, 'E_JOB');
         await until(() => results.length === 1, 'job A finishing', 30000);
-        assert.strictEqual(results[0].job.state, 'completed', 'B did not cancel A\'s job');
+        assert.strictEqual(results[0].job.state, 'completed', "B did not cancel A's job");
         // The "cancel any job" option does cancel it.
         const second = job('a2.jpg');
         helper.getNode('a').receive(second);
@@ -455,7 +547,9 @@ describe('hostile messages (issue 18)', function () {
       const output = path.join(dir, 'out.mp4');
       await helper.load([...allNodes, ...jobNodes], [TAB, CFG, { id: 'vo', z: 'tab', type: 'face-video-out', config: 'cfg', output, fps: 25, wires: [['out']] }, sink('out'), catcher, sink('caught')]);
       const runtime = helper.getNode('cfg').runtime;
-      const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#345' } }).jpeg().toBuffer();
+      const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#345' } })
+        .jpeg()
+        .toBuffer();
       const vo = helper.getNode('vo');
       const summary = nextMessage(helper.getNode('out'));
       const tokenAt = async (index) => JSON.parse(JSON.stringify(await runtime.createToken({ target: jpeg, operations: [], index })));
@@ -463,7 +557,10 @@ describe('hostile messages (issue 18)', function () {
       await send(0);
       await sleep(500); // the encoder (ffmpeg) starts on the first frame: not part of the measure
       const far = await tokenAt(1e9);
-      const { blockMs } = await measureLag(async () => { vo.receive({ payload: far, parts: { id: 'v', index: 1e9 } }); await sleep(100); });
+      const { blockMs } = await measureLag(async () => {
+        vo.receive({ payload: far, parts: { id: 'v', index: 1e9 } });
+        await sleep(100);
+      });
       assert.ok(blockMs < BLOCK_BOUND_MS, `blocked ${blockMs} ms`);
       await send(1);
       vo.receive({ command: 'stop' });

@@ -11,16 +11,30 @@ const { media, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort } =
 
 /** A locator that counts resolve() calls: every ffmpeg/ffprobe spawn of a job goes through one. */
 function countingLocator(locator) {
-  const counting = { calls: 0, resolve: () => { counting.calls++; return locator.resolve(); } };
+  const counting = {
+    calls: 0,
+    resolve: () => {
+      counting.calls++;
+      return locator.resolve();
+    },
+  };
   return counting;
 }
 
 /** Resolves with what `promise` settled with, or 'pending' after `ms`. */
 async function within(promise, ms) {
   let timer;
-  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('pending'), ms); });
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve('pending'), ms);
+  });
   try {
-    return await Promise.race([promise.then((v) => ({ value: v }), (e) => ({ error: e })), timeout]);
+    return await Promise.race([
+      promise.then(
+        (v) => ({ value: v }),
+        (e) => ({ error: e }),
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -84,24 +98,32 @@ describe('job runner fixes', function () {
 
     it('video: face_swapper_model not in the models folder → E_MODEL_MISSING, no ffmpeg, nothing written', async function () {
       if (runtime.models.isPresent('inswapper_128')) this.skip(); // a machine that has it cannot show it missing
-      await failsAtOnce({ source_paths: [media('fr_obama.jpg')], target_path: small, output_path: path.join(dir, 'missing.mp4'), processors: ['face_swapper'], parameters: { face_swapper_model: 'inswapper_128' } },
-        'E_MODEL_MISSING', 'inswapper_128');
+      await failsAtOnce(
+        { source_paths: [media('fr_obama.jpg')], target_path: small, output_path: path.join(dir, 'missing.mp4'), processors: ['face_swapper'], parameters: { face_swapper_model: 'inswapper_128' } },
+        'E_MODEL_MISSING',
+        'inswapper_128',
+      );
     });
 
     it('video: an .onnx path that does not exist → E_MODEL_MISSING', async function () {
       const model = path.join(dir, 'nowhere', 'inswapper_128.onnx');
-      await failsAtOnce({ source_paths: [media('fr_obama.jpg')], target_path: small, output_path: path.join(dir, 'nopath.mp4'), processors: ['face_swapper'], face_swapper_model: model },
-        'E_MODEL_MISSING', 'does not exist');
+      await failsAtOnce(
+        { source_paths: [media('fr_obama.jpg')], target_path: small, output_path: path.join(dir, 'nopath.mp4'), processors: ['face_swapper'], face_swapper_model: model },
+        'E_MODEL_MISSING',
+        'does not exist',
+      );
     });
 
     it('video: a model of another role → E_MODEL_CONTRACT', async function () {
-      await failsAtOnce({ target_path: small, output_path: path.join(dir, 'role.mp4'), processors: ['blur'], parameters: { face_detector_model: 'fr_feature' } },
-        'E_MODEL_CONTRACT', 'not a detector');
+      await failsAtOnce({ target_path: small, output_path: path.join(dir, 'role.mp4'), processors: ['blur'], parameters: { face_detector_model: 'fr_feature' } }, 'E_MODEL_CONTRACT', 'not a detector');
     });
 
     it('image: a missing enhancer model → E_MODEL_MISSING before the picture is decoded', async function () {
-      await failsAtOnce({ target_path: media('fr_biden.jpg'), output_path: path.join(dir, 'missing.jpg'), processors: ['face_enhancer'], face_enhancer_model: path.join(dir, 'gfpgan_1.4.onnx') },
-        'E_MODEL_MISSING', 'does not exist');
+      await failsAtOnce(
+        { target_path: media('fr_biden.jpg'), output_path: path.join(dir, 'missing.jpg'), processors: ['face_enhancer'], face_enhancer_model: path.join(dir, 'gfpgan_1.4.onnx') },
+        'E_MODEL_MISSING',
+        'does not exist',
+      );
     });
 
     it('analyseJobSource loads its models before it decodes the source image', async function () {
@@ -126,7 +148,7 @@ describe('job runner fixes', function () {
       }
     });
 
-    it('analyseJobSource analyses the source with the job\'s detector/landmarker/recognizer choices', async function () {
+    it("analyseJobSource analyses the source with the job's detector/landmarker/recognizer choices", async function () {
       const seen = [];
       const prepare = runtime.prepareModels.bind(runtime);
       runtime.prepareModels = (stages, parameters) => {
@@ -134,7 +156,12 @@ describe('job runner fixes', function () {
         return prepare(stages, parameters);
       };
       try {
-        const { token, source } = await analyseJobSource(runtime, media('fr_obama.jpg'), 'job-2', true, { face_detector_model: 'fr_detect', face_recognizer_model: 'fr_feature', score_threshold: 0.6, blend_ratio: 1 });
+        const { token, source } = await analyseJobSource(runtime, media('fr_obama.jpg'), 'job-2', true, {
+          face_detector_model: 'fr_detect',
+          face_recognizer_model: 'fr_feature',
+          score_threshold: 0.6,
+          blend_ratio: 1,
+        });
         const expected = { score_threshold: 0.6, face_detector_model: 'fr_detect', face_recognizer_model: 'fr_feature' };
         assert.deepStrictEqual(seen, [expected]);
         assert.deepStrictEqual(token.parameters, expected);
@@ -272,18 +299,26 @@ describe('job runner fixes', function () {
       const port = await freePort(); // nothing listens: every connect fails at once
       const reconnects = [];
       const src = new FrameTokenSource({
-        runtime, locator, input: `tcp://127.0.0.1:${port}`, maxReconnects: 1, reconnectBaseMs: 30, ioTimeoutMs: 2000,
+        runtime,
+        locator,
+        input: `tcp://127.0.0.1:${port}`,
+        maxReconnects: 1,
+        reconnectBaseMs: 30,
+        ioTimeoutMs: 2000,
         onReconnect: (attempt, delayMs) => reconnects.push({ attempt, delayMs }),
       });
       const guard = setTimeout(() => void src.stop(), 8000); // bounded if the settings were ignored
       try {
-        await assert.rejects(async () => {
-          for await (const item of src.tokens()) runtime.release(item.token);
-        }, (e) => {
-          assert.strictEqual(e.code, 'E_VIDEO_DECODE', e.message);
-          assert.match(e.message, /1 reconnect attempt/);
-          return true;
-        });
+        await assert.rejects(
+          async () => {
+            for await (const item of src.tokens()) runtime.release(item.token);
+          },
+          (e) => {
+            assert.strictEqual(e.code, 'E_VIDEO_DECODE', e.message);
+            assert.match(e.message, /1 reconnect attempt/);
+            return true;
+          },
+        );
       } finally {
         clearTimeout(guard);
         await src.stop();
@@ -323,7 +358,7 @@ describe('job runner fixes', function () {
       const sink = new FrameTokenSink({ runtime, locator, output, preset: 'ultrafast' });
       await sink.write(await greyToken(), 0);
       await sink.write(await greyToken(), 1);
-      assert.strictEqual(path.dirname(sink.partial), folder, 'the temporary file is in the output\'s folder');
+      assert.strictEqual(path.dirname(sink.partial), folder, "the temporary file is in the output's folder");
       assert.deepStrictEqual(fs.readdirSync(folder), [path.basename(sink.partial)]);
       await sink.abort();
       assert.deepStrictEqual(fs.readdirSync(folder), [], 'no temporary file, nothing under the final name');
@@ -355,7 +390,7 @@ describe('job runner fixes', function () {
           }
           const ref = item.token.target.frame;
           await sink.write(item.token, item.index, item.stream.fps);
-          assert.strictEqual(runtime.store.has(ref), false, 'the token\'s frame is released on arrival');
+          assert.strictEqual(runtime.store.has(ref), false, "the token's frame is released on arrival");
         }
       } finally {
         clearTimeout(guard);

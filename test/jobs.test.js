@@ -94,11 +94,15 @@ describe('job manager', function () {
     });
 
     it('refuses bad args with E_JOB naming the field', function () {
-      const bad = (args, code, includes) => assert.throws(() => jobs.createJob(args), (e) => {
-        assert.strictEqual(e.code, code, e.message);
-        assert.ok(e.message.includes(includes), e.message);
-        return true;
-      });
+      const bad = (args, code, includes) =>
+        assert.throws(
+          () => jobs.createJob(args),
+          (e) => {
+            assert.strictEqual(e.code, code, e.message);
+            assert.ok(e.message.includes(includes), e.message);
+            return true;
+          },
+        );
       bad({ output_path: '/tmp/x.mp4', processors: ['blur'] }, 'E_JOB', 'target_path is required');
       bad({ target_path: 'a.mp4', output_path: '/tmp/x.mp4', processors: ['face_morpher'] }, 'E_JOB', 'unknown processor "face_morpher"');
       bad({ target_path: 'a.mp4', output_path: '/tmp/x.mp4', processors: ['face_morpher'] }, 'E_JOB', 'face_swapper');
@@ -128,7 +132,7 @@ describe('job manager', function () {
       assert.strictEqual(info.result.output, output);
       const head = fs.readFileSync(output).subarray(0, 8);
       assert.strictEqual(head.toString('latin1', 1, 4), 'PNG');
-      const faces = (await runtime.run(await runtime.createToken({ target: output, operations: ['detect'] })));
+      const faces = await runtime.run(await runtime.createToken({ target: output, operations: ['detect'] }));
       runtime.release(faces);
       assert.ok(faces.faces.length < 2, 'blurred faces are no longer both detected');
     });
@@ -178,8 +182,10 @@ describe('job manager', function () {
         runFfmpeg(ffmpeg.path, ['-i', output, '-vf', `select=eq(n\\,${n})`, '-frames:v', '1', b]);
         const [before, after] = [await embeddingOf(runtime, a), await embeddingOf(runtime, b)];
         assert.ok(before && after, `a face in frame ${n}`);
-        assert.ok(cosineSimilarity(after, source) > cosineSimilarity(before, source) + 0.02,
-          `frame ${n}: ${cosineSimilarity(after, source).toFixed(3)} vs ${cosineSimilarity(before, source).toFixed(3)}`);
+        assert.ok(
+          cosineSimilarity(after, source) > cosineSimilarity(before, source) + 0.02,
+          `frame ${n}: ${cosineSimilarity(after, source).toFixed(3)} vs ${cosineSimilarity(before, source).toFixed(3)}`,
+        );
       }
     });
 
@@ -282,7 +288,13 @@ describe('job manager', function () {
         const infoB = await jobs.waitForJob(b);
         assert.strictEqual(infoB.state, 'completed');
         assert.ok(Date.parse(infoB.startedAt) >= Date.parse(infoA.endedAt), 'b started after a ended');
-        assert.deepStrictEqual(jobs.listJobs().map((j) => j.state).sort(), ['cancelled', 'cancelled', 'completed', 'completed']);
+        assert.deepStrictEqual(
+          jobs
+            .listJobs()
+            .map((j) => j.state)
+            .sort(),
+          ['cancelled', 'cancelled', 'completed', 'completed'],
+        );
       } finally {
         delete runtime.process;
       }

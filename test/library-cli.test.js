@@ -17,7 +17,8 @@ const SAMPLES = path.join(__dirname, '..', 'samples');
 function spawned(args, env = {}) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, 'library', ...args], { env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
@@ -28,14 +29,33 @@ function spawned(args, env = {}) {
 async function cli(args, env = {}) {
   const { main } = require(CLI);
   const saved = {};
-  for (const [k, v] of Object.entries(env)) { saved[k] = process.env[k]; process.env[k] = v; }
+  for (const [k, v] of Object.entries(env)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
   const out = { stdout: '', stderr: '' };
-  const io = { stdout: { write: (t) => { out.stdout += t; return true; } }, stderr: { write: (t) => { out.stderr += t; return true; } } };
+  const io = {
+    stdout: {
+      write: (t) => {
+        out.stdout += t;
+        return true;
+      },
+    },
+    stderr: {
+      write: (t) => {
+        out.stderr += t;
+        return true;
+      },
+    },
+  };
   try {
     const code = await main(['library', ...args], io);
     return { code, ...out };
   } finally {
-    for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 
@@ -62,7 +82,10 @@ describe('facefusion-node library (CLI)', function () {
 
     r = await spawned(['who', '--db', db, media('fr_two_people.jpg')]);
     assert.strictEqual(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     assert.deepStrictEqual(lines.map((l) => l[0]).sort(), ['Barack Obama', 'Joe Biden']);
     for (const l of lines) assert.match(l[2], /^\[\d+, \d+, \d+, \d+\]$/);
 
@@ -74,7 +97,10 @@ describe('facefusion-node library (CLI)', function () {
     r = await cli(['who', '--db', db, '--json', '--every', '15', path.join(SAMPLES, 'two-people.mp4')]);
     assert.strictEqual(r.code, 0, r.stderr);
     const frames = JSON.parse(r.stdout).frames;
-    assert.deepStrictEqual(frames.map((f) => f.frame), [0, 15]);
+    assert.deepStrictEqual(
+      frames.map((f) => f.frame),
+      [0, 15],
+    );
     for (const f of frames) assert.deepStrictEqual(f.faces.map((x) => x.name).sort(), ['Barack Obama', 'Joe Biden']);
 
     r = await cli(['list', '--db', db]);
@@ -85,7 +111,10 @@ describe('facefusion-node library (CLI)', function () {
     assert.strictEqual(r.code, 0, r.stderr);
     assert.match(r.stdout, /^forgot Barack Obama: 1 picture erased, file compacted\n$/);
     r = await cli(['list', '--db', db, '--json']);
-    assert.deepStrictEqual(JSON.parse(r.stdout).list.map((p) => p.name), ['Joe Biden']);
+    assert.deepStrictEqual(
+      JSON.parse(r.stdout).list.map((p) => p.name),
+      ['Joe Biden'],
+    );
     r = await cli(['forget', '--db', db, '--name', 'Barack Obama']);
     assert.strictEqual(r.code, 1);
     assert.match(r.stderr, /nobody called "Barack Obama"/);

@@ -91,7 +91,10 @@ describe('face library nodes (Node-RED)', function () {
     assert.deepStrictEqual(events.map((e) => e.payload.name).sort(), ['Barack Obama', 'Joe Biden']);
     // Core-style statuses (issue 26): within 30 characters the names give way to a count, the size stays.
     assert.strictEqual(recStatus[recStatus.length - 1].text, '2 known · 2 people');
-    assert.deepStrictEqual(recStatus.filter((st) => st.text.length > 30), []);
+    assert.deepStrictEqual(
+      recStatus.filter((st) => st.text.length > 30),
+      [],
+    );
 
     // Several faces without a choice: refused to the Catch node; msg.face picks one.
     const caught = nextMessage(helper.getNode('caught'));
@@ -128,23 +131,32 @@ describe('face library nodes (Node-RED)', function () {
       runtime.release((await out).payload);
     }
     await until(() => events.length === 2, 'Obama once, the stranger once');
-    assert.deepStrictEqual(events.map((e) => [e.name, e.known, e.camera]).sort(), [[null, false, 'Front Door'], ['Barack Obama', true, 'Front Door']]);
+    assert.deepStrictEqual(events.map((e) => [e.name, e.known, e.camera]).sort(), [
+      [null, false, 'Front Door'],
+      ['Barack Obama', true, 'Front Door'],
+    ]);
     assert.ok(events.every((e) => typeof e.frame === 'number'));
     const library = helper.getNode('lib').library;
     assert.strictEqual(library.unknowns().length, 1, 'the stranger kept for naming later');
     assert.ok(library.unknowns()[0].thumbnail);
   });
 
-  it('the admin endpoints list, rename, delete, export and import (sealed with the runtime\'s key)', async function () {
+  it("the admin endpoints list, rename, delete, export and import (sealed with the runtime's key)", async function () {
     const db = path.join(dir, 'admin.db');
     await helper.load(nodes, flowOf(db), { cfg: { tokenKey: KEY } });
     await enrol('fr_obama.jpg', 'Barack Obama');
     await enrol('fr_biden.jpg', 'Joe Biden');
     const get = async (url) => (await helper.request().get(url).expect(200)).body;
     const post = (url, body) => helper.request().post(url).send(body);
-    assert.deepStrictEqual((await get('/facefusion/libraries')).libraries.map((l) => [l.id, l.path, l.people]), [['lib', db, 2]]);
+    assert.deepStrictEqual(
+      (await get('/facefusion/libraries')).libraries.map((l) => [l.id, l.path, l.people]),
+      [['lib', db, 2]],
+    );
     const listed = await get('/facefusion/library?library=lib');
-    assert.deepStrictEqual(listed.people.map((p) => p.name), ['Barack Obama', 'Joe Biden']);
+    assert.deepStrictEqual(
+      listed.people.map((p) => p.name),
+      ['Barack Obama', 'Joe Biden'],
+    );
     assert.match(listed.people[0].thumbnail, /^data:image\/jpeg;base64,/);
     assert.strictEqual((await post('/facefusion/library/rename', { library: 'lib', from: 'Joe Biden', to: 'Joseph Biden' }).expect(200)).body.person.name, 'Joseph Biden');
     assert.strictEqual((await post('/facefusion/library/rename', { library: 'lib', from: 'Nobody', to: 'X' }).expect(400)).body.code, 'E_BAD_PARAMETER');
@@ -153,7 +165,10 @@ describe('face library nodes (Node-RED)', function () {
     assert.ok(!Buffer.from(exported.sealed, 'base64').includes(Buffer.from('Joseph Biden')));
     assert.match((await post('/facefusion/library/export', { library: 'lib', config: 'nope' }).expect(400)).body.error, /deployed face runtime/);
     assert.strictEqual((await post('/facefusion/library/forget', { library: 'lib', name: 'Joseph Biden' }).expect(200)).body.forgot.embeddings, 1);
-    assert.deepStrictEqual((await get('/facefusion/library?library=lib')).people.map((p) => p.name), ['Barack Obama']);
+    assert.deepStrictEqual(
+      (await get('/facefusion/library?library=lib')).people.map((p) => p.name),
+      ['Barack Obama'],
+    );
     const imported = (await post('/facefusion/library/import', { library: 'lib', config: 'cfg', sealed: exported.sealed }).expect(200)).body;
     assert.deepStrictEqual(imported.added, { people: 1, embeddings: 1 });
     assert.strictEqual((await post('/facefusion/library/forget', { library: 'elsewhere', name: 'X' }).expect(404)).body.ok, false);

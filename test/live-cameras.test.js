@@ -22,7 +22,18 @@ const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => re
 const nodes = [...ourNodes, ...videoNodes];
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 // Jobs here send their output paths in messages: the temp folder is the allowed folder.
-const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300, allowedFolders: require('os').tmpdir(), allowedHosts: '127.0.0.1' }; // the cameras and stream server are on loopback
+const CFG = {
+  id: 'cfg',
+  type: 'facefusion-config',
+  name: 'rt',
+  device: 'auto',
+  threads: 0,
+  modelsDir: '',
+  frameBudgetMB: 64,
+  tokenTtl: 300,
+  allowedFolders: require('os').tmpdir(),
+  allowedHosts: '127.0.0.1',
+}; // the cameras and stream server are on loopback
 const TAB = { id: 'tab', type: 'tab', label: 'live' };
 const sink = (id) => ({ id, z: 'tab', type: 'helper' });
 
@@ -35,8 +46,14 @@ function watch(node) {
   const seen = { statuses: [], warnings: [] };
   const status = node.status.bind(node);
   const warn = node.warn.bind(node);
-  node.status = (s) => { seen.statuses.push(s.text || ''); return status(s); };
-  node.warn = (w) => { seen.warnings.push(String(w)); return warn(w); };
+  node.status = (s) => {
+    seen.statuses.push(s.text || '');
+    return status(s);
+  };
+  node.warn = (w) => {
+    seen.warnings.push(String(w));
+    return warn(w);
+  };
   return seen;
 }
 
@@ -187,9 +204,12 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       return { indexes, dropped: decoder.dropped };
     }
 
-    it('every-nth keeps one frame in N (indexes are the source\'s), drop-newest keeps the waiting frames and drops what does not fit; both count drops', async function () {
+    it("every-nth keeps one frame in N (indexes are the source's), drop-newest keeps the waiting frames and drops what does not fit; both count drops", async function () {
       const nth = await take({ policy: 'every-nth', everyNth: 3 }, 8, 0);
-      assert.ok(nth.indexes.every((i) => i % 3 === 0), JSON.stringify(nth.indexes));
+      assert.ok(
+        nth.indexes.every((i) => i % 3 === 0),
+        JSON.stringify(nth.indexes),
+      );
       assert.ok(nth.dropped >= 2 * (nth.indexes.length - 1), JSON.stringify(nth));
       // A consumer at ~4 frames/s against 12: a queue of 2, the newest dropped.
       const newest = await take({ policy: 'drop-newest', maxQueue: 2 }, 10, 250);
@@ -210,7 +230,13 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
         fs.createReadStream(small).pipe(res);
       });
       await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-      cleanups.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
+      cleanups.push(
+        () =>
+          new Promise((resolve) => {
+            server.closeAllConnections();
+            server.close(resolve);
+          }),
+      );
       const store = new FrameStore({ budgetBytes: 8 * 1024 * 1024 });
       const decoder = new VideoDecoder({ locator: new FfmpegLocator(), store, input: `http://127.0.0.1:${server.address().port}/small.mp4`, maxReconnects: 0 });
       const indexes = [];
@@ -226,7 +252,10 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
         store.close();
       }
       // 48 frames against a queue of 25: a drop policy would have dropped some.
-      assert.deepStrictEqual(indexes, Array.from({ length: 48 }, (_, i) => i));
+      assert.deepStrictEqual(
+        indexes,
+        Array.from({ length: 48 }, (_, i) => i),
+      );
       assert.strictEqual(decoder.dropped, 0);
       assert.strictEqual(decoder.policy.policy, 'block');
     });
@@ -333,16 +362,25 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
   });
 
   describe('nodes', function () {
-    before(function (done) { helper.startServer(done); });
-    after(function (done) { helper.stopServer(done); });
+    before(function (done) {
+      helper.startServer(done);
+    });
+    after(function (done) {
+      helper.stopServer(done);
+    });
 
     function liveFlow(source, output) {
-      return [TAB, CFG,
+      return [
+        TAB,
+        CFG,
         { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source, maxInFlight: 4, wires: [['det'], ['out', 'ends']] },
         { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
         { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['out', 'blurred']] },
         { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: 50, preset: 'ultrafast', endTimeout: 10, wires: [['summary']] },
-        sink('summary'), sink('ends'), sink('blurred')];
+        sink('summary'),
+        sink('ends'),
+        sink('blurred'),
+      ];
     }
 
     it('face-video-in: a camera not up for the first 5 s → status and warning say so, the run starts when it appears; a stop message → a valid MP4 with every frame sent', async function () {
@@ -357,8 +395,14 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       inNode.receive({ topic: 'cam' });
       await sleep(5000);
       assert.strictEqual(frames.length, 0);
-      assert.ok(seen.statuses.some((t) => /^source not up \(attempt \d+\)…$/.test(t)), JSON.stringify(seen.statuses));
-      assert.ok(seen.warnings.some((w) => /is not up \(.*Connection refused.*\); reconnect attempt \d+ in \d+ ms$/.test(w)), JSON.stringify(seen.warnings));
+      assert.ok(
+        seen.statuses.some((t) => /^source not up \(attempt \d+\)…$/.test(t)),
+        JSON.stringify(seen.statuses),
+      );
+      assert.ok(
+        seen.warnings.some((w) => /is not up \(.*Connection refused.*\); reconnect attempt \d+ in \d+ ms$/.test(w)),
+        JSON.stringify(seen.warnings),
+      );
       const cam = await startRtspCamera(clip, port);
       cleanups.push(() => cam.stop());
       await until(() => frames.length >= 25, '25 frames once the camera is up', 20000);
@@ -401,7 +445,10 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(file.error, '', file.error);
       assert.strictEqual(file.frames, msg.payload.frames);
       assert.ok(msg.payload.frames >= 24, JSON.stringify(msg.payload));
-      assert.ok(seen.statuses.some((t) => /frames · .* fps/.test(t)), JSON.stringify(seen.statuses));
+      assert.ok(
+        seen.statuses.some((t) => /frames · .* fps/.test(t)),
+        JSON.stringify(seen.statuses),
+      );
     });
 
     it('face-video-out holds the previous frame for the indexes a live source dropped (msg.video.droppedBefore), at once: the video keeps its length, nothing is encoded for them', async function () {
@@ -412,7 +459,11 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       const out = helper.getNode('out');
       const summary = new Promise((resolve) => helper.getNode('summary').once('input', resolve));
       // Frames 0, 3 and 4 of a live source; 1 and 2 were dropped before 3.
-      for (const [index, droppedBefore] of [[0, 0], [3, 2], [4, 0]]) {
+      for (const [index, droppedBefore] of [
+        [0, 0],
+        [3, 2],
+        [4, 0],
+      ]) {
         const target = { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).fill(40 + index) };
         const token = await config.runtime.createToken({ target, operations: [] });
         out.receive({ payload: token, parts: { id: 'cam', index, type: 'frames' }, video: { fps: 10, source: camera.url, ...(droppedBefore ? { droppedBefore } : {}) } });
@@ -424,7 +475,10 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       const file = countFrames(ffmpeg.path, output);
       assert.deepStrictEqual([file.frames, file.error], [3, '']);
       // Frame 3 is shown from 0.3 s: frame 0 is on screen for indexes 0–2.
-      assert.deepStrictEqual(frameTimes(ffmpeg.path, output).map((f) => Math.round(f.t * 10) / 10), [0, 0.3, 0.4]);
+      assert.deepStrictEqual(
+        frameTimes(ffmpeg.path, output).map((f) => Math.round(f.t * 10) / 10),
+        [0, 0.3, 0.4],
+      );
     });
 
     it('a redeploy mid-stream closes the MP4 properly with the frames that reached face-video-out', async function () {
@@ -480,7 +534,10 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       job.receive({ command: 'cancel' });
       const msg = await Promise.race([result, sleep(20000).then(() => assert.fail('no result after cancel'))]);
       assert.strictEqual(msg.payload.stopped, true);
-      assert.ok(seen.statuses.some((t) => /^stopped · \d+ frames/.test(t)), JSON.stringify(seen.statuses));
+      assert.ok(
+        seen.statuses.some((t) => /^stopped · \d+ frames/.test(t)),
+        JSON.stringify(seen.statuses),
+      );
       // The player writes what the server relays as it comes (FLV is readable while written).
       let back = { frames: null, error: '' };
       for (const end = Date.now() + 15000; Date.now() < end && back.frames !== msg.payload.framesWritten; await sleep(500)) {

@@ -77,11 +77,17 @@ describe('live overload (drop policies against block, what a dropped frame costs
       assert.deepStrictEqual([result.frames, result.dropped, result.repeated, result.onSkip], [5, 6, 6, 'hold']);
       assert.strictEqual(result.durationSec, 1);
       // The frame shown for the gaps is not held in the store (nor copied): the budget stays free.
-      assert.ok(inStore.every((n) => n === 0), `frames in the store after each index: ${inStore}`);
+      assert.ok(
+        inStore.every((n) => n === 0),
+        `frames in the store after each index: ${inStore}`,
+      );
       // Its buffer went back to the pool when the next frame was written (5 buffers served 4 frames + none for gaps).
       assert.ok(pool.reused >= 1, JSON.stringify(pool));
       const times = frameTimes(ffmpeg.path, output);
-      assert.deepStrictEqual(times.map((f) => Math.round(f.t * 100) / 100), [0, 0.1, 0.6, 0.7, 0.9]);
+      assert.deepStrictEqual(
+        times.map((f) => Math.round(f.t * 100) / 100),
+        [0, 0.1, 0.6, 0.7, 0.9],
+      );
       const info = await probeMedia(locator, output);
       assert.ok(Math.abs(info.durationSec - 1) < 0.05, `duration ${info.durationSec} s`);
     });
@@ -91,9 +97,15 @@ describe('live overload (drop policies against block, what a dropped frame costs
       const { result, inStore } = await encode('repeat', output);
       assert.deepStrictEqual([result.frames, result.dropped, result.repeated, result.onSkip], [10, 6, 6, 'repeat']);
       assert.strictEqual(result.durationSec, 1);
-      assert.ok(inStore.every((n) => n === 0), `frames in the store after each index: ${inStore}`);
+      assert.ok(
+        inStore.every((n) => n === 0),
+        `frames in the store after each index: ${inStore}`,
+      );
       const times = frameTimes(ffmpeg.path, output);
-      assert.deepStrictEqual(times.map((f) => Math.round(f.t * 100) / 100), [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+      assert.deepStrictEqual(
+        times.map((f) => Math.round(f.t * 100) / 100),
+        [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+      );
       assert.strictEqual(countFrames(ffmpeg.path, output).frames, 10);
     });
   });

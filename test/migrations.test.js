@@ -54,7 +54,7 @@ describe('versioned node configs and migrations', function () {
     assert.strictEqual(withDefaults('face-pack', { id: 'p', type: 'face-pack' }).releaseFrames, true);
   });
 
-  it('a face recognize saved before its `release` took the name releaseFrames still frees the token\'s pictures once recognised', async function () {
+  it("a face recognize saved before its `release` took the name releaseFrames still frees the token's pictures once recognised", async function () {
     const os = require('os');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-migrate-recognize-'));
     const libraryNodes = ['face-library', 'face-recognize'].map((t) => require(`../dist/nodes/${t}.js`));
@@ -99,7 +99,10 @@ describe('versioned node configs and migrations', function () {
   });
 
   it('a flow saved by 0.1.0 loads and runs unchanged: face image and face pack keep `release: false` (now releaseFrames)', async function () {
-    assert.ok(SAVED.every((n) => n.configVersion === undefined), 'the fixture is as 0.1.0 saved it');
+    assert.ok(
+      SAVED.every((n) => n.configVersion === undefined),
+      'the fixture is as 0.1.0 saved it',
+    );
     assert.ok(SAVED.filter((n) => n.release === false).length === 2);
 
     /** Runs the token → detect → blur → image branch and the pack branch once; what came out and what stayed in the store. */
@@ -135,7 +138,11 @@ describe('versioned node configs and migrations', function () {
     assert.deepStrictEqual([now.framesAfterImage, now.packedStillThere], [old.framesAfterImage, old.packedStillThere]);
 
     // Without the saved value (what a lost option would read as: the default) the pictures are freed.
-    const lost = SAVED.map((n) => { const c = { ...n }; delete c.release; return c; });
+    const lost = SAVED.map((n) => {
+      const c = { ...n };
+      delete c.release;
+      return c;
+    });
     const defaulted = await run(lost);
     assert.ok(defaulted.framesAfterImage < old.framesAfterImage, `default frees: ${defaulted.framesAfterImage} < ${old.framesAfterImage}`);
     assert.strictEqual(defaulted.packedStillThere, false);

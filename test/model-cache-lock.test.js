@@ -41,14 +41,24 @@ describe('ModelCache: one download per folder across fetchers (<file>.lock)', fu
     const waited = [];
     const first = a.fetch('test_swapper', { onProgress: () => sawLock.push(fs.existsSync(path.join(dir, 'test_swapper.onnx.lock'))) });
     // b starts once a is downloading.
-    await new Promise((resolve) => { const t = setInterval(() => { if (sawLock.length > 0) { clearInterval(t); resolve(); } }, 5); });
+    await new Promise((resolve) => {
+      const t = setInterval(() => {
+        if (sawLock.length > 0) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 5);
+    });
     const second = b.fetch('test_swapper', { onProgress: (e) => waited.push(e) });
     const [pa, pb] = await Promise.all([first, second]);
     assert.strictEqual(pa, pb);
     assert.ok(fs.readFileSync(pa).equals(MODEL));
     assert.strictEqual(onnxGets(server), 1, 'one download');
     assert.ok(sawLock.some(Boolean), 'the lock file existed during the download');
-    assert.ok(waited.some((e) => /another process \(pid \d+/.test(e.source)), `the waiter reported the other fetch: ${JSON.stringify(waited.slice(0, 2))}`);
+    assert.ok(
+      waited.some((e) => /another process \(pid \d+/.test(e.source)),
+      `the waiter reported the other fetch: ${JSON.stringify(waited.slice(0, 2))}`,
+    );
     assert.deepStrictEqual(leftovers(dir), []);
     // b trusts the file it found checked: a second fetch is immediate and downloads nothing.
     await b.fetch('test_swapper');
@@ -76,7 +86,10 @@ describe('ModelCache: one download per folder across fetchers (<file>.lock)', fu
       assert.ok(fs.existsSync(lockPath), `the child took the lock (${err})`);
       const waited = [];
       const mine = await new ModelCache({ dir, manifest, lock: { pollMs: 20 } }).fetch('test_swapper', { onProgress: (e) => waited.push(e.source) });
-      assert.ok(waited.some((s) => s.includes(`pid ${child.pid} `)), `waited for the child: ${waited.slice(0, 2)}`);
+      assert.ok(
+        waited.some((s) => s.includes(`pid ${child.pid} `)),
+        `waited for the child: ${waited.slice(0, 2)}`,
+      );
       assert.strictEqual(await exited, 0, err);
       assert.strictEqual(out, mine);
       assert.ok(fs.readFileSync(mine).equals(MODEL));
@@ -117,22 +130,29 @@ describe('ModelCache: one download per folder across fetchers (<file>.lock)', fu
     const record = lockRecord(process.pid);
     fs.writeFileSync(lockPath, record);
     const t0 = Date.now();
-    await assert.rejects(new ModelCache({ dir, manifest: manifestFor(server), lock: { waitMs: 400, pollMs: 20 } }).fetch('test_swapper'),
-      (e) => e.code === 'E_MODEL_MISSING' && e.message.includes(`pid ${process.pid}`) && e.message.includes(lockPath));
+    await assert.rejects(
+      new ModelCache({ dir, manifest: manifestFor(server), lock: { waitMs: 400, pollMs: 20 } }).fetch('test_swapper'),
+      (e) => e.code === 'E_MODEL_MISSING' && e.message.includes(`pid ${process.pid}`) && e.message.includes(lockPath),
+    );
     const took = Date.now() - t0;
     assert.ok(took >= 400 && took < 5000, `waited ${took} ms`);
     assert.strictEqual(onnxGets(server), 0, 'nothing downloaded');
-    assert.strictEqual(fs.readFileSync(lockPath, 'utf8'), record, 'another holder\'s lock is left as it was');
+    assert.strictEqual(fs.readFileSync(lockPath, 'utf8'), record, "another holder's lock is left as it was");
     // Aborting the wait is prompt.
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await assert.rejects(new ModelCache({ dir, manifest: manifestFor(server), lock: { pollMs: 20 } }).fetch('test_swapper', { signal: controller.signal }),
-      (e) => e.code === 'E_MODEL_MISSING' && /cancelled/.test(e.message));
+    await assert.rejects(
+      new ModelCache({ dir, manifest: manifestFor(server), lock: { pollMs: 20 } }).fetch('test_swapper', { signal: controller.signal }),
+      (e) => e.code === 'E_MODEL_MISSING' && /cancelled/.test(e.message),
+    );
   });
 
   it('the waiter uses the file the holder installed when it checks out, and downloads itself when it does not', async function () {
     server = await startServer(files());
-    for (const [what, bytes, downloads] of [['right file', MODEL, 0], ['broken file', fakeModel(600000, 6), 1]]) {
+    for (const [what, bytes, downloads] of [
+      ['right file', MODEL, 0],
+      ['broken file', fakeModel(600000, 6), 1],
+    ]) {
       const dir = tmpDir(temps);
       const lockPath = path.join(dir, 'test_swapper.onnx.lock');
       const held = await FileLock.tryAcquire(lockPath);

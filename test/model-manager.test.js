@@ -62,7 +62,11 @@ describe('ModelCache.fetch over HTTP (local server)', function () {
     for (let i = 1; i < events.length; i++) assert.ok(events[i].received >= events[i - 1].received, 'received never goes back');
     const last = events[events.length - 1];
     assert.deepStrictEqual(last, { id: 'test_swapper', received: MODEL.length, total: MODEL.length, source: server.url('/primary/test_swapper.onnx') });
-    assert.deepStrictEqual(server.requests.map((r) => r.url), ['/primary/test_swapper.hash', '/primary/test_swapper.onnx'], '.hash first, like FaceFusion');
+    assert.deepStrictEqual(
+      server.requests.map((r) => r.url),
+      ['/primary/test_swapper.hash', '/primary/test_swapper.onnx'],
+      '.hash first, like FaceFusion',
+    );
     assert.strictEqual(fs.readFileSync(path.join(dir, 'test_swapper.hash'), 'utf8'), crcOf(MODEL), 'the .hash is kept beside the model');
     assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['test_swapper.hash', 'test_swapper.onnx'], 'no .part left');
     // Present and checked: no more requests; verify uses the .hash beside the model.
@@ -168,7 +172,10 @@ describe('ModelCache.fetch over HTTP (local server)', function () {
     const dir = tmpDir(temps);
     await new ModelCache({ dir, manifest: manifestFor(server) }).fetch('test_swapper');
     assert.ok(fs.readFileSync(path.join(dir, 'test_swapper.onnx')).equals(MODEL));
-    assert.deepStrictEqual(server.requests.map((r) => r.url), ['/primary/test_swapper.hash', '/mirror/test_swapper.hash', '/primary/test_swapper.onnx', '/mirror/test_swapper.onnx']);
+    assert.deepStrictEqual(
+      server.requests.map((r) => r.url),
+      ['/primary/test_swapper.hash', '/mirror/test_swapper.hash', '/primary/test_swapper.onnx', '/mirror/test_swapper.onnx'],
+    );
   });
 
   it('nothing reachable (a closed port): a quick E_MODEL_MISSING naming the model, the URLs, the licence and how to place the file', async function () {
@@ -179,7 +186,16 @@ describe('ModelCache.fetch over HTTP (local server)', function () {
     const started = Date.now();
     await assert.rejects(cache.fetch('test_swapper'), (e) => {
       assert.strictEqual(e.code, 'E_MODEL_MISSING');
-      for (const part of ['test_swapper', fakeServer.url('/primary/test_swapper.onnx'), fakeServer.url('/mirror/test_swapper.onnx'), 'Non-Commercial', 'ECONNREFUSED', path.join(dir, 'test_swapper.onnx'), 'FACEFUSION_MODELS_DIR', 'FACEFUSION_MODELS_MIRROR']) {
+      for (const part of [
+        'test_swapper',
+        fakeServer.url('/primary/test_swapper.onnx'),
+        fakeServer.url('/mirror/test_swapper.onnx'),
+        'Non-Commercial',
+        'ECONNREFUSED',
+        path.join(dir, 'test_swapper.onnx'),
+        'FACEFUSION_MODELS_DIR',
+        'FACEFUSION_MODELS_MIRROR',
+      ]) {
         assert.ok(e.message.includes(part), `message names ${part}: ${e.message}`);
       }
       return true;
@@ -250,15 +266,35 @@ describe('model manifest: FaceFusion zoo entries and validation', function () {
   after(() => temps.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
   const EXPECTED = {
-    'scrfd_2.5g': ['detector', 'scrfd'], retinaface_10g: ['detector', 'scrfd'], yoloface_8n: ['detector', 'yoloface'], yunet_2023_mar: ['detector', 'yunet'],
-    '2dfan4': ['landmarker', '2dfan4'], fan_68_5: ['landmarker', 'fan_68_5'], arcface_w600k_r50: ['embedder', 'arcface_w600k_r50'],
-    crossface_simswap: ['converter', 'crossface_simswap'], crossface_ghost: ['converter', 'crossface_ghost'], crossface_hififace: ['converter', 'crossface_hififace'],
-    inswapper_128: ['swapper', 'inswapper_128'], inswapper_128_fp16: ['swapper', 'inswapper_128'], simswap_256: ['swapper', 'simswap_256'],
-    simswap_unofficial_512: ['swapper', 'simswap_512'], hyperswap_1a_256: ['swapper', 'hyperswap_256'], hyperswap_1b_256: ['swapper', 'hyperswap_256'],
-    hyperswap_1c_256: ['swapper', 'hyperswap_256'], ghost_1_256: ['swapper', 'ghost_256'], ghost_2_256: ['swapper', 'ghost_256'], ghost_3_256: ['swapper', 'ghost_256'],
-    hififace_unofficial_256: ['swapper', 'hififace_256'], blendswap_256: ['swapper', 'blendswap_256'], uniface_256: ['swapper', 'uniface_256'],
-    'gfpgan_1.4': ['enhancer', 'gfpgan'], codeformer: ['enhancer', 'codeformer'], gpen_bfr_512: ['enhancer', 'gfpgan'], restoreformer_plus_plus: ['enhancer', 'gfpgan'],
-    xseg_1: ['masker', 'xseg'], bisenet_resnet_34: ['masker', 'bisenet'],
+    'scrfd_2.5g': ['detector', 'scrfd'],
+    retinaface_10g: ['detector', 'scrfd'],
+    yoloface_8n: ['detector', 'yoloface'],
+    yunet_2023_mar: ['detector', 'yunet'],
+    '2dfan4': ['landmarker', '2dfan4'],
+    fan_68_5: ['landmarker', 'fan_68_5'],
+    arcface_w600k_r50: ['embedder', 'arcface_w600k_r50'],
+    crossface_simswap: ['converter', 'crossface_simswap'],
+    crossface_ghost: ['converter', 'crossface_ghost'],
+    crossface_hififace: ['converter', 'crossface_hififace'],
+    inswapper_128: ['swapper', 'inswapper_128'],
+    inswapper_128_fp16: ['swapper', 'inswapper_128'],
+    simswap_256: ['swapper', 'simswap_256'],
+    simswap_unofficial_512: ['swapper', 'simswap_512'],
+    hyperswap_1a_256: ['swapper', 'hyperswap_256'],
+    hyperswap_1b_256: ['swapper', 'hyperswap_256'],
+    hyperswap_1c_256: ['swapper', 'hyperswap_256'],
+    ghost_1_256: ['swapper', 'ghost_256'],
+    ghost_2_256: ['swapper', 'ghost_256'],
+    ghost_3_256: ['swapper', 'ghost_256'],
+    hififace_unofficial_256: ['swapper', 'hififace_256'],
+    blendswap_256: ['swapper', 'blendswap_256'],
+    uniface_256: ['swapper', 'uniface_256'],
+    'gfpgan_1.4': ['enhancer', 'gfpgan'],
+    codeformer: ['enhancer', 'codeformer'],
+    gpen_bfr_512: ['enhancer', 'gfpgan'],
+    restoreformer_plus_plus: ['enhancer', 'gfpgan'],
+    xseg_1: ['masker', 'xseg'],
+    bisenet_resnet_34: ['masker', 'bisenet'],
   };
 
   it('lists every FaceFusion model with its role, contract, GitHub + Hugging Face URLs and .hash URLs', function () {
@@ -293,7 +329,11 @@ describe('model manifest: FaceFusion zoo entries and validation', function () {
   function expectRefused(models, pattern) {
     const file = path.join(tmpDir(temps), 'manifest.json');
     fs.writeFileSync(file, JSON.stringify({ version: 1, models }));
-    assert.throws(() => loadManifest(file), (e) => e.code === 'E_INTERNAL' && e.message.includes(file) && pattern.test(e.message), `refused: ${pattern}`);
+    assert.throws(
+      () => loadManifest(file),
+      (e) => e.code === 'E_INTERNAL' && e.message.includes(file) && pattern.test(e.message),
+      `refused: ${pattern}`,
+    );
   }
 
   it('refuses malformed zoo fields, naming the model and the problem', function () {
@@ -392,7 +432,9 @@ describe('config node admin endpoints (model list and fetch)', function () {
   let mirror;
   const model = fakeModel(40000, 11);
 
-  before(function (done) { helper.startServer(done); });
+  before(function (done) {
+    helper.startServer(done);
+  });
   after(function (done) {
     if (saved === undefined) delete process.env.FACEFUSION_MODELS_MIRROR;
     else process.env.FACEFUSION_MODELS_MIRROR = saved;
@@ -412,7 +454,9 @@ describe('config node admin endpoints (model list and fetch)', function () {
     ]);
     await helper.getNode('cfg2').ready;
   });
-  afterEach(async function () { await helper.unload(); });
+  afterEach(async function () {
+    await helper.unload();
+  });
 
   it('lists models with role, presence and licence for a deployed folder; refuses folders the runtime does not know', async function () {
     let res = await helper.request().get('/facefusion/models').query({ dir: deployedDir }).expect(200);
@@ -425,7 +469,11 @@ describe('config node admin endpoints (model list and fetch)', function () {
     const elsewhere = tmpDir(temps);
     res = await helper.request().get('/facefusion/models').query({ dir: elsewhere }).expect(403);
     assert.match(res.body.error, /not a models folder known to the runtime/);
-    await helper.request().post('/facefusion/models/fetch').send({ dir: path.join(elsewhere, 'new'), id: 'inswapper_128' }).expect(403);
+    await helper
+      .request()
+      .post('/facefusion/models/fetch')
+      .send({ dir: path.join(elsewhere, 'new'), id: 'inswapper_128' })
+      .expect(403);
     assert.ok(!fs.existsSync(path.join(elsewhere, 'new')), 'nothing written outside the known folders');
   });
 
@@ -439,7 +487,10 @@ describe('config node admin endpoints (model list and fetch)', function () {
     assert.ok(res.body.models.find((m) => m.id === 'inswapper_128').present);
     assert.ok(fs.readFileSync(path.join(deployedDir, 'inswapper_128.onnx')).equals(model));
     const list = await helper.request().get('/facefusion/models').query({ config: 'cfg2' }).expect(200);
-    assert.deepStrictEqual(list.body.fetching.map((f) => [f.id, f.state, f.received]), [['inswapper_128', 'done', model.length]]);
+    assert.deepStrictEqual(
+      list.body.fetching.map((f) => [f.id, f.state, f.received]),
+      [['inswapper_128', 'done', model.length]],
+    );
     const bad = await helper.request().post('/facefusion/models/fetch').send({ config: 'cfg2', id: 'nope' }).expect(400);
     assert.match(bad.body.error, /unknown model "nope"/);
   });

@@ -20,11 +20,15 @@ function write(dir, file, spec) {
 }
 
 function meanAbsDiff(a, b, rect) {
-  let sum = 0, n = 0;
+  let sum = 0,
+    n = 0;
   for (let y = rect.y; y < rect.y + rect.h; y++) {
     for (let x = rect.x; x < rect.x + rect.w; x++) {
       const o = (y * a.width + x) * 3;
-      for (let c = 0; c < 3; c++) { sum += Math.abs(a.data[o + c] - b.data[o + c]); n++; }
+      for (let c = 0; c < 3; c++) {
+        sum += Math.abs(a.data[o + c] - b.data[o + c]);
+        n++;
+      }
     }
   }
   return sum / n;
@@ -52,7 +56,10 @@ describe('models chosen by parameter', function () {
 
   it('face_detector_model = the real SCRFD file: 1 face on astronaut, 2 on fr_two_people, with 5 points in the box', async function () {
     const SCRFD = requireTestModel(this, SCRFD_FILE);
-    for (const [file, count] of [['astronaut.png', 1], ['fr_two_people.jpg', 2]]) {
+    for (const [file, count] of [
+      ['astronaut.png', 1],
+      ['fr_two_people.jpg', 2],
+    ]) {
       const token = await runtime.run(await runtime.createToken({ target: media(file), operations: ['detect'], parameters: { face_detector_model: SCRFD } }));
       assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
       assert.strictEqual(token.faces.length, count, file);
@@ -75,32 +82,52 @@ describe('models chosen by parameter', function () {
     runtime.release(token);
   });
 
-  it('2dfan4: the detector\'s 5 points are kept when its confidence is low, replaced when it is high (FaceFusion\'s rule)', async function () {
+  it("2dfan4: the detector's 5 points are kept when its confidence is low, replaced when it is high (FaceFusion's rule)", async function () {
     const SCRFD = requireTestModel(this, SCRFD_FILE);
     const { constantNode } = require('./helpers/onnx-graph');
     // Every one of the 68 points at the crop centre; heatmap peaks `peak` → confidence peak / 0.9.
-    const fan = (peak) => write(fs.mkdtempSync(path.join(dir, 'fan-')), '2dfan4.onnx', {
-      inputs: [{ name: 'input', shape: [1, 3, 256, 256] }],
-      outputs: [{ name: 'landmarks_xyscore', shape: [1, 68, 3] }, { name: 'heatmaps', shape: [1, 68, 64, 64] }],
-      nodes: [
-        constantNode('landmarks_xyscore', [1, 68, 3], Array.from({ length: 68 * 3 }, (_, i) => (i % 3 === 2 ? 1 : 32))),
-        constantNode('heatmaps', [1, 68, 64, 64], new Float32Array(68 * 64 * 64).fill(peak)),
-      ],
-    });
+    const fan = (peak) =>
+      write(fs.mkdtempSync(path.join(dir, 'fan-')), '2dfan4.onnx', {
+        inputs: [{ name: 'input', shape: [1, 3, 256, 256] }],
+        outputs: [
+          { name: 'landmarks_xyscore', shape: [1, 68, 3] },
+          { name: 'heatmaps', shape: [1, 68, 64, 64] },
+        ],
+        nodes: [
+          constantNode(
+            'landmarks_xyscore',
+            [1, 68, 3],
+            Array.from({ length: 68 * 3 }, (_, i) => (i % 3 === 2 ? 1 : 32)),
+          ),
+          constantNode('heatmaps', [1, 68, 64, 64], new Float32Array(68 * 64 * 64).fill(peak)),
+        ],
+      });
     const run = async (landmarker) => {
-      const token = await runtime.run(await runtime.createToken({ target: media('astronaut.png'), operations: ['detect', 'landmark'], parameters: { face_detector_model: SCRFD, face_landmarker_model: landmarker } }));
+      const token = await runtime.run(
+        await runtime.createToken({ target: media('astronaut.png'), operations: ['detect', 'landmark'], parameters: { face_detector_model: SCRFD, face_landmarker_model: landmarker } }),
+      );
       assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
       runtime.release(token);
       return token.faces[0];
     };
-    const detected = (await runtime.run(await runtime.createToken({ target: media('astronaut.png'), operations: ['detect'], parameters: { face_detector_model: SCRFD } })));
+    const detected = await runtime.run(await runtime.createToken({ target: media('astronaut.png'), operations: ['detect'], parameters: { face_detector_model: SCRFD } }));
     runtime.release(detected);
     const unsure = await run(fan(0.2));
-    assert.deepStrictEqual(unsure.landmarks5, detected.faces[0].landmarks5, 'confidence 0.22: the detector\'s points stay');
+    assert.deepStrictEqual(unsure.landmarks5, detected.faces[0].landmarks5, "confidence 0.22: the detector's points stay");
     const sure = await run(fan(0.9));
     const [cx, cy] = sure.landmarks68[0];
     assert.ok(sure.landmarks68.every(([x, y]) => x === cx && y === cy));
-    assert.deepStrictEqual(sure.landmarks5, [[cx, cy], [cx, cy], [cx, cy], [cx, cy], [cx, cy]], 'confidence 1: the 5 points come from the 68');
+    assert.deepStrictEqual(
+      sure.landmarks5,
+      [
+        [cx, cy],
+        [cx, cy],
+        [cx, cy],
+        [cx, cy],
+        [cx, cy],
+      ],
+      'confidence 1: the 5 points come from the 68',
+    );
   });
 
   it('a model of the wrong role, an unknown file name and an unknown id fail the token with clear codes', async function () {
@@ -127,11 +154,25 @@ describe('models chosen by parameter', function () {
   it('job args: FaceFusion model fields at the top level become parameters; bad values are refused up front', () => {
     const { JobArgsValidator } = require('../dist/runtime/internal');
     const v = new JobArgsValidator();
-    const job = v.normalize({ source_paths: ['a.jpg'], target_path: 'b.mp4', output_path: 'c.mp4', processors: ['face_swapper'], face_swapper_model: 'inswapper_128', face_swapper_pixel_boost: 256, parameters: { blend_ratio: 0.5 } });
+    const job = v.normalize({
+      source_paths: ['a.jpg'],
+      target_path: 'b.mp4',
+      output_path: 'c.mp4',
+      processors: ['face_swapper'],
+      face_swapper_model: 'inswapper_128',
+      face_swapper_pixel_boost: 256,
+      parameters: { blend_ratio: 0.5 },
+    });
     assert.deepStrictEqual(job.args.parameters, { face_swapper_model: 'inswapper_128', face_swapper_pixel_boost: 256, blend_ratio: 0.5 });
     assert.strictEqual(job.args.face_swapper_model, undefined);
-    assert.throws(() => v.normalize({ target_path: 'b.jpg', output_path: 'c.jpg', processors: ['face_blur'], face_swapper_pixel_boost: 5000 }), (e) => e.code === 'E_JOB' && /face_swapper_pixel_boost must be <= 1024/.test(e.message));
-    assert.throws(() => v.normalize({ target_path: 'b.jpg', output_path: 'c.jpg', processors: ['face_blur'], parameters: { face_mask_types: ['hull'] } }), (e) => e.code === 'E_JOB' && /parameters\.face_mask_types\.0 must be one of box, occlusion, region/.test(e.message));
+    assert.throws(
+      () => v.normalize({ target_path: 'b.jpg', output_path: 'c.jpg', processors: ['face_blur'], face_swapper_pixel_boost: 5000 }),
+      (e) => e.code === 'E_JOB' && /face_swapper_pixel_boost must be <= 1024/.test(e.message),
+    );
+    assert.throws(
+      () => v.normalize({ target_path: 'b.jpg', output_path: 'c.jpg', processors: ['face_blur'], parameters: { face_mask_types: ['hull'] } }),
+      (e) => e.code === 'E_JOB' && /parameters\.face_mask_types\.0 must be one of box, occlusion, region/.test(e.message),
+    );
   });
 
   it('prepareModels loads what the stages will use, and fails at once for a missing model', async function () {
@@ -151,10 +192,14 @@ describe('models chosen by parameter', function () {
     });
 
     it('swaps through the model: the source identity comes from the recognizer beside it, multiplied by the emap', async () => {
-      const token = await runtime.run(await runtime.createToken({
-        target: media('fr_biden.jpg'), source: media('fr_obama.jpg'),
-        operations: ['detect', 'landmark', 'swap'], parameters: { face_swapper_model: swapper },
-      }));
+      const token = await runtime.run(
+        await runtime.createToken({
+          target: media('fr_biden.jpg'),
+          source: media('fr_obama.jpg'),
+          operations: ['detect', 'landmark', 'swap'],
+          parameters: { face_swapper_model: swapper },
+        }),
+      );
       assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
       assert.match(token.journal.at(-1).note, /inswapper_128/);
       const src = token.source;
@@ -166,12 +211,16 @@ describe('models chosen by parameter', function () {
       const out = runtime.frame(token.target.frame);
       const [x1, y1, x2, y2] = token.faces[0].bbox;
       const core = { x: Math.round(x1 + (x2 - x1) * 0.35), y: Math.round(y1 + (y2 - y1) * 0.4), w: Math.round((x2 - x1) * 0.3), h: Math.round((y2 - y1) * 0.2) };
-      let sum = 0, n = 0;
+      let sum = 0,
+        n = 0;
       for (let y = core.y; y < core.y + core.h; y++) {
         for (let x = core.x; x < core.x + core.w; x++) {
           for (let c = 0; c < 3; c++) {
             const o = (y * target.width + x) * 3 + c;
-            if (target.data[o] + lift < 250) { sum += out.data[o] - target.data[o]; n++; }
+            if (target.data[o] + lift < 250) {
+              sum += out.data[o] - target.data[o];
+              n++;
+            }
           }
         }
       }
@@ -181,9 +230,15 @@ describe('models chosen by parameter', function () {
       runtime.release(token);
     });
 
-    it('tokens sharing a source frame (a video job\'s frames) run the recognizer on it once', async () => {
-      const arcRuns = () => runtime.stats().sessions.entries.filter((e) => e.label === 'arcface_w600k_r50').reduce((n, e) => n + e.runs, 0);
-      const first = await runtime.run(await runtime.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper } }));
+    it("tokens sharing a source frame (a video job's frames) run the recognizer on it once", async () => {
+      const arcRuns = () =>
+        runtime
+          .stats()
+          .sessions.entries.filter((e) => e.label === 'arcface_w600k_r50')
+          .reduce((n, e) => n + e.runs, 0);
+      const first = await runtime.run(
+        await runtime.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper } }),
+      );
       assert.strictEqual(first.state, 'done', JSON.stringify(first.error));
       const before = arcRuns();
       for (let i = 0; i < 3; i++) {
@@ -200,11 +255,15 @@ describe('models chosen by parameter', function () {
       runtime.release(first);
     });
 
-    it('the embedded embedder\'s source embedding is not mistaken for the recognizer\'s', async () => {
-      const token = await runtime.run(await runtime.createToken({
-        target: media('fr_biden.jpg'), source: media('fr_obama.jpg'),
-        operations: ['detect', 'landmark', 'embed', 'swap'], parameters: { face_swapper_model: swapper },
-      }));
+    it("the embedded embedder's source embedding is not mistaken for the recognizer's", async () => {
+      const token = await runtime.run(
+        await runtime.createToken({
+          target: media('fr_biden.jpg'),
+          source: media('fr_obama.jpg'),
+          operations: ['detect', 'landmark', 'embed', 'swap'],
+          parameters: { face_swapper_model: swapper },
+        }),
+      );
       assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
       // embed wrote the fr_feature embedding; swap replaced it with the arcface one it needs.
       assert.strictEqual(token.faces[0].embedding_model, 'fr_feature');
@@ -229,9 +288,14 @@ describe('models chosen by parameter', function () {
       const lonely = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-lonely-'));
       try {
         const model = write(lonely, 'inswapper_128.onnx', inswapperGraph());
-        const token = await runtime.run(await runtime.createToken({
-          target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: model },
-        }));
+        const token = await runtime.run(
+          await runtime.createToken({
+            target: media('fr_biden.jpg'),
+            source: media('fr_obama.jpg'),
+            operations: ['detect', 'swap'],
+            parameters: { face_swapper_model: model },
+          }),
+        );
         assert.strictEqual(token.state, 'failed');
         assert.strictEqual(token.error.code, 'E_MODEL_MISSING');
         assert.match(token.error.message, /arcface_w600k_r50/);
@@ -244,7 +308,8 @@ describe('models chosen by parameter', function () {
     it('the CLI runs a picture job with --face-swapper-model, and refuses a bad weight with exit 2', async () => {
       const { execFile } = require('child_process');
       const cli = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
-      const run = (args) => new Promise((resolve) => execFile(process.execPath, [cli, 'run', ...args], { timeout: 60000 }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr })));
+      const run = (args) =>
+        new Promise((resolve) => execFile(process.execPath, [cli, 'run', ...args], { timeout: 60000 }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr })));
       const out = path.join(dir, 'cli-swapped.png');
       const ok = await run(['--source', media('fr_obama.jpg'), '--target', media('fr_biden.jpg'), '--output', out, '--processors', 'face_swapper', '--face-swapper-model', swapper, '--device', 'cpu']);
       assert.strictEqual(ok.code, 0, ok.stderr);
@@ -257,18 +322,24 @@ describe('models chosen by parameter', function () {
 
     it('face_mask_types occlusion: an xseg graph masking everything out leaves the picture as it was; masking nothing equals the box-only swap', async function () {
       const SCRFD = requireTestModel(this, SCRFD_FILE);
-      const xseg = (value, name) => write(fs.mkdtempSync(path.join(dir, 'xseg-')), name, {
-        inputs: [{ name: 'in_face', shape: [1, 256, 256, 3] }],
-        outputs: [{ name: 'out_mask', shape: [1, 256, 256, 1] }],
-        initializers: [{ name: 'zero', dims: [1], data: [0] }, { name: 'plane', dims: [1, 256, 256, 1], data: new Float32Array(256 * 256).fill(value) }],
-        nodes: [
-          { op: 'ReduceMean', inputs: ['in_face'], outputs: ['m'], attrs: { axes: [3], keepdims: 1 } },
-          { op: 'Mul', inputs: ['m', 'zero'], outputs: ['z'] },
-          { op: 'Add', inputs: ['z', 'plane'], outputs: ['out_mask'] },
-        ],
-      });
+      const xseg = (value, name) =>
+        write(fs.mkdtempSync(path.join(dir, 'xseg-')), name, {
+          inputs: [{ name: 'in_face', shape: [1, 256, 256, 3] }],
+          outputs: [{ name: 'out_mask', shape: [1, 256, 256, 1] }],
+          initializers: [
+            { name: 'zero', dims: [1], data: [0] },
+            { name: 'plane', dims: [1, 256, 256, 1], data: new Float32Array(256 * 256).fill(value) },
+          ],
+          nodes: [
+            { op: 'ReduceMean', inputs: ['in_face'], outputs: ['m'], attrs: { axes: [3], keepdims: 1 } },
+            { op: 'Mul', inputs: ['m', 'zero'], outputs: ['z'] },
+            { op: 'Add', inputs: ['z', 'plane'], outputs: ['out_mask'] },
+          ],
+        });
       const swapWith = async (parameters) => {
-        const token = await runtime.run(await runtime.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper, ...parameters } }));
+        const token = await runtime.run(
+          await runtime.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper, ...parameters } }),
+        );
         assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
         const data = Buffer.from(runtime.frame(token.target.frame).data);
         runtime.release(token);
@@ -285,10 +356,7 @@ describe('models chosen by parameter', function () {
         runtime.prepareModels(['detect', 'swap'], { face_swapper_model: swapper, face_mask_types: ['box', 'occlusion'], face_occluder_model: path.join(dir, 'no-such-xseg', 'xseg_1.onnx') }),
         (e) => e.code === 'E_MODEL_MISSING' && /xseg_1/.test(e.message),
       );
-      await assert.rejects(
-        runtime.prepareModels(['detect', 'swap'], { face_swapper_model: swapper, face_mask_types: ['region'], face_parser_model: SCRFD }),
-        (e) => e.code === 'E_MODEL_CONTRACT',
-      );
+      await assert.rejects(runtime.prepareModels(['detect', 'swap'], { face_swapper_model: swapper, face_mask_types: ['region'], face_parser_model: SCRFD }), (e) => e.code === 'E_MODEL_CONTRACT');
     });
 
     it('one session per model file, shared by every token; none left after close', async () => {
@@ -296,7 +364,9 @@ describe('models chosen by parameter', function () {
       assert.strictEqual(sessions.filter((l) => l === 'inswapper_128').length, 1);
       assert.strictEqual(sessions.filter((l) => l === 'arcface_w600k_r50').length, 1);
       const other = createRuntime({ device: 'cpu' });
-      const token = await other.run(await other.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper } }));
+      const token = await other.run(
+        await other.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'swap'], parameters: { face_swapper_model: swapper } }),
+      );
       assert.strictEqual(token.state, 'done');
       other.release(token);
       await other.close();
@@ -313,12 +383,15 @@ describe('models chosen by parameter', function () {
       nodes: [{ op: 'Mul', inputs: ['input', 'zero'], outputs: ['output'] }],
     });
     const target = await readImageFile(media('fr_biden.jpg'));
-    const token = await runtime.run(await runtime.createToken({ target: media('fr_biden.jpg'), operations: ['detect', 'enhance'], parameters: { face_enhancer_model: gfpgan, face_enhancer_blend: 1 } }));
+    const token = await runtime.run(
+      await runtime.createToken({ target: media('fr_biden.jpg'), operations: ['detect', 'enhance'], parameters: { face_enhancer_model: gfpgan, face_enhancer_blend: 1 } }),
+    );
     assert.strictEqual(token.state, 'done', JSON.stringify(token.error));
     assert.match(token.journal.at(-1).note, /gfpgan_1\.4/);
     const out = runtime.frame(token.target.frame);
     const [x1, y1, x2, y2] = token.faces[0].bbox;
-    const cx = Math.round((x1 + x2) / 2), cy = Math.round((y1 + y2) / 2);
+    const cx = Math.round((x1 + x2) / 2),
+      cy = Math.round((y1 + y2) / 2);
     const o = (cy * out.width + cx) * 3;
     for (let c = 0; c < 3; c++) assert.ok(Math.abs(out.data[o + c] - 128) <= 2, `face centre ${out.data[o + c]}`);
     assert.strictEqual(meanAbsDiff(out, target, { x: 0, y: 0, w: 10, h: 10 }), 0);
@@ -329,10 +402,19 @@ describe('models chosen by parameter', function () {
 describe('example flow 1 with face-swap pointed at inswapper_128.onnx', function () {
   this.timeout(120000);
   let dir;
-  before(function (done) { helper.startServer(done); });
-  after(function (done) { helper.stopServer(done); });
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-wiring-flow-')); });
-  afterEach(async () => { await helper.unload(); fs.rmSync(dir, { recursive: true, force: true }); });
+  before(function (done) {
+    helper.startServer(done);
+  });
+  after(function (done) {
+    helper.stopServer(done);
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-wiring-flow-'));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('runs unchanged except the Model field, and the written picture shows the model swap', async () => {
     const swapper = write(dir, 'inswapper_128.onnx', inswapperGraph());
@@ -367,7 +449,7 @@ describe('example flow 1 with face-swap pointed at inswapper_128.onnx', function
     assert.ok(meanAbsDiff(written, original, { x: 0, y: 0, w: 16, h: 16 }) < 4, 'a far corner is unchanged (JPEG noise only)');
   });
 
-  it('example 5 (inswapper_128 + gfpgan_1.4 by id) runs with the models in the config node\'s folder', async function () {
+  it("example 5 (inswapper_128 + gfpgan_1.4 by id) runs with the models in the config node's folder", async function () {
     // The models folder a user gets after `facefusion-node models fetch …`, with contract graphs for the weights.
     const models = path.join(dir, 'models');
     fs.mkdirSync(models);
@@ -404,14 +486,23 @@ describe('example flow 1 with face-swap pointed at inswapper_128.onnx', function
     const node = helper.getNode('swap');
     const seen = [];
     const original = node.status.bind(node);
-    node.status = (s) => { seen.push(s); return original(s); };
+    node.status = (s) => {
+      seen.push(s);
+      return original(s);
+    };
     const logged = [];
     node.error = (text) => logged.push(String(text));
     for (let i = 0; i < 200 && !seen.some((s) => s.fill === 'red'); i++) await new Promise((r) => setTimeout(r, 100));
     const red = seen.find((s) => s.fill === 'red');
     assert.ok(red, `statuses: ${JSON.stringify(seen)}`);
     assert.strictEqual(red.text, 'E_MODEL_MISSING', 'the status shows the code; the message goes to the log and debug sidebar');
-    assert.ok(logged.some((t) => /^E_MODEL_MISSING: .*inswapper_128/.test(t)), logged.join('\n'));
-    assert.ok(logged.some((t) => /licence Non-Commercial/.test(t)), logged.join('\n'));
+    assert.ok(
+      logged.some((t) => /^E_MODEL_MISSING: .*inswapper_128/.test(t)),
+      logged.join('\n'),
+    );
+    assert.ok(
+      logged.some((t) => /licence Non-Commercial/.test(t)),
+      logged.join('\n'),
+    );
   });
 });

@@ -78,9 +78,15 @@ describe('model manifest', function () {
     try {
       const file = path.join(tmpDir(t), 'manifest.json');
       fs.writeFileSync(file, JSON.stringify({ version: 1, models: [{ id: 'x', role: 'painter', file: 'x.onnx', contract: 'c', license: 'MIT', source: {} }] }));
-      assert.throws(() => loadManifest(file), (e) => e.code === 'E_INTERNAL' && e.message.includes(file) && /unknown role "painter"/.test(e.message));
+      assert.throws(
+        () => loadManifest(file),
+        (e) => e.code === 'E_INTERNAL' && e.message.includes(file) && /unknown role "painter"/.test(e.message),
+      );
       fs.writeFileSync(file, '{ nope');
-      assert.throws(() => loadManifest(file), (e) => e.code === 'E_INTERNAL' && e.message.includes('cannot read the model manifest'));
+      assert.throws(
+        () => loadManifest(file),
+        (e) => e.code === 'E_INTERNAL' && e.message.includes('cannot read the model manifest'),
+      );
     } finally {
       t.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
     }
@@ -102,13 +108,19 @@ describe('ModelCache', function () {
     const cache = new ModelCache();
     assert.strictEqual(cache.dir, path.join(REPO, 'models'));
     const paths = await online(this, cache.ensureDefaults());
-    assert.deepStrictEqual(paths.map((p) => path.basename(p)), ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx']);
+    assert.deepStrictEqual(
+      paths.map((p) => path.basename(p)),
+      ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx'],
+    );
     for (const id of ['fr_detect', 'fr_landmark', 'fr_feature']) {
       assert.strictEqual(sha256(cache.pathOf(id)), cache.entry(id).sha256, `${id} hash`);
       await cache.verify(id);
     }
     const listed = cache.list();
-    assert.deepStrictEqual(listed.filter((m) => m.default).map((m) => m.present), [true, true, true]);
+    assert.deepStrictEqual(
+      listed.filter((m) => m.default).map((m) => m.present),
+      [true, true, true],
+    );
     assert.deepStrictEqual(Object.keys(listed[0]).sort(), ['contract', 'default', 'id', 'license', 'path', 'permissive', 'present', 'role', 'size', 'urls']);
   });
 
@@ -116,7 +128,10 @@ describe('ModelCache', function () {
     const dir = tmpDir(temps);
     const { calls, fetcher } = countingFetcher();
     const cache = new ModelCache({ dir, fetcher });
-    assert.deepStrictEqual(cache.list().map((m) => m.present), cache.list().map(() => false));
+    assert.deepStrictEqual(
+      cache.list().map((m) => m.present),
+      cache.list().map(() => false),
+    );
     await online(this, cache.ensureDefaults());
     assert.strictEqual(calls.length, 1, 'three models of one package, one download');
     assert.strictEqual(calls[0].spec, 'faceplugin-face-recognition-js@0.0.1');
@@ -201,7 +216,10 @@ describe('ModelCache', function () {
     await assert.rejects(cache.ensure('fr_feature'), (e) => e.code === 'E_MODEL_MISSING');
     assert.strictEqual(calls, 2);
     await assert.rejects(cache.verify('fr_feature'), (e) => e.code === 'E_MODEL_MISSING');
-    assert.throws(() => cache.pathOf('nope'), (e) => e.code === 'E_MODEL_MISSING' && /unknown model "nope"/.test(e.message));
+    assert.throws(
+      () => cache.pathOf('nope'),
+      (e) => e.code === 'E_MODEL_MISSING' && /unknown model "nope"/.test(e.message),
+    );
   });
 
   it('FACEFUSION_MODELS_DIR sets the folder unless the option does', function () {
@@ -216,7 +234,12 @@ describe('ModelCache', function () {
   });
 
   it('resolveModelPath takes an existing .onnx path as it is and refuses a missing one', async function () {
-    const cache = new ModelCache({ dir: path.join(REPO, 'models'), fetcher: async () => { throw new Error('must not fetch'); } });
+    const cache = new ModelCache({
+      dir: path.join(REPO, 'models'),
+      fetcher: async () => {
+        throw new Error('must not fetch');
+      },
+    });
     const { YUNET } = require('./helpers/fixtures');
     assert.strictEqual(await cache.resolveModelPath(YUNET), YUNET);
     const rel = path.relative(process.cwd(), path.join(REPO, 'models', 'fr_detect.onnx'));
@@ -233,7 +256,10 @@ describe('ModelCache', function () {
     const session = await ort.InferenceSession.create(file);
     try {
       checkContract(metaFromSession(session), CONTRACTS.retinaface_mxnet, 'retinaface_mnet025_v1');
-      assert.throws(() => checkContract(metaFromSession(session), CONTRACTS.rfb320, 'mnet'), (e) => e.code === 'E_MODEL_CONTRACT' && /input "input" is missing \(model has: data\)/.test(e.message));
+      assert.throws(
+        () => checkContract(metaFromSession(session), CONTRACTS.rfb320, 'mnet'),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /input "input" is missing \(model has: data\)/.test(e.message),
+      );
     } finally {
       await session.release();
     }
@@ -244,16 +270,19 @@ describe('checkContract', function () {
   const feature = { inputs: [{ name: 'input', type: 'float32', shape: [1, 3, 112, 112] }], outputs: [{ name: 'output', type: 'float32', shape: [1, 512] }] };
 
   it('names every difference, in the form users read', function () {
-    assert.throws(() => checkContract(feature, CONTRACTS.rfb320, 'fr_feature.onnx'), (e) => {
-      assert.strictEqual(e.code, 'E_MODEL_CONTRACT');
-      assert.strictEqual(
-        e.message,
-        'fr_feature.onnx does not fit the detector contract rfb320: input "input" has shape [1,3,112,112], expected [1,3,240,320]; ' +
-          'output "scores" is missing (model has: output); output "boxes" is missing (model has: output)',
-      );
-      assert.strictEqual(e.details.problems.length, 3);
-      return true;
-    });
+    assert.throws(
+      () => checkContract(feature, CONTRACTS.rfb320, 'fr_feature.onnx'),
+      (e) => {
+        assert.strictEqual(e.code, 'E_MODEL_CONTRACT');
+        assert.strictEqual(
+          e.message,
+          'fr_feature.onnx does not fit the detector contract rfb320: input "input" has shape [1,3,112,112], expected [1,3,240,320]; ' +
+            'output "scores" is missing (model has: output); output "boxes" is missing (model has: output)',
+        );
+        assert.strictEqual(e.details.problems.length, 3);
+        return true;
+      },
+    );
   });
 
   it('passes a fitting model; string, null and -1 dimensions on either side match anything', function () {
@@ -266,8 +295,10 @@ describe('checkContract', function () {
 
   it('reports wrong element types and ranks', function () {
     const wrong = { inputs: [{ name: 'input', type: 'uint8', shape: [1, 112, 112] }], outputs: feature.outputs };
-    assert.throws(() => checkContract(wrong, CONTRACTS.faceplugin_arcface112, 'w.onnx'),
-      (e) => /input "input" is uint8, expected float32/.test(e.message) && /input "input" has shape \[1,112,112\], expected \[1,3,112,112\]/.test(e.message));
+    assert.throws(
+      () => checkContract(wrong, CONTRACTS.faceplugin_arcface112, 'w.onnx'),
+      (e) => /input "input" is uint8, expected float32/.test(e.message) && /input "input" has shape \[1,112,112\], expected \[1,3,112,112\]/.test(e.message),
+    );
   });
 
   it('describes retinaface with 9 stride outputs and any input size', function () {

@@ -35,11 +35,13 @@ describe('frames over MQTT: hub + two worker processes + mosquitto (the example 
     broker = await startMosquitto({ tls: true, users: { hub: 'hub secret', worker: 'worker secret' } });
     const env = cleanEnv({ FACEFUSION_TOKEN_KEY: crypto.randomBytes(32).toString('hex') });
     const settings = path.join(ROOT, 'scripts', 'node-red-settings.js');
-    await Promise.all(['hub', 'a', 'b'].map(async (name) => {
-      const userDir = fs.mkdtempSync(path.join(dir, `red-${name}-`));
-      const port = await freePort();
-      reds[name] = await startNodeRed({ userDir, settings, port, env: { ...env, PORT: String(port) } });
-    }));
+    await Promise.all(
+      ['hub', 'a', 'b'].map(async (name) => {
+        const userDir = fs.mkdtempSync(path.join(dir, `red-${name}-`));
+        const port = await freePort();
+        reds[name] = await startNodeRed({ userDir, settings, port, env: { ...env, PORT: String(port) } });
+      }),
+    );
   });
 
   after(async function () {
@@ -52,9 +54,12 @@ describe('frames over MQTT: hub + two worker processes + mosquitto (the example 
   function flowOf(file, tabId, edit, extra = []) {
     const nodes = example(file).map((n) => {
       const user = tabId.startsWith('h') ? 'hub' : 'worker';
-      const out = n.type === 'mqtt-broker'
-        ? { ...n, broker: '127.0.0.1', port: String(broker.port), clientid: `${tabId}-${crypto.randomBytes(3).toString('hex')}`, credentials: { user, password: `${user} secret` } }
-        : n.type === 'tls-config' ? { ...n, ca: broker.caFile } : { ...n };
+      const out =
+        n.type === 'mqtt-broker'
+          ? { ...n, broker: '127.0.0.1', port: String(broker.port), clientid: `${tabId}-${crypto.randomBytes(3).toString('hex')}`, credentials: { user, password: `${user} secret` } }
+          : n.type === 'tls-config'
+            ? { ...n, ca: broker.caFile }
+            : { ...n };
       edit(out);
       return n.type === 'facefusion-config' || n.type === 'mqtt-broker' || n.type === 'tls-config' ? out : { ...out, z: tabId };
     });
@@ -73,10 +78,15 @@ describe('frames over MQTT: hub + two worker processes + mosquitto (the example 
     const tab = `wtab-${name}`;
     const file = path.join(dir, `worker-${name}-${run}.txt`);
     // Record each frame this worker took (wired beside the detect stage).
-    const flow = flowOf('12-mqtt-frames-worker.json', tab, (n) => {
-      if (n.type === 'face-unpack') n.wires = [[...n.wires[0], `${name}${run}-idx`]];
-      if (n.type === 'facefusion-config') n.device = 'cpu';
-    }, recorder('unpack', `${name}${run}`, file));
+    const flow = flowOf(
+      '12-mqtt-frames-worker.json',
+      tab,
+      (n) => {
+        if (n.type === 'face-unpack') n.wires = [[...n.wires[0], `${name}${run}-idx`]];
+        if (n.type === 'facefusion-config') n.device = 'cpu';
+      },
+      recorder('unpack', `${name}${run}`, file),
+    );
     await deploy(reds[name].port, flow);
     return file;
   }
@@ -86,22 +96,41 @@ describe('frames over MQTT: hub + two worker processes + mosquitto (the example 
     const output = path.join(dir, `out-${run}.mp4`);
     const back = path.join(dir, `hub-${run}.txt`);
     const summary = path.join(dir, `summary-${run}.json`);
-    const flow = flowOf('11-mqtt-frames-hub.json', tab, (n) => {
-      if (n.type === 'face-video-in') n.source = clip;
-      if (n.type === 'face-video-out') {
-        Object.assign(n, { output, fps: '12', endTimeout: 3 });
-        n.wires = [[...n.wires[0], `h${run}-sum`]];
-      }
-      if (n.type === 'face-unpack') n.wires = [[...n.wires[0], `h${run}-idx`]];
-      if (n.type === 'facefusion-config') n.device = 'cpu';
-    }, [...recorder('unpack', `h${run}`, back),
-      { id: `h${run}-sum`, type: 'file', filename: summary, filenameType: 'str', appendNewline: false, createDir: true, overwriteFile: 'true', encoding: 'none', wires: [[]] }]);
+    const flow = flowOf(
+      '11-mqtt-frames-hub.json',
+      tab,
+      (n) => {
+        if (n.type === 'face-video-in') n.source = clip;
+        if (n.type === 'face-video-out') {
+          Object.assign(n, { output, fps: '12', endTimeout: 3 });
+          n.wires = [[...n.wires[0], `h${run}-sum`]];
+        }
+        if (n.type === 'face-unpack') n.wires = [[...n.wires[0], `h${run}-idx`]];
+        if (n.type === 'facefusion-config') n.device = 'cpu';
+      },
+      [
+        ...recorder('unpack', `h${run}`, back),
+        { id: `h${run}-sum`, type: 'file', filename: summary, filenameType: 'str', appendNewline: false, createDir: true, overwriteFile: 'true', encoding: 'none', wires: [[]] },
+      ],
+    );
     const hub = reds.hub;
     await deploy(hub.port, flow);
     const inject = flow.find((n) => n.type === 'inject' && n.name === 'start');
-    await waitFor(() => api(hub.port, 'POST', `/inject/${inject.id}`).then(() => true, () => false), 20000, 'the hub\'s start button');
+    await waitFor(
+      () =>
+        api(hub.port, 'POST', `/inject/${inject.id}`).then(
+          () => true,
+          () => false,
+        ),
+      20000,
+      "the hub's start button",
+    );
     if (onFramesBack) await onFramesBack(back);
-    await waitFor(() => fs.existsSync(summary) && fs.statSync(summary).size > 0, 60000, () => `the video summary:\n${hub.log.slice(-2000)}`);
+    await waitFor(
+      () => fs.existsSync(summary) && fs.statSync(summary).size > 0,
+      60000,
+      () => `the video summary:\n${hub.log.slice(-2000)}`,
+    );
     return { output, back: lines(back), summary: JSON.parse(fs.readFileSync(summary, 'utf8')) };
   }
 
@@ -111,10 +140,19 @@ describe('frames over MQTT: hub + two worker processes + mosquitto (the example 
     await waitFor(() => ['a', 'b'].every((n) => /Connected to broker/.test(reds[n].log)), 30000, 'the workers to connect');
     const { output, back, summary } = await runHub(1);
     const all = [...Array(FRAMES).keys()];
-    assert.deepStrictEqual([...back].sort((x, y) => x - y), all, 'each frame came back to the hub once');
-    const a = lines(fileA), b = lines(fileB);
+    assert.deepStrictEqual(
+      [...back].sort((x, y) => x - y),
+      all,
+      'each frame came back to the hub once',
+    );
+    const a = lines(fileA),
+      b = lines(fileB);
     assert.ok(a.length > 0 && b.length > 0, `both workers took frames (a ${a.length}, b ${b.length})`);
-    assert.deepStrictEqual([...a, ...b].sort((x, y) => x - y), all, 'each frame went to exactly one worker');
+    assert.deepStrictEqual(
+      [...a, ...b].sort((x, y) => x - y),
+      all,
+      'each frame went to exactly one worker',
+    );
     assert.deepStrictEqual([summary.frames, summary.dropped, summary.late], [FRAMES, 0, 0], JSON.stringify(summary));
     const info = await probeMedia(locator, output, { countFrames: true });
     assert.deepStrictEqual([info.frameCount, info.width, info.height], [FRAMES, 256, 192]);

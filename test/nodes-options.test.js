@@ -10,13 +10,19 @@ const { helper, allNodes, ourNodes, MEDIA, nextMessage, silence } = require('./h
 const media = (f) => path.join(MEDIA, f);
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
-const CATCH = [{ id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }];
+const CATCH = [
+  { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', z: 'tab', type: 'helper' },
+];
 const stage = (id, type, wires, extra = {}) => ({ id, z: 'tab', type, config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [wires], ...extra });
 const sink = (id) => ({ id, z: 'tab', type: 'helper' });
 
 /** Every status a node showed so far (the test helper spies on Node.prototype.status). */
 function statusesOf(id) {
-  return helper._NodePrototype.status.getCalls().filter((c) => c.thisValue && c.thisValue.id === id).map((c) => c.args[0]);
+  return helper._NodePrototype.status
+    .getCalls()
+    .filter((c) => c.thisValue && c.thisValue.id === id)
+    .map((c) => c.args[0]);
 }
 
 /** Counts the messages a node receives until `ms` of silence after the last one. */
@@ -40,9 +46,15 @@ function collect(node, quietMs) {
 describe('Node-RED node options', function () {
   this.timeout(60000);
 
-  before(function (done) { helper.startServer(done); });
-  after(function (done) { helper.stopServer(done); });
-  afterEach(async function () { await helper.unload(); });
+  before(function (done) {
+    helper.startServer(done);
+  });
+  after(function (done) {
+    helper.stopServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
 
   async function runtimeOf() {
     const config = helper.getNode('cfg');
@@ -86,7 +98,10 @@ describe('Node-RED node options', function () {
     assert.strictEqual(got.length, 2, 'the one in flight and the one queued');
     assert.ok(await quiet, 'dropping is not an error');
     const statuses = statusesOf('det');
-    assert.ok(statuses.some((s) => s.fill === 'blue' && s.text === 'queue 1'), JSON.stringify(statuses));
+    assert.ok(
+      statuses.some((s) => s.fill === 'blue' && s.text === 'queue 1'),
+      JSON.stringify(statuses),
+    );
     assert.ok(statuses.some((s) => /busy: dropped/.test(s.text)));
   });
 
@@ -119,7 +134,9 @@ describe('Node-RED node options', function () {
   it('onNoFace drop frees the picture too', async function () {
     await helper.load(allNodes, [TAB, CFG, stage('det', 'face-detect', ['out'], { onNoFace: 'drop' }), sink('out')]);
     const runtime = await runtimeOf();
-    const blank = await require('sharp')({ create: { width: 320, height: 240, channels: 3, background: '#5a7' } }).png().toBuffer();
+    const blank = await require('sharp')({ create: { width: 320, height: 240, channels: 3, background: '#5a7' } })
+      .png()
+      .toBuffer();
     const token = await runtime.createToken({ target: blank, operations: ['detect'] });
     const quiet = silence(helper.getNode('out'), 1500);
     helper.getNode('det').receive({ payload: token });
@@ -128,8 +145,7 @@ describe('Node-RED node options', function () {
   });
 
   it('face-token: msg.parameters and msg.source win over the dialog; a token passes through', async function () {
-    const flow = [TAB, CFG,
-      { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'landmark', 'embed', 'swap'], maxFaces: '5', wires: [['out']] }, sink('out'), ...CATCH];
+    const flow = [TAB, CFG, { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'landmark', 'embed', 'swap'], maxFaces: '5', wires: [['out']] }, sink('out'), ...CATCH];
     await helper.load(allNodes, flow);
     await runtimeOf();
     let got = nextMessage(helper.getNode('out'));
@@ -151,9 +167,15 @@ describe('Node-RED node options', function () {
   });
 
   it('stage options override the token only when set in the dialog', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect'], maxFaces: '1', wires: [['a', 'b']] },
-      stage('a', 'face-detect', ['outA']), stage('b', 'face-detect', ['outB'], { maxFaces: '2' }), sink('outA'), sink('outB')];
+      stage('a', 'face-detect', ['outA']),
+      stage('b', 'face-detect', ['outB'], { maxFaces: '2' }),
+      sink('outA'),
+      sink('outB'),
+    ];
     await helper.load(allNodes, flow);
     await runtimeOf();
     const got = Promise.all([nextMessage(helper.getNode('outA')), nextMessage(helper.getNode('outB'))]);
@@ -164,9 +186,13 @@ describe('Node-RED node options', function () {
   });
 
   it('face-image: PNG output, and release=false keeps the frames for later nodes', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect'], wires: [['img']] },
-      { id: 'img', z: 'tab', type: 'face-image', config: 'cfg', format: 'png', quality: '80', release: false, wires: [['out']] }, sink('out')];
+      { id: 'img', z: 'tab', type: 'face-image', config: 'cfg', format: 'png', quality: '80', release: false, wires: [['out']] },
+      sink('out'),
+    ];
     await helper.load(allNodes, flow);
     const runtime = await runtimeOf();
     const got = nextMessage(helper.getNode('out'));
@@ -180,10 +206,17 @@ describe('Node-RED node options', function () {
   });
 
   it('face-match takes msg.reference as an embedding and needs embeddings on the faces', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'landmark', 'embed'], wires: [['det']] },
-      stage('det', 'face-detect', ['lm', 'm']), stage('lm', 'face-landmark', ['emb']), stage('emb', 'face-embed', ['m']),
-      { id: 'm', z: 'tab', type: 'face-match', config: 'cfg', reference: '', threshold: '0.5', wires: [['out']] }, sink('out'), ...CATCH];
+      stage('det', 'face-detect', ['lm', 'm']),
+      stage('lm', 'face-landmark', ['emb']),
+      stage('emb', 'face-embed', ['m']),
+      { id: 'm', z: 'tab', type: 'face-match', config: 'cfg', reference: '', threshold: '0.5', wires: [['out']] },
+      sink('out'),
+      ...CATCH,
+    ];
     await helper.load(allNodes, flow);
     const runtime = await runtimeOf();
     const ref = await runtime.run(await runtime.createToken({ target: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'embed'] }));

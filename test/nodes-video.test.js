@@ -23,8 +23,14 @@ function watch(node) {
   const seen = { statuses: [], warnings: [] };
   const status = node.status.bind(node);
   const warn = node.warn.bind(node);
-  node.status = (s) => { seen.statuses.push(s.text || ''); return status(s); };
-  node.warn = (w) => { seen.warnings.push(String(w)); return warn(w); };
+  node.status = (s) => {
+    seen.statuses.push(s.text || '');
+    return status(s);
+  };
+  node.warn = (w) => {
+    seen.warnings.push(String(w));
+    return warn(w);
+  };
   return seen;
 }
 
@@ -76,22 +82,32 @@ describe('video nodes', function () {
     clip = makeZoomClip(ffmpeg.path, { image: media('fr_two_people.jpg'), output: path.join(dir, 'two.mp4'), width: 240, height: 160, frames: 30, fps: 15, zoom: '1+0.003*on', prescale: 480 });
   });
 
-  before(function (done) { helper.startServer(done); });
-  after(function (done) { helper.stopServer(done); });
+  before(function (done) {
+    helper.startServer(done);
+  });
+  after(function (done) {
+    helper.stopServer(done);
+  });
   afterEach(async function () {
     await helper.unload();
     await killAll(children);
   });
-  after(function () { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  after(function () {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('face-video-in → detect → blur → face-video-out writes a file with the same frame count and frees every frame', async function () {
     const output = path.join(dir, 'privacy.mp4');
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 3, wires: [['det'], ['out']] },
       { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
       { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['out']] },
       { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: 70, preset: 'ultrafast', keepAudio: true, endTimeout: 10, wires: [['summary']] },
-      sink('summary'), { id: 'ends', z: 'tab', type: 'helper' }];
+      sink('summary'),
+      { id: 'ends', z: 'tab', type: 'helper' },
+    ];
     flow[2].wires[1].push('ends');
     await helper.load(nodes, flow);
     const config = helper.getNode('cfg');
@@ -125,8 +141,7 @@ describe('video nodes', function () {
   });
 
   it('face-video-in keeps at most maxInFlight frames out when nothing releases them; stop and close end ffmpeg', async function () {
-    const flow = [TAB, CFG,
-      { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 2, wires: [['hold'], []] }, sink('hold')];
+    const flow = [TAB, CFG, { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 2, wires: [['hold'], []] }, sink('hold')];
     await helper.load(nodes, flow);
     const config = helper.getNode('cfg');
     await config.ready;
@@ -166,12 +181,16 @@ describe('video nodes', function () {
     let server = await serve();
     const output = path.join(dir, 'live.mp4');
     const source = `tcp://127.0.0.1:${port}`;
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source, maxInFlight: 4, wires: [['det'], ['out', 'ends']] },
       { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
       { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['out']] },
       { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: 60, preset: 'ultrafast', endTimeout: 10, wires: [['summary']] },
-      sink('summary'), sink('ends')];
+      sink('summary'),
+      sink('ends'),
+    ];
     await helper.load(nodes, flow);
     const config = helper.getNode('cfg');
     await config.ready;
@@ -181,8 +200,15 @@ describe('video nodes', function () {
     const ends = collect(helper.getNode('ends'));
     inNode.receive({ topic: 'cam' });
     await until(() => frames.length >= 10, '10 frames from the live source');
-    assert.ok(seen.statuses.some((t) => /frames? · .* fps/.test(t)), JSON.stringify(seen.statuses));
-    assert.deepStrictEqual(seen.warnings.filter((w) => /reconnect/.test(w)), [], 'no reconnect before the source dropped');
+    assert.ok(
+      seen.statuses.some((t) => /frames? · .* fps/.test(t)),
+      JSON.stringify(seen.statuses),
+    );
+    assert.deepStrictEqual(
+      seen.warnings.filter((w) => /reconnect/.test(w)),
+      [],
+      'no reconnect before the source dropped',
+    );
 
     server.kill('SIGKILL');
     const killedAfter = frames.length;
@@ -195,7 +221,11 @@ describe('video nodes', function () {
     await until(() => frames.length >= killedAfter + 15, '15 more frames after the restart');
     await until(() => seen.statuses.some((t) => /^reconnected · \d+ frames/.test(t)), 'the reconnected status', 5000);
     const indexes = frames.map((m) => m.parts.index);
-    assert.deepStrictEqual(indexes, indexes.map((_, i) => i), 'one sequence, indexes continue across the reconnect');
+    assert.deepStrictEqual(
+      indexes,
+      indexes.map((_, i) => i),
+      'one sequence, indexes continue across the reconnect',
+    );
     assert.ok(frames.every((m) => m.parts.id === frames[0].parts.id && m.topic === 'cam'));
 
     const summaryP = waitFor(helper.getNode('summary'), () => true, 30000);
@@ -209,13 +239,16 @@ describe('video nodes', function () {
     assert.deepStrictEqual([summary.payload.frames, summary.payload.dropped, summary.payload.output], [frames.length, 0, output]);
     const probed = await probeMedia(locator, output, { countFrames: true });
     assert.deepStrictEqual([probed.frameCount, probed.width, probed.height, probed.fps], [frames.length, 240, 160, 15]);
-    assert.deepStrictEqual(ffmpegChildren().filter((pid) => pid !== server.pid), [], 'decoder and encoder ended');
+    assert.deepStrictEqual(
+      ffmpegChildren().filter((pid) => pid !== server.pid),
+      [],
+      'decoder and encoder ended',
+    );
     assert.strictEqual(config.runtime.stats().store.frames, 0, 'every frame was released');
   });
 
   it('face-video-in close() (redeploy) kills ffmpeg, frees the frames it sent, sends no end message', async function () {
-    const flow = [TAB, CFG,
-      { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 2, wires: [['hold'], ['ends']] }, sink('hold'), sink('ends')];
+    const flow = [TAB, CFG, { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: clip, maxInFlight: 2, wires: [['hold'], ['ends']] }, sink('hold'), sink('ends')];
     await helper.load(nodes, flow);
     const config = helper.getNode('cfg');
     await config.ready;
@@ -260,9 +293,14 @@ describe('video nodes', function () {
   });
 
   it('face-video-out: a bad output reaches the Catch node once with its code, the rest of that video is dropped and freed', async function () {
-    const flow = [TAB, CFG,
-      { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: path.join(dir, 'no-such-dir', 'x.mp4'), wires: [['summary']] }, sink('summary'),
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    const flow = [
+      TAB,
+      CFG,
+      { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: path.join(dir, 'no-such-dir', 'x.mp4'), wires: [['summary']] },
+      sink('summary'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+    ];
     await helper.load(nodes, flow);
     const config = helper.getNode('cfg');
     const caught = collect(helper.getNode('caught'));
@@ -313,8 +351,14 @@ describe('video nodes', function () {
     const folder = fs.mkdtempSync(path.join(dir, 'tmpname-'));
     const output = path.join(folder, 'clean.mp4');
     const failedOutput = path.join(folder, 'failed.mp4');
-    const flow = [TAB, CFG, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, preset: 'ultrafast', wires: [['summary']] }, sink('summary'),
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    const flow = [
+      TAB,
+      CFG,
+      { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, preset: 'ultrafast', wires: [['summary']] },
+      sink('summary'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+    ];
     await helper.load(nodes, flow);
     const config = helper.getNode('cfg');
     const out = helper.getNode('out');
@@ -377,7 +421,10 @@ describe('video nodes', function () {
     out.receive({ payload: { frames: 2 }, parts: { id: 'v-lost', count: 2, type: 'frames' }, complete: true });
     await until(() => summaries.length === 3, 'the summary of a video whose frames never came', 5000);
     assert.deepStrictEqual([summaries[2].payload.frames, summaries[2].payload.dropped, summaries[2].payload.output], [0, 2, null]);
-    assert.ok(seen.warnings.some((w) => /none of its 2 frames arrived/.test(w)), seen.warnings.join('\n'));
+    assert.ok(
+      seen.warnings.some((w) => /none of its 2 frames arrived/.test(w)),
+      seen.warnings.join('\n'),
+    );
     assert.deepStrictEqual(filesIn(folder), ['early.mp4'], 'nothing else written');
     // A late end message of a finished video changes nothing.
     out.receive({ payload: { frames: 3 }, parts: { id: 'v-slow', count: 3, type: 'frames' }, complete: true });
@@ -387,15 +434,21 @@ describe('video nodes', function () {
     assert.deepStrictEqual(ffmpegChildren(), []);
   });
 
-  it('face-video-out: msg.output\'s folder swapped for a link to another folder while the video is written: E_PATH_DENIED, nothing written there, no temporary file left', async function () {
+  it("face-video-out: msg.output's folder swapped for a link to another folder while the video is written: E_PATH_DENIED, nothing written there, no temporary file left", async function () {
     const allowed = fs.mkdtempSync(path.join(dir, 'allowed-'));
     const outside = tempDir('nodes-video-outside-');
     const sub = path.join(allowed, 'sub');
     fs.mkdirSync(sub);
     try {
       const cfg = { ...CFG, allowedFolders: allowed };
-      const flow = [TAB, cfg, { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: '', preset: 'ultrafast', wires: [['summary']] }, sink('summary'),
-        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+      const flow = [
+        TAB,
+        cfg,
+        { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output: '', preset: 'ultrafast', wires: [['summary']] },
+        sink('summary'),
+        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        sink('caught'),
+      ];
       await helper.load(nodes, flow);
       const config = helper.getNode('cfg');
       const out = helper.getNode('out');
@@ -421,9 +474,15 @@ describe('video nodes', function () {
   });
 
   it('face-job: msg.command "cancel" and close() (redeploy) stop a running job without a Catch error, kill ffmpeg and free its frames', async function () {
-    const flow = [TAB, CFG,
-      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['progress']] }, sink('result'), sink('progress'),
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    const flow = [
+      TAB,
+      CFG,
+      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['progress']] },
+      sink('result'),
+      sink('progress'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+    ];
     await helper.load(nodes, flow);
     const config = helper.getNode('cfg');
     await config.ready;
@@ -454,15 +513,23 @@ describe('video nodes', function () {
     assert.deepStrictEqual(ffmpegChildren(), [], 'close killed ffmpeg');
     assert.strictEqual(runtime.stats().store.frames, 0, 'close freed the job frames');
     await sleep(200);
-    assert.deepStrictEqual(caught.map((m) => m.error), [], 'neither stop is an error for the Catch node');
+    assert.deepStrictEqual(
+      caught.map((m) => m.error),
+      [],
+      'neither stop is an error for the Catch node',
+    );
     assert.strictEqual(results.length, 0);
     gate.restore();
   });
 
   it('face-video-in reports a missing file and an unsupported scheme to the Catch node', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: path.join(dir, 'nope.mp4'), wires: [[], []] },
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+    ];
     await helper.load(nodes, flow);
     const caughtP = waitFor(helper.getNode('caught'), () => true, 20000);
     helper.getNode('in').receive({ payload: 1 });
@@ -476,13 +543,15 @@ describe('video nodes', function () {
 
   it('face-job runs a video job: progress on output 2, result on output 1, status in %', async function () {
     const output = path.join(dir, 'job.mp4');
-    const flow = [TAB, CFG,
-      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['progress']] }, sink('result'), sink('progress')];
+    const flow = [TAB, CFG, { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], ['progress']] }, sink('result'), sink('progress')];
     await helper.load(nodes, flow);
     const job = helper.getNode('job');
     const statuses = [];
     const originalStatus = job.status.bind(job);
-    job.status = (s) => { statuses.push(s); return originalStatus(s); };
+    job.status = (s) => {
+      statuses.push(s);
+      return originalStatus(s);
+    };
     const progress = collect(helper.getNode('progress'));
     const resultP = waitFor(helper.getNode('result'), () => true);
     job.receive({ topic: 'swap', payload: { source_paths: [media('fr_obama.jpg')], target_path: clip, output_path: output, processors: ['face_swapper'], failure_policy: 'pass' } });
@@ -497,19 +566,33 @@ describe('video nodes', function () {
     assert.ok(progress.length >= 1, 'progress messages');
     assert.ok(progress.every((m) => m.topic === 'progress' && m.payload.id === result.job.id && typeof m.payload.framesDone === 'number'));
     assert.strictEqual(progress[progress.length - 1].payload.percent, 100);
-    assert.ok(statuses.some((s) => /%/.test(s.text || '')), JSON.stringify(statuses));
+    assert.ok(
+      statuses.some((s) => /%/.test(s.text || '')),
+      JSON.stringify(statuses),
+    );
     assert.match(statuses[statuses.length - 1].text, /done · 30 frames/);
     assert.ok(fs.existsSync(output));
   });
 
-  it('face-job: the Pixel workers field reaches the job (the result names the worker threads it ran on); a job\'s pixel_workers wins; a bad field is E_BAD_PARAMETER', async function () {
-    const flow = [TAB, CFG,
+  it("face-job: the Pixel workers field reaches the job (the result names the worker threads it ran on); a job's pixel_workers wins; a bad field is E_BAD_PARAMETER", async function () {
+    const flow = [
+      TAB,
+      CFG,
       { id: 'w2', z: 'tab', type: 'face-job', config: 'cfg', pixelWorkers: '2', wires: [['result'], []] },
       { id: 'plain', z: 'tab', type: 'face-job', config: 'cfg', wires: [['result'], []] },
       { id: 'bad', z: 'tab', type: 'face-job', config: 'cfg', pixelWorkers: 'lots', wires: [['result'], []] },
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught'), sink('result')];
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+      sink('result'),
+    ];
     await helper.load(nodes, flow);
-    const job = (name, pixelWorkers) => ({ target_path: clip, output_path: path.join(dir, `w-${name}.mp4`), processors: ['face_blur'], keep_audio: false, ...(pixelWorkers !== undefined ? { pixel_workers: pixelWorkers } : {}) });
+    const job = (name, pixelWorkers) => ({
+      target_path: clip,
+      output_path: path.join(dir, `w-${name}.mp4`),
+      processors: ['face_blur'],
+      keep_audio: false,
+      ...(pixelWorkers !== undefined ? { pixel_workers: pixelWorkers } : {}),
+    });
     const run = async (node, payload) => {
       const result = waitFor(helper.getNode('result'), () => true, 30000);
       helper.getNode(node).receive({ payload });
@@ -518,7 +601,7 @@ describe('video nodes', function () {
       return msg.payload.pixelWorkers;
     };
     assert.strictEqual(await run('w2', job('field')), 2, 'the dialog field (2) reached the job');
-    assert.strictEqual(await run('w2', job('own', 0)), 0, 'the job\'s own pixel_workers 0 wins over the field');
+    assert.strictEqual(await run('w2', job('own', 0)), 0, "the job's own pixel_workers 0 wins over the field");
     assert.strictEqual(await run('plain', job('plain')), 0, 'a node saved without the field gets the default, auto: a blur job on the main thread');
     assert.strictEqual(await run('w2', job('auto', 'auto')), 0, 'a job\'s own "auto" wins over the field');
     const caught = waitFor(helper.getNode('caught'), () => true, 20000);
@@ -529,9 +612,13 @@ describe('video nodes', function () {
   });
 
   it('face-job sends a bad job to the Catch node with its code', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [[], []] },
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+    ];
     await helper.load(nodes, flow);
     const first = waitFor(helper.getNode('caught'), () => true, 20000);
     helper.getNode('job').receive({ payload: { target_path: clip, output_path: path.join(dir, 'x.mp4'), processors: ['face_morph'] } });
@@ -550,7 +637,10 @@ describe('video nodes', function () {
       let text = fs.readFileSync(path.join(__dirname, '..', 'examples', name), 'utf8');
       for (const [from, to] of Object.entries(paths)) text = text.split(from).join(to);
       const flow = JSON.parse(text).map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper' } : n));
-      assert.ok(flow.some((n) => n.type === 'facefusion-config'), `${name} has a config node`);
+      assert.ok(
+        flow.some((n) => n.type === 'facefusion-config'),
+        `${name} has a config node`,
+      );
       // The job's paths travel in a message: the folders they were pointed at are the allowed ones.
       return [TAB, ...flow.map((n) => (n.type === 'facefusion-config' ? { ...n, allowedFolders: CFG.allowedFolders } : { ...n, z: 'tab' }))];
     };

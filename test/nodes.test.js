@@ -30,12 +30,22 @@ async function embeddingOf(runtime, target) {
 describe('Node-RED nodes', function () {
   this.timeout(120000);
 
-  before(function (done) { helper.startServer(done); });
-  after(function (done) { helper.stopServer(done); });
-  afterEach(async function () { await helper.unload(); });
+  before(function (done) {
+    helper.startServer(done);
+  });
+  after(function (done) {
+    helper.stopServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
 
   it('every node type loads with its defaults', async function () {
-    const flow = [TAB, CFG, ...['face-token', 'face-detect', 'face-landmark', 'face-embed', 'face-swap', 'face-enhance', 'face-blur', 'face-debug', 'face-image', 'face-match'].map((t, i) => stage(`n${i}`, t, []))];
+    const flow = [
+      TAB,
+      CFG,
+      ...['face-token', 'face-detect', 'face-landmark', 'face-embed', 'face-swap', 'face-enhance', 'face-blur', 'face-debug', 'face-image', 'face-match'].map((t, i) => stage(`n${i}`, t, [])),
+    ];
     await helper.load(ourNodes, flow);
     for (let i = 0; i < 10; i++) assert.ok(helper.getNode(`n${i}`), `node n${i}`);
   });
@@ -48,9 +58,15 @@ describe('Node-RED nodes', function () {
   });
 
   it('shares one config node: two detect nodes use one detector session', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect'], wires: [['d1', 'd2']] },
-      stage('d1', 'face-detect', ['s1']), stage('d2', 'face-detect', ['s2']), sink('s1'), sink('s2')];
+      stage('d1', 'face-detect', ['s1']),
+      stage('d2', 'face-detect', ['s2']),
+      sink('s1'),
+      sink('s2'),
+    ];
     await helper.load(allNodes, flow);
     const runtime = await runtimeOf();
     const got = Promise.all([nextMessage(helper.getNode('s1')), nextMessage(helper.getNode('s2'))]);
@@ -64,10 +80,17 @@ describe('Node-RED nodes', function () {
   });
 
   it('a full swap flow produces a JPEG whose face is closer to the source identity', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', source: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'embed', 'swap'], blendRatio: '1', wires: [['det']] },
-      stage('det', 'face-detect', ['lm']), stage('lm', 'face-landmark', ['emb']), stage('emb', 'face-embed', ['sw']), stage('sw', 'face-swap', ['img']),
-      { id: 'img', z: 'tab', type: 'face-image', config: 'cfg', format: 'jpeg', quality: 92, release: true, wires: [['out']] }, sink('out')];
+      stage('det', 'face-detect', ['lm']),
+      stage('lm', 'face-landmark', ['emb']),
+      stage('emb', 'face-embed', ['sw']),
+      stage('sw', 'face-swap', ['img']),
+      { id: 'img', z: 'tab', type: 'face-image', config: 'cfg', format: 'jpeg', quality: 92, release: true, wires: [['out']] },
+      sink('out'),
+    ];
     await helper.load(allNodes, flow);
     const runtime = await runtimeOf();
     const out = nextMessage(helper.getNode('out'));
@@ -76,7 +99,10 @@ describe('Node-RED nodes', function () {
     assert.ok(Buffer.isBuffer(msg.payload));
     assert.deepStrictEqual([...msg.payload.subarray(0, 2)], [0xff, 0xd8], 'a JPEG');
     assert.strictEqual(msg.token.state, 'done');
-    assert.deepStrictEqual(msg.token.journal.map((j) => j.stage), ['detect', 'landmark', 'embed', 'swap']);
+    assert.deepStrictEqual(
+      msg.token.journal.map((j) => j.stage),
+      ['detect', 'landmark', 'embed', 'swap'],
+    );
     const source = msg.token.source.embedding;
     const before = cosineSimilarity(msg.token.faces[0].embedding, source);
     const after = cosineSimilarity(await embeddingOf(runtime, msg.payload), source);
@@ -86,39 +112,60 @@ describe('Node-RED nodes', function () {
   });
 
   it('a blur flow changes only the face regions', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'blur'], wires: [['det']] },
-      stage('det', 'face-detect', ['blur']), stage('blur', 'face-blur', ['img'], { mode: 'pixelate', strength: '0.8', margin: '0.1' }),
-      { id: 'img', z: 'tab', type: 'face-image', config: 'cfg', format: 'png', release: true, wires: [['out']] }, sink('out')];
+      stage('det', 'face-detect', ['blur']),
+      stage('blur', 'face-blur', ['img'], { mode: 'pixelate', strength: '0.8', margin: '0.1' }),
+      { id: 'img', z: 'tab', type: 'face-image', config: 'cfg', format: 'png', release: true, wires: [['out']] },
+      sink('out'),
+    ];
     await helper.load(allNodes, flow);
     const out = nextMessage(helper.getNode('out'));
     const input = fs.readFileSync(media('fr_two_people.jpg'));
     helper.getNode('tok').receive({ payload: input });
     const msg = await out;
     const [a, b] = [await decodeImage(input), await decodeImage(msg.payload)];
-    const boxes = msg.token.faces.map((f) => { const w = f.bbox[2] - f.bbox[0], h = f.bbox[3] - f.bbox[1]; return [f.bbox[0] - 0.1 * w - 1, f.bbox[1] - 0.1 * h - 1, f.bbox[2] + 0.1 * w + 1, f.bbox[3] + 0.1 * h + 1]; });
+    const boxes = msg.token.faces.map((f) => {
+      const w = f.bbox[2] - f.bbox[0],
+        h = f.bbox[3] - f.bbox[1];
+      return [f.bbox[0] - 0.1 * w - 1, f.bbox[1] - 0.1 * h - 1, f.bbox[2] + 0.1 * w + 1, f.bbox[3] + 0.1 * h + 1];
+    });
     assert.strictEqual(boxes.length, 2);
     let outside = 0;
     const inside = [0, 0];
-    for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) {
-      const i = (y * a.width + x) * 3;
-      if (a.data[i] === b.data[i] && a.data[i + 1] === b.data[i + 1] && a.data[i + 2] === b.data[i + 2]) continue;
-      const k = boxes.findIndex((r) => x >= r[0] && x <= r[2] && y >= r[1] && y <= r[3]);
-      if (k < 0) outside++; else inside[k]++;
-    }
+    for (let y = 0; y < a.height; y++)
+      for (let x = 0; x < a.width; x++) {
+        const i = (y * a.width + x) * 3;
+        if (a.data[i] === b.data[i] && a.data[i + 1] === b.data[i + 1] && a.data[i + 2] === b.data[i + 2]) continue;
+        const k = boxes.findIndex((r) => x >= r[0] && x <= r[2] && y >= r[1] && y <= r[3]);
+        if (k < 0) outside++;
+        else inside[k]++;
+      }
     assert.strictEqual(outside, 0, 'pixels outside the faces changed');
-    assert.ok(inside.every((n) => n > 1000), `faces changed: ${inside}`);
+    assert.ok(
+      inside.every((n) => n > 1000),
+      `faces changed: ${inside}`,
+    );
   });
 
   describe('a picture without a face follows onNoFace', function () {
     let blank;
     before(async function () {
-      blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#5a7' } }).jpeg().toBuffer();
+      blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#5a7' } })
+        .jpeg()
+        .toBuffer();
     });
-    const flowWith = (policy) => [TAB, CFG,
+    const flowWith = (policy) => [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'landmark'], wires: [['det']] },
-      stage('det', 'face-detect', ['out'], { onNoFace: policy }), sink('out'),
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+      stage('det', 'face-detect', ['out'], { onNoFace: policy }),
+      sink('out'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+    ];
 
     it('pass: the token goes on with state skipped', async function () {
       await helper.load(allNodes, flowWith('pass'));
@@ -149,8 +196,7 @@ describe('Node-RED nodes', function () {
   });
 
   it('an invalid token goes to the Catch node with E_TOKEN_INVALID and a red status', async function () {
-    const flow = [TAB, CFG, stage('det', 'face-detect', ['out']), sink('out'),
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    const flow = [TAB, CFG, stage('det', 'face-detect', ['out']), sink('out'), { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
     await helper.load(allNodes, flow);
     await runtimeOf();
     const caught = nextMessage(helper.getNode('caught'));
@@ -164,10 +210,17 @@ describe('Node-RED nodes', function () {
   });
 
   it('a missing source picture goes to Catch with E_NO_SOURCE', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'landmark', 'swap'], wires: [['det']] },
-      stage('det', 'face-detect', ['lm']), stage('lm', 'face-landmark', ['sw']), stage('sw', 'face-swap', ['out']), sink('out'),
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+      stage('det', 'face-detect', ['lm']),
+      stage('lm', 'face-landmark', ['sw']),
+      stage('sw', 'face-swap', ['out']),
+      sink('out'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+    ];
     await helper.load(allNodes, flow);
     const caught = nextMessage(helper.getNode('caught'));
     helper.getNode('tok').receive({ payload: fs.readFileSync(media('astronaut.png')) });
@@ -175,10 +228,16 @@ describe('Node-RED nodes', function () {
   });
 
   it('face-match tells who is who against a reference picture', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'landmark', 'embed'], wires: [['det']] },
-      stage('det', 'face-detect', ['lm']), stage('lm', 'face-landmark', ['emb']), stage('emb', 'face-embed', ['m']),
-      { id: 'm', z: 'tab', type: 'face-match', config: 'cfg', reference: media('fr_obama.jpg'), threshold: 0.5, wires: [['out']] }, sink('out')];
+      stage('det', 'face-detect', ['lm']),
+      stage('lm', 'face-landmark', ['emb']),
+      stage('emb', 'face-embed', ['m']),
+      { id: 'm', z: 'tab', type: 'face-match', config: 'cfg', reference: media('fr_obama.jpg'), threshold: 0.5, wires: [['out']] },
+      sink('out'),
+    ];
     await helper.load(allNodes, flow);
     const out = nextMessage(helper.getNode('out'));
     helper.getNode('tok').receive({ payload: fs.readFileSync(media('fr_two_people.jpg')) });
@@ -189,9 +248,14 @@ describe('Node-RED nodes', function () {
   });
 
   it('face-match refuses embeddings of two different recognizers (E_BAD_PARAMETER naming both) and compares when one side names none', async function () {
-    const flow = [TAB, CFG,
-      { id: 'm', z: 'tab', type: 'face-match', config: 'cfg', reference: media('fr_obama.jpg'), threshold: 0.5, wires: [['out']] }, sink('out'),
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    const flow = [
+      TAB,
+      CFG,
+      { id: 'm', z: 'tab', type: 'face-match', config: 'cfg', reference: media('fr_obama.jpg'), threshold: 0.5, wires: [['out']] },
+      sink('out'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+    ];
     await helper.load(allNodes, flow);
     const runtime = await runtimeOf();
     const token = await runtime.run(await runtime.createToken({ target: media('fr_two_people.jpg'), operations: ['detect', 'landmark', 'embed'] }));
@@ -225,7 +289,10 @@ describe('Node-RED nodes', function () {
       };
       // Faces of another recognizer against the reference picture (made by the default one).
       await refused({ payload: relabelled }, 'faces relabelled');
-      assert.ok(statuses.some((st) => st.fill === 'red' && /E_BAD_PARAMETER/.test(st.text)), 'red status');
+      assert.ok(
+        statuses.some((st) => st.fill === 'red' && /E_BAD_PARAMETER/.test(st.text)),
+        'red status',
+      );
       // msg.reference naming another recognizer than the faces'.
       await refused({ payload: token, reference: { embedding: obama, embedding_model: 'arcface_simswap' } }, 'reference relabelled');
       // Same model on both sides, or one side silent (older tokens, a bare array): compared as before.
@@ -239,14 +306,24 @@ describe('Node-RED nodes', function () {
   });
 
   it('enhance and debug nodes produce a new picture', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect', 'landmark', 'enhance', 'debug'], wires: [['det']] },
-      stage('det', 'face-detect', ['lm']), stage('lm', 'face-landmark', ['enh']), stage('enh', 'face-enhance', ['dbg']), stage('dbg', 'face-debug', ['out']), sink('out')];
+      stage('det', 'face-detect', ['lm']),
+      stage('lm', 'face-landmark', ['enh']),
+      stage('enh', 'face-enhance', ['dbg']),
+      stage('dbg', 'face-debug', ['out']),
+      sink('out'),
+    ];
     await helper.load(allNodes, flow);
     const out = nextMessage(helper.getNode('out'));
     helper.getNode('tok').receive({ payload: fs.readFileSync(media('astronaut.png')) });
     const token = (await out).payload;
-    assert.deepStrictEqual(token.journal.map((j) => j.outcome), ['ok', 'ok', 'ok', 'ok']);
+    assert.deepStrictEqual(
+      token.journal.map((j) => j.outcome),
+      ['ok', 'ok', 'ok', 'ok'],
+    );
   });
 
   it('redeploy closes the sessions and frees the frames', async function () {
@@ -266,9 +343,16 @@ describe('Node-RED nodes', function () {
   });
 
   it('closing the flow while messages are in flight neither crashes nor leaks', async function () {
-    const flow = [TAB, CFG,
+    const flow = [
+      TAB,
+      CFG,
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', source: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'embed', 'swap'], wires: [['det']] },
-      stage('det', 'face-detect', ['lm']), stage('lm', 'face-landmark', ['emb']), stage('emb', 'face-embed', ['sw']), stage('sw', 'face-swap', ['out']), sink('out')];
+      stage('det', 'face-detect', ['lm']),
+      stage('lm', 'face-landmark', ['emb']),
+      stage('emb', 'face-embed', ['sw']),
+      stage('sw', 'face-swap', ['out']),
+      sink('out'),
+    ];
     await helper.load(allNodes, flow);
     const runtime = await runtimeOf();
     const unhandled = [];
@@ -292,10 +376,19 @@ describe('Node-RED nodes', function () {
 describe('example flows', function () {
   this.timeout(120000);
   let dir;
-  before(function (done) { helper.startServer(done); });
-  after(function (done) { helper.stopServer(done); });
-  beforeEach(function () { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-examples-')); });
-  afterEach(async function () { await helper.unload(); fs.rmSync(dir, { recursive: true, force: true }); });
+  before(function (done) {
+    helper.startServer(done);
+  });
+  after(function (done) {
+    helper.stopServer(done);
+  });
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-examples-'));
+  });
+  afterEach(async function () {
+    await helper.unload();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   /** The example exactly as a user imports it (it runs on the package's samples), its output file moved into `dir`. */
   function example(file, outputs = {}) {
@@ -319,7 +412,10 @@ describe('example flows', function () {
     trigger(flow);
     const msg = await done;
     assert.strictEqual(msg.token.state, 'done', JSON.stringify(msg.token.error));
-    assert.ok(msg.token.journal.some((j) => j.stage === 'swap' && j.outcome === 'ok'), JSON.stringify(msg.token.journal));
+    assert.ok(
+      msg.token.journal.some((j) => j.stage === 'swap' && j.outcome === 'ok'),
+      JSON.stringify(msg.token.journal),
+    );
     const meta = await sharp(out).metadata();
     assert.strictEqual(meta.format, 'jpeg');
   });

@@ -44,10 +44,14 @@ describe('face pack / unpack (portable tokens)', function () {
     assert.notStrictEqual(back.request_id, detected.request_id);
     assert.match(back.journal.at(-1).note, new RegExp(`packed as request ${detected.request_id}`));
     assert.deepStrictEqual(back.faces, detected.faces);
-    assert.deepStrictEqual(back.journal.map((j) => j.stage), ['detect', 'landmark', 'pack', 'unpack']);
+    assert.deepStrictEqual(
+      back.journal.map((j) => j.stage),
+      ['detect', 'landmark', 'pack', 'unpack'],
+    );
     assert.notStrictEqual(back.target.frame, detected.target.frame, 'a ref of the receiving store');
     for (const role of ['target', 'source']) {
-      const a = here.frame(detected[role].frame), b = there.frame(back[role].frame);
+      const a = here.frame(detected[role].frame),
+        b = there.frame(back[role].frame);
       assert.strictEqual(b.width, a.width);
       assert.strictEqual(b.height, a.height);
       assert.ok(Buffer.from(a.data).equals(Buffer.from(b.data)), `${role} pixels identical`);
@@ -95,7 +99,7 @@ describe('face pack / unpack (portable tokens)', function () {
     assert.ok(performance.now() - t0 < 100, 'refused at once');
   });
 
-  it('unpacking stays under the receiving store\'s budget: room is reserved before decoding, else E_STORE_FULL and nothing kept', async function () {
+  it("unpacking stays under the receiving store's budget: room is reserved before decoding, else E_STORE_FULL and nothing kept", async function () {
     const small = createRuntime({ device: 'cpu', sweepIntervalMs: 0, frameBudgetBytes: 4 * 1024 * 1024, storeWaitMs: 50 });
     try {
       const packet = await here.pack(detected, { key: KEY }); // frames of 2.2 MB and 3.1 MB: each fits, not both
@@ -108,9 +112,11 @@ describe('face pack / unpack (portable tokens)', function () {
     }
   });
 
-  it('a header that lies about the frame size is refused from the picture\'s own header, before decoding', async function () {
+  it("a header that lies about the frame size is refused from the picture's own header, before decoding", async function () {
     const packet = await here.pack(detected, { sealed: false });
-    const lying = rewriteUnsealedHeader(packet, (h) => { h.frames[0].width -= 1; });
+    const lying = rewriteUnsealedHeader(packet, (h) => {
+      h.frames[0].width -= 1;
+    });
     await assert.rejects(there.unpack(lying, { allowUnsealed: true }), code('E_TOKEN_INVALID', /is a \d+×\d+ png, the header says/));
     assert.strictEqual(there.stats().store.frames, 0);
   });
@@ -148,7 +154,8 @@ describe('face pack / unpack (portable tokens)', function () {
     const jpeg = await here.pack(detected, { key: KEY, format: 'jpeg', quality: 90 });
     assert.ok(jpeg.length < png.length / 2, `jpeg ${jpeg.length} vs png ${png.length}`);
     const back = await there.unpack(jpeg, { key: KEY });
-    const a = here.frame(detected.target.frame).data, b = there.frame(back.target.frame).data;
+    const a = here.frame(detected.target.frame).data,
+      b = there.frame(back.target.frame).data;
     let sum = 0;
     for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
     assert.ok(sum / a.length < 4, `mean abs difference ${sum / a.length}`);
@@ -158,7 +165,8 @@ describe('face pack / unpack (portable tokens)', function () {
   it('token keys: 64 hex digits are the key, a passphrase is stretched, a short one refused, blank is none', function () {
     const hex = KEY.toString('hex');
     assert.ok(tokenKeyFrom(hex).equals(KEY));
-    const a = tokenKeyFrom('correct horse battery staple'), b = tokenKeyFrom(' correct horse battery staple ');
+    const a = tokenKeyFrom('correct horse battery staple'),
+      b = tokenKeyFrom(' correct horse battery staple ');
     assert.strictEqual(a.length, 32);
     assert.ok(a.equals(b), 'same passphrase, same key');
     assert.throws(() => tokenKeyFrom('short'), code('E_BAD_PARAMETER', /at least 16/));
@@ -170,7 +178,15 @@ describe('face pack / unpack (portable tokens)', function () {
     const token = Buffer.from(JSON.stringify(detected));
     const frame = Buffer.from('not an image');
     const body = Buffer.concat([token, frame]);
-    const header = Buffer.from(JSON.stringify({ v: 2, sealed: false, token_bytes: token.length, frames: [{ role: 'target', format: 'png', width, height, bytes: frame.length }], sha256: crypto.createHash('sha256').update(body).digest('hex') }));
+    const header = Buffer.from(
+      JSON.stringify({
+        v: 2,
+        sealed: false,
+        token_bytes: token.length,
+        frames: [{ role: 'target', format: 'png', width, height, bytes: frame.length }],
+        sha256: crypto.createHash('sha256').update(body).digest('hex'),
+      }),
+    );
     const prefix = Buffer.alloc(10);
     prefix.write('FFPK', 0, 'latin1');
     prefix.writeUInt8(2, 4);
@@ -213,7 +229,19 @@ describe('face pack → mosquitto → face unpack (two runtimes, real broker)', 
       { id: 'tab', type: 'tab', label: 'pack over mqtt' },
       { id: 'cfgA', type: 'facefusion-config', name: 'hub', device: 'cpu', threads: 0, modelsDir: '', frameBudgetMB: 128, tokenTtl: 300 },
       { id: 'cfgB', type: 'facefusion-config', name: 'worker', device: 'cpu', threads: 0, modelsDir: '', frameBudgetMB: 128, tokenTtl: 300 },
-      { id: 'mqttbroker', type: 'mqtt-broker', name: 'local', broker: '127.0.0.1', port: String(broker.port), clientid: '', autoConnect: true, usetls: false, protocolVersion: '5', keepalive: '60', cleansession: true },
+      {
+        id: 'mqttbroker',
+        type: 'mqtt-broker',
+        name: 'local',
+        broker: '127.0.0.1',
+        port: String(broker.port),
+        clientid: '',
+        autoConnect: true,
+        usetls: false,
+        protocolVersion: '5',
+        keepalive: '60',
+        cleansession: true,
+      },
       { id: 'tok', z: 'tab', type: 'face-token', config: 'cfgA', operations: ['detect'], wires: [['det']] },
       { id: 'det', z: 'tab', type: 'face-detect', config: 'cfgA', onNoFace: 'pass', queueSize: 10, wires: [['pack', 'seen']] },
       { id: 'seen', z: 'tab', type: 'helper' },
@@ -227,7 +255,8 @@ describe('face pack → mosquitto → face unpack (two runtimes, real broker)', 
       { id: 'got', z: 'tab', type: 'helper' },
     ];
     await helper.load([...allNodes, mqttNode], flow, { cfgA: { tokenKey: hexKey }, cfgB: { tokenKey: hexKey } });
-    const hub = helper.getNode('cfgA'), worker = helper.getNode('cfgB');
+    const hub = helper.getNode('cfgA'),
+      worker = helper.getNode('cfgB');
     await Promise.all([hub.ready, worker.ready]);
     assert.notStrictEqual(hub.runtime, worker.runtime, 'two runtimes, two frame stores');
     await waitConnected(helper.getNode('in'));
@@ -239,10 +268,11 @@ describe('face pack → mosquitto → face unpack (two runtimes, real broker)', 
     const sent = (await seen).payload;
     const packet = (await packed).payload;
     const received = (await got).payload;
-    assert.notStrictEqual(received.request_id, sent.request_id, 'a request of the worker\'s runtime');
+    assert.notStrictEqual(received.request_id, sent.request_id, "a request of the worker's runtime");
     assert.deepStrictEqual(received.faces, sent.faces);
     assert.strictEqual(received.faces.length, 2);
-    const a = hub.runtime.frame(sent.target.frame), b = worker.runtime.frame(received.target.frame);
+    const a = hub.runtime.frame(sent.target.frame),
+      b = worker.runtime.frame(received.target.frame);
     assert.ok(Buffer.from(a.data).equals(Buffer.from(b.data)), 'frame bit-identical after the broker');
 
     // The same packet with one byte changed, published through the broker: refused at the Catch node.

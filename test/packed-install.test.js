@@ -32,11 +32,22 @@ const NPM = (() => {
 })();
 
 /** Lines Node-RED logged at level error or warn since `from`. */
-const problems = (log, from) => log.slice(from).split('\n').filter((l) => /\[(error|warn)\]/.test(l));
+const problems = (log, from) =>
+  log
+    .slice(from)
+    .split('\n')
+    .filter((l) => /\[(error|warn)\]/.test(l));
 
 describe('packed install into a Node-RED user directory (npm pack → npm install <tgz>)', function () {
   this.timeout(180000);
-  let tmp, userDir, red, comms, port, out, installLog = '', skippedByVariable = false;
+  let tmp,
+    userDir,
+    red,
+    comms,
+    port,
+    out,
+    installLog = '',
+    skippedByVariable = false;
 
   before(async function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-packed-'));
@@ -61,24 +72,56 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     const prebuilds = path.join(tmp, 'prebuilds');
     const sqlite = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8'));
     fs.mkdirSync(prebuilds);
-    execFileSync('tar', ['-czf', path.join(prebuilds, `better-sqlite3-v${sqlite.version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`),
-      '-C', path.join(ROOT, 'node_modules', 'better-sqlite3'), 'build/Release/better_sqlite3.node']);
+    execFileSync('tar', [
+      '-czf',
+      path.join(prebuilds, `better-sqlite3-v${sqlite.version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`),
+      '-C',
+      path.join(ROOT, 'node_modules', 'better-sqlite3'),
+      'build/Release/better_sqlite3.node',
+    ]);
     env.npm_config_better_sqlite3_local_prebuilds = prebuilds;
     // What `npm pack` puts in the tarball is exactly what users get (package.json "files").
     const packed = execFileSync(NPM, ['pack', '--pack-destination', tmp, '--silent'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60000 }).trim().split('\n').pop();
     const tarball = path.join(tmp, packed);
     assert.ok(fs.existsSync(tarball), `npm pack made ${tarball}`);
     // A fresh user directory as Node-RED creates it, then what the palette manager runs there.
-    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({
-      name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true,
-      allowScripts: { 'onnxruntime-node': false, 'ffmpeg-static': false, 'core-js': false, sharp: true, protobufjs: true, 'msgpackr-extract': true, '@ffmpeg-installer/linux-x64': true, 'better-sqlite3': true },
-    }, null, 2));
+    fs.writeFileSync(
+      path.join(userDir, 'package.json'),
+      JSON.stringify(
+        {
+          name: 'node-red-project',
+          description: 'A Node-RED Project',
+          version: '0.0.1',
+          private: true,
+          allowScripts: {
+            'onnxruntime-node': false,
+            'ffmpeg-static': false,
+            'core-js': false,
+            sharp: true,
+            protobufjs: true,
+            'msgpackr-extract': true,
+            '@ffmpeg-installer/linux-x64': true,
+            'better-sqlite3': true,
+          },
+        },
+        null,
+        2,
+      ),
+    );
     // The dashboard example needs FlowFuse Dashboard 2.0, which users install from the palette
     // too: the version this repository tests with.
     const dashboard = `@flowfuse/node-red-dashboard@${require(path.join(ROOT, 'node_modules', '@flowfuse', 'node-red-dashboard', 'package.json')).version}`;
-    const installed = spawnSync(NPM, ['install', '--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict', '--prefer-offline', '--foreground-scripts', tarball, dashboard], {
-      cwd: userDir, env, encoding: 'utf8', timeout: 180000, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const installed = spawnSync(
+      NPM,
+      ['install', '--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict', '--prefer-offline', '--foreground-scripts', tarball, dashboard],
+      {
+        cwd: userDir,
+        env,
+        encoding: 'utf8',
+        timeout: 180000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     installLog = `${installed.stdout}\n${installed.stderr}`;
     assert.strictEqual(installed.status, 0, installLog);
     // Pre-seeded models, as the README tells offline users: the default models in <userDir>/facefusion/models.
@@ -121,7 +164,7 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     assert.ok(!/nuget/i.test(installLog), installLog);
     // An npm without allowScripts runs ffmpeg-static's download (from GitHub; it fails offline and the optional package is dropped).
     if (!skippedByVariable) assert.ok(!/github\.com/i.test(installLog), installLog);
-    assert.ok(fs.existsSync(path.join(userDir, 'node_modules', 'onnxruntime-node', 'bin')), 'onnxruntime-node\'s CPU binaries came in its npm package');
+    assert.ok(fs.existsSync(path.join(userDir, 'node_modules', 'onnxruntime-node', 'bin')), "onnxruntime-node's CPU binaries came in its npm package");
   });
 
   it('keeps the models in <userDir>/facefusion/models, where upgrades of the package leave them', async function () {
@@ -136,7 +179,12 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     const cli = path.join(userDir, 'node_modules', PKG.name, 'dist', 'cli', 'facefusion-node.js');
     const listed = execFileSync(process.execPath, [cli, 'models', 'list'], { cwd: userDir, env, encoding: 'utf8', timeout: 30000 });
     assert.strictEqual(listed.split('\n')[0], `models in ${path.join(cache, 'facefusion', 'models')}`);
-    const dir = execFileSync(process.execPath, ['-e', `console.log(new (require(${JSON.stringify(`${PKG.name}/dist/runtime/internal`)}).ModelCache)().dir)`], { cwd: userDir, env, encoding: 'utf8', timeout: 30000 }).trim();
+    const dir = execFileSync(process.execPath, ['-e', `console.log(new (require(${JSON.stringify(`${PKG.name}/dist/runtime/internal`)}).ModelCache)().dir)`], {
+      cwd: userDir,
+      env,
+      encoding: 'utf8',
+      timeout: 30000,
+    }).trim();
     assert.strictEqual(dir, path.join(cache, 'facefusion', 'models'));
   });
 
@@ -154,9 +202,21 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     const inject = nodes.find((n) => n.type === 'inject' && n.name === injectName);
     assert.ok(inject, `${file} has an inject named "${injectName}"`);
     // The deploy answers before the nodes are created: press the button once the inject node exists.
-    await waitFor(async () => api(port, 'POST', `/inject/${inject.id}`).then(() => true, () => false), 20000, () => `inject ${inject.id} of ${file}:\n${red.log.slice(from)}`);
+    await waitFor(
+      async () =>
+        api(port, 'POST', `/inject/${inject.id}`).then(
+          () => true,
+          () => false,
+        ),
+      20000,
+      () => `inject ${inject.id} of ${file}:\n${red.log.slice(from)}`,
+    );
     const messages = () => comms.messages.slice(seen);
-    await waitFor(() => done(nodes, messages()) || problems(red.log, from).length > 0, ms, () => `${file} to finish:\n${red.log.slice(from)}`);
+    await waitFor(
+      () => done(nodes, messages()) || problems(red.log, from).length > 0,
+      ms,
+      () => `${file} to finish:\n${red.log.slice(from)}`,
+    );
     assert.deepStrictEqual(problems(red.log, from), [], `${file} logged no error or warning`);
     const errors = messages().filter((m) => m.topic === 'debug' && m.data && /error/i.test(String(m.data.format)));
     assert.deepStrictEqual(errors, []);
@@ -167,8 +227,7 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
   const debugFrom = (nodes, messages, name) => messages.find((m) => m.topic === 'debug' && m.data && m.data.id === nodes.find((n) => n.type === 'debug' && n.name === name).id);
 
   it('example 1 (swap) runs as imported and shows its thumbnail in the editor', async function () {
-    const { nodes, messages } = await runExample('01-swap-face-in-picture.json', 'sample', (nodes, msgs) =>
-      written('swapped.jpg')() && msgs.some((m) => m.topic.startsWith('facefusion/thumbnail/')));
+    const { nodes, messages } = await runExample('01-swap-face-in-picture.json', 'sample', (nodes, msgs) => written('swapped.jpg')() && msgs.some((m) => m.topic.startsWith('facefusion/thumbnail/')));
     const image = nodes.find((n) => n.type === 'face-image');
     const thumb = messages.find((m) => m.topic === `facefusion/thumbnail/${image.id}`);
     assert.ok(thumb, 'a thumbnail of the face image node');
@@ -189,10 +248,12 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
   });
 
   it('example 4 (debug overlay) runs as imported and shows the overlay as a thumbnail', async function () {
-    const { nodes, messages } = await runExample('04-debug-overlay.json', 'sample', (nodes, msgs) =>
-      written('overlay.png')() && msgs.some((m) => m.topic.startsWith('facefusion/thumbnail/')));
+    const { nodes, messages } = await runExample('04-debug-overlay.json', 'sample', (nodes, msgs) => written('overlay.png')() && msgs.some((m) => m.topic.startsWith('facefusion/thumbnail/')));
     const overlay = nodes.find((n) => n.type === 'face-debug');
-    assert.ok(messages.some((m) => m.topic === `facefusion/thumbnail/${overlay.id}` && m.data.src), 'thumbnail of the overlay');
+    assert.ok(
+      messages.some((m) => m.topic === `facefusion/thumbnail/${overlay.id}` && m.data.src),
+      'thumbnail of the overlay',
+    );
   });
 
   it('example 5 (FaceFusion models) runs once its models are fetched', async function () {
@@ -233,7 +294,10 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     assert.strictEqual(bigRes.status, 200, await bigRes.clone().text());
     const raw = async (bytes) => (await sharp(bytes).raw().toBuffer({ resolveWithObject: true })).data;
     const fractions = changedFractions(await raw(big.jpeg), await raw(Buffer.from(await bigRes.arrayBuffer())), big.width, big.boxes);
-    assert.ok(fractions.every((f) => f > 0.5), `changed share of each face box: ${fractions.map((f) => f.toFixed(2)).join(' ')}`);
+    assert.ok(
+      fractions.every((f) => f > 0.5),
+      `changed share of each face box: ${fractions.map((f) => f.toFixed(2)).join(' ')}`,
+    );
     // Not a picture: the Catch node answers with the code instead of leaving the request hanging.
     const bad = await send(Buffer.from('not a picture'), 'gaussian');
     assert.strictEqual(bad.status, 415);
@@ -272,21 +336,76 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
       const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
       const tab = { id: 'tab-door', type: 'tab', label: file };
       // The example as shipped, pointed at the test's broker (its port, CA file and user), plus a subscriber that shows what reached it.
-      const flows = [tab, ...nodes.map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port), credentials: { user: 'door', password: 'door secret' } } : n.type === 'tls-config' ? { ...n, ca: broker.caFile } : ['facefusion-config', 'face-library'].includes(n.type) ? n : { ...n, z: tab.id })),
-        { id: 'door-sub', z: tab.id, type: 'mqtt in', name: 'subscriber', topic: 'facefusion/door/#', qos: '1', datatype: 'auto-detect', broker: nodes.find((n) => n.type === 'mqtt-broker').id, nl: false, rap: true, rh: 0, inputs: 0, wires: [['door-seen']] },
-        { id: 'door-seen', z: tab.id, type: 'debug', name: 'seen on the broker', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', wires: [] }];
+      const flows = [
+        tab,
+        ...nodes.map((n) =>
+          n.type === 'mqtt-broker'
+            ? { ...n, port: String(broker.port), credentials: { user: 'door', password: 'door secret' } }
+            : n.type === 'tls-config'
+              ? { ...n, ca: broker.caFile }
+              : ['facefusion-config', 'face-library'].includes(n.type)
+                ? n
+                : { ...n, z: tab.id },
+        ),
+        {
+          id: 'door-sub',
+          z: tab.id,
+          type: 'mqtt in',
+          name: 'subscriber',
+          topic: 'facefusion/door/#',
+          qos: '1',
+          datatype: 'auto-detect',
+          broker: nodes.find((n) => n.type === 'mqtt-broker').id,
+          nl: false,
+          rap: true,
+          rh: 0,
+          inputs: 0,
+          wires: [['door-seen']],
+        },
+        { id: 'door-seen', z: tab.id, type: 'debug', name: 'seen on the broker', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', wires: [] },
+      ];
       const from = red.log.length;
       const seen = comms.messages.length;
       await deploy(port, flows);
-      const press = (name) => waitFor(async () => api(port, 'POST', `/inject/${nodes.find((n) => n.type === 'inject' && n.name === name).id}`).then(() => true, () => false), 20000, `inject ${name}`);
+      const press = (name) =>
+        waitFor(
+          async () =>
+            api(port, 'POST', `/inject/${nodes.find((n) => n.type === 'inject' && n.name === name).id}`).then(
+              () => true,
+              () => false,
+            ),
+          20000,
+          `inject ${name}`,
+        );
       const debugOf = (name) => comms.messages.slice(seen).filter((m) => m.topic === 'debug' && m.data && m.data.id === (flows.find((n) => n.name === name) || {}).id);
-      await waitFor(() => /Connected to broker/.test(red.log.slice(from)), 20000, () => `the broker connection:\n${red.log.slice(from)}`);
+      await waitFor(
+        () => /Connected to broker/.test(red.log.slice(from)),
+        20000,
+        () => `the broker connection:\n${red.log.slice(from)}`,
+      );
       await press('enrol');
-      await waitFor(() => debugOf('enrolled').length === 2, 60000, () => `two enrolments:\n${red.log.slice(from)}`);
+      await waitFor(
+        () => debugOf('enrolled').length === 2,
+        60000,
+        () => `two enrolments:\n${red.log.slice(from)}`,
+      );
       await press('start');
-      const parsed = (m) => { try { return JSON.parse(m.data.msg); } catch { return {}; } };
-      const events = () => debugOf('seen on the broker').map(parsed).filter((m) => m.topic === 'facefusion/door/person');
-      await waitFor(() => events().length >= 2 && debugOf('seen on the broker').some((m) => /facefusion\/door\/snapshot/.test(m.data.msg)), 90000, () => `two person events on the broker:\n${red.log.slice(from)}`);
+      const parsed = (m) => {
+        try {
+          return JSON.parse(m.data.msg);
+        } catch {
+          return {};
+        }
+      };
+      const events = () =>
+        debugOf('seen on the broker')
+          .map(parsed)
+          .filter((m) => m.topic === 'facefusion/door/person');
+      await waitFor(
+        () => events().length >= 2 && debugOf('seen on the broker').some((m) => /facefusion\/door\/snapshot/.test(m.data.msg)),
+        90000,
+        () => `two person events on the broker:\n${red.log.slice(from)}`,
+      );
       // The clip is 30 frames of the same two people: still two events once it has played.
       await new Promise((r) => setTimeout(r, 4000));
       const got = events().map((m) => m.payload);

@@ -38,7 +38,15 @@ describe('palette icons and overlay labels', function () {
     const distinct = new Set(icons.values());
     assert.ok(distinct.size >= 10, `${distinct.size} distinct icons: ${[...distinct].join(', ')}`);
     // The families the issue names do not share an icon with one another.
-    const families = [['face-detect', 'face-landmark', 'face-embed'], ['face-swap', 'face-enhance'], ['face-blur'], ['face-video-in', 'face-video-out'], ['face-job', 'face-worker'], ['face-pack', 'face-unpack'], ['face-enrol', 'face-recognize', 'face-forget']];
+    const families = [
+      ['face-detect', 'face-landmark', 'face-embed'],
+      ['face-swap', 'face-enhance'],
+      ['face-blur'],
+      ['face-video-in', 'face-video-out'],
+      ['face-job', 'face-worker'],
+      ['face-pack', 'face-unpack'],
+      ['face-enrol', 'face-recognize', 'face-forget'],
+    ];
     const byFamily = families.map((f) => new Set(f.map((t) => icons.get(t))));
     for (let i = 0; i < byFamily.length; i++) {
       for (let j = i + 1; j < byFamily.length; j++) {
@@ -48,7 +56,10 @@ describe('palette icons and overlay labels', function () {
     for (const icon of distinct) {
       const meta = await sharp(path.join(ROOT, 'icons', icon)).metadata();
       assert.deepStrictEqual([meta.width, meta.height], [40, 60], icon);
-      const { data, info } = await sharp(path.join(ROOT, 'icons', icon)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(path.join(ROOT, 'icons', icon))
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       let drawn = 0;
       for (let i = 3; i < data.length; i += info.channels) if (data[i] > 128) drawn++;
       assert.ok(drawn > 60, `${icon} draws something (${drawn} px)`);
@@ -69,7 +80,7 @@ describe('palette icons and overlay labels', function () {
     assert.ok(labelScaleFor(240) > labelScaleFor(120));
   });
 
-  it('face debug draws each face\'s label on a dark plate above its box, as tall as the face calls for', async function () {
+  it("face debug draws each face's label on a dark plate above its box, as tall as the face calls for", async function () {
     const rt = createRuntime({ sweepIntervalMs: 0 });
     try {
       const token = await rt.createToken({ target: path.join(MEDIA, 'fr_two_people.jpg'), operations: ['detect', 'debug'] });
@@ -84,7 +95,8 @@ describe('palette icons and overlay labels', function () {
         // Above the box (or inside its top when the face touches the top edge): a plate of
         // black pixels with green text pixels, as tall as the text plus its padding.
         const plateTop = y1 - textHeight - 2 * (textHeight / GLYPH_HEIGHT) >= 0 ? y1 - textHeight - 2 * (textHeight / GLYPH_HEIGHT) : y1 + 2;
-        let black = 0, green = 0;
+        let black = 0,
+          green = 0;
         for (let y = plateTop + 1; y < plateTop + textHeight; y++) {
           for (let x = Math.max(0, x1) + 1; x < Math.max(0, x1) + 3 * textHeight; x++) {
             const p = (y * frame.width + x) * frame.channels;

@@ -69,7 +69,12 @@ describe('runtime pipeline on real models', function () {
     const obama = await analyse(media('fr_obama.jpg'));
     const buf = fs.readFileSync(media('fr_obama.jpg'));
     const meta = await sharp(buf).metadata();
-    const resized = await analyse(await sharp(buf).resize(Math.round(meta.width * 0.7)).jpeg().toBuffer());
+    const resized = await analyse(
+      await sharp(buf)
+        .resize(Math.round(meta.width * 0.7))
+        .jpeg()
+        .toBuffer(),
+    );
     const flipped = await analyse(await sharp(buf).flop().png().toBuffer());
     const biden = await analyse(media('fr_biden.jpg'));
     const e = (t) => t.faces[0].embedding;
@@ -98,15 +103,20 @@ describe('runtime pipeline on real models', function () {
     const orig = rt.frame(token.target.frame);
     const out = rt.frame(swapped.target.frame);
     const pts = swapped.faces[0].landmarks68;
-    const minX = Math.floor(Math.min(...pts.map((p) => p[0]))) - 3, maxX = Math.ceil(Math.max(...pts.map((p) => p[0]))) + 3;
-    const minY = Math.floor(Math.min(...pts.map((p) => p[1]))) - 3, maxY = Math.ceil(Math.max(...pts.map((p) => p[1]))) + 3;
-    let changedOutside = 0, changedInside = 0;
-    for (let y = 0; y < orig.height; y++) for (let x = 0; x < orig.width; x++) {
-      const i = (y * orig.width + x) * 3;
-      const diff = orig.data[i] !== out.data[i] || orig.data[i + 1] !== out.data[i + 1] || orig.data[i + 2] !== out.data[i + 2];
-      if (!diff) continue;
-      if (x < minX || x > maxX || y < minY || y > maxY) changedOutside++; else changedInside++;
-    }
+    const minX = Math.floor(Math.min(...pts.map((p) => p[0]))) - 3,
+      maxX = Math.ceil(Math.max(...pts.map((p) => p[0]))) + 3;
+    const minY = Math.floor(Math.min(...pts.map((p) => p[1]))) - 3,
+      maxY = Math.ceil(Math.max(...pts.map((p) => p[1]))) + 3;
+    let changedOutside = 0,
+      changedInside = 0;
+    for (let y = 0; y < orig.height; y++)
+      for (let x = 0; x < orig.width; x++) {
+        const i = (y * orig.width + x) * 3;
+        const diff = orig.data[i] !== out.data[i] || orig.data[i + 1] !== out.data[i + 1] || orig.data[i + 2] !== out.data[i + 2];
+        if (!diff) continue;
+        if (x < minX || x > maxX || y < minY || y > maxY) changedOutside++;
+        else changedInside++;
+      }
     assert.strictEqual(changedOutside, 0, 'pixels outside the face changed');
     assert.ok(changedInside > 1000, 'the face changed');
     rt.release(result);
@@ -118,17 +128,20 @@ describe('runtime pipeline on real models', function () {
     const orig = await decodeImage(fs.readFileSync(media('fr_two_people.jpg')));
     const out = rt.frame(t.target.frame);
     const rects = t.faces.map((f) => {
-      const w = f.bbox[2] - f.bbox[0], h = f.bbox[3] - f.bbox[1];
+      const w = f.bbox[2] - f.bbox[0],
+        h = f.bbox[3] - f.bbox[1];
       return [f.bbox[0] - w * 0.2 - 1, f.bbox[1] - h * 0.2 - 1, f.bbox[2] + w * 0.2 + 1, f.bbox[3] + h * 0.2 + 1];
     });
     const changedPerFace = rects.map(() => 0);
     let changedOutside = 0;
-    for (let y = 0; y < out.height; y++) for (let x = 0; x < out.width; x++) {
-      const i = (y * out.width + x) * 3;
-      if (orig.data[i] === out.data[i] && orig.data[i + 1] === out.data[i + 1] && orig.data[i + 2] === out.data[i + 2]) continue;
-      const k = rects.findIndex((r) => x >= r[0] && x <= r[2] && y >= r[1] && y <= r[3]);
-      if (k < 0) changedOutside++; else changedPerFace[k]++;
-    }
+    for (let y = 0; y < out.height; y++)
+      for (let x = 0; x < out.width; x++) {
+        const i = (y * out.width + x) * 3;
+        if (orig.data[i] === out.data[i] && orig.data[i + 1] === out.data[i + 1] && orig.data[i + 2] === out.data[i + 2]) continue;
+        const k = rects.findIndex((r) => x >= r[0] && x <= r[2] && y >= r[1] && y <= r[3]);
+        if (k < 0) changedOutside++;
+        else changedPerFace[k]++;
+      }
     assert.strictEqual(changedOutside, 0);
     for (const c of changedPerFace) assert.ok(c > 500, `face region changed only ${c} pixels`);
     rt.release(t);
@@ -175,8 +188,20 @@ describe('runtime pipeline on real models', function () {
     const cases = [
       ['zero-byte buffer', () => Buffer.alloc(0)],
       ['random bytes', () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251))],
-      ['truncated JPEG', () => { const b = fs.readFileSync(media('fr_obama.jpg')); return b.subarray(0, b.length >> 1); }],
-      ['1×1 image', () => sharp({ create: { width: 1, height: 1, channels: 3, background: '#888' } }).png().toBuffer()],
+      [
+        'truncated JPEG',
+        () => {
+          const b = fs.readFileSync(media('fr_obama.jpg'));
+          return b.subarray(0, b.length >> 1);
+        },
+      ],
+      [
+        '1×1 image',
+        () =>
+          sharp({ create: { width: 1, height: 1, channels: 3, background: '#888' } })
+            .png()
+            .toBuffer(),
+      ],
     ];
     for (const [name, make] of cases) {
       it(name, async function () {
@@ -194,7 +219,10 @@ describe('runtime pipeline on real models', function () {
     it('a token whose frame is missing', async function () {
       const t = await rt.createToken({ target: media('astronaut.png'), operations: ['detect'] });
       rt.release(t);
-      assert.throws(() => rt.acceptToken(JSON.parse(JSON.stringify(t))), (e) => e.code === 'E_FRAME_MISSING');
+      assert.throws(
+        () => rt.acceptToken(JSON.parse(JSON.stringify(t))),
+        (e) => e.code === 'E_FRAME_MISSING',
+      );
       const out = await rt.process('detect', t);
       assert.strictEqual(out.state, 'failed');
       assert.strictEqual(out.error.code, 'E_FRAME_MISSING');
@@ -202,7 +230,9 @@ describe('runtime pipeline on real models', function () {
     });
 
     it('a stage that needs a face fails with E_NO_FACE', async function () {
-      const blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#6a8' } }).png().toBuffer();
+      const blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#6a8' } })
+        .png()
+        .toBuffer();
       const t = await rt.run(await rt.createToken({ target: blank, operations: ['detect', 'landmark'] }));
       assert.strictEqual(t.state, 'failed');
       assert.strictEqual(t.error.code, 'E_NO_FACE');
@@ -231,7 +261,10 @@ describe('runtime pipeline on real models', function () {
     await new Promise((r) => setTimeout(r, 5));
     rt.store.sweep();
     assert.ok(!rt.store.has(t.target.frame));
-    assert.throws(() => rt.acceptToken(t), (e) => e.code === 'E_TOKEN_EXPIRED');
+    assert.throws(
+      () => rt.acceptToken(t),
+      (e) => e.code === 'E_TOKEN_EXPIRED',
+    );
   });
 });
 
@@ -240,14 +273,23 @@ function pngHeader(width, height) {
   const zlib = require('zlib');
   const crc32 = (buf) => zlib.crc32(buf);
   const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  ihdr[10] = 0;
+  ihdr[11] = 0;
+  ihdr[12] = 0;
   const type = Buffer.from('IHDR');
-  const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(Buffer.concat([type, ihdr])) >>> 0);
-  const len = Buffer.alloc(4); len.writeUInt32BE(13);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([type, ihdr])) >>> 0);
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(13);
   const idat = zlib.deflateSync(Buffer.alloc(1000));
-  const idatLen = Buffer.alloc(4); idatLen.writeUInt32BE(idat.length);
+  const idatLen = Buffer.alloc(4);
+  idatLen.writeUInt32BE(idat.length);
   const idatType = Buffer.from('IDAT');
-  const idatCrc = Buffer.alloc(4); idatCrc.writeUInt32BE(crc32(Buffer.concat([idatType, idat])) >>> 0);
+  const idatCrc = Buffer.alloc(4);
+  idatCrc.writeUInt32BE(crc32(Buffer.concat([idatType, idat])) >>> 0);
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), len, type, ihdr, crc, idatLen, idatType, idat, idatCrc]);
 }

@@ -15,7 +15,8 @@ const CLI = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
 function cli(args) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args]);
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
@@ -24,23 +25,26 @@ function cli(args) {
 
 /** Fraction of a rectangle's pixels that differ between two frames. */
 function changed(a, b, rect) {
-  let n = 0, all = 0;
-  for (let y = rect.y; y < rect.y + rect.height; y++) for (let x = rect.x; x < rect.x + rect.width; x++) {
-    const p = (y * a.width + x) * 3;
-    all++;
-    if (a.data[p] !== b.data[p] || a.data[p + 1] !== b.data[p + 1] || a.data[p + 2] !== b.data[p + 2]) n++;
-  }
+  let n = 0,
+    all = 0;
+  for (let y = rect.y; y < rect.y + rect.height; y++)
+    for (let x = rect.x; x < rect.x + rect.width; x++) {
+      const p = (y * a.width + x) * 3;
+      all++;
+      if (a.data[p] !== b.data[p] || a.data[p + 1] !== b.data[p + 1] || a.data[p + 2] !== b.data[p + 2]) n++;
+    }
   return n / all;
 }
 
 /** Pixels outside every rectangle that differ. */
 function changedOutside(a, b, rects) {
   let n = 0;
-  for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) {
-    if (rects.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height)) continue;
-    const p = (y * a.width + x) * 3;
-    if (a.data[p] !== b.data[p] || a.data[p + 1] !== b.data[p + 1] || a.data[p + 2] !== b.data[p + 2]) n++;
-  }
+  for (let y = 0; y < a.height; y++)
+    for (let x = 0; x < a.width; x++) {
+      if (rects.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height)) continue;
+      const p = (y * a.width + x) * 3;
+      if (a.data[p] !== b.data[p] || a.data[p + 1] !== b.data[p + 1] || a.data[p + 2] !== b.data[p + 2]) n++;
+    }
   return n;
 }
 
@@ -71,7 +75,7 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
 
   const boxOf = (i, margin = 0.2) => expandBox(faces[i].bbox, margin, two.width, two.height);
 
-  it('runtime: blur_except_embeddings keeps that face\'s pixels unchanged and blurs the other; blur_only the reverse', async function () {
+  it("runtime: blur_except_embeddings keeps that face's pixels unchanged and blurs the other; blur_only the reverse", async function () {
     const run = async (parameters) => {
       const out = await rt.run(await rt.createToken({ target: two, operations: ['detect', 'blur'], parameters }));
       assert.notStrictEqual(out.state, 'failed', JSON.stringify(out.error));
@@ -100,11 +104,14 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
     ];
     assert.deepStrictEqual(privacySelection(list, { blur_except_embeddings: [e] }), [1, 2, 3]);
     assert.deepStrictEqual(privacySelection(list, { blur_only_embeddings: [e] }), [0, 1, 2, 3]);
-    assert.throws(() => privacySelection(list, { blur_except_embeddings: [e], blur_only_embeddings: [e] }), (err) => err.code === 'E_BAD_PARAMETER');
+    assert.throws(
+      () => privacySelection(list, { blur_except_embeddings: [e], blur_only_embeddings: [e] }),
+      (err) => err.code === 'E_BAD_PARAMETER',
+    );
     assert.throws(() => privacySelection([{ ...list[0], embedding_model: 'fr_feature' }], { blur_except_embeddings: [e], blur_reference_model: 'arcface_w600k_r50' }), /different recognizers/);
   });
 
-  it('CLI: --blur-except fr_obama.jpg on fr_two_people.jpg leaves that face\'s pixels unchanged and blurs the other; --blur-only the reverse', async function () {
+  it("CLI: --blur-except fr_obama.jpg on fr_two_people.jpg leaves that face's pixels unchanged and blurs the other; --blur-only the reverse", async function () {
     const other = 1 - obamaIndex;
     const except = path.join(dir, 'except.png');
     const r = await cli(['run', '--target', media('fr_two_people.jpg'), '--output', except, '--processors', 'face_blur', '--blur-except', media('fr_obama.jpg')]);
@@ -128,8 +135,30 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
 
   it('CLI flags map to job fields and token parameters', function () {
     const { parseRunArgs } = require('../dist/cli/run-options');
-    const { job } = parseRunArgs(['--target', 'in.mp4', '--output', 'out.mp4', '--processors', 'face_blur', '--blur-except', 'a.jpg', '--blur-except', 'b.jpg',
-      '--blur-mode', 'solid', '--blur-shape', 'ellipse', '--blur-threshold', '0.3', '--blur-hold', '12', '--blur-hold-motion', 'static', '--detect-tiling', '640']);
+    const { job } = parseRunArgs([
+      '--target',
+      'in.mp4',
+      '--output',
+      'out.mp4',
+      '--processors',
+      'face_blur',
+      '--blur-except',
+      'a.jpg',
+      '--blur-except',
+      'b.jpg',
+      '--blur-mode',
+      'solid',
+      '--blur-shape',
+      'ellipse',
+      '--blur-threshold',
+      '0.3',
+      '--blur-hold',
+      '12',
+      '--blur-hold-motion',
+      'static',
+      '--detect-tiling',
+      '640',
+    ]);
     assert.deepStrictEqual(job.blur_except_paths, ['a.jpg', 'b.jpg']);
     assert.deepStrictEqual(job.parameters, { blur_mode: 'solid', blur_shape: 'ellipse', blur_score_threshold: 0.3, blur_hold_frames: 12, blur_hold_motion: 'static', detect_tiling: 640 });
     assert.strictEqual(parseRunArgs(['--target', 'a', '--output', 'b', '--processors', 'blur', '--detect-tiling', 'off']).job.parameters.detect_tiling, 'off');
@@ -150,7 +179,10 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
       const info = await jobs.waitForJob(jobs.runJob({ target_path: media('fr_two_people.jpg'), output_path: path.join(dir, 'x.png'), processors: ['face_blur'], blur_except_paths: [noFace] }));
       assert.strictEqual(info.state, 'failed');
       assert.strictEqual(info.error.code, 'E_NO_SOURCE');
-      assert.throws(() => jobs.createJob({ target_path: media('fr_two_people.jpg'), output_path: path.join(dir, 'x.png'), processors: ['face_blur'], blur_except_paths: [noFace], blur_only_paths: [noFace] }), (e) => e.code === 'E_JOB');
+      assert.throws(
+        () => jobs.createJob({ target_path: media('fr_two_people.jpg'), output_path: path.join(dir, 'x.png'), processors: ['face_blur'], blur_except_paths: [noFace], blur_only_paths: [noFace] }),
+        (e) => e.code === 'E_JOB',
+      );
     } finally {
       await jobs.close();
     }
@@ -186,14 +218,21 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
   });
 
   describe('face-blur node', function () {
-    before(function (done) { helper.startServer(done); });
-    after(function (done) { helper.stopServer(done); });
-    afterEach(async function () { await helper.unload(); });
+    before(function (done) {
+      helper.startServer(done);
+    });
+    after(function (done) {
+      helper.stopServer(done);
+    });
+    afterEach(async function () {
+      await helper.unload();
+    });
 
     it('face-detect Tiling option: off, or a tile size, sets detect_tiling for its stage', async function () {
       const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
       await helper.load(allNodes, [
-        { id: 'tab', type: 'tab', label: 'test' }, CFG,
+        { id: 'tab', type: 'tab', label: 'test' },
+        CFG,
         { id: 'detOff', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, tiling: 'off', wires: [['out']] },
         { id: 'detSized', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, tiling: '640', wires: [['out']] },
         { id: 'out', z: 'tab', type: 'helper' },
@@ -201,7 +240,10 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
       const config = helper.getNode('cfg');
       await config.ready;
       const runtime = config.runtime;
-      for (const [id, expected] of [['detOff', /^2 faces · fr_detect · \w+ · faces ≥ 57 px$/], ['detSized', /\d+ tiles \+ whole frame · faces ≥ 32 px/]]) {
+      for (const [id, expected] of [
+        ['detOff', /^2 faces · fr_detect · \w+ · faces ≥ 57 px$/],
+        ['detSized', /\d+ tiles \+ whole frame · faces ≥ 32 px/],
+      ]) {
         const got = nextMessage(helper.getNode('out'));
         helper.getNode(id).receive({ payload: await runtime.createToken({ target: media('fr_two_people.jpg'), operations: ['detect'] }) });
         const msg = await got;
@@ -213,7 +255,8 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
     it('a face-detect node wired (through other face nodes) to a face blur detects for privacy; one that is not, does not', async function () {
       const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
       await helper.load(allNodes, [
-        { id: 'tab', type: 'tab', label: 'test' }, CFG,
+        { id: 'tab', type: 'tab', label: 'test' },
+        CFG,
         { id: 'detA', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['lm']] },
         { id: 'lm', z: 'tab', type: 'face-landmark', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
         { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['outA']] },
@@ -243,7 +286,8 @@ describe('privacy blur: except / only, and replacement modes (issue 12)', functi
     it('"Keep sharp" pictures in the dialog: that face unchanged, the other blurred; the journal says one kept', async function () {
       const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
       await helper.load(allNodes, [
-        { id: 'tab', type: 'tab', label: 'test' }, CFG,
+        { id: 'tab', type: 'tab', label: 'test' },
+        CFG,
         { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
         { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, except: media('fr_obama.jpg'), wires: [['out']] },
         { id: 'out', z: 'tab', type: 'helper' },

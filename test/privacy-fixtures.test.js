@@ -14,7 +14,8 @@ const pm = require('./helpers/privacy-measure');
 const { ffmpegOrSkip, runFfmpeg, tempDir } = require('./helpers/clips');
 
 const iou = (a, b) => {
-  const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])), ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])),
+    ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
   const i = iw * ih;
   return i / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - i);
 };
@@ -44,7 +45,8 @@ describe('privacy fixtures (issue 23)', function () {
   }
 
   it('the crowd picture: 90 faces of 24–470 px (30 of 75–95 px), the same pixels and boxes on every build', async function () {
-    const a = await pf.renderScene(pf.crowdScene(), 1, kit), b = await pf.renderScene(pf.crowdScene(), 1, kit);
+    const a = await pf.renderScene(pf.crowdScene(), 1, kit),
+      b = await pf.renderScene(pf.crowdScene(), 1, kit);
     assert.strictEqual(sha(a.frame), sha(b.frame));
     assert.deepStrictEqual(a.faces, b.faces);
     assert.deepStrictEqual([a.frame.width, a.frame.height], [3000, 2172]);
@@ -101,21 +103,38 @@ describe('privacy fixtures (issue 23)', function () {
       const counted = truth.frames.map((f) => f.boxes.filter((b) => pm.countedBox(b.box, truth.width, truth.height)).length);
       assert.ok(Math.min(...counted) >= 22 && Math.max(...counted) <= 36, `faces counted per frame ${counted}`);
       const ids = (i) => new Set(truth.frames[i].boxes.map((b) => b.id));
-      const first = ids(0), last = ids(29);
+      const first = ids(0),
+        last = ids(29);
       assert.ok([...first].some((id) => !last.has(id)) && [...last].some((id) => !first.has(id)), 'some faces left, some came in');
       // A face's box moves with the window: 4 px left a frame.
       const id = truth.frames[10].boxes[0].id;
-      const b10 = truth.frames[10].boxes.find((b) => b.id === id).box, b11 = truth.frames[11].boxes.find((b) => b.id === id)?.box;
+      const b10 = truth.frames[10].boxes.find((b) => b.id === id).box,
+        b11 = truth.frames[11].boxes.find((b) => b.id === id)?.box;
       if (b11) assert.ok(Math.abs(b10[0] - b11[0] - 4) < 0.2);
     });
 
     it('the frame code reads back from H.264 and the measure sees every face in an unblurred transcode, none in a blurred one', async function () {
       const detail = await pm.sourceDetail(ffmpeg, clip, truth); // throws when a frame code does not read back
-      const plain = path.join(dir, 'plain.mp4'), blurred = path.join(dir, 'blurred.mp4');
+      const plain = path.join(dir, 'plain.mp4'),
+        blurred = path.join(dir, 'blurred.mp4');
       runFfmpeg(ffmpeg, ['-i', clip, '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '23', '-pix_fmt', 'yuv420p', plain]);
       // Everything but the frame code (bottom-left) blurred strongly.
       const { CODE } = pf;
-      runFfmpeg(ffmpeg, ['-i', clip, '-filter_complex', `[0:v]split[a][b];[a]boxblur=12:2[c];[b]crop=${CODE.width}:${CODE.height}:0:${truth.height - CODE.height}[d];[c][d]overlay=0:${truth.height - CODE.height}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '23', '-pix_fmt', 'yuv420p', blurred]);
+      runFfmpeg(ffmpeg, [
+        '-i',
+        clip,
+        '-filter_complex',
+        `[0:v]split[a][b];[a]boxblur=12:2[c];[b]crop=${CODE.width}:${CODE.height}:0:${truth.height - CODE.height}[d];[c][d]overlay=0:${truth.height - CODE.height}`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-crf',
+        '23',
+        '-pix_fmt',
+        'yuv420p',
+        blurred,
+      ]);
       const p = await pm.visibleFaces(ffmpeg, plain, truth, detail);
       assert.strictEqual(p.framesOut, 30);
       assert.strictEqual(p.framesUnreadable, 0);

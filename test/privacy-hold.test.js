@@ -70,7 +70,7 @@ describe('temporal privacy state of a video source', function () {
       assert.strictEqual(t.started, 1);
     });
 
-    it('only sure faces are held: a low-score detection seen once is not, the same seen twice is; confirms() knows a sure track\'s face', function () {
+    it("only sure faces are held: a low-score detection seen once is not, the same seen twice is; confirms() knows a sure track's face", function () {
       // Away from the frame's sides (a face at a side, entering or leaving the view, is sure at once).
       const low = (x) => ({ bbox: [300 + x, 300, 340 + x, 340], score: 0.5 });
       const t = new FaceTracks(opts({ holdFrames: 5, motion: 'static' }));
@@ -82,7 +82,7 @@ describe('temporal privacy state of a video source', function () {
       assert.strictEqual(t.confirms(2, [301, 300, 341, 340]), true);
       const edge = new FaceTracks(opts({ holdFrames: 5, motion: 'static' }));
       edge.observe(0, [{ bbox: [0, 300, 30, 340], score: 0.5 }], 0);
-      assert.strictEqual(regions(edge, 1).length, 1, 'at the frame\'s side one low sighting is enough');
+      assert.strictEqual(regions(edge, 1).length, 1, "at the frame's side one low sighting is enough");
       assert.strictEqual(t.observe(0, [], 0).late, true, 'a frame older than the newest does not move the tracks');
     });
   });
@@ -116,7 +116,7 @@ describe('temporal privacy state of a video source', function () {
       assert.strictEqual(new RollingScan(0).select(plan, 1).full, true, 'interval 0: the whole plan every frame');
     });
 
-    it('a live source that falls behind: the interval stretches (at most 8×), a frame after a gap scans one frame\'s share, the tracks hold two stretched cycles; it comes back once the job keeps up', function () {
+    it("a live source that falls behind: the interval stretches (at most 8×), a frame after a gap scans one frame's share, the tracks hold two stretched cycles; it comes back once the job keeps up", function () {
       const stream = new FaceStream({ holdFrames: 8, motion: 'constant_velocity', confirmScore: 0.6, scanInterval: 0.2, lookahead: 0, ordered: true, frameSec: 0.04 }, 0);
       stream.selection(plan, 0, 0);
       assert.strictEqual(stream.tracks.options.holdFrames, 12, 'two cycles of 5 frames, plus two');
@@ -257,7 +257,17 @@ describe('temporal privacy state of a video source', function () {
       const jobs = new JobManager(rt, { progressIntervalMs: 0 });
       const output = path.join(dir, 'held-except.mp4');
       try {
-        const info = await jobs.waitForJob(jobs.runJob({ target_path: clip.file, output_path: output, processors: ['face_blur'], blur_except_paths: [lib.mediaPath('fr_biden.jpg')], quality: 100, keep_audio: false, preset: 'ultrafast' }));
+        const info = await jobs.waitForJob(
+          jobs.runJob({
+            target_path: clip.file,
+            output_path: output,
+            processors: ['face_blur'],
+            blur_except_paths: [lib.mediaPath('fr_biden.jpg')],
+            quality: 100,
+            keep_audio: false,
+            preset: 'ultrafast',
+          }),
+        );
         assert.strictEqual(info.state, 'completed', JSON.stringify(info.error));
         assert.deepStrictEqual(info.stages, ['detect', 'embed', 'blur']);
       } finally {
@@ -283,36 +293,39 @@ describe('temporal hold in a Node-RED flow', function () {
     await new Promise((resolve) => helper.stopServer(resolve));
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  afterEach(async function () { await helper.unload(); });
-
-  for (const withEmbed of [false, true]) it(`face-detect (No face: pass) →${withEmbed ? ' face-embed →' : ''} face-blur: the frames where no face is found are still masked by the held region`, async function () {
-    await helper.load(allNodes, [
-      { id: 'tab', type: 'tab', label: 'test' },
-      { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 },
-      { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [[withEmbed ? 'emb' : 'blur']] },
-      { id: 'emb', z: 'tab', type: 'face-embed', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
-      { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, ...(withEmbed ? { except: lib.mediaPath('fr_biden.jpg') } : {}), wires: [['out']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-    ]);
-    const config = helper.getNode('cfg');
-    await config.ready;
-    const runtime = config.runtime;
-    // The tokens face-video-in sends (job_id = the source, index = the frame).
-    const source = new FrameTokenSource({ runtime, locator: new FfmpegLocator(), input: clip.file, operations: ['detect', 'blur'] });
-    const leaked = [];
-    const held = [];
-    for await (const item of source.tokens()) {
-      const before = runtime.frame(item.token.target.frame);
-      const got = nextMessage(helper.getNode('out'));
-      helper.getNode('det').receive({ payload: item.token });
-      const msg = await got;
-      const after = runtime.frame(msg.payload.target.frame);
-      if (lib.countCovered(before, after, [clip.boxes[item.index]]).covered === 0) leaked.push(item.index);
-      if (/held/.test(msg.payload.journal.at(-1).note || '')) held.push(item.index);
-      runtime.release(msg.payload);
-    }
-    assert.deepStrictEqual(leaked, []);
-    assert.deepStrictEqual(held, clip.degraded);
-    assert.strictEqual(runtime.streams.size, 0, 'released when the source ended');
+  afterEach(async function () {
+    await helper.unload();
   });
+
+  for (const withEmbed of [false, true])
+    it(`face-detect (No face: pass) →${withEmbed ? ' face-embed →' : ''} face-blur: the frames where no face is found are still masked by the held region`, async function () {
+      await helper.load(allNodes, [
+        { id: 'tab', type: 'tab', label: 'test' },
+        { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 },
+        { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [[withEmbed ? 'emb' : 'blur']] },
+        { id: 'emb', z: 'tab', type: 'face-embed', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
+        { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, ...(withEmbed ? { except: lib.mediaPath('fr_biden.jpg') } : {}), wires: [['out']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+      ]);
+      const config = helper.getNode('cfg');
+      await config.ready;
+      const runtime = config.runtime;
+      // The tokens face-video-in sends (job_id = the source, index = the frame).
+      const source = new FrameTokenSource({ runtime, locator: new FfmpegLocator(), input: clip.file, operations: ['detect', 'blur'] });
+      const leaked = [];
+      const held = [];
+      for await (const item of source.tokens()) {
+        const before = runtime.frame(item.token.target.frame);
+        const got = nextMessage(helper.getNode('out'));
+        helper.getNode('det').receive({ payload: item.token });
+        const msg = await got;
+        const after = runtime.frame(msg.payload.target.frame);
+        if (lib.countCovered(before, after, [clip.boxes[item.index]]).covered === 0) leaked.push(item.index);
+        if (/held/.test(msg.payload.journal.at(-1).note || '')) held.push(item.index);
+        runtime.release(msg.payload);
+      }
+      assert.deepStrictEqual(leaked, []);
+      assert.deepStrictEqual(held, clip.degraded);
+      assert.strictEqual(runtime.streams.size, 0, 'released when the source ended');
+    });
 });

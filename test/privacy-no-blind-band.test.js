@@ -25,12 +25,9 @@ function placesFor(plan, size) {
   const level = plan.levels.find((l) => !l.whole && size >= l.minFace && size < l.maxFace);
   if (!level || level.tiles.length < 2) return [at((W - size) / 2, (H - size) / 2), at(0.01 * W, 0.02 * H)];
   const first = level.tiles[0];
-  const right = first.x + first.width, bottom = first.y + first.height;
-  return [
-    at(right - size / 2, first.y + first.height / 3 - size / 2),
-    at(right - size / 2, bottom - size / 2),
-    at(W / 2 - size / 2, H / 2 - size / 2),
-  ];
+  const right = first.x + first.width,
+    bottom = first.y + first.height;
+  return [at(right - size / 2, first.y + first.height / 3 - size / 2), at(right - size / 2, bottom - size / 2), at(W / 2 - size / 2, H / 2 - size / 2)];
 }
 
 /** Non-overlapping places only (a face's cut-out is ≈ 2 × its box): the later ones are dropped. */
@@ -52,7 +49,11 @@ describe('privacy blur: no blind band (issue 23)', function () {
     await rt?.close();
   });
 
-  for (const [W, H, sizeRatio] of [[1280, 720, 1.25], [1920, 1080, 1.3], [3000, 2000, 1.5]]) {
+  for (const [W, H, sizeRatio] of [
+    [1280, 720, 1.25],
+    [1920, 1080, 1.3],
+    [3000, 2000, 1.5],
+  ]) {
     it(`${W}×${H}: every face from ${DEFAULT_PRIVACY_MIN_FACE} px to 0.9 × the height, on the tile seams of its level, is blurred (defaults)`, async function () {
       const plan = planScan(W, H, PROFILE, DEFAULT_PRIVACY_MIN_FACE);
       assert.strictEqual(plan.minFaceCovered, DEFAULT_PRIVACY_MIN_FACE);
@@ -61,10 +62,20 @@ describe('privacy blur: no blind band (issue 23)', function () {
       let faces = 0;
       for (const [i, size] of sizes.entries()) {
         const places = apart(placesFor(plan, size), size);
-        const scene = { name: `seams ${W}x${H} ${size}px`, width: W, height: H, backgroundScale: 1, faces: places.map(([x, y], p) => ({ source: (i * 3 + p * 7) % kit.sources.length, mirror: p % 2 === 1, size, x, y })) };
+        const scene = {
+          name: `seams ${W}x${H} ${size}px`,
+          width: W,
+          height: H,
+          backgroundScale: 1,
+          faces: places.map(([x, y], p) => ({ source: (i * 3 + p * 7) % kit.sources.length, mirror: p % 2 === 1, size, x, y })),
+        };
         const { frame, faces: truth } = await pf.renderScene(scene, 1, kit);
         const out = await rt.run(await rt.createToken({ target: frame, operations: ['detect', 'blur'] }));
-        const c = pm.countCovered(frame, rt.frame(out.target.frame), truth.map((f) => f.box));
+        const c = pm.countCovered(
+          frame,
+          rt.frame(out.target.frame),
+          truth.map((f) => f.box),
+        );
         rt.release(out);
         faces += c.total;
         for (const b of c.missed) missed.push({ size, box: b.map(Math.round) });

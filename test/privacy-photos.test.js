@@ -25,7 +25,11 @@ describe('privacy blur on large photos', function () {
 
   it('CLI: a 25 MP photo with 6 faces of ≈ 400–540 px comes back with all 6 blurred, exit 0, and --json says faces ≥ 20 px were covered', async function () {
     const output = path.join(dir, 'out.jpg');
-    const { code, stdout, stderr } = await new Promise((resolve) => execFile(process.execPath, [CLI, 'run', '--target', path.join(dir, 'big.jpg'), '--output', output, '--processors', 'blur', '--json'], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr })));
+    const { code, stdout, stderr } = await new Promise((resolve) =>
+      execFile(process.execPath, [CLI, 'run', '--target', path.join(dir, 'big.jpg'), '--output', output, '--processors', 'blur', '--json'], { maxBuffer: 1 << 24 }, (error, stdout, stderr) =>
+        resolve({ code: error ? error.code : 0, stdout, stderr }),
+      ),
+    );
     assert.strictEqual(code, 0, stderr);
     const summary = JSON.parse(stdout);
     assert.strictEqual(summary.noFace, 0);
@@ -36,6 +40,9 @@ describe('privacy blur on large photos', function () {
     assert.ok(summary.privacy.planTiles > 100, 'a 25 MP photo needs the fine tiles too');
     const raw = async (bytes) => (await sharp(bytes).raw().toBuffer({ resolveWithObject: true })).data;
     const fractions = changedFractions(await raw(photo.jpeg), await raw(fs.readFileSync(output)), photo.width, photo.boxes);
-    assert.ok(fractions.every((f) => f > 0.5), `changed share of each face box: ${fractions.map((f) => f.toFixed(2)).join(' ')}`);
+    assert.ok(
+      fractions.every((f) => f > 0.5),
+      `changed share of each face box: ${fractions.map((f) => f.toFixed(2)).join(' ')}`,
+    );
   });
 });

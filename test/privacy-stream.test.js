@@ -13,7 +13,12 @@ const { JobManager } = require('../dist/runtime');
 const lib = require('../bench/privacy-lib');
 const { ffmpegOrSkip } = require('./helpers/clips');
 
-const W = 1280, H = 720, FPS = 25, FRAMES = 60, APPEARS = 20, FACE = 20;
+const W = 1280,
+  H = 720,
+  FPS = 25,
+  FRAMES = 60,
+  APPEARS = 20,
+  FACE = 20;
 
 /**
  * The clip: a textured grey 720p scene; from frame APPEARS on, the first labelled face of
@@ -32,7 +37,9 @@ async function popInClip(dir, ffmpeg) {
   const patch = resizeBilinear(crop(pic.frame, region), Math.round(region.width * s), Math.round(region.height * s));
   const faceIn = [(bx1 - region.x) * s, (by1 - region.y) * s, (bx2 - region.x) * s, (by2 - region.y) * s];
   const file = path.join(dir, 'pop-in.mkv');
-  const child = spawn(ffmpeg, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-r', String(FPS), '-i', '-', '-c:v', 'ffv1', file], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(ffmpeg, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-r', String(FPS), '-i', '-', '-c:v', 'ffv1', file], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const done = new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(stderr)))));
@@ -41,7 +48,8 @@ async function popInClip(dir, ffmpeg) {
     const frame = createFrame(W, H);
     for (let p = 0, k = 0; p < frame.data.length; p += 3, k++) frame.data[p] = frame.data[p + 1] = frame.data[p + 2] = 100 + ((k * 2654435761) >>> 28);
     if (i >= APPEARS) {
-      const ox = 700 + 2 * (i - APPEARS), oy = 300;
+      const ox = 700 + 2 * (i - APPEARS),
+        oy = 300;
       for (let y = 0; y < patch.height; y++) frame.data.set(patch.data.subarray(y * patch.width * 3, (y + 1) * patch.width * 3), ((oy + y) * W + ox) * 3);
       boxes.push([ox + faceIn[0], oy + faceIn[1], ox + faceIn[2], oy + faceIn[3]].map(Math.round));
     } else {
@@ -57,18 +65,21 @@ async function popInClip(dir, ffmpeg) {
 /** Frames (from APPEARS on) whose face box kept more than half of its detail: the face shows. */
 function leakedFrames(ffmpeg, source, output, boxes) {
   const gray = (file) => spawnSync(ffmpeg, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 2 ** 30 }).stdout;
-  const a = gray(source), b = gray(output);
+  const a = gray(source),
+    b = gray(output);
   assert.strictEqual(b.length, a.length, 'every frame written');
   const n = W * H;
   const leaked = [];
   boxes.forEach((box, i) => {
     if (!box) return;
-    let da = 0, db = 0;
-    for (let y = box[1]; y < box[3]; y++) for (let x = box[0]; x < box[2] - 1; x++) {
-      const p = i * n + y * W + x;
-      da += Math.abs(a[p + 1] - a[p]);
-      db += Math.abs(b[p + 1] - b[p]);
-    }
+    let da = 0,
+      db = 0;
+    for (let y = box[1]; y < box[3]; y++)
+      for (let x = box[0]; x < box[2] - 1; x++) {
+        const p = i * n + y * W + x;
+        da += Math.abs(a[p + 1] - a[p]);
+        db += Math.abs(b[p + 1] - b[p]);
+      }
     if (db / da > 0.5) leaked.push(i);
   });
   return leaked;
@@ -88,7 +99,7 @@ describe('privacy stream: a small face appearing mid-clip', function () {
     if (dir && !process.env.KEEP) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the whole-frame pass alone misses it (it is far below the pass\'s 64 px): only the tiles see it', async function () {
+  it("the whole-frame pass alone misses it (it is far below the pass's 64 px): only the tiles see it", async function () {
     const jobs = new JobManager(rt, { progressIntervalMs: 0 });
     const output = path.join(dir, 'off.mkv');
     try {
@@ -141,7 +152,10 @@ describe('privacy stream: a small face appearing mid-clip', function () {
       rt.release(out);
     }
     assert.ok(leaked.length <= 5, `leaked ${leaked.join(',')}`);
-    assert.ok(leaked.every((i) => i >= APPEARS && i < APPEARS + 5), `only right after it appeared: ${leaked.join(',')}`);
+    assert.ok(
+      leaked.every((i) => i >= APPEARS && i < APPEARS + 5),
+      `only right after it appeared: ${leaked.join(',')}`,
+    );
     assert.strictEqual(rt.streams.size, 0);
   });
 

@@ -6,7 +6,19 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { createRuntime, createFrame, readImageFile, FACE_TOKEN_SCHEMA, TokenValidator, planScan, parseDetectTiling, parseMinFace, minFaceForTileSize, merge, resizeBilinear } = require('../dist/runtime/internal');
+const {
+  createRuntime,
+  createFrame,
+  readImageFile,
+  FACE_TOKEN_SCHEMA,
+  TokenValidator,
+  planScan,
+  parseDetectTiling,
+  parseMinFace,
+  minFaceForTileSize,
+  merge,
+  resizeBilinear,
+} = require('../dist/runtime/internal');
 const { MEDIA, YUNET, SCRFD_FILE, testModel, media } = require('./helpers/fixtures');
 const lib = require('../bench/privacy-lib');
 
@@ -35,7 +47,15 @@ describe('detection scan pyramid', function () {
     };
 
     it('bands from the min face up to the whole frame, contiguous, no blind band; tiles overlap by the largest face of their band', function () {
-      for (const [w, h] of [[1280, 720], [1920, 1080], [3000, 2171], [6000, 4154], [8000, 8000], [640, 480], [3840, 2160]]) {
+      for (const [w, h] of [
+        [1280, 720],
+        [1920, 1080],
+        [3000, 2171],
+        [6000, 4154],
+        [8000, 8000],
+        [640, 480],
+        [3840, 2160],
+      ]) {
         const plan = planScan(w, h, rfb, 20);
         assert.strictEqual(plan.minFaceCovered, 20);
         const bands = plan.levels.map((l) => [l.minFace, l.maxFace]).sort((a, b) => a[0] - b[0]);
@@ -44,7 +64,10 @@ describe('detection scan pyramid', function () {
         assert.strictEqual(bands.at(-1)[1], Infinity, 'the whole frame takes every larger face');
         assert.strictEqual(plan.levels[0].whole, true);
         checkLevels(plan);
-        assert.strictEqual(plan.tiles.length, plan.levels.reduce((n, l) => n + l.tiles.length, 0));
+        assert.strictEqual(
+          plan.tiles.length,
+          plan.levels.reduce((n, l) => n + l.tiles.length, 0),
+        );
       }
       // A frame whose whole-frame pass already sees 20 px faces needs no tiles.
       assert.strictEqual(planScan(320, 240, rfb, 20).tiles.length, 0);
@@ -59,25 +82,45 @@ describe('detection scan pyramid', function () {
       assert.strictEqual(whole.tiles.length, 0);
       assert.strictEqual(whole.minFaceCovered, 150, 'a 320×240 pass of a 3000 px frame sees faces from 150 px');
       assert.strictEqual(minFaceForTileSize(640, rfb), 32);
-      assert.throws(() => planScan(8000, 8000, rfb, 8), (e) => e.code === 'E_BAD_PARAMETER' && /detector runs/.test(e.message) && /detect_min_face/.test(e.message));
+      assert.throws(
+        () => planScan(8000, 8000, rfb, 8),
+        (e) => e.code === 'E_BAD_PARAMETER' && /detector runs/.test(e.message) && /detect_min_face/.test(e.message),
+      );
       assert.doesNotThrow(() => planScan(8000, 8000, rfb, 16), '64 MP at 16 px fits');
       assert.strictEqual(parseMinFace(undefined), undefined);
       assert.strictEqual(parseMinFace('24'), 24);
-      assert.throws(() => parseMinFace(4), (e) => e.code === 'E_BAD_PARAMETER');
+      assert.throws(
+        () => parseMinFace(4),
+        (e) => e.code === 'E_BAD_PARAMETER',
+      );
     });
 
     it('detect_tiling: off | auto | a size in pixels, checked by the token schema and the stage', function () {
       assert.strictEqual(parseDetectTiling(undefined), 'auto');
       assert.strictEqual(parseDetectTiling('off'), 'off');
       assert.strictEqual(parseDetectTiling('640'), 640);
-      assert.throws(() => parseDetectTiling('huge'), (e) => e.code === 'E_BAD_PARAMETER');
-      assert.throws(() => parseDetectTiling(10), (e) => e.code === 'E_BAD_PARAMETER');
+      assert.throws(
+        () => parseDetectTiling('huge'),
+        (e) => e.code === 'E_BAD_PARAMETER',
+      );
+      assert.throws(
+        () => parseDetectTiling(10),
+        (e) => e.code === 'E_BAD_PARAMETER',
+      );
       const schema = FACE_TOKEN_SCHEMA.properties.parameters.properties.detect_tiling;
       assert.ok(schema, 'detect_tiling is in the schema');
       const v = new TokenValidator();
       const token = (detect_tiling) => ({
-        v: 1, request_id: '123e4567-e89b-12d3-a456-426614174000', target: { frame: 'frame:a' }, operations: ['detect'], parameters: { detect_tiling },
-        faces: [], state: 'initialized', journal: [], created_at: '2024-01-01T00:00:00.000Z', expires_at: '2024-01-01T00:05:00.000Z',
+        v: 1,
+        request_id: '123e4567-e89b-12d3-a456-426614174000',
+        target: { frame: 'frame:a' },
+        operations: ['detect'],
+        parameters: { detect_tiling },
+        faces: [],
+        state: 'initialized',
+        journal: [],
+        created_at: '2024-01-01T00:00:00.000Z',
+        expires_at: '2024-01-01T00:05:00.000Z',
       });
       assert.doesNotThrow(() => v.assert(token('auto')));
       assert.doesNotThrow(() => v.assert(token(960)));
@@ -87,7 +130,10 @@ describe('detection scan pyramid', function () {
       const jobs = new JobArgsValidator();
       const job = (detect_tiling) => ({ target_path: 'a.jpg', output_path: 'b.jpg', processors: ['face_blur'], parameters: { detect_tiling } });
       assert.strictEqual(jobs.normalize(job(960)).args.parameters.detect_tiling, 960);
-      assert.throws(() => jobs.normalize(job('sometimes')), (e) => e.code === 'E_JOB' && /detect_tiling/.test(e.message));
+      assert.throws(
+        () => jobs.normalize(job('sometimes')),
+        (e) => e.code === 'E_JOB' && /detect_tiling/.test(e.message),
+      );
     });
 
     it('merge keeps one box per face: the best of overlapping boxes, and drops a box lying mostly inside a better one', function () {
@@ -98,7 +144,10 @@ describe('detection scan pyramid', function () {
         { bbox: [300, 300, 340, 340], score: 0.5 },
       ];
       const out = merge(faces, { scoreThreshold: 0.3, maxFaces: 10 });
-      assert.deepStrictEqual(out.map((f) => f.score), [0.9, 0.5]);
+      assert.deepStrictEqual(
+        out.map((f) => f.score),
+        [0.9, 0.5],
+      );
     });
   });
 
@@ -107,7 +156,10 @@ describe('detection scan pyramid', function () {
     const detectors = () => {
       const yunet = path.join(dir, 'yunet_2023_mar.onnx');
       if (!fs.existsSync(yunet)) fs.copyFileSync(YUNET, yunet);
-      const list = [['default RFB-320', undefined], ['YuNet', yunet]];
+      const list = [
+        ['default RFB-320', undefined],
+        ['YuNet', yunet],
+      ];
       const scrfd = testModel(SCRFD_FILE);
       if (scrfd) list.push(['SCRFD', scrfd]);
       return list;
@@ -123,7 +175,10 @@ describe('detection scan pyramid', function () {
     });
 
     it('the labelled pictures: 18 faces, every one covered at native size, ≥ 95 % on the 1500×1000 mosaic, with each detector and the default settings', async function () {
-      assert.strictEqual(pictures.reduce((n, p) => n + p.boxes.length, 0), 18);
+      assert.strictEqual(
+        pictures.reduce((n, p) => n + p.boxes.length, 0),
+        18,
+      );
       for (const [name, model] of detectors()) {
         const r = await lib.blurRecall(rt, model ? { face_detector_model: model } : {}, pictures);
         assert.strictEqual(r.native.covered, 18, `${name} native: missed ${JSON.stringify(r.native.missed)}`);
@@ -170,7 +225,8 @@ describe('detection scan pyramid', function () {
           for (const inside of [0.5, 0.6]) {
             const frame = createFrame(1600, 1200);
             frame.data.fill(120);
-            const ox = Math.round(border - fx1 - (fx2 - fx1) * inside), oy = 200;
+            const ox = Math.round(border - fx1 - (fx2 - fx1) * inside),
+              oy = 200;
             for (let y = 0; y < small.height; y++) frame.data.set(small.data.subarray(y * small.width * 3, (y + 1) * small.width * 3), ((oy + y) * 1600 + ox) * 3);
             const token = await rt.run(await rt.createToken({ target: frame, operations: ['detect', 'blur'], parameters: { ...m, blur_score_threshold: 0.45 } }), ['detect']);
             assert.strictEqual(token.faces.length, 1, `${name}, ${width} px picture, ${inside} of the face left of the border at ${border}: ${JSON.stringify(token.faces)}`);

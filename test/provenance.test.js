@@ -116,7 +116,7 @@ describe('provenance marks on swapped media', function () {
       assert.strictEqual(ffprobeTags(ffmpeg.path, offMp4).digital_source_type, undefined);
     });
 
-    it('jobs and flows mark videos through one function: a job from its stages, a flow from its first frame\'s journal', function () {
+    it("jobs and flows mark videos through one function: a job from its stages, a flow from its first frame's journal", function () {
       const job = videoMarks({ stages: ['detect', 'landmark', 'swap'], parameters: {} });
       assert.strictEqual(job.digital_source_type, DIGITAL_SOURCE_TYPE);
       assert.match(job.comment, /AI-edited \(swap\) .*operations: detect, landmark, swap; job sha256: [0-9a-f]{64}$/);
@@ -127,7 +127,7 @@ describe('provenance marks on swapped media', function () {
       assert.strictEqual(videoMarks({ firstFrame: blurred }), undefined);
     });
 
-    it('a flow\'s video (FrameTokenSink, face-video-out) carries the mark of its swapped frames; marks off: none', async function () {
+    it("a flow's video (FrameTokenSink, face-video-out) carries the mark of its swapped frames; marks off: none", async function () {
       const frame = async () => runtime.run(await runtime.createToken({ target: media('fr_biden.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'embed', 'swap'] }));
       const write = async (name, options) => {
         const output = path.join(dir, name);

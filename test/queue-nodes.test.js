@@ -48,10 +48,18 @@ describe('face-job on a Redis queue and the face-worker node', function () {
   function flow(queueName) {
     const cfg = { id: 'cfg', type: 'facefusion-config', frameBudgetMB: 64, allowedFolders: [dir, MEDIA].join('\n') };
     const q = { id: 'q', type: 'facefusion-queue', queueName, attempts: 2 };
-    return [TAB, cfg, q,
-      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', queue: 'q', wires: [['result'], ['progress']] }, sink('result'), sink('progress'),
-      { id: 'worker', z: 'tab', type: 'face-worker', config: 'cfg', queue: 'q', concurrency: 1, wires: [['events']] }, sink('events'),
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, sink('caught')];
+    return [
+      TAB,
+      cfg,
+      q,
+      { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', queue: 'q', wires: [['result'], ['progress']] },
+      sink('result'),
+      sink('progress'),
+      { id: 'worker', z: 'tab', type: 'face-worker', config: 'cfg', queue: 'q', concurrency: 1, wires: [['events']] },
+      sink('events'),
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      sink('caught'),
+    ];
   }
 
   it('a job message runs on the worker node: progress on output 2, the result on output 1, events from the worker; the URL is a credential', async function () {
@@ -68,15 +76,21 @@ describe('face-job on a Redis queue and the face-worker node', function () {
     const output = path.join(dir, 'node-out.mp4');
     helper.getNode('job').receive({ topic: 'mine', payload: { target_path: clip, output_path: output, processors: ['face_blur'], keep_audio: false } });
     const msg = await result;
-    assert.deepStrictEqual(caught.map((m) => m.error), []);
+    assert.deepStrictEqual(
+      caught.map((m) => m.error),
+      [],
+    );
     assert.strictEqual(msg.payload.frames, 36);
     assert.strictEqual(msg.payload.output, output);
     assert.strictEqual(msg.job.state, 'completed');
     assert.strictEqual(msg.job.worker, 'node-red:worker', JSON.stringify(msg.job));
     assert.strictEqual(typeof msg.jobId, 'string');
     assert.ok(progress.length > 0 && progress.every((m) => m.topic === 'progress' && m.jobId === msg.jobId && m.parentTopic === 'mine'));
-    await until(() => events.some((e) => e.topic === 'completed'), 'the worker\'s completed event');
-    assert.deepStrictEqual(events.map((e) => e.topic), ['running', 'completed']);
+    await until(() => events.some((e) => e.topic === 'completed'), "the worker's completed event");
+    assert.deepStrictEqual(
+      events.map((e) => e.topic),
+      ['running', 'completed'],
+    );
     assert.strictEqual(events[1].payload.frames, 36);
     assert.strictEqual((await probeMedia(locator, output, { countFrames: true })).frameCount, 36);
   });

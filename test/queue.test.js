@@ -44,7 +44,10 @@ function redisClients(port) {
     s.on('data', (d) => {
       text += d;
       const m = /connected_clients:(\d+)/.exec(text);
-      if (m) { s.destroy(); resolve(Number(m[1])); }
+      if (m) {
+        s.destroy();
+        resolve(Number(m[1]));
+      }
     });
     s.on('error', reject);
     s.write('INFO clients\r\n');
@@ -116,7 +119,10 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
     try {
       const id = await good.submit({ target_path: clip, output_path: path.join(dir, 'pw.mp4'), processors: ['face_blur'] });
       assert.strictEqual((await good.get(id)).state, 'queued');
-      const err = await bad.list().then(() => undefined, (e) => e);
+      const err = await bad.list().then(
+        () => undefined,
+        (e) => e,
+      );
       assert.ok(err, 'a wrong password must fail');
       assert.strictEqual(err.code, 'E_JOB');
       assert.ok(!err.message.includes('wrong-secret'), err.message);
@@ -139,12 +145,16 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
       assert.strictEqual(await r.closed, 0, r.stderr);
       const id = r.stdout.trim();
       assert.match(id, /^[0-9a-f-]{36}$/);
-      await until('the job completed', async () => {
-        const l = cli(['jobs', '--queue', 'env', '--json'], env);
-        await l.closed;
-        const job = JSON.parse(l.stdout || '[]').find((j) => j.id === id);
-        return job && job.state === 'completed';
-      }, 30000);
+      await until(
+        'the job completed',
+        async () => {
+          const l = cli(['jobs', '--queue', 'env', '--json'], env);
+          await l.closed;
+          const job = JSON.parse(l.stdout || '[]').find((j) => j.id === id);
+          return job && job.state === 'completed';
+        },
+        30000,
+      );
       assert.match(w.stderr, /taking jobs from rediss:\/\/:\*\*\*@127\.0\.0\.1/);
       assert.ok(!w.stderr.includes('tls secret'));
       assert.strictEqual((await probeMedia(locator, output, { countFrames: true })).frameCount, 96);
@@ -216,8 +226,14 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
     assert.strictEqual(await list.closed, 0, list.stderr);
     const jobs = JSON.parse(list.stdout);
     assert.strictEqual(jobs.length, 3);
-    assert.deepStrictEqual(jobs.map((j) => j.state), ['completed', 'completed', 'completed']);
-    assert.ok(jobs.some((j) => j.stalled > 0), `the killed worker's job was taken up after a stall: ${JSON.stringify(jobs.map((j) => [j.stalled, j.attemptsMade, j.worker]))}`);
+    assert.deepStrictEqual(
+      jobs.map((j) => j.state),
+      ['completed', 'completed', 'completed'],
+    );
+    assert.ok(
+      jobs.some((j) => j.stalled > 0),
+      `the killed worker's job was taken up after a stall: ${JSON.stringify(jobs.map((j) => [j.stalled, j.attemptsMade, j.worker]))}`,
+    );
     const table = cli(['jobs', ...queueArgs]);
     assert.strictEqual(await table.closed, 0);
     assert.match(table.stdout, /completed\s+100%/);
@@ -253,7 +269,13 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
         assert.ok(info.error.message.length > 0);
         assert.ok(!fs.existsSync(path.join(dir, 'never.mp4')));
         // A permanent error (a refused model) is not retried.
-        const id2 = await queue.submit({ target_path: clip, output_path: path.join(dir, 'never2.mp4'), processors: ['face_swapper'], source_paths: [media('fr_obama.jpg')], face_swapper_model: 'no-such-model' });
+        const id2 = await queue.submit({
+          target_path: clip,
+          output_path: path.join(dir, 'never2.mp4'),
+          processors: ['face_swapper'],
+          source_paths: [media('fr_obama.jpg')],
+          face_swapper_model: 'no-such-model',
+        });
         const info2 = await queue.wait(id2);
         assert.strictEqual(info2.state, 'failed');
         assert.strictEqual(info2.attemptsMade, 1);

@@ -61,10 +61,7 @@ describe('SessionPool', function () {
     const spy = spyingCreate();
     const pool = new SessionPool({ device: 'auto', createSession: spy.create });
     const detector = models.pathOf('fr_detect');
-    const [a, b] = await Promise.all([
-      pool.acquire(detector, { contract: CONTRACTS.rfb320, label: 'fr_detect' }),
-      pool.acquire(detector, { contract: CONTRACTS.rfb320, label: 'fr_detect' }),
-    ]);
+    const [a, b] = await Promise.all([pool.acquire(detector, { contract: CONTRACTS.rfb320, label: 'fr_detect' }), pool.acquire(detector, { contract: CONTRACTS.rfb320, label: 'fr_detect' })]);
     assert.strictEqual(spy.options.length, 1, 'one ORT session created');
     let stats = pool.stats();
     assert.strictEqual(stats.sessions, 1);
@@ -125,7 +122,7 @@ describe('SessionPool', function () {
     assert.strictEqual(spy.options[spy.options.length - 1].intraOpNumThreads, undefined, 'threads 0 leaves ORT its default');
     // ...unless the model's contract asks for its own (a light model: one thread costs less CPU).
     await (await fallback.acquire(models.pathOf('fr_landmark'), { contract: CONTRACTS.pfld68 })).release();
-    assert.strictEqual(spy.options[spy.options.length - 1].intraOpNumThreads, 1, 'threads 0 takes the light model\'s own 1');
+    assert.strictEqual(spy.options[spy.options.length - 1].intraOpNumThreads, 1, "threads 0 takes the light model's own 1");
     await fallback.close();
   });
 
@@ -162,7 +159,10 @@ describe('SessionPool', function () {
     const h = await pool.acquire(models.pathOf('fr_landmark'), { label: 'fr_landmark' });
     assert.deepStrictEqual(tried, ['cuda', 'cpu']);
     assert.strictEqual(h.provider, 'cpu');
-    assert.ok(logs.some(([level, msg]) => level === 'warn' && /CUDA could not load fr_landmark \(CUDA driver version/.test(msg)), JSON.stringify(logs));
+    assert.ok(
+      logs.some(([level, msg]) => level === 'warn' && /CUDA could not load fr_landmark \(CUDA driver version/.test(msg)),
+      JSON.stringify(logs),
+    );
     await pool.close();
   });
 
@@ -179,7 +179,11 @@ describe('SessionPool', function () {
       assert.match(e.message, /set the device to auto or cpu/);
       return true;
     });
-    assert.deepStrictEqual(spy.options.map((o) => o.executionProviders), [['cuda']], 'no silent CPU fallback');
+    assert.deepStrictEqual(
+      spy.options.map((o) => o.executionProviders),
+      [['cuda']],
+      'no silent CPU fallback',
+    );
     assert.strictEqual(pool.stats().entries.length, 0);
     await pool.close();
   });
@@ -279,14 +283,22 @@ describe('SessionPool', function () {
   it('a missing file is E_MODEL_MISSING and a file that is not ONNX is refused by name', async function () {
     const pool = new SessionPool({ device: 'cpu' });
     await assert.rejects(pool.acquire('/nowhere/x.onnx'), (e) => e.code === 'E_MODEL_MISSING' && e.message.includes('/nowhere/x.onnx'));
-    await assert.rejects(pool.acquire(path.join(__dirname, 'sessions.test.js'), { label: 'sessions.test.js' }),
-      (e) => e.code === 'E_MODEL_CONTRACT' && /sessions\.test\.js could not be loaded as an ONNX model/.test(e.message));
+    await assert.rejects(
+      pool.acquire(path.join(__dirname, 'sessions.test.js'), { label: 'sessions.test.js' }),
+      (e) => e.code === 'E_MODEL_CONTRACT' && /sessions\.test\.js could not be loaded as an ONNX model/.test(e.message),
+    );
     assert.strictEqual(pool.stats().entries.length, 0);
     await pool.close();
   });
 
   it('refuses bad options', function () {
-    assert.throws(() => new SessionPool({ device: 'gpu' }), (e) => e.code === 'E_BAD_PARAMETER');
-    assert.throws(() => new SessionPool({ threads: -1 }), (e) => e.code === 'E_BAD_PARAMETER');
+    assert.throws(
+      () => new SessionPool({ device: 'gpu' }),
+      (e) => e.code === 'E_BAD_PARAMETER',
+    );
+    assert.throws(
+      () => new SessionPool({ threads: -1 }),
+      (e) => e.code === 'E_BAD_PARAMETER',
+    );
   });
 });

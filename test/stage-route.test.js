@@ -197,7 +197,7 @@ describe('stage node route (every exit)', function () {
       assert.strictEqual(asked.count, 0);
     });
 
-    it('pass: the token as it came on output 1, the failure journalled, the stage\'s frames freed', function () {
+    it("pass: the token as it came on output 1, the failure journalled, the stage's frames freed", function () {
       const token = input();
       const out = failed(token);
       for (const failureOutput of [false, true]) {
@@ -213,7 +213,7 @@ describe('stage node route (every exit)', function () {
       }
     });
 
-    it('drop: nowhere, the stage\'s frames and the picture freed, yellow', function () {
+    it("drop: nowhere, the stage's frames and the picture freed, yellow", function () {
       const token = input();
       const out = failed(token);
       const exit = route({ kind: 'ran', input: token, out }, options({ onFailure: 'drop', failureOutput: true }).opts);
@@ -279,7 +279,7 @@ describe('stage node route (every exit)', function () {
       assert.deepStrictEqual(exit, { to: 'none', resultShown: false });
     });
 
-    it('after the run: the stage\'s new frames freed, nothing sent', function () {
+    it("after the run: the stage's new frames freed, nothing sent", function () {
       const token = input();
       const out = ran(token);
       const exit = route({ kind: 'closed', ran: { input: token, out } }, options().opts);

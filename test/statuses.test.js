@@ -95,15 +95,30 @@ describe('statuses in the core style', function () {
     await out;
     const caught = nextMessage(helper.getNode('caught'));
     helper.getNode('tok').receive({ payload: Buffer.from('not a picture') });
-    const error = await caught.catch((err) => { throw new Error(`${err.message}: ${JSON.stringify(seen.slice(-5))}`); });
+    const error = await caught.catch((err) => {
+      throw new Error(`${err.message}: ${JSON.stringify(seen.slice(-5))}`);
+    });
     assert.strictEqual(error.error.code, 'E_BAD_IMAGE');
     assert.ok(error.error.message.length > 30, 'the whole message reaches the Catch node');
-    for (const id of ids) assert.ok(seen.some(([n]) => n === id), `${id} showed a status`);
+    for (const id of ids)
+      assert.ok(
+        seen.some(([n]) => n === id),
+        `${id} showed a status`,
+      );
     const long = seen.filter(([, s]) => (s.text || '').length > STATUS_MAX);
     assert.deepStrictEqual(long, [], 'no status longer than 30 characters');
-    assert.ok(seen.some(([id, s]) => id === 'tok' && s.fill === 'red' && s.text === 'E_BAD_IMAGE'), JSON.stringify(seen.filter(([id]) => id === 'tok')));
-    assert.ok(seen.some(([id, s]) => id === 'tok' && /^token \+ source · \d+×\d+$/.test(s.text)), 'face token names what the token holds, not a stage count');
-    assert.ok(seen.some(([id, s]) => id === 'det' && s.text.startsWith('2 faces · ')), 'plural faces');
+    assert.ok(
+      seen.some(([id, s]) => id === 'tok' && s.fill === 'red' && s.text === 'E_BAD_IMAGE'),
+      JSON.stringify(seen.filter(([id]) => id === 'tok')),
+    );
+    assert.ok(
+      seen.some(([id, s]) => id === 'tok' && /^token \+ source · \d+×\d+$/.test(s.text)),
+      'face token names what the token holds, not a stage count',
+    );
+    assert.ok(
+      seen.some(([id, s]) => id === 'det' && s.text.startsWith('2 faces · ')),
+      'plural faces',
+    );
   });
 
   it('the Redis example without a URL: a red status at deploy and E_JOB naming the missing URL, not E_INTERNAL', async function () {
@@ -113,7 +128,8 @@ describe('statuses in the core style', function () {
       { id: 'cfg', type: 'facefusion-config', device: 'cpu' },
       { id: 'q', type: 'facefusion-queue', name: 'job queue' },
       { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', queue: 'q', wires: [['result'], ['progress']] },
-      { id: 'result', z: 'tab', type: 'helper' }, { id: 'progress', z: 'tab', type: 'helper' },
+      { id: 'result', z: 'tab', type: 'helper' },
+      { id: 'progress', z: 'tab', type: 'helper' },
       { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', z: 'tab', type: 'helper' },
     ];
@@ -152,7 +168,10 @@ describe('statuses in the core style', function () {
       const red = seen.find(([id, s]) => id === 'in' && s.fill === 'red')[1];
       assert.match(red.text, /^failing: E_BAD_PARAMETER/);
       assert.deepStrictEqual(seen.filter(([id]) => id === 'pack').at(-1)[1], { fill: 'red', shape: 'dot', text: 'E_BAD_PARAMETER' });
-      assert.deepStrictEqual(seen.filter(([, s]) => (s.text || '').length > STATUS_MAX), []);
+      assert.deepStrictEqual(
+        seen.filter(([, s]) => (s.text || '').length > STATUS_MAX),
+        [],
+      );
       assert.ok(!seen.some(([, s]) => /\b1 frames\b/.test(s.text || '')), 'no "1 frames"');
       helper.getNode('in').receive({ command: 'stop' });
       await until(() => config.streams.size === 0, 'the stream to stop watching its failures', 15000);

@@ -18,8 +18,16 @@ function frame(w, h, fill = 0) {
 function track(promise) {
   const state = { settled: false, value: undefined, error: undefined };
   state.promise = promise.then(
-    (v) => { state.settled = true; state.value = v; return v; },
-    (e) => { state.settled = true; state.error = e; throw e; },
+    (v) => {
+      state.settled = true;
+      state.value = v;
+      return v;
+    },
+    (e) => {
+      state.settled = true;
+      state.error = e;
+      throw e;
+    },
   );
   state.promise.catch(() => {}); // the test inspects `error` itself
   return state;
@@ -45,7 +53,14 @@ describe('FrameStore (store)', function () {
     assert.strictEqual(store.has(ref), true);
     const bytes = 512 * 512 * 3;
     assert.deepStrictEqual(store.stats(), {
-      frames: 1, bytes, peakBytes: bytes, budgetBytes: 2 * bytes, reservedBytes: 0, waiting: 0, swept: 0, closed: false,
+      frames: 1,
+      bytes,
+      peakBytes: bytes,
+      budgetBytes: 2 * bytes,
+      reservedBytes: 0,
+      waiting: 0,
+      swept: 0,
+      closed: false,
     });
 
     const ref2 = store.put(astronaut);
@@ -65,8 +80,14 @@ describe('FrameStore (store)', function () {
     const store = new FrameStore({ budgetBytes: 1000, sweepIntervalMs: 0 });
     const ref = store.put(frame(2, 2));
     store.release(ref);
-    assert.throws(() => store.get(ref), (e) => hasCode('E_FRAME_MISSING')(e) && e.message.includes(ref));
-    assert.throws(() => store.get('frame:never-stored'), (e) => e.code === 'E_FRAME_MISSING' && e.message.includes('frame:never-stored'));
+    assert.throws(
+      () => store.get(ref),
+      (e) => hasCode('E_FRAME_MISSING')(e) && e.message.includes(ref),
+    );
+    assert.throws(
+      () => store.get('frame:never-stored'),
+      (e) => e.code === 'E_FRAME_MISSING' && e.message.includes('frame:never-stored'),
+    );
     store.close();
   });
 
@@ -74,10 +95,14 @@ describe('FrameStore (store)', function () {
     const a = new FrameStore({ budgetBytes: 1e6, sweepIntervalMs: 0 });
     const b = new FrameStore({ budgetBytes: 1e6, sweepIntervalMs: 0 });
     const refs = new Set();
-    for (let i = 0; i < 100; i++) { refs.add(a.put(frame(1, 1))); refs.add(b.put(frame(1, 1))); }
+    for (let i = 0; i < 100; i++) {
+      refs.add(a.put(frame(1, 1)));
+      refs.add(b.put(frame(1, 1)));
+    }
     assert.strictEqual(refs.size, 200);
     for (const r of refs) assert.match(r, /^frame:[A-Za-z0-9_-]+$/);
-    a.close(); b.close();
+    a.close();
+    b.close();
   });
 
   it('validates the budget, frame sizes and reserve sizes', async function () {
@@ -85,7 +110,10 @@ describe('FrameStore (store)', function () {
       assert.throws(() => new FrameStore({ budgetBytes, sweepIntervalMs: 0 }), hasCode('E_BAD_PARAMETER'));
     }
     const store = new FrameStore({ budgetBytes: 300, sweepIntervalMs: 0 });
-    assert.throws(() => store.put(frame(10, 11)), (e) => e.code === 'E_FRAME_TOO_LARGE' && /330/.test(e.message));
+    assert.throws(
+      () => store.put(frame(10, 11)),
+      (e) => e.code === 'E_FRAME_TOO_LARGE' && /330/.test(e.message),
+    );
     assert.throws(() => store.put({ width: 4, height: 4, channels: 3, data: new Uint8Array(5) }), hasCode('E_BAD_PARAMETER'));
     assert.throws(() => store.put(frame(1, 1), { expiresAt: NaN }), hasCode('E_BAD_PARAMETER'));
     await assert.rejects(store.reserve(301), hasCode('E_FRAME_TOO_LARGE'));
@@ -101,7 +129,8 @@ describe('FrameStore (store)', function () {
     assert.deepStrictEqual([store.stats().reservedBytes, store.stats().peakBytes], [120, 120]);
     const ref = store.put(frame(5, 4)); // 60 bytes
     assert.strictEqual(store.stats().peakBytes, 180);
-    r.cancel(); store.release(ref);
+    r.cancel();
+    store.release(ref);
     assert.strictEqual(store.stats().peakBytes, 180, 'the peak is the highest ever, not the current use');
     store.close();
   });
@@ -159,9 +188,24 @@ describe('FrameStore (store)', function () {
     const store = new FrameStore({ budgetBytes: 300, sweepIntervalMs: 0 });
     const a = store.put(frame(10, 10)); // full
     const order = [];
-    const w1 = track(store.reserve(300).then((r) => { order.push(1); return r; }));
-    const w2 = track(store.reserve(150).then((r) => { order.push(2); return r; }));
-    const w3 = track(store.reserve(150).then((r) => { order.push(3); return r; }));
+    const w1 = track(
+      store.reserve(300).then((r) => {
+        order.push(1);
+        return r;
+      }),
+    );
+    const w2 = track(
+      store.reserve(150).then((r) => {
+        order.push(2);
+        return r;
+      }),
+    );
+    const w3 = track(
+      store.reserve(150).then((r) => {
+        order.push(3);
+        return r;
+      }),
+    );
     await sleep(20);
     assert.deepStrictEqual(order, []);
     assert.strictEqual(store.stats().waiting, 3);
@@ -173,7 +217,12 @@ describe('FrameStore (store)', function () {
 
     // A newcomer that would fit once w1 frees room still queues behind w2 and w3.
     r1.cancel();
-    const w4 = track(store.reserve(10).then((r) => { order.push(4); return r; }));
+    const w4 = track(
+      store.reserve(10).then((r) => {
+        order.push(4);
+        return r;
+      }),
+    );
     const [r2, r3] = await Promise.all([w2.promise, w3.promise]);
     await sleep(20);
     assert.deepStrictEqual(order, [1, 2, 3]);
@@ -184,7 +233,9 @@ describe('FrameStore (store)', function () {
     assert.deepStrictEqual(order, [1, 2, 3, 4]);
     assert.strictEqual(store.stats().reservedBytes, 150 + 10);
     assert.strictEqual(store.stats().bytes, 75);
-    r3.cancel(); r4.cancel(); store.release(ref);
+    r3.cancel();
+    r4.cancel();
+    store.release(ref);
     assert.deepStrictEqual([store.stats().reservedBytes, store.stats().bytes], [0, 0]);
     assert.ok(store.stats().peakBytes <= 300, `peak ${store.stats().peakBytes}`);
     store.close();
@@ -219,7 +270,7 @@ describe('FrameStore (store)', function () {
   it('sweep() frees expired frames by the injected clock; setExpiry moves the expiry', function () {
     let now = 1_000_000;
     const store = new FrameStore({ budgetBytes: 1e6, sweepIntervalMs: 0, defaultTtlMs: 1000, now: () => now });
-    const byDefault = store.put(frame(2, 2));          // expires at now + 1000
+    const byDefault = store.put(frame(2, 2)); // expires at now + 1000
     const explicit = store.put(frame(2, 2), { expiresAt: now + 50 });
     const extended = store.put(frame(2, 2), { expiresAt: now + 50 });
     assert.strictEqual(store.setExpiry(extended, now + 5000), true);
@@ -256,8 +307,15 @@ describe('FrameStore (store)', function () {
     const cleared = new Set();
     const realSet = global.setInterval;
     const realClear = global.clearInterval;
-    global.setInterval = (...args) => { const h = realSet(...args); created.push(h); return h; };
-    global.clearInterval = (h) => { cleared.add(h); return realClear(h); };
+    global.setInterval = (...args) => {
+      const h = realSet(...args);
+      created.push(h);
+      return h;
+    };
+    global.clearInterval = (h) => {
+      cleared.add(h);
+      return realClear(h);
+    };
     let store;
     try {
       store = new FrameStore({ budgetBytes: 1e6, sweepIntervalMs: 20 });
@@ -278,8 +336,15 @@ describe('FrameStore (store)', function () {
     assert.strictEqual(store.has(long), true);
     assert.strictEqual(store.stats().swept, 1);
 
-    global.clearInterval = (h) => { cleared.add(h); return realClear(h); };
-    try { store.close(); } finally { global.clearInterval = realClear; }
+    global.clearInterval = (h) => {
+      cleared.add(h);
+      return realClear(h);
+    };
+    try {
+      store.close();
+    } finally {
+      global.clearInterval = realClear;
+    }
     assert.ok(cleared.has(handle), 'close() clears the sweeper interval');
     assert.strictEqual(store.sweeping, false);
     assert.strictEqual(handle._destroyed, true, 'the timer handle is gone from the event loop');
@@ -305,7 +370,14 @@ describe('FrameStore (store)', function () {
     await assert.rejects(waiter2.promise, hasCode('E_STORE_CLOSED'));
     controller.abort(); // too late: the waiter is gone, nothing happens
     assert.deepStrictEqual(store.stats(), {
-      frames: 0, bytes: 0, peakBytes: 600, budgetBytes: 600, reservedBytes: 0, waiting: 0, swept: 0, closed: true,
+      frames: 0,
+      bytes: 0,
+      peakBytes: 600,
+      budgetBytes: 600,
+      reservedBytes: 0,
+      waiting: 0,
+      swept: 0,
+      closed: true,
     });
 
     assert.throws(() => held.put(frame(10, 10)), hasCode('E_STORE_CLOSED'));
@@ -318,7 +390,7 @@ describe('FrameStore (store)', function () {
     assert.strictEqual(store.stats().closed, true);
   });
 
-  it('releaseOwner frees one owner\'s frames only', function () {
+  it("releaseOwner frees one owner's frames only", function () {
     const store = new FrameStore({ budgetBytes: 1e6, sweepIntervalMs: 0 });
     const a1 = store.put(frame(2, 2), { owner: 'job-a' });
     const a2 = store.put(frame(2, 2), { owner: 'job-a' });
@@ -334,7 +406,9 @@ describe('FrameStore (store)', function () {
   });
 
   it('never exceeds the budget with producers that reserve, under a random consumer (200 frames)', async function () {
-    const w = 16, h = 16, size = w * h * 3;
+    const w = 16,
+      h = 16,
+      size = w * h * 3;
     const budget = 5 * size;
     const store = new FrameStore({ budgetBytes: budget, sweepIntervalMs: 0 });
     const queue = [];
@@ -362,10 +436,13 @@ describe('FrameStore (store)', function () {
       let done = 0;
       const last = new Map();
       while (done < TOTAL) {
-        if (queue.length === 0 || rnd(4) === 0) { await sleep(rnd(3)); continue; }
+        if (queue.length === 0 || rnd(4) === 0) {
+          await sleep(rnd(3));
+          continue;
+        }
         const item = queue.shift();
         assert.strictEqual(store.get(item.ref).data[0], item.i % 256);
-        assert.ok((last.get(item.id) ?? -1) < item.i, 'each producer\'s frames arrive in order');
+        assert.ok((last.get(item.id) ?? -1) < item.i, "each producer's frames arrive in order");
         last.set(item.id, item.i);
         store.release(item.ref);
         check();
@@ -398,12 +475,23 @@ describe('FrameStore (store)', function () {
       now = 2000;
       assert.strictEqual(store.sweep(), 1);
       store.releaseOwner('job');
-      assert.deepStrictEqual(heard, [[a, 'released', false], [b, 'expired', false], [c, 'released', false]], 'told after the frame left');
+      assert.deepStrictEqual(
+        heard,
+        [
+          [a, 'released', false],
+          [b, 'expired', false],
+          [c, 'released', false],
+        ],
+        'told after the frame left',
+      );
       off();
       off(); // idempotent
       store.release(d);
       assert.strictEqual(heard.length, 3, 'unsubscribed listener hears nothing more');
-      assert.deepStrictEqual(second.map((x) => x[0]), [a, b, c, d]);
+      assert.deepStrictEqual(
+        second.map((x) => x[0]),
+        [a, b, c, d],
+      );
       const e = store.put(frame(16, 16, 5));
       store.close();
       assert.deepStrictEqual(second[second.length - 1], [e, 'closed']);
@@ -420,7 +508,9 @@ describe('FrameStore (store)', function () {
       const heard = [];
       const a = store.put(frame(16, 16, 1));
       const b = store.put(frame(16, 16, 2));
-      store.onRelease(() => { throw new Error('listener bug'); });
+      store.onRelease(() => {
+        throw new Error('listener bug');
+      });
       store.onRelease((ref) => {
         heard.push(ref);
         if (ref === a) store.release(b); // chained release inside a notification
@@ -436,7 +526,10 @@ describe('FrameStore (store)', function () {
       const order = [];
       const a = store.put(frame(16, 16));
       store.onRelease(() => order.push(`notified: waiting ${store.stats().waiting}, reserved ${store.stats().reservedBytes}`));
-      const waiting = store.reserve(16 * 16 * 3).then((r) => { order.push('granted'); r.cancel(); });
+      const waiting = store.reserve(16 * 16 * 3).then((r) => {
+        order.push('granted');
+        r.cancel();
+      });
       store.release(a);
       await waiting;
       assert.deepStrictEqual(order, ['notified: waiting 1, reserved 0', 'granted']);
@@ -535,9 +628,11 @@ describe('FrameStore (store)', function () {
 
   describe('runtime.release', function () {
     let runtime;
-    afterEach(async function () { await runtime?.close(); });
+    afterEach(async function () {
+      await runtime?.close();
+    });
 
-    it('frees target and source by default; keepSource keeps the source of a per-frame token that shares the job\'s', async function () {
+    it("frees target and source by default; keepSource keeps the source of a per-frame token that shares the job's", async function () {
       runtime = createRuntime({ sweepIntervalMs: 0 });
       const small = frame(32, 32, 9);
       // A job token (target + source, both owned by its request) and per-frame copies that share its source.
@@ -550,7 +645,7 @@ describe('FrameStore (store)', function () {
       const f1 = perFrame(1);
       const f2 = perFrame(2);
       runtime.release(f1, { keepSource: true });
-      assert.strictEqual(runtime.store.has(f1.target.frame), false, 'the frame\'s own picture is freed');
+      assert.strictEqual(runtime.store.has(f1.target.frame), false, "the frame's own picture is freed");
       assert.strictEqual(runtime.store.has(source), true, 'the shared source stays');
       runtime.release(f2, { keepSource: false });
       assert.strictEqual(runtime.store.has(f2.target.frame), false);

@@ -6,7 +6,29 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const sharp = require('sharp');
-const { createRuntime, cosineSimilarity, decodeImage, encodeImage, rgbToYuv, yuvToRgb, colorTransferInto, convexHull, polygonBounds, delaunay, warpPiecewiseAffineInto, featherMask, polygonMask, combineMin, clipRect, yawFrom68, mirrorPoints68, warpStretch, planPose, LikenessMemory, judge } = require('../dist/runtime/internal');
+const {
+  createRuntime,
+  cosineSimilarity,
+  decodeImage,
+  encodeImage,
+  rgbToYuv,
+  yuvToRgb,
+  colorTransferInto,
+  convexHull,
+  polygonBounds,
+  delaunay,
+  warpPiecewiseAffineInto,
+  featherMask,
+  polygonMask,
+  combineMin,
+  clipRect,
+  yawFrom68,
+  mirrorPoints68,
+  warpStretch,
+  planPose,
+  LikenessMemory,
+  judge,
+} = require('../dist/runtime/internal');
 const { MEDIA, LABELLED } = require('./helpers/fixtures');
 const { readLabels } = require('../bench/privacy-lib');
 const { isCool } = require('../bench/swap-harm-lib');
@@ -32,13 +54,17 @@ describe('a face swap that does no harm (issue 27)', function () {
 
   /** Pixels that differ between two RGB frames and lie outside every box grown by half its size (more below: the chin). */
   function changedOutside(a, b, boxes) {
-    const grown = boxes.map(([x1, y1, x2, y2]) => { const m = (x2 - x1) / 2; return [x1 - m, y1 - m, x2 + m, y2 + m * 1.2]; });
+    const grown = boxes.map(([x1, y1, x2, y2]) => {
+      const m = (x2 - x1) / 2;
+      return [x1 - m, y1 - m, x2 + m, y2 + m * 1.2];
+    });
     let n = 0;
-    for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) {
-      const i = (y * a.width + x) * 3;
-      if (a.data[i] === b.data[i] && a.data[i + 1] === b.data[i + 1] && a.data[i + 2] === b.data[i + 2]) continue;
-      if (!grown.some((g) => x >= g[0] && x <= g[2] && y >= g[1] && y <= g[3])) n++;
-    }
+    for (let y = 0; y < a.height; y++)
+      for (let x = 0; x < a.width; x++) {
+        const i = (y * a.width + x) * 3;
+        if (a.data[i] === b.data[i] && a.data[i + 1] === b.data[i + 1] && a.data[i + 2] === b.data[i + 2]) continue;
+        if (!grown.some((g) => x >= g[0] && x <= g[2] && y >= g[1] && y <= g[3])) n++;
+      }
     return n;
   }
 
@@ -46,9 +72,14 @@ describe('a face swap that does no harm (issue 27)', function () {
     // 2008_001009.jpg at 1280 px: its 2 faces, and 2 boxes the tile pass of detection found there
     // at 0.98 and 0.70 before the scale pyramid (issue 23) — on the hand and the cardigan. They are
     // added to whatever the detector finds, so the check is tested whatever detection returns.
-    const NOT_FACES = [{ bbox: [506, 1473, 641, 1646], score: 0.98 }, { bbox: [531, 1138, 722, 1284], score: 0.7 }];
+    const NOT_FACES = [
+      { bbox: [506, 1473, 641, 1646], score: 0.98 },
+      { bbox: [531, 1138, 722, 1284], score: 0.7 },
+    ];
     let picture;
-    before(async () => { picture = await labelled('2008_001009.jpg', 1280); });
+    before(async () => {
+      picture = await labelled('2008_001009.jpg', 1280);
+    });
     const withNonFaces = (t) => ({ ...t, faces: [...t.faces, ...NOT_FACES] });
 
     it('on a picture: the non-face boxes are skipped (journalled), nothing changes outside the real faces', async () => {
@@ -65,14 +96,17 @@ describe('a face swap that does no harm (issue 27)', function () {
       console.log(`      ${t.faces.length} boxes, ${notFaces.length} skipped as not a face; ${outside} px changed outside the real faces`);
       assert.ok(outside <= 24, `${outside} px changed outside the real faces`);
       // face_check off: every selected box is swapped again (for cartoons), the old harm comes back.
-      const unchecked = await rt.run(await rt.createToken({ target: picture.bytes, source: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'swap'], parameters: { face_selector: 'many', face_check: false } }), ['detect', 'landmark']);
+      const unchecked = await rt.run(
+        await rt.createToken({ target: picture.bytes, source: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'swap'], parameters: { face_selector: 'many', face_check: false } }),
+        ['detect', 'landmark'],
+      );
       const all = await rt.process('swap', withNonFaces(unchecked), { force: true });
       assert.ok(changedOutside(rt.frame(t0.target.frame), rt.frame(all.target.frame), picture.boxes) > 1000, 'face_check false swaps the non-face boxes too');
       rt.release(all);
       rt.release(t);
     });
 
-    it('on a video job\'s YUV frame: the same, and the enhance stage too (each frame checks its boxes, on the main thread)', async () => {
+    it("on a video job's YUV frame: the same, and the enhance stage too (each frame checks its boxes, on the main thread)", async () => {
       const rgb = await decodeImage(picture.bytes);
       const original = yuvToRgb(rgbToYuv(rgb));
       const { analyseJobSource, frameToken } = require('../dist/runtime/internal');
@@ -85,14 +119,18 @@ describe('a face swap that does no harm (issue 27)', function () {
         assert.notStrictEqual(t.state, 'failed', JSON.stringify(t.error));
         assert.strictEqual(rt.store.pixels(t.target.frame).format, 'yuv420p');
         const entry = t.journal.find((j) => j.stage === stage);
-        assert.deepStrictEqual((entry.faces_skipped ?? []).map((x) => x.reason), ['not_a_face', 'not_a_face'], entry.note);
+        assert.deepStrictEqual(
+          (entry.faces_skipped ?? []).map((x) => x.reason),
+          ['not_a_face', 'not_a_face'],
+          entry.note,
+        );
         const outside = changedOutside(original, yuvToRgb(rt.store.pixels(t.target.frame)), picture.boxes);
         assert.ok(outside <= 24, `${stage}: ${outside} px changed outside the real faces`);
         rt.store.releaseOwner('job-yuv');
         rt.store.releaseOwner(t.request_id);
       }
       rt.release(sourceToken);
-      assert.strictEqual(rt.likeness.size >= 1, true, 'the job\'s face-likeness verdicts are kept until its source ends');
+      assert.strictEqual(rt.likeness.size >= 1, true, "the job's face-likeness verdicts are kept until its source ends");
       rt.releaseStream('job-yuv');
       assert.strictEqual(rt.likeness.size, 0);
     });
@@ -100,11 +138,20 @@ describe('a face swap that does no harm (issue 27)', function () {
 
   it('colour transfer makes no new green/teal/blue pixels (pale and dark targets; Reinhard made up to ≈ 440)', async () => {
     const analyse = async (f) => rt.run(await rt.createToken({ target: media(f), operations: ['detect', 'landmark'], parameters: { detect_tiling: 'off' } }));
-    const pairs = [['fr_biden.jpg', 'fr_obama.jpg'], ['fr_biden.jpg', 'astronaut.png'], ['fr_obama.jpg', 'newton.png'], ['fr_biden.jpg', 'newton.png'], ['fr_obama.jpg', 'astronaut.png'], ['fr_biden.jpg', 'fr_two_people.jpg']];
+    const pairs = [
+      ['fr_biden.jpg', 'fr_obama.jpg'],
+      ['fr_biden.jpg', 'astronaut.png'],
+      ['fr_obama.jpg', 'newton.png'],
+      ['fr_biden.jpg', 'newton.png'],
+      ['fr_obama.jpg', 'astronaut.png'],
+      ['fr_biden.jpg', 'fr_two_people.jpg'],
+    ];
     const counts = [];
     for (const [s, t] of pairs) {
-      const src = await analyse(s), tgt = await analyse(t);
-      const sf = rt.frame(src.target.frame), tf = rt.frame(tgt.target.frame);
+      const src = await analyse(s),
+        tgt = await analyse(t);
+      const sf = rt.frame(src.target.frame),
+        tf = rt.frame(tgt.target.frame);
       for (const face of tgt.faces) {
         // The embedded swap's own steps: warp, mask, then the colour transfer alone.
         const hull = convexHull(face.landmarks68);
@@ -136,7 +183,15 @@ describe('a face swap that does no harm (issue 27)', function () {
       const obama = o.faces[0].landmarks68;
       assert.ok(Math.abs(yawFrom68(obama)) < 10);
       assert.ok(Math.abs(yawFrom68(mirrorPoints68(obama, 1000)) + yawFrom68(obama)) < 1e-9, 'a mirrored face turns the other way');
-      assert.ok(Math.abs(warpStretch(obama, obama.map(([x, y]) => [x * 0.5 + 7, y * 0.5 - 3])) - 1) < 1e-6, 'a scaled copy does not stretch');
+      assert.ok(
+        Math.abs(
+          warpStretch(
+            obama,
+            obama.map(([x, y]) => [x * 0.5 + 7, y * 0.5 - 3]),
+          ) - 1,
+        ) < 1e-6,
+        'a scaled copy does not stretch',
+      );
       // The two young men on the left are 3/4 profiles (yaw index ≈ 45–51); the others face the camera more.
       const turned = t.faces.filter((f) => f.bbox[0] < 110);
       assert.strictEqual(turned.length, 2);
@@ -152,7 +207,12 @@ describe('a face swap that does no harm (issue 27)', function () {
 
     it('a 3/4-profile target with a frontal source is left unchanged, with a journal note, and the job result counts it', async () => {
       const before = await decodeImage(fs.readFileSync(path.join(LABELLED, '2008_002079.jpg')));
-      const t0 = await rt.createToken({ target: path.join(LABELLED, '2008_002079.jpg'), source: media('fr_obama.jpg'), operations: ['detect', 'landmark', 'swap'], parameters: { face_selector: 'many', detect_tiling: 'off' } });
+      const t0 = await rt.createToken({
+        target: path.join(LABELLED, '2008_002079.jpg'),
+        source: media('fr_obama.jpg'),
+        operations: ['detect', 'landmark', 'swap'],
+        parameters: { face_selector: 'many', detect_tiling: 'off' },
+      });
       const t = await rt.run(t0);
       const entry = t.journal.find((j) => j.stage === 'swap');
       const turned = (entry.faces_skipped ?? []).filter((s) => s.reason === 'turned');
@@ -163,7 +223,8 @@ describe('a face swap that does no harm (issue 27)', function () {
       for (const s of turned) {
         const [x1, y1, x2, y2] = t.faces[s.face].bbox.map(Math.round);
         let changed = 0;
-        for (let y = y1; y < y2; y++) for (let x = x1; x < x2; x++) for (let c = 0; c < 3; c++) if (before.data[(y * before.width + x) * 3 + c] !== after.data[(y * after.width + x) * 3 + c]) changed++;
+        for (let y = y1; y < y2; y++)
+          for (let x = x1; x < x2; x++) for (let c = 0; c < 3; c++) if (before.data[(y * before.width + x) * 3 + c] !== after.data[(y * after.width + x) * 3 + c]) changed++;
         assert.strictEqual(changed, 0, `the turned face ${s.face} changed`);
       }
       rt.release(t);
@@ -172,7 +233,13 @@ describe('a face swap that does no harm (issue 27)', function () {
       const out = path.join(require('os').tmpdir(), `ff-harm-${process.pid}.jpg`);
       const jobs = new JobManager(rt, { progressIntervalMs: 0 });
       try {
-        const id = jobs.runJob({ source_paths: [media('fr_obama.jpg')], target_path: path.join(LABELLED, '2008_002079.jpg'), output_path: out, processors: ['face_swapper'], parameters: { face_selector: 'many', detect_tiling: 'off' } });
+        const id = jobs.runJob({
+          source_paths: [media('fr_obama.jpg')],
+          target_path: path.join(LABELLED, '2008_002079.jpg'),
+          output_path: out,
+          processors: ['face_swapper'],
+          parameters: { face_selector: 'many', detect_tiling: 'off' },
+        });
         const info = await jobs.waitForJob(id);
         assert.strictEqual(info.state, 'completed', JSON.stringify(info.error));
         assert.strictEqual(info.result.facesSkipped, 2);
@@ -189,7 +256,9 @@ describe('a face swap that does no harm (issue 27)', function () {
       assert.strictEqual(t.state, 'done', JSON.stringify(t.error));
       const again = await rt.run(await rt.createToken({ target: await rt.encode(t, { format: 'png' }), operations: ['detect', 'landmark', 'embed'], parameters }));
       const rises = t.faces.map((f) => {
-        const m = again.faces.find((g) => Math.abs(g.bbox[0] + g.bbox[2] - f.bbox[0] - f.bbox[2]) < f.bbox[2] - f.bbox[0] && Math.abs(g.bbox[1] + g.bbox[3] - f.bbox[1] - f.bbox[3]) < f.bbox[3] - f.bbox[1]);
+        const m = again.faces.find(
+          (g) => Math.abs(g.bbox[0] + g.bbox[2] - f.bbox[0] - f.bbox[2]) < f.bbox[2] - f.bbox[0] && Math.abs(g.bbox[1] + g.bbox[3] - f.bbox[1] - f.bbox[3]) < f.bbox[3] - f.bbox[1],
+        );
         return m ? cosineSimilarity(m.embedding, t.source.embedding) - cosineSimilarity(f.embedding, t.source.embedding) : 0;
       });
       rt.release(again);
@@ -197,7 +266,11 @@ describe('a face swap that does no harm (issue 27)', function () {
       return rises;
     };
     const frontal = [];
-    for (const [target, source] of [['fr_biden.jpg', 'fr_obama.jpg'], ['astronaut.png', 'fr_obama.jpg'], ['fr_obama.jpg', 'fr_biden.jpg']]) {
+    for (const [target, source] of [
+      ['fr_biden.jpg', 'fr_obama.jpg'],
+      ['astronaut.png', 'fr_obama.jpg'],
+      ['fr_obama.jpg', 'fr_biden.jpg'],
+    ]) {
       const [r] = await rise(media(target), source, { detect_tiling: 'off' });
       frontal.push(`${source}→${target} ${r.toFixed(2)}`);
       assert.ok(r >= 0.25, `${source} → ${target}: similarity rose by ${r.toFixed(3)}`);
@@ -214,14 +287,18 @@ describe('a face swap that does no harm (issue 27)', function () {
     let seed = 7;
     const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 4294967296;
     for (let i = 0; i < noisy.data.length; i++) noisy.data[i] = Math.max(0, Math.min(255, Math.round(noisy.data[i] + 8 * Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd()))));
-    const fine = (frame, r) => { // mean |pixel − its 3×3 mean|: the finest detail (and grain)
-      let s = 0, n = 0;
-      for (let y = r.y; y < r.y + r.h; y++) for (let x = r.x; x < r.x + r.w; x++) for (let c = 0; c < 3; c++) {
-        let m = 0;
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) m += frame.data[((y + dy) * frame.width + x + dx) * 3 + c];
-        s += Math.abs(frame.data[(y * frame.width + x) * 3 + c] - m / 9);
-        n++;
-      }
+    const fine = (frame, r) => {
+      // mean |pixel − its 3×3 mean|: the finest detail (and grain)
+      let s = 0,
+        n = 0;
+      for (let y = r.y; y < r.y + r.h; y++)
+        for (let x = r.x; x < r.x + r.w; x++)
+          for (let c = 0; c < 3; c++) {
+            let m = 0;
+            for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) m += frame.data[((y + dy) * frame.width + x + dx) * 3 + c];
+            s += Math.abs(frame.data[(y * frame.width + x) * 3 + c] - m / 9);
+            n++;
+          }
       return s / n;
     };
     const cheek = { x: 190, y: 125, w: 20, h: 20 };
@@ -266,28 +343,39 @@ describe('a face swap that does no harm (issue 27)', function () {
     const tiles = [];
     const crop = async (frame, box) => {
       const side = Math.max(box[2] - box[0], box[3] - box[1]) * 1.5;
-      const cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
-      const left = Math.max(0, Math.round(cx - side / 2)), top = Math.max(0, Math.round(cy - side / 2));
+      const cx = (box[0] + box[2]) / 2,
+        cy = (box[1] + box[3]) / 2;
+      const left = Math.max(0, Math.round(cx - side / 2)),
+        top = Math.max(0, Math.round(cy - side / 2));
       return sharp(Buffer.from(frame.data), { raw: { width: frame.width, height: frame.height, channels: 3 } })
         .extract({ left, top, width: Math.min(frame.width - left, Math.round(side)), height: Math.min(frame.height - top, Math.round(side)) })
-        .resize(S, S, { fit: 'cover' }).png().toBuffer();
+        .resize(S, S, { fit: 'cover' })
+        .png()
+        .toBuffer();
     };
     for (const row of rows) {
       const src = await rt.run(await rt.createToken({ target: media(row.source), operations: ['detect'], parameters: { detect_tiling: 'off' } }));
       const t0 = await rt.createToken({ target: row.target, source: media(row.source), operations: ['detect', 'landmark', 'swap'], parameters: { face_selector: 'many', detect_tiling: 'off' } });
       const t = await rt.run(t0);
       assert.strictEqual(t.state, 'done', JSON.stringify(t.error));
-      const face = (row.face ? t.faces.find(row.face) : t.faces[0]);
+      const face = row.face ? t.faces.find(row.face) : t.faces[0];
       tiles.push(await crop(rt.frame(src.target.frame), src.faces[0].bbox), await crop(rt.frame(t0.target.frame), face.bbox), await crop(rt.frame(t.target.frame), face.bbox));
       rt.release(src);
       rt.release(t);
     }
     const labels = rows.map((r, i) => `<text x="6" y="${i * (S + 24) + 17}" font-family="sans-serif" font-size="15" fill="#222">${r.label}</text>`).join('');
     const heads = ['source', 'target', 'result'].map((h, i) => `<text x="${i * S + S / 2}" y="16" text-anchor="middle" font-family="sans-serif" font-size="15" fill="#222">${h}</text>`).join('');
-    const width = 3 * S, height = 22 + rows.length * (S + 24);
-    const composite = [{ input: Buffer.from(`<svg width="${width}" height="22">${heads}</svg>`), left: 0, top: 0 }, { input: Buffer.from(`<svg width="${width}" height="${height - 22}">${labels}</svg>`), left: 0, top: 22 }];
+    const width = 3 * S,
+      height = 22 + rows.length * (S + 24);
+    const composite = [
+      { input: Buffer.from(`<svg width="${width}" height="22">${heads}</svg>`), left: 0, top: 0 },
+      { input: Buffer.from(`<svg width="${width}" height="${height - 22}">${labels}</svg>`), left: 0, top: 22 },
+    ];
     tiles.forEach((b, i) => composite.push({ input: b, left: (i % 3) * S, top: 22 + Math.floor(i / 3) * (S + 24) + 24 }));
-    const grid = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } }).composite(composite).jpeg({ quality: 85 }).toBuffer();
+    const grid = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+      .composite(composite)
+      .jpeg({ quality: 85 })
+      .toBuffer();
     const file = process.env.UPDATE_DOCS_IMAGES === '1' ? path.join(__dirname, '..', 'docs', 'images', 'swap-grid.jpg') : path.join(__dirname, 'artifacts', 'swap-grid.jpg');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, grid);

@@ -67,7 +67,11 @@ describe('sample pictures (sample:<name>)', function () {
 
   it('refuses names outside the folder or unknown, naming the samples there are', function () {
     for (const bad of ['sample:../package.json', 'sample:/etc/passwd', 'sample:nope.jpg', 'sample:README.md']) {
-      assert.throws(() => resolveSample(bad), (err) => err.code === 'E_BAD_PARAMETER' && /obama\.jpg/.test(err.message), bad);
+      assert.throws(
+        () => resolveSample(bad),
+        (err) => err.code === 'E_BAD_PARAMETER' && /obama\.jpg/.test(err.message),
+        bad,
+      );
     }
   });
 

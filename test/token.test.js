@@ -35,7 +35,13 @@ function sampleFace() {
   return {
     bbox: [10, 20, 110, 140],
     score: 0.93,
-    landmarks5: [[40, 60], [80, 60], [60, 85], [45, 110], [75, 110]],
+    landmarks5: [
+      [40, 60],
+      [80, 60],
+      [60, 85],
+      [45, 110],
+      [75, 110],
+    ],
     landmarks68,
     embedding: embedding(),
   };
@@ -130,7 +136,10 @@ describe('face token', function () {
         [{}, /target is required/],
       ];
       for (const [init, message] of cases) {
-        assert.throws(() => createToken(init), (err) => err.code === 'E_BAD_PARAMETER' && message.test(err.message));
+        assert.throws(
+          () => createToken(init),
+          (err) => err.code === 'E_BAD_PARAMETER' && message.test(err.message),
+        );
       }
     });
 
@@ -263,11 +272,7 @@ describe('face token', function () {
     it('never mutates the input token', function () {
       const token = baseToken();
       const before = JSON.stringify(token);
-      const next = advance(
-        token,
-        { faces: [sampleFace()], state: 'running', parameters: { ...token.parameters, blend_ratio: 0.3 } },
-        { stage: 'detect', ms: 4, outcome: 'ok' },
-      );
+      const next = advance(token, { faces: [sampleFace()], state: 'running', parameters: { ...token.parameters, blend_ratio: 0.3 } }, { stage: 'detect', ms: 4, outcome: 'ok' });
       assert.equal(JSON.stringify(token), before);
       assert.notEqual(next, token);
       assert.equal(next.faces.length, 1);
@@ -280,13 +285,27 @@ describe('face token', function () {
 
     it('returns deep-frozen tokens that throw when written in strict mode', function () {
       const token = advance(baseToken(), { faces: [sampleFace()] }, { stage: 'detect', ms: 1, outcome: 'ok' });
-      assert.throws(() => { token.state = 'done'; }, TypeError);
-      assert.throws(() => { token.parameters.blend_ratio = 0; }, TypeError);
-      assert.throws(() => { token.faces.push(sampleFace()); }, TypeError);
-      assert.throws(() => { token.faces[0].bbox[0] = 99; }, TypeError);
-      assert.throws(() => { token.faces[0].landmarks5[0][1] = 99; }, TypeError);
-      assert.throws(() => { token.journal[0].ms = 99; }, TypeError);
-      assert.throws(() => { token.target.frame = 'frame:other'; }, TypeError);
+      assert.throws(() => {
+        token.state = 'done';
+      }, TypeError);
+      assert.throws(() => {
+        token.parameters.blend_ratio = 0;
+      }, TypeError);
+      assert.throws(() => {
+        token.faces.push(sampleFace());
+      }, TypeError);
+      assert.throws(() => {
+        token.faces[0].bbox[0] = 99;
+      }, TypeError);
+      assert.throws(() => {
+        token.faces[0].landmarks5[0][1] = 99;
+      }, TypeError);
+      assert.throws(() => {
+        token.journal[0].ms = 99;
+      }, TypeError);
+      assert.throws(() => {
+        token.target.frame = 'frame:other';
+      }, TypeError);
       assert.equal(token.faces[0].bbox[0], 10);
     });
 
@@ -299,8 +318,14 @@ describe('face token', function () {
         assert.equal(token.journal.length, i);
         token = next;
       });
-      assert.deepEqual(token.journal.map((e) => e.stage), stages);
-      assert.deepEqual(token.journal.map((e) => e.ms), [0, 1, 2, 3]);
+      assert.deepEqual(
+        token.journal.map((e) => e.stage),
+        stages,
+      );
+      assert.deepEqual(
+        token.journal.map((e) => e.ms),
+        [0, 1, 2, 3],
+      );
       for (const entry of token.journal) assert.ok(!Number.isNaN(Date.parse(entry.at)));
     });
 
@@ -329,14 +354,17 @@ describe('face token', function () {
       assert.ok(!('error' in cleared));
       const token = baseToken();
       for (const key of ['v', 'request_id', 'created_at', 'journal']) {
-        assert.throws(() => advance(token, { [key]: 'x' }, { stage: 'detect', ms: 0, outcome: 'ok' }), (err) => err.code === 'E_BAD_PARAMETER' && err.message.includes(key));
+        assert.throws(
+          () => advance(token, { [key]: 'x' }, { stage: 'detect', ms: 0, outcome: 'ok' }),
+          (err) => err.code === 'E_BAD_PARAMETER' && err.message.includes(key),
+        );
       }
       assert.throws(() => advance(token, { target: undefined }, { stage: 'detect', ms: 0, outcome: 'ok' }), /cannot remove target/);
       assert.throws(() => advance(token, {}, { stage: 'detect', ms: -1, outcome: 'ok' }), /ms must be a number >= 0/);
       assert.throws(() => advance(token, {}, { stage: 'detect', ms: 0, outcome: 'great' }), /outcome must be one of/);
     });
 
-    it('does not freeze the caller\'s patch objects', function () {
+    it("does not freeze the caller's patch objects", function () {
       const face = sampleFace();
       const next = advance(baseToken(), { faces: [face] }, { stage: 'detect', ms: 1, outcome: 'ok' });
       assert.ok(!Object.isFrozen(face));
@@ -405,7 +433,10 @@ describe('face token', function () {
       // A job token without a job_id links its copies through its own request_id.
       const loose = baseToken();
       assert.equal(forkToken(loose, {}).job_id, loose.request_id);
-      assert.throws(() => forkToken(job, { job_id: 'other' }), (err) => err.code === 'E_BAD_PARAMETER');
+      assert.throws(
+        () => forkToken(job, { job_id: 'other' }),
+        (err) => err.code === 'E_BAD_PARAMETER',
+      );
     });
 
     it('parseFrameRef and makeFrameRef round trip and refuse bad input', function () {
@@ -413,10 +444,16 @@ describe('face token', function () {
       assert.equal(makeFrameRef('abc_1-2'), 'frame:abc_1-2');
       assert.equal(parseFrameRef(makeFrameRef('Z9')), 'Z9');
       for (const bad of ['abc', 'frame:', 'frame:a/b', 'frame:a b', 42, null]) {
-        assert.throws(() => parseFrameRef(bad), (err) => err.code === 'E_BAD_PARAMETER');
+        assert.throws(
+          () => parseFrameRef(bad),
+          (err) => err.code === 'E_BAD_PARAMETER',
+        );
       }
       for (const bad of ['', 'a/b', 'a.b']) {
-        assert.throws(() => makeFrameRef(bad), (err) => err.code === 'E_BAD_PARAMETER');
+        assert.throws(
+          () => makeFrameRef(bad),
+          (err) => err.code === 'E_BAD_PARAMETER',
+        );
       }
     });
 
@@ -424,7 +461,9 @@ describe('face token', function () {
       const value = { a: { b: [1, { c: 2 }] } };
       assert.equal(deepFreeze(value), value);
       assert.ok(Object.isFrozen(value.a.b[1]));
-      assert.throws(() => { value.a.b[1].c = 3; }, TypeError);
+      assert.throws(() => {
+        value.a.b[1].c = 3;
+      }, TypeError);
     });
   });
 
@@ -472,24 +511,40 @@ describe('face token', function () {
 
     it('the wrong key is refused with E_TOKEN_SEALED', function () {
       const sealed = sealToken(baseToken(), key);
-      assert.throws(() => unsealToken(sealed, crypto.randomBytes(32), validator), (err) => err.code === 'E_TOKEN_SEALED');
+      assert.throws(
+        () => unsealToken(sealed, crypto.randomBytes(32), validator),
+        (err) => err.code === 'E_TOKEN_SEALED',
+      );
     });
 
     it('garbage is refused with E_TOKEN_SEALED', function () {
       for (const garbage of ['', 'hello', SEAL_PREFIX, `${SEAL_PREFIX}!!!`, `${SEAL_PREFIX}AAAA`, 'fft2.' + 'A'.repeat(80), 42]) {
-        assert.throws(() => unsealToken(garbage, key, validator), (err) => err.code === 'E_TOKEN_SEALED', String(garbage));
+        assert.throws(
+          () => unsealToken(garbage, key, validator),
+          (err) => err.code === 'E_TOKEN_SEALED',
+          String(garbage),
+        );
       }
     });
 
     it('an authentic but invalid token is refused by the validator', function () {
       const bad = { ...plain(baseToken()), v: 2 };
       const sealed = sealToken(bad, key);
-      assert.throws(() => unsealToken(sealed, key, validator), (err) => err.code === 'E_TOKEN_INVALID' && err.message.includes('/v must be 1'));
+      assert.throws(
+        () => unsealToken(sealed, key, validator),
+        (err) => err.code === 'E_TOKEN_INVALID' && err.message.includes('/v must be 1'),
+      );
     });
 
     it('a key of the wrong size is a parameter error', function () {
-      assert.throws(() => sealToken(baseToken(), crypto.randomBytes(16)), (err) => err.code === 'E_BAD_PARAMETER');
-      assert.throws(() => unsealToken('fft1.AAAA', Buffer.alloc(31), validator), (err) => err.code === 'E_BAD_PARAMETER');
+      assert.throws(
+        () => sealToken(baseToken(), crypto.randomBytes(16)),
+        (err) => err.code === 'E_BAD_PARAMETER',
+      );
+      assert.throws(
+        () => unsealToken('fft1.AAAA', Buffer.alloc(31), validator),
+        (err) => err.code === 'E_BAD_PARAMETER',
+      );
     });
   });
 

@@ -70,31 +70,56 @@ describe('paths and URLs from messages are confined', function () {
         await assert.rejects(policy.source(bad, 'msg.payload'), denied(), bad);
       }
       await assert.rejects(policy.source('file:///etc/hostname', 'msg.payload'), denied());
-      await assert.rejects(policy.output('rtmp://127.0.0.1/live/x', 'msg.output').then(() => policy.output('pipe:1', 'msg.output')), denied());
+      await assert.rejects(
+        policy.output('rtmp://127.0.0.1/live/x', 'msg.output').then(() => policy.output('pipe:1', 'msg.output')),
+        denied(),
+      );
       // Credentials in a refused URL are not echoed.
       await assert.rejects(policy.url('gopher://me:secret@host/', 'msg.payload'), (e) => e.code === 'E_PATH_DENIED' && !/secret/.test(e.message));
     });
 
     it('job arguments: every *_path / *_paths confined, output_path as a file to write', async function () {
-      const ok = await policy.jobArgs({ target_path: path.join(allowed, 'me.jpg'), source_paths: [path.join(allowed, 'me.jpg')], output_path: path.join(allowed, 'out.jpg'), processors: ['face_blur'] });
+      const ok = await policy.jobArgs({
+        target_path: path.join(allowed, 'me.jpg'),
+        source_paths: [path.join(allowed, 'me.jpg')],
+        output_path: path.join(allowed, 'out.jpg'),
+        processors: ['face_blur'],
+      });
       assert.strictEqual(ok.output_path, path.join(allowed, 'out.jpg'));
       await assert.rejects(policy.jobArgs({ target_path: path.join(allowed, 'me.jpg'), output_path: path.join(outside, 'out.jpg'), processors: ['face_blur'] }), denied(/output_path/));
-      await assert.rejects(policy.jobArgs({ target_path: path.join(allowed, 'me.jpg'), source_paths: [path.join(outside, 'secret.jpg')], output_path: path.join(allowed, 'o.jpg'), processors: ['face_swap'] }), denied(/source_paths\[0\]/));
+      await assert.rejects(
+        policy.jobArgs({ target_path: path.join(allowed, 'me.jpg'), source_paths: [path.join(outside, 'secret.jpg')], output_path: path.join(allowed, 'o.jpg'), processors: ['face_swap'] }),
+        denied(/source_paths\[0\]/),
+      );
     });
   });
 
   describe('in flows', function () {
     const cfg = () => ({ id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'cpu', threads: 0, modelsDir: '', frameBudgetMB: 128, tokenTtl: 300, allowedFolders: allowed });
-    const catcher = [{ id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }];
-    before(function (done) { helper.startServer(done); });
-    after(function (done) { helper.stopServer(done); });
-    afterEach(async function () { await helper.unload(); });
+    const catcher = [
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'tab', type: 'helper' },
+    ];
+    before(function (done) {
+      helper.startServer(done);
+    });
+    after(function (done) {
+      helper.stopServer(done);
+    });
+    afterEach(async function () {
+      await helper.unload();
+    });
 
     it('face token: msg.source outside, via `..` or a symlink → E_PATH_DENIED; inside works; the dialog path stays trusted', async function () {
-      await helper.load(allNodes, [{ id: 'tab', type: 'tab' }, cfg(),
-        { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect'], wires: [['out']] }, { id: 'out', z: 'tab', type: 'helper' },
-        { id: 'tok2', z: 'tab', type: 'face-token', config: 'cfg', source: path.join(outside, 'secret.jpg'), operations: ['detect'], wires: [['out2']] }, { id: 'out2', z: 'tab', type: 'helper' },
-        ...catcher]);
+      await helper.load(allNodes, [
+        { id: 'tab', type: 'tab' },
+        cfg(),
+        { id: 'tok', z: 'tab', type: 'face-token', config: 'cfg', operations: ['detect'], wires: [['out']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+        { id: 'tok2', z: 'tab', type: 'face-token', config: 'cfg', source: path.join(outside, 'secret.jpg'), operations: ['detect'], wires: [['out2']] },
+        { id: 'out2', z: 'tab', type: 'helper' },
+        ...catcher,
+      ]);
       const target = fs.readFileSync(media('fr_two_people.jpg'));
       for (const source of [path.join(outside, 'secret.jpg'), path.join(allowed, '..', 'outside', 'secret.jpg'), path.join(allowed, 'link-out.jpg')]) {
         const caught = nextMessage(helper.getNode('caught'));
@@ -112,8 +137,10 @@ describe('paths and URLs from messages are confined', function () {
 
     it('face job: an output path outside is refused before any job or ffmpeg starts', async function () {
       const jobNode = require('../dist/nodes/face-job.js');
-      await helper.load([...allNodes, jobNode], [{ id: 'tab', type: 'tab' }, cfg(),
-        { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['done'], []] }, { id: 'done', z: 'tab', type: 'helper' }, ...catcher]);
+      await helper.load(
+        [...allNodes, jobNode],
+        [{ id: 'tab', type: 'tab' }, cfg(), { id: 'job', z: 'tab', type: 'face-job', config: 'cfg', wires: [['done'], []] }, { id: 'done', z: 'tab', type: 'helper' }, ...catcher],
+      );
       const caught = nextMessage(helper.getNode('caught'));
       helper.getNode('job').receive({ payload: { target_path: path.join(allowed, 'me.jpg'), output_path: path.join(outside, 'x.jpg'), processors: ['face_blur'] } });
       const msg = await caught;
@@ -130,7 +157,23 @@ describe('paths and URLs from messages are confined', function () {
       ffmpeg = await ffmpegOrSkip(this, new FfmpegLocator());
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-hls-'));
       // A real local segment the playlist points at with file://: what an attacker wants read.
-      runFfmpeg(ffmpeg.path, ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-frames:v', '10', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-f', 'mpegts', path.join(dir, 'local.ts')]);
+      runFfmpeg(ffmpeg.path, [
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=64x48:rate=10',
+        '-frames:v',
+        '10',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        '-f',
+        'mpegts',
+        path.join(dir, 'local.ts'),
+      ]);
       const playlist = `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.0,\nfile://${path.join(dir, 'local.ts')}\n#EXT-X-ENDLIST\n`;
       server = http.createServer((req, res) => {
         res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' });
@@ -159,27 +202,44 @@ describe('paths and URLs from messages are confined', function () {
       const stderr = await new Promise((resolve) => {
         const child = spawn(ffmpeg.path, ['-hide_banner', '-protocol_whitelist', 'http,tcp,file', '-i', url, '-f', 'null', '-'], { stdio: ['ignore', 'ignore', 'pipe'] });
         let text = '';
-        child.stderr.on('data', (d) => { text += d; });
+        child.stderr.on('data', (d) => {
+          text += d;
+        });
         const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-        child.on('close', () => { clearTimeout(timer); resolve(text); });
+        child.on('close', () => {
+          clearTimeout(timer);
+          resolve(text);
+        });
       });
       assert.match(stderr, /frame=\s*10\b/, 'with `file` allowed, the local file is decoded');
 
       const videoIn = require('../dist/nodes/face-video-in.js');
       await new Promise((r) => helper.startServer(r));
       try {
-        await helper.load([...allNodes, videoIn], [{ id: 'tab', type: 'tab' },
-          // The playlist server is on loopback: allowed here (message URLs may not reach 127.0.0.1 otherwise).
-          { id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 60, allowedFolders: dir, allowedHosts: '127.0.0.1' },
-          { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: '', maxInFlight: 3, reconnect: false, wires: [['frames'], []] },
-          { id: 'frames', z: 'tab', type: 'helper' },
-          { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' }]);
+        await helper.load(
+          [...allNodes, videoIn],
+          [
+            { id: 'tab', type: 'tab' },
+            // The playlist server is on loopback: allowed here (message URLs may not reach 127.0.0.1 otherwise).
+            { id: 'cfg', type: 'facefusion-config', device: 'cpu', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 60, allowedFolders: dir, allowedHosts: '127.0.0.1' },
+            { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: '', maxInFlight: 3, reconnect: false, wires: [['frames'], []] },
+            { id: 'frames', z: 'tab', type: 'helper' },
+            { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+            { id: 'caught', z: 'tab', type: 'helper' },
+          ],
+        );
         // A live URL that fails is retried (with backoff): the first failure's reason is what counts.
         const videoInNode = helper.getNode('in');
         const failed = new Promise((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('no failure reported within 20 s')), 20000);
-          videoInNode.on('call:warn', (call) => { clearTimeout(timer); resolve(String(call.args[0])); });
-          videoInNode.on('call:error', (call) => { clearTimeout(timer); resolve(String(call.args[0] && call.args[0].message)); });
+          videoInNode.on('call:warn', (call) => {
+            clearTimeout(timer);
+            resolve(String(call.args[0]));
+          });
+          videoInNode.on('call:error', (call) => {
+            clearTimeout(timer);
+            resolve(String(call.args[0] && call.args[0].message));
+          });
         });
         const frames = silence(helper.getNode('frames'), 6000);
         videoInNode.receive({ payload: url });

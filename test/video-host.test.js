@@ -12,7 +12,11 @@ const { FfmpegLocator, pickNewest, sourceHost, assertHostResolves, explainFfmpeg
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 const nodes = [...ourNodes, require('../dist/nodes/face-video-in.js'), core('common/25-catch.js')];
 const INSTALLER = (() => {
-  try { return require('@ffmpeg-installer/ffmpeg').path; } catch { return undefined; }
+  try {
+    return require('@ffmpeg-installer/ffmpeg').path;
+  } catch {
+    return undefined;
+  }
 })();
 const SYSTEM_FFMPEG = '/usr/bin/ffmpeg';
 const BAD_HOST = 'rtsp://nonexistent.invalid/stream';
@@ -32,14 +36,17 @@ describe('ffmpeg choice and unresolvable stream hosts', function () {
     assert.strictEqual(pickNewest([]), undefined);
   });
 
-  it('with the bundled 2018 build and Debian\'s ffmpeg both present, the locator uses Debian\'s', async function () {
+  it("with the bundled 2018 build and Debian's ffmpeg both present, the locator uses Debian's", async function () {
     if (!INSTALLER || !fs.existsSync(SYSTEM_FFMPEG)) pending(this, `needs both @ffmpeg-installer/ffmpeg and ${SYSTEM_FFMPEG}`);
     const logs = [];
     const info = await new FfmpegLocator({ env: { PATH: path.dirname(SYSTEM_FFMPEG) }, logger: (level, m) => logs.push(m) }).resolve();
     assert.strictEqual(info.source, 'path');
     assert.strictEqual(info.path, SYSTEM_FFMPEG);
     assert.ok(info.year > 2018, JSON.stringify(info));
-    assert.ok(logs.some((m) => /chose the newest \(path\)/.test(m) && m.includes('ffmpeg-installer')), logs.join('\n'));
+    assert.ok(
+      logs.some((m) => /chose the newest \(path\)/.test(m) && m.includes('ffmpeg-installer')),
+      logs.join('\n'),
+    );
   });
 
   it('finds the host of a stream URL; files, devices, IP addresses and listen URLs have none', async function () {
@@ -51,7 +58,11 @@ describe('ffmpeg choice and unresolvable stream hosts', function () {
     await assert.rejects(assertHostResolves(classifySource(BAD_HOST)), (e) => e.code === 'E_VIDEO_OPEN' && /^cannot resolve host nonexistent\.invalid/.test(e.message));
     await assertHostResolves(classifySource('rtsp://127.0.0.1:9/x'));
     const { probeMedia } = require('../dist/runtime/internal');
-    await assert.rejects(probeMedia(new FfmpegLocator(), BAD_HOST), (e) => e.code === 'E_VIDEO_OPEN' && /cannot resolve host nonexistent\.invalid/.test(e.message), 'a job probing the source says so too');
+    await assert.rejects(
+      probeMedia(new FfmpegLocator(), BAD_HOST),
+      (e) => e.code === 'E_VIDEO_OPEN' && /cannot resolve host nonexistent\.invalid/.test(e.message),
+      'a job probing the source says so too',
+    );
     assert.strictEqual(explainFfmpegFailure('[tcp @ 0x5] Failed to resolve hostname cam.invalid: Name or service not known'), 'cannot resolve host cam.invalid');
   });
 
@@ -65,8 +76,10 @@ describe('ffmpeg choice and unresolvable stream hosts', function () {
         { id: 'tab', type: 'tab', label: 'test' },
         { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'cpu', frameBudgetMB: 64, tokenTtl: 300 },
         { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source: BAD_HOST, wires: [['frames'], ['end']] },
-        { id: 'frames', z: 'tab', type: 'helper' }, { id: 'end', z: 'tab', type: 'helper' },
-        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'tab', type: 'helper' },
+        { id: 'frames', z: 'tab', type: 'helper' },
+        { id: 'end', z: 'tab', type: 'helper' },
+        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', z: 'tab', type: 'helper' },
       ];
       await helper.load(nodes, flow);
       const node = helper.getNode('in');

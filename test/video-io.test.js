@@ -11,7 +11,11 @@ const { MEDIA, sleep, ffmpegOrSkip, makeZoomClip, tempDir, isAlive, freePort, se
 
 const MEGAMIND = path.join(MEDIA, 'Megamind.avi');
 const INSTALLER = (() => {
-  try { return require('@ffmpeg-installer/ffmpeg').path; } catch { return undefined; }
+  try {
+    return require('@ffmpeg-installer/ffmpeg').path;
+  } catch {
+    return undefined;
+  }
 })();
 
 async function rejectsWithCode(promiseOrFn, code, includes) {
@@ -77,8 +81,12 @@ describe('video I/O', function () {
     });
 
     it('falls back ffmpeg-static → @ffmpeg-installer → PATH, and fails clearly with none', async function () {
-      const absent = (id) => { throw new Error(`Cannot find module '${id}'`); };
-      const fromInstaller = await new FfmpegLocator({ env: { PATH: '' }, requireModule: (id) => (id === '@ffmpeg-installer/ffmpeg' && INSTALLER ? { path: INSTALLER } : absent(id)) }).resolve().catch((e) => e);
+      const absent = (id) => {
+        throw new Error(`Cannot find module '${id}'`);
+      };
+      const fromInstaller = await new FfmpegLocator({ env: { PATH: '' }, requireModule: (id) => (id === '@ffmpeg-installer/ffmpeg' && INSTALLER ? { path: INSTALLER } : absent(id)) })
+        .resolve()
+        .catch((e) => e);
       if (INSTALLER) assert.strictEqual(fromInstaller.source, 'ffmpeg-installer');
       // ffmpeg-static reports its path as a string; a missing file there is skipped, not used.
       const staticMissing = new FfmpegLocator({ env: { PATH: '' }, requireModule: (id) => (id === 'ffmpeg-static' ? path.join(dir, 'nope', 'ffmpeg') : absent(id)) });
@@ -266,10 +274,12 @@ describe('video I/O', function () {
         delivered++;
         // A slow downstream stage: each frame is released 40 ms later, so the decoder's next
         // reserve() has to wait (pipe paused) while three frames are out.
-        inFlight.push(sleep(40).then(() => {
-          if (store.stats().waiting > 0) sawWaiting = true;
-          store.release(f.ref);
-        }));
+        inFlight.push(
+          sleep(40).then(() => {
+            if (store.stats().waiting > 0) sawWaiting = true;
+            store.release(f.ref);
+          }),
+        );
       }
       await Promise.all(inFlight);
       const stats = store.stats();
@@ -351,7 +361,10 @@ describe('video I/O', function () {
       const fake = path.join(dir, 'text.mp4');
       fs.writeFileSync(fake, 'not a video at all\n'.repeat(50));
       await rejectsWithCode(decodeAll(locator, store, fake), 'E_VIDEO_OPEN', fake);
-      assert.throws(() => new VideoDecoder({ locator, store, input: 'ftp://x' }), (e) => e.code === 'E_UNSUPPORTED_SOURCE');
+      assert.throws(
+        () => new VideoDecoder({ locator, store, input: 'ftp://x' }),
+        (e) => e.code === 'E_UNSUPPORTED_SOURCE',
+      );
       assert.deepStrictEqual([store.stats().frames, store.stats().reservedBytes], [0, 0]);
       store.close();
     });
@@ -359,8 +372,14 @@ describe('video I/O', function () {
     it('encoder: a missing output directory fails before spawning; ffmpeg dying mid-way is E_VIDEO_ENCODE', async function () {
       const store = new FrameStore({ budgetBytes: 64 * 64 * 3 * 4, sweepIntervalMs: 0 });
       const into = path.join(dir, 'no-such-dir', 'out.mp4');
-      assert.throws(() => new VideoEncoder({ locator, store, output: into, width: 64, height: 64, fps: 25 }), (e) => e.code === 'E_BAD_OUTPUT' && e.message.includes('no-such-dir'));
-      assert.throws(() => new VideoEncoder({ locator, store, output: 'ftp://host/x.mp4', width: 64, height: 64, fps: 25 }), (e) => e.code === 'E_BAD_OUTPUT');
+      assert.throws(
+        () => new VideoEncoder({ locator, store, output: into, width: 64, height: 64, fps: 25 }),
+        (e) => e.code === 'E_BAD_OUTPUT' && e.message.includes('no-such-dir'),
+      );
+      assert.throws(
+        () => new VideoEncoder({ locator, store, output: 'ftp://host/x.mp4', width: 64, height: 64, fps: 25 }),
+        (e) => e.code === 'E_BAD_OUTPUT',
+      );
       assert.strictEqual(qualityToCrf(80), 10);
       assert.deepStrictEqual([qualityToCrf(0), qualityToCrf(100)], [51, 0]);
 
@@ -401,7 +420,12 @@ describe('video I/O', function () {
       const store = new FrameStore({ budgetBytes: 256 * 256 * 3 * 4, sweepIntervalMs: 0 });
       const reconnects = [];
       const decoder = new VideoDecoder({
-        locator, store, input: `tcp://127.0.0.1:${port}`, reconnectBaseMs: 200, maxReconnects: 6, ioTimeoutMs: 3000,
+        locator,
+        store,
+        input: `tcp://127.0.0.1:${port}`,
+        reconnectBaseMs: 200,
+        maxReconnects: 6,
+        ioTimeoutMs: 3000,
         onReconnect: (attempt, delayMs, reason) => {
           reconnects.push({ attempt, delayMs, reason, afterFrames: indexes.length });
           if (server.exitCode !== null || server.signalCode !== null) server = serve(port); // the source comes back
@@ -429,7 +453,11 @@ describe('video I/O', function () {
       assert.ok(reconnects[0].afterFrames >= 10, 'the first reconnect follows the server kill, not a failed start');
       assert.match(reconnects[0].reason, /\S/);
       assert.ok(indexes.length >= 25, `frames resumed after the reconnect (${indexes.length})`);
-      assert.deepStrictEqual(indexes, indexes.map((_, i) => i), 'indexes continue across the reconnect');
+      assert.deepStrictEqual(
+        indexes,
+        indexes.map((_, i) => i),
+        'indexes continue across the reconnect',
+      );
       assert.deepStrictEqual([store.stats().frames, store.stats().reservedBytes], [0, 0]);
       store.close();
     });

@@ -13,16 +13,27 @@ const { MEDIA, pending } = require('./helpers/fixtures');
 
 /** Linux: threads of this process (worker threads included). */
 function threadCount() {
-  try { return fs.readdirSync('/proc/self/task').length; } catch { return undefined; }
+  try {
+    return fs.readdirSync('/proc/self/task').length;
+  } catch {
+    return undefined;
+  }
 }
 
 describe('pixel stages on worker threads', function () {
   this.timeout(60000);
   let rt;
   let pool;
-  before(() => { rt = createRuntime({ sweepIntervalMs: 0 }); });
-  afterEach(async () => { await pool?.close(); pool = undefined; });
-  after(async () => { await rt.close(); });
+  before(() => {
+    rt = createRuntime({ sweepIntervalMs: 0 });
+  });
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+  after(async () => {
+    await rt.close();
+  });
 
   async function analysed(file, stages) {
     const token = await rt.createToken({ target: path.join(MEDIA, file), source: path.join(MEDIA, 'fr_obama.jpg'), operations: stages });
@@ -35,17 +46,23 @@ describe('pixel stages on worker threads', function () {
     const frame = await decodeImage(fs.readFileSync(path.join(MEDIA, file)));
     const ref = rt.store.put(frame, { owner: 'job-1' });
     const token = frameToken({ jobId: 'job-1', ref, index: 0, pts: 0, width: frame.width, height: frame.height, source, stages, parameters: {}, ttlMs: 60000 });
-    const analysed = await rt.run(token, stages.filter((s) => s === 'detect' || s === 'landmark'));
+    const analysed = await rt.run(
+      token,
+      stages.filter((s) => s === 'detect' || s === 'landmark'),
+    );
     // As runFrameStages does before a pixel worker gets a swap: the faces' face-likeness check, on the main thread.
     return { token: stages.includes('swap') ? await rt.withFaceLikeness(analysed, 'swap') : analysed, sourceToken };
   }
 
-  it('a job\'s source picture crosses to a worker once: later swaps name it, with the same pixels, also on a YUV frame', async () => {
+  it("a job's source picture crosses to a worker once: later swaps name it, with the same pixels, also on a YUV frame", async () => {
     pool = new PixelWorkerPool(1);
     const sent = [];
     const worker = pool['slots'][0].worker;
     const post = worker.postMessage.bind(worker);
-    worker.postMessage = (req) => { sent.push(req.source !== undefined); return post(req); };
+    worker.postMessage = (req) => {
+      sent.push(req.source !== undefined);
+      return post(req);
+    };
     const { token, sourceToken } = await jobToken('fr_two_people.jpg', ['detect', 'landmark', 'swap']);
     const outputs = [];
     for (let i = 0; i < 3; i++) {
@@ -79,7 +96,8 @@ describe('pixel stages on worker threads', function () {
       assert.notStrictEqual(main.state, 'failed', JSON.stringify(main.error));
       const inWorker = await pool.run(stage, token, rt.store);
       assert.notStrictEqual(inWorker.state, 'failed', JSON.stringify(inWorker.error));
-      const a = rt.frame(main.target.frame), b = rt.frame(inWorker.target.frame);
+      const a = rt.frame(main.target.frame),
+        b = rt.frame(inWorker.target.frame);
       assert.strictEqual(b.width, a.width);
       assert.ok(Buffer.from(a.data).equals(Buffer.from(b.data)), 'worker pixels differ from main-thread pixels');
       assert.ok(!Buffer.from(b.data).equals(Buffer.from(rt.frame(token.target.frame).data)), 'the stage changed nothing');
@@ -134,7 +152,11 @@ describe('pixel stages on worker threads', function () {
     await pool.close(); // idempotent
     // The pool's own threads have exited (a Worker's threadId turns -1 once its thread is gone);
     // the process's total thread count also moves with libuv and ORT, so it is not compared here.
-    assert.deepStrictEqual(workers.map((w) => w.threadId), workers.map(() => -1), 'worker threads still alive after close()');
+    assert.deepStrictEqual(
+      workers.map((w) => w.threadId),
+      workers.map(() => -1),
+      'worker threads still alive after close()',
+    );
     rt.release(token);
     rt.release(copy);
   });
@@ -156,16 +178,42 @@ describe('video job with pixel workers', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-perf-'));
     clip = path.join(dir, 'pan.mp4');
     // 24 different frames, two faces in each.
-    const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', '12', '-i', path.join(MEDIA, 'fr_two_people.jpg'),
-      '-vf', "scale=480:-2,zoompan=z='1+0.2*on/24':d=1:s=384x224:fps=12,format=yuv420p", '-frames:v', '24', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', clip]);
+    const made = spawnSync(ffmpeg.path, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-framerate',
+      '12',
+      '-i',
+      path.join(MEDIA, 'fr_two_people.jpg'),
+      '-vf',
+      "scale=480:-2,zoompan=z='1+0.2*on/24':d=1:s=384x224:fps=12,format=yuv420p",
+      '-frames:v',
+      '24',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '18',
+      clip,
+    ]);
     assert.strictEqual(made.status, 0, String(made.stderr));
   });
-  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   function frameHashes(file) {
     const r = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-'], { encoding: 'utf8' });
     assert.strictEqual(r.status, 0, r.stderr);
-    return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop().trim());
+    return r.stdout
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(',').pop().trim());
   }
 
   it('writes every frame in order with the same pixels as the main-thread job, and frees frames and threads', async () => {
@@ -195,13 +243,15 @@ describe('video job with pixel workers', function () {
     if (threadsBefore !== undefined) assert.ok(threadCount() <= threadsBefore, `worker threads left running (${threadCount()} > ${threadsBefore})`);
   });
 
-  it('a job\'s pixel_workers runs it on that many worker threads (seen in /proc and in the result), no job field means the JobManager\'s (0), and crf reaches x264', async () => {
+  it("a job's pixel_workers runs it on that many worker threads (seen in /proc and in the result), no job field means the JobManager's (0), and crf reaches x264", async () => {
     const rt = createRuntime({ sweepIntervalMs: 0 });
     await rt.warmup();
     const jobs = new JobManager(rt);
     const peak = {};
     let current;
-    jobs.on('frame', () => { peak[current] = Math.max(peak[current] ?? 0, threadCount() ?? 0); });
+    jobs.on('frame', () => {
+      peak[current] = Math.max(peak[current] ?? 0, threadCount() ?? 0);
+    });
     const run = async (name, extra) => {
       current = name;
       const info = await jobs.waitForJob(jobs.runJob({ target_path: clip, output_path: path.join(dir, `${name}.mp4`), processors: ['face_blur'], keep_audio: false, ...extra }));
@@ -235,13 +285,27 @@ describe('video job with pixel workers', function () {
     const rt = createRuntime({ sweepIntervalMs: 0 });
     try {
       for (const bad of [-1, 1.5, 9, '2', NaN]) {
-        assert.throws(() => new JobManager(rt, { pixelWorkers: bad }), (e) => e.code === 'E_BAD_PARAMETER' && /JobManager pixelWorkers must be "auto" or a whole number from 0 to 8/.test(e.message), String(bad));
+        assert.throws(
+          () => new JobManager(rt, { pixelWorkers: bad }),
+          (e) => e.code === 'E_BAD_PARAMETER' && /JobManager pixelWorkers must be "auto" or a whole number from 0 to 8/.test(e.message),
+          String(bad),
+        );
       }
       const jobs = new JobManager(rt, { pixelWorkers: 2 });
       const args = { target_path: clip, output_path: path.join(dir, 'bad.mp4'), processors: ['face_blur'] };
-      for (const [extra, field] of [[{ pixel_workers: 9 }, /pixel_workers must be "auto" or a whole number from 0 to 8$/], [{ pixel_workers: -1 }, /pixel_workers must be "auto"/], [{ pixel_workers: 0.5 }, /pixel_workers must be "auto"/], [{ pixel_workers: 'many' }, /pixel_workers must be "auto"/],
-        [{ crf: 52 }, /crf must be <= 51/], [{ crf: 'low' }, /crf must be integer/]]) {
-        assert.throws(() => jobs.createJob({ ...args, ...extra }), (e) => e.code === 'E_JOB' && field.test(e.message), JSON.stringify(extra));
+      for (const [extra, field] of [
+        [{ pixel_workers: 9 }, /pixel_workers must be "auto" or a whole number from 0 to 8$/],
+        [{ pixel_workers: -1 }, /pixel_workers must be "auto"/],
+        [{ pixel_workers: 0.5 }, /pixel_workers must be "auto"/],
+        [{ pixel_workers: 'many' }, /pixel_workers must be "auto"/],
+        [{ crf: 52 }, /crf must be <= 51/],
+        [{ crf: 'low' }, /crf must be integer/],
+      ]) {
+        assert.throws(
+          () => jobs.createJob({ ...args, ...extra }),
+          (e) => e.code === 'E_JOB' && field.test(e.message),
+          JSON.stringify(extra),
+        );
       }
       await jobs.close();
     } finally {

@@ -4,7 +4,26 @@
 const assert = require('assert');
 const path = require('path');
 const sharp = require('sharp');
-const { convexHull, polygonBounds, delaunay, face68Triangles, canonicalFace68Triangles, MEAN_FACE68, warpPiecewiseAffineInto, triangleAffine, polygonMask, featherMask, boxMask, combineMin, blendMaskedInto, alphaBlend, colorTransferInto, maskedStats, encodeSrgb, encodeSrgbSearch } = require('../dist/runtime/internal');
+const {
+  convexHull,
+  polygonBounds,
+  delaunay,
+  face68Triangles,
+  canonicalFace68Triangles,
+  MEAN_FACE68,
+  warpPiecewiseAffineInto,
+  triangleAffine,
+  polygonMask,
+  featherMask,
+  boxMask,
+  combineMin,
+  blendMaskedInto,
+  alphaBlend,
+  colorTransferInto,
+  maskedStats,
+  encodeSrgb,
+  encodeSrgbSearch,
+} = require('../dist/runtime/internal');
 
 const { MEDIA } = require('./helpers/fixtures');
 
@@ -30,7 +49,7 @@ function meshArea(points, tris) {
 }
 function seeded(seed) {
   let s = seed;
-  return () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  return () => (s = (s * 16807) % 2147483647) / 2147483647;
 }
 /** Mean face scaled into a size×size box with a margin, as pixel coordinates. */
 const faceIn = (size, margin) => MEAN_FACE68.map(([x, y]) => [margin + x * (size - 2 * margin), margin + y * (size - 2 * margin)]);
@@ -44,19 +63,47 @@ describe('vision for the embedded face swap', function () {
 
   describe('hull', function () {
     it('convex hull of a known set drops interior, collinear and duplicate points', function () {
-      const pts = [[0, 0], [10, 0], [10, 10], [0, 10], [5, 5], [5, 0], [0, 5], [3, 7], [10, 10], [2, 2]];
+      const pts = [
+        [0, 0],
+        [10, 0],
+        [10, 10],
+        [0, 10],
+        [5, 5],
+        [5, 0],
+        [0, 5],
+        [3, 7],
+        [10, 10],
+        [2, 2],
+      ];
       const hull = convexHull(pts);
       assert.deepStrictEqual(hull.map((p) => p.join(',')).sort(), ['0,0', '0,10', '10,0', '10,10']);
       assert.strictEqual(polygonArea(hull), 100, 'positive shoelace orientation');
       for (let i = 0; i < hull.length; i++) assert.ok(area2(hull[i], hull[(i + 1) % hull.length], hull[(i + 2) % hull.length]) > 0, 'convex, no straight angles');
-      assert.deepStrictEqual(convexHull([[1, 1], [1, 1]]), [[1, 1]]);
-      assert.deepStrictEqual(polygonBounds([[1.5, 2.2], [7.1, 3], [4, 9.9]]), { x: 1, y: 2, width: 8, height: 9 });
+      assert.deepStrictEqual(
+        convexHull([
+          [1, 1],
+          [1, 1],
+        ]),
+        [[1, 1]],
+      );
+      assert.deepStrictEqual(
+        polygonBounds([
+          [1.5, 2.2],
+          [7.1, 3],
+          [4, 9.9],
+        ]),
+        { x: 1, y: 2, width: 8, height: 9 },
+      );
     });
   });
 
   describe('Delaunay', function () {
     it('an n×m grid gives 2(n−1)(m−1) positive triangles covering it, co-circular ties and all', function () {
-      for (const [n, m, step] of [[6, 5, 10], [9, 4, 0.1], [2, 2, 1]]) {
+      for (const [n, m, step] of [
+        [6, 5, 10],
+        [9, 4, 0.1],
+        [2, 2, 1],
+      ]) {
         const grid = [];
         for (let y = 0; y < m; y++) for (let x = 0; x < n; x++) grid.push([x * step, y * step]);
         const tris = delaunay(grid);
@@ -74,13 +121,20 @@ describe('vision for the embedded face swap', function () {
       assert.strictEqual(tris.length / 3, 2 * pts.length - 2 - hull.length);
       assert.ok(Math.abs(meshArea(pts, tris) - polygonArea(hull)) < 1e-6 * polygonArea(hull), 'union of triangles is the hull');
       for (let t = 0; t < tris.length; t += 3) {
-        const a = pts[tris[t]], b = pts[tris[t + 1]], c = pts[tris[t + 2]];
+        const a = pts[tris[t]],
+          b = pts[tris[t + 1]],
+          c = pts[tris[t + 2]];
         const orient = area2(a, b, c);
         assert.ok(orient > 1e-9, 'positive, non-degenerate');
         for (let k = 0; k < pts.length; k++) {
           if (k === tris[t] || k === tris[t + 1] || k === tris[t + 2]) continue;
           const p = pts[k];
-          const ax = a[0] - p[0], ay = a[1] - p[1], bx = b[0] - p[0], by = b[1] - p[1], cx = c[0] - p[0], cy = c[1] - p[1];
+          const ax = a[0] - p[0],
+            ay = a[1] - p[1],
+            bx = b[0] - p[0],
+            by = b[1] - p[1],
+            cx = c[0] - p[0],
+            cy = c[1] - p[1];
           const det = (ax * ax + ay * ay) * (bx * cy - cx * by) - (bx * bx + by * by) * (ax * cy - cx * ay) + (cx * cx + cy * cy) * (ax * by - bx * ay);
           // det/orient is (r² − |p−centre|²)-like in pixel² units; allow rounding only.
           assert.ok(det / orient <= 1e-6, `point ${k} inside the circumcircle of triangle ${t / 3}`);
@@ -89,16 +143,47 @@ describe('vision for the embedded face swap', function () {
     });
 
     it('duplicates are skipped, collinear input gives nothing, a nearly straight hull edge is kept', function () {
-      const square = [[0, 0], [4, 0], [4, 4], [0, 4], [2, 1]];
-      const withDupes = square.concat([[4, 0], [2, 1], [0, 0]]);
-      const a = delaunay(square), b = delaunay(withDupes);
+      const square = [
+        [0, 0],
+        [4, 0],
+        [4, 4],
+        [0, 4],
+        [2, 1],
+      ];
+      const withDupes = square.concat([
+        [4, 0],
+        [2, 1],
+        [0, 0],
+      ]);
+      const a = delaunay(square),
+        b = delaunay(withDupes);
       assert.strictEqual(b.length, a.length);
       for (const i of b) assert.ok(i < 5, 'only first copies are used');
-      assert.strictEqual(delaunay([[0, 0], [1, 1], [2, 2], [3, 3], [1, 1]]).length, 0);
-      assert.strictEqual(delaunay([[0, 0], [1, 0]]).length, 0);
+      assert.strictEqual(
+        delaunay([
+          [0, 0],
+          [1, 1],
+          [2, 2],
+          [3, 3],
+          [1, 1],
+        ]).length,
+        0,
+      );
+      assert.strictEqual(
+        delaunay([
+          [0, 0],
+          [1, 0],
+        ]).length,
+        0,
+      );
       // A point 1 px inside a 1000 px hull edge: the sliver's circumcircle is huge and reaches
       // any finite super-triangle, which would then eat the sliver and leave the hull uncovered.
-      const flat = [[0, 0], [1000, 0], [500, 1], [500, 300]];
+      const flat = [
+        [0, 0],
+        [1000, 0],
+        [500, 1],
+        [500, 300],
+      ];
       const f = delaunay(flat);
       assert.strictEqual(f.length / 3, 3);
       assert.ok(Math.abs(meshArea(flat, f) - polygonArea(convexHull(flat))) < 1e-9);
@@ -126,21 +211,65 @@ describe('vision for the embedded face swap', function () {
       assert.strictEqual(tris.length / 3, 2 * 68 - 2 - hull.length);
       tris[0] = 999;
       assert.notStrictEqual(canonicalFace68Triangles()[0], 999, 'callers get a copy');
-      const extra = face68Triangles(pts, [[0.5, -0.2], [-0.2, 0.5], [1.2, 0.5]]);
+      const extra = face68Triangles(pts, [
+        [0.5, -0.2],
+        [-0.2, 0.5],
+        [1.2, 0.5],
+      ]);
       assert.ok(Math.max(...extra) === 70 || Math.max(...extra) === 69 || Math.max(...extra) === 68);
-      assert.ok(Math.abs(meshArea(pts.concat([[0.5, -0.2], [-0.2, 0.5], [1.2, 0.5]]), extra) - polygonArea(convexHull(pts.concat([[0.5, -0.2], [-0.2, 0.5], [1.2, 0.5]])))) < 1e-9);
+      assert.ok(
+        Math.abs(
+          meshArea(
+            pts.concat([
+              [0.5, -0.2],
+              [-0.2, 0.5],
+              [1.2, 0.5],
+            ]),
+            extra,
+          ) -
+            polygonArea(
+              convexHull(
+                pts.concat([
+                  [0.5, -0.2],
+                  [-0.2, 0.5],
+                  [1.2, 0.5],
+                ]),
+              ),
+            ),
+        ) < 1e-9,
+      );
     });
   });
 
   describe('piecewise-affine warp', function () {
     it('triangleAffine maps the three points exactly; a degenerate triangle is E_BAD_PARAMETER', function () {
-      const from = [[10, 20], [200, 30], [50, 180]], to = [[5, 5], [120, 40], [30, 160]];
+      const from = [
+          [10, 20],
+          [200, 30],
+          [50, 180],
+        ],
+        to = [
+          [5, 5],
+          [120, 40],
+          [30, 160],
+        ];
       const m = triangleAffine(from, to);
       for (let i = 0; i < 3; i++) {
         assert.ok(Math.abs(m[0] * from[i][0] + m[1] * from[i][1] + m[2] - to[i][0]) < 1e-9);
         assert.ok(Math.abs(m[3] * from[i][0] + m[4] * from[i][1] + m[5] - to[i][1]) < 1e-9);
       }
-      assert.throws(() => triangleAffine([[0, 0], [1, 1], [2, 2]], to), (e) => e.code === 'E_BAD_PARAMETER');
+      assert.throws(
+        () =>
+          triangleAffine(
+            [
+              [0, 0],
+              [1, 1],
+              [2, 2],
+            ],
+            to,
+          ),
+        (e) => e.code === 'E_BAD_PARAMETER',
+      );
     });
 
     it('with srcPts == dstPts it reproduces the face inside the hull, without cracks, and touches nothing outside', function () {
@@ -150,7 +279,9 @@ describe('vision for the embedded face swap', function () {
       const coverage = new Float32Array(256 * 256);
       warpPiecewiseAffineInto(obama, pts, dst, pts, tris, coverage);
       const inside = polygonMask(256, 256, convexHull(pts));
-      let maxDiff = 0, untouched = 0, covered = 0;
+      let maxDiff = 0,
+        untouched = 0,
+        covered = 0;
       for (let i = 0; i < 256 * 256; i++) {
         if (inside[i]) assert.strictEqual(coverage[i], 1, `crack at pixel ${i % 256},${Math.floor(i / 256)}`);
         if (coverage[i]) {
@@ -171,16 +302,20 @@ describe('vision for the embedded face swap', function () {
       const dst = { width: 256, height: 256, channels: 3, data: new Uint8Array(256 * 256 * 3) };
       const coverage = new Float32Array(256 * 256);
       warpPiecewiseAffineInto(obama, src, dst, dstPts, canonicalFace68Triangles(), coverage);
-      let maxDiff = 0, n = 0, unshifted = 0;
-      for (let y = 0; y < 256; y++) for (let x = 0; x < 256; x++) {
-        if (!coverage[y * 256 + x]) continue;
-        n++;
-        const o = (y * 256 + x) * 3, s = ((y - 3) * 256 + (x - 7)) * 3;
-        for (let c = 0; c < 3; c++) {
-          maxDiff = Math.max(maxDiff, Math.abs(dst.data[o + c] - obama.data[s + c]));
-          unshifted = Math.max(unshifted, Math.abs(dst.data[o + c] - obama.data[o + c]));
+      let maxDiff = 0,
+        n = 0,
+        unshifted = 0;
+      for (let y = 0; y < 256; y++)
+        for (let x = 0; x < 256; x++) {
+          if (!coverage[y * 256 + x]) continue;
+          n++;
+          const o = (y * 256 + x) * 3,
+            s = ((y - 3) * 256 + (x - 7)) * 3;
+          for (let c = 0; c < 3; c++) {
+            maxDiff = Math.max(maxDiff, Math.abs(dst.data[o + c] - obama.data[s + c]));
+            unshifted = Math.max(unshifted, Math.abs(dst.data[o + c] - obama.data[o + c]));
+          }
         }
-      }
       assert.ok(n > 20000);
       assert.ok(maxDiff <= 1, `shifted max diff ${maxDiff}`);
       assert.ok(unshifted > 30, 'the content really moved');
@@ -190,8 +325,14 @@ describe('vision for the embedded face swap', function () {
     it('refuses mismatched buffers and indices with E_BAD_PARAMETER; prints the 68-point warp time', function () {
       const pts = faceIn(256, 20);
       const dst = { width: 256, height: 256, channels: 3, data: new Uint8Array(256 * 256 * 3) };
-      assert.throws(() => warpPiecewiseAffineInto(obama, pts, dst, pts, Uint32Array.of(0, 1, 68)), (e) => e.code === 'E_BAD_PARAMETER');
-      assert.throws(() => warpPiecewiseAffineInto(obama, pts, dst, pts, canonicalFace68Triangles(), new Float32Array(10)), (e) => e.code === 'E_BAD_PARAMETER');
+      assert.throws(
+        () => warpPiecewiseAffineInto(obama, pts, dst, pts, Uint32Array.of(0, 1, 68)),
+        (e) => e.code === 'E_BAD_PARAMETER',
+      );
+      assert.throws(
+        () => warpPiecewiseAffineInto(obama, pts, dst, pts, canonicalFace68Triangles(), new Float32Array(10)),
+        (e) => e.code === 'E_BAD_PARAMETER',
+      );
       // A mildly different target face, as in a real swap.
       const target = pts.map(([x, y], i) => [x + 4 * Math.sin(i), y + 3 * Math.cos(i * 1.7)]);
       const tris = canonicalFace68Triangles();
@@ -205,21 +346,35 @@ describe('vision for the embedded face swap', function () {
   });
 
   describe('masks', function () {
-    const poly = [[30, 20], [90, 28], [100, 80], [60, 110], [20, 75]];
+    const poly = [
+      [30, 20],
+      [90, 28],
+      [100, 80],
+      [60, 110],
+      [20, 75],
+    ];
 
     it('polygonMask is 1 exactly at the points inside the polygon, 0 elsewhere', function () {
       const mask = polygonMask(128, 128, poly);
       const insideConvex = (x, y) => poly.every((p, i) => area2(p, poly[(i + 1) % poly.length], [x, y]) >= 0);
       let ones = 0;
-      for (let y = 0; y < 128; y++) for (let x = 0; x < 128; x++) {
-        const v = mask[y * 128 + x];
-        assert.ok(v === 0 || v === 1);
-        const onEdge = poly.some((p, i) => Math.abs(area2(p, poly[(i + 1) % poly.length], [x, y])) < 1e-9);
-        if (!onEdge) assert.strictEqual(v, insideConvex(x, y) ? 1 : 0, `pixel ${x},${y}`);
-        ones += v;
-      }
+      for (let y = 0; y < 128; y++)
+        for (let x = 0; x < 128; x++) {
+          const v = mask[y * 128 + x];
+          assert.ok(v === 0 || v === 1);
+          const onEdge = poly.some((p, i) => Math.abs(area2(p, poly[(i + 1) % poly.length], [x, y])) < 1e-9);
+          if (!onEdge) assert.strictEqual(v, insideConvex(x, y) ? 1 : 0, `pixel ${x},${y}`);
+          ones += v;
+        }
       assert.ok(Math.abs(ones - polygonArea(poly)) < 0.05 * polygonArea(poly));
-      assert.strictEqual(polygonMask(10, 10, [[1, 1], [5, 5]]).reduce((a, b) => a + b, 0), 0, 'two points are no polygon');
+      assert.strictEqual(
+        polygonMask(10, 10, [
+          [1, 1],
+          [5, 5],
+        ]).reduce((a, b) => a + b, 0),
+        0,
+        'two points are no polygon',
+      );
     });
 
     it('featherMask: exactly 0 outside, exactly 1 deep inside, monotone ramp at the edge', function () {
@@ -231,7 +386,8 @@ describe('vision for the embedded face swap', function () {
       }
       assert.strictEqual(soft[65 * 128 + 60], 1, 'centre');
       // Along row 65 from the left edge (x ≈ 24) to the centre: rises from 0, never drops.
-      let prev = -1, ramp = 0;
+      let prev = -1,
+        ramp = 0;
       for (let x = 0; x <= 60; x++) {
         const v = soft[65 * 128 + x];
         assert.ok(v >= prev - 1e-6, `monotone at x=${x}`);
@@ -254,7 +410,10 @@ describe('vision for the embedded face swap', function () {
       assert.ok(padded[32 * 128 + 64] < m[32 * 128 + 64] - 0.2, 'top padding pulls the top edge down');
       assert.ok(Math.abs(padded[100 * 128 + 64] - m[100 * 128 + 64]) < 1e-6, 'bottom untouched');
       const hard = boxMask(64, 32, 0, [10, 10, 10, 10]);
-      assert.ok(hard.every((v) => v === 0 || v === 1), 'blur 0 is a hard box');
+      assert.ok(
+        hard.every((v) => v === 0 || v === 1),
+        'blur 0 is a hard box',
+      );
       assert.strictEqual(hard[16 * 64 + 32], 1);
       assert.strictEqual(hard[2 * 64 + 32], 0);
       const c = combineMin(Float32Array.of(0, 0.5, 1), Float32Array.of(1, 0.25, 1));
@@ -265,7 +424,17 @@ describe('vision for the embedded face swap', function () {
   describe('blend', function () {
     it('leaves m = 0 pixels byte-identical, ratio 0 changes nothing, m·ratio = 1 copies', function () {
       const rect = { x: 40, y: 60, width: 128, height: 128 };
-      const mask = featherMask(polygonMask(128, 128, [[20, 10], [110, 20], [100, 120], [10, 100]]), 128, 128, 10);
+      const mask = featherMask(
+        polygonMask(128, 128, [
+          [20, 10],
+          [110, 20],
+          [100, 120],
+          [10, 100],
+        ]),
+        128,
+        128,
+        10,
+      );
       const patch = { width: 128, height: 128, channels: 3, data: new Uint8Array(128 * 128 * 3) };
       for (let y = 0; y < 128; y++) patch.data.set(biden.data.subarray(((y + 60) * 256 + 40) * 3, ((y + 60) * 256 + 168) * 3), y * 128 * 3);
 
@@ -276,20 +445,21 @@ describe('vision for the embedded face swap', function () {
       const out = clone(obama);
       blendMaskedInto(out, patch, mask, rect, 1);
       let changed = 0;
-      for (let y = 0; y < 256; y++) for (let x = 0; x < 256; x++) {
-        const o = (y * 256 + x) * 3;
-        const inRect = x >= 40 && x < 168 && y >= 60 && y < 188;
-        const m = inRect ? mask[(y - 60) * 128 + (x - 40)] : 0;
-        for (let c = 0; c < 3; c++) {
-          if (m === 0) assert.strictEqual(out.data[o + c], obama.data[o + c]);
-          else if (m === 1) assert.strictEqual(out.data[o + c], biden.data[o + c]);
-          else {
-            const want = obama.data[o + c] * (1 - m) + biden.data[o + c] * m;
-            assert.ok(Math.abs(out.data[o + c] - want) <= 0.5 + 1e-6);
+      for (let y = 0; y < 256; y++)
+        for (let x = 0; x < 256; x++) {
+          const o = (y * 256 + x) * 3;
+          const inRect = x >= 40 && x < 168 && y >= 60 && y < 188;
+          const m = inRect ? mask[(y - 60) * 128 + (x - 40)] : 0;
+          for (let c = 0; c < 3; c++) {
+            if (m === 0) assert.strictEqual(out.data[o + c], obama.data[o + c]);
+            else if (m === 1) assert.strictEqual(out.data[o + c], biden.data[o + c]);
+            else {
+              const want = obama.data[o + c] * (1 - m) + biden.data[o + c] * m;
+              assert.ok(Math.abs(out.data[o + c] - want) <= 0.5 + 1e-6);
+            }
           }
+          if (out.data[o] !== obama.data[o]) changed++;
         }
-        if (out.data[o] !== obama.data[o]) changed++;
-      }
       assert.ok(changed > 3000);
 
       // A destination-sized source and a destination-sized mask give the same result.
@@ -298,7 +468,10 @@ describe('vision for the embedded face swap', function () {
       const out2 = clone(obama);
       blendMaskedInto(out2, biden, full, rect, 1);
       assert.deepStrictEqual(out2.data, out.data);
-      assert.throws(() => blendMaskedInto(clone(obama), patch, new Float32Array(7), rect, 1), (e) => e.code === 'E_BAD_PARAMETER');
+      assert.throws(
+        () => blendMaskedInto(clone(obama), patch, new Float32Array(7), rect, 1),
+        (e) => e.code === 'E_BAD_PARAMETER',
+      );
     });
 
     it('alphaBlend: 0 gives a, 1 gives b, 0.5 the rounded mean', function () {
@@ -306,14 +479,22 @@ describe('vision for the embedded face swap', function () {
       assert.deepStrictEqual(alphaBlend(obama, biden, 1).data, biden.data);
       const half = alphaBlend(obama, biden, 0.5);
       for (let i = 0; i < 3000; i += 7) assert.ok(Math.abs(half.data[i] - (obama.data[i] + biden.data[i]) / 2) <= 0.5);
-      assert.throws(() => alphaBlend(obama, { width: 1, height: 1, channels: 3, data: new Uint8Array(3) }, 0.5), (e) => e.code === 'E_BAD_PARAMETER');
+      assert.throws(
+        () => alphaBlend(obama, { width: 1, height: 1, channels: 3, data: new Uint8Array(3) }, 0.5),
+        (e) => e.code === 'E_BAD_PARAMETER',
+      );
     });
   });
 
   describe('colour transfer', function () {
     it('moves the masked mean of a face patch toward the target skin and leaves the rest alone', function () {
       const face = polygonMask(256, 256, convexHull(faceIn(256, 40)));
-      const skin = polygonMask(256, 256, [[70, 60], [190, 60], [200, 170], [60, 170]]);
+      const skin = polygonMask(256, 256, [
+        [70, 60],
+        [190, 60],
+        [200, 170],
+        [60, 170],
+      ]);
       const before = maskedStats(obama, face);
       const goal = maskedStats(biden, skin);
       assert.ok(before.weight > 10000 && goal.weight > 10000);
@@ -323,11 +504,15 @@ describe('vision for the embedded face swap', function () {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       console.log(`      Lab colour transfer over ${before.weight} px: ${ms.toFixed(1)} ms`);
       const after = maskedStats(out, face);
-      let gap0 = 0, gap1 = 0;
+      let gap0 = 0,
+        gap1 = 0;
       for (let c = 0; c < 3; c++) {
         gap0 += Math.abs(before.mean[c] - goal.mean[c]);
         gap1 += Math.abs(after.mean[c] - goal.mean[c]);
-        assert.ok(Math.abs(after.mean[c] - goal.mean[c]) < Math.abs(before.mean[c] - goal.mean[c]) || Math.abs(after.mean[c] - goal.mean[c]) < 3, `channel ${c}: ${before.mean[c].toFixed(1)} → ${after.mean[c].toFixed(1)}, target ${goal.mean[c].toFixed(1)}`);
+        assert.ok(
+          Math.abs(after.mean[c] - goal.mean[c]) < Math.abs(before.mean[c] - goal.mean[c]) || Math.abs(after.mean[c] - goal.mean[c]) < 3,
+          `channel ${c}: ${before.mean[c].toFixed(1)} → ${after.mean[c].toFixed(1)}, target ${goal.mean[c].toFixed(1)}`,
+        );
       }
       assert.ok(gap0 > 30, `the two faces differ in colour (${gap0.toFixed(1)})`);
       assert.ok(gap1 < gap0 / 3, `summed mean gap ${gap0.toFixed(1)} → ${gap1.toFixed(1)}`);
@@ -373,7 +558,8 @@ describe('vision for the embedded face swap', function () {
 
       const start = maskedStats(out, ones, rect);
       colorTransferInto(out, ones, biden, ones, rect); // targetRect defaults to srcRect
-      const after = maskedStats(out, ones, rect), goal = maskedStats(biden, ones, rect);
+      const after = maskedStats(out, ones, rect),
+        goal = maskedStats(biden, ones, rect);
       // The light (a luma of the channel means) lands on the target's; hues are kept, so the
       // channels come closer to the target's without matching each one (issue 27).
       const luma = (m) => 0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2];
@@ -381,7 +567,10 @@ describe('vision for the embedded face swap', function () {
       const gap = (m) => [0, 1, 2].reduce((sum, c) => sum + Math.abs(m[c] - goal.mean[c]), 0);
       assert.ok(gap(after.mean) < gap(start.mean), `channel gap ${gap(start.mean).toFixed(1)} → ${gap(after.mean).toFixed(1)}`);
       for (let x = 0; x < 256; x++) assert.strictEqual(out.data[x * 3], obama.data[x * 3], 'row 0 is outside the rect');
-      assert.throws(() => colorTransferInto(out, ones, biden, ones, { x: 200, y: 0, width: 128, height: 128 }), (e) => e.code === 'E_BAD_PARAMETER');
+      assert.throws(
+        () => colorTransferInto(out, ones, biden, ones, { x: 200, y: 0, width: 128, height: 128 }),
+        (e) => e.code === 'E_BAD_PARAMETER',
+      );
     });
   });
 });

@@ -6,7 +6,21 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { Scratch, polygonMask, featherMask, combineMin, crop, colorTransferInto, rgbToYuv, createRuntime, decodeImage, analyseJobSource, frameToken, swap, swapFaceEmbedded } = require('../dist/runtime/internal');
+const {
+  Scratch,
+  polygonMask,
+  featherMask,
+  combineMin,
+  crop,
+  colorTransferInto,
+  rgbToYuv,
+  createRuntime,
+  decodeImage,
+  analyseJobSource,
+  frameToken,
+  swap,
+  swapFaceEmbedded,
+} = require('../dist/runtime/internal');
 const { MEDIA } = require('./helpers/fixtures');
 
 const frame = (w, h, fill = (x, y, c) => (x * 7 + y * 13 + c * 50) & 255) => {
@@ -18,10 +32,20 @@ const frame = (w, h, fill = (x, y, c) => (x * 7 + y * 13 + c * 50) & 255) => {
 const sameBits = (a, b) => a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 /** A borrowed buffer that held other data before: garbage everywhere, also past the view. */
 function dirtyF32(scratch, name, n) {
-  scratch.float32(name, n * 2).fill(0.625).fill(NaN, 0, n >> 1);
+  scratch
+    .float32(name, n * 2)
+    .fill(0.625)
+    .fill(NaN, 0, n >> 1);
   return scratch.float32(name, n);
 }
-const HEXAGON = [[3.5, 1], [17, 2.2], [23.4, 11], [16, 19.6], [4, 18], [0.6, 9.3]];
+const HEXAGON = [
+  [3.5, 1],
+  [17, 2.2],
+  [23.4, 11],
+  [16, 19.6],
+  [4, 18],
+  [0.6, 9.3],
+];
 
 describe('scratch arena and out-buffer vision functions', () => {
   it('Scratch hands out exact-length views by role, reuses and grows their memory, keeps roles apart, and frees on clear', () => {
@@ -31,7 +55,7 @@ describe('scratch arena and out-buffer vision functions', () => {
     a.fill(3);
     const again = s.float32('a', 60);
     assert.strictEqual(again.length, 60);
-    assert.strictEqual(again.buffer, a.buffer, 'a smaller request reuses the role\'s memory');
+    assert.strictEqual(again.buffer, a.buffer, "a smaller request reuses the role's memory");
     assert.strictEqual(again[0], 3, 'contents are left as the last user left them');
     const grown = s.float32('a', 5000);
     assert.strictEqual(grown.length, 5000);
@@ -53,20 +77,35 @@ describe('scratch arena and out-buffer vision functions', () => {
 
   it('polygonMask into a dirty buffer equals the fresh mask (outside cleared), and refuses a wrong size', () => {
     const s = new Scratch();
-    for (const [w, h] of [[25, 21], [12, 30]]) {
+    for (const [w, h] of [
+      [25, 21],
+      [12, 30],
+    ]) {
       const fresh = polygonMask(w, h, HEXAGON);
       const out = dirtyF32(s, 'poly', w * h);
       assert.strictEqual(polygonMask(w, h, HEXAGON, out), out);
       assert.ok(sameBits(out, fresh), `${w}×${h}`);
     }
     const degenerate = dirtyF32(s, 'poly', 16);
-    polygonMask(4, 4, [[0, 0], [3, 3]], degenerate);
-    assert.ok(degenerate.every((v) => v === 0), 'fewer than 3 points: an all-zero mask, also in a dirty buffer');
+    polygonMask(
+      4,
+      4,
+      [
+        [0, 0],
+        [3, 3],
+      ],
+      degenerate,
+    );
+    assert.ok(
+      degenerate.every((v) => v === 0),
+      'fewer than 3 points: an all-zero mask, also in a dirty buffer',
+    );
     assert.throws(() => polygonMask(5, 5, HEXAGON, new Float32Array(24)), RangeError);
   });
 
   it('featherMask into a dirty out with dirty work buffers equals the allocating form (radii 0, 2, 7.5, 30; in place too)', () => {
-    const w = 25, h = 21;
+    const w = 25,
+      h = 21;
     const mask = polygonMask(w, h, HEXAGON);
     mask[40] = 0.5; // a soft value, so m·(…) is exercised
     for (const radius of [0, 2, 7.5, 30]) {
@@ -111,7 +150,8 @@ describe('scratch arena and out-buffer vision functions', () => {
   });
 
   it('colorTransferInto with a dirty Lab buffer equals the allocating form, and a target rect reads the same as a crop', () => {
-    const w = 25, h = 21;
+    const w = 25,
+      h = 21;
     const mask = featherMask(polygonMask(w, h, HEXAGON), w, h, 4);
     const target = frame(60, 50, (x, y, c) => (90 + x * 2 + y + c * 30) & 255);
     const rect = { x: 20, y: 13, width: w, height: h };
@@ -125,7 +165,10 @@ describe('scratch arena and out-buffer vision functions', () => {
       assert.ok(sameBits(viaRect.data, fresh.data), `run ${run}`);
     }
     assert.ok(!sameBits(src().data, fresh.data), 'the transfer changed nothing');
-    assert.throws(() => colorTransferInto(src(), mask, target, mask, undefined, rect, new Float32Array(5)), (e) => e.code === 'E_BAD_PARAMETER');
+    assert.throws(
+      () => colorTransferInto(src(), mask, target, mask, undefined, rect, new Float32Array(5)),
+      (e) => e.code === 'E_BAD_PARAMETER',
+    );
   });
 });
 
@@ -157,11 +200,14 @@ describe('embedded swap through the scratch arena', function () {
     }
   });
 
-
   this.timeout(60000);
   let rt;
-  before(() => { rt = createRuntime({ sweepIntervalMs: 0 }); });
-  after(async () => { await rt.close(); });
+  before(() => {
+    rt = createRuntime({ sweepIntervalMs: 0 });
+  });
+  after(async () => {
+    await rt.close();
+  });
 
   /** A frame token as a video job makes it (source analysed once, carried along), detected and landmarked. */
   async function jobToken(file) {
@@ -185,7 +231,7 @@ describe('embedded swap through the scratch arena', function () {
   it('gives the same bytes run after run (RGB and YUV frames), as without an arena and as with a dirty one, and allocates its buffers once', async () => {
     const { token, sourceToken } = await jobToken('fr_two_people.jpg');
     try {
-      assert.strictEqual(token.faces.length, 2, 'two faces of different sizes share the arena\'s buffers');
+      assert.strictEqual(token.faces.length, 2, "two faces of different sizes share the arena's buffers");
       const context = rt['context'];
       assert.ok(context.scratch instanceof Scratch, 'the runtime gives its processors an arena');
       const noArena = { ...context, scratch: undefined };
@@ -197,13 +243,16 @@ describe('embedded swap through the scratch arena', function () {
       const yuvRef = rt.store.put(rgbToYuv(rt.frame(token.target.frame)), { owner: 'job-s' });
       const yuvToken = { ...token, target: { ...token.target, frame: yuvRef } };
 
-      for (const [label, t] of [['RGB', token], ['YUV', yuvToken]]) {
+      for (const [label, t] of [
+        ['RGB', token],
+        ['YUV', yuvToken],
+      ]) {
         const reference = await swapped(() => swap(t, noArena, { force: true }));
         assert.ok(!reference.equals(Buffer.from(rt.store.pixels(t.target.frame).data)), `${label}: the swap changed nothing`);
         const first = await swapped(() => rt.process('swap', t, { force: true }));
         assert.ok(first.equals(reference), `${label}: the arena's first run differs from the swap without an arena`);
         const held = context.scratch.bytes();
-        assert.ok(held > 0, 'the swap borrowed from the runtime\'s arena');
+        assert.ok(held > 0, "the swap borrowed from the runtime's arena");
         for (let i = 0; i < 8; i++) {
           assert.ok((await swapped(() => rt.process('swap', t, { force: true }))).equals(first), `${label}: run ${i + 2} differs from the first`);
         }

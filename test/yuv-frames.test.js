@@ -15,7 +15,9 @@ const Y = require('../dist/runtime/internal');
 
 /** |a − b| over a byte range: max, mean, and the share of samples more than `tol` apart. */
 function diff(a, b, from = 0, to = a.length, tol = 2) {
-  let max = 0, sum = 0, over = 0;
+  let max = 0,
+    sum = 0,
+    over = 0;
   for (let i = from; i < to; i++) {
     const d = Math.abs(a[i] - b[i]);
     if (d > max) max = d;
@@ -31,7 +33,10 @@ async function rgbOf(file, width, height) {
 }
 
 function ffmpegConvert(bin, input, from, to, width, height, filter = []) {
-  const r = spawnSync(bin, ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', from, '-s', `${width}x${height}`, '-i', '-', ...filter, '-f', 'rawvideo', '-pix_fmt', to, '-'], { input: Buffer.from(input), maxBuffer: 1 << 28 });
+  const r = spawnSync(bin, ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', from, '-s', `${width}x${height}`, '-i', '-', ...filter, '-f', 'rawvideo', '-pix_fmt', to, '-'], {
+    input: Buffer.from(input),
+    maxBuffer: 1 << 28,
+  });
   assert.strictEqual(r.status, 0, String(r.stderr));
   return new Uint8Array(r.stdout);
 }
@@ -68,7 +73,11 @@ describe('YUV 4:2:0 frames', function () {
 
     it('sampling the planes to a detector input equals resizing the converted frame (bilinear)', async () => {
       const yuv = Y.rgbToYuv(await rgbOf('fr_two_people.jpg', 1280, 720));
-      for (const [w, h] of [[320, 240], [640, 360], [333, 187]]) {
+      for (const [w, h] of [
+        [320, 240],
+        [640, 360],
+        [333, 187],
+      ]) {
         const sampled = Y.resizeYuvToRgb(yuv, w, h);
         const resized = resizeBilinear(Y.yuvToRgb(yuv), w, h);
         const d = diff(sampled.data, resized.data);
@@ -78,7 +87,10 @@ describe('YUV 4:2:0 frames', function () {
     });
 
     it('a region written back changes only the pixels that changed, and odd sizes work', () => {
-      for (const [w, h] of [[64, 48], [101, 75]]) {
+      for (const [w, h] of [
+        [64, 48],
+        [101, 75],
+      ]) {
         const yuv = Y.createYuvFrame(w, h);
         for (let i = 0; i < yuv.data.length; i++) yuv.data[i] = 16 + ((i * 7919) % 200);
         const before = new Uint8Array(yuv.data);
@@ -110,7 +122,7 @@ describe('YUV 4:2:0 frames', function () {
     });
   });
 
-  it('a YUV frame\'s editor thumbnail is shrunk from its planes, the same picture as from RGB', async () => {
+  it("a YUV frame's editor thumbnail is shrunk from its planes, the same picture as from RGB", async () => {
     const { encodeThumbnail } = require('../dist/runtime/internal');
     const rgb = await rgbOf('fr_two_people.jpg', 1280, 720);
     const yuv = Y.rgbToYuv(rgb);
@@ -135,7 +147,10 @@ describe('YUV 4:2:0 frames', function () {
       const rgb = store.get(ref);
       assert.strictEqual(rgb.channels, 3);
       assert.deepStrictEqual(rgb.data, Y.yuvToRgb(yuv).data);
-      assert.throws(() => store.put({ format: 'yuv420p', width: 64, height: 48, data: new Uint8Array(64 * 48 * 3) }), (e) => e.code === 'E_BAD_PARAMETER' && /yuv420p/.test(e.message));
+      assert.throws(
+        () => store.put({ format: 'yuv420p', width: 64, height: 48, data: new Uint8Array(64 * 48 * 3) }),
+        (e) => e.code === 'E_BAD_PARAMETER' && /yuv420p/.test(e.message),
+      );
       store.close();
     });
 
@@ -157,7 +172,10 @@ describe('YUV 4:2:0 frames', function () {
       now += 10;
       store.sweep();
       assert.deepStrictEqual(disposed, [1], 'an expired frame may still be read by a stage: its attachment is not disposed');
-      assert.throws(() => store.attach(b, 'k', make, () => undefined), (e) => e.code === 'E_FRAME_MISSING');
+      assert.throws(
+        () => store.attach(b, 'k', make, () => undefined),
+        (e) => e.code === 'E_FRAME_MISSING',
+      );
       store.close();
     });
 
@@ -193,13 +211,36 @@ describe('YUV 4:2:0 frames', function () {
       if (!ffmpeg) return this.skip();
       dir = tempDir('yuv-io-');
       clip = path.join(dir, 'clip.mp4');
-      const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', path.join(MEDIA, 'fr_two_people.jpg'),
-        '-vf', "scale=480:-2,zoompan=z='1+0.2*on/12':d=1:s=320x180:fps=10,format=yuv420p", '-frames:v', '12', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', clip]);
+      const made = spawnSync(ffmpeg.path, [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-loop',
+        '1',
+        '-framerate',
+        '10',
+        '-i',
+        path.join(MEDIA, 'fr_two_people.jpg'),
+        '-vf',
+        "scale=480:-2,zoompan=z='1+0.2*on/12':d=1:s=320x180:fps=10,format=yuv420p",
+        '-frames:v',
+        '12',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-crf',
+        '18',
+        clip,
+      ]);
       assert.strictEqual(made.status, 0, String(made.stderr));
     });
-    after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+    after(() => {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
 
-    it('the decoder gives ffmpeg\'s yuv420p bytes unconverted, from pooled buffers it reuses', async () => {
+    it("the decoder gives ffmpeg's yuv420p bytes unconverted, from pooled buffers it reuses", async () => {
       const direct = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-i', clip, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'], { maxBuffer: 1 << 26 }).stdout;
       const store = new FrameStore({ budgetBytes: 1 << 24, sweepIntervalMs: 0 });
       const decoder = new VideoDecoder({ locator: new FfmpegLocator(), store, input: clip, pixelFormat: 'yuv420p', pooled: true });
@@ -220,8 +261,27 @@ describe('YUV 4:2:0 frames', function () {
 
     it('a BT.709 stream gives BT.709 frames, and a video job tags its output BT.709 too', async () => {
       const tagged = path.join(dir, 'bt709.mp4');
-      const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-i', clip, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18',
-        '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', tagged]);
+      const made = spawnSync(ffmpeg.path, [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-i',
+        clip,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-crf',
+        '18',
+        '-colorspace',
+        'bt709',
+        '-color_primaries',
+        'bt709',
+        '-color_trc',
+        'bt709',
+        tagged,
+      ]);
       assert.strictEqual(made.status, 0, String(made.stderr));
       const store = new FrameStore({ budgetBytes: 1 << 24, sweepIntervalMs: 0 });
       const decoder = new VideoDecoder({ locator: new FfmpegLocator(), store, input: tagged, pixelFormat: 'yuv420p' });
@@ -248,7 +308,8 @@ describe('YUV 4:2:0 frames', function () {
 
     it('the encoder passes yuv420p through bit-exact (lossless check) and converts an RGB frame given to it', async () => {
       const store = new FrameStore({ budgetBytes: 1 << 24, sweepIntervalMs: 0 });
-      const w = 64, h = 48;
+      const w = 64,
+        h = 48;
       const frames = [];
       for (let k = 0; k < 3; k++) {
         const f = Y.createYuvFrame(w, h);
@@ -281,7 +342,9 @@ describe('YUV 4:2:0 frames', function () {
       yuv = Y.rgbToYuv(await rgbOf('fr_two_people.jpg', 1280, 720));
       rgb = Y.yuvToRgb(yuv);
     });
-    after(async () => { await rt.close(); });
+    after(async () => {
+      await rt.close();
+    });
 
     function tokenOn(frame, stages, extra = {}, jobId = 'yuv-test') {
       const ref = rt.store.put(frame);
@@ -297,7 +360,10 @@ describe('YUV 4:2:0 frames', function () {
     async function runBoth(stages, extra, sameFaces = false) {
       const out = {};
       let faces;
-      for (const [name, frame] of [['rgb', rgb], ['yuv', yuv]]) {
+      for (const [name, frame] of [
+        ['rgb', rgb],
+        ['yuv', yuv],
+      ]) {
         // A job id per side and call: the blur's temporal hold tracks faces per job.
         let { token, ref } = tokenOn(frame, stages, extra, `yuv-test-${name}-${++calls}`);
         for (const stage of stages) {
@@ -323,7 +389,8 @@ describe('YUV 4:2:0 frames', function () {
 
     it('detect: the same faces and scores', async () => {
       const both = await runBoth(['detect']);
-      const a = both.yuv.token.faces, b = both.rgb.token.faces;
+      const a = both.yuv.token.faces,
+        b = both.rgb.token.faces;
       assert.strictEqual(a.length, 2);
       assert.strictEqual(a.length, b.length);
       for (let i = 0; i < a.length; i++) {
@@ -337,7 +404,8 @@ describe('YUV 4:2:0 frames', function () {
       const both = await runBoth(['detect', 'landmark', 'embed']);
       const { cosineSimilarity } = require('../dist/runtime/internal');
       for (let i = 0; i < 2; i++) {
-        const a = both.yuv.token.faces[i], b = both.rgb.token.faces[i];
+        const a = both.yuv.token.faces[i],
+          b = both.rgb.token.faces[i];
         const worst = Math.max(...a.landmarks68.map((p, k) => Math.hypot(p[0] - b.landmarks68[k][0], p[1] - b.landmarks68[k][1])));
         assert.ok(worst < 2.5, `face ${i}: a landmark moved ${worst.toFixed(2)} px`);
         const sim = cosineSimilarity(a.embedding, b.embedding);
@@ -346,7 +414,7 @@ describe('YUV 4:2:0 frames', function () {
       releaseAll(both);
     });
 
-    it('blur except one person on a YUV frame: that face\'s samples stay bit-exact, the other face is blurred', async () => {
+    it("blur except one person on a YUV frame: that face's samples stay bit-exact, the other face is blurred", async () => {
       const ref = await analyseJobSource(rt, path.join(MEDIA, 'fr_obama.jpg'), 'yuv-except', true, {});
       try {
         const parameters = { detect_tiling: 'off', blur_except_embeddings: [ref.source.embedding], blur_reference_model: ref.source.face.embedding_model ?? ref.token.faces[0].embedding_model };
@@ -382,7 +450,7 @@ describe('YUV 4:2:0 frames', function () {
     ];
     for (const [stage, label, parameters] of cases) {
       it(`${label}: the output planes within 2 levels of the RGB path's (99.8 % of samples), the rest of the frame bit-exact`, async () => {
-        const source = stage === 'swap' ? (await analyseJobSource(rt, path.join(MEDIA, 'fr_obama.jpg'), 'yuv-test', false, {})) : undefined;
+        const source = stage === 'swap' ? await analyseJobSource(rt, path.join(MEDIA, 'fr_obama.jpg'), 'yuv-test', false, {}) : undefined;
         try {
           const stages = stage === 'blur' ? ['detect', 'blur'] : ['detect', 'landmark', stage];
           const both = await runBoth(stages, { ...(source ? { source: source.source } : {}), parameters: { detect_tiling: 'off', ...parameters } }, true);
@@ -395,14 +463,16 @@ describe('YUV 4:2:0 frames', function () {
           // are ffmpeg's own round trip (its yuv → rgb → yuv lands a level low), not the stage.
           const rgbPath = ffmpegConvert(ffmpeg.path, both.rgb.pixels.data, 'rgb24', 'yuv420p', 1280, 720);
           const L = Y.yuvLayout(1280, 720);
-          const luma = diff(out.data, rgbPath, 0, L.ySize), chroma = diff(out.data, rgbPath, L.ySize, L.bytes);
+          const luma = diff(out.data, rgbPath, 0, L.ySize),
+            chroma = diff(out.data, rgbPath, L.ySize, L.bytes);
           assert.ok(luma.overShare < 0.002, `luma ${JSON.stringify(luma)}`);
           assert.ok(chroma.overShare < 0.002 && chroma.mean < 0.1, `chroma ${JSON.stringify(chroma)}`);
           // Away from the faces (beyond 1.25 × their size on every side) not one sample changed.
-          const near = (x, y) => both.yuv.token.faces.some((f) => {
-            const m = 1.25 * Math.max(f.bbox[2] - f.bbox[0], f.bbox[3] - f.bbox[1]);
-            return x >= f.bbox[0] - m && x <= f.bbox[2] + m && y >= f.bbox[1] - m && y <= f.bbox[3] + m;
-          });
+          const near = (x, y) =>
+            both.yuv.token.faces.some((f) => {
+              const m = 1.25 * Math.max(f.bbox[2] - f.bbox[0], f.bbox[3] - f.bbox[1]);
+              return x >= f.bbox[0] - m && x <= f.bbox[2] + m && y >= f.bbox[1] - m && y <= f.bbox[3] + m;
+            });
           let changedFar = 0;
           for (let y = 0; y < 720; y++) for (let x = 0; x < 1280; x++) if (!near(x, y) && out.data[y * 1280 + x] !== yuv.data[y * 1280 + x]) changedFar++;
           assert.strictEqual(changedFar, 0, 'luma samples changed away from the faces');
@@ -419,13 +489,40 @@ describe('YUV 4:2:0 frames', function () {
     const dir = tempDir('yuv-job-');
     try {
       const clip = path.join(dir, 'clip.mp4');
-      const made = spawnSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', path.join(MEDIA, 'fr_two_people.jpg'),
-        '-vf', "scale=640:-2,zoompan=z='1+0.2*on/40':d=1:s=480x270:fps=10,format=yuv420p", '-frames:v', '40', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', clip]);
+      const made = spawnSync(ffmpeg.path, [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-loop',
+        '1',
+        '-framerate',
+        '10',
+        '-i',
+        path.join(MEDIA, 'fr_two_people.jpg'),
+        '-vf',
+        "scale=640:-2,zoompan=z='1+0.2*on/40':d=1:s=480x270:fps=10,format=yuv420p",
+        '-frames:v',
+        '40',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-crf',
+        '18',
+        clip,
+      ]);
       assert.strictEqual(made.status, 0, String(made.stderr));
       const rt = createRuntime({ sweepIntervalMs: 0 });
       const jobs = new JobManager(rt, { maxConcurrent: 1 });
       try {
-        const id = jobs.runJob({ target_path: clip, output_path: path.join(dir, 'out.mp4'), processors: ['face_swapper'], source_paths: [path.join(MEDIA, 'fr_obama.jpg')], parameters: { detect_tiling: 'off' } });
+        const id = jobs.runJob({
+          target_path: clip,
+          output_path: path.join(dir, 'out.mp4'),
+          processors: ['face_swapper'],
+          source_paths: [path.join(MEDIA, 'fr_obama.jpg')],
+          parameters: { detect_tiling: 'off' },
+        });
         const info = await jobs.waitForJob(id);
         assert.strictEqual(info.state, 'completed', JSON.stringify(info.error));
         assert.strictEqual(info.result.frames, 40);

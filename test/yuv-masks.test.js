@@ -7,7 +7,24 @@ const assert = require('assert');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const sharp = require('sharp');
-const { FfmpegLocator, blurRegionInPlace, blurRasterRegions, pixelateRasterRegion, fillRegionInPlace, keepEllipsesOnly, frameRaster, blurYuvRegionInPlace, blurYuvRegionsInPlace, pixelateYuvRegionInPlace, fillYuvRegionInPlace, keepEllipsesOnlyYuv, chromaRect, yuvLayout, rgbColorToYuv: rgbToYuv, clipRect } = require('../dist/runtime/internal');
+const {
+  FfmpegLocator,
+  blurRegionInPlace,
+  blurRasterRegions,
+  pixelateRasterRegion,
+  fillRegionInPlace,
+  keepEllipsesOnly,
+  frameRaster,
+  blurYuvRegionInPlace,
+  blurYuvRegionsInPlace,
+  pixelateYuvRegionInPlace,
+  fillYuvRegionInPlace,
+  keepEllipsesOnlyYuv,
+  chromaRect,
+  yuvLayout,
+  rgbColorToYuv: rgbToYuv,
+  clipRect,
+} = require('../dist/runtime/internal');
 const { MEDIA } = require('./helpers/fixtures');
 const { ffmpegOrSkip } = require('./helpers/clips');
 
@@ -22,8 +39,10 @@ const DECODE = ['-sws_flags', 'accurate_rnd+full_chroma_int'];
 const ENCODE = ['-sws_flags', 'area+accurate_rnd+full_chroma_int'];
 
 function convert(bin, input, width, height, from, to, flags) {
-  const r = spawnSync(bin, ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', from, '-s', `${width}x${height}`, '-i', '-',
-    ...flags, '-f', 'rawvideo', '-pix_fmt', to, '-'], { input, maxBuffer: 1 << 28 });
+  const r = spawnSync(bin, ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', from, '-s', `${width}x${height}`, '-i', '-', ...flags, '-f', 'rawvideo', '-pix_fmt', to, '-'], {
+    input,
+    maxBuffer: 1 << 28,
+  });
   assert.strictEqual(r.status, 0, String(r.stderr));
   return new Uint8Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.length);
 }
@@ -31,7 +50,11 @@ function convert(bin, input, width, height, from, to, flags) {
 /** The three planes as [name, offset, width, height, scale]. */
 function planes(width, height) {
   const l = yuvLayout(width, height);
-  return [['Y', 0, width, height, 1], ['U', l.uOffset, l.cw, l.ch, 2], ['V', l.vOffset, l.cw, l.ch, 2]];
+  return [
+    ['Y', 0, width, height, 1],
+    ['U', l.uOffset, l.cw, l.ch, 2],
+    ['V', l.vOffset, l.cw, l.ch, 2],
+  ];
 }
 
 /** Per plane: max and mean |a − b| and the share within 2 levels, over the rects (luma) and their chroma rects. */
@@ -39,7 +62,10 @@ function compare(a, b, width, height, rects) {
   const out = {};
   for (const [name, offset, pw, , scale] of planes(width, height)) {
     const seen = new Set();
-    let max = 0, sum = 0, n = 0, within = 0;
+    let max = 0,
+      sum = 0,
+      n = 0,
+      within = 0;
     for (const r of rects) {
       const c = scale === 1 ? clipRect(r, width, height) : chromaRect(r, width, height);
       for (let y = Math.max(0, c.y); y < Math.min(c.y + c.height, scale === 1 ? height : Math.ceil(height / 2)); y++) {
@@ -49,7 +75,8 @@ function compare(a, b, width, height, rects) {
           seen.add(i);
           const d = Math.abs(a[i] - b[i]);
           if (d > max) max = d;
-          sum += d; n++;
+          sum += d;
+          n++;
           if (d <= 2) within++;
         }
       }
@@ -64,15 +91,19 @@ function changedOutside(a, b, width, height, rects) {
   let changed = 0;
   for (const [, offset, pw, ph, scale] of planes(width, height)) {
     const boxes = rects.map((r) => (scale === 1 ? clipRect(r, width, height) : chromaRect(r, width, height)));
-    for (let y = 0; y < ph; y++) for (let x = 0; x < pw; x++) {
-      if (boxes.some((c) => x >= c.x && x < c.x + c.width && y >= c.y && y < c.y + c.height)) continue;
-      if (a[offset + y * pw + x] !== b[offset + y * pw + x]) changed++;
-    }
+    for (let y = 0; y < ph; y++)
+      for (let x = 0; x < pw; x++) {
+        if (boxes.some((c) => x >= c.x && x < c.x + c.width && y >= c.y && y < c.y + c.height)) continue;
+        if (a[offset + y * pw + x] !== b[offset + y * pw + x]) changed++;
+      }
   }
   return changed;
 }
 
-const format = (s) => Object.entries(s).map(([p, v]) => `${p} max ${v.max} mean ${v.mean.toFixed(3)} ≤2 ${(100 * v.within).toFixed(2)} %`).join(' · ');
+const format = (s) =>
+  Object.entries(s)
+    .map(([p, v]) => `${p} max ${v.max} mean ${v.mean.toFixed(3)} ≤2 ${(100 * v.within).toFixed(2)} %`)
+    .join(' · ');
 
 // Each mask as (YUV frame, rects) and (RGB frame, rects); the RGB pixelation uses the same block
 // grid (anchored at the corner rounded down to even, block 16) so the two are comparable.
@@ -91,8 +122,16 @@ const MASKS = {
   'solid black': { yuv: (f, rs) => rs.forEach((r) => fillYuvRegionInPlace(f, r, [0, 0, 0])), rgb: (f, rs) => rs.forEach((r) => fillRegionInPlace(f, r, [0, 0, 0])) },
   'solid colour': { yuv: (f, rs) => rs.forEach((r) => fillYuvRegionInPlace(f, r, [200, 40, 90])), rgb: (f, rs) => rs.forEach((r) => fillRegionInPlace(f, r, [200, 40, 90])) },
   'ellipse σ=10': {
-    yuv: (f, rs) => { const o = { ...f, data: new Uint8Array(f.data) }; rs.forEach((r) => blurYuvRegionInPlace(f, r, 10)); keepEllipsesOnlyYuv(f, o, rs); },
-    rgb: (f, rs) => { const o = { ...f, data: new Uint8Array(f.data) }; rs.forEach((r) => blurRegionInPlace(f, r, 10)); keepEllipsesOnly(f, o, rs); },
+    yuv: (f, rs) => {
+      const o = { ...f, data: new Uint8Array(f.data) };
+      rs.forEach((r) => blurYuvRegionInPlace(f, r, 10));
+      keepEllipsesOnlyYuv(f, o, rs);
+    },
+    rgb: (f, rs) => {
+      const o = { ...f, data: new Uint8Array(f.data) };
+      rs.forEach((r) => blurRegionInPlace(f, r, 10));
+      keepEllipsesOnly(f, o, rs);
+    },
   },
 };
 
@@ -100,15 +139,21 @@ const MASKS = {
 // paths differ by on their own (the edge repeat of a chroma plane is not the RGB frame's: near
 // the frame's border a wide blur sees chroma row 0 repeated on one path, pixel row 0 on the
 // other), so the fast kernels are held to at least that agreement.
-const EXACT = Object.fromEntries([3, 10, 14, 45].map((sigma) => [`gaussian σ=${sigma}`, {
-  yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, sigma, { exact: true })),
-  rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, sigma, { exact: true })),
-}]));
+const EXACT = Object.fromEntries(
+  [3, 10, 14, 45].map((sigma) => [
+    `gaussian σ=${sigma}`,
+    {
+      yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, sigma, { exact: true })),
+      rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, sigma, { exact: true })),
+    },
+  ]),
+);
 
 describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
   this.timeout(60000);
   let bin;
-  const W = 1126, H = 660; // fr_two_people.jpg (1126×661) cropped to an even height
+  const W = 1126,
+    H = 660; // fr_two_people.jpg (1126×661) cropped to an even height
   let rgbPicture, yuvPicture;
   const yuvFrame = (data, width = W, height = H) => ({ format: 'yuv420p', width, height, data: new Uint8Array(data) });
 
@@ -124,14 +169,20 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
 
   before(async function () {
     bin = (await ffmpegOrSkip(this, new FfmpegLocator())).path;
-    rgbPicture = (await sharp(path.join(MEDIA, 'fr_two_people.jpg')).extract({ left: 0, top: 0, width: W, height: H }).removeAlpha().raw().toBuffer());
+    rgbPicture = await sharp(path.join(MEDIA, 'fr_two_people.jpg')).extract({ left: 0, top: 0, width: W, height: H }).removeAlpha().raw().toBuffer();
     yuvPicture = convert(bin, rgbPicture, W, H, 'rgb24', 'yuv420p', ENCODE);
     assert.strictEqual(yuvPicture.length, yuvLayout(W, H).bytes);
   });
 
   // The two faces, enlarged as the blur stage does; once at even and once at odd coordinates.
-  const EVEN = [{ x: 180, y: 10, width: 250, height: 270 }, { x: 740, y: 10, width: 250, height: 280 }];
-  const ODD = [{ x: 181, y: 11, width: 249, height: 271 }, { x: 741, y: 9, width: 251, height: 279 }];
+  const EVEN = [
+    { x: 180, y: 10, width: 250, height: 270 },
+    { x: 740, y: 10, width: 250, height: 280 },
+  ];
+  const ODD = [
+    { x: 181, y: 11, width: 249, height: 271 },
+    { x: 741, y: 9, width: 251, height: 279 },
+  ];
 
   // Measured (ffmpeg 5.1, this picture), over each rect and its chroma rect, worst plane:
   //                 even rects                    odd rects
@@ -152,7 +203,10 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
   // to 0..255 on decoding. Before chroma samples straddling a rect's odd edge were blended by
   // their share, the odd gaussians were off by up to 22 levels there, 98.9 % within 2; with the
   // ellipse tested only at a chroma sample's centre, up to 11 levels, 99.5 %.)
-  for (const [name, rects] of [['even', EVEN], ['odd', ODD]]) {
+  for (const [name, rects] of [
+    ['even', EVEN],
+    ['odd', ODD],
+  ]) {
     it(`equals the RGB path within 2 levels for every mask (faces at ${name} coordinates)`, function () {
       const lines = [];
       for (const [maskName, mask] of Object.entries(MASKS)) {
@@ -179,7 +233,7 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
     });
   }
 
-  it('with ffmpeg\'s default conversion flags (the RGB video pipeline) the differences are that conversion\'s own', function () {
+  it("with ffmpeg's default conversion flags (the RGB video pipeline) the differences are that conversion's own", function () {
     // Measured: the round trip alone moves Y by a mean of 1.02 levels; with the masks Y's mean
     // is 1.11, U and V ≤ 0.24; ≥ 99.9 % within 2 levels (solid black; gaussian σ=10 100 %).
     const flags = { decode: [], encode: [] };
@@ -194,8 +248,13 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
 
   it('rects touching or crossing the frame border, and two overlapping', function () {
     // Measured: as the faces at odd coordinates (max ≤ 3 but the ellipse's 6, ≥ 99.93 % within 2).
-    const border = [{ x: -10, y: 600, width: 201, height: 100 }, { x: 1001, y: 0, width: 125, height: 51 }, { x: 500, y: 655, width: 40, height: 5 },
-      { x: 300, y: 300, width: 120, height: 120 }, { x: 361, y: 331, width: 121, height: 101 }];
+    const border = [
+      { x: -10, y: 600, width: 201, height: 100 },
+      { x: 1001, y: 0, width: 125, height: 51 },
+      { x: 500, y: 655, width: 40, height: 5 },
+      { x: 300, y: 300, width: 120, height: 120 },
+      { x: 361, y: 331, width: 121, height: 101 },
+    ];
     const lines = [];
     for (const [maskName, mask] of Object.entries(MASKS)) {
       const { a, b } = bothPaths(mask, yuvPicture, W, H, border);
@@ -210,18 +269,23 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
   });
 
   it('an odd-sized frame (101×75): ⌈w/2⌉×⌈h/2⌉ chroma, the last half-covered chroma column and row included', async function () {
-    const w = 101, h = 75;
+    const w = 101,
+      h = 75;
     const small = await sharp(path.join(MEDIA, 'fr_two_people.jpg')).resize(w, h, { fit: 'fill' }).removeAlpha().raw().toBuffer();
     const source = convert(bin, small, w, h, 'rgb24', 'yuv420p', ENCODE);
-    assert.strictEqual(source.length, yuvLayout(w, h).bytes, 'ffmpeg\'s yuv420p of an odd size has ⌈w/2⌉×⌈h/2⌉ chroma planes');
+    assert.strictEqual(source.length, yuvLayout(w, h).bytes, "ffmpeg's yuv420p of an odd size has ⌈w/2⌉×⌈h/2⌉ chroma planes");
     // ffmpeg converts the chroma of an odd size by resampling 101 → 51 (not 2:1), so its chroma
     // drifts off the 2×2 grid: the round trip alone, no mask, is off by a mean of ≈ 2 levels, up
     // to 40, on this detailed little frame. The RGB path here therefore converts through the
     // frame padded to 102×76 by repeating its last column and row (a clean 2:1; the chroma
     // planes are the same 51×38): pad the YUV frame, ffmpeg → rgb24, crop to 101×75, mask there,
     // pad the RGB frame, ffmpeg → yuv420p, crop.
-    const pw = w + 1, ph = h + 1, L = yuvLayout(w, h), P = yuvLayout(pw, ph);
-    const pad = (data, channels) => { // data of w×h pixels (channels bytes each) → pw×ph
+    const pw = w + 1,
+      ph = h + 1,
+      L = yuvLayout(w, h),
+      P = yuvLayout(pw, ph);
+    const pad = (data, channels) => {
+      // data of w×h pixels (channels bytes each) → pw×ph
       const out = new Uint8Array(pw * ph * channels);
       for (let y = 0; y < ph; y++) {
         const from = Math.min(y, h - 1) * w * channels;
@@ -230,7 +294,8 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
       }
       return out;
     };
-    const crop = (data, channels) => { // pw×ph → w×h
+    const crop = (data, channels) => {
+      // pw×ph → w×h
       const out = new Uint8Array(w * h * channels);
       for (let y = 0; y < h; y++) out.set(data.subarray(y * pw * channels, (y * pw + w) * channels), y * w * channels);
       return out;
@@ -238,7 +303,10 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
     const paddedYuv = new Uint8Array(P.bytes);
     paddedYuv.set(pad(source.subarray(0, L.ySize), 1));
     paddedYuv.set(source.subarray(L.uOffset), P.uOffset);
-    const rects = [{ x: 61, y: 41, width: 40, height: 34 }, { x: 3, y: 5, width: 27, height: 23 }];
+    const rects = [
+      { x: 61, y: 41, width: 40, height: 34 },
+      { x: 3, y: 5, width: 27, height: 23 },
+    ];
     // Measured: the round trip alone (no mask) is off over these samples by Y max 5, mean 0.03,
     // 99.75 % within 2; U max 5, mean 0.61, 94.5 %; V max 5, mean 0.52, 96.9 % (the frame is the
     // whole picture in 101×75: nearly every 2×2 block has edges, and RGB clips often). With a
@@ -259,7 +327,10 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
       const stats = compare(a.data, b, w, h, rects);
       lines.push(`      101×75 ${maskName.padEnd(14)} ${format(stats)}`);
       assert.strictEqual(changedOutside(a.data, source, w, h, rects), 0, `101×75 ${maskName}: outside unchanged`);
-      if (maskName === 'no mask') { noise = stats; continue; }
+      if (maskName === 'no mask') {
+        noise = stats;
+        continue;
+      }
       for (const [plane, s] of Object.entries(stats)) {
         const ok = plane === 'Y' ? s.mean <= 1 && s.within >= 0.995 && s.max <= 3 : s.mean <= 1 && s.max <= 7 && s.within >= noise[plane].within - 0.01;
         if (!ok) failures.push(`101×75 ${maskName} ${plane}: ${format({ [plane]: s })}`);
@@ -274,7 +345,11 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
   });
 
   it('leaves everything outside byte-identical and changes the inside, at odd coordinates too', function () {
-    for (const rect of [{ x: 301, y: 201, width: 97, height: 55 }, { x: 300.6, y: 200.2, width: 40.5, height: 33.1 }, { x: 0, y: 0, width: 1, height: 1 }]) {
+    for (const rect of [
+      { x: 301, y: 201, width: 97, height: 55 },
+      { x: 300.6, y: 200.2, width: 40.5, height: 33.1 },
+      { x: 0, y: 0, width: 1, height: 1 },
+    ]) {
       for (const [maskName, mask] of Object.entries(MASKS)) {
         const f = yuvFrame(yuvPicture);
         mask.yuv(f, [rect]);
@@ -302,33 +377,70 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
     pixelateYuvRegionInPlace(f, rect, 5); // an odd size becomes 6
     const { uOffset, cw } = yuvLayout(W, H);
     // Luma blocks: [300 + 6k, 306 + 6k) × [202 + 6k, …), cut by the rect.
-    const edges = (start, end, anchor) => { const e = [start]; for (let v = anchor + 6; v < end; v += 6) if (v > start) e.push(v); e.push(end); return e; };
-    const xs = edges(301, 361, 300), ys = edges(203, 250, 202);
-    for (let j = 0; j + 1 < ys.length; j++) for (let i = 0; i + 1 < xs.length; i++) {
-      const values = new Set();
-      for (let y = ys[j]; y < ys[j + 1]; y++) for (let x = xs[i]; x < xs[i + 1]; x++) values.add(f.data[y * W + x]);
-      assert.strictEqual(values.size, 1, `luma block at ${xs[i]},${ys[j]} is uniform`);
-    }
+    const edges = (start, end, anchor) => {
+      const e = [start];
+      for (let v = anchor + 6; v < end; v += 6) if (v > start) e.push(v);
+      e.push(end);
+      return e;
+    };
+    const xs = edges(301, 361, 300),
+      ys = edges(203, 250, 202);
+    for (let j = 0; j + 1 < ys.length; j++)
+      for (let i = 0; i + 1 < xs.length; i++) {
+        const values = new Set();
+        for (let y = ys[j]; y < ys[j + 1]; y++) for (let x = xs[i]; x < xs[i + 1]; x++) values.add(f.data[y * W + x]);
+        assert.strictEqual(values.size, 1, `luma block at ${xs[i]},${ys[j]} is uniform`);
+      }
     assert.notStrictEqual(f.data[205 * W + 305], f.data[205 * W + 306], 'a block edge at x = 306');
     // Chroma blocks: 3×3 from (150, 101); the chroma rect is columns 150..180, rows 101..124.
     // Column 150, row 101 and column 180 straddle the rect's odd edges (blended by their share);
     // the blocks between are whole.
-    for (let by = 104; by + 3 <= 125; by += 3) for (let bx = 153; bx + 3 <= 180; bx += 3) {
-      const values = new Set();
-      for (let y = by; y < by + 3; y++) for (let x = bx; x < bx + 3; x++) values.add(f.data[uOffset + y * cw + x]);
-      assert.strictEqual(values.size, 1, `chroma block at ${bx},${by} is uniform`);
-    }
+    for (let by = 104; by + 3 <= 125; by += 3)
+      for (let bx = 153; bx + 3 <= 180; bx += 3) {
+        const values = new Set();
+        for (let y = by; y < by + 3; y++) for (let x = bx; x < bx + 3; x++) values.add(f.data[uOffset + y * cw + x]);
+        assert.strictEqual(values.size, 1, `chroma block at ${bx},${by} is uniform`);
+      }
   });
 
   it('solid fill converts the colour by BT.601 (default) or BT.709, as ffmpeg does', function () {
     assert.deepStrictEqual(rgbToYuv([0, 0, 0]), [16, 128, 128]);
     assert.deepStrictEqual(rgbToYuv([255, 255, 255]), [235, 128, 128]);
-    for (const [matrix, space] of [['bt601', 'bt601'], ['bt709', 'bt709']]) {
-      for (const colour of [[200, 40, 90], [10, 220, 30], [255, 0, 0]]) {
+    for (const [matrix, space] of [
+      ['bt601', 'bt601'],
+      ['bt709', 'bt709'],
+    ]) {
+      for (const colour of [
+        [200, 40, 90],
+        [10, 220, 30],
+        [255, 0, 0],
+      ]) {
         const patch = Buffer.alloc(16 * 16 * 3);
         for (let i = 0; i < patch.length; i += 3) patch.set(colour, i);
-        const r = spawnSync(bin, ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '16x16', '-i', '-',
-          '-vf', `scale=out_color_matrix=${space}:out_range=tv:flags=accurate_rnd+full_chroma_int`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'], { input: patch });
+        const r = spawnSync(
+          bin,
+          [
+            '-hide_banner',
+            '-loglevel',
+            'error',
+            '-f',
+            'rawvideo',
+            '-pix_fmt',
+            'rgb24',
+            '-s',
+            '16x16',
+            '-i',
+            '-',
+            '-vf',
+            `scale=out_color_matrix=${space}:out_range=tv:flags=accurate_rnd+full_chroma_int`,
+            '-f',
+            'rawvideo',
+            '-pix_fmt',
+            'yuv420p',
+            '-',
+          ],
+          { input: patch },
+        );
         assert.strictEqual(r.status, 0, String(r.stderr));
         const want = [r.stdout[0], r.stdout[256], r.stdout[256 + 64]];
         const got = rgbToYuv(colour, matrix === 'bt601' ? undefined : matrix);

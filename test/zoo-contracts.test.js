@@ -12,7 +12,13 @@ const { shiftEmap, inswapperGraph } = require('./helpers/model-graphs');
 
 const { MEDIA, requireTestModel, SCRFD_FILE } = require('./helpers/fixtures');
 // astronaut.png's 5 points (SCRFD on the real file, rounded): eyes, nose, mouth corners.
-const ASTRONAUT_5 = [[205, 100], [248, 102], [224, 129], [201, 139], [246, 141]];
+const ASTRONAUT_5 = [
+  [205, 100],
+  [248, 102],
+  [224, 129],
+  [201, 139],
+  [246, 141],
+];
 
 const int64 = (name, data) => ({ name, type: 'int64', dims: [data.length], data });
 const px = (frame, x, y) => Array.from(frame.data.subarray((y * frame.width + x) * 3, (y * frame.width + x) * 3 + 3));
@@ -56,7 +62,10 @@ describe('zoo contracts on built ONNX graphs', function () {
       assert.deepStrictEqual(Array.from(init.data.subarray(0, 4)), [0, 2, 0, 0]);
       const read = await zoo.readEmap(path);
       assert.strictEqual(read[511 * 512 + 0], 2);
-      assert.strictEqual(read.reduce((a, b) => a + b, 0), 1024);
+      assert.strictEqual(
+        read.reduce((a, b) => a + b, 0),
+        1024,
+      );
     });
 
     it('source = raw × emap ÷ ‖raw‖ (pure)', () => {
@@ -72,7 +81,10 @@ describe('zoo contracts on built ONNX graphs', function () {
       let want = 0;
       for (let i = 0; i < 512; i++) want += r[i] * m[i * 512 + j];
       assert.ok(Math.abs(zoo.emapSource(r, m)[j] - want / norm) < 1e-3);
-      assert.throws(() => zoo.emapSource(r, new Float32Array(10)), (e) => e.code === 'E_MODEL_CONTRACT');
+      assert.throws(
+        () => zoo.emapSource(r, new Float32Array(10)),
+        (e) => e.code === 'E_MODEL_CONTRACT',
+      );
     });
 
     it('swaps through the contract graph (openSwapper): emap-made source reaches the model, paste-back changes only the covered rectangle', async () => {
@@ -86,15 +98,21 @@ describe('zoo contracts on built ONNX graphs', function () {
         const { target, crop, matrix } = await swapper.swapCrop(astronaut, ASTRONAUT_5, source);
         const aligned = warpAffine(astronaut, alignmentMatrix(ASTRONAUT_5, 'arcface_128', 128), 128, 128, { border: 'replicate' });
         assert.deepStrictEqual(Buffer.from(target.data), Buffer.from(aligned.data), 'the target crop is arcface_128 at 128');
-        let n = 0, sum = 0;
-        for (let i = 0; i < crop.data.length; i++) if (target.data[i] < 180) { sum += crop.data[i] - target.data[i]; n++; }
+        let n = 0,
+          sum = 0;
+        for (let i = 0; i < crop.data.length; i++)
+          if (target.data[i] < 180) {
+            sum += crop.data[i] - target.data[i];
+            n++;
+          }
         assert.ok(n > 1000 && Math.abs(sum / n - 63.75) < 1, `mean lift ${sum / n}`);
 
         const out = await swapper.swap(astronaut, ASTRONAUT_5, source);
         const rect = clipRect(transformedBounds(invertAffine(matrix), 128, 128), astronaut.width, astronaut.height);
         // Face centre: lifted by ~64 (mask 1 there); corners of the frame and everything outside the rect: identical.
         const [cx, cy] = ASTRONAUT_5[2];
-        const before = px(astronaut, cx, cy), after = px(out, cx, cy);
+        const before = px(astronaut, cx, cy),
+          after = px(out, cx, cy);
         for (let c = 0; c < 3; c++) assert.ok(Math.abs(after[c] - Math.min(255, before[c] + 64)) <= 3, `centre ${before} → ${after}`);
         let changedOutside = 0;
         for (let y = 0; y < astronaut.height; y++) {
@@ -123,7 +141,8 @@ describe('zoo contracts on built ONNX graphs', function () {
       await assert.rejects(zoo.readEmap(SCRFD), (e) => e.code === 'E_MODEL_CONTRACT' && /last graph initializer/.test(e.message) && /expected a float type/.test(e.message));
       // A float initializer of the wrong size is refused by its dims.
       const small = model({
-        inputs: [{ name: 'x', shape: [1, 4] }], outputs: [{ name: 'y', shape: [1, 4] }],
+        inputs: [{ name: 'x', shape: [1, 4] }],
+        outputs: [{ name: 'y', shape: [1, 4] }],
         initializers: [{ name: 'w', dims: [4, 4], data: new Float32Array(16), asFloatData: true }],
         nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
       });
@@ -139,7 +158,10 @@ describe('zoo contracts on built ONNX graphs', function () {
   describe('enhancers: gfpgan and codeformer weight dtype', () => {
     const FACE = [1, 3, 512, 512];
     const codeformer = (type) => ({
-      inputs: [{ name: 'input', shape: FACE }, { name: 'weight', type, shape: [1] }],
+      inputs: [
+        { name: 'input', shape: FACE },
+        { name: 'weight', type, shape: [1] },
+      ],
       outputs: [{ name: 'output', shape: FACE }],
       nodes: [
         { op: 'Cast', inputs: ['weight'], outputs: ['w32'], attrs: { to: 1 } },
@@ -163,7 +185,8 @@ describe('zoo contracts on built ONNX graphs', function () {
           // weight 0: output 0 → grey 128; blended 80 % at the face centre.
           const out = await enhancer.enhance(astronaut, ASTRONAUT_5, { weight: 0 });
           const [cx, cy] = ASTRONAUT_5[2];
-          const b = px(astronaut, cx, cy), a = px(out, cx, cy);
+          const b = px(astronaut, cx, cy),
+            a = px(out, cx, cy);
           for (let c = 0; c < 3; c++) assert.ok(Math.abs(a[c] - (0.2 * b[c] + 0.8 * 128)) <= 2, `blend 80: ${b} → ${a}`);
           assert.deepStrictEqual(px(out, 5, 500), px(astronaut, 5, 500), 'far from the face nothing changes');
         } finally {
@@ -182,10 +205,15 @@ describe('zoo contracts on built ONNX graphs', function () {
         assert.ok(data.every((v) => v >= -1 && v <= 1));
         const out = await enhancer.enhance(astronaut, ASTRONAUT_5, { blend: 1 });
         // Warp there and back (two bilinear resamplings) softens sharp edges a little; nothing more.
-        let maxDiff = 0, sum = 0, changed = 0;
+        let maxDiff = 0,
+          sum = 0,
+          changed = 0;
         for (let i = 0; i < out.data.length; i++) {
           const d = Math.abs(out.data[i] - astronaut.data[i]);
-          if (d > 0) { changed++; sum += d; }
+          if (d > 0) {
+            changed++;
+            sum += d;
+          }
           maxDiff = Math.max(maxDiff, d);
         }
         assert.ok(changed > 10000, 'the face region was pasted back');
@@ -200,13 +228,25 @@ describe('zoo contracts on built ONNX graphs', function () {
     function yoloOutput(rows) {
       const out = new Float32Array(20 * 8400);
       rows.forEach(({ k, box, score, kps }) => {
-        box.forEach((v, f) => { out[f * 8400 + k] = v; });
+        box.forEach((v, f) => {
+          out[f * 8400 + k] = v;
+        });
         out[4 * 8400 + k] = score;
-        kps.forEach(([x, y], j) => { out[(5 + j * 3) * 8400 + k] = x; out[(6 + j * 3) * 8400 + k] = y; out[(7 + j * 3) * 8400 + k] = 0.9; });
+        kps.forEach(([x, y], j) => {
+          out[(5 + j * 3) * 8400 + k] = x;
+          out[(6 + j * 3) * 8400 + k] = y;
+          out[(7 + j * 3) * 8400 + k] = 0.9;
+        });
       });
       return out;
     }
-    const kps = [[180, 100], [220, 100], [200, 120], [185, 140], [215, 140]];
+    const kps = [
+      [180, 100],
+      [220, 100],
+      [200, 120],
+      [185, 140],
+      [215, 140],
+    ];
     const rows = [
       { k: 10, box: [200, 120, 80, 100], score: 0.9, kps },
       { k: 11, box: [202, 121, 80, 100], score: 0.8, kps }, // duplicate: NMS removes it
@@ -216,7 +256,10 @@ describe('zoo contracts on built ONNX graphs', function () {
 
     it('decodes rows cx,cy,w,h,score,5×(x,y,vis) above the threshold (pure)', () => {
       const c = zoo.decodeYoloface(yoloOutput(rows), 0.5);
-      assert.deepStrictEqual(c.scores.map((s) => +s.toFixed(2)), [0.9, 0.8, 0.7]);
+      assert.deepStrictEqual(
+        c.scores.map((s) => +s.toFixed(2)),
+        [0.9, 0.8, 0.7],
+      );
       assert.deepStrictEqual(c.boxes.slice(0, 4), [160, 70, 240, 170]);
       assert.deepStrictEqual(c.points.slice(0, 10), kps.flat());
     });
@@ -224,14 +267,19 @@ describe('zoo contracts on built ONNX graphs', function () {
     it('preprocesses BGR x/255 and maps the boxes back through the letterbox ratio', async () => {
       const p = zoo.yolofacePreprocess({ width: 1, height: 1, channels: 3, data: Uint8Array.from([255, 51, 0]) });
       [0, 0.2, 1].forEach((v, i) => assert.ok(Math.abs(p[i] - v) < 1e-6, `plane ${i}: ${p[i]}`));
-      const path = model({ inputs: [{ name: 'input', shape: [1, 3, 640, 640] }], outputs: [{ name: 'output0', shape: [1, 20, 8400] }], nodes: [constantNode('output0', [1, 20, 8400], yoloOutput(rows))] });
+      const path = model({
+        inputs: [{ name: 'input', shape: [1, 3, 640, 640] }],
+        outputs: [{ name: 'output0', shape: [1, 20, 8400] }],
+        nodes: [constantNode('output0', [1, 20, 8400], yoloOutput(rows))],
+      });
       const handle = await pool.acquire(path, { contract: zoo.YOLOFACE_CONTRACT });
       try {
         const detector = new zoo.YolofaceDetector(handle);
         const two = await readImageFile(`${MEDIA}/fr_two_people.jpg`); // 1126×661 → 640×376 on the canvas
         const faces = await detector.detect(two, { scoreThreshold: 0.5, maxFaces: 10 });
         assert.strictEqual(faces.length, 2);
-        const rx = 1126 / 640, ry = 661 / 376;
+        const rx = 1126 / 640,
+          ry = 661 / 376;
         const want = [160 * rx, 70 * ry, 240 * rx, 170 * ry];
         faces[0].bbox.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-3, `${faces[0].bbox} vs ${want}`));
         faces[0].landmarks5.forEach(([x, y], j) => assert.ok(Math.abs(x - kps[j][0] * rx) < 1e-3 && Math.abs(y - kps[j][1] * ry) < 1e-3));
@@ -245,17 +293,26 @@ describe('zoo contracts on built ONNX graphs', function () {
   describe('landmarkers', () => {
     it('2dfan4: 256 crop at 195/longer side, BGR [0,1]; landmarks ×4 back to the frame; heatmap confidence', async () => {
       const landmarks = new Float32Array(68 * 3);
-      for (let i = 0; i < 68; i++) { landmarks[i * 3] = 10 + i * 0.5; landmarks[i * 3 + 1] = 20 + i * 0.25; }
+      for (let i = 0; i < 68; i++) {
+        landmarks[i * 3] = 10 + i * 0.5;
+        landmarks[i * 3 + 1] = 20 + i * 0.25;
+      }
       const heat = new Float32Array(68 * 64 * 64);
       for (let i = 0; i < 68; i++) heat[i * 4096 + 100 + i] = 0.45; // every peak 0.45 → mean 0.45 → confidence 0.5
       const path = model({
         inputs: [{ name: 'input', shape: [1, 3, 256, 256] }],
-        outputs: [{ name: 'landmarks', shape: [1, 68, 3] }, { name: 'heatmaps', shape: [1, 68, 64, 64] }],
+        outputs: [
+          { name: 'landmarks', shape: [1, 68, 3] },
+          { name: 'heatmaps', shape: [1, 68, 64, 64] },
+        ],
         nodes: [constantNode('landmarks', [1, 68, 3], landmarks), constantNode('heatmaps', [1, 68, 64, 64], heat)],
       });
       const bbox = [100, 50, 300, 250];
       const m = zoo.fan2d4CropMatrix(bbox);
-      assert.deepStrictEqual(m.map((v) => +v.toFixed(4)), [0.975, 0, -67, 0, 0.975, -18.25]);
+      assert.deepStrictEqual(
+        m.map((v) => +v.toFixed(4)),
+        [0.975, 0, -67, 0, 0.975, -18.25],
+      );
       const { data } = zoo.fan2d4Preprocess(astronaut, [180, 56, 271, 179]);
       // Plane 0 is blue: the crop centre pixel's B / 255.
       const mc = zoo.fan2d4CropMatrix([180, 56, 271, 179]);
@@ -268,14 +325,23 @@ describe('zoo contracts on built ONNX graphs', function () {
         assert.ok(Math.abs(confidence - 0.5) < 1e-6, `confidence ${confidence}`);
         assert.strictEqual(points.length, 68);
         for (const i of [0, 33, 67]) {
-          const wantX = ((10 + i * 0.5) * 4 + 67) / 0.975, wantY = ((20 + i * 0.25) * 4 + 18.25) / 0.975;
+          const wantX = ((10 + i * 0.5) * 4 + 67) / 0.975,
+            wantY = ((20 + i * 0.25) * 4 + 18.25) / 0.975;
           assert.ok(Math.abs(points[i][0] - wantX) < 1e-3 && Math.abs(points[i][1] - wantY) < 1e-3, `point ${i}: ${points[i]} vs ${wantX},${wantY}`);
         }
         assert.deepStrictEqual(await fan.landmarks68(astronaut, bbox), points);
       } finally {
         await handle.release();
       }
-      assert.strictEqual(zoo.decodeFan2d4(landmarks, heat.map((v) => v * 3), m).confidence, 1, 'confidence clamps at 1');
+      assert.strictEqual(
+        zoo.decodeFan2d4(
+          landmarks,
+          heat.map((v) => v * 3),
+          m,
+        ).confidence,
+        1,
+        'confidence clamps at 1',
+      );
     });
 
     it('fan_68_5: 5 points normalised to ffhq_512 (unit), 68 out mapped back by the inverse', async () => {
@@ -339,21 +405,39 @@ describe('zoo contracts on built ONNX graphs', function () {
   describe('wrong files are refused with E_MODEL_CONTRACT naming the mismatch', () => {
     it('the SCRFD detector file offered as an embedder, a swapper and a landmarker', async function () {
       const SCRFD = requireTestModel(this, SCRFD_FILE);
-      await assert.rejects(pool.acquire(SCRFD, { contract: zoo.ARCFACE_CONTRACT, label: 'scrfd.onnx' }),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /scrfd\.onnx/.test(e.message) && /input "input" is missing \(model has: input\.1\)/.test(e.message));
-      await assert.rejects(pool.acquire(SCRFD, { contract: zoo.INSWAPPER_CONTRACT, label: 'scrfd.onnx' }),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /input "target" is missing/.test(e.message) && /input "source" is missing/.test(e.message));
+      await assert.rejects(
+        pool.acquire(SCRFD, { contract: zoo.ARCFACE_CONTRACT, label: 'scrfd.onnx' }),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /scrfd\.onnx/.test(e.message) && /input "input" is missing \(model has: input\.1\)/.test(e.message),
+      );
+      await assert.rejects(
+        pool.acquire(SCRFD, { contract: zoo.INSWAPPER_CONTRACT, label: 'scrfd.onnx' }),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /input "target" is missing/.test(e.message) && /input "source" is missing/.test(e.message),
+      );
       // Without a name contract the adapters' own checks refuse it, and adoptSession releases the handle.
       const handle = await pool.acquire(SCRFD, { label: 'scrfd.onnx' });
-      await assert.rejects(zoo.adoptSession(handle, (h) => new zoo.ArcfaceEmbedder(h)),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /arcface_w600k_r50/.test(e.message) && /input "input\.1" has shape \[1,3,640,640\], expected \[\?,3,112,112\]/.test(e.message));
+      await assert.rejects(
+        zoo.adoptSession(handle, (h) => new zoo.ArcfaceEmbedder(h)),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /arcface_w600k_r50/.test(e.message) && /input "input\.1" has shape \[1,3,640,640\], expected \[\?,3,112,112\]/.test(e.message),
+      );
       assert.strictEqual(pool.stats().entries.length, 0, 'the refused session was released');
       const h2 = await pool.acquire(SCRFD, { label: 'scrfd.onnx' });
       try {
-        assert.throws(() => new zoo.Fan2d4Landmarker(h2), (e) => e.code === 'E_MODEL_CONTRACT' && /2dfan4/.test(e.message));
-        assert.throws(() => new zoo.ZooSwapperModel(h2, zoo.ZOO_SWAPPER_SPECS.hyperswap_256), (e) => e.code === 'E_MODEL_CONTRACT' && /hyperswap_256/.test(e.message) && /target image input and a source vector/.test(e.message));
-        assert.throws(() => new zoo.GfpganEnhancer(h2), (e) => e.code === 'E_MODEL_CONTRACT' && /output "score_8" has shape \[1,12800,1\], expected \[1,3,640,640\]/.test(e.message));
-        assert.throws(() => new zoo.YolofaceDetector(h2), (e) => e.code === 'E_MODEL_CONTRACT' && /expected \[1,20,\?\]/.test(e.message));
+        assert.throws(
+          () => new zoo.Fan2d4Landmarker(h2),
+          (e) => e.code === 'E_MODEL_CONTRACT' && /2dfan4/.test(e.message),
+        );
+        assert.throws(
+          () => new zoo.ZooSwapperModel(h2, zoo.ZOO_SWAPPER_SPECS.hyperswap_256),
+          (e) => e.code === 'E_MODEL_CONTRACT' && /hyperswap_256/.test(e.message) && /target image input and a source vector/.test(e.message),
+        );
+        assert.throws(
+          () => new zoo.GfpganEnhancer(h2),
+          (e) => e.code === 'E_MODEL_CONTRACT' && /output "score_8" has shape \[1,12800,1\], expected \[1,3,640,640\]/.test(e.message),
+        );
+        assert.throws(
+          () => new zoo.YolofaceDetector(h2),
+          (e) => e.code === 'E_MODEL_CONTRACT' && /expected \[1,20,\?\]/.test(e.message),
+        );
       } finally {
         await h2.release();
       }
@@ -361,13 +445,19 @@ describe('zoo contracts on built ONNX graphs', function () {
 
     it('a codeformer whose weight input is not a single value is refused', async () => {
       const path = model({
-        inputs: [{ name: 'input', shape: [1, 3, 512, 512] }, { name: 'weight', type: 'float64', shape: [2] }],
+        inputs: [
+          { name: 'input', shape: [1, 3, 512, 512] },
+          { name: 'weight', type: 'float64', shape: [2] },
+        ],
         outputs: [{ name: 'output', shape: [1, 3, 512, 512] }],
         nodes: [{ op: 'Identity', inputs: ['input'], outputs: ['output'] }],
       });
       const handle = await pool.acquire(path, { warmup: false });
       try {
-        assert.throws(() => new zoo.GfpganEnhancer(handle, 'codeformer'), (e) => e.code === 'E_MODEL_CONTRACT' && /"weight" has shape \[2\], expected \[1\]/.test(e.message));
+        assert.throws(
+          () => new zoo.GfpganEnhancer(handle, 'codeformer'),
+          (e) => e.code === 'E_MODEL_CONTRACT' && /"weight" has shape \[2\], expected \[1\]/.test(e.message),
+        );
       } finally {
         await handle.release();
       }

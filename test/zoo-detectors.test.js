@@ -88,7 +88,10 @@ describe('zoo detectors on real model files', function () {
     const SCRFD = requireTestModel(this, SCRFD_FILE);
     const handle = await pool.acquire(YUNET, { label: 'yunet file' });
     try {
-      assert.throws(() => new zoo.ScrfdDetector(handle), (err) => err.code === 'E_MODEL_CONTRACT' && /yunet file/.test(err.message) && /shape/.test(err.message));
+      assert.throws(
+        () => new zoo.ScrfdDetector(handle),
+        (err) => err.code === 'E_MODEL_CONTRACT' && /yunet file/.test(err.message) && /shape/.test(err.message),
+      );
     } finally {
       await handle.release();
     }

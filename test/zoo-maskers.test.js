@@ -34,7 +34,9 @@ function xsegSpec({ k = 1, plane = new Float32Array(256 * 256), rank3 = false })
  */
 function bisenetSpec(quadrants) {
   const small = new Float32Array(19 * 4);
-  quadrants.forEach((cls, q) => { small[cls * 4 + q] = 1; });
+  quadrants.forEach((cls, q) => {
+    small[cls * 4 + q] = 1;
+  });
   return {
     inputs: [{ name: 'input', shape: [1, 3, 512, 512] }],
     outputs: [{ name: 'output', shape: [1, 19, 512, 512] }],
@@ -60,7 +62,9 @@ describe('zoo maskers: xseg and bisenet', function () {
     pool = new SessionPool({ device: 'cpu' });
     ({ frame: biden, points: BIDEN_5 } = await faceWithPoints(pool, 'fr_biden.jpg'));
     const aligned = (size) => warpAffine(biden, alignmentMatrix(BIDEN_5, 'arcface_128', size), size, size, { border: 'replicate' });
-    crop128 = aligned(128); crop256 = aligned(256); crop512 = aligned(512);
+    crop128 = aligned(128);
+    crop256 = aligned(256);
+    crop512 = aligned(512);
     const step = new Float32Array(256 * 256);
     step.fill(1, 0, 128 * 256); // rows 0..127 = face
     paths.xsegEcho = model(xsegSpec({ k: 1 }), 'xseg_echo.onnx');
@@ -70,17 +74,23 @@ describe('zoo maskers: xseg and bisenet', function () {
     paths.xsegOne = model(xsegSpec({ k: 0, plane: new Float32Array(256 * 256).fill(1) }), 'xseg_one.onnx');
     // quadrants: top-left skin, top-right hair (17), bottom-left skin, bottom-right left-eye (4).
     paths.bisenet = model(bisenetSpec([1, 17, 1, 4]), 'bisenet_resnet_34.onnx');
-    paths.swapper = model({
-      inputs: [{ name: 'target', shape: [1, 3, 256, 256] }, { name: 'source', shape: [1, 512] }],
-      outputs: [{ name: 'output', shape: [1, 3, 256, 256] }],
-      initializers: [scalar('lift', 0.5), int64('st', [0]), int64('en', [1]), int64('ax', [1]), scalar('zero', 0)],
-      nodes: [
-        { op: 'Slice', inputs: ['source', 'st', 'en', 'ax'], outputs: ['s0'] },
-        { op: 'Mul', inputs: ['s0', 'zero'], outputs: ['z'] },
-        { op: 'Add', inputs: ['lift', 'z'], outputs: ['l'] },
-        { op: 'Add', inputs: ['target', 'l'], outputs: ['output'] },
-      ],
-    }, 'hyperswap_graph.onnx');
+    paths.swapper = model(
+      {
+        inputs: [
+          { name: 'target', shape: [1, 3, 256, 256] },
+          { name: 'source', shape: [1, 512] },
+        ],
+        outputs: [{ name: 'output', shape: [1, 3, 256, 256] }],
+        initializers: [scalar('lift', 0.5), int64('st', [0]), int64('en', [1]), int64('ax', [1]), scalar('zero', 0)],
+        nodes: [
+          { op: 'Slice', inputs: ['source', 'st', 'en', 'ax'], outputs: ['s0'] },
+          { op: 'Mul', inputs: ['s0', 'zero'], outputs: ['z'] },
+          { op: 'Add', inputs: ['lift', 'z'], outputs: ['l'] },
+          { op: 'Add', inputs: ['target', 'l'], outputs: ['output'] },
+        ],
+      },
+      'hyperswap_graph.onnx',
+    );
   });
   after(async () => {
     await pool.close();
@@ -121,7 +131,11 @@ describe('zoo maskers: xseg and bisenet', function () {
           const k = gaussianKernel1d(5);
           assert.strictEqual(k.length, 41, 'cv2 float kernel: 2·round(4σ)+1 taps');
           const r = 20;
-          const sumWithin = (d) => { let s = 0; for (let t = -d; t <= d; t++) s += k[r + t]; return s; };
+          const sumWithin = (d) => {
+            let s = 0;
+            for (let t = -d; t <= d; t++) s += k[r + t];
+            return s;
+          };
           for (const x of [0, 100, 255]) {
             assert.ok(Math.abs(mask[50 * 256 + x] - 1) < 1e-5, `deep inside row 50, x ${x}: ${mask[50 * 256 + x]}`);
             assert.ok(Math.abs(mask[107 * 256 + x] - 1) < 1e-5, 'row 107: the whole kernel is inside');
@@ -151,7 +165,8 @@ describe('zoo maskers: xseg and bisenet', function () {
         const fed = s.feeds[0].input;
         assert.deepStrictEqual(fed.dims, [1, 3, 512, 512]);
         const big = resizeBilinear(crop256, 512, 512);
-        const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
+        const mean = [0.485, 0.456, 0.406],
+          std = [0.229, 0.224, 0.225];
         let worst = 0;
         for (let c = 0; c < 3; c++) {
           for (let p = 0; p < 512 * 512; p++) worst = Math.max(worst, Math.abs(fed.data[c * 512 * 512 + p] - (big.data[p * 3 + c] / 255 - mean[c]) / std[c]));
@@ -182,7 +197,10 @@ describe('zoo maskers: xseg and bisenet', function () {
     });
 
     it('FACE_REGIONS: FaceFusion names and class ids; regionsFromLogits picks the argmax (pure)', () => {
-      assert.deepStrictEqual({ ...zoo.FACE_REGIONS }, { skin: 1, 'left-eyebrow': 2, 'right-eyebrow': 3, 'left-eye': 4, 'right-eye': 5, glasses: 6, nose: 10, mouth: 11, 'upper-lip': 12, 'lower-lip': 13 });
+      assert.deepStrictEqual(
+        { ...zoo.FACE_REGIONS },
+        { skin: 1, 'left-eyebrow': 2, 'right-eyebrow': 3, 'left-eye': 4, 'right-eye': 5, glasses: 6, nose: 10, mouth: 11, 'upper-lip': 12, 'lower-lip': 13 },
+      );
       // 3 classes on a 2×2 plane (class-major): pixel winners 2, 0, 1, 2.
       const logits = Float32Array.from([0, 5, 0, 1, /* c1 */ 1, 0, 3, 0, /* c2 */ 2, 0, 0, 4]);
       assert.deepStrictEqual(Array.from(zoo.regionsFromLogits(logits, 3, 2, new Set([2]))), [1, 0, 0, 1]);
@@ -192,25 +210,38 @@ describe('zoo maskers: xseg and bisenet', function () {
 
   describe('refusals release the session', () => {
     let refusals;
-    before(() => { refusals = new SessionPool({ device: 'cpu' }); });
+    before(() => {
+      refusals = new SessionPool({ device: 'cpu' });
+    });
     after(() => refusals.close());
     const released = () => assert.strictEqual(refusals.stats().entries.length, 0);
 
     it('an xseg file offered as bisenet, a bisenet file as xseg, an unknown contract, unknown regions', async () => {
-      await assert.rejects(zoo.openMasker('bisenet', await refusals.acquire(paths.xsegEcho, { label: 'xseg.onnx' }), 'b'),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /xseg\.onnx does not fit the contract bisenet/.test(e.message) && /input "in_face" has shape \[1,256,256,3\], expected \[\?,3,512,512\]/.test(e.message));
+      await assert.rejects(
+        zoo.openMasker('bisenet', await refusals.acquire(paths.xsegEcho, { label: 'xseg.onnx' }), 'b'),
+        (e) =>
+          e.code === 'E_MODEL_CONTRACT' && /xseg\.onnx does not fit the contract bisenet/.test(e.message) && /input "in_face" has shape \[1,256,256,3\], expected \[\?,3,512,512\]/.test(e.message),
+      );
       released();
-      await assert.rejects(zoo.openMasker('xseg', await refusals.acquire(paths.bisenet, { label: 'bisenet.onnx' }), 'x'),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /contract xseg/.test(e.message) && /expected \[\?,256,256,3\]/.test(e.message));
+      await assert.rejects(
+        zoo.openMasker('xseg', await refusals.acquire(paths.bisenet, { label: 'bisenet.onnx' }), 'x'),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /contract xseg/.test(e.message) && /expected \[\?,256,256,3\]/.test(e.message),
+      );
       released();
-      await assert.rejects(zoo.openMasker('bisenet', await refusals.acquire(paths.swapper, { label: 'swapper.onnx' }), 'b'),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /contract bisenet/.test(e.message));
+      await assert.rejects(
+        zoo.openMasker('bisenet', await refusals.acquire(paths.swapper, { label: 'swapper.onnx' }), 'b'),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /contract bisenet/.test(e.message),
+      );
       released();
-      await assert.rejects(zoo.openMasker('occluder', await refusals.acquire(paths.xsegEcho, { label: 'xseg.onnx' }), 'x'),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /unknown masker contract "occluder"/.test(e.message));
+      await assert.rejects(
+        zoo.openMasker('occluder', await refusals.acquire(paths.xsegEcho, { label: 'xseg.onnx' }), 'x'),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /unknown masker contract "occluder"/.test(e.message),
+      );
       released();
-      await assert.rejects(zoo.openMasker('bisenet', await refusals.acquire(paths.bisenet, { label: 'bisenet.onnx' }), 'b', ['skin', 'hair']),
-        (e) => e.code === 'E_BAD_PARAMETER' && /"hair" unknown/.test(e.message) && /lower-lip/.test(e.message));
+      await assert.rejects(
+        zoo.openMasker('bisenet', await refusals.acquire(paths.bisenet, { label: 'bisenet.onnx' }), 'b', ['skin', 'hair']),
+        (e) => e.code === 'E_BAD_PARAMETER' && /"hair" unknown/.test(e.message) && /lower-lip/.test(e.message),
+      );
       released();
     });
   });

@@ -21,7 +21,10 @@ function swapperSpec({ size, source = [1, 512], lift = 0, k = 0, emap }) {
   const initializers = [int64('st', [0]), int64('en', [1]), int64('ax', [1]), int64('shape4', [1, 1, 1, 1]), scalar('lift', lift), scalar('k', k)];
   if (emap) initializers.push({ name: 'emap', dims: [512, 512], data: emap });
   return {
-    inputs: [{ name: 'target', shape: [1, 3, size, size] }, { name: 'source', shape: source }],
+    inputs: [
+      { name: 'target', shape: [1, 3, size, size] },
+      { name: 'source', shape: source },
+    ],
     outputs: [{ name: 'output', shape: [1, 3, size, size] }],
     initializers,
     nodes: [
@@ -60,10 +63,14 @@ function l2(v) {
 
 function assertClose(actual, expected, tol, what) {
   assert.strictEqual(actual.length, expected.length, `${what}: length`);
-  let worst = 0, at = -1;
+  let worst = 0,
+    at = -1;
   for (let i = 0; i < expected.length; i++) {
     const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= worst)) { worst = d; at = i; }
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
   }
   assert.ok(worst <= tol, `${what}: differs by ${worst} at ${at} (${actual[at]} vs ${expected[at]})`);
 }
@@ -112,7 +119,15 @@ describe('zoo swappers through openSwapper', function () {
 
   // contract id → graph, expected source for RAW, target template/size/normalisation, output decoding.
   const CASES = [
-    { id: 'inswapper_128', path: 'inswapperLift', source: () => Float32Array.from({ length: 512 }, (_, j) => (2 * RAW[(j + 511) % 512]) / Math.hypot(...RAW)), template: 'arcface_128', size: 128, mean: [0, 0, 0], std: [1, 1, 1] },
+    {
+      id: 'inswapper_128',
+      path: 'inswapperLift',
+      source: () => Float32Array.from({ length: 512 }, (_, j) => (2 * RAW[(j + 511) % 512]) / Math.hypot(...RAW)),
+      template: 'arcface_128',
+      size: 128,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+    },
     { id: 'simswap_256', path: 's256', converter: true, source: () => l2(RAW.map((v) => 2 * v + 1)), template: 'arcface_112_v1', size: 256, mean: IMAGENET_MEAN, std: IMAGENET_STD },
     { id: 'simswap_512', path: 's512', converter: true, source: () => l2(RAW.map((v) => 2 * v + 1)), template: 'arcface_112_v1', size: 512, mean: [0, 0, 0], std: [1, 1, 1] },
     { id: 'hyperswap_256', path: 's256', source: () => l2(RAW), template: 'arcface_128', size: 256, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
@@ -150,12 +165,14 @@ describe('zoo swappers through openSwapper', function () {
         assertClose(fed.target.data, chw(crop, c.mean, c.std), 1e-5, 'target crop');
         // paste-back: pixels change inside the covered rectangle only.
         assert.ok(rect.width > 50 && rect.height > 50, `rect ${JSON.stringify(rect)}`);
-        let inside = 0, outside = 0;
+        let inside = 0,
+          outside = 0;
         for (let y = 0; y < biden.height; y++) {
           for (let x = 0; x < biden.width; x++) {
             const o = (y * biden.width + x) * 3;
             if (out.data[o] === biden.data[o] && out.data[o + 1] === biden.data[o + 1] && out.data[o + 2] === biden.data[o + 2]) continue;
-            if (x >= rect.x && x < rect.x + rect.width && y >= rect.y && y < rect.y + rect.height) inside++; else outside++;
+            if (x >= rect.x && x < rect.x + rect.width && y >= rect.y && y < rect.y + rect.height) inside++;
+            else outside++;
           }
         }
         assert.strictEqual(outside, 0);
@@ -196,7 +213,8 @@ describe('zoo swappers through openSwapper', function () {
         assert.strictEqual(countChanged(target.data, want.data), 0, 'the crop is aligned at the boost size');
         assert.deepStrictEqual(matrix, alignmentMatrix(bidenPoints, 'arcface_128', 256));
         for (let k = 0; k < 4; k++) {
-          const i = k >> 1, j = k & 1;
+          const i = k >> 1,
+            j = k & 1;
           assert.deepStrictEqual(feeds[k].target.dims, [1, 3, 128, 128]);
           const tile = feeds[k].target.data;
           let worst = 0;
@@ -228,7 +246,8 @@ describe('zoo swappers through openSwapper', function () {
 
     it('spaceToDepth / depthToSpace are inverse and FaceFusion-ordered (pure)', () => {
       const { spaceToDepth, depthToSpace } = require('../dist/runtime/internal');
-      const w = 6, data = Uint8Array.from({ length: w * w * 3 }, (_, i) => i % 251);
+      const w = 6,
+        data = Uint8Array.from({ length: w * w * 3 }, (_, i) => i % 251);
       const frame = { width: w, height: w, channels: 3, data };
       const tiles = spaceToDepth(frame, 3);
       assert.strictEqual(tiles.length, 9);
@@ -269,7 +288,16 @@ describe('zoo swappers through openSwapper', function () {
     it('ghost: converted (not normalised) source mixed with the RAW target; inswapper: emap source with the normalised target', async () => {
       const ghost = await open('ghost_256', paths.s256, true);
       try {
-        assertClose(await ghost.swapper.sourceInput({ embedding: RAW }, { weight: 0, targetEmbedding: RAW_TARGET }), mix(RAW.map((v) => 2 * v + 1), RAW_TARGET, 0), 1e-5, 'ghost w 0');
+        assertClose(
+          await ghost.swapper.sourceInput({ embedding: RAW }, { weight: 0, targetEmbedding: RAW_TARGET }),
+          mix(
+            RAW.map((v) => 2 * v + 1),
+            RAW_TARGET,
+            0,
+          ),
+          1e-5,
+          'ghost w 0',
+        );
       } finally {
         await ghost.swapper.release();
       }
@@ -312,7 +340,7 @@ describe('zoo swappers through openSwapper', function () {
     });
   });
 
-  describe('masks: box mask min-combined with the caller\'s masks', () => {
+  describe("masks: box mask min-combined with the caller's masks", () => {
     it('a zero mask leaves the frame unchanged; a 0.5 mask halves the change; masks see the target and the swapped crop', async () => {
       const { swapper } = await open('inswapper_128', paths.inswapperLift);
       try {
@@ -324,7 +352,8 @@ describe('zoo swappers through openSwapper', function () {
         await swapper.swapInto(zeroAfter, biden, bidenPoints, { embedding: RAW }, { swappedMasks: [async (c) => new Float32Array(c.width * c.height)] });
         assert.strictEqual(countChanged(zeroAfter.data, biden.data), 0);
 
-        const full = fresh(), half = fresh();
+        const full = fresh(),
+          half = fresh();
         await swapper.swapInto(full, biden, bidenPoints, { embedding: RAW }, { masks: [async (c) => new Float32Array(c.width * c.height).fill(1)] });
         await swapper.swapInto(half, biden, bidenPoints, { embedding: RAW }, { masks: [async (c) => new Float32Array(c.width * c.height).fill(0.5)] });
         const [nx, ny] = bidenPoints[2].map(Math.round);
@@ -332,25 +361,51 @@ describe('zoo swappers through openSwapper', function () {
         for (let ch = 0; ch < 3; ch++) {
           const d = full.data[o + ch] - biden.data[o + ch];
           assert.ok(d > 20, `full lift at the nose ${d}`);
-          assert.ok(Math.abs((half.data[o + ch] - biden.data[o + ch]) - d / 2) <= 1.5, `half mask: ${half.data[o + ch] - biden.data[o + ch]} vs ${d}/2`);
+          assert.ok(Math.abs(half.data[o + ch] - biden.data[o + ch] - d / 2) <= 1.5, `half mask: ${half.data[o + ch] - biden.data[o + ch]} vs ${d}/2`);
         }
 
         const seen = [];
         const swapped = await swapper.swapCrop(biden, bidenPoints, { embedding: RAW }, { pixelBoost: 256 });
         const mask = await swapper.cropMask(swapped, {
-          masks: [async (c) => { seen.push(['target', c]); return Float32Array.from({ length: 256 * 256 }, (_, i) => ((i % 256) < 128 ? 1 : 0)); }],
-          swappedMasks: [async (c) => { seen.push(['swapped', c]); return Float32Array.from({ length: 256 * 256 }, (_, i) => (i < 128 * 256 ? 0.7 : 0)); }],
+          masks: [
+            async (c) => {
+              seen.push(['target', c]);
+              return Float32Array.from({ length: 256 * 256 }, (_, i) => (i % 256 < 128 ? 1 : 0));
+            },
+          ],
+          swappedMasks: [
+            async (c) => {
+              seen.push(['swapped', c]);
+              return Float32Array.from({ length: 256 * 256 }, (_, i) => (i < 128 * 256 ? 0.7 : 0));
+            },
+          ],
         });
-        assert.deepStrictEqual(seen.map(([w, c]) => [w, c.width, c.height]), [['target', 256, 256], ['swapped', 256, 256]]);
+        assert.deepStrictEqual(
+          seen.map(([w, c]) => [w, c.width, c.height]),
+          [
+            ['target', 256, 256],
+            ['swapped', 256, 256],
+          ],
+        );
         assert.strictEqual(seen[0][1], swapped.target);
         assert.strictEqual(seen[1][1], swapped.crop);
         const box = require('../dist/runtime/internal').boxMask(256, 256, 0.3, [0, 0, 0, 0]);
-        for (const [x, y] of [[60, 60], [127, 100], [128, 100], [60, 128], [200, 200], [2, 2]]) {
+        for (const [x, y] of [
+          [60, 60],
+          [127, 100],
+          [128, 100],
+          [60, 128],
+          [200, 200],
+          [2, 2],
+        ]) {
           const i = y * 256 + x;
           const want = Math.min(box[i], x < 128 ? 1 : 0, y < 128 ? 0.7 : 0);
           assert.ok(Math.abs(mask[i] - want) < 1e-7, `mask at ${x},${y}: ${mask[i]} vs ${want}`);
         }
-        await assert.rejects(swapper.swapInto(fresh(), biden, bidenPoints, { embedding: RAW }, { masks: [async () => new Float32Array(10)] }), (e) => e.code === 'E_BAD_PARAMETER' && /128×128/.test(e.message));
+        await assert.rejects(
+          swapper.swapInto(fresh(), biden, bidenPoints, { embedding: RAW }, { masks: [async () => new Float32Array(10)] }),
+          (e) => e.code === 'E_BAD_PARAMETER' && /128×128/.test(e.message),
+        );
       } finally {
         await swapper.release();
       }
@@ -359,50 +414,74 @@ describe('zoo swappers through openSwapper', function () {
 
   describe('wrong files are refused with E_MODEL_CONTRACT and every handle released', () => {
     let refusals;
-    before(() => { refusals = new SessionPool({ device: 'cpu' }); });
+    before(() => {
+      refusals = new SessionPool({ device: 'cpu' });
+    });
     after(() => refusals.close());
     const acquire = (path, label) => refusals.acquire(path, { label, warmup: false });
     const released = () => assert.strictEqual(refusals.stats().entries.length, 0, `still open: ${refusals.stats().entries.map((e) => e.label)}`);
 
     it('unknown contract id', async () => {
-      await assert.rejects(zoo.openSwapper('deepfake_9000', await acquire(paths.s256, 's256.onnx'), 'x'), (e) => e.code === 'E_MODEL_CONTRACT' && /unknown swapper contract "deepfake_9000"/.test(e.message) && /hyperswap_256/.test(e.message));
+      await assert.rejects(
+        zoo.openSwapper('deepfake_9000', await acquire(paths.s256, 's256.onnx'), 'x'),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /unknown swapper contract "deepfake_9000"/.test(e.message) && /hyperswap_256/.test(e.message),
+      );
       released();
     });
 
     it('a 128 swapper offered as hyperswap_256, an embedding swapper as blendswap_256, an image swapper as ghost', async () => {
-      await assert.rejects(zoo.openSwapper('hyperswap_256', await acquire(paths.s128, 'plain_128.onnx'), 'x'),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /plain_128\.onnx does not fit the contract hyperswap_256/.test(e.message) && /input "target" has shape \[1,3,128,128\], expected \[1,3,256,256\]/.test(e.message));
+      await assert.rejects(
+        zoo.openSwapper('hyperswap_256', await acquire(paths.s128, 'plain_128.onnx'), 'x'),
+        (e) =>
+          e.code === 'E_MODEL_CONTRACT' &&
+          /plain_128\.onnx does not fit the contract hyperswap_256/.test(e.message) &&
+          /input "target" has shape \[1,3,128,128\], expected \[1,3,256,256\]/.test(e.message),
+      );
       released();
-      await assert.rejects(zoo.openSwapper('blendswap_256', await acquire(paths.s256, 's256.onnx'), 'x'),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /input "source" has shape \[1,512\], expected \[1,3,112,112\]/.test(e.message));
+      await assert.rejects(
+        zoo.openSwapper('blendswap_256', await acquire(paths.s256, 's256.onnx'), 'x'),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /input "source" has shape \[1,512\], expected \[1,3,112,112\]/.test(e.message),
+      );
       released();
-      await assert.rejects(zoo.openSwapper('ghost_256', await acquire(paths.uniface, 'uniface.onnx'), 'x', { converter: await acquire(paths.crossface, 'crossface.onnx') }),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /input "source" has shape \[1,3,256,256\], expected \[1,512\]/.test(e.message));
+      await assert.rejects(
+        zoo.openSwapper('ghost_256', await acquire(paths.uniface, 'uniface.onnx'), 'x', { converter: await acquire(paths.crossface, 'crossface.onnx') }),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /input "source" has shape \[1,3,256,256\], expected \[1,512\]/.test(e.message),
+      );
       released();
       // The pool's name contract refuses it too, before any adapter.
-      await assert.rejects(refusals.acquire(paths.s128, { contract: zoo.ZOO_CONTRACTS.uniface_256, label: 'plain_128.onnx' }),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /input "source" has shape \[1,512\], expected \[1,3,256,256\]/.test(e.message));
+      await assert.rejects(
+        refusals.acquire(paths.s128, { contract: zoo.ZOO_CONTRACTS.uniface_256, label: 'plain_128.onnx' }),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /input "source" has shape \[1,512\], expected \[1,3,256,256\]/.test(e.message),
+      );
       released();
     });
 
     it('converters: missing, wrong file, or given to a swapper that takes none', async () => {
-      await assert.rejects(zoo.openSwapper('simswap_256', await acquire(paths.s256, 's256.onnx'), 'x'),
-        (e) => e.code === 'E_MODEL_MISSING' && /crossface_simswap/.test(e.message));
+      await assert.rejects(zoo.openSwapper('simswap_256', await acquire(paths.s256, 's256.onnx'), 'x'), (e) => e.code === 'E_MODEL_MISSING' && /crossface_simswap/.test(e.message));
       released();
-      await assert.rejects(zoo.openSwapper('hififace_256', await acquire(paths.s256, 's256.onnx'), 'x', { converter: await acquire(paths.s128, 'plain_128.onnx') }),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /plain_128\.onnx does not fit the contract crossface_hififace/.test(e.message) && /expected \[\?,512\]/.test(e.message));
+      await assert.rejects(
+        zoo.openSwapper('hififace_256', await acquire(paths.s256, 's256.onnx'), 'x', { converter: await acquire(paths.s128, 'plain_128.onnx') }),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /plain_128\.onnx does not fit the contract crossface_hififace/.test(e.message) && /expected \[\?,512\]/.test(e.message),
+      );
       released();
-      await assert.rejects(zoo.openSwapper('hyperswap_256', await acquire(paths.s256, 's256.onnx'), 'x', { converter: await acquire(paths.crossface, 'crossface.onnx') }),
-        (e) => e.code === 'E_BAD_PARAMETER' && /takes no embedding converter/.test(e.message));
+      await assert.rejects(
+        zoo.openSwapper('hyperswap_256', await acquire(paths.s256, 's256.onnx'), 'x', { converter: await acquire(paths.crossface, 'crossface.onnx') }),
+        (e) => e.code === 'E_BAD_PARAMETER' && /takes no embedding converter/.test(e.message),
+      );
       released();
       // A converter file refused by the pool's name contract.
-      await assert.rejects(refusals.acquire(paths.s128, { contract: zoo.ZOO_CONTRACTS.crossface_ghost, label: 'plain_128.onnx' }), (e) => e.code === 'E_MODEL_CONTRACT' && /input "input" is missing/.test(e.message));
+      await assert.rejects(
+        refusals.acquire(paths.s128, { contract: zoo.ZOO_CONTRACTS.crossface_ghost, label: 'plain_128.onnx' }),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /input "input" is missing/.test(e.message),
+      );
       released();
     });
 
     it('an inswapper without a 512×512 emap as its last initializer', async () => {
-      await assert.rejects(zoo.openSwapper('inswapper_128', await acquire(paths.s128, 'plain_128.onnx'), 'x'),
-        (e) => e.code === 'E_MODEL_CONTRACT' && /plain_128\.onnx: the last initializer "k" has dims \[1\], expected the 512×512 emap/.test(e.message));
+      await assert.rejects(
+        zoo.openSwapper('inswapper_128', await acquire(paths.s128, 'plain_128.onnx'), 'x'),
+        (e) => e.code === 'E_MODEL_CONTRACT' && /plain_128\.onnx: the last initializer "k" has dims \[1\], expected the 512×512 emap/.test(e.message),
+      );
       released();
     });
 
@@ -424,7 +503,12 @@ describe('zoo swappers through openSwapper', function () {
     const h = await pool.acquire(paths.crossface, { contract: zoo.CROSSFACE_GHOST_CONTRACT });
     const conv = new zoo.EmbeddingConverter(h, 'crossface_ghost');
     try {
-      assertClose(await conv.convert(RAW), RAW.map((v) => 2 * v + 1), 1e-6, 'converted');
+      assertClose(
+        await conv.convert(RAW),
+        RAW.map((v) => 2 * v + 1),
+        1e-6,
+        'converted',
+      );
       await assert.rejects(conv.convert(new Float32Array(3)), (e) => e.code === 'E_BAD_PARAMETER');
     } finally {
       await conv.release();

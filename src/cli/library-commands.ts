@@ -3,9 +3,7 @@ import { extname, resolve } from 'path';
 import { parseArgs } from 'node:util';
 import { createRuntime, FaceError, type FaceToken, type Runtime } from '../runtime';
 import { createToken, tokenKeyFrom } from '../runtime/token';
-import {
-  DEFAULT_RECOGNITION_THRESHOLD, FaceLibrary, enrolToken, recognizeToken, sealLibrary, unsealLibrary, withEmbeddings,
-} from '../runtime/library';
+import { DEFAULT_RECOGNITION_THRESHOLD, FaceLibrary, enrolToken, recognizeToken, sealLibrary, unsealLibrary, withEmbeddings } from '../runtime/library';
 import { FfmpegLocator, VideoDecoder } from '../runtime/video';
 import { UsageError } from './run-options';
 import type { CliIo } from './facefusion-node';
@@ -46,7 +44,7 @@ function parse(argv: string[], options: Record<string, { type: 'string' | 'boole
 
 function dbOf(values: Record<string, unknown>): string {
   const db = values.db;
-  if (typeof db !== 'string' || !db.trim()) throw new UsageError('--db FILE is required (the face library\'s database file; created by the first enrol)');
+  if (typeof db !== 'string' || !db.trim()) throw new UsageError("--db FILE is required (the face library's database file; created by the first enrol)");
   return resolve(db);
 }
 
@@ -110,7 +108,9 @@ async function enrol(argv: string[], io: CliIo): Promise<number> {
       try {
         if (token.state === 'failed') throw new FaceError(token.error!.code as FaceError['code'], `${picture}: ${token.error!.message}`);
         const result = await enrolToken(runtime, library, token, name, { ...(values.largest ? { face: 'largest' as const } : {}), thumbnail: values.thumbnails === true });
-        io.stdout.write(`enrolled ${result.person.name} from ${picture} (${result.person.embeddings} picture${result.person.embeddings === 1 ? '' : 's'}, ${Math.round(performance.now() - started)} ms)\n`);
+        io.stdout.write(
+          `enrolled ${result.person.name} from ${picture} (${result.person.embeddings} picture${result.person.embeddings === 1 ? '' : 's'}, ${Math.round(performance.now() - started)} ms)\n`,
+        );
       } catch (error) {
         failed++;
         const e = error instanceof FaceError ? error : new FaceError('E_INTERNAL', String(error));
@@ -126,7 +126,12 @@ async function enrol(argv: string[], io: CliIo): Promise<number> {
   return failed ? 1 : 0;
 }
 
-interface WhoFace { name: string | null; known: boolean; similarity: number; box: number[] }
+interface WhoFace {
+  name: string | null;
+  known: boolean;
+  similarity: number;
+  box: number[];
+}
 
 async function who(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' }, threshold: { type: 'string' }, every: { type: 'string' } });
@@ -155,7 +160,13 @@ async function who(argv: string[], io: CliIo): Promise<number> {
           runtime.store.release(f.ref);
           continue;
         }
-        const token = createToken({ job_id: 'library-who', target: { frame: f.ref, index: f.index, pts: f.pts, width: f.width, height: f.height }, operations: ['detect', 'landmark', 'embed'], parameters: {}, ttlMs: runtime.tokenTtlMs });
+        const token = createToken({
+          job_id: 'library-who',
+          target: { frame: f.ref, index: f.index, pts: f.pts, width: f.width, height: f.height },
+          operations: ['detect', 'landmark', 'embed'],
+          parameters: {},
+          ttlMs: runtime.tokenTtlMs,
+        });
         try {
           const faces = await describe(token);
           frames.push({ frame: f.index, time: Math.round(f.pts * 1000) / 1000, faces });
@@ -193,7 +204,9 @@ async function list(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`${JSON.stringify({ ...info, list: people, unknown_faces: library.unknowns() })}\n`);
       return 0;
     }
-    io.stdout.write(`${info.people} ${info.people === 1 ? 'person' : 'people'}, ${info.embeddings} picture${info.embeddings === 1 ? '' : 's'}${info.model ? ` (${info.model}, ${info.dim} values)` : ''}, ${info.unknowns} unknown face${info.unknowns === 1 ? '' : 's'} in ${info.path}\n`);
+    io.stdout.write(
+      `${info.people} ${info.people === 1 ? 'person' : 'people'}, ${info.embeddings} picture${info.embeddings === 1 ? '' : 's'}${info.model ? ` (${info.model}, ${info.dim} values)` : ''}, ${info.unknowns} unknown face${info.unknowns === 1 ? '' : 's'} in ${info.path}\n`,
+    );
     for (const p of people) io.stdout.write(`${p.name}\t${p.embeddings} picture${p.embeddings === 1 ? '' : 's'}\tsince ${p.created}${p.notes ? `\t${p.notes}` : ''}\n`);
     return 0;
   } finally {
@@ -206,7 +219,9 @@ async function forget(argv: string[], io: CliIo): Promise<number> {
   const library = new FaceLibrary(dbOf(values), { create: false });
   try {
     const result = library.forget(nameOf(values));
-    io.stdout.write(`forgot ${result.name}: ${result.embeddings} picture${result.embeddings === 1 ? '' : 's'}${result.unknowns ? ` and ${result.unknowns} collected unknown face${result.unknowns === 1 ? '' : 's'}` : ''} erased, file compacted${result.compaction.walTruncated ? '' : ' (another process is reading: its log is emptied at its next checkpoint)'}\n`);
+    io.stdout.write(
+      `forgot ${result.name}: ${result.embeddings} picture${result.embeddings === 1 ? '' : 's'}${result.unknowns ? ` and ${result.unknowns} collected unknown face${result.unknowns === 1 ? '' : 's'}` : ''} erased, file compacted${result.compaction.walTruncated ? '' : ' (another process is reading: its log is emptied at its next checkpoint)'}\n`,
+    );
     return 0;
   } finally {
     await library.close();

@@ -95,7 +95,13 @@ export async function runModelsCli(argv: string[], io: ModelsCliIo = { stdout: p
 }
 
 async function fetchModels(io: ModelsCliIo, cache: ModelCache, named: string[]): Promise<number> {
-  const ids = named.length > 0 ? named : cache.entries().filter((m) => m.default === true).map((m) => m.id);
+  const ids =
+    named.length > 0
+      ? named
+      : cache
+          .entries()
+          .filter((m) => m.default === true)
+          .map((m) => m.id);
   const failures: string[] = [];
   for (const id of ids) {
     const entry = cache.entry(id);
@@ -121,7 +127,13 @@ async function fetchModels(io: ModelsCliIo, cache: ModelCache, named: string[]):
 }
 
 async function verifyModels(io: ModelsCliIo, cache: ModelCache, named: string[]): Promise<number> {
-  const ids = named.length > 0 ? named : cache.list().filter((m) => m.present).map((m) => m.id);
+  const ids =
+    named.length > 0
+      ? named
+      : cache
+          .list()
+          .filter((m) => m.present)
+          .map((m) => m.id);
   const status = new Map<string, string>();
   const failures: string[] = [];
   // Check every model asked for, report all of them, then fail if any was bad.
@@ -146,16 +158,14 @@ async function verifyModels(io: ModelsCliIo, cache: ModelCache, named: string[])
 
 function printTable(io: ModelsCliIo, cache: ModelCache, status: Map<string, string>): void {
   const listed = cache.list();
-  const rows = listed.map((m) => [
-    m.id,
-    m.role,
-    status.get(m.id) ?? (m.present ? 'present' : 'missing'),
-    m.default ? 'yes' : '',
-    m.permissive ? m.license : `${m.license} [!]`,
-  ]);
+  const rows = listed.map((m) => [m.id, m.role, status.get(m.id) ?? (m.present ? 'present' : 'missing'), m.default ? 'yes' : '', m.permissive ? m.license : `${m.license} [!]`]);
   const header = ['model', 'role', 'state', 'default', 'licence'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   io.stdout.write(`models in ${cache.dir}\n${line(header)}\n`);
   for (const row of rows) io.stdout.write(`${line(row)}\n`);
   if (listed.some((m) => !m.permissive)) io.stdout.write('[!] not a permissive licence: read its terms before use (many forbid commercial use)\n');

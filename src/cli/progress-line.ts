@@ -8,7 +8,11 @@ export class ProgressLine {
   private lastLineAt = 0;
   private drawn = false;
 
-  constructor(private readonly out: NodeJS.WriteStream, private readonly intervalMs = 2000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly intervalMs = 2000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   update(p: JobProgress): void {
     if (this.out.isTTY) {
@@ -55,7 +59,9 @@ export function summary(result: JobResult): string {
   }
   if (result.stopped) lines.push('  stopped on request: the frames read were finished and the output closed properly');
   if (result.framesRead !== undefined) {
-    lines.push(`  frames read ${result.framesRead}, written ${result.framesWritten ?? result.frames}, dropped ${result.framesDropped}, late ${result.framesLate ?? 0}, repeated ${result.framesRepeated ?? 0}`);
+    lines.push(
+      `  frames read ${result.framesRead}, written ${result.framesWritten ?? result.frames}, dropped ${result.framesDropped}, late ${result.framesLate ?? 0}, repeated ${result.framesRepeated ?? 0}`,
+    );
   }
   const live = result.live;
   if (live && live.policy !== 'block') {
@@ -63,7 +69,9 @@ export function summary(result: JobResult): string {
     lines.push(`  overload: ${live.policy} dropped ${live.dropped} of the camera's frames (queue peak ${live.queuePeak} of ${live.maxQueue}); the previous frame was ${how} for ${live.repeated}`);
   }
   lines.push(`  stages: ${result.stages.join(' → ')}`);
-  lines.push(`  processed ${result.framesProcessed} frame${result.framesProcessed === 1 ? '' : 's'} in ${formatSeconds(result.elapsedSec)} (${round(result.processingFps)} fps); failed ${result.framesFailed}, dropped ${result.framesDropped}, without a face ${result.framesNoFace}${result.framesDowngraded ? `, downgraded ${result.framesDowngraded}` : ''}`);
+  lines.push(
+    `  processed ${result.framesProcessed} frame${result.framesProcessed === 1 ? '' : 's'} in ${formatSeconds(result.elapsedSec)} (${round(result.processingFps)} fps); failed ${result.framesFailed}, dropped ${result.framesDropped}, without a face ${result.framesNoFace}${result.framesDowngraded ? `, downgraded ${result.framesDowngraded}` : ''}`,
+  );
   for (const d of result.downgrades) lines.push(`  frame ${d.frame}: ${d.action === 'drop' ? 'dropped' : 'restored'} ${d.step} (${d.reason})`);
   for (const a of result.alerts) lines.push(`  alert: ${a.message}`);
   return lines.join('\n');

@@ -93,7 +93,11 @@ export async function runQueued(q: NonNullable<ReturnType<typeof splitQueueRunAr
   const onSignal = (): void => {
     interrupted = true;
     io.stderr.write('\ninterrupted: cancelling the job…\n');
-    if (id) void queue.cancel(id).catch(() => undefined).finally(() => abort.abort());
+    if (id)
+      void queue
+        .cancel(id)
+        .catch(() => undefined)
+        .finally(() => abort.abort());
     else abort.abort();
   };
   process.once('SIGINT', onSignal);
@@ -116,7 +120,8 @@ export async function runQueued(q: NonNullable<ReturnType<typeof splitQueueRunAr
       info = await queue.wait(id, {
         onProgress: (p) => bar.update(p),
         onState: (s) => {
-          if (s.state === 'running' || s.state === 'retrying') io.stderr.write(`${s.state}${s.worker ? ` on ${s.worker}` : ''}${s.attemptsMade ? ` (attempt ${s.attemptsMade + 1} of ${s.attempts})` : ''}\n`);
+          if (s.state === 'running' || s.state === 'retrying')
+            io.stderr.write(`${s.state}${s.worker ? ` on ${s.worker}` : ''}${s.attemptsMade ? ` (attempt ${s.attemptsMade + 1} of ${s.attempts})` : ''}\n`);
         },
         signal: abort.signal,
       });
@@ -182,14 +187,17 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
   const log = (level: string, message: string): void => {
     if (v.verbose || level === 'error') io.stderr.write(`${level}: ${message}\n`);
   };
-  const pixelWorkers = v['pixel-workers']?.trim() === 'auto' ? 'auto' : v['pixel-workers'] === undefined ? DEFAULT_PIXEL_WORKERS : whole('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS, 0);
+  const pixelWorkers =
+    v['pixel-workers']?.trim() === 'auto' ? 'auto' : v['pixel-workers'] === undefined ? DEFAULT_PIXEL_WORKERS : whole('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS, 0);
   const lockDurationMs = whole('--lock-duration', v['lock-duration'], 1000, 3_600_000, 30_000);
   const stalledIntervalMs = whole('--stalled-interval', v['stalled-interval'], 500, 3_600_000, 30_000);
   const framesInFlight = whole('--frames-in-flight', v['frames-in-flight'], 1, 64, 2);
   const allowAny = v['allow-any-path'] === true;
   const folders = allowedFolders(v['allowed-folder'] ?? []);
   if (!allowAny && folders.length === 0) {
-    throw new UsageError('worker needs --allowed-folder DIR (repeatable): queued jobs may only use paths inside those folders. --allow-any-path trusts every job on the queue with any file, model and host instead');
+    throw new UsageError(
+      'worker needs --allowed-folder DIR (repeatable): queued jobs may only use paths inside those folders. --allow-any-path trusts every job on the queue with any file, model and host instead',
+    );
   }
   if (allowAny && folders.length) throw new UsageError('--allow-any-path and --allowed-folder exclude each other');
   for (const host of v['allowed-host'] ?? []) {
@@ -205,9 +213,9 @@ export async function worker(argv: string[], io: CliIo): Promise<number> {
     threads,
     ...(v['models-dir'] ? { modelsDir: v['models-dir'] } : {}),
     allowedFolders: folders,
-    allowedFoldersSetting: 'the worker\'s --allowed-folder list',
+    allowedFoldersSetting: "the worker's --allowed-folder list",
     allowedHosts: v['allowed-host'] ?? [],
-    allowedHostsSetting: 'the worker\'s --allowed-host list',
+    allowedHostsSetting: "the worker's --allowed-host list",
     confineModels: !allowAny,
     logger: log,
   });

@@ -177,13 +177,16 @@ export function parseRunArgs(argv: string[]): RunCommand {
     ...(v['blur-only'] ? { blur_only_paths: v['blur-only'] } : {}),
     target_path: v.target,
     output_path: v.output,
-    processors: v.processors.split(',').map((p) => p.trim()).filter(Boolean),
+    processors: v.processors
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
     execution_threads: threads,
     execution_providers: [device],
     ...(Object.keys(parameters).length ? { parameters } : {}),
     ...(v.quality !== undefined ? { quality: number('--quality', v.quality, 0, 100) } : {}),
     ...(v.crf !== undefined ? { crf: integer('--crf', v.crf, 0, 51) } : {}),
-    ...(v['pixel-workers'] !== undefined ? { pixel_workers: v['pixel-workers'].trim() === 'auto' ? 'auto' as const : integer('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS) } : {}),
+    ...(v['pixel-workers'] !== undefined ? { pixel_workers: v['pixel-workers'].trim() === 'auto' ? ('auto' as const) : integer('--pixel-workers', v['pixel-workers'], 0, MAX_PIXEL_WORKERS) } : {}),
     ...(v.preset !== undefined ? { preset: v.preset } : {}),
     keep_audio: !v['no-audio'],
     ...(v['no-provenance'] ? { provenance: false } : {}),

@@ -22,15 +22,16 @@ export = function (RED: Red): void {
   registerStageNode<Def>(RED, {
     type: 'face-blur',
     stage: 'blur',
-    parameters: (def) => setOptions({
-      blur_mode: def.mode,
-      blur_strength: numberOption(def.strength),
-      blur_margin: numberOption(def.margin),
-      blur_shape: def.shape,
-      blur_hold_frames: numberOption(def.holdFrames),
-      blur_hold_motion: def.holdMotion,
-      blur_match_threshold: numberOption(def.matchThreshold),
-    }),
+    parameters: (def) =>
+      setOptions({
+        blur_mode: def.mode,
+        blur_strength: numberOption(def.strength),
+        blur_margin: numberOption(def.margin),
+        blur_shape: def.shape,
+        blur_hold_frames: numberOption(def.holdFrames),
+        blur_hold_motion: def.holdMotion,
+        blur_match_threshold: numberOption(def.matchThreshold),
+      }),
     // Reference pictures → embeddings, once at deploy, by the runtime's detector and recognizer.
     prepare: async (def, runtime) => {
       const except = listOption(def.except);

@@ -25,13 +25,14 @@ export = function (RED: Red): void {
   registerStageNode<Def>(RED, {
     type: 'face-detect',
     stage: 'detect',
-    parameters: (def) => setOptions({
-      face_detector_model: def.model?.trim(),
-      score_threshold: numberOption(def.scoreThreshold),
-      max_faces: numberOption(def.maxFaces),
-      detect_tiling: tilingOption(def.tiling),
-      detect_min_face: numberOption(def.minFace),
-      detect_scan_interval: numberOption(def.scanInterval),
-    }),
+    parameters: (def) =>
+      setOptions({
+        face_detector_model: def.model?.trim(),
+        score_threshold: numberOption(def.scoreThreshold),
+        max_faces: numberOption(def.maxFaces),
+        detect_tiling: tilingOption(def.tiling),
+        detect_min_face: numberOption(def.minFace),
+        detect_scan_interval: numberOption(def.scanInterval),
+      }),
   });
 };

@@ -22,7 +22,7 @@ export = function (RED: Red): void {
 
     face.onInput((msg, send, done) => {
       const library = openLibrary(libraryNode, 'face forget');
-      if (typeof msg.name !== 'string' || !msg.name.trim()) throw new FaceError('E_BAD_PARAMETER', 'face forget needs the person\'s name in msg.name');
+      if (typeof msg.name !== 'string' || !msg.name.trim()) throw new FaceError('E_BAD_PARAMETER', "face forget needs the person's name in msg.name");
       const result = library.forget(msg.name);
       msg.payload = { name: result.name, pictures: result.embeddings, unknownFaces: result.unknowns, compacted: result.compaction.walTruncated };
       lastResult = [`forgot ${result.name}`, 'forgot'];

@@ -29,7 +29,13 @@ export = function (RED: Red): void {
     const provenance = def.provenance !== false;
     const thumbSide = thumbnailSize(def.thumbnail);
     const thumbnail = thumbSide
-      ? new EditorThumbnail((topic, data, retain) => RED.comms.publish(topic, data, retain), node.id, thumbSide, undefined, (err) => node.warn(`thumbnail: ${messageOf(err)}`))
+      ? new EditorThumbnail(
+          (topic, data, retain) => RED.comms.publish(topic, data, retain),
+          node.id,
+          thumbSide,
+          undefined,
+          (err) => node.warn(`thumbnail: ${messageOf(err)}`),
+        )
       : undefined;
 
     face.onInput(async (msg, send, done) => {

@@ -149,52 +149,68 @@ export = function (RED: Red): void {
         return;
       }
       msg.jobId = id;
-      void manager!.waitForJob(id).then((info) => {
-        mine.delete(id);
-        if (info.state === 'completed' && info.result) {
-          const r = info.result;
-          // A live job cancelled (or closed by a redeploy) was stopped: its output was closed properly.
-          node.status({ fill: r.alerts.length ? 'yellow' : 'green', shape: 'dot', text: statusText([r.stopped ? 'stopped' : 'done', r.alerts.length > 0 && 'alert', plural(r.frames, 'frame'), `${r.elapsedSec.toFixed(1)} s`, r.framesDowngraded > 0 && `${r.framesDowngraded} downgraded`]) });
-          if (face.closed) {
-            done(); // the flow is going away: the recording is closed, nobody is wired to hear of it
+      void manager!.waitForJob(id).then(
+        (info) => {
+          mine.delete(id);
+          if (info.state === 'completed' && info.result) {
+            const r = info.result;
+            // A live job cancelled (or closed by a redeploy) was stopped: its output was closed properly.
+            node.status({
+              fill: r.alerts.length ? 'yellow' : 'green',
+              shape: 'dot',
+              text: statusText([
+                r.stopped ? 'stopped' : 'done',
+                r.alerts.length > 0 && 'alert',
+                plural(r.frames, 'frame'),
+                `${r.elapsedSec.toFixed(1)} s`,
+                r.framesDowngraded > 0 && `${r.framesDowngraded} downgraded`,
+              ]),
+            });
+            if (face.closed) {
+              done(); // the flow is going away: the recording is closed, nobody is wired to hear of it
+              return;
+            }
+            // The CLI's --json fields (read, written, …, alerts) with the result's own (fps = the output's rate).
+            msg.payload = { ...jobSummary(info, config!.runtime.provider()), ...r };
+            msg.job = info;
+            send([msg, null]);
+            done();
             return;
           }
-          // The CLI's --json fields (read, written, …, alerts) with the result's own (fps = the output's rate).
-          msg.payload = { ...jobSummary(info, config!.runtime.provider()), ...r };
           msg.job = info;
-          send([msg, null]);
-          done();
-          return;
-        }
-        msg.job = info;
-        if (face.closed) {
-          done(); // cancelled by a redeploy: not an error of the flow
-          return;
-        }
-        if (info.state === 'cancelled') {
-          // Cancelled on request (msg.command "cancel"): shown, not an error for the Catch node.
-          node.status({ fill: 'grey', shape: 'ring', text: 'cancelled' });
-          done();
-          return;
-        }
-        const code = (info.error?.code ?? 'E_JOB') as FaceError['code'];
-        face.fail(new FaceError(code, info.error?.message ?? `job ${info.state}`), msg, done);
-      }, (err: unknown) => {
-        mine.delete(id);
-        face.fail(err, msg, done);
-      });
+          if (face.closed) {
+            done(); // cancelled by a redeploy: not an error of the flow
+            return;
+          }
+          if (info.state === 'cancelled') {
+            // Cancelled on request (msg.command "cancel"): shown, not an error for the Catch node.
+            node.status({ fill: 'grey', shape: 'ring', text: 'cancelled' });
+            done();
+            return;
+          }
+          const code = (info.error?.code ?? 'E_JOB') as FaceError['code'];
+          face.fail(new FaceError(code, info.error?.message ?? `job ${info.state}`), msg, done);
+        },
+        (err: unknown) => {
+          mine.delete(id);
+          face.fail(err, msg, done);
+        },
+      );
     }
 
     // Closed once (FaceNode): the manager is let go once.
-    face.onClose(async () => {
-      manager?.off('progress', onProgress);
-      manager?.off('alert', onAlert);
-      manager?.off('state', onState);
-      manager?.off('notice', onNotice);
-      const ids = [...mine.keys()];
-      if (manager) await Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined)));
-      if (runtime) await registry.release(runtime);
-    }, { clearStatus: true });
+    face.onClose(
+      async () => {
+        manager?.off('progress', onProgress);
+        manager?.off('alert', onAlert);
+        manager?.off('state', onState);
+        manager?.off('notice', onNotice);
+        const ids = [...mine.keys()];
+        if (manager) await Promise.all(ids.map((id) => manager.cancelJob(id).catch(() => undefined)));
+        if (runtime) await registry.release(runtime);
+      },
+      { clearStatus: true },
+    );
   }
   RED.nodes.registerType('face-job', FaceJob);
 };

@@ -66,13 +66,16 @@ export = function (RED: Red): void {
     };
     live.set(node.id, node);
     // Unknown faces past their age go even when no new one comes.
-    const pruner = node.library && node.library.unknownPolicy.collect ? setInterval(() => {
-      try {
-        node.library?.pruneUnknowns();
-      } catch (err) {
-        node.warn(`pruning unknown faces: ${messageOf(err)}`);
-      }
-    }, 3_600_000) : undefined;
+    const pruner =
+      node.library && node.library.unknownPolicy.collect
+        ? setInterval(() => {
+            try {
+              node.library?.pruneUnknowns();
+            } catch (err) {
+              node.warn(`pruning unknown faces: ${messageOf(err)}`);
+            }
+          }, 3_600_000)
+        : undefined;
     pruner?.unref?.();
     if (node.library?.unknownPolicy.collect) safely(() => node.library!.pruneUnknowns());
 
@@ -81,10 +84,13 @@ export = function (RED: Red): void {
       live.delete(node.id);
       watchers.clear();
       node.library = undefined;
-      (lease ? lease.release() : Promise.resolve()).then(() => done(), (err: unknown) => {
-        node.error(`closing the face library: ${messageOf(err)}`);
-        done();
-      });
+      (lease ? lease.release() : Promise.resolve()).then(
+        () => done(),
+        (err: unknown) => {
+          node.error(`closing the face library: ${messageOf(err)}`);
+          done();
+        },
+      );
     });
   }
 
@@ -179,7 +185,11 @@ export = function (RED: Red): void {
   function keyOf(configId: unknown): Buffer {
     const config = typeof configId === 'string' && configId ? (RED.nodes.getNode(configId) as ConfigNode | null) : null;
     if (!config || config.type !== 'facefusion-config') throw new FaceError('E_BAD_PARAMETER', 'pick a deployed face runtime (facefusion-config) whose Token key seals the export');
-    if (!config.tokenKey) throw new FaceError('E_BAD_PARAMETER', config.tokenKeyError ? `that runtime's token key was refused: ${config.tokenKeyError}` : 'that runtime has no Token key: set one in its dialog (or FACEFUSION_TOKEN_KEY)');
+    if (!config.tokenKey)
+      throw new FaceError(
+        'E_BAD_PARAMETER',
+        config.tokenKeyError ? `that runtime's token key was refused: ${config.tokenKeyError}` : 'that runtime has no Token key: set one in its dialog (or FACEFUSION_TOKEN_KEY)',
+      );
     return config.tokenKey;
   }
 

@@ -22,7 +22,12 @@ interface Def extends NodeDef {
 export = function (RED: Red): void {
   function FaceMatch(this: Node, nodeDef: NodeDef): void {
     let shownResult = false;
-    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'match', onError: () => { shownResult = true; } });
+    const face = new FaceNode<Def>(RED, this, nodeDef, {
+      stage: 'match',
+      onError: () => {
+        shownResult = true;
+      },
+    });
     const { node, options: def, config } = face;
     const threshold = numberOption(def.threshold) ?? Number(nodeDefaults('face-match').threshold);
     let referenceFromFile: Promise<Identity> | undefined;
@@ -35,7 +40,9 @@ export = function (RED: Red): void {
       config.ready
         .then(() => referenceFromFileOf(config.runtime))
         .then(
-          () => { if (!face.closed && !shownResult) node.status({ fill: 'green', shape: 'ring', text: 'reference ready' }); },
+          () => {
+            if (!face.closed && !shownResult) node.status({ fill: 'green', shape: 'ring', text: 'reference ready' });
+          },
           (err: unknown) => {
             if (face.closed || shownResult) return;
             const error = asFaceError(err, 'match');
@@ -56,7 +63,11 @@ export = function (RED: Red): void {
       msg.matched = match.some((m) => m.matched);
       const best = match.reduce((a, b) => (b.similarity > a.similarity ? b : a), { index: -1, similarity: -1, matched: false });
       shownResult = true;
-      node.status({ fill: msg.matched ? 'green' : 'grey', shape: 'dot', text: match.length ? `${msg.matched ? 'match' : 'no match'} · best ${best.similarity.toFixed(2)} (face ${best.index})` : 'no face' });
+      node.status({
+        fill: msg.matched ? 'green' : 'grey',
+        shape: 'dot',
+        text: match.length ? `${msg.matched ? 'match' : 'no match'} · best ${best.similarity.toFixed(2)} (face ${best.index})` : 'no face',
+      });
       send(msg);
       done();
     });
@@ -73,7 +84,9 @@ export = function (RED: Red): void {
       if (!referenceFromFile) {
         const pending = embedLargestFace(runtime, def.reference!);
         referenceFromFile = pending;
-        pending.catch(() => { if (referenceFromFile === pending) referenceFromFile = undefined; });
+        pending.catch(() => {
+          if (referenceFromFile === pending) referenceFromFile = undefined;
+        });
       }
       return referenceFromFile;
     }

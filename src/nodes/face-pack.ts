@@ -26,21 +26,28 @@ export = function (RED: Red): void {
     if (config && sealed && !config.tokenKey) {
       node.status({ fill: 'red', shape: 'ring', text: config.tokenKeyError ? 'token key refused' : 'no token key' });
     }
-    wireTransferNode(face, async (cfg, msg) => {
-      if (sealed && !cfg.tokenKey) {
-        throw new FaceError('E_BAD_PARAMETER', cfg.tokenKeyError
-          ? `the config node's token key was refused: ${cfg.tokenKeyError}`
-          : 'sealed packing needs a key: set "Token key" in the facefusion-config node (or FACEFUSION_TOKEN_KEY), or untick "Seal"');
-      }
-      const runtime = cfg.runtime;
-      const token = runtime.acceptToken(msg.payload);
-      const started = performance.now();
-      const packet = await runtime.pack(token, { key: cfg.tokenKey, sealed, format, quality });
-      if (release) runtime.release(token);
-      msg.payload = packet;
-      msg.request_id = token.request_id;
-      return statusText([`${Math.round(packet.length / 1024)} kB`, format, sealed && 'sealed', `${Math.round(performance.now() - started)} ms`]);
-    }, numberOption(def.queueSize) ?? 10);
+    wireTransferNode(
+      face,
+      async (cfg, msg) => {
+        if (sealed && !cfg.tokenKey) {
+          throw new FaceError(
+            'E_BAD_PARAMETER',
+            cfg.tokenKeyError
+              ? `the config node's token key was refused: ${cfg.tokenKeyError}`
+              : 'sealed packing needs a key: set "Token key" in the facefusion-config node (or FACEFUSION_TOKEN_KEY), or untick "Seal"',
+          );
+        }
+        const runtime = cfg.runtime;
+        const token = runtime.acceptToken(msg.payload);
+        const started = performance.now();
+        const packet = await runtime.pack(token, { key: cfg.tokenKey, sealed, format, quality });
+        if (release) runtime.release(token);
+        msg.payload = packet;
+        msg.request_id = token.request_id;
+        return statusText([`${Math.round(packet.length / 1024)} kB`, format, sealed && 'sealed', `${Math.round(performance.now() - started)} ms`]);
+      },
+      numberOption(def.queueSize) ?? 10,
+    );
   }
   RED.nodes.registerType('face-pack', FacePack);
 };

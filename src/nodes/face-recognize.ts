@@ -39,7 +39,12 @@ const SNAPSHOT_SIDE = { face: 240, frame: 640 } as const;
 export = function (RED: Red): void {
   function FaceRecognize(this: Node, nodeDef: NodeDef): void {
     let lastResult: string[] = [];
-    const face = new FaceNode<Def>(RED, this, nodeDef, { stage: 'recognize', onError: () => { lastResult = []; } });
+    const face = new FaceNode<Def>(RED, this, nodeDef, {
+      stage: 'recognize',
+      onError: () => {
+        lastResult = [];
+      },
+    });
     const { node, options: def, config } = face;
     const defaults = nodeDefaults('face-recognize');
     const libraryNode = config ? libraryOf(RED, node, def.library) : undefined;
@@ -51,35 +56,41 @@ export = function (RED: Red): void {
     const showIdle = (): void => {
       if (libraryNode) showLibraryStatus(node, libraryNode, size, lastResult);
     };
-    const unwatch = libraryNode?.watch((n) => { size = n; showIdle(); });
+    const unwatch = libraryNode?.watch((n) => {
+      size = n;
+      showIdle();
+    });
     const dropWhenBusy = flagOption(def.dropWhenBusy, false);
     const release = flagOption(def.releaseFrames, false);
 
-    face.onInput(async (msg, send, done) => {
-      await config!.ready;
-      const runtime = config!.runtime;
-      const library = openLibrary(libraryNode, 'face recognize');
-      const embedded = await withEmbeddings(runtime, runtime.acceptToken(msg.payload));
-      if (embedded.state === 'failed' && embedded.error?.code !== 'E_NO_FACE') {
-        throw new FaceError(embedded.error!.code as FaceError['code'], embedded.error!.message, { stage: 'recognize' });
-      }
-      const token = await recognizeToken(library, embedded, threshold);
-      msg.payload = token;
-      msg.people = [...new Set(token.faces.filter((f) => f.identity?.known).map((f) => f.identity!.name as string))];
-      const events = visits.observe(token.job_id ?? node.id, token.target.index, token.faces);
-      const out = await Promise.all(events.map((e) => eventMessage(runtime, libraryNode!, token, e)));
-      // Snapshots are taken: a camera flow's token may give its pictures back now.
-      if (release) runtime.release(token);
-      if (face.closed) return done();
-      lastResult = identitiesText(token.faces);
-      showIdle();
-      send([msg, null]);
-      for (const m of out) send([null, m]);
-      done();
-    }, {
-      capacity: dropWhenBusy ? 0 : numberOption(def.queueSize) ?? Number(defaults.queueSize),
-      onBusy: (msg) => releaseDroppedFrame(config!.runtime, msg.payload),
-    });
+    face.onInput(
+      async (msg, send, done) => {
+        await config!.ready;
+        const runtime = config!.runtime;
+        const library = openLibrary(libraryNode, 'face recognize');
+        const embedded = await withEmbeddings(runtime, runtime.acceptToken(msg.payload));
+        if (embedded.state === 'failed' && embedded.error?.code !== 'E_NO_FACE') {
+          throw new FaceError(embedded.error!.code as FaceError['code'], embedded.error!.message, { stage: 'recognize' });
+        }
+        const token = await recognizeToken(library, embedded, threshold);
+        msg.payload = token;
+        msg.people = [...new Set(token.faces.filter((f) => f.identity?.known).map((f) => f.identity!.name as string))];
+        const events = visits.observe(token.job_id ?? node.id, token.target.index, token.faces);
+        const out = await Promise.all(events.map((e) => eventMessage(runtime, libraryNode!, token, e)));
+        // Snapshots are taken: a camera flow's token may give its pictures back now.
+        if (release) runtime.release(token);
+        if (face.closed) return done();
+        lastResult = identitiesText(token.faces);
+        showIdle();
+        send([msg, null]);
+        for (const m of out) send([null, m]);
+        done();
+      },
+      {
+        capacity: dropWhenBusy ? 0 : (numberOption(def.queueSize) ?? Number(defaults.queueSize)),
+        onBusy: (msg) => releaseDroppedFrame(config!.runtime, msg.payload),
+      },
+    );
 
     /** The event message of a visit: Home-Assistant-friendly JSON payload, the snapshot beside it. */
     async function eventMessage(runtime: Runtime, lib: LibraryNode, token: FaceToken, e: VisitEvent): Promise<NodeMessage> {
@@ -103,7 +114,10 @@ export = function (RED: Red): void {
         else if (snapshot === 'frame') msg.snapshot = (await encodeThumbnail(runtime.store.pixels(token.target.frame), SNAPSHOT_SIDE.frame, 80)).data;
         // Unknown faces are kept for naming later only when the library collects them (off by default).
         if (!e.known && lib.library?.unknownPolicy.collect && face.embedding) {
-          lib.library.collectUnknown({ embedding: face.embedding, ...(face.embedding_model ? { embedding_model: face.embedding_model } : {}) }, { threshold, thumbnail: await faceThumbnail(runtime, token, face), camera });
+          lib.library.collectUnknown(
+            { embedding: face.embedding, ...(face.embedding_model ? { embedding_model: face.embedding_model } : {}) },
+            { threshold, thumbnail: await faceThumbnail(runtime, token, face), camera },
+          );
         }
       } catch (err) {
         node.warn(`event of ${e.visit}: ${messageOf(err)}`);
@@ -138,5 +152,11 @@ function identitiesText(faces: FaceToken['faces']): string[] {
 
 /** A camera name as one MQTT topic level (no '/', '+', '#', spaces). */
 function slug(name: string): string {
-  return name.trim().toLowerCase().replace(/[^a-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '') || 'camera';
+  return (
+    name
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'camera'
+  );
 }

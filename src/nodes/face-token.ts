@@ -42,46 +42,48 @@ export = function (RED: Red): void {
     });
     config?.register(user);
 
-    face.onInput(async (msg, send, done) => {
-      const runtime = config!.runtime;
-      const msgParameters = (msg.parameters && typeof msg.parameters === 'object' ? msg.parameters : {}) as Parameters;
-      if (isFaceToken(msg.payload) || (msg.payload && typeof msg.payload === 'object' && !Buffer.isBuffer(msg.payload))) {
-        msg.payload = withParameters(runtime.acceptToken(msg.payload), msgParameters);
-      } else {
-        // A `sample:<name>` string picks a picture shipped with the package (the examples use it).
-        if (!Buffer.isBuffer(msg.payload) && !isSampleRef(msg.payload)) {
-          throw new FaceError('E_BAD_IMAGE', 'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object"), a sample name like "sample:obama.jpg", or a face token');
+    face.onInput(
+      async (msg, send, done) => {
+        const runtime = config!.runtime;
+        const msgParameters = (msg.parameters && typeof msg.parameters === 'object' ? msg.parameters : {}) as Parameters;
+        if (isFaceToken(msg.payload) || (msg.payload && typeof msg.payload === 'object' && !Buffer.isBuffer(msg.payload))) {
+          msg.payload = withParameters(runtime.acceptToken(msg.payload), msgParameters);
+        } else {
+          // A `sample:<name>` string picks a picture shipped with the package (the examples use it).
+          if (!Buffer.isBuffer(msg.payload) && !isSampleRef(msg.payload)) {
+            throw new FaceError(
+              'E_BAD_IMAGE',
+              'msg.payload must be an image Buffer (e.g. from a file-in node set to "a single Buffer object"), a sample name like "sample:obama.jpg", or a face token',
+            );
+          }
+          // A path in the message is untrusted (it may come from http or mqtt): confined to the allowed folders.
+          const source = Buffer.isBuffer(msg.source) ? msg.source : typeof msg.source === 'string' && msg.source ? await runtime.paths.readable(msg.source, 'msg.source') : def.source || undefined;
+          const msgOperations = Array.isArray(msg.operations) ? parseOperations(msg.operations as string[]) : undefined;
+          msg.payload = await runtime.createToken({
+            target: msg.payload as Buffer | string,
+            source,
+            operations: msgOperations ?? operations,
+            parameters: { ...dialogParameters, ...msgParameters },
+          });
         }
-        // A path in the message is untrusted (it may come from http or mqtt): confined to the allowed folders.
-        const source = Buffer.isBuffer(msg.source)
-          ? msg.source
-          : typeof msg.source === 'string' && msg.source
-            ? await runtime.paths.readable(msg.source, 'msg.source')
-            : def.source || undefined;
-        const msgOperations = Array.isArray(msg.operations) ? parseOperations(msg.operations as string[]) : undefined;
-        msg.payload = await runtime.createToken({
-          target: msg.payload as Buffer | string,
-          source,
-          operations: msgOperations ?? operations,
-          parameters: { ...dialogParameters, ...msgParameters },
-        });
-      }
-      const token = msg.payload as FaceTokenType;
-      user.resultShown();
-      // What the token holds (its picture's size, whether a source face came with it); not its
-      // `operations`, which in a flow are the wired nodes, not a count known here.
-      const size = token.target.width && token.target.height ? token.target : runtime.store.tryGet(token.target.frame);
-      node.status({ fill: 'green', shape: 'dot', text: statusText([token.source ? 'token + source' : 'token', size && `${size.width}×${size.height}`]) });
-      send(msg);
-      done();
-    }, {
-      // One image decoded at a time, a bounded backlog (as the stage nodes): a burst of large
-      // images waits or is dropped instead of decoding all at once.
-      capacity: numberOption(def.queueSize) ?? 10,
-      showDepth: true,
-      saysQueueFull: true,
-      onBusy: () => user.resultShown(),
-    });
+        const token = msg.payload as FaceTokenType;
+        user.resultShown();
+        // What the token holds (its picture's size, whether a source face came with it); not its
+        // `operations`, which in a flow are the wired nodes, not a count known here.
+        const size = token.target.width && token.target.height ? token.target : runtime.store.tryGet(token.target.frame);
+        node.status({ fill: 'green', shape: 'dot', text: statusText([token.source ? 'token + source' : 'token', size && `${size.width}×${size.height}`]) });
+        send(msg);
+        done();
+      },
+      {
+        // One image decoded at a time, a bounded backlog (as the stage nodes): a burst of large
+        // images waits or is dropped instead of decoding all at once.
+        capacity: numberOption(def.queueSize) ?? 10,
+        showDepth: true,
+        saysQueueFull: true,
+        onBusy: () => user.resultShown(),
+      },
+    );
 
     face.onClose(() => config?.deregister(user));
   }

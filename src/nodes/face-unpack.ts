@@ -29,17 +29,21 @@ export = function (RED: Red): void {
     if (config && !config.tokenKey) {
       node.status({ fill: allowUnsealed ? 'yellow' : 'red', shape: 'ring', text: allowUnsealed ? 'no token key: unsealed only' : 'no token key' });
     }
-    wireTransferNode(face, async (cfg, msg) => {
-      let packet: unknown = msg.payload;
-      if (typeof packet === 'string') {
-        if (packet.length > maxBytes * 1.4 || !BASE64_RE.test(packet)) throw new FaceError('E_TOKEN_INVALID', 'packed token refused: a text payload must be the packet in base64');
-        packet = Buffer.from(packet, 'base64');
-      }
-      const started = performance.now();
-      const token = await cfg.runtime.unpack(packet, { key: cfg.tokenKey, allowUnsealed, maxBytes, refuseReplays });
-      msg.payload = token;
-      return statusText([plural(token.faces.length, 'face'), `${Math.round(performance.now() - started)} ms`]);
-    }, numberOption(def.queueSize) ?? 10);
+    wireTransferNode(
+      face,
+      async (cfg, msg) => {
+        let packet: unknown = msg.payload;
+        if (typeof packet === 'string') {
+          if (packet.length > maxBytes * 1.4 || !BASE64_RE.test(packet)) throw new FaceError('E_TOKEN_INVALID', 'packed token refused: a text payload must be the packet in base64');
+          packet = Buffer.from(packet, 'base64');
+        }
+        const started = performance.now();
+        const token = await cfg.runtime.unpack(packet, { key: cfg.tokenKey, allowUnsealed, maxBytes, refuseReplays });
+        msg.payload = token;
+        return statusText([plural(token.faces.length, 'face'), `${Math.round(performance.now() - started)} ms`]);
+      },
+      numberOption(def.queueSize) ?? 10,
+    );
   }
   RED.nodes.registerType('face-unpack', FaceUnpack);
 };

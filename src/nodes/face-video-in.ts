@@ -146,7 +146,10 @@ export = function (RED: Red): void {
           // A live source's frame interval is the downgrade policy's frame budget (unless one is set).
           if (item.index === 0 && item.stream.fps > 0) config!.runtime.downgrade?.setSourceInterval(1000 / item.stream.fps);
           const video = {
-            source: input, fps: item.stream.fps, width: item.stream.width, height: item.stream.height,
+            source: input,
+            fps: item.stream.fps,
+            width: item.stream.width,
+            height: item.stream.height,
             ...(item.stream.hasAudio ? { hasAudio: true } : {}),
             ...(item.droppedBefore > 0 ? { droppedBefore: item.droppedBefore } : {}),
           };
@@ -180,7 +183,15 @@ export = function (RED: Red): void {
         // parts.count is the number of indexes (sent + dropped before the last one sent), which
         // face-video-out waits for.
         const overload = source.policy.policy === 'block' ? {} : { policy: source.policy.policy, queuePeak: source.queuePeak };
-        node.send([null, { payload: { frames: sent, dropped, ...overload, durationSec, source: redactUrl(input), reconnects: reconnecting() }, parts: { id, count: lastIndex + 1, type: 'frames' }, complete: true, topic: startMsg.topic }]);
+        node.send([
+          null,
+          {
+            payload: { frames: sent, dropped, ...overload, durationSec, source: redactUrl(input), reconnects: reconnecting() },
+            parts: { id, count: lastIndex + 1, type: 'frames' },
+            complete: true,
+            topic: startMsg.topic,
+          },
+        ]);
       } catch (err) {
         const error = asFaceError(err, 'video-in');
         node.status(errorStatus(error));
@@ -200,8 +211,7 @@ export = function (RED: Red): void {
       if (freeSent) {
         running.closing = true;
         running.gate.freeOutstanding();
-      }
-      else running.gate.close();
+      } else running.gate.close();
       await running.source.stop();
       await running.done;
     }

@@ -130,10 +130,12 @@ export = function (RED: Red): void {
           // An output named in a message is untrusted: a stream URL of an allowed scheme, or a file in
           // the allowed folders (checked again when the file is created and when it is renamed).
           const fromMessage = typeof msg.output === 'string' && msg.output !== '';
-          const output = fromMessage ? await runtime.paths.output(msg.output, 'msg.output').catch((error: unknown) => {
-            runtime.release(token); // refused: the frame goes with the error
-            throw error;
-          }) : (def.output ?? '').trim();
+          const output = fromMessage
+            ? await runtime.paths.output(msg.output, 'msg.output').catch((error: unknown) => {
+                runtime.release(token); // refused: the frame goes with the error
+                throw error;
+              })
+            : (def.output ?? '').trim();
           // A video whose end message came first is already waiting for its frames.
           seq ??= { id, started: performance.now(), lastStatus: 0, downgraded: 0 };
           if (!seq.sink) {
@@ -163,8 +165,8 @@ export = function (RED: Red): void {
       }
       const current = seq;
       const sink = current.sink!;
-      const index = typeof parts.index === 'number' ? parts.index : token.target.index ?? sink.received;
-      const fps = numberOption(def.fps) ?? ((msg.video as { fps?: number } | undefined)?.fps);
+      const index = typeof parts.index === 'number' ? parts.index : (token.target.index ?? sink.received);
+      const fps = numberOption(def.fps) ?? (msg.video as { fps?: number } | undefined)?.fps;
       // Indexes the source dropped just before this frame (overload): skipped, not waited for.
       const droppedBefore = Math.min(MAX_DROPPED_BEFORE, Math.max(0, Math.floor(Number((msg.video as { droppedBefore?: number } | undefined)?.droppedBefore) || 0)));
       if (droppedBefore > 0 && sink.open) {
@@ -190,7 +192,11 @@ export = function (RED: Red): void {
       if (now - current.lastStatus > 500) {
         current.lastStatus = now;
         const fps = sink.received / ((now - current.started) / 1000);
-        node.status({ fill: 'green', shape: 'dot', text: statusText([plural(sink.received, 'frame'), `${fps.toFixed(1)} fps`, sink.skipped > 0 && `${sink.skipped} dropped`, current.downgraded > 0 && `${current.downgraded} downgraded`]) });
+        node.status({
+          fill: 'green',
+          shape: 'dot',
+          text: statusText([plural(sink.received, 'frame'), `${fps.toFixed(1)} fps`, sink.skipped > 0 && `${sink.skipped} dropped`, current.downgraded > 0 && `${current.downgraded} downgraded`]),
+        });
       }
       if (current.expected !== undefined && arrived(current) >= current.expected) await finish(current, send);
     }
@@ -211,8 +217,26 @@ export = function (RED: Red): void {
               sendEmpty(current, result, send);
               return;
             }
-            const summary = { frames: result.frames, durationSec: result.durationSec, fps: result.fps, dropped: result.dropped, repeated: result.repeated, gaps: result.onSkip, late: result.late, downgraded: current.downgraded, output: result.outputPath };
-            node.status({ fill: 'grey', shape: 'dot', text: statusText([`wrote ${plural(result.frames, 'frame')}`, `${result.durationSec.toFixed(1)} s`, result.repeated > 0 && `${result.repeated} dropped, ${result.onSkip === 'hold' ? 'held' : 'repeated'}`]) });
+            const summary = {
+              frames: result.frames,
+              durationSec: result.durationSec,
+              fps: result.fps,
+              dropped: result.dropped,
+              repeated: result.repeated,
+              gaps: result.onSkip,
+              late: result.late,
+              downgraded: current.downgraded,
+              output: result.outputPath,
+            };
+            node.status({
+              fill: 'grey',
+              shape: 'dot',
+              text: statusText([
+                `wrote ${plural(result.frames, 'frame')}`,
+                `${result.durationSec.toFixed(1)} s`,
+                result.repeated > 0 && `${result.repeated} dropped, ${result.onSkip === 'hold' ? 'held' : 'repeated'}`,
+              ]),
+            });
             send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });
           } catch (err) {
             // One error per video: a write of it may have reported this failure already (the
@@ -235,7 +259,17 @@ export = function (RED: Red): void {
      */
     function sendEmpty(current: Sequence, result: SinkResult | undefined, send: (m: NodeMessage) => void): void {
       const missing = current.expected ?? 0;
-      const summary = { frames: 0, durationSec: 0, fps: result?.fps ?? numberOption(def.fps) ?? 0, dropped: Math.max(missing, result?.dropped ?? 0), repeated: 0, gaps: result?.onSkip ?? 'drop', late: 0, downgraded: current.downgraded, output: null };
+      const summary = {
+        frames: 0,
+        durationSec: 0,
+        fps: result?.fps ?? numberOption(def.fps) ?? 0,
+        dropped: Math.max(missing, result?.dropped ?? 0),
+        repeated: 0,
+        gaps: result?.onSkip ?? 'drop',
+        late: 0,
+        downgraded: current.downgraded,
+        output: null,
+      };
       if (missing > 0) node.warn(`video ${current.id} ended but none of its ${plural(missing, 'frame')} arrived within End wait; nothing was written`);
       node.status({ fill: 'grey', shape: 'ring', text: 'no frames: nothing written' });
       send({ payload: summary, parts: { id: current.id, type: 'frames' }, complete: true });

@@ -54,7 +54,13 @@ export = function (RED: Red): void {
           node.error(`face worker: cannot reach the job queue at ${queueNode.where}: ${messageOf(error)}`);
         });
         w.on('error', (error) => node.warn(`job queue: ${error.message}`));
-        w.on('progress', (p) => node.status({ fill: 'blue', shape: 'dot', text: statusText([`${w.jobs().length} running`, p.percent !== undefined ? `${p.percent.toFixed(0)}%` : plural(p.framesDone, 'frame'), `${p.fps.toFixed(1)} fps`]) }));
+        w.on('progress', (p) =>
+          node.status({
+            fill: 'blue',
+            shape: 'dot',
+            text: statusText([`${w.jobs().length} running`, p.percent !== undefined ? `${p.percent.toFixed(0)}%` : plural(p.framesDone, 'frame'), `${p.fps.toFixed(1)} fps`]),
+          }),
+        );
         w.on('job', (event) => {
           if (event.state === 'completed') done++;
           if (event.state === 'running') node.status({ fill: 'blue', shape: 'dot', text: `${w.jobs().length} running` });
@@ -64,12 +70,15 @@ export = function (RED: Red): void {
         });
       }
     }
-    face.onClose(() => {
-      const w = worker;
-      worker = undefined;
-      // Running jobs go back to the queue at once: another worker (or this one after the redeploy) takes them.
-      return w ? w.stop({ graceMs: 0 }) : Promise.resolve();
-    }, { clearStatus: true });
+    face.onClose(
+      () => {
+        const w = worker;
+        worker = undefined;
+        // Running jobs go back to the queue at once: another worker (or this one after the redeploy) takes them.
+        return w ? w.stop({ graceMs: 0 }) : Promise.resolve();
+      },
+      { clearStatus: true },
+    );
   }
   RED.nodes.registerType('face-worker', FaceWorker);
 };

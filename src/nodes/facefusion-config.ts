@@ -199,7 +199,13 @@ export = function (RED: Red): void {
     }
     let ids: string[];
     try {
-      ids = typeof body.id === 'string' && body.id ? [cache.entry(body.id).id] : cache.entries().filter((m) => m.default === true).map((m) => m.id);
+      ids =
+        typeof body.id === 'string' && body.id
+          ? [cache.entry(body.id).id]
+          : cache
+              .entries()
+              .filter((m) => m.default === true)
+              .map((m) => m.id);
     } catch (err) {
       res.status(400).json({ ok: false, error: messageOf(err) });
       return;
@@ -209,7 +215,9 @@ export = function (RED: Red): void {
     const unaccepted = ids.map((id) => cache.entry(id)).filter((m) => !isPermissiveLicense(m.license) && body.acceptLicense !== m.license);
     if (unaccepted.length) {
       const m = unaccepted[0];
-      res.status(409).json({ ok: false, id: m.id, license: m.license, error: `${m.id} is under the licence "${m.license}", not a permissive one: accept it first (send acceptLicense: "${m.license}")` });
+      res
+        .status(409)
+        .json({ ok: false, id: m.id, license: m.license, error: `${m.id} is under the licence "${m.license}", not a permissive one: accept it first (send acceptLicense: "${m.license}")` });
       return;
     }
     const all = Promise.all(ids.map((id) => board.start(cache, id)));

@@ -231,13 +231,13 @@ export class Runtime {
     this.pool = new SessionPool({ ...this.sessionOptions, spinWait: options.spinWait ?? false, logger: this.log });
     const detectorThreads = Math.max(0, Math.floor(options.detectorThreads ?? 1));
     this.models = new ModelCache({ dir: options.modelsDir || undefined });
-    this.hosts = new HostPolicy({ allowed: options.allowedHosts ?? [], settingName: options.allowedHostsSetting ?? 'the config node\'s Allowed hosts (allowedHosts)' });
+    this.hosts = new HostPolicy({ allowed: options.allowedHosts ?? [], settingName: options.allowedHostsSetting ?? "the config node's Allowed hosts (allowedHosts)" });
     this.network = new HttpGuard(this.hosts);
     this.paths = new PathPolicy({
       hosts: this.hosts,
       folders: options.allowedFolders ?? [],
       readOnlyFolders: options.readOnlyFolders ?? [],
-      settingName: options.allowedFoldersSetting ?? 'the config node\'s Allowed folders (allowedFolders)',
+      settingName: options.allowedFoldersSetting ?? "the config node's Allowed folders (allowedFolders)",
       modelsDir: this.models.dir,
     });
     if (options.downgrade) this.downgrade = new DowngradePolicy(options.downgrade === true ? {} : options.downgrade, this.store);
@@ -409,7 +409,10 @@ export class Runtime {
     if (isExpired(token, now)) throw faceError('E_TOKEN_EXPIRED', `token ${token.request_id} expired at ${token.expires_at}`);
     for (const ref of tokenFrameRefs(token)) {
       if (!this.store.ownedBy(ref, token.request_id)) {
-        throw faceError('E_FRAME_MISSING', `token ${token.request_id} refers to ${ref}, which is not a frame of this request in this runtime's frame store (released, expired, or from another request or process)`);
+        throw faceError(
+          'E_FRAME_MISSING',
+          `token ${token.request_id} refers to ${ref}, which is not a frame of this request in this runtime's frame store (released, expired, or from another request or process)`,
+        );
       }
     }
     const ceiling = now + this.tokenTtlMs;
@@ -580,7 +583,12 @@ export class Runtime {
       ...(token.source ? { source: sourceRef ? { ...token.source, frame: sourceRef } : omitFrame(token.source) } : {}),
       expires_at: new Date(expiresAt).toISOString(),
     };
-    return advance(rebindToken(token, request_id), patch, { stage: 'unpack', ms: performance.now() - started, outcome: 'ok', note: `${opened.frames.length} frame(s)${opened.header.sealed ? ', sealed' : ', unsealed'}, packed as request ${token.request_id}` });
+    return advance(rebindToken(token, request_id), patch, {
+      stage: 'unpack',
+      ms: performance.now() - started,
+      outcome: 'ok',
+      note: `${opened.frames.length} frame(s)${opened.header.sealed ? ', sealed' : ', unsealed'}, packed as request ${token.request_id}`,
+    });
   }
 
   /** Replay window: a packet id seen before (within its token's lifetime) is refused. */
@@ -591,7 +599,8 @@ export class Runtime {
       this.seenPackets.delete(seen);
     }
     const until = this.seenPackets.get(id);
-    if (until !== undefined && until > now) throw faceError('E_TOKEN_INVALID', 'packed token refused: this very packet was unpacked here before (a replay); the replay window refuses it until its token expires');
+    if (until !== undefined && until > now)
+      throw faceError('E_TOKEN_INVALID', 'packed token refused: this very packet was unpacked here before (a replay); the replay window refuses it until its token expires');
     this.seenPackets.set(id, expiresAt);
   }
 
@@ -636,7 +645,9 @@ export class Runtime {
     const key = `${role}|${ref}|${variant}`;
     let engine = this.engines.get(key) as Promise<T> | undefined;
     if (!engine) {
-      engine = this.confinedModel(ref, role).then((checked) => resolveModel(this.models, checked, role)).then(open);
+      engine = this.confinedModel(ref, role)
+        .then((checked) => resolveModel(this.models, checked, role))
+        .then(open);
       this.engines.set(key, engine);
       engine.catch(() => this.engines.delete(key));
     }
@@ -696,7 +707,8 @@ export class Runtime {
     const recognizer = model.entry.recognizer ? await this.context.embedder(beside(model.entry.recognizer)) : undefined;
     const converterModel = model.entry.converter ? await resolveModel(this.models, beside(model.entry.converter), 'converter') : undefined;
     const swapper = await this.withSession(model, (h) =>
-      converterModel ? this.withSession(converterModel, (c) => openSwapperEngine(model.contract, h, model.id, { converter: c })) : openSwapperEngine(model.contract, h, model.id));
+      converterModel ? this.withSession(converterModel, (c) => openSwapperEngine(model.contract, h, model.id, { converter: c })) : openSwapperEngine(model.contract, h, model.id),
+    );
     if (swapper.sourceKind === 'embedding' && !recognizer) {
       throw faceError('E_MODEL_CONTRACT', `${model.id} takes an identity embedding, but its manifest entry names no recognizer model`);
     }
@@ -723,7 +735,10 @@ export class Runtime {
     const named = <T>(step: () => Promise<T>): Promise<T> => (path === undefined ? step() : withPath(path, step));
     const header = await named(() => probeImage(bytes, this.decodeOptions));
     if (expect && (header.width !== expect.width || header.height !== expect.height || header.format !== expect.format)) {
-      throw faceError('E_TOKEN_INVALID', `packed token refused: its ${what} frame is a ${header.width}×${header.height} ${header.format}, the header says ${expect.width}×${expect.height} ${expect.format}`);
+      throw faceError(
+        'E_TOKEN_INVALID',
+        `packed token refused: its ${what} frame is a ${header.width}×${header.height} ${header.format}, the header says ${expect.width}×${expect.height} ${expect.format}`,
+      );
     }
     const room = await this.store.reserve(header.width * header.height * 3, { timeoutMs: this.storeWaitMs });
     try {

@@ -17,7 +17,9 @@ export function isSampleRef(value: unknown): boolean {
 /** The names usable after `sample:`. */
 export function listSamples(): string[] {
   try {
-    return readdirSync(SAMPLES_DIR).filter((name) => SAMPLE_NAME.test(name) && !/\.md$/i.test(name)).sort();
+    return readdirSync(SAMPLES_DIR)
+      .filter((name) => SAMPLE_NAME.test(name) && !/\.md$/i.test(name))
+      .sort();
   } catch {
     return [];
   }

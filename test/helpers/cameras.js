@@ -18,8 +18,17 @@ const RTSP_SCRIPT = path.join(__dirname, 'rtsp-camera.py');
 /** Why the RTSP stand-in cannot run here, or null. */
 function rtspMissing() {
   if (!fs.existsSync(PYTHON)) return `${PYTHON} is missing (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)`;
-  const r = spawnSync(PYTHON, ['-c', "import gi; gi.require_version('Gst','1.0'); gi.require_version('GstRtspServer','1.0'); from gi.repository import Gst, GstRtspServer; Gst.init(None); assert Gst.ElementFactory.find('qtdemux') and Gst.ElementFactory.find('h264parse') and Gst.ElementFactory.find('rtph264pay')"], { encoding: 'utf8', timeout: 15000 });
-  return r.status === 0 ? null : `GStreamer's RTSP server is not usable from ${PYTHON} (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad): ${(r.stderr || '').trim().split('\n').pop()}`;
+  const r = spawnSync(
+    PYTHON,
+    [
+      '-c',
+      "import gi; gi.require_version('Gst','1.0'); gi.require_version('GstRtspServer','1.0'); from gi.repository import Gst, GstRtspServer; Gst.init(None); assert Gst.ElementFactory.find('qtdemux') and Gst.ElementFactory.find('h264parse') and Gst.ElementFactory.find('rtph264pay')",
+    ],
+    { encoding: 'utf8', timeout: 15000 },
+  );
+  return r.status === 0
+    ? null
+    : `GStreamer's RTSP server is not usable from ${PYTHON} (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad): ${(r.stderr || '').trim().split('\n').pop()}`;
 }
 
 /** Why the RTMP stand-in cannot run here, or null. */
@@ -34,8 +43,29 @@ function rtmpMissing() {
  * long at `fps`, one key frame a second.
  */
 function makeCameraClip(bin, output, { width = 320, height = 240, fps = 25, seconds = 30, image = media('fr_obama.jpg') } = {}) {
-  runFfmpeg(bin, ['-loop', '1', '-i', image, '-vf', `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`,
-    '-r', String(fps), '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(fps), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', output]);
+  runFfmpeg(bin, [
+    '-loop',
+    '1',
+    '-i',
+    image,
+    '-vf',
+    `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`,
+    '-r',
+    String(fps),
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    String(fps),
+    '-pix_fmt',
+    'yuv420p',
+    '-movflags',
+    '+faststart',
+    output,
+  ]);
   return output;
 }
 
@@ -80,8 +110,16 @@ async function startRtspCamera(clip, port) {
       child.stderr.on('data', (d) => (stderr += d));
       const ready = await new Promise((resolve) => {
         const timer = setTimeout(() => resolve(false), 10000);
-        child.stdout.on('data', (d) => { if (/ready/.test(String(d))) { clearTimeout(timer); resolve(true); } });
-        child.once('exit', () => { clearTimeout(timer); resolve(false); });
+        child.stdout.on('data', (d) => {
+          if (/ready/.test(String(d))) {
+            clearTimeout(timer);
+            resolve(true);
+          }
+        });
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve(false);
+        });
       });
       if (!ready) {
         await kill(child);
@@ -108,16 +146,19 @@ async function startRtmpServer() {
   const port = await freePort();
   const dir = tempDir('ff-rtmp-');
   const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(conf, [
-    `load_module ${RTMP_MODULE};`,
-    'daemon off;',
-    'master_process off;',
-    `pid ${path.join(dir, 'nginx.pid')};`,
-    `error_log ${path.join(dir, 'error.log')} warn;`,
-    'events { worker_connections 64; }',
-    `rtmp { server { listen 127.0.0.1:${port}; application live { live on; record off; } } }`,
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    conf,
+    [
+      `load_module ${RTMP_MODULE};`,
+      'daemon off;',
+      'master_process off;',
+      `pid ${path.join(dir, 'nginx.pid')};`,
+      `error_log ${path.join(dir, 'error.log')} warn;`,
+      'events { worker_connections 64; }',
+      `rtmp { server { listen 127.0.0.1:${port}; application live { live on; record off; } } }`,
+      '',
+    ].join('\n'),
+  );
   const child = spawn(NGINX, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -144,7 +185,11 @@ async function startRtmpServer() {
  * publishing so no frame is missed. `done` resolves with the exit; `stop()` kills it.
  */
 function playRtmp(bin, url, output) {
-  const child = spawn(bin, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-rw_timeout', '15000000', '-analyzeduration', '500000', '-i', url, '-c', 'copy', '-flush_packets', '1', '-f', 'flv', '-y', output], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    bin,
+    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-rw_timeout', '15000000', '-analyzeduration', '500000', '-i', url, '-c', 'copy', '-flush_packets', '1', '-f', 'flv', '-y', output],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const player = { child, stderr: '', done: new Promise((resolve) => child.once('exit', (code) => resolve(code))), stop: () => kill(child) };
   child.stderr.on('data', (d) => (player.stderr = (player.stderr + d).slice(-2000)));
   return player;
@@ -157,7 +202,10 @@ function playRtmp(bin, url, output) {
 function countFrames(bin, file) {
   const r = spawnSync(bin, ['-hide_banner', '-nostdin', '-v', 'error', '-stats', '-i', file, '-map', '0:v:0', '-f', 'null', '-'], { encoding: 'utf8', timeout: 60000 });
   const counts = [...(r.stderr || '').matchAll(/frame=\s*(\d+)/g)];
-  const error = (r.stderr || '').split(/\r|\n/).filter((l) => l.trim() && !/frame=/.test(l)).join('\n');
+  const error = (r.stderr || '')
+    .split(/\r|\n/)
+    .filter((l) => l.trim() && !/frame=/.test(l))
+    .join('\n');
   if (r.status !== 0 || counts.length === 0) return { frames: null, error };
   return { frames: Number(counts[counts.length - 1][1]), error };
 }
@@ -185,7 +233,9 @@ function childProcesses() {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const m = /^\d+ \((.*)\) (\S+) (\d+)/.exec(stat);
       if (m && Number(m[3]) === process.pid && m[2] !== 'Z') out.push({ pid: Number(pid), name: m[1] });
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return out;
 }

@@ -67,7 +67,9 @@ function ffmpegChildren() {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
       if (m && m[1].startsWith('ffmpeg') && Number(m[2]) === process.pid) out.push(Number(pid));
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return out;
 }
@@ -89,8 +91,7 @@ function freePort() {
  * client). The caller kills the returned child (see `killAll`).
  */
 function serveLoop(bin, clip, port) {
-  return spawn(bin, ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip,
-    '-c', 'copy', '-f', 'mpegts', `tcp://127.0.0.1:${port}?listen=1`], { stdio: 'ignore' });
+  return spawn(bin, ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-c', 'copy', '-f', 'mpegts', `tcp://127.0.0.1:${port}?listen=1`], { stdio: 'ignore' });
 }
 
 /**
@@ -101,7 +102,13 @@ async function waitForListen(port, ms = 5000) {
   const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) {
     const rows = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n');
-    if (rows.some((row) => { const f = row.trim().split(/\s+/); return f[1] === hex && f[3] === '0A'; })) return;
+    if (
+      rows.some((row) => {
+        const f = row.trim().split(/\s+/);
+        return f[1] === hex && f[3] === '0A';
+      })
+    )
+      return;
   }
   throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
 }

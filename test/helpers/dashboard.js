@@ -25,11 +25,15 @@ async function exerciseDashboard(browser, port, log = () => '') {
     await start.click();
     // Frames arrive: the picture changes several times, each a JPEG data URL.
     const seen = new Set();
-    await waitFor(async () => {
-      const { src } = await readPage(page);
-      if (src.startsWith('data:image/jpeg;base64,')) seen.add(`${src.length}:${src.slice(-64)}`);
-      return seen.size >= 3;
-    }, 90000, `blurred frames on the page:\n${log()}`);
+    await waitFor(
+      async () => {
+        const { src } = await readPage(page);
+        if (src.startsWith('data:image/jpeg;base64,')) seen.add(`${src.length}:${src.slice(-64)}`);
+        return seen.size >= 3;
+      },
+      90000,
+      `blurred frames on the page:\n${log()}`,
+    );
     const state = await readPage(page);
     assert.match(state.texts.find((t) => /faces in view/.test(t)) || '', /faces in view\s*[1-9]\d*\b/, JSON.stringify(state.texts));
     assert.match(state.texts.find((t) => /frames shown/.test(t)) || '', /frames shown\s*\d+/, JSON.stringify(state.texts));

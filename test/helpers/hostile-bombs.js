@@ -12,16 +12,21 @@ const COUNT = Number(process.env.BOMB_COUNT || 8);
 const WAIT_MS = Number(process.env.BOMB_WAIT_MS || 1000);
 
 async function main() {
-  const bomb = await sharp({ create: { width: SIDE, height: SIDE, channels: 3, background: { r: 10, g: 20, b: 30 } } }).webp({ quality: 1, effort: 0 }).toBuffer();
+  const bomb = await sharp({ create: { width: SIDE, height: SIDE, channels: 3, background: { r: 10, g: 20, b: 30 } } })
+    .webp({ quality: 1, effort: 0 })
+    .toBuffer();
   const runtime = createRuntime({ sweepIntervalMs: 0, storeWaitMs: WAIT_MS });
   let rss = process.memoryUsage().rss;
   const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 20);
   const started = performance.now();
-  const results = await Promise.all(Array.from({ length: COUNT }, () =>
-    runtime.createToken({ target: bomb, operations: [] }).then(
-      (token) => ({ ok: true, token, ms: performance.now() - started }),
-      (error) => ({ ok: false, code: error.code, ms: performance.now() - started }),
-    )));
+  const results = await Promise.all(
+    Array.from({ length: COUNT }, () =>
+      runtime.createToken({ target: bomb, operations: [] }).then(
+        (token) => ({ ok: true, token, ms: performance.now() - started }),
+        (error) => ({ ok: false, code: error.code, ms: performance.now() - started }),
+      ),
+    ),
+  );
   rss = Math.max(rss, process.memoryUsage().rss);
   clearInterval(sampler);
   const stats = runtime.store.stats();
@@ -29,18 +34,20 @@ async function main() {
   for (const r of results) if (r.ok) runtime.release(r.token);
   const after = runtime.store.stats();
   await runtime.close();
-  process.stdout.write(`${JSON.stringify({
-    side: SIDE,
-    fileBytes: bomb.length,
-    created: results.length - refused.length,
-    refused: refused.length,
-    codes: [...new Set(refused.map((r) => r.code))],
-    lastRefusalMs: Math.round(Math.max(0, ...refused.map((r) => r.ms))),
-    peakBytes: stats.peakBytes,
-    budgetBytes: stats.budgetBytes,
-    framesAfterRelease: after.frames,
-    rssMaxBytes: rss,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      side: SIDE,
+      fileBytes: bomb.length,
+      created: results.length - refused.length,
+      refused: refused.length,
+      codes: [...new Set(refused.map((r) => r.code))],
+      lastRefusalMs: Math.round(Math.max(0, ...refused.map((r) => r.ms))),
+      peakBytes: stats.peakBytes,
+      budgetBytes: stats.budgetBytes,
+      framesAfterRelease: after.frames,
+      rssMaxBytes: rss,
+    })}\n`,
+  );
 }
 
 main().catch((error) => {

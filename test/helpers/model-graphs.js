@@ -16,7 +16,10 @@ function shiftEmap() {
  */
 function inswapperGraph(emap = shiftEmap()) {
   return {
-    inputs: [{ name: 'target', shape: [1, 3, 128, 128] }, { name: 'source', shape: [1, 512] }],
+    inputs: [
+      { name: 'target', shape: [1, 3, 128, 128] },
+      { name: 'source', shape: [1, 512] },
+    ],
     outputs: [{ name: 'output', shape: [1, 3, 128, 128] }],
     initializers: [int64('starts', [0]), int64('ends', [1]), int64('axes', [1]), int64('shape4', [1, 1, 1, 1]), { name: 'emap', dims: [512, 512], data: emap }],
     nodes: [
@@ -35,11 +38,17 @@ function inswapperGraph(emap = shiftEmap()) {
 function arcfaceGraph() {
   const w = new Float32Array(3 * 512);
   for (let c = 0; c < 3; c++) for (let j = 0; j < 512; j++) w[c * 512 + j] = Math.sin(j * 0.37 + c * 1.3);
-  for (let c = 0; c < 3; c++) { w[c * 512 + 511] = 1.2; w[c * 512] = 0; }
+  for (let c = 0; c < 3; c++) {
+    w[c * 512 + 511] = 1.2;
+    w[c * 512] = 0;
+  }
   return {
     inputs: [{ name: 'input', shape: [1, 3, 112, 112] }],
     outputs: [{ name: 'output', shape: [1, 512] }],
-    initializers: [{ name: 'w', dims: [3, 512], data: w }, { name: 'two', dims: [1, 3], data: [2, 2, 2] }],
+    initializers: [
+      { name: 'w', dims: [3, 512], data: w },
+      { name: 'two', dims: [1, 3], data: [2, 2, 2] },
+    ],
     nodes: [
       { op: 'GlobalAveragePool', inputs: ['input'], outputs: ['pooled'] },
       { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'], attrs: { axis: 1 } },

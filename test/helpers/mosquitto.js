@@ -31,7 +31,11 @@ async function startMosquitto({ tls, users } = {}) {
   if (tls) {
     caFile = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`openssl could not make a test certificate: ${r.stderr || r.error}`);
     lines.push(`certfile ${caFile}`, `keyfile ${key}`);
   }

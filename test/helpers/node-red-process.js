@@ -11,7 +11,10 @@ const ROOT = path.join(__dirname, '..', '..');
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
     srv.on('error', reject);
   });
 }
@@ -49,14 +52,22 @@ async function startNodeRed({ userDir, settings, port, env, script = require.res
   child.stderr.on('data', (d) => (red.log += d));
   let exited = false;
   child.once('exit', () => (exited = true));
-  red.stop = () => new Promise((resolve) => {
-    if (exited) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-    child.kill('SIGTERM');
-  });
+  red.stop = () =>
+    new Promise((resolve) => {
+      if (exited) return resolve();
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
   try {
-    await waitFor(() => exited || /Server now running/.test(red.log), 60000, () => `Node-RED to start:\n${red.log}`);
+    await waitFor(
+      () => exited || /Server now running/.test(red.log),
+      60000,
+      () => `Node-RED to start:\n${red.log}`,
+    );
     if (exited) throw new Error(`Node-RED exited:\n${red.log}`);
   } catch (err) {
     await red.stop();
@@ -67,7 +78,9 @@ async function startNodeRed({ userDir, settings, port, env, script = require.res
 
 /** Minimal settings for a user directory: localhost only, no projects, no telemetry. */
 function writeSettings(file, extra = '') {
-  fs.writeFileSync(file, `module.exports = {
+  fs.writeFileSync(
+    file,
+    `module.exports = {
   uiHost: '127.0.0.1',
   credentialSecret: 'facefusion-test',
   flowFile: 'flows.json',
@@ -77,7 +90,8 @@ function writeSettings(file, extra = '') {
   logging: { console: { level: 'info', metrics: false, audit: false } },
   ${extra}
 };
-`);
+`,
+  );
 }
 
 async function api(port, method, urlPath, body, headers = {}) {
@@ -89,7 +103,11 @@ async function api(port, method, urlPath, body, headers = {}) {
   });
   const text = await res.text();
   let json;
-  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
   if (!res.ok) throw new Error(`${method} ${urlPath}: HTTP ${res.status} ${text.slice(0, 300)}`);
   return json;
 }

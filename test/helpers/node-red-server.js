@@ -14,14 +14,20 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
     srv.on('error', reject);
   });
 }
 
 function post(port, urlPath) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST' }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
     req.on('error', reject);
     req.setTimeout(10000, () => req.destroy(new Error('timeout')));
     req.end();
@@ -33,7 +39,13 @@ function getJson(port, urlPath) {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { Accept: 'application/json' } }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => { try { resolve(JSON.parse(body)); } catch (err) { reject(new Error(`${urlPath}: ${body.slice(0, 200)}`)); } });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch (err) {
+          reject(new Error(`${urlPath}: ${body.slice(0, 200)}`));
+        }
+      });
     });
     req.on('error', reject);
     req.setTimeout(10000, () => req.destroy(new Error('timeout')));
@@ -68,7 +80,16 @@ async function startNodeRed({ flows } = {}) {
     async stop() {
       if (red.exitCode === null && red.signalCode === null) {
         red.kill('SIGTERM');
-        await new Promise((r) => { const t = setTimeout(() => { red.kill('SIGKILL'); r(); }, 5000); red.once('exit', () => { clearTimeout(t); r(); }); });
+        await new Promise((r) => {
+          const t = setTimeout(() => {
+            red.kill('SIGKILL');
+            r();
+          }, 5000);
+          red.once('exit', () => {
+            clearTimeout(t);
+            r();
+          });
+        });
       }
       fs.rmSync(userDir, { recursive: true, force: true });
     },

@@ -81,7 +81,9 @@ async function rawOf(input, channels) {
 async function resizeRaw(px, channels, width, height) {
   if (px.width === width && px.height === height) return px;
   const data = await sharp(Buffer.from(px.data.buffer, px.data.byteOffset, px.data.length), { raw: { width: px.width, height: px.height, channels } })
-    .resize(width, height, { fit: 'fill' }).raw().toBuffer();
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer();
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
@@ -94,24 +96,38 @@ async function loadFaceSources(dir = LABELLED) {
   for (const img of readLabels(dir)) {
     const pic = await rawOf(path.join(dir, img.file), 3);
     img.boxes.forEach((b, i) => {
-      const w = b[2] - b[0], h = b[3] - b[1];
-      const x1 = Math.max(0, Math.floor(b[0] - 0.45 * w)), x2 = Math.min(pic.width, Math.ceil(b[2] + 0.45 * w));
-      const y1 = Math.max(0, Math.floor(b[1] - 0.55 * h)), y2 = Math.min(pic.height, Math.ceil(b[3] + 0.55 * h));
-      const cw = x2 - x1, ch = y2 - y1;
-      const others = img.boxes.filter((_, j) => j !== i).map((o) => {
-        const gx = 0.15 * (o[2] - o[0]), gy = 0.15 * (o[3] - o[1]);
-        return [o[0] - gx, o[1] - gy, o[2] + gx, o[3] + gy];
-      });
+      const w = b[2] - b[0],
+        h = b[3] - b[1];
+      const x1 = Math.max(0, Math.floor(b[0] - 0.45 * w)),
+        x2 = Math.min(pic.width, Math.ceil(b[2] + 0.45 * w));
+      const y1 = Math.max(0, Math.floor(b[1] - 0.55 * h)),
+        y2 = Math.min(pic.height, Math.ceil(b[3] + 0.55 * h));
+      const cw = x2 - x1,
+        ch = y2 - y1;
+      const others = img.boxes
+        .filter((_, j) => j !== i)
+        .map((o) => {
+          const gx = 0.15 * (o[2] - o[0]),
+            gy = 0.15 * (o[3] - o[1]);
+          return [o[0] - gx, o[1] - gy, o[2] + gx, o[3] + gy];
+        });
       const rgba = new Uint8Array(cw * ch * 4);
       // Ellipse centred on the box, semi-axes 0.95 w × 1.05 h: opaque to r = 0.8 (the box's corners
       // are at r ≈ 0.71), fading to 0 at r = 1.
-      const cx = (b[0] + b[2]) / 2 - x1, cy = (b[1] + b[3]) / 2 - y1, ax = 0.95 * w, ay = 1.05 * h;
+      const cx = (b[0] + b[2]) / 2 - x1,
+        cy = (b[1] + b[3]) / 2 - y1,
+        ax = 0.95 * w,
+        ay = 1.05 * h;
       for (let y = 0; y < ch; y++) {
         for (let x = 0; x < cw; x++) {
-          const s = ((y + y1) * pic.width + x + x1) * 3, d = (y * cw + x) * 4;
-          rgba[d] = pic.data[s]; rgba[d + 1] = pic.data[s + 1]; rgba[d + 2] = pic.data[s + 2];
+          const s = ((y + y1) * pic.width + x + x1) * 3,
+            d = (y * cw + x) * 4;
+          rgba[d] = pic.data[s];
+          rgba[d + 1] = pic.data[s + 1];
+          rgba[d + 2] = pic.data[s + 2];
           const r = Math.hypot((x + 0.5 - cx) / ax, (y + 0.5 - cy) / ay);
-          const px = x + x1, py = y + y1;
+          const px = x + x1,
+            py = y + y1;
           const own = px >= b[0] && px < b[2] && py >= b[1] && py < b[3];
           // A neighbour's face (its box grown by 15 %) is cut away, so no unlabelled face comes along.
           const neighbour = !own && others.some((o) => px >= o[0] && px < o[2] && py >= o[1] && py < o[3]);
@@ -146,7 +162,8 @@ async function faceFreeBackground(crops, width, height, scale = 1) {
     let rowHeight = 0;
     for (let x = 0, i = row; x < width; i++) {
       const t = scaled[i % scaled.length];
-      const w = Math.min(t.width, width - x), h = Math.min(t.height, height - y);
+      const w = Math.min(t.width, width - x),
+        h = Math.min(t.height, height - y);
       for (let r = 0; r < h; r++) frame.data.set(t.data.subarray(r * t.width * 3, (r * t.width + w) * 3), ((y + r) * width + x) * 3);
       x += w;
       rowHeight = Math.max(rowHeight, h);
@@ -159,9 +176,11 @@ async function faceFreeBackground(crops, width, height, scale = 1) {
 /** A cut-out scaled so its box is `size` px wide (the height follows the cut-out's aspect), mirrored if asked. */
 async function scaledCutout(src, size, mirror = false) {
   const k = size / (src.box[2] - src.box[0]);
-  const w = Math.max(1, Math.round(src.width * k)), h = Math.max(1, Math.round(src.height * k));
+  const w = Math.max(1, Math.round(src.width * k)),
+    h = Math.max(1, Math.round(src.height * k));
   const px = await resizeRaw({ width: src.width, height: src.height, data: src.rgba }, 4, w, h);
-  const kx = w / src.width, ky = h / src.height;
+  const kx = w / src.width,
+    ky = h / src.height;
   let box = [src.box[0] * kx, src.box[1] * ky, src.box[2] * kx, src.box[3] * ky];
   let data = px.data;
   if (mirror) {
@@ -174,13 +193,21 @@ async function scaledCutout(src, size, mirror = false) {
 
 /** Alpha-blends a cut-out onto `frame` with its top-left corner at (x, y) (integers; clipped to the frame). */
 function paste(frame, cut, x, y) {
-  const W = frame.width, H = frame.height, d = frame.data;
+  const W = frame.width,
+    H = frame.height,
+    d = frame.data;
   for (let r = Math.max(0, -y); r < cut.height && y + r < H; r++) {
     for (let c = Math.max(0, -x); c < cut.width && x + c < W; c++) {
-      const s = (r * cut.width + c) * 4, a = cut.rgba[s + 3];
+      const s = (r * cut.width + c) * 4,
+        a = cut.rgba[s + 3];
       if (a === 0) continue;
       const p = ((y + r) * W + x + c) * 3;
-      if (a === 255) { d[p] = cut.rgba[s]; d[p + 1] = cut.rgba[s + 1]; d[p + 2] = cut.rgba[s + 2]; continue; }
+      if (a === 255) {
+        d[p] = cut.rgba[s];
+        d[p + 1] = cut.rgba[s + 1];
+        d[p + 2] = cut.rgba[s + 2];
+        continue;
+      }
       for (let k = 0; k < 3; k++) d[p + k] = Math.round((cut.rgba[s + k] * a + d[p + k] * (255 - a)) / 255);
     }
   }
@@ -195,7 +222,8 @@ const r1 = (v) => Math.round(v * 10) / 10;
  * boxes in the rendered frame's pixels.
  */
 async function renderScene(scene, scale = 1, kit) {
-  const width = Math.round(scene.width * scale), height = Math.round(scene.height * scale);
+  const width = Math.round(scene.width * scale),
+    height = Math.round(scene.height * scale);
   const frame = await faceFreeBackground(kit.faceFree, width, height, (scene.backgroundScale ?? 1) * scale);
   const cuts = new Map();
   const faces = [];
@@ -204,8 +232,10 @@ async function renderScene(scene, scale = 1, kit) {
     const key = `${f.source}:${size}:${f.mirror ? 1 : 0}`;
     if (!cuts.has(key)) cuts.set(key, await scaledCutout(kit.sources[f.source], size, f.mirror));
     const cut = cuts.get(key);
-    const bx = Math.round(f.x * scale), by = Math.round(f.y * scale);
-    const ox = bx - Math.round(cut.box[0]), oy = by - Math.round(cut.box[1]);
+    const bx = Math.round(f.x * scale),
+      by = Math.round(f.y * scale);
+    const ox = bx - Math.round(cut.box[0]),
+      oy = by - Math.round(cut.box[1]);
     paste(frame, cut, ox, oy);
     faces.push({ box: [r1(ox + cut.box[0]), r1(oy + cut.box[1]), r1(ox + cut.box[2]), r1(oy + cut.box[3])], size, source: kit.sources[f.source].id });
   }
@@ -222,7 +252,8 @@ async function loadKit() {
  * (≈ 1.9 × 2.1 box) inside, jittered by the generator within the room left.
  */
 function placeInCell(rand, nSources, size, cx, cy, cw, ch) {
-  const roomX = Math.max(0, cw - 1.9 * size), roomY = Math.max(0, ch - 2.1 * size);
+  const roomX = Math.max(0, cw - 1.9 * size),
+    roomY = Math.max(0, ch - 2.1 * size);
   return {
     source: Math.floor(rand() * nSources),
     mirror: rand() < 0.5,
@@ -240,7 +271,8 @@ function placeInCell(rand, nSources, size, cx, cy, cw, ch) {
  */
 function crowdScene({ seed = 23, nSources = 18 } = {}) {
   const rand = seeded(seed);
-  const width = 3000, height = 2172;
+  const width = 3000,
+    height = 2172;
   const rows = [
     { count: 20, min: 24, max: 32 },
     { count: 20, min: 32, max: 44 },
@@ -293,11 +325,13 @@ function sweepScenes({ width, height, min = 16, max = Math.floor(0.9 * height), 
   for (const size of geometricSizes(min, max, ratio)) {
     for (let p = 0; p < positions; p++) {
       const free = [width - size, height - size];
-      const [x, y] = p === 0 ? free.map((v) => Math.round(v / 2))
-        : p === 1 ? free.map((v) => Math.min(v, Math.round(0.02 * width)))
-          : free.map((v) => Math.round(v * rand()));
+      const [x, y] = p === 0 ? free.map((v) => Math.round(v / 2)) : p === 1 ? free.map((v) => Math.min(v, Math.round(0.02 * width))) : free.map((v) => Math.round(v * rand()));
       const where = p === 0 ? 'centre' : p === 1 ? 'top-left' : `random ${p - 1}`;
-      out.push({ size, position: where, scene: { name: `sweep ${width}x${height} ${size}px ${where}`, width, height, backgroundScale: 1, faces: [{ source: (p * 5 + size) % nSources, mirror: p % 2 === 1, size, x, y }] } });
+      out.push({
+        size,
+        position: where,
+        scene: { name: `sweep ${width}x${height} ${size}px ${where}`, width, height, backgroundScale: 1, faces: [{ source: (p * 5 + size) % nSources, mirror: p % 2 === 1, size, x, y }] },
+      });
     }
   }
   return out;
@@ -328,8 +362,10 @@ function gridFaces(rand, nSources, { width, height, cw, ch, min, max, maxY = hei
 function panScene({ frames = 500, seed = 2301, nSources = 18 } = {}) {
   const rand = seeded(seed);
   const view = { width: 1280, height: 720 };
-  const dx = 4, amplitude = 80;
-  const width = view.width + dx * (frames - 1), height = view.height + amplitude;
+  const dx = 4,
+    amplitude = 80;
+  const width = view.width + dx * (frames - 1),
+    height = view.height + amplitude;
   const faces = gridFaces(rand, nSources, { width, height, cw: 200, ch: 160, min: 40, max: 55 });
   const offset = (i) => ({ x: dx * i, y: Math.round((amplitude / 2) * (1 - Math.cos((2 * Math.PI * i) / 250))) });
   return { name: 'pan', width, height, view, frames, fps: 25, backgroundScale: 1, faces, offset };
@@ -342,7 +378,8 @@ function panScene({ frames = 500, seed = 2301, nSources = 18 } = {}) {
 function cctvScene({ frames = 100, seed = 2302, nSources = 18 } = {}) {
   const rand = seeded(seed);
   const view = { width: 1920, height: 1080 };
-  const width = view.width + frames, height = view.height;
+  const width = view.width + frames,
+    height = view.height;
   const sizes = [8, 10, 12, 14, 16, 20, 24, 32];
   const cells = [];
   for (let y = 60; y + 120 <= height - 60; y += 130) for (let x = 60; x + 200 <= view.width - 60; x += 220) cells.push([x, y]);
@@ -373,8 +410,13 @@ function drawCode(frame, index) {
 function readCode(luma, width, height) {
   let n = 0;
   for (let b = 0; b < CODE.bits; b++) {
-    let sum = 0, count = 0;
-    for (let y = height - CODE.height + 2; y < height - 2; y++) for (let x = b * CODE.block + 2; x < (b + 1) * CODE.block - 2; x++) { sum += luma[y * width + x]; count++; }
+    let sum = 0,
+      count = 0;
+    for (let y = height - CODE.height + 2; y < height - 2; y++)
+      for (let x = b * CODE.block + 2; x < (b + 1) * CODE.block - 2; x++) {
+        sum += luma[y * width + x];
+        count++;
+      }
     const mean = sum / count;
     if (mean > 90 && mean < 160) return -1;
     n = (n << 1) | (mean >= 128 ? 1 : 0);
@@ -387,11 +429,13 @@ function readCode(luma, width, height) {
  * touch the window, in frame pixels (not clipped), with the share of each box inside the frame.
  */
 function panTruth(scene, scale, rendered) {
-  const W = Math.round(scene.view.width * scale), H = Math.round(scene.view.height * scale);
+  const W = Math.round(scene.view.width * scale),
+    H = Math.round(scene.view.height * scale);
   const frames = [];
   for (let i = 0; i < scene.frames; i++) {
     const o = scene.offset(i);
-    const ox = Math.round(o.x * scale), oy = Math.round(o.y * scale);
+    const ox = Math.round(o.x * scale),
+      oy = Math.round(o.y * scale);
     const boxes = [];
     rendered.faces.forEach((f, id) => {
       const b = [f.box[0] - ox, f.box[1] - oy, f.box[2] - ox, f.box[3] - oy];
@@ -406,16 +450,19 @@ function panTruth(scene, scale, rendered) {
 /** Share of a box's area inside a W × H frame. */
 function insideShare(b, W, H) {
   const area = (b[2] - b[0]) * (b[3] - b[1]);
-  const iw = Math.max(0, Math.min(W, b[2]) - Math.max(0, b[0])), ih = Math.max(0, Math.min(H, b[3]) - Math.max(0, b[1]));
+  const iw = Math.max(0, Math.min(W, b[2]) - Math.max(0, b[0])),
+    ih = Math.max(0, Math.min(H, b[3]) - Math.max(0, b[1]));
   return area > 0 ? (iw * ih) / area : 0;
 }
 
 /** Frame i of a rendered panning scene: the window's pixels with the frame code burnt in. */
 function panFrame(scene, scale, rendered, i) {
   const canvas = rendered.frame;
-  const W = Math.round(scene.view.width * scale), H = Math.round(scene.view.height * scale);
+  const W = Math.round(scene.view.width * scale),
+    H = Math.round(scene.view.height * scale);
   const o = scene.offset(i);
-  const ox = Math.round(o.x * scale), oy = Math.round(o.y * scale);
+  const ox = Math.round(o.x * scale),
+    oy = Math.round(o.y * scale);
   const frame = frameOf(W, H);
   for (let y = 0; y < H; y++) frame.data.set(canvas.data.subarray(((oy + y) * canvas.width + ox) * 3, ((oy + y) * canvas.width + ox + W) * 3), y * W * 3);
   drawCode(frame, i);
@@ -431,12 +478,48 @@ async function writePanClip(ffmpeg, scene, scale, file, kit, { frames = scene.fr
   const rendered = await renderScene(scene, scale, kit);
   const truth = panTruth({ ...scene, frames }, scale, rendered);
   const tmp = `${file}.part.mp4`;
-  const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${truth.width}x${truth.height}`, '-r', String(scene.fps), '-i', '-',
-    '-c:v', 'libx264', '-preset', preset, '-crf', String(crf), '-g', String(scene.fps), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', tmp], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(
+    ffmpeg,
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${truth.width}x${truth.height}`,
+      '-r',
+      String(scene.fps),
+      '-i',
+      '-',
+      '-c:v',
+      'libx264',
+      '-preset',
+      preset,
+      '-crf',
+      String(crf),
+      '-g',
+      String(scene.fps),
+      '-pix_fmt',
+      'yuv420p',
+      '-movflags',
+      '+faststart',
+      tmp,
+    ],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const done = new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${stderr}`)))));
-  child.stdin.on('error', () => { /* reported by close */ });
+  child.stdin.on('error', () => {
+    /* reported by close */
+  });
   for (let i = 0; i < frames; i++) {
     const f = panFrame(scene, scale, rendered, i);
     if (!child.stdin.write(Buffer.from(f.data.buffer, f.data.byteOffset, f.data.length))) await new Promise((r) => child.stdin.once('drain', r));
@@ -448,8 +531,29 @@ async function writePanClip(ffmpeg, scene, scale, file, kit, { frames = scene.fr
 }
 
 module.exports = {
-  FIXTURE_VERSION, CODE, FACE_FREE,
-  seeded, readLabels, frameOf, loadKit, loadFaceSources, loadFaceFree, faceFreeBackground, scaledCutout, paste, renderScene,
-  crowdScene, faceFreeScene, sweepScenes, geometricSizes, panScene, cctvScene, panTruth, panFrame, insideShare,
-  drawCode, readCode, writePanClip,
+  FIXTURE_VERSION,
+  CODE,
+  FACE_FREE,
+  seeded,
+  readLabels,
+  frameOf,
+  loadKit,
+  loadFaceSources,
+  loadFaceFree,
+  faceFreeBackground,
+  scaledCutout,
+  paste,
+  renderScene,
+  crowdScene,
+  faceFreeScene,
+  sweepScenes,
+  geometricSizes,
+  panScene,
+  cctvScene,
+  panTruth,
+  panFrame,
+  insideShare,
+  drawCode,
+  readCode,
+  writePanClip,
 };

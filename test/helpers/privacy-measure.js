@@ -28,10 +28,17 @@ function changedMask(before, after) {
 
 /** Fraction of a box's pixels set in a mask. */
 function coveredFraction(mask, width, box) {
-  const x1 = Math.max(0, Math.round(box[0])), y1 = Math.max(0, Math.round(box[1]));
-  const x2 = Math.min(width, Math.round(box[2])), y2 = Math.min(mask.length / width, Math.round(box[3]));
-  let hit = 0, all = 0;
-  for (let y = y1; y < y2; y++) for (let x = x1; x < x2; x++) { all++; hit += mask[y * width + x]; }
+  const x1 = Math.max(0, Math.round(box[0])),
+    y1 = Math.max(0, Math.round(box[1]));
+  const x2 = Math.min(width, Math.round(box[2])),
+    y2 = Math.min(mask.length / width, Math.round(box[3]));
+  let hit = 0,
+    all = 0;
+  for (let y = y1; y < y2; y++)
+    for (let x = x1; x < x2; x++) {
+      all++;
+      hit += mask[y * width + x];
+    }
   return all ? hit / all : 0;
 }
 
@@ -59,8 +66,10 @@ function changedPixels(before, after) {
  */
 function countedBox(box, W, H) {
   const area = (box[2] - box[0]) * (box[3] - box[1]);
-  const x1 = Math.max(0, Math.round(box[0])), y1 = Math.max(0, Math.round(box[1]));
-  const x2 = Math.min(W, Math.round(box[2])), y2 = Math.min(H, Math.round(box[3]));
+  const x1 = Math.max(0, Math.round(box[0])),
+    y1 = Math.max(0, Math.round(box[1]));
+  const x2 = Math.min(W, Math.round(box[2])),
+    y2 = Math.min(H, Math.round(box[3]));
   if (x2 - x1 < 3 || y2 - y1 < 3 || (x2 - x1) * (y2 - y1) < 0.5 * area) return null;
   if (x1 < CODE.width && y2 > H - CODE.height) return null;
   return [x1, y1, x2, y2];
@@ -68,7 +77,8 @@ function countedBox(box, W, H) {
 
 /** Mean |step| between neighbouring luma pixels (right and down) inside an integer box. */
 function boxDetail(luma, W, b) {
-  let sum = 0, n = 0;
+  let sum = 0,
+    n = 0;
   for (let y = b[1]; y < b[3] - 1; y++) {
     const row = y * W;
     for (let x = b[0]; x < b[2] - 1; x++) {
@@ -83,19 +93,31 @@ function boxDetail(luma, W, b) {
 /** Decodes the first video stream of `file` to 8-bit luma and calls onFrame(luma, i) for each frame, in order. */
 function decodeLuma(ffmpeg, file, width, height, onFrame) {
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, '-'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const size = width * height;
     const frame = new Uint8Array(size);
-    let filled = 0, index = 0, stderr = '', failed;
-    child.stderr.on('data', (d) => { stderr += d; });
+    let filled = 0,
+      index = 0,
+      stderr = '',
+      failed;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.stdout.on('data', (chunk) => {
       for (let at = 0; at < chunk.length;) {
         const n = Math.min(size - filled, chunk.length - at);
         frame.set(chunk.subarray(at, at + n), filled);
-        filled += n; at += n;
+        filled += n;
+        at += n;
         if (filled === size) {
           filled = 0;
-          try { onFrame(frame, index++); } catch (error) { failed = failed ?? error; }
+          try {
+            onFrame(frame, index++);
+          } catch (error) {
+            failed = failed ?? error;
+          }
         }
       }
     });
@@ -145,9 +167,21 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
   const { width: W, height: H } = truth;
   const n = truth.frames.length;
   const r = {
-    framesOut: 0, framesUnreadable: 0, framesCodeInferred: 0, framesProcessed: 0, framesRepeated: 0,
-    framesWithVisibleFace: 0, faceFrames: 0, visibleFaceFrames: 0, visibleAtEdge: 0, repeatsWithVisibleFace: 0,
-    firstCode: undefined, sourceFramesSeen: 0, visibleFrameIndexes: [], bySize: {}, ratios: [],
+    framesOut: 0,
+    framesUnreadable: 0,
+    framesCodeInferred: 0,
+    framesProcessed: 0,
+    framesRepeated: 0,
+    framesWithVisibleFace: 0,
+    faceFrames: 0,
+    visibleFaceFrames: 0,
+    visibleAtEdge: 0,
+    repeatsWithVisibleFace: 0,
+    firstCode: undefined,
+    sourceFramesSeen: 0,
+    visibleFrameIndexes: [],
+    bySize: {},
+    ratios: [],
   };
   const seen = new Set();
   let previous = -2;
@@ -156,7 +190,8 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
     const i = code % n;
     const repeat = code === previous;
     previous = code;
-    if (repeat) r.framesRepeated++; else r.framesProcessed++;
+    if (repeat) r.framesRepeated++;
+    else r.framesProcessed++;
     seen.add(i);
     let visible = 0;
     for (const f of truth.frames[i].boxes) {
@@ -170,12 +205,19 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
         r.ratios.push(ratio);
         const s = (r.bySize[sizeBin(f.size)] ??= { faceFrames: 0, visible: 0 });
         s.faceFrames++;
-        if (isVisible) { s.visible++; r.visibleFaceFrames++; if (f.inside < 1) r.visibleAtEdge++; }
+        if (isVisible) {
+          s.visible++;
+          r.visibleFaceFrames++;
+          if (f.inside < 1) r.visibleAtEdge++;
+        }
       }
       if (isVisible) visible++;
     }
     if (visible && repeat) r.repeatsWithVisibleFace++;
-    if (visible && !repeat) { r.framesWithVisibleFace++; if (r.visibleFrameIndexes.length < 50) r.visibleFrameIndexes.push(i); }
+    if (visible && !repeat) {
+      r.framesWithVisibleFace++;
+      if (r.visibleFrameIndexes.length < 50) r.visibleFrameIndexes.push(i);
+    }
   };
   // Frames whose code did not read, kept (copies) until the next readable code settles them.
   let pending = [];
@@ -183,7 +225,10 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
     const gap = previous >= 0 && next !== undefined ? (((next - previous) % n) + n) % n : -1;
     if (pending.length && gap === pending.length + 1) {
       const first = previous;
-      pending.forEach((luma, k) => { r.framesCodeInferred++; count(luma, first + k + 1); });
+      pending.forEach((luma, k) => {
+        r.framesCodeInferred++;
+        count(luma, first + k + 1);
+      });
     } else {
       r.framesUnreadable += pending.length;
       if (pending.length) previous = -2;
@@ -200,7 +245,8 @@ async function visibleFaces(ffmpeg, outputFile, truth, detail, { threshold = 0.5
       return;
     }
     if (code < 0) {
-      if (pending.length < 250) pending.push(new Uint8Array(luma)); else r.framesUnreadable++;
+      if (pending.length < 250) pending.push(new Uint8Array(luma));
+      else r.framesUnreadable++;
       return;
     }
     settle(code);
@@ -233,7 +279,10 @@ function coveredBySize(before, after, faces, minFraction = 0.5) {
   for (const f of faces) {
     const s = (bins[sizeBin(f.size)] ??= { covered: 0, total: 0 });
     s.total++;
-    if (coveredFraction(mask, before.width, f.box) >= minFraction) { s.covered++; covered++; } else missed.push(f);
+    if (coveredFraction(mask, before.width, f.box) >= minFraction) {
+      s.covered++;
+      covered++;
+    } else missed.push(f);
   }
   return { covered, total: faces.length, bins, missed, changedPixels: mask.reduce((a, b) => a + b, 0) };
 }

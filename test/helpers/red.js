@@ -5,7 +5,21 @@ const helper = require('node-red-node-test-helper');
 
 helper.init(require.resolve('node-red'));
 
-const NODE_TYPES = ['facefusion-config', 'face-token', 'face-detect', 'face-landmark', 'face-embed', 'face-swap', 'face-enhance', 'face-blur', 'face-debug', 'face-image', 'face-match', 'face-pack', 'face-unpack'];
+const NODE_TYPES = [
+  'facefusion-config',
+  'face-token',
+  'face-detect',
+  'face-landmark',
+  'face-embed',
+  'face-swap',
+  'face-enhance',
+  'face-blur',
+  'face-debug',
+  'face-image',
+  'face-match',
+  'face-pack',
+  'face-unpack',
+];
 const ourNodes = NODE_TYPES.map((t) => require(`../../dist/nodes/${t}.js`));
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
 const coreNodes = [core('common/20-inject.js'), core('common/25-catch.js'), core('common/90-comment.js'), core('storage/10-file.js')];

@@ -27,11 +27,29 @@ async function startRedis({ password, tls } = {}) {
   if (tls) {
     caFile = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    const r = require('child_process').spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    const r = require('child_process').spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`openssl could not make a test certificate: ${r.stderr || r.error}`);
     tlsArgs.push('--tls-port', String(port), '--tls-cert-file', caFile, '--tls-key-file', key, '--tls-ca-cert-file', caFile, '--tls-auth-clients', 'no');
   }
-  const args = [...(tls ? ['--port', '0', ...tlsArgs] : ['--port', String(port)]), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+  const args = [
+    ...(tls ? ['--port', '0', ...tlsArgs] : ['--port', String(port)]),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
   if (password) args.push('--requirepass', password);
   const server = await startListening({ name: 'redis-server', bin, args, port, dir });
   const scheme = tls ? 'rediss' : 'redis';

@@ -13,25 +13,41 @@ function gateStage(runtime, stage, { pass = 3, maxWaitMs = 30000 } = {}) {
   const original = runtime.process.bind(runtime);
   let calls = 0;
   let open;
-  let opened = new Promise((resolve) => { open = resolve; });
-  const timers = new Set();
-  const bounded = () => new Promise((resolve) => {
-    const t = setTimeout(() => { timers.delete(t); resolve(); }, maxWaitMs);
-    timers.add(t);
-    void opened.then(() => { clearTimeout(t); timers.delete(t); resolve(); });
+  let opened = new Promise((resolve) => {
+    open = resolve;
   });
+  const timers = new Set();
+  const bounded = () =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, maxWaitMs);
+      timers.add(t);
+      void opened.then(() => {
+        clearTimeout(t);
+        timers.delete(t);
+        resolve();
+      });
+    });
   runtime.process = async (s, token, options) => {
     if (s === stage && ++calls > pass) await bounded();
     return original(s, token, options);
   };
   return {
-    get calls() { return calls; },
-    release() { open(); },
+    get calls() {
+      return calls;
+    },
+    release() {
+      open();
+    },
     hold(newPass = 0) {
       open();
       calls = 0;
       pass = newPass;
-      opened = new Promise((resolve) => { open = resolve; });
+      opened = new Promise((resolve) => {
+        open = resolve;
+      });
     },
     restore() {
       open();

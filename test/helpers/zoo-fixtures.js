@@ -54,6 +54,10 @@ function modelFiles() {
 }
 
 /** The number of positions where two arrays differ. */
-const countChanged = (a, b) => { let n = 0; for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++; return n; };
+const countChanged = (a, b) => {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+};
 
 module.exports = { MEDIA, int64, scalar, spy, faceWithPoints, modelFiles, countChanged };

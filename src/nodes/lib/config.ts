@@ -43,7 +43,10 @@ export function numberOption(value: unknown): number | undefined {
 /** A comma-separated dialog field → trimmed non-empty items, or undefined when blank. */
 export function listOption(value: unknown): string[] | undefined {
   if (typeof value !== 'string') return undefined;
-  const items = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const items = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
   return items.length ? items : undefined;
 }
 

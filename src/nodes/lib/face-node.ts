@@ -56,7 +56,12 @@ export class FaceNode<D extends NodeDef> {
   private cleanup: ((removed: boolean) => void | Promise<void>) | undefined;
   private clearStatusOnClose = false;
 
-  constructor(RED: Red, readonly node: Node, private readonly def: NodeDef, private readonly spec: FaceNodeSpec) {
+  constructor(
+    RED: Red,
+    readonly node: Node,
+    private readonly def: NodeDef,
+    private readonly spec: FaceNodeSpec,
+  ) {
     RED.nodes.createNode(node, def);
     this.options = withDefaults(def.type, def as D);
     this.config = spec.config === false ? undefined : configOf(RED, node, this.options.config as string | undefined);
@@ -70,9 +75,7 @@ export class FaceNode<D extends NodeDef> {
 
   /** Wires the node's input: missing config → its error, the queue (when given), failures → fail(). */
   onInput(handler: InputHandler, queue?: QueueSpec): void {
-    const work = queue
-      ? new WorkQueue(Math.max(0, Math.floor(queue.capacity)), queue.showDepth ? (depth) => this.node.status(queueStatus(depth)) : undefined)
-      : undefined;
+    const work = queue ? new WorkQueue(Math.max(0, Math.floor(queue.capacity)), queue.showDepth ? (depth) => this.node.status(queueStatus(depth)) : undefined) : undefined;
     this.queue = work;
     this.node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       if (this.spec.config !== false && !this.config) {

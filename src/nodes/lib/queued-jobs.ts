@@ -18,7 +18,12 @@ export class QueuedJobs {
   private readonly watching = new Map<string, AbortController>();
   private closing = false;
 
-  constructor(private readonly node: Node, private readonly queue: QueueConfigNode, private readonly runtime: Runtime, private readonly cancelAny: boolean) {}
+  constructor(
+    private readonly node: Node,
+    private readonly queue: QueueConfigNode,
+    private readonly runtime: Runtime,
+    private readonly cancelAny: boolean,
+  ) {}
 
   input(msg: NodeMessage, send: Send, done: DoneFn): void {
     if (msg.command === 'cancel') {
@@ -27,7 +32,14 @@ export class QueuedJobs {
         return;
       }
       const ids = typeof msg.jobId === 'string' ? [msg.jobId] : [...this.watching.keys()];
-      void Promise.all(ids.map((id) => this.queue.jobQueue().cancel(id).catch(() => undefined))).then(() => done());
+      void Promise.all(
+        ids.map((id) =>
+          this.queue
+            .jobQueue()
+            .cancel(id)
+            .catch(() => undefined),
+        ),
+      ).then(() => done());
       return;
     }
     void this.submit(msg, send, done);
@@ -48,21 +60,27 @@ export class QueuedJobs {
     this.watching.set(id, abort);
     this.node.status({ fill: 'blue', shape: 'ring', text: statusText(['queued', `on ${this.queue.where}`]) });
     const parentTopic = msg.topic !== undefined ? { parentTopic: msg.topic } : {};
-    this.queue.jobQueue().wait(id, {
-      signal: abort.signal,
-      onState: (info) => {
-        if (info.state === 'running') this.node.status({ fill: 'blue', shape: 'dot', text: statusText(['running', `on ${info.worker ?? 'a worker'}`]) });
-        if (info.state === 'retrying') this.node.status({ fill: 'yellow', shape: 'ring', text: `retrying (attempt ${info.attemptsMade + 1} of ${info.attempts})` });
-      },
-      onProgress: (p) => {
-        this.node.status({ fill: 'blue', shape: 'dot', text: progressText(p) });
-        send([null, { payload: p, topic: 'progress', jobId: id, ...parentTopic }]);
-      },
-    }).then((info) => this.finished(id, info, msg, send, done), (err: unknown) => {
-      this.watching.delete(id);
-      if (this.closing) return done();
-      this.fail(asFaceError(err, 'job'), msg, done);
-    });
+    this.queue
+      .jobQueue()
+      .wait(id, {
+        signal: abort.signal,
+        onState: (info) => {
+          if (info.state === 'running') this.node.status({ fill: 'blue', shape: 'dot', text: statusText(['running', `on ${info.worker ?? 'a worker'}`]) });
+          if (info.state === 'retrying') this.node.status({ fill: 'yellow', shape: 'ring', text: `retrying (attempt ${info.attemptsMade + 1} of ${info.attempts})` });
+        },
+        onProgress: (p) => {
+          this.node.status({ fill: 'blue', shape: 'dot', text: progressText(p) });
+          send([null, { payload: p, topic: 'progress', jobId: id, ...parentTopic }]);
+        },
+      })
+      .then(
+        (info) => this.finished(id, info, msg, send, done),
+        (err: unknown) => {
+          this.watching.delete(id);
+          if (this.closing) return done();
+          this.fail(asFaceError(err, 'job'), msg, done);
+        },
+      );
   }
 
   private finished(id: string, info: QueuedJobInfo, msg: NodeMessage, send: Send, done: DoneFn): void {

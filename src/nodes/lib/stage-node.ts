@@ -86,19 +86,29 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     let closed = false;
     const thumbSide = spec.thumbnail ? thumbnailSize(options.thumbnail) : undefined;
     const thumbnail = thumbSide
-      ? new EditorThumbnail((topic, data, retain) => RED.comms.publish(topic, data, retain), node.id, thumbSide, undefined, (err) => node.warn(`thumbnail: ${messageOf(err)}`))
+      ? new EditorThumbnail(
+          (topic, data, retain) => RED.comms.publish(topic, data, retain),
+          node.id,
+          thumbSide,
+          undefined,
+          (err) => node.warn(`thumbnail: ${messageOf(err)}`),
+        )
       : undefined;
 
     // A model named in the dialog is loaded at deploy, so a missing or wrong file shows at once
     // (red status + log) rather than on the first message.
-    const models = Object.entries(overrides).filter(([key]) => key.endsWith('_model')).map(([, value]) => String(value));
+    const models = Object.entries(overrides)
+      .filter(([key]) => key.endsWith('_model'))
+      .map(([, value]) => String(value));
     // A model file typed in the dialog is trusted (like Node-RED's file nodes); one named in a message is confined.
     config?.runtime.trustModels(overrides);
     if (config && models.length) {
       config.ready
         .then(() => config.runtime.prepareModels([spec.stage], overrides))
         .then(
-          () => { if (!closed) user.showRuntimeState({ phase: 'ready', provider: config.runtime.provider() ?? 'cpu', models: models.join(', ') }); },
+          () => {
+            if (!closed) user.showRuntimeState({ phase: 'ready', provider: config.runtime.provider() ?? 'cpu', models: models.join(', ') });
+          },
           (err: unknown) => {
             if (closed) return;
             const error = asFaceError(err, spec.stage);

@@ -98,9 +98,10 @@ function routeRun(outcome: Extract<StageOutcome, { kind: 'ran' }>, options: Rout
   const noFace = out.error?.code === 'E_NO_FACE' || last.outcome === 'no_face';
   if (out.state === 'failed' && !noFace) return routeFailure(input, out, options);
   if (noFace) return routeNoFace(out, options);
-  const status = out.state === 'downgraded_for_performance' && outcome.downgrade
-    ? downgradedStatus(outcome.downgrade)
-    : { fill: 'green' as const, shape: 'dot' as const, text: statusText([plural(out.faces.length, 'face'), `${Math.round(last.ms)} ms`, outcome.provider]) };
+  const status =
+    out.state === 'downgraded_for_performance' && outcome.downgrade
+      ? downgradedStatus(outcome.downgrade)
+      : { fill: 'green' as const, shape: 'dot' as const, text: statusText([plural(out.faces.length, 'face'), `${Math.round(last.ms)} ms`, outcome.provider]) };
   // The thumbnail is taken before downstream nodes release the picture.
   return { to: 1, payload: out, status, resultShown: true, thumbnail: out };
 
@@ -116,7 +117,14 @@ function routeRun(outcome: Extract<StageOutcome, { kind: 'ran' }>, options: Rout
       return { to: 1, payload: passed, status: { fill: 'yellow', shape: 'dot', text: statusText([err.code, 'passed on']) }, resultShown: true, report: err, releaseNew: { input: token, out: failed } };
     }
     if (opts.onFailure === 'drop' && !arrivedFailed) {
-      return { to: 'none', status: { fill: 'yellow', shape: 'ring', text: statusText([err.code, 'dropped']) }, resultShown: true, report: err, releaseNew: { input: token, out: failed }, dropped: failed };
+      return {
+        to: 'none',
+        status: { fill: 'yellow', shape: 'ring', text: statusText([err.code, 'dropped']) },
+        resultShown: true,
+        report: err,
+        releaseNew: { input: token, out: failed },
+        dropped: failed,
+      };
     }
     // To the Catch node or output 2; the failed token's frames are held (bounded) for the branch that takes it, else freed now.
     const settle = { token: failed, taken: opts.failureOutput || opts.catchTakes() };
@@ -135,7 +143,14 @@ function routeRun(outcome: Extract<StageOutcome, { kind: 'ran' }>, options: Rout
       return { to: 2, payload: token, msgError: { code: 'E_NO_FACE', message, stage }, status: { fill: 'yellow', shape: 'dot', text: 'no face · output 2' }, resultShown: true };
     }
     if (opts.onNoFace === 'error') {
-      return { to: 'catch', payload: token, error: new FaceError('E_NO_FACE', message, { stage }), status: { fill: 'red', shape: 'dot', text: 'no face' }, resultShown: true, settle: { token, taken: opts.catchTakes() } };
+      return {
+        to: 'catch',
+        payload: token,
+        error: new FaceError('E_NO_FACE', message, { stage }),
+        status: { fill: 'red', shape: 'dot', text: 'no face' },
+        resultShown: true,
+        settle: { token, taken: opts.catchTakes() },
+      };
     }
     const skipped = advance(token, { state: 'skipped', error: undefined }, { stage, ms: 0, outcome: 'no_face', note: 'onNoFace: pass' });
     return { to: 1, payload: skipped, status: { fill: 'yellow', shape: 'dot', text: 'no face · passed on' }, resultShown: true };

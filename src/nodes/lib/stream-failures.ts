@@ -60,7 +60,10 @@ export class StreamHealth {
   private mark: { at: number; failed: number; back: number };
   private previous: { at: number; failed: number; back: number };
 
-  constructor(now = performance.now(), private readonly windowMs = 5000) {
+  constructor(
+    now = performance.now(),
+    private readonly windowMs = 5000,
+  ) {
     this.mark = { at: now, failed: 0, back: 0 };
     this.previous = this.mark;
   }

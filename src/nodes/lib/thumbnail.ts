@@ -69,17 +69,19 @@ export class EditorThumbnail {
     this.pending = undefined;
     this.busy = true;
     this.lastAt = Date.now();
-    encodeThumbnail(frame, this.maxSide).then(
-      (thumb) => {
-        if (!this.closed) {
-          this.publish(this.topic, { id: this.nodeId, src: `data:image/jpeg;base64,${thumb.data.toString('base64')}`, width: thumb.width, height: thumb.height }, true);
-        }
-      },
-      (err: unknown) => this.onError(err),
-    ).finally(() => {
-      this.busy = false;
-      if (!this.closed) this.schedule();
-    });
+    encodeThumbnail(frame, this.maxSide)
+      .then(
+        (thumb) => {
+          if (!this.closed) {
+            this.publish(this.topic, { id: this.nodeId, src: `data:image/jpeg;base64,${thumb.data.toString('base64')}`, width: thumb.width, height: thumb.height }, true);
+          }
+        },
+        (err: unknown) => this.onError(err),
+      )
+      .finally(() => {
+        this.busy = false;
+        if (!this.closed) this.schedule();
+      });
   }
 
   /** Stops the timer, drops the waiting frame and removes the thumbnail from the editor. */

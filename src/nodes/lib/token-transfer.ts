@@ -18,12 +18,15 @@ export function wireTransferNode<D extends NodeDef>(
   /** Messages that may wait while one is packed/unpacked (default 10); more are dropped (status). */
   capacity = 10,
 ): void {
-  face.onInput(async (msg, send, done) => {
-    const status = await work(face.config!, msg);
-    if (face.closed) return done();
-    face.node.status({ fill: 'green', shape: 'dot', text: status });
-    send(msg);
-    done();
-  }, { capacity, showDepth: true, saysQueueFull: true });
+  face.onInput(
+    async (msg, send, done) => {
+      const status = await work(face.config!, msg);
+      if (face.closed) return done();
+      face.node.status({ fill: 'green', shape: 'dot', text: status });
+      send(msg);
+      done();
+    },
+    { capacity, showDepth: true, saysQueueFull: true },
+  );
   face.onClose(() => undefined, { clearStatus: true });
 }

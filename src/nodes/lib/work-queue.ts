@@ -13,7 +13,10 @@ export class WorkQueue {
   private running = false;
   private closed = false;
 
-  constructor(readonly capacity: number, private readonly onDepth: (depth: number) => void = () => undefined) {}
+  constructor(
+    readonly capacity: number,
+    private readonly onDepth: (depth: number) => void = () => undefined,
+  ) {}
 
   /** False when the backlog is full (the caller drops the message) or the queue is closed. */
   push(task: Task): boolean {

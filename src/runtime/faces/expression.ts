@@ -41,10 +41,15 @@ export function keptFeatures(source: readonly Point[], target: readonly Point[])
 }
 
 function grown(p: readonly Point[], from: number, to: number, scale: number): Point[] {
-  let cx = 0, cy = 0;
-  for (let i = from; i <= to; i++) { cx += p[i][0]; cy += p[i][1]; }
+  let cx = 0,
+    cy = 0;
+  for (let i = from; i <= to; i++) {
+    cx += p[i][0];
+    cy += p[i][1];
+  }
   const n = to - from + 1;
-  cx /= n; cy /= n;
+  cx /= n;
+  cy /= n;
   const out: Point[] = [];
   for (let i = from; i <= to; i++) out.push([cx + (p[i][0] - cx) * scale, cy + (p[i][1] - cy) * scale]);
   return out;

@@ -49,11 +49,8 @@ const MIRROR_SCALE = 1.6;
 
 /** iBUG 68-point index of each point's mirror image (left jaw ↔ right jaw, left eye ↔ right eye, …). */
 export const MIRROR_68: readonly number[] = Object.freeze([
-  16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
-  26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
-  27, 28, 29, 30, 35, 34, 33, 32, 31,
-  45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
-  54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65,
+  16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 27, 28, 29, 30, 35, 34, 33, 32, 31, 45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40, 54, 53, 52, 51,
+  50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65,
 ]);
 
 /** Measures how face-like the box is (see LIKENESS_LIMITS) and judges it. `pixels`: RGB or a video job's YUV frame. */
@@ -113,8 +110,10 @@ async function mirrorDisagreement(view: Frame, local: Box, side: number, points:
 
 /** A square of `size` around the box's centre, clipped to the frame, on whole pixels. */
 function squareAround(b: Box, size: number, width: number, height: number): Rect {
-  const cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2;
-  const x0 = Math.floor(cx - size / 2), y0 = Math.floor(cy - size / 2);
+  const cx = (b[0] + b[2]) / 2,
+    cy = (b[1] + b[3]) / 2;
+  const x0 = Math.floor(cx - size / 2),
+    y0 = Math.floor(cy - size / 2);
   return clipRect({ x: x0, y: y0, width: Math.ceil(size), height: Math.ceil(size) }, width, height);
 }
 

@@ -109,7 +109,10 @@ export class FaceStream {
   private readonly notCovered: number[] = [];
   private plan?: ScanPlan;
 
-  constructor(readonly options: FaceStreamOptions, now: number) {
+  constructor(
+    readonly options: FaceStreamOptions,
+    now: number,
+  ) {
     this.lastUsed = now;
     this.frameSec = options.frameSec && options.frameSec > 0 ? options.frameSec : 0;
     this.scan = new RollingScan(options.holdFrames > 0 ? options.scanInterval : 0);

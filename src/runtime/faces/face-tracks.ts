@@ -124,13 +124,18 @@ export class FaceTracks {
     const prior = moving ? this.sceneVelocity(index) : undefined;
     const pairs: Array<[number, number, number]> = [];
     const predicted = this.tracks.map((t) => this.place(t, index, prior));
-    const reach = this.tracks.map((t) => Math.min(MATCH_CENTRE_MAX, MATCH_CENTRE + (index - last(t).index) * (t.velocity || (moving && prior) ? MATCH_CENTRE_PER_FRAME_KNOWN : MATCH_CENTRE_PER_FRAME_UNKNOWN)));
-    detected.forEach((f, d) => predicted.forEach((p, t) => {
-      const score = matchScore(f.bbox, p, reach[t]);
-      if (score > 0) pairs.push([score, d, t]);
-    }));
+    const reach = this.tracks.map((t) =>
+      Math.min(MATCH_CENTRE_MAX, MATCH_CENTRE + (index - last(t).index) * (t.velocity || (moving && prior) ? MATCH_CENTRE_PER_FRAME_KNOWN : MATCH_CENTRE_PER_FRAME_UNKNOWN)),
+    );
+    detected.forEach((f, d) =>
+      predicted.forEach((p, t) => {
+        const score = matchScore(f.bbox, p, reach[t]);
+        if (score > 0) pairs.push([score, d, t]);
+      }),
+    );
     pairs.sort((a, b) => b[0] - a[0]);
-    const usedD = new Set<number>(), usedT = new Set<number>();
+    const usedD = new Set<number>(),
+      usedT = new Set<number>();
     for (const [, d, t] of pairs) {
       if (usedD.has(d) || usedT.has(t)) continue;
       usedD.add(d);
@@ -169,7 +174,9 @@ export class FaceTracks {
     for (const seen of views) {
       const sure = Math.max(...seen.map((s) => s.score)) >= this.options.confirmScore || seen.length >= SURE_SIGHTINGS || seen.some((s) => atEdge(s.box, width, height));
       if (!sure) continue;
-      let prev: Sighting | undefined, next: Sighting | undefined, here = false;
+      let prev: Sighting | undefined,
+        next: Sighting | undefined,
+        here = false;
       for (const s of seen) {
         if (s.index === index) here = true;
         else if (s.index < index) prev = s;
@@ -183,23 +190,27 @@ export class FaceTracks {
       const ownAfter = moving && at(prev) >= 1 ? velocityOf(seen.slice(at(prev) - 1, at(prev) + 1)) : undefined;
       const ownBefore = moving && next && at(next) + 1 < seen.length ? velocityOf(seen.slice(at(next), at(next) + 2)) : undefined;
       const size: [number, number] = [Math.max(...seen.map((s) => boxWidth(s.box))), Math.max(...seen.map((s) => boxHeight(s.box)))];
-      let box: Box | undefined, distance = 0, growth = GROWTH_KNOWN, before = false;
+      let box: Box | undefined,
+        distance = 0,
+        growth = GROWTH_KNOWN,
+        before = false;
       const hold = prev && atEdge(prev.box, width, height) ? EDGE_HOLD * this.options.holdFrames : this.options.holdFrames;
       const after = prev && index - prev.index <= hold ? index - prev.index : Infinity;
       const ahead = next && next.index - index <= lookahead ? next.index - index : Infinity;
       if (prev && next && next.index - prev.index <= this.options.holdFrames) {
         const w = (index - prev.index) / (next.index - prev.index);
-        const [ax, ay] = centre(prev.box), [bx, by] = centre(next.box);
+        const [ax, ay] = centre(prev.box),
+          [bx, by] = centre(next.box);
         box = sized(ax + (bx - ax) * w, ay + (by - ay) * w, Math.max(boxWidth(prev.box), boxWidth(next.box)), Math.max(boxHeight(prev.box), boxHeight(next.box)));
         distance = Math.min(index - prev.index, next.index - index);
         growth = GROWTH_BETWEEN;
       } else if (prev && after <= ahead) {
         distance = after;
-        box = moved(prev.box, size, moving ? ownAfter ?? prior : undefined, distance);
+        box = moved(prev.box, size, moving ? (ownAfter ?? prior) : undefined, distance);
         growth = moving && !ownAfter ? GROWTH_UNKNOWN : GROWTH_KNOWN;
       } else if (next && ahead !== Infinity) {
         distance = ahead;
-        box = moved(next.box, size, moving ? ownBefore ?? prior : undefined, -distance);
+        box = moved(next.box, size, moving ? (ownBefore ?? prior) : undefined, -distance);
         growth = moving && !ownBefore ? GROWTH_UNKNOWN : GROWTH_KNOWN;
         before = true;
       }
@@ -225,7 +236,8 @@ export class FaceTracks {
     const prev = last(track);
     const span = Math.max(1, index - prev.index);
     if (moving) {
-      const [px, py] = centre(prev.box), [cx, cy] = centre(face.bbox);
+      const [px, py] = centre(prev.box),
+        [cx, cy] = centre(face.bbox);
       const measured: Velocity = [(cx - px) / span, (cy - py) / span];
       const known = track.velocity;
       track.velocity = known ? [(1 - VELOCITY_GAIN) * known[0] + VELOCITY_GAIN * measured[0], (1 - VELOCITY_GAIN) * known[1] + VELOCITY_GAIN * measured[1]] : measured;
@@ -238,7 +250,7 @@ export class FaceTracks {
   /** Where a track puts its face in frame `index`, by its motion (for matching). */
   private place(track: Track, index: number, prior: Velocity | undefined): Box {
     const s = last(track);
-    const v = this.options.motion === 'constant_velocity' ? track.velocity ?? prior : undefined;
+    const v = this.options.motion === 'constant_velocity' ? (track.velocity ?? prior) : undefined;
     const recent = track.sightings.slice(-RECENT_SIZES);
     return moved(s.box, [Math.max(...recent.map((r) => boxWidth(r.box))), Math.max(...recent.map((r) => boxHeight(r.box)))], v, index - s.index);
   }
@@ -257,9 +269,11 @@ export class FaceTracks {
 function matchScore(a: Box, b: Box, reach: number): number {
   const o = iou(a, b);
   if (o >= MATCH_IOU) return o;
-  const sa = Math.max(a[2] - a[0], a[3] - a[1]), sb = Math.max(b[2] - b[0], b[3] - b[1]);
+  const sa = Math.max(a[2] - a[0], a[3] - a[1]),
+    sb = Math.max(b[2] - b[0], b[3] - b[1]);
   if (!(sa > 0 && sb > 0) || Math.max(sa, sb) / Math.min(sa, sb) > MATCH_SIZE_RATIO) return 0;
-  const dx = (a[0] + a[2] - b[0] - b[2]) / 2, dy = (a[1] + a[3] - b[1] - b[3]) / 2;
+  const dx = (a[0] + a[2] - b[0] - b[2]) / 2,
+    dy = (a[1] + a[3] - b[1] - b[3]) / 2;
   const d = Math.hypot(dx, dy) / Math.max(sa, sb);
   return d <= reach ? 0.01 * (1 - d / reach) + 1e-6 : 0;
 }
@@ -302,8 +316,10 @@ function moved(from: Box, size: [number, number], v: Velocity | undefined, frame
 
 /** A track's motion from its last two sightings (centre, per frame). */
 function velocityOf(seen: readonly Sighting[]): Velocity {
-  const a = seen[seen.length - 2], b = seen[seen.length - 1];
-  const [ax, ay] = centre(a.box), [bx, by] = centre(b.box);
+  const a = seen[seen.length - 2],
+    b = seen[seen.length - 1];
+  const [ax, ay] = centre(a.box),
+    [bx, by] = centre(b.box);
   const span = Math.max(1, b.index - a.index);
   return [(bx - ax) / span, (by - ay) / span];
 }
@@ -325,10 +341,13 @@ function median(values: number[]): number {
 
 /** The box grown by `g` of its size per side, clipped to the frame; undefined when nothing of it is inside. */
 function grownFace(box: Box, g: number, distance: number, width: number, height: number): Face | undefined {
-  const w = box[2] - box[0], h = box[3] - box[1];
+  const w = box[2] - box[0],
+    h = box[3] - box[1];
   const r = (v: number) => Math.round(v * 10) / 10;
-  const x1 = Math.max(0, box[0] - w * g), y1 = Math.max(0, box[1] - h * g);
-  const x2 = Math.min(width, box[2] + w * g), y2 = Math.min(height, box[3] + h * g);
+  const x1 = Math.max(0, box[0] - w * g),
+    y1 = Math.max(0, box[1] - h * g);
+  const x2 = Math.min(width, box[2] + w * g),
+    y2 = Math.min(height, box[3] + h * g);
   if (!(x2 - x1 >= 1 && y2 - y1 >= 1)) return undefined;
   return { bbox: [r(x1), r(y1), r(x2), r(y2)], score: 0, held: distance };
 }

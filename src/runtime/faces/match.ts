@@ -25,9 +25,13 @@ export interface FaceMatch {
  */
 export function assertSameRecognizer(model: string | undefined, referenceModel: string | undefined, what: string): void {
   if (model && referenceModel && model !== referenceModel) {
-    throw new FaceError('E_BAD_PARAMETER', `${what} was embedded by ${model}, the reference by ${referenceModel}: embeddings of different recognizers cannot be compared; embed both with the same face_recognizer_model`, {
-      details: { embedding_model: model, reference_model: referenceModel },
-    });
+    throw new FaceError(
+      'E_BAD_PARAMETER',
+      `${what} was embedded by ${model}, the reference by ${referenceModel}: embeddings of different recognizers cannot be compared; embed both with the same face_recognizer_model`,
+      {
+        details: { embedding_model: model, reference_model: referenceModel },
+      },
+    );
   }
 }
 
@@ -37,9 +41,13 @@ export function matchFaces(faces: readonly Face[], reference: Identity, threshol
   return faces.map((face, index) => {
     assertSameRecognizer(face.embedding_model, reference.embedding_model, `face ${index}`);
     if (face.embedding!.length !== reference.embedding.length) {
-      throw new FaceError('E_BAD_PARAMETER', `face ${index} has a ${face.embedding!.length}-value embedding but the reference has ${reference.embedding.length}: vectors of different lengths come from different recognizers and cannot be compared`, {
-        details: { face_length: face.embedding!.length, reference_length: reference.embedding.length },
-      });
+      throw new FaceError(
+        'E_BAD_PARAMETER',
+        `face ${index} has a ${face.embedding!.length}-value embedding but the reference has ${reference.embedding.length}: vectors of different lengths come from different recognizers and cannot be compared`,
+        {
+          details: { face_length: face.embedding!.length, reference_length: reference.embedding.length },
+        },
+      );
     }
     const similarity = Math.round(cosineSimilarity(face.embedding as number[], reference.embedding) * 1e4) / 1e4;
     return { index, bbox: [...face.bbox] as Box, similarity, matched: similarity >= threshold };

@@ -11,7 +11,9 @@ import { MIRROR_68 } from './face-likeness';
  * faces by how turned they are, which is what the pose guard needs.
  */
 export function yawFrom68(points: readonly Point[]): number {
-  const left = points[2][0], right = points[14][0], nose = points[30][0];
+  const left = points[2][0],
+    right = points[14][0],
+    nose = points[30][0];
   const span = right - left;
   if (!(Math.abs(span) > 1e-6)) return 90;
   const r = (nose - left - (right - nose)) / span;
@@ -42,7 +44,8 @@ export function warpStretch(source: readonly Point[], target: readonly Point[]):
   const src = SHAPE_POINTS.map((i) => source[i]);
   const dst = SHAPE_POINTS.map((i) => target[i]);
   const tri = delaunay(dst);
-  let areaSrc = 0, areaDst = 0;
+  let areaSrc = 0,
+    areaDst = 0;
   for (let t = 0; t < tri.length; t += 3) {
     areaSrc += Math.abs(area2(src[tri[t]], src[tri[t + 1]], src[tri[t + 2]]));
     areaDst += Math.abs(area2(dst[tri[t]], dst[tri[t + 1]], dst[tri[t + 2]]));
@@ -51,18 +54,35 @@ export function warpStretch(source: readonly Point[], target: readonly Point[]):
   const s = Math.sqrt(areaDst / areaSrc);
   const values: number[] = [];
   for (let t = 0; t < tri.length; t += 3) {
-    const a = src[tri[t]], b = src[tri[t + 1]], c = src[tri[t + 2]];
-    const A = dst[tri[t]], B = dst[tri[t + 1]], C = dst[tri[t + 2]];
-    const ex1 = b[0] - a[0], ey1 = b[1] - a[1], ex2 = c[0] - a[0], ey2 = c[1] - a[1];
+    const a = src[tri[t]],
+      b = src[tri[t + 1]],
+      c = src[tri[t + 2]];
+    const A = dst[tri[t]],
+      B = dst[tri[t + 1]],
+      C = dst[tri[t + 2]];
+    const ex1 = b[0] - a[0],
+      ey1 = b[1] - a[1],
+      ex2 = c[0] - a[0],
+      ey2 = c[1] - a[1];
     const det = ex1 * ey2 - ex2 * ey1;
-    if (!(Math.abs(det) > 1e-9)) { values.push(Infinity); continue; }
-    const du1 = B[0] - A[0], du2 = C[0] - A[0], dv1 = B[1] - A[1], dv2 = C[1] - A[1];
-    const m00 = (du1 * ey2 - du2 * ey1) / det, m01 = (du2 * ex1 - du1 * ex2) / det;
-    const m10 = (dv1 * ey2 - dv2 * ey1) / det, m11 = (dv2 * ex1 - dv1 * ex2) / det;
+    if (!(Math.abs(det) > 1e-9)) {
+      values.push(Infinity);
+      continue;
+    }
+    const du1 = B[0] - A[0],
+      du2 = C[0] - A[0],
+      dv1 = B[1] - A[1],
+      dv2 = C[1] - A[1];
+    const m00 = (du1 * ey2 - du2 * ey1) / det,
+      m01 = (du2 * ex1 - du1 * ex2) / det;
+    const m10 = (dv1 * ey2 - dv2 * ey1) / det,
+      m11 = (dv2 * ex1 - dv1 * ex2) / det;
     // Singular values of [[m00, m01], [m10, m11]] from the trace of MᵀM and |det M|.
-    const half = (m00 * m00 + m01 * m01 + m10 * m10 + m11 * m11) / 2, d = Math.abs(m00 * m11 - m01 * m10);
+    const half = (m00 * m00 + m01 * m01 + m10 * m10 + m11 * m11) / 2,
+      d = Math.abs(m00 * m11 - m01 * m10);
     const root = Math.sqrt(Math.max(0, half * half - d * d));
-    const s1 = Math.sqrt(half + root), s2 = Math.sqrt(Math.max(0, half - root));
+    const s1 = Math.sqrt(half + root),
+      s2 = Math.sqrt(Math.max(0, half - root));
     values.push(s2 > 0 ? Math.max(s1 / s, s / s2) : Infinity);
   }
   values.sort((x, y) => x - y);
@@ -78,10 +98,7 @@ export const YAW_LIMIT = 40;
 /** A warp stretching the face more than this (warpStretch) would paste a squeezed face. */
 export const STRETCH_LIMIT = 4;
 
-export type PosePlan =
-  | { kind: 'as_is'; stretch: number }
-  | { kind: 'mirror'; stretch: number }
-  | { kind: 'skip'; detail: string };
+export type PosePlan = { kind: 'as_is'; stretch: number } | { kind: 'mirror'; stretch: number } | { kind: 'skip'; detail: string };
 
 /**
  * The pose guard: swap as is when the yaws are within YAW_LIMIT and the warp within
@@ -90,7 +107,8 @@ export type PosePlan =
  * warp that would stretch it beyond STRETCH_LIMIT).
  */
 export function planPose(source: readonly Point[], target: readonly Point[]): PosePlan {
-  const ys = yawFrom68(source), yt = yawFrom68(target);
+  const ys = yawFrom68(source),
+    yt = yawFrom68(target);
   const asIs = { gap: Math.abs(yt - ys), stretch: warpStretch(source, target) };
   if (asIs.gap <= YAW_LIMIT && asIs.stretch <= STRETCH_LIMIT) return { kind: 'as_is', stretch: asIs.stretch };
   // Turned the other way from the source: its mirror image may fit.

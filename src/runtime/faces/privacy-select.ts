@@ -35,7 +35,7 @@ export function privacySelection(faces: readonly Face[], parameters: Parameters)
     }
     assertSameRecognizer(face.embedding_model, parameters.blur_reference_model, `face ${i}`);
     const match = refs.some((r) => r.length === embedding.length && cosineSimilarity(embedding, r) >= threshold);
-    if (match === (only.length > 0)) out.push(i);
+    if (match === only.length > 0) out.push(i);
   });
   return out;
 }

@@ -43,7 +43,6 @@ const TILES_IN_FLIGHT = 3;
 /** A tile box overlapping a whole-frame box by this IoU is the same face. */
 const SAME_FACE_IOU = 0.3;
 
-
 /** What a scan of a detector needs to know (its input and smallest reliable face). */
 export function scanProfile(detector: FaceDetector): DetectorScanProfile {
   return { input: detector.inputSize ?? FALLBACK_INPUT, minFace: detector.minFaceSize ?? FALLBACK_MIN_FACE };
@@ -170,7 +169,13 @@ export async function scanDeferred(detector: FaceDetector, frame: Pixels, plan: 
  * The candidates that stay: trusted ones, those past the cap (kept: when in doubt, blur), and
  * those a second look finds again.
  */
-export async function confirm(detector: FaceDetector, frame: Pixels, candidates: readonly DetectedFace[], options: ConfirmOptions, buffers?: ScratchBuffers): Promise<{ faces: DetectedFace[]; looks: number }> {
+export async function confirm(
+  detector: FaceDetector,
+  frame: Pixels,
+  candidates: readonly DetectedFace[],
+  options: ConfirmOptions,
+  buffers?: ScratchBuffers,
+): Promise<{ faces: DetectedFace[]; looks: number }> {
   const input = detector.inputSize ?? FALLBACK_INPUT;
   const faces: DetectedFace[] = [];
   let looks = 0;
@@ -237,7 +242,8 @@ async function detectWhole(detector: FaceDetector, frame: Pixels, options: Detec
 }
 
 function scaleFaces(faces: DetectedFace[], frame: YuvFrame, small: { width: number; height: number }): DetectedFace[] {
-  const sx = frame.width / small.width, sy = frame.height / small.height;
+  const sx = frame.width / small.width,
+    sy = frame.height / small.height;
   return faces.map((f) => {
     const bbox: Box = [Math.min(f.bbox[0] * sx, frame.width), Math.min(f.bbox[1] * sy, frame.height), Math.min(f.bbox[2] * sx, frame.width), Math.min(f.bbox[3] * sy, frame.height)];
     return f.landmarks5 ? { bbox, score: f.score, landmarks5: f.landmarks5.map((p): Point => [p[0] * sx, p[1] * sy]) } : { bbox, score: f.score };
@@ -255,14 +261,19 @@ function cutByTile(b: Box, tile: ScanTile, sampled: { width: number; height: num
 
 /** A tile's box (input pixels at the level's scale) in frame pixels. */
 function toFrame(f: DetectedFace, tile: ScanTile, scale: number): DetectedFace {
-  const x = (v: number) => tile.x + v / scale, y = (v: number) => tile.y + v / scale;
+  const x = (v: number) => tile.x + v / scale,
+    y = (v: number) => tile.y + v / scale;
   const bbox: Box = [x(f.bbox[0]), y(f.bbox[1]), x(f.bbox[2]), y(f.bbox[3])];
   return f.landmarks5 ? { bbox, score: f.score, landmarks5: f.landmarks5.map((p): Point => [x(p[0]), y(p[1])]) } : { bbox, score: f.score };
 }
 
 /** NMS over every pass's boxes, then containment: a kept box mostly inside a better kept box goes. */
 export function merge(faces: readonly DetectedFace[], options: DetectOptions): DetectedFace[] {
-  const keep = nms(faces.map((f) => f.bbox), faces.map((f) => f.score), options.nmsIou ?? 0.4);
+  const keep = nms(
+    faces.map((f) => f.bbox),
+    faces.map((f) => f.score),
+    options.nmsIou ?? 0.4,
+  );
   const out: DetectedFace[] = [];
   for (const k of keep) {
     const b = faces[k].bbox;

@@ -153,7 +153,10 @@ export function planScan(width: number, height: number, profile: DetectorScanPro
     }
   }
   if (!best || bestCount > MAX_PLAN_TILES) {
-    throw faceError('E_BAD_PARAMETER', `covering faces down to ${minFace} px in this ${width}×${height} picture needs ${Number.isFinite(bestCount) ? bestCount : 'too many'} detector runs (at most ${MAX_PLAN_TILES}): raise detect_min_face`);
+    throw faceError(
+      'E_BAD_PARAMETER',
+      `covering faces down to ${minFace} px in this ${width}×${height} picture needs ${Number.isFinite(bestCount) ? bestCount : 'too many'} detector runs (at most ${MAX_PLAN_TILES}): raise detect_min_face`,
+    );
   }
   const levels = [whole, ...(best as ScanLevel[])];
   const tiles: ScanTile[] = [];

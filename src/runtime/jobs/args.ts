@@ -9,8 +9,19 @@ export type FailurePolicy = 'pass' | 'drop' | { retry: number };
 
 /** Top-level job fields that are token parameters (FaceFusion's own argument names). */
 export const MODEL_ARG_KEYS = [
-  'face_detector_model', 'face_landmarker_model', 'face_recognizer_model', 'face_swapper_model', 'face_swapper_pixel_boost', 'face_swapper_weight',
-  'face_enhancer_model', 'face_enhancer_blend', 'face_enhancer_weight', 'face_mask_types', 'face_mask_regions', 'face_mask_blur', 'face_mask_padding',
+  'face_detector_model',
+  'face_landmarker_model',
+  'face_recognizer_model',
+  'face_swapper_model',
+  'face_swapper_pixel_boost',
+  'face_swapper_weight',
+  'face_enhancer_model',
+  'face_enhancer_blend',
+  'face_enhancer_weight',
+  'face_mask_types',
+  'face_mask_regions',
+  'face_mask_blur',
+  'face_mask_padding',
 ] as const;
 
 /**
@@ -71,7 +82,6 @@ export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number
   alert_after_failures?: number;
 }
 
-
 const PARAMETERS_SCHEMA = FACE_TOKEN_SCHEMA.properties.parameters;
 
 /** Pixel worker threads a job may ask for: more than the cores only adds threads waiting for them. */
@@ -98,9 +108,44 @@ export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '
  * a file without an ending is left to ffmpeg to probe.
  */
 export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
-  '.mp4', '.m4v', '.mkv', '.mov', '.qt', '.webm', '.avi', '.flv', '.wmv', '.asf', '.mpg', '.mpeg', '.m2v',
-  '.ts', '.mts', '.m2ts', '.3gp', '.3g2', '.ogv', '.ogg', '.mxf', '.vob', '.dv', '.nut', '.y4m', '.gif',
-  '.h264', '.264', '.h265', '.265', '.hevc', '.mjpeg', '.mjpg', '.ivf', '.rm', '.rmvb', '.f4v', '.divx',
+  '.mp4',
+  '.m4v',
+  '.mkv',
+  '.mov',
+  '.qt',
+  '.webm',
+  '.avi',
+  '.flv',
+  '.wmv',
+  '.asf',
+  '.mpg',
+  '.mpeg',
+  '.m2v',
+  '.ts',
+  '.mts',
+  '.m2ts',
+  '.3gp',
+  '.3g2',
+  '.ogv',
+  '.ogg',
+  '.mxf',
+  '.vob',
+  '.dv',
+  '.nut',
+  '.y4m',
+  '.gif',
+  '.h264',
+  '.264',
+  '.h265',
+  '.265',
+  '.hevc',
+  '.mjpeg',
+  '.mjpg',
+  '.ivf',
+  '.rm',
+  '.rmvb',
+  '.f4v',
+  '.divx',
 ]);
 
 const JOB_SCHEMA = {
@@ -177,7 +222,9 @@ export class JobArgsValidator {
       throw new FaceError('E_JOB', 'source_paths is empty but the processors swap faces: give at least one source image', { details: { field: 'source_paths' } });
     }
     if (!isMediaTarget(args.target_path)) {
-      throw new FaceError('E_JOB', `target_path "${args.target_path}" is not a picture or video: give a picture (.jpg, .png, .webp), a video (.mp4, .mkv, .mov, …), a stream URL or /dev/video*`, { details: { field: 'target_path' } });
+      throw new FaceError('E_JOB', `target_path "${args.target_path}" is not a picture or video: give a picture (.jpg, .png, .webp), a video (.mp4, .mkv, .mov, …), a stream URL or /dev/video*`, {
+        details: { field: 'target_path' },
+      });
     }
     const kind = isImagePath(args.target_path) ? 'image' : 'video';
     const outputIsImage = isImagePath(args.output_path);
@@ -221,7 +268,8 @@ function describe(errors: readonly ErrorObject[]): string[] {
     else if (e.keyword === 'enum') out.add(`${field} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`);
     else if (e.keyword === 'anyOf' && field === 'failure_policy') out.add('failure_policy must be "pass", "drop" or { "retry": 1..10 }');
     else if (e.keyword === 'anyOf' && field === 'pixel_workers') out.add(`pixel_workers must be "auto" or a whole number from 0 to ${MAX_PIXEL_WORKERS}`);
-    else if (field.startsWith('failure_policy') || field === 'pixel_workers') continue; // summarised by the anyOf line
+    else if (field.startsWith('failure_policy') || field === 'pixel_workers')
+      continue; // summarised by the anyOf line
     else out.add(`${field || 'job'} ${e.message ?? 'is invalid'}`);
   }
   return [...out];

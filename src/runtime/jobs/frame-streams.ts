@@ -31,7 +31,20 @@ export interface FrameTokenSourceOptions extends FrameTokenSourceDecoderOptions 
 
 /** The option names forwarded to the VideoDecoder. */
 const DECODER_KEYS: readonly (keyof FrameTokenSourceDecoderOptions)[] = [
-  'live', 'maxReconnects', 'reconnectBaseMs', 'reconnectMaxMs', 'ioTimeoutMs', 'openTimeoutMs', 'analyzeMs', 'width', 'height', 'inputOptions', 'onReconnect', 'overload', 'pin', 'network',
+  'live',
+  'maxReconnects',
+  'reconnectBaseMs',
+  'reconnectMaxMs',
+  'ioTimeoutMs',
+  'openTimeoutMs',
+  'analyzeMs',
+  'width',
+  'height',
+  'inputOptions',
+  'onReconnect',
+  'overload',
+  'pin',
+  'network',
 ];
 
 export interface SourcedToken {
@@ -145,7 +158,16 @@ export class FrameTokenSource {
         // The overload decision is journalled on the first frame after the frames it dropped.
         if (droppedBefore > 0) {
           const { policy, maxQueue } = this.decoder.policy;
-          token = advance(token, {}, { stage: 'overload', ms: 0, outcome: 'skipped', note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${this.decoder.queued}/${maxQueue})` });
+          token = advance(
+            token,
+            {},
+            {
+              stage: 'overload',
+              ms: 0,
+              outcome: 'skipped',
+              note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${this.decoder.queued}/${maxQueue})`,
+            },
+          );
         }
         // The new token is read ahead (to know which one is last); `finally` frees it when the
         // consumer stops before it is handed out.

@@ -119,7 +119,10 @@ export function frameToken(init: {
  */
 export async function withBlurReferences(runtime: Runtime, args: { blur_except_paths?: string[]; blur_only_paths?: string[]; parameters?: Parameters }, jobId: string): Promise<Parameters> {
   const parameters: Parameters = { ...(args.parameters ?? {}) };
-  for (const [paths, key] of [[args.blur_except_paths, 'blur_except_embeddings'], [args.blur_only_paths, 'blur_only_embeddings']] as const) {
+  for (const [paths, key] of [
+    [args.blur_except_paths, 'blur_except_embeddings'],
+    [args.blur_only_paths, 'blur_only_embeddings'],
+  ] as const) {
     if (!paths?.length) continue;
     const embeddings: number[][] = [...(parameters[key] ?? [])];
     for (const path of paths) {
@@ -131,7 +134,9 @@ export async function withBlurReferences(runtime: Runtime, args: { blur_except_p
       const face = token.faces.length ? token.faces.reduce((a, b) => (boxArea(b) > boxArea(a) ? b : a)) : undefined;
       if (token.state === 'failed' || !face?.embedding) {
         const reason = token.error ? `${token.error.code}: ${token.error.message}` : 'no face detected';
-        throw new FaceError('E_NO_SOURCE', `the blur reference picture "${path}" has no usable face (${reason})`, { details: { field: key === 'blur_except_embeddings' ? 'blur_except_paths' : 'blur_only_paths' } });
+        throw new FaceError('E_NO_SOURCE', `the blur reference picture "${path}" has no usable face (${reason})`, {
+          details: { field: key === 'blur_except_embeddings' ? 'blur_except_paths' : 'blur_only_paths' },
+        });
       }
       embeddings.push(face.embedding);
       if (face.embedding_model) parameters.blur_reference_model = face.embedding_model;

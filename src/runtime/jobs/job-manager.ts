@@ -144,7 +144,10 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
   private running = 0;
   private closed = false;
 
-  constructor(readonly runtime: Runtime, options: JobManagerOptions = {}) {
+  constructor(
+    readonly runtime: Runtime,
+    options: JobManagerOptions = {},
+  ) {
     super();
     this.options = options;
     this.locator = options.locator ?? new FfmpegLocator();

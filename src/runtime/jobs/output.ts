@@ -56,7 +56,9 @@ export async function pathOfFd(fd: number): Promise<string | undefined> {
 }
 
 function changed(path: string): FaceError {
-  return new FaceError('E_PATH_DENIED', `cannot write "${path}": its folder changed while the output was being opened or closed (a link put in its place?); nothing was written there`, { details: { field: 'output_path' } });
+  return new FaceError('E_PATH_DENIED', `cannot write "${path}": its folder changed while the output was being opened or closed (a link put in its place?); nothing was written there`, {
+    details: { field: 'output_path' },
+  });
 }
 
 /**
@@ -117,7 +119,10 @@ export class PartialOutput {
   private settled = false;
   private handle?: FileHandle;
 
-  constructor(output: string, private readonly check?: OutputCheck) {
+  constructor(
+    output: string,
+    private readonly check?: OutputCheck,
+  ) {
     this.final = resolve(output);
     this.partial = this.partialIn(dirname(this.final));
   }

@@ -33,9 +33,7 @@ export interface PixelRequest {
 export const MAX_CACHED_SOURCES = 4;
 
 /** Pixel worker → main thread: the stage's token (frame refs local to the worker) and the frame it made, if any. */
-export type PixelResponse =
-  | { id: number; ok: true; token: FaceToken; frame?: WireFrame }
-  | { id: number; ok: false; code: string; message: string };
+export type PixelResponse = { id: number; ok: true; token: FaceToken; frame?: WireFrame } | { id: number; ok: false; code: string; message: string };
 
 /** Stages whose processors only read and write frames (no model session): they can run in a worker. */
 export const PIXEL_WORKER_STAGES: ReadonlySet<Stage> = new Set<Stage>(['swap', 'enhance', 'blur', 'debug']);

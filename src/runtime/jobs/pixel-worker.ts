@@ -93,7 +93,6 @@ class PixelWorkerHost {
   }
 }
 
-
 if (parentPort) {
   const port = parentPort;
   const host = new PixelWorkerHost();

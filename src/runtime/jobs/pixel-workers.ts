@@ -103,7 +103,15 @@ export class PixelWorkerPool {
     }
   }
 
-  private async runWith(stage: Stage, token: FaceToken, store: FrameStore, target: Pixels, sourceFrame: Pixels | undefined, room: Reservation, fail: (code: string, message: string) => FaceToken): Promise<FaceToken> {
+  private async runWith(
+    stage: Stage,
+    token: FaceToken,
+    store: FrameStore,
+    target: Pixels,
+    sourceFrame: Pixels | undefined,
+    room: Reservation,
+    fail: (code: string, message: string) => FaceToken,
+  ): Promise<FaceToken> {
     const id = this.nextId++;
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     // A source the worker already holds goes by its key (a 910×1137 picture is 3 MB to copy per frame).
@@ -146,17 +154,17 @@ export class PixelWorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.slots.map(async (slot) => {
-      this.failAll(slot, new FaceError('E_CLOSED', 'the pixel workers were closed'));
-      await slot.worker.terminate();
-    }));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        this.failAll(slot, new FaceError('E_CLOSED', 'the pixel workers were closed'));
+        await slot.worker.terminate();
+      }),
+    );
   }
 
   /** Maps the worker's token back onto main-store refs, storing the frame the stage made. */
   private adopt(out: FaceToken, frame: WireFrame | undefined, original: FaceToken, room: Reservation): FaceToken {
-    const targetRef = frame
-      ? room.put(fromWire(frame), { owner: original.request_id, expiresAt: Date.parse(original.expires_at) })
-      : original.target.frame;
+    const targetRef = frame ? room.put(fromWire(frame), { owner: original.request_id, expiresAt: Date.parse(original.expires_at) }) : original.target.frame;
     // Tokens are deep-frozen everywhere else; the worker's copy arrived as plain objects.
     return deepFreeze({
       ...out,
@@ -187,4 +195,3 @@ export class PixelWorkerPool {
     slot.pending.clear();
   }
 }
-

@@ -77,7 +77,9 @@ export function resolveStages(processors: readonly string[], options: { needEmbe
     const stage = PROCESSOR_ALIASES[key] ?? ((STAGES as readonly string[]).includes(key) ? (key as Stage) : undefined);
     if (!stage) {
       const guess = closestProcessor(key);
-      throw new FaceError('E_JOB', `unknown processor "${name}"${guess ? `: did you mean ${guess}?` : ` (known: ${knownProcessors().join(', ')})`}`, { details: { field: 'processors', ...(guess ? { suggestion: guess } : {}) } });
+      throw new FaceError('E_JOB', `unknown processor "${name}"${guess ? `: did you mean ${guess}?` : ` (known: ${knownProcessors().join(', ')})`}`, {
+        details: { field: 'processors', ...(guess ? { suggestion: guess } : {}) },
+      });
     }
     add(stage);
   }

@@ -26,7 +26,11 @@ export class ProgressMeter {
   facesSkipped = 0;
   framesDowngraded = 0;
 
-  constructor(private readonly id: string, public framesTotal?: number, private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly id: string,
+    public framesTotal?: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   start(): void {
     this.started ??= this.now();
@@ -39,7 +43,14 @@ export class ProgressMeter {
   snapshot(final = false): JobProgress {
     const elapsed = this.elapsedSec();
     const fps = elapsed > 0 ? this.framesDone / elapsed : 0;
-    const out: JobProgress = { id: this.id, framesDone: this.framesDone, fps: Math.round(fps * 100) / 100, framesFailed: this.framesFailed, framesDropped: this.framesDropped, framesDowngraded: this.framesDowngraded };
+    const out: JobProgress = {
+      id: this.id,
+      framesDone: this.framesDone,
+      fps: Math.round(fps * 100) / 100,
+      framesFailed: this.framesFailed,
+      framesDropped: this.framesDropped,
+      framesDowngraded: this.framesDowngraded,
+    };
     const total = this.framesTotal;
     if (total !== undefined && total > 0) {
       out.framesTotal = total;

@@ -268,7 +268,10 @@ export class VideoJob {
           if (!this.toldDropping) {
             this.toldDropping = true;
             const p = this.decoder.policy;
-            this.options.onNotice?.('info', `processing is slower than video source ${shown}: frames are dropped (${p.policy}, queue ${p.maxQueue}), the output shows the previous frame for each; the result counts them`);
+            this.options.onNotice?.(
+              'info',
+              `processing is slower than video source ${shown}: frames are dropped (${p.policy}, queue ${p.maxQueue}), the output shows the previous frame for each; the result counts them`,
+            );
           }
         }
         nextIndex = frame.index + 1;
@@ -389,10 +392,7 @@ export class VideoJob {
   /** Waits for the frames in flight up to `ms`; frames finishing later are refused by the encoder and counted late. */
   private async settleWithin(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      Promise.allSettled([...this.inflight]).then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms))),
-    ]);
+    const timedOut = await Promise.race([Promise.allSettled([...this.inflight]).then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)))]);
     clearTimeout(timer);
     if (timedOut) this.moveTo('grace-over');
   }
@@ -457,16 +457,20 @@ export class VideoJob {
     const frameSec = fps > 0 ? 1 / fps : 1 / 25;
     const cycle = interval > 0 ? Math.max(1, Math.ceil(interval / frameSec - 1e-9)) : 0;
     const lookahead = live || !(holdFrames > 0) ? 0 : Math.max(0, Math.min(Math.max(2 * cycle + 1, Math.ceil(LOOKAHEAD_SEC / frameSec)), window - 2));
-    return this.runtime.streams.open(this.id, {
-      holdFrames,
-      motion: p.blur_hold_motion ?? 'constant_velocity',
-      confirmScore: p.score_threshold ?? DEFAULT_SCORE_THRESHOLD,
-      scanInterval: interval,
-      lookahead,
-      ordered: true,
-      frameSec,
-      inFlight: window,
-    }, Date.now());
+    return this.runtime.streams.open(
+      this.id,
+      {
+        holdFrames,
+        motion: p.blur_hold_motion ?? 'constant_velocity',
+        confirmScore: p.score_threshold ?? DEFAULT_SCORE_THRESHOLD,
+        scanInterval: interval,
+        lookahead,
+        ordered: true,
+        frameSec,
+        inFlight: window,
+      },
+      Date.now(),
+    );
   }
 
   /**
@@ -500,9 +504,10 @@ export class VideoJob {
     const now = stream.scan.currentIntervalSec;
     const step = (v: number): number => Math.floor(Math.log2(v / promised + 1e-9));
     if (step(now) === step(before)) return undefined;
-    const note = now > before
-      ? `behind the camera: tiles scanned every ${now.toFixed(2)} s instead of ${promised} s (faces the whole-frame pass cannot see may show that long)`
-      : `keeping up again: tiles scanned every ${now.toFixed(2)} s (promised ${promised} s)`;
+    const note =
+      now > before
+        ? `behind the camera: tiles scanned every ${now.toFixed(2)} s instead of ${promised} s (faces the whole-frame pass cannot see may show that long)`
+        : `keeping up again: tiles scanned every ${now.toFixed(2)} s (promised ${promised} s)`;
     if (now > before && !this.toldCadence) {
       this.toldCadence = true;
       this.options.onNotice?.('info', `video source ${shown}: ${note}; the result's privacy counts the frames (framesStretchedScan, scanIntervalMaxSec)`);
@@ -515,7 +520,16 @@ export class VideoJob {
     const decoder = this.decoder!;
     const { policy, maxQueue } = decoder.policy;
     const gaps = this.job.args.live_gaps === 'repeat' ? 'written again' : 'held on screen';
-    return advance(token, {}, { stage: 'overload', ms: 0, outcome: 'skipped', note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${decoder.queued}/${maxQueue}); the previous frame is ${gaps} for them` });
+    return advance(
+      token,
+      {},
+      {
+        stage: 'overload',
+        ms: 0,
+        outcome: 'skipped',
+        note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${decoder.queued}/${maxQueue}); the previous frame is ${gaps} for them`,
+      },
+    );
   }
 
   /** Frames in flight a blurring file job wants for its look-ahead (two scan cycles at 30 fps, plus two). */

@@ -215,8 +215,10 @@ export class FaceLibrary {
       const created = !person;
       if (!person) person = { id: Number(this.db.prepare('INSERT INTO people (name, created, notes) VALUES (?, ?, ?)').run(wanted, at, options.notes ?? '').lastInsertRowid) };
       else if (options.notes !== undefined) this.db.prepare('UPDATE people SET notes = ? WHERE id = ?').run(options.notes, person.id);
-      const embeddingId = Number(this.db.prepare('INSERT INTO embeddings (person, model, dim, vector, created, thumbnail) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(person.id, model, vector.length, toBlob(vector), at, thumbnail).lastInsertRowid);
+      const embeddingId = Number(
+        this.db.prepare('INSERT INTO embeddings (person, model, dim, vector, created, thumbnail) VALUES (?, ?, ?, ?, ?, ?)').run(person.id, model, vector.length, toBlob(vector), at, thumbnail)
+          .lastInsertRowid,
+      );
       const info = this.db.prepare(`${PERSON_SELECT} WHERE p.id = ? GROUP BY p.id`).get(person.id) as PersonInfo;
       return { person: info, created, embeddingId };
     });
@@ -243,30 +245,38 @@ export class FaceLibrary {
       if (!match) return { name: null, similarity: 0, known: false };
       const similarity = round4(match.similarity);
       const known = similarity >= threshold;
-      return { name: known ? names.get(match.person) ?? null : null, similarity, known: known && names.has(match.person) };
+      return { name: known ? (names.get(match.person) ?? null) : null, similarity, known: known && names.has(match.person) };
     });
   }
 
   rename(from: string, to: string): PersonInfo {
     const old = checkName(from);
     const name = checkName(to);
-    return this.write('renaming', () => {
-      const person = this.db.prepare('SELECT id FROM people WHERE name = ?').get(old) as { id: number } | undefined;
-      if (!person) throw new FaceError('E_BAD_PARAMETER', `nobody called "${old}" is in the face library`);
-      const other = this.db.prepare('SELECT id FROM people WHERE name = ?').get(name) as { id: number } | undefined;
-      if (other && other.id !== person.id) throw new FaceError('E_BAD_PARAMETER', `"${name}" is already in the face library: forget one of them first`);
-      this.db.prepare('UPDATE people SET name = ? WHERE id = ?').run(name, person.id);
-      return this.db.prepare(`${PERSON_SELECT} WHERE p.id = ? GROUP BY p.id`).get(person.id) as PersonInfo;
-    }, true);
+    return this.write(
+      'renaming',
+      () => {
+        const person = this.db.prepare('SELECT id FROM people WHERE name = ?').get(old) as { id: number } | undefined;
+        if (!person) throw new FaceError('E_BAD_PARAMETER', `nobody called "${old}" is in the face library`);
+        const other = this.db.prepare('SELECT id FROM people WHERE name = ?').get(name) as { id: number } | undefined;
+        if (other && other.id !== person.id) throw new FaceError('E_BAD_PARAMETER', `"${name}" is already in the face library: forget one of them first`);
+        this.db.prepare('UPDATE people SET name = ? WHERE id = ?').run(name, person.id);
+        return this.db.prepare(`${PERSON_SELECT} WHERE p.id = ? GROUP BY p.id`).get(person.id) as PersonInfo;
+      },
+      true,
+    );
   }
 
   setNotes(name: string, notes: string): PersonInfo {
     const wanted = checkName(name);
-    return this.write('writing notes', () => {
-      const changed = this.db.prepare('UPDATE people SET notes = ? WHERE name = ?').run(String(notes).slice(0, 1000), wanted).changes;
-      if (!changed) throw new FaceError('E_BAD_PARAMETER', `nobody called "${wanted}" is in the face library`);
-      return this.db.prepare(`${PERSON_SELECT} WHERE p.name = ? GROUP BY p.id`).get(wanted) as PersonInfo;
-    }, true);
+    return this.write(
+      'writing notes',
+      () => {
+        const changed = this.db.prepare('UPDATE people SET notes = ? WHERE name = ?').run(String(notes).slice(0, 1000), wanted).changes;
+        if (!changed) throw new FaceError('E_BAD_PARAMETER', `nobody called "${wanted}" is in the face library`);
+        return this.db.prepare(`${PERSON_SELECT} WHERE p.name = ? GROUP BY p.id`).get(wanted) as PersonInfo;
+      },
+      true,
+    );
   }
 
   /**
@@ -278,32 +288,46 @@ export class FaceLibrary {
   forget(name: string, options: { threshold?: number } = {}): ForgetResult {
     const wanted = checkName(name);
     const threshold = options.threshold ?? 0.5;
-    const erased = this.write('forgetting', () => {
-      const person = this.db.prepare('SELECT id, name FROM people WHERE name = ?').get(wanted) as { id: number; name: string } | undefined;
-      if (!person) throw new FaceError('E_BAD_PARAMETER', `nobody called "${wanted}" is in the face library`);
-      const vectors = (this.db.prepare('SELECT vector FROM embeddings WHERE person = ?').pluck().all(person.id) as Buffer[]).map(fromBlob);
-      let unknowns = 0;
-      for (const row of this.db.prepare('SELECT id, vector FROM unknowns').all() as Array<{ id: number; vector: Buffer }>) {
-        const v = fromBlob(row.vector);
-        if (vectors.some((p) => p.length === v.length && cosine(p, v) >= threshold)) unknowns += this.db.prepare('DELETE FROM unknowns WHERE id = ?').run(row.id).changes;
-      }
-      const embeddings = this.db.prepare('DELETE FROM embeddings WHERE person = ?').run(person.id).changes;
-      this.db.prepare('DELETE FROM people WHERE id = ?').run(person.id);
-      this.unpinIfEmpty();
-      return { name: person.name, embeddings, unknowns };
-    }, true);
+    const erased = this.write(
+      'forgetting',
+      () => {
+        const person = this.db.prepare('SELECT id, name FROM people WHERE name = ?').get(wanted) as { id: number; name: string } | undefined;
+        if (!person) throw new FaceError('E_BAD_PARAMETER', `nobody called "${wanted}" is in the face library`);
+        const vectors = (this.db.prepare('SELECT vector FROM embeddings WHERE person = ?').pluck().all(person.id) as Buffer[]).map(fromBlob);
+        let unknowns = 0;
+        for (const row of this.db.prepare('SELECT id, vector FROM unknowns').all() as Array<{ id: number; vector: Buffer }>) {
+          const v = fromBlob(row.vector);
+          if (vectors.some((p) => p.length === v.length && cosine(p, v) >= threshold)) unknowns += this.db.prepare('DELETE FROM unknowns WHERE id = ?').run(row.id).changes;
+        }
+        const embeddings = this.db.prepare('DELETE FROM embeddings WHERE person = ?').run(person.id).changes;
+        this.db.prepare('DELETE FROM people WHERE id = ?').run(person.id);
+        this.unpinIfEmpty();
+        return { name: person.name, embeddings, unknowns };
+      },
+      true,
+    );
     return { ...erased, compaction: this.compactNow() };
   }
 
   /** The thumbnail of a person's most recent enrolment that kept one. */
   thumbnail(name: string): Buffer | undefined {
     const wanted = checkName(name);
-    return this.read('reading a thumbnail', () => (this.db.prepare('SELECT e.thumbnail FROM embeddings e JOIN people p ON p.id = e.person WHERE p.name = ? AND e.thumbnail IS NOT NULL ORDER BY e.id DESC LIMIT 1').pluck().get(wanted) as Buffer | undefined) ?? undefined);
+    return this.read(
+      'reading a thumbnail',
+      () =>
+        (this.db.prepare('SELECT e.thumbnail FROM embeddings e JOIN people p ON p.id = e.person WHERE p.name = ? AND e.thumbnail IS NOT NULL ORDER BY e.id DESC LIMIT 1').pluck().get(wanted) as
+          Buffer | undefined) ?? undefined,
+    );
   }
 
   unknowns(): UnknownInfo[] {
-    return this.read('listing unknown faces', () => (this.db.prepare('SELECT id, first_seen, last_seen, seen, camera, thumbnail IS NOT NULL AS thumbnail FROM unknowns ORDER BY last_seen DESC').all() as Array<Omit<UnknownInfo, 'thumbnail'> & { thumbnail: number }>)
-      .map((u) => ({ ...u, thumbnail: u.thumbnail === 1 })));
+    return this.read('listing unknown faces', () =>
+      (
+        this.db.prepare('SELECT id, first_seen, last_seen, seen, camera, thumbnail IS NOT NULL AS thumbnail FROM unknowns ORDER BY last_seen DESC').all() as Array<
+          Omit<UnknownInfo, 'thumbnail'> & { thumbnail: number }
+        >
+      ).map((u) => ({ ...u, thumbnail: u.thumbnail === 1 })),
+    );
   }
 
   unknownThumbnail(id: number): Buffer | undefined {
@@ -327,13 +351,19 @@ export class FaceLibrary {
       let best = -2;
       for (const row of this.db.prepare('SELECT id, vector FROM unknowns WHERE dim = ?').all(vector.length) as Array<{ id: number; vector: Buffer }>) {
         const s = cosine(vector, fromBlob(row.vector));
-        if (s >= options.threshold && s > best) { best = s; merged = row.id; }
+        if (s >= options.threshold && s > best) {
+          best = s;
+          merged = row.id;
+        }
       }
       if (merged !== undefined) {
         this.db.prepare('UPDATE unknowns SET last_seen = ?, seen = seen + 1, thumbnail = coalesce(thumbnail, ?) WHERE id = ?').run(at, thumbnail, merged);
       } else {
-        merged = Number(this.db.prepare('INSERT INTO unknowns (model, dim, vector, first_seen, last_seen, seen, camera, thumbnail) VALUES (?, ?, ?, ?, ?, 1, ?, ?)')
-          .run(model, vector.length, toBlob(vector), at, at, options.camera ?? null, thumbnail).lastInsertRowid);
+        merged = Number(
+          this.db
+            .prepare('INSERT INTO unknowns (model, dim, vector, first_seen, last_seen, seen, camera, thumbnail) VALUES (?, ?, ?, ?, ?, 1, ?, ?)')
+            .run(model, vector.length, toBlob(vector), at, at, options.camera ?? null, thumbnail).lastInsertRowid,
+        );
       }
       const pruned = this.pruneRows();
       return { id: merged, merged: best > -2, pruned };
@@ -351,18 +381,25 @@ export class FaceLibrary {
 
   /** Erases one collected unknown face (and compacts). False when there was none with that id. */
   forgetUnknown(id: number): boolean {
-    const gone = this.write('erasing an unknown face', () => {
-      const n = this.db.prepare('DELETE FROM unknowns WHERE id = ?').run(id).changes;
-      this.unpinIfEmpty();
-      return n > 0;
-    }, true);
+    const gone = this.write(
+      'erasing an unknown face',
+      () => {
+        const n = this.db.prepare('DELETE FROM unknowns WHERE id = ?').run(id).changes;
+        this.unpinIfEmpty();
+        return n > 0;
+      },
+      true,
+    );
     if (gone) this.compactNow();
     return gone;
   }
 
   /** Enrols a collected unknown face under `name` (with its thumbnail when it has one) and erases it from the unknown faces. */
   nameUnknown(id: number, name: string, options: { keepThumbnail?: boolean } = {}): EnrolResult {
-    const row = this.read('reading an unknown face', () => this.db.prepare('SELECT model, vector, thumbnail FROM unknowns WHERE id = ?').get(id) as { model: string; vector: Buffer; thumbnail: Buffer | null } | undefined);
+    const row = this.read(
+      'reading an unknown face',
+      () => this.db.prepare('SELECT model, vector, thumbnail FROM unknowns WHERE id = ?').get(id) as { model: string; vector: Buffer; thumbnail: Buffer | null } | undefined,
+    );
     if (!row) throw new FaceError('E_BAD_PARAMETER', `there is no unknown face ${id} (erased or pruned)`);
     const enrolled = this.enrol(name, { embedding: fromBlob(row.vector), embedding_model: row.model }, options.keepThumbnail && row.thumbnail ? { thumbnail: row.thumbnail } : {});
     this.forgetUnknown(id);
@@ -374,7 +411,12 @@ export class FaceLibrary {
     return this.read('exporting', () => {
       const meta = this.meta();
       const people = this.db.prepare('SELECT id, name, created, notes FROM people ORDER BY id').all() as Array<{ id: number; name: string; created: string; notes: string }>;
-      const rows = this.db.prepare('SELECT person, vector, created, thumbnail FROM embeddings ORDER BY id').all() as Array<{ person: number; vector: Buffer; created: string; thumbnail: Buffer | null }>;
+      const rows = this.db.prepare('SELECT person, vector, created, thumbnail FROM embeddings ORDER BY id').all() as Array<{
+        person: number;
+        vector: Buffer;
+        created: string;
+        thumbnail: Buffer | null;
+      }>;
       return {
         format: 'facefusion-library',
         v: 1,
@@ -385,7 +427,9 @@ export class FaceLibrary {
           name: p.name,
           created: p.created,
           notes: p.notes,
-          embeddings: rows.filter((r) => r.person === p.id).map((r) => ({ vector: r.vector.toString('base64'), created: r.created, ...(r.thumbnail ? { thumbnail: r.thumbnail.toString('base64') } : {}) })),
+          embeddings: rows
+            .filter((r) => r.person === p.id)
+            .map((r) => ({ vector: r.vector.toString('base64'), created: r.created, ...(r.thumbnail ? { thumbnail: r.thumbnail.toString('base64') } : {}) })),
         })),
       };
     });
@@ -415,7 +459,8 @@ export class FaceLibrary {
           if (vector.length !== data.dim! * 4) throw new FaceError('E_BAD_PARAMETER', `the export holds a vector of ${vector.length / 4} values for ${name}, the library's are ${data.dim}`);
           if (have.has(vector.toString('base64'))) continue;
           const thumbnail = e.thumbnail ? Buffer.from(e.thumbnail, 'base64') : null;
-          this.db.prepare('INSERT INTO embeddings (person, model, dim, vector, created, thumbnail) VALUES (?, ?, ?, ?, ?, ?)')
+          this.db
+            .prepare('INSERT INTO embeddings (person, model, dim, vector, created, thumbnail) VALUES (?, ?, ?, ?, ?, ?)')
             .run(person.id, data.model, data.dim, unitBlob(vector, name), String(e.created), thumbnail && thumbnail.length <= MAX_THUMBNAIL_BYTES ? thumbnail : null);
           embeddings++;
         }
@@ -459,18 +504,25 @@ export class FaceLibrary {
   private modelOf(face: EmbeddedFace, what: string): string {
     if (!face || !face.embedding || typeof face.embedding.length !== 'number') throw new FaceError('E_BAD_PARAMETER', `${what} has no embedding: put a face embed stage before it`);
     const model = face.embedding_model;
-    if (typeof model !== 'string' || !model) throw new FaceError('E_BAD_PARAMETER', `${what} does not say which recognizer made its embedding (embedding_model): the face library stores only embeddings whose model is known`);
+    if (typeof model !== 'string' || !model)
+      throw new FaceError('E_BAD_PARAMETER', `${what} does not say which recognizer made its embedding (embedding_model): the face library stores only embeddings whose model is known`);
     return model;
   }
 
   private assertModel(model: string, dim: number, meta: Record<string, string>, what: string): void {
     if (meta.model && meta.model !== model) {
-      throw new FaceError('E_BAD_PARAMETER', `${what} was embedded by ${model}, but this face library holds embeddings of ${meta.model}: embeddings of different recognizers cannot be compared; use face_recognizer_model ${meta.model}, or another library`, {
-        details: { embedding_model: model, library_model: meta.model },
-      });
+      throw new FaceError(
+        'E_BAD_PARAMETER',
+        `${what} was embedded by ${model}, but this face library holds embeddings of ${meta.model}: embeddings of different recognizers cannot be compared; use face_recognizer_model ${meta.model}, or another library`,
+        {
+          details: { embedding_model: model, library_model: meta.model },
+        },
+      );
     }
     if (meta.dim && Number(meta.dim) !== dim) {
-      throw new FaceError('E_BAD_PARAMETER', `${what} has ${dim} values, the library's embeddings ${meta.dim}: they come from different recognizers`, { details: { dim, library_dim: Number(meta.dim) } });
+      throw new FaceError('E_BAD_PARAMETER', `${what} has ${dim} values, the library's embeddings ${meta.dim}: they come from different recognizers`, {
+        details: { dim, library_dim: Number(meta.dim) },
+      });
     }
   }
 
@@ -564,9 +616,13 @@ export interface LibraryExport {
 }
 
 function checkExport(data: LibraryExport): void {
-  const ok = data && data.format === 'facefusion-library' && data.v === 1 && Array.isArray(data.people)
-    && data.people.every((p) => p && typeof p.name === 'string' && Array.isArray(p.embeddings) && p.embeddings.every((e) => e && typeof e.vector === 'string'))
-    && (data.model === null || (typeof data.model === 'string' && Number.isInteger(data.dim) && Number(data.dim) > 1));
+  const ok =
+    data &&
+    data.format === 'facefusion-library' &&
+    data.v === 1 &&
+    Array.isArray(data.people) &&
+    data.people.every((p) => p && typeof p.name === 'string' && Array.isArray(p.embeddings) && p.embeddings.every((e) => e && typeof e.vector === 'string')) &&
+    (data.model === null || (typeof data.model === 'string' && Number.isInteger(data.dim) && Number(data.dim) > 1));
   if (!ok) throw new FaceError('E_BAD_PARAMETER', 'not a face library export (format facefusion-library v1)');
 }
 

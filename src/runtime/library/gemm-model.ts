@@ -63,13 +63,15 @@ export function gemmModel(dim: number): Uint8Array {
     producerName: 'node-red-contrib-facefusion face library',
     graph: {
       name: 'face_library_scores',
-      node: [{
-        input: [GEMM_INPUTS.queries, GEMM_INPUTS.vectors],
-        output: [GEMM_OUTPUT],
-        name: 'scores',
-        opType: 'Gemm',
-        attribute: [{ name: 'transB', i: 1, type: ATTRIBUTE_INT }],
-      }],
+      node: [
+        {
+          input: [GEMM_INPUTS.queries, GEMM_INPUTS.vectors],
+          output: [GEMM_OUTPUT],
+          name: 'scores',
+          opType: 'Gemm',
+          attribute: [{ name: 'transB', i: 1, type: ATTRIBUTE_INT }],
+        },
+      ],
       input: [tensorInfo(GEMM_INPUTS.queries, ['faces', dim]), tensorInfo(GEMM_INPUTS.vectors, ['enrolled', dim])],
       output: [tensorInfo(GEMM_OUTPUT, ['faces', 'enrolled'])],
     },

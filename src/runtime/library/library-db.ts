@@ -52,7 +52,11 @@ function sqlite(): SqliteConstructor {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
     return require('better-sqlite3') as SqliteConstructor;
   } catch (cause) {
-    throw new FaceError('E_LIBRARY', `the face library needs the better-sqlite3 package, which could not be loaded (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}); reinstall node-red-contrib-facefusion on this machine`, { cause });
+    throw new FaceError(
+      'E_LIBRARY',
+      `the face library needs the better-sqlite3 package, which could not be loaded (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}); reinstall node-red-contrib-facefusion on this machine`,
+      { cause },
+    );
   }
 }
 
@@ -71,7 +75,8 @@ export function libraryError(path: string, err: unknown, doing: string): FaceErr
   if (code === 'SQLITE_NOTADB') why = 'it is not a SQLite database (a damaged, encrypted or unrelated file)';
   else if (code.startsWith('SQLITE_CORRUPT')) why = `the database is damaged (${text}); restore it from an export or move it away to start a new library`;
   else if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) why = `another process kept the database locked for too long (${text}); try again`;
-  else if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) why = `the file or its folder cannot be written (${text})`;
+  else if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM'))
+    why = `the file or its folder cannot be written (${text})`;
   else if (code === 'SQLITE_FULL') why = 'the disk is full';
   else why = text;
   return new FaceError('E_LIBRARY', `face library ${path}: ${doing} failed: ${why}`, { cause: err, details: code ? { sqlite: code } : undefined });
@@ -110,10 +115,16 @@ export function openLibraryDatabase(path: string, options: OpenOptions = {}): Da
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
     const fresh = appId === 0 && version === 0 && tables.length === 0;
     if (!fresh && appId !== LIBRARY_APPLICATION_ID) {
-      throw new FaceError('E_LIBRARY', `${path} is a SQLite database of another application (tables: ${tables.slice(0, 5).join(', ') || 'none'}), not a face library; it was left untouched: give another file`);
+      throw new FaceError(
+        'E_LIBRARY',
+        `${path} is a SQLite database of another application (tables: ${tables.slice(0, 5).join(', ') || 'none'}), not a face library; it was left untouched: give another file`,
+      );
     }
     if (version > LIBRARY_SCHEMA_VERSION) {
-      throw new FaceError('E_LIBRARY', `${path} was written by a newer version of node-red-contrib-facefusion (library schema ${version}, this one knows ${LIBRARY_SCHEMA_VERSION}): update the package`);
+      throw new FaceError(
+        'E_LIBRARY',
+        `${path} was written by a newer version of node-red-contrib-facefusion (library schema ${version}, this one knows ${LIBRARY_SCHEMA_VERSION}): update the package`,
+      );
     }
     if (!fresh) {
       const check = db.pragma('quick_check', { simple: true });

@@ -38,7 +38,10 @@ export function faceToEnrol(token: FaceToken, which?: number | 'largest'): { fac
     return { face: token.faces[which], index: which };
   }
   if (faces.length > 1) {
-    throw new FaceError('E_BAD_PARAMETER', `the picture has ${faces.length} faces: say which one to enrol (msg.face in a flow: its index in payload.faces or "largest"; --largest on the command line), or give a picture of one person`);
+    throw new FaceError(
+      'E_BAD_PARAMETER',
+      `the picture has ${faces.length} faces: say which one to enrol (msg.face in a flow: its index in payload.faces or "largest"; --largest on the command line), or give a picture of one person`,
+    );
   }
   return { face: faces[0], index: token.faces.indexOf(faces[0]) };
 }
@@ -53,7 +56,13 @@ export async function faceThumbnail(runtime: Runtime, token: FaceToken, face: Fa
 }
 
 /** Enrols the chosen face of an embedded token under `name` (with a thumbnail when asked). */
-export async function enrolToken(runtime: Runtime, library: FaceLibrary, token: FaceToken, name: string, options: { face?: number | 'largest'; thumbnail?: boolean } = {}): Promise<EnrolResult & { face: number }> {
+export async function enrolToken(
+  runtime: Runtime,
+  library: FaceLibrary,
+  token: FaceToken,
+  name: string,
+  options: { face?: number | 'largest'; thumbnail?: boolean } = {},
+): Promise<EnrolResult & { face: number }> {
   const { face, index } = faceToEnrol(token, options.face);
   if (!face.embedding) throw new FaceError('E_BAD_PARAMETER', `face ${index} has no embedding`);
   const thumbnail = options.thumbnail ? await faceThumbnail(runtime, token, face) : undefined;
@@ -68,9 +77,14 @@ export async function enrolToken(runtime: Runtime, library: FaceLibrary, token: 
 export async function recognizeToken(library: FaceLibrary, token: FaceToken, threshold: number): Promise<FaceToken> {
   const started = performance.now();
   const asked = token.faces.map((f, i) => ({ f, i })).filter(({ f }) => f.held === undefined && f.embedding);
-  const identities = await library.identify(asked.map(({ f }) => ({ embedding: f.embedding!, ...(f.embedding_model ? { embedding_model: f.embedding_model } : {}) })), threshold);
+  const identities = await library.identify(
+    asked.map(({ f }) => ({ embedding: f.embedding!, ...(f.embedding_model ? { embedding_model: f.embedding_model } : {}) })),
+    threshold,
+  );
   const faces = token.faces.map((f) => ({ ...f }));
-  asked.forEach(({ i }, k) => { faces[i] = { ...faces[i], identity: identities[k] }; });
+  asked.forEach(({ i }, k) => {
+    faces[i] = { ...faces[i], identity: identities[k] };
+  });
   const names = identities.map((id) => `${id.known ? id.name : 'unknown'} ${id.similarity.toFixed(2)}`);
   const note = identities.length ? `${names.join(', ')} (threshold ${threshold})` : 'no face';
   return advance(token, { faces }, { stage: 'recognize', ms: performance.now() - started, outcome: identities.length ? 'ok' : 'no_face', note: note.slice(0, 500) });

@@ -12,12 +12,12 @@ const MAGIC = Buffer.from('FFLIB1', 'ascii');
 const MAX_SEALED_BYTES = 512 * 1024 * 1024;
 
 export function sealLibrary(data: LibraryExport, key: Buffer | undefined): Buffer {
-  if (!key) throw new FaceError('E_BAD_PARAMETER', 'exporting the face library needs a token key (the runtime\'s Token key, or FACEFUSION_TOKEN_KEY): the export is sealed with it');
+  if (!key) throw new FaceError('E_BAD_PARAMETER', "exporting the face library needs a token key (the runtime's Token key, or FACEFUSION_TOKEN_KEY): the export is sealed with it");
   return Buffer.concat([MAGIC, aeadSeal(Buffer.from(JSON.stringify(data), 'utf8'), key, MAGIC)]);
 }
 
 export function unsealLibrary(sealed: Uint8Array, key: Buffer | undefined): LibraryExport {
-  if (!key) throw new FaceError('E_BAD_PARAMETER', 'importing a face library export needs the token key it was sealed with (the runtime\'s Token key, or FACEFUSION_TOKEN_KEY)');
+  if (!key) throw new FaceError('E_BAD_PARAMETER', "importing a face library export needs the token key it was sealed with (the runtime's Token key, or FACEFUSION_TOKEN_KEY)");
   const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   if (bytes.length < MAGIC.length + AEAD_OVERHEAD || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new FaceError('E_TOKEN_INVALID', 'not a sealed face library export (it does not start with FFLIB1)');

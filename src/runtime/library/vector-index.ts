@@ -31,7 +31,10 @@ export class VectorIndex {
   private running = new Set<Promise<unknown>>();
   private closed = false;
 
-  constructor(readonly dim: number, rows: readonly IndexedVector[] = []) {
+  constructor(
+    readonly dim: number,
+    rows: readonly IndexedVector[] = [],
+  ) {
     this.load(rows);
   }
 
@@ -80,7 +83,11 @@ export class VectorIndex {
     await Promise.allSettled(this.running);
     const session = this.session;
     this.session = undefined;
-    if (session) await session.then((s) => s.release(), () => undefined);
+    if (session)
+      await session.then(
+        (s) => s.release(),
+        () => undefined,
+      );
   }
 
   private async scan(queries: readonly Float32Array[], matrix: Float32Array, owners: Int32Array): Promise<BestMatch[]> {
@@ -109,7 +116,9 @@ export class VectorIndex {
     if (!this.session) {
       const opening = ort.InferenceSession.create(gemmModel(this.dim), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
       this.session = opening;
-      opening.catch(() => { if (this.session === opening) this.session = undefined; });
+      opening.catch(() => {
+        if (this.session === opening) this.session = undefined;
+      });
     }
     return this.session;
   }

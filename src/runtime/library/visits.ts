@@ -149,6 +149,10 @@ export class VisitTracker {
 function leader(votes: Map<string, number>): string | undefined {
   let best: string | undefined;
   let count = 0;
-  for (const [name, n] of votes) if (n > count) { best = name; count = n; }
+  for (const [name, n] of votes)
+    if (n > count) {
+      best = name;
+      count = n;
+    }
   return best;
 }

@@ -3,8 +3,7 @@ import * as zlib from 'zlib';
 
 /** zlib.crc32 exists from Node 20.15 / 22.2; older runtimes use the table below. */
 type NativeCrc32 = (data: Uint8Array, value?: number) => number;
-const nativeCrc32: NativeCrc32 | undefined =
-  typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? ((zlib as unknown as { crc32: NativeCrc32 }).crc32) : undefined;
+const nativeCrc32: NativeCrc32 | undefined = typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (zlib as unknown as { crc32: NativeCrc32 }).crc32 : undefined;
 
 /** The reflected CRC-32 (IEEE 802.3, polynomial 0xEDB88320) lookup table; built once, only read afterwards. */
 const TABLE: Readonly<Uint32Array> = (() => {

@@ -19,6 +19,4 @@ export interface DetectorRequest {
   options: DetectOptions;
 }
 
-export type DetectorResponse =
-  | { id: number; ok: true; faces: DetectedFace[]; data: ArrayBuffer }
-  | { id: number; ok: false; code: string; message: string; data: ArrayBuffer };
+export type DetectorResponse = { id: number; ok: true; faces: DetectedFace[]; data: ArrayBuffer } | { id: number; ok: false; code: string; message: string; data: ArrayBuffer };

@@ -35,7 +35,10 @@ export class DetectorThread implements FaceDetector {
   private dead = false;
   private closing?: Promise<void>;
 
-  constructor(private readonly local: FaceDetector, init: DetectorWorkerData) {
+  constructor(
+    private readonly local: FaceDetector,
+    init: DetectorWorkerData,
+  ) {
     this.modelId = local.modelId;
     if (local.inputSize) this.inputSize = local.inputSize;
     if (local.minFaceSize !== undefined) this.minFaceSize = local.minFaceSize;
@@ -77,7 +80,13 @@ export class DetectorThread implements FaceDetector {
     const at = this.spare.findIndex((b) => b.byteLength === bytes);
     const buffer = at >= 0 ? this.spare.splice(at, 1)[0] : new ArrayBuffer(bytes);
     new Uint8Array(buffer).set(frame.data);
-    const req: DetectorRequest = { id: this.nextId++, width: frame.width, height: frame.height, data: buffer, options: { scoreThreshold: options.scoreThreshold, maxFaces: options.maxFaces, ...(options.nmsIou !== undefined ? { nmsIou: options.nmsIou } : {}) } };
+    const req: DetectorRequest = {
+      id: this.nextId++,
+      width: frame.width,
+      height: frame.height,
+      data: buffer,
+      options: { scoreThreshold: options.scoreThreshold, maxFaces: options.maxFaces, ...(options.nmsIou !== undefined ? { nmsIou: options.nmsIou } : {}) },
+    };
     return new Promise<DetectedFace[]>((resolve, reject) => {
       this.pending.set(req.id, { resolve, reject });
       this.worker.ref();
@@ -91,8 +100,16 @@ export class DetectorThread implements FaceDetector {
       if (!this.dead) {
         const released = new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, CLOSE_WAIT_MS);
-          this.worker.on('message', (m: { closed?: boolean }) => { if (m.closed) { clearTimeout(timer); resolve(); } });
-          this.worker.once('exit', () => { clearTimeout(timer); resolve(); });
+          this.worker.on('message', (m: { closed?: boolean }) => {
+            if (m.closed) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          this.worker.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
         });
         this.worker.postMessage({ close: true });
         await released;

@@ -11,7 +11,9 @@ import type { DetectorRequest, DetectorResponse, DetectorWorkerData } from './de
 
 const data = workerData as DetectorWorkerData;
 const pool = new SessionPool({ device: data.device, threads: data.threads, spinWait: false });
-const ready = pool.acquire(data.path, { contract: contractById(data.contract), label: `${data.modelId} (detector thread)` }).then((handle) => ({ handle, detector: openDetector(data.contract, handle, data.modelId) }));
+const ready = pool
+  .acquire(data.path, { contract: contractById(data.contract), label: `${data.modelId} (detector thread)` })
+  .then((handle) => ({ handle, detector: openDetector(data.contract, handle, data.modelId) }));
 // The main thread learns of a model that cannot load at its first request.
 ready.catch(() => undefined);
 

@@ -6,18 +6,7 @@ import type { FaceDetector } from './types';
 import { Rfb320Detector } from './default/rfb320-detector';
 import { Pfld68Landmarker } from './default/pfld68-landmarker';
 import { FacepluginEmbedder } from './default/faceplugin-embedder';
-import {
-  ArcfaceEmbedder,
-  Fan2d4Landmarker,
-  Fan68From5,
-  GfpganEnhancer,
-  RetinafaceMxnetDetector,
-  ScrfdDetector,
-  YolofaceDetector,
-  YunetDetector,
-  type EmbeddingPair,
-  type EnhanceOptions,
-} from './zoo';
+import { ArcfaceEmbedder, Fan2d4Landmarker, Fan68From5, GfpganEnhancer, RetinafaceMxnetDetector, ScrfdDetector, YolofaceDetector, YunetDetector, type EmbeddingPair, type EnhanceOptions } from './zoo';
 
 /**
  * The engines the processors use, one interface per role whatever model plays it, and the
@@ -61,12 +50,18 @@ const DETECTORS = ['rfb320', 'scrfd', 'yunet', 'yoloface', 'retinaface_mxnet'] a
 
 export function openDetector(contract: string, handle: SessionHandle, modelId: string): FaceDetector {
   switch (contract) {
-    case 'rfb320': return new Rfb320Detector(handle, modelId);
-    case 'scrfd': return new ScrfdDetector(handle, modelId);
-    case 'yunet': return new YunetDetector(handle, modelId);
-    case 'yoloface': return new YolofaceDetector(handle, modelId);
-    case 'retinaface_mxnet': return new RetinafaceMxnetDetector(handle, modelId);
-    default: throw unknownContract('detector', contract, modelId, DETECTORS);
+    case 'rfb320':
+      return new Rfb320Detector(handle, modelId);
+    case 'scrfd':
+      return new ScrfdDetector(handle, modelId);
+    case 'yunet':
+      return new YunetDetector(handle, modelId);
+    case 'yoloface':
+      return new YolofaceDetector(handle, modelId);
+    case 'retinaface_mxnet':
+      return new RetinafaceMxnetDetector(handle, modelId);
+    default:
+      throw unknownContract('detector', contract, modelId, DETECTORS);
   }
 }
 
@@ -76,26 +71,44 @@ export function openLandmarker(contract: string, handle: SessionHandle, modelId:
   switch (contract) {
     case 'pfld68': {
       const model = new Pfld68Landmarker(handle, modelId);
-      return { modelId, get provider() { return model.provider; }, locate: async (frame, bbox) => ({ points: await model.landmarks68(frame, bbox) }) };
+      return {
+        modelId,
+        get provider() {
+          return model.provider;
+        },
+        locate: async (frame, bbox) => ({ points: await model.landmarks68(frame, bbox) }),
+      };
     }
     case '2dfan4': {
       const model = new Fan2d4Landmarker(handle, modelId);
-      return { modelId, get provider() { return model.provider; }, locate: (frame, bbox) => model.landmarks68WithConfidence(frame, bbox) };
+      return {
+        modelId,
+        get provider() {
+          return model.provider;
+        },
+        locate: (frame, bbox) => model.landmarks68WithConfidence(frame, bbox),
+      };
     }
     case 'fan_68_5': {
       const model = new Fan68From5(handle, modelId);
       return {
         modelId,
-        get provider() { return model.provider; },
+        get provider() {
+          return model.provider;
+        },
         locate: async (_frame, _bbox, landmarks5) => {
           if (!landmarks5) {
-            throw new FaceError('E_BAD_PARAMETER', `${modelId} turns a detector's 5 points into 68, but this face has none: use a detector that gives 5 points (scrfd, yunet, yoloface, retinaface) or an image landmarker (2dfan4)`);
+            throw new FaceError(
+              'E_BAD_PARAMETER',
+              `${modelId} turns a detector's 5 points into 68, but this face has none: use a detector that gives 5 points (scrfd, yunet, yoloface, retinaface) or an image landmarker (2dfan4)`,
+            );
           }
           return { points: await model.landmarks68From5(landmarks5) };
         },
       };
     }
-    default: throw unknownContract('landmarker', contract, modelId, LANDMARKERS);
+    default:
+      throw unknownContract('landmarker', contract, modelId, LANDMARKERS);
   }
 }
 
@@ -103,9 +116,12 @@ const RECOGNIZERS = ['faceplugin_arcface112', 'arcface_w600k_r50'] as const;
 
 export function openRecognizer(contract: string, handle: SessionHandle, modelId: string): RecognizerEngine {
   switch (contract) {
-    case 'faceplugin_arcface112': return new FacepluginEmbedder(handle, modelId);
-    case 'arcface_w600k_r50': return new ArcfaceEmbedder(handle, modelId);
-    default: throw unknownContract('embedder', contract, modelId, RECOGNIZERS);
+    case 'faceplugin_arcface112':
+      return new FacepluginEmbedder(handle, modelId);
+    case 'arcface_w600k_r50':
+      return new ArcfaceEmbedder(handle, modelId);
+    default:
+      throw unknownContract('embedder', contract, modelId, RECOGNIZERS);
   }
 }
 
@@ -114,7 +130,9 @@ const ENHANCERS = ['gfpgan', 'codeformer'] as const;
 export function openEnhancer(contract: string, handle: SessionHandle, modelId: string): EnhancerEngine {
   switch (contract) {
     case 'gfpgan':
-    case 'codeformer': return new GfpganEnhancer(handle, modelId);
-    default: throw unknownContract('enhancer', contract, modelId, ENHANCERS);
+    case 'codeformer':
+      return new GfpganEnhancer(handle, modelId);
+    default:
+      throw unknownContract('enhancer', contract, modelId, ENHANCERS);
   }
 }

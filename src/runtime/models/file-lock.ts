@@ -32,11 +32,18 @@ export class FileLock {
   private timer: NodeJS.Timeout | undefined;
   private held = true;
 
-  private constructor(readonly path: string, readonly owner: LockOwner, staleMs: number) {
-    this.timer = setInterval(() => {
-      const now = new Date();
-      utimes(this.path, now, now).catch(() => undefined);
-    }, Math.max(10, Math.floor(staleMs / 4)));
+  private constructor(
+    readonly path: string,
+    readonly owner: LockOwner,
+    staleMs: number,
+  ) {
+    this.timer = setInterval(
+      () => {
+        const now = new Date();
+        utimes(this.path, now, now).catch(() => undefined);
+      },
+      Math.max(10, Math.floor(staleMs / 4)),
+    );
     this.timer.unref();
   }
 

@@ -26,7 +26,10 @@ export interface DownloadResult extends DownloadProgress {
 
 /** An HTTP failure with its status; network failures keep Node's error codes (ECONNREFUSED, …). */
 export class HttpStatusError extends Error {
-  constructor(readonly url: string, readonly status: number) {
+  constructor(
+    readonly url: string,
+    readonly status: number,
+  ) {
     super(`HTTP ${status} from ${url}`);
     this.name = 'HttpStatusError';
   }
@@ -102,13 +105,11 @@ export async function httpGetText(url: string, options: HttpFetchOptions, maxByt
  * the range (416) makes the part start over. The part file stays on failure so a later call
  * can continue it; the caller checks and renames it.
  */
-export async function downloadToPart(
-  url: string,
-  partPath: string,
-  options: HttpFetchOptions,
-  onProgress?: (p: DownloadProgress) => void,
-): Promise<DownloadResult> {
-  const start = await stat(partPath).then((s) => s.size, () => 0);
+export async function downloadToPart(url: string, partPath: string, options: HttpFetchOptions, onProgress?: (p: DownloadProgress) => void): Promise<DownloadResult> {
+  const start = await stat(partPath).then(
+    (s) => s.size,
+    () => 0,
+  );
   const res = await openGet(url, start > 0 ? { range: `bytes=${start}-` } : {}, options, options.maxRedirects ?? 5);
   const status = res.statusCode ?? 0;
   if (status === 416 && start > 0) {

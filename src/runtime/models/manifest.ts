@@ -88,7 +88,10 @@ export function loadManifest(path: string = MANIFEST_PATH): Manifest {
   // References between entries: a swapper's recognizer is an embedder, its converter a converter.
   for (const m of manifest.models) {
     const where = `${path}: model ${JSON.stringify(m.id)}`;
-    for (const [key, role] of [['recognizer', 'embedder'], ['converter', 'converter']] as const) {
+    for (const [key, role] of [
+      ['recognizer', 'embedder'],
+      ['converter', 'converter'],
+    ] as const) {
       const ref = m[key];
       if (ref === undefined) continue;
       const target = byId.get(ref);

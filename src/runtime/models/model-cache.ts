@@ -334,7 +334,10 @@ export class ModelCache {
         tried.push(`${lockPath} (held by ${holder} for more than ${this.lock.waitMs} ms)`);
         throw this.missing(entry, `another fetch (${holder}) holds ${lockPath}; delete that file if no fetch is running`, tried);
       }
-      const received = await stat(part).then((s) => s.size, () => 0);
+      const received = await stat(part).then(
+        (s) => s.size,
+        () => 0,
+      );
       emit({ id: entry.id, received, total: entry.size, source: `another process (${holder})` });
       try {
         await delay(this.lock.pollMs, undefined, { signal });
@@ -353,13 +356,23 @@ export class ModelCache {
   }
 
   /** The download itself, under the lock. */
-  private async downloadFromUrls(entry: ManifestEntry, urls: string[], expected: string | undefined, emit: (event: FetchProgress) => void, signal: AbortSignal | undefined, tried: string[]): Promise<void> {
+  private async downloadFromUrls(
+    entry: ManifestEntry,
+    urls: string[],
+    expected: string | undefined,
+    emit: (event: FetchProgress) => void,
+    signal: AbortSignal | undefined,
+    tried: string[],
+  ): Promise<void> {
     const part = join(this.dir, `${entry.file}.part`);
     const http = { timeoutMs: this.timeoutMs, signal };
     for (const url of urls) {
       let done = false;
       for (let attempt = 0; attempt < ATTEMPTS_PER_URL && !done; attempt++) {
-        const before = await stat(part).then((s) => s.size, () => 0);
+        const before = await stat(part).then(
+          (s) => s.size,
+          () => 0,
+        );
         try {
           await downloadToPart(url, part, http, (p) => emit({ id: entry.id, received: p.received, total: p.total, source: url }));
           done = true;
@@ -370,7 +383,10 @@ export class ModelCache {
               details: { model: entry.id },
             });
           }
-          const after = await stat(part).then((s) => s.size, () => 0);
+          const after = await stat(part).then(
+            (s) => s.size,
+            () => 0,
+          );
           tried.push(`${url} (${reasonOf(err)})`);
           if (after <= before) break; // no progress: this URL is not going to work now
         }
@@ -379,11 +395,9 @@ export class ModelCache {
       const problem = await integrityProblem(entry, part, expected);
       if (problem) {
         await rm(part, { force: true });
-        throw new FaceError(
-          'E_MODEL_INTEGRITY',
-          `model ${entry.id} downloaded from ${url} failed its integrity check (${problem}); the downloaded file was deleted and nothing was installed`,
-          { details: { model: entry.id, url } },
-        );
+        throw new FaceError('E_MODEL_INTEGRITY', `model ${entry.id} downloaded from ${url} failed its integrity check (${problem}); the downloaded file was deleted and nothing was installed`, {
+          details: { model: entry.id, url },
+        });
       }
       await rename(part, this.pathOf(entry.id));
       if (expected && !entry.hash?.crc32) await writeFile(this.hashFileOf(entry.id), expected);
@@ -450,7 +464,11 @@ export class ModelCache {
     const parts = wanted.map((m) => ({ entry: m, part: join(staging, `${m.file}.part`) }));
     await mkdir(staging, { recursive: true });
     try {
-      await this.fetcher(spec, parts.map((p) => ({ from: p.entry.source.path as string, to: p.part })), this.dir);
+      await this.fetcher(
+        spec,
+        parts.map((p) => ({ from: p.entry.source.path as string, to: p.part })),
+        this.dir,
+      );
       for (const { entry, part } of parts) {
         const problem = await integrityProblem(entry, part, entry.hash?.crc32);
         if (problem) {
@@ -475,11 +493,7 @@ export class ModelCache {
   /** E_MODEL_MISSING naming the model, where it was looked for, its licence and how to place it by hand. */
   private missing(entry: ManifestEntry, why: string, tried: string[] = [], cause?: unknown): FaceError {
     const path = join(this.dir, entry.file);
-    const source = entry.source.urls
-      ? `download ${entry.source.urls[0]}`
-      : entry.source.npm
-        ? `npm package ${entry.source.npm}, file ${entry.source.path}`
-        : 'no download source';
+    const source = entry.source.urls ? `download ${entry.source.urls[0]}` : entry.source.npm ? `npm package ${entry.source.npm}, file ${entry.source.path}` : 'no download source';
     const licence = isPermissiveLicense(entry.license) ? `licence ${entry.license}` : `licence ${entry.license} — not a permissive licence, check its terms before use`;
     const how = entry.source.urls
       ? `Run \`facefusion-node models fetch ${entry.id}\` while online, or download ${entry.source.urls[0]} yourself and save it as ${path} ` +

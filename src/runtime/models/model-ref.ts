@@ -32,7 +32,9 @@ function looksLikePath(ref: string): boolean {
  * `inswapper_128-mine.onnx` is still recognised.
  */
 export function entryForFile(entries: readonly ManifestEntry[], path: string): ManifestEntry | undefined {
-  const name = baseName(path).replace(/\.onnx$/i, '').toLowerCase();
+  const name = baseName(path)
+    .replace(/\.onnx$/i, '')
+    .toLowerCase();
   let best: ManifestEntry | undefined;
   for (const entry of entries) {
     const id = entry.id.toLowerCase();
@@ -63,11 +65,9 @@ export async function resolveModel(models: ModelCache, ref: string, role: ModelR
   const entry = entryForFile(entries, path);
   if (!entry) {
     const ofRole = entries.filter((m) => m.role === role).map((m) => m.file);
-    throw new FaceError(
-      'E_MODEL_CONTRACT',
-      `cannot tell which ${role} model ${baseName(path)} is: name the file as FaceFusion does (${ofRole.join(', ')}) so its pre- and post-processing are known`,
-      { details: { model: path } },
-    );
+    throw new FaceError('E_MODEL_CONTRACT', `cannot tell which ${role} model ${baseName(path)} is: name the file as FaceFusion does (${ofRole.join(', ')}) so its pre- and post-processing are known`, {
+      details: { model: path },
+    });
   }
   assertRole(entry, role, path);
   return { id: entry.id, path, role, contract: entry.contract, entry };

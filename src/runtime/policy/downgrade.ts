@@ -128,7 +128,13 @@ export class DowngradePolicy {
       options.memory ??
       (() => {
         const stats = store?.stats();
-        return { storeBytes: stats ? stats.bytes + stats.reservedBytes : 0, storeBudgetBytes: stats?.budgetBytes ?? 0, storeWaiting: stats?.waiting ?? 0, rssBytes: process.memoryUsage.rss(), freeSystemBytes: freemem() };
+        return {
+          storeBytes: stats ? stats.bytes + stats.reservedBytes : 0,
+          storeBudgetBytes: stats?.budgetBytes ?? 0,
+          storeWaiting: stats?.waiting ?? 0,
+          rssBytes: process.memoryUsage.rss(),
+          freeSystemBytes: freemem(),
+        };
       });
     this.configuredBudget = options.frameBudgetMs !== undefined;
     if (options.frameBudgetMs !== undefined) this.setFrameBudget(options.frameBudgetMs);

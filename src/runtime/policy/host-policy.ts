@@ -82,7 +82,8 @@ export class HostPolicy {
     for (const [net, bits] of DENIED_V6) this.denied.addSubnet(net, bits, 'ipv6');
     this.rules = (options.allowed ?? []).map(parseRule);
     this.setting = options.settingName ?? 'the allowed hosts';
-    this.resolveHost = options.lookup ?? ((host) => new Promise((resolve, reject) => lookup(host, { verbatim: true }, (error, address, family) => (error ? reject(error) : resolve({ address, family })))));
+    this.resolveHost =
+      options.lookup ?? ((host) => new Promise((resolve, reject) => lookup(host, { verbatim: true }, (error, address, family) => (error ? reject(error) : resolve({ address, family })))));
   }
 
   /** The list as given (normalised), for messages and dialogs. */

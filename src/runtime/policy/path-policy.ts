@@ -296,5 +296,8 @@ export function redact(url: string): string {
 /** "one per line" dialog text → folder list (blank lines and # comments ignored). */
 export function foldersFromText(text: unknown): string[] {
   if (typeof text !== 'string') return [];
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }

@@ -40,53 +40,64 @@ import type { RecognizerEngine } from '../models/engines';
  * look-ahead, before the first (see faces/face-stream.ts); the journal note counts them as held.
  */
 export async function blur(token: FaceToken, ctx: ProcessorContext, options?: ProcessOptions): Promise<FaceToken> {
-  return runStage('blur', token, ctx, options, async () => {
-    const hold = await streamFaces(token, ctx);
-    const faces = await embedForReferences(hold.all, token, ctx);
-    const picked = pickFaces(faces, token.parameters);
-    const heldCount = picked.indices.filter((i) => faces[i].held !== undefined).length;
-    const heldNote = heldCount ? ` (${heldCount} held, not seen${hold.late ? ', late frame' : ''})` : '';
-    const keptNote = picked.kept ? ` · ${picked.kept} kept sharp` : '';
-    privacyStream(token, ctx)?.noteBlurred(picked.indices.length - heldCount, heldCount);
-    const figures = { blurred: picked.indices.length, held: heldCount, kept: picked.kept };
-    if (picked.indices.length === 0) return { outcome: 'no_face', note: `no face to blur${keptNote}`, figures };
-    const mode = token.parameters.blur_mode ?? 'gaussian';
-    const strength = clamp01(token.parameters.blur_strength ?? 0.7);
-    const margin = token.parameters.blur_margin ?? 0.2;
-    // As stored: a video job's YUV frame is masked on its planes, never converted.
-    const original = ctx.store.pixels(token.target.frame);
-    assertFaceWork(ctx, faces, picked.indices, original, 'blur', margin);
-    return withDerivedRoom(ctx, original, async (room) => {
-      // One copy of the frame (a pooled buffer when the original is pooled); every face is masked into it.
-      const pooled = ctx.store.isPooled(token.target.frame);
-      const data = pooled ? ctx.store.acquire(original.data.length) : new Uint8Array(original.data.length);
-      data.set(original.data);
-      const frame: Pixels = { ...original, data };
-      // Work buffers from the runtime's (or pixel worker's) arena: no face allocates its own.
-      const scratch = ctx.scratch ?? new Scratch();
-      const masks = isYuv(frame) ? yuvMasks(frame, scratch) : rgbMasks(frame as Frame, scratch);
-      const rects: Rect[] = [];
-      for (const i of picked.indices) {
-        const rect = expandBox(faces[i].bbox, margin, frame.width, frame.height);
-        if (rect.width < 1 || rect.height < 1) continue;
-        rects.push(rect);
-        const size = Math.max(rect.width, rect.height);
-        if (mode === 'pixelate') masks.pixelate(rect, pixelateBlock(size, strength));
-        else if (mode === 'solid') masks.fill(rect, [0, 0, 0]);
-      }
-      if (mode !== 'pixelate' && mode !== 'solid') {
-        // Overlapping regions (a face and its held box, neighbours in a crowd) in one blur each.
-        const sigmas = rects.map((r) => blurSigma(Math.max(r.width, r.height), strength));
-        for (const group of blurGroups(rects, sigmas)) masks.blur(group.members.map((k) => rects[k]), group.sigma);
-      }
-      if (token.parameters.blur_shape === 'ellipse') masks.ellipses(original, rects);
-      return {
-        patch: { faces, target: storeDerivedTarget(ctx, token, frame, room, pooled) },
-        note: `${picked.indices.length} face${picked.indices.length === 1 ? '' : 's'} ${mode}${token.parameters.blur_shape === 'ellipse' ? ' ellipse' : ''}${heldNote}${keptNote}`,
-        figures,
-      };
-    });
-  }, (t) => noFaceFrameOfHeldSource(t, ctx));
+  return runStage(
+    'blur',
+    token,
+    ctx,
+    options,
+    async () => {
+      const hold = await streamFaces(token, ctx);
+      const faces = await embedForReferences(hold.all, token, ctx);
+      const picked = pickFaces(faces, token.parameters);
+      const heldCount = picked.indices.filter((i) => faces[i].held !== undefined).length;
+      const heldNote = heldCount ? ` (${heldCount} held, not seen${hold.late ? ', late frame' : ''})` : '';
+      const keptNote = picked.kept ? ` · ${picked.kept} kept sharp` : '';
+      privacyStream(token, ctx)?.noteBlurred(picked.indices.length - heldCount, heldCount);
+      const figures = { blurred: picked.indices.length, held: heldCount, kept: picked.kept };
+      if (picked.indices.length === 0) return { outcome: 'no_face', note: `no face to blur${keptNote}`, figures };
+      const mode = token.parameters.blur_mode ?? 'gaussian';
+      const strength = clamp01(token.parameters.blur_strength ?? 0.7);
+      const margin = token.parameters.blur_margin ?? 0.2;
+      // As stored: a video job's YUV frame is masked on its planes, never converted.
+      const original = ctx.store.pixels(token.target.frame);
+      assertFaceWork(ctx, faces, picked.indices, original, 'blur', margin);
+      return withDerivedRoom(ctx, original, async (room) => {
+        // One copy of the frame (a pooled buffer when the original is pooled); every face is masked into it.
+        const pooled = ctx.store.isPooled(token.target.frame);
+        const data = pooled ? ctx.store.acquire(original.data.length) : new Uint8Array(original.data.length);
+        data.set(original.data);
+        const frame: Pixels = { ...original, data };
+        // Work buffers from the runtime's (or pixel worker's) arena: no face allocates its own.
+        const scratch = ctx.scratch ?? new Scratch();
+        const masks = isYuv(frame) ? yuvMasks(frame, scratch) : rgbMasks(frame as Frame, scratch);
+        const rects: Rect[] = [];
+        for (const i of picked.indices) {
+          const rect = expandBox(faces[i].bbox, margin, frame.width, frame.height);
+          if (rect.width < 1 || rect.height < 1) continue;
+          rects.push(rect);
+          const size = Math.max(rect.width, rect.height);
+          if (mode === 'pixelate') masks.pixelate(rect, pixelateBlock(size, strength));
+          else if (mode === 'solid') masks.fill(rect, [0, 0, 0]);
+        }
+        if (mode !== 'pixelate' && mode !== 'solid') {
+          // Overlapping regions (a face and its held box, neighbours in a crowd) in one blur each.
+          const sigmas = rects.map((r) => blurSigma(Math.max(r.width, r.height), strength));
+          for (const group of blurGroups(rects, sigmas))
+            masks.blur(
+              group.members.map((k) => rects[k]),
+              group.sigma,
+            );
+        }
+        if (token.parameters.blur_shape === 'ellipse') masks.ellipses(original, rects);
+        return {
+          patch: { faces, target: storeDerivedTarget(ctx, token, frame, room, pooled) },
+          note: `${picked.indices.length} face${picked.indices.length === 1 ? '' : 's'} ${mode}${token.parameters.blur_shape === 'ellipse' ? ' ellipse' : ''}${heldNote}${keptNote}`,
+          figures,
+        };
+      });
+    },
+    (t) => noFaceFrameOfHeldSource(t, ctx),
+  );
 }
 
 /**
@@ -116,10 +127,17 @@ async function embedForReferences(faces: Face[], token: FaceToken, ctx: Processo
     throw err;
   }
   // RGB around the faces only, for a video job's YUV frame.
-  const frame = rgbView(ctx, token.target.frame, faces.filter((f) => f.held === undefined)).frame;
+  const frame = rgbView(
+    ctx,
+    token.target.frame,
+    faces.filter((f) => f.held === undefined),
+  ).frame;
   const out: Face[] = [];
   for (const face of faces) {
-    if (face.held !== undefined || face.embedding || !isComparable(face)) { out.push(face); continue; }
+    if (face.held !== undefined || face.embedding || !isComparable(face)) {
+      out.push(face);
+      continue;
+    }
     const withPoints = await ensureLandmarks(face, frame, ctx, p);
     const { normed } = await embedder.embedPair(frame, withPoints.landmarks5!);
     out.push({ ...withPoints, embedding: embeddingToArray(normed), embedding_model: embedder.modelId });
@@ -134,7 +152,11 @@ function pickFaces(faces: Face[], parameters: Parameters): { indices: number[]; 
   }
   // Held regions have no embedding and no score: they are privacy masks, always blurred.
   const seen = faces.map((f, i) => ({ f, i })).filter(({ f }) => f.held === undefined);
-  const chosen = selectFaces(seen.map(({ f }) => f), parameters, 'blur').map((k) => seen[k].i);
+  const chosen = selectFaces(
+    seen.map(({ f }) => f),
+    parameters,
+    'blur',
+  ).map((k) => seen[k].i);
   const held = faces.map((f, i) => (f.held !== undefined ? i : -1)).filter((i) => i >= 0);
   return { indices: [...chosen, ...held], kept: 0 };
 }

@@ -56,7 +56,11 @@ async function embeddedEnhance(token: FaceToken, ctx: ProcessorContext, indices:
   assertFaceWork(ctx, token.faces, indices, stored, 'enhance', 0.15);
   return withDerivedRoom(ctx, stored, async (room) => {
     // A video job's YUV frame: RGB only around the faces, changed pixels written back.
-    const view = rgbView(ctx, token.target.frame, indices.map((i) => token.faces[i]));
+    const view = rgbView(
+      ctx,
+      token.target.frame,
+      indices.map((i) => token.faces[i]),
+    );
     const out = editableCopy(ctx, view);
     try {
       for (const i of indices) {
@@ -77,9 +81,15 @@ async function modelEnhance(token: FaceToken, ctx: ProcessorContext, indices: nu
   const stored = ctx.store.pixels(token.target.frame);
   assertFaceWork(ctx, token.faces, indices, stored, 'enhance');
   return withDerivedRoom(ctx, stored, async (room) => {
-    const view = rgbView(ctx, token.target.frame, indices.map((i) => token.faces[i]), MODEL_FACE_CONTEXT);
+    const view = rgbView(
+      ctx,
+      token.target.frame,
+      indices.map((i) => token.faces[i]),
+      MODEL_FACE_CONTEXT,
+    );
     const edit = editableCopy(ctx, view);
-    const frame = view.frame, out = edit.frame;
+    const frame = view.frame,
+      out = edit.frame;
     try {
       const faces: Face[] = token.faces.slice();
       for (const i of indices) {
@@ -120,7 +130,8 @@ function detailFloor(frame: Frame, rect: Rect, denoised: Uint8Array, areaWidth: 
       count++;
     }
   }
-  let seen = 0, median = 0;
+  let seen = 0,
+    median = 0;
   while (median < 255 && (seen += histogram[median]) < count / 2) median++;
   return CORING * 1.4826 * Math.max(median, 0.5);
 }

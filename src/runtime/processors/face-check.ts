@@ -20,7 +20,8 @@ export function faceCheckOn(token: FaceToken): boolean {
  */
 export async function withLikeness(token: FaceToken, ctx: ProcessorContext, indices: readonly number[]): Promise<Face[]> {
   const faces = token.faces.slice();
-  const key = token.job_id, index = token.target.index;
+  const key = token.job_id,
+    index = token.target.index;
   const memory = key !== undefined && index !== undefined ? ctx.likeness : undefined;
   let models: LikenessModels | undefined;
   for (const i of indices) {
@@ -44,7 +45,8 @@ export async function withLikeness(token: FaceToken, ctx: ProcessorContext, indi
 export async function realFaces(token: FaceToken, ctx: ProcessorContext, indices: readonly number[]): Promise<{ faces: Face[]; keep: number[]; skipped: SkippedFace[] }> {
   if (!faceCheckOn(token)) return { faces: token.faces.slice(), keep: [...indices], skipped: [] };
   const faces = await withLikeness(token, ctx, indices);
-  const keep: number[] = [], skipped: SkippedFace[] = [];
+  const keep: number[] = [],
+    skipped: SkippedFace[] = [];
   for (const i of indices) {
     const l = faces[i].likeness!;
     if (l.ok) keep.push(i);

@@ -21,7 +21,9 @@ export function assertFaceWork(ctx: ProcessorContext, faces: readonly Face[], in
     const rect = expandBox(faces[i].bbox, margin, frame.width, frame.height);
     total += rect.width * rect.height;
     if (total > limit) {
-      throw faceError('E_BAD_PARAMETER', `the ${indices.length} selected faces cover more than ${ratio}× the frame's area; ${stage} refuses that much work for one message (maxFaceAreaRatio)`, { stage });
+      throw faceError('E_BAD_PARAMETER', `the ${indices.length} selected faces cover more than ${ratio}× the frame's area; ${stage} refuses that much work for one message (maxFaceAreaRatio)`, {
+        stage,
+      });
     }
   }
 }

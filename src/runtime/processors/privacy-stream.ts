@@ -20,7 +20,8 @@ export function isStreamPrivacyFrame(token: FaceToken): boolean {
 export function scanInterval(parameters: Parameters): number {
   const v = parameters.detect_scan_interval;
   if (v === undefined) return DEFAULT_SCAN_INTERVAL;
-  if (typeof v !== 'number' || !(v >= 0 && v <= MAX_SCAN_INTERVAL)) throw faceError('E_BAD_PARAMETER', `detect_scan_interval must be a number of seconds from 0 to ${MAX_SCAN_INTERVAL}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v <= MAX_SCAN_INTERVAL))
+    throw faceError('E_BAD_PARAMETER', `detect_scan_interval must be a number of seconds from 0 to ${MAX_SCAN_INTERVAL}, got ${JSON.stringify(v)}`);
   return v;
 }
 

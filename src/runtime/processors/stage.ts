@@ -44,7 +44,14 @@ export async function runStage(
       token,
       // A token the downgrade policy marked keeps saying so to the end of its stages.
       { ...result.patch, state: token.state === 'downgraded_for_performance' ? token.state : last ? 'done' : 'running' },
-      { stage, ms, outcome: result.outcome ?? 'ok', ...(result.note ? { note: result.note } : {}), ...(result.figures ? { figures: result.figures } : {}), ...(result.skipped?.length ? { faces_skipped: result.skipped } : {}) },
+      {
+        stage,
+        ms,
+        outcome: result.outcome ?? 'ok',
+        ...(result.note ? { note: result.note } : {}),
+        ...(result.figures ? { figures: result.figures } : {}),
+        ...(result.skipped?.length ? { faces_skipped: result.skipped } : {}),
+      },
     );
   } catch (err) {
     // Vision code throws RangeError for geometry it cannot use (degenerate face points, a box

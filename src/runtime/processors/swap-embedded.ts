@@ -65,7 +65,16 @@ export function swapFaceEmbedded(sourceFrame: Frame, sourcePoints: Point[], targ
 function cutOut(mask: Float32Array, rect: Rect, polygon: Point[], radius: number): void {
   const b = clipRect(polygonBounds(polygon), rect.width, rect.height);
   if (b.width < 1 || b.height < 1) return;
-  const keep = featherMask(polygonMask(b.width, b.height, polygon.map(([x, y]): Point => [x - b.x, y - b.y])), b.width, b.height, radius);
+  const keep = featherMask(
+    polygonMask(
+      b.width,
+      b.height,
+      polygon.map(([x, y]): Point => [x - b.x, y - b.y]),
+    ),
+    b.width,
+    b.height,
+    radius,
+  );
   for (let y = 0; y < b.height; y++) {
     for (let x = 0, k = y * b.width, m = (b.y + y) * rect.width + b.x; x < b.width; x++, k++, m++) if (keep[k] > 0) mask[m] *= 1 - keep[k];
   }

@@ -37,7 +37,9 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
   if (swapper.sourceKind === 'embedding') {
     if (!source.embedding) throw faceError('E_NO_SOURCE', `${swapper.modelId} needs the source face's identity: give the token a source image`, { stage: 'swap' });
     if (source.embedding_model && recognizer && source.embedding_model !== recognizer.modelId) {
-      throw faceError('E_NO_SOURCE', `the source embedding was made by ${source.embedding_model}, but ${swapper.modelId} takes ${recognizer.modelId} embeddings: give the token a source image`, { stage: 'swap' });
+      throw faceError('E_NO_SOURCE', `the source embedding was made by ${source.embedding_model}, but ${swapper.modelId} takes ${recognizer.modelId} embeddings: give the token a source image`, {
+        stage: 'swap',
+      });
     }
     // token.source keeps the unit vector and its length, so the raw embedding is exact again.
     const norm = source.embedding_norm ?? 1;
@@ -58,9 +60,15 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
   assertFaceWork(ctx, token.faces, indices, stored, 'swap');
   return withDerivedRoom(ctx, stored, async (room) => {
     // A video job's YUV frame: RGB only around the swapped faces, changed pixels written back.
-    const view = rgbView(ctx, token.target.frame, indices.map((i) => token.faces[i]), MODEL_FACE_CONTEXT);
+    const view = rgbView(
+      ctx,
+      token.target.frame,
+      indices.map((i) => token.faces[i]),
+      MODEL_FACE_CONTEXT,
+    );
     const edit = editableCopy(ctx, view);
-    const target = view.frame, out = edit.frame;
+    const target = view.frame,
+      out = edit.frame;
     try {
       const faces: Face[] = checked.faces;
       for (const i of indices) {

@@ -57,12 +57,17 @@ async function embeddedSwap(token: FaceToken, ctx: ProcessorContext): Promise<St
   assertFaceWork(ctx, token.faces, indices, stored, 'swap');
   return withDerivedRoom(ctx, stored, async (room) => {
     // A video job's YUV frame: RGB only around the swapped faces, written back into a YUV copy.
-    const target = rgbView(ctx, token.target.frame, indices.map((i) => token.faces[i]));
+    const target = rgbView(
+      ctx,
+      token.target.frame,
+      indices.map((i) => token.faces[i]),
+    );
     const out = editableCopy(ctx, target);
     try {
       const faces: Face[] = checked.faces;
       const changed: Rect[] = [];
-      let swapped = 0, mirrored = 0;
+      let swapped = 0,
+        mirrored = 0;
       let mirror: { frame: Frame; points: Point[] } | undefined;
       for (const i of indices) {
         faces[i] = await ensureLandmarks(faces[i], target.frame, ctx, token.parameters);

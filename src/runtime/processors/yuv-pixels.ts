@@ -43,11 +43,16 @@ export function rgbView(ctx: ProcessorContext, ref: FrameRef, faces: readonly Pi
   const pixels = ctx.store.pixels(ref);
   if (!isYuv(pixels)) return { frame: pixels, rects: [] };
   const store = ctx.store;
-  const cache = store.attach<ViewCache>(ref, 'rgb-view', () => {
-    const data = store.acquire(pixels.width * pixels.height * 3);
-    data.fill(0);
-    return { frame: { width: pixels.width, height: pixels.height, channels: 3, data }, converted: [] };
-  }, (c) => store.recycle(c.frame.data));
+  const cache = store.attach<ViewCache>(
+    ref,
+    'rgb-view',
+    () => {
+      const data = store.acquire(pixels.width * pixels.height * 3);
+      data.fill(0);
+      return { frame: { width: pixels.width, height: pixels.height, channels: 3, data }, converted: [] };
+    },
+    (c) => store.recycle(c.frame.data),
+  );
   const rects = faces.map((f) => faceArea(f, pixels.width, pixels.height, context)).filter((r) => r.width > 0 && r.height > 0);
   for (const rect of rects) {
     if (cache.converted.some((done) => contains(done, rect))) continue;
@@ -97,13 +102,20 @@ export function storeEdited(ctx: ProcessorContext, token: FaceToken, view: RgbVi
 function faceArea(face: Pick<Face, 'bbox' | 'landmarks68'>, width: number, height: number, context: number): Rect {
   const { bbox } = face;
   const m = Math.max(bbox[2] - bbox[0], bbox[3] - bbox[1]) * context;
-  let x0 = bbox[0] - m, y0 = bbox[1] - m, x1 = bbox[2] + m, y1 = bbox[3] + m;
+  let x0 = bbox[0] - m,
+    y0 = bbox[1] - m,
+    x1 = bbox[2] + m,
+    y1 = bbox[3] + m;
   // A jaw line can reach below a detector's box: the 68 points (and the swap's 2 px pad) are in too.
   for (const [x, y] of face.landmarks68 ?? []) {
-    x0 = Math.min(x0, x - 3); y0 = Math.min(y0, y - 3);
-    x1 = Math.max(x1, x + 3); y1 = Math.max(y1, y + 3);
+    x0 = Math.min(x0, x - 3);
+    y0 = Math.min(y0, y - 3);
+    x1 = Math.max(x1, x + 3);
+    y1 = Math.max(y1, y + 3);
   }
-  const ex0 = Math.floor(x0) & ~1, ey0 = Math.floor(y0) & ~1;
-  const ex1 = Math.ceil(Math.ceil(x1) / 2) * 2, ey1 = Math.ceil(Math.ceil(y1) / 2) * 2;
+  const ex0 = Math.floor(x0) & ~1,
+    ey0 = Math.floor(y0) & ~1;
+  const ex1 = Math.ceil(Math.ceil(x1) / 2) * 2,
+    ey1 = Math.ceil(Math.ceil(y1) / 2) * 2;
   return clipRect({ x: ex0, y: ey0, width: ex1 - ex0, height: ey1 - ey0 }, width, height);
 }

@@ -105,13 +105,17 @@ export class RedisJobQueue {
     const job = this.validator.normalize(args);
     await this.ready();
     const id = randomUUID();
-    await this.queue.add(FACE_JOB_NAME, { args: job.args, submittedAt: new Date().toISOString() }, {
-      jobId: id,
-      attempts: Math.max(1, Math.floor(this.options.attempts ?? 3)),
-      backoff: { type: 'fixed', delay: this.options.backoffMs ?? 1000 },
-      removeOnComplete: { count: this.options.keepCompleted ?? 1000 },
-      removeOnFail: { count: this.options.keepFailed ?? 1000 },
-    });
+    await this.queue.add(
+      FACE_JOB_NAME,
+      { args: job.args, submittedAt: new Date().toISOString() },
+      {
+        jobId: id,
+        attempts: Math.max(1, Math.floor(this.options.attempts ?? 3)),
+        backoff: { type: 'fixed', delay: this.options.backoffMs ?? 1000 },
+        removeOnComplete: { count: this.options.keepCompleted ?? 1000 },
+        removeOnFail: { count: this.options.keepFailed ?? 1000 },
+      },
+    );
     return id;
   }
 
@@ -173,19 +177,32 @@ export class RedisJobQueue {
       const check = (): void => {
         // The state first, then the job: its data is then at least as new as the state (a job
         // read while running and found failed a moment later would lack its failure reason).
-        void this.queue.getJobState(id).then(async (raw) => [raw, await this.queue.getJob(id)] as const).then(async ([raw, job]) => {
-          if (settled) return;
-          if (!job) {
-            finish(undefined, { id, state: 'cancelled', args: {} as JobArgs, attemptsMade: 0, attempts: 0, stalled: 0, createdAt: '', error: { code: 'E_CLOSED', message: 'the job was removed from the queue (cancelled)' } });
-            return;
-          }
-          const info = await this.describe(job, raw);
-          if (info.state !== lastState) {
-            lastState = info.state;
-            options.onState?.(info);
-          }
-          if (TERMINAL.has(info.state)) finish(undefined, info);
-        }).catch((error: unknown) => finish(error));
+        void this.queue
+          .getJobState(id)
+          .then(async (raw) => [raw, await this.queue.getJob(id)] as const)
+          .then(async ([raw, job]) => {
+            if (settled) return;
+            if (!job) {
+              finish(undefined, {
+                id,
+                state: 'cancelled',
+                args: {} as JobArgs,
+                attemptsMade: 0,
+                attempts: 0,
+                stalled: 0,
+                createdAt: '',
+                error: { code: 'E_CLOSED', message: 'the job was removed from the queue (cancelled)' },
+              });
+              return;
+            }
+            const info = await this.describe(job, raw);
+            if (info.state !== lastState) {
+              lastState = info.state;
+              options.onState?.(info);
+            }
+            if (TERMINAL.has(info.state)) finish(undefined, info);
+          })
+          .catch((error: unknown) => finish(error));
       };
       const watcher: Watcher = {
         progress: (data) => {
@@ -260,7 +277,7 @@ export class RedisJobQueue {
     else if (raw === 'delayed') state = job.attemptsMade > 0 ? 'retrying' : 'queued';
     else if (raw === 'waiting' || raw === 'prioritized' || raw === 'waiting-children') state = job.attemptsMade > 0 ? 'retrying' : 'queued';
     else state = 'unknown';
-    const progress = job.progress && typeof job.progress === 'object' ? ({ ...(job.progress as unknown as JobProgress), id: job.id! }) : undefined;
+    const progress = job.progress && typeof job.progress === 'object' ? { ...(job.progress as unknown as JobProgress), id: job.id! } : undefined;
     return {
       id: job.id!,
       state,

@@ -31,8 +31,18 @@ export function decodeFailure(reason: string | undefined): { code: ErrorCode; me
  * worker that stalled) is tried again up to the job's attempts.
  */
 export const PERMANENT_CODES: ReadonlySet<string> = new Set([
-  'E_JOB', 'E_BAD_OUTPUT', 'E_BAD_PARAMETER', 'E_BAD_IMAGE', 'E_PATH_DENIED', 'E_MODEL_CONTRACT', 'E_MODEL_MISSING', 'E_MODEL_INTEGRITY',
-  'E_UNSUPPORTED_SOURCE', 'E_NO_SOURCE', 'E_CLOSED', 'E_FFMPEG_MISSING',
+  'E_JOB',
+  'E_BAD_OUTPUT',
+  'E_BAD_PARAMETER',
+  'E_BAD_IMAGE',
+  'E_PATH_DENIED',
+  'E_MODEL_CONTRACT',
+  'E_MODEL_MISSING',
+  'E_MODEL_INTEGRITY',
+  'E_UNSUPPORTED_SOURCE',
+  'E_NO_SOURCE',
+  'E_CLOSED',
+  'E_FFMPEG_MISSING',
 ]);
 
 export function queueError(message: string, cause?: unknown): FaceError {

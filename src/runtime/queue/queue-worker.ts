@@ -71,7 +71,10 @@ export class QueueWorker extends EventEmitter<QueueWorkerEvents> {
   private readonly prefix: string;
   private stopping?: Promise<void>;
 
-  constructor(readonly runtime: Runtime, private readonly options: QueueWorkerOptions) {
+  constructor(
+    readonly runtime: Runtime,
+    private readonly options: QueueWorkerOptions,
+  ) {
     super();
     if (!options.prepareArgs && !options.allowAnyPath && runtime.paths.allowed.length === 0) {
       throw new FaceError(

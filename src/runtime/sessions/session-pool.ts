@@ -99,7 +99,7 @@ export class SessionPool {
     if (this.closed) throw new FaceError('E_CLOSED', 'the session pool is closed');
     const path = resolve(modelPath);
     // The runtime's thread count, or the model's own when the runtime leaves it to ONNX Runtime (0).
-    const threads = this.threads > 0 ? this.threads : options.contract?.intraOpThreads ?? 0;
+    const threads = this.threads > 0 ? this.threads : (options.contract?.intraOpThreads ?? 0);
     const key = `${path}|${this.device}|${threads}|${this.spinWait ? 'spin' : 'sleep'}`;
     let entry = this.entries.get(key);
     if (!entry) {
@@ -261,12 +261,23 @@ function zeroFeeds(inputs: TensorSpec[], contract?: IoContract): Record<string, 
     });
     const size = dims.reduce((a, b) => a * b, 1);
     switch (input.type) {
-      case 'float64': feeds[input.name] = new ort.Tensor('float64', new Float64Array(size), dims); break;
-      case 'int64': feeds[input.name] = new ort.Tensor('int64', new BigInt64Array(size), dims); break;
-      case 'int32': feeds[input.name] = new ort.Tensor('int32', new Int32Array(size), dims); break;
-      case 'uint8': feeds[input.name] = new ort.Tensor('uint8', new Uint8Array(size), dims); break;
-      case 'float16': feeds[input.name] = new ort.Tensor('float16', new Uint16Array(size), dims); break;
-      default: feeds[input.name] = new ort.Tensor('float32', new Float32Array(size), dims);
+      case 'float64':
+        feeds[input.name] = new ort.Tensor('float64', new Float64Array(size), dims);
+        break;
+      case 'int64':
+        feeds[input.name] = new ort.Tensor('int64', new BigInt64Array(size), dims);
+        break;
+      case 'int32':
+        feeds[input.name] = new ort.Tensor('int32', new Int32Array(size), dims);
+        break;
+      case 'uint8':
+        feeds[input.name] = new ort.Tensor('uint8', new Uint8Array(size), dims);
+        break;
+      case 'float16':
+        feeds[input.name] = new ort.Tensor('float16', new Uint16Array(size), dims);
+        break;
+      default:
+        feeds[input.name] = new ort.Tensor('float32', new Float32Array(size), dims);
     }
   }
   return feeds;

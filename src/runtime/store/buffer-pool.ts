@@ -15,7 +15,10 @@ export class BufferPool {
   private reused = 0;
   private allocated = 0;
 
-  constructor(private readonly maxBytes: number, private readonly perSize = 8) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly perSize = 8,
+  ) {}
 
   /** A buffer of exactly `bytes` bytes, contents undefined (the caller overwrites all of it). */
   acquire(bytes: number): Uint8Array {

@@ -148,7 +148,14 @@ export class FrameStore {
     this.frames.delete(ref);
     this.untag(ref, entry.owner);
     const next = newRef();
-    this.frames.set(next, { frame: entry.frame, bytes: entry.bytes, expiresAt: options.expiresAt ?? this.now() + this.defaultTtlMs, owner, ...(entry.pooled ? { pooled: true } : {}), ...(entry.attached ? { attached: entry.attached } : {}) });
+    this.frames.set(next, {
+      frame: entry.frame,
+      bytes: entry.bytes,
+      expiresAt: options.expiresAt ?? this.now() + this.defaultTtlMs,
+      owner,
+      ...(entry.pooled ? { pooled: true } : {}),
+      ...(entry.attached ? { attached: entry.attached } : {}),
+    });
     entry.attached = undefined;
     this.tag(next, owner);
     this.notify(ref, 'released');
@@ -507,7 +514,8 @@ function checkedFrameBytes(frame: Pixels): number {
   const bytes = frame.data.byteLength;
   if (isYuv(frame)) {
     const expected = expectedPixelBytes(frame);
-    if (!(frame.width > 0 && frame.height > 0) || bytes !== expected) throw new FaceError('E_BAD_PARAMETER', `yuv420p frame ${frame.width}x${frame.height} has ${bytes} bytes of data, expected ${expected}`);
+    if (!(frame.width > 0 && frame.height > 0) || bytes !== expected)
+      throw new FaceError('E_BAD_PARAMETER', `yuv420p frame ${frame.width}x${frame.height} has ${bytes} bytes of data, expected ${expected}`);
     return bytes;
   }
   if (frame.channels !== 3 || bytes !== frame.width * frame.height * 3) {

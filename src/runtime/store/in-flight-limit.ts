@@ -17,7 +17,10 @@ export class InFlightLimit {
   private wake?: () => void;
   private closed = false;
 
-  constructor(private readonly store: FrameStore, readonly limit: number) {
+  constructor(
+    private readonly store: FrameStore,
+    readonly limit: number,
+  ) {
     if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`in-flight limit must be a whole number >= 1 (got ${limit})`);
     this.unsubscribe = store.onRelease((ref, reason) => {
       if (reason === 'closed') this.close();

@@ -136,7 +136,7 @@ export function packedRoles(token: FaceToken): { role: 'target' | 'source'; ref:
 export function buildPacket(token: FaceToken, frames: { info: PackedFrameInfo; data: Buffer }[], options: Pick<PackOptions, 'key' | 'sealed'>): Buffer {
   const sealed = options.sealed !== false;
   if (sealed && !options.key) {
-    throw new FaceError('E_BAD_PARAMETER', 'sealing a packed token needs a key: set the config node\'s token key (or FACEFUSION_TOKEN_KEY), or choose unsealed packets');
+    throw new FaceError('E_BAD_PARAMETER', "sealing a packed token needs a key: set the config node's token key (or FACEFUSION_TOKEN_KEY), or choose unsealed packets");
   }
   const tokenJson = Buffer.from(JSON.stringify(token), 'utf8');
   const body = Buffer.concat([tokenJson, ...frames.map((f) => f.data)]);
@@ -232,7 +232,8 @@ function parseHeader(bytes: Buffer, maxPixels: number): PackHeader {
     if (!isCount(f.width, 1 << 16) || !isCount(f.height, 1 << 16) || (f.width as number) < 1 || (f.height as number) < 1) throw invalid('a frame has no valid size');
     if ((f.width as number) * (f.height as number) > maxPixels) throw invalid(`its ${f.role} frame is ${f.width}×${f.height}, more than the limit of ${maxPixels} pixels`);
     if (!isCount(f.bytes, 0x7fffffff) || f.bytes === 0) throw invalid('a frame has no valid byte length');
-    if (f.bytes > frameByteLimit(f.format, f.width as number, f.height as number)) throw invalid(`its ${f.role} frame claims ${f.bytes} bytes, more than a ${f.width}×${f.height} ${f.format} can take`);
+    if (f.bytes > frameByteLimit(f.format, f.width as number, f.height as number))
+      throw invalid(`its ${f.role} frame claims ${f.bytes} bytes, more than a ${f.width}×${f.height} ${f.format} can take`);
   }
   if (!roles.has('target')) throw invalid('it carries no target frame');
   if (!h.sealed && (typeof h.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(h.sha256))) throw invalid('an unsealed packet must carry a sha256 of its body');

@@ -11,8 +11,7 @@ export const FRAME_REF_PATTERN = '^frame:[A-Za-z0-9_-]+$';
 /** Any RFC 4122 layout; the version nibble is not checked so foreign producers still pass. */
 export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 /** ISO 8601 / RFC 3339 date-time with a zone, as Date#toISOString writes it (fraction optional). */
-export const ISO_DATE_TIME_PATTERN =
-  '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d:([0-5]\\d|60)(\\.\\d{1,9})?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)$';
+export const ISO_DATE_TIME_PATTERN = '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d:([0-5]\\d|60)(\\.\\d{1,9})?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)$';
 
 /** Plain-language names for the patterns above, used in validation messages. */
 export const PATTERN_DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({

@@ -256,11 +256,7 @@ export function withParameters(token: FaceToken, parameters: Parameters): FaceTo
 
 /** The token after `stage` failed: state `failed`, `error` set, journal outcome `failed` noted with the code. */
 export function failToken(token: FaceToken, stage: string, error: { code: string; message: string }, ms: number): FaceToken {
-  return advance(
-    token,
-    { state: 'failed', error: { stage, code: error.code, message: error.message } },
-    { stage, ms, outcome: 'failed', note: error.code },
-  );
+  return advance(token, { state: 'failed', error: { stage, code: error.code, message: error.message } }, { stage, ms, outcome: 'failed', note: error.code });
 }
 
 /** The token after `stage` chose not to run: a `skipped` journal entry, state unchanged. */

@@ -149,16 +149,23 @@ export class VideoDecoder {
     this.source = classifySource(options.input);
     this.live = options.live ?? this.source.live;
     const o = options.overload ?? {};
-    if (o.policy !== undefined && !OVERLOAD_POLICIES.includes(o.policy)) throw new FaceError('E_BAD_PARAMETER', `overload policy must be one of ${OVERLOAD_POLICIES.join(', ')} (got ${String(o.policy)})`);
-    for (const [name, value] of [['maxQueue', o.maxQueue], ['everyNth', o.everyNth]] as const) {
+    if (o.policy !== undefined && !OVERLOAD_POLICIES.includes(o.policy))
+      throw new FaceError('E_BAD_PARAMETER', `overload policy must be one of ${OVERLOAD_POLICIES.join(', ')} (got ${String(o.policy)})`);
+    for (const [name, value] of [
+      ['maxQueue', o.maxQueue],
+      ['everyNth', o.everyNth],
+    ] as const) {
       if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new FaceError('E_BAD_PARAMETER', `overload ${name} must be a whole number >= 1 (got ${value})`);
     }
-    this.overload = { policy: this.live ? o.policy ?? 'drop-oldest' : 'block', maxQueue: o.maxQueue ?? LIVE_MAX_QUEUE, everyNth: o.everyNth ?? EVERY_NTH };
+    this.overload = { policy: this.live ? (o.policy ?? 'drop-oldest') : 'block', maxQueue: o.maxQueue ?? LIVE_MAX_QUEUE, everyNth: o.everyNth ?? EVERY_NTH };
     this.policyChosen = o.policy !== undefined;
     if ((options.width === undefined) !== (options.height === undefined)) {
       throw new FaceError('E_BAD_PARAMETER', 'give both width and height to scale decoded frames, or neither');
     }
-    for (const [name, value] of [['width', options.width], ['height', options.height]] as const) {
+    for (const [name, value] of [
+      ['width', options.width],
+      ['height', options.height],
+    ] as const) {
       if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new FaceError('E_BAD_PARAMETER', `decoder ${name} must be a positive integer (got ${value})`);
     }
   }
@@ -237,12 +244,15 @@ export class VideoDecoder {
         if (end.kind === 'stopped' || this.stopped) return;
         if (end.nextIndex !== undefined) index = Math.max(index, end.nextIndex);
         if (end.ok && !this.live) return;
-        if (!this.live) throw new FaceError(index === 0 ? 'E_VIDEO_OPEN' : 'E_VIDEO_DECODE', `decoding "${this.options.input}" failed: ${end.reason}`, { details: { input: this.options.input, frames: index } });
+        if (!this.live)
+          throw new FaceError(index === 0 ? 'E_VIDEO_OPEN' : 'E_VIDEO_DECODE', `decoding "${this.options.input}" failed: ${end.reason}`, { details: { input: this.options.input, frames: index } });
         if (end.delivered > 0) attempt = 0;
         attempt++;
         const max = this.options.maxReconnects ?? MAX_RECONNECTS;
         if (attempt > max) {
-          throw new FaceError('E_VIDEO_DECODE', `live source "${this.options.input}" was lost and ${max} reconnect attempt(s) failed: ${end.reason}`, { details: { input: this.options.input, frames: index } });
+          throw new FaceError('E_VIDEO_DECODE', `live source "${this.options.input}" was lost and ${max} reconnect attempt(s) failed: ${end.reason}`, {
+            details: { input: this.options.input, frames: index },
+          });
         }
         const delay = Math.min(this.options.reconnectMaxMs ?? RECONNECT_MAX_MS, (this.options.reconnectBaseMs ?? RECONNECT_BASE_MS) * 2 ** (attempt - 1));
         this.options.onReconnect?.(attempt, delay, end.reason);
@@ -346,7 +356,12 @@ export class VideoDecoder {
    * `maxQueue` frames outside the store; the consumer takes from the queue, waiting for store
    * room. Frames that do not fit are dropped per the policy and counted; indexes keep counting.
    */
-  private async *runQueued(child: FfmpegProcess, reader: FrameReader, size: { width: number; height: number; fps: number; matrix?: 'bt709' }, firstIndex: number): AsyncGenerator<DecodedFrame, RunEnd, undefined> {
+  private async *runQueued(
+    child: FfmpegProcess,
+    reader: FrameReader,
+    size: { width: number; height: number; fps: number; matrix?: 'bt709' },
+    firstIndex: number,
+  ): AsyncGenerator<DecodedFrame, RunEnd, undefined> {
     const { width, height, fps } = size;
     const bytes = this.frameBytes(width, height);
     const o = this.options;
@@ -458,7 +473,7 @@ export class VideoDecoder {
   }
 
   /** Resolves with the output stream once ffmpeg has printed it, or undefined if ffmpeg ends first. */
-  private waitForHeader(child: FfmpegProcess): Promise<StreamInfo & { fps: number } | undefined> {
+  private waitForHeader(child: FfmpegProcess): Promise<(StreamInfo & { fps: number }) | undefined> {
     return new Promise((resolve) => {
       let settled = false;
       const finish = (value: (StreamInfo & { fps: number }) | undefined): void => {
@@ -481,7 +496,7 @@ export class VideoDecoder {
             hasAudio: dump.input?.audioCodec !== undefined,
             ...(dump.input?.durationSec !== undefined && !this.live ? { durationSec: dump.input.durationSec } : {}),
             ...(dump.input?.video ? { videoCodec: dump.input.video.codec } : {}),
-            ...(out.matrix ?? dump.input?.video?.matrix ? { matrix: 'bt709' as const } : {}),
+            ...((out.matrix ?? dump.input?.video?.matrix) ? { matrix: 'bt709' as const } : {}),
           };
         }
         // Before reconnects the first run's rate wins so pts keep one clock.

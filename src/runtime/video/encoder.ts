@@ -348,7 +348,7 @@ export class VideoEncoder {
       // A frame freed from the store by the store closing (a redeploy closes the runtime while the
       // video is being finished) is still written: a closing store reuses no buffer. A frame freed
       // any other way (expired, released) is gone: its buffer may already hold another frame.
-      const frame = slot === SKIP ? undefined : store.tryPixels(slot) ?? (parked && store.stats().closed ? parked : undefined);
+      const frame = slot === SKIP ? undefined : (store.tryPixels(slot) ?? (parked && store.stats().closed ? parked : undefined));
       if (!frame) {
         this.dropped++;
         if (!this.shown) continue;
@@ -473,18 +473,22 @@ export class VideoEncoder {
 
   private exitError(child: FfmpegProcess, reason?: string): FaceError {
     const tail = child.stderrTail(6);
-    return new FaceError(
-      'E_VIDEO_ENCODE',
-      `encoding "${this.options.output}" failed: ${reason ?? 'ffmpeg stopped before the end of the video'}${tail ? `: ${tail}` : ''}`,
-      { details: { output: this.options.output, frames: this.written } },
-    );
+    return new FaceError('E_VIDEO_ENCODE', `encoding "${this.options.output}" failed: ${reason ?? 'ffmpeg stopped before the end of the video'}${tail ? `: ${tail}` : ''}`, {
+      details: { output: this.options.output, frames: this.written },
+    });
   }
 }
 
 function classifyOutput(output: string): OutputTarget {
   if (typeof output !== 'string' || output.trim() === '') throw new FaceError('E_BAD_OUTPUT', 'video output is empty: give a file path or a stream URL');
   const target = outputTarget(output);
-  if (target.kind === 'unsupported') throw new FaceError('E_BAD_OUTPUT', `unsupported output URL "${output}": use a file path or ${Object.keys(STREAM_FORMATS).map((s) => s + '://').join(', ')}`);
+  if (target.kind === 'unsupported')
+    throw new FaceError(
+      'E_BAD_OUTPUT',
+      `unsupported output URL "${output}": use a file path or ${Object.keys(STREAM_FORMATS)
+        .map((s) => s + '://')
+        .join(', ')}`,
+    );
   if (target.kind === 'url') return target;
   const dir = dirname(resolvePath(output));
   let isDir: boolean;

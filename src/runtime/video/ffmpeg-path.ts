@@ -102,10 +102,7 @@ export class FfmpegLocator {
       if (others.length) this.logger?.('info', `ffmpeg candidates: ${working.map((w) => `${w.source} ${w.version}`).join(', ')}; chose the newest (${best.source})`);
       return best;
     }
-    throw new FaceError(
-      'E_FFMPEG_MISSING',
-      `ffmpeg was not found. Install it (e.g. apt-get install ffmpeg) or set FFMPEG_PATH to the binary. Tried: ${tried.join('; ')}`,
-    );
+    throw new FaceError('E_FFMPEG_MISSING', `ffmpeg was not found. Install it (e.g. apt-get install ffmpeg) or set FFMPEG_PATH to the binary. Tried: ${tried.join('; ')}`);
   }
 
   private fromFfmpegStatic(): string | undefined {
@@ -164,7 +161,10 @@ export function pickNewest(candidates: readonly FfmpegInfo[]): FfmpegInfo | unde
   const rank = (c: FfmpegInfo): number[] => [c.source === 'ffmpeg-installer' ? 0 : 1, c.year ?? 0, c.major ?? 0];
   let best: FfmpegInfo | undefined;
   for (const c of candidates) {
-    if (!best) { best = c; continue; }
+    if (!best) {
+      best = c;
+      continue;
+    }
     const [a, b] = [rank(c), rank(best)];
     const i = a.findIndex((v, k) => v !== b[k]);
     if (i >= 0 && a[i] > b[i]) best = c;

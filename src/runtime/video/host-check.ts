@@ -31,7 +31,7 @@ export async function assertHostResolves(source: MediaSource, timeoutMs = 5000):
     const timer = setTimeout(() => resolve(undefined), timeoutMs);
     lookup(host, (error) => {
       clearTimeout(timer);
-      resolve(error ? (error as NodeJS.ErrnoException).code ?? 'ERROR' : undefined);
+      resolve(error ? ((error as NodeJS.ErrnoException).code ?? 'ERROR') : undefined);
     });
   });
   if (code === 'ENOTFOUND') {

@@ -54,10 +54,24 @@ export function parseFfmpegDump(text: string): ParsedDump {
   let section: 'input' | 'output' | undefined;
   for (const line of text.split(/\r\n|\r|\n/)) {
     // The first dump wins: later text (a repeated tail) must not replace it.
-    if (/^Input #0\b/.test(line)) { section = result.input ? undefined : 'input'; result.input ??= {}; continue; }
-    if (/^Input #\d+/.test(line)) { section = undefined; continue; }
-    if (/^Output #0\b/.test(line)) { section = result.output ? undefined : 'output'; result.output ??= {}; continue; }
-    if (/^(Output #\d+|Stream mapping:)/.test(line)) { section = undefined; continue; }
+    if (/^Input #0\b/.test(line)) {
+      section = result.input ? undefined : 'input';
+      result.input ??= {};
+      continue;
+    }
+    if (/^Input #\d+/.test(line)) {
+      section = undefined;
+      continue;
+    }
+    if (/^Output #0\b/.test(line)) {
+      section = result.output ? undefined : 'output';
+      result.output ??= {};
+      continue;
+    }
+    if (/^(Output #\d+|Stream mapping:)/.test(line)) {
+      section = undefined;
+      continue;
+    }
     if (section === 'input' && result.input) {
       const duration = /^\s+Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(line);
       if (duration) result.input.durationSec = Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]);

@@ -4,16 +4,16 @@ export function invertAffine(m: Affine): Affine {
   const [a, b, c, d, e, f] = m;
   const det = a * e - b * d;
   if (Math.abs(det) < 1e-12) throw new RangeError('affine matrix is not invertible');
-  const ia = e / det, ib = -b / det, id = -d / det, ie = a / det;
+  const ia = e / det,
+    ib = -b / det,
+    id = -d / det,
+    ie = a / det;
   return [ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f)];
 }
 
 /** a ∘ b: apply b first, then a. */
 export function multiplyAffine(a: Affine, b: Affine): Affine {
-  return [
-    a[0] * b[0] + a[1] * b[3], a[0] * b[1] + a[1] * b[4], a[0] * b[2] + a[1] * b[5] + a[2],
-    a[3] * b[0] + a[4] * b[3], a[3] * b[1] + a[4] * b[4], a[3] * b[2] + a[4] * b[5] + a[5],
-  ];
+  return [a[0] * b[0] + a[1] * b[3], a[0] * b[1] + a[1] * b[4], a[0] * b[2] + a[1] * b[5] + a[2], a[3] * b[0] + a[4] * b[3], a[3] * b[1] + a[4] * b[4], a[3] * b[2] + a[4] * b[5] + a[5]];
 }
 
 export function applyAffine(m: Affine, points: readonly (readonly [number, number])[]): Point[] {
@@ -22,7 +22,12 @@ export function applyAffine(m: Affine, points: readonly (readonly [number, numbe
 
 /** Bounding rectangle (integer, not clipped) of a w×h image's corners after m. */
 export function transformedBounds(m: Affine, width: number, height: number): Rect {
-  const pts = applyAffine(m, [[0, 0], [width, 0], [0, height], [width, height]]);
+  const pts = applyAffine(m, [
+    [0, 0],
+    [width, 0],
+    [0, height],
+    [width, height],
+  ]);
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
   const x = Math.floor(Math.min(...xs));
@@ -61,32 +66,43 @@ export function warpAffine(src: Frame, m: Affine, width: number, height: number,
  */
 export function warpAffineInto(src: Frame, m: Affine, dst: FrameTarget, rect?: Rect, options: WarpOptions = {}): void {
   const inv = invertAffine(m);
-  const sw = src.width, sh = src.height, s = src.data, d = dst.data;
+  const sw = src.width,
+    sh = src.height,
+    s = src.data,
+    d = dst.data;
   if (d.length < dst.width * dst.height * 3) throw new RangeError(`destination has ${d.length} bytes, expected ${dst.width * dst.height * 3}`);
   const r = clip(rect ?? { x: 0, y: 0, width: dst.width, height: dst.height }, dst.width, dst.height);
   const replicate = (options.border ?? 'replicate') === 'replicate';
   const fill = options.value ?? 0;
-  const maxX = sw - 1, maxY = sh - 1;
-  const stepX = inv[0], stepY = inv[3];
+  const maxX = sw - 1,
+    maxY = sh - 1;
+  const stepX = inv[0],
+    stepY = inv[3];
   // Integer pixel coordinates are sample positions (cv2.warpAffine's convention, which the
   // FaceFusion templates assume): dst(x, y) = src(m⁻¹(x, y)).
   let rowX = inv[0] * r.x + inv[1] * r.y + inv[2];
   let rowY = inv[3] * r.x + inv[4] * r.y + inv[5];
   for (let y = r.y; y < r.y + r.height; y++, rowX += inv[1], rowY += inv[4]) {
-    let sx = rowX, sy = rowY;
+    let sx = rowX,
+      sy = rowY;
     let o = (y * dst.width + r.x) * 3;
     for (let x = 0; x < r.width; x++, sx += stepX, sy += stepY, o += 3) {
-      let fx = sx, fy = sy;
+      let fx = sx,
+        fy = sy;
       if (fx < 0 || fy < 0 || fx > maxX || fy > maxY) {
         if (!replicate) {
-          d[o] = fill; d[o + 1] = fill; d[o + 2] = fill;
+          d[o] = fill;
+          d[o + 1] = fill;
+          d[o + 2] = fill;
           continue;
         }
         fx = fx < 0 ? 0 : fx > maxX ? maxX : fx;
         fy = fy < 0 ? 0 : fy > maxY ? maxY : fy;
       }
-      const x0 = fx | 0, y0 = fy | 0;
-      const ax = fx - x0, ay = fy - y0;
+      const x0 = fx | 0,
+        y0 = fy | 0;
+      const ax = fx - x0,
+        ay = fy - y0;
       const p00 = (y0 * sw + x0) * 3;
       const p01 = x0 < maxX ? p00 + 3 : p00;
       const p10 = y0 < maxY ? p00 + sw * 3 : p00;
@@ -103,7 +119,9 @@ export function warpAffineInto(src: Frame, m: Affine, dst: FrameTarget, rect?: R
 }
 
 function clip(rect: Rect, width: number, height: number): Rect {
-  const x1 = Math.max(0, Math.floor(rect.x)), y1 = Math.max(0, Math.floor(rect.y));
-  const x2 = Math.min(width, Math.ceil(rect.x + rect.width)), y2 = Math.min(height, Math.ceil(rect.y + rect.height));
+  const x1 = Math.max(0, Math.floor(rect.x)),
+    y1 = Math.max(0, Math.floor(rect.y));
+  const x2 = Math.min(width, Math.ceil(rect.x + rect.width)),
+    y2 = Math.min(height, Math.ceil(rect.y + rect.height));
   return { x: x1, y: y1, width: Math.max(0, x2 - x1), height: Math.max(0, y2 - y1) };
 }

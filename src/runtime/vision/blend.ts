@@ -16,8 +16,10 @@ export interface PixelTarget {
  * ratio 0) are never written, so they stay byte-identical.
  */
 export function blendMaskedInto(dst: PixelTarget, src: PixelTarget, mask: Float32Array, rect: Rect, ratio: number): void {
-  const dw = dst.width, dh = dst.height;
-  const rw = rect.width, rh = rect.height;
+  const dw = dst.width,
+    dh = dst.height;
+  const rw = rect.width,
+    rh = rect.height;
   const srcLocal = src.width === rw && src.height === rh;
   if (!srcLocal && (src.width !== dw || src.height !== dh)) {
     throw faceError('E_BAD_PARAMETER', `blend: source is ${src.width}×${src.height}; expected the rect (${rw}×${rh}) or the destination (${dw}×${dh})`);
@@ -27,9 +29,12 @@ export function blendMaskedInto(dst: PixelTarget, src: PixelTarget, mask: Float3
   if (!(ratio > 0)) return; // also NaN: nothing to do
   const gain = ratio > 1 ? 1 : ratio;
   // Clip the rect to dst; (x, y) below are destination coordinates.
-  const xs = Math.max(0, rect.x), ys = Math.max(0, rect.y);
-  const xe = Math.min(dw, rect.x + rw), ye = Math.min(dh, rect.y + rh);
-  const d = dst.data, s = src.data;
+  const xs = Math.max(0, rect.x),
+    ys = Math.max(0, rect.y);
+  const xe = Math.min(dw, rect.x + rw),
+    ye = Math.min(dh, rect.y + rh);
+  const d = dst.data,
+    s = src.data;
   for (let y = ys; y < ye; y++) {
     const ly = y - rect.y;
     for (let x = xs; x < xe; x++) {
@@ -52,7 +57,8 @@ export function alphaBlend(a: Frame, b: Frame, alpha: number): Frame {
   if (a.width !== b.width || a.height !== b.height) throw faceError('E_BAD_PARAMETER', `alphaBlend: ${a.width}×${a.height} and ${b.width}×${b.height} differ in size`);
   const w = alpha > 1 ? 1 : alpha > 0 ? alpha : 0;
   const out = new Uint8Array(a.data.length);
-  const da = a.data, db = b.data;
+  const da = a.data,
+    db = b.data;
   for (let i = 0; i < out.length; i++) out[i] = da[i] + (db[i] - da[i]) * w + 0.5;
   return { width: a.width, height: a.height, channels: 3, data: out };
 }

@@ -19,7 +19,12 @@ export interface BlurGroup {
  * blurred exactly as alone. Regions that do not overlap are never merged (each keeps its σ).
  */
 export function blurGroups(rects: readonly Rect[], sigmas: readonly number[]): BlurGroup[] {
-  interface Group { members: number[]; box: Rect; sigma: number; cost: number }
+  interface Group {
+    members: number[];
+    box: Rect;
+    sigma: number;
+    cost: number;
+  }
   const cost = (box: Rect, sigma: number) => (box.width + 6 * sigma) * (box.height + 6 * sigma);
   const groups: Group[] = rects.map((box, i) => ({ members: [i], box, sigma: sigmas[i], cost: cost(box, sigmas[i]) }));
   const overlap = (a: Group, b: Group) => {
@@ -30,9 +35,11 @@ export function blurGroups(rects: readonly Rect[], sigmas: readonly number[]): B
     changed = false;
     for (let i = 0; i < groups.length; i++) {
       for (let j = i + 1; j < groups.length; j++) {
-        const a = groups[i], b = groups[j];
+        const a = groups[i],
+          b = groups[j];
         if (!overlap(a, b)) continue;
-        const box = boundingRect([a.box, b.box]), sigma = Math.max(a.sigma, b.sigma);
+        const box = boundingRect([a.box, b.box]),
+          sigma = Math.max(a.sigma, b.sigma);
         const merged = cost(box, sigma);
         if (merged > a.cost + b.cost) continue;
         groups[i] = { members: [...a.members, ...b.members], box, sigma, cost: merged };

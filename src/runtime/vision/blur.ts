@@ -123,10 +123,15 @@ function blurRasterArea(raster: Raster, region: Rect, parts: readonly Rect[] | u
 
 /** The smallest rect holding every rect of a non-empty list. */
 export function boundingRect(rects: readonly Rect[]): Rect {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (const r of rects) {
-    x0 = Math.min(x0, r.x); y0 = Math.min(y0, r.y);
-    x1 = Math.max(x1, r.x + r.width); y1 = Math.max(y1, r.y + r.height);
+    x0 = Math.min(x0, r.x);
+    y0 = Math.min(y0, r.y);
+    x1 = Math.max(x1, r.x + r.width);
+    y1 = Math.max(y1, r.y + r.height);
   }
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
@@ -138,7 +143,11 @@ export function boundingRect(rects: readonly Rect[]): Rect {
 class RowSpans {
   private readonly spans: Int32Array;
 
-  constructor(private readonly region: Rect, private readonly parts: readonly Rect[] | undefined, scratch: Scratch) {
+  constructor(
+    private readonly region: Rect,
+    private readonly parts: readonly Rect[] | undefined,
+    scratch: Scratch,
+  ) {
     this.spans = scratch.int32('blur.spans', 2 * (parts?.length ?? 1));
   }
 
@@ -146,7 +155,8 @@ class RowSpans {
   of(y: number): number {
     const { region, parts, spans } = this;
     if (!parts) {
-      spans[0] = region.x; spans[1] = region.x + region.width;
+      spans[0] = region.x;
+      spans[1] = region.x + region.width;
       return 1;
     }
     let n = 0;
@@ -154,20 +164,35 @@ class RowSpans {
       if (y < p.y || y >= p.y + p.height) continue;
       // Insertion by x0 (a handful of parts per row).
       let i = n++;
-      while (i > 0 && spans[2 * (i - 1)] > p.x) { spans[2 * i] = spans[2 * (i - 1)]; spans[2 * i + 1] = spans[2 * (i - 1) + 1]; i--; }
-      spans[2 * i] = p.x; spans[2 * i + 1] = p.x + p.width;
+      while (i > 0 && spans[2 * (i - 1)] > p.x) {
+        spans[2 * i] = spans[2 * (i - 1)];
+        spans[2 * i + 1] = spans[2 * (i - 1) + 1];
+        i--;
+      }
+      spans[2 * i] = p.x;
+      spans[2 * i + 1] = p.x + p.width;
     }
     let m = 0;
     for (let i = 0; i < n; i++) {
-      const x0 = spans[2 * i], x1 = spans[2 * i + 1];
-      if (m > 0 && x0 <= spans[2 * m - 1]) { if (x1 > spans[2 * m - 1]) spans[2 * m - 1] = x1; continue; }
-      spans[2 * m] = x0; spans[2 * m + 1] = x1; m++;
+      const x0 = spans[2 * i],
+        x1 = spans[2 * i + 1];
+      if (m > 0 && x0 <= spans[2 * m - 1]) {
+        if (x1 > spans[2 * m - 1]) spans[2 * m - 1] = x1;
+        continue;
+      }
+      spans[2 * m] = x0;
+      spans[2 * m + 1] = x1;
+      m++;
     }
     return m;
   }
 
-  x0(k: number): number { return this.spans[2 * k]; }
-  x1(k: number): number { return this.spans[2 * k + 1]; }
+  x0(k: number): number {
+    return this.spans[2 * k];
+  }
+  x1(k: number): number {
+    return this.spans[2 * k + 1];
+  }
 }
 
 /**
@@ -179,8 +204,10 @@ function blurExact(raster: Raster, region: Rect, spans: RowSpans, s: number, scr
   const kernel = gaussianKernel(s, scratch.float32('blur.kernel', gaussianTaps(s)));
   const reach = (kernel.length - 1) >> 1;
   const ext = clipRect({ x: region.x - reach, y: region.y - reach, width: region.width + 2 * reach, height: region.height + 2 * reach }, raster.width, raster.height);
-  const ew = ext.width, eh = ext.height;
-  const ox = region.x - ext.x, oy = region.y - ext.y;
+  const ew = ext.width,
+    eh = ext.height;
+  const ox = region.x - ext.x,
+    oy = region.y - ext.y;
   const a = scratch.float32('blur.cells', ew * eh);
   const b = scratch.float32('blur.pass', ew * eh);
   const { data, offset, width: fw, channels: nc } = raster;
@@ -193,7 +220,8 @@ function blurExact(raster: Raster, region: Rect, spans: RowSpans, s: number, scr
     convolveColumns(b, a, ew, eh, kernel, ox, ox + region.width, oy, oy + region.height);
     for (let y = 0; y < region.height; y++) {
       for (let k = 0, count = spans.of(region.y + y); k < count; k++) {
-        const x0 = spans.x0(k), x1 = spans.x1(k);
+        const x0 = spans.x0(k),
+          x1 = spans.x1(k);
         let i = (oy + y) * ew + ox + (x0 - region.x);
         for (let d = offset + ((region.y + y) * fw + x0) * nc + c, end = d + (x1 - x0) * nc; d < end; d += nc) {
           const v = a[i++];
@@ -218,10 +246,15 @@ function blurOnGrid(raster: Raster, region: Rect, spans: RowSpans, sigma: number
   // Cells the region's write-back reads (bilinear: the one before and after each sample), then
   // the filter's reach; cell k covers samples [k·f, k·f + f), k < 0 or past the edge included.
   const cell = (v: number) => Math.floor((v + 0.5) / f - 0.5);
-  const cx0 = cell(region.x), cx1 = cell(region.x + region.width - 1) + 1;
-  const cy0 = cell(region.y), cy1 = cell(region.y + region.height - 1) + 1;
-  const c0 = cx0 - reach, r0 = cy0 - reach;
-  const sw = cx1 + reach - c0 + 1, sh = cy1 + reach - r0 + 1, n = sw * sh;
+  const cx0 = cell(region.x),
+    cx1 = cell(region.x + region.width - 1) + 1;
+  const cy0 = cell(region.y),
+    cy1 = cell(region.y + region.height - 1) + 1;
+  const c0 = cx0 - reach,
+    r0 = cy0 - reach;
+  const sw = cx1 + reach - c0 + 1,
+    sh = cy1 + reach - r0 + 1,
+    n = sw * sh;
   // One plane per channel side by side in one buffer (R, G, B for a frame), and one for the passes.
   const planes = scratch.float32('blur.cells', nc * n);
   const pass = scratch.float32('blur.pass', n);
@@ -245,7 +278,8 @@ function blurOnGrid(raster: Raster, region: Rect, spans: RowSpans, sigma: number
     wx[x] = u - left[x];
   }
   const rowOf = (y: number) => (region.y + y + 0.5) / f - 0.5 - r0;
-  const j0 = Math.floor(rowOf(0)), j1 = Math.floor(rowOf(region.height - 1)) + 1;
+  const j0 = Math.floor(rowOf(0)),
+    j1 = Math.floor(rowOf(region.height - 1)) + 1;
   const span = rw * nc;
   const wide = scratch.float32('blur.wide', (j1 - j0 + 1) * span);
   for (let j = j0; j <= j1; j++) {
@@ -260,7 +294,8 @@ function blurOnGrid(raster: Raster, region: Rect, spans: RowSpans, sigma: number
   for (let y = 0; y < region.height; y++) {
     const v = rowOf(y);
     const j = Math.floor(v);
-    const top = (j - j0) * span, d = offset + ((region.y + y) * fw + region.x) * nc;
+    const top = (j - j0) * span,
+      d = offset + ((region.y + y) * fw + region.x) * nc;
     for (let k = 0, count = spans.of(region.y + y); k < count; k++) {
       const from = (spans.x0(k) - region.x) * nc;
       mixRows(wide, top + from, top + span + from, v - j, dst, d + from, (spans.x1(k) - spans.x0(k)) * nc);
@@ -305,14 +340,18 @@ const SPARSE_ROWS_FROM = 8;
  */
 function areaAverage(raster: Raster, f: number, c0: number, r0: number, sw: number, sh: number, planes: Float32Array, scratch: Scratch): void {
   const { width: fw, height: fh, data, offset, channels: nc } = raster;
-  const n = sw * sh, stride = fw * nc, inv = 1 / (f * f);
+  const n = sw * sh,
+    stride = fw * nc,
+    inv = 1 / (f * f);
   const clampX = (x: number) => (x < 0 ? 0 : x >= fw ? fw - 1 : x);
-  const xa = clampX(c0 * f), xb = clampX((c0 + sw) * f - 1);
+  const xa = clampX(c0 * f),
+    xb = clampX((c0 + sw) * f - 1);
   const len = (xb - xa + 1) * nc;
   const acc = scratch.int32('blur.rowsum', len);
   const start = offset + xa * nc;
   // Rows read per cell: every step-th, the k-th standing for rows k·step … k·step + step − 1.
-  const step = f < SPARSE_ROWS_FROM ? 1 : Math.floor(f / 4), reads = Math.ceil(f / step);
+  const step = f < SPARSE_ROWS_FROM ? 1 : Math.floor(f / 4),
+    reads = Math.ceil(f / step);
   const rows = scratch.int32('blur.rows', 2 * reads);
   for (let j = 0; j < sh; j++) {
     // The rows this cell row reads and their weights, clamped to the raster (a row beyond the
@@ -320,14 +359,19 @@ function areaAverage(raster: Raster, f: number, c0: number, r0: number, sw: numb
     const y0 = (r0 + j) * f;
     let m = 0;
     for (let k = 0; k < reads; k++) {
-      const first = y0 + k * step, weight = Math.min(step, y0 + f - first);
+      const first = y0 + k * step,
+        weight = Math.min(step, y0 + f - first);
       const at = first + (step >> 1) >= y0 + f ? first : first + (step >> 1);
       const y = at < 0 ? 0 : at >= fh ? fh - 1 : at;
       if (m > 0 && rows[m - 2] === y) rows[m - 1] += weight;
-      else { rows[m++] = y; rows[m++] = weight; }
+      else {
+        rows[m++] = y;
+        rows[m++] = weight;
+      }
     }
     let p = start + rows[0] * stride;
-    let w = rows[1], r = 2;
+    let w = rows[1],
+      r = 2;
     if (w === 1 && r < m && rows[r + 1] === 1) {
       const q = start + rows[r] * stride;
       for (let i = 0; i < len; i++) acc[i] = data[p + i] + data[q + i];
@@ -353,7 +397,8 @@ function areaAverage(raster: Raster, f: number, c0: number, r0: number, sw: numb
     // Each cell sums its f columns of `acc`; on a one-channel raster the cells wholly inside
     // it (nearly all of them) without any edge test.
     const row = j * sw;
-    let i = 0, xs = c0 * f;
+    let i = 0,
+      xs = c0 * f;
     if (nc === 1) {
       for (; i < sw && xs < 0; i++, xs += f) planes[row + i] = edgeCellSum(acc, xa, xs, f, fw, 1, 0) * inv;
       for (; i < sw && xs + f <= fw; i++, xs += f) {
@@ -374,7 +419,8 @@ function areaAverage(raster: Raster, f: number, c0: number, r0: number, sw: numb
  */
 function edgeCellSum(acc: Int32Array, xa: number, xs: number, f: number, fw: number, nc: number, c: number): number {
   const xe = xs + f - 1;
-  const lo = xs < 0 ? 0 : xs, hi = xe >= fw ? fw - 1 : xe;
+  const lo = xs < 0 ? 0 : xs,
+    hi = xe >= fw ? fw - 1 : xe;
   let sum = 0;
   for (let k = (lo - xa) * nc + c, stop = (hi - xa) * nc + c; k <= stop; k += nc) sum += acc[k];
   if (xs < 0) sum += (Math.min(xe, -1) - xs + 1) * acc[c];
@@ -414,14 +460,17 @@ export function pixelateRasterRegion(raster: Raster, rect: Rect, blockSize: numb
   if (region.width === 0 || region.height === 0) return;
   const block = blockSize >= 1 ? Math.round(blockSize) : 1;
   const { data, offset, width: fw, channels: nc } = raster;
-  const x1 = region.x + region.width, y1 = region.y + region.height;
+  const x1 = region.x + region.width,
+    y1 = region.y + region.height;
   // First block edge: the anchor moved onto the grid line at or before the region's corner.
-  const gx = firstGridLine(anchorX ?? region.x, region.x, block), gy = firstGridLine(anchorY ?? region.y, region.y, block);
+  const gx = firstGridLine(anchorX ?? region.x, region.x, block),
+    gy = firstGridLine(anchorY ?? region.y, region.y, block);
   const across = Math.ceil((x1 - gx) / block);
   const sums = (scratch ?? new Scratch()).float64('pixelate.sums', across * nc);
   const span = region.width * nc;
   for (let top = gy; top < y1; top += block) {
-    const by = Math.max(top, region.y), bh = Math.min(top + block, y1) - by;
+    const by = Math.max(top, region.y),
+      bh = Math.min(top + block, y1) - by;
     sums.fill(0);
     for (let y = by; y < by + bh; y++) {
       const row = offset + (y * fw + region.x) * nc;
@@ -473,7 +522,10 @@ export function fillRasterRegion(raster: Raster, rect: Rect, values: readonly nu
   const { data, offset, channels: nc } = raster;
   for (let y = region.y; y < region.y + region.height; y++) {
     const start = offset + (y * raster.width + region.x) * nc;
-    if (nc === 1) { data.fill(values[0], start, start + region.width); continue; }
+    if (nc === 1) {
+      data.fill(values[0], start, start + region.width);
+      continue;
+    }
     for (let p = start, end = p + region.width * nc; p < end; p += nc) {
       for (let c = 0; c < nc; c++) data[p + c] = values[c];
     }
@@ -508,8 +560,10 @@ export function restoreOutsideEllipses(raster: Raster, original: Raster, rects: 
   const k = rects.length;
   const ellipses = new Float64Array(4 * k);
   rects.forEach((r, i) => {
-    ellipses[4 * i] = (r.x + r.width / 2) / scale; ellipses[4 * i + 1] = (r.y + r.height / 2) / scale;
-    ellipses[4 * i + 2] = r.width / 2 / scale; ellipses[4 * i + 3] = r.height / 2 / scale;
+    ellipses[4 * i] = (r.x + r.width / 2) / scale;
+    ellipses[4 * i + 1] = (r.y + r.height / 2) / scale;
+    ellipses[4 * i + 2] = r.width / 2 / scale;
+    ellipses[4 * i + 3] = r.height / 2 / scale;
   });
   const regions = rects.map((r) => clipRect({ x: r.x / scale, y: r.y / scale, width: r.width / scale, height: r.height / scale }, raster.width, raster.height));
   // Only the ellipses and regions that meet a region can matter inside it: each sample is
@@ -517,7 +571,9 @@ export function restoreOutsideEllipses(raster: Raster, original: Raster, rects: 
   // area). list[from[i]] … list[to[i] − 1] are the indices of the regions meeting region i
   // (itself included), in increasing order.
   const meets = (a: Rect, b: Rect) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-  const list: number[] = [], from = new Int32Array(k), to = new Int32Array(k);
+  const list: number[] = [],
+    from = new Int32Array(k),
+    to = new Int32Array(k);
   for (let i = 0; i < k; i++) {
     from[i] = list.length;
     for (let j = 0; j < k; j++) if (j === i || meets(regions[i], regions[j])) list.push(j);
@@ -526,7 +582,8 @@ export function restoreOutsideEllipses(raster: Raster, original: Raster, rects: 
   const inside = (px: number, py: number, region: number): boolean => {
     for (let m = from[region]; m < to[region]; m++) {
       const e = 4 * list[m];
-      const dx = (px - ellipses[e]) / ellipses[e + 2], dy = (py - ellipses[e + 1]) / ellipses[e + 3];
+      const dx = (px - ellipses[e]) / ellipses[e + 2],
+        dy = (py - ellipses[e + 1]) / ellipses[e + 3];
       if (dx * dx + dy * dy <= 1) return true;
     }
     return false;
@@ -549,7 +606,8 @@ export function restoreOutsideEllipses(raster: Raster, original: Raster, rects: 
         for (let b = 0; b < rows; b++) for (let a = 0; a < cols; a++) if (inside(x + (a + 0.5) / scale, y + (b + 0.5) / scale, index)) count++;
         const total = rows * cols;
         if (count === total || (index > 0 && inEarlier(x, y, index))) continue;
-        const p = offset + (y * raster.width + x) * nc, q = original.offset + (y * raster.width + x) * nc;
+        const p = offset + (y * raster.width + x) * nc,
+          q = original.offset + (y * raster.width + x) * nc;
         if (count === 0) {
           for (let c = 0; c < nc; c++) data[p + c] = original.data[q + c];
         } else {
@@ -560,4 +618,3 @@ export function restoreOutsideEllipses(raster: Raster, original: Raster, rects: 
     }
   });
 }
-

@@ -101,11 +101,7 @@ export async function decodeImage(input: Buffer | Uint8Array, options: DecodeOpt
     let image = sharp(buffer, { failOn: 'truncated', limitInputPixels: header.width * header.height, pages: 1 }).rotate();
     if (svg) image = image.timeout({ seconds: Math.max(1, Math.floor(options.svgTimeoutSec ?? DEFAULT_SVG_TIMEOUT_SEC)) });
     if (header.hasAlpha) image = image.flatten({ background: { r: 0, g: 0, b: 0 } });
-    const { data, info } = await image
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await image.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (err) {
@@ -119,7 +115,8 @@ export async function imageInfo(input: Buffer | Uint8Array): Promise<ImageInfo> 
   const meta = await readMetadata(asBuffer(input));
   const orientation = meta.orientation ?? 1;
   const swap = orientation >= 5; // orientations 5..8 turn the picture by 90°
-  const w = meta.width ?? 0, h = meta.height ?? 0;
+  const w = meta.width ?? 0,
+    h = meta.height ?? 0;
   return { format: meta.format ?? 'unknown', width: swap ? h : w, height: swap ? w : h, orientation, hasAlpha: meta.hasAlpha ?? false };
 }
 
@@ -196,5 +193,8 @@ function mp(pixels: number): string {
 
 function reason(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0].replace(/^Input buffer (has|contains) /, '').slice(0, 160);
+  return text
+    .split('\n')[0]
+    .replace(/^Input buffer (has|contains) /, '')
+    .slice(0, 160);
 }

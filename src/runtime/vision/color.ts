@@ -26,7 +26,11 @@ export function maskedStats(frame: PixelTarget, mask: Float32Array, rect?: Rect)
       const m = mask[i];
       if (!(m > 0)) continue;
       acc[0] += m;
-      for (let c = 0; c < 3; c++) { const v = d[p + c]; acc[1 + c] += m * v; acc[4 + c] += m * v * v; }
+      for (let c = 0; c < 3; c++) {
+        const v = d[p + c];
+        acc[1 + c] += m * v;
+        acc[4 + c] += m * v * v;
+      }
     }
   }
   return finish(acc);
@@ -56,15 +60,7 @@ export function maskedStats(frame: PixelTarget, mask: Float32Array, rect?: Rect)
  * `srcLab`, when given, is the work buffer for the source's Lab values (3 per pixel of srcRect;
  * any old contents: only entries under srcMask > 0 are written, then read) instead of a new one.
  */
-export function colorTransferInto(
-  src: PixelTarget,
-  srcMask: Float32Array,
-  target: PixelTarget,
-  targetMask: Float32Array,
-  srcRect?: Rect,
-  targetRect?: Rect,
-  srcLab?: Float32Array,
-): void {
+export function colorTransferInto(src: PixelTarget, srcMask: Float32Array, target: PixelTarget, targetMask: Float32Array, srcRect?: Rect, targetRect?: Rect, srcLab?: Float32Array): void {
   const sr = checkRegion(src, srcMask, srcRect, 'colorTransfer (source)');
   const tr = checkRegion(target, targetMask, targetRect ?? srcRect, 'colorTransfer (target)');
   if (srcLab && srcLab.length !== sr.width * sr.height * 3) throw faceError('E_BAD_PARAMETER', `colorTransfer: srcLab has ${srcLab.length} values, expected ${sr.width * sr.height * 3}`);
@@ -93,12 +89,15 @@ export function colorTransferInto(
       const m = srcMask[i];
       if (!(m > 0)) continue;
       rgbToLab(s[p], s[p + 1], s[p + 2], lab);
-      labs[i * 3] = lab[0]; labs[i * 3 + 1] = lab[1]; labs[i * 3 + 2] = lab[2];
+      labs[i * 3] = lab[0];
+      labs[i * 3 + 1] = lab[1];
+      labs[i * 3 + 2] = lab[2];
       accumulate(sAcc, m, lab);
     }
   }
   if (!(sAcc[0] > 0)) return;
-  const from = finish(sAcc), to = finish(tAcc);
+  const from = finish(sAcc),
+    to = finish(tAcc);
   const ratio = from.std[0] > 1e-6 ? to.std[0] / from.std[0] : 1;
   const gain = ratio < 0.4 ? 0.4 : ratio > 2.5 ? 2.5 : ratio;
   const shift = to.mean[0] - from.mean[0] * gain; // L' = (L − μs)·g + μt
@@ -106,12 +105,14 @@ export function colorTransferInto(
   // from it (see chromaGain), so every pixel keeps its hue and sign.
   const k = chromaGain(from.mean[1], from.mean[2], to.mean[1], to.mean[2]);
   const skin = Math.hypot(from.mean[1], from.mean[2]);
-  const ua = skin > 0 ? from.mean[1] / skin : 0, ub = skin > 0 ? from.mean[2] / skin : 0;
+  const ua = skin > 0 ? from.mean[1] / skin : 0,
+    ub = skin > 0 ? from.mean[2] / skin : 0;
   for (let y = 0, i = 0; y < sr.height; y++) {
     let p = ((sr.y + y) * src.width + sr.x) * 3;
     for (let x = 0; x < sr.width; x++, i++, p += 3) {
       if (!(srcMask[i] > 0)) continue;
-      const a = labs[i * 3 + 1], b = labs[i * 3 + 2];
+      const a = labs[i * 3 + 1],
+        b = labs[i * 3 + 2];
       let scale = 1;
       if (k !== 1) {
         const c = Math.sqrt(a * a + b * b); // not Math.hypot: a few times slower, per pixel
@@ -136,7 +137,8 @@ const NEUTRAL_CHROMA = 3;
  * teal). Scaling both by one positive factor, and only along the skin's hue, keeps every hue.
  */
 export function chromaGain(sourceA: number, sourceB: number, targetA: number, targetB: number): number {
-  const from = Math.hypot(sourceA, sourceB), to = Math.hypot(targetA, targetB);
+  const from = Math.hypot(sourceA, sourceB),
+    to = Math.hypot(targetA, targetB);
   if (!(from >= NEUTRAL_CHROMA && to >= NEUTRAL_CHROMA)) return 1;
   const k = to / from;
   return k < CHROMA_GAIN.min ? CHROMA_GAIN.min : k > CHROMA_GAIN.max ? CHROMA_GAIN.max : k;
@@ -153,7 +155,10 @@ function checkRegion(frame: PixelTarget, mask: Float32Array, rect: Rect | undefi
 
 function accumulate(acc: Float64Array, m: number, v: Float64Array): void {
   acc[0] += m;
-  for (let c = 0; c < 3; c++) { acc[1 + c] += m * v[c]; acc[4 + c] += m * v[c] * v[c]; }
+  for (let c = 0; c < 3; c++) {
+    acc[1 + c] += m * v[c];
+    acc[4 + c] += m * v[c] * v[c];
+  }
 }
 
 function finish(acc: Float64Array): ChannelStats {
@@ -183,7 +188,8 @@ const LINEAR_STEPS: Float64Array = (() => {
   }
   return table;
 })();
-const XN = 0.95047, ZN = 1.08883;
+const XN = 0.95047,
+  ZN = 1.08883;
 const DELTA = 6 / 29;
 
 /**
@@ -212,7 +218,9 @@ function labFInv(f: number): number {
 }
 
 function rgbToLab(r8: number, g8: number, b8: number, out: Float64Array): void {
-  const r = SRGB_TO_LINEAR[r8], g = SRGB_TO_LINEAR[g8], b = SRGB_TO_LINEAR[b8];
+  const r = SRGB_TO_LINEAR[r8],
+    g = SRGB_TO_LINEAR[g8],
+    b = SRGB_TO_LINEAR[b8];
   const fx = labF((0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / XN);
   const fy = labF(0.2126729 * r + 0.7151522 * g + 0.072175 * b);
   const fz = labF((0.0193339 * r + 0.119192 * g + 0.9503041 * b) / ZN);
@@ -223,7 +231,9 @@ function rgbToLab(r8: number, g8: number, b8: number, out: Float64Array): void {
 
 function labToRgbInto(l: number, a: number, bb: number, out: Uint8Array, o: number): void {
   const fy = (l + 16) / 116;
-  const x = XN * labFInv(fy + a / 500), y = labFInv(fy), z = ZN * labFInv(fy - bb / 200);
+  const x = XN * labFInv(fy + a / 500),
+    y = labFInv(fy),
+    z = ZN * labFInv(fy - bb / 200);
   out[o] = encodeSrgb(3.2404542 * x - 1.5371385 * y - 0.4985314 * z);
   out[o + 1] = encodeSrgb(-0.969266 * x + 1.8760108 * y + 0.041556 * z);
   out[o + 2] = encodeSrgb(0.0556434 * x - 0.2040259 * y + 1.0572252 * z);
@@ -253,10 +263,12 @@ export function encodeSrgb(v: number): number {
 /** Linear → sRGB byte, rounded: binary search over the 255 linear values where the byte changes (no pow). */
 export function encodeSrgbSearch(v: number): number {
   if (!(v > LINEAR_STEPS[0])) return 0;
-  let lo = 0, hi = 255; // answer in 1..255: the number of steps below v
+  let lo = 0,
+    hi = 255; // answer in 1..255: the number of steps below v
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (LINEAR_STEPS[mid] < v) lo = mid; else hi = mid;
+    if (LINEAR_STEPS[mid] < v) lo = mid;
+    else hi = mid;
   }
   return LINEAR_STEPS[lo] < v ? lo + 1 : lo;
 }

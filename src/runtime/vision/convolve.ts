@@ -28,7 +28,8 @@ export function convolveRows(src: Float32Array, dst: Float32Array, w: number, h:
   const r = (kernel.length - 1) >> 1;
   const w0 = kernel[r];
   for (let y = 0; y < h; y++) {
-    const row = y * w, last = row + w - 1;
+    const row = y * w,
+      last = row + w - 1;
     for (let x = x0; x < x1; x++) {
       const i = row + x;
       let sum = w0 * src[i];
@@ -53,8 +54,10 @@ export function convolveColumns(src: Float32Array, dst: Float32Array, w: number,
     const w0 = kernel[r];
     for (let i = o + x0, end = o + x1; i < end; i++) dst[i] = w0 * src[i];
     for (let k = 1; k <= r; k++) {
-      const up = y - k < 0 ? 0 : y - k, down = y + k >= h ? h - 1 : y + k;
-      const fu = up * w - o, fd = down * w - o;
+      const up = y - k < 0 ? 0 : y - k,
+        down = y + k >= h ? h - 1 : y + k;
+      const fu = up * w - o,
+        fd = down * w - o;
       const wk = kernel[r + k];
       for (let i = o + x0, end = o + x1; i < end; i++) dst[i] += wk * (src[i + fu] + src[i + fd]);
     }

@@ -10,7 +10,12 @@ export type Point = [number, number];
 /** Axis-aligned box in pixels: [x1, y1, x2, y2]. */
 export type Box = [number, number, number, number];
 /** Integer pixel rectangle, clipped to a frame. */
-export interface Rect { x: number; y: number; width: number; height: number }
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 /** 2×3 affine matrix, row-major: x' = m[0]x + m[1]y + m[2]; y' = m[3]x + m[4]y + m[5]. */
 export type Affine = [number, number, number, number, number, number];
 

@@ -31,14 +31,18 @@ export function convexHull(points: Point[]): Point[] {
 /** Smallest integer rectangle holding every point (floor of the minimum, ceil of the maximum; not clipped). */
 export function polygonBounds(points: Point[]): Rect {
   if (points.length === 0) return { x: 0, y: 0, width: 0, height: 0 };
-  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  let x1 = Infinity,
+    y1 = Infinity,
+    x2 = -Infinity,
+    y2 = -Infinity;
   for (const [x, y] of points) {
     if (x < x1) x1 = x;
     if (y < y1) y1 = y;
     if (x > x2) x2 = x;
     if (y > y2) y2 = y;
   }
-  const x = Math.floor(x1), y = Math.floor(y1);
+  const x = Math.floor(x1),
+    y = Math.floor(y1);
   return { x, y, width: Math.ceil(x2) - x + 1, height: Math.ceil(y2) - y + 1 };
 }
 

@@ -12,16 +12,22 @@ export function resizePlaneBilinear(src: Float32Array, sw: number, sh: number, d
     out.set(src.subarray(0, sw * sh));
     return out;
   }
-  const x0 = new Int32Array(dw), x1 = new Int32Array(dw), fx = new Float32Array(dw);
+  const x0 = new Int32Array(dw),
+    x1 = new Int32Array(dw),
+    fx = new Float32Array(dw);
   for (let x = 0; x < dw; x++) {
     const v = Math.min(Math.max((x + 0.5) * (sw / dw) - 0.5, 0), sw - 1);
     const i = Math.floor(v);
-    x0[x] = i; x1[x] = Math.min(i + 1, sw - 1); fx[x] = v - i;
+    x0[x] = i;
+    x1[x] = Math.min(i + 1, sw - 1);
+    fx[x] = v - i;
   }
   for (let y = 0, o = 0; y < dh; y++) {
     const v = Math.min(Math.max((y + 0.5) * (sh / dh) - 0.5, 0), sh - 1);
-    const j = Math.floor(v), fy = v - j;
-    const r0 = j * sw, r1 = Math.min(j + 1, sh - 1) * sw;
+    const j = Math.floor(v),
+      fy = v - j;
+    const r0 = j * sw,
+      r1 = Math.min(j + 1, sh - 1) * sw;
     for (let x = 0; x < dw; x++) {
       const top = src[r0 + x0[x]] + (src[r0 + x1[x]] - src[r0 + x0[x]]) * fx[x];
       const bottom = src[r1 + x0[x]] + (src[r1 + x1[x]] - src[r1 + x0[x]]) * fx[x];
@@ -63,7 +69,8 @@ export function gaussianBlurPlane(plane: Float32Array, width: number, height: nu
   for (let y = 0; y < height; y++) {
     acc.fill(0);
     for (let t = 0; t < k.length; t++) {
-      const from = ys[y + t] * width, w = k[t];
+      const from = ys[y + t] * width,
+        w = k[t];
       for (let x = 0; x < width; x++) acc[x] += w * tmp[from + x];
     }
     out.set(acc, y * width);

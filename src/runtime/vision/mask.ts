@@ -19,17 +19,24 @@ export function polygonMask(width: number, height: number, polygon: ReadonlyArra
   }
   const n = polygon.length;
   if (n < 3) return mask;
-  let minY = Infinity, maxY = -Infinity;
-  for (const [, y] of polygon) { if (y < minY) minY = y; if (y > maxY) maxY = y; }
+  let minY = Infinity,
+    maxY = -Infinity;
+  for (const [, y] of polygon) {
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
   const crossings = new Float64Array(n);
-  const y0 = Math.max(0, Math.ceil(minY)), y1 = Math.min(height - 1, Math.floor(maxY));
+  const y0 = Math.max(0, Math.ceil(minY)),
+    y1 = Math.min(height - 1, Math.floor(maxY));
   for (let y = y0; y <= y1; y++) {
     let count = 0;
     for (let i = 0, j = n - 1; i < n; j = i++) {
-      const yi = polygon[i][1], yj = polygon[j][1];
+      const yi = polygon[i][1],
+        yj = polygon[j][1];
       // Half-open in y so a vertex shared by two edges is counted once.
       if ((yi <= y && yj > y) || (yj <= y && yi > y)) {
-        const xi = polygon[i][0], xj = polygon[j][0];
+        const xi = polygon[i][0],
+          xj = polygon[j][0];
         crossings[count++] = xi + ((y - yi) / (yj - yi)) * (xj - xi);
       }
     }
@@ -80,7 +87,10 @@ export function featherMask(mask: Float32Array, width: number, height: number, r
   const result = out ?? new Float32Array(mask.length);
   for (let i = 0; i < result.length; i++) {
     const m = mask[i];
-    if (!(m > 0)) { result[i] = 0; continue; }
+    if (!(m > 0)) {
+      result[i] = 0;
+      continue;
+    }
     const v = 2 * blurred[i] - 1;
     // Float sums of k/(2r+1) land a hair under 1 deep inside: snap so "inside" is exactly 1.
     result[i] = m * (v <= 0 ? 0 : v >= 1 - 1e-5 ? 1 : v);

@@ -36,7 +36,10 @@ export function nms(boxes: ArrayLike<number> | readonly Box[], scores: ArrayLike
   const kept: number[] = [];
   for (const i of order) {
     if (kept.length >= maxOut) break;
-    const x1 = coords[i * 4], y1 = coords[i * 4 + 1], x2 = coords[i * 4 + 2], y2 = coords[i * 4 + 3];
+    const x1 = coords[i * 4],
+      y1 = coords[i * 4 + 1],
+      x2 = coords[i * 4 + 2],
+      y2 = coords[i * 4 + 3];
     let keep = true;
     for (const k of kept) {
       const w = Math.min(x2, coords[k * 4 + 2]) - Math.max(x1, coords[k * 4]);
@@ -44,7 +47,10 @@ export function nms(boxes: ArrayLike<number> | readonly Box[], scores: ArrayLike
       if (!(w > 0 && h > 0)) continue;
       const inter = w * h;
       const union = area[i] + area[k] - inter;
-      if (union > 0 && inter / union > iouThreshold) { keep = false; break; }
+      if (union > 0 && inter / union > iouThreshold) {
+        keep = false;
+        break;
+      }
     }
     if (keep) kept.push(i);
   }

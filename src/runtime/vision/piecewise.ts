@@ -8,15 +8,27 @@ import { faceError } from '../errors';
  */
 export function triangleAffine(from3: ReadonlyArray<Readonly<Point>>, to3: ReadonlyArray<Readonly<Point>>): Affine {
   if (from3.length !== 3 || to3.length !== 3) throw faceError('E_BAD_PARAMETER', 'triangleAffine needs exactly three points on each side');
-  const [x0, y0] = from3[0], [x1, y1] = from3[1], [x2, y2] = from3[2];
-  const [u0, v0] = to3[0], [u1, v1] = to3[1], [u2, v2] = to3[2];
-  const ex1 = x1 - x0, ey1 = y1 - y0, ex2 = x2 - x0, ey2 = y2 - y0;
+  const [x0, y0] = from3[0],
+    [x1, y1] = from3[1],
+    [x2, y2] = from3[2];
+  const [u0, v0] = to3[0],
+    [u1, v1] = to3[1],
+    [u2, v2] = to3[2];
+  const ex1 = x1 - x0,
+    ey1 = y1 - y0,
+    ex2 = x2 - x0,
+    ey2 = y2 - y0;
   const det = ex1 * ey2 - ex2 * ey1;
   const scale = Math.abs(ex1 * ey2) + Math.abs(ex2 * ey1);
   if (!(Math.abs(det) > 1e-12 * Math.max(scale, 1e-300))) throw faceError('E_BAD_PARAMETER', 'triangleAffine: the source triangle is degenerate');
-  const du1 = u1 - u0, du2 = u2 - u0, dv1 = v1 - v0, dv2 = v2 - v0;
-  const a = (du1 * ey2 - du2 * ey1) / det, b = (du2 * ex1 - du1 * ex2) / det;
-  const d = (dv1 * ey2 - dv2 * ey1) / det, e = (dv2 * ex1 - dv1 * ex2) / det;
+  const du1 = u1 - u0,
+    du2 = u2 - u0,
+    dv1 = v1 - v0,
+    dv2 = v2 - v0;
+  const a = (du1 * ey2 - du2 * ey1) / det,
+    b = (du2 * ex1 - du1 * ex2) / det;
+  const d = (dv1 * ey2 - dv2 * ey1) / det,
+    e = (dv2 * ex1 - dv1 * ex2) / det;
   return [a, b, u0 - a * x0 - b * y0, d, e, v0 - d * x0 - e * y0];
 }
 
@@ -37,7 +49,8 @@ export function warpPiecewiseAffineInto(
   triangles: Uint32Array,
   coverage?: Float32Array,
 ): void {
-  const dw = dst.width, dh = dst.height;
+  const dw = dst.width,
+    dh = dst.height;
   if (dst.data.length !== dw * dh * 3) throw faceError('E_BAD_PARAMETER', `piecewise warp: destination has ${dst.data.length} bytes, expected ${dw * dh * 3}`);
   if (src.data.length !== src.width * src.height * 3 || src.width < 1 || src.height < 1) throw faceError('E_BAD_PARAMETER', 'piecewise warp: source frame is empty or malformed');
   if (coverage && coverage.length !== dw * dh) throw faceError('E_BAD_PARAMETER', `piecewise warp: coverage has ${coverage.length} values, expected ${dw * dh}`);
@@ -47,23 +60,39 @@ export function warpPiecewiseAffineInto(
     if (triangles[t] >= count) throw faceError('E_BAD_PARAMETER', `piecewise warp: triangle index ${triangles[t]} but only ${count} point pairs`);
   }
 
-  const sw = src.width, s = src.data, d = dst.data;
-  const maxX = sw - 1, maxY = src.height - 1;
+  const sw = src.width,
+    s = src.data,
+    d = dst.data;
+  const maxX = sw - 1,
+    maxY = src.height - 1;
   const EPS = 1e-7; // inclusive edges: a pixel exactly on an edge belongs to both triangles
   for (let t = 0; t < triangles.length; t += 3) {
     const ia = triangles[t];
-    let ib = triangles[t + 1], ic = triangles[t + 2];
-    const ax = dstPts[ia][0], ay = dstPts[ia][1];
-    let bx = dstPts[ib][0], by = dstPts[ib][1], cx = dstPts[ic][0], cy = dstPts[ic][1];
+    let ib = triangles[t + 1],
+      ic = triangles[t + 2];
+    const ax = dstPts[ia][0],
+      ay = dstPts[ia][1];
+    let bx = dstPts[ib][0],
+      by = dstPts[ib][1],
+      cx = dstPts[ic][0],
+      cy = dstPts[ic][1];
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (!(Math.abs(area) > 1e-9)) continue; // degenerate or not finite
-    if (area < 0) { // make it positive so "inside" is every edge function ≥ 0
+    if (area < 0) {
+      // make it positive so "inside" is every edge function ≥ 0
       [ib, ic] = [ic, ib];
       [bx, by, cx, cy] = [cx, cy, bx, by];
     }
     let m: Affine;
     try {
-      m = triangleAffine([[ax, ay], [bx, by], [cx, cy]], [srcPts[ia], srcPts[ib], srcPts[ic]]);
+      m = triangleAffine(
+        [
+          [ax, ay],
+          [bx, by],
+          [cx, cy],
+        ],
+        [srcPts[ia], srcPts[ib], srcPts[ic]],
+      );
     } catch {
       continue;
     }
@@ -72,11 +101,14 @@ export function warpPiecewiseAffineInto(
     const y1 = Math.min(dh - 1, Math.floor(Math.max(ay, by, cy) + EPS));
     for (let y = y0; y <= y1; y++) {
       // Each edge P→Q: E(x) = (Py − Qy)·x + (Qx − Px)(y − Py) + (Qy − Py)·Px ≥ 0 inside.
-      let lo = 0, hi = dw - 1;
+      let lo = 0,
+        hi = dw - 1;
       let empty = false;
       for (let e = 0; e < 3 && !empty; e++) {
-        const px = e === 0 ? ax : e === 1 ? bx : cx, py = e === 0 ? ay : e === 1 ? by : cy;
-        const qx = e === 0 ? bx : e === 1 ? cx : ax, qy = e === 0 ? by : e === 1 ? cy : ay;
+        const px = e === 0 ? ax : e === 1 ? bx : cx,
+          py = e === 0 ? ay : e === 1 ? by : cy;
+        const qx = e === 0 ? bx : e === 1 ? cx : ax,
+          qy = e === 0 ? by : e === 1 ? cy : ay;
         const alpha = py - qy;
         const beta = (qx - px) * (y - py) + (qy - py) * px;
         if (alpha > 0) lo = Math.max(lo, Math.ceil(-beta / alpha - EPS));
@@ -90,10 +122,16 @@ export function warpPiecewiseAffineInto(
       for (let x = lo; x <= hi; x++, fx += m[0], fy += m[3], o += 3) {
         const sx = fx < 0 ? 0 : fx > maxX ? maxX : fx;
         const sy = fy < 0 ? 0 : fy > maxY ? maxY : fy;
-        const xi = sx | 0, yi = sy | 0;
-        const wx = sx - xi, wy = sy - yi;
-        const xj = xi < maxX ? xi + 1 : xi, yj = yi < maxY ? yi + 1 : yi;
-        const p00 = (yi * sw + xi) * 3, p01 = (yi * sw + xj) * 3, p10 = (yj * sw + xi) * 3, p11 = (yj * sw + xj) * 3;
+        const xi = sx | 0,
+          yi = sy | 0;
+        const wx = sx - xi,
+          wy = sy - yi;
+        const xj = xi < maxX ? xi + 1 : xi,
+          yj = yi < maxY ? yi + 1 : yi;
+        const p00 = (yi * sw + xi) * 3,
+          p01 = (yi * sw + xj) * 3,
+          p10 = (yj * sw + xi) * 3,
+          p11 = (yj * sw + xj) * 3;
         for (let c = 0; c < 3; c++) {
           const top = s[p00 + c] + (s[p01 + c] - s[p00 + c]) * wx;
           const bottom = s[p10 + c] + (s[p11 + c] - s[p10 + c]) * wx;

@@ -8,8 +8,10 @@ import type { Frame } from './frame';
  */
 export function spaceToDepth(frame: Frame, factor: number): Frame[] {
   checkFactor(factor, frame.width, frame.height);
-  const tw = frame.width / factor, th = frame.height / factor;
-  const src = frame.data, rowBytes = frame.width * 3;
+  const tw = frame.width / factor,
+    th = frame.height / factor;
+  const src = frame.data,
+    rowBytes = frame.width * 3;
   const tiles: Frame[] = [];
   for (let i = 0; i < factor; i++) {
     for (let j = 0; j < factor; j++) {
@@ -17,7 +19,9 @@ export function spaceToDepth(frame: Frame, factor: number): Frame[] {
       let o = 0;
       for (let y = 0; y < th; y++) {
         for (let x = 0, p = (y * factor + i) * rowBytes + j * 3, step = factor * 3; x < tw; x++, p += step) {
-          data[o++] = src[p]; data[o++] = src[p + 1]; data[o++] = src[p + 2];
+          data[o++] = src[p];
+          data[o++] = src[p + 1];
+          data[o++] = src[p + 2];
         }
       }
       tiles.push({ width: tw, height: th, channels: 3, data });
@@ -29,8 +33,10 @@ export function spaceToDepth(frame: Frame, factor: number): Frame[] {
 /** The inverse of spaceToDepth: factor² same-sized tiles (in tile order) → one crop factor times larger. */
 export function depthToSpace(tiles: readonly Frame[], factor: number): Frame {
   if (tiles.length !== factor * factor) throw new RangeError(`depthToSpace: ${tiles.length} tiles given, ${factor * factor} needed for factor ${factor}`);
-  const tw = tiles[0].width, th = tiles[0].height;
-  const width = tw * factor, height = th * factor;
+  const tw = tiles[0].width,
+    th = tiles[0].height;
+  const width = tw * factor,
+    height = th * factor;
   const out = new Uint8Array(width * height * 3);
   const rowBytes = width * 3;
   for (let i = 0; i < factor; i++) {
@@ -41,7 +47,9 @@ export function depthToSpace(tiles: readonly Frame[], factor: number): Frame {
       let s = 0;
       for (let y = 0; y < th; y++) {
         for (let x = 0, p = (y * factor + i) * rowBytes + j * 3, step = factor * 3; x < tw; x++, p += step) {
-          out[p] = src[s++]; out[p + 1] = src[s++]; out[p + 2] = src[s++];
+          out[p] = src[s++];
+          out[p + 1] = src[s++];
+          out[p + 2] = src[s++];
         }
       }
     }

@@ -27,8 +27,10 @@ export function expandBox(box: Box, margin: number, width: number, height: numbe
 
 /** Overlap of two rectangles (empty rectangle at a's corner when they do not meet). */
 export function intersectRect(a: Rect, b: Rect): Rect {
-  const x1 = Math.max(a.x, b.x), y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.width, b.x + b.width), y2 = Math.min(a.y + a.height, b.y + b.height);
+  const x1 = Math.max(a.x, b.x),
+    y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.width, b.x + b.width),
+    y2 = Math.min(a.y + a.height, b.y + b.height);
   if (x2 <= x1 || y2 <= y1) return { x: a.x, y: a.y, width: 0, height: 0 };
   return { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
 }

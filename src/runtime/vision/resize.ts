@@ -24,7 +24,10 @@ export function resizeBilinear(frame: Frame, width: number, height: number): Fra
     const r1 = y1[y] * sw * 3;
     for (let x = 0; x < width; x++) {
       const a = fx[x];
-      const p00 = r0 + x0[x], p01 = r0 + x1[x], p10 = r1 + x0[x], p11 = r1 + x1[x];
+      const p00 = r0 + x0[x],
+        p01 = r0 + x1[x],
+        p10 = r1 + x0[x],
+        p11 = r1 + x1[x];
       for (let c = 0; c < 3; c++) {
         const top = src[p00 + c] + (src[p01 + c] - src[p00 + c]) * a;
         const bottom = src[p10 + c] + (src[p11 + c] - src[p10 + c]) * a;
@@ -41,7 +44,9 @@ export function resizeBilinear(frame: Frame, width: number, height: number): Fra
  * shared with vision/yuv.ts so both sample the same points.
  */
 export function bilinearTaps(src: number, dst: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
-  const i0 = new Int32Array(dst), i1 = new Int32Array(dst), f = new Float64Array(dst);
+  const i0 = new Int32Array(dst),
+    i1 = new Int32Array(dst),
+    f = new Float64Array(dst);
   const scale = src / dst;
   for (let k = 0; k < dst; k++) {
     const v = Math.min(Math.max((k + 0.5) * scale - 0.5, 0), src - 1);

@@ -11,7 +11,9 @@ import { isYuv, sampleYuvTileToRgb, sampleYuvToRgb, yuvLayout, type AxisTaps, ty
 
 /** Sample positions of `count` outputs over a region starting at `start` (source pixels) at `scale`, clamped to 0 … limit − 1. */
 export function regionTaps(start: number, count: number, scale: number, limit: number): AxisTaps {
-  const i0 = new Int32Array(count), i1 = new Int32Array(count), f = new Float64Array(count);
+  const i0 = new Int32Array(count),
+    i1 = new Int32Array(count),
+    f = new Float64Array(count);
   for (let k = 0; k < count; k++) {
     const v = Math.min(Math.max(start + (k + 0.5) / scale - 0.5, 0), limit - 1);
     const i = Math.floor(v);
@@ -39,15 +41,21 @@ export function sampleRegionToRgb(src: Pixels, region: Rect, scale: number, out:
 }
 
 function sampleRgb(src: Frame, xt: AxisTaps, yt: AxisTaps, out: Uint8Array, outWidth: number): void {
-  const s = src.data, sw = src.width;
+  const s = src.data,
+    sw = src.width;
   const { i0: x0, i1: x1, f: fx } = xt;
   const width = x0.length;
   for (let y = 0; y < yt.i0.length; y++) {
-    const r0 = yt.i0[y] * sw, r1 = yt.i1[y] * sw, fy = yt.f[y];
+    const r0 = yt.i0[y] * sw,
+      r1 = yt.i1[y] * sw,
+      fy = yt.f[y];
     let o = y * outWidth * 3;
     for (let x = 0; x < width; x++) {
       const a = fx[x];
-      const p00 = (r0 + x0[x]) * 3, p01 = (r0 + x1[x]) * 3, p10 = (r1 + x0[x]) * 3, p11 = (r1 + x1[x]) * 3;
+      const p00 = (r0 + x0[x]) * 3,
+        p01 = (r0 + x1[x]) * 3,
+        p10 = (r1 + x0[x]) * 3,
+        p11 = (r1 + x1[x]) * 3;
       for (let c = 0; c < 3; c++) {
         const top = s[p00 + c] + (s[p01 + c] - s[p00 + c]) * a;
         const bottom = s[p10 + c] + (s[p11 + c] - s[p10 + c]) * a;
@@ -64,7 +72,8 @@ function sampleRgb(src: Frame, xt: AxisTaps, yt: AxisTaps, out: Uint8Array, outW
  */
 export function downsampleToRgb(src: Pixels, factor: number): Frame {
   if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`downsample factor must be a whole number ≥ 1, got ${factor}`);
-  const width = Math.ceil(src.width / factor), height = Math.ceil(src.height / factor);
+  const width = Math.ceil(src.width / factor),
+    height = Math.ceil(src.height / factor);
   const out = new Uint8Array(width * height * 3);
   if (isYuv(src)) {
     // Plane means per block, then the sampler's conversion of those means (a 1:1 "sampling").

@@ -18,13 +18,16 @@ const MAX_OFFSET = 40;
  * only pixels with mask > 0 are written.
  */
 export function matchSeamInto(warped: PixelTarget, mask: Float32Array, target: PixelTarget, rect: Rect, sigma: number): void {
-  const w = rect.width, h = rect.height;
+  const w = rect.width,
+    h = rect.height;
   if (mask.length !== w * h || warped.width !== w || warped.height !== h) throw new RangeError('matchSeamInto: warped and mask must be rect-sized');
-  const gw = Math.ceil(w / STEP), gh = Math.ceil(h / STEP);
+  const gw = Math.ceil(w / STEP),
+    gh = Math.ceil(h / STEP);
   const n = gw * gh;
   const acc = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
   const weight = new Float32Array(n);
-  const wd = warped.data, td = target.data;
+  const wd = warped.data,
+    td = target.data;
   let any = false;
   for (let y = 0; y < h; y++) {
     const gy = (y / STEP) | 0;
@@ -52,16 +55,24 @@ export function matchSeamInto(warped: PixelTarget, mask: Float32Array, target: P
   }
   for (let y = 0; y < h; y++) {
     const fy = Math.min(gh - 1, Math.max(0, (y + 0.5) / STEP - 0.5));
-    const y0 = fy | 0, y1 = Math.min(gh - 1, y0 + 1), ay = fy - y0;
+    const y0 = fy | 0,
+      y1 = Math.min(gh - 1, y0 + 1),
+      ay = fy - y0;
     for (let x = 0, i = y * w; x < w; x++, i++) {
       if (!(mask[i] > 0)) continue;
       const fx = Math.min(gw - 1, Math.max(0, (x + 0.5) / STEP - 0.5));
-      const x0 = fx | 0, x1 = Math.min(gw - 1, x0 + 1), ax = fx - x0;
-      const a = y0 * gw + x0, b = y0 * gw + x1, c0 = y1 * gw + x0, d = y1 * gw + x1;
+      const x0 = fx | 0,
+        x1 = Math.min(gw - 1, x0 + 1),
+        ax = fx - x0;
+      const a = y0 * gw + x0,
+        b = y0 * gw + x1,
+        c0 = y1 * gw + x0,
+        d = y1 * gw + x1;
       const p = i * 3;
       for (let c = 0; c < 3; c++) {
         const f = fields[c];
-        const top = f[a] + (f[b] - f[a]) * ax, bottom = f[c0] + (f[d] - f[c0]) * ax;
+        const top = f[a] + (f[b] - f[a]) * ax,
+          bottom = f[c0] + (f[d] - f[c0]) * ax;
         const v = wd[p + c] + top + (bottom - top) * ay;
         wd[p + c] = v < 0 ? 0 : v > 255 ? 255 : v + 0.5;
       }

@@ -10,16 +10,29 @@ export function estimateSimilarity(src: readonly (readonly [number, number])[], 
   if (src.length !== dst.length) throw new RangeError(`a similarity needs matching point lists, got ${src.length} and ${dst.length} points`);
   const n = src.length;
   if (n < 2) throw new RangeError('a similarity needs at least 2 point pairs');
-  let msx = 0, msy = 0, mdx = 0, mdy = 0;
+  let msx = 0,
+    msy = 0,
+    mdx = 0,
+    mdy = 0;
   for (let i = 0; i < n; i++) {
-    msx += src[i][0]; msy += src[i][1]; mdx += dst[i][0]; mdy += dst[i][1];
+    msx += src[i][0];
+    msy += src[i][1];
+    mdx += dst[i][0];
+    mdy += dst[i][1];
   }
-  msx /= n; msy /= n; mdx /= n; mdy /= n;
+  msx /= n;
+  msy /= n;
+  mdx /= n;
+  mdy /= n;
   // a = Σ(s·d), b = Σ(s × d) over centred points; variance of src.
-  let a = 0, b = 0, varS = 0;
+  let a = 0,
+    b = 0,
+    varS = 0;
   for (let i = 0; i < n; i++) {
-    const sx = src[i][0] - msx, sy = src[i][1] - msy;
-    const dx = dst[i][0] - mdx, dy = dst[i][1] - mdy;
+    const sx = src[i][0] - msx,
+      sy = src[i][1] - msy;
+    const dx = dst[i][0] - mdx,
+      dy = dst[i][1] - mdy;
     a += sx * dx + sy * dy;
     b += sx * dy - sy * dx;
     varS += sx * sx + sy * sy;

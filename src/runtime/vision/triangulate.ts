@@ -53,11 +53,23 @@ function buildMeanFace68(): Point[] {
     pts.push([x, -0.08 + 1.3 * down + skew(x)]);
   }
   // Brows 17–21 (image left, outer→inner) and 22–26 (inner→outer): gentle arches.
-  for (let k = 0; k < 5; k++) { const s = k / 4; pts.push([-0.8 + 0.62 * s, -0.3 - 0.11 * Math.sin(Math.PI * (0.35 + 0.65 * s)) + skew(-1)]); }
-  for (let k = 0; k < 5; k++) { const s = k / 4; pts.push([0.18 + 0.62 * s, -0.3 - 0.11 * Math.sin(Math.PI * (1 - 0.65 * s))]); }
+  for (let k = 0; k < 5; k++) {
+    const s = k / 4;
+    pts.push([-0.8 + 0.62 * s, -0.3 - 0.11 * Math.sin(Math.PI * (0.35 + 0.65 * s)) + skew(-1)]);
+  }
+  for (let k = 0; k < 5; k++) {
+    const s = k / 4;
+    pts.push([0.18 + 0.62 * s, -0.3 - 0.11 * Math.sin(Math.PI * (1 - 0.65 * s))]);
+  }
   // Nose bridge 27–30, then the nostril base 31–35.
   for (let k = 0; k < 4; k++) pts.push([0, -0.04 + 0.17 * k]);
-  const nostrils: Point[] = [[-0.22, 0.57], [-0.11, 0.61], [0, 0.63], [0.11, 0.61], [0.22, 0.57]];
+  const nostrils: Point[] = [
+    [-0.22, 0.57],
+    [-0.11, 0.61],
+    [0, 0.63],
+    [0.11, 0.61],
+    [0.22, 0.57],
+  ];
   for (const [x, y] of nostrils) pts.push([x, y + skew(x)]);
   // Eyes: outer corner, two upper-lid points, inner corner, two lower-lid points (iBUG order).
   // Eyes: corner, two upper-lid points, corner, two lower-lid points, left to right over the
@@ -82,10 +94,19 @@ function buildMeanFace68(): Point[] {
   lip(12, 0.4, 0.13, 0.16);
   lip(8, 0.3, 0.045, 0.05);
   // Normalise to the unit box without changing the aspect ratio (Delaunay is not affine-invariant).
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-  for (const [x, y] of pts) { minX = Math.min(minX, x); minY = Math.min(minY, y); maxX = Math.max(maxX, x); maxY = Math.max(maxY, y); }
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
+  for (const [x, y] of pts) {
+    minX = Math.min(minX, x);
+    minY = Math.min(minY, y);
+    maxX = Math.max(maxX, x);
+    maxY = Math.max(maxY, y);
+  }
   const scale = 1 / Math.max(maxX - minX, maxY - minY);
-  const offX = (1 - (maxX - minX) * scale) / 2, offY = (1 - (maxY - minY) * scale) / 2;
+  const offX = (1 - (maxX - minX) * scale) / 2,
+    offY = (1 - (maxY - minY) * scale) / 2;
   return pts.map(([x, y]) => [Math.round(((x - minX) * scale + offX) * 1e6) / 1e6, Math.round(((y - minY) * scale + offY) * 1e6) / 1e6]);
 }
 
@@ -109,7 +130,10 @@ class BowyerWatson {
     this.n = n;
     this.xs = new Float64Array(n);
     this.ys = new Float64Array(n);
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity;
     for (let i = 0; i < n; i++) {
       const [x, y] = points[i];
       this.xs[i] = x;
@@ -136,7 +160,8 @@ class BowyerWatson {
   }
 
   insert(p: number): void {
-    const bad = this.bad, edges = this.edges;
+    const bad = this.bad,
+      edges = this.edges;
     bad.length = 0;
     edges.length = 0;
     const t = this.tris;
@@ -146,13 +171,21 @@ class BowyerWatson {
     for (const k of bad) edges.push(t[3 * k], t[3 * k + 1], t[3 * k + 1], t[3 * k + 2], t[3 * k + 2], t[3 * k]);
     // Remove bad triangles, highest index first, by moving the last triangle into the hole.
     for (let j = bad.length - 1; j >= 0; j--) {
-      const k = bad[j], last = --this.count;
-      t[3 * k] = t[3 * last]; t[3 * k + 1] = t[3 * last + 1]; t[3 * k + 2] = t[3 * last + 2];
+      const k = bad[j],
+        last = --this.count;
+      t[3 * k] = t[3 * last];
+      t[3 * k + 1] = t[3 * last + 1];
+      t[3 * k + 2] = t[3 * last + 2];
     }
     for (let e = 0; e < edges.length; e += 2) {
-      const u = edges[e], v = edges[e + 1];
+      const u = edges[e],
+        v = edges[e + 1];
       let interior = false;
-      for (let f = 0; f < edges.length; f += 2) if (edges[f] === v && edges[f + 1] === u) { interior = true; break; }
+      for (let f = 0; f < edges.length; f += 2)
+        if (edges[f] === v && edges[f + 1] === u) {
+          interior = true;
+          break;
+        }
       // Keeping the cavity edge's direction keeps the new triangle positively oriented.
       if (!interior) this.push(u, v, p);
     }
@@ -160,9 +193,12 @@ class BowyerWatson {
 
   finiteTriangles(): Uint32Array {
     const out: number[] = [];
-    const t = this.tris, n = this.n;
+    const t = this.tris,
+      n = this.n;
     for (let k = 0; k < this.count; k++) {
-      const a = t[3 * k], b = t[3 * k + 1], c = t[3 * k + 2];
+      const a = t[3 * k],
+        b = t[3 * k + 1],
+        c = t[3 * k + 2];
       if (a >= n || b >= n || c >= n) continue;
       if (this.orient(a, b, c) > 0) out.push(a, b, c);
     }
@@ -176,22 +212,35 @@ class BowyerWatson {
       this.tris = grown;
     }
     const o = 3 * this.count++;
-    this.tris[o] = a; this.tris[o + 1] = b; this.tris[o + 2] = c;
+    this.tris[o] = a;
+    this.tris[o + 1] = b;
+    this.tris[o + 2] = c;
   }
 
   private orient(a: number, b: number, c: number): number {
-    const xs = this.xs, ys = this.ys;
+    const xs = this.xs,
+      ys = this.ys;
     return (xs[b] - xs[a]) * (ys[c] - ys[a]) - (ys[b] - ys[a]) * (xs[c] - xs[a]);
   }
 
   /** Is point p strictly inside the circumcircle of the positively oriented triangle (a, b, c)? */
   private inCircle(a: number, b: number, c: number, p: number): boolean {
     const n = this.n;
-    const ia = a >= n ? 1 : 0, ib = b >= n ? 1 : 0, ic = c >= n ? 1 : 0;
+    const ia = a >= n ? 1 : 0,
+      ib = b >= n ? 1 : 0,
+      ic = c >= n ? 1 : 0;
     const infinite = ia + ib + ic;
-    const xs = this.xs, ys = this.ys, px = xs[p], py = ys[p];
+    const xs = this.xs,
+      ys = this.ys,
+      px = xs[p],
+      py = ys[p];
     if (infinite === 0) {
-      const ax = xs[a] - px, ay = ys[a] - py, bx = xs[b] - px, by = ys[b] - py, cx = xs[c] - px, cy = ys[c] - py;
+      const ax = xs[a] - px,
+        ay = ys[a] - py,
+        bx = xs[b] - px,
+        by = ys[b] - py,
+        cx = xs[c] - px,
+        cy = ys[c] - py;
       const det = (ax * ax + ay * ay) * (bx * cy - cx * by) - (bx * bx + by * by) * (ax * cy - cx * ay) + (cx * cx + cy * cy) * (ax * by - bx * ay);
       return det > 0;
     }
@@ -199,7 +248,8 @@ class BowyerWatson {
     if (infinite === 1) {
       // Rotate so the infinite corner is last: (u, v, ∞). The circle tends to the open
       // half-plane left of u→v, plus the open segment uv (a chord of every such circle).
-      const u = ic ? a : ia ? b : c, v = ic ? b : ia ? c : a;
+      const u = ic ? a : ia ? b : c,
+        v = ic ? b : ia ? c : a;
       const side = this.orient(u, v, p);
       if (side !== 0) return side > 0;
       const dot = (px - xs[u]) * (px - xs[v]) + (py - ys[u]) * (py - ys[v]);
@@ -209,13 +259,24 @@ class BowyerWatson {
     // centre near R·(d_j + d_k) from o, so it tends to the half-plane (p − f)·(d_j + d_k) > 0;
     // on the boundary line the next-order term decides: inside when p is closer to o than f.
     const f = !ia ? a : !ib ? b : c;
-    let ux = 0, uy = 0;
-    if (ia) { ux += this.dx[a - n]; uy += this.dy[a - n]; }
-    if (ib) { ux += this.dx[b - n]; uy += this.dy[b - n]; }
-    if (ic) { ux += this.dx[c - n]; uy += this.dy[c - n]; }
+    let ux = 0,
+      uy = 0;
+    if (ia) {
+      ux += this.dx[a - n];
+      uy += this.dy[a - n];
+    }
+    if (ib) {
+      ux += this.dx[b - n];
+      uy += this.dy[b - n];
+    }
+    if (ic) {
+      ux += this.dx[c - n];
+      uy += this.dy[c - n];
+    }
     const along = (px - xs[f]) * ux + (py - ys[f]) * uy;
     if (along !== 0) return along > 0;
-    const dp = (px - this.ox) ** 2 + (py - this.oy) ** 2, df = (xs[f] - this.ox) ** 2 + (ys[f] - this.oy) ** 2;
+    const dp = (px - this.ox) ** 2 + (py - this.oy) ** 2,
+      df = (xs[f] - this.ox) ** 2 + (ys[f] - this.oy) ** 2;
     return dp < df;
   }
 }

@@ -21,7 +21,11 @@ import { Scratch } from './scratch';
  * copied and not yet stored.
  */
 
-interface YuvPlanes { readonly y: Raster; readonly u: Raster; readonly v: Raster }
+interface YuvPlanes {
+  readonly y: Raster;
+  readonly u: Raster;
+  readonly v: Raster;
+}
 
 function planesOf(frame: YuvFrame): YuvPlanes {
   const { width, height, data } = frame;
@@ -81,7 +85,8 @@ export function blurYuvRegionsInPlace(frame: YuvFrame, rects: readonly Rect[], s
   // they were met already, or are that region's inner samples: share 1), tested against all.
   let capacity = 0;
   for (const c of chroma) capacity += 2 * (c.width + c.height);
-  const at = scratch.int32('yuv.unionEdgeAt', capacity), share = scratch.float32('yuv.unionEdgeShare', capacity);
+  const at = scratch.int32('yuv.unionEdgeAt', capacity),
+    share = scratch.float32('yuv.unionEdgeShare', capacity);
   const cw = Math.ceil(W / 2);
   let n = 0;
   const inside = (x: number, y: number) => regions.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height);
@@ -90,21 +95,33 @@ export function blurYuvRegionsInPlace(frame: YuvFrame, rects: readonly Rect[], s
       const c = chroma[j];
       if (cx >= c.x && cx < c.x + c.width && cy >= c.y && cy < c.y + c.height) return;
     }
-    let count = 0, total = 0;
+    let count = 0,
+      total = 0;
     for (let y = 2 * cy; y < Math.min(2 * cy + 2, H); y++) for (let x = 2 * cx; x < Math.min(2 * cx + 2, W); x++, total++) if (inside(x, y)) count++;
-    if (count < total) { at[n] = cy * cw + cx; share[n++] = count / total; }
+    if (count < total) {
+      at[n] = cy * cw + cx;
+      share[n++] = count / total;
+    }
   };
   chroma.forEach((c, index) => {
-    const x1 = c.x + c.width - 1, y1 = c.y + c.height - 1;
-    for (let x = c.x; x <= x1; x++) { consider(x, c.y, index); if (y1 !== c.y) consider(x, y1, index); }
-    for (let y = c.y + 1; y < y1; y++) { consider(c.x, y, index); if (x1 !== c.x) consider(x1, y, index); }
+    const x1 = c.x + c.width - 1,
+      y1 = c.y + c.height - 1;
+    for (let x = c.x; x <= x1; x++) {
+      consider(x, c.y, index);
+      if (y1 !== c.y) consider(x, y1, index);
+    }
+    for (let y = c.y + 1; y < y1; y++) {
+      consider(c.x, y, index);
+      if (x1 !== c.x) consider(x1, y, index);
+    }
   });
   const saved = scratch.uint8('yuv.edge', n);
   for (const plane of [planes.u, planes.v]) {
     for (let k = 0; k < n; k++) saved[k] = plane.data[plane.offset + at[k]];
     blurRasterRegions(plane, chroma, sigma / 2, withScratch);
     for (let k = 0; k < n; k++) {
-      const p = plane.offset + at[k], old = saved[k];
+      const p = plane.offset + at[k],
+        old = saved[k];
       plane.data[p] = Math.round(old + share[k] * (plane.data[p] - old));
     }
   }
@@ -124,7 +141,8 @@ export function pixelateYuvRegionInPlace(frame: YuvFrame, rect: Rect, blockSize:
   if (region.width === 0 || region.height === 0) return;
   const rounded = blockSize >= 1 ? Math.round(blockSize) : 1;
   const block = rounded + (rounded & 1);
-  const ax = region.x & ~1, ay = region.y & ~1;
+  const ax = region.x & ~1,
+    ay = region.y & ~1;
   pixelateRasterRegion(planes.y, region, block, ax, ay, scratch);
   const edge = chromaEdge(region, frame.width, frame.height);
   for (const plane of [planes.u, planes.v]) {
@@ -142,7 +160,10 @@ export function fillYuvRegionInPlace(frame: YuvFrame, rect: Rect, rgb: readonly 
   const [y, u, v] = rgbColorToYuv(rgb, frame.matrix);
   fillRasterRegion(planes.y, region, [y]);
   const edge = chromaEdge(region, frame.width, frame.height);
-  for (const [plane, value] of [[planes.u, u], [planes.v, v]] as const) {
+  for (const [plane, value] of [
+    [planes.u, u],
+    [planes.v, v],
+  ] as const) {
     const saved = saveEdge(plane, edge, scratch);
     fillRasterRegion(plane, edge.rect, [value]);
     blendEdge(plane, edge, saved);
@@ -159,7 +180,8 @@ export function fillYuvRegionInPlace(frame: YuvFrame, rect: Rect, rgb: readonly 
  */
 export function keepEllipsesOnlyYuv(frame: YuvFrame, original: YuvFrame, rects: readonly Rect[]): void {
   if (original.width !== frame.width || original.height !== frame.height) throw new RangeError('keepEllipsesOnlyYuv: the original has another size');
-  const planes = planesOf(frame), before = planesOf(original);
+  const planes = planesOf(frame),
+    before = planesOf(original);
   restoreOutsideEllipses(planes.y, before.y, rects, 1);
   restoreOutsideEllipses(planes.u, before.u, rects, 2, frame.width, frame.height);
   restoreOutsideEllipses(planes.v, before.v, rects, 2, frame.width, frame.height);
@@ -182,7 +204,8 @@ interface ChromaEdge {
 function chromaEdge(region: Rect, width: number, height: number): ChromaEdge {
   const rect = chromaRect(region, width, height);
   const share = (i: number, start: number, end: number, size: number) => (Math.min(2 * i + 2, end) - Math.max(2 * i, start)) / (Math.min(2 * i + 2, size) - 2 * i);
-  const x1 = rect.x + rect.width - 1, y1 = rect.y + rect.height - 1;
+  const x1 = rect.x + rect.width - 1,
+    y1 = rect.y + rect.height - 1;
   return {
     rect,
     left: share(rect.x, region.x, region.x + region.width, width),
@@ -204,7 +227,10 @@ function hasPartialEdge(edge: ChromaEdge): boolean {
 function saveEdge(plane: Raster, edge: ChromaEdge, scratch: Scratch): Uint8Array {
   const { rect } = edge;
   const saved = scratch.uint8('yuv.edge', hasPartialEdge(edge) ? 2 * (rect.width + rect.height) : 0);
-  if (saved.length) walkEdge(plane, edge, (p, k) => { saved[k] = plane.data[p]; });
+  if (saved.length)
+    walkEdge(plane, edge, (p, k) => {
+      saved[k] = plane.data[p];
+    });
   return saved;
 }
 
@@ -219,7 +245,8 @@ function blendEdge(plane: Raster, edge: ChromaEdge, saved: Uint8Array): void {
 /** Calls `visit(byte index, k, share)` for each border sample of the chroma rect once, k = 0, 1, … */
 function walkEdge(plane: Raster, edge: ChromaEdge, visit: (p: number, k: number, share: number) => void): void {
   const { rect, left, right, top, bottom } = edge;
-  const x1 = rect.x + rect.width - 1, y1 = rect.y + rect.height - 1;
+  const x1 = rect.x + rect.width - 1,
+    y1 = rect.y + rect.height - 1;
   const sx = (x: number) => (x === rect.x ? left : x === x1 ? right : 1);
   const at = (x: number, y: number) => plane.offset + y * plane.width + x;
   let k = 0;

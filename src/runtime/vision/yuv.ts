@@ -62,7 +62,11 @@ export function createYuvFrame(width: number, height: number, data?: Uint8Array,
  */
 interface ToRgbTables {
   /** The float coefficients, for sampled (mixed) values. */
-  ys: number; crv: number; cgu: number; cgv: number; cbu: number;
+  ys: number;
+  crv: number;
+  cgu: number;
+  cgv: number;
+  cbu: number;
   y: Int32Array;
   rv: Int32Array;
   gu: Int32Array;
@@ -71,9 +75,15 @@ interface ToRgbTables {
 }
 
 interface ToYuvCoefficients {
-  yr: number; yg: number; yb: number;
-  ur: number; ug: number; ub: number;
-  vr: number; vg: number; vb: number;
+  yr: number;
+  yg: number;
+  yb: number;
+  ur: number;
+  ug: number;
+  ub: number;
+  vr: number;
+  vg: number;
+  vb: number;
 }
 
 /** Limited-range coefficients (Y' 16–235, Cb/Cr 16–240), per ITU-R BT.601 and BT.709. */
@@ -90,7 +100,8 @@ const ROUNDING = -32768;
 function toRgbTables(matrix: YuvMatrix): ToRgbTables {
   const { kr, kb } = MATRICES[matrix];
   const kg = 1 - kr - kb;
-  const ys = 255 / 219, cs = 255 / 224;
+  const ys = 255 / 219,
+    cs = 255 / 224;
   const crv = 2 * (1 - kr) * cs;
   const cbu = 2 * (1 - kb) * cs;
   const cgu = (2 * (1 - kb) * kb * cs) / kg;
@@ -110,11 +121,18 @@ function toRgbTables(matrix: YuvMatrix): ToRgbTables {
 function toYuvCoefficients(matrix: YuvMatrix): ToYuvCoefficients {
   const { kr, kb } = MATRICES[matrix];
   const kg = 1 - kr - kb;
-  const ys = 219 / 255, cs = 224 / 255;
+  const ys = 219 / 255,
+    cs = 224 / 255;
   return {
-    yr: kr * ys, yg: kg * ys, yb: kb * ys,
-    ur: (-kr / (2 * (1 - kb))) * cs, ug: (-kg / (2 * (1 - kb))) * cs, ub: 0.5 * cs,
-    vr: 0.5 * cs, vg: (-kg / (2 * (1 - kr))) * cs, vb: (-kb / (2 * (1 - kr))) * cs,
+    yr: kr * ys,
+    yg: kg * ys,
+    yb: kb * ys,
+    ur: (-kr / (2 * (1 - kb))) * cs,
+    ug: (-kg / (2 * (1 - kb))) * cs,
+    ub: 0.5 * cs,
+    vr: 0.5 * cs,
+    vg: (-kg / (2 * (1 - kr))) * cs,
+    vb: (-kb / (2 * (1 - kr))) * cs,
   };
 }
 
@@ -156,13 +174,15 @@ export function cropYuvToRgb(src: YuvFrame, rect: Rect): Frame {
 function convertRows(src: YuvFrame, r: Rect, out: Uint8Array, outWidth: number, ox: number, oy: number): void {
   const t = TO_RGB[src.matrix ?? 'bt601'];
   const { uOffset, vOffset, cw } = yuvLayout(src.width, src.height);
-  const s = src.data, w = src.width;
+  const s = src.data,
+    w = src.width;
   for (let y = r.y; y < r.y + r.height; y++) {
     const cRow = (y >> 1) * cw;
     let o = ((oy + y - r.y) * outWidth + ox) * 3;
     for (let x = r.x, p = y * w + r.x; x < r.x + r.width; x++, p++) {
       const c = cRow + (x >> 1);
-      const u = s[uOffset + c], v = s[vOffset + c];
+      const u = s[uOffset + c],
+        v = s[vOffset + c];
       const yy = t.y[s[p]];
       out[o++] = clamp8((yy + t.rv[v]) >> 16);
       out[o++] = clamp8((yy - t.gu[u] - t.gv[v]) >> 16);
@@ -207,14 +227,22 @@ export function sampleYuvToRgb(src: YuvFrame, xt: AxisTaps, yt: AxisTaps, out: U
   const { i0: y0, i1: y1, f: fys } = yt;
   const width = x0.length;
   for (let y = 0; y < y0.length; y++) {
-    const j = y0[y], j1 = y1[y], fy = fys[y];
-    const r0 = j * sw, r1 = j1 * sw;
-    const u0 = uOffset + (j >> 1) * cw, u1 = uOffset + (j1 >> 1) * cw;
-    const v0 = vOffset + (j >> 1) * cw, v1 = vOffset + (j1 >> 1) * cw;
+    const j = y0[y],
+      j1 = y1[y],
+      fy = fys[y];
+    const r0 = j * sw,
+      r1 = j1 * sw;
+    const u0 = uOffset + (j >> 1) * cw,
+      u1 = uOffset + (j1 >> 1) * cw;
+    const v0 = vOffset + (j >> 1) * cw,
+      v1 = vOffset + (j1 >> 1) * cw;
     let o = y * outWidth * 3;
     for (let x = 0; x < width; x++) {
-      const a = fx[x], xa = x0[x], xb = x1[x];
-      const ca = xa >> 1, cb = xb >> 1;
+      const a = fx[x],
+        xa = x0[x],
+        xb = x1[x];
+      const ca = xa >> 1,
+        cb = xb >> 1;
       const yt = s[r0 + xa] + (s[r0 + xb] - s[r0 + xa]) * a;
       const yb = s[r1 + xa] + (s[r1 + xb] - s[r1 + xa]) * a;
       const ut = s[u0 + ca] + (s[u0 + cb] - s[u0 + ca]) * a;
@@ -240,28 +268,44 @@ export function sampleYuvToRgb(src: YuvFrame, xt: AxisTaps, yt: AxisTaps, out: U
  * detector sees no difference that matters). Rounded to nearest (a clamped view), not truncated.
  */
 export function sampleYuvTileToRgb(src: YuvFrame, xt: AxisTaps, yt: AxisTaps, out: Uint8Array, outWidth: number): void {
-  const sw = src.width, s = src.data;
+  const sw = src.width,
+    s = src.data;
   const { uOffset, vOffset, cw } = yuvLayout(sw, src.height);
   const t = TO_RGB[src.matrix ?? 'bt601'];
-  const ys = t.ys, crv = t.crv, cgu = t.cgu, cgv = t.cgv, cbu = t.cbu;
+  const ys = t.ys,
+    crv = t.crv,
+    cgu = t.cgu,
+    cgv = t.cgv,
+    cbu = t.cbu;
   const n = xt.i0.length;
-  const x0 = xt.i0, x1 = xt.i1, fx = Float32Array.from(xt.f), cx = new Int32Array(n);
+  const x0 = xt.i0,
+    x1 = xt.i1,
+    fx = Float32Array.from(xt.f),
+    cx = new Int32Array(n);
   for (let x = 0; x < n; x++) cx[x] = (fx[x] < 0.5 ? x0[x] : x1[x]) >> 1;
   const o8 = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
   for (let y = 0; y < yt.i0.length; y++) {
-    const j = yt.i0[y], j1 = yt.i1[y], fy = yt.f[y];
-    const r0 = j * sw, r1 = j1 * sw;
+    const j = yt.i0[y],
+      j1 = yt.i1[y],
+      fy = yt.f[y];
+    const r0 = j * sw,
+      r1 = j1 * sw;
     const crow = ((fy < 0.5 ? j : j1) >> 1) * cw;
-    const u0 = uOffset + crow, v0 = vOffset + crow;
+    const u0 = uOffset + crow,
+      v0 = vOffset + crow;
     let o = y * outWidth * 3;
     for (let x = 0; x < n; x++) {
-      const xa = x0[x], xb = x1[x], a = fx[x];
-      const t0 = s[r0 + xa], b0 = s[r1 + xa];
+      const xa = x0[x],
+        xb = x1[x],
+        a = fx[x];
+      const t0 = s[r0 + xa],
+        b0 = s[r1 + xa];
       const top = t0 + (s[r0 + xb] - t0) * a;
       const bottom = b0 + (s[r1 + xb] - b0) * a;
       const yy = (top + (bottom - top) * fy - 16) * ys;
       const c = cx[x];
-      const u = s[u0 + c] - 128, v = s[v0 + c] - 128;
+      const u = s[u0 + c] - 128,
+        v = s[v0 + c] - 128;
       o8[o] = yy + crv * v;
       o8[o + 1] = yy - cgu * u - cgv * v;
       o8[o + 2] = yy + cbu * u;
@@ -285,30 +329,45 @@ export function writeRgbRegionToYuv(rgb: Frame, rect: Rect, dst: YuvFrame, origi
   if (original && (original.width !== dst.width || original.height !== dst.height)) throw new RangeError('the original RGB frame differs in size');
   const c0 = clipRect(rect, dst.width, dst.height);
   if (c0.width === 0 || c0.height === 0) return;
-  const x0 = c0.x & ~1, y0 = c0.y & ~1;
+  const x0 = c0.x & ~1,
+    y0 = c0.y & ~1;
   const x1 = Math.min(dst.width, c0.x + c0.width + ((c0.x + c0.width) & 1));
   const y1 = Math.min(dst.height, c0.y + c0.height + ((c0.y + c0.height) & 1));
   const t = TO_RGB[dst.matrix ?? 'bt601'];
   const k = TO_YUV[dst.matrix ?? 'bt601'];
   const one = 1 << 16;
-  const yr = Math.round(k.yr * one), yg = Math.round(k.yg * one), yb = Math.round(k.yb * one);
+  const yr = Math.round(k.yr * one),
+    yg = Math.round(k.yg * one),
+    yb = Math.round(k.yb * one);
   const yAdd = (16 << 16) + (one >> 1);
   const { uOffset, vOffset, cw } = yuvLayout(dst.width, dst.height);
-  const d = dst.data, s = rgb.data, w = dst.width;
+  const d = dst.data,
+    s = rgb.data,
+    w = dst.width;
   const before = original?.data;
   for (let by = y0; by < y1; by += 2) {
     const yEnd = by + 2 < y1 ? by + 2 : y1;
     for (let bx = x0; bx < x1; bx += 2) {
       const xEnd = bx + 2 < x1 ? bx + 2 : x1;
       const c = (by >> 1) * cw + (bx >> 1);
-      const u = d[uOffset + c], v = d[vOffset + c];
+      const u = d[uOffset + c],
+        v = d[vOffset + c];
       let changed = false;
-      let sr = 0, sg = 0, sb = 0, n = 0;
+      let sr = 0,
+        sg = 0,
+        sb = 0,
+        n = 0;
       for (let y = by; y < yEnd; y++) {
         for (let x = bx; x < xEnd; x++) {
-          const p = y * w + x, o = p * 3;
-          const R = s[o], G = s[o + 1], B = s[o + 2];
-          sr += R; sg += G; sb += B; n++;
+          const p = y * w + x,
+            o = p * 3;
+          const R = s[o],
+            G = s[o + 1],
+            B = s[o + 2];
+          sr += R;
+          sg += G;
+          sb += B;
+          n++;
           if (before) {
             if (R === before[o] && G === before[o + 1] && B === before[o + 2]) continue;
           } else {
@@ -340,30 +399,54 @@ export function rgbToYuv(rgb: Frame, matrix: YuvMatrix = 'bt601', out?: Uint8Arr
   const d = out ?? new Uint8Array(bytes);
   const k = TO_YUV[matrix];
   const one = 1 << 16;
-  const yr = Math.round(k.yr * one), yg = Math.round(k.yg * one), yb = Math.round(k.yb * one);
+  const yr = Math.round(k.yr * one),
+    yg = Math.round(k.yg * one),
+    yb = Math.round(k.yb * one);
   const yAdd = (16 << 16) + (one >> 1);
   const s = rgb.data;
   for (let by = 0; by < height; by += 2) {
     const twoRows = by + 1 < height;
     for (let bx = 0; bx < width; bx += 2) {
       const twoCols = bx + 1 < width;
-      let p = by * width + bx, o = p * 3;
-      let R = s[o], G = s[o + 1], B = s[o + 2];
-      let sr = R, sg = G, sb = B, n = 1;
+      let p = by * width + bx,
+        o = p * 3;
+      let R = s[o],
+        G = s[o + 1],
+        B = s[o + 2];
+      let sr = R,
+        sg = G,
+        sb = B,
+        n = 1;
       d[p] = (yr * R + yg * G + yb * B + yAdd) >> 16;
       if (twoCols) {
-        R = s[o + 3]; G = s[o + 4]; B = s[o + 5];
-        sr += R; sg += G; sb += B; n++;
+        R = s[o + 3];
+        G = s[o + 4];
+        B = s[o + 5];
+        sr += R;
+        sg += G;
+        sb += B;
+        n++;
         d[p + 1] = (yr * R + yg * G + yb * B + yAdd) >> 16;
       }
       if (twoRows) {
-        p += width; o = p * 3;
-        R = s[o]; G = s[o + 1]; B = s[o + 2];
-        sr += R; sg += G; sb += B; n++;
+        p += width;
+        o = p * 3;
+        R = s[o];
+        G = s[o + 1];
+        B = s[o + 2];
+        sr += R;
+        sg += G;
+        sb += B;
+        n++;
         d[p] = (yr * R + yg * G + yb * B + yAdd) >> 16;
         if (twoCols) {
-          R = s[o + 3]; G = s[o + 4]; B = s[o + 5];
-          sr += R; sg += G; sb += B; n++;
+          R = s[o + 3];
+          G = s[o + 4];
+          B = s[o + 5];
+          sr += R;
+          sg += G;
+          sb += B;
+          n++;
           d[p + 1] = (yr * R + yg * G + yb * B + yAdd) >> 16;
         }
       }
@@ -380,9 +463,5 @@ export function rgbToYuv(rgb: Frame, matrix: YuvMatrix = 'bt601', out?: Uint8Arr
 export function rgbColorToYuv(color: readonly [number, number, number], matrix: YuvMatrix = 'bt601'): [number, number, number] {
   const k = TO_YUV[matrix];
   const [R, G, B] = color;
-  return [
-    clamp8(Math.round(16 + k.yr * R + k.yg * G + k.yb * B)),
-    clamp8(Math.round(128 + k.ur * R + k.ug * G + k.ub * B)),
-    clamp8(Math.round(128 + k.vr * R + k.vg * G + k.vb * B)),
-  ];
+  return [clamp8(Math.round(16 + k.yr * R + k.yg * G + k.yb * B)), clamp8(Math.round(128 + k.ur * R + k.ug * G + k.ub * B)), clamp8(Math.round(128 + k.vr * R + k.vg * G + k.vb * B))];
 }

@@ -17,7 +17,10 @@ const SIZE = 112;
 export class FacepluginEmbedder implements FaceEmbedder {
   readonly modelId: string;
 
-  constructor(private readonly session: SessionHandle, modelId = 'fr_feature') {
+  constructor(
+    private readonly session: SessionHandle,
+    modelId = 'fr_feature',
+  ) {
     this.modelId = modelId;
   }
 

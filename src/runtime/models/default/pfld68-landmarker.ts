@@ -15,7 +15,10 @@ const SIZE = 64;
 export class Pfld68Landmarker implements FaceLandmarker {
   readonly modelId: string;
 
-  constructor(private readonly session: SessionHandle, modelId = 'fr_landmark') {
+  constructor(
+    private readonly session: SessionHandle,
+    modelId = 'fr_landmark',
+  ) {
     this.modelId = modelId;
   }
 

@@ -25,7 +25,10 @@ export class Rfb320Detector implements FaceDetector {
   /** Input tensors whose run has finished, for the next calls. */
   private readonly spare: Float32Array[] = [];
 
-  constructor(private readonly session: SessionHandle, modelId = 'fr_detect') {
+  constructor(
+    private readonly session: SessionHandle,
+    modelId = 'fr_detect',
+  ) {
     this.modelId = modelId;
   }
 

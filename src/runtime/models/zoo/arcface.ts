@@ -44,7 +44,10 @@ export class ArcfaceEmbedder implements FaceEmbedder {
   private readonly inputName: string;
   private readonly outputName: string;
 
-  constructor(private readonly session: SessionHandle, modelId = 'arcface_w600k_r50') {
+  constructor(
+    private readonly session: SessionHandle,
+    modelId = 'arcface_w600k_r50',
+  ) {
     this.modelId = modelId;
     checkPositional(session, ARCFACE_CONTRACT.id, [
       { kind: 'input', index: 0, type: 'float32', shape: [null, 3, ARCFACE_SIZE, ARCFACE_SIZE] },

@@ -113,7 +113,8 @@ export function checkPositional(session: SessionHandle, contractId: string, spec
     }
     if (spec.type && actual.type !== spec.type) problems.push(`${spec.kind} "${actual.name}" is ${actual.type}, expected ${spec.type}`);
     const fits = actual.shape.length === spec.shape.length && spec.shape.every((d, i) => d === null || typeof actual.shape[i] !== 'number' || actual.shape[i] === d);
-    if (!fits) problems.push(`${spec.kind} "${actual.name}" has shape [${actual.shape.map((d) => (typeof d === 'number' ? d : '?')).join(',')}], expected [${spec.shape.map((d) => d ?? '?').join(',')}]`);
+    if (!fits)
+      problems.push(`${spec.kind} "${actual.name}" has shape [${actual.shape.map((d) => (typeof d === 'number' ? d : '?')).join(',')}], expected [${spec.shape.map((d) => d ?? '?').join(',')}]`);
   }
   if (problems.length > 0) {
     throw new FaceError('E_MODEL_CONTRACT', `${session.label} does not fit the contract ${contractId}: ${problems.join('; ')}`, { details: { contract: contractId, problems } });
@@ -190,6 +191,9 @@ export function floatToHalf(v: number): number {
   const exp = Math.floor(Math.log2(a));
   let frac = Math.round((a / 2 ** exp - 1) * 1024);
   let e = exp;
-  if (frac === 1024) { frac = 0; e++; }
+  if (frac === 1024) {
+    frac = 0;
+    e++;
+  }
   return sign | ((e + 15) << 10) | frac;
 }

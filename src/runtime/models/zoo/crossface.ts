@@ -24,7 +24,11 @@ export class EmbeddingConverter {
   private readonly outputName: string;
 
   /** `contractId` names the converter in error messages; the three files share one signature. */
-  constructor(private readonly session: SessionHandle, modelId = 'crossface_simswap', contractId: string = modelId) {
+  constructor(
+    private readonly session: SessionHandle,
+    modelId = 'crossface_simswap',
+    contractId: string = modelId,
+  ) {
     this.modelId = modelId;
     checkPositional(session, contractId, [
       { kind: 'input', index: 0, shape: [null, 512] },

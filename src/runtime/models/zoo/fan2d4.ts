@@ -65,7 +65,10 @@ export class Fan2d4Landmarker implements FaceLandmarker {
   private readonly landmarksName: string;
   private readonly heatmapsName: string;
 
-  constructor(private readonly session: SessionHandle, modelId = '2dfan4') {
+  constructor(
+    private readonly session: SessionHandle,
+    modelId = '2dfan4',
+  ) {
     this.modelId = modelId;
     // Outputs told apart by rank: landmarks (1,68,3), heatmaps (1,68,64,64).
     const lm = session.outputMetadata.findIndex((m) => m.shape.length === 3);

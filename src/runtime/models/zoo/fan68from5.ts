@@ -18,7 +18,10 @@ export const FAN68FROM5_CONTRACT: IoContract = {
 export function fan68from5Preprocess(landmarks5: readonly Point[]): { data: Float32Array; matrix: Affine } {
   const matrix = alignmentMatrix(landmarks5, 'ffhq_512', 1);
   const data = new Float32Array(10);
-  applyAffine(matrix, landmarks5).forEach(([x, y], i) => { data[i * 2] = x; data[i * 2 + 1] = y; });
+  applyAffine(matrix, landmarks5).forEach(([x, y], i) => {
+    data[i * 2] = x;
+    data[i * 2 + 1] = y;
+  });
   return { data, matrix };
 }
 
@@ -35,7 +38,10 @@ export class Fan68From5 {
   private readonly inputName: string;
   private readonly outputName: string;
 
-  constructor(private readonly session: SessionHandle, modelId = 'fan_68_5') {
+  constructor(
+    private readonly session: SessionHandle,
+    modelId = 'fan_68_5',
+  ) {
     this.modelId = modelId;
     const rank = session.outputMetadata[0]?.shape.length;
     checkPositional(session, FAN68FROM5_CONTRACT.id, [

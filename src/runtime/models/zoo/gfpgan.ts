@@ -54,7 +54,11 @@ export class GfpganEnhancer {
   private readonly outputName: string;
   private readonly weightShape: number[] = [];
 
-  constructor(private readonly session: SessionHandle, modelId = 'gfpgan_1.4', private readonly template: TemplateName = 'ffhq_512') {
+  constructor(
+    private readonly session: SessionHandle,
+    modelId = 'gfpgan_1.4',
+    private readonly template: TemplateName = 'ffhq_512',
+  ) {
     this.modelId = modelId;
     this.inputName = imageInputName(session, 'input');
     this.size = fixedInputSize(session, this.inputName, 512);

@@ -28,7 +28,11 @@ export abstract class LetterboxDetector implements FaceDetector {
   protected readonly inputName: string;
   protected readonly size: number;
 
-  protected constructor(protected readonly session: SessionHandle, readonly modelId: string, input: LetterboxInput) {
+  protected constructor(
+    protected readonly session: SessionHandle,
+    readonly modelId: string,
+    input: LetterboxInput,
+  ) {
     checkPositional(session, input.contract, input.specs);
     this.inputName = input.inputName === undefined ? session.inputNames[0] : imageInputName(session, input.inputName);
     this.size = fixedInputSize(session, this.inputName, input.size);

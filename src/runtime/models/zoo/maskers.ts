@@ -64,9 +64,13 @@ export function regionsFromLogits(logits: Float32Array, classes: number, size: n
   for (const c of keep) if (c >= 0 && c < classes) keepClass[c] = 1;
   const out = new Float32Array(plane);
   for (let i = 0; i < plane; i++) {
-    let best = 0, bestValue = logits[i];
+    let best = 0,
+      bestValue = logits[i];
     for (let c = 1, o = plane + i; c < classes; c++, o += plane) {
-      if (logits[o] > bestValue) { bestValue = logits[o]; best = c; }
+      if (logits[o] > bestValue) {
+        bestValue = logits[o];
+        best = c;
+      }
     }
     out[i] = keepClass[best];
   }
@@ -81,7 +85,10 @@ abstract class SingleInputMasker implements FaceMasker {
   private readonly inputName: string;
   private readonly outputName: string;
 
-  protected constructor(protected readonly session: SessionHandle, readonly modelId: string) {
+  protected constructor(
+    protected readonly session: SessionHandle,
+    readonly modelId: string,
+  ) {
     this.inputName = session.inputNames[0];
     this.outputName = session.outputNames[0];
   }

@@ -11,15 +11,19 @@ import { clipRect } from '../../vision/rect';
 export function warpMask(mask: Float32Array, width: number, height: number, m: Affine, outWidth: number, outHeight: number): Float32Array {
   const inv = invertAffine(m);
   const out = new Float32Array(outWidth * outHeight);
-  const maxX = width - 1, maxY = height - 1;
+  const maxX = width - 1,
+    maxY = height - 1;
   for (let y = 0; y < outHeight; y++) {
     let sx = inv[1] * y + inv[2];
     let sy = inv[4] * y + inv[5];
     for (let x = 0; x < outWidth; x++, sx += inv[0], sy += inv[3]) {
       if (sx < 0 || sy < 0 || sx > maxX || sy > maxY) continue;
-      const x0 = sx | 0, y0 = sy | 0;
-      const ax = sx - x0, ay = sy - y0;
-      const x1 = x0 < maxX ? x0 + 1 : x0, y1 = y0 < maxY ? y0 + 1 : y0;
+      const x0 = sx | 0,
+        y0 = sy | 0;
+      const ax = sx - x0,
+        ay = sy - y0;
+      const x1 = x0 < maxX ? x0 + 1 : x0,
+        y1 = y0 < maxY ? y0 + 1 : y0;
       const top = mask[y0 * width + x0] + (mask[y0 * width + x1] - mask[y0 * width + x0]) * ax;
       const bottom = mask[y1 * width + x0] + (mask[y1 * width + x1] - mask[y1 * width + x0]) * ax;
       out[y * outWidth + x] = top + (bottom - top) * ay;

@@ -50,7 +50,17 @@ export function retinafaceMxnetPreprocess(canvas: Frame, norm: Omit<Normalisatio
  * Deltas (channel a·4 + k): centre += d·(w, h), size ×= exp(d); landmarks (channel a·10 +
  * 2j + {0,1}): centre + 0.2·d·(w, h).
  */
-export function decodeRetinafaceMxnetStride(cls: Float32Array, bbox: Float32Array, landmark: Float32Array, stride: number, sizes: readonly number[], height: number, width: number, threshold: number, into: Candidates = emptyCandidates()): Candidates {
+export function decodeRetinafaceMxnetStride(
+  cls: Float32Array,
+  bbox: Float32Array,
+  landmark: Float32Array,
+  stride: number,
+  sizes: readonly number[],
+  height: number,
+  width: number,
+  threshold: number,
+  into: Candidates = emptyCandidates(),
+): Candidates {
   const plane = height * width;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

@@ -36,7 +36,15 @@ export function scrfdPreprocess(canvas: Frame): Float32Array {
  * row-major over a ceil(size/stride)² grid; the anchor centre is the cell's top-left × stride
  * (no half-cell offset). Box = centre ∓ distance × stride; keypoint = centre + offset × stride.
  */
-export function decodeScrfdStride(scores: Float32Array, boxes: Float32Array, kps: Float32Array | undefined, stride: number, size: number, threshold: number, into: Candidates = emptyCandidates()): Candidates {
+export function decodeScrfdStride(
+  scores: Float32Array,
+  boxes: Float32Array,
+  kps: Float32Array | undefined,
+  stride: number,
+  size: number,
+  threshold: number,
+  into: Candidates = emptyCandidates(),
+): Candidates {
   const cols = Math.ceil(size / stride);
   for (let r = 0; r < scores.length; r++) {
     const score = scores[r];

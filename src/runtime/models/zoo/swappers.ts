@@ -119,11 +119,55 @@ const IMAGENET_STD: [number, number, number] = [0.229 * 255, 0.224 * 255, 0.225 
 
 export const ZOO_SWAPPER_SPECS: Readonly<Record<string, ZooSwapperSpec>> = Object.freeze({
   inswapper_128: { id: 'inswapper_128', template: 'arcface_128', size: 128, mean: 0, std: 255, output: 'unit', source: 'emap', normaliseTargetForWeight: true },
-  simswap_256: { id: 'simswap_256', template: 'arcface_112_v1', size: 256, mean: IMAGENET_MEAN, std: IMAGENET_STD, output: 'unit', source: 'converted', converter: 'crossface_simswap', normaliseConverted: true, normaliseTargetForWeight: true },
-  simswap_512: { id: 'simswap_512', template: 'arcface_112_v1', size: 512, mean: 0, std: 255, output: 'unit', source: 'converted', converter: 'crossface_simswap', normaliseConverted: true, normaliseTargetForWeight: true },
+  simswap_256: {
+    id: 'simswap_256',
+    template: 'arcface_112_v1',
+    size: 256,
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+    output: 'unit',
+    source: 'converted',
+    converter: 'crossface_simswap',
+    normaliseConverted: true,
+    normaliseTargetForWeight: true,
+  },
+  simswap_512: {
+    id: 'simswap_512',
+    template: 'arcface_112_v1',
+    size: 512,
+    mean: 0,
+    std: 255,
+    output: 'unit',
+    source: 'converted',
+    converter: 'crossface_simswap',
+    normaliseConverted: true,
+    normaliseTargetForWeight: true,
+  },
   hyperswap_256: { id: 'hyperswap_256', template: 'arcface_128', size: 256, mean: 127.5, std: 127.5, output: 'signed', source: 'normalised', normaliseTargetForWeight: true },
-  ghost_256: { id: 'ghost_256', template: 'arcface_112_v1', size: 256, mean: 127.5, std: 127.5, output: 'signed', source: 'converted', converter: 'crossface_ghost', normaliseConverted: false, normaliseTargetForWeight: false },
-  hififace_256: { id: 'hififace_256', template: 'mtcnn_512', size: 256, mean: 127.5, std: 127.5, output: 'signed', source: 'converted', converter: 'crossface_hififace', normaliseConverted: true, normaliseTargetForWeight: true },
+  ghost_256: {
+    id: 'ghost_256',
+    template: 'arcface_112_v1',
+    size: 256,
+    mean: 127.5,
+    std: 127.5,
+    output: 'signed',
+    source: 'converted',
+    converter: 'crossface_ghost',
+    normaliseConverted: false,
+    normaliseTargetForWeight: false,
+  },
+  hififace_256: {
+    id: 'hififace_256',
+    template: 'mtcnn_512',
+    size: 256,
+    mean: 127.5,
+    std: 127.5,
+    output: 'signed',
+    source: 'converted',
+    converter: 'crossface_hififace',
+    normaliseConverted: true,
+    normaliseTargetForWeight: true,
+  },
   blendswap_256: { id: 'blendswap_256', template: 'ffhq_512', size: 256, mean: 0, std: 255, output: 'unit', source: 'image', sourceImage: { template: 'arcface_112_v2', size: 112 } },
   uniface_256: { id: 'uniface_256', template: 'ffhq_512', size: 256, mean: 127.5, std: 127.5, output: 'signed', source: 'image', sourceImage: { template: 'ffhq_512', size: 256 } },
 });
@@ -244,7 +288,10 @@ export class ZooSwapperModel implements ZooSwapper {
     }
     if (target < 0 || source < 0 || target === source) {
       const wanted = spec.source === 'image' ? 'a "target" image input and a "source" face image input' : 'a target image input and a source vector input';
-      throw new FaceError('E_MODEL_CONTRACT', `${session.label} does not fit the swapper contract ${spec.id}: it needs ${wanted} (model has: ${inputs.map((m) => `${m.name} [${m.shape.join(',')}]`).join(', ')})`);
+      throw new FaceError(
+        'E_MODEL_CONTRACT',
+        `${session.label} does not fit the swapper contract ${spec.id}: it needs ${wanted} (model has: ${inputs.map((m) => `${m.name} [${m.shape.join(',')}]`).join(', ')})`,
+      );
     }
     const s = spec.sourceImage?.size;
     checkPositional(session, spec.id, [

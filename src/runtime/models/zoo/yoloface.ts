@@ -31,7 +31,10 @@ export function decodeYoloface(output: Float32Array, threshold: number, anchors 
   for (let k = 0; k < anchors; k++) {
     const score = at(4, k);
     if (!(score >= threshold)) continue;
-    const cx = at(0, k), cy = at(1, k), w = at(2, k), h = at(3, k);
+    const cx = at(0, k),
+      cy = at(1, k),
+      w = at(2, k),
+      h = at(3, k);
     into.scores.push(score);
     into.boxes.push(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2);
     for (let j = 0; j < 5; j++) into.points.push(at(5 + j * 3, k), at(6 + j * 3, k));

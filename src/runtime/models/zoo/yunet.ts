@@ -30,7 +30,16 @@ export function yunetPreprocess(canvas: Frame): Float32Array {
  * score = cls × obj as FaceFusion does. Centre = pred × stride + anchor, size = exp(pred) ×
  * stride, keypoints = pred × stride + anchor.
  */
-export function decodeYunetStride(cls: Float32Array, obj: Float32Array, bbox: Float32Array, kps: Float32Array, stride: number, size: number, threshold: number, into: Candidates = emptyCandidates()): Candidates {
+export function decodeYunetStride(
+  cls: Float32Array,
+  obj: Float32Array,
+  bbox: Float32Array,
+  kps: Float32Array,
+  stride: number,
+  size: number,
+  threshold: number,
+  into: Candidates = emptyCandidates(),
+): Candidates {
   const cols = Math.ceil(size / stride);
   for (let r = 0; r < cls.length; r++) {
     const score = cls[r] * obj[r];
