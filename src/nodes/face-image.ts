@@ -2,9 +2,8 @@ import type { Node, NodeDef, Red } from './lib/red';
 import { nodeDefaults } from './lib/node-defaults';
 import { numberOption } from './lib/config';
 import { FaceNode } from './lib/face-node';
-import { messageOf } from './lib/messages';
 import { statusText } from './lib/status';
-import { EditorThumbnail, thumbnailSize } from './lib/thumbnail';
+import { nodeThumbnail } from './lib/thumbnail';
 
 interface Def extends NodeDef {
   config?: string;
@@ -27,16 +26,7 @@ export = function (RED: Red): void {
     const quality = numberOption(def.quality) ?? Number(nodeDefaults('face-image').quality);
     const release = def.releaseFrames !== false;
     const provenance = def.provenance !== false;
-    const thumbSide = thumbnailSize(def.thumbnail);
-    const thumbnail = thumbSide
-      ? new EditorThumbnail(
-          (topic, data, retain) => RED.comms.publish(topic, data, retain),
-          node.id,
-          thumbSide,
-          undefined,
-          (err) => node.warn(`thumbnail: ${messageOf(err)}`),
-        )
-      : undefined;
+    const thumbnail = nodeThumbnail(RED, node, def.thumbnail);
 
     face.onInput(async (msg, send, done) => {
       const runtime = face.config!.runtime;

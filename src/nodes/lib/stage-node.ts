@@ -1,10 +1,10 @@
 import type { FaceToken, Parameters, Runtime, Stage } from '../../runtime';
 import { advance, withParameters } from '../../runtime/token';
 import type { DoneFn, Node, NodeDef, NodeMessage, Red, SendFn } from './red';
-import { asFaceError, messageOf } from './messages';
+import { asFaceError } from './messages';
 import { busyStatus, errorStatus, queueStatus, RuntimeStatusUser } from './status';
 import { WorkQueue } from './work-queue';
-import { EditorThumbnail, thumbnailSize } from './thumbnail';
+import { nodeThumbnail } from './thumbnail';
 import { nodeDefaults, withDefaults } from './node-defaults';
 import { configOf, flagOption, missingConfig, numberOption } from './config';
 import { releaseDroppedFrame, releaseNewFrames, settleFailed } from './frame-release';
@@ -84,16 +84,7 @@ export function registerStageNode<D extends StageNodeDef>(RED: Red, spec: StageN
     const user = new RuntimeStatusUser(node);
     config?.register(user);
     let closed = false;
-    const thumbSide = spec.thumbnail ? thumbnailSize(options.thumbnail) : undefined;
-    const thumbnail = thumbSide
-      ? new EditorThumbnail(
-          (topic, data, retain) => RED.comms.publish(topic, data, retain),
-          node.id,
-          thumbSide,
-          undefined,
-          (err) => node.warn(`thumbnail: ${messageOf(err)}`),
-        )
-      : undefined;
+    const thumbnail = spec.thumbnail ? nodeThumbnail(RED, node, options.thumbnail) : undefined;
 
     // A model named in the dialog is loaded at deploy, so a missing or wrong file shows at once
     // (red status + log) rather than on the first message.

@@ -1,5 +1,7 @@
 import { encodeThumbnail } from '../../runtime/vision/thumbnail';
 import type { Pixels } from '../../runtime/vision/yuv';
+import { messageOf } from './messages';
+import type { Node, Red } from './red';
 
 /** What the editor script (resources/thumbnails.js) receives on `facefusion/thumbnail/<node id>`. */
 export interface ThumbnailMessage {
@@ -97,4 +99,21 @@ export class EditorThumbnail {
   get idle(): boolean {
     return !this.timer && !this.pending && !this.busy;
   }
+}
+
+/**
+ * The thumbnail a node shows under itself in the editor (published over Node-RED's comms), or
+ * undefined when its dialog's *Thumbnail* is off; a failure to encode one is a warning.
+ */
+export function nodeThumbnail(RED: Red, node: Node, setting: unknown): EditorThumbnail | undefined {
+  const side = thumbnailSize(setting);
+  return side
+    ? new EditorThumbnail(
+        (topic, data, retain) => RED.comms.publish(topic, data, retain),
+        node.id,
+        side,
+        undefined,
+        (err) => node.warn(`thumbnail: ${messageOf(err)}`),
+      )
+    : undefined;
 }
