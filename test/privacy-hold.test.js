@@ -170,6 +170,29 @@ describe('temporal privacy state of a video source', function () {
       stream.release();
     });
 
+    it("the source's end does not cut a frame's look-ahead short: its masks still wait for the frames admitted before the end (the answer never depends on timing)", async function () {
+      const stream = new FaceStream({ holdFrames: 8, motion: 'constant_velocity', confirmScore: 0.6, scanInterval: 0.2, lookahead: 4, ordered: true, frameSec: 0.04 }, 0);
+      for (let i = 0; i < 4; i++) stream.admit(i);
+      await stream.observe(0, [face([0, 0, 40, 40])]);
+      await stream.observe(1, []);
+      let masked;
+      const masks1 = stream.masks(1, 100, 100).then((m) => (masked = m));
+      stream.end(); // the decoder is done; frames 2 and 3 are still being detected
+      await new Promise((r) => setTimeout(r, 20));
+      assert.strictEqual(masked, undefined, 'frame 1 waits for frames 2 and 3 although the source ended');
+      await stream.observe(2, []);
+      stream.finish(3);
+      await masks1;
+      assert.strictEqual(masked.faces.length, 1, 'held from frame 0');
+      const released = new FaceStream({ holdFrames: 8, motion: 'static', confirmScore: 0.6, scanInterval: 0.2, lookahead: 4, ordered: true, frameSec: 0.04 }, 0);
+      released.admit(0);
+      released.admit(1);
+      const waiting = released.masks(0, 100, 100);
+      released.release();
+      assert.ok(Array.isArray((await waiting).faces), 'a released stream lets every frame go at once');
+      stream.release();
+    });
+
     it('the registry drops a stream on release and after idling longer than its limit; the runtime clears it on close', async function () {
       const reg = new FaceStreamRegistry(1000);
       const o = { holdFrames: 3, motion: 'static', confirmScore: 0.6, scanInterval: 0.2, lookahead: 0, ordered: false };

@@ -101,6 +101,8 @@ export class FaceStream {
   private lastAdmitted = -1;
   private newest = -1;
   private ended = false;
+  /** Released: every waiting frame goes on at once (the source closed). */
+  private released = false;
   private readonly done = new Set<number>();
   private readonly waiters = new Set<Waiter>();
   private readonly results = new Map<number, StreamMasks>();
@@ -203,7 +205,9 @@ export class FaceStream {
     const known = this.results.get(index);
     if (known) return known;
     const ahead = this.options.lookahead;
-    if (ahead > 0) await this.until(() => this.ended || this.frontier() >= index + ahead, ORDER_WAIT_MS);
+    // After the source's end, an ordered stream still waits for the frames admitted before the
+    // end to be observed: the answer must not depend on how far detection had got when it ended.
+    if (ahead > 0) await this.until(() => this.frontier() >= index + ahead || (this.ended && (!this.options.ordered || !this.pending.some((p) => p !== index && p <= index + ahead))), ORDER_WAIT_MS);
     const cached = this.results.get(index);
     if (cached) return cached;
     if (!this.scanned.has(index)) this.counts.trackedOnly++;
@@ -247,6 +251,7 @@ export class FaceStream {
 
   /** Lets every waiting frame go on and forgets the tracks (the source ended or closed). */
   release(): void {
+    this.released = true;
     this.ended = true;
     this.wake();
     this.tracks.clear();
@@ -293,7 +298,7 @@ export class FaceStream {
   }
 
   private wake(): void {
-    for (const w of [...this.waiters]) if (this.ended || w.ready()) w.wake();
+    for (const w of [...this.waiters]) if (this.released || w.ready()) w.wake();
   }
 }
 
