@@ -28,7 +28,12 @@ async function importExample(page, file) {
   const moduleRow = dialog.locator('.red-ui-treeList-label', { hasText: MODULE }).first();
   await moduleRow.waitFor({ timeout: 10000 });
   const fileRow = dialog.locator('.red-ui-treeList-label', { hasText: new RegExp(`^\\s*${name}\\s*$`) }).first();
-  if (!(await fileRow.isVisible().catch(() => false))) await moduleRow.click();
+  // The module's rows load when it is opened; on a loaded machine a click may land before the
+  // tree is ready (and leave it closed): open it again, a few times at most.
+  for (let attempt = 0; attempt < 3 && !(await fileRow.isVisible().catch(() => false)); attempt++) {
+    await moduleRow.click();
+    await fileRow.waitFor({ state: 'visible', timeout: 10000 }).catch(() => undefined);
+  }
   await fileRow.waitFor({ state: 'visible', timeout: 10000 });
   await fileRow.click();
   await page.locator('#red-ui-clipboard-dialog-ok').click();
