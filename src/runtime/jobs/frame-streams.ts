@@ -4,13 +4,14 @@ import type { Runtime } from '../runtime';
 import { advance, createToken } from '../token/token';
 import type { FaceToken, FrameRef, Parameters, Stage } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
-import { VideoDecoder, type DecoderStreamInfo, type VideoDecoderOptions } from '../video/decoder';
+import type { DecoderStreamInfo, VideoDecoder, VideoDecoderOptions } from '../video/decoder';
 import { InFlightLimit } from '../store/in-flight-limit';
 import { VideoEncoder, type EncodeResult, type SkipFill } from '../video/encoder';
 import { classifySource } from '../video/source';
 import { isYuv, type Pixels } from '../vision/yuv';
 import type { OutputCheck } from './output';
 import { VideoOutput } from './video-output';
+import { VideoPipeline, type PipelineSourceOptions } from './video-pipeline';
 
 /** Decoder settings a source passes on as given (reconnects of a live source, timeouts, size). */
 export type FrameTokenSourceDecoderOptions = Pick<
@@ -60,42 +61,42 @@ export interface SourcedToken {
 /**
  * A video as a stream of face tokens, for flows (face-video-in): each decoded frame becomes a
  * token that OWNS its frame (owner = request_id), so whoever ends the token's life —
- * `runtime.release(token)` in face-video-out, or the TTL sweeper — frees it. At most
+ * `runtime.release(token)` in face-video-out, or the TTL sweeper — frees it. The source side is
+ * the shared `VideoPipeline` (decoder, overload gaps, window, state, release): at most
  * `maxInFlight` tokens are out at once (a token is out until its frame leaves the store; the
  * wait is woken by the store's release notifications), and the decoder itself waits for store
  * room, so a slow flow slows the decoder down instead of growing memory or overflowing the
  * stage nodes' queues.
  */
 export class FrameTokenSource {
-  private readonly decoder: VideoDecoder;
+  private readonly pipeline: VideoPipeline;
   private readonly options: FrameTokenSourceOptions;
-  private readonly owner = `video-in:${randomUUID()}`;
-  private stopped = false;
   /** The in-flight gate while tokens() runs. */
   private gate?: InFlightLimit;
-  /** Tokens handed out by tokens() (a frame read ahead and never yielded does not count). */
-  frames = 0;
 
   /** Throws E_UNSUPPORTED_SOURCE synchronously for a refused URL scheme. */
   constructor(options: FrameTokenSourceOptions) {
     this.options = options;
     classifySource(options.input);
-    const forwarded: Partial<VideoDecoderOptions> = {};
+    const forwarded: Partial<PipelineSourceOptions> = {};
     for (const key of DECODER_KEYS) {
       // One key at a time keeps each value's own type; the cast only widens the target.
       if (options[key] !== undefined) (forwarded as Record<string, unknown>)[key] = options[key];
     }
-    this.decoder = new VideoDecoder({
+    this.pipeline = new VideoPipeline(options.runtime, `video-in:${randomUUID()}`);
+    this.pipeline.open({
       ...forwarded,
       locator: options.locator,
-      store: options.runtime.store,
       input: options.input,
-      owner: this.owner,
       // YUV 4:2:0 as decoded (half the bytes of RGB, no conversion); nodes that need RGB get it
       // from the store (FrameStore.get converts), face stages convert only around the faces.
       // Not pooled: a flow's frames may still be read (a thumbnail, a debug node) after release.
       pixelFormat: 'yuv420p',
     });
+  }
+
+  private get decoder(): VideoDecoder {
+    return this.pipeline.decoder!;
   }
 
   get pid(): number | undefined {
@@ -104,6 +105,11 @@ export class FrameTokenSource {
 
   get info(): DecoderStreamInfo | undefined {
     return this.decoder.info;
+  }
+
+  /** Tokens handed out by tokens() (a frame read ahead and never yielded does not count). */
+  get frames(): number {
+    return this.pipeline.framesRead;
   }
 
   /** Source frames dropped by the overload policy (live sources). */
@@ -128,84 +134,44 @@ export class FrameTokenSource {
 
   async *tokens(): AsyncGenerator<SourcedToken, void, undefined> {
     const { runtime } = this.options;
+    const pipeline = this.pipeline;
     // NaN → 1 (never a gate that cannot open); Infinity → no practical limit.
     const limit = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(this.options.maxInFlight ?? 4) || 1));
     const gate = new InFlightLimit(runtime.store, limit);
     this.gate = gate;
-    let held: SourcedToken | undefined;
-    let nextIndex = 0;
     try {
-      for await (const frame of this.decoder.frames()) {
-        if (this.stopped) {
-          runtime.store.release(frame.ref);
-          break;
-        }
+      // One frame is read ahead, to know which one is last.
+      for await (const frame of pipeline.frames(gate, { readAhead: true })) {
         const request_id = randomUUID();
         const ttlMs = runtime.tokenTtlMs;
         // The token takes over the decoded frame (same pixels, no copy): releasing the token frees it.
         runtime.store.reown(frame.ref, request_id);
         runtime.store.setExpiry(frame.ref, Date.now() + ttlMs);
-        const droppedBefore = frame.index - nextIndex;
         let token = createToken({
           request_id,
           target: { frame: frame.ref, index: frame.index, pts: frame.pts, width: frame.width, height: frame.height },
           // The source's id: the blur stage's temporal hold tracks faces per job_id.
-          job_id: this.owner,
+          job_id: pipeline.owner,
           operations: this.options.operations ?? [],
           parameters: this.options.parameters ?? {},
           ttlMs,
         });
         // The overload decision is journalled on the first frame after the frames it dropped.
-        if (droppedBefore > 0) {
-          const { policy, maxQueue } = this.decoder.policy;
-          token = advance(
-            token,
-            {},
-            {
-              stage: 'overload',
-              ms: 0,
-              outcome: 'skipped',
-              note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${this.decoder.queued}/${maxQueue})`,
-            },
-          );
-        }
-        // The new token is read ahead (to know which one is last); `finally` frees it when the
-        // consumer stops before it is handed out.
-        const out = held;
-        held = { token, index: frame.index, last: false, stream: this.decoder.info!, droppedBefore };
-        nextIndex = frame.index + 1;
-        if (out) {
-          yield* this.handOut(out, gate);
-          await gate.waitForRoom();
-          if (this.stopped) break;
-        }
-      }
-      if (held && !this.stopped) {
-        const last = { ...held, last: true };
-        held = undefined;
-        yield* this.handOut(last, gate);
+        if (frame.droppedBefore > 0) token = advance(token, {}, pipeline.overloadEntry(frame));
+        gate.track(frame.ref);
+        yield { token, index: frame.index, last: frame.last, stream: this.decoder.info!, droppedBefore: frame.droppedBefore };
       }
     } finally {
-      if (held) runtime.release(held.token);
       gate.close();
       if (this.gate === gate) this.gate = undefined;
-      runtime.store.releaseOwner(this.owner);
-      // The source ended or was stopped: its face tracks (blur hold) go too.
-      runtime.releaseStream(this.owner);
+      // The source ended or was stopped: ffmpeg, frames never handed out and its face tracks (blur hold) go.
+      await pipeline.close();
     }
   }
 
   /** Stops ffmpeg; tokens() ends at its next step. Tokens already out stay valid. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.gate?.close();
-    await this.decoder.stop();
-  }
-
-  private async *handOut(item: SourcedToken, gate: InFlightLimit): AsyncGenerator<SourcedToken, void, undefined> {
-    this.frames++;
-    gate.track(item.token.target.frame);
-    yield item;
+    await this.pipeline.stop();
   }
 }
 

@@ -5,13 +5,14 @@ import type { FaceToken, FrameRef, Parameters } from '../token/types';
 import type { FfmpegLocator } from '../video/ffmpeg-path';
 import { probeMedia } from '../video/probe';
 import { classifySource, redactUrl } from '../video/source';
-import { VideoDecoder, type DecodedFrame, type OverloadPolicy } from '../video/decoder';
+import type { OverloadPolicy, VideoDecoder } from '../video/decoder';
 import { VideoEncoder } from '../video/encoder';
 import { yuvLayout } from '../vision/yuv';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, facesSkipped, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
 import type { OutputCheck } from './output';
 import { VideoOutput } from './video-output';
+import { TaskWindow, VideoPipeline, type PipelineFrame, type VideoPipelineState } from './video-pipeline';
 import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
@@ -56,17 +57,12 @@ export interface VideoJobOptions {
 }
 
 /**
- * Where a video job is. It only moves forward (a later state never goes back to an earlier one):
- * - `running`: reading and processing frames;
- * - `stopping`: stop() was asked: reading stopped, the frames in flight finish, the output is closed properly;
- * - `grace-over`: after a stop, the frames in flight took longer than `stopGraceMs`: what they still
- *   write is refused and counted late;
- * - `failing`: a frame's write (or anything else) failed: the job tears down and reports the first
- *   failure (`fatal` when it came from a frame);
- * - `cancelled`: cancel(): both ffmpeg processes were killed; run() rejects with E_CLOSED.
+ * Where a video job is: its pipeline's state (VideoPipelineState), which only moves forward. For
+ * a job: `grace-over` means the frames in flight after a stop took longer than `stopGraceMs` (what
+ * they still write is refused and counted late); `failing` reports the first failure (`fatal`
+ * when it came from a frame); `cancelled` killed both ffmpeg processes and run() rejects with E_CLOSED.
  */
-export type VideoJobState = 'running' | 'stopping' | 'grace-over' | 'failing' | 'cancelled';
-const STATE_ORDER: readonly VideoJobState[] = ['running', 'stopping', 'grace-over', 'failing', 'cancelled'];
+export type VideoJobState = VideoPipelineState;
 
 const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
 /**
@@ -88,17 +84,16 @@ const LOOKAHEAD_SEC = 1;
  * partial output file is deleted (the error message says so).
  */
 export class VideoJob {
-  private decoder?: VideoDecoder;
+  /** The input side: decoder, overload gaps, the job's state, release of the source (video-pipeline.ts). */
+  private readonly pipeline: VideoPipeline;
+  /** The frames being processed (the window; its size is set by the first frame). */
+  private readonly window = new TaskWindow(1);
   private encoder?: VideoEncoder;
   private workers?: PixelWorkerPool;
   /** Worker threads this job ran its pixel stages on (0: the main thread). */
   private workerThreads = 0;
-  private readonly inflight: Promise<void>[] = [];
   /** request_ids of frame tokens being processed: their derived frames are freed on teardown. */
   private readonly active = new Set<string>();
-  /** See VideoJobState; changed only by moveTo(). */
-  private state: VideoJobState = 'running';
-  private framesRead = 0;
   private framesLateAfterStop = 0;
   /** The partial output file deleted by an abort, for the error message. */
   private deletedPartial?: string;
@@ -128,6 +123,8 @@ export class VideoJob {
     private readonly options: VideoJobOptions,
   ) {
     this.meter = new ProgressMeter(id);
+    // Decoded frames are owned by the job's id until written; its privacy stream is keyed by it too.
+    this.pipeline = new VideoPipeline(runtime, id);
     if (job.downgrade) this.policy = new DowngradePolicy(job.frameBudgetMs !== undefined ? { frameBudgetMs: job.frameBudgetMs } : {}, runtime.store);
   }
 
@@ -156,8 +153,7 @@ export class VideoJob {
 
   /** Aborts: stops ffmpeg (both sides). run() then rejects with E_CLOSED after freeing every frame and deleting a partial output file. */
   async cancel(): Promise<void> {
-    this.moveTo('cancelled');
-    await Promise.all([this.decoder?.stop(), this.encoder?.abort()]);
+    await Promise.all([this.pipeline.cancel(), this.encoder?.abort()]);
   }
 
   /**
@@ -166,8 +162,7 @@ export class VideoJob {
    * when nothing was processed yet. A later cancel() still aborts at once.
    */
   async stop(): Promise<void> {
-    this.moveTo('stopping');
-    await this.decoder?.stop();
+    await this.pipeline.stop();
   }
 
   async run(): Promise<JobResult> {
@@ -204,11 +199,10 @@ export class VideoJob {
       this.assertRunning();
       const shown = redactUrl(args.target_path);
       let reconnecting = 0;
-      this.decoder = new VideoDecoder({
+      // The decoder stores the frames under the job's id (opened stopped when stop() came first).
+      const decoder = this.pipeline.open({
         locator: this.locator,
-        store,
         input: args.target_path,
-        owner: this.id,
         // YUV 4:2:0 as decoded, straight through to the encoder; stages that need RGB convert
         // only the pixels around the faces (vision/yuv.ts). The buffers are pooled: the job
         // reads no frame after the encoder released it.
@@ -223,24 +217,16 @@ export class VideoJob {
         onReconnect: (attempt, delayMs, reason) => {
           reconnecting = attempt;
           const why = redactUrl(reason).replace(/\s*\n\s*/g, ' · ');
-          const what = this.framesRead === 0 ? `video source ${shown} is not up (${why})` : `video source ${shown} was lost (${why})`;
+          const what = this.pipeline.framesRead === 0 ? `video source ${shown} is not up (${why})` : `video source ${shown} was lost (${why})`;
           this.options.onNotice?.('warn', `${what}; reconnect attempt ${attempt} in ${delayMs} ms`);
         },
       });
-      if (this.stopRequested) await this.decoder.stop();
       const workerCount = Math.max(0, Math.floor(this.options.pixelWorkers ?? 0));
       if (workerCount > 0 && this.job.stages.some((s) => PIXEL_WORKER_STAGES.has(s))) this.workers = new PixelWorkerPool(workerCount);
       this.workerThreads = this.workers?.size ?? 0;
       // The detector loads while the source opens (a camera's first frames would wait for it).
       if (this.job.stages.includes('detect')) this.runtime.prepareVideoDetector(this.parameters.face_detector_model);
-      let window = 1;
-      let nextIndex = 0;
-      for await (const frame of this.decoder.frames()) {
-        if (this.state !== 'running') {
-          store.release(frame.ref);
-          break;
-        }
-        this.framesRead++;
+      for await (const frame of this.pipeline.frames(this.window)) {
         if (reconnecting > 0) {
           this.options.onNotice?.('info', `video source ${shown} is back after ${reconnecting} reconnect attempt(s); frames continue at ${frame.index}`);
           reconnecting = 0;
@@ -248,43 +234,41 @@ export class VideoJob {
         if (!this.encoder) {
           // The output is created now, in the folder as it is now (checked again), and written through its descriptor.
           await this.out.open();
-          const stream = this.decoder.info;
+          const stream = decoder.info;
           // A live source's frame interval (from the camera, known now) is the time budget unless frame_budget_ms is set.
           if (input.live && stream && stream.fps > 0) {
             this.sourceIntervalMs = 1000 / stream.fps;
             this.policy?.setSourceInterval(this.sourceIntervalMs);
           }
           this.encoder = this.makeEncoder(frame.width, frame.height, stream?.fps ?? info.fps, info.hasAudio, input.live, frame.index, stream?.matrix);
-          window = this.windowFor(yuvLayout(frame.width, frame.height).bytes);
-          this.stream = this.openStream(stream?.fps ?? info.fps, input.live, window);
+          this.window.size = this.windowFor(yuvLayout(frame.width, frame.height).bytes);
+          this.stream = this.openStream(stream?.fps ?? info.fps, input.live, this.window.size);
           this.meter.start();
         }
         // Indexes the decoder dropped (overload policy): skipped; a live output shows the previous
         // frame for them (held by its timestamp, or written again) and keeps real time.
-        const droppedBefore = frame.index - nextIndex;
-        for (let i = nextIndex; i < frame.index; i++) void this.encoder.skip(i).catch(() => undefined);
+        const { droppedBefore } = frame;
+        for (let i = frame.index - droppedBefore; i < frame.index; i++) void this.encoder.skip(i).catch(() => undefined);
         if (droppedBefore > 0) {
           this.meter.framesDropped += droppedBefore;
           if (!this.toldDropping) {
             this.toldDropping = true;
-            const p = this.decoder.policy;
+            const p = decoder.policy;
             this.options.onNotice?.(
               'info',
               `processing is slower than video source ${shown}: frames are dropped (${p.policy}, queue ${p.maxQueue}), the output shows the previous frame for each; the result counts them`,
             );
           }
         }
-        nextIndex = frame.index + 1;
         this.stream?.admit(frame.index);
         const cadence = input.live ? this.paceScan(droppedBefore, shown) : undefined;
-        const task = this.processFrame(frame, source, droppedBefore, cadence).catch((error: unknown) => {
+        const task = this.processFrame(frame, source, cadence).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
           if (this.state !== 'failing') this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
-          this.moveTo('failing');
-          void this.decoder?.stop();
+          void this.pipeline.fail();
         });
-        this.inflight.push(task);
-        if (this.inflight.length >= window) await this.inflight.shift();
+        // The pipeline reads the next frame once fewer than the window's size are in flight.
+        this.window.add(task);
       }
       // No more frames: a frame waiting for its look-ahead goes on with what was seen.
       this.stream?.end();
@@ -307,7 +291,7 @@ export class VideoJob {
         framesDropped: this.meter.framesDropped,
         framesNoFace: this.meter.framesNoFace,
         facesSkipped: this.meter.facesSkipped,
-        framesRead: this.framesRead + this.decoder.dropped,
+        framesRead: this.pipeline.framesRead + decoder.dropped,
         framesWritten: encoded.frames,
         framesLate: encoded.late + this.framesLateAfterStop,
         framesRepeated: encoded.repeated,
@@ -316,8 +300,8 @@ export class VideoJob {
         framesDowngraded: this.meter.framesDowngraded,
         downgrades: this.policy?.state().transitions ?? [],
         alerts: this.alerts.map((a) => ({ ...a })),
-        width: this.decoder.info?.width ?? info.width,
-        height: this.decoder.info?.height ?? info.height,
+        width: decoder.info?.width ?? info.width,
+        height: decoder.info?.height ?? info.height,
         fps: encoded.fps,
         durationSec: encoded.durationSec,
         audio: info.hasAudio && args.keep_audio !== false && !input.live,
@@ -350,9 +334,9 @@ export class VideoJob {
       await this.settle();
       for (const rid of this.active) store.releaseOwner(rid);
       this.active.clear();
-      store.releaseOwner(this.id);
+      // ffmpeg, the decoded frames still under the job's id and the source's privacy stream.
+      await this.pipeline.close();
       if (sourceToken) this.runtime.release(sourceToken);
-      this.runtime.releaseStream(this.id);
       await this.workers?.close();
       this.workers = undefined;
     }
@@ -379,22 +363,28 @@ export class VideoJob {
     if (this.state === 'cancelled') throw new FaceError('E_CLOSED', 'the job was cancelled');
   }
 
-  /** Moves the job forward to `next` (never back: a cancel stays a cancel, a failure is not undone by a stop). */
+  /** The job's state is its pipeline's (one enum, moving only forward). */
+  private get state(): VideoJobState {
+    return this.pipeline.state;
+  }
+
   private moveTo(next: VideoJobState): void {
-    if (STATE_ORDER.indexOf(next) > STATE_ORDER.indexOf(this.state)) this.state = next;
+    this.pipeline.moveTo(next);
   }
 
   /** stop() was asked (and nothing failed or cancelled the job since). */
   private get stopRequested(): boolean {
-    return this.state === 'stopping' || this.state === 'grace-over';
+    return this.pipeline.stopRequested;
+  }
+
+  /** The source's decoder, once the pipeline opened it. */
+  private get decoder(): VideoDecoder | undefined {
+    return this.pipeline.decoder;
   }
 
   /** Waits for the frames in flight up to `ms`; frames finishing later are refused by the encoder and counted late. */
   private async settleWithin(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([Promise.allSettled([...this.inflight]).then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)))]);
-    clearTimeout(timer);
-    if (timedOut) this.moveTo('grace-over');
+    if (!(await this.window.settleWithin(ms))) this.moveTo('grace-over');
   }
 
   /** After an abort: a file output ffmpeg had started is unfinished (an MP4 without its index is unreadable), so it goes. */
@@ -410,7 +400,7 @@ export class VideoJob {
   }
 
   private async settle(): Promise<void> {
-    while (this.inflight.length > 0) await Promise.allSettled(this.inflight.splice(0));
+    await this.window.settle();
   }
 
   private async teardown(): Promise<void> {
@@ -516,20 +506,9 @@ export class VideoJob {
   }
 
   /** The journal of the first frame after frames the overload policy dropped says so. */
-  private markDropped(token: FaceToken, droppedBefore: number): FaceToken {
-    const decoder = this.decoder!;
-    const { policy, maxQueue } = decoder.policy;
+  private markDropped(token: FaceToken, frame: PipelineFrame): FaceToken {
     const gaps = this.job.args.live_gaps === 'repeat' ? 'written again' : 'held on screen';
-    return advance(
-      token,
-      {},
-      {
-        stage: 'overload',
-        ms: 0,
-        outcome: 'skipped',
-        note: `${policy}: ${droppedBefore} frame${droppedBefore === 1 ? '' : 's'} before this one dropped (queue ${decoder.queued}/${maxQueue}); the previous frame is ${gaps} for them`,
-      },
-    );
+    return advance(token, {}, this.pipeline.overloadEntry(frame, `; the previous frame is ${gaps} for them`));
   }
 
   /** Frames in flight a blurring file job wants for its look-ahead (two scan cycles at 30 fps, plus two). */
@@ -561,7 +540,7 @@ export class VideoJob {
     this.policy.setFrameBudget(ms);
   }
 
-  private async processFrame(frame: DecodedFrame, source: JobSource | undefined, droppedBefore: number, cadence?: string): Promise<void> {
+  private async processFrame(frame: PipelineFrame, source: JobSource | undefined, cadence?: string): Promise<void> {
     const encoder = this.encoder!;
     const policy = this.job.failurePolicy;
     const attempts = typeof policy === 'object' ? 1 + policy.retry : 1;
@@ -587,7 +566,7 @@ export class VideoJob {
         ttlMs: this.runtime.tokenTtlMs,
       });
       if (plan && this.policy) token = this.policy.mark(token, plan, attempt === 0);
-      if (droppedBefore > 0) token = this.markDropped(token, droppedBefore);
+      if (frame.droppedBefore > 0) token = this.markDropped(token, frame);
       if (cadence) token = advance(token, {}, { stage: 'cadence', ms: 0, outcome: 'ok', note: cadence });
       this.active.add(token.request_id);
       const result = await runFrameStages(this.runtime, token, plan?.stages ?? this.job.stages, frame.ref, this.workers);
