@@ -39,6 +39,7 @@ export * from './jobs/summary';
 export * from './jobs/types';
 export * from './jobs/video-job';
 export * from './jobs/video-output';
+export * from './jobs/video-pipeline';
 export * from './library/face-library';
 export * from './library/gemm-model';
 export * from './library/index';

@@ -167,12 +167,12 @@ export class VideoPipeline {
     if (!decoder) throw new FaceError('E_INTERNAL', 'open() the video pipeline before reading its frames');
     const store = this.runtime.store;
     this.window = window;
-    if (this.closed || this.stateNow !== 'running') window.close();
+    if (!this.reading) window.close();
     let held: PipelineFrame | undefined;
     let nextIndex = 0;
     try {
       for await (const frame of decoder.frames()) {
-        if (this.stateNow !== 'running') {
+        if (!this.reading) {
           store.release(frame.ref);
           break;
         }
@@ -183,9 +183,9 @@ export class VideoPipeline {
         if (!out) continue;
         yield this.handOut(out);
         await window.waitForRoom();
-        if (this.stateNow !== 'running') break;
+        if (!this.reading) break;
       }
-      if (held && this.stateNow === 'running') {
+      if (held && this.reading) {
         const last = this.handOut({ ...held, last: true });
         held = undefined;
         yield last;
@@ -238,6 +238,11 @@ export class VideoPipeline {
     await this.decoderNow?.stop();
     this.runtime.store.releaseOwner(this.owner);
     this.runtime.releaseStream(this.owner);
+  }
+
+  /** Frames are still read: running and not closed. */
+  private get reading(): boolean {
+    return this.stateNow === 'running' && !this.closed;
   }
 
   private handOut(frame: PipelineFrame): PipelineFrame {
