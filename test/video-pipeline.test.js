@@ -120,7 +120,7 @@ describe('video pipeline (the input side of jobs and flows)', function () {
     assert.strictEqual(runtime.store.stats().frames, baseline, 'nothing left in the store');
   });
 
-  it('an end before the first frame: stopped before reading, it yields nothing, starts no ffmpeg and ends the window’s wait', async function () {
+  it('an end before the first frame: stopped before reading, it yields nothing and starts no ffmpeg', async function () {
     const counting = {
       calls: 0,
       resolve: () => {
@@ -137,13 +137,30 @@ describe('video pipeline (the input side of jobs and flows)', function () {
     assert.deepStrictEqual(got, []);
     assert.strictEqual(counting.calls, 0, 'ffmpeg never started');
     assert.strictEqual(decoder.pid, undefined);
-    // The window was closed: it tracks nothing and never waits.
-    const ref = runtime.store.put({ width: 2, height: 2, channels: 3, data: new Uint8Array(12) });
-    gate.track(ref);
-    assert.strictEqual(gate.count, 0);
-    runtime.store.release(ref);
     assert.deepStrictEqual([pipeline.framesRead, pipeline.state], [0, 'stopping']);
     await pipeline.close();
+    gate.close();
+  });
+
+  it('stop() ends a wait for room in a window it does not own, and leaves that window to its owner', async function () {
+    const pipeline = new VideoPipeline(runtime, 'test:stop-wait');
+    pipeline.open({ locator, input: small, pixelFormat: 'yuv420p' });
+    const gate = new InFlightLimit(runtime.store, 1);
+    const it = pipeline.frames(gate)[Symbol.asyncIterator]();
+    const first = (await it.next()).value;
+    gate.track(first.ref);
+    const next = it.next();
+    assert.strictEqual(await within(next, 200), 'pending', 'one frame out, limit 1: waits');
+    await pipeline.stop();
+    const ended = await within(next, 2000);
+    assert.notStrictEqual(ended, 'pending', 'stop() ended the wait');
+    assert.strictEqual(ended.value.done, true);
+    assert.strictEqual(gate.count, 1, "the owner's gate still counts its frame");
+    runtime.store.release(first.ref);
+    assert.strictEqual(gate.count, 0);
+    gate.close();
+    await pipeline.close();
+    assert.strictEqual(runtime.store.stats().frames, baseline);
   });
 
   it('one state, moving only forward: a cancel stops ffmpeg at once and stays a cancel', async function () {

@@ -65,31 +65,38 @@ export = function (RED: Red): void {
       if (!input) throw missingSource();
       let reconnects = 0;
       const runtime = config!.runtime;
-      const source = new FrameTokenSource({
-        runtime,
-        locator,
-        input,
-        // The node keeps the in-flight limit itself (InFlightLimit, woken by release
-        // notifications), so the source's own polling wait never engages.
-        maxInFlight: Number.MAX_SAFE_INTEGER,
-        overload: {
-          ...(def.overload && (OVERLOAD_POLICIES as readonly string[]).includes(def.overload) ? { policy: def.overload as OverloadPolicy } : {}),
-          ...(numberOption(def.maxQueue) !== undefined ? { maxQueue: Math.max(1, Math.floor(numberOption(def.maxQueue)!)) } : {}),
-          ...(numberOption(def.everyNth) !== undefined ? { everyNth: Math.max(1, Math.floor(numberOption(def.everyNth)!)) } : {}),
-        },
-        // A source sent in a message is untrusted: an allowed URL whose host is checked (and
-        // connected to at the checked address; HTTP requests through the runtime's guard), or a
-        // file in the allowed folders. Checked when the decoder opens it.
-        ...(fromMessage ? { pin: (i: string) => runtime.paths.source(i, 'msg.payload'), network: runtime.network } : {}),
-        onReconnect: (attempt, delayMs, reason) => {
-          reconnects++;
-          // Before the first frame the source is not up yet (a camera still booting): said so.
-          const waiting = source.frames === 0;
-          node.status({ fill: 'yellow', shape: 'ring', text: waiting ? `source not up (attempt ${attempt})…` : `reconnecting (attempt ${attempt})…` });
-          node.warn(`video source ${redactUrl(input)} ${waiting ? 'is not up' : 'lost'} (${redactUrl(reason).replace(/\s*\n\s*/g, ' · ')}); reconnect attempt ${attempt} in ${delayMs} ms`);
-        },
-      });
-      const running: Running = { source, gate: new InFlightLimit(runtime.store, maxInFlight), done: Promise.resolve() };
+      // Frames sent and still in the store: the source waits on this gate (woken by release
+      // notifications); the node reads it for its status and frees what is out on a redeploy.
+      const gate = new InFlightLimit(runtime.store, maxInFlight);
+      let source: FrameTokenSource;
+      try {
+        source = new FrameTokenSource({
+          runtime,
+          locator,
+          input,
+          window: gate,
+          overload: {
+            ...(def.overload && (OVERLOAD_POLICIES as readonly string[]).includes(def.overload) ? { policy: def.overload as OverloadPolicy } : {}),
+            ...(numberOption(def.maxQueue) !== undefined ? { maxQueue: Math.max(1, Math.floor(numberOption(def.maxQueue)!)) } : {}),
+            ...(numberOption(def.everyNth) !== undefined ? { everyNth: Math.max(1, Math.floor(numberOption(def.everyNth)!)) } : {}),
+          },
+          // A source sent in a message is untrusted: an allowed URL whose host is checked (and
+          // connected to at the checked address; HTTP requests through the runtime's guard), or a
+          // file in the allowed folders. Checked when the decoder opens it.
+          ...(fromMessage ? { pin: (i: string) => runtime.paths.source(i, 'msg.payload'), network: runtime.network } : {}),
+          onReconnect: (attempt, delayMs, reason) => {
+            reconnects++;
+            // Before the first frame the source is not up yet (a camera still booting): said so.
+            const waiting = source.frames === 0;
+            node.status({ fill: 'yellow', shape: 'ring', text: waiting ? `source not up (attempt ${attempt})…` : `reconnecting (attempt ${attempt})…` });
+            node.warn(`video source ${redactUrl(input)} ${waiting ? 'is not up' : 'lost'} (${redactUrl(reason).replace(/\s*\n\s*/g, ' · ')}); reconnect attempt ${attempt} in ${delayMs} ms`);
+          },
+        });
+      } catch (error) {
+        gate.close(); // a refused source: the gate stops listening to the store
+        throw error;
+      }
+      const running: Running = { source, gate, done: Promise.resolve() };
       current = running;
       running.done = pump(running, input, msg, () => reconnects, fromMessage).finally(() => {
         running.gate.close();
@@ -157,7 +164,6 @@ export = function (RED: Red): void {
           // Separate send() calls per output keep each message uncloned.
           node.send([{ payload: item.token, parts, video, topic: startMsg.topic }, null]);
           sent++;
-          gate.track(item.token.target.frame);
           const now = performance.now();
           const reconnects = reconnecting();
           if (now - lastStatus > 500 || reconnects !== shownReconnect) {
@@ -167,7 +173,7 @@ export = function (RED: Red): void {
             shownReconnect = reconnects;
             showProgress(again);
           }
-          await gate.waitForRoom();
+          // The source waits for room in `gate` before it reads the next frame.
         }
         const sourceFps = source.info?.fps ?? 0;
         const durationSec = sourceFps > 0 ? sent / sourceFps : 0;

@@ -26,6 +26,12 @@ export interface FrameTokenSourceOptions extends FrameTokenSourceDecoderOptions 
   input: string;
   /** Tokens out whose frames are still in the store; the next frame waits (default 4). */
   maxInFlight?: number;
+  /**
+   * The in-flight gate to use instead of one of `maxInFlight` (face-video-in's, which it also
+   * reads for its status and frees on a redeploy): tokens() tracks each token's frame in it and
+   * waits on it, and leaves closing it to its owner.
+   */
+  window?: InFlightLimit;
   operations?: Stage[];
   parameters?: Parameters;
 }
@@ -137,7 +143,7 @@ export class FrameTokenSource {
     const pipeline = this.pipeline;
     // NaN → 1 (never a gate that cannot open); Infinity → no practical limit.
     const limit = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(this.options.maxInFlight ?? 4) || 1));
-    const gate = new InFlightLimit(runtime.store, limit);
+    const gate = this.options.window ?? new InFlightLimit(runtime.store, limit);
     this.gate = gate;
     try {
       // One frame is read ahead, to know which one is last.
@@ -162,7 +168,7 @@ export class FrameTokenSource {
         yield { token, index: frame.index, last: frame.last, stream: this.decoder.info!, droppedBefore: frame.droppedBefore };
       }
     } finally {
-      gate.close();
+      if (!this.options.window) gate.close();
       if (this.gate === gate) this.gate = undefined;
       // The source ended or was stopped: ffmpeg, frames never handed out and its face tracks (blur hold) go.
       await pipeline.close();

@@ -27,14 +27,14 @@ export interface PipelineFrame extends DecodedFrame {
 
 /**
  * The frames-in-flight window: after a frame is handed out, the pipeline reads the next one
- * only once the window has room. Two kinds: `TaskWindow` (a job: frames being processed, each
- * a promise) and the store's `InFlightLimit` (a flow: frames handed out and still in the store).
+ * only once the window has room (or the pipeline stops reading: a stop, cancel, failure or
+ * close ends the wait). Two kinds: `TaskWindow` (a job: frames being processed, each a promise)
+ * and the store's `InFlightLimit` (a flow: frames handed out and still in the store; its owner
+ * tracks and closes it).
  */
 export interface FrameWindow {
   /** Resolves once another frame may be read. */
   waitForRoom(): Promise<void>;
-  /** Ends any wait (a stop). */
-  close(): void;
 }
 
 /**
@@ -73,9 +73,6 @@ export class TaskWindow implements FrameWindow {
     clearTimeout(timer);
     return !timedOut;
   }
-
-  /** Nothing to end: the tasks finish on their own (settle() waits for them). */
-  close(): void {}
 }
 
 /** Decoder options the pipeline's user gives (the store and the owner tag are the pipeline's). */
@@ -100,7 +97,9 @@ export type PipelineSourceOptions = Omit<VideoDecoderOptions, 'store' | 'owner'>
 export class VideoPipeline {
   private decoderNow?: VideoDecoder;
   private stateNow: VideoPipelineState = 'running';
-  private window?: FrameWindow;
+  /** Resolves once frames are no longer read (the state left `running`, or close()): ends a wait for room. */
+  private readonly notReading: Promise<void>;
+  private endReading!: () => void;
   private readCount = 0;
   private gapCount = 0;
   private closed = false;
@@ -109,7 +108,9 @@ export class VideoPipeline {
   constructor(
     private readonly runtime: Runtime,
     readonly owner: string,
-  ) {}
+  ) {
+    this.notReading = new Promise<void>((resolve) => (this.endReading = resolve));
+  }
 
   get state(): VideoPipelineState {
     return this.stateNow;
@@ -139,6 +140,7 @@ export class VideoPipeline {
   moveTo(next: VideoPipelineState): boolean {
     if (STATE_ORDER.indexOf(next) <= STATE_ORDER.indexOf(this.stateNow)) return false;
     this.stateNow = next;
+    this.endReading();
     return true;
   }
 
@@ -166,8 +168,6 @@ export class VideoPipeline {
     const decoder = this.decoderNow;
     if (!decoder) throw new FaceError('E_INTERNAL', 'open() the video pipeline before reading its frames');
     const store = this.runtime.store;
-    this.window = window;
-    if (!this.reading) window.close();
     let held: PipelineFrame | undefined;
     let nextIndex = 0;
     try {
@@ -182,7 +182,7 @@ export class VideoPipeline {
         held = readAhead ? item : undefined;
         if (!out) continue;
         yield this.handOut(out);
-        await window.waitForRoom();
+        await Promise.race([window.waitForRoom(), this.notReading]);
         if (!this.reading) break;
       }
       if (held && this.reading) {
@@ -210,14 +210,12 @@ export class VideoPipeline {
   /** Finishes early: no more frames are read (a wait for room ends); frames handed out stay the consumer's. */
   async stop(): Promise<void> {
     this.moveTo('stopping');
-    this.window?.close();
     await this.decoderNow?.stop();
   }
 
-  /** Aborts: ffmpeg is stopped at once; the consumer then frees what it holds. */
+  /** Aborts: ffmpeg is stopped at once (a wait for room ends); the consumer then frees what it holds. */
   async cancel(): Promise<void> {
     this.moveTo('cancelled');
-    this.window?.close();
     await this.decoderNow?.stop();
   }
 
@@ -229,12 +227,12 @@ export class VideoPipeline {
 
   /**
    * Releases what the pipeline holds, once its consumer has finished with the frames in flight:
-   * ffmpeg (stopped if it still runs), the window's wait, every frame still under the owner tag,
+   * ffmpeg (stopped if it still runs), a wait for room, every frame still under the owner tag,
    * and the source's privacy stream (tracks, rolling scan). Idempotent.
    */
   async close(): Promise<void> {
     this.closed = true;
-    this.window?.close();
+    this.endReading();
     await this.decoderNow?.stop();
     this.runtime.store.releaseOwner(this.owner);
     this.runtime.releaseStream(this.owner);
