@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator, probeMedia, JobManager, FrameTokenSource, FrameTokenSink, analyseJobSource, dropDerived } = require('../dist/runtime/internal');
-const { media, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
+const { media, ffmpegOrSkip, makeSmallClip, within, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
 
 /** A locator that counts resolve() calls: every ffmpeg/ffprobe spawn of a job goes through one. */
 function countingLocator(locator) {
@@ -19,25 +19,6 @@ function countingLocator(locator) {
     },
   };
   return counting;
-}
-
-/** Resolves with what `promise` settled with, or 'pending' after `ms`. */
-async function within(promise, ms) {
-  let timer;
-  const timeout = new Promise((resolve) => {
-    timer = setTimeout(() => resolve('pending'), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        (v) => ({ value: v }),
-        (e) => ({ error: e }),
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe('job runner fixes', function () {
@@ -52,7 +33,7 @@ describe('job runner fixes', function () {
     locator = new FfmpegLocator();
     ffmpeg = await ffmpegOrSkip(this, locator);
     dir = tempDir('jobs-fixes-');
-    small = makeZoomClip(ffmpeg.path, { image: media('fr_two_people.jpg'), output: path.join(dir, 'small.mp4'), width: 160, height: 160, frames: 40, fps: 20, zoom: '1+0.002*on', prescale: 320 });
+    small = makeSmallClip(ffmpeg.path, dir);
     runtime = createRuntime();
     await runtime.warmup();
   });

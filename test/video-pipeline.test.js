@@ -5,21 +5,9 @@
 // frame, and the release of ffmpeg, frames and the privacy stream on close.
 const assert = require('assert');
 const fs = require('fs');
-const path = require('path');
 const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator, VideoPipeline, TaskWindow, InFlightLimit } = require('../dist/runtime/internal');
-const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, isAlive } = require('./helpers/clips');
-
-/** Resolves with what `promise` settled with, or 'pending' after `ms`. */
-async function within(promise, ms) {
-  let timer;
-  const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve('pending'), ms)));
-  try {
-    return await Promise.race([promise.then((value) => ({ value })), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const { sleep, ffmpegOrSkip, makeSmallClip, within, tempDir, isAlive } = require('./helpers/clips');
 
 function deferred() {
   let resolve;
@@ -40,7 +28,7 @@ describe('video pipeline (the input side of jobs and flows)', function () {
     locator = new FfmpegLocator();
     ffmpeg = await ffmpegOrSkip(this, locator);
     dir = tempDir('video-pipeline-');
-    small = makeZoomClip(ffmpeg.path, { image: media('fr_two_people.jpg'), output: path.join(dir, 'small.mp4'), width: 160, height: 160, frames: 40, fps: 20, zoom: '1+0.002*on', prescale: 320 });
+    small = makeSmallClip(ffmpeg.path, dir);
     runtime = createRuntime();
   });
 

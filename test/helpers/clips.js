@@ -45,6 +45,30 @@ function makeZoomClip(bin, { image, output, width, height, frames, fps, zoom = '
   return output;
 }
 
+/** The short clip the source and pipeline tests read: two people, 40 frames of 160x160 at 20 fps (a slow zoom), as `dir`/small.mp4. */
+function makeSmallClip(bin, dir) {
+  return makeZoomClip(bin, { image: media('fr_two_people.jpg'), output: path.join(dir, 'small.mp4'), width: 160, height: 160, frames: 40, fps: 20, zoom: '1+0.002*on', prescale: 320 });
+}
+
+/** Resolves with `{ value }` or `{ error }` as `promise` settled, or 'pending' after `ms`. */
+async function within(promise, ms) {
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve('pending'), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        (v) => ({ value: v }),
+        (e) => ({ error: e }),
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function tempDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
@@ -123,4 +147,4 @@ async function killAll(children) {
   }
 }
 
-module.exports = { MEDIA, media, sleep, ffmpegOrSkip, runFfmpeg, makeZoomClip, tempDir, isAlive, ffmpegChildren, freePort, serveLoop, waitForListen, killAll };
+module.exports = { MEDIA, media, sleep, ffmpegOrSkip, runFfmpeg, makeZoomClip, makeSmallClip, within, tempDir, isAlive, ffmpegChildren, freePort, serveLoop, waitForListen, killAll };
