@@ -73,9 +73,10 @@ const PIXEL_STAGES = new Set(['swap', 'enhance', 'blur', 'debug']);
 const LOOKAHEAD_SEC = 1;
 
 /**
- * One video job: probe → analyse the source once → decode frames into the store → one token
- * per frame through the stages (a few frames in flight) → encoder in index order. Every frame
- * is freed once written.
+ * One video job: probe → analyse the source once → decode YUV frames into the store (its
+ * VideoPipeline: the input side flows share) → one token per frame through the stages (a few
+ * frames in flight, the pipeline's window) → encoder in index order, into its VideoOutput.
+ * Every frame is freed once written. See docs/ARCHITECTURE.md, *A video frame's route*.
  *
  * Ending early: `stop()` (the way a live source ends) stops reading, lets the frames in flight
  * finish (bounded by `stopGraceMs`), flushes the encoder and closes the container, so the output
