@@ -294,6 +294,9 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(info.state, 'completed', JSON.stringify(info.error));
       const r = info.result;
       assert.strictEqual(r.stopped, true);
+      // The default overload queue is a third of a second of the camera's frames (12 fps: 4).
+      assert.deepStrictEqual([r.live.policy, r.live.fps, r.live.maxQueue], ['drop-oldest', 12, 4], JSON.stringify(r.live));
+      assert.ok(r.live.queuePeak <= 4, JSON.stringify(r.live));
       const lost = notices.find((n) => /was lost/.test(n.message));
       assert.strictEqual(lost.level, 'warn');
       assert.match(lost.message, /reconnect attempt 1 in \d+ ms/);

@@ -57,6 +57,23 @@ describe('temporal privacy state of a video source', function () {
       assert.ok(Math.abs((before.face.bbox[0] + before.face.bbox[2]) / 2 - 205) < 1, JSON.stringify(before));
     });
 
+    it('a face entering a pan, boxed with a jitter of a few pixels: placed before its first sighting by the motion of its first sightings together, not of the first two alone', function () {
+      // The scene pans 4 px a frame to the left; the face enters at the right side of a 1000 px
+      // frame and is first sighted at frame 20, its boxes jittering by ±4 px (as a detector's do).
+      const t = new FaceTracks(opts({ holdFrames: 12 }));
+      const jitter = [4, -4, 3, -3, 4, -4, 2, -2, 3, -3];
+      const truth = (i) => 1000 - 4 * (i - 10); // the face's left side in frame i (fully in from frame 12)
+      for (let i = 20; i < 30; i++) t.observe(i, [face([truth(i) + jitter[i - 20], 100, truth(i) + jitter[i - 20] + 50, 150])], 0);
+      for (let i = 12; i < 20; i++) {
+        const [r] = t.regions(i, 1000, 1000, 25);
+        assert.ok(r && r.before, `frame ${i}: placed before the first sighting`);
+        // The part of the face inside the frame is covered (to within the jitter).
+        const x1 = truth(i),
+          x2 = Math.min(1000, truth(i) + 50);
+        assert.ok(r.face.bbox[0] <= x1 + 3 && r.face.bbox[2] >= x2 - 3, `frame ${i}: face ${x1}..${x2}, mask ${r.face.bbox}`);
+      }
+    });
+
     it('static motion keeps the last box; a detection again continues the track; a face sighted twice apart is matched by its centre', function () {
       const t = new FaceTracks(opts({ holdFrames: 5, motion: 'static' }));
       t.observe(0, [face([0, 0, 40, 40])], 0);

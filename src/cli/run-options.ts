@@ -48,7 +48,8 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --on-failure P         pass | drop | retry:N  what a failing frame does (default pass)
   --live-policy P        live sources slower to process than they send: drop_oldest (default),
                          drop_newest, every_nth or block (no drops; the delay then grows)
-  --live-queue N         frames that may wait before the policy drops (default 25)
+  --live-queue N         frames that may wait before the policy drops (default 0.3 s of
+                         the camera's frames: 8 at 25 fps)
   --live-every N         every_nth: keep one frame in N (default 2)
   --live-gaps G          what the output shows for a dropped frame: hold (default; the previous
                          frame stays on screen, nothing encoded) or repeat (encoded again, constant rate)

@@ -45,6 +45,9 @@ const MATCH_CENTRE_PER_FRAME_KNOWN = 0.03;
 const MATCH_CENTRE_PER_FRAME_UNKNOWN = 0.1;
 const MATCH_CENTRE_MAX = 1.5;
 const MATCH_SIZE_RATIO = 1.8;
+/** Frames of sightings a placed box's motion is fitted over (see fittedVelocity), and the fewest it trusts without the scene's motion. */
+const VELOCITY_SPAN = 10;
+const MIN_VELOCITY_SPAN = 4;
 /** Weight of the newest measured velocity (the rest is the previous estimate): damps detector jitter. */
 const VELOCITY_GAIN = 0.6;
 /**
@@ -186,9 +189,8 @@ export class FaceTracks {
       if (here) continue;
       // The motion next to the sighting a box is placed from: the two sightings ending at `prev`
       // (held after it), or the two starting at `next` (placed before it).
-      const at = (s: Sighting | undefined): number => (s ? seen.indexOf(s) : -1);
-      const ownAfter = moving && at(prev) >= 1 ? velocityOf(seen.slice(at(prev) - 1, at(prev) + 1)) : undefined;
-      const ownBefore = moving && next && at(next) + 1 < seen.length ? velocityOf(seen.slice(at(next), at(next) + 2)) : undefined;
+      const ownAfter = moving && prev ? fittedVelocity(seen, prev.index - VELOCITY_SPAN, prev.index, prior) : undefined;
+      const ownBefore = moving && next ? fittedVelocity(seen, next.index, next.index + VELOCITY_SPAN, prior) : undefined;
       const size: [number, number] = [Math.max(...seen.map((s) => boxWidth(s.box))), Math.max(...seen.map((s) => boxHeight(s.box)))];
       let box: Box | undefined,
         distance = 0,
@@ -312,6 +314,45 @@ function sized(cx: number, cy: number, w: number, h: number): Box {
 function moved(from: Box, size: [number, number], v: Velocity | undefined, frames: number): Box {
   const [cx, cy] = centre(from);
   return v ? sized(cx + v[0] * frames, cy + v[1] * frames, size[0], size[1]) : sized(cx, cy, size[0], size[1]);
+}
+
+/**
+ * A track's motion near a sighting, for placing its face before its first sighting or after its
+ * last: the least-squares line through the centres of its sightings in frames [from, to]. Two
+ * sightings a frame apart make a poor estimate — a detector's box jitters by a few pixels, which is
+ * several pixels a frame, and a face placed a second away from its sighting then lands a face
+ * width off (a face entering a pan was placed outside the frame, BENCHMARKS.md §15) — so below
+ * MIN_VELOCITY_SPAN frames the scene's motion (`prior`) is taken when there is one. Undefined
+ * for fewer than two sightings (the caller falls back to the scene's motion, with more growth).
+ */
+function fittedVelocity(seen: readonly Sighting[], from: number, to: number, prior: Velocity | undefined): Velocity | undefined {
+  let n = 0,
+    st = 0,
+    sx = 0,
+    sy = 0,
+    stt = 0,
+    stx = 0,
+    sty = 0,
+    first = Infinity,
+    lastIndex = -Infinity;
+  for (const s of seen) {
+    if (s.index < from || s.index > to) continue;
+    const [x, y] = centre(s.box);
+    const t = s.index;
+    n++;
+    st += t;
+    sx += x;
+    sy += y;
+    stt += t * t;
+    stx += t * x;
+    sty += t * y;
+    first = Math.min(first, t);
+    lastIndex = Math.max(lastIndex, t);
+  }
+  if (n < 2 || lastIndex - first < 1) return undefined;
+  if (lastIndex - first < MIN_VELOCITY_SPAN && prior) return prior;
+  const d = n * stt - st * st;
+  return [(n * stx - st * sx) / d, (n * sty - st * sy) / d];
 }
 
 /** A track's motion from its last two sightings (centre, per frame). */

@@ -61,7 +61,7 @@ export interface JobArgs extends Pick<Parameters, (typeof MODEL_ARG_KEYS)[number
   provenance?: boolean;
   /** Live sources: what to do when frames come faster than they are processed (default drop_oldest; files never drop). */
   live_policy?: 'block' | 'drop_oldest' | 'drop_newest' | 'every_nth';
-  /** Live sources: frames that may wait before the policy drops (default 25). */
+  /** Live sources: frames that may wait before the policy drops (default 0.3 s of the source's frames, 8 at 25 fps). */
   live_max_queue?: number;
   /** Live sources, live_policy every_nth: keep one frame in this many (default 2). */
   live_every_nth?: number;

@@ -9,7 +9,7 @@ import { describeExit, FfmpegProcess } from './process';
 import { assertReadableFile, parseFfmpegDump, type StreamInfo } from './probe';
 import { classifySource, guardedEnv, isHttpSource, type MediaSource } from './source';
 import { decoderArgs } from './ffmpeg-args';
-import { EVERY_NTH, FALLBACK_FPS, IO_TIMEOUT_MS, LIVE_MAX_QUEUE, MAX_RECONNECTS, OPEN_TIMEOUT_MS, RECONNECT_BASE_MS, RECONNECT_MAX_MS } from './io-defaults';
+import { EVERY_NTH, FALLBACK_FPS, IO_TIMEOUT_MS, LIVE_MAX_QUEUE, liveQueueFrames, MAX_RECONNECTS, OPEN_TIMEOUT_MS, RECONNECT_BASE_MS, RECONNECT_MAX_MS } from './io-defaults';
 
 /**
  * What a live source does when frames arrive faster than they are taken:
@@ -28,7 +28,7 @@ export interface OverloadOptions {
    * duration (a file on a server, not paced in real time: nothing is dropped from it); files always block.
    */
   policy?: OverloadPolicy;
-  /** Frames waiting for the consumer before the policy drops (default 25, about a second). */
+  /** Frames waiting for the consumer before the policy drops (default: 0.3 s of the source's frames, 8 at 25 fps; io-defaults LIVE_QUEUE_SEC). */
   maxQueue?: number;
   /** For `every-nth`: keep one frame in this many (default 2). */
   everyNth?: number;
@@ -365,6 +365,8 @@ export class VideoDecoder {
     const { width, height, fps } = size;
     const bytes = this.frameBytes(width, height);
     const o = this.options;
+    // The default queue is a time (LIVE_QUEUE_SEC), in frames once the stream's rate is known.
+    if (o.overload?.maxQueue === undefined) this.overload.maxQueue = liveQueueFrames(fps);
     const { policy, maxQueue, everyNth } = this.overload;
     const queue: { data: Uint8Array; index: number }[] = [];
     const spare: Uint8Array[] = [];

@@ -20,8 +20,21 @@ export const MAX_RECONNECTS = 10;
 export const RECONNECT_BASE_MS = 500;
 export const RECONNECT_MAX_MS = 8000;
 
-/** Frames a live source's overload queue holds before its policy drops (about a second). */
-export const LIVE_MAX_QUEUE = 25;
+/**
+ * How much of a live source's time its overload queue holds before its policy drops: a third of a
+ * second of frames (8 at 25 fps), at least LIVE_MIN_QUEUE. Every waiting frame adds its interval to
+ * the delay behind the camera: a queue of a second (25 frames) kept a 720p privacy job up to 0.9 s
+ * behind for the seconds it took to work off a burst (BENCHMARKS.md §15).
+ */
+export const LIVE_QUEUE_SEC = 0.3;
+export const LIVE_MIN_QUEUE = 3;
+/** The queue of a live source whose frame rate is not known yet. */
+export const LIVE_MAX_QUEUE = 8;
+
+/** The default overload queue of a live source at `fps` frames a second. */
+export function liveQueueFrames(fps: number): number {
+  return fps > 0 ? Math.max(LIVE_MIN_QUEUE, Math.round(LIVE_QUEUE_SEC * fps)) : LIVE_MAX_QUEUE;
+}
 /** `every-nth`: keep one frame in this many. */
 export const EVERY_NTH = 2;
 
