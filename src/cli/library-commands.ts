@@ -21,7 +21,7 @@ export const LIBRARY_USAGE = `face library (people and their face embeddings in 
     keeps a small face picture per enrolment (off by default).
   who: every face with the name it was recognised as (or unknown), its similarity and box;
     --threshold is the similarity a face needs to be a person (default ${DEFAULT_RECOGNITION_THRESHOLD},
-    measured in BENCHMARKS.md §15); a video is read every --every frames (default 5).
+    measured in BENCHMARKS.md §17); a video is read every --every frames (default 5).
   forget: erases the person, their vectors and thumbnails, and compacts the file (no trace left).
   Common: --models-dir DIR, --device auto|cpu|cuda. Exit codes: 0 done, 1 failed, 2 bad arguments.`;
 

@@ -94,14 +94,13 @@ export async function runModelsCli(argv: string[], io: ModelsCliIo = { stdout: p
   return verifyModels(io, cache, args.ids);
 }
 
+/** The model ids a command works on: those named on the command line, else the ids of `fallback`'s models. */
+function namedOr(named: string[], fallback: () => Array<{ id: string }>): string[] {
+  return named.length > 0 ? named : fallback().map((m) => m.id);
+}
+
 async function fetchModels(io: ModelsCliIo, cache: ModelCache, named: string[]): Promise<number> {
-  const ids =
-    named.length > 0
-      ? named
-      : cache
-          .entries()
-          .filter((m) => m.default === true)
-          .map((m) => m.id);
+  const ids = namedOr(named, () => cache.entries().filter((m) => m.default === true));
   const failures: string[] = [];
   for (const id of ids) {
     const entry = cache.entry(id);
@@ -127,13 +126,7 @@ async function fetchModels(io: ModelsCliIo, cache: ModelCache, named: string[]):
 }
 
 async function verifyModels(io: ModelsCliIo, cache: ModelCache, named: string[]): Promise<number> {
-  const ids =
-    named.length > 0
-      ? named
-      : cache
-          .list()
-          .filter((m) => m.present)
-          .map((m) => m.id);
+  const ids = namedOr(named, () => cache.list().filter((m) => m.present));
   const status = new Map<string, string>();
   const failures: string[] = [];
   // Check every model asked for, report all of them, then fail if any was bad.

@@ -66,6 +66,7 @@ export * from './models/model-cache';
 export * from './models/model-ref';
 export * from './models/models-dir';
 export * from './models/npm-fetch';
+export * from './models/onnx-proto';
 export * from './models/swapper-engine';
 export * from './models/types';
 export * from './models/zoo/arcface';

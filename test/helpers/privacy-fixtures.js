@@ -56,7 +56,7 @@ function readLabels(dir = LABELLED) {
  * Face-free crops of the fixtures (regions checked by eye to hold no face) for the false-positive
  * checks and the backgrounds. Not here: astronaut.png's mission patch (x 0, y 300, 220 × 212),
  * where the default RFB-320 detector reports a face at 0.84: a limit of that detector, listed in
- * BENCHMARKS.md.
+ * BENCHMARKS.md §9.
  */
 const FACE_FREE = [
   { file: 'messi5.jpg', rect: { x: 0, y: 270, width: 220, height: 72 }, what: 'messi5.jpg bottom-left: grass' },

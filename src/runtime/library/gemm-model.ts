@@ -1,4 +1,4 @@
-import * as protobuf from 'protobufjs';
+import { onnxModelProto } from '../models/onnx-proto';
 
 /**
  * The ONNX model of one Gemm: scores[F, N] = queries[F, D] · vectors[N, D]ᵀ. The face library
@@ -7,39 +7,7 @@ import * as protobuf from 'protobufjs';
  * the best plain JavaScript loop on the same machine; BENCHMARKS.md §17), and the vectors are
  * passed as an input tensor over the index's own Float32Array (no copy, no model rebuild when
  * someone is enrolled).
- *
- * Only the few onnx.proto fields a graph of one node needs are declared (field numbers from
- * onnx/onnx.proto).
  */
-const SCHEMA = `
-syntax = "proto2";
-message OperatorSetIdProto { optional string domain = 1; optional int64 version = 2; }
-message AttributeProto { optional string name = 1; optional int64 i = 3; optional int32 type = 20; }
-message NodeProto {
-  repeated string input = 1;
-  repeated string output = 2;
-  optional string name = 3;
-  optional string op_type = 4;
-  repeated AttributeProto attribute = 5;
-}
-message Dimension { optional int64 dim_value = 1; optional string dim_param = 2; }
-message TensorShapeProto { repeated Dimension dim = 1; }
-message TypeTensor { optional int32 elem_type = 1; optional TensorShapeProto shape = 2; }
-message TypeProto { optional TypeTensor tensor_type = 1; }
-message ValueInfoProto { optional string name = 1; optional TypeProto type = 2; }
-message GraphProto {
-  repeated NodeProto node = 1;
-  optional string name = 2;
-  repeated ValueInfoProto input = 11;
-  repeated ValueInfoProto output = 12;
-}
-message ModelProto {
-  optional int64 ir_version = 1;
-  optional string producer_name = 2;
-  optional GraphProto graph = 7;
-  repeated OperatorSetIdProto opset_import = 8;
-}
-`;
 
 const FLOAT = 1;
 const ATTRIBUTE_INT = 2;
@@ -56,8 +24,7 @@ function tensorInfo(name: string, dims: Array<number | string>): Record<string, 
 
 /** The model bytes for vectors of `dim` values (any number of queries and of vectors). */
 export function gemmModel(dim: number): Uint8Array {
-  const root = protobuf.parse(SCHEMA).root;
-  const ModelProto = root.lookupType('ModelProto');
+  const ModelProto = onnxModelProto();
   const model = {
     irVersion: 8,
     producerName: 'node-red-contrib-facefusion face library',

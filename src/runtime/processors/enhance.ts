@@ -1,16 +1,15 @@
-import type { Face, FaceToken } from '../token/types';
+import type { FaceToken } from '../token/types';
 import type { Frame, Rect } from '../vision/frame';
 import type { ProcessOptions, ProcessorContext } from './context';
 import { runStage, type StageResult } from './stage';
 import { isDefaultModelRef } from '../models/model-ref';
-import { ensureLandmarks } from './face-points';
 import { boxMaskOptions, clamp01 } from './params';
 import { selectFaces } from '../faces/select';
 import { expandBox } from '../vision/rect';
 import { blurRegionInPlace } from '../vision/blur';
 import { boxMask } from '../vision/mask';
 import { withDerivedRoom } from './frames';
-import { editableCopy, MODEL_FACE_CONTEXT, rgbView, storeEdited } from './yuv-pixels';
+import { drawFacesWithModel, editableCopy, rgbView, storeEdited } from './yuv-pixels';
 import { assertFaceWork } from './limits';
 import { clipRect } from '../vision/rect';
 import { crop } from '../vision/resize';
@@ -81,32 +80,17 @@ async function modelEnhance(token: FaceToken, ctx: ProcessorContext, indices: nu
   const stored = ctx.store.pixels(token.target.frame);
   assertFaceWork(ctx, token.faces, indices, stored, 'enhance');
   return withDerivedRoom(ctx, stored, async (room) => {
-    const view = rgbView(
-      ctx,
-      token.target.frame,
-      indices.map((i) => token.faces[i]),
-      MODEL_FACE_CONTEXT,
+    const drawn = await drawFacesWithModel(ctx, token, token.faces, indices, room, (out, frame, face) =>
+      enhancer.enhanceInto(out, frame, face.landmarks5!, {
+        blend: clamp01(params.face_enhancer_blend ?? params.blend_ratio ?? 0.8),
+        ...(params.face_enhancer_weight !== undefined ? { weight: params.face_enhancer_weight } : {}),
+        ...boxMaskOptions(params),
+      }),
     );
-    const edit = editableCopy(ctx, view);
-    const frame = view.frame,
-      out = edit.frame;
-    try {
-      const faces: Face[] = token.faces.slice();
-      for (const i of indices) {
-        faces[i] = await ensureLandmarks(faces[i], frame, ctx, params);
-        await enhancer.enhanceInto(out, frame, faces[i].landmarks5!, {
-          blend: clamp01(params.face_enhancer_blend ?? params.blend_ratio ?? 0.8),
-          ...(params.face_enhancer_weight !== undefined ? { weight: params.face_enhancer_weight } : {}),
-          ...boxMaskOptions(params),
-        });
-      }
-      return {
-        patch: { faces, target: storeEdited(ctx, token, view, out, room) },
-        note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${enhancer.modelId} · ${enhancer.provider}`,
-      };
-    } finally {
-      edit.release();
-    }
+    return {
+      patch: drawn,
+      note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${enhancer.modelId} · ${enhancer.provider}`,
+    };
   });
 }
 

@@ -1,14 +1,13 @@
-import type { Face, FaceToken } from '../token/types';
+import type { FaceToken } from '../token/types';
 import type { ProcessorContext } from './context';
 import type { StageResult } from './stage';
 import type { SwapSourceInput } from '../models/swapper-engine';
 import { faceError } from '../errors';
 import { selectFaces } from '../faces/select';
 import { analyseSource } from './source-face';
-import { ensureLandmarks } from './face-points';
 import type { Frame } from '../vision/frame';
 import { withDerivedRoom } from './frames';
-import { editableCopy, MODEL_FACE_CONTEXT, rgbView, storeEdited } from './yuv-pixels';
+import { drawFacesWithModel } from './yuv-pixels';
 import { assertFaceWork } from './limits';
 import { boxMaskOptions, clamp01 } from './params';
 import { realFaces, skippedNote } from './face-check';
@@ -60,37 +59,22 @@ export async function swapFacesWithModel(token: FaceToken, ctx: ProcessorContext
   assertFaceWork(ctx, token.faces, indices, stored, 'swap');
   return withDerivedRoom(ctx, stored, async (room) => {
     // A video job's YUV frame: RGB only around the swapped faces, changed pixels written back.
-    const view = rgbView(
-      ctx,
-      token.target.frame,
-      indices.map((i) => token.faces[i]),
-      MODEL_FACE_CONTEXT,
-    );
-    const edit = editableCopy(ctx, view);
-    const target = view.frame,
-      out = edit.frame;
-    try {
-      const faces: Face[] = checked.faces;
-      for (const i of indices) {
-        faces[i] = await ensureLandmarks(faces[i], target, ctx, params);
-        const landmarks5 = faces[i].landmarks5!;
-        const targetEmbedding = mixes ? (await recognizer!.embedPair(target, landmarks5)).raw : undefined;
-        await swapper.swapInto(out, target, landmarks5, input, {
-          blend: clamp01(params.blend_ratio ?? 1),
-          ...boxMaskOptions(params),
-          ...(params.face_swapper_pixel_boost ? { pixelBoost: params.face_swapper_pixel_boost } : {}),
-          ...(mixes ? { weight, targetEmbedding } : {}),
-          ...(occluder ? { masks: [(crop: Frame) => occluder.maskFor(crop)] } : {}),
-          ...(parser ? { swappedMasks: [(crop: Frame) => parser.maskFor(crop)] } : {}),
-        });
-      }
-      return {
-        patch: { source, faces, target: storeEdited(ctx, token, view, out, room) },
-        note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${swapper.modelId} · ${swapper.provider}${skippedNote(checked.skipped)}`,
-        skipped: checked.skipped,
-      };
-    } finally {
-      edit.release();
-    }
+    const drawn = await drawFacesWithModel(ctx, token, checked.faces, indices, room, async (out, target, face) => {
+      const landmarks5 = face.landmarks5!;
+      const targetEmbedding = mixes ? (await recognizer!.embedPair(target, landmarks5)).raw : undefined;
+      await swapper.swapInto(out, target, landmarks5, input, {
+        blend: clamp01(params.blend_ratio ?? 1),
+        ...boxMaskOptions(params),
+        ...(params.face_swapper_pixel_boost ? { pixelBoost: params.face_swapper_pixel_boost } : {}),
+        ...(mixes ? { weight, targetEmbedding } : {}),
+        ...(occluder ? { masks: [(crop: Frame) => occluder.maskFor(crop)] } : {}),
+        ...(parser ? { swappedMasks: [(crop: Frame) => parser.maskFor(crop)] } : {}),
+      });
+    });
+    return {
+      patch: { source, ...drawn },
+      note: `${indices.length} face${indices.length === 1 ? '' : 's'} · ${swapper.modelId} · ${swapper.provider}${skippedNote(checked.skipped)}`,
+      skipped: checked.skipped,
+    };
   });
 }

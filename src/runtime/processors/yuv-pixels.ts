@@ -5,6 +5,7 @@ import { clipRect } from '../vision/rect';
 import { isYuv, writeRgbRegionToYuv, yuvRegionToRgb, type YuvFrame } from '../vision/yuv';
 import type { ProcessorContext } from './context';
 import { storeDerivedTarget } from './frames';
+import { ensureLandmarks } from './face-points';
 
 /**
  * How much of the frame around a face a stage reads, as a fraction of the face box's larger
@@ -93,6 +94,40 @@ export function storeEdited(ctx: ProcessorContext, token: FaceToken, view: RgbVi
   const out: YuvFrame = { format: 'yuv420p', width: yuv.width, height: yuv.height, data, ...(yuv.matrix ? { matrix: yuv.matrix } : {}) };
   for (const rect of changed) writeRgbRegionToYuv(edited, rect, out, view.frame);
   return storeDerivedTarget(ctx, token, out, room, pooled);
+}
+
+/**
+ * How the model stages (swap and enhance with an ONNX model) draw faces: the RGB view around
+ * the faces at MODEL_FACE_CONTEXT, a private copy to draw into, each face's landmarks made sure
+ * of (kept in the returned faces), `draw` painting that face into the copy from the view's
+ * pixels, then the copy stored as the token's new target (storeEdited). `faces` is the token's
+ * face list (after the face check); only `indices` are drawn.
+ */
+export async function drawFacesWithModel(
+  ctx: ProcessorContext,
+  token: FaceToken,
+  faces: readonly Face[],
+  indices: readonly number[],
+  room: Reservation,
+  draw: (out: Frame, frame: Frame, face: Face) => Promise<unknown>,
+): Promise<{ faces: Face[]; target: FaceToken['target'] }> {
+  const view = rgbView(
+    ctx,
+    token.target.frame,
+    indices.map((i) => faces[i]),
+    MODEL_FACE_CONTEXT,
+  );
+  const edit = editableCopy(ctx, view);
+  try {
+    const drawn = faces.slice();
+    for (const i of indices) {
+      drawn[i] = await ensureLandmarks(drawn[i], view.frame, ctx, token.parameters);
+      await draw(edit.frame, view.frame, drawn[i]);
+    }
+    return { faces: drawn, target: storeEdited(ctx, token, view, edit.frame, room) };
+  } finally {
+    edit.release();
+  }
 }
 
 /**

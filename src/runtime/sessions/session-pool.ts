@@ -15,7 +15,7 @@ export interface SessionPoolOptions {
   /**
    * Let ORT's idle worker threads busy-wait for the next parallel section (ORT's own default).
    * Default false: in a flow the sessions share the cores with ffmpeg, libvips and the event
-   * loop, and spinning took ≈ 30 ms of CPU per 720p video frame from them (BENCHMARKS.md).
+   * loop, and spinning took ≈ 20 ms of CPU per 720p video frame from them (BENCHMARKS.md §4).
    */
   spinWait?: boolean;
   logger?: (level: 'info' | 'warn' | 'error', message: string) => void;

@@ -2,8 +2,8 @@
  * A minimal Matroska stream of raw frames with a timestamp each, written to ffmpeg's stdin in
  * place of bare rawvideo. Bare rawvideo gives frame n the time n / fps, so the only way to keep
  * a live video's time across frames the source dropped is to send the previous frame again,
- * and x264 then encodes every copy (BENCHMARKS.md §10: a repeated 1080p frame costs it ≈ 20 ms,
- * 70–80 % of a new one). Here a frame carries its own index as its timestamp: a gap costs
+ * and x264 then encodes every copy (BENCHMARKS.md §10b: a repeated 1080p frame costs it ≈ 20 ms,
+ * ≈ 70 % of a new one). Here a frame carries its own index as its timestamp: a gap costs
  * nothing, and ffmpeg (with `-fps_mode vfr`) keeps it as a longer frame in the output.
  *
  * Only what ffmpeg's Matroska demuxer needs is written (no seek index, no cues): the EBML

@@ -50,7 +50,7 @@ export function maskedStats(frame: PixelTarget, mask: Float32Array, rect?: Rect)
  * neutral pixel stays neutral, no pixel crosses neutral or turns its hue (brows, irises and
  * nostrils keep theirs) and the skin gets the target's saturation. Reinhard's a/b transfer did
  * not: v′ = (v − μs)·g + μt with g up to 1.9 pushed dark near-neutral pixels across neutral
- * into green-cyan (up to ≈ 300 new teal pixels a face; BENCHMARKS.md §16).
+ * into green-cyan (hundreds of new teal pixels a face; docs/BENCHMARKS-HISTORY.md §16).
  * Gamma, cube roots and the way back are table look-ups (see CBRT_TABLE, ENCODE_FLOOR).
  *
  * Rects (default: the whole frame) say where each mask lies: srcMask covers srcRect of src,

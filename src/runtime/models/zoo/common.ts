@@ -71,6 +71,36 @@ export function finishDetections(c: Candidates, options: DetectOptions, ratioX: 
   return faces;
 }
 
+/** One stride of an anchor detector's output: cells of `stride` canvas pixels over a size × size canvas. */
+export interface StrideGrid {
+  stride: number;
+  size: number;
+}
+
+/**
+ * The rows of one stride whose score reaches `threshold`, each with its anchor (the canvas
+ * position it is decoded from): row r is anchor r % anchorsPerCell of cell ⌊r / anchorsPerCell⌋,
+ * cells row-major over a ⌈size / stride⌉² grid, the anchor at the cell's top-left × stride (no
+ * half-cell offset). How SCRFD and YuNet lay out their outputs; each decodes its own boxes.
+ */
+export function forEachAnchorAbove(
+  rows: number,
+  grid: StrideGrid,
+  anchorsPerCell: number,
+  threshold: number,
+  scoreOf: (r: number) => number,
+  take: (r: number, score: number, ax: number, ay: number) => void,
+): void {
+  const { stride } = grid;
+  const cols = Math.ceil(grid.size / stride);
+  for (let r = 0; r < rows; r++) {
+    const score = scoreOf(r);
+    if (!(score >= threshold)) continue;
+    const cell = Math.floor(r / anchorsPerCell);
+    take(r, score, (cell % cols) * stride, Math.floor(cell / cols) * stride);
+  }
+}
+
 export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }

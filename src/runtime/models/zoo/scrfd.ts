@@ -3,7 +3,7 @@ import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW } from '../../vision/tensor';
 import type { IoContract } from '../types';
-import { rowsSpec, emptyCandidates, type Candidates } from './common';
+import { rowsSpec, emptyCandidates, forEachAnchorAbove, type Candidates, type StrideGrid } from './common';
 import { LetterboxDetector } from './letterbox-detector';
 
 export const SCRFD_STRIDES = [8, 16, 32] as const;
@@ -32,30 +32,23 @@ export function scrfdPreprocess(canvas: Frame): Float32Array {
 }
 
 /**
- * One stride's rows → candidates (canvas pixels). Row r is anchor r % 2 of cell r / 2, cells
- * row-major over a ceil(size/stride)² grid; the anchor centre is the cell's top-left × stride
- * (no half-cell offset). Box = centre ∓ distance × stride; keypoint = centre + offset × stride.
+ * One stride's rows → candidates (canvas pixels). Two anchors per cell (forEachAnchorAbove);
+ * box = anchor ∓ distance × stride; keypoint = anchor + offset × stride.
  */
-export function decodeScrfdStride(
-  scores: Float32Array,
-  boxes: Float32Array,
-  kps: Float32Array | undefined,
-  stride: number,
-  size: number,
-  threshold: number,
-  into: Candidates = emptyCandidates(),
-): Candidates {
-  const cols = Math.ceil(size / stride);
-  for (let r = 0; r < scores.length; r++) {
-    const score = scores[r];
-    if (!(score >= threshold)) continue;
-    const cell = Math.floor(r / ANCHORS);
-    const ax = (cell % cols) * stride;
-    const ay = Math.floor(cell / cols) * stride;
-    into.scores.push(score);
-    into.boxes.push(ax - boxes[r * 4] * stride, ay - boxes[r * 4 + 1] * stride, ax + boxes[r * 4 + 2] * stride, ay + boxes[r * 4 + 3] * stride);
-    if (kps) for (let j = 0; j < 5; j++) into.points.push(ax + kps[r * 10 + j * 2] * stride, ay + kps[r * 10 + j * 2 + 1] * stride);
-  }
+export function decodeScrfdStride(scores: Float32Array, boxes: Float32Array, kps: Float32Array | undefined, grid: StrideGrid, threshold: number, into: Candidates = emptyCandidates()): Candidates {
+  const { stride } = grid;
+  forEachAnchorAbove(
+    scores.length,
+    grid,
+    ANCHORS,
+    threshold,
+    (r) => scores[r],
+    (r, score, ax, ay) => {
+      into.scores.push(score);
+      into.boxes.push(ax - boxes[r * 4] * stride, ay - boxes[r * 4 + 1] * stride, ax + boxes[r * 4 + 2] * stride, ay + boxes[r * 4 + 3] * stride);
+      if (kps) for (let j = 0; j < 5; j++) into.points.push(ax + kps[r * 10 + j * 2] * stride, ay + kps[r * 10 + j * 2 + 1] * stride);
+    },
+  );
   return into;
 }
 
@@ -76,7 +69,7 @@ export class ScrfdDetector extends LetterboxDetector {
 
   protected decode(out: Record<string, Tensor>, threshold: number): Candidates {
     const c = emptyCandidates();
-    SCRFD_STRIDES.forEach((stride, i) => decodeScrfdStride(this.output(out, i), this.output(out, i + 3), this.output(out, i + 6), stride, this.size, threshold, c));
+    SCRFD_STRIDES.forEach((stride, i) => decodeScrfdStride(this.output(out, i), this.output(out, i + 3), this.output(out, i + 6), { stride, size: this.size }, threshold, c));
     return c;
   }
 }

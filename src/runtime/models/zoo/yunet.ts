@@ -3,7 +3,7 @@ import type { SessionHandle } from '../../sessions';
 import type { Frame } from '../../vision/frame';
 import { toCHW } from '../../vision/tensor';
 import type { IoContract } from '../types';
-import { emptyCandidates, rowsSpec, type Candidates } from './common';
+import { emptyCandidates, forEachAnchorAbove, rowsSpec, type Candidates, type StrideGrid } from './common';
 import { LetterboxDetector } from './letterbox-detector';
 
 export const YUNET_STRIDES = [8, 16, 32] as const;
@@ -24,36 +24,29 @@ export function yunetPreprocess(canvas: Frame): Float32Array {
 }
 
 /**
- * One stride → candidates (canvas pixels). One anchor per cell, cells row-major over a
- * ceil(size/stride)² grid, anchor = cell's top-left × stride. cls and obj come out of the
- * network already through a sigmoid (measured on the shared yunet file: both in 0..1), so
- * score = cls × obj as FaceFusion does. Centre = pred × stride + anchor, size = exp(pred) ×
- * stride, keypoints = pred × stride + anchor.
+ * One stride → candidates (canvas pixels). One anchor per cell (forEachAnchorAbove). cls and
+ * obj come out of the network already through a sigmoid (measured on the shared yunet file:
+ * both in 0..1), so score = cls × obj as FaceFusion does. Centre = pred × stride + anchor,
+ * size = exp(pred) × stride, keypoints = pred × stride + anchor.
  */
-export function decodeYunetStride(
-  cls: Float32Array,
-  obj: Float32Array,
-  bbox: Float32Array,
-  kps: Float32Array,
-  stride: number,
-  size: number,
-  threshold: number,
-  into: Candidates = emptyCandidates(),
-): Candidates {
-  const cols = Math.ceil(size / stride);
-  for (let r = 0; r < cls.length; r++) {
-    const score = cls[r] * obj[r];
-    if (!(score >= threshold)) continue;
-    const ax = (r % cols) * stride;
-    const ay = Math.floor(r / cols) * stride;
-    const cx = bbox[r * 4] * stride + ax;
-    const cy = bbox[r * 4 + 1] * stride + ay;
-    const w = Math.exp(bbox[r * 4 + 2]) * stride;
-    const h = Math.exp(bbox[r * 4 + 3]) * stride;
-    into.scores.push(score);
-    into.boxes.push(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2);
-    for (let j = 0; j < 5; j++) into.points.push(kps[r * 10 + j * 2] * stride + ax, kps[r * 10 + j * 2 + 1] * stride + ay);
-  }
+export function decodeYunetStride(cls: Float32Array, obj: Float32Array, bbox: Float32Array, kps: Float32Array, grid: StrideGrid, threshold: number, into: Candidates = emptyCandidates()): Candidates {
+  const { stride } = grid;
+  forEachAnchorAbove(
+    cls.length,
+    grid,
+    1,
+    threshold,
+    (r) => cls[r] * obj[r],
+    (r, score, ax, ay) => {
+      const cx = bbox[r * 4] * stride + ax;
+      const cy = bbox[r * 4 + 1] * stride + ay;
+      const w = Math.exp(bbox[r * 4 + 2]) * stride;
+      const h = Math.exp(bbox[r * 4 + 3]) * stride;
+      into.scores.push(score);
+      into.boxes.push(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2);
+      for (let j = 0; j < 5; j++) into.points.push(kps[r * 10 + j * 2] * stride + ax, kps[r * 10 + j * 2 + 1] * stride + ay);
+    },
+  );
   return into;
 }
 
@@ -74,7 +67,7 @@ export class YunetDetector extends LetterboxDetector {
   protected decode(out: Record<string, Tensor>, threshold: number): Candidates {
     const get = (i: number): Float32Array => this.output(out, i);
     const c = emptyCandidates();
-    YUNET_STRIDES.forEach((stride, i) => decodeYunetStride(get(i), get(i + 3), get(i + 6), get(i + 9), stride, this.size, threshold, c));
+    YUNET_STRIDES.forEach((stride, i) => decodeYunetStride(get(i), get(i + 3), get(i + 6), get(i + 9), { stride, size: this.size }, threshold, c));
     return c;
   }
 }
