@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { createRuntime, decodeImage, analyseJobSource, frameToken, JobManager, PixelWorkerPool, DEFAULT_PIXEL_WORKERS, FfmpegLocator } = require('../dist/runtime/internal');
+const { createRuntime, decodeImage, analyseJobSource, frameToken, JobManager, PixelWorkerPool, DEFAULT_PIXEL_WORKERS, FfmpegLocator, withFaceLikeness } = require('../dist/runtime/internal');
 
 const { MEDIA, pending } = require('./helpers/fixtures');
 
@@ -50,8 +50,8 @@ describe('pixel stages on worker threads', function () {
       token,
       stages.filter((s) => s === 'detect' || s === 'landmark'),
     );
-    // As runFrameStages does before a pixel worker gets a swap: the faces' face-likeness check, on the main thread.
-    return { token: stages.includes('swap') ? await rt.withFaceLikeness(analysed, 'swap') : analysed, sourceToken };
+    // As the frame loop (FrameLoop.step) does before a pixel worker gets a swap: the faces' face-likeness check, on the main thread.
+    return { token: stages.includes('swap') ? await withFaceLikeness(analysed, 'swap', rt['context']) : analysed, sourceToken };
   }
 
   it("a job's source picture crosses to a worker once: later swaps name it, with the same pixels, also on a YUV frame", async () => {

@@ -91,6 +91,8 @@ export = function (RED: Red): void {
             node.status({ fill: 'yellow', shape: 'ring', text: waiting ? `source not up (attempt ${attempt})…` : `reconnecting (attempt ${attempt})…` });
             node.warn(`video source ${redactUrl(input)} ${waiting ? 'is not up' : 'lost'} (${redactUrl(reason).replace(/\s*\n\s*/g, ' · ')}); reconnect attempt ${attempt} in ${delayMs} ms`);
           },
+          // A live source ahead of the flow stretches its privacy scan (journalled as `cadence` on the frame).
+          onNotice: (_level, message) => node.log(message),
         });
       } catch (error) {
         gate.close(); // a refused source: the gate stops listening to the store

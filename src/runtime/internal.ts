@@ -26,6 +26,7 @@ export * from './faces/select';
 export * from './jobs/args';
 export * from './jobs/frame-streams';
 export * from './jobs/frame-work';
+export * from './jobs/frame-loop';
 export * from './jobs/image-job';
 export * from './jobs/index';
 export * from './jobs/job-manager';

@@ -32,10 +32,8 @@ import { IdentityCache } from './processors/identity-cache';
 import { FaceStreamRegistry } from './faces/face-stream';
 import { ScanPlanCache } from './faces/scan-plan';
 import { LikenessMemory } from './faces/likeness-memory';
-import { faceCheckOn, withLikeness } from './processors/face-check';
-import { selectFaces } from './faces/select';
 import { Scratch } from './vision/scratch';
-import { finishStreamFrame, streamFaces, withStreamFaces } from './processors/privacy-stream';
+import { FrameLoop, type FrameLoopHost, type FrameLoopOptions } from './jobs/frame-loop';
 import type { ProcessOptions, ProcessorContext, SwapperWithRecognizer } from './processors/context';
 import { existsSync } from 'fs';
 import { dirname, join, resolve } from 'path';
@@ -191,6 +189,8 @@ export class Runtime {
   /** `role|model option` → the engine built for it (shared by every token naming that model). */
   private readonly engines = new Map<string, Promise<unknown>>();
   private readonly context: ProcessorContext;
+  /** What the frame loops use of this runtime (its context, the main thread's processors). */
+  private readonly loopHost: FrameLoopHost;
   private readonly confineModels: boolean;
   private readonly failedHoldMs: number;
   private readonly failedRoomBytes: number;
@@ -266,6 +266,13 @@ export class Runtime {
       // This runtime's work buffers (the embedded swap borrows them per face; freed on close).
       scratch: new Scratch(),
     };
+    this.loopHost = {
+      context: this.context,
+      runHere: (stage, token) => {
+        this.assertOpen();
+        return PROCESSORS[stage](token, this.context, { force: true });
+      },
+    };
   }
 
   /**
@@ -279,40 +286,22 @@ export class Runtime {
   }
 
   /**
-   * The token with the face-likeness verdict on every face `stage` (swap or enhance) will
-   * change: measured here, on the thread that has the models, before the stage goes to a pixel
-   * worker (which has none). Other stages, and face_check off: the token as it is.
+   * The frame loop of a video source (`key`: a job's id, a face-video-in source's id): admits
+   * its frames (a live source's scan cadence), runs their stages on the main thread or a pixel
+   * worker and keeps the source's privacy stream told. See jobs/frame-loop.ts and
+   * docs/ARCHITECTURE.md, *A video frame's route*.
    */
-  async withFaceLikeness(token: FaceToken, stage: Stage): Promise<FaceToken> {
-    if ((stage !== 'swap' && stage !== 'enhance') || !faceCheckOn(token)) return token;
-    try {
-      const indices = selectFaces(token.faces, token.parameters, stage);
-      if (indices.every((i) => token.faces[i].likeness)) return token;
-      return { ...token, faces: await withLikeness(token, this.context, indices) };
-    } catch {
-      // A box the check cannot measure (a forged one): the stage measures it again and fails the token with a coded error.
-      return token;
-    }
+  frameLoop(key: string, options?: FrameLoopOptions): FrameLoop {
+    return new FrameLoop(this.loopHost, key, options);
   }
 
-  /** The token with the regions its source's tracks place in its frame added to its faces (before a blur stage run in a pixel worker). */
-  withStreamFaces(token: FaceToken): Promise<FaceToken> {
-    return withStreamFaces(token, this.context);
+  /** The runtime's pixel worker pool (stage nodes' `offMainThread`), started on first use. */
+  private pixelPool(): PixelWorkerPool | undefined {
+    if (this.pixelWorkerCount === 0 || this.closed) return undefined;
+    this.workers ??= new PixelWorkerPool(this.pixelWorkerCount, { storeWaitMs: this.storeWaitMs, maxFaceAreaRatio: this.context.maxFaceAreaRatio });
+    return this.workers;
   }
 
-  /** A blur stage run in a pixel worker masked the token's faces: its stream counts them (the worker has no streams). */
-  noteBlurred(token: FaceToken): void {
-    if (token.job_id === undefined) return;
-    const figures = [...token.journal].reverse().find((j) => j.stage === 'blur')?.figures;
-    if (figures) this.streams.peek(token.job_id)?.noteBlurred((figures.blurred ?? 0) - (figures.held ?? 0), figures.held ?? 0);
-  }
-
-  /** The token's frame will not be observed by its stream (it failed before detection finished): later frames need not wait for it. */
-  finishStreamFrame(token: FaceToken): void {
-    finishStreamFrame(token, this.context);
-  }
-
-  /** Fetches (if needed) and loads the default models, each warmed up once. */
   /**
    * Starts the detector a video's frames use (its thread and session) while the video source
    * is still opening, so that the first frames of a live camera do not wait for the model to
@@ -322,6 +311,7 @@ export class Runtime {
     void (this.context.videoDetector ?? this.context.detector)(model).catch(() => undefined);
   }
 
+  /** Fetches (if needed) and loads the default models, each warmed up once. */
   async warmup(): Promise<{ provider: 'cpu' | 'cuda' }> {
     const [detector] = await Promise.all([this.context.detector(), this.context.landmarker(), this.context.embedder()]);
     return { provider: detector.provider as 'cpu' | 'cuda' };
@@ -424,24 +414,9 @@ export class Runtime {
     this.assertOpen();
     const processor = PROCESSORS[stage];
     if (!processor) throw faceError('E_BAD_PARAMETER', `unknown stage "${stage}" (known: ${STAGES.join(', ')})`);
-    if (options?.offMainThread && options.force && this.pixelWorkerCount > 0) {
-      this.workers ??= new PixelWorkerPool(this.pixelWorkerCount, { storeWaitMs: this.storeWaitMs, maxFaceAreaRatio: this.context.maxFaceAreaRatio });
-      // A blur with a keep-sharp / blur-only list may need the recognizer, which a worker lacks.
-      const p = token.parameters;
-      const needsRecognizer = stage === 'blur' && !!(p.blur_except_embeddings?.length || p.blur_only_embeddings?.length);
-      if (!needsRecognizer) {
-        // The blur stage's tracked regions come from the source's stream here, on the thread that
-        // owns it (per index: the processor, if it runs here after all, gets the same result);
-        // they travel to the worker inside the token. Flows do not wait for frame order.
-        let work = token;
-        if (stage === 'blur') {
-          const { faces, all } = await streamFaces(token, this.context);
-          if (faces.length) work = { ...token, faces: all };
-        }
-        work = await this.withFaceLikeness(work, stage);
-        if (this.workers.accepts(stage, work)) return this.workers.run(stage, work, this.store);
-      }
-    }
+    // A stage node's frame: the source's frame loop picks the thread (a pixel worker when one takes
+    // the stage) and keeps its privacy stream told.
+    if (options?.offMainThread && options.force && this.pixelWorkerCount > 0) return this.frameLoop(token.job_id ?? token.request_id, { workers: () => this.pixelPool() }).step(stage, token);
     return processor(token, this.context, options);
   }
 

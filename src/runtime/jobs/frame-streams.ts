@@ -7,7 +7,7 @@ import type { FfmpegLocator } from '../video/ffmpeg-path';
 import type { DecoderStreamInfo, VideoDecoder, VideoDecoderOptions } from '../video/decoder';
 import { InFlightLimit } from '../store/in-flight-limit';
 import { VideoEncoder, type EncodeResult, type SkipFill } from '../video/encoder';
-import { classifySource } from '../video/source';
+import { classifySource, redactUrl } from '../video/source';
 import { isYuv, type Pixels } from '../vision/yuv';
 import type { OutputCheck } from './output';
 import { VideoOutput } from './video-output';
@@ -34,6 +34,8 @@ export interface FrameTokenSourceOptions extends FrameTokenSourceDecoderOptions 
   window?: InFlightLimit;
   operations?: Stage[];
   parameters?: Parameters;
+  /** Told once when a live source's privacy scan is first stretched (the source runs ahead of the flow). */
+  onNotice?: (level: 'info', message: string) => void;
 }
 
 /** The option names forwarded to the VideoDecoder. */
@@ -145,6 +147,12 @@ export class FrameTokenSource {
     const limit = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(this.options.maxInFlight ?? 4) || 1));
     const gate = this.options.window ?? new InFlightLimit(runtime.store, limit);
     this.gate = gate;
+    // The source's frame loop: its privacy stream (made by the first blurring frame's detect) is paced here.
+    const loop = runtime.frameLoop(pipeline.owner, {
+      live: this.decoder.live,
+      shown: redactUrl(this.options.input),
+      ...(this.options.onNotice ? { onNotice: this.options.onNotice } : {}),
+    });
     try {
       // One frame is read ahead, to know which one is last.
       for await (const frame of pipeline.frames(gate, { readAhead: true })) {
@@ -164,6 +172,9 @@ export class FrameTokenSource {
         });
         // The overload decision is journalled on the first frame after the frames it dropped.
         if (frame.droppedBefore > 0) token = advance(token, {}, pipeline.overloadEntry(frame));
+        // A live source paces its privacy scan as a job's does (the frame loop), journalled as `cadence`.
+        const cadence = loop.admit({ index: frame.index, droppedBefore: frame.droppedBefore, queued: this.decoder.queued });
+        if (cadence) token = advance(token, {}, cadence);
         gate.track(frame.ref);
         yield { token, index: frame.index, last: frame.last, stream: this.decoder.info!, droppedBefore: frame.droppedBefore };
       }

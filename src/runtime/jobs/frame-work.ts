@@ -3,7 +3,7 @@ import { boxArea } from '../faces/select';
 import type { Runtime } from '../runtime';
 import { createToken } from '../token/token';
 import type { Face, FaceToken, FrameRef, Parameters, Stage } from '../token/types';
-import type { PixelWorkerPool } from './pixel-workers';
+import type { FrameLoop } from './frame-loop';
 import { isStreamPrivacyFrame } from '../processors/privacy-stream';
 
 /** The analysed identity every frame token of a job shares. */
@@ -16,42 +16,31 @@ export type FrameOutcome =
   | { kind: 'failed'; token: FaceToken; code: string; message: string };
 
 /**
- * Runs a job's stages on one frame token, stage by stage, freeing each intermediate frame as
- * soon as the next stage replaced it (so a frame costs at most three frames of memory while
- * it is processed, whatever the number of stages). The decoded frame itself is never freed
- * here: it belongs to the caller. With `workers`, pixel-only stages run on a worker thread
- * (same processors, same output) while the main thread goes on with other frames.
+ * Runs a job's stages on one frame token, stage by stage through the source's frame loop
+ * (`FrameLoop.step`: stream regions, face-likeness, pixel worker or main thread), freeing each
+ * intermediate frame as soon as the next stage replaced it (so a frame costs at most three
+ * frames of memory while it is processed, whatever the number of stages). The decoded frame
+ * itself is never freed here: it belongs to the caller.
  */
-export async function runFrameStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers?: PixelWorkerPool): Promise<FrameOutcome> {
+export async function runFrameStages(runtime: Runtime, loop: FrameLoop, token: FaceToken, stages: readonly Stage[], keep: FrameRef): Promise<FrameOutcome> {
   // A blurring frame of a source belongs to the source's privacy stream, which sees its frames
   // in order: a frame that ends before detection told the stream what it found says so, and
   // later frames do not wait for it.
   const streamed = stages.includes('blur') && isStreamPrivacyFrame(token);
   try {
-    return await runStages(runtime, token, stages, keep, workers, streamed);
+    return await runStages(runtime, loop, token, stages, keep, streamed);
   } finally {
-    if (streamed) runtime.finishStreamFrame(token);
+    if (streamed) loop.finish(token);
   }
 }
 
-async function runStages(runtime: Runtime, token: FaceToken, stages: readonly Stage[], keep: FrameRef, workers: PixelWorkerPool | undefined, streamed: boolean): Promise<FrameOutcome> {
+async function runStages(runtime: Runtime, loop: FrameLoop, token: FaceToken, stages: readonly Stage[], keep: FrameRef, streamed: boolean): Promise<FrameOutcome> {
   let current = token;
   for (const stage of stages) {
-    let next: FaceToken;
     // A frame without faces of a streamed source goes straight on to the blur stage: the stages
     // between (landmark, embed for a blur-except list) have nothing to work on and would fail it.
     if (streamed && current.faces.length === 0 && stage !== 'detect' && stage !== 'blur') continue;
-    // The stream's tracked regions (and its look-ahead wait) are applied here, on the main
-    // thread; a pixel worker has no streams, so the regions go to it in the token's faces.
-    if (stage === 'blur' && streamed) current = await runtime.withStreamFaces(current);
-    // A pixel worker has no models: the faces a swap or enhance changes are checked here first.
-    if (workers) current = await runtime.withFaceLikeness(current, stage);
-    if (workers?.accepts(stage, current)) {
-      next = await workers.run(stage, current, runtime.store);
-      if (stage === 'blur' && streamed && next.state !== 'failed') runtime.noteBlurred(next);
-    } else {
-      next = await runtime.process(stage, current, { force: true });
-    }
+    const next = await loop.step(stage, current);
     const previous = current.target.frame;
     if (next.target.frame !== previous && previous !== keep) runtime.store.release(previous);
     current = next;

@@ -68,7 +68,7 @@ export class PixelWorkerPool {
     // Model swaps and enhancers need sessions, which live in the main thread only.
     if (stage === 'swap' && !isDefaultModelRef(token.parameters.face_swapper_model)) return false;
     if (stage === 'enhance' && !isDefaultModelRef(token.parameters.face_enhancer_model)) return false;
-    // The face-likeness check needs the models: the faces must come checked (Runtime.withFaceLikeness).
+    // The face-likeness check needs the models: the faces must come checked (FrameLoop.step, withFaceLikeness).
     if ((stage === 'swap' || stage === 'enhance') && faceCheckOn(token) && selectFaces(token.faces, token.parameters, stage).some((i) => !token.faces[i].likeness)) return false;
     // The swap asks the landmarker for target faces without 68 points, and needs the source's.
     if (stage === 'swap') return token.source?.frame !== undefined && token.source.face?.landmarks68 !== undefined && token.faces.every((f) => f.landmarks68 !== undefined);

@@ -17,7 +17,8 @@ import { PIXEL_WORKER_STAGES } from './pixel-protocol';
 import { PixelWorkerPool } from './pixel-workers';
 import { ProgressMeter } from './progress';
 import type { JobAlert, JobResult, LiveSummary } from './types';
-import { advance } from '../token/token';
+import { advance, type JournalInput } from '../token/token';
+import type { FrameLoop } from './frame-loop';
 import { DowngradePolicy } from '../policy/downgrade';
 import type { FaceStream } from '../faces/face-stream';
 import { DEFAULT_HOLD_FRAMES, scanInterval } from '../processors/privacy-stream';
@@ -113,8 +114,9 @@ export class VideoJob {
   /** A live source's frame interval (ms), known from its first frame. */
   private sourceIntervalMs?: number;
   /** The first overload drop was told (notice); later ones are counted and journalled. */
-  private toldCadence = false;
   private toldDropping = false;
+  /** The source's frame loop: admit (scan cadence), each stage's thread, the privacy stream told (see frame-loop.ts). */
+  private loop?: FrameLoop;
 
   constructor(
     private readonly id: string,
@@ -225,6 +227,7 @@ export class VideoJob {
       const workerCount = Math.max(0, Math.floor(this.options.pixelWorkers ?? 0));
       if (workerCount > 0 && this.job.stages.some((s) => PIXEL_WORKER_STAGES.has(s))) this.workers = new PixelWorkerPool(workerCount);
       this.workerThreads = this.workers?.size ?? 0;
+      this.loop = this.runtime.frameLoop(this.id, { workers: () => this.workers, live: input.live, shown, onNotice: (level, message) => this.options.onNotice?.(level, message) });
       // The detector loads while the source opens (a camera's first frames would wait for it).
       if (this.job.stages.includes('detect')) this.runtime.prepareVideoDetector(this.parameters.face_detector_model);
       for await (const frame of this.pipeline.frames(this.window)) {
@@ -261,8 +264,7 @@ export class VideoJob {
             );
           }
         }
-        this.stream?.admit(frame.index);
-        const cadence = input.live ? this.paceScan(droppedBefore, shown) : undefined;
+        const cadence = this.loop?.admit({ index: frame.index, droppedBefore, queued: decoder.queued });
         const task = this.processFrame(frame, source, cadence).catch((error: unknown) => {
           // Encoder death (or any non-frame error) ends the job; stop reading frames.
           if (this.state !== 'failing') this.fatal ??= toFaceError(error, 'E_VIDEO_ENCODE');
@@ -479,33 +481,6 @@ export class VideoJob {
     return Math.max(1, Math.min(wanted, Math.floor(free / perFrame)));
   }
 
-  /**
-   * A live source's scan cadence follows the camera: while frames were dropped before this one or
-   * wait behind it, the rolling scan's interval is stretched, and it comes back once the job keeps
-   * up (FaceStream.pace). Returns a journal note when the interval crossed a doubling of the
-   * promised one (up or down), the first time with a notice.
-   */
-  private paceScan(droppedBefore: number, shown: string): string | undefined {
-    const stream = this.stream;
-    if (!stream || !(stream.scan.intervalSec > 0)) return undefined;
-    const before = stream.scan.currentIntervalSec;
-    // Behind: frames were dropped, or more than a few wait (the first full scan alone queues some).
-    if (!stream.pace(droppedBefore > 0 || (this.decoder?.queued ?? 0) > 4)) return undefined;
-    const promised = stream.scan.intervalSec;
-    const now = stream.scan.currentIntervalSec;
-    const step = (v: number): number => Math.floor(Math.log2(v / promised + 1e-9));
-    if (step(now) === step(before)) return undefined;
-    const note =
-      now > before
-        ? `behind the camera: tiles scanned every ${now.toFixed(2)} s instead of ${promised} s (faces the whole-frame pass cannot see may show that long)`
-        : `keeping up again: tiles scanned every ${now.toFixed(2)} s (promised ${promised} s)`;
-    if (now > before && !this.toldCadence) {
-      this.toldCadence = true;
-      this.options.onNotice?.('info', `video source ${shown}: ${note}; the result's privacy counts the frames (framesStretchedScan, scanIntervalMaxSec)`);
-    }
-    return note;
-  }
-
   /** The journal of the first frame after frames the overload policy dropped says so. */
   private markDropped(token: FaceToken, frame: PipelineFrame): FaceToken {
     const gaps = this.job.args.live_gaps === 'repeat' ? 'written again' : 'held on screen';
@@ -541,7 +516,7 @@ export class VideoJob {
     this.policy.setFrameBudget(ms);
   }
 
-  private async processFrame(frame: PipelineFrame, source: JobSource | undefined, cadence?: string): Promise<void> {
+  private async processFrame(frame: PipelineFrame, source: JobSource | undefined, cadence?: JournalInput): Promise<void> {
     const encoder = this.encoder!;
     const policy = this.job.failurePolicy;
     const attempts = typeof policy === 'object' ? 1 + policy.retry : 1;
@@ -568,9 +543,9 @@ export class VideoJob {
       });
       if (plan && this.policy) token = this.policy.mark(token, plan, attempt === 0);
       if (frame.droppedBefore > 0) token = this.markDropped(token, frame);
-      if (cadence) token = advance(token, {}, { stage: 'cadence', ms: 0, outcome: 'ok', note: cadence });
+      if (cadence) token = advance(token, {}, cadence);
       this.active.add(token.request_id);
-      const result = await runFrameStages(this.runtime, token, plan?.stages ?? this.job.stages, frame.ref, this.workers);
+      const result = await runFrameStages(this.runtime, this.loop!, token, plan?.stages ?? this.job.stages, frame.ref);
       this.active.delete(token.request_id);
       last = result.token;
       if (result.kind === 'failed') lastError = { code: result.code, message: result.message };

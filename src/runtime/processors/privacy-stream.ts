@@ -46,8 +46,8 @@ export function privacyStream(token: FaceToken, ctx: ProcessorContext): FaceStre
 /**
  * The token's faces plus the regions its stream's tracks place in this frame (faces with
  * `held`). Runs on the main thread, where the streams live: the blur processor calls it (a no-op
- * in a pixel worker), and a job that sends the blur stage to a pixel worker calls it first
- * (withStreamFaces), so the worker gets them in the token. Faces already carrying `held` mean it
+ * in a pixel worker), and a source's frame loop calls it before every blur (withStreamFaces,
+ * jobs/frame-loop.ts), so a pixel worker gets them in the token. Faces already carrying `held` mean it
  * was applied: not again.
  */
 export async function streamFaces(token: FaceToken, ctx: ProcessorContext): Promise<StreamMasks & { all: Face[] }> {

@@ -128,7 +128,8 @@ type RunEnd = { kind: 'stopped' } | { kind: 'ended'; reason: string; ok: boolean
 export class VideoDecoder {
   private readonly options: VideoDecoderOptions;
   private source: MediaSource;
-  private readonly live: boolean;
+  /** A live source (a stream or device, or `live` given): its overload policy drops frames, its scan is paced. */
+  readonly live: boolean;
   private readonly abort = new AbortController();
   private child?: FfmpegProcess;
   private started = false;
