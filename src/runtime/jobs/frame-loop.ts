@@ -92,8 +92,10 @@ export class FrameLoop {
   async step(stage: Stage, token: FaceToken): Promise<FaceToken> {
     const ctx = this.host.context;
     const streamed = stage === 'blur' && isStreamPrivacyFrame(token);
-    // Per index: the processor, if it runs here after all, gets the same regions.
-    let work = streamed ? await withStreamFaces(token, ctx) : token;
+    // Per index: the processor, if it runs here after all, gets the same regions. A skipped
+    // frame (no face found, "No face: pass") is the blur processor's own case: it asks the
+    // stream itself, and only while the frame has no faces.
+    let work = streamed && token.state !== 'skipped' && token.state !== 'failed' ? await withStreamFaces(token, ctx) : token;
     const workers = this.options.workers?.();
     if (workers && !needsRecognizer(stage, work)) {
       // A pixel worker has no models: the faces a swap or enhance changes are checked here first.
