@@ -191,6 +191,7 @@ export class Runtime {
   private readonly context: ProcessorContext;
   /** What the frame loops use of this runtime (its context, the main thread's processors). */
   private readonly loopHost: FrameLoopHost;
+  private readonly nodeLoopHost: FrameLoopHost;
   private readonly confineModels: boolean;
   private readonly failedHoldMs: number;
   private readonly failedRoomBytes: number;
@@ -266,7 +267,10 @@ export class Runtime {
       // This runtime's work buffers (the embedded swap borrows them per face; freed on close).
       scratch: new Scratch(),
     };
-    this.loopHost = {
+    // A frame loop's main-thread stage goes through process() (a job's frames, as any caller's);
+    // inside process() itself (a stage node's frame) straight to the processor.
+    this.loopHost = { context: this.context, runHere: (stage, token) => this.process(stage, token, { force: true }) };
+    this.nodeLoopHost = {
       context: this.context,
       runHere: (stage, token) => {
         this.assertOpen();
@@ -416,7 +420,8 @@ export class Runtime {
     if (!processor) throw faceError('E_BAD_PARAMETER', `unknown stage "${stage}" (known: ${STAGES.join(', ')})`);
     // A stage node's frame: the source's frame loop picks the thread (a pixel worker when one takes
     // the stage) and keeps its privacy stream told.
-    if (options?.offMainThread && options.force && this.pixelWorkerCount > 0) return this.frameLoop(token.job_id ?? token.request_id, { workers: () => this.pixelPool() }).step(stage, token);
+    if (options?.offMainThread && options.force && this.pixelWorkerCount > 0)
+      return new FrameLoop(this.nodeLoopHost, token.job_id ?? token.request_id, { workers: () => this.pixelPool() }).step(stage, token);
     return processor(token, this.context, options);
   }
 
