@@ -24,6 +24,45 @@ describe('frame loop (one per source, jobs and flows)', function () {
     await runtime?.close();
   });
 
+  it('admit: an ordered (job) stream sees its frames in decode order; a live source stretches the scan while behind and comes back, a `cadence` entry at each doubling crossed and one notice', async function () {
+    const notices = [];
+    const loop = runtime.frameLoop('job:cadence', { live: true, shown: 'cam', onNotice: (level, message) => notices.push({ level, message }) });
+    assert.strictEqual(loop.admit({ index: 0, droppedBefore: 0, queued: 9 }), undefined, 'no stream yet (the job does not blur): nothing to pace');
+    const stream = runtime.streams.open('job:cadence', { holdFrames: 8, motion: 'constant_velocity', confirmScore: 0.5, scanInterval: 0.2, lookahead: 0, ordered: true, frameSec: 0.04 }, Date.now());
+    const entries = [];
+    let index = 1;
+    const admit = (frame) => {
+      const entry = loop.admit({ index: index++, ...frame });
+      if (entry) entries.push(entry);
+    };
+    // Behind: dropped frames, or more than 4 waiting in the decoder (4 is not behind).
+    for (let i = 0; i < 4; i++) admit({ droppedBefore: 1, queued: 0 });
+    assert.strictEqual(entries.length, 1, '1.25⁴ = 2.4× crosses the first doubling');
+    assert.deepStrictEqual([entries[0].stage, entries[0].outcome, entries[0].ms], ['cadence', 'ok', 0]);
+    assert.match(entries[0].note, /^behind the camera: tiles scanned every 0\.49 s instead of 0\.2 s/);
+    for (let i = 0; i < 4; i++) admit({ droppedBefore: 0, queued: 5 });
+    assert.strictEqual(entries.length, 2, 'more than 4 waiting is behind too: 6× crosses 4×');
+    const widest = stream.scan.currentIntervalSec;
+    admit({ droppedBefore: 0, queued: 4 });
+    assert.ok(stream.scan.currentIntervalSec < widest, 'kept up with: the interval comes back');
+    for (let i = 0; i < 200; i++) admit({ droppedBefore: 0, queued: 0 });
+    assert.strictEqual(stream.scan.currentIntervalSec, 0.2);
+    assert.deepStrictEqual(
+      entries.slice(2).map((e) => e.note.split(':')[0]),
+      ['keeping up again', 'keeping up again'],
+    );
+    assert.strictEqual(notices.length, 1, 'one notice, the first time it fell behind');
+    assert.match(notices[0].message, /^video source cam: behind the camera/);
+    // Ordered: frame 5 waits until the frames admitted before it were observed or finished.
+    let turned = false;
+    const turn = stream.turn(5).then(() => (turned = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.strictEqual(turned, false, 'frames 1…4 were admitted and not yet observed');
+    for (let i = 1; i < 5; i++) loop.finish({ job_id: 'job:cadence', target: { index: i } });
+    await turn;
+    runtime.releaseStream('job:cadence');
+  });
+
   it("a flow's blur on a pixel worker counts its faces in the source's privacy stream, as a job's does", async function () {
     const token = await runtime.createToken({ target: media('fr_two_people.jpg'), operations: ['detect', 'blur'], job_id: 'flow-source:blur', index: 0, pts: 0 });
     const detected = await runtime.process('detect', token, NODE);
