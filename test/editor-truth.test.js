@@ -5,23 +5,18 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { helper, allNodes, nextMessage, MEDIA } = require('./helpers/red');
+const { helper, allNodes, nextMessage, MEDIA, sink } = require('./helpers/red');
 const { nodeDefaults, withDefaults, defaultsTable } = require('../dist/nodes/lib/node-defaults');
+const { until } = require('./helpers/wait');
 
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
 const CFG = { id: 'cfg', type: 'facefusion-config' }; // nothing but its type: every field from the table
-const sink = (id) => ({ id, z: 'tab', type: 'helper' });
 const media = (f) => path.join(MEDIA, f);
 
 function statusesOf(node) {
   const seen = [];
   node.on('call:status', (call) => seen.push(call.args[0]));
   return seen;
-}
-
-async function until(check, what, ms = 20000) {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (check()) return;
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 describe('the dialogs tell the truth (runtime side)', function () {

@@ -11,13 +11,13 @@ const { execFile } = require('child_process');
 const sharp = require('sharp');
 const { createRuntime, matchFaces, FrameStore, FfmpegLocator, VideoEncoder } = require('../dist/runtime/internal');
 const { JobManager } = require('../dist/runtime');
-const { helper, allNodes, nextMessage } = require('./helpers/red');
+const { helper, allNodes, nextMessage, sink } = require('./helpers/red');
 const { MEDIA, media } = require('./helpers/fixtures');
 const { ffmpegOrSkip, tempDir } = require('./helpers/clips');
 const { measureLag, leastLag } = require('./helpers/lag');
+const { sleep, until } = require('./helpers/wait');
 
 const hasCode = (code) => (e) => e && e.code === code;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * The longest the event loop may be blocked while a hostile message is processed (issue 18).
  * Checked on `blockMs` of test/helpers/lag.js: the smaller of the longest timer gap and the loop's
@@ -379,20 +379,12 @@ describe('hostile messages (issue 18)', function () {
       allowedFolders: [os.tmpdir(), MEDIA].join('\n'),
     };
     const TAB = { id: 'tab', type: 'tab', label: 'hostile' };
-    const sink = (id) => ({ id, z: 'tab', type: 'helper' });
     const catcher = { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] };
     const jobNodes = ['face-job', 'face-video-out'].map((t) => require(`../dist/nodes/${t}.js`));
     const collect = (node) => {
       const got = [];
       node.on('input', (msg) => got.push(msg));
       return got;
-    };
-    const until = async (check, what, ms = 20000) => {
-      const end = Date.now() + ms;
-      while (!check()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(20);
-      }
     };
 
     before(function (done) {

@@ -12,6 +12,7 @@ const { helper, coreNodes, nextMessage, MEDIA } = require('./helpers/red');
 
 const TYPES = ['facefusion-config', 'face-token', 'face-detect', 'face-library', 'face-enrol', 'face-recognize', 'face-forget'];
 const nodes = [...TYPES.map((t) => require(`../dist/nodes/${t}.js`)), ...coreNodes];
+const { until } = require('./helpers/wait');
 const media = (f) => path.join(MEDIA, f);
 const KEY = crypto.randomBytes(32).toString('hex');
 
@@ -19,11 +20,6 @@ function statusesOf(node) {
   const seen = [];
   node.on('call:status', (call) => seen.push(call.args[0]));
   return seen;
-}
-
-async function until(check, what, ms = 20000) {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (check()) return;
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 /** token → detect → enrol | recognize, and forget, on one library file. */

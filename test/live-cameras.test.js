@@ -12,8 +12,8 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { createRuntime, JobManager } = require('../dist/runtime');
 const { FfmpegLocator, VideoDecoder, FrameStore } = require('../dist/runtime/internal');
-const { helper, ourNodes } = require('./helpers/red');
-const { sleep, ffmpegOrSkip, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
+const { helper, ourNodes, sink } = require('./helpers/red');
+const { ffmpegOrSkip, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
 const { pending } = require('./helpers/fixtures');
 const { childProcesses, rtspMissing, rtmpMissing, makeCameraClip, makeLongCameraClip, startRtspCamera, startRtmpServer, playRtmp, countFrames, frameTimes } = require('./helpers/cameras');
 
@@ -21,6 +21,7 @@ const CLI = path.join(__dirname, '..', 'dist', 'cli', 'facefusion-node.js');
 const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
 const nodes = [...ourNodes, ...videoNodes];
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
+const { sleep, until } = require('./helpers/wait');
 // Jobs here send their output paths in messages: the temp folder is the allowed folder.
 const CFG = {
   id: 'cfg',
@@ -35,12 +36,6 @@ const CFG = {
   allowedHosts: '127.0.0.1',
 }; // the cameras and stream server are on loopback
 const TAB = { id: 'tab', type: 'tab', label: 'live' };
-const sink = (id) => ({ id, z: 'tab', type: 'helper' });
-
-async function until(check, what, ms = 20000) {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) if (check()) return;
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 function watch(node) {
   const seen = { statuses: [], warnings: [] };
@@ -159,7 +154,10 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       if (made.status !== 0) pending(this, 'mkfifo is not available');
       const run = startCli(['run', '--target', camera.url, '--output', output, '--processors', 'face_blur', '--preset', 'ultrafast']);
       cleanups.push(() => killCli(run));
-      await sleep(3000);
+      // Frames are in flight once the encoder runs (it starts with the first frame and then blocks
+      // opening the FIFO): the decoder and the encoder are the CLI's ffmpeg children.
+      await until(() => ffmpegChildren(run.child.pid).length >= 2, 'the CLI decoding and encoding', 30000);
+      await sleep(500);
       run.child.kill('SIGINT');
       await sleep(1500);
       assert.strictEqual(run.child.exitCode, null, `the first Ctrl-C waits for the frames in flight: ${run.stderr}`);

@@ -10,14 +10,10 @@ const fs = require('fs');
 const path = require('path');
 const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator, VideoEncoder, probeMedia, FrameStore, JobManager, jobSummary, FaceStream, ORDER_WAIT_MS } = require('../dist/runtime/internal');
-const { sleep, ffmpegOrSkip, tempDir, ffmpegChildren } = require('./helpers/clips');
+const { ffmpegOrSkip, tempDir, ffmpegChildren } = require('./helpers/clips');
 const { pending } = require('./helpers/fixtures');
 const { rtspMissing, makeLongCameraClip, startRtspCamera, countFrames, frameTimes } = require('./helpers/cameras');
-
-async function until(check, what, ms = 20000) {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) if (check()) return;
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
+const { sleep, until } = require('./helpers/wait');
 
 const W = 64;
 const H = 48;

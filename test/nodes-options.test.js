@@ -5,7 +5,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { helper, allNodes, ourNodes, MEDIA, nextMessage, silence } = require('./helpers/red');
+const { helper, allNodes, ourNodes, MEDIA, nextMessage, silence, sink } = require('./helpers/red');
 
 const media = (f) => path.join(MEDIA, f);
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
@@ -15,7 +15,6 @@ const CATCH = [
   { id: 'caught', z: 'tab', type: 'helper' },
 ];
 const stage = (id, type, wires, extra = {}) => ({ id, z: 'tab', type, config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [wires], ...extra });
-const sink = (id) => ({ id, z: 'tab', type: 'helper' });
 
 /** Every status a node showed so far (the test helper spies on Node.prototype.status). */
 function statusesOf(id) {

@@ -5,18 +5,18 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { helper, ourNodes } = require('./helpers/red');
+const { helper, ourNodes, sink } = require('./helpers/red');
 const { gateStage } = require('./helpers/stage-gate');
-const { MEDIA, media, sleep, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, waitForListen, killAll } = require('./helpers/clips');
+const { MEDIA, media, ffmpegOrSkip, makeZoomClip, tempDir, ffmpegChildren, freePort, serveLoop, waitForListen, killAll } = require('./helpers/clips');
 const { FfmpegLocator, probeMedia } = require('../dist/runtime/internal');
 
 const videoNodes = ['face-video-in', 'face-video-out', 'face-job'].map((t) => require(`../dist/nodes/${t}.js`));
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
+const { sleep, until } = require('./helpers/wait');
 const nodes = [...ourNodes, ...videoNodes, core('common/20-inject.js'), core('common/25-catch.js'), core('common/21-debug.js'), core('common/90-comment.js')];
 // Jobs and outputs here are sent in messages: their temp folders are the allowed folders.
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 64, tokenTtl: 300, allowedFolders: [os.tmpdir(), MEDIA].join('\n') };
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
-const sink = (id) => ({ id, z: 'tab', type: 'helper' });
 
 /** Records what a node puts on its status and warns (what a Node-RED user sees). */
 function watch(node) {
@@ -35,10 +35,6 @@ function watch(node) {
 }
 
 /** Polls `check` every 20 ms until it is truthy; fails after `ms` with `what`. */
-async function until(check, what, ms = 20000) {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (check()) return;
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 /** Fails unless the node's help text names every key of `payload` (help must match what is sent). */
 function assertHelpNames(type, payload, what) {

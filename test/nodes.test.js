@@ -5,14 +5,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const sharp = require('sharp');
-const { helper, allNodes, ourNodes, MEDIA, nextMessage, silence } = require('./helpers/red');
+const { helper, allNodes, ourNodes, MEDIA, nextMessage, silence, sink } = require('./helpers/red');
 const { cosineSimilarity, decodeImage } = require('../dist/runtime/internal');
 
 const media = (f) => path.join(MEDIA, f);
 const CFG = { id: 'cfg', type: 'facefusion-config', name: 'rt', device: 'auto', threads: 0, modelsDir: '', frameBudgetMB: 256, tokenTtl: 300 };
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
 const stage = (id, type, wires, extra = {}) => ({ id, z: 'tab', type, config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [wires], ...extra });
-const sink = (id) => ({ id, z: 'tab', type: 'helper' });
 
 async function runtimeOf(configId = 'cfg') {
   const config = helper.getNode(configId);

@@ -6,22 +6,17 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { helper, ourNodes } = require('./helpers/red');
-const { MEDIA, media, sleep, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
+const { helper, ourNodes, sink } = require('./helpers/red');
+const { MEDIA, media, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
 const { pending } = require('./helpers/fixtures');
 const { startRedis, redisBinary } = require('./helpers/redis');
 const { FfmpegLocator, probeMedia, RedisJobQueue } = require('../dist/runtime/internal');
 
 const extra = ['face-job', 'facefusion-queue', 'face-worker'].map((t) => require(`../dist/nodes/${t}.js`));
 const core = (p) => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', p));
+const { until } = require('./helpers/wait');
 const nodes = [...ourNodes, ...extra, core('common/25-catch.js')];
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
-const sink = (id) => ({ id, z: 'tab', type: 'helper' });
-
-async function until(check, what, ms = 20000) {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (await check()) return;
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 describe('face-job on a Redis queue and the face-worker node', function () {
   this.timeout(60000);

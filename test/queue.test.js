@@ -9,7 +9,8 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator, probeMedia, RedisJobQueue, QueueWorker, redisOptions, redactRedisUrl } = require('../dist/runtime/internal');
-const { media, sleep, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
+const { media, ffmpegOrSkip, makeZoomClip, tempDir } = require('./helpers/clips');
+const { until } = require('./helpers/wait');
 const { gateStage } = require('./helpers/stage-gate');
 const { pending } = require('./helpers/fixtures');
 const { startRedis, redisBinary } = require('./helpers/redis');
@@ -24,16 +25,6 @@ function cli(args, env = {}) {
   child.stderr.on('data', (d) => (out.stderr += d));
   out.closed = new Promise((resolve) => child.on('close', (code, signal) => resolve((out.code = code ?? signal))));
   return out;
-}
-
-async function until(what, check, ms = 20000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Clients connected to the Redis on `port` (INFO clients), the asking one included. */
@@ -146,13 +137,13 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
       const id = r.stdout.trim();
       assert.match(id, /^[0-9a-f-]{36}$/);
       await until(
-        'the job completed',
         async () => {
           const l = cli(['jobs', '--queue', 'env', '--json'], env);
           await l.closed;
           const job = JSON.parse(l.stdout || '[]').find((j) => j.id === id);
           return job && job.state === 'completed';
         },
+        'the job completed',
         30000,
       );
       assert.match(w.stderr, /taking jobs from rediss:\/\/:\*\*\*@127\.0\.0\.1/);
@@ -173,7 +164,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
       workers.push(w);
       const output = path.join(dir, 'sig1.mp4');
       const id = await queue.submit({ target_path: clip, output_path: output, processors: ['face_blur'] });
-      await until('the job running', () => /job \S+ running/.test(w.stderr));
+      await until(() => /job \S+ running/.test(w.stderr), 'the job running');
       w.child.kill('SIGTERM');
       assert.strictEqual(await w.closed, 0, w.stderr);
       assert.match(w.stderr, /finishing running jobs[\s\S]*completed[\s\S]*worker stopped/);
@@ -183,7 +174,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
       const quick = cli(['worker', ...queueArgs, '--allowed-folder', dir, '--device', 'cpu', '--threads', '1', '--stop-timeout', '0']);
       workers.push(quick);
       const id2 = await queue.submit({ target_path: clip, output_path: path.join(dir, 'sig2.mp4'), processors: ['face_blur'] });
-      await until('the second job running', () => /job \S+ running/.test(quick.stderr));
+      await until(() => /job \S+ running/.test(quick.stderr), 'the second job running');
       quick.child.kill('SIGINT');
       assert.strictEqual(await quick.closed, 0, quick.stderr);
       assert.match(quick.stderr, /handed-back/);
@@ -203,12 +194,12 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
     const a = cli(workerArgs);
     const b = cli(workerArgs);
     workers.push(a, b);
-    await until('both workers ready', () => /taking jobs/.test(a.stderr) && /taking jobs/.test(b.stderr));
+    await until(() => /taking jobs/.test(a.stderr) && /taking jobs/.test(b.stderr), 'both workers ready');
     const outputs = [0, 1, 2].map((i) => path.join(dir, `out-${i}.mp4`));
     const runs = outputs.map((output) => cli(['run', ...queueArgs, '--target', clip, '--output', output, '--processors', 'face_blur', '--no-audio']));
     // Kill worker A once it has had a job running for a moment (its temporary output exists by then).
-    const victim = await until('a worker running a job', () => (/job \S+ running/.test(a.stderr) ? a : /job \S+ running/.test(b.stderr) ? b : undefined));
-    await until('a temporary output being written', () => partials(dir).length > 0, 10000);
+    const victim = await until(() => (/job \S+ running/.test(a.stderr) ? a : /job \S+ running/.test(b.stderr) ? b : undefined), 'a worker running a job');
+    await until(() => partials(dir).length > 0, 'a temporary output being written', 10000);
     const finalBefore = outputs.filter((o) => fs.existsSync(o));
     victim.child.kill('SIGKILL');
     await victim.closed;
@@ -297,13 +288,13 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
         const progress = [];
         const states = [];
         const waiting = queue.wait(id, { onProgress: (p) => progress.push(p), onState: (s) => states.push(`${s.state}:${s.worker ?? ''}`) });
-        await until('progress from the first worker', () => progress.length > 0);
+        await until(() => progress.length > 0, 'progress from the first worker');
         await first.stop({ graceMs: 0 });
         assert.deepStrictEqual(first.jobs(), []);
-        const back = await until('the job back in the queue', async () => {
+        const back = await until(async () => {
           const info = await queue.get(id);
           return info.state === 'queued' ? info : undefined;
-        });
+        }, 'the job back in the queue');
         assert.strictEqual(back.attemptsMade, 0, 'handing back uses no attempt');
         assert.ok(!fs.existsSync(output), 'nothing under the final name');
         assert.deepStrictEqual(partials(dir), [], 'the handed-back attempt removed its temporary file');
@@ -340,7 +331,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
         const id = await queue.submit({ target_path: clip, output_path: output, processors: ['face_blur'] });
         let seen = 0;
         const waiting = queue.wait(id, { onProgress: () => seen++ });
-        await until('the job running', () => seen > 0);
+        await until(() => seen > 0, 'the job running');
         const r = cli(['jobs', '--queue', redis.url, '--queue-name', 'cancel', '--cancel', id]);
         assert.strictEqual(await r.closed, 0, r.stderr);
         const info = await waiting;
@@ -363,7 +354,7 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
       assert.ok((await redisClients(redis.port)) > 3);
       await worker.stop();
       await queue.close();
-      await until('the connections to close', async () => (await redisClients(redis.port)) === 1, 5000);
+      await until(async () => (await redisClients(redis.port)) === 1, 'the connections to close', 5000);
     });
   });
 });

@@ -10,6 +10,7 @@ const { statusText, plural, errorStatus, progressText, STATUS_MAX } = require('.
 const { StreamHealth } = require('../dist/nodes/lib/stream-failures');
 
 const videoNodes = ['face-video-in', 'face-video-out'].map((t) => require(`../dist/nodes/${t}.js`));
+const { until } = require('./helpers/wait');
 const SAMPLE_CLIP = path.join(__dirname, '..', 'samples', 'two-people.mp4');
 const media = (f) => path.join(MEDIA, f);
 
@@ -25,11 +26,6 @@ function recordStatuses(ids) {
     };
   }
   return seen;
-}
-
-async function until(check, what, ms = 30000) {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (check()) return;
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 describe('statuses in the core style', function () {
@@ -164,7 +160,7 @@ describe('statuses in the core style', function () {
       const config = helper.getNode('cfg');
       await config.ready;
       helper.getNode('in').receive({});
-      await until(() => seen.some(([id, s]) => id === 'in' && s.fill === 'red'), `a red status on face video in: ${JSON.stringify(seen)}`);
+      await until(() => seen.some(([id, s]) => id === 'in' && s.fill === 'red'), `a red status on face video in: ${JSON.stringify(seen)}`, 30000);
       const red = seen.find(([id, s]) => id === 'in' && s.fill === 'red')[1];
       assert.match(red.text, /^failing: E_BAD_PARAMETER/);
       assert.deepStrictEqual(seen.filter(([id]) => id === 'pack').at(-1)[1], { fill: 'red', shape: 'dot', text: 'E_BAD_PARAMETER' });

@@ -7,7 +7,7 @@ const sharp = require('sharp');
 const { FrameStore, InFlightLimit, createRuntime, forkToken } = require('../dist/runtime/internal');
 
 const ASTRONAUT = require('./helpers/fixtures').media('astronaut.png');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep } = require('./helpers/wait');
 
 /** An RGB frame of w×h; `fill` makes frames tell apart. */
 function frame(w, h, fill = 0) {

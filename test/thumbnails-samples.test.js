@@ -4,8 +4,8 @@ const assert = require('assert');
 const path = require('path');
 const { EditorThumbnail, thumbnailSize, THUMBNAIL_INTERVAL_MS } = require('../dist/nodes/lib/thumbnail');
 const { encodeThumbnail, THUMBNAIL_MAX_SIDE, readImageFile, resolveSample, listSamples, SAMPLES_DIR, createFrame, classifySource } = require('../dist/runtime/internal');
+const { sleep } = require('./helpers/wait');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const frame = (w, h) => createFrame(w, h, new Uint8Array(w * h * 3).fill(128));
 
 describe('editor thumbnails', function () {

@@ -10,7 +10,7 @@ const { spawn, spawnSync } = require('child_process');
 
 const { MEDIA, pending } = require('./fixtures');
 const media = (file) => path.join(MEDIA, file);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep } = require('./wait');
 
 /**
  * The locator's ffmpeg, or skips the calling suite (mocha `this`) with a clear message when the
@@ -83,14 +83,14 @@ function isAlive(pid) {
   }
 }
 
-/** pids of the ffmpeg processes this test process started (Linux /proc). */
-function ffmpegChildren() {
+/** pids of the ffmpeg processes `parent` (default: this test process) started (Linux /proc). */
+function ffmpegChildren(parent = process.pid) {
   const out = [];
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
-      if (m && m[1].startsWith('ffmpeg') && Number(m[2]) === process.pid) out.push(Number(pid));
+      if (m && m[1].startsWith('ffmpeg') && Number(m[2]) === parent) out.push(Number(pid));
     } catch {
       /* exited meanwhile */
     }

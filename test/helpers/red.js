@@ -50,4 +50,7 @@ function silence(node, ms) {
   });
 }
 
-module.exports = { helper, ourNodes, coreNodes, allNodes: [...ourNodes, ...coreNodes], MEDIA, NODE_TYPES, nextMessage, silence };
+/** A test-helper node on the default tab, for flows whose output a test reads. */
+const sink = (id) => ({ id, z: 'tab', type: 'helper' });
+
+module.exports = { helper, ourNodes, coreNodes, allNodes: [...ourNodes, ...coreNodes], MEDIA, NODE_TYPES, nextMessage, silence, sink };
