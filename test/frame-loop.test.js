@@ -8,7 +8,8 @@ const assert = require('assert');
 const fs = require('fs');
 const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator, FrameTokenSource } = require('../dist/runtime/internal');
-const { sleep, ffmpegOrSkip, makeSmallClip, tempDir, media } = require('./helpers/clips');
+const { ffmpegOrSkip, makeSmallClip, tempDir, media } = require('./helpers/clips');
+const { sleep } = require('./helpers/wait');
 
 /** How a stage node runs its stage (nodes/lib/stage-node.ts). */
 const NODE = { force: true, offMainThread: true };
