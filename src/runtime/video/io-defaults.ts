@@ -35,6 +35,7 @@ export const LIVE_MAX_QUEUE = 8;
 export function liveQueueFrames(fps: number): number {
   return fps > 0 ? Math.max(LIVE_MIN_QUEUE, Math.round(LIVE_QUEUE_SEC * fps)) : LIVE_MAX_QUEUE;
 }
+
 /** `every-nth`: keep one frame in this many. */
 export const EVERY_NTH = 2;
 
