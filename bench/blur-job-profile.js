@@ -1,5 +1,5 @@
 'use strict';
-// Where a video blur job's main thread spends its CPU (issue 23: the blur kernels' share): one
+// Where a video blur job's main thread spends its CPU (the blur kernels' share): one
 // blur job on the 720p bench clip (detect_tiling off, as side (b) of bench/video-throughput.js),
 // or with --crowd N on a crowd clip (N faces of ≈ 50 px tiled from fr_two_people.jpg; default
 // tiling, so the detector finds them), under V8's sampling profiler (node:inspector, in process).

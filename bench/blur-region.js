@@ -5,7 +5,7 @@
 //    resolution (the reference): ms per frame and how far the two results are apart.
 // 2. The same two faces on the planes of the yuv420p frame against the RGB frame (one frame copy
 //    + both faces in place, as the blur stage does).
-// 3. Issue 23: cost against strength and against face count on a 720p and a 1080p yuv420p frame,
+// 3. Cost against strength and against face count on a 720p and a 1080p yuv420p frame,
 //    gaussian and pixelate, with the stage's own σ / block formulas: crowds of 1, 10, 30, 100
 //    faces of 40–60 px (720p) / 60–90 px (1080p) at seeded random places (they overlap), each
 //    box enlarged by blur_margin 0.2, and 30 faces each with a held box around it. Masked as the

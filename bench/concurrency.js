@@ -1,5 +1,5 @@
 'use strict';
-// Concurrency (issue 6, case 6): 1, 2 and 4 blur jobs started together on one runtime, through a
+// Concurrency: 1, 2 and 4 blur jobs started together on one runtime, through a
 // JobManager whose concurrency limit equals the job count. Reports total frames/s of the batch
 // and per-job latency (start → completed), min/median/max over rounds (latency: over all jobs).
 // Usage: node bench/concurrency.js [rounds] [--full]

@@ -1,5 +1,5 @@
 'use strict';
-// Where the CPU of a video job goes (issue 6, the accounting behind "b/a ≥ 0.8 is out of
+// Where the CPU of a video job goes (the accounting behind "b/a ≥ 0.8 is out of
 // reach"): CPU ms per frame of bare ffmpeg, of our blur job split into node / decoder / encoder,
 // and of the encoder alone fed rgb24 (as our jobs feed it) or yuv420p through a pipe.
 // Node's CPU from process.cpuUsage(); ffmpeg's from /proc/<pid>/stat (utime + stime), sampled

@@ -1,5 +1,5 @@
 'use strict';
-// Downgrade under a frame budget (issue 14): the same 640×360 clip through detect + a slow
+// Downgrade under a frame budget: the same 640×360 clip through detect + a slow
 // gfpgan-shaped enhancer graph (test/helpers/model-graphs.js, 8 convolutions over the 512² crop)
 // (a) keeping all work, (b) with downgrade and a 40 ms budget (25 fps), (c) detect only. Prints
 // frames per second and the mean frame time of each, and for (b) after enhance was dropped.

@@ -1,5 +1,5 @@
 'use strict';
-// Node-RED's resident memory after deploying every example at once (issue 26): as shipped, with
+// Node-RED's resident memory after deploying every example at once: as shipped, with
 // the one shared face runtime, and as before, with a runtime per example (each its own config
 // node). Prints the runtimes, the "face models folder" log lines and the RSS 20 s after deploy.
 // Usage: npm run build && node bench/examples-memory.js

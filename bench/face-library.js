@@ -1,5 +1,5 @@
 'use strict';
-// Face library (issue 28): accuracy of recognition with the default recognizer, and speed.
+// Face library: accuracy of recognition with the default recognizer, and speed.
 //
 //   node bench/face-library.js            accuracy + speed (≈ 1 min on 2 cores)
 //   node bench/face-library.js --speed    speed only

@@ -1,5 +1,5 @@
 'use strict';
-// Hostile messages (issue 18): how long the event loop is blocked, how high the frame store
+// Hostile messages: how long the event loop is blocked, how high the frame store
 // goes and how fast a hostile message is refused. Usage: node bench/hostile.js [rounds]
 // (default 3). Figures in BENCHMARKS.md § 8; the same cases as test/hostile.test.js, measured.
 //  - 256 face boxes on a 2000² frame (case 1): frame-sized boxes (refused before any work) and
@@ -8,7 +8,7 @@
 //  - eight 8000² WebP decoded at once under the default 512 MiB budget (case 2), in a child
 //    process (its own RSS);
 //  - a token naming another request's frame (case 3), a far video index (case 5), an SVG (case 6);
-//  - round two (issue 24): what each refusal costs — a forged sealed packet (chunked seal vs the
+//  - round two: what each refusal costs — a forged sealed packet (chunked seal vs the
 //    former whole-body seal), a packet header claiming 64×64 over an 8000² PNG (vs decoding it),
 //    an 8000² upload over the Largest picture limit (vs decoding it), a message URL to loopback
 //    or a name resolving to it, a model path outside the folders, a failed token freed.

@@ -1,5 +1,5 @@
 'use strict';
-// Memory over a long job (issue 6, case 5): a 3,000-frame blur job with RSS, heap and frame-store
+// Memory over a long job: a 3,000-frame blur job with RSS, heap and frame-store
 // stats (current, peak, budget) sampled every second; reports RSS growth from frame 300 to the
 // end and checks that the store never went above its budget.
 // Usage: node bench/memory.js [--full] [--gc]

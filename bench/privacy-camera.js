@@ -1,5 +1,5 @@
 'use strict';
-// Privacy at camera speed (issue 23): what the user gets from a privacy blur, measured on the
+// Privacy at camera speed: what the user gets from a privacy blur, measured on the
 // user's outputs with ground truth (fixtures: bench/privacy-fixtures.js; rules: test/helpers/
 // privacy-measure.js). No flags = the defaults a user gets; the trade-off rows name their settings.
 //   pictures  crowd picture 3000 × 2172 (90 faces of 24–470 px) and the same at 6000 × 4344 (26 MP):

@@ -1,5 +1,5 @@
 'use strict';
-// The privacy bench's fixtures (issue 23), built by test/helpers/privacy-fixtures.js from the
+// The privacy bench's fixtures, built by test/helpers/privacy-fixtures.js from the
 // repository's labelled pictures and cached outside the repository (os.tmpdir()/
 // facefusion-bench-cache/privacy-vN, N = FIXTURE_VERSION): built once (≈ 1–2 min on 2 cores, most
 // of it x264), then read back. Every file comes with its ground truth (JSON beside it).

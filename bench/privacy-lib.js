@@ -5,7 +5,7 @@
 // cover at least half of its box. Used by bench/privacy-recall.js and test/privacy-recall.test.js.
 const path = require('path');
 const { readImageFile, createFrame } = require('../dist/runtime/internal');
-// The labels, the face-free crops and the covered-face rule live with the test helpers (issue 23's
+// The labels, the face-free crops and the covered-face rule live with the test helpers (the privacy
 // fixtures use them too).
 const { readLabels, FACE_FREE } = require('../test/helpers/privacy-fixtures');
 const { changedMask, coveredFraction, countCovered } = require('../test/helpers/privacy-measure');

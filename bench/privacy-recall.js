@@ -1,5 +1,5 @@
 'use strict';
-// Issue 12: does the privacy blur leave a face visible? Recall of the labelled faces (covered
+// Does the privacy blur leave a face visible? Recall of the labelled faces (covered
 // when ≥ half of the labelled box was masked) at native size and on a 1500×1000 mosaic, boxes on
 // face-free pictures, leaked frames on a clip whose face is degraded for 7 frames, and the cost
 // per frame of tiling and of the temporal hold at 720p and 1080p.

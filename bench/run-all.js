@@ -21,7 +21,7 @@ const CASES = [
   ['match-similarity.js', []],
   ['hostile.js', FULL ? ['5'] : ['3']],
   ['privacy-recall.js', FULL ? ['20'] : ['10']],
-  // Issue 23: pictures, no-blind-band sweep, the 720p crowd file job and the live RTSP camera
+  // Pictures, no-blind-band sweep, the 720p crowd file job and the live RTSP camera
   // (live skips itself without the RTSP stand-in). Fixtures cached in the OS temp dir.
   ['privacy-camera.js', FULL ? ['--full'] : []],
   // Skips itself (exit 0) without the RTSP/RTMP servers; the 10-minute soak is separate: --soak 10.

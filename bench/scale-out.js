@@ -1,5 +1,5 @@
 'use strict';
-// Scaling out (issue 17): face jobs on a Redis queue and frames over MQTT, measured here.
+// Scaling out: face jobs on a Redis queue and frames over MQTT, measured here.
 //   1. jobs per minute with 1 and 2 worker processes (`facefusion-node worker`), video jobs;
 //   2. queue overhead per job: the same picture job in process vs through Redis (submit → result),
 //      and Redis commands per job (INFO stats, all clients: submitter, worker, events);

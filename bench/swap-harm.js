@@ -1,5 +1,5 @@
 'use strict';
-// What the embedded swap does to pictures besides the faces (issue 27, BENCHMARKS.md §16):
+// What the embedded swap does to pictures besides the faces (BENCHMARKS.md §16):
 //  1. boxes per group picture (labelled/*.jpg at native size and 1280 px wide, tiling auto), how
 //     many the face-likeness check skipped, the turned faces the pose guard skipped, and the
 //     pixels changed outside the labelled faces;

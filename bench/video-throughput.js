@@ -1,5 +1,5 @@
 'use strict';
-// Video throughput against bare ffmpeg at equal CRF (issue 16, item 4; BENCHMARKS.md §14).
+// Video throughput against bare ffmpeg at equal CRF (BENCHMARKS.md §14).
 // One 300-frame 1280×720 clip, the same encoder settings on every side (libx264 veryfast,
 // yuv420p, the CRF given with --crf, default 23), R interleaved rounds so machine drift hits
 // every side alike. Per round, in this order:

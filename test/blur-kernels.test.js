@@ -1,5 +1,5 @@
 'use strict';
-// The privacy blur's kernels after issue 23 (src/runtime/vision/blur.ts, yuv-masks.ts): the
+// The privacy blur's kernels (src/runtime/vision/blur.ts, yuv-masks.ts; BENCHMARKS.md §18): the
 // Gaussian on a grid of σ/2-pixel cells against the exact Gaussian (in the middle of a picture
 // and at every edge of an odd-sized one), pixelate against a plain reference, many overlapping
 // faces leaving everything outside them bit-exact, the ellipse restore against the all-faces
@@ -72,7 +72,7 @@ function changedOutside(a, b, raster, rects) {
   return changed;
 }
 
-describe('privacy blur kernels (issue 23)', function () {
+describe('privacy blur kernels', function () {
   this.timeout(60000);
   let picture; // fr_two_people.jpg cut to an odd 1125 × 659
   before(async () => {
@@ -83,8 +83,8 @@ describe('privacy blur kernels (issue 23)', function () {
   it('the Gaussian on the grid stays within 3 grey levels of the exact Gaussian (σ 3 … 60), in the middle and at every edge', function () {
     // Measured on this picture (FF_PRINT=1 prints it): from σ = 3 to 60 at every place below,
     // max 1–2 (3 once), mean 0.01–0.4 — 0.68 for σ = 60 on the 70-pixel face, which then spans
-    // 2–3 cells; σ = 2 (the grid's first, 2-pixel cells) mean ≤ 0.16, max 4. Before issue 23
-    // the coarse grid (σ ≥ 12) was up to 11 levels off at the frame's top edge (it repeated the
+    // 2–3 cells; σ = 2 (the grid's first, 2-pixel cells) mean ≤ 0.16, max 4. The earlier
+    // coarse grid (σ ≥ 12) was up to 11 levels off at the frame's top edge (it repeated the
     // edge cell, not the edge row).
     const scratch = new Scratch();
     const { width: W, height: H } = picture;
@@ -371,7 +371,7 @@ describe('privacy blur kernels (issue 23)', function () {
         blurYuvRegionsInPlace(want, rects.slice(0, 2), Math.max(sigma(rects[0]), sigma(rects[1])));
         blurYuvRegionInPlace(want, rects[2], sigma(rects[2]));
         assert.ok(got.equals(Buffer.from(want.data)), 'the two boxes of one face: one blur of their union; the other face alone');
-        // Blurring them one after the other (as before issue 23) blurs the overlap twice.
+        // Blurring them one after the other (as the earlier kernels did) blurs the overlap twice.
         const twice = { ...yuv, data: new Uint8Array(yuv.data) };
         rects.forEach((r) => blurYuvRegionInPlace(twice, r, sigma(r)));
         assert.ok(!got.equals(Buffer.from(twice.data)));

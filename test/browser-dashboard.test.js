@@ -1,5 +1,5 @@
 'use strict';
-// The dashboard example (issue 26): FlowFuse Dashboard 2.0 (@flowfuse/node-red-dashboard, a dev
+// The dashboard example: FlowFuse Dashboard 2.0 (@flowfuse/node-red-dashboard, a dev
 // dependency here, as a user installs it from the palette) shows the camera with its faces
 // blurred, the counts, and a stop button. Deployed as shipped into a real Node-RED, its page is
 // opened in Debian's Chromium: pressing "start" makes blurred frames arrive, "stop" ends them.

@@ -1,5 +1,5 @@
 'use strict';
-// First run as a newcomer does it (issue 11): `npm start` on a fresh user directory opens an
+// First run as a newcomer does it: `npm start` on a fresh user directory opens an
 // editor whose first tab is a demo; pressing its "sample" button shows the swapped picture as a
 // thumbnail under the face image node, with no edit. Driven in Debian's Chromium; the screenshot
 // is the README's (refreshed with UPDATE_DOCS_IMAGES=1).

@@ -1,5 +1,5 @@
 'use strict';
-// Real browser end to end (issue 3): Node-RED with our package, the editor in Debian's Chromium
+// Real browser end to end: Node-RED with our package, the editor in Debian's Chromium
 // driven by playwright-core, example 1 imported, deployed, triggered, and the swapped picture read back.
 const assert = require('assert');
 const fs = require('fs');

@@ -1,5 +1,5 @@
 'use strict';
-// The editor tells the truth (issue 19), checked in Debian's Chromium against a real Node-RED:
+// The editor tells the truth, checked in Debian's Chromium against a real Node-RED:
 // every node's help renders its Inputs/Outputs as Node-RED's property lists, every dialog shows
 // the defaults the runtime uses (one table, resources/node-defaults.js, also for fields a saved
 // flow lacks), no option text is cut off, and a non-permissive model is fetched only after the

@@ -1,5 +1,5 @@
 'use strict';
-// Import → Examples as a user does it (issue 26), in Debian's Chromium against a real Node-RED
+// Import → Examples as a user does it, in Debian's Chromium against a real Node-RED
 // that starts with the `npm start` demo: every example is imported into the same editor through
 // the Import dialog's Examples tab; when Node-RED says nodes already exist (the shared face
 // runtime) the user picks "View nodes…" and imports what it proposes. Afterwards no node is

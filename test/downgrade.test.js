@@ -1,5 +1,5 @@
 'use strict';
-// Issue 14 item 1: the downgrade policy. Under pressure (frame time over a budget, frame store
+// The downgrade policy. Under pressure (frame time over a budget, frame store
 // nearly full) optional work is dropped — enhance first — with hysteresis, journalled on the
 // tokens (state downgraded_for_performance), and restored when the pressure is gone. Driven by a
 // real video job with a slow gfpgan-shaped enhancer graph, and by a flow.

@@ -1,5 +1,5 @@
 'use strict';
-// What the dialogs say is what runs (issue 19), at the runtime level: nodes saved without their
+// What the dialogs say is what runs, at the runtime level: nodes saved without their
 // newer fields run with the table's defaults, the wires (not a hidden list) decide which stages
 // run, and face match says which face matched and whether it has a reference at deploy.
 const assert = require('assert');

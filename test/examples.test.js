@@ -1,5 +1,5 @@
 'use strict';
-// The shipped example flows as files (issue 11, 26): they share one face runtime (the `npm start`
+// The shipped example flows as files: they share one face runtime (the `npm start`
 // demo's config node, same id and content in every file, so importing several keeps one
 // runtime) and one MQTT broker; every other id is unique across all examples (so importing one
 // after another conflicts only on those shared config nodes); each is self-contained, says where

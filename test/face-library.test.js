@@ -1,5 +1,5 @@
 'use strict';
-// The face library (issue 28) on real database files and real models: enrol two people from one
+// The face library on real database files and real models: enrol two people from one
 // picture each, recognise them on other pictures, strangers unknown; enrolments persist across
 // processes and two processes writing at once lose none; forget leaves neither the name nor the
 // vectors in the database files (main file, WAL, shm); a recognizer mismatch is refused; a

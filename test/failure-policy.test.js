@@ -1,5 +1,5 @@
 'use strict';
-// Issue 14 items 2 and 3: "On failure" of the stage nodes (Catch | pass | drop | retry N) and
+// "On failure" of the stage nodes (Catch | pass | drop | retry N) and
 // their optional second output; alert_after_failures on a job; machine-readable results
 // (facefusion-node run --json as a child process, the face-job result message).
 const assert = require('assert');

@@ -1,5 +1,5 @@
 'use strict';
-// Seeded fuzz of face tokens and parameters (issue 18): thousands of mutated tokens through every
+// Seeded fuzz of face tokens and parameters: thousands of mutated tokens through every
 // stage at runtime level, and a smaller share through the Node-RED nodes. Asserts no crash, no
 // uncoded error (every refusal is a FaceError with a code, never E_INTERNAL), no frame left after
 // release and the store's budget held. The seed is printed on failure; FUZZ_SEED / FUZZ_CASES
@@ -89,7 +89,7 @@ function assertCoded(error, where) {
   assert.ok(EXPECTED_CODES.has(error.code), `${where}: unexpected code ${error.code}: ${error.message}`);
 }
 
-describe('hostile messages: seeded fuzz (issue 18)', function () {
+describe('hostile messages: seeded fuzz', function () {
   this.timeout(180000);
 
   it(`${CASES} mutated tokens through every stage (runtime): no crash, only coded refusals, no frame left, budget held`, async function () {

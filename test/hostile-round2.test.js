@@ -1,5 +1,5 @@
 'use strict';
-// Hostile input, round two (issue 24): each of the audit's eight findings as a test through the
+// Hostile input, round two: each of the audit's eight findings as a test through the
 // door an attacker uses — jobs written straight into a real redis-server and taken by a CLI
 // worker process; flows in Node-RED; the upload example on a real Node-RED — plus a seeded fuzz
 // of queued job data. Local HTTP and TCP listeners stand for internal services: they must see
@@ -53,7 +53,7 @@ function snapshot(dir) {
 
 const { seeded: prng } = require('./helpers/seeded');
 
-describe('hostile input, round two (issue 24)', function () {
+describe('hostile input, round two', function () {
   this.timeout(120000);
   let root, allowed, outside, web, tcp, locator, ffmpeg;
 

@@ -1,5 +1,5 @@
 'use strict';
-// Hostile or broken messages (issue 18): each of the ten measured cases as a test asserting the
+// Hostile or broken messages: each of the ten measured cases as a test asserting the
 // refusal or the bound. Times are generous bounds (this suite shares a small machine), not
 // benchmarks: bench/hostile.js prints the figures. Every test also checks that the frame store
 // never went over its budget (peakBytes <= budgetBytes).
@@ -19,7 +19,7 @@ const { sleep, until } = require('./helpers/wait');
 
 const hasCode = (code) => (e) => e && e.code === code;
 /**
- * The longest the event loop may be blocked while a hostile message is processed (issue 18).
+ * The longest the event loop may be blocked while a hostile message is processed.
  * Checked on `blockMs` of test/helpers/lag.js: the smaller of the longest timer gap and the loop's
  * active time, so time the OS gives other processes on a shared machine does not count.
  */
@@ -51,7 +51,7 @@ function gridFaces(n, side, size) {
 /** The token as it would arrive in a message (plain JSON), with fields replaced. */
 const forged = (token, patch) => JSON.parse(JSON.stringify({ ...token, ...patch }));
 
-describe('hostile messages (issue 18)', function () {
+describe('hostile messages', function () {
   this.timeout(120000);
 
   describe('runtime', function () {
@@ -219,7 +219,7 @@ describe('hostile messages (issue 18)', function () {
       ];
       const out = await runtime.process('enhance', runtime.acceptToken(forged(token, { faces, parameters: { face_check: false } })), { force: true });
       // The former algorithm, verbatim: two blurs of a whole-frame copy per face; the detail
-      // cored at the face's noise floor (issue 27: 1.4826 × median |pixel − denoised|).
+      // cored at the face's noise floor (1.4826 × median |pixel − denoised|).
       const expected = { ...frame, data: new Uint8Array(frame.data) };
       for (const face of faces) {
         const rect = expandBox(face.bbox, 0.15, frame.width, frame.height);

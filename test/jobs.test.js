@@ -1,5 +1,5 @@
 'use strict';
-// Job manager (issue 4, second half): FaceFusion-style jobs on images and videos, per-frame
+// Job manager: FaceFusion-style jobs on images and videos, per-frame
 // tokens, failure policy, backpressure, cancel, bad inputs. Clips are made here with ffmpeg.
 const assert = require('assert');
 const fs = require('fs');
@@ -33,7 +33,7 @@ async function embeddingOf(runtime, target) {
   runtime.release(t);
   if (t.state === 'failed' || t.faces.length === 0) return undefined;
   // The surest face, not the largest box: on the zoomed clip's last frames detection also finds a
-  // box on the suit (0.68), which the swap rightly leaves alone (issue 27's face-likeness check).
+  // box on the suit (0.68), which the swap rightly leaves alone (the face-likeness check).
   const surest = t.faces.reduce((a, b) => (b.score > a.score ? b : a));
   return surest.embedding;
 }

@@ -1,5 +1,5 @@
 'use strict';
-// `facefusion-node library …` (issue 28) as users run it: the real bin in a child process on a
+// `facefusion-node library …` as users run it: the real bin in a child process on a
 // real database file — enrol, who (picture, video, --json), list, forget, sealed export/import,
 // and the exit codes of bad arguments and a missing or foreign file.
 const assert = require('assert');
@@ -141,7 +141,7 @@ describe('facefusion-node library (CLI)', function () {
   it('bad arguments exit 2 with the usage; a missing or foreign file exits 1 with E_LIBRARY', async function () {
     let r = await spawned(['enrol', '--name', 'X', media('fr_obama.jpg')]);
     assert.strictEqual(r.code, 2);
-    assert.match(r.stderr, /^error: --db FILE is required.*\nsee facefusion-node library --help\n$/, 'the error on one line, then where the usage is (issue 26)');
+    assert.match(r.stderr, /^error: --db FILE is required.*\nsee facefusion-node library --help\n$/, 'the error on one line, then where the usage is');
     r = await cli(['who', '--db', db, '--threshold', '3', media('fr_obama.jpg')]);
     assert.strictEqual(r.code, 2);
     r = await cli(['dance', '--db', db]);

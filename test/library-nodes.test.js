@@ -1,5 +1,5 @@
 'use strict';
-// The face library in Node-RED (issue 28): face library config node, face enrol, face recognize
+// The face library in Node-RED: face library config node, face enrol, face recognize
 // (identities journalled, one event per person per visit on output 2), face forget, the status
 // showing the library's size, and the admin endpoints behind the editor's sidebar tab (list,
 // rename, delete, sealed export/import). A corrupt file shows E_LIBRARY in red, never a crash.
@@ -85,7 +85,7 @@ describe('face library nodes (Node-RED)', function () {
       assert.deepStrictEqual([...e.snapshot.subarray(0, 2)], [0xff, 0xd8], 'a JPEG of the face');
     }
     assert.deepStrictEqual(events.map((e) => e.payload.name).sort(), ['Barack Obama', 'Joe Biden']);
-    // Core-style statuses (issue 26): within 30 characters the names give way to a count, the size stays.
+    // Core-style statuses: within 30 characters the names give way to a count, the size stays.
     assert.strictEqual(recStatus[recStatus.length - 1].text, '2 known · 2 people');
     assert.deepStrictEqual(
       recStatus.filter((st) => st.text.length > 30),

@@ -1,5 +1,5 @@
 'use strict';
-// Two Node-RED processes sharing one face library file (issue 28, robustness): each enrols people
+// Two Node-RED processes sharing one face library file: each enrols people
 // as fast as its flow goes, at the same time as the other; no enrolment is lost, and each
 // process then recognises the people the other one enrolled.
 const assert = require('assert');

@@ -1,5 +1,5 @@
 'use strict';
-// Live cameras you can trust (issue 13): real servers stand in for cameras and stream servers,
+// Live cameras you can trust: real servers stand in for cameras and stream servers,
 // started by these tests on free 127.0.0.1 ports and killed after — GStreamer's RTSP server
 // (test/helpers/rtsp-camera.py) and nginx with the RTMP module. Stopping a live run (Ctrl-C on the
 // CLI, a stop message, a redeploy, a face-job cancel) must leave a valid file holding every

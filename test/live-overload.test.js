@@ -1,5 +1,5 @@
 'use strict';
-// Live overload that degrades gracefully (issue 23, item 4). When processing falls behind a
+// Live overload that degrades gracefully. When processing falls behind a
 // camera, the drop policy must never process fewer frames per second than `block` on the same
 // camera and load; the frames it drops cost nothing in the output (held on screen by the
 // previous frame's timestamp, or written again without a copy); the decisions are counted in the

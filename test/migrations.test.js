@@ -1,5 +1,5 @@
 'use strict';
-// Versioned node configs (issue 26): a flow saved by 0.1.0 loads and runs unchanged after an
+// Versioned node configs: a flow saved by 0.1.0 loads and runs unchanged after an
 // option was renamed (face image / face pack `release` → `releaseFrames`). The runtime migrates
 // every saved node before it reads its options (the editor does the same on load, see
 // test/browser-examples.test.js); examples carry the current version.

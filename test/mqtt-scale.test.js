@@ -1,5 +1,5 @@
 'use strict';
-// Per-frame work across processes over MQTT (issue 17, part 3): the shipped example flows run in
+// Per-frame work across processes over MQTT: the shipped example flows run in
 // three real Node-RED processes — a hub and two workers — on a real mosquitto. The hub reads a
 // clip, packs each frame and publishes it; the workers take frames through an MQTT 5 shared
 // subscription, blur them and publish them back; the hub unpacks and writes the video in order.

@@ -1,5 +1,5 @@
 'use strict';
-// Node options and edges of the Node-RED nodes (issue 3): runtime status on the nodes, missing
+// Node options and edges of the Node-RED nodes: runtime status on the nodes, missing
 // config, the bounded queue and "drop when busy", face-token inputs and parameter precedence,
 // face-image options, face-match with msg.reference, the model fetch endpoint.
 const assert = require('assert');

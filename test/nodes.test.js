@@ -1,5 +1,5 @@
 'use strict';
-// The Node-RED nodes on real models and real pictures (issue 3).
+// The Node-RED nodes on real models and real pictures.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');

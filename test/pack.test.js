@@ -1,5 +1,5 @@
 'use strict';
-// Portable tokens (issue 15, part 1): face pack / unpack, sealed with AES-256-GCM, on real
+// Portable tokens: face pack / unpack, sealed with AES-256-GCM, on real
 // pictures and models; refusals of tampered, truncated, wrong-key, oversized, expired and
 // unsealed packets; and a packed token crossing a real mosquitto broker between two runtimes.
 const assert = require('assert');
@@ -40,7 +40,7 @@ describe('face pack / unpack (portable tokens)', function () {
     assert.strictEqual(packet.toString('latin1', 0, 4), PACK_MAGIC);
     const before = there.stats().store.frames;
     const back = await there.unpack(packet, { key: KEY });
-    // A request of the receiving runtime (issue 24): a fresh id; the journal names the one it was packed under.
+    // A request of the receiving runtime: a fresh id; the journal names the one it was packed under.
     assert.notStrictEqual(back.request_id, detected.request_id);
     assert.match(back.journal.at(-1).note, new RegExp(`packed as request ${detected.request_id}`));
     assert.deepStrictEqual(back.faces, detected.faces);

@@ -1,5 +1,5 @@
 'use strict';
-// Installed the way Node-RED users install it (issue 11): `npm pack`, then `npm install <tarball>`
+// Installed the way Node-RED users install it: `npm pack`, then `npm install <tarball>`
 // in a fresh Node-RED user directory — what the palette manager runs — with
 // ONNXRUNTIME_NODE_INSTALL=skip, as a user without NVIDIA would set it. Node-RED (the repo's own
 // devDependency) is started on that user directory and driven through its admin API only:
@@ -55,7 +55,7 @@ describe('packed install into a Node-RED user directory (npm pack → npm instal
     out = path.join(tmp, 'out');
     fs.mkdirSync(userDir);
     fs.mkdirSync(out);
-    // Nothing from outside the npm registry (issue 26): on npm ≥ 11.19 the user directory's
+    // Nothing from outside the npm registry: on npm ≥ 11.19 the user directory's
     // package.json "allowScripts" (what `npm install-scripts deny …` writes, as the README says)
     // keeps onnxruntime-node from fetching CUDA and ffmpeg-static from fetching ffmpeg; older npm
     // ignores it, so there ONNXRUNTIME_NODE_INSTALL=skip does it, as the README says for them.

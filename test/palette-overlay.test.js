@@ -1,5 +1,5 @@
 'use strict';
-// Telling nodes and faces apart (issue 26): the node families have icons of their own (at least
+// Telling nodes and faces apart: the node families have icons of their own (at least
 // 10 distinct ones, each a 40×60 SVG that renders), and the debug overlay's labels grow with the
 // face on a dark plate instead of staying 7 px tall.
 const assert = require('assert');

@@ -1,5 +1,5 @@
 'use strict';
-// Runtime core on real models and real photos (issue 2 "done means").
+// Runtime core on real models and real photos.
 const assert = require('assert');
 const path = require('path');
 const fs = require('fs');

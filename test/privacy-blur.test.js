@@ -1,5 +1,5 @@
 'use strict';
-// Issue 12 items 4–5: "blur everyone except …" / "blur only …" (runtime, job, CLI, node) and
+// "blur everyone except …" / "blur only …" (runtime, job, CLI, node) and
 // the replacement modes (gaussian, pixelate, solid, ellipse), each covering the enlarged box.
 const assert = require('assert');
 const fs = require('fs');
@@ -48,7 +48,7 @@ function changedOutside(a, b, rects) {
   return n;
 }
 
-describe('privacy blur: except / only, and replacement modes (issue 12)', function () {
+describe('privacy blur: except / only, and replacement modes', function () {
   this.timeout(120000);
   let rt, dir, two, faces, obamaIndex, obamaRef;
 

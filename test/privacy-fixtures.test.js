@@ -1,5 +1,5 @@
 'use strict';
-// Issue 23: the privacy fixtures themselves (test/helpers/privacy-fixtures.js) and the measure of
+// The privacy fixtures themselves (test/helpers/privacy-fixtures.js) and the measure of
 // visible faces (test/helpers/privacy-measure.js) that the engine tests and bench/privacy-camera.js
 // rely on: builds are deterministic, the ground-truth boxes land on faces a detector finds, the
 // frame code survives H.264, and the measure tells a blurred face from a sharp one.
@@ -21,7 +21,7 @@ const iou = (a, b) => {
 };
 const sha = (frame) => crypto.createHash('sha256').update(frame.data).digest('hex');
 
-describe('privacy fixtures (issue 23)', function () {
+describe('privacy fixtures', function () {
   this.timeout(60000);
   let kit, rt;
 

@@ -1,5 +1,5 @@
 'use strict';
-// Issue 23, "no blind band", measured on what the user gets: a face of every size from the
+// "no blind band", measured on what the user gets: a face of every size from the
 // smallest the privacy defaults promise (20 px) up to most of the frame, put where the scan plan
 // is weakest — across the seams and corners of the tiles of the level responsible for its size —
 // comes back with its pixels blurred, on 720p, 1080p and a 3000-px photo, with the defaults.
@@ -37,7 +37,7 @@ function apart(places, size) {
   return kept;
 }
 
-describe('privacy blur: no blind band (issue 23)', function () {
+describe('privacy blur: no blind band', function () {
   this.timeout(240000);
   let kit, rt;
 

@@ -1,5 +1,5 @@
 'use strict';
-// Provenance marks (issue 15, part 3): pictures and videos a swap or enhance changed carry the
+// Provenance marks: pictures and videos a swap or enhance changed carry the
 // IPTC Digital Source Type (XMP for pictures, container metadata for videos), read back with the
 // real exiftool and ffprobe; blur-only outputs carry none; the marks can be turned off.
 const assert = require('assert');

@@ -1,5 +1,5 @@
 'use strict';
-// The face-job node with a Redis job queue and the face-worker node (issue 17): a job message
+// The face-job node with a Redis job queue and the face-worker node: a job message
 // goes to a real redis-server, a face-worker node takes it, progress and the result come back
 // as the same messages as a job run in this process; the Redis URL lives in credentials only.
 const assert = require('assert');

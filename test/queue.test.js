@@ -1,5 +1,5 @@
 'use strict';
-// Face jobs on a Redis queue (issue 17, part 1/2): a real redis-server on 127.0.0.1, workers as
+// Face jobs on a Redis queue: a real redis-server on 127.0.0.1, workers as
 // real CLI processes (one killed with SIGKILL mid-job) and in this process; args validated before
 // they are queued; a job that keeps failing ends failed after its attempts; hand back on stop;
 // cancel; passwords; outputs only ever appear complete under their final name.

@@ -1,5 +1,5 @@
 'use strict';
-// Statuses in the core nodes' style (issue 26): at most 30 characters, plurals right, the code of
+// Statuses in the core nodes' style: at most 30 characters, plurals right, the code of
 // an error (its message in the debug sidebar / Catch node), and a video stream whose frames all
 // fail further down shows red on face video in instead of a green count of frames sent.
 const assert = require('assert');

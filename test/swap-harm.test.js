@@ -1,5 +1,5 @@
 'use strict';
-// A face swap that does no harm (issue 27): only real faces change, no new green/teal/blue
+// A face swap that does no harm: only real faces change, no new green/teal/blue
 // pixels, turned heads are not squeezed, the swap still swaps, the enhancer does not sharpen
 // grain — on pictures and on video (YUV) frames. Also makes the README's picture grid.
 const assert = require('assert');
@@ -35,7 +35,7 @@ const { isCool } = require('../bench/swap-harm-lib');
 
 const media = (f) => path.join(MEDIA, f);
 
-describe('a face swap that does no harm (issue 27)', function () {
+describe('a face swap that does no harm', function () {
   this.timeout(180000);
   let rt;
   before(async () => {
@@ -70,7 +70,7 @@ describe('a face swap that does no harm (issue 27)', function () {
 
   describe('only real faces change', function () {
     // 2008_001009.jpg at 1280 px: its 2 faces, and 2 boxes the tile pass of detection found there
-    // at 0.98 and 0.70 before the scale pyramid (issue 23) — on the hand and the cardigan. They are
+    // at 0.98 and 0.70 before the scale pyramid — on the hand and the cardigan. They are
     // added to whatever the detector finds, so the check is tested whatever detection returns.
     const NOT_FACES = [
       { bbox: [506, 1473, 641, 1646], score: 0.98 },

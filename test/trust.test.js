@@ -1,5 +1,5 @@
 'use strict';
-// Paths and URLs that arrive in messages are confined (issue 15, part 2): the config node's
+// Paths and URLs that arrive in messages are confined: the config node's
 // allowed folders with realpath (`..`, symlinks), writable outputs, allowed URL schemes, and
 // ffmpeg started with a protocol whitelist so an HLS playlist cannot read local files.
 const assert = require('assert');

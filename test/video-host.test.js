@@ -1,6 +1,6 @@
 'use strict';
 // ffmpeg resolution prefers a working modern build (the bundled 2018 @ffmpeg-installer binary is
-// the last resort), and a stream whose host name does not exist says so (issue 19). Name
+// the last resort), and a stream whose host name does not exist says so. Name
 // lookups go only to `.invalid`, a name that never resolves (RFC 2606); no stream is opened.
 const assert = require('assert');
 const fs = require('fs');

@@ -1,5 +1,5 @@
 'use strict';
-// Video I/O (issue 4, first half): ffmpeg resolution, probing, decoder into the frame store with
+// Video I/O: ffmpeg resolution, probing, decoder into the frame store with
 // backpressure and live reconnect, in-order encoder with audio. Clips are made here from
 // test/fixtures/media with the resolved ffmpeg.
 const { pending } = require('./helpers/fixtures');

@@ -1,5 +1,5 @@
 'use strict';
-// Pixel stages on worker threads (issue 6 performance work): PixelWorkerPool gives the same
+// Pixel stages on worker threads: PixelWorkerPool gives the same
 // pixels and token as the runtime's own stage, frees what it holds, and a video job using it
 // writes every frame, in order, with the same content as a job on the main thread.
 const assert = require('assert');

@@ -561,7 +561,7 @@ describe('vision for the embedded face swap', function () {
       const after = maskedStats(out, ones, rect),
         goal = maskedStats(biden, ones, rect);
       // The light (a luma of the channel means) lands on the target's; hues are kept, so the
-      // channels come closer to the target's without matching each one (issue 27).
+      // channels come closer to the target's without matching each one.
       const luma = (m) => 0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2];
       assert.ok(Math.abs(luma(after.mean) - luma(goal.mean)) < 4, `luma ${luma(after.mean).toFixed(1)} vs ${luma(goal.mean).toFixed(1)}`);
       const gap = (m) => [0, 1, 2].reduce((sum, c) => sum + Math.abs(m[c] - goal.mean[c]), 0);

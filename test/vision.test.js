@@ -1,6 +1,6 @@
 'use strict';
 // Vision helpers on real pictures: codec, affine warp, similarity fit, NMS, blur/pixelate,
-// Delaunay, piecewise warp, masks, blending, colour transfer (issue 2).
+// Delaunay, piecewise warp, masks, blending, colour transfer.
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');

@@ -1,5 +1,5 @@
 'use strict';
-// YUV 4:2:0 frames end to end (issue 16): the conversions against ffmpeg's own, the frame store's
+// YUV 4:2:0 frames end to end: the conversions against ffmpeg's own, the frame store's
 // forms and buffer pool, decoder and encoder passing yuv420p through, and every stage that works
 // on a video job's YUV frame against the same stage on the RGB frame (within 2 levels).
 const assert = require('assert');

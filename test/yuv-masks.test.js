@@ -113,7 +113,7 @@ const MASKS = {
   // σ=14: luma on the coarse grid (cells of 4), chroma at σ 7 on cells of 2 chroma samples.
   'gaussian σ=14': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 14)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 14)) },
   'gaussian σ=45': { yuv: (f, rs) => rs.forEach((r) => blurYuvRegionInPlace(f, r, 45)), rgb: (f, rs) => rs.forEach((r) => blurRegionInPlace(f, r, 45)) },
-  // All the rects in one blur (issue 23: overlapping faces blurred together, their union written).
+  // All the rects in one blur (overlapping faces blurred together, their union written).
   'union σ=10': { yuv: (f, rs) => blurYuvRegionsInPlace(f, rs, 10), rgb: (f, rs) => blurRasterRegions(frameRaster(f), rs, 10) },
   'pixelate 16': {
     yuv: (f, rs) => rs.forEach((r) => pixelateYuvRegionInPlace(f, r, 16)),
@@ -195,7 +195,7 @@ describe('privacy masks on YUV 4:2:0 planes (vision/yuv-masks)', function () {
   //   ellipse σ=10  max 6, mean ≤ 0.12, ≥ 99.95 %  max 6, mean ≤ 0.12, ≥ 99.92 %
   // The σ = 14 and 45 outliers are V samples within 10 chroma rows of the frame's top edge (the
   // faces start 9–11 pixels below it), and the exact kernel on both paths (EXACT) has them too:
-  // σ = 45, 178 of 34640 V samples > 2 levels off, max 4. The coarse grid before issue 23
+  // σ = 45, 178 of 34640 V samples > 2 levels off, max 4. The earlier coarse grid
   // stayed within 3 there only because it averaged the edge rows instead of repeating the edge
   // (it was up to 11 levels off the exact blur). So a Gaussian is held to ≥ 99.9 % within 2 and
   // max ≤ 2 (even) / 3 (odd), or to the exact kernel's own agreement where that is lower.

@@ -1,5 +1,5 @@
 'use strict';
-// Child-process script for the "decompression bombs" case (issue 18, case 2): eight small WebP
+// Child-process script for the "decompression bombs" case: eight small WebP
 // files of 8000×8000 sent at once to a runtime with the default 512 MiB frame budget. Prints one
 // JSON line: how many became tokens, how many were refused (and with which codes), the store's
 // peak against its budget, the process's highest RSS and the time to the last refusal. Run in

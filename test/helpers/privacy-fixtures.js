@@ -1,5 +1,5 @@
 'use strict';
-// Privacy fixtures (issue 23): pictures and clips with known face boxes, made only from the
+// Privacy fixtures: pictures and clips with known face boxes, made only from the
 // labelled pictures in test/fixtures/media/labelled (dlib imglab boxes) and the face-free crops
 // of the other fixtures. Deterministic: every random choice comes from a seeded generator, and
 // sharp's resize is deterministic, so one seed gives the same pixels and boxes on every machine.

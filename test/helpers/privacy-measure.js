@@ -1,5 +1,5 @@
 'use strict';
-// What the user gets, measured (issue 23): is a ground-truth face still visible in an output?
+// What the user gets, measured: is a ground-truth face still visible in an output?
 //
 // Pictures (lossless: the frames themselves or a PNG): a face is COVERED when at least half of
 // its box's pixels changed (any channel differs from the input).
