@@ -9,7 +9,7 @@ import { describeExit, FfmpegProcess } from './process';
 import { assertReadableFile, parseFfmpegDump, type StreamInfo } from './probe';
 import { classifySource, guardedEnv, isHttpSource, type MediaSource } from './source';
 import { decoderArgs } from './ffmpeg-args';
-import { EVERY_NTH, FALLBACK_FPS, IO_TIMEOUT_MS, LIVE_MAX_QUEUE, liveQueueFrames, MAX_RECONNECTS, OPEN_TIMEOUT_MS, RECONNECT_BASE_MS, RECONNECT_MAX_MS } from './io-defaults';
+import { EVERY_NTH, FALLBACK_FPS, IO_TIMEOUT_MS, liveQueueFrames, MAX_RECONNECTS, OPEN_TIMEOUT_MS, RECONNECT_BASE_MS, RECONNECT_MAX_MS } from './io-defaults';
 
 /**
  * What a live source does when frames arrive faster than they are taken:
@@ -158,7 +158,7 @@ export class VideoDecoder {
     ] as const) {
       if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new FaceError('E_BAD_PARAMETER', `overload ${name} must be a whole number >= 1 (got ${value})`);
     }
-    this.overload = { policy: this.live ? (o.policy ?? 'drop-oldest') : 'block', maxQueue: o.maxQueue ?? LIVE_MAX_QUEUE, everyNth: o.everyNth ?? EVERY_NTH };
+    this.overload = { policy: this.live ? (o.policy ?? 'drop-oldest') : 'block', maxQueue: o.maxQueue ?? liveQueueFrames(0), everyNth: o.everyNth ?? EVERY_NTH };
     this.policyChosen = o.policy !== undefined;
     if ((options.width === undefined) !== (options.height === undefined)) {
       throw new FaceError('E_BAD_PARAMETER', 'give both width and height to scale decoded frames, or neither');

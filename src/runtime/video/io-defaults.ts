@@ -28,12 +28,10 @@ export const RECONNECT_MAX_MS = 8000;
  */
 export const LIVE_QUEUE_SEC = 0.3;
 export const LIVE_MIN_QUEUE = 3;
-/** The queue of a live source whose frame rate is not known yet. */
-export const LIVE_MAX_QUEUE = 8;
 
-/** The default overload queue of a live source at `fps` frames a second. */
+/** The default overload queue of a live source at `fps` frames a second (FALLBACK_FPS while its rate is not known). */
 export function liveQueueFrames(fps: number): number {
-  return fps > 0 ? Math.max(LIVE_MIN_QUEUE, Math.round(LIVE_QUEUE_SEC * fps)) : LIVE_MAX_QUEUE;
+  return Math.max(LIVE_MIN_QUEUE, Math.round(LIVE_QUEUE_SEC * (fps > 0 ? fps : FALLBACK_FPS)));
 }
 
 /** `every-nth`: keep one frame in this many. */
