@@ -201,6 +201,45 @@ describe('face library (SQLite file, real models)', function () {
     }
   });
 
+  it('two processes creating one new library file at the same moment both open it (12 rounds)', async function () {
+    // PRAGMA journal_mode = WAL does not wait for another process's lock, and the first reads
+    // could straddle the other process's schema write: either made one of the two fail.
+    const script = `const { FaceLibrary } = require(${JSON.stringify(DIST)});
+      const [file, who, start] = process.argv.slice(1);
+      while (Date.now() < Number(start));
+      const lib = new FaceLibrary(file);
+      lib.enrol(who, { embedding: Array.from({ length: 512 }, (_, k) => Math.sin((k + 1) * (who === 'a' ? 1.3 : 2.7))), embedding_model: 'fr_feature' });
+      lib.close();`;
+    const run = (db, who, start) =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, ['-e', script, db, who, String(start)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d) => (err += d));
+        child.on('exit', (code) => resolve(code === 0 ? '' : `${who} exited ${code}: ${err.split('\n').find((l) => /^\w*Error:/.test(l)) ?? err}`));
+      });
+    const failures = [];
+    for (let round = 0; round < 12; round++) {
+      const db = path.join(dir, `created-together-${round}.db`);
+      const start = Date.now() + 400; // both children loaded before the moment they open
+      failures.push(...(await Promise.all([run(db, 'a', start), run(db, 'b', start)])).filter(Boolean));
+      if (failures.length === 0) {
+        const lib = new FaceLibrary(db, { create: false });
+        try {
+          assert.deepStrictEqual(
+            lib
+              .people()
+              .map((p) => p.name)
+              .sort(),
+            ['a', 'b'],
+          );
+        } finally {
+          await lib.close();
+        }
+      }
+    }
+    assert.deepStrictEqual(failures, []);
+  });
+
   it('after forget the person is unknown, and neither the name nor their vectors remain in the database files', async function () {
     const db = path.join(dir, 'forget.db');
     const name = 'Zebulon Quixote-Forgettable';
