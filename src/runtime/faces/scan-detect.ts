@@ -42,6 +42,20 @@ const SECOND_LOOK_SCORE = 0.5;
 const TILES_IN_FLIGHT = 3;
 /** A tile box overlapping a whole-frame box by this IoU is the same face. */
 const SAME_FACE_IOU = 0.3;
+/** A box within this share of its size (at least 2 px) of the frame's border reaches it (see ScanOptions.edgeScoreThreshold). */
+const FRAME_EDGE_SHARE = 0.1;
+
+/** Detection options of a scan: the detector's, and the threshold of faces the frame's border cuts. */
+export interface ScanOptions extends DetectOptions {
+  /**
+   * A box that reaches the frame's border is kept from this score (below scoreThreshold), its
+   * second look too. Why: the detector sees only part of a face the frame cuts and scores it
+   * lower. Measured on the 720p pan clip (BENCHMARKS.md §15): a face crossing the top corner with
+   * its forehead outside scored 0.31–0.44 in its tiles, under the blur's 0.45, and stayed visible
+   * in 21 frames. Undefined: scoreThreshold everywhere.
+   */
+  edgeScoreThreshold?: number;
+}
 
 /** What a scan of a detector needs to know (its input and smallest reliable face). */
 export function scanProfile(detector: FaceDetector): DetectorScanProfile {
@@ -91,12 +105,14 @@ export interface ConfirmOptions {
    * unchecked (when in doubt, blur). Default: no limit.
    */
   maxSecondLooks?: number;
+  /** A candidate that reaches the frame's border passes its second look from this score (ScanOptions.edgeScoreThreshold). */
+  edgeScoreThreshold?: number;
 }
 
 /** The plan's passes on a frame, every tile box given its second look: one box per face. */
-export async function runScan(detector: FaceDetector, frame: Pixels, plan: ScanPlan, options: DetectOptions, selection: ScanSelection, buffers?: ScratchBuffers): Promise<ScanResult> {
+export async function runScan(detector: FaceDetector, frame: Pixels, plan: ScanPlan, options: ScanOptions, selection: ScanSelection, buffers?: ScratchBuffers): Promise<ScanResult> {
   const scan = await scanDeferred(detector, frame, plan, options, selection, buffers);
-  const checked = await confirm(detector, frame, scan.candidates, {}, buffers);
+  const checked = await confirm(detector, frame, scan.candidates, { edgeScoreThreshold: options.edgeScoreThreshold }, buffers);
   return { faces: merge([...scan.confirmed, ...checked.faces], options), tilesRun: scan.tilesRun, secondLooks: checked.looks };
 }
 
@@ -105,11 +121,13 @@ export async function runScan(detector: FaceDetector, frame: Pixels, plan: ScanP
  * source's stream takes them in frame order, once it knows its tracks as of the frame before —
  * so what is looked at again never depends on how far other frames in flight have got.
  */
-export async function scanDeferred(detector: FaceDetector, frame: Pixels, plan: ScanPlan, options: DetectOptions, selection: ScanSelection, buffers?: ScratchBuffers): Promise<DeferredScan> {
+export async function scanDeferred(detector: FaceDetector, frame: Pixels, plan: ScanPlan, options: ScanOptions, selection: ScanSelection, buffers?: ScratchBuffers): Promise<DeferredScan> {
+  const keep = keptAt(frame, options);
+  const lowest: DetectOptions = { scoreThreshold: Math.min(options.scoreThreshold, options.edgeScoreThreshold ?? 1), maxFaces: options.maxFaces, nmsIou: options.nmsIou };
   if (plan.tiles.length === 0 || selection.tiles.length === 0) {
-    return { confirmed: selection.whole ? await detectWhole(detector, frame, options, buffers) : [], candidates: [], tilesRun: 0 };
+    return { confirmed: selection.whole ? (await detectWhole(detector, frame, lowest, buffers)).filter(keep) : [], candidates: [], tilesRun: 0 };
   }
-  const perCall: DetectOptions = { ...options, maxFaces: Math.max(options.maxFaces, 64) };
+  const perCall: DetectOptions = { ...lowest, maxFaces: Math.max(options.maxFaces, 64) };
   // The whole-frame pass and the tiles are started one after another and awaited together: with
   // a detector on a worker thread (DetectorThread) the next input is sampled while it runs.
   const wholePass = selection.whole ? detectWhole(detector, frame, perCall, buffers) : Promise.resolve([]);
@@ -133,6 +151,7 @@ export async function scanDeferred(detector: FaceDetector, frame: Pixels, plan: 
       for (const face of found) {
         if (cutByTile(face.bbox, tile, sampled, plan)) continue;
         const placed = toFrame(face, tile, level.scale);
+        if (!keep(placed)) continue;
         const size = faceSize(placed.bbox);
         if (size < level.minFace * (tile.level === finest ? FINEST_LOW : BAND_LOW)) continue;
         if (size > level.maxFace * BAND_HIGH) continue;
@@ -153,7 +172,7 @@ export async function scanDeferred(detector: FaceDetector, frame: Pixels, plan: 
     // A failed tile must not leave the others' buffers borrowed.
     await Promise.allSettled(running);
   }
-  const whole = await wholePass;
+  const whole = (await wholePass).filter(keep);
   const confirmed: DetectedFace[] = [...whole];
   const candidates: DetectedFace[] = [];
   for (const face of uncertain) {
@@ -185,25 +204,39 @@ export async function confirm(
       continue;
     }
     looks++;
-    if (await secondLook(detector, frame, face.bbox, input, buffers)) faces.push(face);
+    const threshold = options.edgeScoreThreshold !== undefined && reachesFrameEdge(face.bbox, frame) ? Math.min(SECOND_LOOK_SCORE, options.edgeScoreThreshold) : SECOND_LOOK_SCORE;
+    if (await secondLook(detector, frame, face.bbox, input, threshold, buffers)) faces.push(face);
   }
   return { faces, looks };
 }
 
 /** Whether the detector finds the face again with the box's surroundings scaled so the face is SECOND_LOOK_FACE pixels. */
-async function secondLook(detector: FaceDetector, frame: Pixels, box: Box, input: { width: number; height: number }, buffers?: ScratchBuffers): Promise<boolean> {
+async function secondLook(detector: FaceDetector, frame: Pixels, box: Box, input: { width: number; height: number }, threshold: number, buffers?: ScratchBuffers): Promise<boolean> {
   const scale = SECOND_LOOK_FACE / Math.max(1, faceSize(box));
   const region = { x: (box[0] + box[2]) / 2 - input.width / scale / 2, y: (box[1] + box[3]) / 2 - input.height / scale / 2, width: input.width / scale, height: input.height / scale };
   const bytes = input.width * input.height * 3;
   const scratch = buffers?.acquire(bytes) ?? new Uint8Array(bytes);
   try {
     sampleRegionToRgb(frame, region, scale, scratch, input.width, input.height);
-    const found = await detector.detect({ width: input.width, height: input.height, channels: 3, data: scratch }, { scoreThreshold: SECOND_LOOK_SCORE, maxFaces: 16 });
+    const found = await detector.detect({ width: input.width, height: input.height, channels: 3, data: scratch }, { scoreThreshold: threshold, maxFaces: 16 });
     const expected: Box = [(box[0] - region.x) * scale, (box[1] - region.y) * scale, (box[2] - region.x) * scale, (box[3] - region.y) * scale];
     return found.some((f) => iou(f.bbox, expected) > 0.3);
   } finally {
     buffers?.recycle(scratch);
   }
+}
+
+/** Whether a box (frame pixels) reaches the frame's border: within FRAME_EDGE_SHARE of its size, at least 2 px. */
+export function reachesFrameEdge(b: Box, frame: { width: number; height: number }): boolean {
+  const m = Math.max(2, FRAME_EDGE_SHARE * faceSize(b));
+  return b[0] <= m || b[1] <= m || b[2] >= frame.width - m || b[3] >= frame.height - m;
+}
+
+/** Which boxes (frame pixels) of a pass stay: those of scoreThreshold, and below it those that reach the frame's border from edgeScoreThreshold. */
+function keptAt(frame: { width: number; height: number }, options: ScanOptions): (face: DetectedFace) => boolean {
+  const edge = options.edgeScoreThreshold;
+  if (edge === undefined || edge >= options.scoreThreshold) return () => true;
+  return (face) => face.score >= options.scoreThreshold || (face.score >= edge && reachesFrameEdge(face.bbox, frame));
 }
 
 /** √(w·h) of a box: the face size the plan's bands are in. */

@@ -15,3 +15,15 @@ export function detectThreshold(token: FaceToken): number {
   if (!token.operations.includes('blur')) return base;
   return Math.min(base, token.parameters.blur_score_threshold ?? DEFAULT_BLUR_SCORE_THRESHOLD);
 }
+
+/**
+ * A privacy blur keeps a face the frame's border cuts from this share of its threshold (0.3 at the
+ * default 0.45): the detector sees only part of such a face and scores it lower (scan-detect.ts
+ * ScanOptions.edgeScoreThreshold, BENCHMARKS.md §15).
+ */
+export const FRAME_EDGE_SCORE_SHARE = 2 / 3;
+
+/** The threshold of faces that reach the frame's border: a share of detectThreshold for a token that blurs, none otherwise. */
+export function frameEdgeThreshold(token: FaceToken): number | undefined {
+  return token.operations.includes('blur') ? detectThreshold(token) * FRAME_EDGE_SCORE_SHARE : undefined;
+}

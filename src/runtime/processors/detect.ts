@@ -4,10 +4,10 @@ import { runStage } from './stage';
 import { boxArea } from '../faces/select';
 import { roundPoint } from '../faces/landmarks';
 import { DEFAULT_MIN_FACE, DEFAULT_PRIVACY_MIN_FACE, minFaceForTileSize, parseDetectTiling, parseMinFace, planScan, type DetectorScanProfile, type ScanPlan } from '../faces/scan-plan';
-import { confirm, fullSelection, merge, runScan, scanDeferred, scanProfile } from '../faces/scan-detect';
+import { confirm, fullSelection, merge, runScan, scanDeferred, scanProfile, type ScanOptions } from '../faces/scan-detect';
 import type { DetectedFace } from '../models/types';
 import { MAX_FACES } from '../token/schema';
-import { detectThreshold } from './detect-thresholds';
+import { detectThreshold, frameEdgeThreshold } from './detect-thresholds';
 import { privacyStream } from './privacy-stream';
 
 export { DEFAULT_SCORE_THRESHOLD, DEFAULT_BLUR_SCORE_THRESHOLD, detectThreshold } from './detect-thresholds';
@@ -50,8 +50,9 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
     const plan: ScanPlan = ctx.plans ? ctx.plans.get(frame.width, frame.height, profile, minFaceFor(token, profile)) : planScan(frame.width, frame.height, profile, minFaceFor(token, profile));
     const stream = privacyStream(token, ctx);
     const index = token.target.index as number;
-    const detectOptions = {
+    const detectOptions: ScanOptions = {
       scoreThreshold: detectThreshold(token),
+      edgeScoreThreshold: frameEdgeThreshold(token),
       // A privacy blur must not stop at the 20th face of a crowd.
       maxFaces: Math.min(token.parameters.max_faces ?? (token.operations.includes('blur') ? MAX_FACES : 20), MAX_FACES),
     };
@@ -64,7 +65,13 @@ export async function detect(token: FaceToken, ctx: ProcessorContext, options?: 
         // Second looks in frame order, against the tracks as of the frame before (deterministic
         // whatever other frames in flight have done): a sure track's face needs none.
         await stream.turn(index);
-        const checked = await confirm(detector, frame, scan.candidates, { trusted: (box) => stream.tracks.confirms(index, box), maxSecondLooks: STREAM_SECOND_LOOKS }, ctx.store);
+        const checked = await confirm(
+          detector,
+          frame,
+          scan.candidates,
+          { trusted: (box) => stream.tracks.confirms(index, box), maxSecondLooks: STREAM_SECOND_LOOKS, edgeScoreThreshold: detectOptions.edgeScoreThreshold },
+          ctx.store,
+        );
         found = { faces: merge([...scan.confirmed, ...checked.faces], detectOptions), tilesRun: scan.tilesRun, secondLooks: checked.looks };
       } catch (error) {
         stream.finish(index);
