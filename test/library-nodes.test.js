@@ -2,7 +2,8 @@
 // The face library in Node-RED: face library config node, face enrol, face recognize
 // (identities journalled, one event per person per visit on output 2), face forget, the status
 // showing the library's size, and the admin endpoints behind the editor's sidebar tab (list,
-// rename, delete, sealed export/import). A corrupt file shows E_LIBRARY in red, never a crash.
+// rename, delete, sealed export/import). A corrupt file shows E_LIBRARY in red, never a crash;
+// a file locked by another process at deploy is opened by the next message once it is free.
 const assert = require('assert');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -182,5 +183,31 @@ describe('face library nodes (Node-RED)', function () {
     assert.match(err.message, /not a SQLite database/);
     const listed = await helper.request().get('/facefusion/libraries').expect(200);
     assert.match(listed.body.libraries[0].error, /not a SQLite database/);
+  });
+
+  it('a library file another process keeps locked at deploy: the error says "try again", and the next message after the lock is gone opens it (no redeploy)', async function () {
+    const Sqlite = require('better-sqlite3');
+    const { FaceLibrary } = require('../dist/runtime/internal');
+    const db = path.join(dir, 'locked.db');
+    new FaceLibrary(db).close();
+    // Exclusive locking mode: the holder keeps the file's lock from its first read until it closes.
+    const holder = new Sqlite(db);
+    try {
+      holder.pragma('locking_mode = EXCLUSIVE');
+      holder.prepare('SELECT count(*) FROM library').get();
+      await helper.load(nodes, flowOf(db)); // the library node waits out its busy timeout (5 s)
+      const caught = nextMessage(helper.getNode('caught'));
+      const sent = Date.now();
+      helper.getNode('tok-e').receive({ payload: fs.readFileSync(media('fr_obama.jpg')), name: 'Barack Obama' });
+      assert.match((await caught).error.message, /locked for too long.*try again/);
+      // While the lock is held a message fails at once; it does not wait out the busy timeout again.
+      assert.ok(Date.now() - sent < 2000, `${Date.now() - sent} ms`);
+    } finally {
+      holder.close();
+    }
+    const recStatus = statusesOf(helper.getNode('rec'));
+    const a = await enrol('fr_obama.jpg', 'Barack Obama');
+    assert.deepStrictEqual(a.enrolled, { name: 'Barack Obama', created: true, pictures: 1, face: 0 });
+    await until(() => recStatus.some((s) => s.text === '1 person'), 'the size on the recognize node after the reopening');
   });
 });

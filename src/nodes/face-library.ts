@@ -1,5 +1,5 @@
 import { FaceError } from '../runtime';
-import { LibraryRegistry, sealLibrary, unsealLibrary, type FaceLibrary, type LibraryLease } from '../runtime/library';
+import { LibraryRegistry, libraryLocked, sealLibrary, unsealLibrary, type FaceLibrary, type LibraryLease } from '../runtime/library';
 import type { ConfigNode } from './lib/config-types';
 import { libraryPath, type LibraryNode } from './lib/library-types';
 import { asFaceError, messageOf } from './lib/messages';
@@ -38,16 +38,44 @@ export = function (RED: Red): void {
     node.thumbnails = on(def.thumbnails);
     const watchers = new Set<(size: number | undefined) => void>();
     let lease: LibraryLease | undefined;
-    try {
-      lease = registry.lease(node.path, {
-        unknowns: { collect: on(def.collectUnknown), max: numberOption(def.unknownMax) ?? 50, maxAgeDays: numberOption(def.unknownDays) ?? 7 },
-      });
+    let pruner: ReturnType<typeof setInterval> | undefined;
+    let closed = false;
+    const open = (): void => {
+      try {
+        lease = registry.lease(node.path, {
+          unknowns: { collect: on(def.collectUnknown), max: numberOption(def.unknownMax) ?? 50, maxAgeDays: numberOption(def.unknownDays) ?? 7 },
+        });
+      } catch (err) {
+        node.openError = asFaceError(err);
+        node.error(`${node.openError.code}: ${node.openError.message}`);
+        return;
+      }
       node.library = lease.library;
+      node.openError = undefined;
       node.log(`face library: ${node.path} (${peopleOf(node.library)} people)`);
-    } catch (err) {
-      node.openError = asFaceError(err);
-      node.error(`${node.openError.code}: ${node.openError.message}`);
-    }
+      if (!node.library.unknownPolicy.collect) return;
+      // Unknown faces past their age go even when no new one comes.
+      pruner = setInterval(() => {
+        try {
+          node.library?.pruneUnknowns();
+        } catch (err) {
+          node.warn(`pruning unknown faces: ${messageOf(err)}`);
+        }
+      }, 3_600_000);
+      pruner.unref?.();
+      safely(() => node.library!.pruneUnknowns());
+    };
+    open();
+    // A file another process kept locked past the busy timeout is opened again by the next
+    // message that needs it once the lock is gone (the error says "try again"; while it is held
+    // a message fails at once instead of waiting out the busy timeout); a damaged or foreign file
+    // is not.
+    node.reopen = () => {
+      if (node.library || closed || !lockedOut(node.openError) || libraryLocked(node.path)) return node.library;
+      open();
+      if (node.library) node.changed();
+      return node.library;
+    };
     const size = (): number | undefined => {
       try {
         return node.library?.size();
@@ -65,21 +93,9 @@ export = function (RED: Red): void {
       for (const w of watchers) w(n);
     };
     live.set(node.id, node);
-    // Unknown faces past their age go even when no new one comes.
-    const pruner =
-      node.library && node.library.unknownPolicy.collect
-        ? setInterval(() => {
-            try {
-              node.library?.pruneUnknowns();
-            } catch (err) {
-              node.warn(`pruning unknown faces: ${messageOf(err)}`);
-            }
-          }, 3_600_000)
-        : undefined;
-    pruner?.unref?.();
-    if (node.library?.unknownPolicy.collect) safely(() => node.library!.pruneUnknowns());
 
     node.on('close', (_removed, done) => {
+      closed = true;
       if (pruner) clearInterval(pruner);
       live.delete(node.id);
       watchers.clear();
@@ -105,11 +121,12 @@ export = function (RED: Red): void {
       res.status(404).json({ ok: false, error: 'no deployed face library with that id (deploy the flow first)' });
       return undefined;
     }
-    if (!node.library) {
+    const library = node.library ?? node.reopen();
+    if (!library) {
       res.status(409).json({ ok: false, error: node.openError ? `${node.openError.code}: ${node.openError.message}` : 'the face library is not open' });
       return undefined;
     }
-    return { node, library: node.library };
+    return { node, library };
   }
 
   /** Runs an admin action: a FaceError answers 400 (409 for E_LIBRARY) with its code and message. */
@@ -215,6 +232,12 @@ export = function (RED: Red): void {
     });
   });
 };
+
+/** An opening that failed because another process held the file's lock (SQLITE_BUSY / SQLITE_LOCKED). */
+function lockedOut(error: FaceError | undefined): boolean {
+  const code = error?.details?.sqlite;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
 
 function peopleOf(library: FaceLibrary): number | string {
   try {

@@ -12,6 +12,8 @@ export interface LibraryNode extends Node {
   /** Undefined when the file could not be opened (see `openError`). */
   library?: FaceLibrary;
   openError?: FaceError;
+  /** Opens the file again when it could not be opened because another process held its lock; the library, or undefined. */
+  reopen(): FaceLibrary | undefined;
   /** Keep a small face thumbnail with each enrolment (off unless the user ticked it). */
   thumbnails: boolean;
   /** Tells every node using the library that its people changed (size shown on their status). */
@@ -33,8 +35,9 @@ export function libraryOf(RED: Red, node: Node, id: string | undefined): Library
 /** The open library, or the reason it is not open, as a FaceError. */
 export function openLibrary(node: LibraryNode | undefined, type: string): FaceLibrary {
   if (!node) throw new FaceError('E_BAD_PARAMETER', `${type} has no face library: open the node and pick or add one`);
-  if (!node.library) throw node.openError ?? new FaceError('E_LIBRARY', `face library ${node.path} is not open`);
-  return node.library;
+  const library = node.library ?? node.reopen();
+  if (!library) throw node.openError ?? new FaceError('E_LIBRARY', `face library ${node.path} is not open`);
+  return library;
 }
 
 /**

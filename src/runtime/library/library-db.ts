@@ -182,6 +182,25 @@ function initialise(db: Database, path: string): void {
   }).immediate();
 }
 
+/**
+ * Whether another connection holds the file's lock right now: a read that fails with SQLITE_BUSY
+ * at once (no busy wait). For a node that could not open its library because of a lock: it tries
+ * again only once the file is free, without blocking on the busy timeout for every message.
+ * False for any other failure (the open that follows reports it).
+ */
+export function libraryLocked(path: string): boolean {
+  let db: Database | undefined;
+  try {
+    db = new (sqlite())(path, { fileMustExist: true, timeout: 0 });
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return false;
+  } catch (err) {
+    return (sqliteCode(err) ?? '').startsWith('SQLITE_BUSY');
+  } finally {
+    db?.close();
+  }
+}
+
 export interface CompactResult {
   /** The write-ahead log was emptied (truncated to 0 bytes). */
   walTruncated: boolean;
