@@ -17,7 +17,7 @@
 //             the stop (cancel) leaves a valid file; the CLI stopped by SIGINT (Ctrl-C) too
 //   cctv      1920 × 1080 with 48 faces of 8–32 px, a picture (token) and a 100-frame clip (job):
 //             covered per face size — what size is covered, honestly
-// Usage: node bench/privacy-camera.js [--quick] [--full] [--rounds N] [--only pictures,sweep,file,live,cctv] [--live-seconds S] [--live-cases defaults,off,ctrl-c]
+// Usage: node bench/privacy-camera.js [--quick] [--full] [--rounds N] [--only pictures,sweep,file,live,cctv] [--live-seconds S] [--live-cases defaults,off,ctrl-c,crf] [--live-crf N]
 //   --quick: 1 round on the first 125 frames, 2 places per size, live 10 s, no trade-off rows on live
 const fs = require('fs');
 const path = require('path');
@@ -40,9 +40,11 @@ const FULL = argv.includes('--full') || process.env.BENCH_FULL === '1';
 const ROUNDS = Number(flag('--rounds') ?? (QUICK ? 1 : FULL ? 3 : 2));
 const ONLY = flag('--only')?.split(',');
 const LIVE_SECONDS = Number(flag('--live-seconds') ?? (QUICK ? 10 : 20));
-/** --live-cases defaults,off,ctrl-c: which live rows to run (all by default). */
+/** --live-cases defaults,off,ctrl-c,crf: which live rows to run (all but crf by default; crf: 1080p at the default quality, CRF 23 and CRF 10, --rounds interleaved rounds). */
 const LIVE_CASES = (flag('--live-cases') ?? 'defaults,off,ctrl-c').split(',');
 const CRF = 23;
+/** --live-crf N: the live rows' CRF; by default none, so a live job encodes at its own default quality (what a user gets). */
+const LIVE_RATE = flag('--live-crf') !== undefined ? { crf: Number(flag('--live-crf')) } : {};
 const section = (name) => !ONLY || ONLY.includes(name);
 const r2 = (n) => Math.round(n * 100) / 100;
 const r3 = (n) => Math.round(n * 1000) / 1000;
@@ -229,7 +231,7 @@ async function fileJobs(rt, jobs, fx, ffmpeg) {
  * job's stop (cancel: a live job closes its output properly). Delay as in live-camera.js, through
  * a wrapper on runtime.process (n/a if a build stops going through it).
  */
-async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg }) {
+async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg, rate = LIVE_RATE }) {
   const camera = await startRtspCamera(await looped(clip, seconds + 40));
   const rt = createRuntime({ sweepIntervalMs: 0, frameBudgetBytes: 256 * 1024 * 1024 });
   const jobs = new JobManager(rt, { progressIntervalMs: 500 });
@@ -245,7 +247,7 @@ async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg }) {
   const file = out(`live-${name}.mp4`);
   const cpu0 = process.cpuUsage();
   try {
-    const id = jobs.runJob({ target_path: camera.url, output_path: file, processors: ['face_blur'], crf: CRF, keep_audio: false, ...(Object.keys(parameters).length ? { parameters } : {}) });
+    const id = jobs.runJob({ target_path: camera.url, output_path: file, processors: ['face_blur'], ...rate, keep_audio: false, ...(Object.keys(parameters).length ? { parameters } : {}) });
     const t0 = performance.now();
     while ((performance.now() - t0) / 1000 < seconds) {
       await new Promise((r) => setTimeout(r, 250));
@@ -363,6 +365,15 @@ async function live(fx, ffmpeg) {
   if (LIVE_CASES.includes('defaults')) cases.push(['720p defaults', fx.pan720, {}], ['1080p defaults', fx.pan1080, {}]);
   if (!QUICK && LIVE_CASES.includes('off')) cases.push(['720p tiling off', fx.pan720, { detect_tiling: 'off' }], ['1080p tiling off', fx.pan1080, { detect_tiling: 'off' }]);
   for (const [name, clip, parameters] of cases) res[name] = await liveRun(name, clip, { seconds: LIVE_SECONDS, parameters, ffmpeg });
+  // The encoder's share at 1080p: the default quality against CRF 23, interleaved rounds.
+  if (LIVE_CASES.includes('crf'))
+    for (let round = 0; round < ROUNDS; round++)
+      for (const [key, rate] of [
+        ['default quality', {}],
+        ['CRF 23', { crf: 23 }],
+        ['CRF 10', { crf: 10 }],
+      ])
+        res[`1080p ${key} #${round + 1}`] = await liveRun(`1080p ${key}`, fx.pan1080, { seconds: LIVE_SECONDS, ffmpeg, rate });
   if (LIVE_CASES.includes('ctrl-c')) res['720p CLI Ctrl-C'] = await cliCtrlC(fx.pan720, { seconds: QUICK ? 8 : 12, ffmpeg });
   return res;
 }

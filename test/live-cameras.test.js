@@ -271,7 +271,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       });
     });
 
-    it('the camera killed for 3 s mid-run: notices say it was lost and is back, frames continue after it returns; stop → a valid MP4 with every written frame', async function () {
+    it('the camera killed for 3 s mid-run: notices say it was lost and is back, frames continue after it returns; stop → a valid MP4 with every written frame, at the live default quality', async function () {
       const cam = await startRtspCamera(clip);
       cleanups.push(() => cam.stop());
       const output = path.join(dir, 'job-restart.mkv');
@@ -307,6 +307,9 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(r.framesRead, r.framesProcessed + r.live.dropped + r.framesLate, JSON.stringify(r));
       assert.ok(r.framesWritten - r.framesProcessed <= 1, JSON.stringify(r));
       assert.strictEqual(runtime.stats().store.frames, 0, 'every frame freed');
+      // No quality given: a live source is encoded at LIVE_QUALITY (CRF 20), not the file default
+      // (CRF 10); x264 writes its settings into the stream.
+      assert.strictEqual(/crf=([\d.]+)/.exec(fs.readFileSync(output).toString('latin1'))?.[1], '20.0');
     });
 
     it('overload: a camera 2× faster than processing → frames dropped (oldest first), delay behind the camera bounded, the output keeps real time', async function () {
@@ -377,7 +380,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
         { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source, maxInFlight: 4, wires: [['det'], ['out', 'ends']] },
         { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
         { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['out', 'blurred']] },
-        { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: 50, preset: 'ultrafast', endTimeout: 10, wires: [['summary']] },
+        { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: '', preset: 'ultrafast', endTimeout: 10, wires: [['summary']] },
         sink('summary'),
         sink('ends'),
         sink('blurred'),
@@ -415,6 +418,8 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(file.frames, frames.length, 'every frame sent is in the file');
       assert.deepStrictEqual([msg.payload.frames, msg.payload.dropped], [frames.length, 0]);
       assert.strictEqual(config.runtime.stats().store.frames, 0);
+      // Quality left blank: a live source is encoded at CRF 20 (x264 writes it into the stream).
+      assert.strictEqual(/crf=([\d.]+)/.exec(fs.readFileSync(output).toString('latin1'))?.[1], '20.0');
     });
 
     it('the live example (examples/08-live-camera-privacy.json) runs against the camera: start, blurred frames, stop → a valid MP4 and the summary', async function () {

@@ -37,7 +37,7 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --detect-min-face N    smallest face to find, px (default 20 when blurring, 48 otherwise)
   --scan-interval S      video: seconds within which every part of a frame is scanned at every
                          scale (default 0.2; 0 = the whole pyramid on every frame)
-  --quality Q            0..100 (default 80; video quality maps to x264 CRF 51..0, 80 → CRF 10)
+  --quality Q            0..100 (default 80, a live source 60; video quality maps to x264 CRF 51..0, 80 → CRF 10)
   --crf N                video: the x264 CRF itself, 0..51 (wins over --quality; 23 is x264's own default)
   --pixel-workers N      video: worker threads for blur/enhance/swap pixels, 0..8 or auto (default auto:
                          one for an embedded swap or enhance, none for a blur; 0 = main thread)

@@ -41,6 +41,14 @@ export const EVERY_NTH = 2;
 export const VIDEO_CODEC = 'libx264';
 /** Encoder quality 0–100 (→ CRF 10, see qualityToCrf in ffmpeg-args.ts). */
 export const QUALITY = 80;
+/**
+ * A live source's encoder quality (→ CRF 18): a camera's stream arrives compressed already, and
+ * CRF 10 re-encoded the 3.3 Mbit/s 1080p stand-in at 5.3 Mbit/s — more than the camera sent —
+ * with x264 taking 26 ms of CPU a frame (0.64 of a core at 25 fps) against 20 ms at CRF 18
+ * (1.35 Mbit/s); those 6 ms a frame were what a 1080p privacy job lacked to keep up with its
+ * camera (BENCHMARKS.md §15). `quality` or `crf` set on the job win.
+ */
+export const LIVE_QUALITY = 60;
 /** x264/x265 preset. */
 export const PRESET = 'veryfast';
 /** A stream output's key-frame interval, in seconds of video (viewers joining wait at most this). */
