@@ -50,6 +50,21 @@ describe('privacy blur: no blind band', function () {
     await rt?.close();
   });
 
+  /** The scene rendered, detected and blurred with the defaults: which of its faces were covered. */
+  async function blurScene(scene) {
+    const { frame, faces: truth } = await pf.renderScene(scene, 1, kit);
+    const out = await rt.run(await rt.createToken({ target: frame, operations: ['detect', 'blur'] }));
+    try {
+      return pm.countCovered(
+        frame,
+        rt.frame(out.target.frame),
+        truth.map((f) => f.box),
+      );
+    } finally {
+      rt.release(out);
+    }
+  }
+
   for (const [W, H, sizeRatio] of [
     [1280, 720, 1.25],
     [1920, 1080, 1.3],
@@ -70,14 +85,7 @@ describe('privacy blur: no blind band', function () {
           backgroundScale: 1,
           faces: places.map(([x, y], p) => ({ source: (i * 3 + p * 7) % kit.sources.length, mirror: p % 2 === 1, size, x, y })),
         };
-        const { frame, faces: truth } = await pf.renderScene(scene, 1, kit);
-        const out = await rt.run(await rt.createToken({ target: frame, operations: ['detect', 'blur'] }));
-        const c = pm.countCovered(
-          frame,
-          rt.frame(out.target.frame),
-          truth.map((f) => f.box),
-        );
-        rt.release(out);
+        const c = await blurScene(scene);
         faces += c.total;
         for (const b of c.missed) missed.push({ size, box: b.map(Math.round) });
       }
@@ -104,14 +112,7 @@ describe('privacy blur: no blind band', function () {
         faces.push({ source: next(), mirror: false, size, x: -out, y });
         faces.push({ source: next(), mirror: true, size, x: W - size + out, y });
       }
-      const { frame, faces: truth } = await pf.renderScene({ name: `cut ${size}px`, width: W, height: H, backgroundScale: 1, faces }, 1, kit);
-      const res = await rt.run(await rt.createToken({ target: frame, operations: ['detect', 'blur'] }));
-      const c = pm.countCovered(
-        frame,
-        rt.frame(res.target.frame),
-        truth.map((f) => f.box),
-      );
-      rt.release(res);
+      const c = await blurScene({ name: `cut ${size}px`, width: W, height: H, backgroundScale: 1, faces });
       total += c.total;
       for (const b of c.missed) missed.push({ size, box: b.map(Math.round) });
     }
