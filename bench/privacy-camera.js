@@ -365,7 +365,7 @@ async function live(fx, ffmpeg) {
   if (LIVE_CASES.includes('defaults')) cases.push(['720p defaults', fx.pan720, {}], ['1080p defaults', fx.pan1080, {}]);
   if (!QUICK && LIVE_CASES.includes('off')) cases.push(['720p tiling off', fx.pan720, { detect_tiling: 'off' }], ['1080p tiling off', fx.pan1080, { detect_tiling: 'off' }]);
   for (const [name, clip, parameters] of cases) res[name] = await liveRun(name, clip, { seconds: LIVE_SECONDS, parameters, ffmpeg });
-  // The encoder's share at 1080p: the default quality against CRF 23, interleaved rounds.
+  // The encoder's share at 1080p: the default quality against CRF 23 and CRF 10, interleaved rounds.
   if (LIVE_CASES.includes('crf'))
     for (let round = 0; round < ROUNDS; round++)
       for (const [key, rate] of [

@@ -1,5 +1,5 @@
 import { FaceError } from '../runtime';
-import { LibraryRegistry, libraryLocked, sealLibrary, unsealLibrary, type FaceLibrary, type LibraryLease } from '../runtime/library';
+import { LibraryRegistry, libraryLocked, lockedOut, sealLibrary, unsealLibrary, type FaceLibrary, type LibraryLease } from '../runtime/library';
 import type { ConfigNode } from './lib/config-types';
 import { libraryPath, type LibraryNode } from './lib/library-types';
 import { asFaceError, messageOf } from './lib/messages';
@@ -232,12 +232,6 @@ export = function (RED: Red): void {
     });
   });
 };
-
-/** An opening that failed because another process held the file's lock (SQLITE_BUSY / SQLITE_LOCKED). */
-function lockedOut(error: FaceError | undefined): boolean {
-  const code = error?.details?.sqlite;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
 
 function peopleOf(library: FaceLibrary): number | string {
   try {

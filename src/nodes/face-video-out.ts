@@ -1,5 +1,5 @@
 import { FrameTokenSink, type SinkResult } from '../runtime/jobs';
-import { classifySource, FfmpegLocator, LIVE_QUALITY } from '../runtime/video';
+import { classifySource, defaultQuality, FfmpegLocator } from '../runtime/video';
 import type { Node, NodeDef, NodeMessage, Red } from './lib/red';
 import { nodeDefaults } from './lib/node-defaults';
 import { numberOption } from './lib/config';
@@ -150,8 +150,8 @@ export = function (RED: Red): void {
               keepAudio: def.keepAudio !== false,
               provenance: def.provenance !== false,
               ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
-              // Blank: the encoder's default for a file, LIVE_QUALITY for a live source (io-defaults.ts).
-              ...(numberOption(def.quality) !== undefined ? { quality: numberOption(def.quality) } : live ? { quality: LIVE_QUALITY } : {}),
+              // Blank: the file or the live default (io-defaults.ts), as a job's.
+              quality: numberOption(def.quality) ?? defaultQuality(live),
               ...(def.preset ? { preset: def.preset } : {}),
               // A live video keeps its speed: an index the source dropped shows the previous frame, held
               // on screen by its timestamp (nothing is encoded for it).

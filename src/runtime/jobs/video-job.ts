@@ -7,7 +7,7 @@ import { probeMedia } from '../video/probe';
 import { classifySource, redactUrl } from '../video/source';
 import type { OverloadPolicy, VideoDecoder } from '../video/decoder';
 import { VideoEncoder } from '../video/encoder';
-import { LIVE_QUALITY, QUALITY } from '../video/io-defaults';
+import { defaultQuality } from '../video/io-defaults';
 import { yuvLayout } from '../vision/yuv';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, facesSkipped, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
@@ -425,7 +425,7 @@ export class VideoJob {
       // Muxing audio from a live URL would open a second connection: files only.
       ...(hasAudio && !live ? { audioFrom: args.target_path } : {}),
       keepAudio: args.keep_audio !== false,
-      quality: args.quality ?? (live ? LIVE_QUALITY : QUALITY),
+      quality: args.quality ?? defaultQuality(live),
       ...(args.crf !== undefined ? { crf: args.crf } : {}),
       ...(args.preset ? { preset: args.preset } : {}),
       startIndex,

@@ -66,6 +66,17 @@ function sqliteCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** SQLite's answer when another connection holds the lock (SQLITE_BUSY or SQLITE_LOCKED, with their extended codes). */
+function lockCode(code: string | undefined): boolean {
+  return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** A library error (libraryError) that says another process held the file's lock: trying again may succeed. */
+export function lockedOut(error: FaceError | undefined): boolean {
+  const code = error?.details?.sqlite;
+  return typeof code === 'string' && lockCode(code);
+}
+
 /** Any failure of the database as a FaceError naming the file and what to do. */
 export function libraryError(path: string, err: unknown, doing: string): FaceError {
   if (err instanceof FaceError) return err;
@@ -74,7 +85,7 @@ export function libraryError(path: string, err: unknown, doing: string): FaceErr
   let why: string;
   if (code === 'SQLITE_NOTADB') why = 'it is not a SQLite database (a damaged, encrypted or unrelated file)';
   else if (code.startsWith('SQLITE_CORRUPT')) why = `the database is damaged (${text}); restore it from an export or move it away to start a new library`;
-  else if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) why = `another process kept the database locked for too long (${text}); try again`;
+  else if (lockCode(code)) why = `another process kept the database locked for too long (${text}); try again`;
   else if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM'))
     why = `the file or its folder cannot be written (${text})`;
   else if (code === 'SQLITE_FULL') why = 'the disk is full';

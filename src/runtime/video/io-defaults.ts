@@ -49,6 +49,11 @@ export const QUALITY = 80;
  * camera (BENCHMARKS.md §15). `quality` or `crf` set on the job win.
  */
 export const LIVE_QUALITY = 60;
+
+/** The encoder quality when a job or a face video out sets none: LIVE_QUALITY for a live source, QUALITY otherwise. */
+export function defaultQuality(live: boolean): number {
+  return live ? LIVE_QUALITY : QUALITY;
+}
 /** x264/x265 preset. */
 export const PRESET = 'veryfast';
 /** A stream output's key-frame interval, in seconds of video (viewers joining wait at most this). */
