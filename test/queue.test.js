@@ -103,6 +103,28 @@ describe('face jobs on a Redis queue (BullMQ)', function () {
     }
   });
 
+  it('wait() resolves even when the completion event never reaches it (it also reads the state itself)', async function () {
+    const { Queue, Worker } = require('bullmq');
+    const connection = { host: '127.0.0.1', port: redis.port };
+    const queue = new RedisJobQueue({ url: redis.url, name: 'missed-events' });
+    const raw = new Queue('missed-events', { connection });
+    let worker;
+    try {
+      // Opens the queue's event reader, then closes it: no event is delivered from here on, as
+      // when an event lands before the reader's first blocking read.
+      await queue.wait('none-such');
+      await (await queue.events).close();
+      await raw.add('face-job', { args: { target_path: clip, output_path: path.join(dir, 'missed.mp4'), processors: ['face_blur'] } }, { jobId: 'missed-1' });
+      worker = new Worker('missed-events', async () => ({ frames: 1 }), { connection });
+      const info = await Promise.race([queue.wait('missed-1'), new Promise((_, reject) => setTimeout(() => reject(new Error('wait() never resolved')), 10000))]);
+      assert.strictEqual(info.state, 'completed');
+    } finally {
+      await worker?.close();
+      await raw.close();
+      await queue.close();
+    }
+  });
+
   it('a password-protected Redis: the right password works, a wrong one fails naming the URL without it', async function () {
     const locked = await startRedis({ password: 'p@ss word' });
     const good = new RedisJobQueue({ url: locked.url, connectTimeoutMs: 3000 });

@@ -67,6 +67,13 @@ interface Watcher {
 }
 
 const TERMINAL = new Set<QueuedJobState>(['completed', 'failed', 'cancelled']);
+/**
+ * How often wait() also reads the job's state itself (ms). QueueEvents reads Redis's event stream
+ * from the moment its first blocking read starts, which may be after it reported ready: an event
+ * in between is never delivered, and a wait that relied on events alone hung (a CI run of
+ * test/hostile-round2.test.js under load). One state read a second per waiting job closes that gap.
+ */
+const WAIT_POLL_MS = 1000;
 
 /**
  * The submitting side of face jobs on Redis (BullMQ): validates FaceFusion-style args before
@@ -169,6 +176,7 @@ export class RedisJobQueue {
       const finish = (error: unknown, info?: QueuedJobInfo): void => {
         if (settled) return;
         settled = true;
+        clearInterval(poll);
         this.unwatch(id, watcher);
         options.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
@@ -213,7 +221,9 @@ export class RedisJobQueue {
       const onAbort = (): void => finish(queueError('stopped waiting for the job'));
       this.watch(id, watcher);
       options.signal?.addEventListener('abort', onAbort);
-      // The job may have moved on before the listeners were in place.
+      // The job may have moved on before the listeners were in place, or its event be missed.
+      const poll = setInterval(check, WAIT_POLL_MS);
+      poll.unref?.();
       check();
     });
   }
