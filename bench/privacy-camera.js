@@ -17,7 +17,7 @@
 //             the stop (cancel) leaves a valid file; the CLI stopped by SIGINT (Ctrl-C) too
 //   cctv      1920 × 1080 with 48 faces of 8–32 px, a picture (token) and a 100-frame clip (job):
 //             covered per face size — what size is covered, honestly
-// Usage: node bench/privacy-camera.js [--quick] [--full] [--rounds N] [--only pictures,sweep,file,live,cctv] [--live-seconds S] [--live-cases defaults,off,ctrl-c,crf] [--live-crf N]
+// Usage: node bench/privacy-camera.js [--quick] [--full] [--rounds N] [--only pictures,sweep,file,live,cctv] [--live-seconds S] [--live-cases defaults,off,ctrl-c,crf,preset] [--live-crf N]
 //   --quick: 1 round on the first 125 frames, 2 places per size, live 10 s, no trade-off rows on live
 const fs = require('fs');
 const path = require('path');
@@ -40,7 +40,7 @@ const FULL = argv.includes('--full') || process.env.BENCH_FULL === '1';
 const ROUNDS = Number(flag('--rounds') ?? (QUICK ? 1 : FULL ? 3 : 2));
 const ONLY = flag('--only')?.split(',');
 const LIVE_SECONDS = Number(flag('--live-seconds') ?? (QUICK ? 10 : 20));
-/** --live-cases defaults,off,ctrl-c,crf: which live rows to run (all but crf by default; crf: 1080p at the default quality, CRF 23 and CRF 10, --rounds interleaved rounds). */
+/** --live-cases defaults,off,ctrl-c,crf,preset: which live rows to run (all but crf and preset by default; crf: 1080p at the default quality, CRF 23 and CRF 10; preset: 1080p at the default preset and veryfast; --rounds interleaved rounds). */
 const LIVE_CASES = (flag('--live-cases') ?? 'defaults,off,ctrl-c').split(',');
 const CRF = 23;
 /** --live-crf N: the live rows' CRF; by default none, so a live job encodes at its own default quality (what a user gets). */
@@ -274,7 +274,8 @@ async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg, rate = LI
       processedPercent: r2((100 * r.framesProcessed) / Math.max(1, r.framesRead)),
       processingFps: r2(r.processingFps),
       delaySec: delays.length ? { p50: r2(pct(delays, 0.5)), p95: r2(pct(delays, 0.95)), max: r2(delays[delays.length - 1]) } : null,
-      file: { valid: Boolean(valid.frames) && !valid.error, frames: valid.frames, error: valid.error || undefined },
+      file: { valid: Boolean(valid.frames) && !valid.error, frames: valid.frames, error: valid.error || undefined, bytes: valid.frames ? fs.statSync(file).size : 0 },
+      preset: r.live?.preset,
       output: v && {
         framesOut: v.framesOut,
         framesProcessed: v.framesProcessed,
@@ -292,7 +293,7 @@ async function liveRun(name, clip, { seconds, parameters = {}, ffmpeg, rate = LI
     };
     console.log(
       `    ${name.padEnd(22)} read ${r.framesRead}, processed ${r.framesProcessed} (${res.processedPercent} %), written ${r.framesWritten} · delay p50 ${res.delaySec?.p50 ?? 'n/a'} / p95 ${res.delaySec?.p95 ?? 'n/a'} s · tiles every ≤ ${r.privacy?.scanIntervalMaxSec ?? 'n/a'} s (${r.privacy?.framesStretchedScan ?? 0} frames stretched)` +
-        ` · file ${res.file.valid ? `valid, ${valid.frames} frames` : `INVALID (${valid.error})`}${v ? ` · frames with a visible face ${v.framesWithVisibleFace}/${v.framesProcessed} processed (+${v.repeatsWithVisibleFace} repeats) · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames}` : ''}`,
+        ` · file ${res.file.valid ? `valid, ${valid.frames} frames, ${r2(res.file.bytes / 1e6)} MB (${res.preset})` : `INVALID (${valid.error})`}${v ? ` · frames with a visible face ${v.framesWithVisibleFace}/${v.framesProcessed} processed (+${v.repeatsWithVisibleFace} repeats) · visible face-frames ${v.visibleFaceFrames}/${v.faceFrames}` : ''}`,
     );
     return res;
   } finally {
@@ -372,6 +373,14 @@ async function live(fx, ffmpeg) {
         ['default quality', {}],
         ['CRF 23', { crf: 23 }],
         ['CRF 10', { crf: 10 }],
+      ])
+        res[`1080p ${key} #${round + 1}`] = await liveRun(`1080p ${key}`, fx.pan1080, { seconds: LIVE_SECONDS, ffmpeg, rate });
+  // The encoder's preset at 1080p: the live default (ultrafast at this pixel rate on 2 cores) against veryfast, interleaved rounds.
+  if (LIVE_CASES.includes('preset'))
+    for (let round = 0; round < ROUNDS; round++)
+      for (const [key, rate] of [
+        ['default preset', LIVE_RATE],
+        ['veryfast', { ...LIVE_RATE, preset: 'veryfast' }],
       ])
         res[`1080p ${key} #${round + 1}`] = await liveRun(`1080p ${key}`, fx.pan1080, { seconds: LIVE_SECONDS, ffmpeg, rate });
   if (LIVE_CASES.includes('ctrl-c')) res['720p CLI Ctrl-C'] = await cliCtrlC(fx.pan720, { seconds: QUICK ? 8 : 12, ffmpeg });

@@ -50,7 +50,7 @@
     'face-unpack': { name: '', config: '', allowUnsealed: false, maxMB: '', refuseReplays: false, queueSize: 10 },
     'face-match': { name: '', config: '', reference: '', threshold: 0.5 },
     'face-video-in': { name: '', config: '', source: '', maxInFlight: 4, overload: 'drop-oldest', maxQueue: 25, everyNth: 2 },
-    'face-video-out': { name: '', config: '', output: '/tmp/face-video.mp4', fps: '', quality: '', preset: 'veryfast', keepAudio: true, provenance: true, endTimeout: 10 },
+    'face-video-out': { name: '', config: '', output: '/tmp/face-video.mp4', fps: '', quality: '', preset: '', keepAudio: true, provenance: true, endTimeout: 10 },
     'face-job': { name: '', config: '', cancelAny: false, queue: '', pixelWorkers: 'auto' },
     'facefusion-queue': { name: '', queueName: 'facefusion-jobs', attempts: 3 },
     'face-worker': { name: '', config: '', queue: '', concurrency: 1 },

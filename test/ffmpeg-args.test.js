@@ -19,6 +19,8 @@ const {
   probeArgs,
   qualityToCrf,
   x264Args,
+  defaultPreset,
+  LIVE_FAST_PIXELS_PER_CORE,
 } = require('../dist/runtime/internal');
 
 describe('ffmpeg arguments (pure builder)', function () {
@@ -2621,6 +2623,23 @@ describe('ffmpeg arguments (pure builder)', function () {
       assert.deepStrictEqual(x264Args({}), ['-crf', '10', '-preset', 'veryfast']);
       assert.deepStrictEqual(x264Args({ quality: 0, preset: 'medium' }), ['-crf', '51', '-preset', 'medium']);
       assert.deepStrictEqual(x264Args({ quality: 0, crf: 18 }), ['-crf', '18', '-preset', 'veryfast']);
+    });
+
+    it('defaultPreset: veryfast, but ultrafast for a live source from LIVE_FAST_PIXELS_PER_CORE pixels a second per core', function () {
+      assert.strictEqual(defaultPreset(false, 1920, 1080, 25, 2), 'veryfast', 'a file never');
+      assert.strictEqual(defaultPreset(false, 3840, 2160, 60, 1), 'veryfast');
+      assert.strictEqual(defaultPreset(true, 1280, 720, 25, 2), 'veryfast', '720p at 25 fps on 2 cores: 11.5 million a core');
+      assert.strictEqual(defaultPreset(true, 1920, 1080, 25, 2), 'ultrafast', '1080p at 25 fps on 2 cores: 26 million a core');
+      assert.strictEqual(defaultPreset(true, 1920, 1080, 25, 4), 'veryfast', 'the same camera on 4 cores: 13 million');
+      assert.strictEqual(defaultPreset(true, 1280, 720, 25, 1), 'ultrafast', '720p on one core: 23 million');
+      assert.strictEqual(defaultPreset(true, 1920, 1080, 0, 2), 'ultrafast', 'a rate not known yet counts as 25 fps');
+      assert.strictEqual(defaultPreset(true, 320, 240, 12, 2), 'veryfast');
+      // The boundary itself.
+      const onTwoCores = (LIVE_FAST_PIXELS_PER_CORE * 2) / 25; // pixels a frame at 25 fps
+      assert.strictEqual(defaultPreset(true, onTwoCores, 1, 25, 2), 'ultrafast');
+      assert.strictEqual(defaultPreset(true, onTwoCores - 1, 1, 25, 2), 'veryfast');
+      // The cores of this machine when not given.
+      assert.strictEqual(defaultPreset(true, 1920, 1080, 25), (1920 * 1080 * 25) / require('os').availableParallelism() >= LIVE_FAST_PIXELS_PER_CORE ? 'ultrafast' : 'veryfast');
     });
 
     it('colourTagArgs: BT.709 tagged on YUV input only', function () {

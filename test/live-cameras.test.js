@@ -11,7 +11,7 @@ const http = require('http');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { createRuntime, JobManager } = require('../dist/runtime');
-const { FfmpegLocator, VideoDecoder, FrameStore } = require('../dist/runtime/internal');
+const { FfmpegLocator, VideoDecoder, FrameStore, defaultPreset } = require('../dist/runtime/internal');
 const { helper, ourNodes, sink } = require('./helpers/red');
 const { ffmpegOrSkip, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
 const { pending } = require('./helpers/fixtures');
@@ -144,6 +144,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.ok(repeated <= dropped, run.stdout);
       assert.ok(read >= processed + dropped, run.stdout);
       assert.strictEqual(late, 0);
+      assert.match(run.stdout, /encoded with x264 preset ultrafast/, 'the preset given, named in the summary');
     });
 
     it('a second Ctrl-C aborts at once when closing hangs (an output nobody reads): exit 130, the partial output deleted', async function () {
@@ -312,6 +313,39 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(/crf=([\d.]+)/.exec(fs.readFileSync(output).toString('latin1'))?.[1], '20.0');
     });
 
+    it('a 1080p camera at 25 fps: encoded with the live preset for its pixel rate per core (ultrafast on 2 cores), named in the summary; a preset given wins', async function () {
+      // The rule of io-defaults defaultPreset on this machine's cores: 52 million pixels a second.
+      const expected = defaultPreset(true, 1920, 1080, 25);
+      const big = makeLongCameraClip(ffmpeg.path, path.join(dir, 'camera-1080p.mp4'), { width: 1920, height: 1080, fps: 25, seconds: 20 });
+      const cam = await startRtspCamera(big);
+      cleanups.push(() => cam.stop());
+      // x264 writes its settings into the stream: subme=0 is ultrafast's, subme=2 veryfast's.
+      const subme = (file) => /subme=(\d+)/.exec(fs.readFileSync(file).toString('latin1'))?.[1];
+      const run = async (name, extra) => {
+        const output = path.join(dir, name);
+        let done = 0;
+        const onProgress = (p) => (done = p.framesDone);
+        jobs.on('progress', onProgress);
+        try {
+          const id = jobs.runJob({ target_path: cam.url, output_path: output, processors: ['face_blur'], parameters: { detect_tiling: 'off' }, ...extra });
+          await until(() => done >= 5, '5 frames of the 1080p camera', 30000);
+          const info = await jobs.cancelJob(id);
+          assert.strictEqual(info.state, 'completed', JSON.stringify(info.error));
+          const file = countFrames(ffmpeg.path, output);
+          assert.strictEqual(file.error, '', file.error);
+          return { live: info.result.live, subme: subme(output) };
+        } finally {
+          jobs.off('progress', onProgress);
+        }
+      };
+      const byDefault = await run('live-1080p.mp4', {});
+      assert.strictEqual(byDefault.live.preset, expected, JSON.stringify(byDefault.live));
+      assert.strictEqual(byDefault.subme, expected === 'ultrafast' ? '0' : '2');
+      const given = await run('live-1080p-veryfast.mp4', { preset: 'veryfast' });
+      assert.strictEqual(given.live.preset, 'veryfast');
+      assert.strictEqual(given.subme, '2');
+    });
+
     it('overload: a camera 2× faster than processing → frames dropped (oldest first), delay behind the camera bounded, the output keeps real time', async function () {
       // Every frame takes ~340 ms in a stage, two at a time: ~6 frames/s against the camera's 12.
       const original = runtime.process.bind(runtime);
@@ -373,14 +407,14 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       helper.stopServer(done);
     });
 
-    function liveFlow(source, output) {
+    function liveFlow(source, output, preset = 'ultrafast') {
       return [
         TAB,
         CFG,
         { id: 'in', z: 'tab', type: 'face-video-in', config: 'cfg', source, maxInFlight: 4, wires: [['det'], ['out', 'ends']] },
         { id: 'det', z: 'tab', type: 'face-detect', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['blur']] },
         { id: 'blur', z: 'tab', type: 'face-blur', config: 'cfg', onNoFace: 'pass', queueSize: 10, wires: [['out', 'blurred']] },
-        { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: '', preset: 'ultrafast', endTimeout: 10, wires: [['summary']] },
+        { id: 'out', z: 'tab', type: 'face-video-out', config: 'cfg', output, quality: '', preset, endTimeout: 10, wires: [['summary']] },
         sink('summary'),
         sink('ends'),
         sink('blurred'),
@@ -390,7 +424,8 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
     it('face-video-in: a camera not up for the first 5 s → status and warning say so, the run starts when it appears; a stop message → a valid MP4 with every frame sent', async function () {
       const port = await freePort();
       const output = path.join(dir, 'late-camera.mp4');
-      await helper.load(nodes, liveFlow(`rtsp://127.0.0.1:${port}/stream`, output));
+      // Quality and preset blank: the live defaults (checked at the end).
+      await helper.load(nodes, liveFlow(`rtsp://127.0.0.1:${port}/stream`, output, ''));
       const config = helper.getNode('cfg');
       await config.ready;
       const inNode = helper.getNode('in');
@@ -418,8 +453,10 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(file.frames, frames.length, 'every frame sent is in the file');
       assert.deepStrictEqual([msg.payload.frames, msg.payload.dropped], [frames.length, 0]);
       assert.strictEqual(config.runtime.stats().store.frames, 0);
-      // Quality left blank: a live source is encoded at CRF 20 (x264 writes it into the stream).
+      // Quality and preset left blank: a live source is encoded at CRF 20, and a 320×240 camera
+      // with veryfast (subme=2; x264 writes its settings into the stream).
       assert.strictEqual(/crf=([\d.]+)/.exec(fs.readFileSync(output).toString('latin1'))?.[1], '20.0');
+      assert.strictEqual(/subme=(\d+)/.exec(fs.readFileSync(output).toString('latin1'))?.[1], '2');
     });
 
     it('the live example (examples/08-live-camera-privacy.json) runs against the camera: start, blurred frames, stop → a valid MP4 and the summary', async function () {

@@ -68,6 +68,7 @@ export function summary(result: JobResult): string {
     const how = live.gaps === 'hold' ? 'held on screen (by timestamp, not encoded)' : 'written again';
     lines.push(`  overload: ${live.policy} dropped ${live.dropped} of the camera's frames (queue peak ${live.queuePeak} of ${live.maxQueue}); the previous frame was ${how} for ${live.repeated}`);
   }
+  if (live?.preset) lines.push(`  encoded with x264 preset ${live.preset}`);
   lines.push(`  stages: ${result.stages.join(' → ')}`);
   lines.push(
     `  processed ${result.framesProcessed} frame${result.framesProcessed === 1 ? '' : 's'} in ${formatSeconds(result.elapsedSec)} (${round(result.processingFps)} fps); failed ${result.framesFailed}, dropped ${result.framesDropped}, without a face ${result.framesNoFace}${result.framesDowngraded ? `, downgraded ${result.framesDowngraded}` : ''}`,

@@ -41,7 +41,8 @@ export const RUN_USAGE = `usage: facefusion-node run --target FILE|URL --output 
   --crf N                video: the x264 CRF itself, 0..51 (wins over --quality; 23 is x264's own default)
   --pixel-workers N      video: worker threads for blur/enhance/swap pixels, 0..8 or auto (default auto:
                          one for an embedded swap or enhance, none for a blur; 0 = main thread)
-  --preset P             x264 preset (default veryfast)
+  --preset P             x264 preset (default veryfast; ultrafast for a live source of
+                         16 million pixels/s per core or more, e.g. 1080p25 on 2 cores)
   --keep-audio           keep the target's audio (default)
   --no-audio             drop the audio
   --no-provenance        do not mark swapped/enhanced outputs as AI-edited (IPTC XMP / video metadata)

@@ -152,7 +152,9 @@ export = function (RED: Red): void {
               ...(numberOption(def.fps) ? { fps: numberOption(def.fps) } : {}),
               // Blank: the file or the live default (io-defaults.ts), as a job's.
               quality: numberOption(def.quality) ?? defaultQuality(live),
+              // Blank: veryfast, or ultrafast for a camera of a high pixel rate per core (io-defaults defaultPreset).
               ...(def.preset ? { preset: def.preset } : {}),
+              live,
               // A live video keeps its speed: an index the source dropped shows the previous frame, held
               // on screen by its timestamp (nothing is encoded for it).
               ...(live ? { onSkip: 'hold' as const } : {}),

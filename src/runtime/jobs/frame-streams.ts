@@ -8,6 +8,7 @@ import type { DecoderStreamInfo, VideoDecoder, VideoDecoderOptions } from '../vi
 import { InFlightLimit } from '../store/in-flight-limit';
 import { VideoEncoder, type EncodeResult, type SkipFill } from '../video/encoder';
 import { classifySource, redactUrl } from '../video/source';
+import { defaultPreset } from '../video/io-defaults';
 import { isYuv, type Pixels } from '../vision/yuv';
 import type { OutputCheck } from './output';
 import { VideoOutput } from './video-output';
@@ -201,7 +202,10 @@ export interface FrameTokenSinkOptions {
   audioFrom?: string;
   keepAudio?: boolean;
   quality?: number;
+  /** Default: veryfast, or for a live source of a high pixel rate per core ultrafast (io-defaults defaultPreset). */
   preset?: string;
+  /** The frames come from a live source (camera, stream): its default preset follows its pixel rate. */
+  live?: boolean;
   /** Provenance marks on a video whose frames went through swap or enhance (default true). */
   provenance?: boolean;
   /** What a skipped index becomes (see VideoEncoderOptions.onSkip); 'hold' and 'repeat' keep a live video's time. */
@@ -371,18 +375,19 @@ export class FrameTokenSink {
 
   private makeEncoder(out: VideoOutput, width: number, height: number, startIndex: number, fps: number | undefined, first: Pixels, audioFrom: string | undefined): VideoEncoder {
     const o = this.options;
+    const rate = fps ?? o.fps ?? 25;
     this.encoder = new VideoEncoder({
       locator: o.locator,
       store: o.runtime.store,
       ...out.encoderTarget(),
       width,
       height,
-      fps: fps ?? o.fps ?? 25,
+      fps: rate,
       startIndex,
       ...(audioFrom ? { audioFrom } : {}),
       keepAudio: o.keepAudio !== false,
       ...(o.quality !== undefined ? { quality: o.quality } : {}),
-      ...(o.preset ? { preset: o.preset } : {}),
+      preset: o.preset || defaultPreset(o.live === true, width, height, rate),
       ...(o.onSkip ? { onSkip: o.onSkip } : {}),
       // Fed in the form the frames come in (YUV from face-video-in); another form is converted.
       ...(isYuv(first) ? { pixelFormat: 'yuv420p' as const, ...(first.matrix === 'bt709' ? { matrix: 'bt709' as const } : {}) } : {}),

@@ -27,6 +27,8 @@ export interface LiveSummary {
   /** The camera's frame rate and interval (what a frame may cost to keep up). */
   fps: number;
   frameIntervalMs: number;
+  /** The x264 preset of the output (ultrafast by default for a camera of a high pixel rate per core: io-defaults LIVE_FAST_PRESET). */
+  preset: string;
 }
 
 /** Raised once per job when `alert_after_failures` frames failed. */

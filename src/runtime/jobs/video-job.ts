@@ -7,7 +7,7 @@ import { probeMedia } from '../video/probe';
 import { classifySource, redactUrl } from '../video/source';
 import type { OverloadPolicy, VideoDecoder } from '../video/decoder';
 import { VideoEncoder } from '../video/encoder';
-import { defaultQuality } from '../video/io-defaults';
+import { defaultPreset, defaultQuality } from '../video/io-defaults';
 import { yuvLayout } from '../vision/yuv';
 import type { NormalizedJob } from './args';
 import { analyseJobSource, dropDerived, facesSkipped, frameToken, runFrameStages, withBlurReferences, type JobSource } from './frame-work';
@@ -360,6 +360,7 @@ export class VideoJob {
       gaps,
       fps,
       frameIntervalMs: Math.round((this.sourceIntervalMs ?? 1000 / fps) * 1000) / 1000,
+      preset: this.encoder?.preset ?? '',
     };
   }
 
@@ -427,7 +428,8 @@ export class VideoJob {
       keepAudio: args.keep_audio !== false,
       quality: args.quality ?? defaultQuality(live),
       ...(args.crf !== undefined ? { crf: args.crf } : {}),
-      ...(args.preset ? { preset: args.preset } : {}),
+      // A live camera of a high pixel rate per core gets a cheaper preset (io-defaults LIVE_FAST_PRESET).
+      preset: args.preset ?? defaultPreset(live, width, height, fps),
       startIndex,
       pixelFormat: 'yuv420p',
       ...(matrix ? { matrix } : {}),

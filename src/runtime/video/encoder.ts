@@ -6,7 +6,7 @@ import type { FrameRef } from '../token/types';
 import type { FfmpegLocator } from './ffmpeg-path';
 import { childFdPath, describeExit, FfmpegProcess } from './process';
 import { encoderArgs, fdOutputFor, outputTarget, STREAM_FORMATS, type OutputTarget } from './ffmpeg-args';
-import { IO_TIMEOUT_MS, KILL_GRACE_MS, MIN_PARKED, PARK_BUDGET_SHARE, PARK_SECONDS } from './io-defaults';
+import { IO_TIMEOUT_MS, KILL_GRACE_MS, MIN_PARKED, PARK_BUDGET_SHARE, PARK_SECONDS, PRESET } from './io-defaults';
 import { isYuv, rgbToYuv, yuvLayout, yuvToRgb, type Pixels } from '../vision/yuv';
 import { RawMatroskaWriter } from './raw-matroska';
 
@@ -162,6 +162,11 @@ export class VideoEncoder {
     if (this.target.kind === 'file' && options.audioFrom && resolvePath(options.audioFrom) === resolvePath(this.target.path)) {
       throw new FaceError('E_BAD_OUTPUT', `output "${options.output}" is the input itself; choose another output path`);
     }
+  }
+
+  /** The x264/x265 preset it encodes with. */
+  get preset(): string {
+    return this.options.preset ?? PRESET;
   }
 
   /** pid of the ffmpeg child while it runs (for tests and diagnostics). */

@@ -6,7 +6,7 @@ export { FfmpegLocator } from './ffmpeg-path';
 export type { FfmpegInfo, FfmpegLocatorOptions, FfmpegSource } from './ffmpeg-path';
 export { probeMedia, parseFfmpegDump, exactFps } from './probe';
 export { fpsArg } from './ffmpeg-args';
-export { defaultQuality } from './io-defaults';
+export { defaultPreset, defaultQuality } from './io-defaults';
 export type { MediaInfo, ProbeOptions, ParsedDump, StreamInfo } from './probe';
 export { classifySource, INPUT_SCHEMES, redactUrl } from './source';
 export type { MediaSource, SourceKind } from './source';

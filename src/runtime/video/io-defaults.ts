@@ -3,6 +3,8 @@
  * back to one of these says so in its own doc; changing a value here changes that behaviour.
  */
 
+import { availableParallelism } from 'os';
+
 /** Network read timeout given to ffmpeg for a decoder's input and an encoder's audio input (ms). */
 export const IO_TIMEOUT_MS = 10_000;
 /** Stream analysis before the first frame of a live source (ms; ffmpeg's own default is 5000). */
@@ -56,6 +58,26 @@ export function defaultQuality(live: boolean): number {
 }
 /** x264/x265 preset. */
 export const PRESET = 'veryfast';
+/**
+ * A live source's preset when the encoder would take too large a share of the machine: from
+ * LIVE_FAST_PIXELS_PER_CORE pixels a second per core (a 1080p camera at 25 fps on 2 cores: 26
+ * million) ultrafast instead of veryfast. Why: a live job must keep up with its camera, and the
+ * encoder competes for the same cores. Measured on the 1080p pan clip at CRF 20 (BENCHMARKS.md
+ * §15): x264 veryfast took 19–28 ms of CPU a frame, ultrafast 9–12 ms, and with veryfast the
+ * whole 1080p privacy job needed 72–84 ms of the machine's CPU a frame against the 80 ms two
+ * cores have at 25 fps. The price is the file: ultrafast's 20 s were 11.1 MB against 2.5 MB
+ * (the camera sent 8.4 MB). A 720p camera (11.5 million a core) keeps veryfast. `preset` set on
+ * the job or node wins.
+ */
+export const LIVE_FAST_PRESET = 'ultrafast';
+export const LIVE_FAST_PIXELS_PER_CORE = 16_000_000;
+
+/** The encoder preset when none is set: PRESET, or LIVE_FAST_PRESET for a live source of a high pixel rate per core (see there). */
+export function defaultPreset(live: boolean, width: number, height: number, fps: number, cores: number = availableParallelism()): string {
+  if (!live) return PRESET;
+  const perCore = (width * height * (fps > 0 ? fps : FALLBACK_FPS)) / Math.max(1, cores);
+  return perCore >= LIVE_FAST_PIXELS_PER_CORE ? LIVE_FAST_PRESET : PRESET;
+}
 /** A stream output's key-frame interval, in seconds of video (viewers joining wait at most this). */
 export const STREAM_GOP_SECONDS = 2;
 
