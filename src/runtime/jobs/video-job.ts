@@ -494,7 +494,8 @@ export class VideoJob {
   private lookaheadWanted(): number {
     if (!this.job.stages.includes('blur') || this.live || (this.parameters.blur_hold_frames ?? DEFAULT_HOLD_FRAMES) <= 0) return 0;
     const interval = scanInterval(this.parameters);
-    return interval > 0 ? Math.max(2 * Math.ceil(interval * 30), Math.ceil(LOOKAHEAD_SEC * 30)) + 3 : 0;
+    // Scanning every tile on every frame (interval 0) still finds a face entering the view late: the look-ahead serves it too.
+    return Math.max(2 * Math.ceil(interval * 30), Math.ceil(LOOKAHEAD_SEC * 30)) + 3;
   }
 
   /** Raises the job's alert once `alert_after_failures` frames failed. */
