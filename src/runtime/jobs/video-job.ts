@@ -490,7 +490,7 @@ export class VideoJob {
     return advance(token, {}, this.pipeline.overloadEntry(frame, `; the previous frame is ${gaps} for them`));
   }
 
-  /** Frames in flight a blurring file job wants for its look-ahead (two scan cycles at 30 fps, plus two). */
+  /** Frames in flight a blurring file job wants for its look-ahead (LOOKAHEAD_SEC or two scan cycles at 30 fps, whichever is longer, plus three), at every scan cadence. */
   private lookaheadWanted(): number {
     if (!this.job.stages.includes('blur') || this.live || (this.parameters.blur_hold_frames ?? DEFAULT_HOLD_FRAMES) <= 0) return 0;
     const interval = scanInterval(this.parameters);
