@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { createRuntime } = require('../dist/runtime');
 const { FfmpegLocator, probeMedia, JobManager, FrameTokenSource, FrameTokenSink, analyseJobSource, dropDerived, defaultPreset } = require('../dist/runtime/internal');
-const { media, ffmpegOrSkip, makeSmallClip, within, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
+const { media, ffmpegOrSkip, makeSmallClip, within, tempDir, ffmpegChildren, freePort, x264Setting } = require('./helpers/clips');
 
 /** A locator that counts resolve() calls: every ffmpeg/ffprobe spawn of a job goes through one. */
 function countingLocator(locator) {
@@ -348,15 +348,14 @@ describe('job runner fixes', function () {
     it('a live sink (face video out of a camera) with no preset: veryfast, or ultrafast for 1080p at 25 fps on 2 cores (defaultPreset); a file sink keeps veryfast', async function () {
       const folder = fs.mkdtempSync(path.join(dir, 'sink-preset-'));
       const frameToken = () => runtime.createToken({ target: { width: 1920, height: 1080, channels: 3, data: new Uint8Array(1920 * 1080 * 3).fill(90) }, operations: [] });
-      // x264 writes its settings into the stream: subme=0 is ultrafast's, subme=2 veryfast's.
-      const subme = (file) => /subme=(\d+)/.exec(fs.readFileSync(file).toString('latin1'))?.[1];
       const written = async (name, options) => {
         const output = path.join(folder, name);
         const sink = new FrameTokenSink({ runtime, locator, output, fps: 25, ...options });
         await sink.write(await frameToken(), 0);
         await sink.write(await frameToken(), 1);
         await sink.finish();
-        return subme(output);
+        // x264 writes its settings into the stream: subme=0 is ultrafast's, subme=2 veryfast's.
+        return x264Setting(output, 'subme');
       };
       assert.strictEqual(await written('live.mp4', { live: true }), defaultPreset(true, 1920, 1080, 25) === 'ultrafast' ? '0' : '2');
       assert.strictEqual(await written('file.mp4', {}), '2');

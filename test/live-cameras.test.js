@@ -13,7 +13,7 @@ const { spawn, spawnSync } = require('child_process');
 const { createRuntime, JobManager } = require('../dist/runtime');
 const { FfmpegLocator, VideoDecoder, FrameStore, defaultPreset } = require('../dist/runtime/internal');
 const { helper, ourNodes, sink } = require('./helpers/red');
-const { ffmpegOrSkip, tempDir, ffmpegChildren, freePort } = require('./helpers/clips');
+const { ffmpegOrSkip, tempDir, ffmpegChildren, freePort, x264Setting } = require('./helpers/clips');
 const { pending } = require('./helpers/fixtures');
 const { childProcesses, rtspMissing, rtmpMissing, makeCameraClip, makeLongCameraClip, startRtspCamera, startRtmpServer, playRtmp, countFrames, frameTimes } = require('./helpers/cameras');
 
@@ -310,7 +310,7 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(runtime.stats().store.frames, 0, 'every frame freed');
       // No quality given: a live source is encoded at LIVE_QUALITY (CRF 20), not the file default
       // (CRF 10); x264 writes its settings into the stream.
-      assert.strictEqual(/crf=([\d.]+)/.exec(fs.readFileSync(output).toString('latin1'))?.[1], '20.0');
+      assert.strictEqual(x264Setting(output, 'crf'), '20.0');
     });
 
     it('a 1080p camera at 25 fps: encoded with the live preset for its pixel rate per core (ultrafast on 2 cores), named in the summary; a preset given wins', async function () {
@@ -319,8 +319,6 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       const big = makeLongCameraClip(ffmpeg.path, path.join(dir, 'camera-1080p.mp4'), { width: 1920, height: 1080, fps: 25, seconds: 20 });
       const cam = await startRtspCamera(big);
       cleanups.push(() => cam.stop());
-      // x264 writes its settings into the stream: subme=0 is ultrafast's, subme=2 veryfast's.
-      const subme = (file) => /subme=(\d+)/.exec(fs.readFileSync(file).toString('latin1'))?.[1];
       const run = async (name, extra) => {
         const output = path.join(dir, name);
         let done = 0;
@@ -333,7 +331,8 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
           assert.strictEqual(info.state, 'completed', JSON.stringify(info.error));
           const file = countFrames(ffmpeg.path, output);
           assert.strictEqual(file.error, '', file.error);
-          return { live: info.result.live, subme: subme(output) };
+          // x264 writes its settings into the stream: subme=0 is ultrafast's, subme=2 veryfast's.
+          return { live: info.result.live, subme: x264Setting(output, 'subme') };
         } finally {
           jobs.off('progress', onProgress);
         }
@@ -455,8 +454,8 @@ describe('live cameras (RTSP camera and RTMP server stand-ins)', function () {
       assert.strictEqual(config.runtime.stats().store.frames, 0);
       // Quality and preset left blank: a live source is encoded at CRF 20, and a 320×240 camera
       // with veryfast (subme=2; x264 writes its settings into the stream).
-      assert.strictEqual(/crf=([\d.]+)/.exec(fs.readFileSync(output).toString('latin1'))?.[1], '20.0');
-      assert.strictEqual(/subme=(\d+)/.exec(fs.readFileSync(output).toString('latin1'))?.[1], '2');
+      assert.strictEqual(x264Setting(output, 'crf'), '20.0');
+      assert.strictEqual(x264Setting(output, 'subme'), '2');
     });
 
     it('the live example (examples/08-live-camera-privacy.json) runs against the camera: start, blurred frames, stop → a valid MP4 and the summary', async function () {

@@ -10,6 +10,7 @@ const { spawnSync } = require('child_process');
 const { createRuntime, decodeImage, analyseJobSource, frameToken, JobManager, PixelWorkerPool, DEFAULT_PIXEL_WORKERS, FfmpegLocator, withFaceLikeness } = require('../dist/runtime/internal');
 
 const { MEDIA, pending } = require('./helpers/fixtures');
+const { x264Setting } = require('./helpers/clips');
 
 /** Linux: threads of this process (worker threads included). */
 function threadCount() {
@@ -269,7 +270,7 @@ describe('video job with pixel workers', function () {
       assert.strictEqual(plain.result.pixelWorkers, 0, 'a JobManager built in code without pixelWorkers runs none');
       if (threadCount() !== undefined) assert.ok(peak.worker >= peak.none + 1, `threads while the job ran: ${JSON.stringify(peak)}`);
       // x264 writes its settings into the stream (an SEI message): the CRF given wins over quality.
-      const settings = (file) => /crf=([\d.]+)/.exec(fs.readFileSync(file).toString('latin1'))?.[1];
+      const settings = (file) => x264Setting(file, 'crf');
       assert.strictEqual(settings(none.result.output), '23.0', 'quality 55 maps to CRF 23');
       assert.strictEqual(settings(worker.result.output), '37.0');
       assert.strictEqual(settings(plain.result.output), '10.0', 'the default quality 80 maps to CRF 10');

@@ -147,4 +147,12 @@ async function killAll(children) {
   }
 }
 
-module.exports = { MEDIA, media, sleep, ffmpegOrSkip, runFfmpeg, makeZoomClip, makeSmallClip, within, tempDir, isAlive, ffmpegChildren, freePort, serveLoop, waitForListen, killAll };
+/**
+ * One of the settings x264 writes into the stream it encoded (`crf=20.0`, `subme=2`: veryfast's,
+ * `subme=0`: ultrafast's), read from the file; undefined when the file holds none.
+ */
+function x264Setting(file, name) {
+  return new RegExp(`(?<![\\w])${name}=([\\d.]+)`).exec(fs.readFileSync(file).toString('latin1'))?.[1];
+}
+
+module.exports = { MEDIA, media, sleep, ffmpegOrSkip, runFfmpeg, makeZoomClip, makeSmallClip, within, tempDir, isAlive, ffmpegChildren, freePort, serveLoop, waitForListen, killAll, x264Setting };
